@@ -1,0 +1,251 @@
+//! The one error type of the crate and its stable classification.
+//!
+//! Every binding maps [`ErrorKind`] with a single exhaustive table (C status codes, Python
+//! exception subclasses, Node `err.code` strings), so the numeric codes and string names here
+//! are part of the public ABI: never renumber, only append.
+
+use std::fmt;
+
+/// Stable classification of an [`Error`]. The numeric value ([`ErrorKind::code`]) and the name
+/// ([`ErrorKind::name`]) are stable across releases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A configuration property is missing or malformed (the message names the property).
+    InvalidConfig,
+    /// An argument given by the caller is invalid: topic name, body size, property size, ...
+    InvalidArgument,
+    /// The client is not started, or was shut down.
+    NotStarted,
+    /// The operation did not complete within its deadline.
+    Timeout,
+    /// A connection could not be made, was lost, or is poisoned.
+    Network,
+    /// The peer sent bytes that do not decode (a framing or codec error).
+    Protocol,
+    /// The broker or name server answered with an error code (kept in the error).
+    Broker,
+    /// No route for the topic, or the topic does not exist.
+    TopicNotFound,
+    /// The broker rejected the request's credentials (ACL).
+    Authentication,
+    /// The broker refused the request for lack of permission.
+    Permission,
+    /// The broker is busy or flow-controlling; retrying later may succeed.
+    Busy,
+    /// An HTTP management API (Open API / ASAPI) returned an error.
+    Api,
+    /// A user callback (listener, executor, checker) failed.
+    Callback,
+    /// Anything else; should not happen.
+    Internal,
+}
+
+impl ErrorKind {
+    /// Every kind, in code order. Bindings iterate this to build their tables.
+    pub const ALL: [ErrorKind; 14] = [
+        ErrorKind::InvalidConfig,
+        ErrorKind::InvalidArgument,
+        ErrorKind::NotStarted,
+        ErrorKind::Timeout,
+        ErrorKind::Network,
+        ErrorKind::Protocol,
+        ErrorKind::Broker,
+        ErrorKind::TopicNotFound,
+        ErrorKind::Authentication,
+        ErrorKind::Permission,
+        ErrorKind::Busy,
+        ErrorKind::Api,
+        ErrorKind::Callback,
+        ErrorKind::Internal,
+    ];
+
+    /// Stable numeric code (C ABI status value). 0 is reserved for success.
+    pub fn code(self) -> i32 {
+        match self {
+            ErrorKind::InvalidConfig => 1,
+            ErrorKind::InvalidArgument => 2,
+            ErrorKind::NotStarted => 3,
+            ErrorKind::Timeout => 4,
+            ErrorKind::Network => 5,
+            ErrorKind::Protocol => 6,
+            ErrorKind::Broker => 7,
+            ErrorKind::TopicNotFound => 8,
+            ErrorKind::Authentication => 9,
+            ErrorKind::Permission => 10,
+            ErrorKind::Busy => 11,
+            ErrorKind::Api => 12,
+            ErrorKind::Callback => 13,
+            ErrorKind::Internal => 99,
+        }
+    }
+
+    /// Stable upper-snake name (Node `err.code`, Python exception naming).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidConfig => "INVALID_CONFIG",
+            ErrorKind::InvalidArgument => "INVALID_ARGUMENT",
+            ErrorKind::NotStarted => "NOT_STARTED",
+            ErrorKind::Timeout => "TIMEOUT",
+            ErrorKind::Network => "NETWORK",
+            ErrorKind::Protocol => "PROTOCOL",
+            ErrorKind::Broker => "BROKER",
+            ErrorKind::TopicNotFound => "TOPIC_NOT_FOUND",
+            ErrorKind::Authentication => "AUTHENTICATION",
+            ErrorKind::Permission => "PERMISSION",
+            ErrorKind::Busy => "BUSY",
+            ErrorKind::Api => "API",
+            ErrorKind::Callback => "CALLBACK",
+            ErrorKind::Internal => "INTERNAL",
+        }
+    }
+
+    /// Whether retrying the same operation (possibly on another broker) may succeed.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Timeout | ErrorKind::Network | ErrorKind::Busy | ErrorKind::TopicNotFound
+        )
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The crate's error: a kind, a human-readable message, and for broker errors the response
+/// code and remark the broker sent.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    response_code: Option<i32>,
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error { kind, message: message.into(), response_code: None }
+    }
+
+    /// An error answered by a broker or name server: `code` is the remoting response code and
+    /// `remark` the text it sent. The kind is derived from the code.
+    pub fn from_response(code: i32, remark: Option<&str>, context: &str) -> Self {
+        let kind = match code {
+            2 | 215 => ErrorKind::Busy,
+            17 => ErrorKind::TopicNotFound,
+            16 => {
+                let r = remark.unwrap_or("").to_ascii_lowercase();
+                // Brokers answer 16 for both authentication failures and authorization denials;
+                // the remark is the only way to tell them apart.
+                if r.contains("signature")
+                    || r.contains("accesskey")
+                    || r.contains("access key")
+                    || r.contains("authenticat")
+                    || r.contains("user") && r.contains("not")
+                {
+                    ErrorKind::Authentication
+                } else {
+                    ErrorKind::Permission
+                }
+            }
+            _ => ErrorKind::Broker,
+        };
+        let message = match remark {
+            Some(r) if !r.is_empty() => format!("{context}: broker answered code {code}: {r}"),
+            _ => format!("{context}: broker answered code {code}"),
+        };
+        Error { kind, message, response_code: Some(code) }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The remoting response code, when the error came from a broker or name server answer.
+    pub fn response_code(&self) -> Option<i32> {
+        self.response_code
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        self.kind.is_retryable()
+            || matches!(self.response_code, Some(1 | 2 | 14 | 16 | 17 | 204 | 205 | 1500))
+    }
+
+    pub(crate) fn invalid_config(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidConfig, message)
+    }
+
+    pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidArgument, message)
+    }
+
+    pub(crate) fn protocol(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Protocol, message)
+    }
+
+    pub(crate) fn network(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Network, message)
+    }
+
+    pub(crate) fn timeout(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Timeout, message)
+    }
+
+    pub(crate) fn not_started(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::NotStarted, message)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind).field("message", &self.message);
+        if let Some(code) = self.response_code {
+            d.field("response_code", &code);
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] {}", self.kind.name(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_nonzero() {
+        let mut seen = std::collections::HashSet::new();
+        for k in ErrorKind::ALL {
+            assert_ne!(k.code(), 0);
+            assert!(seen.insert(k.code()), "duplicate code for {k:?}");
+        }
+    }
+
+    #[test]
+    fn broker_codes_map_to_kinds() {
+        assert_eq!(Error::from_response(17, None, "send").kind(), ErrorKind::TopicNotFound);
+        assert_eq!(Error::from_response(2, Some("busy"), "send").kind(), ErrorKind::Busy);
+        let auth = Error::from_response(16, Some("check signature failed"), "send");
+        assert_eq!(auth.kind(), ErrorKind::Authentication);
+        assert_eq!(auth.response_code(), Some(16));
+        let perm = Error::from_response(16, Some("the topic[T] sending message is forbidden"), "s");
+        assert_eq!(perm.kind(), ErrorKind::Permission);
+        assert!(Error::from_response(14, None, "send").is_retryable());
+        assert!(!Error::from_response(13, None, "send").is_retryable());
+    }
+}

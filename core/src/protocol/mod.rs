@@ -1,0 +1,8 @@
+//! Bytes in, bytes out, no sockets: the remoting frame and command, request/response codes,
+//! message encoding and the stored-message decoder, message ids, route JSON.
+//!
+//! Every decoder here returns an error on malformed input; none panics on arbitrary bytes
+//! (property tests in each module).
+
+pub mod codes;
+

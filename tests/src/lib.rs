@@ -1,0 +1,1 @@
+//! Real-cluster harness helpers for the integration tests.
