@@ -5,4 +5,5 @@
 //! (property tests in each module).
 
 pub mod codes;
+pub mod command;
 
