@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{hmac_sha1_base64, sorted_pairs, Credentials};
+use super::{hmac_sha1_base64, sorted_pairs, Credentials, Param};
 
 /// Ext field carrying the access key.
 pub const ACCESS_KEY: &str = "AccessKey";
@@ -24,16 +24,15 @@ pub const SIGNATURE: &str = "Signature";
 /// The bytes that are signed: the values of all fields except `Signature`, in Java order of
 /// their names, then the body. `ext_fields` is used as given (it should already contain
 /// `AccessKey`); names are expected to be unique, as in a map.
-pub fn content<I, K, V>(ext_fields: I, body: &[u8]) -> Vec<u8>
+pub fn content<I>(ext_fields: I, body: &[u8]) -> Vec<u8>
 where
-    I: IntoIterator<Item = (K, V)>,
-    K: AsRef<str>,
-    V: AsRef<str>,
+    I: IntoIterator,
+    I::Item: Param,
 {
     let mut data = Vec::new();
-    for (name, value) in sorted_pairs(ext_fields) {
-        if name.as_ref() != SIGNATURE {
-            data.extend_from_slice(value.as_ref().as_bytes());
+    for param in sorted_pairs(ext_fields) {
+        if param.name() != SIGNATURE {
+            data.extend_from_slice(param.value().as_bytes());
         }
     }
     data.extend_from_slice(body);
@@ -41,11 +40,10 @@ where
 }
 
 /// The signature over `ext_fields` exactly as given (no `AccessKey` is added).
-pub fn signature_over<I, K, V>(ext_fields: I, body: &[u8], secret_key: &str) -> String
+pub fn signature_over<I>(ext_fields: I, body: &[u8], secret_key: &str) -> String
 where
-    I: IntoIterator<Item = (K, V)>,
-    K: AsRef<str>,
-    V: AsRef<str>,
+    I: IntoIterator,
+    I::Item: Param,
 {
     hmac_sha1_base64(secret_key.as_bytes(), &content(ext_fields, body))
 }
@@ -54,17 +52,16 @@ where
 /// `SecurityToken`, when the credentials have one) had been set from `credentials` first.
 /// Fields of those names in `ext_fields` are replaced, matching Java's `addExtField`; a
 /// `SecurityToken` already present is kept when the credentials have none, as Java does.
-pub fn signature<I, K, V>(ext_fields: I, body: &[u8], credentials: &Credentials) -> String
+pub fn signature<I>(ext_fields: I, body: &[u8], credentials: &Credentials) -> String
 where
-    I: IntoIterator<Item = (K, V)>,
-    K: AsRef<str>,
-    V: AsRef<str>,
+    I: IntoIterator,
+    I::Item: Param,
 {
-    let fields: Vec<(K, V)> = ext_fields.into_iter().collect();
+    let fields: Vec<I::Item> = ext_fields.into_iter().collect();
     let token = credentials.security_token.as_deref();
     let mut effective: Vec<(&str, &str)> = fields
         .iter()
-        .map(|(k, v)| (k.as_ref(), v.as_ref()))
+        .map(|p| (p.name(), p.value()))
         .filter(|(k, _)| *k != ACCESS_KEY && !(token.is_some() && *k == SECURITY_TOKEN))
         .collect();
     effective.push((ACCESS_KEY, &credentials.access_key));

@@ -73,16 +73,44 @@ pub fn java_string_cmp(a: &str, b: &str) -> Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }
 
-/// Collects name/value pairs and sorts them by name in Java order (stable, so equal names keep
-/// their input order).
-fn sorted_pairs<I, K, V>(pairs: I) -> Vec<(K, V)>
+/// One name/value pair of a request (an ext field, a query parameter).
+///
+/// Implemented for `(K, V)` and `&(K, V)` with string-like `K` and `V`, so the signing
+/// functions take arrays and `Vec`s of pairs by value or by reference, and maps by reference
+/// (`&BTreeMap<String, String>` yields `(&String, &String)`).
+pub trait Param {
+    fn name(&self) -> &str;
+    fn value(&self) -> &str;
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Param for (K, V) {
+    fn name(&self) -> &str {
+        self.0.as_ref()
+    }
+    fn value(&self) -> &str {
+        self.1.as_ref()
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Param for &(K, V) {
+    fn name(&self) -> &str {
+        self.0.as_ref()
+    }
+    fn value(&self) -> &str {
+        self.1.as_ref()
+    }
+}
+
+/// Collects parameters and sorts them by name in Java order (stable, so equal names keep their
+/// input order).
+fn sorted_pairs<I>(params: I) -> Vec<I::Item>
 where
-    I: IntoIterator<Item = (K, V)>,
-    K: AsRef<str>,
+    I: IntoIterator,
+    I::Item: Param,
 {
-    let mut pairs: Vec<(K, V)> = pairs.into_iter().collect();
-    pairs.sort_by(|(a, _), (b, _)| java_string_cmp(a.as_ref(), b.as_ref()));
-    pairs
+    let mut params: Vec<I::Item> = params.into_iter().collect();
+    params.sort_by(|a, b| java_string_cmp(a.name(), b.name()));
+    params
 }
 
 pub(crate) fn hmac_sha1_base64(key: &[u8], data: &[u8]) -> String {

@@ -9,7 +9,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{hmac_sha1_base64, java_string_cmp, sorted_pairs, Credentials};
+use super::{hmac_sha1_base64, java_string_cmp, sorted_pairs, Credentials, Param};
 
 /// The signature parameter; never part of the signed string.
 pub const SIGNATURE: &str = "_signature";
@@ -28,27 +28,25 @@ pub const DEFAULT_PLATFORM: &str = "onsConsole";
 
 /// The string that is signed: the values of all parameters except `_signature`, in Java order of
 /// their names, concatenated without separators.
-pub fn string_to_sign<I, K, V>(params: I) -> String
+pub fn string_to_sign<I>(params: I) -> String
 where
-    I: IntoIterator<Item = (K, V)>,
-    K: AsRef<str>,
-    V: AsRef<str>,
+    I: IntoIterator,
+    I::Item: Param,
 {
     let mut out = String::new();
-    for (name, value) in sorted_pairs(params) {
-        if name.as_ref() != SIGNATURE {
-            out.push_str(value.as_ref());
+    for param in sorted_pairs(params) {
+        if param.name() != SIGNATURE {
+            out.push_str(param.value());
         }
     }
     out
 }
 
 /// The `_signature` value for `params` (any `_signature` among them is ignored).
-pub fn signature<I, K, V>(params: I, secret_key: &str) -> String
+pub fn signature<I>(params: I, secret_key: &str) -> String
 where
-    I: IntoIterator<Item = (K, V)>,
-    K: AsRef<str>,
-    V: AsRef<str>,
+    I: IntoIterator,
+    I::Item: Param,
 {
     hmac_sha1_base64(secret_key.as_bytes(), string_to_sign(params).as_bytes())
 }
@@ -78,21 +76,20 @@ impl Default for CommonParams {
 /// A parameter in `params` that has the name of a common parameter (or `_signature`) is
 /// dropped: the common value is what gets signed and sent. The security token of STS
 /// credentials is not used; the seed defines no parameter for it.
-pub fn signed_params<I, K, V>(
+pub fn signed_params<I>(
     credentials: &Credentials,
     common: &CommonParams,
     params: I,
     prevent_cache_ms: u64,
 ) -> Vec<(String, String)>
 where
-    I: IntoIterator<Item = (K, V)>,
-    K: Into<String>,
-    V: Into<String>,
+    I: IntoIterator,
+    I::Item: Param,
 {
     const RESERVED: [&str; 5] = [SIGNATURE, ACCESS_KEY, PREVENT_CACHE, REGION_ID, PLATFORM];
     let mut all: Vec<(String, String)> = params
         .into_iter()
-        .map(|(k, v)| (k.into(), v.into()))
+        .map(|p| (p.name().to_owned(), p.value().to_owned()))
         .filter(|(k, _)| !RESERVED.contains(&k.as_str()))
         .collect();
     all.push((ACCESS_KEY.to_owned(), credentials.access_key.clone()));
@@ -104,21 +101,20 @@ where
         all.push((PLATFORM.to_owned(), platform.clone()));
     }
     all.sort_by(|(a, _), (b, _)| java_string_cmp(a, b));
-    let sig = signature(all.iter().map(|(k, v)| (k, v)), &credentials.secret_key);
+    let sig = signature(&all, &credentials.secret_key);
     all.push((SIGNATURE.to_owned(), sig));
     all
 }
 
 /// [`signed_params`] with `__preventCache` taken from the system clock.
-pub fn signed_params_now<I, K, V>(
+pub fn signed_params_now<I>(
     credentials: &Credentials,
     common: &CommonParams,
     params: I,
 ) -> Vec<(String, String)>
 where
-    I: IntoIterator<Item = (K, V)>,
-    K: Into<String>,
-    V: Into<String>,
+    I: IntoIterator,
+    I::Item: Param,
 {
     // A clock before 1970 is a broken host; 0 still yields a well-formed (if rejected) request.
     let now_ms = SystemTime::now()
@@ -223,7 +219,6 @@ mod tests {
         assert_eq!(signed[0].0, PREVENT_CACHE);
         assert!(ts >= before && ts < before + 60_000);
         let sig = &signed.last().unwrap().1;
-        let unsigned = signed[..signed.len() - 1].iter().map(|(k, v)| (k, v));
-        assert_eq!(sig, &signature(unsigned, "sk"));
+        assert_eq!(sig, &signature(&signed[..signed.len() - 1], "sk"));
     }
 }

@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{hmac_sha1_base64, hmac_sha256_base64, java_string_cmp, sorted_pairs, Credentials};
+use super::{
+    hmac_sha1_base64, hmac_sha256_base64, java_string_cmp, sorted_pairs, Credentials, Param,
+};
 
 /// Parameter names of the common request parameters.
 pub mod names {
@@ -101,15 +103,14 @@ pub fn percent_encode(s: &str) -> String {
 /// The canonicalized query string: parameters other than `Signature`, sorted by their
 /// unencoded names in Java `String` order (the seed's Java sample sorts the raw keys with
 /// `Arrays.sort`), each as `percent_encode(name)=percent_encode(value)`, joined with `&`.
-pub fn canonicalized_query_string<I, K, V>(params: I) -> String
+pub fn canonicalized_query_string<I>(params: I) -> String
 where
-    I: IntoIterator<Item = (K, V)>,
-    K: AsRef<str>,
-    V: AsRef<str>,
+    I: IntoIterator,
+    I::Item: Param,
 {
     let mut out = String::new();
-    for (name, value) in sorted_pairs(params) {
-        let name = name.as_ref();
+    for param in sorted_pairs(params) {
+        let name = param.name();
         if name == names::SIGNATURE {
             continue;
         }
@@ -118,17 +119,16 @@ where
         }
         out.push_str(&percent_encode(name));
         out.push('=');
-        out.push_str(&percent_encode(value.as_ref()));
+        out.push_str(&percent_encode(param.value()));
     }
     out
 }
 
 /// `METHOD&%2F&` + `percent_encode(canonicalized_query_string(params))`.
-pub fn string_to_sign<I, K, V>(method: HttpMethod, params: I) -> String
+pub fn string_to_sign<I>(method: HttpMethod, params: I) -> String
 where
-    I: IntoIterator<Item = (K, V)>,
-    K: AsRef<str>,
-    V: AsRef<str>,
+    I: IntoIterator,
+    I::Item: Param,
 {
     format!(
         "{}&{}&{}",
@@ -157,16 +157,15 @@ pub fn sign_string(
 
 /// The `Signature` of a call with these parameters. `params` must already contain every
 /// common parameter, including `SignatureMethod` with the value of `signature_method`.
-pub fn signature<I, K, V>(
+pub fn signature<I>(
     method: HttpMethod,
     signature_method: SignatureMethod,
     secret: &str,
     params: I,
 ) -> String
 where
-    I: IntoIterator<Item = (K, V)>,
-    K: AsRef<str>,
-    V: AsRef<str>,
+    I: IntoIterator,
+    I::Item: Param,
 {
     sign_string(signature_method, secret, &string_to_sign(method, params))
 }
@@ -319,7 +318,7 @@ impl PopRequest {
         }
         params.sort_by(|(a, _), (b, _)| java_string_cmp(a, b));
 
-        let string_to_sign = string_to_sign(self.method, params.iter().map(|(k, v)| (k, v)));
+        let string_to_sign = string_to_sign(self.method, &params);
         let signature = sign_string(
             self.signature_method,
             &credentials.secret_key,
@@ -398,10 +397,7 @@ mod tests {
     fn seed_get_organization_list() {
         let creds = Credentials::new("testid", "testsecret");
         let signed = seed_request().sign(&creds, at(SEED_TIME), SEED_NONCE);
-        assert_eq!(
-            canonicalized_query_string(signed.params.iter().map(|(k, v)| (k, v))),
-            SEED_CANONICAL
-        );
+        assert_eq!(canonicalized_query_string(&signed.params), SEED_CANONICAL);
         assert_eq!(signed.string_to_sign, SEED_STRING_TO_SIGN);
         assert_eq!(signed.signature, SEED_SHA1);
         assert_eq!(
@@ -595,12 +591,7 @@ mod tests {
         let signed = seed_request().sign_now(&creds);
         let unsigned = &signed.params[..signed.params.len() - 1];
         assert_eq!(
-            signature(
-                HttpMethod::Get,
-                SignatureMethod::HmacSha1,
-                "sk",
-                unsigned.iter().map(|(k, v)| (k, v))
-            ),
+            signature(HttpMethod::Get, SignatureMethod::HmacSha1, "sk", unsigned),
             signed.signature
         );
     }
