@@ -6,4 +6,4 @@
 
 pub mod codes;
 pub mod command;
-
+pub mod java_hash;
