@@ -7,3 +7,4 @@
 pub mod codes;
 pub mod command;
 pub mod java_hash;
+pub mod msgid;
