@@ -8,3 +8,4 @@ pub mod codes;
 pub mod command;
 pub mod java_hash;
 pub mod msgid;
+pub mod message;
