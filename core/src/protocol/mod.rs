@@ -7,5 +7,6 @@
 pub mod codes;
 pub mod command;
 pub mod java_hash;
-pub mod msgid;
+pub mod lenient_json;
 pub mod message;
+pub mod msgid;
