@@ -10,3 +10,4 @@ pub mod java_hash;
 pub mod lenient_json;
 pub mod message;
 pub mod msgid;
+pub mod route;
