@@ -74,15 +74,10 @@ fn handle(line: &str) -> Result<Value, String> {
             .with_method(http_method)
             .with_signature_method(signature_method);
             request.params = params.into_iter().collect();
-            let timestamp = input
-                .get("timestamp")
-                .and_then(Value::as_u64)
-                .ok_or("missing integer field \"timestamp\"")?;
-            let signed = request.sign(
-                &credentials,
-                UNIX_EPOCH + Duration::from_secs(timestamp),
-                str_field(&input, "nonce")?,
-            );
+            let timestamp =
+                input.get("timestamp").and_then(Value::as_u64).ok_or("missing integer field \"timestamp\"")?;
+            let signed =
+                request.sign(&credentials, UNIX_EPOCH + Duration::from_secs(timestamp), str_field(&input, "nonce")?);
             Ok(json!({
                 "params": signed.params,
                 "string_to_sign": signed.string_to_sign,
@@ -95,9 +90,7 @@ fn handle(line: &str) -> Result<Value, String> {
 }
 
 fn str_field<'a>(v: &'a Value, name: &str) -> Result<&'a str, String> {
-    v.get(name)
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("missing string field {name:?}"))
+    v.get(name).and_then(Value::as_str).ok_or_else(|| format!("missing string field {name:?}"))
 }
 
 fn string_map(v: Option<&Value>) -> Result<Vec<(String, String)>, String> {
@@ -108,9 +101,7 @@ fn string_map(v: Option<&Value>) -> Result<Vec<(String, String)>, String> {
     };
     map.iter()
         .map(|(k, v)| {
-            v.as_str()
-                .map(|s| (k.clone(), s.to_owned()))
-                .ok_or_else(|| format!("parameter {k:?} must be a string"))
+            v.as_str().map(|s| (k.clone(), s.to_owned())).ok_or_else(|| format!("parameter {k:?} must be a string"))
         })
         .collect()
 }

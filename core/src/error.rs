@@ -102,10 +102,7 @@ impl ErrorKind {
 
     /// Whether retrying the same operation (possibly on another broker) may succeed.
     pub fn is_retryable(self) -> bool {
-        matches!(
-            self,
-            ErrorKind::Timeout | ErrorKind::Network | ErrorKind::Busy | ErrorKind::TopicNotFound
-        )
+        matches!(self, ErrorKind::Timeout | ErrorKind::Network | ErrorKind::Busy | ErrorKind::TopicNotFound)
     }
 }
 
@@ -173,8 +170,7 @@ impl Error {
     }
 
     pub fn is_retryable(&self) -> bool {
-        self.kind.is_retryable()
-            || matches!(self.response_code, Some(1 | 2 | 14 | 16 | 17 | 204 | 205 | 1500))
+        self.kind.is_retryable() || matches!(self.response_code, Some(1 | 2 | 14 | 16 | 17 | 204 | 205 | 1500))
     }
 
     pub(crate) fn invalid_config(message: impl Into<String>) -> Self {

@@ -3,10 +3,20 @@
 //! on top. This crate is the single place where RocketMQ behaviour lives; the C, Python and
 //! Node bindings only translate types and threads.
 //!
-//! The crate is async (tokio) and never creates a runtime of its own.
+//! The crate is async (tokio) and never creates a runtime of its own: `start()` must be called
+//! within one, and the client's connections and background tasks live on it.
 
+pub mod admin;
 pub mod auth;
+pub mod client;
+pub mod config;
 pub mod error;
+pub mod message;
+pub mod producer;
 pub mod protocol;
+pub mod transport;
 
+pub use config::Properties;
 pub use error::{Error, ErrorKind, Result};
+pub use message::{Message, SendResult, SendStatus};
+pub use producer::{LocalTransactionChecker, OrderProducer, Producer, TransactionProducer, TransactionStatus};

@@ -73,11 +73,7 @@ where
 
 /// Signs a request in place: inserts `AccessKey`, `SecurityToken` (STS only) and `Signature`
 /// into `ext_fields` and returns the signature. Any old `Signature` is ignored and replaced.
-pub fn sign(
-    ext_fields: &mut BTreeMap<String, String>,
-    body: &[u8],
-    credentials: &Credentials,
-) -> String {
+pub fn sign(ext_fields: &mut BTreeMap<String, String>, body: &[u8], credentials: &Credentials) -> String {
     ext_fields.insert(ACCESS_KEY.to_owned(), credentials.access_key.clone());
     if let Some(token) = &credentials.security_token {
         ext_fields.insert(SECURITY_TOKEN.to_owned(), token.clone());
@@ -92,10 +88,7 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     // Vectors from protocol.md §11.1, re-derived with Python's hmac/hashlib/base64.
@@ -111,11 +104,7 @@ mod tests {
 
     #[test]
     fn vector_with_token_and_body() {
-        let ext = map(&[
-            (ACCESS_KEY, "rocketmq2"),
-            (SECURITY_TOKEN, "tok"),
-            ("consumerGroup", "G1"),
-        ]);
+        let ext = map(&[(ACCESS_KEY, "rocketmq2"), (SECURITY_TOKEN, "tok"), ("consumerGroup", "G1")]);
         let body = br#"{"a":1}"#;
         assert_eq!(content(&ext, body), br#"rocketmq2tokG1{"a":1}"#);
         assert_eq!(signature_over(&ext, body, "12345678"), VECTOR2);
@@ -126,10 +115,7 @@ mod tests {
         let creds = Credentials::new("rocketmq2", "12345678");
         assert_eq!(signature([("topic", "TopicTest")], b"", &creds), VECTOR1);
         // A stale AccessKey in the input is replaced, not signed twice.
-        assert_eq!(
-            signature([("topic", "TopicTest"), (ACCESS_KEY, "old")], b"", &creds),
-            VECTOR1
-        );
+        assert_eq!(signature([("topic", "TopicTest"), (ACCESS_KEY, "old")], b"", &creds), VECTOR1);
 
         let sts = creds.with_security_token("tok");
         let ext = [("consumerGroup", "G1"), (SECURITY_TOKEN, "stale")];
@@ -144,12 +130,7 @@ mod tests {
         assert_eq!(sig, VECTOR2);
         assert_eq!(
             ext,
-            map(&[
-                (ACCESS_KEY, "rocketmq2"),
-                (SECURITY_TOKEN, "tok"),
-                ("consumerGroup", "G1"),
-                (SIGNATURE, VECTOR2),
-            ])
+            map(&[(ACCESS_KEY, "rocketmq2"), (SECURITY_TOKEN, "tok"), ("consumerGroup", "G1"), (SIGNATURE, VECTOR2),])
         );
         // Re-signing a signed map is stable: the Signature field is never signed.
         assert_eq!(sign(&mut ext, br#"{"a":1}"#, &creds), VECTOR2);

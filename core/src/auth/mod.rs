@@ -37,11 +37,7 @@ pub struct Credentials {
 
 impl Credentials {
     pub fn new(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
-        Credentials {
-            access_key: access_key.into(),
-            secret_key: secret_key.into(),
-            security_token: None,
-        }
+        Credentials { access_key: access_key.into(), secret_key: secret_key.into(), security_token: None }
     }
 
     pub fn with_security_token(mut self, token: impl Into<String>) -> Self {
@@ -55,10 +51,7 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("access_key", &self.access_key)
             .field("secret_key", &"***")
-            .field(
-                "security_token",
-                &self.security_token.as_ref().map(|_| "***"),
-            )
+            .field("security_token", &self.security_token.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -151,18 +144,9 @@ mod tests {
     #[test]
     fn java_order_is_utf16_order() {
         // ASCII: byte order, uppercase before lowercase, '_' between them.
-        assert_eq!(
-            java_string_cmp("AccessKey", "SecurityToken"),
-            Ordering::Less
-        );
-        assert_eq!(
-            java_string_cmp("SecurityToken", "consumerGroup"),
-            Ordering::Less
-        );
-        assert_eq!(
-            java_string_cmp("__preventCache", "_accesskey"),
-            Ordering::Less
-        );
+        assert_eq!(java_string_cmp("AccessKey", "SecurityToken"), Ordering::Less);
+        assert_eq!(java_string_cmp("SecurityToken", "consumerGroup"), Ordering::Less);
+        assert_eq!(java_string_cmp("__preventCache", "_accesskey"), Ordering::Less);
         assert_eq!(java_string_cmp("a", "ab"), Ordering::Less);
         // U+FF21 (fullwidth A) is one code unit 0xFF21; U+1F600 is the pair D83D DE00, so Java
         // puts the emoji first even though its code point (and UTF-8 bytes) are larger.
@@ -173,10 +157,7 @@ mod tests {
     #[test]
     fn hmac_known_answers() {
         // RFC 2202 test case 2 and RFC 4231 test case 2.
-        assert_eq!(
-            hmac_sha1_base64(b"Jefe", b"what do ya want for nothing?"),
-            "7/zfauXrL6LSdBbV8YTfnCWafHk="
-        );
+        assert_eq!(hmac_sha1_base64(b"Jefe", b"what do ya want for nothing?"), "7/zfauXrL6LSdBbV8YTfnCWafHk=");
         assert_eq!(
             hmac_sha256_base64(b"Jefe", b"what do ya want for nothing?"),
             "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM="

@@ -62,10 +62,7 @@ pub struct CommonParams {
 
 impl Default for CommonParams {
     fn default() -> Self {
-        CommonParams {
-            region_id: Some(DEFAULT_REGION_ID.to_owned()),
-            platform: Some(DEFAULT_PLATFORM.to_owned()),
-        }
+        CommonParams { region_id: Some(DEFAULT_REGION_ID.to_owned()), platform: Some(DEFAULT_PLATFORM.to_owned()) }
     }
 }
 
@@ -107,11 +104,7 @@ where
 }
 
 /// [`signed_params`] with `__preventCache` taken from the system clock.
-pub fn signed_params_now<I>(
-    credentials: &Credentials,
-    common: &CommonParams,
-    params: I,
-) -> Vec<(String, String)>
+pub fn signed_params_now<I>(credentials: &Credentials, common: &CommonParams, params: I) -> Vec<(String, String)>
 where
     I: IntoIterator,
     I::Item: Param,
@@ -142,10 +135,7 @@ mod tests {
             ("_regionId", "mq-private"),
             ("topic", "TOPIC_XXX"),
         ];
-        assert_eq!(
-            string_to_sign(params),
-            "1498029701000ACCESSKEY_XXXonsConsolemq-privateTOPIC_XXX"
-        );
+        assert_eq!(string_to_sign(params), "1498029701000ACCESSKEY_XXXonsConsolemq-privateTOPIC_XXX");
         assert_eq!(signature(params, "SECRETKEY_XXX"), TOPIC_CREATE_SIGNATURE);
     }
 
@@ -153,16 +143,9 @@ mod tests {
     fn seed_key_value_example() {
         // The seed sorts Key_2, Key_1, Key_3 and writes the result as "Value1Value2Value3",
         // dropping the underscores of its own values; the rule gives this.
-        let params = [
-            ("Key_2", "Value_2"),
-            ("Key_1", "Value_1"),
-            ("Key_3", "Value_3"),
-        ];
+        let params = [("Key_2", "Value_2"), ("Key_1", "Value_1"), ("Key_3", "Value_3")];
         assert_eq!(string_to_sign(params), "Value_1Value_2Value_3");
-        assert_eq!(
-            signature(params, "SECRETKEY_XXX"),
-            "PVJRmZ1QWHdAz3R0/7DalMNkSGg="
-        );
+        assert_eq!(signature(params, "SECRETKEY_XXX"), "PVJRmZ1QWHdAz3R0/7DalMNkSGg=");
     }
 
     #[test]
@@ -197,10 +180,7 @@ mod tests {
     #[test]
     fn region_and_platform_can_be_left_out() {
         let creds = Credentials::new("ak", "sk");
-        let common = CommonParams {
-            region_id: None,
-            platform: None,
-        };
+        let common = CommonParams { region_id: None, platform: None };
         let signed = signed_params(&creds, &common, Vec::<(String, String)>::new(), 7);
         let names: Vec<&str> = signed.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, ["__preventCache", "_accesskey", "_signature"]);
@@ -210,10 +190,7 @@ mod tests {
     #[test]
     fn now_variant_uses_current_millis() {
         let creds = Credentials::new("ak", "sk");
-        let before = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64;
+        let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
         let signed = signed_params_now(&creds, &CommonParams::default(), [("topic", "T")]);
         let ts: u64 = signed[0].1.parse().unwrap();
         assert_eq!(signed[0].0, PREVENT_CACHE);

@@ -16,9 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{
-    hmac_sha1_base64, hmac_sha256_base64, java_string_cmp, sorted_pairs, Credentials, Param,
-};
+use super::{hmac_sha1_base64, hmac_sha256_base64, java_string_cmp, sorted_pairs, Credentials, Param};
 
 /// Parameter names of the common request parameters.
 pub mod names {
@@ -130,39 +128,23 @@ where
     I: IntoIterator,
     I::Item: Param,
 {
-    format!(
-        "{}&{}&{}",
-        method.as_str(),
-        percent_encode("/"),
-        percent_encode(&canonicalized_query_string(params))
-    )
+    format!("{}&{}&{}", method.as_str(), percent_encode("/"), percent_encode(&canonicalized_query_string(params)))
 }
 
 /// Signs an already built string to sign: Base64(HMAC(secret + "&", string_to_sign)).
-pub fn sign_string(
-    signature_method: SignatureMethod,
-    secret: &str,
-    string_to_sign: &str,
-) -> String {
+pub fn sign_string(signature_method: SignatureMethod, secret: &str, string_to_sign: &str) -> String {
     // The key is the secret plus '&': the slot after it is reserved for a token secret that
     // this scheme never uses.
     let key = format!("{secret}&");
     match signature_method {
         SignatureMethod::HmacSha1 => hmac_sha1_base64(key.as_bytes(), string_to_sign.as_bytes()),
-        SignatureMethod::HmacSha256 => {
-            hmac_sha256_base64(key.as_bytes(), string_to_sign.as_bytes())
-        }
+        SignatureMethod::HmacSha256 => hmac_sha256_base64(key.as_bytes(), string_to_sign.as_bytes()),
     }
 }
 
 /// The `Signature` of a call with these parameters. `params` must already contain every
 /// common parameter, including `SignatureMethod` with the value of `signature_method`.
-pub fn signature<I>(
-    method: HttpMethod,
-    signature_method: SignatureMethod,
-    secret: &str,
-    params: I,
-) -> String
+pub fn signature<I>(method: HttpMethod, signature_method: SignatureMethod, secret: &str, params: I) -> String
 where
     I: IntoIterator,
     I::Item: Param,
@@ -176,12 +158,7 @@ pub fn format_timestamp(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// Proleptic Gregorian date of the day `days` after 1970-01-01.
@@ -275,12 +252,7 @@ impl PopRequest {
     ///
     /// With STS credentials the token is sent (and signed) as `SecurityToken`, as Alibaba's SDKs
     /// do; the seed itself does not mention STS.
-    pub fn sign(
-        &self,
-        credentials: &Credentials,
-        timestamp: SystemTime,
-        nonce: &str,
-    ) -> SignedPopRequest {
+    pub fn sign(&self, credentials: &Credentials, timestamp: SystemTime, nonce: &str) -> SignedPopRequest {
         use names as n;
         const COMMON: [&str; 12] = [
             n::ACTION,
@@ -319,18 +291,9 @@ impl PopRequest {
         params.sort_by(|(a, _), (b, _)| java_string_cmp(a, b));
 
         let string_to_sign = string_to_sign(self.method, &params);
-        let signature = sign_string(
-            self.signature_method,
-            &credentials.secret_key,
-            &string_to_sign,
-        );
+        let signature = sign_string(self.signature_method, &credentials.secret_key, &string_to_sign);
         params.push((n::SIGNATURE.to_owned(), signature.clone()));
-        SignedPopRequest {
-            method: self.method,
-            params,
-            string_to_sign,
-            signature,
-        }
+        SignedPopRequest { method: self.method, params, string_to_sign, signature }
     }
 }
 
@@ -380,13 +343,7 @@ mod tests {
     const SEED_TIME: u64 = 1_600_159_840; // 2020-09-15T08:50:40Z
 
     fn seed_request() -> PopRequest {
-        PopRequest::new(
-            "ascm",
-            "GetOrganizationList",
-            "2019-05-10",
-            "cn-region-test",
-        )
-        .param("Id", "1")
+        PopRequest::new("ascm", "GetOrganizationList", "2019-05-10", "cn-region-test").param("Id", "1")
     }
 
     fn at(secs: u64) -> SystemTime {
@@ -400,22 +357,15 @@ mod tests {
         assert_eq!(canonicalized_query_string(&signed.params), SEED_CANONICAL);
         assert_eq!(signed.string_to_sign, SEED_STRING_TO_SIGN);
         assert_eq!(signed.signature, SEED_SHA1);
-        assert_eq!(
-            signed.query_string(),
-            format!("{SEED_CANONICAL}&Signature=SESmLeA1gWPMIq%2BzlI%2FWQY95%2F60%3D")
-        );
+        assert_eq!(signed.query_string(), format!("{SEED_CANONICAL}&Signature=SESmLeA1gWPMIq%2BzlI%2FWQY95%2F60%3D"));
     }
 
     #[test]
     fn seed_example_with_sha256() {
         let creds = Credentials::new("testid", "testsecret");
-        let signed = seed_request()
-            .with_signature_method(SignatureMethod::HmacSha256)
-            .sign(&creds, at(SEED_TIME), SEED_NONCE);
-        assert_eq!(
-            signed.string_to_sign,
-            SEED_STRING_TO_SIGN.replace("HMAC-SHA1", "HMAC-SHA256")
-        );
+        let signed =
+            seed_request().with_signature_method(SignatureMethod::HmacSha256).sign(&creds, at(SEED_TIME), SEED_NONCE);
+        assert_eq!(signed.string_to_sign, SEED_STRING_TO_SIGN.replace("HMAC-SHA1", "HMAC-SHA256"));
         assert_eq!(signed.signature, SEED_SHA256);
     }
 
@@ -437,35 +387,18 @@ mod tests {
         ];
         assert_eq!(canonicalized_query_string(params), SEED_CANONICAL);
         assert_eq!(string_to_sign(HttpMethod::Get, params), SEED_STRING_TO_SIGN);
-        assert_eq!(
-            signature(
-                HttpMethod::Get,
-                SignatureMethod::HmacSha1,
-                "testsecret",
-                params
-            ),
-            SEED_SHA1
-        );
+        assert_eq!(signature(HttpMethod::Get, SignatureMethod::HmacSha1, "testsecret", params), SEED_SHA1);
         // A Signature parameter is never part of what is signed.
         let mut with_sig = params.to_vec();
         with_sig.push(("Signature", "x"));
-        assert_eq!(
-            string_to_sign(HttpMethod::Get, with_sig),
-            SEED_STRING_TO_SIGN
-        );
+        assert_eq!(string_to_sign(HttpMethod::Get, with_sig), SEED_STRING_TO_SIGN);
     }
 
     #[test]
     fn post_changes_only_the_method() {
         let creds = Credentials::new("testid", "testsecret");
-        let signed =
-            seed_request()
-                .with_method(HttpMethod::Post)
-                .sign(&creds, at(SEED_TIME), SEED_NONCE);
-        assert_eq!(
-            signed.string_to_sign,
-            SEED_STRING_TO_SIGN.replacen("GET&", "POST&", 1)
-        );
+        let signed = seed_request().with_method(HttpMethod::Post).sign(&creds, at(SEED_TIME), SEED_NONCE);
+        assert_eq!(signed.string_to_sign, SEED_STRING_TO_SIGN.replacen("GET&", "POST&", 1));
         assert_eq!(signed.method, HttpMethod::Post);
     }
 
@@ -493,33 +426,21 @@ mod tests {
         let params = [("a{", "1"), ("aA", "2"), ("B", "3")];
         assert_eq!(canonicalized_query_string(params), "B=3&aA=2&a%7B=1");
         // Empty values are kept as "name=".
-        assert_eq!(
-            canonicalized_query_string([("k", ""), ("j", " ")]),
-            "j=%20&k="
-        );
+        assert_eq!(canonicalized_query_string([("k", ""), ("j", " ")]), "j=%20&k=");
     }
 
     #[test]
     fn common_params_win_and_token_is_sent() {
         let creds = Credentials::new("testid", "testsecret").with_security_token("sts+tok");
-        let signed = seed_request()
-            .param("Format", "XML")
-            .param("Signature", "forged")
-            .sign(&creds, at(SEED_TIME), SEED_NONCE);
+        let signed =
+            seed_request().param("Format", "XML").param("Signature", "forged").sign(&creds, at(SEED_TIME), SEED_NONCE);
         let get = |name: &str| -> Vec<&str> {
-            signed
-                .params
-                .iter()
-                .filter(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-                .collect()
+            signed.params.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
         };
         assert_eq!(get("Format"), ["JSON"]);
         assert_eq!(get("SecurityToken"), ["sts+tok"]);
         assert_eq!(get("Signature"), [signed.signature.as_str()]);
-        assert!(signed
-            .string_to_sign
-            .contains("%26SecurityToken%3Dsts%252Btok%26"));
+        assert!(signed.string_to_sign.contains("%26SecurityToken%3Dsts%252Btok%26"));
     }
 
     #[test]
@@ -528,14 +449,8 @@ mod tests {
         assert_eq!(format_timestamp(at(SEED_TIME)), "2020-09-15T08:50:40Z");
         assert_eq!(format_timestamp(at(951_868_799)), "2000-02-29T23:59:59Z");
         assert_eq!(format_timestamp(at(4_102_444_799)), "2099-12-31T23:59:59Z");
-        assert_eq!(
-            format_timestamp(at(SEED_TIME) + Duration::from_millis(999)),
-            "2020-09-15T08:50:40Z"
-        );
-        assert_eq!(
-            format_timestamp(UNIX_EPOCH - Duration::from_secs(1)),
-            "1970-01-01T00:00:00Z"
-        );
+        assert_eq!(format_timestamp(at(SEED_TIME) + Duration::from_millis(999)), "2020-09-15T08:50:40Z");
+        assert_eq!(format_timestamp(UNIX_EPOCH - Duration::from_secs(1)), "1970-01-01T00:00:00Z");
     }
 
     #[test]
@@ -544,20 +459,7 @@ mod tests {
         let mut days = 0u64;
         for year in 1970u64..2500 {
             let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-            let lengths = [
-                31,
-                if leap { 29 } else { 28 },
-                31,
-                30,
-                31,
-                30,
-                31,
-                31,
-                30,
-                31,
-                30,
-                31,
-            ];
+            let lengths = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
             for (m, len) in lengths.iter().enumerate() {
                 for d in 1..=*len {
                     assert_eq!(civil_from_days(days), (year, m as u64 + 1, d));
@@ -574,15 +476,10 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.len(), 36);
         let parts: Vec<&str> = a.split('-').collect();
-        assert_eq!(
-            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
-            [8, 4, 4, 4, 12]
-        );
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
         assert!(parts[2].starts_with('4'));
         assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'));
-        assert!(a
-            .bytes()
-            .all(|c| c == b'-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(a.bytes().all(|c| c == b'-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     }
 
     #[test]
@@ -590,10 +487,7 @@ mod tests {
         let creds = Credentials::new("ak", "sk");
         let signed = seed_request().sign_now(&creds);
         let unsigned = &signed.params[..signed.params.len() - 1];
-        assert_eq!(
-            signature(HttpMethod::Get, SignatureMethod::HmacSha1, "sk", unsigned),
-            signed.signature
-        );
+        assert_eq!(signature(HttpMethod::Get, SignatureMethod::HmacSha1, "sk", unsigned), signed.signature);
     }
 
     #[test]

@@ -75,12 +75,7 @@ impl RemotingCommand {
 
     /// A response to the request with `opaque`.
     pub fn response(code: i32, opaque: i32, remark: Option<String>) -> Self {
-        RemotingCommand {
-            flag: FLAG_RESPONSE,
-            opaque,
-            remark,
-            ..RemotingCommand::request(code)
-        }
+        RemotingCommand { flag: FLAG_RESPONSE, opaque, remark, ..RemotingCommand::request(code) }
     }
 
     pub fn with_ext(mut self, key: &str, value: impl ToString) -> Self {
@@ -262,9 +257,7 @@ fn write_json_string(out: &mut Vec<u8>, s: &str) {
 fn decode_json_header(header: &[u8]) -> Result<RemotingCommand> {
     let value: serde_json::Value = serde_json::from_slice(header)
         .map_err(|e| Error::protocol(format!("JSON command header does not parse: {e}")))?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| Error::protocol("JSON command header is not an object"))?;
+    let obj = value.as_object().ok_or_else(|| Error::protocol("JSON command header is not an object"))?;
     let int = |name: &str| -> Result<i32> {
         match obj.get(name) {
             None | Some(serde_json::Value::Null) => Ok(0),
@@ -328,11 +321,7 @@ fn decode_binary_header(mut h: Bytes) -> Result<RemotingCommand> {
     let opaque = h.get_i32();
     let flag = h.get_i32();
     let remark_len = h.get_i32();
-    let remark = if remark_len > 0 {
-        Some(take_string(&mut h, remark_len as usize, "remark")?)
-    } else {
-        None
-    };
+    let remark = if remark_len > 0 { Some(take_string(&mut h, remark_len as usize, "remark")?) } else { None };
     if h.len() < 4 {
         return Err(Error::protocol("binary command header lacks its ext-fields length"));
     }

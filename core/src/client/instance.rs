@@ -1,0 +1,473 @@
+//! The shared client instance: one per (name servers, credentials, instance name, header
+//! format, namespace) in a process, like the Java `MQClientInstance`. It owns the connection
+//! pool (one connection per address for every producer and consumer that shares it), the route
+//! cache and its refresh, heartbeats, broker versions, request signing, and the dispatch of
+//! broker-initiated requests to the producer or consumer group they concern.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use crate::auth::{self, Credentials};
+use crate::config::ClientConfig;
+use crate::error::{Error, ErrorKind, Result};
+use crate::protocol::codes::{request, response};
+use crate::protocol::command::RemotingCommand;
+use crate::protocol::message::{decode_stored_messages, property};
+use crate::protocol::route::{MessageQueue, TopicRouteData};
+use crate::transport::{ConnectionPool, InboundHandler, InboundRequest};
+
+/// How long a name-server or admin request may take.
+pub const NAMESRV_TIMEOUT: Duration = Duration::from_secs(3);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Heartbeat and route refresh period (Java: 30 s both).
+const BACKGROUND_PERIOD: Duration = Duration::from_secs(30);
+
+/// Handles broker-initiated requests for one group (a transaction producer's check-back, a
+/// consumer's rebalance notification). Runs on the connection's reader task: must not block.
+pub trait GroupRequestHandler: Send + Sync {
+    fn handle(&self, instance: &Arc<ClientInstance>, request: InboundRequest);
+}
+
+/// What a client registered with the instance contributes to heartbeats.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Member {
+    Producer {
+        group: String,
+    },
+    /// A consumer group, with its heartbeat `consumerData` JSON object.
+    Consumer {
+        group: String,
+    },
+}
+
+struct Registration {
+    member: Member,
+    handler: Option<Weak<dyn GroupRequestHandler>>,
+    /// Consumers' subscription data for the heartbeat, produced on demand.
+    consumer_data: Option<Arc<dyn Fn() -> serde_json::Value + Send + Sync>>,
+}
+
+/// A cached route with the queues derived from it once, not on every send.
+pub struct TopicRoute {
+    pub data: TopicRouteData,
+    pub publish_queues: Vec<MessageQueue>,
+    pub subscribe_queues: Vec<MessageQueue>,
+}
+
+pub struct ClientInstance {
+    key: String,
+    client_id: String,
+    namesrv_addrs: Vec<String>,
+    namesrv_index: AtomicUsize,
+    credentials: Option<Credentials>,
+    pool: ConnectionPool,
+    routes: RwLock<HashMap<String, Arc<TopicRoute>>>,
+    /// Broker name → version ordinal announced in its heartbeat response.
+    broker_versions: Mutex<HashMap<String, i32>>,
+    /// Broker addresses that got at least one heartbeat from this instance.
+    heartbeated: Mutex<HashSet<String>>,
+    members: Mutex<Vec<(u64, Registration)>>,
+    next_member_id: AtomicUsize,
+    background: Mutex<Option<JoinHandle<()>>>,
+}
+
+fn registry() -> &'static Mutex<HashMap<String, Weak<ClientInstance>>> {
+    static REGISTRY: OnceLock<Mutex<HashMap<String, Weak<ClientInstance>>>> = OnceLock::new();
+    REGISTRY.get_or_init(Default::default)
+}
+
+/// Java replaces instance name `DEFAULT` with the pid so that two processes on one host get
+/// distinct client ids; we add a per-process counter so two instances in one process do too.
+fn make_client_id(instance_name: &str, seq: usize) -> String {
+    let ip = crate::protocol::msgid::local_ip();
+    let pid = std::process::id();
+    if instance_name == "DEFAULT" {
+        format!("{ip}@{pid}#{seq}")
+    } else {
+        format!("{ip}@{instance_name}")
+    }
+}
+
+impl ClientInstance {
+    /// The instance for this configuration, shared with every other client of the process that
+    /// uses the same cluster settings. Must be called within a tokio runtime.
+    pub fn get_or_create(config: &ClientConfig) -> Arc<ClientInstance> {
+        let key = format!(
+            "{}|{}|{}|{:?}|{}",
+            config.namesrv_addrs.join(";"),
+            config.instance_name,
+            config.credentials.as_ref().map(|c| c.access_key.as_str()).unwrap_or(""),
+            config.serialize_type,
+            config.namespace.as_deref().unwrap_or(""),
+        );
+        let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(existing) = reg.get(&key).and_then(Weak::upgrade) {
+            return existing;
+        }
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+        let instance = Arc::new_cyclic(|weak: &Weak<ClientInstance>| {
+            let weak = weak.clone();
+            let inbound: InboundHandler = Arc::new(move |req: InboundRequest| {
+                if let Some(instance) = weak.upgrade() {
+                    instance.on_inbound(req);
+                }
+            });
+            ClientInstance {
+                key: key.clone(),
+                client_id: make_client_id(&config.instance_name, seq),
+                namesrv_addrs: config.namesrv_addrs.clone(),
+                namesrv_index: AtomicUsize::new(0),
+                credentials: config.credentials.clone(),
+                pool: ConnectionPool::new(config.serialize_type, CONNECT_TIMEOUT, Some(inbound)),
+                routes: RwLock::new(HashMap::new()),
+                broker_versions: Mutex::new(HashMap::new()),
+                heartbeated: Mutex::new(HashSet::new()),
+                members: Mutex::new(Vec::new()),
+                next_member_id: AtomicUsize::new(1),
+                background: Mutex::new(None),
+            }
+        });
+        reg.retain(|_, w| w.strong_count() > 0);
+        reg.insert(key, Arc::downgrade(&instance));
+        instance.start_background();
+        instance
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    fn start_background(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(BACKGROUND_PERIOD);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(instance) = weak.upgrade() else { return };
+                instance.refresh_routes().await;
+                instance.heartbeat_all().await;
+            }
+        });
+        *self.background.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+    }
+
+    /// Registers a producer or consumer group; the returned id unregisters it.
+    pub fn register(
+        &self,
+        member: Member,
+        handler: Option<Weak<dyn GroupRequestHandler>>,
+        consumer_data: Option<Arc<dyn Fn() -> serde_json::Value + Send + Sync>>,
+    ) -> Result<u64> {
+        let mut members = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        if members.iter().any(|(_, r)| r.member == member) {
+            let (kind, group) = match &member {
+                Member::Producer { group } => ("producer", group),
+                Member::Consumer { group } => ("consumer", group),
+            };
+            return Err(Error::invalid_config(format!(
+                "a {kind} of group {group} is already started in this process with the same settings; \
+                 set a different InstanceName for a second one"
+            )));
+        }
+        let id = self.next_member_id.fetch_add(1, Ordering::Relaxed) as u64;
+        members.push((id, Registration { member, handler, consumer_data }));
+        Ok(id)
+    }
+
+    /// Removes a registration and tells every broker the client left the group.
+    pub async fn unregister(&self, id: u64) {
+        let removed = {
+            let mut members = self.members.lock().unwrap_or_else(|p| p.into_inner());
+            let pos = members.iter().position(|(i, _)| *i == id);
+            pos.map(|p| members.remove(p).1)
+        };
+        let Some(reg) = removed else { return };
+        let mut cmd = RemotingCommand::request(request::UNREGISTER_CLIENT).with_ext("clientID", &self.client_id);
+        match &reg.member {
+            Member::Producer { group } => cmd = cmd.with_ext("producerGroup", group),
+            Member::Consumer { group } => cmd = cmd.with_ext("consumerGroup", group),
+        }
+        for addr in self.all_broker_addrs(false) {
+            if let Err(e) = self.invoke(&addr, cmd.clone(), Duration::from_secs(3)).await {
+                tracing::debug!(addr = %addr, error = %e, "unregister failed");
+            }
+        }
+        let empty = self.members.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+        if empty {
+            self.close();
+        }
+    }
+
+    /// Stops background work and closes every connection. Called when the last member leaves.
+    fn close(&self) {
+        if let Some(task) = self.background.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            task.abort();
+        }
+        self.pool.close_all();
+        let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
+        if reg.get(&self.key).is_some_and(|w| std::ptr::eq(w.as_ptr(), self)) {
+            reg.remove(&self.key);
+        }
+    }
+
+    fn sign(&self, cmd: &mut RemotingCommand) {
+        if let Some(creds) = &self.credentials {
+            auth::acl::sign(&mut cmd.ext_fields, &cmd.body, creds);
+        }
+    }
+
+    /// Sends a request to a broker (signed when credentials are configured).
+    pub async fn invoke(&self, addr: &str, mut cmd: RemotingCommand, timeout: Duration) -> Result<RemotingCommand> {
+        self.sign(&mut cmd);
+        let conn = self.pool.get(addr).await?;
+        conn.invoke(cmd, timeout).await
+    }
+
+    /// Sends a oneway request to a broker (signed when credentials are configured).
+    pub async fn invoke_oneway(&self, addr: &str, mut cmd: RemotingCommand, timeout: Duration) -> Result<()> {
+        self.sign(&mut cmd);
+        let conn = self.pool.get(addr).await?;
+        conn.invoke_oneway(cmd, timeout).await
+    }
+
+    /// Sends a request to the name servers, starting with the last one that answered and
+    /// failing over to the next on network errors and timeouts.
+    pub async fn invoke_namesrv(&self, cmd: RemotingCommand, timeout: Duration) -> Result<RemotingCommand> {
+        let n = self.namesrv_addrs.len();
+        let start = self.namesrv_index.load(Ordering::Relaxed);
+        let mut last_err = None;
+        for i in 0..n {
+            let idx = (start + i) % n;
+            let addr = &self.namesrv_addrs[idx];
+            match self.invoke(addr, cmd.clone(), timeout).await {
+                Ok(resp) => {
+                    self.namesrv_index.store(idx, Ordering::Relaxed);
+                    return Ok(resp);
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::Network | ErrorKind::Timeout) => {
+                    tracing::debug!(namesrv = %addr, error = %e, "name server unavailable, trying the next");
+                    last_err = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let last = last_err.map(|e| e.to_string()).unwrap_or_default();
+        Err(Error::network(format!("no name server of [{}] answered: {last}", self.namesrv_addrs.join(";"))))
+    }
+
+    /// The route of `topic` (already namespaced), from the cache or the name servers.
+    pub async fn route(&self, topic: &str) -> Result<Arc<TopicRoute>> {
+        if let Some(route) = self.routes.read().unwrap_or_else(|p| p.into_inner()).get(topic) {
+            return Ok(route.clone());
+        }
+        self.fetch_route(topic).await
+    }
+
+    /// Fetches the route of `topic` from the name servers and caches it.
+    pub async fn fetch_route(&self, topic: &str) -> Result<Arc<TopicRoute>> {
+        let cmd = RemotingCommand::request(request::GET_ROUTEINFO_BY_TOPIC)
+            .with_ext("topic", topic)
+            .with_ext("acceptStandardJsonOnly", "true");
+        let resp = self.invoke_namesrv(cmd, NAMESRV_TIMEOUT).await?;
+        match resp.code {
+            response::SUCCESS => {}
+            response::TOPIC_NOT_EXIST => {
+                return Err(Error::new(
+                    ErrorKind::TopicNotFound,
+                    format!("topic {topic} has no route on the name servers (does it exist?)"),
+                ))
+            }
+            code => return Err(Error::from_response(code, resp.remark.as_deref(), "route lookup")),
+        }
+        let data = TopicRouteData::parse(&resp.body)?;
+        let route = Arc::new(TopicRoute {
+            publish_queues: data.publish_queues(topic),
+            subscribe_queues: data.subscribe_queues(topic),
+            data,
+        });
+        self.routes.write().unwrap_or_else(|p| p.into_inner()).insert(topic.to_owned(), route.clone());
+        // A broker seen for the first time learns about our groups now rather than at the next
+        // periodic heartbeat (a transaction producer is only checked back once registered), and
+        // tells us its version (timed delivery depends on it).
+        let new_brokers: Vec<String> = {
+            let mut known = self.heartbeated.lock().unwrap_or_else(|p| p.into_inner());
+            route
+                .data
+                .broker_datas
+                .iter()
+                .filter_map(|bd| bd.master_addr())
+                .filter(|a| known.insert(a.to_string()))
+                .map(str::to_owned)
+                .collect()
+        };
+        for addr in new_brokers {
+            if let Err(e) = self.heartbeat(&addr).await {
+                tracing::debug!(addr = %addr, error = %e, "first heartbeat failed");
+                self.heartbeated.lock().unwrap_or_else(|p| p.into_inner()).remove(&addr);
+            }
+        }
+        Ok(route)
+    }
+
+    /// Drops a cached route so the next use fetches it again (after a send failure).
+    pub fn invalidate_route(&self, topic: &str) {
+        self.routes.write().unwrap_or_else(|p| p.into_inner()).remove(topic);
+    }
+
+    async fn refresh_routes(&self) {
+        let topics: Vec<String> = self.routes.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
+        for topic in topics {
+            if let Err(e) = self.fetch_route(&topic).await {
+                tracing::debug!(topic = %topic, error = %e, "route refresh failed; keeping the old route");
+            }
+        }
+    }
+
+    /// Every broker address in the cached routes (masters only unless `with_slaves`).
+    pub fn all_broker_addrs(&self, with_slaves: bool) -> Vec<String> {
+        let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for route in routes.values() {
+            for bd in &route.data.broker_datas {
+                for (id, addr) in &bd.broker_addrs {
+                    if (with_slaves || *id == 0) && seen.insert(addr.clone()) {
+                        out.push(addr.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Master address of `broker_name` in any cached route.
+    pub fn master_addr(&self, broker_name: &str) -> Option<String> {
+        let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
+        routes.values().find_map(|r| r.data.master_addr(broker_name).map(str::to_owned))
+    }
+
+    fn broker_name_of(&self, addr: &str) -> Option<String> {
+        let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
+        routes.values().find_map(|r| {
+            r.data
+                .broker_datas
+                .iter()
+                .find(|bd| bd.broker_addrs.values().any(|a| a == addr))
+                .map(|bd| bd.broker_name.clone())
+        })
+    }
+
+    fn heartbeat_body(&self) -> Vec<u8> {
+        let members = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        let mut producers = Vec::new();
+        let mut consumers = Vec::new();
+        for (_, reg) in members.iter() {
+            match &reg.member {
+                Member::Producer { group } => producers.push(serde_json::json!({ "groupName": group })),
+                Member::Consumer { .. } => {
+                    if let Some(data) = &reg.consumer_data {
+                        consumers.push(data());
+                    }
+                }
+            }
+        }
+        serde_json::to_vec(&serde_json::json!({
+            "clientID": self.client_id,
+            "consumerDataSet": consumers,
+            "heartbeatFingerprint": 0,
+            "producerDataSet": producers,
+            "withoutSub": false,
+        }))
+        .unwrap_or_default()
+    }
+
+    /// Sends one heartbeat to `addr` and records the broker's version.
+    pub async fn heartbeat(&self, addr: &str) -> Result<()> {
+        let cmd = RemotingCommand::request(request::HEART_BEAT).with_body(self.heartbeat_body());
+        let resp = self.invoke(addr, cmd, Duration::from_secs(3)).await?;
+        if resp.code != response::SUCCESS {
+            return Err(Error::from_response(resp.code, resp.remark.as_deref(), "heartbeat"));
+        }
+        if let Some(name) = self.broker_name_of(addr) {
+            self.broker_versions.lock().unwrap_or_else(|p| p.into_inner()).insert(name, resp.version);
+        }
+        Ok(())
+    }
+
+    /// Heartbeats every known broker (masters, and slaves when consumers are registered).
+    pub async fn heartbeat_all(&self) {
+        let with_slaves = self
+            .members
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|(_, r)| matches!(r.member, Member::Consumer { .. }));
+        for addr in self.all_broker_addrs(with_slaves) {
+            if let Err(e) = self.heartbeat(&addr).await {
+                tracing::debug!(addr = %addr, error = %e, "heartbeat failed");
+            }
+        }
+    }
+
+    /// The version ordinal of `broker_name`, heartbeating its master first if it is unknown.
+    pub async fn broker_version(&self, broker_name: &str) -> Result<i32> {
+        if let Some(v) = self.broker_versions.lock().unwrap_or_else(|p| p.into_inner()).get(broker_name) {
+            return Ok(*v);
+        }
+        let addr = self
+            .master_addr(broker_name)
+            .ok_or_else(|| Error::network(format!("no master address known for broker {broker_name}")))?;
+        self.heartbeat(&addr).await?;
+        self.broker_versions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(broker_name)
+            .copied()
+            .ok_or_else(|| Error::network(format!("broker {broker_name} did not announce its version")))
+    }
+
+    /// Routes a broker-initiated request to the group it concerns: consumer requests name their
+    /// group in a header field; a transaction check names it only inside the message (PGROUP).
+    fn on_inbound(self: &Arc<Self>, req: InboundRequest) {
+        let code = req.command.code;
+        let group = if code == request::CHECK_TRANSACTION_STATE {
+            decode_stored_messages(&req.command.body)
+                .ok()
+                .and_then(|msgs| msgs.into_iter().next())
+                .and_then(|m| m.properties.get(property::PGROUP).cloned())
+        } else {
+            req.command.ext("consumerGroup").or(req.command.ext("group")).map(str::to_owned)
+        };
+        let handler = group.as_deref().and_then(|g| {
+            let members = self.members.lock().unwrap_or_else(|p| p.into_inner());
+            members.iter().find_map(|(_, reg)| {
+                let is_target = match &reg.member {
+                    Member::Producer { group } => code == request::CHECK_TRANSACTION_STATE && group == g,
+                    Member::Consumer { group } => code != request::CHECK_TRANSACTION_STATE && group == g,
+                };
+                if is_target {
+                    reg.handler.as_ref().and_then(Weak::upgrade)
+                } else {
+                    None
+                }
+            })
+        });
+        match handler {
+            Some(h) => h.handle(self, req),
+            None => {
+                tracing::debug!(code, group = ?group, from = %req.addr, "server request for no registered group");
+                req.responder.respond(RemotingCommand::response(
+                    response::REQUEST_CODE_NOT_SUPPORTED,
+                    0,
+                    Some(format!("request code {code} not handled by client {}", self.client_id)),
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Namespaces (ONS instance ids): `NS%name` on the wire, plain names for users. Wrapping is
+//! idempotent and leaves system resources alone; retry and DLQ names keep their prefix outside.
+
+const RETRY_PREFIX: &str = "%RETRY%";
+const DLQ_PREFIX: &str = "%DLQ%";
+const SEPARATOR: char = '%';
+
+fn is_system(name: &str) -> bool {
+    matches!(
+        name,
+        "TBW102"
+            | "SCHEDULE_TOPIC_XXXX"
+            | "DEFAULT_PRODUCER"
+            | "DEFAULT_CONSUMER"
+            | "TOOLS_CONSUMER"
+            | "CLIENT_INNER_PRODUCER"
+    ) || name.starts_with("RMQ_SYS_")
+        || name.starts_with("rmq_sys_")
+        || name.starts_with("CID_RMQ_SYS_")
+}
+
+/// `name` as sent on the wire under `namespace`.
+pub fn wrap(namespace: Option<&str>, name: &str) -> String {
+    let Some(ns) = namespace.filter(|n| !n.is_empty()) else { return name.to_owned() };
+    let (prefix, bare) = if let Some(rest) = name.strip_prefix(RETRY_PREFIX) {
+        (RETRY_PREFIX, rest)
+    } else if let Some(rest) = name.strip_prefix(DLQ_PREFIX) {
+        (DLQ_PREFIX, rest)
+    } else {
+        ("", name)
+    };
+    if is_system(bare) || bare.starts_with(&format!("{ns}{SEPARATOR}")) {
+        return name.to_owned();
+    }
+    format!("{prefix}{ns}{SEPARATOR}{bare}")
+}
+
+/// `name` as shown to users: the namespace removed, a retry/DLQ prefix kept.
+pub fn unwrap(namespace: Option<&str>, name: &str) -> String {
+    let Some(ns) = namespace.filter(|n| !n.is_empty()) else { return name.to_owned() };
+    let (prefix, bare) = if let Some(rest) = name.strip_prefix(RETRY_PREFIX) {
+        (RETRY_PREFIX, rest)
+    } else if let Some(rest) = name.strip_prefix(DLQ_PREFIX) {
+        (DLQ_PREFIX, rest)
+    } else {
+        ("", name)
+    };
+    match bare.strip_prefix(ns).and_then(|r| r.strip_prefix(SEPARATOR)) {
+        Some(plain) => format!("{prefix}{plain}"),
+        None => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_and_unwraps() {
+        let ns = Some("MQ_INST_1_x");
+        assert_eq!(wrap(ns, "T"), "MQ_INST_1_x%T");
+        assert_eq!(wrap(ns, "MQ_INST_1_x%T"), "MQ_INST_1_x%T");
+        assert_eq!(wrap(ns, "%RETRY%G"), "%RETRY%MQ_INST_1_x%G");
+        assert_eq!(wrap(ns, "%DLQ%G"), "%DLQ%MQ_INST_1_x%G");
+        assert_eq!(wrap(ns, "TBW102"), "TBW102");
+        assert_eq!(wrap(None, "T"), "T");
+        assert_eq!(unwrap(ns, "MQ_INST_1_x%T"), "T");
+        assert_eq!(unwrap(ns, "%RETRY%MQ_INST_1_x%G"), "%RETRY%G");
+        assert_eq!(unwrap(ns, "other%T"), "other%T");
+    }
+}

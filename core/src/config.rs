@@ -1,0 +1,364 @@
+//! Configuration: the ONS property keys (the public configuration language of every binding)
+//! parsed once into a typed [`ClientConfig`]. Every missing or malformed value is an error that
+//! names the property. Secrets never appear in `Debug` output.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use crate::auth::Credentials;
+use crate::error::{Error, Result};
+use crate::protocol::command::SerializeType;
+
+/// The ONS `PropertyKeyConst` names (and a few of this client's own, marked as such).
+pub mod keys {
+    pub const ACCESS_KEY: &str = "AccessKey";
+    pub const SECRET_KEY: &str = "SecretKey";
+    pub const SECURITY_TOKEN: &str = "SecurityToken";
+    pub const ONS_CHANNEL: &str = "OnsChannel";
+    pub const NAMESRV_ADDR: &str = "NAMESRV_ADDR";
+    /// Deprecated ONS alias of NAMESRV_ADDR.
+    pub const ONS_ADDR: &str = "ONSAddr";
+    pub const GROUP_ID: &str = "GROUP_ID";
+    /// Deprecated ONS aliases of GROUP_ID.
+    pub const PRODUCER_ID: &str = "ProducerId";
+    pub const CONSUMER_ID: &str = "ConsumerId";
+    /// Alias of GROUP_ID used by some ONS SDKs.
+    pub const GROUP_ID_CAMEL: &str = "GroupId";
+    pub const MESSAGE_MODEL: &str = "MessageModel";
+    pub const CONSUME_THREAD_NUMS: &str = "ConsumeThreadNums";
+    pub const MAX_RECONSUME_TIMES: &str = "MaxReconsumeTimes";
+    pub const CONSUME_TIMEOUT: &str = "ConsumeTimeout";
+    pub const CONSUME_MESSAGE_BATCH_MAX_SIZE: &str = "ConsumeMessageBatchMaxSize";
+    pub const CHECK_IMMUNITY_TIME_IN_SECONDS: &str = "CheckImmunityTimeInSeconds";
+    /// The spelling used in the seed's table.
+    pub const CHECK_IMMUNITY_TIME_IN_SECS: &str = "CheckImmunityTimeInSecs";
+    pub const SUSPEND_TIME_MILLIS: &str = "suspendTimeMillis";
+    pub const SEND_MSG_TIMEOUT_MILLIS: &str = "SendMsgTimeoutMillis";
+    pub const MAX_CACHED_MESSAGE_AMOUNT: &str = "MaxCachedMessageAmount";
+    pub const MAX_CACHED_MESSAGE_SIZE_IN_MIB: &str = "MaxCachedMessageSizeInMiB";
+    pub const INSTANCE_NAME: &str = "InstanceName";
+    pub const INSTANCE_ID: &str = "INSTANCE_ID";
+    pub const NAMESPACE: &str = "Namespace";
+    pub const VIP_CHANNEL_ENABLED: &str = "isVipChannelEnabled";
+    pub const MSG_TRACE_SWITCH: &str = "MsgTraceSwitch";
+    /// This client's own: attempts after the first for a failed sync send (Java default 2).
+    pub const SEND_MSG_RETRY_TIMES: &str = "SendMsgRetryTimes";
+    /// This client's own: `JSON` (default) or `ROCKETMQ` (binary) request headers.
+    pub const HEADER_FORMAT: &str = "HeaderFormat";
+    /// This client's own: compress bodies at least this large (Java default 4096).
+    pub const COMPRESS_OVER_BYTES: &str = "CompressMsgBodyOverHowmuch";
+    /// This client's own: `true` to announce language JAVA instead of RUST to old servers.
+    pub const LANGUAGE_AS_JAVA: &str = "LanguageAsJava";
+}
+
+/// Everything a producer or consumer needs to reach the cluster, plus producer settings.
+#[derive(Clone)]
+pub struct ClientConfig {
+    pub namesrv_addrs: Vec<String>,
+    pub group_id: String,
+    pub credentials: Option<Credentials>,
+    pub namespace: Option<String>,
+    pub instance_name: String,
+    pub serialize_type: SerializeType,
+    pub send_timeout: Duration,
+    pub send_retry_times: u32,
+    pub compress_over_bytes: usize,
+    pub check_immunity_time_secs: Option<u32>,
+    /// Every property given, for the consumer settings parsed elsewhere.
+    pub properties: Properties,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("namesrv_addrs", &self.namesrv_addrs)
+            .field("group_id", &self.group_id)
+            .field("credentials", &self.credentials)
+            .field("namespace", &self.namespace)
+            .field("instance_name", &self.instance_name)
+            .field("serialize_type", &self.serialize_type)
+            .field("send_timeout", &self.send_timeout)
+            .field("send_retry_times", &self.send_retry_times)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A property map as the ONS SDKs take it (string keys, string values). `Debug` masks secrets.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Properties(HashMap<String, String>);
+
+impl Properties {
+    pub fn new() -> Self {
+        Properties::default()
+    }
+
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.0.insert(key.into(), value.into());
+        self
+    }
+
+    pub fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.set(key, value);
+        self
+    }
+
+    /// The value of the first present key among `names` (aliases), trimmed; empty counts as absent.
+    pub fn get_any(&self, names: &[&str]) -> Option<&str> {
+        names.iter().filter_map(|n| self.0.get(*n)).map(|v| v.trim()).find(|v| !v.is_empty())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.get_any(&[name])
+    }
+
+    /// An optional property parsed as `T`, checked against `[min, max]`.
+    pub fn parse_in<T>(&self, names: &[&str], min: T, max: T) -> Result<Option<T>>
+    where
+        T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+    {
+        let Some(raw) = self.get_any(names) else { return Ok(None) };
+        let value: T = raw
+            .parse()
+            .map_err(|_| Error::invalid_config(format!("property {} must be a number, got {raw:?}", names[0])))?;
+        if value < min || value > max {
+            return Err(Error::invalid_config(format!("property {} must be in [{min}, {max}], got {value}", names[0])));
+        }
+        Ok(Some(value))
+    }
+
+    pub fn parse_bool(&self, name: &str) -> Result<Option<bool>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(v) => Err(Error::invalid_config(format!("property {name} must be true or false, got {v:?}"))),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Properties {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Properties(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+    }
+}
+
+impl fmt::Debug for Properties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut keys: Vec<_> = self.0.keys().collect();
+        keys.sort();
+        let mut m = f.debug_map();
+        for k in keys {
+            if k == keys::SECRET_KEY || k == keys::SECURITY_TOKEN {
+                m.entry(k, &"***");
+            } else {
+                m.entry(k, &self.0[k]);
+            }
+        }
+        m.finish()
+    }
+}
+
+/// Splits a `;`-separated name-server list, accepting the `http://host:port` form of Alibaba
+/// endpoints (used as plain TCP), and derives the `MQ_INST_..` namespace from such an endpoint.
+pub fn parse_namesrv_addrs(raw: &str) -> Result<(Vec<String>, Option<String>)> {
+    let mut addrs = Vec::new();
+    let mut namespace = None;
+    for part in raw.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let without_scheme = part.split_once("://").map(|(_, rest)| rest).unwrap_or(part);
+        let host_port = without_scheme.trim_end_matches('/');
+        let (host, port) = host_port
+            .rsplit_once(':')
+            .ok_or_else(|| Error::invalid_config(format!("property NAMESRV_ADDR entry {part:?} is not host:port")))?;
+        if host.is_empty() || port.parse::<u16>().is_err() {
+            return Err(Error::invalid_config(format!("property NAMESRV_ADDR entry {part:?} is not host:port")));
+        }
+        if namespace.is_none() && host.starts_with("MQ_INST_") {
+            // `MQ_INST_<digits>_<id>.region.mq-internal.aliyuncs.com` → instance id namespace.
+            if let Some(inst) = host.split('.').next() {
+                if inst.matches('_').count() >= 3 {
+                    namespace = Some(inst.to_owned());
+                }
+            }
+        }
+        addrs.push(host_port.to_owned());
+    }
+    if addrs.is_empty() {
+        return Err(Error::invalid_config("property NAMESRV_ADDR is empty"));
+    }
+    Ok((addrs, namespace))
+}
+
+/// Checks a group id: the RocketMQ group rules (`[%|A-Za-z0-9_-]`, at most 255 characters).
+pub fn validate_group(group: &str, property: &str) -> Result<()> {
+    if group.is_empty() {
+        return Err(Error::invalid_config(format!("property {property} is empty")));
+    }
+    if group.len() > 255 {
+        return Err(Error::invalid_config(format!(
+            "property {property} is {} characters long; at most 255 are allowed",
+            group.len()
+        )));
+    }
+    if let Some(c) = group.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '%' | '|'))) {
+        return Err(Error::invalid_config(format!(
+            "property {property} contains {c:?}; only A-Z a-z 0-9 _ - are allowed"
+        )));
+    }
+    Ok(())
+}
+
+impl ClientConfig {
+    /// Parses the properties every client kind shares. `group_required` is false only for
+    /// tools that never register a group.
+    pub fn from_properties(props: &Properties, group_required: bool) -> Result<Self> {
+        let raw_addrs = props
+            .get_any(&[keys::NAMESRV_ADDR, keys::ONS_ADDR])
+            .ok_or_else(|| Error::invalid_config("property NAMESRV_ADDR is required (the name server address list)"))?;
+        let (namesrv_addrs, endpoint_namespace) = parse_namesrv_addrs(raw_addrs)?;
+
+        let group_keys = [keys::GROUP_ID, keys::GROUP_ID_CAMEL, keys::PRODUCER_ID, keys::CONSUMER_ID];
+        let group_id = match props.get_any(&group_keys) {
+            Some(g) => {
+                validate_group(g, keys::GROUP_ID)?;
+                g.to_owned()
+            }
+            None if group_required => {
+                return Err(Error::invalid_config(
+                    "property GROUP_ID is required (also accepted: GroupId, ProducerId, ConsumerId)",
+                ))
+            }
+            None => "DEFAULT_PRODUCER".to_owned(),
+        };
+
+        let credentials = match (props.get(keys::ACCESS_KEY), props.get(keys::SECRET_KEY)) {
+            (Some(ak), Some(sk)) => {
+                let mut c = Credentials::new(ak, sk);
+                if let Some(token) = props.get(keys::SECURITY_TOKEN) {
+                    c = c.with_security_token(token);
+                }
+                Some(c)
+            }
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(Error::invalid_config("property SecretKey is required when AccessKey is set"))
+            }
+            (None, Some(_)) => {
+                return Err(Error::invalid_config("property AccessKey is required when SecretKey is set"))
+            }
+        };
+
+        let namespace = props.get_any(&[keys::INSTANCE_ID, keys::NAMESPACE]).map(str::to_owned).or(endpoint_namespace);
+        if let Some(ns) = &namespace {
+            validate_group(ns, keys::INSTANCE_ID)?;
+        }
+
+        let serialize_type = match props.get(keys::HEADER_FORMAT) {
+            None => SerializeType::Json,
+            Some(v) if v.eq_ignore_ascii_case("JSON") => SerializeType::Json,
+            Some(v) if v.eq_ignore_ascii_case("ROCKETMQ") || v.eq_ignore_ascii_case("BINARY") => {
+                SerializeType::RocketMq
+            }
+            Some(v) => {
+                return Err(Error::invalid_config(format!("property HeaderFormat must be JSON or ROCKETMQ, got {v:?}")))
+            }
+        };
+
+        let instance_name = match props.get(keys::INSTANCE_NAME) {
+            Some(n) => {
+                validate_group(n, keys::INSTANCE_NAME)?;
+                n.to_owned()
+            }
+            None => "DEFAULT".to_owned(),
+        };
+
+        let send_timeout_ms = props.parse_in(&[keys::SEND_MSG_TIMEOUT_MILLIS], 1u64, 3_600_000)?.unwrap_or(3000);
+        let send_retry_times = props.parse_in(&[keys::SEND_MSG_RETRY_TIMES], 0u32, 16)?.unwrap_or(2);
+        let compress_over_bytes = props.parse_in(&[keys::COMPRESS_OVER_BYTES], 1usize, usize::MAX)?.unwrap_or(4096);
+        let check_immunity_time_secs =
+            props.parse_in(&[keys::CHECK_IMMUNITY_TIME_IN_SECONDS, keys::CHECK_IMMUNITY_TIME_IN_SECS], 0u32, 86_400)?;
+
+        Ok(ClientConfig {
+            namesrv_addrs,
+            group_id,
+            credentials,
+            namespace,
+            instance_name,
+            serialize_type,
+            send_timeout: Duration::from_millis(send_timeout_ms),
+            send_retry_times,
+            compress_over_bytes,
+            check_immunity_time_secs,
+            properties: props.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn base() -> Properties {
+        Properties::new().with(keys::NAMESRV_ADDR, "127.0.0.1:9876").with(keys::GROUP_ID, "GID_test")
+    }
+
+    #[test]
+    fn parses_minimal_config_with_defaults() {
+        let c = ClientConfig::from_properties(&base(), true).unwrap();
+        assert_eq!(c.namesrv_addrs, vec!["127.0.0.1:9876"]);
+        assert_eq!(c.group_id, "GID_test");
+        assert_eq!(c.send_timeout, Duration::from_millis(3000));
+        assert_eq!(c.send_retry_times, 2);
+        assert!(c.credentials.is_none());
+    }
+
+    #[test]
+    fn missing_and_malformed_properties_name_the_property() {
+        let err = ClientConfig::from_properties(&Properties::new().with(keys::GROUP_ID, "G"), true).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert!(err.message().contains("NAMESRV_ADDR"));
+
+        let err = ClientConfig::from_properties(&Properties::new().with(keys::NAMESRV_ADDR, "a:1"), true).unwrap_err();
+        assert!(err.message().contains("GROUP_ID"));
+
+        let err = ClientConfig::from_properties(&base().with(keys::SEND_MSG_TIMEOUT_MILLIS, "abc"), true).unwrap_err();
+        assert!(err.message().contains("SendMsgTimeoutMillis"));
+
+        let err = ClientConfig::from_properties(&base().with(keys::ACCESS_KEY, "ak"), true).unwrap_err();
+        assert!(err.message().contains("SecretKey"));
+
+        let err = ClientConfig::from_properties(&base().with(keys::NAMESRV_ADDR, "nohost"), true).unwrap_err();
+        assert!(err.message().contains("NAMESRV_ADDR"));
+
+        let err = ClientConfig::from_properties(&base().with(keys::GROUP_ID, "bad group"), true).unwrap_err();
+        assert!(err.message().contains("GROUP_ID"));
+    }
+
+    #[test]
+    fn aliases_and_alibaba_endpoints() {
+        let p = Properties::new()
+            .with(keys::ONS_ADDR, "http://MQ_INST_123_BXyz.cn-hangzhou.mq-internal.aliyuncs.com:8080; 10.0.0.2:9876")
+            .with(keys::PRODUCER_ID, "PID_x");
+        let c = ClientConfig::from_properties(&p, true).unwrap();
+        assert_eq!(
+            c.namesrv_addrs,
+            vec!["MQ_INST_123_BXyz.cn-hangzhou.mq-internal.aliyuncs.com:8080", "10.0.0.2:9876"]
+        );
+        assert_eq!(c.namespace.as_deref(), Some("MQ_INST_123_BXyz"));
+        assert_eq!(c.group_id, "PID_x");
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let p = base().with(keys::ACCESS_KEY, "myak").with(keys::SECRET_KEY, "topsecret-value");
+        let c = ClientConfig::from_properties(&p, true).unwrap();
+        let shown = format!("{c:?} {p:?}");
+        assert!(!shown.contains("topsecret-value"), "{shown}");
+        assert!(shown.contains("myak"));
+    }
+}

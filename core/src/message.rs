@@ -1,0 +1,310 @@
+//! The ONS `Message`: what users send and receive, with the ONS limits checked before anything
+//! goes on the wire, and the `SendResult` a send returns.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+
+use crate::error::{Error, Result};
+use crate::protocol::message::{is_reserved_property, property};
+
+/// Longest topic the ONS API accepts.
+pub const MAX_TOPIC_LEN: usize = 255;
+/// Largest body the ONS API and the brokers accept (4 MiB).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Largest encoded property string (the broker stores its length as a signed 16-bit value).
+pub const MAX_PROPERTIES_BYTES: usize = 32767;
+/// How far ahead a timed message may be scheduled (ONS: 40 days).
+pub const MAX_DELIVER_AHEAD_MS: i64 = 40 * 24 * 3600 * 1000;
+
+/// A message to send, or one received. Received-only fields are `None` on messages built by
+/// the user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Message {
+    pub topic: String,
+    pub tag: Option<String>,
+    /// Business key(s); several keys are separated by a single space, as in the Java client.
+    pub key: Option<String>,
+    pub body: Bytes,
+    user_properties: BTreeMap<String, String>,
+    /// The message id users see (the client-assigned unique key); set by send and on receipt.
+    pub msg_id: Option<String>,
+    pub reconsume_times: i32,
+    pub born_timestamp: Option<i64>,
+    pub born_host: Option<SocketAddr>,
+    /// Absolute delivery time in ms since the epoch (timed messages).
+    pub start_deliver_time: Option<i64>,
+    pub sharding_key: Option<String>,
+    /// Received messages: where and when the broker stored it.
+    pub received: Option<ReceivedInfo>,
+}
+
+/// Facts only a received message has.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReceivedInfo {
+    pub queue_id: i32,
+    pub queue_offset: i64,
+    pub commit_log_offset: i64,
+    pub store_timestamp: i64,
+    pub store_host: Option<SocketAddr>,
+    pub offset_msg_id: String,
+    pub broker_name: String,
+    /// Every property as stored (system ones included).
+    pub properties: BTreeMap<String, String>,
+}
+
+impl Message {
+    pub fn new(topic: impl Into<String>, tag: Option<&str>, body: impl Into<Bytes>) -> Self {
+        Message { topic: topic.into(), tag: tag.map(str::to_owned), body: body.into(), ..Default::default() }
+    }
+
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Adds a user property. Keys the system reserves (TAGS, KEYS, UNIQ_KEY, ...) are refused so
+    /// they can never silently override message metadata.
+    pub fn put_user_property(&mut self, key: impl Into<String>, value: impl Into<String>) -> Result<()> {
+        let key = key.into();
+        let value = value.into();
+        if key.is_empty() {
+            return Err(Error::invalid_argument("user property key is empty"));
+        }
+        if value.is_empty() {
+            // The property encoding drops empty values, so storing one would lose it silently.
+            return Err(Error::invalid_argument(format!("user property {key:?} has an empty value")));
+        }
+        if is_system_property(&key) {
+            return Err(Error::invalid_argument(format!("user property key {key:?} is reserved by the system")));
+        }
+        if let Some(c) = key.chars().chain(value.chars()).find(|c| *c == '\u{1}' || *c == '\u{2}') {
+            return Err(Error::invalid_argument(format!(
+                "user property {key:?} contains the separator character {:?}",
+                c
+            )));
+        }
+        self.user_properties.insert(key, value);
+        Ok(())
+    }
+
+    pub fn user_property(&self, key: &str) -> Option<&str> {
+        self.user_properties.get(key).map(String::as_str)
+    }
+
+    pub fn user_properties(&self) -> &BTreeMap<String, String> {
+        &self.user_properties
+    }
+
+    /// Checks the ONS limits that can be checked without the wire encoding.
+    pub fn validate(&self) -> Result<()> {
+        validate_topic(&self.topic)?;
+        if self.body.is_empty() {
+            return Err(Error::invalid_argument("message body is empty"));
+        }
+        if self.body.len() > MAX_BODY_BYTES {
+            return Err(Error::invalid_argument(format!(
+                "message body is {} bytes; the limit is {MAX_BODY_BYTES} bytes (4 MiB)",
+                self.body.len()
+            )));
+        }
+        if let Some(tag) = &self.tag {
+            if tag.contains("||") {
+                return Err(Error::invalid_argument(format!("tag {tag:?} contains \"||\", the expression separator")));
+            }
+            check_no_separators("tag", tag)?;
+        }
+        if let Some(key) = &self.key {
+            check_no_separators("key", key)?;
+        }
+        if let Some(sk) = &self.sharding_key {
+            check_no_separators("sharding key", sk)?;
+        }
+        if let Some(at) = self.start_deliver_time {
+            let now = now_ms();
+            if at > now + MAX_DELIVER_AHEAD_MS {
+                return Err(Error::invalid_argument(format!(
+                    "start deliver time {at} is more than 40 days ahead (now {now})"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Keys users may not set and do not see among user properties: the Java client's reserved
+/// set, plus the ONS keys this API exposes as message fields or sets itself.
+pub fn is_system_property(key: &str) -> bool {
+    is_reserved_property(key)
+        || matches!(
+            key,
+            property::START_DELIVER_TIME
+                | property::SHARDING_KEY
+                | property::INSTANCE_ID
+                | property::TRANSACTION_ID
+                | property::CHECK_IMMUNITY_TIME_IN_SECONDS
+                | property::TRANSACTION_CHECK_TIMES
+        )
+        || key.starts_with(property::TRANSIENT_PREFIX)
+}
+
+fn check_no_separators(what: &str, value: &str) -> Result<()> {
+    if value.contains(['\u{1}', '\u{2}']) {
+        return Err(Error::invalid_argument(format!("{what} {value:?} contains a property separator character")));
+    }
+    Ok(())
+}
+
+/// Topic rules of the ONS API: 1 to 255 characters of `[A-Za-z0-9_-]`.
+pub fn validate_topic(topic: &str) -> Result<()> {
+    if topic.is_empty() {
+        return Err(Error::invalid_argument("topic is empty"));
+    }
+    if topic.len() > MAX_TOPIC_LEN {
+        return Err(Error::invalid_argument(format!(
+            "topic is {} characters long; at most {MAX_TOPIC_LEN} are allowed",
+            topic.len()
+        )));
+    }
+    if let Some(c) = topic.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-')) {
+        return Err(Error::invalid_argument(format!(
+            "topic {topic:?} contains {c:?}; only A-Z a-z 0-9 _ - are allowed"
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// How the broker stored a sent message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendStatus {
+    SendOk,
+    FlushDiskTimeout,
+    FlushSlaveTimeout,
+    SlaveNotAvailable,
+}
+
+impl SendStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            SendStatus::SendOk => "SEND_OK",
+            SendStatus::FlushDiskTimeout => "FLUSH_DISK_TIMEOUT",
+            SendStatus::FlushSlaveTimeout => "FLUSH_SLAVE_TIMEOUT",
+            SendStatus::SlaveNotAvailable => "SLAVE_NOT_AVAILABLE",
+        }
+    }
+}
+
+/// The result of a successful send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendResult {
+    /// The message id (client unique key), as ONS reports it.
+    pub message_id: String,
+    /// The topic, without namespace.
+    pub topic: String,
+    pub status: SendStatus,
+    pub broker_name: String,
+    pub queue_id: i32,
+    pub queue_offset: i64,
+    /// The broker's offset message id (store host + commit-log offset).
+    pub offset_msg_id: String,
+    pub transaction_id: Option<String>,
+}
+
+/// Names of the system properties the send path writes, for readers of stored messages.
+pub mod system_property {
+    pub use crate::protocol::message::property::*;
+}
+
+/// Builds the user-visible message from a stored one (received by pull, query or check-back).
+pub(crate) fn from_stored(
+    stored: crate::protocol::message::StoredMessage,
+    broker_name: &str,
+    topic: String,
+) -> Message {
+    let props = stored.properties;
+    let mut user_properties = BTreeMap::new();
+    for (k, v) in &props {
+        if !is_system_property(k) {
+            user_properties.insert(k.clone(), v.clone());
+        }
+    }
+    let msg_id = props.get(property::UNIQ_KEY).cloned().unwrap_or_else(|| stored.offset_msg_id.clone());
+    Message {
+        topic,
+        tag: props.get(property::TAGS).cloned(),
+        key: props.get(property::KEYS).cloned(),
+        body: stored.body,
+        user_properties,
+        msg_id: Some(msg_id),
+        reconsume_times: stored.reconsume_times,
+        born_timestamp: Some(stored.born_timestamp),
+        born_host: Some(stored.born_host),
+        start_deliver_time: props.get(property::START_DELIVER_TIME).and_then(|v| v.parse().ok()),
+        sharding_key: props.get(property::SHARDING_KEY).cloned(),
+        received: Some(ReceivedInfo {
+            queue_id: stored.queue_id,
+            queue_offset: stored.queue_offset,
+            commit_log_offset: stored.commit_log_offset,
+            store_timestamp: stored.store_timestamp,
+            store_host: Some(stored.store_host),
+            offset_msg_id: stored.offset_msg_id,
+            broker_name: broker_name.to_owned(),
+            properties: props.into_iter().collect(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn topic_rules() {
+        assert!(validate_topic("Topic_A-1").is_ok());
+        assert!(validate_topic(&"a".repeat(255)).is_ok());
+        for bad in ["", "a b", "a%b", "topic!", "主题"] {
+            let e = validate_topic(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad}");
+            assert!(e.message().contains("topic"));
+        }
+        assert!(validate_topic(&"a".repeat(256)).unwrap_err().message().contains("255"));
+    }
+
+    #[test]
+    fn body_limits() {
+        let empty = Message::new("T", None, Vec::new());
+        assert!(empty.validate().unwrap_err().message().contains("empty"));
+        let max = Message::new("T", None, vec![0u8; MAX_BODY_BYTES]);
+        assert!(max.validate().is_ok());
+        let over = Message::new("T", None, vec![0u8; MAX_BODY_BYTES + 1]);
+        assert!(over.validate().unwrap_err().message().contains("4 MiB"));
+    }
+
+    #[test]
+    fn reserved_and_malformed_user_properties_are_refused() {
+        let mut m = Message::new("T", None, "x");
+        assert!(m.put_user_property("TAGS", "x").is_err());
+        assert!(m.put_user_property("UNIQ_KEY", "x").is_err());
+        assert!(m.put_user_property("__STARTDELIVERTIME", "1").is_err());
+        assert!(m.put_user_property("", "x").is_err());
+        assert!(m.put_user_property("k", "").is_err());
+        assert!(m.put_user_property("k", "a\u{1}b").is_err());
+        m.put_user_property("订单", "值 with spaces").unwrap();
+        assert_eq!(m.user_property("订单"), Some("值 with spaces"));
+    }
+
+    #[test]
+    fn deliver_time_limit() {
+        let mut m = Message::new("T", None, "x");
+        m.start_deliver_time = Some(now_ms() + MAX_DELIVER_AHEAD_MS + 60_000);
+        assert!(m.validate().unwrap_err().message().contains("40 days"));
+        m.start_deliver_time = Some(now_ms() + 1000);
+        assert!(m.validate().is_ok());
+    }
+}

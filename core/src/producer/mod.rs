@@ -1,0 +1,629 @@
+//! The ONS producers: [`Producer`] (sync, async, oneway, batch, timed delivery),
+//! [`OrderProducer`] (queue chosen by sharding key) and [`TransactionProducer`] (half message,
+//! local executor, END_TRANSACTION, check-back). They share one send path, [`ProducerCore`].
+
+mod fault;
+mod transaction;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bytes::Bytes;
+
+pub use transaction::{LocalTransactionChecker, TransactionProducer, TransactionStatus};
+
+use crate::client::instance::{ClientInstance, GroupRequestHandler, Member, TopicRoute};
+use crate::client::namespace;
+use crate::config::{ClientConfig, Properties};
+use crate::error::{Error, ErrorKind, Result};
+use crate::message::{now_ms, Message, SendResult, SendStatus, MAX_BODY_BYTES, MAX_PROPERTIES_BYTES};
+use crate::protocol::codes::{request, response, VERSION_V5_0_0};
+use crate::protocol::command::RemotingCommand;
+use crate::protocol::java_hash::ons_order_queue_index;
+use crate::protocol::message::{compress_body, encode_batch_body, encode_properties, property, sys_flag, BatchEntry};
+use crate::protocol::msgid::UniqueIdGenerator;
+use crate::protocol::route::MessageQueue;
+use fault::FaultTracker;
+
+/// Topic whose route serves sends to topics the broker will create on first use.
+const AUTO_CREATE_TEMPLATE_TOPIC: &str = "TBW102";
+/// Queues a topic gets when a broker auto-creates it on first send (Java default 4).
+const DEFAULT_TOPIC_QUEUE_NUMS: i32 = 4;
+/// Broker delay levels 1..=18 in seconds (the broker default `messageDelayLevel`).
+const DELAY_LEVEL_SECS: [i64; 18] =
+    [1, 5, 10, 30, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600, 1200, 1800, 3600, 7200];
+
+fn unique_ids() -> &'static UniqueIdGenerator {
+    UniqueIdGenerator::global()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    /// Retries on any retryable failure, on another broker.
+    Sync,
+    /// Retries only transport failures (the Java async policy).
+    Async,
+    /// One attempt, no answer.
+    Oneway,
+}
+
+enum QueueChoice<'a> {
+    RoundRobin,
+    ShardingKey(&'a str),
+}
+
+enum State {
+    Created,
+    Started { instance: Arc<ClientInstance>, member: u64 },
+    Closed,
+}
+
+/// The send path shared by every producer kind.
+pub(crate) struct ProducerCore {
+    config: ClientConfig,
+    state: Mutex<State>,
+    round_robin: AtomicUsize,
+    faults: FaultTracker,
+}
+
+/// A message encoded for one attempt.
+struct Prepared {
+    wire_topic: String,
+    body: Bytes,
+    sys_flag: i32,
+    properties: BTreeMap<String, String>,
+    msg_id: String,
+    born_timestamp: i64,
+}
+
+impl ProducerCore {
+    fn new(config: ClientConfig) -> Self {
+        ProducerCore {
+            config,
+            state: Mutex::new(State::Created),
+            round_robin: AtomicUsize::new(rand::random::<u16>() as usize),
+            faults: FaultTracker::default(),
+        }
+    }
+
+    fn start(&self, handler: Option<std::sync::Weak<dyn GroupRequestHandler>>) -> Result<()> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match &*state {
+            State::Started { .. } => return Ok(()),
+            State::Closed => return Err(Error::not_started("producer was shut down; create a new one")),
+            State::Created => {}
+        }
+        let instance = ClientInstance::get_or_create(&self.config);
+        let group = namespace::wrap(self.config.namespace.as_deref(), &self.config.group_id);
+        let member = instance.register(Member::Producer { group }, handler, None)?;
+        *state = State::Started { instance, member };
+        Ok(())
+    }
+
+    async fn shutdown(&self) {
+        let previous = std::mem::replace(&mut *self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Closed);
+        if let State::Started { instance, member } = previous {
+            instance.unregister(member).await;
+        }
+    }
+
+    fn is_started(&self) -> bool {
+        matches!(*self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Started { .. })
+    }
+
+    fn is_closed(&self) -> bool {
+        matches!(*self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Closed)
+    }
+
+    pub(crate) fn instance(&self) -> Result<Arc<ClientInstance>> {
+        match &*self.state.lock().unwrap_or_else(|p| p.into_inner()) {
+            State::Started { instance, .. } => Ok(instance.clone()),
+            State::Created => Err(Error::not_started("producer is not started; call start() first")),
+            State::Closed => Err(Error::not_started("producer was shut down")),
+        }
+    }
+
+    pub(crate) fn wire_group(&self) -> String {
+        namespace::wrap(self.config.namespace.as_deref(), &self.config.group_id)
+    }
+
+    /// Validates the message and builds what every attempt shares; assigns the message id.
+    fn prepare(&self, msg: &Message, compress: bool) -> Result<Prepared> {
+        msg.validate()?;
+        let mut properties = msg.user_properties().clone();
+        if let Some(tag) = msg.tag.as_deref().filter(|t| !t.is_empty()) {
+            properties.insert(property::TAGS.into(), tag.into());
+        }
+        if let Some(key) = msg.key.as_deref().filter(|k| !k.is_empty()) {
+            properties.insert(property::KEYS.into(), key.into());
+        }
+        if let Some(sk) = msg.sharding_key.as_deref().filter(|k| !k.is_empty()) {
+            properties.insert(property::SHARDING_KEY.into(), sk.into());
+        }
+        if let Some(at) = msg.start_deliver_time {
+            properties.insert(property::START_DELIVER_TIME.into(), at.to_string());
+        }
+        if let Some(ns) = &self.config.namespace {
+            properties.insert(property::INSTANCE_ID.into(), ns.clone());
+        }
+        properties.insert(property::WAIT.into(), "true".into());
+        let msg_id = unique_ids().next_id();
+        properties.insert(property::UNIQ_KEY.into(), msg_id.clone());
+
+        let mut sys_flag = 0;
+        let body = if compress && msg.body.len() >= self.config.compress_over_bytes {
+            let compressed = compress_body(&msg.body, 5);
+            // Keep the original when zlib does not help (already-compressed payloads).
+            if compressed.len() < msg.body.len() {
+                sys_flag |= sys_flag::COMPRESSED | sys_flag::COMPRESSION_ZLIB_TYPE;
+                Bytes::from(compressed)
+            } else {
+                msg.body.clone()
+            }
+        } else {
+            msg.body.clone()
+        };
+        let prepared = Prepared {
+            wire_topic: namespace::wrap(self.config.namespace.as_deref(), &msg.topic),
+            body,
+            sys_flag,
+            properties,
+            msg_id,
+            born_timestamp: now_ms(),
+        };
+        // Checked once up front with the largest timer property an attempt may add.
+        let worst = encode_properties(&prepared.properties)?.len() + 40;
+        if worst > MAX_PROPERTIES_BYTES {
+            return Err(Error::invalid_argument(format!(
+                "message properties encode to about {worst} bytes; the limit is {MAX_PROPERTIES_BYTES} bytes"
+            )));
+        }
+        Ok(prepared)
+    }
+
+    /// The properties string for an attempt on `broker`, with the timed-delivery mapping for
+    /// that broker's version.
+    async fn properties_for(
+        &self,
+        instance: &ClientInstance,
+        broker: &str,
+        msg: &Message,
+        prepared: &Prepared,
+    ) -> Result<String> {
+        let Some(at) = msg.start_deliver_time else {
+            return encode_properties(&prepared.properties);
+        };
+        let delta_ms = at - now_ms();
+        if delta_ms <= 0 {
+            return encode_properties(&prepared.properties);
+        }
+        let mut props = prepared.properties.clone();
+        let version = instance.broker_version(broker).await?;
+        if version >= VERSION_V5_0_0 {
+            props.insert(property::TIMER_DELIVER_MS.into(), at.to_string());
+        } else {
+            // 4.x brokers only know fixed delay levels: take the smallest one that is not
+            // earlier than asked; beyond the longest (2 h) the time cannot be honoured.
+            let delta_secs = (delta_ms + 999) / 1000;
+            let level = DELAY_LEVEL_SECS.iter().position(|s| *s >= delta_secs).ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "broker {broker} is a 4.x broker, whose longest delay is 2 h; \
+                     a delivery {delta_secs} s ahead cannot be honoured"
+                ))
+            })?;
+            props.insert(property::DELAY.into(), (level + 1).to_string());
+        }
+        encode_properties(&props)
+    }
+
+    /// The publish queues of a topic; for a topic the name servers do not know yet, the
+    /// auto-create template's queues (the broker creates the topic on first send).
+    async fn publish_queues(&self, instance: &ClientInstance, wire_topic: &str) -> Result<(Arc<TopicRoute>, bool)> {
+        match instance.route(wire_topic).await {
+            Ok(route) if !route.publish_queues.is_empty() => Ok((route, false)),
+            Ok(_) => Err(Error::new(
+                ErrorKind::TopicNotFound,
+                format!("topic {wire_topic} has no writable queue on any broker"),
+            )),
+            Err(e) if e.kind() == ErrorKind::TopicNotFound => match instance.route(AUTO_CREATE_TEMPLATE_TOPIC).await {
+                Ok(template) if !template.publish_queues.is_empty() => Ok((template, true)),
+                _ => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    fn choose_queue(&self, queues: &[MessageQueue], choice: &QueueChoice<'_>, avoid: Option<&str>) -> MessageQueue {
+        match choice {
+            QueueChoice::ShardingKey(key) => queues[ons_order_queue_index(key, queues.len())].clone(),
+            QueueChoice::RoundRobin => {
+                let start = self.round_robin.fetch_add(1, Ordering::Relaxed);
+                let n = queues.len();
+                (0..n)
+                    .map(|i| &queues[(start + i) % n])
+                    .find(|q| Some(q.broker_name.as_str()) != avoid && self.faults.is_available(&q.broker_name))
+                    .or_else(|| {
+                        (0..n).map(|i| &queues[(start + i) % n]).find(|q| Some(q.broker_name.as_str()) != avoid)
+                    })
+                    .unwrap_or(&queues[start % n])
+                    .clone()
+            }
+        }
+    }
+
+    fn send_header(
+        &self,
+        prepared: &Prepared,
+        queue: &MessageQueue,
+        template: bool,
+        properties: String,
+    ) -> RemotingCommand {
+        let mut cmd = RemotingCommand::request(request::SEND_MESSAGE_V2)
+            .with_ext("a", self.wire_group())
+            .with_ext("b", &prepared.wire_topic)
+            .with_ext("c", AUTO_CREATE_TEMPLATE_TOPIC)
+            .with_ext("d", DEFAULT_TOPIC_QUEUE_NUMS)
+            .with_ext("e", template_queue_id(template, queue))
+            .with_ext("f", prepared.sys_flag)
+            .with_ext("g", prepared.born_timestamp)
+            .with_ext("h", 0)
+            .with_ext("i", properties)
+            .with_ext("j", 0)
+            .with_ext("k", false)
+            .with_ext("n", &queue.broker_name);
+        cmd.body = prepared.body.clone();
+        cmd
+    }
+
+    /// One message through the send path: queue choice, timed-delivery mapping, retries.
+    async fn send(
+        &self,
+        msg: &Message,
+        mode: Mode,
+        choice: QueueChoice<'_>,
+        tran_half: bool,
+    ) -> Result<Option<SendResult>> {
+        let instance = self.instance()?;
+        let mut prepared = self.prepare(msg, true)?;
+        if tran_half {
+            prepared.properties.insert(property::TRAN_MSG.into(), "true".into());
+            prepared.properties.insert(property::PGROUP.into(), self.wire_group());
+            if let Some(secs) = self.config.check_immunity_time_secs {
+                prepared.properties.insert(property::CHECK_IMMUNITY_TIME_IN_SECONDS.into(), secs.to_string());
+            }
+            prepared.sys_flag |= sys_flag::TRANSACTION_PREPARED_TYPE;
+        }
+        let deadline = Instant::now() + self.config.send_timeout;
+        let attempts = match (mode, &choice) {
+            (Mode::Oneway, _) | (_, QueueChoice::ShardingKey(_)) => 1,
+            _ => 1 + self.config.send_retry_times,
+        };
+        let mut last_error: Option<Error> = None;
+        let mut avoid: Option<String> = None;
+        for attempt in 0..attempts {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                break;
+            }
+            let (route, template) = match self.publish_queues(&instance, &prepared.wire_topic).await {
+                Ok(r) => r,
+                Err(e) => {
+                    let retry = e.kind() != ErrorKind::TopicNotFound && mode == Mode::Sync;
+                    last_error = Some(e);
+                    if retry {
+                        continue;
+                    }
+                    break;
+                }
+            };
+            let queue = self.choose_queue(&route.publish_queues, &choice, avoid.as_deref());
+            let Some(addr) = route.data.master_addr(&queue.broker_name).map(str::to_owned) else {
+                last_error = Some(Error::network(format!("broker {} has no master address", queue.broker_name)));
+                avoid = Some(queue.broker_name.clone());
+                continue;
+            };
+            let properties = self.properties_for(&instance, &queue.broker_name, msg, &prepared).await?;
+            let cmd = self.send_header(&prepared, &queue, template, properties);
+            let started = Instant::now();
+            if mode == Mode::Oneway {
+                return instance.invoke_oneway(&addr, cmd, remaining).await.map(|_| None);
+            }
+            let result = instance.invoke(&addr, cmd, remaining).await;
+            let failed = result.is_err();
+            self.faults.record(&queue.broker_name, started.elapsed(), failed);
+            let resp = match result {
+                Ok(resp) => resp,
+                Err(e) => {
+                    tracing::debug!(attempt, broker = %queue.broker_name, error = %e, "send attempt failed");
+                    avoid = Some(queue.broker_name.clone());
+                    last_error = Some(e);
+                    continue;
+                }
+            };
+            if template {
+                // The broker has now created the topic; use its own route from here on.
+                instance.invalidate_route(&prepared.wire_topic);
+            }
+            let status = match resp.code {
+                response::SUCCESS => SendStatus::SendOk,
+                response::FLUSH_DISK_TIMEOUT => SendStatus::FlushDiskTimeout,
+                response::FLUSH_SLAVE_TIMEOUT => SendStatus::FlushSlaveTimeout,
+                response::SLAVE_NOT_AVAILABLE => SendStatus::SlaveNotAvailable,
+                code => {
+                    let err = Error::from_response(code, resp.remark.as_deref(), "send");
+                    tracing::debug!(attempt, broker = %queue.broker_name, error = %err, "broker refused the send");
+                    if mode == Mode::Sync && err.is_retryable() {
+                        if code == response::TOPIC_NOT_EXIST {
+                            instance.invalidate_route(&prepared.wire_topic);
+                        }
+                        avoid = Some(queue.broker_name.clone());
+                        last_error = Some(err);
+                        continue;
+                    }
+                    return Err(err);
+                }
+            };
+            return Ok(Some(SendResult {
+                message_id: prepared.msg_id.clone(),
+                topic: msg.topic.clone(),
+                status,
+                broker_name: queue.broker_name.clone(),
+                queue_id: resp.ext_parse("queueId")?,
+                queue_offset: resp.ext_parse("queueOffset")?,
+                offset_msg_id: resp.ext_parse("msgId")?,
+                transaction_id: resp.ext("transactionId").map(str::to_owned),
+            }));
+        }
+        let err = last_error.unwrap_or_else(|| {
+            Error::timeout(format!("send to topic {} did not finish within {:?}", msg.topic, self.config.send_timeout))
+        });
+        Err(Error::new(err.kind(), format!("send to topic {} failed after retries: {}", msg.topic, err.message())))
+    }
+
+    /// Sends several messages of one topic in one request.
+    async fn send_batch(&self, msgs: &[Message]) -> Result<Vec<SendResult>> {
+        let instance = self.instance()?;
+        let first = msgs.first().ok_or_else(|| Error::invalid_argument("batch is empty"))?;
+        let mut entries = Vec::with_capacity(msgs.len());
+        let mut ids = Vec::with_capacity(msgs.len());
+        let mut wire_topic = String::new();
+        for (i, msg) in msgs.iter().enumerate() {
+            if msg.topic != first.topic {
+                return Err(Error::invalid_argument(format!(
+                    "batch message {i} has topic {:?}; every message of a batch must have topic {:?}",
+                    msg.topic, first.topic
+                )));
+            }
+            if msg.start_deliver_time.is_some() {
+                return Err(Error::invalid_argument(format!(
+                    "batch message {i} is timed; batches cannot carry timed messages"
+                )));
+            }
+            let prepared = self.prepare(msg, false)?;
+            wire_topic = prepared.wire_topic.clone();
+            ids.push(prepared.msg_id.clone());
+            entries.push(BatchEntry {
+                flag: 0,
+                body: prepared.body,
+                properties: encode_properties(&prepared.properties)?,
+            });
+        }
+        let body = encode_batch_body(&entries)?;
+        if body.len() > MAX_BODY_BYTES {
+            return Err(Error::invalid_argument(format!(
+                "batch encodes to {} bytes; the limit is {MAX_BODY_BYTES} bytes (4 MiB)",
+                body.len()
+            )));
+        }
+        let body = Bytes::from(body);
+        let mut batch_props = BTreeMap::new();
+        batch_props.insert(property::WAIT.to_owned(), "true".to_owned());
+        batch_props.insert(property::UNIQ_KEY.to_owned(), unique_ids().next_id());
+        let deadline = Instant::now() + self.config.send_timeout;
+        let mut last_error = None;
+        let mut avoid: Option<String> = None;
+        for _ in 0..1 + self.config.send_retry_times {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                break;
+            }
+            let (route, template) = self.publish_queues(&instance, &wire_topic).await?;
+            let queue = self.choose_queue(&route.publish_queues, &QueueChoice::RoundRobin, avoid.as_deref());
+            let Some(addr) = route.data.master_addr(&queue.broker_name).map(str::to_owned) else {
+                avoid = Some(queue.broker_name.clone());
+                continue;
+            };
+            let mut cmd = RemotingCommand::request(request::SEND_BATCH_MESSAGE)
+                .with_ext("a", self.wire_group())
+                .with_ext("b", &wire_topic)
+                .with_ext("c", AUTO_CREATE_TEMPLATE_TOPIC)
+                .with_ext("d", DEFAULT_TOPIC_QUEUE_NUMS)
+                .with_ext("e", template_queue_id(template, &queue))
+                .with_ext("f", 0)
+                .with_ext("g", now_ms())
+                .with_ext("h", 0)
+                .with_ext("i", encode_properties(&batch_props)?)
+                .with_ext("j", 0)
+                .with_ext("k", false)
+                .with_ext("m", true)
+                .with_ext("n", &queue.broker_name);
+            cmd.body = body.clone();
+            let started = Instant::now();
+            let result = instance.invoke(&addr, cmd, remaining).await;
+            self.faults.record(&queue.broker_name, started.elapsed(), result.is_err());
+            let resp = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    avoid = Some(queue.broker_name.clone());
+                    last_error = Some(e);
+                    continue;
+                }
+            };
+            if template {
+                instance.invalidate_route(&wire_topic);
+            }
+            let status = match resp.code {
+                response::SUCCESS => SendStatus::SendOk,
+                response::FLUSH_DISK_TIMEOUT => SendStatus::FlushDiskTimeout,
+                response::FLUSH_SLAVE_TIMEOUT => SendStatus::FlushSlaveTimeout,
+                response::SLAVE_NOT_AVAILABLE => SendStatus::SlaveNotAvailable,
+                code => {
+                    let err = Error::from_response(code, resp.remark.as_deref(), "batch send");
+                    if err.is_retryable() {
+                        avoid = Some(queue.broker_name.clone());
+                        last_error = Some(err);
+                        continue;
+                    }
+                    return Err(err);
+                }
+            };
+            let queue_id: i32 = resp.ext_parse("queueId")?;
+            let first_offset: i64 = resp.ext_parse("queueOffset")?;
+            let offset_ids: String = resp.ext_parse("msgId")?;
+            let offset_ids: Vec<&str> = offset_ids.split(',').collect();
+            return Ok(ids
+                .into_iter()
+                .enumerate()
+                .map(|(i, id)| SendResult {
+                    message_id: id,
+                    topic: first.topic.clone(),
+                    status,
+                    broker_name: queue.broker_name.clone(),
+                    queue_id,
+                    queue_offset: first_offset + i as i64,
+                    offset_msg_id: offset_ids.get(i).map(|s| s.to_string()).unwrap_or_default(),
+                    transaction_id: None,
+                })
+                .collect());
+        }
+        Err(last_error.unwrap_or_else(|| Error::timeout("batch send did not finish in time")))
+    }
+}
+
+/// The ONS `Producer`: normal and timed messages, sync, async and oneway. Thread-safe; one
+/// instance can send to many topics.
+pub struct Producer {
+    core: ProducerCore,
+}
+
+impl Producer {
+    /// Creates a producer from ONS properties (NAMESRV_ADDR and GROUP_ID required).
+    pub fn new(properties: &Properties) -> Result<Self> {
+        Ok(Producer { core: ProducerCore::new(ClientConfig::from_properties(properties, true)?) })
+    }
+
+    pub fn from_config(config: ClientConfig) -> Self {
+        Producer { core: ProducerCore::new(config) }
+    }
+
+    /// Starts the producer. Must be called within a tokio runtime, whose worker threads then
+    /// carry the producer's connections and background tasks.
+    pub fn start(&self) -> Result<()> {
+        self.core.start(None)
+    }
+
+    pub async fn shutdown(&self) {
+        self.core.shutdown().await
+    }
+
+    pub fn is_started(&self) -> bool {
+        self.core.is_started()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.core.is_closed()
+    }
+
+    /// Sends and waits for the broker; retries retryable failures on another broker.
+    pub async fn send(&self, msg: &Message) -> Result<SendResult> {
+        self.core
+            .send(msg, Mode::Sync, QueueChoice::RoundRobin, false)
+            .await?
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "sync send produced no result"))
+    }
+
+    /// Sends without the sync retry policy: only transport failures are retried (as the Java
+    /// client's async send does). Await it, or use [`Producer::send_with_callback`].
+    pub async fn send_async(&self, msg: &Message) -> Result<SendResult> {
+        self.core
+            .send(msg, Mode::Async, QueueChoice::RoundRobin, false)
+            .await?
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "async send produced no result"))
+    }
+
+    /// Sends in the background and calls `callback` with the outcome (on a runtime worker).
+    pub fn send_with_callback<F>(self: &Arc<Self>, msg: Message, callback: F)
+    where
+        F: FnOnce(Result<SendResult>) + Send + 'static,
+    {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let result = this.send_async(&msg).await;
+            callback(result);
+        });
+    }
+
+    /// Sends without waiting for the broker (no result, no retry).
+    pub async fn send_oneway(&self, msg: &Message) -> Result<()> {
+        self.core.send(msg, Mode::Oneway, QueueChoice::RoundRobin, false).await.map(|_| ())
+    }
+
+    /// Sends messages of one topic in one request (not in the ONS API; the Java client has it).
+    pub async fn send_batch(&self, msgs: &[Message]) -> Result<Vec<SendResult>> {
+        self.core.send_batch(msgs).await
+    }
+}
+
+/// The ONS `OrderProducer`: messages with the same sharding key go to the same queue, chosen
+/// as the ONS Java client does so mixed fleets agree.
+pub struct OrderProducer {
+    core: ProducerCore,
+}
+
+impl OrderProducer {
+    pub fn new(properties: &Properties) -> Result<Self> {
+        Ok(OrderProducer { core: ProducerCore::new(ClientConfig::from_properties(properties, true)?) })
+    }
+
+    pub fn start(&self) -> Result<()> {
+        self.core.start(None)
+    }
+
+    pub async fn shutdown(&self) {
+        self.core.shutdown().await
+    }
+
+    pub fn is_started(&self) -> bool {
+        self.core.is_started()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.core.is_closed()
+    }
+
+    /// Sends to the queue `abs(hashCode(sharding_key)) % queues`; a single attempt, since
+    /// another queue would break the key's order.
+    pub async fn send(&self, msg: &Message, sharding_key: &str) -> Result<SendResult> {
+        if sharding_key.is_empty() {
+            return Err(Error::invalid_argument("sharding key is empty"));
+        }
+        let mut msg = msg.clone();
+        msg.sharding_key = Some(sharding_key.to_owned());
+        self.core
+            .send(&msg, Mode::Sync, QueueChoice::ShardingKey(sharding_key), false)
+            .await?
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "order send produced no result"))
+    }
+}
+
+/// The queue id to send to: a topic the broker creates on this send gets
+/// `DEFAULT_TOPIC_QUEUE_NUMS` queues, so the template's larger ids are folded into that range.
+fn template_queue_id(template: bool, queue: &MessageQueue) -> i32 {
+    if template {
+        queue.queue_id % DEFAULT_TOPIC_QUEUE_NUMS
+    } else {
+        queue.queue_id
+    }
+}

@@ -1,0 +1,208 @@
+//! The ONS `TransactionProducer`: sends a half message, runs the local transaction, ends it with
+//! END_TRANSACTION, and answers the broker's check-back through the user's checker.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use super::{Mode, ProducerCore, QueueChoice};
+use crate::client::instance::{ClientInstance, GroupRequestHandler};
+use crate::client::namespace;
+use crate::config::{ClientConfig, Properties};
+use crate::error::{Error, ErrorKind, Result};
+use crate::message::{from_stored, Message, SendResult, SendStatus};
+use crate::protocol::codes::request;
+use crate::protocol::command::RemotingCommand;
+use crate::protocol::message::{decode_stored_messages, property};
+use crate::protocol::msgid::decode_offset_msg_id;
+use crate::transport::InboundRequest;
+
+/// The outcome of a local transaction (ONS names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionStatus {
+    CommitTransaction,
+    RollbackTransaction,
+    Unknow,
+}
+
+impl TransactionStatus {
+    /// The END_TRANSACTION `commitOrRollback` value.
+    fn wire_value(self) -> i32 {
+        match self {
+            TransactionStatus::CommitTransaction => 8,
+            TransactionStatus::RollbackTransaction => 12,
+            TransactionStatus::Unknow => 0,
+        }
+    }
+}
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Answers the broker's question about a transaction whose outcome it has not heard.
+pub trait LocalTransactionChecker: Send + Sync + 'static {
+    fn check(&self, msg: Message) -> BoxFuture<TransactionStatus>;
+}
+
+impl<F, Fut> LocalTransactionChecker for F
+where
+    F: Fn(Message) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = TransactionStatus> + Send + 'static,
+{
+    fn check(&self, msg: Message) -> BoxFuture<TransactionStatus> {
+        Box::pin(self(msg))
+    }
+}
+
+/// Runs a user future on its own task so a panic in it becomes `Unknow` (the broker will ask
+/// again) instead of tearing down the caller.
+async fn run_guarded(fut: BoxFuture<TransactionStatus>, what: &str) -> TransactionStatus {
+    match tokio::spawn(fut).await {
+        Ok(status) => status,
+        Err(e) => {
+            tracing::warn!(error = %e, "{what} panicked; reporting the transaction as unknown");
+            TransactionStatus::Unknow
+        }
+    }
+}
+
+struct CheckHandler {
+    core: Weak<ProducerCore>,
+    checker: Arc<dyn LocalTransactionChecker>,
+    namespace: Option<String>,
+}
+
+impl GroupRequestHandler for CheckHandler {
+    fn handle(&self, instance: &Arc<ClientInstance>, req: InboundRequest) {
+        if req.command.code != request::CHECK_TRANSACTION_STATE {
+            return;
+        }
+        let Some(core) = self.core.upgrade() else { return };
+        let checker = self.checker.clone();
+        let instance = instance.clone();
+        let namespace = self.namespace.clone();
+        tokio::spawn(async move {
+            if let Err(e) = answer_check(&core, &instance, checker, namespace.as_deref(), req).await {
+                tracing::warn!(error = %e, "could not answer a transaction check");
+            }
+        });
+    }
+}
+
+async fn answer_check(
+    core: &ProducerCore,
+    instance: &ClientInstance,
+    checker: Arc<dyn LocalTransactionChecker>,
+    namespace: Option<&str>,
+    req: InboundRequest,
+) -> Result<()> {
+    let header = &req.command;
+    let stored = decode_stored_messages(&header.body)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::protocol("transaction check carries no message"))?;
+    let unique_key = stored.properties.get(property::UNIQ_KEY).cloned();
+    let topic = namespace::unwrap(namespace, &stored.topic);
+    let broker = header.ext("bname").unwrap_or_default().to_owned();
+    let msg = from_stored(stored, &broker, topic);
+    let status = run_guarded(checker.check(msg.clone()), "transaction checker").await;
+    let msg_id = unique_key.or_else(|| header.ext("msgId").map(str::to_owned)).unwrap_or_default();
+    let mut end = RemotingCommand::request(request::END_TRANSACTION)
+        .with_ext("producerGroup", core.wire_group())
+        .with_ext("tranStateTableOffset", header.ext_parse::<i64>("tranStateTableOffset")?)
+        .with_ext("commitLogOffset", header.ext_parse::<i64>("commitLogOffset")?)
+        .with_ext("commitOrRollback", status.wire_value())
+        .with_ext("fromTransactionCheck", true)
+        .with_ext("msgId", msg_id);
+    if let Some(topic) = header.ext("topic") {
+        end = end.with_ext("topic", topic);
+    }
+    if let Some(tid) = header.ext("transactionId") {
+        end = end.with_ext("transactionId", tid);
+    }
+    if let Some(bname) = header.ext("bname") {
+        end = end.with_ext("bname", bname);
+    }
+    tracing::debug!(status = ?status, from = %req.addr, "answering transaction check");
+    instance.invoke_oneway(&req.addr, end, Duration::from_secs(3)).await
+}
+
+/// The ONS `TransactionProducer`.
+pub struct TransactionProducer {
+    core: Arc<ProducerCore>,
+    handler: Arc<CheckHandler>,
+}
+
+impl TransactionProducer {
+    /// Creates a transaction producer; `checker` answers the broker's check-backs.
+    pub fn new(properties: &Properties, checker: Arc<dyn LocalTransactionChecker>) -> Result<Self> {
+        let config = ClientConfig::from_properties(properties, true)?;
+        let namespace = config.namespace.clone();
+        let core = Arc::new(ProducerCore::new(config));
+        let handler = Arc::new(CheckHandler { core: Arc::downgrade(&core), checker, namespace });
+        Ok(TransactionProducer { core, handler })
+    }
+
+    pub fn start(&self) -> Result<()> {
+        let handler: Arc<dyn GroupRequestHandler> = self.handler.clone();
+        self.core.start(Some(Arc::downgrade(&handler)))
+    }
+
+    pub async fn shutdown(&self) {
+        self.core.shutdown().await
+    }
+
+    pub fn is_started(&self) -> bool {
+        self.core.is_started()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.core.is_closed()
+    }
+
+    /// Sends `msg` as a half message, runs `executor` on it, and commits or rolls back by its
+    /// answer. `Unknow` (or a panicking executor) leaves the decision to the check-back.
+    pub async fn send<F, Fut>(&self, msg: &Message, executor: F) -> Result<SendResult>
+    where
+        F: FnOnce(Message) -> Fut + Send + 'static,
+        Fut: Future<Output = TransactionStatus> + Send + 'static,
+    {
+        if msg.start_deliver_time.is_some() {
+            return Err(Error::invalid_argument("transaction messages cannot be timed (start deliver time is set)"));
+        }
+        let instance = self.core.instance()?;
+        let result = self
+            .core
+            .send(msg, Mode::Sync, QueueChoice::RoundRobin, true)
+            .await?
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "half message send produced no result"))?;
+        let status = if result.status == SendStatus::SendOk {
+            let mut handed = msg.clone();
+            handed.msg_id = Some(result.message_id.clone());
+            run_guarded(Box::pin(async move { executor(handed).await }), "local transaction executor").await
+        } else {
+            TransactionStatus::RollbackTransaction
+        };
+        let commit_log_offset = decode_offset_msg_id(&result.offset_msg_id)?.commit_log_offset;
+        let addr = instance
+            .master_addr(&result.broker_name)
+            .ok_or_else(|| Error::network(format!("no master address for broker {}", result.broker_name)))?;
+        let mut end = RemotingCommand::request(request::END_TRANSACTION)
+            .with_ext("topic", namespace::wrap(self.core.config.namespace.as_deref(), &msg.topic))
+            .with_ext("producerGroup", self.core.wire_group())
+            .with_ext("tranStateTableOffset", result.queue_offset)
+            .with_ext("commitLogOffset", commit_log_offset)
+            .with_ext("commitOrRollback", status.wire_value())
+            .with_ext("fromTransactionCheck", false)
+            .with_ext("msgId", &result.message_id)
+            .with_ext("bname", &result.broker_name);
+        if let Some(tid) = &result.transaction_id {
+            end = end.with_ext("transactionId", tid);
+        }
+        // Oneway, as the Java client: if it is lost, the broker's check-back settles it.
+        if let Err(e) = instance.invoke_oneway(&addr, end, Duration::from_secs(3)).await {
+            tracing::warn!(error = %e, "END_TRANSACTION not sent; the broker will check back");
+        }
+        Ok(result)
+    }
+}

@@ -1,0 +1,102 @@
+//! The connection pool: at most one live connection per address, created on first use and
+//! replaced when it dies (reconnect). Shared by every producer and consumer of a client instance.
+//!
+//! Connection tasks run on the runtime the pool was created on, so a pool can be used from
+//! other runtimes (or from a binding's runtime) as long as that one lives.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio::runtime::Handle;
+
+use super::connection::{Connection, InboundHandler};
+use crate::error::{Error, Result};
+use crate::protocol::command::SerializeType;
+
+type Slot = Arc<tokio::sync::Mutex<Option<Arc<Connection>>>>;
+
+pub struct ConnectionPool {
+    runtime: Handle,
+    slots: Mutex<HashMap<String, Slot>>,
+    serialize: SerializeType,
+    connect_timeout: Duration,
+    inbound: Option<InboundHandler>,
+}
+
+impl ConnectionPool {
+    /// Must be called within a tokio runtime; the pool's connections live on it.
+    pub fn new(serialize: SerializeType, connect_timeout: Duration, inbound: Option<InboundHandler>) -> Self {
+        ConnectionPool {
+            runtime: Handle::current(),
+            slots: Mutex::new(HashMap::new()),
+            serialize,
+            connect_timeout,
+            inbound,
+        }
+    }
+
+    /// The live connection to `addr`, connecting (or reconnecting) if needed. Concurrent callers
+    /// for one address share a single connect attempt.
+    pub async fn get(&self, addr: &str) -> Result<Arc<Connection>> {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            slots.entry(addr.to_owned()).or_default().clone()
+        };
+        let mut guard = slot.lock().await;
+        if let Some(conn) = guard.as_ref() {
+            if conn.is_alive() {
+                return Ok(conn.clone());
+            }
+        }
+        let conn = self.connect(addr).await?;
+        *guard = Some(conn.clone());
+        Ok(conn)
+    }
+
+    async fn connect(&self, addr: &str) -> Result<Arc<Connection>> {
+        let addr_owned = addr.to_owned();
+        let serialize = self.serialize;
+        let inbound = self.inbound.clone();
+        let timeout = self.connect_timeout;
+        // Spawned so the socket registers with the pool's runtime, not the caller's.
+        let task = self.runtime.spawn(async move {
+            let stream = match tokio::time::timeout(timeout, TcpStream::connect(&addr_owned)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => return Err(Error::network(format!("cannot connect to {addr_owned}: {e}"))),
+                Err(_) => {
+                    return Err(Error::timeout(format!("connecting to {addr_owned} took longer than {timeout:?}")))
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            tracing::debug!(addr = %addr_owned, "connected");
+            Ok(Connection::start(addr_owned, stream, serialize, inbound))
+        });
+        task.await.map_err(|e| Error::network(format!("connect task for {addr} failed: {e}")))?
+    }
+
+    /// Closes and forgets the connection to `addr` (e.g. after a broker left the route).
+    pub fn close(&self, addr: &str) {
+        let slot = self.slots.lock().unwrap_or_else(|p| p.into_inner()).remove(addr);
+        if let Some(slot) = slot {
+            if let Ok(guard) = slot.try_lock() {
+                if let Some(conn) = guard.as_ref() {
+                    conn.close();
+                }
+            }
+        }
+    }
+
+    /// Closes every connection.
+    pub fn close_all(&self) {
+        let slots: Vec<Slot> = self.slots.lock().unwrap_or_else(|p| p.into_inner()).drain().map(|(_, s)| s).collect();
+        for slot in slots {
+            if let Ok(guard) = slot.try_lock() {
+                if let Some(conn) = guard.as_ref() {
+                    conn.close();
+                }
+            }
+        }
+    }
+}
