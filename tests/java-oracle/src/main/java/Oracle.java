@@ -1,0 +1,446 @@
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.rocketmq.acl.common.AclClientRPCHook;
+import org.apache.rocketmq.acl.common.SessionCredentials;
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerOrderly;
+import org.apache.rocketmq.client.consumer.rebalance.AllocateMessageQueueAveragely;
+import org.apache.rocketmq.client.exception.MQClientException;
+import org.apache.rocketmq.client.producer.DefaultMQProducer;
+import org.apache.rocketmq.client.producer.SendResult;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageAccessor;
+import org.apache.rocketmq.common.message.MessageClientExt;
+import org.apache.rocketmq.common.message.MessageExt;
+import org.apache.rocketmq.common.message.MessageQueue;
+import org.apache.rocketmq.remoting.RPCHook;
+
+/**
+ * The official Apache RocketMQ Java client (remoting protocol) driven from the command line, as a
+ * test oracle for the Rust client. Every result is one JSON object per line on stdout; everything
+ * else (client logs, diagnostics) goes to stderr.
+ *
+ * <p>Compiles against rocketmq-client 4.9.x and 5.x: it uses only APIs present in both.
+ */
+public final class Oracle {
+    /** The real stdout; System.out is pointed at stderr so that library chatter cannot mix in. */
+    private static final PrintStream OUT =
+        new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+
+    private static final String USAGE = String.join("\n",
+        "Oracle — the Apache RocketMQ Java client as a test oracle (JSON lines on stdout)",
+        "",
+        "  send    --namesrv A --topic T [--tag X] [--keys \"k1 k2\"] [--body-hex HEX | --body-file F | --body TEXT]",
+        "          [--property k=v]... [--group G] [--count N] [--queue-id Q] [--delay-level L]",
+        "          [--compress-over BYTES] [--timeout-ms M]",
+        "      -> per message {\"msgId\",\"offsetMsgId\",\"queueId\",\"queueOffset\",\"status\",\"brokerName\",\"topic\"}",
+        "  consume --namesrv A --topic T --group G [--expr \"*\"] [--count N] [--timeout-ms M] [--from-first]",
+        "          [--orderly] [--fail-times K]",
+        "      -> one line per delivery: msgId, offsetMsgId, topic, tags, keys, bodyHex, properties,",
+        "         reconsumeTimes, queueId, queueOffset, bornTimestamp, storeTimestamp, ... , result;",
+        "         exits 0 after N successful deliveries, 2 on timeout (default 30000 ms).",
+        "         --fail-times K: answer RECONSUME_LATER while reconsumeTimes < K (retry tests).",
+        "  view    --namesrv A --topic T (--msg-id UNIQ_ID | --offset-msg-id ID) [--timeout-ms M]",
+        "      -> the message like consume; retries until found (index is built asynchronously);",
+        "         exit 2 if not found in time (default 10000 ms).",
+        "",
+        "Common: [--access-key AK --secret-key SK] (ACL signing) [--tls] [--namespace NS]",
+        "Exit codes: 0 ok, 1 error, 2 timeout / not found, 64 usage.");
+
+    public static void main(String[] args) {
+        System.setOut(System.err);
+        int code;
+        try {
+            if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
+                OUT.println(USAGE);
+                code = args.length == 0 ? 64 : 0;
+            } else {
+                Args a = new Args(args, 1);
+                switch (args[0]) {
+                    case "send": code = send(a); break;
+                    case "consume": code = consume(a); break;
+                    case "view": code = view(a); break;
+                    default: throw new UsageException("unknown subcommand " + args[0]);
+                }
+            }
+        } catch (UsageException e) {
+            System.err.println("oracle: " + e.getMessage());
+            System.err.println(USAGE);
+            code = 64;
+        } catch (Throwable e) {
+            System.err.println("oracle: " + e);
+            e.printStackTrace(System.err);
+            code = 1;
+        }
+        OUT.flush();
+        // Client threads are not all daemons; leave for sure.
+        System.exit(code);
+    }
+
+    // ------------------------------------------------------------------------------------ send
+
+    private static int send(Args a) throws Exception {
+        String topic = a.required("--topic");
+        byte[] body;
+        if (a.has("--body-hex")) {
+            body = HexFormat.of().parseHex(a.get("--body-hex"));
+        } else if (a.has("--body-file")) {
+            body = Files.readAllBytes(Paths.get(a.get("--body-file")));
+        } else {
+            body = a.get("--body", "hello").getBytes(StandardCharsets.UTF_8);
+        }
+        DefaultMQProducer producer = new DefaultMQProducer(a.get("--group", "ORACLE_PRODUCER"), rpcHook(a));
+        configure(producer, a);
+        if (a.has("--compress-over")) {
+            producer.setCompressMsgBodyOverHowmuch(Integer.parseInt(a.get("--compress-over")));
+        }
+        producer.setSendMsgTimeout(Integer.parseInt(a.get("--timeout-ms", "10000")));
+        int count = Integer.parseInt(a.get("--count", "1"));
+        producer.start();
+        try {
+            for (int i = 0; i < count; i++) {
+                Message msg = new Message(topic, body);
+                if (a.has("--tag")) {
+                    msg.setTags(a.get("--tag"));
+                }
+                if (a.has("--keys")) {
+                    msg.setKeys(a.get("--keys"));
+                }
+                for (String kv : a.all("--property")) {
+                    int eq = kv.indexOf('=');
+                    if (eq <= 0) {
+                        throw new UsageException("--property wants k=v, got " + kv);
+                    }
+                    // Raw put: lets tests set system properties (__STARTDELIVERTIME, TIMER_*, ...).
+                    MessageAccessor.putProperty(msg, kv.substring(0, eq), kv.substring(eq + 1));
+                }
+                if (a.has("--delay-level")) {
+                    msg.setDelayTimeLevel(Integer.parseInt(a.get("--delay-level")));
+                }
+                SendResult r;
+                if (a.has("--queue-id")) {
+                    int qid = Integer.parseInt(a.get("--queue-id"));
+                    r = producer.send(msg, (mqs, m, arg) -> {
+                        for (MessageQueue mq : mqs) {
+                            if (mq.getQueueId() == qid) {
+                                return mq;
+                            }
+                        }
+                        throw new IllegalArgumentException("no queue " + qid + " in " + mqs);
+                    }, null);
+                } else {
+                    r = producer.send(msg);
+                }
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("msgId", r.getMsgId());
+                o.put("offsetMsgId", r.getOffsetMsgId());
+                o.put("queueId", r.getMessageQueue().getQueueId());
+                o.put("queueOffset", r.getQueueOffset());
+                o.put("status", String.valueOf(r.getSendStatus()));
+                o.put("brokerName", r.getMessageQueue().getBrokerName());
+                o.put("topic", r.getMessageQueue().getTopic());
+                OUT.println(Json.of(o));
+            }
+        } finally {
+            producer.shutdown();
+        }
+        return 0;
+    }
+
+    // --------------------------------------------------------------------------------- consume
+
+    private static int consume(Args a) throws Exception {
+        String topic = a.required("--topic");
+        String group = a.required("--group");
+        int count = Integer.parseInt(a.get("--count", "1"));
+        long timeoutMs = Long.parseLong(a.get("--timeout-ms", "30000"));
+        int failTimes = Integer.parseInt(a.get("--fail-times", "0"));
+        DefaultMQPushConsumer consumer =
+            new DefaultMQPushConsumer(group, rpcHook(a), new AllocateMessageQueueAveragely());
+        configure(consumer, a);
+        consumer.setConsumeFromWhere(a.flag("--from-first")
+            ? ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET : ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET);
+        consumer.subscribe(topic, a.get("--expr", "*"));
+        consumer.setConsumeMessageBatchMaxSize(1);
+
+        CountDownLatch latch = new CountDownLatch(count);
+        Object lock = new Object();
+        int[] done = {0};
+        // Returns true if the delivery counts as consumed. Deliveries past --count are handed back
+        // (not printed), so that nothing the oracle did not report is acknowledged.
+        java.util.function.Function<MessageExt, Boolean> handle = m -> {
+            synchronized (lock) {
+                if (done[0] >= count) {
+                    return false;
+                }
+                boolean ok = m.getReconsumeTimes() >= failTimes;
+                Map<String, Object> o = messageJson(m);
+                o.put("result", ok ? "CONSUME_SUCCESS" : "RECONSUME_LATER");
+                OUT.println(Json.of(o));
+                if (ok) {
+                    done[0]++;
+                    latch.countDown();
+                }
+                return ok;
+            }
+        };
+        if (a.flag("--orderly")) {
+            consumer.registerMessageListener((MessageListenerOrderly) (msgs, ctx) -> {
+                for (MessageExt m : msgs) {
+                    if (!handle.apply(m)) {
+                        return ConsumeOrderlyStatus.SUSPEND_CURRENT_QUEUE_A_MOMENT;
+                    }
+                }
+                return ConsumeOrderlyStatus.SUCCESS;
+            });
+        } else {
+            consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+                for (MessageExt m : msgs) {
+                    if (!handle.apply(m)) {
+                        return ConsumeConcurrentlyStatus.RECONSUME_LATER;
+                    }
+                }
+                return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+            });
+        }
+        consumer.start();
+        boolean all = latch.await(timeoutMs, TimeUnit.MILLISECONDS);
+        // Let the listener's return be processed (offset update) before shutdown interrupts the
+        // consume threads; otherwise the last message may be delivered again to this group.
+        Thread.sleep(500);
+        consumer.shutdown();
+        if (!all) {
+            synchronized (lock) {
+                System.err.printf("oracle: timeout after %d ms with %d of %d messages%n", timeoutMs, done[0], count);
+            }
+            return 2;
+        }
+        return 0;
+    }
+
+    // ------------------------------------------------------------------------------------ view
+
+    private static int view(Args a) throws Exception {
+        String topic = a.required("--topic");
+        String uniq = a.get("--msg-id", null);
+        String offsetId = a.get("--offset-msg-id", null);
+        if ((uniq == null) == (offsetId == null)) {
+            throw new UsageException("view wants exactly one of --msg-id, --offset-msg-id");
+        }
+        long deadline = System.currentTimeMillis() + Long.parseLong(a.get("--timeout-ms", "10000"));
+        DefaultMQProducer producer = new DefaultMQProducer(a.get("--group", "ORACLE_VIEWER"), rpcHook(a));
+        configure(producer, a);
+        producer.start();
+        try {
+            Exception last = null;
+            while (System.currentTimeMillis() < deadline) {
+                try {
+                    MessageExt m = uniq != null
+                        ? producer.getDefaultMQProducerImpl().queryMessageByUniqKey(
+                            producer.withNamespace(topic), uniq)
+                        // Both client versions try the id as an offset id first (VIEW_MESSAGE_BY_ID).
+                        : producer.viewMessage(topic, offsetId);
+                    if (m != null) {
+                        OUT.println(Json.of(messageJson(m)));
+                        return 0;
+                    }
+                } catch (MQClientException e) {
+                    last = e; // "query message by key finished, but no message." until indexed
+                }
+                Thread.sleep(300);
+            }
+            System.err.println("oracle: message not found: " + (last == null ? "null result" : last.toString()));
+            return 2;
+        } finally {
+            producer.shutdown();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------- shared
+
+    private static void configure(org.apache.rocketmq.client.ClientConfig c, Args a) {
+        c.setNamesrvAddr(a.required("--namesrv"));
+        if (a.flag("--tls")) {
+            c.setUseTLS(true);
+        }
+        if (a.has("--namespace")) {
+            c.setNamespace(a.get("--namespace"));
+        }
+    }
+
+    private static RPCHook rpcHook(Args a) {
+        if (!a.has("--access-key")) {
+            return null;
+        }
+        return new AclClientRPCHook(new SessionCredentials(a.get("--access-key"), a.required("--secret-key")));
+    }
+
+    private static Map<String, Object> messageJson(MessageExt m) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        String uniq = m.getProperty("UNIQ_KEY");
+        String offsetId = m instanceof MessageClientExt ? ((MessageClientExt) m).getOffsetMsgId() : m.getMsgId();
+        o.put("msgId", uniq != null ? uniq : m.getMsgId());
+        o.put("offsetMsgId", offsetId);
+        o.put("topic", m.getTopic());
+        o.put("tags", m.getTags());
+        o.put("keys", m.getKeys());
+        o.put("bodyHex", m.getBody() == null ? null : HexFormat.of().formatHex(m.getBody()));
+        o.put("bodyLength", m.getBody() == null ? 0 : m.getBody().length);
+        o.put("properties", new TreeMap<>(m.getProperties()));
+        o.put("reconsumeTimes", m.getReconsumeTimes());
+        o.put("queueId", m.getQueueId());
+        o.put("queueOffset", m.getQueueOffset());
+        o.put("bornTimestamp", m.getBornTimestamp());
+        o.put("storeTimestamp", m.getStoreTimestamp());
+        o.put("bornHost", host(m.getBornHost()));
+        o.put("storeHost", host(m.getStoreHost()));
+        o.put("commitLogOffset", m.getCommitLogOffset());
+        o.put("sysFlag", m.getSysFlag());
+        o.put("bodyCRC", m.getBodyCRC());
+        o.put("brokerName", m.getBrokerName());
+        return o;
+    }
+
+    private static String host(SocketAddress sa) {
+        if (sa instanceof InetSocketAddress) {
+            InetSocketAddress i = (InetSocketAddress) sa;
+            return (i.getAddress() != null ? i.getAddress().getHostAddress() : i.getHostString()) + ":" + i.getPort();
+        }
+        return sa == null ? null : sa.toString();
+    }
+
+    // ------------------------------------------------------------------------------- utilities
+
+    static final class UsageException extends RuntimeException {
+        UsageException(String m) {
+            super(m);
+        }
+    }
+
+    /** --key value options (repeatable) and bare --flags. */
+    static final class Args {
+        private static final java.util.Set<String> FLAGS = java.util.Set.of("--from-first", "--orderly", "--tls");
+        private final Map<String, List<String>> values = new LinkedHashMap<>();
+
+        Args(String[] argv, int from) {
+            for (int i = from; i < argv.length; i++) {
+                String k = argv[i];
+                if (!k.startsWith("--")) {
+                    throw new UsageException("unexpected argument " + k);
+                }
+                if (FLAGS.contains(k)) {
+                    values.computeIfAbsent(k, x -> new ArrayList<>()).add("true");
+                } else {
+                    if (i + 1 >= argv.length) {
+                        throw new UsageException(k + " needs a value");
+                    }
+                    values.computeIfAbsent(k, x -> new ArrayList<>()).add(argv[++i]);
+                }
+            }
+        }
+
+        boolean has(String k) {
+            return values.containsKey(k);
+        }
+
+        boolean flag(String k) {
+            return values.containsKey(k);
+        }
+
+        String get(String k) {
+            List<String> v = values.get(k);
+            return v == null ? null : v.get(v.size() - 1);
+        }
+
+        String get(String k, String dflt) {
+            String v = get(k);
+            return v == null ? dflt : v;
+        }
+
+        String required(String k) {
+            String v = get(k);
+            if (v == null) {
+                throw new UsageException("missing " + k);
+            }
+            return v;
+        }
+
+        List<String> all(String k) {
+            return values.getOrDefault(k, List.of());
+        }
+    }
+
+    /** Minimal JSON writer: maps, strings, numbers, booleans, null. */
+    static final class Json {
+        static String of(Object v) {
+            StringBuilder sb = new StringBuilder();
+            write(sb, v);
+            return sb.toString();
+        }
+
+        private static void write(StringBuilder sb, Object v) {
+            if (v == null) {
+                sb.append("null");
+            } else if (v instanceof Map) {
+                sb.append('{');
+                boolean first = true;
+                for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
+                    if (!first) {
+                        sb.append(',');
+                    }
+                    first = false;
+                    str(sb, String.valueOf(e.getKey()));
+                    sb.append(':');
+                    write(sb, e.getValue());
+                }
+                sb.append('}');
+            } else if (v instanceof Number || v instanceof Boolean) {
+                sb.append(v);
+            } else {
+                str(sb, v.toString());
+            }
+        }
+
+        private static void str(StringBuilder sb, String s) {
+            sb.append('"');
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                switch (c) {
+                    case '"': sb.append("\\\""); break;
+                    case '\\': sb.append("\\\\"); break;
+                    case '\n': sb.append("\\n"); break;
+                    case '\r': sb.append("\\r"); break;
+                    case '\t': sb.append("\\t"); break;
+                    default:
+                        if (c < 0x20 || c == 0x2028 || c == 0x2029) {
+                            sb.append(String.format("\\u%04x", (int) c));
+                        } else {
+                            sb.append(c);
+                        }
+                }
+            }
+            sb.append('"');
+        }
+    }
+
+    private Oracle() {
+    }
+}
