@@ -1,1 +1,235 @@
 //! Real-cluster harness helpers for the integration tests.
+//!
+//! Every integration test talks to a real Apache RocketMQ name server and broker started by
+//! `tests/harness/rmq.sh` from Maven Central jars. Two ways to get one:
+//!
+//! * `tests/harness/rmq.sh run [--version V] [--auto-ports] -- cargo test -p ons-tests`: the
+//!   script starts the cluster, exports `ONS_TEST_NAMESRV`, `ONS_TEST_BROKER_VERSION`, `RMQ_DIR`
+//!   (and TLS/ACL settings, see the cluster's `env` file) and stops it afterwards;
+//! * plain `cargo test -p ons-tests`: the first call to [`namesrv`] starts a cluster for this test
+//!   process in a temporary directory on free ports. A watchdog started by the script
+//!   (`--watch-pid`) stops it and deletes the directory once this process has exited, also when
+//!   tests failed or panicked.
+//!
+//! Environment: `ONS_TEST_NAMESRV` (use this cluster), `ONS_TEST_BROKER_VERSION` (version to
+//! start, default [`DEFAULT_BROKER_VERSION`]), `ONS_TEST_ORACLE_CLIENT_VERSION` (Java client
+//! version of the oracle, default the script's), `RMQ_CACHE` (jar cache, see `rmq.sh help`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The broker version started when neither `ONS_TEST_BROKER_VERSION` nor a running cluster says.
+pub const DEFAULT_BROKER_VERSION: &str = "5.3.3";
+
+/// A cluster the tests use: given by the environment or started for this process.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    /// `127.0.0.1:PORT` of the name server.
+    pub namesrv: String,
+    /// The `rmq.sh` cluster directory, if known (it holds `env`, logs, TLS files).
+    pub dir: Option<PathBuf>,
+    /// The cluster's `env` file (`NAMESRV_ADDR`, `BROKER_A_ADDR`, `ONS_TEST_TLS`, ...), if any.
+    pub env: HashMap<String, String>,
+}
+
+impl Cluster {
+    /// A value from the cluster's `env` file, else from the process environment.
+    pub fn var(&self, key: &str) -> Option<String> {
+        self.env.get(key).cloned().or_else(|| std::env::var(key).ok())
+    }
+}
+
+/// The repository root (the workspace directory).
+pub fn repo_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// `tests/harness/rmq.sh`.
+pub fn rmq_sh() -> PathBuf {
+    repo_root().join("tests").join("harness").join("rmq.sh")
+}
+
+/// The broker version under test: `ONS_TEST_BROKER_VERSION`, else [`DEFAULT_BROKER_VERSION`].
+pub fn broker_version() -> String {
+    non_empty_env("ONS_TEST_BROKER_VERSION").unwrap_or_else(|| DEFAULT_BROKER_VERSION.to_string())
+}
+
+/// The name server address of the test cluster, starting one for this process if needed.
+pub fn namesrv() -> String {
+    cluster().namesrv.clone()
+}
+
+/// The test cluster (see the module docs). Panics with the harness's output if it cannot start.
+pub fn cluster() -> &'static Cluster {
+    static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
+    // The result, not a panic, is cached: after a failed start every test fails fast with the
+    // same message instead of trying again.
+    match CLUSTER.get_or_init(init_cluster) {
+        Ok(c) => c,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn init_cluster() -> Result<Cluster, String> {
+    if let Some(ns) = non_empty_env("ONS_TEST_NAMESRV") {
+        let dir = non_empty_env("RMQ_DIR").map(PathBuf::from);
+        let env = dir.as_deref().map(read_env_file).unwrap_or_default();
+        return Ok(Cluster { namesrv: ns, dir, env });
+    }
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!("ons-tests-{}-{:x}", std::process::id(), nanos));
+    let pid = std::process::id().to_string();
+    let out = Command::new("bash")
+        .arg(rmq_sh())
+        .arg("start")
+        .arg("--dir")
+        .arg(&dir)
+        .args(["--version", &broker_version(), "--auto-ports", "--watch-pid", &pid, "--purge"])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", rmq_sh().display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "rmq.sh start failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let env = read_env_file(&dir);
+    let namesrv = env
+        .get("NAMESRV_ADDR")
+        .cloned()
+        .ok_or_else(|| format!("no NAMESRV_ADDR in {}/env", dir.display()))?;
+    Ok(Cluster { namesrv, dir: Some(dir), env })
+}
+
+/// Runs `mqadmin` (`org.apache.rocketmq.tools.command.MQAdminStartup`) of the broker's version
+/// against the test cluster (`-n` may be left out) and returns its stdout. Panics if it cannot
+/// run. Note that mqadmin itself exits 0 even when a command failed: check the output.
+pub fn mqadmin(args: &[&str]) -> String {
+    let out = mqadmin_output(args);
+    if !out.status.success() {
+        panic!(
+            "mqadmin {args:?} failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Like [`mqadmin`], returning the whole process output.
+pub fn mqadmin_output(args: &[&str]) -> Output {
+    let c = cluster();
+    let mut cmd = Command::new("bash");
+    cmd.arg(rmq_sh()).arg("mqadmin");
+    match &c.dir {
+        Some(dir) => {
+            cmd.arg("--dir").arg(dir);
+        }
+        None => {
+            cmd.args(["--version", &broker_version()]);
+        }
+    }
+    cmd.arg("--").args(args).env("NAMESRV_ADDR", &c.namesrv).stdin(Stdio::null());
+    cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", rmq_sh().display()))
+}
+
+/// Runs the Java-client oracle (`tests/java-oracle`, built once and cached by the script) with
+/// `args`, adding `--namesrv` and the cluster's TLS/ACL settings unless `args` give them.
+/// Its stdout holds JSON lines; see `tests/java-oracle/README.md`.
+pub fn java_oracle(args: &[&str]) -> Output {
+    let c = cluster();
+    let mut cmd = Command::new("bash");
+    cmd.arg(rmq_sh()).arg("oracle");
+    if let Some(v) = non_empty_env("ONS_TEST_ORACLE_CLIENT_VERSION") {
+        cmd.args(["--client-version", &v]);
+    }
+    if let Some(dir) = &c.dir {
+        cmd.arg("--dir").arg(dir);
+    }
+    cmd.arg("--").args(args);
+    if !args.contains(&"--namesrv") {
+        cmd.args(["--namesrv", &c.namesrv]);
+    }
+    cmd.stdin(Stdio::null());
+    cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", rmq_sh().display()))
+}
+
+/// A topic or group name valid for RocketMQ (`[A-Za-z0-9_-]`, well under 127 characters) that is
+/// unique per call, per process and per run: `<prefix>_<pid>_<time>_<counter>`. Characters of
+/// `prefix` outside that set become `_`.
+pub fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let clean: String = prefix
+        .chars()
+        .take(64)
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .collect();
+    format!("{clean}_{:x}_{:x}_{n}", std::process::id(), millis & 0xff_ffff_ffff)
+}
+
+fn non_empty_env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
+/// Reads `DIR/env` (`KEY=VALUE` lines; values may be shell-quoted by `printf %q`).
+fn read_env_file(dir: &Path) -> HashMap<String, String> {
+    let text = std::fs::read_to_string(dir.join("env")).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), shell_unquote(v.trim())))
+        .collect()
+}
+
+/// Undoes `printf %q` for the values the script writes (backslash escapes, '...' quoting).
+fn shell_unquote(v: &str) -> String {
+    if let Some(inner) = v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+        return inner.to_string();
+    }
+    let mut out = String::with_capacity(v.len());
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_names_are_valid_and_distinct() {
+        let a = unique_name("Topic.with spaces/å");
+        let b = unique_name("Topic.with spaces/å");
+        assert_ne!(a, b);
+        for n in [&a, &b] {
+            assert!(n.len() < 127, "{n}");
+            assert!(n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'), "{n}");
+        }
+        assert!(a.starts_with("Topic_with_spaces__"), "{a}");
+    }
+
+    #[test]
+    fn unquotes_printf_q_values() {
+        assert_eq!(shell_unquote("127.0.0.1:9876"), "127.0.0.1:9876");
+        assert_eq!(shell_unquote(r"/tmp/a\ b"), "/tmp/a b");
+        assert_eq!(shell_unquote("'x y'"), "x y");
+    }
+}
