@@ -54,7 +54,8 @@ impl Admin {
             .next()
             .ok_or_else(|| Error::protocol("view-message answer carries no message"))?;
         let topic = namespace::unwrap(self.namespace.as_deref(), &stored.topic);
-        Ok(from_stored(stored, &addr, topic))
+        let broker_name = self.instance.broker_name_of(&addr).unwrap_or(addr);
+        Ok(from_stored(stored, &broker_name, topic))
     }
 
     /// Finds messages by their message id (unique key) on every broker of the topic.

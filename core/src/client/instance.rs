@@ -92,6 +92,22 @@ fn make_client_id(instance_name: &str, seq: usize) -> String {
     }
 }
 
+impl Drop for ClientInstance {
+    /// The instance lives as long as any producer, consumer or admin handle holds it; when the
+    /// last one lets go, background work stops and every connection closes (queued oneway frames
+    /// are still written first).
+    fn drop(&mut self) {
+        if let Some(task) = self.background.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            task.abort();
+        }
+        self.pool.close_all();
+        let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
+        if reg.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
+            reg.remove(&self.key);
+        }
+    }
+}
+
 impl ClientInstance {
     /// The instance for this configuration, shared with every other client of the process that
     /// uses the same cluster settings. Must be called within a tokio runtime.
@@ -197,22 +213,6 @@ impl ClientInstance {
             if let Err(e) = self.invoke(&addr, cmd.clone(), Duration::from_secs(3)).await {
                 tracing::debug!(addr = %addr, error = %e, "unregister failed");
             }
-        }
-        let empty = self.members.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
-        if empty {
-            self.close();
-        }
-    }
-
-    /// Stops background work and closes every connection. Called when the last member leaves.
-    fn close(&self) {
-        if let Some(task) = self.background.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            task.abort();
-        }
-        self.pool.close_all();
-        let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
-        if reg.get(&self.key).is_some_and(|w| std::ptr::eq(w.as_ptr(), self)) {
-            reg.remove(&self.key);
         }
     }
 
@@ -352,7 +352,8 @@ impl ClientInstance {
         routes.values().find_map(|r| r.data.master_addr(broker_name).map(str::to_owned))
     }
 
-    fn broker_name_of(&self, addr: &str) -> Option<String> {
+    /// The broker name owning `addr` in any cached route.
+    pub fn broker_name_of(&self, addr: &str) -> Option<String> {
         let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
         routes.values().find_map(|r| {
             r.data

@@ -418,9 +418,10 @@ impl ProducerCore {
             )));
         }
         let body = Bytes::from(body);
+        // No batch-level UNIQ_KEY: 5.x brokers append the batch's properties to every inner
+        // message, so one would replace each message's own id.
         let mut batch_props = BTreeMap::new();
         batch_props.insert(property::WAIT.to_owned(), "true".to_owned());
-        batch_props.insert(property::UNIQ_KEY.to_owned(), unique_ids().next_id());
         let deadline = Instant::now() + self.config.send_timeout;
         let mut last_error = None;
         let mut avoid: Option<String> = None;
