@@ -147,7 +147,7 @@ EOF
     fi
     ls "$home/lib.tmp"/rocketmq-broker-*.jar >/dev/null 2>&1 || die "no broker jar for $v"
     touch "$home/lib.tmp/.complete"
-    rm -rf "$home/lib"
+    rm -rf "${home:?}/lib"
     mv "$home/lib.tmp" "$home/lib"
   ) 9>"$home/.lock"
   echo "$home/lib"
@@ -231,15 +231,20 @@ pick_ports() {
 request_frame() {
   local code=$1
   local hdr="{\"code\":$code,\"flag\":0,\"language\":\"JAVA\",\"opaque\":1,\"serializeTypeCurrentRPC\":\"JSON\",\"version\":399}"
-  local hl=${#hdr} total=$((4 + ${#hdr}))
-  printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((total >> 24 & 255)) $((total >> 16 & 255)) $((total >> 8 & 255)) $((total & 255)))"
-  printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' 0 $((hl >> 16 & 255)) $((hl >> 8 & 255)) $((hl & 255)))"
+  # total length (4 + header) and header length with serialize type 0 (JSON) in the top byte
+  be32 $((4 + ${#hdr}))
+  be32 $((${#hdr} & 0xffffff))
   printf '%s' "$hdr"
+}
+
+be32() {
+  printf '%b' "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)))"
 }
 
 # GET_BROKER_CLUSTER_INFO (106) over plain TCP; prints the raw reply (header + body).
 plain_cluster_info() {
   local host=${1%:*} port=${1##*:}
+  # shellcheck disable=SC2016 # the inner script is expanded by the inner bash
   timeout 5 bash -c '
     exec 3<>"/dev/tcp/$1/$2" || exit 1
     cat >&3
@@ -490,7 +495,7 @@ parse_start_opts() {
     [[ -n $BROKER_B_PORT ]] || BROKER_B_PORT=$((BROKER_PORT + 1000))
     local p
     for p in "$NAMESRV_PORT" "$BROKER_PORT" "$BROKER_B_PORT"; do
-      [[ $p =~ ^[0-9]+$ ]] && ((p > 2 && p < 65535)) || die "bad port '$p'"
+      if ! [[ $p =~ ^[0-9]+$ ]] || ((p <= 2 || p >= 65535)); then die "bad port '$p'"; fi
     done
   fi
   if acl2; then ACL_AK=rocketmq; else ACL_AK=rocketmq2; fi
@@ -501,6 +506,8 @@ cmd_start() {
   DIR=${DIR:-$REPO_ROOT/.rmq/cluster}
   parse_start_opts "$@"
   ((${#REST[@]} == 0)) || die "start takes no command (did you mean 'run'?)"
+  # A failed start leaves nothing running (do_start sets LAUNCHED once it owns DIR).
+  trap 'rc=$?; if ((rc != 0 && ${LAUNCHED:-0})); then cmd_stop --dir "$DIR" >&2 || true; fi; exit $rc' EXIT
   do_start
 }
 
@@ -520,6 +527,7 @@ do_start() {
     if port_in_use "$p"; then die "port $p is in use (ports needed: ${need[*]}); try --auto-ports"; fi
   done
 
+  LAUNCHED=1
   touch "$DIR/.rmq-harness"
   rm -rf "$DIR/namesrv" "$DIR/broker-a" "$DIR/broker-b" "$DIR"/*.pid "$DIR/env"
   mkdir -p "$DIR/namesrv"
@@ -612,13 +620,13 @@ start_watchdog() {
 }
 
 cmd_watchdog() {
-  local pid= st= purge=0
+  local pid='' st='' rm_dir=0
   while (($#)); do
     case $1 in
       --dir) DIR=$2; shift 2 ;;
       --pid) pid=$2; shift 2 ;;
       --starttime) st=$2; shift 2 ;;
-      --purge) purge=1; shift ;;
+      --purge) rm_dir=1; shift ;;
       *) die "_watchdog: bad option $1" ;;
     esac
   done
@@ -629,18 +637,18 @@ cmd_watchdog() {
   done
   echo "$(date '+%F %T') watched pid $pid is gone; stopping $DIR"
   local args=(--dir "$DIR")
-  ((purge)) && args+=(--purge)
+  ((rm_dir)) && args+=(--purge)
   cmd_stop "${args[@]}"
 }
 
 #################################################################################### stop
 
 cmd_stop() {
-  local purge=0
+  local rm_dir=0
   while (($#)); do
     case $1 in
       --dir) DIR=$2; shift 2 ;;
-      --purge) purge=1; shift ;;
+      --purge) rm_dir=1; shift ;;
       *) die "stop: unknown option '$1'" ;;
     esac
   done
@@ -658,7 +666,7 @@ cmd_stop() {
   for group in broker namesrv; do
     pids=()
     names=()
-    for f in "$DIR"/$group*.pid; do
+    for f in "$DIR/$group"*.pid; do
       [[ -f $f ]] || continue
       local pid
       pid=$(cat "$f")
@@ -684,9 +692,9 @@ cmd_stop() {
       sleep 0.2
     done
     ((${#names[@]} == 0)) || log "stopped ${names[*]}"
-    rm -f "$DIR"/$group*.pid
+    rm -f "$DIR/$group"*.pid
   done
-  if ((purge)); then
+  if ((rm_dir)); then
     if [[ -f $DIR/.rmq-harness ]]; then rm -rf "$DIR"; else log "not purging $DIR: no .rmq-harness marker"; fi
   fi
 }
@@ -725,24 +733,32 @@ cmd_run() {
   ((tmp)) && stop_args+=(--purge)
   # shellcheck disable=SC2064
   trap "cmd_stop ${stop_args[*]@Q}" EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
+  CHILD=
+  # On a signal: pass it on to COMMAND as TERM, then the EXIT trap stops the cluster.
+  trap 'if [[ -n $CHILD ]]; then kill -TERM "$CHILD" 2>/dev/null; fi; exit 130' INT
+  trap 'if [[ -n $CHILD ]]; then kill -TERM "$CHILD" 2>/dev/null; fi; exit 143' TERM
   do_start >/dev/null
   set -a
   # shellcheck disable=SC1091
   source "$DIR/env"
   set +a
+  # In the background + wait, so that a signal sent to this script alone is handled at once
+  # (bash defers traps while a foreground child runs); <&0 keeps the caller's stdin.
   local rc=0
-  "${REST[@]}" || rc=$?
+  "${REST[@]}" <&0 &
+  CHILD=$!
+  wait "$CHILD" || rc=$?
+  CHILD=
   exit "$rc"
 }
 
 #################################################################################### mqadmin
 
+# shellcheck disable=SC1091
 read_env_var() { (set +u; source "$1/env" >/dev/null 2>&1 && printf '%s' "${!2:-}"); }
 
 cmd_mqadmin() {
-  local v= dir=
+  local v='' dir=''
   while (($#)); do
     case $1 in
       --version) v=$2; shift 2 ;;
