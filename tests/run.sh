@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-versions=${RMQ_VERSIONS:-"5.3.3 4.9.8"}
+versions=${RMQ_VERSIONS:-"5.3.3 4.9.7"}
 step() { printf '\n=== %s ===\n' "$*" >&2; }
 
 if [[ ${ONS_SKIP_LINT:-0} != 1 ]]; then
