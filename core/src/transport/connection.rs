@@ -337,3 +337,99 @@ fn dispatch(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Connection mechanics over an in-memory pipe: opaque matching, poisoning and timeouts.
+    //! The peer here only echoes frames or writes garbage; broker behaviour is tested against
+    //! real brokers in tests/.
+
+    use super::*;
+    use crate::protocol::command::decode_frame;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn read_request<R: AsyncRead + Unpin>(peer: &mut R, buf: &mut BytesMut) -> RemotingCommand {
+        loop {
+            if let Some(cmd) = decode_frame(buf).unwrap() {
+                return cmd;
+            }
+            assert_ne!(peer.read_buf(buf).await.unwrap(), 0, "client closed");
+        }
+    }
+
+    #[tokio::test]
+    async fn responses_are_matched_by_opaque_out_of_order() {
+        let (client_side, mut peer) = tokio::io::duplex(64 * 1024);
+        let conn = Connection::start("peer".into(), client_side, SerializeType::Json, None);
+        let c1 = conn.clone();
+        let c2 = conn.clone();
+        let first = tokio::spawn(async move {
+            c1.invoke(RemotingCommand::request(1).with_ext("n", "first"), Duration::from_secs(5)).await
+        });
+        let second = tokio::spawn(async move {
+            c2.invoke(RemotingCommand::request(1).with_ext("n", "second"), Duration::from_secs(5)).await
+        });
+        let mut buf = BytesMut::new();
+        let a = read_request(&mut peer, &mut buf).await;
+        let b = read_request(&mut peer, &mut buf).await;
+        // Answer in reverse order, each echoing its request's marker.
+        for req in [b, a] {
+            let mut out = BytesMut::new();
+            let reply = RemotingCommand::response(0, req.opaque, None).with_ext("n", req.ext("n").unwrap());
+            reply.encode(SerializeType::RocketMq, &mut out).unwrap();
+            peer.write_all(&out).await.unwrap();
+        }
+        assert_eq!(first.await.unwrap().unwrap().ext("n"), Some("first"));
+        assert_eq!(second.await.unwrap().unwrap().ext("n"), Some("second"));
+    }
+
+    #[tokio::test]
+    async fn a_framing_error_fails_every_pending_request_at_once() {
+        let (client_side, mut peer) = tokio::io::duplex(64 * 1024);
+        let conn = Connection::start("peer".into(), client_side, SerializeType::Json, None);
+        let waiting: Vec<_> = (0..3)
+            .map(|_| {
+                let c = conn.clone();
+                tokio::spawn(async move { c.invoke(RemotingCommand::request(1), Duration::from_secs(30)).await })
+            })
+            .collect();
+        let mut buf = BytesMut::new();
+        for _ in 0..3 {
+            read_request(&mut peer, &mut buf).await;
+        }
+        // A negative frame length: no valid stream can continue after it.
+        peer.write_all(&[0xff, 0xff, 0xff, 0xf0, 0, 0, 0, 0]).await.unwrap();
+        let started = std::time::Instant::now();
+        for w in waiting {
+            let err = w.await.unwrap().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Protocol, "{err}");
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "requests waited for their timeout");
+        assert!(!conn.is_alive());
+        let later = conn.invoke(RemotingCommand::request(1), Duration::from_secs(30)).await.unwrap_err();
+        assert_eq!(later.kind(), ErrorKind::Network);
+        assert!(later.message().contains("undecodable frame"), "{later}");
+    }
+
+    #[tokio::test]
+    async fn unanswered_requests_time_out_and_leave_nothing_pending() {
+        let (client_side, _peer) = tokio::io::duplex(64 * 1024);
+        let conn = Connection::start("peer".into(), client_side, SerializeType::Json, None);
+        let err = conn.invoke(RemotingCommand::request(1), Duration::from_millis(50)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout);
+        assert!(conn.shared.pending.lock().unwrap().is_empty());
+        assert!(conn.is_alive());
+    }
+
+    #[tokio::test]
+    async fn peer_close_fails_pending_requests() {
+        let (client_side, peer) = tokio::io::duplex(64 * 1024);
+        let conn = Connection::start("peer".into(), client_side, SerializeType::Json, None);
+        let c = conn.clone();
+        let pending = tokio::spawn(async move { c.invoke(RemotingCommand::request(1), Duration::from_secs(30)).await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(peer);
+        let err = pending.await.unwrap().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Network, "{err}");
+    }
+}
