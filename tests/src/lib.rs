@@ -102,10 +102,8 @@ fn init_cluster() -> Result<Cluster, String> {
         ));
     }
     let env = read_env_file(&dir);
-    let namesrv = env
-        .get("NAMESRV_ADDR")
-        .cloned()
-        .ok_or_else(|| format!("no NAMESRV_ADDR in {}/env", dir.display()))?;
+    let namesrv =
+        env.get("NAMESRV_ADDR").cloned().ok_or_else(|| format!("no NAMESRV_ADDR in {}/env", dir.display()))?;
     Ok(Cluster { namesrv, dir: Some(dir), env })
 }
 

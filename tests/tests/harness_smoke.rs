@@ -24,7 +24,16 @@ fn java_oracle_round_trip() {
 
     let group = ons_tests::unique_name("GID_harness_smoke");
     let got = ons_tests::java_oracle(&[
-        "consume", "--topic", &topic, "--group", &group, "--from-first", "--count", "1", "--timeout-ms", "60000",
+        "consume",
+        "--topic",
+        &topic,
+        "--group",
+        &group,
+        "--from-first",
+        "--count",
+        "1",
+        "--timeout-ms",
+        "60000",
     ]);
     assert!(got.status.success(), "oracle consume: {}", String::from_utf8_lossy(&got.stderr));
     let got: serde_json::Value = serde_json::from_slice(&got.stdout).expect("consume prints one JSON line");
