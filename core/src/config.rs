@@ -50,6 +50,20 @@ pub mod keys {
     pub const COMPRESS_OVER_BYTES: &str = "CompressMsgBodyOverHowmuch";
     /// This client's own: `true` to announce language JAVA instead of RUST to old servers.
     pub const LANGUAGE_AS_JAVA: &str = "LanguageAsJava";
+    /// The spelling the ONS Java SDK actually uses for MaxCachedMessageAmount.
+    pub const MAX_CACHED_MESSAGE_AMOUNT_ONS: &str = "maxCachedMessageAmount";
+    /// The spelling the ONS Java SDK actually uses for MaxCachedMessageSizeInMiB.
+    pub const MAX_CACHED_MESSAGE_SIZE_IN_MIB_ONS: &str = "maxCachedMessageSizeInMiB";
+    /// This client's own: where a new consumer group starts, `CONSUME_FROM_LAST_OFFSET`
+    /// (default), `CONSUME_FROM_FIRST_OFFSET` or `CONSUME_FROM_TIMESTAMP` (also `LAST`, `FIRST`,
+    /// `TIMESTAMP`).
+    pub const CONSUME_FROM_WHERE: &str = "ConsumeFromWhere";
+    /// This client's own: the start time for `CONSUME_FROM_TIMESTAMP`, as epoch milliseconds or
+    /// `yyyyMMddHHmmss` (UTC); default 30 minutes ago.
+    pub const CONSUME_TIMESTAMP: &str = "ConsumeTimestamp";
+    /// This client's own: the directory of the BROADCASTING consumers' local offset files
+    /// (default `$HOME/.rocketmq_offsets`, as the Java client).
+    pub const OFFSET_STORE_DIR: &str = "OffsetStoreDir";
 }
 
 /// Everything a producer or consumer needs to reach the cluster, plus producer settings.

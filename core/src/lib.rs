@@ -10,6 +10,7 @@ pub mod admin;
 pub mod auth;
 pub mod client;
 pub mod config;
+pub mod consumer;
 pub mod error;
 pub mod message;
 pub mod producer;
@@ -17,6 +18,10 @@ pub mod protocol;
 pub mod transport;
 
 pub use config::Properties;
+pub use consumer::{
+    Action, BatchConsumer, BatchMessageListener, ConsumeContext, ConsumeOrderContext, Consumer, MessageListener,
+    MessageOrderListener, MessageSelector, OrderAction, OrderConsumer,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use message::{Message, SendResult, SendStatus};
 pub use producer::{LocalTransactionChecker, OrderProducer, Producer, TransactionProducer, TransactionStatus};

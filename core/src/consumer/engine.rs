@@ -1,0 +1,1110 @@
+//! The push-consumer engine behind [`Consumer`](super::Consumer),
+//! [`OrderConsumer`](super::OrderConsumer) and [`BatchConsumer`](super::BatchConsumer): the
+//! subscription table and heartbeat data, the queue table with one pull loop per assigned queue,
+//! rebalancing, offset persistence, the dispatch of pulled messages to listeners, orderly locks,
+//! and shutdown.
+//!
+//! Tasks: one rebalance loop (every 20 s, on NOTIFY_CONSUMER_IDS_CHANGED, after a subscription
+//! change), one offset-persist loop (5 s), for orderly clustering one lock-renewal loop (20 s),
+//! and per assigned queue a pull loop (plus, when orderly, a consume loop). Listeners run on
+//! blocking threads (`spawn_blocking`), at most ConsumeThreadNums at a time, so a listener that
+//! blocks never stalls network work.
+//!
+//! A queue given up (rebalance, shutdown) stops pulling at once; messages not yet handed to a
+//! listener are forgotten, listeners already running get a short grace period, and then the
+//! smallest unfinished offset is committed — so nothing unfinished is ever committed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::runtime::Handle;
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::allocate::allocate_averagely;
+use super::listener::{
+    Action, BatchMessageListener, ConsumeContext, ConsumeOrderContext, MessageListener, MessageOrderListener,
+    MessageSelector, OrderAction,
+};
+use super::lock::{lock_batch, unlock_batch, LOCK_MAX_LIVE, LOCK_RENEW_INTERVAL};
+use super::offset_store::{master_of, persist_remote, query_remote, LocalOffsetFile, OffsetTable};
+use super::process_queue::{queue_offset, ProcessQueue};
+use super::pull::{parse_pull_response, pull_command, retry_topic, PullArgs, PullResult, PullStatus, PULL_TIMEOUT};
+use super::retry::{retry_later, send_to_retry_topic};
+use super::settings::{ConsumeFromWhere, ConsumerKind, ConsumerSettings, MessageModel};
+use super::subscription::SubscriptionData;
+use crate::client::instance::{ClientInstance, GroupRequestHandler, Member, TopicRoute};
+use crate::client::namespace;
+use crate::config::ClientConfig;
+use crate::error::{Error, ErrorKind, Result};
+use crate::message::{now_ms, validate_topic, Message};
+use crate::protocol::codes::{request, response};
+use crate::protocol::command::RemotingCommand;
+use crate::protocol::lenient_json;
+use crate::protocol::route::MessageQueue;
+use crate::transport::InboundRequest;
+
+const REBALANCE_INTERVAL: Duration = Duration::from_secs(20);
+const PERSIST_INTERVAL: Duration = Duration::from_secs(5);
+/// Pause before pulling again when the cache is over its limits (Java: 50 ms).
+const FLOW_CONTROL_DELAY: Duration = Duration::from_millis(50);
+/// Pause after a failed pull.
+const PULL_ERROR_DELAY: Duration = Duration::from_secs(1);
+/// Pause after the broker answered FLOW_CONTROL or SYSTEM_BUSY (Java: 20 ms).
+const BROKER_BUSY_DELAY: Duration = Duration::from_millis(20);
+/// Largest offset span of one queue's cache in concurrent consumption (Java
+/// consumeConcurrentlyMaxSpan): bounds what a restart re-delivers behind one slow message.
+const MAX_SPAN: i64 = 2000;
+/// A failed message that could be neither sent back nor re-sent is consumed again after this.
+const LOCAL_RETRY_DELAY: Duration = Duration::from_secs(5);
+/// How long a queue given up waits for its running listeners before committing.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long shutdown waits for every queue to be given up.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
+const ADMIN_RPC_TIMEOUT: Duration = Duration::from_secs(3);
+/// Pull errors of one queue are logged at most this often.
+const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(30);
+
+/// The user's listener, one kind per consumer.
+#[derive(Clone)]
+pub(crate) enum Listener {
+    Concurrent(Arc<dyn MessageListener>),
+    Batch(Arc<dyn BatchMessageListener>),
+    Orderly(Arc<dyn MessageOrderListener>),
+}
+
+struct Subscribed {
+    data: SubscriptionData,
+    /// `None` for the group's retry topic: its messages go to their original topic's listener.
+    listener: Option<Listener>,
+}
+
+type SubscriptionTable = Arc<RwLock<BTreeMap<String, Subscribed>>>;
+
+struct Running {
+    instance: Arc<ClientInstance>,
+    member: u64,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+enum State {
+    Created,
+    Started(Running),
+    Closed,
+}
+
+/// One assigned queue.
+struct QueueSlot {
+    /// Names as on the wire.
+    mq: MessageQueue,
+    /// Names as users see them (for contexts).
+    user_mq: MessageQueue,
+    pq: Mutex<ProcessQueue>,
+    stop: watch::Sender<bool>,
+    /// Orderly: new messages arrived.
+    ready: Notify,
+    /// Orderly clustering: the broker lock and when it was last confirmed.
+    lock_time: Mutex<Option<Instant>>,
+    /// Orderly: another client got the lock; give the queue up without committing or unlocking.
+    lost_lock: AtomicBool,
+    /// Listeners of this queue running now (concurrent consumption).
+    running: AtomicUsize,
+    /// Committed for the last time; later results must not touch the offset.
+    done: AtomicBool,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl QueueSlot {
+    fn dropped(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    fn give_up(&self) {
+        self.stop.send_replace(true);
+    }
+
+    fn lock_valid(&self) -> bool {
+        let t = *self.lock_time.lock().unwrap_or_else(|p| p.into_inner());
+        t.is_some_and(|t| t.elapsed() < LOCK_MAX_LIVE)
+    }
+
+    fn set_locked(&self) {
+        *self.lock_time.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+}
+
+/// Decrements a slot's running-listener count when a consume request ends, however it ends.
+struct RunningGuard(Arc<QueueSlot>);
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+pub(crate) struct Engine {
+    me: Weak<Engine>,
+    kind: ConsumerKind,
+    config: ClientConfig,
+    settings: ConsumerSettings,
+    /// The group as on the wire (namespaced).
+    group: String,
+    subscriptions: SubscriptionTable,
+    state: Mutex<State>,
+    instance: OnceLock<Arc<ClientInstance>>,
+    runtime: OnceLock<Handle>,
+    queues: Mutex<HashMap<MessageQueue, Arc<QueueSlot>>>,
+    offsets: OffsetTable,
+    local_offsets: OnceLock<LocalOffsetFile>,
+    rebalance_now: Notify,
+    closing: watch::Sender<bool>,
+    permits: Arc<Semaphore>,
+    started_at: i64,
+}
+
+async fn sleep_or_stop(d: Duration, stop: &mut watch::Receiver<bool>) {
+    if *stop.borrow() {
+        return;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(d) => {}
+        _ = stop.changed() => {}
+    }
+}
+
+/// Runs user code on a blocking thread. `None` when it panicked or exceeded `timeout` (the
+/// thread is then left to finish on its own; its result is ignored).
+async fn run_listener<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+    timeout: Option<Duration>,
+    what: &str,
+) -> Option<T> {
+    let handle = tokio::task::spawn_blocking(f);
+    let joined = match timeout {
+        Some(t) => match tokio::time::timeout(t, handle).await {
+            Ok(j) => j,
+            Err(_) => {
+                tracing::warn!(timeout = ?t, "{what} did not return within ConsumeTimeout; counted as failed");
+                return None;
+            }
+        },
+        None => handle.await,
+    };
+    match joined {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::warn!(error = %e, "{what} panicked; counted as failed");
+            None
+        }
+    }
+}
+
+impl Engine {
+    pub(crate) fn new(config: ClientConfig, settings: ConsumerSettings, kind: ConsumerKind) -> Arc<Engine> {
+        let group = namespace::wrap(config.namespace.as_deref(), &config.group_id);
+        let permits = Arc::new(Semaphore::new(settings.consume_threads));
+        Arc::new_cyclic(|me| Engine {
+            me: me.clone(),
+            kind,
+            config,
+            settings,
+            group,
+            subscriptions: Arc::new(RwLock::new(BTreeMap::new())),
+            state: Mutex::new(State::Created),
+            instance: OnceLock::new(),
+            runtime: OnceLock::new(),
+            queues: Mutex::new(HashMap::new()),
+            offsets: OffsetTable::default(),
+            local_offsets: OnceLock::new(),
+            rebalance_now: Notify::new(),
+            closing: watch::channel(false).0,
+            permits,
+            started_at: now_ms(),
+        })
+    }
+
+    fn namespace(&self) -> Option<&str> {
+        self.config.namespace.as_deref()
+    }
+
+    fn clustering(&self) -> bool {
+        self.settings.message_model == MessageModel::Clustering
+    }
+
+    fn orderly(&self) -> bool {
+        self.kind == ConsumerKind::Orderly
+    }
+
+    fn is_closing(&self) -> bool {
+        *self.closing.borrow()
+    }
+
+    pub(crate) fn is_started(&self) -> bool {
+        matches!(*self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Started(_))
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        matches!(*self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Closed)
+    }
+
+    fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(&self, f: F) -> Option<JoinHandle<()>> {
+        self.runtime.get().map(|h| h.spawn(f))
+    }
+
+    // ------------------------------------------------------------------------ subscriptions
+
+    pub(crate) fn subscribe(&self, topic: &str, selector: &MessageSelector, listener: Listener) -> Result<()> {
+        if self.is_closed() {
+            return Err(Error::not_started("consumer was shut down; create a new one"));
+        }
+        validate_topic(topic)?;
+        let wire = namespace::wrap(self.namespace(), topic);
+        let data = SubscriptionData::new(&wire, selector)?;
+        self.subscriptions
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(wire, Subscribed { data, listener: Some(listener) });
+        self.subscriptions_changed();
+        Ok(())
+    }
+
+    pub(crate) fn unsubscribe(&self, topic: &str) -> Result<()> {
+        if self.is_closed() {
+            return Err(Error::not_started("consumer was shut down"));
+        }
+        let wire = namespace::wrap(self.namespace(), topic);
+        self.subscriptions.write().unwrap_or_else(|p| p.into_inner()).remove(&wire);
+        self.subscriptions_changed();
+        Ok(())
+    }
+
+    /// After a change while running: learn the new routes, tell the brokers (they filter by the
+    /// heartbeat's subscription), and rebalance.
+    fn subscriptions_changed(&self) {
+        let Some(instance) = self.instance.get().cloned() else { return };
+        if !self.is_started() {
+            return;
+        }
+        let topics = self.topics();
+        let me = self.me.clone();
+        self.spawn(async move {
+            for t in &topics {
+                let _ = instance.route(t).await;
+            }
+            instance.heartbeat_all().await;
+            if let Some(engine) = me.upgrade() {
+                engine.rebalance_now.notify_one();
+            }
+        });
+    }
+
+    fn topics(&self) -> Vec<String> {
+        self.subscriptions.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect()
+    }
+
+    fn subscription(&self, wire_topic: &str) -> Option<SubscriptionData> {
+        self.subscriptions.read().unwrap_or_else(|p| p.into_inner()).get(wire_topic).map(|s| s.data.clone())
+    }
+
+    /// The listener for a message of `user_topic` (retried messages carry their original topic).
+    fn listener_for(&self, user_topic: &str) -> Option<Listener> {
+        let wire = namespace::wrap(self.namespace(), user_topic);
+        self.subscriptions.read().unwrap_or_else(|p| p.into_inner()).get(&wire).and_then(|s| s.listener.clone())
+    }
+
+    /// The heartbeat's `consumerData` for this group.
+    fn consumer_data_fn(&self) -> Arc<dyn Fn() -> serde_json::Value + Send + Sync> {
+        let subs = self.subscriptions.clone();
+        let group = self.group.clone();
+        let model = self.settings.message_model.wire_name();
+        let from = self.settings.consume_from.wire_name();
+        Arc::new(move || {
+            let set: Vec<serde_json::Value> =
+                subs.read().unwrap_or_else(|p| p.into_inner()).values().map(|s| s.data.to_json()).collect();
+            json!({
+                "consumeFromWhere": from,
+                "consumeType": "CONSUME_PASSIVELY",
+                "groupName": group,
+                "messageModel": model,
+                "subscriptionDataSet": set,
+                "unitMode": false,
+            })
+        })
+    }
+
+    // ------------------------------------------------------------------------ start / stop
+
+    pub(crate) fn start(&self) -> Result<()> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match &*state {
+            State::Started(_) => return Ok(()),
+            State::Closed => return Err(Error::not_started("consumer was shut down; create a new one")),
+            State::Created => {}
+        }
+        let runtime =
+            Handle::try_current().map_err(|_| Error::not_started("start() must be called within a tokio runtime"))?;
+        let me = self.me.upgrade().ok_or_else(|| Error::new(ErrorKind::Internal, "consumer engine is gone"))?;
+        let instance = ClientInstance::get_or_create(&self.config);
+        if !self.clustering() {
+            let name = format!("{}@{}", crate::protocol::msgid::local_ip(), self.config.instance_name);
+            let file = LocalOffsetFile::new(&self.settings.offset_store_dir, &name, &self.group);
+            file.load()?;
+            tracing::debug!(path = %file.path().display(), "broadcasting offsets kept locally");
+            let _ = self.local_offsets.set(file);
+        } else {
+            let retry = retry_topic(&self.group);
+            let data = SubscriptionData::by_tag(&retry, "*")?;
+            self.subscriptions
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(retry, Subscribed { data, listener: None });
+        }
+        let handler: Weak<dyn GroupRequestHandler> = self.me.clone();
+        let member = instance.register(
+            Member::Consumer { group: self.group.clone() },
+            Some(handler),
+            Some(self.consumer_data_fn()),
+        )?;
+        let _ = self.instance.set(instance.clone());
+        let _ = self.runtime.set(runtime.clone());
+        let persist = me.clone().every(PERSIST_INTERVAL, |e| async move { e.persist_all().await });
+        let mut tasks = vec![runtime.spawn(me.clone().rebalance_loop()), runtime.spawn(persist)];
+        if self.orderly() && self.clustering() {
+            tasks.push(runtime.spawn(me.every(LOCK_RENEW_INTERVAL, |e| async move { e.renew_locks().await })));
+        }
+        *state = State::Started(Running { instance, member, tasks });
+        Ok(())
+    }
+
+    /// Stops pulling, lets running listeners finish briefly, commits every queue's offset,
+    /// releases orderly locks and leaves the group.
+    pub(crate) async fn shutdown(&self) {
+        let previous = std::mem::replace(&mut *self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Closed);
+        let State::Started(running) = previous else { return };
+        self.closing.send_replace(true);
+        let slots: Vec<Arc<QueueSlot>> =
+            self.queues.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        let mut handles = Vec::new();
+        for slot in &slots {
+            slot.give_up();
+            handles.extend(slot.tasks.lock().unwrap_or_else(|p| p.into_inner()).drain(..));
+        }
+        let all = async {
+            for h in handles {
+                let _ = h.await;
+            }
+        };
+        if tokio::time::timeout(SHUTDOWN_TIMEOUT, all).await.is_err() {
+            tracing::warn!(group = %self.group, "queues did not finish within {SHUTDOWN_TIMEOUT:?}; committing what is finished");
+            for slot in &slots {
+                self.finish_queue(&running.instance, slot).await;
+            }
+        }
+        for t in &running.tasks {
+            t.abort();
+        }
+        running.instance.unregister(running.member).await;
+    }
+
+    /// Called when the user's handle is dropped while started: shut down in the background.
+    pub(crate) fn shutdown_in_background(&self) {
+        if !self.is_started() {
+            return;
+        }
+        let Some(me) = self.me.upgrade() else { return };
+        self.spawn(async move { me.shutdown().await });
+    }
+
+    pub(crate) fn instance(&self) -> Result<Arc<ClientInstance>> {
+        self.instance.get().cloned().ok_or_else(|| Error::not_started("consumer is not started; call start() first"))
+    }
+
+    /// The queues this consumer currently consumes (names without namespace), sorted.
+    pub(crate) fn assignment(&self) -> Vec<MessageQueue> {
+        let mut out: Vec<MessageQueue> = self
+            .queues
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|s| !s.dropped() && (!self.orderly() || !self.clustering() || s.lock_valid()))
+            .map(|s| s.user_mq.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
+    // ------------------------------------------------------------------------ rebalance
+
+    async fn rebalance_loop(self: Arc<Self>) {
+        let Ok(instance) = self.instance() else { return };
+        let mut closing = self.closing.subscribe();
+        for t in self.topics() {
+            if let Err(e) = instance.route(&t).await {
+                tracing::debug!(topic = %t, error = %e, "no route yet");
+            }
+        }
+        instance.heartbeat_all().await;
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            if self.is_closing() {
+                return;
+            }
+            let complete = self.rebalance(&instance).await;
+            let wait = if complete {
+                backoff = Duration::from_millis(500);
+                REBALANCE_INTERVAL
+            } else {
+                backoff = (backoff * 2).min(REBALANCE_INTERVAL);
+                backoff
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.rebalance_now.notified() => {}
+                _ = closing.changed() => return,
+            }
+        }
+    }
+
+    /// The group's live client ids, from a broker hosting the topic.
+    async fn consumer_ids(&self, instance: &ClientInstance, route: &TopicRoute) -> Result<Vec<String>> {
+        let mut last = None;
+        for bd in &route.data.broker_datas {
+            let Some(addr) = bd.master_addr() else { continue };
+            let cmd =
+                RemotingCommand::request(request::GET_CONSUMER_LIST_BY_GROUP).with_ext("consumerGroup", &self.group);
+            match instance.invoke(addr, cmd, ADMIN_RPC_TIMEOUT).await {
+                Ok(resp) if resp.code == response::SUCCESS => {
+                    let v = lenient_json::parse(&resp.body)?;
+                    let ids = v
+                        .get("consumerIdList")
+                        .and_then(|l| l.as_array())
+                        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+                        .unwrap_or_default();
+                    return Ok(ids);
+                }
+                Ok(resp) => last = Some(Error::from_response(resp.code, resp.remark.as_deref(), "get consumer list")),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::network("no master broker in the route")))
+    }
+
+    /// One rebalance; `false` when something could not be done (retried soon).
+    async fn rebalance(&self, instance: &Arc<ClientInstance>) -> bool {
+        let topics = self.topics();
+        let mut complete = true;
+        let mut wanted: HashMap<String, Vec<MessageQueue>> = HashMap::new();
+        for topic in &topics {
+            let route = match instance.route(topic).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::debug!(topic = %topic, error = %e, "rebalance: no route");
+                    complete = false;
+                    continue;
+                }
+            };
+            let all = route.subscribe_queues.clone();
+            let mine = if self.clustering() {
+                match self.consumer_ids(instance, &route).await {
+                    Ok(ids) => allocate_averagely(&all, &ids, instance.client_id()),
+                    Err(e) => {
+                        tracing::debug!(topic = %topic, error = %e, "rebalance: no consumer list");
+                        complete = false;
+                        continue;
+                    }
+                }
+            } else {
+                all
+            };
+            wanted.insert(topic.clone(), mine);
+        }
+
+        // Give up queues no longer ours (only for topics whose allocation is known).
+        let (to_drop, mut to_add) = {
+            let table = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+            let to_drop: Vec<Arc<QueueSlot>> = table
+                .values()
+                .filter(|s| !s.dropped())
+                .filter(|s| {
+                    !topics.contains(&s.mq.topic) || wanted.get(&s.mq.topic).is_some_and(|w| !w.contains(&s.mq))
+                })
+                .cloned()
+                .collect();
+            // A queue still being given up is added again only once it is gone.
+            let to_add: Vec<MessageQueue> =
+                wanted.values().flatten().filter(|mq| !table.contains_key(*mq)).cloned().collect();
+            (to_drop, to_add)
+        };
+        for slot in to_drop {
+            tracing::debug!(queue = ?slot.mq, "rebalance: giving the queue up");
+            slot.give_up();
+        }
+        let pending_removal = {
+            let table = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+            wanted.values().flatten().any(|mq| table.get(mq).is_some_and(|s| s.dropped()))
+        };
+        if pending_removal {
+            complete = false;
+        }
+
+        if self.orderly() && self.clustering() && !to_add.is_empty() {
+            let mut by_broker: BTreeMap<String, Vec<MessageQueue>> = BTreeMap::new();
+            for mq in to_add.drain(..) {
+                by_broker.entry(mq.broker_name.clone()).or_default().push(mq);
+            }
+            for (broker, queues) in by_broker {
+                match lock_batch(instance, &self.group, &queues).await {
+                    Ok(ok) => {
+                        if ok.len() < queues.len() {
+                            complete = false;
+                        }
+                        to_add.extend(queues.into_iter().filter(|q| ok.contains(q)));
+                    }
+                    Err(e) => {
+                        tracing::debug!(broker = %broker, error = %e, "rebalance: lock failed");
+                        complete = false;
+                    }
+                }
+            }
+        }
+
+        for mq in to_add {
+            if self.is_closing() {
+                break;
+            }
+            match self.start_offset(instance, &mq).await {
+                Ok(offset) => self.add_queue(mq, offset),
+                Err(e) => {
+                    tracing::warn!(queue = ?mq, error = %e, "cannot read the start offset; queue not consumed yet");
+                    complete = false;
+                }
+            }
+        }
+        complete
+    }
+
+    /// Where a newly assigned queue starts: the committed offset, else per ConsumeFromWhere.
+    async fn start_offset(&self, instance: &ClientInstance, mq: &MessageQueue) -> Result<i64> {
+        let stored = if self.clustering() {
+            query_remote(instance, &self.group, mq).await?
+        } else {
+            self.local_offsets.get().and_then(|f| f.get(mq))
+        };
+        if let Some(offset) = stored {
+            return Ok(offset);
+        }
+        let is_retry = mq.topic.starts_with("%RETRY%");
+        match self.settings.consume_from {
+            ConsumeFromWhere::LastOffset if is_retry => Ok(0),
+            ConsumeFromWhere::LastOffset => self.queue_offset_rpc(instance, mq, request::GET_MAX_OFFSET, None).await,
+            ConsumeFromWhere::FirstOffset => Ok(0),
+            ConsumeFromWhere::Timestamp(_) if is_retry => {
+                self.queue_offset_rpc(instance, mq, request::GET_MAX_OFFSET, None).await
+            }
+            ConsumeFromWhere::Timestamp(at) => {
+                self.queue_offset_rpc(instance, mq, request::SEARCH_OFFSET_BY_TIMESTAMP, Some(at)).await
+            }
+        }
+    }
+
+    async fn queue_offset_rpc(
+        &self,
+        instance: &ClientInstance,
+        mq: &MessageQueue,
+        code: i32,
+        timestamp: Option<i64>,
+    ) -> Result<i64> {
+        let addr = master_of(instance, mq).await?;
+        let mut cmd = RemotingCommand::request(code)
+            .with_ext("topic", &mq.topic)
+            .with_ext("queueId", mq.queue_id)
+            .with_ext("bname", &mq.broker_name);
+        if let Some(at) = timestamp {
+            cmd = cmd.with_ext("timestamp", at);
+        }
+        let resp = instance.invoke(&addr, cmd, ADMIN_RPC_TIMEOUT).await?;
+        if resp.code != response::SUCCESS {
+            return Err(Error::from_response(resp.code, resp.remark.as_deref(), "queue offset lookup"));
+        }
+        resp.ext_parse("offset")
+    }
+
+    fn add_queue(&self, mq: MessageQueue, offset: i64) {
+        let Some(me) = self.me.upgrade() else { return };
+        let user_mq =
+            MessageQueue::new(namespace::unwrap(self.namespace(), &mq.topic), mq.broker_name.clone(), mq.queue_id);
+        let slot = Arc::new(QueueSlot {
+            mq: mq.clone(),
+            user_mq,
+            pq: Mutex::new(ProcessQueue::new(offset)),
+            stop: watch::channel(false).0,
+            ready: Notify::new(),
+            lock_time: Mutex::new(None),
+            lost_lock: AtomicBool::new(false),
+            running: AtomicUsize::new(0),
+            done: AtomicBool::new(false),
+            tasks: Mutex::new(Vec::new()),
+        });
+        if self.orderly() && self.clustering() {
+            slot.set_locked();
+        }
+        self.offsets.set(&mq, offset);
+        self.queues.lock().unwrap_or_else(|p| p.into_inner()).insert(mq.clone(), slot.clone());
+        tracing::debug!(queue = ?mq, offset, "consuming queue");
+        let mut tasks = Vec::new();
+        if let Some(h) = self.spawn(me.clone().pull_loop(slot.clone())) {
+            tasks.push(h);
+        }
+        if self.orderly() {
+            if let Some(h) = self.spawn(me.orderly_loop(slot.clone())) {
+                tasks.push(h);
+            }
+        }
+        slot.tasks.lock().unwrap_or_else(|p| p.into_inner()).extend(tasks);
+    }
+
+    /// Commits a given-up queue's offset for the last time, releases its lock, and removes it.
+    async fn finish_queue(&self, instance: &ClientInstance, slot: &Arc<QueueSlot>) {
+        if slot.done.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let deadline = Instant::now() + DRAIN_TIMEOUT;
+        while slot.running.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let commit = {
+            let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
+            let c = pq.commit_offset();
+            pq.clear();
+            c
+        };
+        let lost = slot.lost_lock.load(Ordering::Acquire);
+        if !lost {
+            if self.clustering() {
+                if let Err(e) = persist_remote(instance, &self.group, &slot.mq, commit, false).await {
+                    tracing::warn!(queue = ?slot.mq, error = %e, "could not commit the offset of a queue given up");
+                }
+            } else if let Some(file) = self.local_offsets.get() {
+                if let Err(e) = file.store(&[(slot.mq.clone(), commit)]) {
+                    tracing::warn!(queue = ?slot.mq, error = %e, "could not store the offset of a queue given up");
+                }
+            }
+            if self.orderly() && self.clustering() {
+                // At shutdown the unlock is acknowledged so the next owner can lock at once.
+                let oneway = !self.is_closing();
+                if let Err(e) = unlock_batch(instance, &self.group, std::slice::from_ref(&slot.mq), oneway).await {
+                    tracing::debug!(queue = ?slot.mq, error = %e, "unlock failed; the broker lock expires by itself");
+                }
+            }
+        }
+        self.offsets.remove(&slot.mq);
+        let mut table = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        if table.get(&slot.mq).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+            table.remove(&slot.mq);
+        }
+        drop(table);
+        if lost {
+            self.rebalance_now.notify_one();
+        }
+    }
+
+    // ------------------------------------------------------------------------ offsets
+
+    /// Runs `job` every `period` until the consumer shuts down.
+    async fn every<F, Fut>(self: Arc<Self>, period: Duration, job: F)
+    where
+        F: Fn(Arc<Self>) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let mut closing = self.closing.subscribe();
+        loop {
+            sleep_or_stop(period, &mut closing).await;
+            if self.is_closing() {
+                return;
+            }
+            job(self.clone()).await;
+        }
+    }
+
+    async fn persist_all(&self) {
+        let Ok(instance) = self.instance() else { return };
+        let snapshot = self.offsets.snapshot();
+        if self.clustering() {
+            for (mq, offset) in snapshot {
+                if let Err(e) = persist_remote(&instance, &self.group, &mq, offset, true).await {
+                    tracing::debug!(queue = ?mq, error = %e, "offset persist failed; retried in 5 s");
+                }
+            }
+        } else if let Some(file) = self.local_offsets.get() {
+            if let Err(e) = file.store(&snapshot) {
+                tracing::warn!(error = %e, "could not store offsets locally");
+            }
+        }
+    }
+
+    /// Records a queue's new commit offset unless the queue was already committed for good.
+    fn update_offset(&self, slot: &QueueSlot, commit: i64) {
+        if !slot.done.load(Ordering::Acquire) {
+            self.offsets.set(&slot.mq, commit);
+        }
+    }
+
+    // ------------------------------------------------------------------------ pulling
+
+    fn flow_controlled(&self, slot: &QueueSlot) -> bool {
+        let n = self.queues.lock().unwrap_or_else(|p| p.into_inner()).len().max(1);
+        let count_limit = (self.settings.max_cached_messages / n).max(1);
+        let bytes_limit = (self.settings.max_cached_bytes / n).max(1);
+        let pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
+        pq.count() > count_limit || pq.cached_bytes() > bytes_limit || (!self.orderly() && pq.span() > MAX_SPAN)
+    }
+
+    async fn pull_loop(self: Arc<Self>, slot: Arc<QueueSlot>) {
+        let Ok(instance) = self.instance() else { return };
+        let mut stop = slot.stop.subscribe();
+        let mut last_error_log: Option<Instant> = None;
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            if self.flow_controlled(&slot) {
+                sleep_or_stop(FLOW_CONTROL_DELAY, &mut stop).await;
+                continue;
+            }
+            if self.orderly() && self.clustering() && !slot.lock_valid() {
+                sleep_or_stop(Duration::from_millis(500), &mut stop).await;
+                continue;
+            }
+            let Some(sub) = self.subscription(&slot.mq.topic) else {
+                sleep_or_stop(PULL_ERROR_DELAY, &mut stop).await;
+                continue;
+            };
+            let offset = slot.pq.lock().unwrap_or_else(|p| p.into_inner()).next_offset();
+            let commit = if self.clustering() { self.offsets.get(&slot.mq) } else { None };
+            let outcome = async {
+                let addr = master_of(&instance, &slot.mq).await?;
+                let cmd = pull_command(&PullArgs {
+                    group: &self.group,
+                    mq: &slot.mq,
+                    offset,
+                    commit_offset: commit,
+                    subscription: &sub,
+                });
+                let resp = instance.invoke(&addr, cmd, PULL_TIMEOUT).await?;
+                parse_pull_response(&resp, &slot.mq, &self.group, self.namespace(), &sub)
+            };
+            let result = tokio::select! {
+                r = outcome => r,
+                _ = stop.changed() => break,
+            };
+            match result {
+                Ok(r) => self.on_pulled(&instance, &slot, offset, r).await,
+                Err(e) => {
+                    if last_error_log.is_none_or(|t| t.elapsed() >= ERROR_LOG_INTERVAL) {
+                        tracing::warn!(queue = ?slot.mq, error = %e, "pull failed; retrying");
+                        last_error_log = Some(Instant::now());
+                    }
+                    let delay = if e.kind() == ErrorKind::Busy { BROKER_BUSY_DELAY } else { PULL_ERROR_DELAY };
+                    sleep_or_stop(delay, &mut stop).await;
+                }
+            }
+        }
+        if !self.orderly() {
+            self.finish_queue(&instance, &slot).await;
+        }
+    }
+
+    async fn on_pulled(&self, instance: &ClientInstance, slot: &Arc<QueueSlot>, requested: i64, r: PullResult) {
+        let orderly = self.orderly();
+        match r.status {
+            PullStatus::Found => {
+                let fresh: Vec<Message> = {
+                    let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
+                    if slot.dropped() || pq.next_offset() != requested {
+                        return;
+                    }
+                    pq.set_next_offset(r.next_begin_offset);
+                    let added = pq.add(&r.messages, orderly);
+                    self.update_offset(slot, pq.commit_offset());
+                    r.messages.into_iter().filter(|m| added.contains(&queue_offset(m))).collect()
+                };
+                if fresh.is_empty() {
+                    return;
+                }
+                if orderly {
+                    slot.ready.notify_one();
+                } else {
+                    self.dispatch(slot, fresh);
+                }
+            }
+            PullStatus::NoNewMessage | PullStatus::NoMatchedMessage => {
+                let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
+                if pq.next_offset() == requested {
+                    pq.set_next_offset(r.next_begin_offset);
+                    self.update_offset(slot, pq.commit_offset());
+                }
+            }
+            PullStatus::OffsetIllegal => {
+                tracing::warn!(
+                    queue = ?slot.mq, requested, next = r.next_begin_offset, min = r.min_offset, max = r.max_offset,
+                    "the broker moved this queue's offset"
+                );
+                let commit = {
+                    let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
+                    pq.set_next_offset(r.next_begin_offset);
+                    let c = pq.commit_offset();
+                    self.update_offset(slot, c);
+                    c
+                };
+                if self.clustering() {
+                    if let Err(e) = persist_remote(instance, &self.group, &slot.mq, commit, false).await {
+                        tracing::debug!(queue = ?slot.mq, error = %e, "persisting the moved offset failed");
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------ concurrent consumption
+
+    fn dispatch(&self, slot: &Arc<QueueSlot>, messages: Vec<Message>) {
+        let size = self.settings.batch_max_size.max(1);
+        let mut chunks: Vec<Vec<Message>> = Vec::new();
+        for m in messages {
+            // A batch holds messages of one topic only (the retry queue mixes topics), so one
+            // listener gets all of them.
+            match chunks.last_mut() {
+                Some(c) if c.len() < size && c[0].topic == m.topic => c.push(m),
+                _ => chunks.push(vec![m]),
+            }
+        }
+        for chunk in chunks {
+            let Some(me) = self.me.upgrade() else { return };
+            self.spawn(me.consume_concurrently(slot.clone(), chunk));
+        }
+    }
+
+    async fn consume_concurrently(self: Arc<Self>, slot: Arc<QueueSlot>, messages: Vec<Message>) {
+        let Ok(permit) = self.permits.clone().acquire_owned().await else { return };
+        if slot.dropped() || self.is_closing() {
+            return;
+        }
+        slot.running.fetch_add(1, Ordering::AcqRel);
+        let _running = RunningGuard(slot.clone());
+        let context = ConsumeContext { queue: slot.user_mq.clone() };
+        let timeout = Some(self.settings.consume_timeout);
+        let batch: Arc<[Message]> = messages.into();
+        let action = match self.listener_for(&batch[0].topic) {
+            Some(Listener::Concurrent(l)) => {
+                let b = batch.clone();
+                run_listener(move || l.consume(&b[0], &context), timeout, "message listener").await
+            }
+            Some(Listener::Batch(l)) => {
+                let b = batch.clone();
+                run_listener(move || l.consume(&b, &context), timeout, "batch message listener").await
+            }
+            _ => {
+                tracing::warn!(topic = %batch[0].topic, "no listener for the topic (unsubscribed?); reconsumed later");
+                None
+            }
+        }
+        .unwrap_or(Action::ReconsumeLater);
+        drop(permit);
+        if slot.done.load(Ordering::Acquire) {
+            return;
+        }
+        if action == Action::CommitMessage || !self.clustering() {
+            if action != Action::CommitMessage {
+                // BROADCASTING has no retry: the Java client drops failed messages too.
+                tracing::warn!(count = batch.len(), "broadcast message consumption failed; not retried");
+            }
+            self.finish(&slot, batch.iter().map(queue_offset));
+            return;
+        }
+        let Ok(instance) = self.instance() else { return };
+        let mut handed_back = Vec::new();
+        let mut failed = Vec::new();
+        for m in batch.iter() {
+            match retry_later(&instance, &self.group, self.namespace(), m, self.settings.max_reconsume_times).await {
+                Ok(()) => handed_back.push(queue_offset(m)),
+                Err(e) => {
+                    tracing::warn!(msg_id = ?m.msg_id, error = %e, "could not hand the message back; consuming it again in 5 s");
+                    failed.push(m.clone());
+                }
+            }
+        }
+        self.finish(&slot, handed_back);
+        if !failed.is_empty() {
+            let me = self.clone();
+            let slot = slot.clone();
+            self.spawn(async move {
+                tokio::time::sleep(LOCAL_RETRY_DELAY).await;
+                if slot.dropped() {
+                    return;
+                }
+                for m in &mut failed {
+                    m.reconsume_times += 1;
+                }
+                me.dispatch(&slot, failed);
+            });
+        }
+    }
+
+    fn finish(&self, slot: &QueueSlot, offsets: impl IntoIterator<Item = i64>) {
+        let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
+        let commit = pq.remove(offsets);
+        self.update_offset(slot, commit);
+    }
+
+    // ------------------------------------------------------------------------ orderly consumption
+
+    async fn orderly_loop(self: Arc<Self>, slot: Arc<QueueSlot>) {
+        let Ok(instance) = self.instance() else { return };
+        let mut stop = slot.stop.subscribe();
+        let needs_lock = self.clustering();
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            if needs_lock && !slot.lock_valid() {
+                sleep_or_stop(Duration::from_millis(200), &mut stop).await;
+                continue;
+            }
+            let next = slot.pq.lock().unwrap_or_else(|p| p.into_inner()).first_message().cloned();
+            let Some(msg) = next else {
+                tokio::select! {
+                    _ = slot.ready.notified() => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            };
+            let permit = tokio::select! {
+                p = self.permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+                _ = stop.changed() => break,
+            };
+            let context = ConsumeOrderContext { queue: slot.user_mq.clone() };
+            let action = match self.listener_for(&msg.topic) {
+                Some(Listener::Orderly(l)) => {
+                    let m = msg.clone();
+                    // No timeout: a second delivery while the first still runs would break order.
+                    run_listener(move || l.consume(&m, &context), None, "order listener").await
+                }
+                _ => {
+                    tracing::warn!(topic = %msg.topic, "no listener for the topic (unsubscribed?); suspended");
+                    None
+                }
+            }
+            .unwrap_or(OrderAction::Suspend);
+            drop(permit);
+            let offset = queue_offset(&msg);
+            if action == OrderAction::Success {
+                self.finish(&slot, [offset]);
+                continue;
+            }
+            if msg.reconsume_times >= self.settings.max_reconsume_times {
+                // Exhausted: to the dead-letter queue via the retry topic (the broker sends it
+                // straight on, since the count exceeds the maximum), then move on.
+                let sent = send_to_retry_topic(
+                    &instance,
+                    &self.group,
+                    self.namespace(),
+                    &msg,
+                    msg.reconsume_times.saturating_add(1),
+                    self.settings.max_reconsume_times,
+                    None,
+                )
+                .await;
+                match sent {
+                    Ok(()) => {
+                        tracing::warn!(msg_id = ?msg.msg_id, "ordered message exhausted its retries; moved to the dead-letter queue");
+                        self.finish(&slot, [offset]);
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(msg_id = ?msg.msg_id, error = %e, "could not move the message to the dead-letter queue")
+                    }
+                }
+            } else if let Some(first) = slot.pq.lock().unwrap_or_else(|p| p.into_inner()).first_message_mut() {
+                if queue_offset(first) == offset {
+                    first.reconsume_times += 1;
+                }
+            }
+            sleep_or_stop(self.settings.suspend_time, &mut stop).await;
+        }
+        self.finish_queue(&instance, &slot).await;
+    }
+
+    async fn renew_locks(&self) {
+        let Ok(instance) = self.instance() else { return };
+        let mut by_broker: BTreeMap<String, Vec<Arc<QueueSlot>>> = BTreeMap::new();
+        for slot in self.queues.lock().unwrap_or_else(|p| p.into_inner()).values() {
+            if !slot.dropped() {
+                by_broker.entry(slot.mq.broker_name.clone()).or_default().push(slot.clone());
+            }
+        }
+        for (broker, slots) in by_broker {
+            let queues: Vec<MessageQueue> = slots.iter().map(|s| s.mq.clone()).collect();
+            match lock_batch(&instance, &self.group, &queues).await {
+                Ok(ok) => {
+                    for slot in slots {
+                        if ok.contains(&slot.mq) {
+                            slot.set_locked();
+                        } else {
+                            tracing::warn!(queue = ?slot.mq, "lost the queue lock to another client; giving the queue up");
+                            slot.lost_lock.store(true, Ordering::Release);
+                            slot.give_up();
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(broker = %broker, error = %e, "lock renewal failed"),
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------ broker requests
+
+    fn running_info(&self) -> serde_json::Value {
+        let subs: Vec<serde_json::Value> =
+            self.subscriptions.read().unwrap_or_else(|p| p.into_inner()).values().map(|s| s.data.to_json()).collect();
+        json!({
+            "properties": {
+                "PROP_CONSUME_TYPE": "CONSUME_PASSIVELY",
+                "PROP_CONSUMEORDERLY": self.orderly().to_string(),
+                "PROP_THREADPOOL_CORE_SIZE": self.settings.consume_threads.to_string(),
+                "PROP_CONSUMER_START_TIMESTAMP": self.started_at.to_string(),
+                "PROP_NAMESERVER_ADDR": self.config.namesrv_addrs.join(";"),
+                "PROP_CLIENT_VERSION": "V5_3_3",
+                "messageModel": self.settings.message_model.wire_name(),
+                "consumeFromWhere": self.settings.consume_from.wire_name(),
+            },
+            "subscriptionSet": subs,
+            "mqTable": {},
+            "statusTable": {},
+        })
+    }
+}
+
+impl GroupRequestHandler for Engine {
+    fn handle(&self, _instance: &Arc<ClientInstance>, req: InboundRequest) {
+        let code = req.command.code;
+        match code {
+            request::NOTIFY_CONSUMER_IDS_CHANGED => {
+                tracing::debug!(group = %self.group, "group membership changed; rebalancing");
+                self.rebalance_now.notify_one();
+            }
+            request::GET_CONSUMER_RUNNING_INFO => {
+                let body = serde_json::to_vec(&self.running_info()).unwrap_or_default();
+                req.responder.respond(RemotingCommand::response(response::SUCCESS, 0, None).with_body(body));
+            }
+            _ => req.responder.respond(RemotingCommand::response(
+                response::REQUEST_CODE_NOT_SUPPORTED,
+                0,
+                Some(format!("request code {code} is not supported by this consumer")),
+            )),
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! The ONS consumers: [`Consumer`] (concurrent), [`OrderConsumer`] (per-queue order, broker
+//! locks) and [`BatchConsumer`] (lists of messages), in CLUSTERING or BROADCASTING mode.
+//!
+//! Who owns what:
+//! * `listener` — the user-facing traits, results and contexts, [`MessageSelector`];
+//! * `settings` — consumer properties parsed into typed settings;
+//! * `subscription` — subscription data (tags, tag hash codes, SQL92) and the client-side filter;
+//! * `allocate` — the Java averagely allocation of queues among a group's instances;
+//! * `process_queue` — per-queue in-flight messages and the committable offset;
+//! * `offset_store` — the offset table, broker offsets and the broadcasting offset file;
+//! * `pull` — the PULL_MESSAGE request and response decoding;
+//! * `retry` — send-back and the retry-topic (producer path) fallback, dead-letter moves;
+//! * `lock` — orderly queue locks at the brokers;
+//! * `engine` — the running consumer: rebalance, pull loops, dispatch, persistence, shutdown;
+//! * `api` — the three ONS consumer handles.
+
+mod allocate;
+mod api;
+mod engine;
+mod listener;
+mod lock;
+mod offset_store;
+mod process_queue;
+mod pull;
+mod retry;
+mod settings;
+mod subscription;
+
+pub use allocate::allocate_averagely;
+pub use api::{BatchConsumer, Consumer, OrderConsumer};
+pub use listener::{
+    Action, BatchMessageListener, ConsumeContext, ConsumeOrderContext, MessageListener, MessageOrderListener,
+    MessageSelector, OrderAction,
+};
+pub use settings::{ConsumeFromWhere, ConsumerKind, ConsumerSettings, MessageModel};

@@ -1,0 +1,233 @@
+//! Consumer offsets: the in-memory table (queue → next offset to consume) and where it is
+//! persisted. CLUSTERING keeps offsets at the broker (QUERY_CONSUMER_OFFSET to read,
+//! UPDATE_CONSUMER_OFFSET to write — oneway every 5 s, acknowledged when a queue is given up or
+//! the consumer shuts down). BROADCASTING keeps them in a local file per client instance and
+//! group, replaced atomically (write, fsync, rename) so a crash never leaves a torn file.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::client::instance::ClientInstance;
+use crate::error::{Error, Result};
+use crate::protocol::codes::{request, response};
+use crate::protocol::command::RemotingCommand;
+use crate::protocol::lenient_json;
+use crate::protocol::route::MessageQueue;
+
+const OFFSET_RPC_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The offsets of the queues a consumer currently owns.
+#[derive(Default)]
+pub struct OffsetTable {
+    table: Mutex<HashMap<MessageQueue, i64>>,
+}
+
+impl OffsetTable {
+    pub fn set(&self, mq: &MessageQueue, offset: i64) {
+        self.table.lock().unwrap_or_else(|p| p.into_inner()).insert(mq.clone(), offset);
+    }
+
+    pub fn get(&self, mq: &MessageQueue) -> Option<i64> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner()).get(mq).copied()
+    }
+
+    pub fn remove(&self, mq: &MessageQueue) -> Option<i64> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner()).remove(mq)
+    }
+
+    pub fn snapshot(&self) -> Vec<(MessageQueue, i64)> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(q, o)| (q.clone(), *o)).collect()
+    }
+}
+
+/// The master address of `mq`'s broker, refreshing the topic's route once if it is unknown.
+pub async fn master_of(instance: &ClientInstance, mq: &MessageQueue) -> Result<String> {
+    if let Some(addr) = instance.master_addr(&mq.broker_name) {
+        return Ok(addr);
+    }
+    let route = instance.fetch_route(&mq.topic).await?;
+    route
+        .data
+        .master_addr(&mq.broker_name)
+        .map(str::to_owned)
+        .ok_or_else(|| Error::network(format!("broker {} has no master address", mq.broker_name)))
+}
+
+/// The group's committed offset of `mq` at the broker; `None` if it has none.
+pub async fn query_remote(instance: &ClientInstance, group: &str, mq: &MessageQueue) -> Result<Option<i64>> {
+    let addr = master_of(instance, mq).await?;
+    let cmd = RemotingCommand::request(request::QUERY_CONSUMER_OFFSET)
+        .with_ext("consumerGroup", group)
+        .with_ext("topic", &mq.topic)
+        .with_ext("queueId", mq.queue_id)
+        .with_ext("bname", &mq.broker_name);
+    let resp = instance.invoke(&addr, cmd, OFFSET_RPC_TIMEOUT).await?;
+    match resp.code {
+        response::SUCCESS => {
+            let offset: i64 = resp.ext_parse("offset")?;
+            Ok((offset >= 0).then_some(offset))
+        }
+        response::QUERY_NOT_FOUND => Ok(None),
+        code => Err(Error::from_response(code, resp.remark.as_deref(), "query consumer offset")),
+    }
+}
+
+/// Stores the group's offset of `mq` at the broker: acknowledged, or oneway (periodic persist).
+pub async fn persist_remote(
+    instance: &ClientInstance,
+    group: &str,
+    mq: &MessageQueue,
+    offset: i64,
+    oneway: bool,
+) -> Result<()> {
+    let addr = master_of(instance, mq).await?;
+    let cmd = RemotingCommand::request(request::UPDATE_CONSUMER_OFFSET)
+        .with_ext("consumerGroup", group)
+        .with_ext("topic", &mq.topic)
+        .with_ext("queueId", mq.queue_id)
+        .with_ext("commitOffset", offset)
+        .with_ext("bname", &mq.broker_name);
+    send_expecting_success(instance, &addr, cmd, oneway, "update consumer offset").await
+}
+
+/// Sends a request that answers nothing but a code: oneway, or acknowledged with SUCCESS.
+pub async fn send_expecting_success(
+    instance: &ClientInstance,
+    addr: &str,
+    cmd: RemotingCommand,
+    oneway: bool,
+    what: &str,
+) -> Result<()> {
+    if oneway {
+        return instance.invoke_oneway(addr, cmd, OFFSET_RPC_TIMEOUT).await;
+    }
+    let resp = instance.invoke(addr, cmd, OFFSET_RPC_TIMEOUT).await?;
+    if resp.code != response::SUCCESS {
+        return Err(Error::from_response(resp.code, resp.remark.as_deref(), what));
+    }
+    Ok(())
+}
+
+/// A BROADCASTING consumer's offset file: `<dir>/<ip@instanceName>/<group>/offsets.json`, in
+/// the Java client's format (`{"offsetTable":{<MessageQueue JSON>:offset,...}}`).
+pub struct LocalOffsetFile {
+    path: PathBuf,
+    /// Offsets read at start and merged with every write, so queues not assigned at the
+    /// moment keep theirs.
+    known: Mutex<HashMap<MessageQueue, i64>>,
+}
+
+impl LocalOffsetFile {
+    pub fn new(dir: &Path, client_name: &str, group: &str) -> Self {
+        let clean = |s: &str| s.replace(['/', '\\'], "_");
+        let path = dir.join(clean(client_name)).join(clean(group)).join("offsets.json");
+        LocalOffsetFile { path, known: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the file (a missing file is an empty table; a torn or foreign file is an error,
+    /// since silently starting over would re-deliver or skip messages).
+    pub fn load(&self) -> Result<()> {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(Error::invalid_config(format!("cannot read offset file {}: {e}", self.path.display())))
+            }
+        };
+        let parsed = parse_offsets(&bytes).map_err(|e| {
+            Error::invalid_config(format!("offset file {} is unreadable: {}", self.path.display(), e.message()))
+        })?;
+        *self.known.lock().unwrap_or_else(|p| p.into_inner()) = parsed;
+        Ok(())
+    }
+
+    pub fn get(&self, mq: &MessageQueue) -> Option<i64> {
+        self.known.lock().unwrap_or_else(|p| p.into_inner()).get(mq).copied()
+    }
+
+    /// Merges `offsets` into the known table and replaces the file atomically.
+    pub fn store(&self, offsets: &[(MessageQueue, i64)]) -> Result<()> {
+        // Held across the write: two writers must not interleave on the temporary file.
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        for (mq, o) in offsets {
+            known.insert(mq.clone(), *o);
+        }
+        let text = render_offsets(&known);
+        let dir = self.path.parent().unwrap_or_else(|| Path::new("."));
+        let fail = |what: &str, e: std::io::Error| {
+            Error::invalid_config(format!("cannot {what} offset file {}: {e}", self.path.display()))
+        };
+        std::fs::create_dir_all(dir).map_err(|e| fail("create the directory of the", e))?;
+        let tmp = self.path.with_extension("json.tmp");
+        let mut f = std::fs::File::create(&tmp).map_err(|e| fail("create the temporary", e))?;
+        f.write_all(text.as_bytes()).map_err(|e| fail("write the temporary", e))?;
+        f.sync_all().map_err(|e| fail("sync the temporary", e))?;
+        drop(f);
+        std::fs::rename(&tmp, &self.path).map_err(|e| fail("replace the", e))?;
+        Ok(())
+    }
+}
+
+fn render_offsets(table: &HashMap<MessageQueue, i64>) -> String {
+    let mut entries: Vec<(&MessageQueue, &i64)> = table.iter().collect();
+    entries.sort();
+    let body: Vec<String> = entries
+        .into_iter()
+        .map(|(mq, o)| {
+            let key = serde_json::json!({"brokerName": mq.broker_name, "queueId": mq.queue_id, "topic": mq.topic});
+            format!("{key}:{o}")
+        })
+        .collect();
+    format!("{{\"offsetTable\":{{{}}}}}", body.join(","))
+}
+
+fn parse_offsets(bytes: &[u8]) -> Result<HashMap<MessageQueue, i64>> {
+    let value = lenient_json::parse(bytes)?;
+    let table =
+        value.get("offsetTable").and_then(|t| t.as_object()).ok_or_else(|| Error::protocol("no offsetTable object"))?;
+    let mut out = HashMap::new();
+    for (key, v) in table {
+        let mq = MessageQueue::from_json_key(key)?;
+        let offset = v.as_i64().ok_or_else(|| Error::protocol(format!("offset of {key} is not a number")))?;
+        out.insert(mq, offset);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_file_round_trips_and_reads_the_java_format() {
+        let dir = std::env::temp_dir().join(format!("ons-offsets-{}-{}", std::process::id(), rand::random::<u32>()));
+        let f = LocalOffsetFile::new(&dir, "10.0.0.1@DEFAULT", "G");
+        f.load().unwrap();
+        let a = MessageQueue::new("T", "broker-a", 0);
+        let b = MessageQueue::new("T", "broker-a", 1);
+        f.store(&[(a.clone(), 5), (b.clone(), 7)]).unwrap();
+        f.store(&[(a.clone(), 6)]).unwrap();
+        let g = LocalOffsetFile::new(&dir, "10.0.0.1@DEFAULT", "G");
+        g.load().unwrap();
+        assert_eq!((g.get(&a), g.get(&b)), (Some(6), Some(7)));
+        assert!(g.path().ends_with("10.0.0.1@DEFAULT/G/offsets.json"));
+
+        // The Java client's file: object keys, any key order and spacing.
+        let java = br#"{"offsetTable":{{"brokerName":"broker-a","queueId":3,"topic":"T"}:42,
+            {"topic":"T","queueId":1,"brokerName":"b"}:0}}"#;
+        let parsed = parse_offsets(java).unwrap();
+        assert_eq!(parsed[&MessageQueue::new("T", "broker-a", 3)], 42);
+        assert_eq!(parsed[&MessageQueue::new("T", "b", 1)], 0);
+
+        std::fs::write(g.path(), b"{\"offsetTable\":{{\"broken").unwrap();
+        assert!(g.load().unwrap_err().message().contains("offsets.json"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
