@@ -132,21 +132,12 @@ impl Error {
         let kind = match code {
             2 | 215 => ErrorKind::Busy,
             17 => ErrorKind::TopicNotFound,
-            16 => {
-                let r = remark.unwrap_or("").to_ascii_lowercase();
-                // Brokers answer 16 for both authentication failures and authorization denials;
-                // the remark is the only way to tell them apart.
-                if r.contains("signature")
-                    || r.contains("accesskey")
-                    || r.contains("access key")
-                    || r.contains("authenticat")
-                    || r.contains("user") && r.contains("not")
-                {
-                    ErrorKind::Authentication
-                } else {
-                    ErrorKind::Permission
-                }
-            }
+            // 5.x answers authentication failures and authorization denials with 16; 4.x ACL
+            // 1.0 answers both with 1 and an `AclException` remark. Only the remark tells
+            // authentication (who are you) from permission (you may not).
+            16 | 1 if is_authentication_remark(remark) => ErrorKind::Authentication,
+            16 => ErrorKind::Permission,
+            1 if remark.is_some_and(|r| r.contains("AclException")) => ErrorKind::Permission,
             _ => ErrorKind::Broker,
         };
         let message = match remark {
@@ -170,6 +161,10 @@ impl Error {
     }
 
     pub fn is_retryable(&self) -> bool {
+        if matches!(self.kind, ErrorKind::Authentication) {
+            // Another broker checks the same credentials.
+            return false;
+        }
         self.kind.is_retryable() || matches!(self.response_code, Some(1 | 2 | 14 | 16 | 17 | 204 | 205 | 1500))
     }
 
@@ -217,6 +212,16 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+fn is_authentication_remark(remark: Option<&str>) -> bool {
+    let r = remark.unwrap_or("").to_ascii_lowercase();
+    r.contains("signature")
+        || r.contains("accesskey")
+        || r.contains("access key")
+        || r.contains("authenticat")
+        || r.contains("username cannot be null")
+        || (r.contains("user") && r.contains("not found"))
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
@@ -241,6 +246,17 @@ mod tests {
         assert_eq!(auth.response_code(), Some(16));
         let perm = Error::from_response(16, Some("the topic[T] sending message is forbidden"), "s");
         assert_eq!(perm.kind(), ErrorKind::Permission);
+        // Remarks seen from real brokers (5.3.3 ACL 2.0; 4.9.7 plain ACL).
+        for (code, remark) in [
+            (16, "username cannot be null."),
+            (16, "check signature failed."),
+            (16, "User:nobody is not found."),
+            (1, "org.apache.rocketmq.acl.common.AclException: No accessKey is configured, accessKey=x"),
+            (1, "org.apache.rocketmq.acl.common.AclException: Check signature failed for accessKey=rocketmq2"),
+        ] {
+            assert_eq!(Error::from_response(code, Some(remark), "s").kind(), ErrorKind::Authentication, "{remark}");
+        }
+        assert_eq!(Error::from_response(1, Some("some other failure"), "s").kind(), ErrorKind::Broker);
         assert!(Error::from_response(14, None, "send").is_retryable());
         assert!(!Error::from_response(13, None, "send").is_retryable());
     }
