@@ -112,8 +112,11 @@ impl ClientInstance {
     /// The instance for this configuration, shared with every other client of the process that
     /// uses the same cluster settings. Must be called within a tokio runtime.
     pub fn get_or_create(config: &ClientConfig) -> Arc<ClientInstance> {
+        // The pid is part of the key: a forked child must never reuse an instance of its parent,
+        // whose background tasks and sockets live on the parent's runtime threads.
         let key = format!(
-            "{}|{}|{}|{:?}|{}",
+            "{}|{}|{}|{}|{:?}|{}",
+            std::process::id(),
             config.namesrv_addrs.join(";"),
             config.instance_name,
             config.credentials.as_ref().map(|c| c.access_key.as_str()).unwrap_or(""),

@@ -13,7 +13,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
@@ -152,13 +152,14 @@ pub struct UniqueIdGenerator {
     /// seconds in the low half. One word, so readers never see a start and length of
     /// different months. 0 = not computed yet.
     month: AtomicU64,
+    /// The full process id this generator was made in (0 for generators built from parts).
+    pid: u32,
 }
 
 impl UniqueIdGenerator {
     /// A generator for this process: `ip`, the low 16 bits of the process id and a random i32.
     pub fn new(ip: IpAddr) -> Self {
-        // Truncation to the low 16 bits is the format (Java casts the pid to short).
-        Self::with_parts(ip, std::process::id() as u16, rand::random::<i32>())
+        Self::with_pid(ip, std::process::id())
     }
 
     /// A generator with every fixed part given (deterministic, for tests).
@@ -168,13 +169,38 @@ impl UniqueIdGenerator {
         push_hex(&mut prefix, &ip);
         push_hex(&mut prefix, &pid.to_be_bytes());
         push_hex(&mut prefix, &random.to_be_bytes());
-        UniqueIdGenerator { prefix, counter: AtomicU32::new(0), month: AtomicU64::new(0) }
+        UniqueIdGenerator { prefix, counter: AtomicU32::new(0), month: AtomicU64::new(0), pid: 0 }
     }
 
-    /// The process-wide generator, built on first use from [`local_ip`].
+    /// The process-wide generator, built on first use from [`local_ip`]. A forked child gets a
+    /// generator of its own (its pid and random part differ), or parent and child would hand
+    /// out the same keys from the same counter.
     pub fn global() -> &'static UniqueIdGenerator {
         static GLOBAL: OnceLock<UniqueIdGenerator> = OnceLock::new();
-        GLOBAL.get_or_init(|| UniqueIdGenerator::new(local_ip()))
+        static FORKED: Mutex<Option<(u32, &'static UniqueIdGenerator)>> = Mutex::new(None);
+        let pid = std::process::id();
+        let first = GLOBAL.get_or_init(|| UniqueIdGenerator::with_pid(local_ip(), pid));
+        if first.pid == pid {
+            return first;
+        }
+        let mut forked = FORKED.lock().unwrap_or_else(|p| p.into_inner());
+        match *forked {
+            Some((p, generator)) if p == pid => generator,
+            _ => {
+                // Leaked on purpose: once per fork, and callers hold `&'static` references.
+                let generator: &'static UniqueIdGenerator =
+                    Box::leak(Box::new(UniqueIdGenerator::with_pid(local_ip(), pid)));
+                *forked = Some((pid, generator));
+                generator
+            }
+        }
+    }
+
+    fn with_pid(ip: IpAddr, pid: u32) -> Self {
+        // Truncation to the low 16 bits is the format (Java casts the pid to short).
+        let mut generator = Self::with_parts(ip, pid as u16, rand::random::<i32>());
+        generator.pid = pid;
+        generator
     }
 
     /// The fixed part of every key this generator makes.
