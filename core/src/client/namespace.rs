@@ -19,16 +19,21 @@ fn is_system(name: &str) -> bool {
         || name.starts_with("CID_RMQ_SYS_")
 }
 
-/// `name` as sent on the wire under `namespace`.
-pub fn wrap(namespace: Option<&str>, name: &str) -> String {
-    let Some(ns) = namespace.filter(|n| !n.is_empty()) else { return name.to_owned() };
-    let (prefix, bare) = if let Some(rest) = name.strip_prefix(RETRY_PREFIX) {
+/// Splits a `%RETRY%`/`%DLQ%` prefix (or none) from the rest of the name.
+fn split_prefix(name: &str) -> (&'static str, &str) {
+    if let Some(rest) = name.strip_prefix(RETRY_PREFIX) {
         (RETRY_PREFIX, rest)
     } else if let Some(rest) = name.strip_prefix(DLQ_PREFIX) {
         (DLQ_PREFIX, rest)
     } else {
         ("", name)
-    };
+    }
+}
+
+/// `name` as sent on the wire under `namespace`.
+pub fn wrap(namespace: Option<&str>, name: &str) -> String {
+    let Some(ns) = namespace.filter(|n| !n.is_empty()) else { return name.to_owned() };
+    let (prefix, bare) = split_prefix(name);
     if is_system(bare) || bare.starts_with(&format!("{ns}{SEPARATOR}")) {
         return name.to_owned();
     }
@@ -38,13 +43,7 @@ pub fn wrap(namespace: Option<&str>, name: &str) -> String {
 /// `name` as shown to users: the namespace removed, a retry/DLQ prefix kept.
 pub fn unwrap(namespace: Option<&str>, name: &str) -> String {
     let Some(ns) = namespace.filter(|n| !n.is_empty()) else { return name.to_owned() };
-    let (prefix, bare) = if let Some(rest) = name.strip_prefix(RETRY_PREFIX) {
-        (RETRY_PREFIX, rest)
-    } else if let Some(rest) = name.strip_prefix(DLQ_PREFIX) {
-        (DLQ_PREFIX, rest)
-    } else {
-        ("", name)
-    };
+    let (prefix, bare) = split_prefix(name);
     match bare.strip_prefix(ns).and_then(|r| r.strip_prefix(SEPARATOR)) {
         Some(plain) => format!("{prefix}{plain}"),
         None => name.to_owned(),

@@ -346,12 +346,10 @@ impl ProducerCore {
                 // The broker has now created the topic; use its own route from here on.
                 instance.invalidate_route(&prepared.wire_topic);
             }
-            let status = match resp.code {
-                response::SUCCESS => SendStatus::SendOk,
-                response::FLUSH_DISK_TIMEOUT => SendStatus::FlushDiskTimeout,
-                response::FLUSH_SLAVE_TIMEOUT => SendStatus::FlushSlaveTimeout,
-                response::SLAVE_NOT_AVAILABLE => SendStatus::SlaveNotAvailable,
-                code => {
+            let status = match stored_status(resp.code) {
+                Some(status) => status,
+                None => {
+                    let code = resp.code;
                     let err = Error::from_response(code, resp.remark.as_deref(), "send");
                     tracing::debug!(attempt, broker = %queue.broker_name, error = %err, "broker refused the send");
                     if mode == Mode::Sync && err.is_retryable() {
@@ -465,13 +463,10 @@ impl ProducerCore {
             if template {
                 instance.invalidate_route(&wire_topic);
             }
-            let status = match resp.code {
-                response::SUCCESS => SendStatus::SendOk,
-                response::FLUSH_DISK_TIMEOUT => SendStatus::FlushDiskTimeout,
-                response::FLUSH_SLAVE_TIMEOUT => SendStatus::FlushSlaveTimeout,
-                response::SLAVE_NOT_AVAILABLE => SendStatus::SlaveNotAvailable,
-                code => {
-                    let err = Error::from_response(code, resp.remark.as_deref(), "batch send");
+            let status = match stored_status(resp.code) {
+                Some(status) => status,
+                None => {
+                    let err = Error::from_response(resp.code, resp.remark.as_deref(), "batch send");
                     if err.is_retryable() {
                         avoid = Some(queue.broker_name.clone());
                         last_error = Some(err);
@@ -616,6 +611,17 @@ impl OrderProducer {
             .send(&msg, Mode::Sync, QueueChoice::ShardingKey(sharding_key), false)
             .await?
             .ok_or_else(|| Error::new(ErrorKind::Internal, "order send produced no result"))
+    }
+}
+
+/// The send status for a response code that means "stored"; `None` for every other code.
+fn stored_status(code: i32) -> Option<SendStatus> {
+    match code {
+        response::SUCCESS => Some(SendStatus::SendOk),
+        response::FLUSH_DISK_TIMEOUT => Some(SendStatus::FlushDiskTimeout),
+        response::FLUSH_SLAVE_TIMEOUT => Some(SendStatus::FlushSlaveTimeout),
+        response::SLAVE_NOT_AVAILABLE => Some(SendStatus::SlaveNotAvailable),
+        _ => None,
     }
 }
 

@@ -37,6 +37,40 @@ impl TransactionStatus {
     }
 }
 
+/// The END_TRANSACTION request, after the local transaction or in answer to a check-back.
+struct EndTransaction<'a> {
+    topic: Option<&'a str>,
+    producer_group: &'a str,
+    /// The half message's offset in the half queue (send result / check header).
+    tran_state_table_offset: i64,
+    commit_log_offset: i64,
+    status: TransactionStatus,
+    from_check: bool,
+    /// The message's unique key.
+    msg_id: &'a str,
+    transaction_id: Option<&'a str>,
+    broker_name: Option<&'a str>,
+}
+
+impl EndTransaction<'_> {
+    fn command(&self) -> RemotingCommand {
+        let mut cmd = RemotingCommand::request(request::END_TRANSACTION)
+            .with_ext("producerGroup", self.producer_group)
+            .with_ext("tranStateTableOffset", self.tran_state_table_offset)
+            .with_ext("commitLogOffset", self.commit_log_offset)
+            .with_ext("commitOrRollback", self.status.wire_value())
+            .with_ext("fromTransactionCheck", self.from_check)
+            .with_ext("msgId", self.msg_id);
+        let optional = [("topic", self.topic), ("transactionId", self.transaction_id), ("bname", self.broker_name)];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                cmd = cmd.with_ext(key, value);
+            }
+        }
+        cmd
+    }
+}
+
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// Answers the broker's question about a transaction whose outcome it has not heard.
@@ -107,22 +141,18 @@ async fn answer_check(
     let msg = from_stored(stored, &broker, topic);
     let status = run_guarded(checker.check(msg.clone()), "transaction checker").await;
     let msg_id = unique_key.or_else(|| header.ext("msgId").map(str::to_owned)).unwrap_or_default();
-    let mut end = RemotingCommand::request(request::END_TRANSACTION)
-        .with_ext("producerGroup", core.wire_group())
-        .with_ext("tranStateTableOffset", header.ext_parse::<i64>("tranStateTableOffset")?)
-        .with_ext("commitLogOffset", header.ext_parse::<i64>("commitLogOffset")?)
-        .with_ext("commitOrRollback", status.wire_value())
-        .with_ext("fromTransactionCheck", true)
-        .with_ext("msgId", msg_id);
-    if let Some(topic) = header.ext("topic") {
-        end = end.with_ext("topic", topic);
+    let end = EndTransaction {
+        topic: header.ext("topic"),
+        producer_group: &core.wire_group(),
+        tran_state_table_offset: header.ext_parse("tranStateTableOffset")?,
+        commit_log_offset: header.ext_parse("commitLogOffset")?,
+        status,
+        from_check: true,
+        msg_id: &msg_id,
+        transaction_id: header.ext("transactionId"),
+        broker_name: header.ext("bname"),
     }
-    if let Some(tid) = header.ext("transactionId") {
-        end = end.with_ext("transactionId", tid);
-    }
-    if let Some(bname) = header.ext("bname") {
-        end = end.with_ext("bname", bname);
-    }
+    .command();
     tracing::debug!(status = ?status, from = %req.addr, "answering transaction check");
     instance.invoke_oneway(&req.addr, end, Duration::from_secs(3)).await
 }
@@ -187,18 +217,18 @@ impl TransactionProducer {
         let addr = instance
             .master_addr(&result.broker_name)
             .ok_or_else(|| Error::network(format!("no master address for broker {}", result.broker_name)))?;
-        let mut end = RemotingCommand::request(request::END_TRANSACTION)
-            .with_ext("topic", namespace::wrap(self.core.config.namespace.as_deref(), &msg.topic))
-            .with_ext("producerGroup", self.core.wire_group())
-            .with_ext("tranStateTableOffset", result.queue_offset)
-            .with_ext("commitLogOffset", commit_log_offset)
-            .with_ext("commitOrRollback", status.wire_value())
-            .with_ext("fromTransactionCheck", false)
-            .with_ext("msgId", &result.message_id)
-            .with_ext("bname", &result.broker_name);
-        if let Some(tid) = &result.transaction_id {
-            end = end.with_ext("transactionId", tid);
+        let end = EndTransaction {
+            topic: Some(&namespace::wrap(self.core.config.namespace.as_deref(), &msg.topic)),
+            producer_group: &self.core.wire_group(),
+            tran_state_table_offset: result.queue_offset,
+            commit_log_offset,
+            status,
+            from_check: false,
+            msg_id: &result.message_id,
+            transaction_id: result.transaction_id.as_deref(),
+            broker_name: Some(&result.broker_name),
         }
+        .command();
         // Oneway, as the Java client: if it is lost, the broker's check-back settles it.
         if let Err(e) = instance.invoke_oneway(&addr, end, Duration::from_secs(3)).await {
             tracing::warn!(error = %e, "END_TRANSACTION not sent; the broker will check back");
