@@ -14,7 +14,6 @@ pub mod acl;
 pub mod open_api;
 pub mod pop;
 
-use std::cmp::Ordering;
 use std::fmt;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -56,15 +55,9 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// Orders two strings the way `java.lang.String::compareTo` does: by UTF-16 code units.
-///
 /// Every server that checks these signatures is Java and sorts names with a `TreeMap` or
-/// `Arrays.sort`. For names made only of characters below U+E000 (all ASCII names, in practice)
-/// this is the same as Rust's byte order; it differs when a character in U+E000..=U+FFFF meets
-/// one above U+FFFF, whose surrogate pair sorts lower in UTF-16.
-pub fn java_string_cmp(a: &str, b: &str) -> Ordering {
-    a.encode_utf16().cmp(b.encode_utf16())
-}
+/// `Arrays.sort`, i.e. by UTF-16 code units; the same order the protocol code uses for queues.
+pub use crate::protocol::java_hash::java_string_cmp;
 
 /// One name/value pair of a request (an ext field, a query parameter).
 ///
@@ -143,6 +136,7 @@ mod tests {
 
     #[test]
     fn java_order_is_utf16_order() {
+        use std::cmp::Ordering;
         // ASCII: byte order, uppercase before lowercase, '_' between them.
         assert_eq!(java_string_cmp("AccessKey", "SecurityToken"), Ordering::Less);
         assert_eq!(java_string_cmp("SecurityToken", "consumerGroup"), Ordering::Less);
