@@ -4,12 +4,22 @@
 //! ons send --namesrv 127.0.0.1:9876 --topic T [--group G] [--tag A] [--key K] \
 //!          (--body TEXT | --body-file F) [--property k=v]... [--deliver-at MS|+DURATION] \
 //!          [--sharding-key K] [--count N] [--mode sync|async|oneway] [--header-format json|rocketmq]
+//! ons consume --topic T --group G [--expr EXPR | --sql SQL] [--broadcast] [--orderly]
+//!          [--count N] [--json] [--from last|first|EPOCH_MS]
 //! ```
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use base64::Engine as _;
 use rocketmq_ons::config::{keys, Properties};
+use rocketmq_ons::consumer::{
+    Action, ConsumeContext, ConsumeOrderContext, Consumer, MessageListener, MessageOrderListener, MessageSelector,
+    OrderAction, OrderConsumer,
+};
 use rocketmq_ons::message::{Message, SendResult};
 use rocketmq_ons::producer::{OrderProducer, Producer};
 
@@ -19,8 +29,20 @@ const USAGE: &str = "usage:
            [--sharding-key K] [--count N] [--mode sync|async|oneway]
            [--header-format json|rocketmq] [--access-key AK --secret-key SK]
 
+  ons consume --topic T --group G [--namesrv ADDR] [--expr 'TagA || TagB' | --sql SQL]
+           [--broadcast] [--orderly] [--count N] [--json] [--from last|first|EPOCH_MS]
+           [--instance NAME] [--threads N] [--offset-dir DIR]
+           [--header-format json|rocketmq] [--access-key AK --secret-key SK]
+
   NAMESRV_ADDR from the environment is used when --namesrv is absent.
-  Prints one JSON line per sent message (sync and async modes).";
+  send prints one JSON line per sent message (sync and async modes).
+  consume prints one line per consumed message (with --json a JSON object: msgId, topic, tag,
+  keys, bodyBase64, bodyUtf8, properties, reconsumeTimes, queueId, queueOffset, bornTimestamp,
+  storeTimestamp) and commits it; it stops after --count messages (further deliveries are left
+  uncommitted for the group), or on Ctrl-C.";
+
+/// Options that take no value.
+const BARE_FLAGS: [&str; 3] = ["json", "broadcast", "orderly"];
 
 struct Args {
     flags: BTreeMap<String, Vec<String>>,
@@ -32,6 +54,10 @@ impl Args {
         let mut it = raw.iter();
         while let Some(a) = it.next() {
             let name = a.strip_prefix("--").ok_or_else(|| format!("unexpected argument {a:?}"))?;
+            if BARE_FLAGS.contains(&name) {
+                flags.entry(name.to_owned()).or_default().push(String::new());
+                continue;
+            }
             let value = it.next().ok_or_else(|| format!("--{name} needs a value"))?;
             flags.entry(name.to_owned()).or_default().push(value.clone());
         }
@@ -40,6 +66,18 @@ impl Args {
 
     fn one(&self, name: &str) -> Option<&str> {
         self.flags.get(name).and_then(|v| v.last()).map(String::as_str)
+    }
+
+    /// `--namesrv`, else NAMESRV_ADDR from the environment.
+    fn namesrv(&self) -> Result<String, String> {
+        self.one("namesrv")
+            .map(str::to_owned)
+            .or_else(|| std::env::var("NAMESRV_ADDR").ok())
+            .ok_or_else(|| "--namesrv (or NAMESRV_ADDR in the environment) is required".to_owned())
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.flags.contains_key(name)
     }
 
     fn all(&self, name: &str) -> &[String] {
@@ -104,11 +142,7 @@ async fn send(args: Args) -> Result<(), String> {
         "access-key",
         "secret-key",
     ])?;
-    let namesrv = args
-        .one("namesrv")
-        .map(str::to_owned)
-        .or_else(|| std::env::var("NAMESRV_ADDR").ok())
-        .ok_or("--namesrv (or NAMESRV_ADDR in the environment) is required")?;
+    let namesrv = args.namesrv()?;
     let topic = args.one("topic").ok_or("--topic is required")?;
     let body: Vec<u8> = match (args.one("body"), args.one("body-file")) {
         (Some(text), None) => text.as_bytes().to_vec(),
@@ -179,6 +213,180 @@ async fn send(args: Args) -> Result<(), String> {
     outcome
 }
 
+/// One consumed message as the CLI prints it.
+fn message_json(m: &Message) -> serde_json::Value {
+    let info = m.received.as_ref();
+    let properties: BTreeMap<&str, &str> =
+        info.map(|i| i.properties.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()).unwrap_or_default();
+    serde_json::json!({
+        "msgId": m.msg_id,
+        "topic": m.topic,
+        "tag": m.tag,
+        "keys": m.key,
+        "bodyBase64": base64::engine::general_purpose::STANDARD.encode(&m.body),
+        "bodyUtf8": std::str::from_utf8(&m.body).ok(),
+        "properties": properties,
+        "reconsumeTimes": m.reconsume_times,
+        "queueId": info.map(|i| i.queue_id),
+        "queueOffset": info.map(|i| i.queue_offset),
+        "brokerName": info.map(|i| i.broker_name.as_str()),
+        "bornTimestamp": m.born_timestamp,
+        "storeTimestamp": info.map(|i| i.store_timestamp),
+    })
+}
+
+fn message_line(m: &Message) -> String {
+    let info = m.received.as_ref();
+    let body = match std::str::from_utf8(&m.body) {
+        Ok(text) => text.to_owned(),
+        Err(_) => format!("base64:{}", base64::engine::general_purpose::STANDARD.encode(&m.body)),
+    };
+    format!(
+        "{} {} tag={} keys={} queue={}:{} offset={} reconsume={} body={}",
+        m.msg_id.as_deref().unwrap_or("-"),
+        m.topic,
+        m.tag.as_deref().unwrap_or("-"),
+        m.key.as_deref().unwrap_or("-"),
+        info.map(|i| i.broker_name.as_str()).unwrap_or("-"),
+        info.map(|i| i.queue_id).unwrap_or(-1),
+        info.map(|i| i.queue_offset).unwrap_or(-1),
+        m.reconsume_times,
+        body
+    )
+}
+
+/// Prints consumed messages until `count` of them were printed; deliveries past the count are
+/// held (never acknowledged), so the group gets them again after this process is gone.
+struct Printer {
+    json: bool,
+    count: Option<u64>,
+    printed: Mutex<u64>,
+    done: tokio::sync::Notify,
+}
+
+impl Printer {
+    /// Prints `m`; false if the count was already reached.
+    fn print(&self, m: &Message) -> bool {
+        let mut printed = self.printed.lock().unwrap_or_else(|p| p.into_inner());
+        if self.count.is_some_and(|c| *printed >= c) {
+            drop(printed);
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+        let line = if self.json { message_json(m).to_string() } else { message_line(m) };
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+            // Nobody reads our output any more: do not acknowledge what was not shown.
+            return false;
+        }
+        *printed += 1;
+        if self.count == Some(*printed) {
+            self.done.notify_one();
+        }
+        true
+    }
+}
+
+async fn consume(args: Args) -> Result<(), String> {
+    args.check_known(&[
+        "namesrv",
+        "topic",
+        "group",
+        "expr",
+        "sql",
+        "broadcast",
+        "orderly",
+        "count",
+        "json",
+        "from",
+        "instance",
+        "threads",
+        "offset-dir",
+        "header-format",
+        "access-key",
+        "secret-key",
+    ])?;
+    let namesrv = args.namesrv()?;
+    let topic = args.one("topic").ok_or("--topic is required")?;
+    let group = args.one("group").ok_or("--group is required")?;
+    let count = match args.one("count") {
+        None => None,
+        Some(n) => Some(n.parse::<u64>().map_err(|_| "--count must be a number")?),
+    };
+    let selector = match (args.one("expr"), args.one("sql")) {
+        (Some(_), Some(_)) => return Err("--expr and --sql exclude each other".into()),
+        (_, Some(sql)) => MessageSelector::by_sql(sql),
+        (expr, None) => MessageSelector::by_tag(expr.unwrap_or("*")),
+    };
+    let mut props = Properties::new().with(keys::NAMESRV_ADDR, namesrv).with(keys::GROUP_ID, group);
+    if args.flag("broadcast") {
+        props.set(keys::MESSAGE_MODEL, "BROADCASTING");
+    }
+    match args.one("from") {
+        None => {}
+        Some("last") => {
+            props.set(keys::CONSUME_FROM_WHERE, "CONSUME_FROM_LAST_OFFSET");
+        }
+        Some("first") => {
+            props.set(keys::CONSUME_FROM_WHERE, "CONSUME_FROM_FIRST_OFFSET");
+        }
+        Some(ms) => {
+            props.set(keys::CONSUME_FROM_WHERE, "CONSUME_FROM_TIMESTAMP").set(keys::CONSUME_TIMESTAMP, ms);
+        }
+    }
+    for (flag, key) in [
+        ("instance", keys::INSTANCE_NAME),
+        ("threads", keys::CONSUME_THREAD_NUMS),
+        ("offset-dir", keys::OFFSET_STORE_DIR),
+        ("header-format", keys::HEADER_FORMAT),
+    ] {
+        if let Some(v) = args.one(flag) {
+            props.set(key, v);
+        }
+    }
+    if let (Some(ak), Some(sk)) = (args.one("access-key"), args.one("secret-key")) {
+        props.set(keys::ACCESS_KEY, ak).set(keys::SECRET_KEY, sk);
+    }
+    let printer =
+        Arc::new(Printer { json: args.flag("json"), count, printed: Mutex::new(0), done: tokio::sync::Notify::new() });
+    if count == Some(0) {
+        return Ok(());
+    }
+    let p = printer.clone();
+    let wait = async move {
+        tokio::select! {
+            _ = p.done.notified() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    };
+    // The two consumer kinds differ only in their listener's types and results.
+    macro_rules! run {
+        ($consumer:expr, $listener:ident, $context:ident, $ok:expr, $not_shown:expr) => {{
+            let consumer = $consumer.map_err(|e| e.to_string())?;
+            let p = printer.clone();
+            let listener: Arc<dyn $listener> =
+                Arc::new(move |m: &Message, _: &$context| if p.print(m) { $ok } else { $not_shown });
+            consumer.subscribe_with_selector(topic, &selector, listener).map_err(|e| e.to_string())?;
+            consumer.start().map_err(|e| e.to_string())?;
+            wait.await;
+            consumer.shutdown().await;
+        }};
+    }
+    if args.flag("orderly") {
+        run!(
+            OrderConsumer::new(&props),
+            MessageOrderListener,
+            ConsumeOrderContext,
+            OrderAction::Success,
+            OrderAction::Suspend
+        );
+    } else {
+        run!(Consumer::new(&props), MessageListener, ConsumeContext, Action::CommitMessage, Action::ReconsumeLater);
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("ONS_LOG"))
@@ -205,12 +413,15 @@ fn main() -> ExitCode {
     };
     let result = match command.as_str() {
         "send" => runtime.block_on(send(args)),
+        "consume" => runtime.block_on(consume(args)),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
         }
         other => Err(format!("unknown command {other:?}\n{USAGE}")),
     };
+    // Listeners held past --count block their threads for good; do not wait for them.
+    runtime.shutdown_timeout(Duration::from_millis(200));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

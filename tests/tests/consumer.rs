@@ -4,7 +4,9 @@
 //! dead-letter queue, ordered and batch consumption, tag filtering, resuming from committed
 //! offsets.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -12,8 +14,9 @@ use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
 use rocketmq_ons::protocol::route::MessageQueue;
 use rocketmq_ons::{
-    Action, BatchConsumer, ConsumeContext, Consumer, ErrorKind, Message, MessageListener, Producer, Properties,
-    SendResult,
+    Action, BatchConsumer, BatchMessageListener, ConsumeContext, ConsumeOrderContext, Consumer, ErrorKind, Message,
+    MessageListener, MessageOrderListener, MessageSelector, OrderAction, OrderConsumer, OrderProducer, Producer,
+    Properties, SendResult,
 };
 
 fn rt() -> &'static tokio::runtime::Runtime {
@@ -68,7 +71,9 @@ struct Got {
     topic: String,
     tag: Option<String>,
     queue: (String, i32),
+    reconsume_times: i32,
     body: Vec<u8>,
+    user_properties: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Default)]
@@ -84,7 +89,9 @@ impl Log {
             topic: m.topic.clone(),
             tag: m.tag.clone(),
             queue: (info.broker_name.clone(), info.queue_id),
+            reconsume_times: m.reconsume_times,
             body: m.body.to_vec(),
+            user_properties: m.user_properties().clone(),
         });
     }
 
@@ -292,4 +299,535 @@ fn batch_size_out_of_range_is_a_clear_error() {
         assert!(err.message().contains("ConsumeMessageBatchMaxSize"), "{err}");
         assert!(err.message().contains("[1, 32]"), "{err}");
     }
+}
+
+#[test]
+fn broadcasting_gives_every_instance_everything_and_resumes_from_the_local_file() {
+    let topic = new_topic("bcast", 4);
+    let group = ons_tests::unique_name("GID_bcast");
+    let dir = std::env::temp_dir().join(ons_tests::unique_name("ons_bcast_offsets"));
+    let props = |instance: &str| {
+        base_props(&group)
+            .with(keys::MESSAGE_MODEL, "BROADCASTING")
+            .with(keys::INSTANCE_NAME, instance)
+            .with(keys::OFFSET_STORE_DIR, dir.to_string_lossy())
+    };
+    let (name1, name2) = (ons_tests::unique_name("b1"), ons_tests::unique_name("b2"));
+    rt().block_on(async {
+        let (log1, log2) = (Log::default(), Log::default());
+        let b1 = Consumer::new(&props(&name1)).unwrap();
+        b1.subscribe(&topic, "*", log1.listener("b1")).unwrap();
+        b1.start().unwrap();
+        let b2 = Consumer::new(&props(&name2)).unwrap();
+        b2.subscribe(&topic, "*", log2.listener("b2")).unwrap();
+        b2.start().unwrap();
+        wait_for("all queues on both instances", Duration::from_secs(60), || async {
+            b1.assignment().len() == 4 && b2.assignment().len() == 4
+        })
+        .await;
+
+        let producer = start_producer("GID_bcast_producer");
+        let first = ids_of(&send_n(&producer, &topic, None, "first", 40).await);
+        wait_for("every message on both", Duration::from_secs(60), || async {
+            first.is_subset(&log1.ids()) && first.is_subset(&log2.ids())
+        })
+        .await;
+        b1.shutdown().await;
+        let files: Vec<_> = walk(&dir).into_iter().filter(|p| p.ends_with("offsets.json")).collect();
+        assert!(files.iter().any(|p| p.to_string_lossy().contains(&name1)), "no offset file for b1 in {files:?}");
+
+        let second = ids_of(&send_n(&producer, &topic, None, "second", 20).await);
+        wait_for("b2 gets the second round", Duration::from_secs(60), || async { second.is_subset(&log2.ids()) }).await;
+        let log1b = Log::default();
+        let b1 = Consumer::new(&props(&name1)).unwrap();
+        b1.subscribe(&topic, "*", log1b.listener("b1-restarted")).unwrap();
+        b1.start().unwrap();
+        wait_for("the restarted instance catches up", Duration::from_secs(60), || async {
+            second.is_subset(&log1b.ids())
+        })
+        .await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(log1b.ids(), second, "the restarted instance must resume exactly where it stopped");
+        for log in [&log1, &log2, &log1b] {
+            assert!(duplicates(&log.all()).is_empty());
+        }
+        b1.shutdown().await;
+        b2.shutdown().await;
+        producer.shutdown().await;
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn failures_are_retried_with_growing_counts_then_dead_lettered() {
+    let topic = new_topic("retry", 2);
+    let group = ons_tests::unique_name("GID_retry");
+    rt().block_on(async {
+        let log = Log::default();
+        let consumer = Consumer::new(&consumer_props(&group, "r").with(keys::MAX_RECONSUME_TIMES, "2")).unwrap();
+        let l = log.clone();
+        let listener: Arc<dyn MessageListener> = Arc::new(move |m: &Message, _: &ConsumeContext| {
+            l.record("r", m);
+            match (m.key.as_deref(), m.reconsume_times) {
+                (Some("always-fails"), _) => Action::ReconsumeLater,
+                (Some("fails-once"), 0) => Action::ReconsumeLater,
+                (Some("panics-once"), 0) => panic!("listener panic (expected by the test)"),
+                _ => Action::CommitMessage,
+            }
+        });
+        consumer.subscribe(&topic, "*", listener).unwrap();
+        consumer.start().unwrap();
+
+        let producer = start_producer("GID_retry_producer");
+        let mut ids = HashMap::new();
+        for key in ["always-fails", "fails-once", "panics-once", "fine"] {
+            let mut msg = Message::new(&topic, Some("r"), format!("body of {key}")).with_key(key);
+            msg.put_user_property("origin", "test").unwrap();
+            ids.insert(key, producer.send(&msg).await.unwrap().message_id);
+        }
+        let deliveries = |key: &str| -> Vec<Got> { log.all().into_iter().filter(|g| g.key == key).collect() };
+        // Retries come after 10 s, then 30 s.
+        wait_for("the retries", Duration::from_secs(90), || async {
+            deliveries("always-fails").len() >= 3
+                && deliveries("fails-once").len() >= 2
+                && deliveries("panics-once").len() >= 2
+        })
+        .await;
+        for key in ["always-fails", "fails-once", "panics-once"] {
+            for g in deliveries(key) {
+                assert_eq!(g.msg_id, ids[key], "{key}: a retried message keeps its id");
+                assert_eq!(g.topic, topic, "{key}: the original topic is restored");
+                assert_eq!(g.body, format!("body of {key}").into_bytes());
+                assert_eq!(g.user_properties.get("origin").map(String::as_str), Some("test"));
+            }
+        }
+        let counts: Vec<i32> = deliveries("always-fails").iter().map(|g| g.reconsume_times).collect();
+        assert_eq!(counts, vec![0, 1, 2]);
+        assert_eq!(deliveries("fails-once").iter().map(|g| g.reconsume_times).collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(deliveries("panics-once").iter().map(|g| g.reconsume_times).collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(deliveries("fine").len(), 1);
+
+        // After MaxReconsumeTimes (2) the message is in the group's dead-letter queue.
+        let admin = Admin::new(&base_props("GID_consumer_admin")).unwrap();
+        let dlq = format!("%DLQ%{group}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let found = loop {
+            let found = admin.query_by_msg_id(&dlq, &ids["always-fails"]).await.unwrap_or_default();
+            if !found.is_empty() {
+                break found;
+            }
+            assert!(Instant::now() < deadline, "the message never showed up in {dlq}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
+        assert_eq!(found[0].body, "body of always-fails".as_bytes());
+        assert_eq!(found[0].user_property("origin"), Some("test"));
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(deliveries("always-fails").len(), 3, "no delivery after the dead-letter move");
+        consumer.shutdown().await;
+        producer.shutdown().await;
+    });
+}
+
+/// One ordered delivery: who, which queue, and when the listener ran.
+#[derive(Debug, Clone)]
+struct OrderedGot {
+    who: String,
+    key: String,
+    seq: u32,
+    queue: (String, i32),
+    start: Instant,
+    end: Instant,
+    action: OrderAction,
+}
+
+#[test]
+fn order_is_kept_per_sharding_key_across_instances_rebalance_and_suspend() {
+    let topic = new_topic("ordered", 8);
+    let group = ons_tests::unique_name("GID_ordered");
+    let keys_n = 12u32;
+    rt().block_on(async {
+        let log: Arc<Mutex<Vec<OrderedGot>>> = Arc::default();
+        let suspended: Arc<Mutex<BTreeSet<(String, u32)>>> = Arc::default();
+        let listener = |who: &str| -> Arc<dyn MessageOrderListener> {
+            let (log, suspended, who) = (log.clone(), suspended.clone(), who.to_owned());
+            Arc::new(move |m: &Message, _: &ConsumeOrderContext| {
+                let start = Instant::now();
+                let body = String::from_utf8(m.body.to_vec()).unwrap();
+                let (key, seq) = body.split_once(':').unwrap();
+                let seq: u32 = seq.parse().unwrap();
+                std::thread::sleep(Duration::from_millis(10));
+                // Every key's 5th message fails once.
+                let action = if seq == 5 && suspended.lock().unwrap().insert((key.to_owned(), seq)) {
+                    OrderAction::Suspend
+                } else {
+                    OrderAction::Success
+                };
+                let info = m.received.as_ref().unwrap();
+                log.lock().unwrap().push(OrderedGot {
+                    who: who.clone(),
+                    key: key.to_owned(),
+                    seq,
+                    queue: (info.broker_name.clone(), info.queue_id),
+                    start,
+                    end: Instant::now(),
+                    action,
+                });
+                action
+            })
+        };
+        let props = |i: &str| consumer_props(&group, i).with(keys::SUSPEND_TIME_MILLIS, "300");
+        let o1 = OrderConsumer::new(&props("o1")).unwrap();
+        o1.subscribe(&topic, "*", listener("o1")).unwrap();
+        o1.start().unwrap();
+        wait_for("o1 holds every queue", Duration::from_secs(60), || async { o1.assignment().len() == 8 }).await;
+
+        let producer = OrderProducer::new(&base_props("GID_ordered_producer")).unwrap();
+        producer.start().unwrap();
+        for seq in 0..15u32 {
+            for k in 0..keys_n {
+                let key = format!("key{k}");
+                producer.send(&Message::new(&topic, Some("o"), format!("{key}:{seq}")), &key).await.unwrap();
+            }
+        }
+        // A second instance joins while the backlog is being consumed.
+        let o2 = OrderConsumer::new(&props("o2")).unwrap();
+        o2.subscribe(&topic, "*", listener("o2")).unwrap();
+        o2.start().unwrap();
+        for seq in 15..30u32 {
+            for k in 0..keys_n {
+                let key = format!("key{k}");
+                producer.send(&Message::new(&topic, Some("o"), format!("{key}:{seq}")), &key).await.unwrap();
+            }
+        }
+        let done = || {
+            let got: BTreeSet<(String, u32)> = log
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|g| g.action == OrderAction::Success)
+                .map(|g| (g.key.clone(), g.seq))
+                .collect();
+            got.len() == (keys_n * 30) as usize
+        };
+        wait_for("every ordered message", Duration::from_secs(120), || async { done() }).await;
+        let got = log.lock().unwrap().clone();
+
+        // Per key: delivered in order; a redelivery may repeat earlier ones but never skip ahead.
+        let mut by_key: BTreeMap<String, Vec<&OrderedGot>> = BTreeMap::new();
+        for g in &got {
+            by_key.entry(g.key.clone()).or_default().push(g);
+        }
+        for (key, list) in &by_key {
+            let mut next = 0u32;
+            for (i, g) in list.iter().enumerate() {
+                assert!(g.seq <= next, "{key}: got {} while {next} was not yet consumed: {:?}", g.seq, list_seqs(list));
+                if g.action == OrderAction::Success && g.seq == next {
+                    next += 1;
+                }
+                if g.action == OrderAction::Suspend {
+                    let after = list.get(i + 1).expect("a suspended message is delivered again");
+                    assert_eq!(after.seq, g.seq, "{key}: the suspended message comes again first");
+                }
+            }
+            assert_eq!(next, 30, "{key}");
+        }
+        assert!(got.iter().any(|g| g.who == "o2"), "the second instance consumed nothing");
+        // Never two instances on one queue at once.
+        let mut by_queue: BTreeMap<(String, i32), Vec<&OrderedGot>> = BTreeMap::new();
+        for g in &got {
+            by_queue.entry(g.queue.clone()).or_default().push(g);
+        }
+        for (q, list) in by_queue {
+            for a in &list {
+                for b in &list {
+                    if a.who != b.who {
+                        assert!(a.end <= b.start || b.end <= a.start, "queue {q:?} consumed by two instances at once");
+                    }
+                }
+            }
+        }
+        o1.shutdown().await;
+        o2.shutdown().await;
+        producer.shutdown().await;
+    });
+}
+
+fn list_seqs(list: &[&OrderedGot]) -> Vec<u32> {
+    list.iter().map(|g| g.seq).collect()
+}
+
+#[test]
+fn batch_consumer_honours_the_batch_size_and_applies_the_action_to_the_whole_batch() {
+    let topic = new_topic("batch", 2);
+    let group = ons_tests::unique_name("GID_batch");
+    rt().block_on(async {
+        let producer = start_producer("GID_batch_producer");
+        let sent = ids_of(&send_n(&producer, &topic, None, "b", 100).await);
+        let batches: Arc<Mutex<Vec<Vec<Got>>>> = Arc::default();
+        let b = batches.clone();
+        let listener: Arc<dyn BatchMessageListener> = Arc::new(move |msgs: &[Message], _: &ConsumeContext| {
+            let log = Log::default();
+            for m in msgs {
+                log.record("batch", m);
+            }
+            let mut all = b.lock().unwrap();
+            // The first batch of several messages fails as a whole.
+            let fail = msgs.len() > 1 && !all.iter().any(|x| x.len() > 1);
+            all.push(log.all());
+            if fail {
+                Action::ReconsumeLater
+            } else {
+                Action::CommitMessage
+            }
+        });
+        let consumer =
+            BatchConsumer::new(&consumer_props(&group, "b").with(keys::CONSUME_MESSAGE_BATCH_MAX_SIZE, "8")).unwrap();
+        consumer.subscribe(&topic, "*", listener).unwrap();
+        consumer.start().unwrap();
+        let failed_ids = || -> BTreeSet<String> {
+            let all = batches.lock().unwrap();
+            all.iter().find(|x| x.len() > 1).map(|x| x.iter().map(|g| g.msg_id.clone()).collect()).unwrap_or_default()
+        };
+        let retried = || -> BTreeSet<String> {
+            let all = batches.lock().unwrap();
+            all.iter().flatten().filter(|g| g.reconsume_times == 1).map(|g| g.msg_id.clone()).collect()
+        };
+        wait_for("every message and the failed batch again", Duration::from_secs(90), || async {
+            let got: BTreeSet<String> = batches.lock().unwrap().iter().flatten().map(|g| g.msg_id.clone()).collect();
+            let failed = failed_ids();
+            sent.is_subset(&got) && !failed.is_empty() && failed.is_subset(&retried())
+        })
+        .await;
+        let all = batches.lock().unwrap().clone();
+        assert!(
+            all.iter().all(|b| !b.is_empty() && b.len() <= 8),
+            "{:?}",
+            all.iter().map(Vec::len).collect::<Vec<_>>()
+        );
+        assert!(all.iter().any(|b| b.len() == 8), "a backlog fills whole batches");
+        for b in &all {
+            assert!(b.iter().all(|g| g.queue == b[0].queue), "a batch comes from one queue");
+        }
+        let first_round: Vec<&Got> = all.iter().flatten().filter(|g| g.reconsume_times == 0).collect();
+        assert_eq!(first_round.len(), 100, "each message once before the retry");
+        assert_eq!(retried(), failed_ids(), "exactly the failed batch is retried");
+        consumer.shutdown().await;
+        producer.shutdown().await;
+    });
+}
+
+#[test]
+fn sql92_selector_filters_by_user_property() {
+    // Property filtering is a broker switch (off by default); it can be turned on at runtime.
+    let out =
+        ons_tests::mqadmin(&["updateBrokerConfig", "-c", "DefaultCluster", "-k", "enablePropertyFilter", "-v", "true"]);
+    assert!(!out.to_lowercase().contains("exception"), "updateBrokerConfig: {out}");
+    let topic = new_topic("sql", 2);
+    let group = ons_tests::unique_name("GID_sql");
+    rt().block_on(async {
+        let producer = start_producer("GID_sql_producer");
+        let mut wanted = BTreeSet::new();
+        for a in 0..8 {
+            let mut msg = Message::new(&topic, Some(if a % 2 == 0 { "even" } else { "odd" }), format!("a={a}"));
+            msg.put_user_property("a", a.to_string()).unwrap();
+            let id = producer.send(&msg).await.unwrap().message_id;
+            if (2..=5).contains(&a) && a % 2 == 1 {
+                wanted.insert(id);
+            }
+        }
+        let log = Log::default();
+        let consumer = Consumer::new(&consumer_props(&group, "s")).unwrap();
+        consumer
+            .subscribe_with_selector(
+                &topic,
+                &MessageSelector::by_sql("a BETWEEN 2 AND 5 AND TAGS = 'odd'"),
+                log.listener("sql"),
+            )
+            .unwrap();
+        consumer.start().unwrap();
+        wait_for("the selected messages", Duration::from_secs(60), || async { wanted.is_subset(&log.ids()) }).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(log.ids(), wanted);
+        consumer.shutdown().await;
+        producer.shutdown().await;
+    });
+}
+
+/// The child process of [`killed_instance_loses_nothing`]: a consumer that reports each message
+/// it consumed on stdout and runs until it is killed.
+fn run_child_consumer(spec: &str) {
+    let v: serde_json::Value = serde_json::from_str(spec).unwrap();
+    let s = |k: &str| v[k].as_str().unwrap().to_owned();
+    rt().block_on(async {
+        let props = Properties::new()
+            .with(keys::NAMESRV_ADDR, s("namesrv"))
+            .with(keys::GROUP_ID, s("group"))
+            .with(keys::INSTANCE_NAME, s("instance"))
+            .with(keys::CONSUME_THREAD_NUMS, "1");
+        let consumer = Consumer::new(&props).unwrap();
+        let listener: Arc<dyn MessageListener> = Arc::new(|m: &Message, _: &ConsumeContext| {
+            std::thread::sleep(Duration::from_millis(20));
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", serde_json::json!({ "msgId": m.msg_id }));
+            let _ = out.flush();
+            Action::CommitMessage
+        });
+        consumer.subscribe(&s("topic"), "*", listener).unwrap();
+        consumer.start().unwrap();
+        loop {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    });
+}
+
+#[test]
+fn killed_instance_loses_nothing() {
+    if let Ok(spec) = std::env::var("ONS_TEST_CONSUMER_CHILD") {
+        run_child_consumer(&spec);
+        return;
+    }
+    let topic = new_topic("kill", 4);
+    let group = ons_tests::unique_name("GID_kill");
+    let spec = serde_json::json!({
+        "namesrv": ons_tests::namesrv(), "topic": topic, "group": group, "instance": ons_tests::unique_name("victim"),
+    });
+    rt().block_on(async {
+        let survivor_log = Log::default();
+        let survivor = Consumer::new(&consumer_props(&group, "survivor")).unwrap();
+        survivor.subscribe(&topic, "*", survivor_log.listener("survivor")).unwrap();
+        survivor.start().unwrap();
+        wait_for("the survivor holds every queue", Duration::from_secs(60), || async {
+            survivor.assignment().len() == 4
+        })
+        .await;
+
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["killed_instance_loses_nothing", "--exact", "--nocapture", "--test-threads", "1"])
+            .env("ONS_TEST_CONSUMER_CHILD", spec.to_string())
+            .env("ONS_TEST_NAMESRV", ons_tests::namesrv())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let child_ids: Arc<Mutex<BTreeSet<String>>> = Arc::default();
+        let reader = {
+            let ids = child_ids.clone();
+            let stdout = child.stdout.take().unwrap();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    // The test harness prints "test NAME ... " without a newline before running
+                    // the test: the first JSON object may share its line.
+                    let Some(start) = line.find('{') else { continue };
+                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line[start..]) {
+                        if let Some(id) = v["msgId"].as_str() {
+                            ids.lock().unwrap().insert(id.to_owned());
+                        }
+                    }
+                }
+            })
+        };
+        wait_for("the child takes half of the queues", Duration::from_secs(60), || async {
+            survivor.assignment().len() == 2
+        })
+        .await;
+
+        let producer = start_producer("GID_kill_producer");
+        let sent = ids_of(&send_n(&producer, &topic, None, "k", 400).await);
+        wait_for("the child to consume some", Duration::from_secs(60), || async {
+            child_ids.lock().unwrap().len() >= 40
+        })
+        .await;
+        child.kill().unwrap(); // SIGKILL: no shutdown, no offset commit
+        let _ = child.wait();
+        let _ = reader.join();
+        let by_child = child_ids.lock().unwrap().clone();
+        assert!(by_child.len() < 200, "the child was to be killed mid-way; it consumed {}", by_child.len());
+
+        wait_for("every message consumed by the child or the survivor", Duration::from_secs(90), || async {
+            let mut all = survivor_log.ids();
+            all.extend(by_child.iter().cloned());
+            sent.is_subset(&all)
+        })
+        .await;
+        assert_eq!(survivor.assignment().len(), 4, "the survivor took over the dead instance's queues");
+        survivor.shutdown().await;
+        producer.shutdown().await;
+    });
+}
+
+#[test]
+fn mixed_group_with_the_java_client_splits_the_queues() {
+    let topic = new_topic("mixed", 8);
+    let group = ons_tests::unique_name("GID_mixed");
+    rt().block_on(async {
+        let log = Log::default();
+        let ours = Consumer::new(&consumer_props(&group, "rust")).unwrap();
+        ours.subscribe(&topic, "*", log.listener("rust")).unwrap();
+        ours.start().unwrap();
+        wait_for("all queues", Duration::from_secs(60), || async { ours.assignment().len() == 8 }).await;
+
+        let java = {
+            let (topic, group) = (topic.clone(), group.clone());
+            std::thread::spawn(move || {
+                ons_tests::java_oracle(&[
+                    "consume",
+                    "--topic",
+                    &topic,
+                    "--group",
+                    &group,
+                    "--count",
+                    "1000000",
+                    "--timeout-ms",
+                    "40000",
+                ])
+            })
+        };
+        wait_for("the Java consumer takes its half", Duration::from_secs(60), || async {
+            ours.assignment().len() == 4
+        })
+        .await;
+        let mine = queue_set(&ours.assignment());
+        let producer = start_producer("GID_mixed_producer");
+        let sent = send_n(&producer, &topic, None, "x", 200).await;
+        let expected_ours: BTreeSet<String> = sent
+            .iter()
+            .filter(|s| mine.contains(&(s.broker_name.clone(), s.queue_id)))
+            .map(|s| s.message_id.clone())
+            .collect();
+        assert!(!expected_ours.is_empty() && expected_ours.len() < sent.len());
+        wait_for("our half", Duration::from_secs(60), || async { expected_ours.is_subset(&log.ids()) }).await;
+        let ours_before_java_left = log.ids();
+
+        let out = tokio::task::spawn_blocking(move || java.join().unwrap()).await.unwrap();
+        let java_got: Vec<serde_json::Value> =
+            String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        let java_ids: BTreeSet<String> =
+            java_got.iter().filter_map(|v| v["msgId"].as_str().map(str::to_owned)).collect();
+        assert_eq!(ours_before_java_left, expected_ours, "we consumed exactly our queues");
+        assert!(java_ids.is_disjoint(&ours_before_java_left), "a message went to both clients");
+        let union: BTreeSet<String> = java_ids.union(&ours_before_java_left).cloned().collect();
+        assert_eq!(union, ids_of(&sent), "together the two clients consumed everything");
+        for v in &java_got {
+            let q =
+                (v["brokerName"].as_str().unwrap_or_default().to_owned(), v["queueId"].as_i64().unwrap_or(-1) as i32);
+            assert!(!mine.contains(&q), "the Java client consumed one of our queues: {q:?}");
+        }
+        ours.shutdown().await;
+        producer.shutdown().await;
+    });
 }

@@ -70,7 +70,8 @@ macro_rules! consumer_handle {
                 self.engine.is_closed()
             }
 
-            /// The queues this instance consumes at the moment (names without namespace).
+            /// The queues of subscribed topics this instance consumes at the moment (names without
+            /// namespace; the group's retry queue is not listed).
             pub fn assignment(&self) -> Vec<MessageQueue> {
                 self.engine.assignment()
             }

@@ -423,13 +423,16 @@ impl Engine {
         self.instance.get().cloned().ok_or_else(|| Error::not_started("consumer is not started; call start() first"))
     }
 
-    /// The queues this consumer currently consumes (names without namespace), sorted.
+    /// The queues of subscribed topics this consumer currently consumes (names without
+    /// namespace), sorted; the group's retry queues are not listed.
     pub(crate) fn assignment(&self) -> Vec<MessageQueue> {
+        let retry = retry_topic(&self.group);
         let mut out: Vec<MessageQueue> = self
             .queues
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .values()
+            .filter(|s| s.mq.topic != retry)
             .filter(|s| !s.dropped() && (!self.orderly() || !self.clustering() || s.lock_valid()))
             .map(|s| s.user_mq.clone())
             .collect();
