@@ -831,3 +831,112 @@ fn mixed_group_with_the_java_client_splits_the_queues() {
         producer.shutdown().await;
     });
 }
+
+#[test]
+fn subscriptions_change_while_running() {
+    let (topic_a, topic_b) = (new_topic("sub_a", 2), new_topic("sub_b", 2));
+    let group = ons_tests::unique_name("GID_subs");
+    rt().block_on(async {
+        let log = Log::default();
+        let consumer = Consumer::new(&consumer_props(&group, "s")).unwrap();
+        consumer.subscribe(&topic_a, "*", log.listener("s")).unwrap();
+        consumer.start().unwrap();
+        let producer = start_producer("GID_subs_producer");
+        let a1 = ids_of(&send_n(&producer, &topic_a, None, "a1", 5).await);
+        wait_for("topic A", Duration::from_secs(60), || async { a1.is_subset(&log.ids()) }).await;
+
+        consumer.subscribe(&topic_b, "*", log.listener("s")).unwrap();
+        wait_for("topic B's queues", Duration::from_secs(60), || async {
+            consumer.assignment().iter().filter(|q| q.topic == topic_b).count() == 2
+        })
+        .await;
+        let b1 = ids_of(&send_n(&producer, &topic_b, None, "b1", 5).await);
+        wait_for("topic B", Duration::from_secs(60), || async { b1.is_subset(&log.ids()) }).await;
+
+        consumer.unsubscribe(&topic_a).unwrap();
+        wait_for("topic A's queues given up", Duration::from_secs(60), || async {
+            consumer.assignment().iter().all(|q| q.topic != topic_a)
+        })
+        .await;
+        let a2 = ids_of(&send_n(&producer, &topic_a, None, "a2", 5).await);
+        let b2 = ids_of(&send_n(&producer, &topic_b, None, "b2", 5).await);
+        wait_for("topic B again", Duration::from_secs(60), || async { b2.is_subset(&log.ids()) }).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(log.ids().is_disjoint(&a2), "messages of an unsubscribed topic were delivered");
+        consumer.shutdown().await;
+        producer.shutdown().await;
+    });
+}
+
+#[test]
+fn admin_offset_reset_rewinds_the_group() {
+    let topic = new_topic("reset", 2);
+    let group = ons_tests::unique_name("GID_reset");
+    rt().block_on(async {
+        let producer = start_producer("GID_reset_producer");
+        let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() - 2000;
+        let sent = ids_of(&send_n(&producer, &topic, None, "r", 10).await);
+        let log = Log::default();
+        let consumer = Consumer::new(&consumer_props(&group, "r")).unwrap();
+        consumer.subscribe(&topic, "*", log.listener("r")).unwrap();
+        consumer.start().unwrap();
+        wait_for("the messages", Duration::from_secs(60), || async { sent.is_subset(&log.ids()) }).await;
+        // Let the consumed offsets reach the broker before resetting them.
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let (t, g, at) = (topic.clone(), group.clone(), before.to_string());
+        let out = tokio::task::spawn_blocking(move || {
+            ons_tests::mqadmin(&["resetOffsetByTime", "-g", &g, "-t", &t, "-s", &at, "-f", "true"])
+        })
+        .await
+        .unwrap();
+        eprintln!("mqadmin resetOffsetByTime: {out}"); // shown if the wait below fails
+        wait_for("every message again after the reset", Duration::from_secs(60), || async {
+            let got = log.all();
+            sent.iter().all(|id| got.iter().filter(|g| &g.msg_id == id).count() >= 2)
+        })
+        .await;
+        consumer.shutdown().await;
+        producer.shutdown().await;
+    });
+}
+
+#[test]
+fn cache_stays_bounded_under_a_backlog() {
+    let topic = new_topic("backlog", 4);
+    let group = ons_tests::unique_name("GID_backlog");
+    rt().block_on(async {
+        let producer = start_producer("GID_backlog_producer");
+        for round in 0..30 {
+            let batch: Vec<Message> =
+                (0..100).map(|i| Message::new(&topic, None, format!("backlog-{round}-{i}"))).collect();
+            producer.send_batch(&batch).await.unwrap();
+        }
+        let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let g = gate.clone();
+        let listener: Arc<dyn MessageListener> = Arc::new(move |_: &Message, _: &ConsumeContext| {
+            let (open, cv) = &*g;
+            let mut open = open.lock().unwrap();
+            while !*open {
+                open = cv.wait(open).unwrap();
+            }
+            Action::CommitMessage
+        });
+        let props = consumer_props(&group, "c")
+            .with(keys::MAX_CACHED_MESSAGE_AMOUNT, "100")
+            .with(keys::CONSUME_THREAD_NUMS, "1");
+        let consumer = Consumer::new(&props).unwrap();
+        consumer.subscribe(&topic, "*", listener).unwrap();
+        consumer.start().unwrap();
+        wait_for("the cache to fill", Duration::from_secs(60), || async { consumer.cache_usage().0 >= 100 }).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let (messages, bytes) = consumer.cache_usage();
+        // Each of the 4 queues pulls while it holds at most 100 / 4 messages; one pull adds <= 32.
+        assert!(messages <= 4 * (25 + 32), "{messages} messages cached with MaxCachedMessageAmount=100");
+        assert!(bytes > 0 && bytes < 1 << 20);
+        let (open, cv) = &*gate;
+        *open.lock().unwrap() = true;
+        cv.notify_all();
+        consumer.shutdown().await;
+        producer.shutdown().await;
+    });
+}

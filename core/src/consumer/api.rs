@@ -75,6 +75,13 @@ macro_rules! consumer_handle {
             pub fn assignment(&self) -> Vec<MessageQueue> {
                 self.engine.assignment()
             }
+
+            /// Messages pulled but not yet consumed, and their body bytes: what
+            /// MaxCachedMessageAmount and MaxCachedMessageSizeInMiB bound (a pull may overshoot
+            /// a queue's share by one pull, at most 32 messages).
+            pub fn cache_usage(&self) -> (usize, usize) {
+                self.engine.cache_usage()
+            }
         }
 
         impl Drop for $name {

@@ -111,6 +111,8 @@ struct QueueSlot {
     lock_time: Mutex<Option<Instant>>,
     /// Orderly: another client got the lock; give the queue up without committing or unlocking.
     lost_lock: AtomicBool,
+    /// An administrator reset the group's offset: commit this instead when giving the queue up.
+    reset_to: Mutex<Option<i64>>,
     /// Listeners of this queue running now (concurrent consumption).
     running: AtomicUsize,
     /// Committed for the last time; later results must not touch the offset.
@@ -440,6 +442,15 @@ impl Engine {
         out
     }
 
+    /// Messages pulled and not finished yet, and their body bytes (what flow control bounds).
+    pub(crate) fn cache_usage(&self) -> (usize, usize) {
+        let table = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        table.values().fold((0, 0), |(n, b), s| {
+            let pq = s.pq.lock().unwrap_or_else(|p| p.into_inner());
+            (n + pq.count(), b + pq.cached_bytes())
+        })
+    }
+
     // ------------------------------------------------------------------------ rebalance
 
     async fn rebalance_loop(self: Arc<Self>) {
@@ -648,6 +659,7 @@ impl Engine {
             ready: Notify::new(),
             lock_time: Mutex::new(None),
             lost_lock: AtomicBool::new(false),
+            reset_to: Mutex::new(None),
             running: AtomicUsize::new(0),
             done: AtomicBool::new(false),
             tasks: Mutex::new(Vec::new()),
@@ -683,7 +695,7 @@ impl Engine {
             let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
             let c = pq.commit_offset();
             pq.clear();
-            c
+            slot.reset_to.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or(c)
         };
         let lost = slot.lost_lock.load(Ordering::Acquire);
         if !lost {
@@ -1070,6 +1082,26 @@ impl Engine {
 
     // ------------------------------------------------------------------------ broker requests
 
+    /// An administrator's offset reset (4.x brokers push it; 5.x brokers reset on their side
+    /// and answer the next pull with PULL_OFFSET_MOVED): each owned queue is given up with the
+    /// new offset committed, and taken again from there by the next rebalance.
+    fn reset_offsets(&self, offsets: Vec<(MessageQueue, i64)>) {
+        let table = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        for (mq, offset) in offsets {
+            tracing::info!(queue = ?mq, offset, "offset reset by an administrator");
+            if let Some(slot) = table.get(&mq).filter(|s| !s.dropped()) {
+                *slot.reset_to.lock().unwrap_or_else(|p| p.into_inner()) = Some(offset);
+                slot.give_up();
+            } else if let Some(file) = self.local_offsets.get() {
+                if let Err(e) = file.store(&[(mq, offset)]) {
+                    tracing::warn!(error = %e, "could not store a reset offset");
+                }
+            }
+        }
+        drop(table);
+        self.rebalance_now.notify_one();
+    }
+
     fn running_info(&self) -> serde_json::Value {
         let subs: Vec<serde_json::Value> =
             self.subscriptions.read().unwrap_or_else(|p| p.into_inner()).values().map(|s| s.data.to_json()).collect();
@@ -1103,11 +1135,50 @@ impl GroupRequestHandler for Engine {
                 let body = serde_json::to_vec(&self.running_info()).unwrap_or_default();
                 req.responder.respond(RemotingCommand::response(response::SUCCESS, 0, None).with_body(body));
             }
+            request::RESET_CONSUMER_CLIENT_OFFSET => match parse_reset_offsets(&req.command.body) {
+                Ok(offsets) => self.reset_offsets(offsets),
+                Err(e) => tracing::warn!(error = %e, "unreadable offset reset request"),
+            },
             _ => req.responder.respond(RemotingCommand::response(
                 response::REQUEST_CODE_NOT_SUPPORTED,
                 0,
                 Some(format!("request code {code} is not supported by this consumer")),
             )),
         }
+    }
+}
+
+/// The body of RESET_CONSUMER_CLIENT_OFFSET: `{"offsetTable":{<MessageQueue>:offset,...}}`, or
+/// the list form brokers send to C++ clients.
+fn parse_reset_offsets(body: &[u8]) -> Result<Vec<(MessageQueue, i64)>> {
+    let v = lenient_json::parse(body)?;
+    let bad = || Error::protocol("offset reset body has no readable offsetTable");
+    match v.get("offsetTable") {
+        Some(serde_json::Value::Object(map)) => {
+            map.iter().map(|(k, o)| Ok((MessageQueue::from_json_key(k)?, o.as_i64().ok_or_else(bad)?))).collect()
+        }
+        Some(serde_json::Value::Array(list)) => list
+            .iter()
+            .map(|e| {
+                let mq: MessageQueue = serde_json::from_value(e.clone()).map_err(|_| bad())?;
+                Ok((mq, e.get("offset").and_then(|o| o.as_i64()).ok_or_else(bad)?))
+            })
+            .collect(),
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_bodies_in_both_forms() {
+        let java = br#"{"offsetTable":{{"brokerName":"b","queueId":1,"topic":"T"}:7}}"#;
+        assert_eq!(parse_reset_offsets(java).unwrap(), vec![(MessageQueue::new("T", "b", 1), 7)]);
+        let cpp = br#"{"offsetTable":[{"brokerName":"b","queueId":2,"topic":"T","offset":9}]}"#;
+        assert_eq!(parse_reset_offsets(cpp).unwrap(), vec![(MessageQueue::new("T", "b", 2), 9)]);
+        assert!(parse_reset_offsets(b"{}").is_err());
+        assert!(parse_reset_offsets(b"not json").is_err());
     }
 }
