@@ -1,0 +1,866 @@
+//! Producer benchmark (not a test); `tests/bench/producer.sh` drives it against a real cluster.
+//!
+//! Subcommands (each prints tab-separated result records on stdout; `table` renders them):
+//!
+//! * `idle  --namesrv A --topic T --format json|rocketmq`: start a producer, send one message,
+//!   print the process's VmRSS.
+//! * `ours  --namesrv A --topic T [--formats json,rocketmq] [--sweep 1,2,4,8,16,32]
+//!   [--messages 50000] [--max-secs 8] [--size 1024] [--async-window 256] [--oneway-tasks 8]
+//!   [--batch 32] [--batch-tasks 4]`: every phase (sync with N tasks in flight, async, oneway,
+//!   batch) in both header formats. Per phase: messages/s, latency percentiles, CPU seconds from
+//!   `getrusage(RUSAGE_SELF)` and peak RSS (VmHWM, reset per phase through /proc/self/clear_refs).
+//! * `java  --namesrv A --topic T --mode M --conc N [--warmup-secs 2] [--secs 8] --log F -- CMD..`:
+//!   runs CMD (the official Java benchmark producer), waits until messages land, then measures
+//!   its CPU (/proc/PID/stat utime+stime) and the topic's max offsets over `--secs` seconds,
+//!   reads VmHWM, and stops it.
+//! * `table --machine TEXT [--notes TEXT] FILE...`: the comparison table.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rocketmq_ons::admin::Admin;
+use rocketmq_ons::config::keys;
+use rocketmq_ons::{Error, ErrorKind, Message, Producer, Properties};
+
+type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// The system allocator, counting allocations (one relaxed atomic add each), so every phase
+/// can report heap allocations per message.
+struct CountingAlloc;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        System.alloc(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        System.alloc_zeroed(layout)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((cmd, rest)) = args.split_first() else {
+        eprintln!("usage: bench_producer idle|ours|java|table ... (see the source header)");
+        std::process::exit(2);
+    };
+    let opts = Opts::parse(rest);
+    let result = match cmd.as_str() {
+        "idle" => runtime().block_on(idle(&opts)),
+        "ours" => runtime().block_on(ours(&opts)),
+        "java" => runtime().block_on(java(&opts)),
+        "table" => table(&opts),
+        other => Err(format!("unknown subcommand {other}").into()),
+    };
+    if let Err(e) = result {
+        eprintln!("bench_producer {cmd}: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// A multi-thread runtime with one worker per CPU this process may run on (1 when pinned).
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime")
+}
+
+struct Opts {
+    named: HashMap<String, String>,
+    positional: Vec<String>,
+    command: Vec<String>,
+}
+
+impl Opts {
+    fn parse(args: &[String]) -> Self {
+        let mut named = HashMap::new();
+        let mut positional = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            if a == "--" {
+                return Opts { named, positional, command: it.cloned().collect() };
+            }
+            match a.strip_prefix("--") {
+                Some(k) => {
+                    named.insert(k.to_owned(), it.next().cloned().unwrap_or_default());
+                }
+                None => positional.push(a.clone()),
+            }
+        }
+        Opts { named, positional, command: Vec::new() }
+    }
+
+    fn str(&self, key: &str) -> BoxResult<&str> {
+        self.named.get(key).map(String::as_str).ok_or_else(|| format!("--{key} is required").into())
+    }
+
+    fn get<T: std::str::FromStr>(&self, key: &str, default: T) -> BoxResult<T> {
+        match self.named.get(key) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| format!("--{key}: bad value {v:?}").into()),
+        }
+    }
+
+    fn list(&self, key: &str, default: &str) -> Vec<String> {
+        let raw = self.named.get(key).map(String::as_str).unwrap_or(default);
+        raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    }
+}
+
+// ------------------------------------------------------------------------------ measurement
+
+/// User + system CPU seconds of this process (every thread), from getrusage.
+fn cpu_secs() -> f64 {
+    // SAFETY: getrusage only writes into the zeroed struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer; cannot fail.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// A `kB` field (VmRSS, VmHWM) of /proc/PID/status.
+fn status_kb(pid: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix("kB")?.trim().parse().ok())
+}
+
+/// Resets this process's VmHWM to its current RSS (Linux >= 4.0), so each phase reports its own
+/// peak. Returns false where that is not allowed.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// utime + stime of another process, in seconds.
+fn proc_cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1);
+    Some(ticks as f64 / hz as f64)
+}
+
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u32>,
+    /// Messages that reached the broker (a batch counts its messages).
+    ok: usize,
+    errors: usize,
+    busy: usize,
+    first_error: Option<String>,
+}
+
+impl Tally {
+    fn success(&mut self, started: Instant, messages: usize) {
+        self.latencies_us.push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
+        self.ok += messages;
+    }
+
+    fn failure(&mut self, e: &Error) {
+        self.errors += 1;
+        if e.kind() == ErrorKind::Busy || e.response_code() == Some(2) {
+            self.busy += 1;
+        }
+        if self.first_error.is_none() {
+            self.first_error = Some(e.to_string());
+        }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.latencies_us.extend(other.latencies_us);
+        self.ok += other.ok;
+        self.errors += other.errors;
+        self.busy += other.busy;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+    }
+
+    /// The p-th percentile (0..=100) in milliseconds, nearest rank.
+    fn percentile_ms(sorted: &[u32], p: f64) -> f64 {
+        if sorted.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+        sorted[rank.clamp(1, sorted.len()) - 1] as f64 / 1000.0
+    }
+}
+
+// ------------------------------------------------------------------------------ our producer
+
+fn props(namesrv: &str, format: &str) -> Properties {
+    Properties::new()
+        .with(keys::NAMESRV_ADDR, namesrv)
+        .with(keys::GROUP_ID, format!("GID_bench_{}", format.to_ascii_lowercase()))
+        .with(keys::HEADER_FORMAT, format.to_ascii_uppercase())
+}
+
+/// A 1 KiB (by default) alphanumeric body, like the Java benchmark's.
+fn body(size: usize) -> Vec<u8> {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    (0..size)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            alphabet[(seed % alphabet.len() as u64) as usize]
+        })
+        .collect()
+}
+
+async fn idle(opts: &Opts) -> BoxResult<()> {
+    let namesrv = opts.str("namesrv")?;
+    let topic = opts.str("topic")?;
+    let format = opts.get("format", "json".to_owned())?;
+    let producer = Producer::new(&props(namesrv, &format))?;
+    producer.start()?;
+    producer.send(&Message::new(topic, None, body(opts.get("size", 1024)?))).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss = status_kb("self", "VmRSS").ok_or("no VmRSS in /proc/self/status")?;
+    println!("idle\t{format}\t{rss}");
+    producer.shutdown().await;
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Phase {
+    Sync(usize),
+    Async(usize),
+    Oneway(usize),
+    Batch { size: usize, tasks: usize },
+}
+
+impl Phase {
+    fn mode(self) -> &'static str {
+        match self {
+            Phase::Sync(_) => "sync",
+            Phase::Async(_) => "async",
+            Phase::Oneway(_) => "oneway",
+            Phase::Batch { .. } => "batch",
+        }
+    }
+
+    fn concurrency(self) -> usize {
+        match self {
+            Phase::Sync(n) | Phase::Async(n) | Phase::Oneway(n) => n,
+            Phase::Batch { tasks, .. } => tasks,
+        }
+    }
+}
+
+/// What one phase sends: clones of `template` (they share its body buffer), up to `messages`
+/// or until `max_time` has passed.
+#[derive(Clone)]
+struct Load {
+    template: Message,
+    messages: usize,
+    max_time: Duration,
+}
+
+async fn ours(opts: &Opts) -> BoxResult<()> {
+    let namesrv = opts.str("namesrv")?.to_owned();
+    let topic = opts.str("topic")?.to_owned();
+    let size: usize = opts.get("size", 1024)?;
+    let payload = body(size);
+    let mut phases = Vec::new();
+    for n in opts.list("sweep", "1,2,4,8,16,32") {
+        phases.push(Phase::Sync(n.parse().map_err(|_| format!("--sweep: bad value {n:?}"))?));
+    }
+    phases.push(Phase::Async(opts.get("async-window", 256)?));
+    phases.push(Phase::Oneway(opts.get("oneway-tasks", 8)?));
+    phases.push(Phase::Batch { size: opts.get("batch", 32)?, tasks: opts.get("batch-tasks", 4)? });
+    let only: Vec<String> = opts.list("phases", "sync,async,oneway,batch");
+    let broker_pid: Option<u32> = opts.named.get("broker-pid").and_then(|p| p.parse().ok());
+
+    for format in opts.list("formats", "json,rocketmq") {
+        let p = props(&namesrv, &format);
+        let load = Load {
+            template: Message::new(topic.as_str(), None, payload.clone()),
+            messages: opts.get("messages", 50_000)?,
+            max_time: Duration::from_secs_f64(opts.get("max-secs", 8.0)?),
+        };
+        let cluster = Cluster { admin: Admin::new(&p)?, topic: topic.clone(), broker_pid };
+        for &phase in phases.iter().filter(|ph| only.iter().any(|o| o == ph.mode())) {
+            let producer = Arc::new(Producer::new(&p)?);
+            producer.start()?;
+            // A phase that cannot run (a broker still choking on an earlier flood) is reported
+            // and skipped; the others still run.
+            match run_phase(&load, &cluster, &producer, phase).await {
+                Ok(record) => println!("ours\t{}\t{record}", format.to_ascii_uppercase()),
+                Err(e) => eprintln!("{} {} {format}: phase skipped: {e}", phase.mode(), phase.concurrency()),
+            }
+            producer.shutdown().await;
+        }
+    }
+    Ok(())
+}
+
+/// Sum of the topic's max offsets: how many messages the broker has stored.
+async fn stored(admin: &Admin, topic: &str) -> BoxResult<i64> {
+    Ok(admin.max_offsets(topic).await?.iter().map(|(_, _, o)| *o).sum())
+}
+
+/// Waits (at most 30 s) until the broker has stopped storing messages for this topic, so a
+/// phase does not start while the broker still works through an earlier phase's backlog.
+async fn settle(admin: &Admin, topic: &str) {
+    let give_up = Instant::now() + Duration::from_secs(30);
+    let mut last = None;
+    while Instant::now() < give_up {
+        let now = stored(admin, topic).await.ok();
+        if now.is_some() && now == last {
+            return;
+        }
+        last = now;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// Where a phase's messages go: for counting what the broker stored and its CPU time.
+struct Cluster {
+    admin: Admin,
+    topic: String,
+    broker_pid: Option<u32>,
+}
+
+async fn run_phase(load: &Load, cluster: &Cluster, producer: &Arc<Producer>, phase: Phase) -> BoxResult<String> {
+    let (admin, topic) = (&cluster.admin, cluster.topic.as_str());
+    settle(admin, topic).await;
+    // Warm-up (route lookup, connection, allocator): not measured.
+    let warm = Load { messages: 200.max(phase.concurrency() * 4), max_time: Duration::from_secs(10), ..load.clone() };
+    let warm_tally = match phase {
+        Phase::Batch { size, tasks } => run_tasks(&warm, producer, tasks, Call::Batch(size)).await,
+        _ => run_tasks(&warm, producer, phase.concurrency().min(32), Call::Send).await,
+    };
+    if warm_tally.ok == 0 {
+        return Err(format!("warm-up sends failed: {}", warm_tally.first_error.unwrap_or_default()).into());
+    }
+    let before = stored(admin, topic).await?;
+    let peak_ok = reset_peak_rss();
+    let broker0 = cluster.broker_pid.and_then(proc_cpu_secs);
+    let allocs0 = ALLOCATIONS.load(Ordering::Relaxed);
+    let cpu0 = cpu_secs();
+    let t0 = Instant::now();
+    let mut tally = match phase {
+        Phase::Sync(n) => run_tasks(load, producer, n, Call::Send).await,
+        Phase::Async(window) => run_async(load, producer, window).await,
+        Phase::Oneway(n) => run_tasks(load, producer, n, Call::Oneway).await,
+        Phase::Batch { size, tasks } => run_tasks(load, producer, tasks, Call::Batch(size)).await,
+    };
+    let mut t1 = Instant::now();
+    if let Phase::Oneway(_) = phase {
+        // Oneway sends are done when queued; the phase ends when the broker has stored them, or
+        // (a saturated broker drops oneway requests without a word) when it stops storing.
+        let target = before + tally.ok as i64;
+        let mut last = stored(admin, topic).await?;
+        while last < target && t1.elapsed() < Duration::from_secs(1) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let now = stored(admin, topic).await?;
+            if now != last {
+                (last, t1) = (now, Instant::now());
+            }
+        }
+        // What the broker never stored counts as errors.
+        let landed = (last - before).max(0) as usize;
+        tally.errors += tally.ok.saturating_sub(landed);
+        tally.ok = tally.ok.min(landed);
+    }
+    let secs = (t1 - t0).as_secs_f64();
+    let cpu = cpu_secs() - cpu0;
+    let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs0;
+    let broker_cpu = match (broker0, cluster.broker_pid.and_then(proc_cpu_secs)) {
+        (Some(a), Some(b)) => format!("{:.2}", b - a),
+        _ => "-".into(),
+    };
+    let hwm = if peak_ok { status_kb("self", "VmHWM").unwrap_or(0) } else { 0 };
+    if let Some(e) = &tally.first_error {
+        eprintln!(
+            "{} {}: {} errors ({} busy); first: {e}",
+            phase.mode(),
+            phase.concurrency(),
+            tally.errors,
+            tally.busy
+        );
+    }
+    let lat = &mut tally.latencies_us;
+    lat.sort_unstable();
+    Ok(format!(
+        "{}\t{}\t{}\t{:.3}\t{:.4}\t{:.3}\t{:.3}\t{:.3}\t{}\t{}\t{}\t{broker_cpu}\t{:.1}",
+        phase.mode(),
+        phase.concurrency(),
+        tally.ok,
+        secs,
+        cpu,
+        Tally::percentile_ms(lat, 50.0),
+        Tally::percentile_ms(lat, 99.0),
+        Tally::percentile_ms(lat, 99.9),
+        hwm,
+        tally.errors,
+        tally.busy,
+        allocs as f64 / tally.ok.max(1) as f64
+    ))
+}
+
+/// What each task of a phase calls in a loop.
+#[derive(Clone, Copy)]
+enum Call {
+    /// `send`: sync semantics with retries.
+    Send,
+    /// `send_oneway`: the latency recorded is the time to queue the frame.
+    Oneway,
+    /// `send_batch` with this many messages; the latency is per batch.
+    Batch(usize),
+}
+
+/// `tasks` tasks, each making `call` one at a time until the load is sent or its time is up.
+async fn run_tasks(load: &Load, producer: &Arc<Producer>, tasks: usize, call: Call) -> Tally {
+    let next = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + load.max_time;
+    let per_call = if let Call::Batch(size) = call { size } else { 1 };
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            let (producer, next, template, total) =
+                (producer.clone(), next.clone(), load.template.clone(), load.messages);
+            tokio::spawn(async move {
+                let mut tally = Tally::default();
+                while next.fetch_add(per_call, Ordering::Relaxed) < total && Instant::now() < deadline {
+                    let started = Instant::now();
+                    let result = match call {
+                        Call::Send => producer.send(&template.clone()).await.map(drop),
+                        Call::Oneway => producer.send_oneway(&template.clone()).await,
+                        Call::Batch(size) => {
+                            let batch: Vec<Message> = (0..size).map(|_| template.clone()).collect();
+                            producer.send_batch(&batch).await.map(drop)
+                        }
+                    };
+                    match result {
+                        Ok(()) => tally.success(started, per_call),
+                        Err(e) => tally.failure(&e),
+                    }
+                }
+                tally
+            })
+        })
+        .collect();
+    join(handles).await
+}
+
+/// One driver task issuing `send_with_callback` (the async API), at most `window` in flight.
+async fn run_async(load: &Load, producer: &Arc<Producer>, window: usize) -> Tally {
+    let (producer, template, total) = (producer.clone(), load.template.clone(), load.messages);
+    let deadline = Instant::now() + load.max_time;
+    let driver = tokio::spawn(async move {
+        let shared = Arc::new(Mutex::new(Tally::default()));
+        let slots = Arc::new(tokio::sync::Semaphore::new(window));
+        for _ in 0..total {
+            if Instant::now() >= deadline {
+                break;
+            }
+            let Ok(permit) = slots.clone().acquire_owned().await else { break };
+            let shared = shared.clone();
+            let started = Instant::now();
+            producer.send_with_callback(template.clone(), move |result| {
+                drop(permit);
+                let mut tally = shared.lock().unwrap_or_else(|p| p.into_inner());
+                match result {
+                    Ok(_) => tally.success(started, 1),
+                    Err(e) => tally.failure(&e),
+                }
+            });
+        }
+        let _ = slots.acquire_many(window as u32).await;
+        let mut tally = shared.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut *tally)
+    });
+    driver.await.unwrap_or_default()
+}
+
+async fn join(handles: Vec<tokio::task::JoinHandle<Tally>>) -> Tally {
+    let mut all = Tally::default();
+    for h in handles {
+        match h.await {
+            Ok(t) => all.merge(t),
+            Err(e) => {
+                all.errors += 1;
+                all.first_error.get_or_insert_with(|| format!("task failed: {e}"));
+            }
+        }
+    }
+    all
+}
+
+// ------------------------------------------------------------------------------ Java
+
+struct Sample {
+    at: Instant,
+    cpu: f64,
+    broker_cpu: Option<f64>,
+    stored: i64,
+}
+
+async fn java(opts: &Opts) -> BoxResult<()> {
+    let namesrv = opts.str("namesrv")?;
+    let topic = opts.str("topic")?;
+    let mode = opts.str("mode")?;
+    let conc: usize = opts.get("conc", 1)?;
+    let warmup = Duration::from_secs_f64(opts.get("warmup-secs", 2.0)?);
+    let measure = Duration::from_secs_f64(opts.get("secs", 8.0)?);
+    let log_path = opts.str("log")?;
+    let broker_pid: Option<u32> = opts.named.get("broker-pid").and_then(|p| p.parse().ok());
+    let (program, args) = opts.command.split_first().ok_or("java: give the command after --")?;
+    let admin = Admin::new(&props(namesrv, "json"))?;
+    settle(&admin, topic).await;
+    let base = stored(&admin, topic).await?;
+
+    let log = std::fs::File::create(log_path)?;
+    let mut child =
+        Command::new(program).args(args).stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log).spawn()?;
+    let pid = child.id();
+    let started = Instant::now();
+    let sample = |stored: i64| Sample {
+        at: Instant::now(),
+        cpu: proc_cpu_secs(pid).unwrap_or(f64::NAN),
+        broker_cpu: broker_pid.and_then(proc_cpu_secs),
+        stored,
+    };
+
+    // 1. wait for the first stored message; 2. warm-up; 3. measure.
+    let mut begin: Option<Sample> = None;
+    let mut moving_since: Option<Instant> = None;
+    let mut end: Option<Sample> = None;
+    let mut hwm = 0;
+    let mut exited = None;
+    while end.is_none() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Some(status) = child.try_wait()? {
+            exited = Some(status);
+            break;
+        }
+        hwm = hwm.max(status_kb(&pid.to_string(), "VmHWM").unwrap_or(0));
+        // A broker too busy to answer in time just costs this sample.
+        let Ok(now_stored) = stored(&admin, topic).await else { continue };
+        match (&begin, moving_since) {
+            (None, None) if now_stored > base => moving_since = Some(Instant::now()),
+            (None, Some(since)) if since.elapsed() >= warmup => begin = Some(sample(now_stored)),
+            (Some(b), _) if b.at.elapsed() >= measure => end = Some(sample(now_stored)),
+            _ => {}
+        }
+        if begin.is_none() && started.elapsed() > Duration::from_secs(120) {
+            break;
+        }
+    }
+    let total_cpu = proc_cpu_secs(pid).unwrap_or(f64::NAN);
+    if exited.is_none() {
+        // SAFETY: kill(2) on the child we spawned and have not reaped yet.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+        let give_up = Instant::now() + Duration::from_secs(5);
+        while child.try_wait()?.is_none() {
+            if Instant::now() > give_up {
+                let _ = child.kill();
+                let _ = child.wait();
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let (Some(b), Some(e)) = (begin, end) else {
+        let log = std::fs::read_to_string(log_path).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(15).collect();
+        return Err(format!(
+            "the Java producer ({mode}, {conc}) {} before a full measurement window; log tail:\n{}",
+            if exited.is_some() { "exited" } else { "stored nothing" },
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        )
+        .into());
+    };
+    let log = std::fs::read_to_string(log_path).unwrap_or_default();
+    let last = |key: &str| -> String {
+        log.lines()
+            .rev()
+            .find_map(|l| {
+                let rest = &l[l.find(key)? + key.len()..];
+                Some(rest.split('|').next()?.trim().to_owned())
+            })
+            .unwrap_or_else(|| "-".into())
+    };
+    let broker_cpu = match (b.broker_cpu, e.broker_cpu) {
+        (Some(x), Some(y)) => format!("{:.2}", y - x),
+        _ => "-".into(),
+    };
+    println!(
+        "java\t{mode}\t{conc}\t{}\t{:.3}\t{:.4}\t{hwm}\t{}\t{}\t{}\t{:.3}\t{broker_cpu}",
+        e.stored - b.stored,
+        (e.at - b.at).as_secs_f64(),
+        e.cpu - b.cpu,
+        last("Average RT(ms):"),
+        last("Send Failed:"),
+        last("Response Failed:"),
+        total_cpu
+    );
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------ table
+
+/// One result record: `ours FMT MODE CONC msgs secs cpu p50 p99 p99.9 hwm_kb errors busy broker_cpu
+/// allocations_per_message`
+/// or `java MODE CONC msgs secs cpu hwm_kb avg_rt send_failed response_failed total_cpu broker_cpu`.
+struct Row {
+    msgs: f64,
+    secs: f64,
+    cpu: f64,
+    rss_kb: f64,
+    broker_cpu: f64,
+    fields: Vec<String>,
+}
+
+impl Row {
+    fn rate(&self) -> f64 {
+        self.msgs / self.secs
+    }
+
+    fn per_100k(&self, secs: f64) -> f64 {
+        secs / self.msgs * 100_000.0
+    }
+
+    fn field(&self, i: usize) -> &str {
+        self.fields.get(i).map(String::as_str).unwrap_or("-")
+    }
+}
+
+fn parse_row(f: Vec<String>, msgs: usize, cpu: usize, rss: usize, broker: usize) -> Row {
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    Row { msgs: num(msgs), secs: num(msgs + 1), cpu: num(cpu), rss_kb: num(rss), broker_cpu: num(broker), fields: f }
+}
+
+const MODES: [&str; 4] = ["sync", "async", "oneway", "batch"];
+
+fn mode_rank(m: &str) -> usize {
+    MODES.iter().position(|x| *x == m).unwrap_or(MODES.len())
+}
+
+/// A number, or blank when it is not one (missing records, zero messages).
+fn num(v: f64, width: usize, decimals: usize) -> String {
+    if v.is_finite() {
+        format!("{v:>width$.decimals$}")
+    } else {
+        format!("{:>width$}", "-")
+    }
+}
+
+fn table(opts: &Opts) -> BoxResult<()> {
+    // With several rounds, each side keeps its best (highest-throughput) run of every phase:
+    // interference from other processes on a shared machine only ever slows a run down.
+    let mut best: HashMap<(String, String, usize), Row> = HashMap::new();
+    let mut java: HashMap<(String, usize), Row> = HashMap::new();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    let mut idle: Vec<(String, u64)> = Vec::new();
+    for path in &opts.positional {
+        for line in std::fs::read_to_string(path)?.lines() {
+            let f: Vec<String> = line.split('\t').map(str::to_owned).collect();
+            match f.first().map(String::as_str) {
+                Some("idle") if f.len() >= 3 => idle.push((f[1].to_ascii_uppercase(), f[2].parse().unwrap_or(0))),
+                Some("ours") if f.len() >= 13 => {
+                    let key = (f[2].clone(), f[1].clone(), f[3].parse().unwrap_or(0));
+                    *counts.entry("ours".into()).or_default() += 1;
+                    let row = parse_row(f, 4, 6, 10, 13);
+                    if best.get(&key).is_none_or(|old| row.rate() > old.rate()) {
+                        best.insert(key, row);
+                    }
+                }
+                Some("java") if f.len() >= 11 => {
+                    let key = (f[1].clone(), f[2].parse().unwrap_or(0));
+                    *counts.entry("java".into()).or_default() += 1;
+                    let row = parse_row(f, 3, 5, 6, 11);
+                    if java.get(&key).is_none_or(|old| row.rate() > old.rate()) {
+                        java.insert(key, row);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut ours: Vec<_> = best.into_iter().map(|((mode, header, conc), row)| (mode, header, conc, row)).collect();
+    ours.sort_by(|a, b| (mode_rank(&a.0), a.2, &a.1).cmp(&(mode_rank(&b.0), b.2, &b.1)));
+
+    let mut out = String::new();
+    let mib = |kb: f64| kb / 1024.0;
+    let _ = writeln!(
+        out,
+        "Producer benchmark, 1 KiB bodies: ours = rocketmq-ons (--release) vs Java = the official benchmark"
+    );
+    let _ = writeln!(out, "Machine: {}", opts.named.get("machine").map(String::as_str).unwrap_or("?"));
+    if let Some(notes) = opts.named.get("notes") {
+        let _ = writeln!(out, "{notes}");
+    }
+    let _ = writeln!(out);
+    const W: [usize; 20] = [13, 9, 8, 7, 7, 8, 8, 7, 10, 7, 7, 8, 8, 7, 8, 7, 7, 6, 6, 6];
+    let line = |cols: [String; 20]| {
+        let mut l = String::new();
+        for (i, c) in cols.iter().enumerate() {
+            match i {
+                0 | 1 => {
+                    let _ = write!(l, "{c:<w$}", w = W[i]);
+                }
+                _ => {
+                    if i == 2 || i == 11 || i == 17 {
+                        l.push_str(if i == 2 { "|" } else { " |" });
+                    }
+                    let _ = write!(l, "{c:>w$}", w = W[i]);
+                }
+            }
+        }
+        l
+    };
+    let words = |a: [&str; 20]| a.map(str::to_owned);
+    let rule = "-".repeat(line(words([""; 20])).len());
+    let _ = writeln!(
+        out,
+        "{}",
+        line(words([
+            "", "", "ours:", "p50", "p99", "p99.9", "CPU s", "peak", "errors", "allocs", "broker", "Java:", "CPU s",
+            "peak", "avg RT", "errors", "broker", "our/", "Java", ""
+        ]))
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        line(words([
+            "phase", "header", "msg/s", "ms", "ms", "ms", "/100k", "RSS MB", "(busy)", "/msg", "CPU s", "msg/s",
+            "/100k", "RSS MB", "ms", "", "CPU s", "thr", "CPU", "RSS"
+        ]))
+    );
+    let _ = writeln!(out, "{rule}");
+    let mut misses: Vec<String> = Vec::new();
+    let f64_of = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+    for (mode, header, conc, r) in &ours {
+        let label = match mode.as_str() {
+            "sync" => format!("sync c={conc}"),
+            "async" => format!("async w={conc}"),
+            "oneway" => format!("oneway c={conc}"),
+            "batch" => format!("batch t={conc}"),
+            m => format!("{m} {conc}"),
+        };
+        // Sync rows compare at equal concurrency; the other modes with Java's run of that mode.
+        let j = if mode == "sync" {
+            java.get(&(mode.clone(), *conc))
+        } else {
+            java.iter().find(|((m, _), _)| m == mode).map(|(_, v)| v)
+        };
+        let blank = || "".to_owned();
+        let mut jcols: [String; 9] = std::array::from_fn(|_| blank());
+        if let Some(j) = j {
+            let (thr, cpu, rss) = (r.rate() / j.rate(), r.per_100k(r.cpu) / j.per_100k(j.cpu), r.rss_kb / j.rss_kb);
+            if thr < 1.0 {
+                misses.push(format!("{label} {header} throughput {thr:.2}x"));
+            }
+            if cpu > 1.0 / 3.0 {
+                misses.push(format!("{label} {header} CPU/msg {cpu:.2}x"));
+            }
+            let errors = match (j.field(8), j.field(9)) {
+                ("-", _) => "-".to_owned(),
+                (a, b) => (a.parse::<u64>().unwrap_or(0) + b.parse::<u64>().unwrap_or(0)).to_string(),
+            };
+            jcols = [
+                num(j.rate(), 0, 0),
+                num(j.per_100k(j.cpu), 0, 2),
+                num(mib(j.rss_kb), 0, 1),
+                num(f64_of(j.field(7)), 0, 2),
+                errors,
+                num(j.per_100k(j.broker_cpu), 0, 1),
+                num(thr, 0, 2),
+                num(cpu, 0, 2),
+                num(rss, 0, 3),
+            ];
+        } else {
+            jcols[0] = "n/a".into();
+        }
+        let [j0, j1, j2, j3, j4, j5, j6, j7, j8] = jcols;
+        let _ = writeln!(
+            out,
+            "{}",
+            line([
+                label.clone(),
+                header.clone(),
+                num(r.rate(), 0, 0),
+                num(f64_of(r.field(7)), 0, 2),
+                num(f64_of(r.field(8)), 0, 2),
+                num(f64_of(r.field(9)), 0, 2),
+                num(r.per_100k(r.cpu), 0, 2),
+                num(mib(r.rss_kb), 0, 1),
+                format!("{}({})", r.field(11), r.field(12)),
+                num(f64_of(r.field(14)), 0, 0),
+                num(r.per_100k(r.broker_cpu), 0, 1),
+                j0,
+                j1,
+                j2,
+                j3,
+                j4,
+                j5,
+                j6,
+                j7,
+                j8,
+            ])
+        );
+    }
+    let _ = writeln!(out, "{rule}");
+    for (header, kb) in &idle {
+        let met = *kb < 20 * 1024;
+        let _ = writeln!(
+            out,
+            "Idle producer RSS ({header}, started, one send done): {:.1} MiB (target < 20 MiB: {})",
+            *kb as f64 / 1024.0,
+            if met { "met" } else { "MISSED" }
+        );
+        if !met {
+            misses.push(format!("idle RSS {header}"));
+        }
+    }
+    let mut runs: Vec<_> = java.iter().collect();
+    runs.sort_by_key(|((mode, conc), _)| (mode_rank(mode), *conc));
+    let totals: Vec<String> = runs.iter().map(|((m, c), r)| format!("{m} {c}: {}", r.field(10))).collect();
+    let _ =
+        writeln!(out, "Java CPU s for the whole process (JVM start-up and warm-up included): {}", totals.join(", "));
+    let _ = writeln!(
+        out,
+        "Records: {} of ours, {} of Java; with several rounds each side shows its best run of every phase.",
+        counts.get("ours").copied().unwrap_or(0),
+        counts.get("java").copied().unwrap_or(0)
+    );
+    let _ = writeln!(
+        out,
+        "Targets (reported, not asserted): throughput >= Java at equal concurrency; CPU per message <= 1/3 of \
+         Java's (CPU ratio <= 0.33); idle RSS < 20 MiB."
+    );
+    if misses.is_empty() {
+        let _ = writeln!(out, "All targets met.");
+    } else {
+        let _ = writeln!(out, "Missed: {}", misses.join("; "));
+    }
+    print!("{out}");
+    Ok(())
+}
