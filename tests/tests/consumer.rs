@@ -940,3 +940,60 @@ fn cache_stays_bounded_under_a_backlog() {
         producer.shutdown().await;
     });
 }
+
+#[test]
+fn ordered_message_exhausting_its_retries_goes_to_the_dead_letter_queue() {
+    let topic = new_topic("ordered_dlq", 2);
+    let group = ons_tests::unique_name("GID_ordered_dlq");
+    rt().block_on(async {
+        let log = Log::default();
+        let l = log.clone();
+        let listener: Arc<dyn MessageOrderListener> = Arc::new(move |m: &Message, _: &ConsumeOrderContext| {
+            l.record("o", m);
+            if m.key.as_deref() == Some("poison") {
+                OrderAction::Suspend
+            } else {
+                OrderAction::Success
+            }
+        });
+        let props =
+            consumer_props(&group, "o").with(keys::MAX_RECONSUME_TIMES, "2").with(keys::SUSPEND_TIME_MILLIS, "200");
+        let consumer = OrderConsumer::new(&props).unwrap();
+        consumer.subscribe(&topic, "*", listener).unwrap();
+        consumer.start().unwrap();
+        wait_for("the queues", Duration::from_secs(60), || async { consumer.assignment().len() == 2 }).await;
+
+        let producer = OrderProducer::new(&base_props("GID_ordered_dlq_producer")).unwrap();
+        producer.start().unwrap();
+        let mut ids = Vec::new();
+        for key in ["before", "poison", "after"] {
+            let msg = Message::new(&topic, Some("o"), format!("{key} body")).with_key(key);
+            ids.push(producer.send(&msg, "one-shard").await.unwrap().message_id);
+        }
+        wait_for("the message after the poison", Duration::from_secs(60), || async {
+            log.all().iter().any(|g| g.key == "after")
+        })
+        .await;
+        let keys: Vec<(String, i32)> = log.all().into_iter().map(|g| (g.key, g.reconsume_times)).collect();
+        let expected: Vec<(String, i32)> = [("before", 0), ("poison", 0), ("poison", 1), ("poison", 2), ("after", 0)]
+            .iter()
+            .map(|(k, n)| (k.to_string(), *n))
+            .collect();
+        assert_eq!(keys, expected, "the poison message is retried in place, then passed over");
+
+        let admin = Admin::new(&base_props("GID_consumer_admin")).unwrap();
+        let dlq = format!("%DLQ%{group}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let found = admin.query_by_msg_id(&dlq, &ids[1]).await.unwrap_or_default();
+            if let Some(m) = found.first() {
+                assert_eq!(m.body, "poison body".as_bytes());
+                break;
+            }
+            assert!(Instant::now() < deadline, "the poison message never showed up in {dlq}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        consumer.shutdown().await;
+        producer.shutdown().await;
+    });
+}

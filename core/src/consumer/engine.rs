@@ -1172,6 +1172,19 @@ fn parse_reset_offsets(body: &[u8]) -> Result<Vec<(MessageQueue, i64)>> {
 mod tests {
     use super::*;
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn listeners_that_panic_or_hang_count_as_failed() {
+        assert_eq!(run_listener(|| 7, Some(Duration::from_secs(5)), "ok").await, Some(7));
+        let panicking = run_listener(|| -> i32 { panic!("listener panic (expected by the test)") }, None, "p");
+        assert_eq!(panicking.await, None);
+        let slow = run_listener(|| std::thread::sleep(Duration::from_secs(2)), Some(Duration::from_millis(50)), "s");
+        let started = std::time::Instant::now();
+        assert_eq!(slow.await, None);
+        assert!(started.elapsed() < Duration::from_secs(1), "the timeout does not wait for the listener");
+        // A blocked listener does not hold up the runtime worker.
+        assert!(tokio::time::timeout(Duration::from_secs(1), tokio::task::yield_now()).await.is_ok());
+    }
+
     #[test]
     fn reset_bodies_in_both_forms() {
         let java = br#"{"offsetTable":{{"brokerName":"b","queueId":1,"topic":"T"}:7}}"#;
