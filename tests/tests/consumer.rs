@@ -99,6 +99,10 @@ impl Log {
         self.0.lock().unwrap().clone()
     }
 
+    fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
     fn ids(&self) -> BTreeSet<String> {
         self.all().into_iter().map(|g| g.msg_id).collect()
     }
@@ -993,6 +997,55 @@ fn ordered_message_exhausting_its_retries_goes_to_the_dead_letter_queue() {
             assert!(Instant::now() < deadline, "the poison message never showed up in {dlq}");
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
+        consumer.shutdown().await;
+        producer.shutdown().await;
+    });
+}
+
+#[test]
+fn namespaced_group_consumes_and_retries_under_plain_names() {
+    let ns = ons_tests::unique_name("NS");
+    let topic = ons_tests::unique_name("ns_topic");
+    let group = ons_tests::unique_name("GID_ns");
+    let with_ns = |p: Properties| p.with(keys::INSTANCE_ID, &ns);
+    rt().block_on(async {
+        let admin = Admin::new(&with_ns(base_props("GID_consumer_admin"))).unwrap();
+        admin.create_topic(&topic, 2, false).await.unwrap();
+        // On the wire the topic carries the namespace.
+        let plain_admin = Admin::new(&base_props("GID_consumer_admin")).unwrap();
+        let wire_topic = format!("{ns}%{topic}");
+        wait_for("the namespaced topic's route", Duration::from_secs(40), || async {
+            plain_admin.max_offsets(&wire_topic).await.is_ok()
+        })
+        .await;
+
+        let log = Log::default();
+        let l = log.clone();
+        let contexts: Arc<Mutex<Vec<String>>> = Arc::default();
+        let c = contexts.clone();
+        let listener: Arc<dyn MessageListener> = Arc::new(move |m: &Message, ctx: &ConsumeContext| {
+            l.record("ns", m);
+            c.lock().unwrap().push(ctx.queue.topic.clone());
+            if m.reconsume_times == 0 {
+                Action::ReconsumeLater
+            } else {
+                Action::CommitMessage
+            }
+        });
+        let consumer = Consumer::new(&with_ns(consumer_props(&group, "ns"))).unwrap();
+        consumer.subscribe(&topic, "*", listener).unwrap();
+        consumer.start().unwrap();
+        let producer = Producer::new(&with_ns(base_props("GID_ns_producer"))).unwrap();
+        producer.start().unwrap();
+        let id = producer.send(&Message::new(&topic, Some("t"), "namespaced")).await.unwrap().message_id;
+        wait_for("the retried delivery", Duration::from_secs(60), || async { log.len() >= 2 }).await;
+        for g in log.all() {
+            assert_eq!((g.msg_id.as_str(), g.topic.as_str()), (id.as_str(), topic.as_str()));
+        }
+        assert_eq!(log.all().iter().map(|g| g.reconsume_times).collect::<Vec<_>>(), vec![0, 1]);
+        let seen = contexts.lock().unwrap().clone();
+        assert_eq!(seen, vec![topic.clone(), format!("%RETRY%{group}")], "queues are shown without namespace");
+        assert!(consumer.assignment().iter().all(|q| q.topic == topic));
         consumer.shutdown().await;
         producer.shutdown().await;
     });
