@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::auth::Credentials;
 use crate::error::{Error, Result};
 use crate::protocol::command::SerializeType;
+use crate::transport::tls::TlsSettings;
 
 /// The ONS `PropertyKeyConst` names (and a few of this client's own, marked as such).
 pub mod keys {
@@ -64,6 +65,18 @@ pub mod keys {
     /// This client's own: the directory of the BROADCASTING consumers' local offset files
     /// (default `$HOME/.rocketmq_offsets`, as the Java client).
     pub const OFFSET_STORE_DIR: &str = "OffsetStoreDir";
+    /// This client's own: `true` to speak TLS to name servers and brokers, trusting the
+    /// system's root certificates (default `false`: plain TCP). Implied by the next two.
+    pub const TLS_ENABLE: &str = "TlsEnable";
+    /// This client's own: a PEM file of CA certificates; TLS on, server certificates must chain
+    /// to one of them (the system roots are not used).
+    pub const TLS_CA_FILE: &str = "TlsCaFile";
+    /// This client's own: `true` for TLS without verifying server certificates (encrypted but
+    /// not authenticated; logs a warning once). Only for tests or trusted networks.
+    pub const TLS_INSECURE_SKIP_VERIFY: &str = "TlsInsecureSkipVerify";
+    /// This client's own: the DNS name (or IP) server certificates are checked against, instead
+    /// of the host of each address (brokers are addressed by IP in routes).
+    pub const TLS_SERVER_NAME: &str = "TlsServerName";
 }
 
 /// Everything a producer or consumer needs to reach the cluster, plus producer settings.
@@ -79,6 +92,8 @@ pub struct ClientConfig {
     pub send_retry_times: u32,
     pub compress_over_bytes: usize,
     pub check_immunity_time_secs: Option<u32>,
+    /// Plain TCP or TLS (and how server certificates are checked).
+    pub tls: TlsSettings,
     /// Every property given, for the consumer settings parsed elsewhere.
     pub properties: Properties,
 }
@@ -94,6 +109,7 @@ impl fmt::Debug for ClientConfig {
             .field("serialize_type", &self.serialize_type)
             .field("send_timeout", &self.send_timeout)
             .field("send_retry_times", &self.send_retry_times)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -307,6 +323,7 @@ impl ClientConfig {
             send_retry_times,
             compress_over_bytes,
             check_immunity_time_secs,
+            tls: TlsSettings::from_properties(props)?,
             properties: props.clone(),
         })
     }

@@ -92,6 +92,19 @@ fn make_client_id(instance_name: &str, seq: usize) -> String {
     }
 }
 
+/// The access key and a SHA-256 digest of secret and token: equal for equal credentials, and
+/// useless for recovering the secret.
+fn credentials_fingerprint(c: &Credentials) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(c.secret_key.as_bytes());
+    h.update([0u8]);
+    h.update(c.security_token.as_deref().unwrap_or("").as_bytes());
+    let digest = h.finalize();
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    format!("{}#{hex}", c.access_key)
+}
+
 impl Drop for ClientInstance {
     /// The instance lives as long as any producer, consumer or admin handle holds it; when the
     /// last one lets go, background work stops and every connection closes (queued oneway frames
@@ -114,14 +127,18 @@ impl ClientInstance {
     pub fn get_or_create(config: &ClientConfig) -> Arc<ClientInstance> {
         // The pid is part of the key: a forked child must never reuse an instance of its parent,
         // whose background tasks and sockets live on the parent's runtime threads.
+        // The credentials enter as a fingerprint: two clients with one access key but different
+        // secrets must not share an instance (one would sign with the other's secret), and the
+        // secret itself stays out of the key.
         let key = format!(
-            "{}|{}|{}|{}|{:?}|{}",
+            "{}|{}|{}|{}|{:?}|{}|{}",
             std::process::id(),
             config.namesrv_addrs.join(";"),
             config.instance_name,
-            config.credentials.as_ref().map(|c| c.access_key.as_str()).unwrap_or(""),
+            config.credentials.as_ref().map(credentials_fingerprint).unwrap_or_default(),
             config.serialize_type,
             config.namespace.as_deref().unwrap_or(""),
+            config.tls.instance_key(),
         );
         let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
         if let Some(existing) = reg.get(&key).and_then(Weak::upgrade) {
@@ -142,7 +159,8 @@ impl ClientInstance {
                 namesrv_addrs: config.namesrv_addrs.clone(),
                 namesrv_index: AtomicUsize::new(0),
                 credentials: config.credentials.clone(),
-                pool: ConnectionPool::new(config.serialize_type, CONNECT_TIMEOUT, Some(inbound)),
+                pool: ConnectionPool::new(config.serialize_type, CONNECT_TIMEOUT, Some(inbound))
+                    .with_tls(config.tls.clone()),
                 routes: RwLock::new(HashMap::new()),
                 broker_versions: Mutex::new(HashMap::new()),
                 heartbeated: Mutex::new(HashSet::new()),

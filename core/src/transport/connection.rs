@@ -128,6 +128,33 @@ impl Connection {
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
+        Self::start_inner(addr, stream, serialize, inbound, false)
+    }
+
+    /// [`Connection::start`] for a plaintext TCP stream: if the server closes it before
+    /// answering anything, the error says that a TLS-enforcing server does exactly that.
+    pub fn start_plain<S>(
+        addr: String,
+        stream: S,
+        serialize: SerializeType,
+        inbound: Option<InboundHandler>,
+    ) -> Arc<Self>
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        Self::start_inner(addr, stream, serialize, inbound, true)
+    }
+
+    fn start_inner<S>(
+        addr: String,
+        stream: S,
+        serialize: SerializeType,
+        inbound: Option<InboundHandler>,
+        plaintext: bool,
+    ) -> Arc<Self>
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
         let shared = Arc::new(Shared {
             addr,
             pending: Mutex::new(HashMap::new()),
@@ -138,7 +165,7 @@ impl Connection {
         let (frames_tx, frames_rx) = mpsc::channel::<Bytes>(WRITE_QUEUE_FRAMES);
         let (read_half, write_half) = tokio::io::split(stream);
         tokio::spawn(write_loop(write_half, frames_rx, shared.clone()));
-        tokio::spawn(read_loop(read_half, shared.clone(), frames_tx.clone(), serialize, inbound));
+        tokio::spawn(read_loop(read_half, shared.clone(), frames_tx.clone(), serialize, inbound, plaintext));
         Arc::new(Connection { shared, frames: frames_tx, next_opaque: AtomicI32::new(1), serialize })
     }
 
@@ -265,15 +292,20 @@ async fn read_loop<R: AsyncRead>(
     frames: mpsc::Sender<Bytes>,
     serialize: SerializeType,
     inbound: Option<InboundHandler>,
+    plaintext: bool,
 ) {
     tokio::pin!(reader);
     let mut buf = BytesMut::with_capacity(64 * 1024);
     let mut closed = shared.closed.subscribe();
+    let mut answered = false;
     loop {
         // Drain every complete frame before reading more.
         loop {
             match decode_frame(&mut buf) {
-                Ok(Some(cmd)) => dispatch(cmd, &shared, &frames, serialize, inbound.as_ref()),
+                Ok(Some(cmd)) => {
+                    answered = true;
+                    dispatch(cmd, &shared, &frames, serialize, inbound.as_ref())
+                }
                 Ok(None) => break,
                 Err(e) => {
                     shared.poison(Error::new(
@@ -292,6 +324,16 @@ async fn read_loop<R: AsyncRead>(
             _ = closed.wait_for(|c| *c) => return,
         };
         match read {
+            Ok(0) if plaintext && !answered => {
+                // RocketMQ servers in TLS `enforcing` mode close plaintext connections at the
+                // first byte, without a word; say so rather than leave a bare "closed".
+                shared.poison(Error::network(format!(
+                    "{} closed the connection without answering; a server that requires TLS does \
+                     this to plaintext clients (set TlsEnable=true, with TlsCaFile if needed)",
+                    shared.addr
+                )));
+                return;
+            }
             Ok(0) => {
                 shared.poison(Error::network(format!("{} closed the connection", shared.addr)));
                 return;

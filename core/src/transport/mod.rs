@@ -1,8 +1,9 @@
-//! Sockets: one owner task pair per connection (see [`connection`]) and a pool that keeps one
-//! live connection per address (see [`pool`]).
+//! Sockets: one owner task pair per connection (see [`connection`]), a pool that keeps one
+//! live connection per address (see [`pool`]), and TLS on top of TCP (see [`tls`]).
 
 pub mod connection;
 pub mod pool;
+pub mod tls;
 
 pub use connection::{Connection, InboundHandler, InboundRequest, Responder};
 pub use pool::ConnectionPool;

@@ -1,5 +1,7 @@
 //! The connection pool: at most one live connection per address, created on first use and
 //! replaced when it dies (reconnect). Shared by every producer and consumer of a client instance.
+//! It also owns connecting: TCP, then the TLS handshake when the instance's settings ask for TLS,
+//! both within the connect timeout.
 //!
 //! Connection tasks run on the runtime the pool was created on, so a pool can be used from
 //! other runtimes (or from a binding's runtime) as long as that one lives.
@@ -12,6 +14,7 @@ use tokio::net::TcpStream;
 use tokio::runtime::Handle;
 
 use super::connection::{Connection, InboundHandler};
+use super::tls::TlsSettings;
 use crate::error::{Error, Result};
 use crate::protocol::command::SerializeType;
 
@@ -23,6 +26,7 @@ pub struct ConnectionPool {
     serialize: SerializeType,
     connect_timeout: Duration,
     inbound: Option<InboundHandler>,
+    tls: TlsSettings,
 }
 
 impl ConnectionPool {
@@ -34,7 +38,14 @@ impl ConnectionPool {
             serialize,
             connect_timeout,
             inbound,
+            tls: TlsSettings::default(),
         }
+    }
+
+    /// Secures every connection of this pool as `tls` says (plain TCP by default).
+    pub fn with_tls(mut self, tls: TlsSettings) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// The live connection to `addr`, connecting (or reconnecting) if needed. Concurrent callers
@@ -60,9 +71,11 @@ impl ConnectionPool {
         let serialize = self.serialize;
         let inbound = self.inbound.clone();
         let timeout = self.connect_timeout;
+        let tls = self.tls.clone();
         // Spawned so the socket registers with the pool's runtime, not the caller's.
         let task = self.runtime.spawn(async move {
-            let stream = match tokio::time::timeout(timeout, TcpStream::connect(&addr_owned)).await {
+            let deadline = tokio::time::Instant::now() + timeout;
+            let stream = match tokio::time::timeout_at(deadline, TcpStream::connect(&addr_owned)).await {
                 Ok(Ok(s)) => s,
                 Ok(Err(e)) => return Err(Error::network(format!("cannot connect to {addr_owned}: {e}"))),
                 Err(_) => {
@@ -70,8 +83,22 @@ impl ConnectionPool {
                 }
             };
             let _ = stream.set_nodelay(true);
-            tracing::debug!(addr = %addr_owned, "connected");
-            Ok(Connection::start(addr_owned, stream, serialize, inbound))
+            if !tls.is_enabled() {
+                tracing::debug!(addr = %addr_owned, "connected");
+                return Ok(Connection::start_plain(addr_owned, stream, serialize, inbound));
+            }
+            // A server that does not speak TLS may read the ClientHello as the start of a frame
+            // and wait for the rest, so the handshake shares the connect deadline.
+            match tokio::time::timeout_at(deadline, tls.handshake(&addr_owned, stream)).await {
+                Ok(Ok(secured)) => {
+                    tracing::debug!(addr = %addr_owned, "connected (TLS)");
+                    Ok(Connection::start(addr_owned, secured, serialize, inbound))
+                }
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(Error::timeout(format!(
+                    "TLS handshake with {addr_owned} did not finish within {timeout:?} (does the server speak TLS?)"
+                ))),
+            }
         });
         task.await.map_err(|e| Error::network(format!("connect task for {addr} failed: {e}")))?
     }
