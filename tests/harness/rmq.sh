@@ -45,9 +45,14 @@ Usage:
       registered; write DIR/env (NAMESRV_ADDR=..., BROKER_A_ADDR=..., ...).
       DIR defaults to <repo>/.rmq/cluster. Old name-server and broker state in DIR is wiped.
       Progress goes to stderr; stdout stays empty. \`source DIR/env\` works.
-  rmq.sh stop [--dir DIR] [--purge]
+  rmq.sh stop [--dir DIR] [--purge] [--kill]
       Stop everything started in DIR (TERM, then KILL after \$RMQ_STOP_TIMEOUT=$STOP_TIMEOUT s).
-      Idempotent. --purge also deletes DIR.
+      Idempotent. --purge also deletes DIR. --kill sends KILL at once (throw-away clusters).
+  rmq.sh broker [--dir DIR] stop|kill|start NAME
+      One broker (broker-a or broker-b) of a running cluster, for fault tests: stop = TERM and
+      wait (KILL after \$RMQ_STOP_TIMEOUT); kill = KILL at once (a crash); start = launch it
+      again with its previous configuration, JVM options and store, and wait until the name
+      server lists it again.
   rmq.sh status [--dir DIR]
       Print DIR/env and which processes are alive (exit 1 if none).
   rmq.sh run [--dir DIR] [START OPTIONS] -- COMMAND [ARGS...]
@@ -377,11 +382,20 @@ launch() {
   write_logback_confs "$home/home/conf"
   local cp
   cp="$(lib_dir "$VERSION")/*"
+  # The whole command line, NUL-separated, so `rmq.sh broker start` can launch it again.
+  printf '%s\0' "$home" "${jvm[@]}" "-Duser.home=$home" "-Drocketmq.home.dir=$home/home" \
+    "-Drmq.harness.dir=$DIR" -cp "$cp" "$class" "${args[@]}" >"$DIR/$name.cmdline"
+  launch_saved "$name"
+}
+
+# launch_saved NAME: runs the command line saved by `launch` in the background.
+launch_saved() {
+  local name=$1 saved=()
+  mapfile -d '' -t saved <"$DIR/$name.cmdline"
+  local home=${saved[0]}
   # setsid: own session, so a Ctrl-C to the caller's terminal does not hit the JVMs directly;
   # `run` and `stop` shut them down in order.
-  ROCKETMQ_HOME=$home/home setsid "$JAVA" "${jvm[@]}" \
-    "-Duser.home=$home" "-Drocketmq.home.dir=$home/home" "-Drmq.harness.dir=$DIR" \
-    -cp "$cp" "$class" "${args[@]}" </dev/null >"$home/stdout.log" 2>&1 &
+  ROCKETMQ_HOME=$home/home setsid "$JAVA" "${saved[@]:1}" </dev/null >"$home/stdout.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$DIR/$name.pid"
   log "started $name (pid $pid)"
@@ -529,7 +543,7 @@ do_start() {
 
   LAUNCHED=1
   touch "$DIR/.rmq-harness"
-  rm -rf "$DIR/namesrv" "$DIR/broker-a" "$DIR/broker-b" "$DIR"/*.pid "$DIR/env"
+  rm -rf "$DIR/namesrv" "$DIR/broker-a" "$DIR/broker-b" "$DIR"/*.pid "$DIR"/*.cmdline "$DIR/env"
   mkdir -p "$DIR/namesrv"
   if ((TLS)); then gen_tls; fi
 
@@ -644,11 +658,12 @@ cmd_watchdog() {
 #################################################################################### stop
 
 cmd_stop() {
-  local rm_dir=0
+  local rm_dir=0 sig=TERM
   while (($#)); do
     case $1 in
       --dir) DIR=$2; shift 2 ;;
       --purge) rm_dir=1; shift ;;
+      --kill) sig=KILL; shift ;;
       *) die "stop: unknown option '$1'" ;;
     esac
   done
@@ -671,7 +686,7 @@ cmd_stop() {
       local pid
       pid=$(cat "$f")
       if is_ours "$pid"; then
-        kill -TERM "$pid" 2>/dev/null || true
+        kill "-$sig" "$pid" 2>/dev/null || true
         pids+=("$pid")
         names+=("$(basename "$f" .pid)")
       fi
@@ -697,6 +712,62 @@ cmd_stop() {
   if ((rm_dir)); then
     if [[ -f $DIR/.rmq-harness ]]; then rm -rf "$DIR"; else log "not purging $DIR: no .rmq-harness marker"; fi
   fi
+}
+
+# stop_pid PID SIGNAL: send SIGNAL, wait until PID is gone (KILL after $STOP_TIMEOUT s).
+stop_pid() {
+  local pid=$1 deadline=$((SECONDS + STOP_TIMEOUT))
+  kill "-$2" "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && is_ours "$pid"; do
+    if ((SECONDS >= deadline)); then
+      log "killing $pid after ${STOP_TIMEOUT}s"
+      kill -KILL "$pid" 2>/dev/null || true
+      deadline=$((SECONDS + 10))
+    fi
+    sleep 0.1
+  done
+}
+
+cmd_broker() {
+  while (($#)); do
+    case $1 in
+      --dir) DIR=$2; shift 2 ;;
+      -*) die "broker: unknown option '$1'" ;;
+      *) break ;;
+    esac
+  done
+  (($# == 2)) || die "usage: rmq.sh broker [--dir DIR] stop|kill|start NAME"
+  local action=$1 name=$2
+  [[ $name =~ ^broker-[ab]$ ]] || die "broker: NAME must be broker-a or broker-b, got '$name'"
+  DIR=${DIR:-$REPO_ROOT/.rmq/cluster}
+  [[ -f $DIR/env && -f $DIR/$name.cmdline ]] || die "no $name of a cluster in $DIR"
+  DIR=$(cd "$DIR" && pwd)
+  local pid=''
+  [[ -f $DIR/$name.pid ]] && pid=$(cat "$DIR/$name.pid")
+  case $action in
+    stop | kill)
+      if is_ours "$pid"; then
+        if [[ $action == kill ]]; then stop_pid "$pid" KILL; else stop_pid "$pid" TERM; fi
+        log "${action/stop/stopp}ed $name (pid $pid)"
+      else
+        log "$name is not running"
+      fi
+      ;;
+    start)
+      if is_ours "$pid"; then die "$name is already running (pid $pid)"; fi
+      local ns
+      ns=$(read_env_var "$DIR" NAMESRV_ADDR)
+      NAMESRV_PORT=${ns##*:}
+      TLS=$(read_env_var "$DIR" ONS_TEST_TLS)
+      VERSION=$(read_env_var "$DIR" RMQ_VERSION)
+      local t0=$SECONDS
+      launch_saved "$name"
+      wait_line "$name" "boot success" "$DIR/$name/stdout.log" "$DIR/$name/logs/rocketmqlogs/broker.log"
+      wait_registered "$name"
+      log "$name registered again after $((SECONDS - t0))s"
+      ;;
+    *) die "broker: action must be stop, kill or start, got '$action'" ;;
+  esac
 }
 
 cmd_status() {
@@ -864,6 +935,7 @@ main() {
     mqadmin) cmd_mqadmin "$@" ;;
     oracle) cmd_oracle "$@" ;;
     plain-probe) cmd_plain_probe "$@" ;;
+    broker) cmd_broker "$@" ;;
     _watchdog) cmd_watchdog "$@" ;;
     help | -h | --help) usage ;;
     *) usage >&2; exit 2 ;;

@@ -11,6 +11,9 @@
 //!   (`--watch-pid`) stops it and deletes the directory once this process has exited, also when
 //!   tests failed or panicked.
 //!
+//! Tests that need a cluster of their own (ACL, TLS, two brokers to kill one of) start an
+//! [`OwnCluster`] with harness options; it is stopped when dropped.
+//!
 //! Environment: `ONS_TEST_NAMESRV` (use this cluster), `ONS_TEST_BROKER_VERSION` (version to
 //! start, default [`DEFAULT_BROKER_VERSION`]), `ONS_TEST_ORACLE_CLIENT_VERSION` (Java client
 //! version of the oracle, default the script's), `RMQ_CACHE` (jar cache, see `rmq.sh help`).
@@ -81,8 +84,17 @@ fn init_cluster() -> Result<Cluster, String> {
         let env = dir.as_deref().map(read_env_file).unwrap_or_default();
         return Ok(Cluster { namesrv: ns, dir, env });
     }
+    start_cluster(&[])
+}
+
+/// Starts a cluster of [`broker_version`] in a fresh temporary directory on free ports, with
+/// `options` passed on to `rmq.sh start`, watched by a watchdog that stops it and deletes the
+/// directory once this process has exited.
+fn start_cluster(options: &[&str]) -> Result<Cluster, String> {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!("ons-tests-{}-{:x}", std::process::id(), nanos));
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("ons-tests-{}-{:x}-{seq}", std::process::id(), nanos));
     let pid = std::process::id().to_string();
     let out = Command::new("bash")
         .arg(rmq_sh())
@@ -90,6 +102,7 @@ fn init_cluster() -> Result<Cluster, String> {
         .arg("--dir")
         .arg(&dir)
         .args(["--version", &broker_version(), "--auto-ports", "--watch-pid", &pid, "--purge"])
+        .args(options)
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("cannot run {}: {e}", rmq_sh().display()))?;
@@ -125,7 +138,10 @@ pub fn mqadmin(args: &[&str]) -> String {
 
 /// Like [`mqadmin`], returning the whole process output.
 pub fn mqadmin_output(args: &[&str]) -> Output {
-    let c = cluster();
+    mqadmin_output_in(cluster(), args)
+}
+
+fn mqadmin_output_in(c: &Cluster, args: &[&str]) -> Output {
     let mut cmd = Command::new("bash");
     cmd.arg(rmq_sh()).arg("mqadmin");
     match &c.dir {
@@ -144,7 +160,10 @@ pub fn mqadmin_output(args: &[&str]) -> Output {
 /// `args`, adding `--namesrv` and the cluster's TLS/ACL settings unless `args` give them.
 /// Its stdout holds JSON lines; see `tests/java-oracle/README.md`.
 pub fn java_oracle(args: &[&str]) -> Output {
-    let c = cluster();
+    java_oracle_in(cluster(), args)
+}
+
+fn java_oracle_in(c: &Cluster, args: &[&str]) -> Output {
     let mut cmd = Command::new("bash");
     cmd.arg(rmq_sh()).arg("oracle");
     if let Some(v) = non_empty_env("ONS_TEST_ORACLE_CLIENT_VERSION") {
@@ -159,6 +178,85 @@ pub fn java_oracle(args: &[&str]) -> Output {
     }
     cmd.stdin(Stdio::null());
     cmd.output().unwrap_or_else(|e| panic!("cannot run {}: {e}", rmq_sh().display()))
+}
+
+/// A cluster a test starts for itself, with harness options (`--acl`, `--tls`, `--brokers 2`,
+/// `--broker-conf K=V`, ...), of the broker version under test, in its own temporary directory
+/// on free ports. Dropping it kills the cluster at once (it is thrown away) and deletes the
+/// directory. To share one among the tests of a binary keep it in a `static`: statics are never
+/// dropped, and the harness's watchdog stops the cluster once the test process has exited.
+pub struct OwnCluster {
+    cluster: Cluster,
+}
+
+impl OwnCluster {
+    /// Starts the cluster and waits until every broker is registered.
+    pub fn start(options: &[&str]) -> Result<OwnCluster, String> {
+        start_cluster(options).map(|cluster| OwnCluster { cluster })
+    }
+
+    /// The cluster directory (`env`, logs, `tls/ca.pem`, ...).
+    pub fn dir(&self) -> &Path {
+        self.cluster.dir.as_deref().unwrap_or(Path::new("."))
+    }
+
+    /// Runs mqadmin against this cluster (with its TLS and ACL settings); see [`mqadmin_output`].
+    pub fn mqadmin(&self, args: &[&str]) -> Output {
+        mqadmin_output_in(&self.cluster, args)
+    }
+
+    /// Runs the Java oracle against this cluster (with its TLS and ACL settings); see
+    /// [`java_oracle`].
+    pub fn java_oracle(&self, args: &[&str]) -> Output {
+        java_oracle_in(&self.cluster, args)
+    }
+
+    /// `rmq.sh broker --dir DIR ACTION NAME`: `stop`, `kill` or `start` one broker (`broker-a`,
+    /// `broker-b`); `start` returns once the name server lists it again.
+    pub fn broker(&self, action: &str, name: &str) -> Result<(), String> {
+        let out = Command::new("bash")
+            .arg(rmq_sh())
+            .arg("broker")
+            .arg("--dir")
+            .arg(self.dir())
+            .args([action, name])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", rmq_sh().display()))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "rmq.sh broker {action} {name} failed ({}):\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    }
+}
+
+impl std::ops::Deref for OwnCluster {
+    type Target = Cluster;
+
+    fn deref(&self) -> &Cluster {
+        &self.cluster
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let Some(dir) = &self.cluster.dir else { return };
+        let _ = Command::new("bash")
+            .arg(rmq_sh())
+            .arg("stop")
+            .arg("--dir")
+            .arg(dir)
+            .args(["--kill", "--purge"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
 }
 
 /// A topic or group name valid for RocketMQ (`[A-Za-z0-9_-]`, well under 127 characters) that is
