@@ -1,0 +1,74 @@
+//! Helpers shared by the security and fault test binaries (`mod common;`): a tokio runtime, a
+//! tracing capture, and waiting for a topic to be routable.
+
+#![allow(dead_code)] // each binary uses a different subset
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use rocketmq_ons::admin::Admin;
+
+pub fn rt() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
+}
+
+/// Every tracing event of this process at TRACE level, as formatted text (installed as the
+/// global subscriber on first use, so it sees all tests of the binary).
+pub fn captured_logs() -> String {
+    let buf = log_buffer();
+    let bytes = buf.lock().unwrap_or_else(|p| p.into_inner());
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Installs the capture (idempotent). Call it before the first client is created.
+pub fn capture_logs() {
+    log_buffer();
+}
+
+fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
+    static BUF: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    BUF.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || SharedWriter(sink.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber in this binary");
+        buf
+    })
+}
+
+struct SharedWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Creates `topic` with `queues` queues on every broker through `admin` and waits until the name
+/// server routes it (5.x registers at once, 4.x with the broker's next registration).
+pub async fn create_topic(admin: &Admin, topic: &str, queues: u32) {
+    admin.create_topic(topic, queues, false).await.unwrap_or_else(|e| panic!("create topic {topic}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match admin.max_offsets(topic).await {
+            Ok(offsets) if !offsets.is_empty() => return,
+            other => assert!(Instant::now() < deadline, "topic {topic} never appeared in the route: {other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+pub fn hex_decode(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
