@@ -220,6 +220,8 @@ fn is_authentication_remark(remark: Option<&str>) -> bool {
         || r.contains("authenticat")
         || r.contains("username cannot be null")
         || (r.contains("user") && r.contains("not found"))
+        // 4.x plain ACL for an access key it has no account for.
+        || r.contains("no acl config for")
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -251,6 +253,7 @@ mod tests {
             (16, "username cannot be null."),
             (16, "check signature failed."),
             (16, "User:nobody is not found."),
+            (1, "org.apache.rocketmq.acl.common.AclException: No acl config for nobody, org.apache.rocketmq.acl.plain.PlainPermissionManager.validate(PlainPermissionManager.java:667)"),
             (1, "org.apache.rocketmq.acl.common.AclException: No accessKey is configured, accessKey=x"),
             (1, "org.apache.rocketmq.acl.common.AclException: Check signature failed for accessKey=rocketmq2"),
         ] {

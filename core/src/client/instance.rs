@@ -20,6 +20,9 @@ use crate::protocol::message::{decode_stored_messages, property};
 use crate::protocol::route::{MessageQueue, TopicRouteData};
 use crate::transport::{ConnectionPool, InboundHandler, InboundRequest};
 
+/// The QUERY_MESSAGE ext field that must stay out of the ACL signature.
+const UNIQUE_KEY_QUERY: &str = "_UNIQUE_KEY_QUERY";
+
 /// How long a name-server or admin request may take.
 pub const NAMESRV_TIMEOUT: Duration = Duration::from_secs(3);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -238,8 +241,15 @@ impl ClientInstance {
     }
 
     fn sign(&self, cmd: &mut RemotingCommand) {
-        if let Some(creds) = &self.credentials {
-            auth::acl::sign(&mut cmd.ext_fields, &cmd.body, creds);
+        let Some(creds) = &self.credentials else { return };
+        // QUERY_MESSAGE's `_UNIQUE_KEY_QUERY` is left out of the signed content: brokers up to
+        // 5.0 never verify it, later ones not for request version <= 399 (protocol.md §11.1), so
+        // it is signed without and added back afterwards (the caller sends version 399).
+        let unsigned =
+            if cmd.code == request::QUERY_MESSAGE { cmd.ext_fields.remove_entry(UNIQUE_KEY_QUERY) } else { None };
+        auth::acl::sign(&mut cmd.ext_fields, &cmd.body, creds);
+        if let Some((k, v)) = unsigned {
+            cmd.ext_fields.insert(k, v);
         }
     }
 
