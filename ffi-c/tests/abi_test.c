@@ -1,0 +1,486 @@
+/*
+ * Bad input through the C ABI: every case must come back as its status code and a message,
+ * never as a crash. Needs a cluster (NAMESRV_ADDR) for the lifecycle and callback cases.
+ * Prints "N passed, M failed" and exits non-zero on any failure.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rocketmq_ons.h>
+
+static int passed, failed;
+
+/* Expects `call` to return `want`; when it is an error, also that the message contains `needle`. */
+#define EXPECT(call, want, needle) expect_status((call), (want), (needle), #call, __LINE__)
+
+static void expect_status(int32_t got, int32_t want, const char *needle, const char *text, int line) {
+    const char *msg = ons_last_error_message();
+    int ok = got == want && ons_last_error_code() == got;
+    if (ok && want != ONS_OK && needle != NULL && strstr(msg, needle) == NULL) {
+        ok = 0;
+    }
+    if (ok && want == ONS_OK && msg[0] != '\0') {
+        ok = 0; /* a success leaves no stale error behind */
+    }
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        fprintf(stderr, "FAIL line %d: %s -> %s (%d), want %s; message: \"%s\"%s%s\n", line, text,
+                ons_error_name(got), got, ons_error_name(want), msg, needle ? ", expected to contain " : "",
+                needle ? needle : "");
+    }
+}
+
+#define EXPECT_TRUE(cond) expect_true((cond), #cond, __LINE__)
+
+static void expect_true(int cond, const char *text, int line) {
+    if (cond) {
+        passed++;
+    } else {
+        failed++;
+        fprintf(stderr, "FAIL line %d: %s\n", line, text);
+    }
+}
+
+static const char *namesrv(void) {
+    const char *addr = getenv("NAMESRV_ADDR");
+    if (addr == NULL || addr[0] == '\0') {
+        fprintf(stderr, "set NAMESRV_ADDR\n");
+        exit(2);
+    }
+    return addr;
+}
+
+static ons_properties_t *props_for(const char *group) {
+    ons_properties_t *p = NULL;
+    ons_properties_new(&p);
+    ons_properties_set(p, ONS_PROPERTY_NAMESRV_ADDR, namesrv());
+    ons_properties_set(p, ONS_PROPERTY_GROUP_ID, group);
+    return p;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+static char topic[96];
+
+static ons_message_t *text_message(const char *text) {
+    ons_message_t *m = NULL;
+    ons_message_new(topic, "TagA", (const uint8_t *)text, strlen(text), &m);
+    return m;
+}
+
+/* ------------------------------------------------------------------ errors and NULLs */
+
+static void test_last_error(void) {
+    EXPECT(ons_properties_new(NULL), ONS_ERR_INVALID_ARGUMENT, "out");
+    EXPECT_TRUE(ons_last_error_response_code() == -1);
+    char buf[8];
+    size_t full = ons_last_error_copy(buf, sizeof buf);
+    EXPECT_TRUE(full == strlen(ons_last_error_message()) && strlen(buf) == sizeof buf - 1);
+    EXPECT_TRUE(ons_last_error_copy(NULL, 0) == full);
+    ons_properties_t *p = NULL;
+    EXPECT(ons_properties_new(&p), ONS_OK, NULL);
+    EXPECT_TRUE(ons_last_error_code() == ONS_OK && ons_last_error_message()[0] == '\0');
+    ons_properties_free(p);
+    EXPECT_TRUE(strcmp(ons_error_name(ONS_ERR_NOT_STARTED), "NOT_STARTED") == 0);
+    EXPECT_TRUE(strcmp(ons_error_name(4242), "UNKNOWN") == 0);
+    EXPECT_TRUE(ons_error_is_retryable(ONS_ERR_NETWORK) == 1 && ons_error_is_retryable(ONS_ERR_INVALID_CONFIG) == 0);
+    EXPECT_TRUE(strlen(ons_version()) > 0);
+}
+
+static void test_nulls(void) {
+    ons_properties_t *p = NULL;
+    ons_properties_new(&p);
+    const char *s = NULL;
+    EXPECT(ons_properties_set(NULL, "k", "v"), ONS_ERR_INVALID_ARGUMENT, "properties is NULL");
+    EXPECT(ons_properties_set(p, NULL, "v"), ONS_ERR_INVALID_ARGUMENT, "key is NULL");
+    EXPECT(ons_properties_set(p, "k", NULL), ONS_ERR_INVALID_ARGUMENT, "value is NULL");
+    EXPECT(ons_properties_get(p, "k", NULL), ONS_ERR_INVALID_ARGUMENT, "out");
+    EXPECT(ons_properties_get(p, "absent", &s), ONS_OK, NULL);
+    EXPECT_TRUE(s == NULL);
+
+    ons_message_t *m = NULL;
+    EXPECT(ons_message_new(NULL, NULL, NULL, 0, &m), ONS_ERR_INVALID_ARGUMENT, "topic is NULL");
+    EXPECT_TRUE(m == NULL);
+    EXPECT(ons_message_new("T", NULL, NULL, 3, &m), ONS_ERR_INVALID_ARGUMENT, "body is NULL");
+    EXPECT(ons_message_new("T", NULL, NULL, 0, &m), ONS_OK, NULL);
+    EXPECT(ons_message_topic(NULL, &s), ONS_ERR_INVALID_ARGUMENT, "message is NULL");
+    EXPECT(ons_message_topic(m, NULL), ONS_ERR_INVALID_ARGUMENT, "out");
+    EXPECT(ons_message_tag(m, &s), ONS_OK, NULL);
+    EXPECT_TRUE(s == NULL);
+    EXPECT(ons_message_set_body(m, NULL, 1), ONS_ERR_INVALID_ARGUMENT, "body");
+    EXPECT(ons_message_put_user_property(m, "TAGS", "x"), ONS_ERR_INVALID_ARGUMENT, "reserved");
+    EXPECT(ons_message_put_user_property(m, "k", ""), ONS_ERR_INVALID_ARGUMENT, "empty");
+    EXPECT(ons_message_put_user_property(m, "k", "v"), ONS_OK, NULL);
+    const char *k = NULL, *v = NULL;
+    EXPECT(ons_message_user_property_at(m, 0, &k, &v), ONS_OK, NULL);
+    EXPECT_TRUE(k != NULL && strcmp(k, "k") == 0 && strcmp(v, "v") == 0);
+    EXPECT(ons_message_user_property_at(m, 1, &k, &v), ONS_ERR_INVALID_ARGUMENT, "out of range");
+    int32_t queue_id = 0;
+    EXPECT(ons_message_queue_id(m, &queue_id), ONS_OK, NULL);
+    EXPECT_TRUE(queue_id == -1);
+
+    EXPECT(ons_producer_start(NULL), ONS_ERR_INVALID_ARGUMENT, "producer is NULL");
+    EXPECT(ons_producer_send(NULL, m, NULL), ONS_ERR_INVALID_ARGUMENT, "result");
+    EXPECT(ons_order_producer_send(NULL, m, "k", NULL), ONS_ERR_INVALID_ARGUMENT, NULL);
+    EXPECT(ons_consumer_subscribe(NULL, "T", "*", NULL, NULL), ONS_ERR_INVALID_ARGUMENT, "consumer is NULL");
+    EXPECT(ons_consumer_start(NULL), ONS_ERR_INVALID_ARGUMENT, "consumer is NULL");
+    EXPECT(ons_batch_consumer_shutdown(NULL), ONS_ERR_INVALID_ARGUMENT, "consumer is NULL");
+    EXPECT(ons_send_result_message_id(NULL, &s), ONS_ERR_INVALID_ARGUMENT, "result is NULL");
+    EXPECT(ons_consume_context_queue(NULL, NULL, NULL, NULL), ONS_ERR_INVALID_ARGUMENT, "context is NULL");
+    EXPECT(ons_producer_new(NULL, NULL), ONS_ERR_INVALID_ARGUMENT, "out");
+
+    /* Every _free and _destroy accepts NULL. */
+    EXPECT(ons_properties_free(NULL), ONS_OK, NULL);
+    EXPECT(ons_message_free(NULL), ONS_OK, NULL);
+    EXPECT(ons_send_result_free(NULL), ONS_OK, NULL);
+    EXPECT(ons_message_array_free(NULL, 3), ONS_OK, NULL);
+    EXPECT(ons_producer_destroy(NULL), ONS_OK, NULL);
+    EXPECT(ons_order_producer_destroy(NULL), ONS_OK, NULL);
+    EXPECT(ons_transaction_producer_destroy(NULL), ONS_OK, NULL);
+    EXPECT(ons_consumer_destroy(NULL), ONS_OK, NULL);
+    EXPECT(ons_order_consumer_destroy(NULL), ONS_OK, NULL);
+    EXPECT(ons_batch_consumer_destroy(NULL), ONS_OK, NULL);
+    EXPECT(ons_admin_destroy(NULL), ONS_OK, NULL);
+    ons_message_free(m);
+    ons_properties_free(p);
+}
+
+static void test_utf8(void) {
+    ons_properties_t *p = NULL;
+    ons_properties_new(&p);
+    EXPECT(ons_properties_set(p, "GROUP_ID", "G\xff\xfe"), ONS_ERR_INVALID_ARGUMENT, "UTF-8");
+    ons_message_t *m = NULL;
+    EXPECT(ons_message_new("T\xc3", NULL, NULL, 0, &m), ONS_ERR_INVALID_ARGUMENT, "topic is not valid UTF-8");
+    EXPECT(ons_message_new("T", "\x80", NULL, 0, &m), ONS_ERR_INVALID_ARGUMENT, "tag is not valid UTF-8");
+    /* Bodies are bytes, not text. */
+    static const uint8_t binary[] = {0xff, 0, 0xc3};
+    EXPECT(ons_message_new("T", NULL, binary, sizeof binary, &m), ONS_OK, NULL);
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    EXPECT(ons_message_body(m, &data, &len), ONS_OK, NULL);
+    EXPECT_TRUE(len == 3 && memcmp(data, binary, 3) == 0);
+    ons_message_free(m);
+    ons_properties_free(p);
+}
+
+static void test_invalid_properties(void) {
+    ons_producer_t *producer = NULL;
+    ons_properties_t *p = NULL;
+    ons_properties_new(&p);
+    ons_properties_set(p, ONS_PROPERTY_GROUP_ID, "GID_x");
+    EXPECT(ons_producer_new(p, &producer), ONS_ERR_INVALID_CONFIG, "NAMESRV_ADDR");
+    EXPECT_TRUE(producer == NULL);
+    ons_properties_set(p, ONS_PROPERTY_NAMESRV_ADDR, "not-an-address");
+    EXPECT(ons_producer_new(p, &producer), ONS_ERR_INVALID_CONFIG, "NAMESRV_ADDR");
+    ons_properties_set(p, ONS_PROPERTY_NAMESRV_ADDR, namesrv());
+    ons_properties_set(p, ONS_PROPERTY_SEND_MSG_TIMEOUT_MILLIS, "soon");
+    EXPECT(ons_producer_new(p, &producer), ONS_ERR_INVALID_CONFIG, "SendMsgTimeoutMillis");
+    ons_properties_free(p);
+
+    p = props_for("GID with spaces");
+    EXPECT(ons_producer_new(p, &producer), ONS_ERR_INVALID_CONFIG, "GROUP_ID");
+    ons_properties_free(p);
+
+    p = props_for("GID_x");
+    ons_properties_set(p, ONS_PROPERTY_ACCESS_KEY, "ak");
+    EXPECT(ons_producer_new(p, &producer), ONS_ERR_INVALID_CONFIG, "SecretKey");
+    ons_properties_free(p);
+
+    ons_consumer_t *consumer = NULL;
+    p = props_for("GID_x");
+    ons_properties_set(p, ONS_PROPERTY_MESSAGE_MODEL, "SOMETIMES");
+    EXPECT(ons_consumer_new(p, &consumer), ONS_ERR_INVALID_CONFIG, "MessageModel");
+    ons_properties_free(p);
+
+    ons_batch_consumer_t *batch = NULL;
+    p = props_for("GID_x");
+    ons_properties_set(p, ONS_PROPERTY_CONSUME_MESSAGE_BATCH_MAX_SIZE, "100");
+    EXPECT(ons_batch_consumer_new(p, &batch), ONS_ERR_INVALID_CONFIG, "ConsumeMessageBatchMaxSize");
+    ons_properties_free(p);
+}
+
+/* ------------------------------------------------------------------------- lifecycle */
+
+static atomic_int async_calls;
+
+static void count_callback(void *user_data, int32_t status, const ons_send_result_t *r, const char *e) {
+    (void)user_data, (void)status, (void)r, (void)e;
+    atomic_fetch_add(&async_calls, 1);
+}
+
+static void test_producer_lifecycle(void) {
+    ons_properties_t *p = props_for("GID_ffi_abi_lifecycle");
+    ons_producer_t *producer = NULL;
+    EXPECT(ons_producer_new(p, &producer), ONS_OK, NULL);
+    ons_message_t *m = text_message("hello");
+    ons_send_result_t *r = NULL;
+    EXPECT(ons_producer_send(producer, m, &r), ONS_ERR_NOT_STARTED, "not started");
+    EXPECT(ons_producer_send_async(producer, m, count_callback, NULL), ONS_ERR_NOT_STARTED, "not started");
+    EXPECT(ons_producer_start(producer), ONS_OK, NULL);
+    EXPECT(ons_producer_start(producer), ONS_OK, NULL);
+    int32_t flag = -1;
+    EXPECT(ons_producer_is_started(producer, &flag), ONS_OK, NULL);
+    EXPECT_TRUE(flag == 1);
+    EXPECT(ons_producer_send_async(producer, m, NULL, NULL), ONS_ERR_INVALID_ARGUMENT, "callback is NULL");
+
+    /* Oversized and empty bodies, a bad topic: refused before anything goes on the wire. */
+    size_t big_len = 4 * 1024 * 1024 + 1;
+    uint8_t *big = calloc(big_len, 1);
+    ons_message_t *huge = NULL;
+    EXPECT(ons_message_new(topic, NULL, big, big_len, &huge), ONS_OK, NULL);
+    free(big);
+    EXPECT(ons_producer_send(producer, huge, &r), ONS_ERR_INVALID_ARGUMENT, "4 MiB");
+    EXPECT_TRUE(r == NULL);
+    EXPECT(ons_producer_send_oneway(producer, huge), ONS_ERR_INVALID_ARGUMENT, "4 MiB");
+    atomic_store(&async_calls, 0);
+    EXPECT(ons_producer_send_async(producer, huge, count_callback, NULL), ONS_ERR_INVALID_ARGUMENT, "4 MiB");
+    ons_message_free(huge);
+    ons_message_t *empty = NULL;
+    ons_message_new(topic, NULL, NULL, 0, &empty);
+    EXPECT(ons_producer_send(producer, empty, &r), ONS_ERR_INVALID_ARGUMENT, "empty");
+    ons_message_free(empty);
+    ons_message_t *bad_topic = NULL;
+    ons_message_new("bad topic!", NULL, (const uint8_t *)"x", 1, &bad_topic);
+    EXPECT(ons_producer_send(producer, bad_topic, &r), ONS_ERR_INVALID_ARGUMENT, "topic");
+    ons_message_free(bad_topic);
+    ons_send_result_t *results[1] = {NULL};
+    EXPECT(ons_producer_send_batch(producer, NULL, 0, results), ONS_ERR_INVALID_ARGUMENT, "count is 0");
+
+    EXPECT(ons_producer_send(producer, m, &r), ONS_OK, NULL);
+    ons_send_result_free(r);
+    r = NULL;
+
+    EXPECT(ons_producer_shutdown(producer), ONS_OK, NULL);
+    EXPECT(ons_producer_shutdown(producer), ONS_ERR_NOT_STARTED, "already shut down");
+    EXPECT(ons_producer_send(producer, m, &r), ONS_ERR_NOT_STARTED, "shut down");
+    EXPECT(ons_producer_send_oneway(producer, m), ONS_ERR_NOT_STARTED, "shut down");
+    EXPECT(ons_producer_send_async(producer, m, count_callback, NULL), ONS_ERR_NOT_STARTED, "shut down");
+    EXPECT(ons_producer_start(producer), ONS_ERR_NOT_STARTED, "shut down");
+    EXPECT(ons_producer_is_closed(producer, &flag), ONS_OK, NULL);
+    EXPECT_TRUE(flag == 1);
+    EXPECT(ons_producer_destroy(producer), ONS_OK, NULL);
+    EXPECT_TRUE(atomic_load(&async_calls) == 0); /* refused sends never call back */
+
+    /* Shutdown of a producer that never started, then again. */
+    EXPECT(ons_producer_new(p, &producer), ONS_OK, NULL);
+    EXPECT(ons_producer_shutdown(producer), ONS_OK, NULL);
+    EXPECT(ons_producer_shutdown(producer), ONS_ERR_NOT_STARTED, "already shut down");
+    EXPECT(ons_producer_destroy(producer), ONS_OK, NULL);
+
+    ons_order_producer_t *order = NULL;
+    EXPECT(ons_order_producer_new(p, &order), ONS_OK, NULL);
+    EXPECT(ons_order_producer_start(order), ONS_OK, NULL);
+    EXPECT(ons_order_producer_send(order, m, "", &r), ONS_ERR_INVALID_ARGUMENT, "sharding key");
+    EXPECT(ons_order_producer_send(order, m, NULL, &r), ONS_ERR_INVALID_ARGUMENT, "sharding_key is NULL");
+    EXPECT(ons_order_producer_shutdown(order), ONS_OK, NULL);
+    EXPECT(ons_order_producer_shutdown(order), ONS_ERR_NOT_STARTED, "already shut down");
+    EXPECT(ons_order_producer_destroy(order), ONS_OK, NULL);
+
+    ons_message_free(m);
+    ons_properties_free(p);
+}
+
+/* --------------------------------------------------------------- inside callbacks */
+
+struct self_ref {
+    ons_producer_t *producer;
+    ons_transaction_producer_t *tx;
+    atomic_int destroy_rc;
+    atomic_int shutdown_rc;
+    atomic_int nested_send_rc;
+    atomic_int done;
+};
+
+static void destroy_from_send_callback(void *user_data, int32_t status, const ons_send_result_t *r, const char *e) {
+    (void)status, (void)r, (void)e;
+    struct self_ref *s = user_data;
+    atomic_store(&s->destroy_rc, ons_producer_destroy(s->producer));
+    atomic_store(&s->shutdown_rc, ons_producer_shutdown(s->producer));
+    /* Synchronous calls are allowed in callbacks: send again, from this library thread. */
+    ons_message_t *m = text_message("from a callback");
+    ons_send_result_t *again = NULL;
+    atomic_store(&s->nested_send_rc, ons_producer_send(s->producer, m, &again));
+    ons_send_result_free(again);
+    ons_message_free(m);
+    atomic_store(&s->done, 1);
+}
+
+static int32_t destroy_from_executor(void *user_data, const ons_message_t *msg) {
+    (void)msg;
+    struct self_ref *s = user_data;
+    atomic_store(&s->destroy_rc, ons_transaction_producer_destroy(s->tx));
+    return ONS_TRANSACTION_ROLLBACK;
+}
+
+static int32_t never_checked(void *user_data, const ons_message_t *msg) {
+    (void)user_data, (void)msg;
+    return ONS_TRANSACTION_ROLLBACK;
+}
+
+struct consumer_ref {
+    ons_consumer_t *consumer;
+    atomic_int destroy_rc;
+    atomic_int shutdown_rc;
+    atomic_int set_rc;
+    atomic_int clone_rc;
+    atomic_int calls;
+};
+
+static int32_t destroy_from_listener(void *user_data, const ons_message_t *msg, const ons_consume_context_t *ctx) {
+    (void)ctx;
+    struct consumer_ref *c = user_data;
+    if (atomic_fetch_add(&c->calls, 1) == 0) {
+        atomic_store(&c->destroy_rc, ons_consumer_destroy(c->consumer));
+        atomic_store(&c->shutdown_rc, ons_consumer_shutdown(c->consumer));
+        /* A lent message is read-only; a clone is the caller's to change. */
+        atomic_store(&c->set_rc, ons_message_set_tag((ons_message_t *)msg, "changed"));
+        ons_message_t *copy = NULL;
+        int32_t rc = ons_message_clone(msg, &copy);
+        if (rc == ONS_OK) {
+            rc = ons_message_set_tag(copy, "changed");
+        }
+        atomic_store(&c->clone_rc, rc);
+        ons_message_free(copy);
+    }
+    return ONS_ACTION_COMMIT_MESSAGE;
+}
+
+static void test_inside_callbacks(void) {
+    ons_properties_t *p = props_for("GID_ffi_abi_callbacks");
+    struct self_ref s;
+    memset(&s, 0, sizeof s);
+    atomic_init(&s.destroy_rc, -1);
+    atomic_init(&s.shutdown_rc, -1);
+    atomic_init(&s.nested_send_rc, -1);
+    atomic_init(&s.done, 0);
+    EXPECT(ons_producer_new(p, &s.producer), ONS_OK, NULL);
+    EXPECT(ons_producer_start(s.producer), ONS_OK, NULL);
+    ons_message_t *m = text_message("callback test");
+    EXPECT(ons_producer_send_async(s.producer, m, destroy_from_send_callback, &s), ONS_OK, NULL);
+    for (int i = 0; i < 200 && !atomic_load(&s.done); i++) {
+        sleep_ms(50);
+    }
+    EXPECT_TRUE(atomic_load(&s.done) == 1);
+    EXPECT_TRUE(atomic_load(&s.destroy_rc) == ONS_ERR_INVALID_ARGUMENT);
+    EXPECT_TRUE(atomic_load(&s.shutdown_rc) == ONS_ERR_INVALID_ARGUMENT);
+    EXPECT_TRUE(atomic_load(&s.nested_send_rc) == ONS_OK);
+    EXPECT(ons_producer_destroy(s.producer), ONS_OK, NULL); /* still intact: destroy works outside */
+
+    EXPECT(ons_transaction_producer_new(p, NULL, NULL, &s.tx), ONS_ERR_INVALID_ARGUMENT, "checker is NULL");
+    EXPECT(ons_transaction_producer_new(p, never_checked, NULL, &s.tx), ONS_OK, NULL);
+    EXPECT(ons_transaction_producer_start(s.tx), ONS_OK, NULL);
+    ons_send_result_t *r = NULL;
+    EXPECT(ons_transaction_producer_send(s.tx, m, NULL, NULL, &r), ONS_ERR_INVALID_ARGUMENT, "executor is NULL");
+    atomic_store(&s.destroy_rc, -1);
+    EXPECT(ons_transaction_producer_send(s.tx, m, destroy_from_executor, &s, &r), ONS_OK, NULL);
+    EXPECT_TRUE(atomic_load(&s.destroy_rc) == ONS_ERR_INVALID_ARGUMENT);
+    ons_send_result_free(r);
+    EXPECT(ons_transaction_producer_shutdown(s.tx), ONS_OK, NULL);
+    EXPECT(ons_transaction_producer_shutdown(s.tx), ONS_ERR_NOT_STARTED, "already shut down");
+    EXPECT(ons_transaction_producer_destroy(s.tx), ONS_OK, NULL);
+
+    /* A consumer destroying itself from its listener. */
+    char group[96];
+    snprintf(group, sizeof group, "GID_ffi_abi_self_%ld", (long)getpid());
+    ons_properties_t *cp = props_for(group);
+    ons_properties_set(cp, ONS_PROPERTY_CONSUME_FROM_WHERE, ONS_CONSUME_FROM_FIRST_OFFSET);
+    struct consumer_ref c;
+    memset(&c, 0, sizeof c);
+    atomic_init(&c.calls, 0);
+    EXPECT(ons_consumer_new(cp, &c.consumer), ONS_OK, NULL);
+    EXPECT(ons_consumer_subscribe(c.consumer, topic, "*", NULL, NULL), ONS_ERR_INVALID_ARGUMENT, "listener is NULL");
+    EXPECT(ons_consumer_subscribe(c.consumer, NULL, "*", destroy_from_listener, &c), ONS_ERR_INVALID_ARGUMENT,
+           "topic is NULL");
+    EXPECT(ons_consumer_subscribe(c.consumer, topic, "*", destroy_from_listener, &c), ONS_OK, NULL);
+    EXPECT(ons_consumer_start(c.consumer), ONS_OK, NULL);
+    for (int i = 0; i < 600 && atomic_load(&c.calls) == 0; i++) {
+        sleep_ms(50);
+    }
+    EXPECT_TRUE(atomic_load(&c.calls) > 0);
+    EXPECT_TRUE(atomic_load(&c.destroy_rc) == ONS_ERR_INVALID_ARGUMENT);
+    EXPECT_TRUE(atomic_load(&c.shutdown_rc) == ONS_ERR_INVALID_ARGUMENT);
+    EXPECT_TRUE(atomic_load(&c.set_rc) == ONS_ERR_INVALID_ARGUMENT);
+    EXPECT_TRUE(atomic_load(&c.clone_rc) == ONS_OK);
+    EXPECT(ons_consumer_shutdown(c.consumer), ONS_OK, NULL);
+    EXPECT(ons_consumer_shutdown(c.consumer), ONS_ERR_NOT_STARTED, "already shut down");
+    EXPECT(ons_consumer_start(c.consumer), ONS_ERR_NOT_STARTED, NULL);
+    EXPECT(ons_consumer_destroy(c.consumer), ONS_OK, NULL);
+
+    ons_message_free(m);
+    ons_properties_free(cp);
+    ons_properties_free(p);
+}
+
+/* ------------------------------------------------------------------------------ fork */
+
+static void test_fork(void) {
+    ons_properties_t *p = props_for("GID_ffi_abi_fork");
+    ons_producer_t *parent = NULL;
+    EXPECT(ons_producer_new(p, &parent), ONS_OK, NULL);
+    EXPECT(ons_producer_start(parent), ONS_OK, NULL);
+    ons_message_t *m = text_message("fork");
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Child: the inherited producer fails fast; a new one works. */
+        ons_send_result_t *r = NULL;
+        int bad = ons_producer_send(parent, m, &r) != ONS_ERR_NOT_STARTED ||
+                  strstr(ons_last_error_message(), "fork") == NULL;
+        bad |= ons_producer_destroy(parent) != ONS_OK;
+        ons_producer_t *own = NULL;
+        bad |= ons_producer_new(p, &own) != ONS_OK || ons_producer_start(own) != ONS_OK;
+        bad |= ons_producer_send(own, m, &r) != ONS_OK;
+        if (bad) {
+            fprintf(stderr, "child: %s\n", ons_last_error_message());
+        }
+        ons_send_result_free(r);
+        ons_producer_destroy(own);
+        _exit(bad);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ons_send_result_t *r = NULL;
+    EXPECT(ons_producer_send(parent, m, &r), ONS_OK, NULL); /* the parent is unaffected */
+    ons_send_result_free(r);
+    EXPECT(ons_producer_destroy(parent), ONS_OK, NULL);
+    ons_message_free(m);
+    ons_properties_free(p);
+}
+
+int main(void) {
+    snprintf(topic, sizeof topic, "ffi_abi_%ld_%ld", (long)getpid(), (long)time(NULL));
+    test_last_error();
+    test_nulls();
+    test_utf8();
+    test_invalid_properties();
+
+    ons_properties_t *p = props_for("GID_ffi_abi_admin");
+    ons_admin_t *admin = NULL;
+    EXPECT(ons_admin_new(p, &admin), ONS_OK, NULL);
+    EXPECT(ons_admin_create_topic(admin, topic, 0, 0), ONS_ERR_INVALID_ARGUMENT, "queue_nums");
+    EXPECT(ons_admin_create_topic(admin, topic, 2, 0), ONS_OK, NULL);
+    ons_message_t *none = NULL;
+    EXPECT(ons_admin_view_message(admin, topic, "not-an-id", &none), ONS_ERR_INVALID_ARGUMENT, NULL);
+    ons_admin_destroy(admin);
+    ons_properties_free(p);
+
+    test_producer_lifecycle();
+    test_inside_callbacks();
+    test_fork();
+
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
