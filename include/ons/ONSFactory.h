@@ -1,0 +1,803 @@
+/*
+ * ons/ONSFactory.h: a header-only C++11 wrapper over rocketmq_ons.h with the names and shapes
+ * of the Alibaba Cloud ONS C++ SDK (namespace ons): ONSFactory, ONSFactoryProperty, Producer,
+ * OrderProducer, TransactionProducer, PushConsumer, OrderConsumer, Message, SendResultONS,
+ * MessageListener, MessageOrderListener, LocalTransactionExecuter/Checker, ONSClientException.
+ * Programs written against that SDK port by changing their includes to <ons/ONSFactory.h>.
+ *
+ * Errors are thrown as ONSClientException (GetMsg(), GetError() = the ONS_ERR_* code).
+ * Handles are RAII: a Producer or consumer destroyed (or the factory at exit) shuts down and
+ * releases the C handle; they are thread-safe, non-copyable and movable. Objects made by
+ * ONSFactory::getInstance()->create*() are owned by the factory, as in the SDK.
+ *
+ * Callbacks (listeners, send callbacks, checkers) run on library threads; the executor of a
+ * transactional send runs on the sending thread. An exception escaping a callback never
+ * reaches the library: a listener's counts as ReconsumeLater / Suspend, a checker's or
+ * executor's as Unknow. Listener, callback and checker objects must outlive the handle they
+ * are given to (for sendAsync: until the callback has run). A Message passed to a listener is
+ * valid for the call only; copy it to keep it.
+ */
+#ifndef ONS_CPP_ONSFACTORY_H
+#define ONS_CPP_ONSFACTORY_H
+
+#include <rocketmq_ons.h>
+
+#include <cstdlib>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ons {
+
+class ONSClientException : public std::exception {
+public:
+    ONSClientException() : msg_(), error_(-1) {}
+    explicit ONSClientException(const std::string& msg, int error = -1) : msg_(msg), error_(error) {}
+    virtual ~ONSClientException() {}
+    /** The message, NUL-terminated. */
+    const char* GetMsg() const noexcept { return msg_.c_str(); }
+    /** The status code: an ONS_ERR_* value (-1 when raised by the wrapper itself). */
+    int GetError() const noexcept { return error_; }
+    const char* what() const noexcept override { return msg_.c_str(); }
+
+private:
+    std::string msg_;
+    int error_;
+};
+
+enum Action { CommitMessage = ONS_ACTION_COMMIT_MESSAGE, ReconsumeLater = ONS_ACTION_RECONSUME_LATER };
+enum OrderAction { Success = ONS_ORDER_ACTION_SUCCESS, Suspend = ONS_ORDER_ACTION_SUSPEND };
+enum TransactionStatus {
+    CommitTransaction = ONS_TRANSACTION_COMMIT,
+    RollbackTransaction = ONS_TRANSACTION_ROLLBACK,
+    Unknow = ONS_TRANSACTION_UNKNOWN
+};
+
+namespace detail {
+
+inline void check(int32_t status) {
+    if (status != ONS_OK) {
+        throw ONSClientException(ons_last_error_message(), status);
+    }
+}
+
+inline const char* or_empty(const char* s) { return s != nullptr ? s : ""; }
+
+/* Property names as static members of a class template: defined in this header (C++11 has
+ * no inline variables) yet one object per name in the program. */
+template <typename Unused = void>
+struct PropertyKeys {
+    static const char* const LogPath;
+    static const char* const ProducerId;
+    static const char* const ConsumerId;
+    static const char* const GroupId;
+    static const char* const PublishTopics;
+    static const char* const MsgContent;
+    static const char* const AccessKey;
+    static const char* const SecretKey;
+    static const char* const SecurityToken;
+    static const char* const MessageModel;
+    static const char* const BROADCASTING;
+    static const char* const CLUSTERING;
+    static const char* const SendMsgTimeoutMillis;
+    static const char* const SendMsgRetryTimes;
+    static const char* const SuspendTimeMillis;
+    static const char* const MaxMsgCacheSize;
+    static const char* const MaxCachedMessageSizeInMiB;
+    static const char* const ONSAddr;
+    static const char* const NAMESRV_ADDR;
+    static const char* const ConsumeThreadNums;
+    static const char* const OnsChannel;
+    static const char* const OnsTraceSwitch;
+    static const char* const ConsumerInstanceName;
+    static const char* const InstanceId;
+    static const char* const MaxReconsumeTimes;
+    static const char* const ConsumeTimeout;
+    static const char* const ConsumeMessageBatchMaxSize;
+    static const char* const CheckImmunityTimeInSeconds;
+    static const char* const ConsumeFromWhere;
+};
+
+/* Values are the spellings the core parses; where the C++ SDK spelled a key differently, the
+ * SDK's member name maps to the core's spelling (the member name is what programs use). */
+template <typename U> const char* const PropertyKeys<U>::LogPath = "LogPath";
+template <typename U> const char* const PropertyKeys<U>::ProducerId = "ProducerId";
+template <typename U> const char* const PropertyKeys<U>::ConsumerId = "ConsumerId";
+template <typename U> const char* const PropertyKeys<U>::GroupId = "GroupId";
+template <typename U> const char* const PropertyKeys<U>::PublishTopics = "PublishTopics";
+template <typename U> const char* const PropertyKeys<U>::MsgContent = "MsgContent";
+template <typename U> const char* const PropertyKeys<U>::AccessKey = ONS_PROPERTY_ACCESS_KEY;
+template <typename U> const char* const PropertyKeys<U>::SecretKey = ONS_PROPERTY_SECRET_KEY;
+template <typename U> const char* const PropertyKeys<U>::SecurityToken = ONS_PROPERTY_SECURITY_TOKEN;
+template <typename U> const char* const PropertyKeys<U>::MessageModel = ONS_PROPERTY_MESSAGE_MODEL;
+template <typename U> const char* const PropertyKeys<U>::BROADCASTING = ONS_BROADCASTING;
+template <typename U> const char* const PropertyKeys<U>::CLUSTERING = ONS_CLUSTERING;
+template <typename U> const char* const PropertyKeys<U>::SendMsgTimeoutMillis = ONS_PROPERTY_SEND_MSG_TIMEOUT_MILLIS;
+template <typename U> const char* const PropertyKeys<U>::SendMsgRetryTimes = ONS_PROPERTY_SEND_MSG_RETRY_TIMES;
+template <typename U> const char* const PropertyKeys<U>::SuspendTimeMillis = ONS_PROPERTY_SUSPEND_TIME_MILLIS;
+template <typename U> const char* const PropertyKeys<U>::MaxMsgCacheSize = ONS_PROPERTY_MAX_CACHED_MESSAGE_AMOUNT;
+template <typename U>
+const char* const PropertyKeys<U>::MaxCachedMessageSizeInMiB = ONS_PROPERTY_MAX_CACHED_MESSAGE_SIZE_IN_MIB;
+template <typename U> const char* const PropertyKeys<U>::ONSAddr = "ONSAddr";
+template <typename U> const char* const PropertyKeys<U>::NAMESRV_ADDR = ONS_PROPERTY_NAMESRV_ADDR;
+template <typename U> const char* const PropertyKeys<U>::ConsumeThreadNums = ONS_PROPERTY_CONSUME_THREAD_NUMS;
+template <typename U> const char* const PropertyKeys<U>::OnsChannel = ONS_PROPERTY_ONS_CHANNEL;
+template <typename U> const char* const PropertyKeys<U>::OnsTraceSwitch = "MsgTraceSwitch";
+template <typename U> const char* const PropertyKeys<U>::ConsumerInstanceName = ONS_PROPERTY_INSTANCE_NAME;
+template <typename U> const char* const PropertyKeys<U>::InstanceId = ONS_PROPERTY_INSTANCE_ID;
+template <typename U> const char* const PropertyKeys<U>::MaxReconsumeTimes = ONS_PROPERTY_MAX_RECONSUME_TIMES;
+template <typename U> const char* const PropertyKeys<U>::ConsumeTimeout = ONS_PROPERTY_CONSUME_TIMEOUT;
+template <typename U>
+const char* const PropertyKeys<U>::ConsumeMessageBatchMaxSize = ONS_PROPERTY_CONSUME_MESSAGE_BATCH_MAX_SIZE;
+template <typename U>
+const char* const PropertyKeys<U>::CheckImmunityTimeInSeconds = ONS_PROPERTY_CHECK_IMMUNITY_TIME_IN_SECONDS;
+template <typename U> const char* const PropertyKeys<U>::ConsumeFromWhere = ONS_PROPERTY_CONSUME_FROM_WHERE;
+
+struct Access;
+
+}  // namespace detail
+
+/** The factory properties: string keys (the static members) and values. A value type. */
+class ONSFactoryProperty : public detail::PropertyKeys<> {
+public:
+    ONSFactoryProperty() {}
+
+    void setFactoryProperty(const std::string& key, const std::string& value) { props_[key] = value; }
+    void setFactoryProperties(const std::map<std::string, std::string>& properties) { props_ = properties; }
+    std::map<std::string, std::string> getFactoryProperties() const { return props_; }
+
+    void setSendMsgTimeout(int millis) { setFactoryProperty(SendMsgTimeoutMillis, std::to_string(millis)); }
+    void setSendMsgRetryTimes(int times) { setFactoryProperty(SendMsgRetryTimes, std::to_string(times)); }
+    void setMaxMsgCacheSize(int count) { setFactoryProperty(MaxMsgCacheSize, std::to_string(count)); }
+    void setOnsTraceSwitch(bool on) { setFactoryProperty(OnsTraceSwitch, on ? "true" : "false"); }
+
+    /** "" when the key is not set (the SDK's convention). */
+    const char* get(const std::string& key) const {
+        std::map<std::string, std::string>::const_iterator it = props_.find(key);
+        return it == props_.end() ? "" : it->second.c_str();
+    }
+    const char* getProducerId() const { return get(ProducerId); }
+    const char* getConsumerId() const { return get(ConsumerId); }
+    const char* getGroupId() const { return get(GroupId); }
+    const char* getPublishTopics() const { return get(PublishTopics); }
+    const char* getMessageContent() const { return get(MsgContent); }
+    const char* getMessageModel() const { return get(MessageModel); }
+    const char* getNameSrvAddr() const { return get(NAMESRV_ADDR); }
+    const char* getNameSrvDomain() const { return get(ONSAddr); }
+    const char* getAccessKey() const { return get(AccessKey); }
+    const char* getSecretKey() const { return get(SecretKey); }
+    const char* getChannel() const { return get(OnsChannel); }
+    const char* getConsumerInstanceName() const { return get(ConsumerInstanceName); }
+    const char* getInstanceId() const { return get(InstanceId); }
+    /** -1 when not set. */
+    int getSendMsgTimeout() const { return number(SendMsgTimeoutMillis); }
+    int getSendMsgRetryTimes() const { return number(SendMsgRetryTimes); }
+    int getConsumeThreadNums() const { return number(ConsumeThreadNums); }
+    int getMaxMsgCacheSize() const { return number(MaxMsgCacheSize); }
+    int getSuspendTimeMillis() const { return number(SuspendTimeMillis); }
+
+private:
+    int number(const std::string& key) const {
+        const char* v = get(key);
+        return v[0] == '\0' ? -1 : std::atoi(v);
+    }
+
+    std::map<std::string, std::string> props_;
+};
+
+/** What a listener is told about a delivery: the queue the message came from. */
+class ConsumeContext {
+public:
+    const char* getTopic() const { return topic_; }
+    const char* getBrokerName() const { return broker_; }
+    int getQueueId() const { return queue_; }
+
+protected:
+    ConsumeContext() : topic_(""), broker_(""), queue_(-1) {}
+
+private:
+    friend struct detail::Access;
+    const char* topic_;
+    const char* broker_;
+    int queue_;
+};
+
+class ConsumeOrderContext : public ConsumeContext {
+    friend struct detail::Access;
+};
+
+/**
+ * A message. Built to send (the wrapper owns a C message), or handed to a callback (then it
+ * views the library's message for the call only; changing it, or copying it, makes an owned
+ * copy). Getters return strings owned by the message, valid until it changes or goes.
+ */
+class Message {
+public:
+    Message() : handle_(nullptr), owned_(true) { init("", nullptr, "", 0); }
+    Message(const std::string& topic, const std::string& tags, const std::string& body)
+        : handle_(nullptr), owned_(true) {
+        init(topic.c_str(), tags.c_str(), body.data(), body.size());
+    }
+    Message(const std::string& topic, const std::string& tags, const std::string& keys, const std::string& body)
+        : handle_(nullptr), owned_(true) {
+        init(topic.c_str(), tags.c_str(), body.data(), body.size());
+        setKey(keys);
+    }
+    Message(const Message& other) : handle_(nullptr), owned_(true) {
+        detail::check(ons_message_clone(other.handle_, &handle_));
+    }
+    Message(Message&& other) noexcept : handle_(other.handle_), owned_(other.owned_) {
+        other.handle_ = nullptr;
+        other.owned_ = true;
+    }
+    Message& operator=(Message other) noexcept {
+        std::swap(handle_, other.handle_);
+        std::swap(owned_, other.owned_);
+        return *this;
+    }
+    ~Message() {
+        if (owned_) {
+            ons_message_free(handle_);
+        }
+    }
+
+    const char* getTopic() const { return text(ons_message_topic); }
+    void setTopic(const std::string& topic) { detail::check(ons_message_set_topic(mut(), topic.c_str())); }
+    const char* getTag() const { return text(ons_message_tag); }
+    void setTag(const std::string& tag) { detail::check(ons_message_set_tag(mut(), tag.c_str())); }
+    const char* getKey() const { return text(ons_message_key); }
+    void setKey(const std::string& key) { detail::check(ons_message_set_key(mut(), key.c_str())); }
+    const char* getMsgID() const { return text(ons_message_msg_id); }
+    const char* getShardingKey() const { return text(ons_message_sharding_key); }
+    void setShardingKey(const std::string& key) { detail::check(ons_message_set_sharding_key(mut(), key.c_str())); }
+    const char* getBornHost() const { return text(ons_message_born_host); }
+    const char* getStoreHost() const { return text(ons_message_store_host); }
+    const char* getOffsetMsgId() const { return text(ons_message_offset_msg_id); }
+
+    /** The body, binary-safe (may contain NUL bytes). */
+    std::string getMsgBody() const {
+        const uint8_t* data = nullptr;
+        size_t len = 0;
+        detail::check(ons_message_body(handle_, &data, &len));
+        return std::string(reinterpret_cast<const char*>(data), len);
+    }
+    void setMsgBody(const std::string& body) { setBody(body.data(), body.size()); }
+    /** The body in place: getBodySize() bytes, not NUL-terminated. */
+    const char* getBody() const {
+        const uint8_t* data = nullptr;
+        size_t len = 0;
+        detail::check(ons_message_body(handle_, &data, &len));
+        return reinterpret_cast<const char*>(data);
+    }
+    void setBody(const void* data, size_t len) {
+        detail::check(ons_message_set_body(mut(), static_cast<const uint8_t*>(data), len));
+    }
+    int getBodySize() const {
+        const uint8_t* data = nullptr;
+        size_t len = 0;
+        detail::check(ons_message_body(handle_, &data, &len));
+        return static_cast<int>(len);
+    }
+
+    /** Timed delivery, in ms since the epoch; 0: not timed. */
+    long long getStartDeliverTime() const { return number<int64_t>(ons_message_start_deliver_time); }
+    void setStartDeliverTime(long long epochMillis) {
+        detail::check(ons_message_set_start_deliver_time(mut(), epochMillis));
+    }
+    int getReconsumeTimes() const { return number<int32_t>(ons_message_reconsume_times); }
+    long long getBornTimestamp() const { return number<int64_t>(ons_message_born_timestamp); }
+    long long getStoreTimestamp() const { return number<int64_t>(ons_message_store_timestamp); }
+    long long getQueueOffset() const { return number<int64_t>(ons_message_queue_offset); }
+    int getQueueId() const { return number<int32_t>(ons_message_queue_id); }
+
+    void putUserProperties(const std::string& key, const std::string& value) {
+        detail::check(ons_message_put_user_property(mut(), key.c_str(), value.c_str()));
+    }
+    /** "" when absent. */
+    const char* getUserProperties(const std::string& key) const {
+        const char* out = nullptr;
+        detail::check(ons_message_user_property(handle_, key.c_str(), &out));
+        return detail::or_empty(out);
+    }
+    std::map<std::string, std::string> getUserProperties() const {
+        size_t count = 0;
+        detail::check(ons_message_user_property_count(handle_, &count));
+        std::map<std::string, std::string> all;
+        for (size_t i = 0; i < count; i++) {
+            const char* k = nullptr;
+            const char* v = nullptr;
+            detail::check(ons_message_user_property_at(handle_, i, &k, &v));
+            all[k] = v;
+        }
+        return all;
+    }
+    void setUserProperties(const std::map<std::string, std::string>& properties) {
+        for (std::map<std::string, std::string>::const_iterator it = properties.begin(); it != properties.end(); ++it) {
+            putUserProperties(it->first, it->second);
+        }
+    }
+    /** A system property of a received message (or a user property), "" when absent. */
+    const char* getSystemProperties(const std::string& key) const {
+        const char* out = nullptr;
+        detail::check(ons_message_system_property(handle_, key.c_str(), &out));
+        return detail::or_empty(out);
+    }
+
+    std::string toString() const {
+        return std::string("Message [topic=") + getTopic() + ", tag=" + getTag() + ", key=" + getKey() +
+               ", msgId=" + getMsgID() + ", bodySize=" + std::to_string(getBodySize()) + "]";
+    }
+
+    /** The C message, for mixing with the C API. */
+    const ons_message_t* c_message() const { return handle_; }
+
+private:
+    friend struct detail::Access;
+    struct Borrow {};
+    Message(const ons_message_t* lent, Borrow) : handle_(const_cast<ons_message_t*>(lent)), owned_(false) {}
+
+    void init(const char* topic, const char* tag, const void* body, size_t len) {
+        detail::check(ons_message_new(topic, tag, static_cast<const uint8_t*>(body), len, &handle_));
+    }
+    /* A lent message is read-only in the library: change an owned copy instead. */
+    ons_message_t* mut() {
+        if (!owned_) {
+            ons_message_t* copy = nullptr;
+            detail::check(ons_message_clone(handle_, &copy));
+            handle_ = copy;
+            owned_ = true;
+        }
+        return handle_;
+    }
+    const char* text(int32_t (*getter)(const ons_message_t*, const char**)) const {
+        const char* out = nullptr;
+        detail::check(getter(handle_, &out));
+        return detail::or_empty(out);
+    }
+    template <typename T>
+    T number(int32_t (*getter)(const ons_message_t*, T*)) const {
+        T out = 0;
+        detail::check(getter(handle_, &out));
+        return out;
+    }
+
+    ons_message_t* handle_;
+    bool owned_;
+};
+
+/** The result of a send; a value type. */
+class SendResultONS {
+public:
+    SendResultONS() : queueId_(-1), queueOffset_(-1) {}
+    const char* getMessageId() const { return messageId_.c_str(); }
+    void setMessageId(const std::string& id) { messageId_ = id; }
+    const char* getTopic() const { return topic_.c_str(); }
+    const char* getBrokerName() const { return brokerName_.c_str(); }
+    const char* getOffsetMsgId() const { return offsetMsgId_.c_str(); }
+    const char* getTransactionId() const { return transactionId_.c_str(); }
+    int getQueueId() const { return queueId_; }
+    long long getQueueOffset() const { return queueOffset_; }
+    std::string toString() const {
+        return "SendResult [messageId=" + messageId_ + ", topic=" + topic_ + ", queueId=" + std::to_string(queueId_) +
+               ", queueOffset=" + std::to_string(queueOffset_) + "]";
+    }
+
+private:
+    friend struct detail::Access;
+    std::string messageId_, topic_, brokerName_, offsetMsgId_, transactionId_;
+    int queueId_;
+    long long queueOffset_;
+};
+
+/** Completion of Producer::sendAsync, called once on a library thread. */
+class SendCallbackONS {
+public:
+    virtual ~SendCallbackONS() {}
+    virtual void onSuccess(SendResultONS& sendResult) = 0;
+    virtual void onException(ONSClientException& e) = 0;
+};
+
+class MessageListener {
+public:
+    virtual ~MessageListener() {}
+    /** Called on library threads, up to ConsumeThreadNums at once. */
+    virtual Action consume(Message& message, ConsumeContext& context) = 0;
+};
+
+class MessageOrderListener {
+public:
+    virtual ~MessageOrderListener() {}
+    /** Messages of one queue one at a time, in order. */
+    virtual OrderAction consume(Message& message, ConsumeOrderContext& context) = 0;
+};
+
+class BatchMessageListener {
+public:
+    virtual ~BatchMessageListener() {}
+    /** Up to ConsumeMessageBatchMaxSize messages of one queue; the answer applies to all. */
+    virtual Action consume(std::vector<Message>& messages, ConsumeContext& context) = 0;
+};
+
+class LocalTransactionExecuter {
+public:
+    virtual ~LocalTransactionExecuter() {}
+    /** Runs the local transaction of a sent half message, on the sending thread. */
+    virtual TransactionStatus execute(Message& value) = 0;
+};
+
+class LocalTransactionChecker {
+public:
+    virtual ~LocalTransactionChecker() {}
+    /** Answers the broker's question about an undecided transaction, on a library thread. */
+    virtual TransactionStatus check(Message& value) = 0;
+};
+
+namespace detail {
+
+/* The C properties of a factory property map, freed on scope exit. */
+class CProperties {
+public:
+    explicit CProperties(const ONSFactoryProperty& properties) : p_(nullptr) {
+        check(ons_properties_new(&p_));
+        std::map<std::string, std::string> all = properties.getFactoryProperties();
+        for (std::map<std::string, std::string>::const_iterator it = all.begin(); it != all.end(); ++it) {
+            int32_t rc = ons_properties_set(p_, it->first.c_str(), it->second.c_str());
+            if (rc != ONS_OK) {
+                ONSClientException e(ons_last_error_message(), rc);
+                ons_properties_free(p_);
+                throw e;
+            }
+        }
+    }
+    ~CProperties() { ons_properties_free(p_); }
+    const ons_properties_t* get() const { return p_; }
+
+    CProperties(const CProperties&) = delete;
+    CProperties& operator=(const CProperties&) = delete;
+
+private:
+    ons_properties_t* p_;
+};
+
+struct Access {
+    static Message lend(const ons_message_t* m) { return Message(m, Message::Borrow()); }
+
+    template <typename Context>
+    static Context context(const ons_consume_context_t* c) {
+        Context ctx;
+        const char* topic = nullptr;
+        const char* broker = nullptr;
+        int32_t queue = -1;
+        if (ons_consume_context_queue(c, &topic, &broker, &queue) == ONS_OK) {
+            ctx.topic_ = or_empty(topic);
+            ctx.broker_ = or_empty(broker);
+            ctx.queue_ = queue;
+        }
+        return ctx;
+    }
+
+    static SendResultONS result(const ons_send_result_t* r) {
+        SendResultONS out;
+        const char* s = nullptr;
+        check(ons_send_result_message_id(r, &s));
+        out.messageId_ = or_empty(s);
+        check(ons_send_result_topic(r, &s));
+        out.topic_ = or_empty(s);
+        check(ons_send_result_broker_name(r, &s));
+        out.brokerName_ = or_empty(s);
+        check(ons_send_result_offset_msg_id(r, &s));
+        out.offsetMsgId_ = or_empty(s);
+        check(ons_send_result_transaction_id(r, &s));
+        out.transactionId_ = or_empty(s);
+        int32_t queue = -1;
+        int64_t offset = -1;
+        check(ons_send_result_queue_id(r, &queue));
+        check(ons_send_result_queue_offset(r, &offset));
+        out.queueId_ = queue;
+        out.queueOffset_ = offset;
+        return out;
+    }
+
+    /* Takes a send result returned by a send call: converts it and frees it. */
+    static SendResultONS take(ons_send_result_t* r) {
+        struct Free {
+            ons_send_result_t* r;
+            ~Free() { ons_send_result_free(r); }
+        } guard = {r};
+        return result(r);
+    }
+};
+
+/* Trampolines: C callbacks into the C++ objects. No exception may leave them. */
+inline void send_callback(void* user_data, int32_t status, const ons_send_result_t* result, const char* error) {
+    SendCallbackONS* callback = static_cast<SendCallbackONS*>(user_data);
+    try {
+        if (status == ONS_OK) {
+            SendResultONS r = Access::result(result);
+            callback->onSuccess(r);
+        } else {
+            ONSClientException e(or_empty(error), status);
+            callback->onException(e);
+        }
+    } catch (...) {
+    }
+}
+
+inline int32_t message_listener(void* user_data, const ons_message_t* m, const ons_consume_context_t* c) {
+    try {
+        Message msg = Access::lend(m);
+        ConsumeContext ctx = Access::context<ConsumeContext>(c);
+        return static_cast<MessageListener*>(user_data)->consume(msg, ctx);
+    } catch (...) {
+        return ONS_ACTION_RECONSUME_LATER;
+    }
+}
+
+inline int32_t order_listener(void* user_data, const ons_message_t* m, const ons_consume_context_t* c) {
+    try {
+        Message msg = Access::lend(m);
+        ConsumeOrderContext ctx = Access::context<ConsumeOrderContext>(c);
+        return static_cast<MessageOrderListener*>(user_data)->consume(msg, ctx);
+    } catch (...) {
+        return ONS_ORDER_ACTION_SUSPEND;
+    }
+}
+
+inline int32_t batch_listener(void* user_data, const ons_message_t* const* ms, size_t count,
+                              const ons_consume_context_t* c) {
+    try {
+        std::vector<Message> msgs;
+        msgs.reserve(count);
+        for (size_t i = 0; i < count; i++) {
+            msgs.push_back(Access::lend(ms[i]));
+        }
+        ConsumeContext ctx = Access::context<ConsumeContext>(c);
+        return static_cast<BatchMessageListener*>(user_data)->consume(msgs, ctx);
+    } catch (...) {
+        return ONS_ACTION_RECONSUME_LATER;
+    }
+}
+
+inline int32_t transaction_executer(void* user_data, const ons_message_t* m) {
+    try {
+        Message msg = Access::lend(m);
+        return static_cast<LocalTransactionExecuter*>(user_data)->execute(msg);
+    } catch (...) {
+        return ONS_TRANSACTION_UNKNOWN;
+    }
+}
+
+inline int32_t transaction_checker(void* user_data, const ons_message_t* m) {
+    try {
+        Message msg = Access::lend(m);
+        return static_cast<LocalTransactionChecker*>(user_data)->check(msg);
+    } catch (...) {
+        return ONS_TRANSACTION_UNKNOWN;
+    }
+}
+
+/* RAII over one C handle type: creation, start/shutdown, destroy in the destructor. */
+template <typename H, int32_t (*Start)(H*), int32_t (*Shutdown)(H*), int32_t (*Destroy)(H*),
+          int32_t (*IsStarted)(const H*, int32_t*), int32_t (*IsClosed)(const H*, int32_t*)>
+class Handle {
+public:
+    Handle(Handle&& other) noexcept : h_(other.h_) { other.h_ = nullptr; }
+    Handle& operator=(Handle&& other) noexcept {
+        std::swap(h_, other.h_);
+        return *this;
+    }
+    /* Shuts down (unless done) and releases the handle; errors cannot be reported here. */
+    ~Handle() { Destroy(h_); }
+
+    void start() { check(Start(h_)); }
+    /* Stops; afterwards no callback of this handle runs. Throws when already shut down. */
+    void shutdown() { check(Shutdown(h_)); }
+    bool isStarted() const { return flag(IsStarted); }
+    bool isClosed() const { return flag(IsClosed); }
+    H* c_handle() const { return h_; }
+
+protected:
+    Handle() : h_(nullptr) {}
+
+    H* h_;
+
+public:
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+
+private:
+    bool flag(int32_t (*f)(const H*, int32_t*)) const {
+        int32_t out = 0;
+        check(f(h_, &out));
+        return out != 0;
+    }
+};
+
+}  // namespace detail
+
+/** ONS Producer: normal and timed messages, sync, async and oneway. */
+class Producer : public detail::Handle<ons_producer_t, ons_producer_start, ons_producer_shutdown,
+                                       ons_producer_destroy, ons_producer_is_started, ons_producer_is_closed> {
+public:
+    explicit Producer(const ONSFactoryProperty& properties) {
+        detail::CProperties p(properties);
+        detail::check(ons_producer_new(p.get(), &h_));
+    }
+    SendResultONS send(Message& msg) {
+        ons_send_result_t* r = nullptr;
+        detail::check(ons_producer_send(h_, msg.c_message(), &r));
+        return detail::Access::take(r);
+    }
+    /** `callback` must stay alive until it has been called. */
+    void sendAsync(Message& msg, SendCallbackONS* callback) {
+        detail::check(ons_producer_send_async(h_, msg.c_message(), detail::send_callback, callback));
+    }
+    void sendOneway(Message& msg) { detail::check(ons_producer_send_oneway(h_, msg.c_message())); }
+};
+
+/** ONS OrderProducer: one sharding key, one queue, in order. */
+class OrderProducer
+    : public detail::Handle<ons_order_producer_t, ons_order_producer_start, ons_order_producer_shutdown,
+                            ons_order_producer_destroy, ons_order_producer_is_started, ons_order_producer_is_closed> {
+public:
+    explicit OrderProducer(const ONSFactoryProperty& properties) {
+        detail::CProperties p(properties);
+        detail::check(ons_order_producer_new(p.get(), &h_));
+    }
+    SendResultONS send(Message& msg, const std::string& shardingKey) {
+        ons_send_result_t* r = nullptr;
+        detail::check(ons_order_producer_send(h_, msg.c_message(), shardingKey.c_str(), &r));
+        return detail::Access::take(r);
+    }
+};
+
+/** ONS TransactionProducer. The checker must outlive the producer. */
+class TransactionProducer
+    : public detail::Handle<ons_transaction_producer_t, ons_transaction_producer_start,
+                            ons_transaction_producer_shutdown, ons_transaction_producer_destroy,
+                            ons_transaction_producer_is_started, ons_transaction_producer_is_closed> {
+public:
+    TransactionProducer(const ONSFactoryProperty& properties, LocalTransactionChecker* checker) {
+        if (checker == nullptr) {
+            throw ONSClientException("checker is NULL", ONS_ERR_INVALID_ARGUMENT);
+        }
+        detail::CProperties p(properties);
+        detail::check(ons_transaction_producer_new(p.get(), detail::transaction_checker, checker, &h_));
+    }
+    /** Sends a half message and runs `executer` on this thread before returning. */
+    SendResultONS send(Message& msg, LocalTransactionExecuter* executer) {
+        if (executer == nullptr) {
+            throw ONSClientException("executer is NULL", ONS_ERR_INVALID_ARGUMENT);
+        }
+        ons_send_result_t* r = nullptr;
+        detail::check(ons_transaction_producer_send(h_, msg.c_message(), detail::transaction_executer, executer, &r));
+        return detail::Access::take(r);
+    }
+};
+
+/** ONS PushConsumer (Consumer). Listeners must outlive the consumer. */
+class PushConsumer : public detail::Handle<ons_consumer_t, ons_consumer_start, ons_consumer_shutdown,
+                                           ons_consumer_destroy, ons_consumer_is_started, ons_consumer_is_closed> {
+public:
+    explicit PushConsumer(const ONSFactoryProperty& properties) {
+        detail::CProperties p(properties);
+        detail::check(ons_consumer_new(p.get(), &h_));
+    }
+    /** `subExpression`: "*" (or NULL) for all tags, or tags separated by "||". */
+    void subscribe(const char* topic, const char* subExpression, MessageListener* listener) {
+        detail::check(ons_consumer_subscribe(h_, topic, subExpression, listener ? detail::message_listener : nullptr,
+                                             listener));
+    }
+    void unsubscribe(const char* topic) { detail::check(ons_consumer_unsubscribe(h_, topic)); }
+};
+
+/** ONS OrderConsumer. Listeners must outlive the consumer. */
+class OrderConsumer
+    : public detail::Handle<ons_order_consumer_t, ons_order_consumer_start, ons_order_consumer_shutdown,
+                            ons_order_consumer_destroy, ons_order_consumer_is_started, ons_order_consumer_is_closed> {
+public:
+    explicit OrderConsumer(const ONSFactoryProperty& properties) {
+        detail::CProperties p(properties);
+        detail::check(ons_order_consumer_new(p.get(), &h_));
+    }
+    void subscribe(const char* topic, const char* subExpression, MessageOrderListener* listener) {
+        detail::check(ons_order_consumer_subscribe(h_, topic, subExpression,
+                                                   listener ? detail::order_listener : nullptr, listener));
+    }
+    void unsubscribe(const char* topic) { detail::check(ons_order_consumer_unsubscribe(h_, topic)); }
+};
+
+/** ONS BatchConsumer. Listeners must outlive the consumer. */
+class BatchConsumer
+    : public detail::Handle<ons_batch_consumer_t, ons_batch_consumer_start, ons_batch_consumer_shutdown,
+                            ons_batch_consumer_destroy, ons_batch_consumer_is_started, ons_batch_consumer_is_closed> {
+public:
+    explicit BatchConsumer(const ONSFactoryProperty& properties) {
+        detail::CProperties p(properties);
+        detail::check(ons_batch_consumer_new(p.get(), &h_));
+    }
+    void subscribe(const char* topic, const char* subExpression, BatchMessageListener* listener) {
+        detail::check(ons_batch_consumer_subscribe(h_, topic, subExpression,
+                                                   listener ? detail::batch_listener : nullptr, listener));
+    }
+    void unsubscribe(const char* topic) { detail::check(ons_batch_consumer_unsubscribe(h_, topic)); }
+};
+
+/**
+ * The SDK's factory: create* returns an object owned by the factory, released when the
+ * process exits (static destruction) or by destroy*. Thread-safe.
+ */
+class ONSFactoryAPI {
+public:
+    Producer* createProducer(ONSFactoryProperty& properties) { return keep(new Producer(properties)); }
+    OrderProducer* createOrderProducer(ONSFactoryProperty& properties) { return keep(new OrderProducer(properties)); }
+    TransactionProducer* createTransactionProducer(ONSFactoryProperty& properties, LocalTransactionChecker* checker) {
+        return keep(new TransactionProducer(properties, checker));
+    }
+    PushConsumer* createPushConsumer(ONSFactoryProperty& properties) { return keep(new PushConsumer(properties)); }
+    OrderConsumer* createOrderConsumer(ONSFactoryProperty& properties) { return keep(new OrderConsumer(properties)); }
+    BatchConsumer* createBatchConsumer(ONSFactoryProperty& properties) { return keep(new BatchConsumer(properties)); }
+
+    /** Shuts down and releases one object made by this factory (no-op for others). */
+    template <typename T>
+    void destroy(T* object) {
+        std::unique_ptr<Owned> released;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            for (typename std::vector<std::unique_ptr<Owned> >::iterator it = owned_.begin(); it != owned_.end(); ++it) {
+                if ((*it)->get() == static_cast<void*>(object)) {
+                    released = std::move(*it);
+                    owned_.erase(it);
+                    break;
+                }
+            }
+        }
+    }
+
+    ~ONSFactoryAPI() {
+        // Newest first: consumers made after producers go before them.
+        while (!owned_.empty()) {
+            owned_.pop_back();
+        }
+    }
+
+private:
+    struct Owned {
+        virtual ~Owned() {}
+        virtual void* get() = 0;
+    };
+    template <typename T>
+    struct OwnedT : Owned {
+        explicit OwnedT(T* p) : object(p) {}
+        void* get() override { return object.get(); }
+        std::unique_ptr<T> object;
+    };
+    template <typename T>
+    T* keep(T* object) {
+        std::unique_ptr<T> guard(object);
+        std::unique_ptr<Owned> entry(new OwnedT<T>(guard.get()));
+        guard.release();  // `entry` owns it now
+        std::lock_guard<std::mutex> lock(mutex_);
+        owned_.push_back(std::move(entry));
+        return object;
+    }
+
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<Owned> > owned_;
+};
+
+class ONSFactory {
+public:
+    static ONSFactoryAPI* getInstance() {
+        static ONSFactoryAPI instance;
+        return &instance;
+    }
+};
+
+}  // namespace ons
+
+#endif
