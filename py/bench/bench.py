@@ -1,0 +1,250 @@
+"""Python client benchmark (not a test); py/bench/run.sh drives it.
+
+Subcommands print one tab-separated record per phase on stdout:
+
+    CLIENT  MODE  CONCURRENCY  MESSAGES  SECONDS  CPU_SECONDS
+
+* `ours --namesrv A --topic T [--sync 1,8] [--window 256] [--messages N] [--max-secs S] [--size B]`:
+  this package: sync sends from C threads, then `send_async` with W in flight.
+* `ours-consume --namesrv A --topic T --messages N`: a fresh consumer group reads N messages
+  (already in the topic) from the first offset; listener does nothing but count.
+* `legacy ...`, `legacy-consume ...`: the same with PyPI `rocketmq` 0.4.4 (the C++ client);
+  run with that virtualenv's interpreter.
+* `core-consume ...`: the same consumer with a Rust listener (the core's own consume cost).
+* `fill --namesrv A --topic T --messages N`: puts N messages in the topic (batches).
+* `table FILE`: ratios of the records in FILE (also the Rust core's `bench_producer` records).
+
+CPU is this process's user+system time (getrusage), so CPU per message compares the clients'
+own cost; the broker runs on the same two cores.
+"""
+
+import argparse
+import asyncio
+import os
+import resource
+import sys
+import threading
+import time
+import uuid
+from typing import Any, Callable, Dict, List, Tuple
+
+
+def cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def emit(client: str, mode: str, conc: int, msgs: int, secs: float, cpu_s: float) -> None:
+    print(f"{client}\t{mode}\t{conc}\t{msgs}\t{secs:.3f}\t{cpu_s:.3f}", flush=True)
+
+
+def threaded(send: Callable[[], None], conc: int, messages: int, max_secs: float) -> Tuple[int, float, float]:
+    """Runs `send` from `conc` threads until `messages` or `max_secs`; (sent, seconds, cpu)."""
+    lock = threading.Lock()
+    left = [messages]
+    done = [0]
+    deadline = time.monotonic() + max_secs
+
+    def worker() -> None:
+        mine = 0
+        while time.monotonic() < deadline:
+            with lock:
+                if left[0] <= 0:
+                    break
+                left[0] -= 1
+            send()
+            mine += 1
+        with lock:
+            done[0] += mine
+
+    threads = [threading.Thread(target=worker) for _ in range(conc)]
+    c0, t0 = cpu(), time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return done[0], time.monotonic() - t0, cpu() - c0
+
+
+def ours(a: argparse.Namespace) -> None:
+    import rocketmq_ons as ons
+
+    body = os.urandom(a.size)
+    with ons.Producer(namesrv_addr=a.namesrv, group_id="GID_pybench") as p:
+        for _ in range(200):  # warm-up: routes, connections
+            p.send(ons.Message(a.topic, body))
+        for conc in [int(c) for c in a.sync.split(",") if c]:
+            msg = ons.Message(a.topic, body)
+            sent, secs, used = threaded(lambda: None if p.send(msg) else None, conc, a.messages, a.max_secs)
+            emit("py", "sync", conc, sent, secs, used)
+
+        async def window() -> Tuple[int, float, float]:
+            msg = ons.Message(a.topic, body)
+            sent = 0
+            deadline = time.monotonic() + a.max_secs
+            sem = asyncio.Semaphore(a.window)
+
+            async def one() -> None:
+                try:
+                    await p.send_async(msg)
+                finally:
+                    sem.release()
+
+            c0, t0 = cpu(), time.monotonic()
+            tasks = set()
+            while sent < a.messages and time.monotonic() < deadline:
+                await sem.acquire()
+                task = asyncio.ensure_future(one())
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                sent += 1
+            await asyncio.gather(*tasks)
+            return sent, time.monotonic() - t0, cpu() - c0
+
+        sent, secs, used = asyncio.run(window())
+        emit("py", "async", a.window, sent, secs, used)
+
+
+def fill(a: argparse.Namespace) -> None:
+    import rocketmq_ons as ons
+
+    body = os.urandom(a.size)
+    with ons.Producer(namesrv_addr=a.namesrv, group_id="GID_pybench_fill") as p:
+        for i in range(0, a.messages, 32):
+            p.send_batch([ons.Message(a.topic, body) for _ in range(min(32, a.messages - i))])
+
+
+def ours_consume(a: argparse.Namespace) -> None:
+    import rocketmq_ons as ons
+
+    count = [0]
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def listener(msg: Any, ctx: Any) -> Any:
+        with lock:
+            count[0] += 1
+            if count[0] >= a.messages:
+                done.set()
+        return ons.Action.CommitMessage
+
+    c = ons.Consumer(namesrv_addr=a.namesrv, group_id="GID_pybench_c_" + uuid.uuid4().hex[:8],
+                     consume_from_where="CONSUME_FROM_FIRST_OFFSET", consume_thread_nums=a.threads)
+    c.subscribe(a.topic, "*", listener)
+    c0, t0 = cpu(), time.monotonic()
+    c.start()
+    done.wait(a.max_secs)
+    secs, used = time.monotonic() - t0, cpu() - c0
+    c.shutdown()
+    emit("py", "consume", a.threads, count[0], secs, used)
+
+
+def core_consume(a: argparse.Namespace) -> None:
+    """The same consumer with a Rust listener (the core's cost, in this process)."""
+    from rocketmq_ons import _native
+
+    c0 = cpu()
+    count, secs = _native._core_consume_bench(
+        a.topic, a.messages, a.max_secs, namesrv_addr=a.namesrv,
+        group_id="GID_pybench_rc_" + uuid.uuid4().hex[:8],
+        consume_from_where="CONSUME_FROM_FIRST_OFFSET", consume_thread_nums=a.threads)
+    emit("rust", "consume", a.threads, count, secs, cpu() - c0)
+
+
+def legacy(a: argparse.Namespace) -> None:
+    from rocketmq.client import Message, Producer  # type: ignore[import-not-found]
+
+    body = os.urandom(a.size)
+    p = Producer("GID_pybench_legacy")
+    p.set_name_server_address(a.namesrv)
+    p.start()
+    try:
+        def send() -> None:
+            m = Message(a.topic)
+            m.set_body(body)
+            p.send_sync(m)
+
+        for _ in range(200):
+            send()
+        for conc in [int(c) for c in a.sync.split(",") if c]:
+            sent, secs, used = threaded(send, conc, a.messages, a.max_secs)
+            emit("legacy", "sync", conc, sent, secs, used)
+    finally:
+        p.shutdown()
+
+
+def legacy_consume(a: argparse.Namespace) -> None:
+    from rocketmq.client import ConsumeStatus, PushConsumer  # type: ignore[import-not-found]
+
+    count = [0]
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def listener(msg: Any) -> Any:
+        with lock:
+            count[0] += 1
+            if count[0] >= a.messages:
+                done.set()
+        return ConsumeStatus.CONSUME_SUCCESS
+
+    c = PushConsumer("GID_pybench_lc_" + uuid.uuid4().hex[:8])
+    c.set_name_server_address(a.namesrv)
+    c.set_thread_count(a.threads)
+    c.subscribe(a.topic, listener)
+    c0, t0 = cpu(), time.monotonic()
+    c.start()
+    done.wait(a.max_secs)
+    secs, used = time.monotonic() - t0, cpu() - c0
+    c.shutdown()
+    emit("legacy", "consume", a.threads, count[0], secs, used)
+
+
+def table(a: argparse.Namespace) -> None:
+    rows: Dict[Tuple[str, str, int], Tuple[float, float]] = {}
+    for line in open(a.file):
+        f = line.rstrip("\n").split("\t")
+        if f[0] == "ours":  # bench_producer: ours FMT MODE CONC msgs secs cpu ...
+            if f[1] != "JSON":
+                continue
+            key = ("rust", f[2], int(f[3]))
+            msgs, secs, used = float(f[4]), float(f[5]), float(f[6])
+        elif f[0] in ("py", "legacy", "rust"):
+            key = (f[0], f[1], int(f[2]))
+            msgs, secs, used = float(f[3]), float(f[4]), float(f[5])
+        else:
+            continue
+        if msgs > 0 and secs > 0:
+            rows[key] = (msgs / secs, used / msgs * 1e6)
+    print(f"{'client':8} {'mode':8} {'conc':>5} {'msg/s':>10} {'CPU us/msg':>11}")
+    for (client, mode, conc), (rate, cpu_us) in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
+        print(f"{client:8} {mode:8} {conc:5d} {rate:10.0f} {cpu_us:11.1f}")
+    print()
+    for (client, mode, conc), (rate, cpu_us) in sorted(rows.items()):
+        if client != "py":
+            continue
+        for other in ("rust", "legacy"):
+            peer = rows.get((other, mode, conc))
+            if peer:
+                print(f"py/{other} {mode} c={conc}: throughput {rate / peer[0]:.2f}x, "
+                      f"cost per message (wall) {peer[0] / rate:.2f}x, CPU per message {cpu_us / peer[1]:.2f}x")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cmd")
+    ap.add_argument("file", nargs="?")
+    ap.add_argument("--namesrv", default=os.environ.get("NAMESRV_ADDR"))
+    ap.add_argument("--topic", default="PyBenchTopic")
+    ap.add_argument("--messages", type=int, default=20000)
+    ap.add_argument("--max-secs", type=float, default=8.0)
+    ap.add_argument("--size", type=int, default=1024)
+    ap.add_argument("--sync", default="1,8")
+    ap.add_argument("--window", type=int, default=256)
+    ap.add_argument("--threads", type=int, default=8)
+    a = ap.parse_args()
+    {"ours": ours, "ours-consume": ours_consume, "core-consume": core_consume, "fill": fill, "legacy": legacy,
+     "legacy-consume": legacy_consume, "table": table}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""RocketMQ client with the Alibaba Cloud ONS API, on a Rust core.
+
+    from rocketmq_ons import ONSFactory, PropertyKeyConst, Message
+
+    with ONSFactory.create_producer({PropertyKeyConst.NAMESRV_ADDR: "127.0.0.1:9876",
+                                     PropertyKeyConst.GROUP_ID: "GID_demo"}) as producer:
+        result = producer.send(Message("TopicA", b"hello", tag="TagA"))
+
+Sync methods release the GIL while they wait; `send_async` and `shutdown_async` are
+awaitables; listeners may be coroutine functions. Errors are `ONSClientException`
+subclasses with `.code`. The core logs through the `rocketmq_ons` logger.
+"""
+
+from __future__ import annotations
+
+import atexit
+import enum
+import os
+import threading
+from typing import Any, Mapping, Optional
+
+from . import _native
+from ._native import (
+    Admin,
+    ApiError,
+    AuthenticationError,
+    BatchConsumer,
+    BrokerError,
+    BusyError,
+    CallbackError,
+    ConsumeContext,
+    Consumer,
+    InternalError,
+    InvalidArgumentError,
+    InvalidConfigError,
+    Message,
+    NetworkError,
+    NotStartedError,
+    ONSClientException,
+    ONSPermissionError,
+    ONSTimeoutError,
+    OrderConsumer,
+    OrderProducer,
+    Producer,
+    PropertyKeyConst,
+    ProtocolError,
+    SendResult,
+    TopicNotFoundError,
+    TransactionProducer,
+)
+
+__all__ = [
+    "Action",
+    "Admin",
+    "ApiError",
+    "AuthenticationError",
+    "BatchConsumer",
+    "BrokerError",
+    "BusyError",
+    "CallbackError",
+    "ConsumeContext",
+    "Consumer",
+    "InternalError",
+    "InvalidArgumentError",
+    "InvalidConfigError",
+    "Message",
+    "NetworkError",
+    "NotStartedError",
+    "ONSClientException",
+    "ONSFactory",
+    "ONSPermissionError",
+    "ONSTimeoutError",
+    "OrderAction",
+    "OrderConsumer",
+    "OrderProducer",
+    "Producer",
+    "PropertyKeyConst",
+    "PropertyValueConst",
+    "ProtocolError",
+    "SendResult",
+    "TopicNotFoundError",
+    "TransactionProducer",
+    "TransactionStatus",
+]
+
+
+class Action(str, enum.Enum):
+    """A MessageListener's result (a BatchMessageListener's too)."""
+
+    CommitMessage = "CommitMessage"
+    ReconsumeLater = "ReconsumeLater"
+
+
+class OrderAction(str, enum.Enum):
+    """A MessageOrderListener's result."""
+
+    Success = "Success"
+    Suspend = "Suspend"
+
+
+class TransactionStatus(str, enum.Enum):
+    """The outcome of a local transaction. `Unknow` (the ONS spelling; `Unknown` is an alias)
+    leaves the decision to the broker's check-back."""
+
+    CommitTransaction = "CommitTransaction"
+    RollbackTransaction = "RollbackTransaction"
+    Unknow = "Unknow"
+    Unknown = "Unknow"
+
+
+class PropertyValueConst:
+    """Values of PropertyKeyConst.MessageModel."""
+
+    CLUSTERING = "CLUSTERING"
+    BROADCASTING = "BROADCASTING"
+
+
+Properties = Optional[Mapping[str, Any]]
+
+
+class ONSFactory:
+    """The ONS factory. `properties` maps PropertyKeyConst names to values; keyword options
+    (`namesrv_addr=`, `group_id=`, ...) are added over it."""
+
+    @staticmethod
+    def create_producer(properties: Properties = None, **options: Any) -> Producer:
+        return Producer(properties, **options)
+
+    @staticmethod
+    def create_order_producer(properties: Properties = None, **options: Any) -> OrderProducer:
+        return OrderProducer(properties, **options)
+
+    @staticmethod
+    def create_transaction_producer(properties: Properties = None, checker: Any = None,
+                                    **options: Any) -> TransactionProducer:
+        return TransactionProducer(properties, checker, **options)
+
+    @staticmethod
+    def create_consumer(properties: Properties = None, **options: Any) -> Consumer:
+        return Consumer(properties, **options)
+
+    @staticmethod
+    def create_ordered_consumer(properties: Properties = None, **options: Any) -> OrderConsumer:
+        return OrderConsumer(properties, **options)
+
+    create_order_consumer = create_ordered_consumer
+
+    @staticmethod
+    def create_batch_consumer(properties: Properties = None, **options: Any) -> BatchConsumer:
+        return BatchConsumer(properties, **options)
+
+
+# The two pump threads: daemon threads, so they never keep the interpreter alive; the exit
+# hook stops them before the interpreter finalizes (a thread returning into a finalizing
+# interpreter would be killed mid-Rust).
+_pumps: list = []
+_pump_lock = threading.Lock()
+
+
+def _start_pumps() -> None:
+    with _pump_lock:
+        _pumps.clear()
+        for target, name in ((_native._completion_pump, "rocketmq-ons-completion"),
+                             (_native._log_pump, "rocketmq-ons-log")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            _pumps.append(thread)
+
+
+def _at_exit() -> None:
+    # Producers and consumers the application left running are shut down here (consumers
+    # commit their offsets), within a bounded time.
+    _native._at_exit(float(os.environ.get("ROCKETMQ_ONS_EXIT_TIMEOUT", "3")))
+    for thread in _pumps:
+        thread.join(timeout=1.0)
+
+
+_start_pumps()
+atexit.register(_at_exit)
+if hasattr(os, "register_at_fork"):
+    # The pump threads do not survive a fork; the child gets its own (and its own runtime on
+    # first use, see the extension).
+    os.register_at_fork(after_in_child=_start_pumps)
+
+assert [a.value for a in (Action.CommitMessage, Action.ReconsumeLater)] == list(_native._ACTION_NAMES)
+assert [a.value for a in (OrderAction.Success, OrderAction.Suspend)] == list(_native._ORDER_ACTION_NAMES)

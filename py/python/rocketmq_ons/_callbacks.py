@@ -1,0 +1,119 @@
+"""Python-side helpers the extension calls: running listeners and transaction callbacks
+(sync or coroutine), resolving asyncio futures in batches, calling send callbacks, and
+emitting the core's log records. Everything here catches what user code raises and logs it,
+so a core thread never sees a Python exception."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+_log = logging.getLogger("rocketmq_ons")
+_warned_none: set = set()
+
+
+def is_async_callable(func: Any) -> bool:
+    """True for coroutine functions, bound async methods and objects with an async __call__."""
+    if inspect.iscoroutinefunction(func):
+        return True
+    call = getattr(func, "__call__", None)
+    return call is not None and inspect.iscoroutinefunction(call)
+
+
+def _await_result(result: Any, loop: Optional[asyncio.AbstractEventLoop]) -> Any:
+    """The value of `result`, awaiting it first if it is awaitable: on `loop` when there is one
+    (this thread waits without the GIL), else with its own event loop."""
+    if not inspect.isawaitable(result):
+        return result
+
+    async def wait() -> Any:
+        return await result
+
+    if loop is not None:
+        return asyncio.run_coroutine_threadsafe(wait(), loop).result()
+    return asyncio.run(wait())
+
+
+def _name(value: Any) -> Any:
+    """The enum member's value (its ONS name); strings pass through."""
+    return getattr(value, "value", value)
+
+
+def run_listener(func: Callable[..., Any], loop: Optional[asyncio.AbstractEventLoop], message: Any,
+                 context: Any, failure: str) -> Optional[str]:
+    """Calls a consumer listener; returns the result's name, or None when it failed."""
+    try:
+        result = _await_result(func(message, context), loop)
+    except BaseException:  # noqa: BLE001 - a listener must never take the consumer down
+        _log.exception("message listener %r raised; counted as %s", func, failure)
+        return None
+    if result is None:
+        if func not in _warned_none:
+            _warned_none.add(func)
+            _log.warning("message listener %r returned None; counted as %s (return a result: "
+                         "Action.CommitMessage / OrderAction.Success on success)", func, failure)
+        return None
+    name = _name(result)
+    if not isinstance(name, str):
+        _log.warning("message listener %r returned %r; counted as %s", func, result, failure)
+        return None
+    return name
+
+
+def run_transaction_callback(func: Callable[..., Any], loop: Optional[asyncio.AbstractEventLoop],
+                             message: Any, arg: Any, what: str) -> str:
+    """Calls a local transaction executor (`func(message, arg)`) or checker (`func(message)`);
+    returns the TransactionStatus name, `Unknow` when it failed (the broker checks back)."""
+    try:
+        if what == "transaction checker":
+            result = _await_result(func(message), loop)
+        else:
+            result = _await_result(func(message, arg), loop)
+    except BaseException:  # noqa: BLE001
+        _log.exception("%s %r raised; the transaction stays unknown", what, func)
+        return "Unknow"
+    name = _name(result)
+    if name not in ("CommitTransaction", "RollbackTransaction", "Unknow"):
+        _log.warning("%s %r returned %r, not a TransactionStatus; the transaction stays unknown",
+                     what, func, result)
+        return "Unknow"
+    return str(name)
+
+
+def _resolve(future: "asyncio.Future[Any]", ok: bool, value: Any) -> None:
+    if future.done():  # cancelled by its awaiter
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+def resolve_futures(items: Sequence[Tuple["asyncio.Future[Any]", bool, Any]]) -> None:
+    """Runs on the event loop: completes a batch of futures."""
+    for future, ok, value in items:
+        _resolve(future, ok, value)
+
+
+def call_send_callback(callback: Callable[[Any, Optional[BaseException]], Any], ok: bool, value: Any) -> None:
+    """Calls a `send_async(..., callback=)` callback as `callback(result, exception)`."""
+    try:
+        if ok:
+            callback(value, None)
+        else:
+            callback(None, value)
+    except BaseException:  # noqa: BLE001
+        _log.exception("send callback %r raised", callback)
+
+
+def emit_logs(records: List[Tuple[int, str, str]], dropped: int) -> int:
+    """Emits the core's log records; returns the level below which the core need not send any."""
+    for level, name, message in records:
+        logger = logging.getLogger(name)
+        if logger.isEnabledFor(level):
+            logger.log(level, "%s", message)
+    if dropped:
+        _log.warning("%d log records of the core were dropped (more than the queue holds)", dropped)
+    return _log.getEffectiveLevel()

@@ -1,0 +1,51 @@
+//! `rocketmq_ons._native`: the Python binding of the `rocketmq-ons` core. It translates types
+//! and threads only; every RocketMQ behaviour lives in the core. The public API is the
+//! `rocketmq_ons` package (python/), which re-exports these classes and adds the pure-Python
+//! parts (enums, factory, pump threads, exit hook).
+//!
+//! Threads: sync calls release the GIL while the runtime works; runtime workers never take
+//! the GIL. Python is entered only from the caller's thread, the core's blocking threads
+//! (listeners, transaction callbacks) and the package's two pump threads.
+
+mod admin;
+mod client;
+mod completion;
+mod consumer;
+mod errors;
+mod logging;
+mod message;
+mod producer;
+mod props;
+mod pump;
+mod runtime;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(m)?;
+    props::register(m)?;
+    m.add_class::<message::PyMessage>()?;
+    m.add_class::<message::PySendResult>()?;
+    m.add_class::<message::PyConsumeContext>()?;
+    m.add_class::<producer::PyProducer>()?;
+    m.add_class::<producer::PyOrderProducer>()?;
+    m.add_class::<producer::PyTransactionProducer>()?;
+    m.add_class::<consumer::PyConsumer>()?;
+    m.add_class::<consumer::PyOrderConsumer>()?;
+    m.add_class::<consumer::PyBatchConsumer>()?;
+    m.add_class::<admin::PyAdmin>()?;
+    m.add_function(wrap_pyfunction!(completion::completion_pump, m)?)?;
+    m.add_function(wrap_pyfunction!(logging::log_pump, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::at_exit, m)?)?;
+    m.add_function(wrap_pyfunction!(consumer::core_consume_bench, m)?)?;
+    // The names the core gives results, so the package's enums can be checked against them.
+    m.add("_ACTION_NAMES", [rocketmq_ons::Action::CommitMessage.name(), rocketmq_ons::Action::ReconsumeLater.name()])?;
+    m.add(
+        "_ORDER_ACTION_NAMES",
+        [rocketmq_ons::OrderAction::Success.name(), rocketmq_ons::OrderAction::Suspend.name()],
+    )?;
+    logging::install();
+    Ok(())
+}

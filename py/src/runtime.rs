@@ -1,0 +1,193 @@
+//! The one tokio runtime of the extension, its fork safety, and the process-wide lifecycle
+//! state the interpreter's exit relies on.
+//!
+//! The runtime is created on first use and never dropped: dropping a multi-thread runtime waits
+//! for its threads, which at interpreter exit (or in a forked child, where those threads do not
+//! exist) could hang. Its threads are not Python threads, so they never keep the interpreter
+//! alive. A forked child gets a runtime of its own on first use; handles created before the fork
+//! refuse to work there (their connections and tasks belong to the parent).
+
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use pyo3::prelude::*;
+use rocketmq_ons::{Error, ErrorKind};
+use tokio::runtime::{Builder, Runtime};
+
+use crate::errors::to_py_err;
+
+static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
+
+/// The runtime of this process, created on first use (again after a fork).
+pub(crate) fn runtime() -> PyResult<&'static Runtime> {
+    let pid = std::process::id();
+    let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((owner, rt)) = *slot {
+        if owner == pid {
+            return Ok(rt);
+        }
+    }
+    let rt = Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("rocketmq-ons")
+        .build()
+        .map_err(|e| to_py_err(Error::new(ErrorKind::Internal, format!("cannot start the tokio runtime: {e}"))))?;
+    // Leaked on purpose (see the module docs); a parent's runtime left in a forked child is
+    // leaked too, since dropping it would wait for threads that do not exist here.
+    let rt: &'static Runtime = Box::leak(Box::new(rt));
+    *slot = Some((pid, rt));
+    Ok(rt)
+}
+
+/// Runs `fut` to completion on the runtime with the GIL released, so other Python threads run
+/// while this one waits for the network.
+pub(crate) fn block_on<F>(py: Python<'_>, fut: F) -> PyResult<F::Output>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    let rt = runtime()?;
+    Ok(py.detach(|| rt.block_on(fut)))
+}
+
+/// A core handle owned by a Python object, bound to the process that created it.
+pub(crate) struct Owned<T: ?Sized> {
+    pid: u32,
+    what: &'static str,
+    inner: ManuallyDrop<Arc<T>>,
+}
+
+impl<T: ?Sized> Owned<T> {
+    pub(crate) fn new(what: &'static str, inner: Arc<T>) -> Self {
+        Owned { pid: std::process::id(), what, inner: ManuallyDrop::new(inner) }
+    }
+
+    /// The handle, or a clear error in a forked child.
+    pub(crate) fn get(&self) -> PyResult<&Arc<T>> {
+        let pid = std::process::id();
+        if pid != self.pid {
+            return Err(to_py_err(Error::new(
+                ErrorKind::NotStarted,
+                format!(
+                    "this {} was created in process {} and cannot be used in the forked process {pid}; \
+                     create a new one after the fork",
+                    self.what, self.pid
+                ),
+            )));
+        }
+        Ok(&self.inner)
+    }
+}
+
+impl<T: ?Sized> Drop for Owned<T> {
+    fn drop(&mut self) {
+        if std::process::id() == self.pid {
+            // SAFETY: dropped exactly once, here; never touched again.
+            unsafe { ManuallyDrop::drop(&mut self.inner) };
+        }
+        // In a forked child the handle is forgotten: its destructor would talk to tasks and locks
+        // of the parent's runtime, which has no threads here.
+    }
+}
+
+/// What every producer and consumer handle can do; lets the exit hook shut down what the user
+/// left running.
+pub(crate) trait Lifecycle: Send + Sync + 'static {
+    fn start_client(&self) -> rocketmq_ons::Result<()>;
+    fn shutdown_client(self: Arc<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+    fn started(&self) -> bool;
+    fn closed(&self) -> bool;
+}
+
+static LIVE: Mutex<Vec<(u32, Weak<dyn Lifecycle>)>> = Mutex::new(Vec::new());
+
+/// Starts a handle within the runtime and remembers it for the exit hook.
+pub(crate) fn start<T: Lifecycle>(handle: &Arc<T>) -> PyResult<()> {
+    let rt = runtime()?;
+    let _entered = rt.enter();
+    handle.start_client().map_err(to_py_err)?;
+    let weak: Weak<dyn Lifecycle> = Arc::downgrade(handle) as Weak<dyn Lifecycle>;
+    let mut live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+    live.retain(|(_, w)| w.strong_count() > 0);
+    live.push((std::process::id(), weak));
+    Ok(())
+}
+
+/// Set once the interpreter is exiting: listeners and checkers no longer call into Python.
+static CLOSING: AtomicBool = AtomicBool::new(false);
+/// Listener, executor and checker calls into Python in progress.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+pub(crate) fn closing() -> bool {
+    CLOSING.load(Ordering::Acquire)
+}
+
+/// Counts a call into Python from a core thread while it lives.
+pub(crate) struct InFlight(());
+
+impl InFlight {
+    /// `None` once the interpreter is exiting: the caller must not enter Python then.
+    pub(crate) fn enter() -> Option<InFlight> {
+        IN_FLIGHT.fetch_add(1, Ordering::AcqRel);
+        if closing() {
+            IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(InFlight(()))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The exit hook (registered with `atexit` by the package; it runs before the interpreter
+/// starts finalizing): stops calls into Python from core threads, shuts down every producer
+/// and consumer still started (consumers commit their offsets), and waits for listener calls
+/// in progress — all bounded by `timeout` seconds, with the GIL released so those calls finish.
+/// Core threads never touch Python after this, which a finalizing interpreter would not survive.
+#[pyfunction]
+#[pyo3(name = "_at_exit")]
+pub(crate) fn at_exit(py: Python<'_>, timeout: f64) -> PyResult<()> {
+    CLOSING.store(true, Ordering::Release);
+    let pid = std::process::id();
+    let live: Vec<Arc<dyn Lifecycle>> = LIVE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .drain(..)
+        .filter(|(owner, _)| *owner == pid)
+        .filter_map(|(_, w)| w.upgrade())
+        .filter(|h| h.started())
+        .collect();
+    let budget = Duration::from_secs_f64(timeout.max(0.0));
+    let deadline = Instant::now() + budget;
+    if !live.is_empty() {
+        let rt = runtime()?;
+        py.detach(|| {
+            rt.block_on(async {
+                let all = async {
+                    let tasks: Vec<_> = live.into_iter().map(|h| tokio::spawn(h.shutdown_client())).collect();
+                    for t in tasks {
+                        let _ = t.await;
+                    }
+                };
+                if tokio::time::timeout(budget, all).await.is_err() {
+                    tracing::warn!("clients still running at exit did not shut down within {budget:?}");
+                }
+            })
+        });
+    }
+    py.detach(|| {
+        while IN_FLIGHT.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    crate::pump::stop_all();
+    Ok(())
+}

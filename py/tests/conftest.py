@@ -1,0 +1,55 @@
+"""Fixtures for the tests against a real cluster (tests/harness/rmq.sh exports NAMESRV_ADDR)."""
+
+import itertools
+import os
+import time
+import uuid
+from typing import Callable, Iterator
+
+import pytest
+
+import rocketmq_ons as ons
+
+_seq = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def namesrv() -> str:
+    addr = os.environ.get("NAMESRV_ADDR")
+    if not addr:
+        pytest.fail("NAMESRV_ADDR is not set: run through py/run-tests.sh or tests/harness/rmq.sh run")
+    return addr
+
+
+@pytest.fixture(scope="session")
+def admin(namesrv: str) -> ons.Admin:
+    return ons.Admin(namesrv_addr=namesrv)
+
+
+@pytest.fixture
+def unique() -> Callable[[str], str]:
+    run = uuid.uuid4().hex[:8]
+    return lambda prefix: f"{prefix}_{run}_{next(_seq)}"
+
+
+@pytest.fixture
+def topic(admin: ons.Admin, unique: Callable[[str], str]) -> str:
+    name = unique("PyT")
+    admin.create_topic(name, 4)
+    return name
+
+
+@pytest.fixture
+def producer(namesrv: str, unique: Callable[[str], str]) -> Iterator[ons.Producer]:
+    with ons.ONSFactory.create_producer({ons.PropertyKeyConst.NAMESRV_ADDR: namesrv},
+                                        group_id=unique("GID_P")) as p:
+        yield p
+
+
+def wait_for(cond: Callable[[], bool], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()

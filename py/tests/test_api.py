@@ -1,0 +1,81 @@
+"""The Python surface without the network: exceptions, properties, Message, enums."""
+
+import pytest
+
+import rocketmq_ons as ons
+from rocketmq_ons import _native
+
+
+def test_one_exception_class_per_error_kind_with_stable_codes() -> None:
+    classes = [getattr(ons, name) for name in _native._ERROR_CLASS_NAMES]
+    assert len(classes) == 14
+    codes = [c.code for c in classes]
+    assert len(set(codes)) == len(codes) and 0 not in codes
+    for c in classes:
+        assert issubclass(c, ons.ONSClientException)
+        assert c.kind.isupper()
+    assert ons.InvalidConfigError.code == 1 and ons.InvalidConfigError.kind == "INVALID_CONFIG"
+    assert ons.ONSTimeoutError.kind == "TIMEOUT"
+    assert ons.InternalError.code == 99
+    assert sorted(_native._ERROR_CLASS_NAMES) == sorted(n for n in ons.__all__ if n.endswith("Error"))
+
+
+def test_bad_config_names_the_property() -> None:
+    with pytest.raises(ons.InvalidConfigError) as e:
+        ons.ONSFactory.create_producer({ons.PropertyKeyConst.GROUP_ID: "GID_x"})
+    assert "NAMESRV_ADDR" in str(e.value)
+    assert e.value.code == 1 and e.value.response_code is None
+    with pytest.raises(ons.InvalidConfigError, match="SendMsgTimeoutMillis"):
+        ons.Producer(namesrv_addr="127.0.0.1:9876", group_id="G", send_msg_timeout_millis="soon")
+    with pytest.raises(ons.InvalidConfigError, match="GROUP_ID"):
+        ons.Consumer(namesrv_addr="127.0.0.1:9876", group_id="bad group")
+    with pytest.raises(TypeError, match="nonsense"):
+        ons.Producer(namesrv_addr="127.0.0.1:9876", group_id="G", nonsense=1)
+    with pytest.raises(TypeError):
+        ons.TransactionProducer(namesrv_addr="127.0.0.1:9876", group_id="G")
+
+
+def test_options_by_keyword_ons_name_and_mapping() -> None:
+    assert ons.PropertyKeyConst.NAMESRV_ADDR == "NAMESRV_ADDR"
+    assert ons.PropertyKeyConst.SuspendTimeMillis == "suspendTimeMillis"
+    ons.Producer({"NAMESRV_ADDR": "127.0.0.1:9876"}, GROUP_ID="GID_a", send_msg_timeout_millis=500,
+                 is_vip_channel_enabled=False)
+    c = ons.ONSFactory.create_batch_consumer(namesrv_addr="127.0.0.1:9876", group_id="GID_b",
+                                             consume_message_batch_max_size=8)
+    assert not c.is_started() and not c.is_closed()
+
+
+def test_message_is_binary_safe_and_validates() -> None:
+    body = bytes(range(256)) * 3
+    m = ons.Message("T", body, "TagA", "Key1", user_properties={"k": "v"})
+    assert m.body == body and m.tag == "TagA" and m.key == "Key1"
+    assert m.get_user_properties("k") == "v" and m.user_properties == {"k": "v"}
+    m.body = bytearray(b"\x00\xff")
+    assert m.body == b"\x00\xff"
+    m.body = memoryview(b"abc")
+    assert m.body == b"abc"
+    m.body = "é"
+    assert m.body == "é".encode()
+    with pytest.raises(TypeError):
+        m.body = 5  # type: ignore[assignment]
+    with pytest.raises(ons.InvalidArgumentError, match="reserved"):
+        m.put_user_properties("UNIQ_KEY", "x")
+    assert m.msg_id is None and m.queue_id is None and m.reconsume_times == 0
+
+
+def test_enums_carry_the_core_names() -> None:
+    assert ons.Action("CommitMessage") is ons.Action.CommitMessage
+    assert [a.value for a in ons.OrderAction] == ["Success", "Suspend"]
+    assert ons.TransactionStatus.Unknown is ons.TransactionStatus.Unknow
+    assert ons.PropertyValueConst.BROADCASTING == "BROADCASTING"
+
+
+def test_not_started_and_closed_producers_refuse_to_send() -> None:
+    p = ons.Producer(namesrv_addr="127.0.0.1:9876", group_id="GID_ns")
+    with pytest.raises(ons.NotStartedError):
+        p.send(ons.Message("T", b"x"))
+    p.start()
+    p.shutdown()
+    assert p.is_closed()
+    with pytest.raises(ons.NotStartedError):
+        p.send(ons.Message("T", b"x"))

@@ -1,0 +1,152 @@
+"""Consumers against the real cluster: each kind, sync and async listeners, a raising one."""
+
+import asyncio
+import logging
+import threading
+from typing import Callable, Dict, List
+
+import pytest
+
+import rocketmq_ons as ons
+
+from conftest import wait_for
+
+
+def consumer_options(namesrv: str, group: str, **extra: object) -> Dict[str, object]:
+    return dict(namesrv_addr=namesrv, group_id=group, consume_from_where="CONSUME_FROM_FIRST_OFFSET",
+                consume_thread_nums=4, **extra)
+
+
+def test_consumer_gets_binary_bodies(namesrv: str, topic: str, producer: ons.Producer,
+                                     unique: Callable[[str], str]) -> None:
+    bodies = [bytes([i]) * 3 + b"\x00\xff" for i in range(20)]
+    got: Dict[bytes, ons.Message] = {}
+    threads = set()
+    lock = threading.Lock()
+
+    def listener(msg: ons.Message, ctx: ons.ConsumeContext) -> ons.Action:
+        with lock:
+            got[msg.body] = msg
+            threads.add(threading.current_thread().name)
+        assert ctx.topic == topic
+        return ons.Action.CommitMessage
+
+    with ons.Consumer(**consumer_options(namesrv, unique("GID_C"))) as c:
+        c.subscribe(topic, "*", listener)
+        ids = {producer.send(ons.Message(topic, b, tag="T")).message_id for b in bodies}
+        assert wait_for(lambda: len(got) == len(bodies))
+    assert set(got) == set(bodies)
+    assert {m.msg_id for m in got.values()} == ids
+    assert all(m.tag == "T" and m.born_timestamp for m in got.values())
+    assert threading.main_thread().name not in threads
+
+
+def test_listener_that_raises_is_redelivered_and_logged(namesrv: str, topic: str, producer: ons.Producer,
+                                                        unique: Callable[[str], str],
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    attempts: List[int] = []
+
+    class Listener:
+        def consume(self, msg: ons.Message, ctx: ons.ConsumeContext) -> ons.Action:
+            attempts.append(msg.reconsume_times)
+            if msg.reconsume_times == 0:
+                raise ValueError("first delivery fails")
+            return ons.Action.CommitMessage
+
+    caplog.set_level(logging.ERROR, logger="rocketmq_ons")
+    with ons.Consumer(**consumer_options(namesrv, unique("GID_R"))) as c:
+        c.subscribe(topic, "*", Listener())
+        producer.send(ons.Message(topic, b"retry me"))
+        # The broker redelivers a ReconsumeLater message after 10 s (delay level 3).
+        assert wait_for(lambda: len(attempts) >= 2, timeout=40)
+    assert attempts[:2] == [0, 1]
+    assert any("first delivery fails" in (r.exc_text or "") and "ReconsumeLater" in r.getMessage()
+               for r in caplog.records), caplog.records
+
+
+def test_async_listener_runs_on_the_loop(namesrv: str, topic: str, producer: ons.Producer,
+                                         unique: Callable[[str], str]) -> None:
+    async def main() -> List[bytes]:
+        got: List[bytes] = []
+        loop_thread = threading.current_thread()
+        on_loop: List[bool] = []
+
+        async def listener(msg: ons.Message, ctx: ons.ConsumeContext) -> ons.Action:
+            await asyncio.sleep(0)
+            on_loop.append(threading.current_thread() is loop_thread)
+            got.append(msg.body)
+            return ons.Action.CommitMessage
+
+        async with ons.Consumer(**consumer_options(namesrv, unique("GID_AS"))) as c:
+            c.subscribe(topic, "*", listener)
+            for i in range(5):
+                await producer.send_async(ons.Message(topic, b"async%d" % i))
+            for _ in range(600):
+                if len(got) >= 5:
+                    break
+                await asyncio.sleep(0.05)
+        assert all(on_loop)
+        return got
+
+    assert sorted(asyncio.run(main())) == [b"async%d" % i for i in range(5)]
+
+
+def test_order_consumer_keeps_key_order_and_suspend_retries(namesrv: str, topic: str,
+                                                            unique: Callable[[str], str]) -> None:
+    got: Dict[str, List[int]] = {}
+    failed_once = set()
+    lock = threading.Lock()
+
+    def listener(msg: ons.Message, ctx: ons.ConsumeContext) -> ons.OrderAction:
+        key, n = msg.body.decode().split(":")
+        with lock:
+            if n == "3" and key not in failed_once:
+                failed_once.add(key)
+                raise RuntimeError("suspend once")
+            got.setdefault(key, []).append(int(n))
+        return ons.OrderAction.Success
+
+    with ons.ONSFactory.create_order_producer(namesrv_addr=namesrv, group_id=unique("GID_OP")) as p, \
+            ons.ONSFactory.create_ordered_consumer(**consumer_options(
+                namesrv, unique("GID_OC"), suspend_time_millis=100)) as c:
+        c.subscribe(topic, "*", listener)
+        for n in range(10):
+            for key in ("a", "b", "c"):
+                p.send(ons.Message(topic, f"{key}:{n}".encode()), key)
+        assert wait_for(lambda: sum(len(v) for v in got.values()) >= 30)
+    assert got == {k: list(range(10)) for k in "abc"}
+
+
+def test_batch_consumer_gets_lists(namesrv: str, topic: str, producer: ons.Producer,
+                                   unique: Callable[[str], str]) -> None:
+    sizes: List[int] = []
+    got: List[bytes] = []
+
+    def listener(msgs: List[ons.Message], ctx: ons.ConsumeContext) -> ons.Action:
+        sizes.append(len(msgs))
+        got.extend(m.body for m in msgs)
+        return ons.Action.CommitMessage
+
+    producer.send_batch([ons.Message(topic, b"batch%d" % i) for i in range(30)])
+    with ons.ONSFactory.create_batch_consumer(**consumer_options(
+            namesrv, unique("GID_B"), consume_message_batch_max_size=16)) as c:
+        c.subscribe(topic, "*", listener)
+        assert wait_for(lambda: len(got) >= 30)
+    assert sorted(got) == sorted(b"batch%d" % i for i in range(30))
+    assert max(sizes) > 1 and max(sizes) <= 16
+
+
+def test_listener_returning_none_is_a_failure(namesrv: str, topic: str, producer: ons.Producer,
+                                              unique: Callable[[str], str],
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    calls: List[int] = []
+
+    def listener(msg: ons.Message, ctx: ons.ConsumeContext) -> None:
+        calls.append(1)
+
+    caplog.set_level(logging.WARNING, logger="rocketmq_ons")
+    with ons.Consumer(**consumer_options(namesrv, unique("GID_N"))) as c:
+        c.subscribe(topic, "*", listener)
+        producer.send(ons.Message(topic, b"none"))
+        assert wait_for(lambda: len(calls) >= 1)
+    assert any("returned None" in r.getMessage() for r in caplog.records)

@@ -1,0 +1,121 @@
+"""Process-level behaviour: exit without shutdown, fork, logging, and the stubs."""
+
+import ast
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+import rocketmq_ons as ons
+from rocketmq_ons import _native
+
+from conftest import wait_for
+
+
+def run_python(code: str, timeout: float = 60) -> "subprocess.CompletedProcess[str]":
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=timeout, env=dict(os.environ))
+
+
+def test_interpreter_exits_promptly_without_shutdown(namesrv: str, topic: str, unique: Callable[[str], str]) -> None:
+    started = time.monotonic()
+    proc = run_python(f"""
+        import asyncio, time, rocketmq_ons as ons
+        p = ons.Producer(namesrv_addr={namesrv!r}, group_id={unique("GID_X")!r})
+        p.start()
+        p.send(ons.Message({topic!r}, b"left running"))
+        got = []
+        c = ons.Consumer(namesrv_addr={namesrv!r}, group_id={unique("GID_XC")!r},
+                         consume_from_where="CONSUME_FROM_FIRST_OFFSET")
+        c.subscribe({topic!r}, "*", lambda m, ctx: (got.append(m), time.sleep(0.2), ons.Action.CommitMessage)[-1])
+        c.start()
+        async def main():
+            await p.send_async(ons.Message({topic!r}, b"async"))
+        asyncio.run(main())
+        deadline = time.time() + 20
+        while not got and time.time() < deadline:
+            time.sleep(0.05)
+        print("consumed", len(got) > 0)
+        # no shutdown: the exit hook stops both
+    """)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    assert "consumed True" in proc.stdout
+    assert elapsed < 30, elapsed
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_gets_a_clear_error_and_a_working_new_client(namesrv: str, topic: str,
+                                                                  unique: Callable[[str], str]) -> None:
+    proc = run_python(f"""
+        import os, sys, rocketmq_ons as ons
+        p = ons.Producer(namesrv_addr={namesrv!r}, group_id={unique("GID_F")!r})
+        p.start()
+        p.send(ons.Message({topic!r}, b"parent"))
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                p.send(ons.Message({topic!r}, b"from child"))
+                code = 3
+            except ons.NotStartedError as e:
+                if "forked" not in str(e):
+                    code = 4
+            child = ons.Producer(namesrv_addr={namesrv!r}, group_id={unique("GID_FC")!r})
+            with child:
+                r = child.send(ons.Message({topic!r}, b"child"))
+            os._exit(code if r.status == "SEND_OK" else 5)
+        _, status = os.waitpid(pid, 0)
+        p.send(ons.Message({topic!r}, b"parent again"))
+        p.shutdown()
+        print("child exit", os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "child exit 0" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_core_tracing_reaches_python_logging(namesrv: str, topic: str, unique: Callable[[str], str],
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="rocketmq_ons")
+    time.sleep(0.5)  # the log pump reads the level every 200 ms
+    # A new InstanceName makes a new client instance, so new connections get logged.
+    with ons.Producer(namesrv_addr=namesrv, group_id=unique("GID_L"), instance_name=unique("inst")) as p:
+        p.send(ons.Message(topic, b"log"))
+    assert wait_for(lambda: any(r.name.startswith("rocketmq_ons.transport") and "connected" in r.getMessage()
+                                for r in caplog.records), timeout=5), [r.name for r in caplog.records]
+
+
+def test_stubs_match_the_extension() -> None:
+    stub = Path(ons.__file__).with_name("_native.pyi")
+    tree = ast.parse(stub.read_text())
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    public = {name for name in dir(_native) if not name.startswith("__")}
+    declared = set(classes) | {n.name for n in tree.body if isinstance(n, ast.FunctionDef)} | {
+        n.target.id for n in tree.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
+    missing = public - declared
+    assert not missing, f"in the extension but not in _native.pyi: {missing}"
+    stale = {n for n in declared - public if not n.startswith("_")}
+    assert not stale, f"in _native.pyi but not in the extension: {stale}"
+    keys = {n.target.id for n in classes["PropertyKeyConst"].body if isinstance(n, ast.AnnAssign)
+            and isinstance(n.target, ast.Name)}
+    assert keys == {k for k in vars(ons.PropertyKeyConst) if not k.startswith("_")}
+    for name in _native._ERROR_CLASS_NAMES:
+        assert name in classes
+    for name, node in classes.items():
+        if name.startswith("_") or name == "PropertyKeyConst" or name.endswith(("Error", "Exception")):
+            continue
+        runtime = {m for m in dir(getattr(_native, name)) if not m.startswith("__") or m in (
+            "__enter__", "__exit__", "__aenter__", "__aexit__")}
+        members = {m.name for m in node.body if isinstance(m, ast.FunctionDef)} | {
+            m.target.id for m in node.body if isinstance(m, ast.AnnAssign) and isinstance(m.target, ast.Name)}
+        bases = [b.id for b in node.bases if isinstance(b, ast.Name)]
+        for base in bases:
+            members |= {m.name for m in classes[base].body if isinstance(m, ast.FunctionDef)}
+        members.discard("__init__")
+        assert runtime == members, f"{name}: stub {sorted(members - runtime)} extension {sorted(runtime - members)}"
