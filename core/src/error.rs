@@ -112,18 +112,25 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// The crate's error: a kind, a human-readable message, and for broker errors the response
-/// code and remark the broker sent.
+/// The crate's error: a kind, a human-readable message, for broker errors the response code
+/// and remark the broker sent, and for HTTP management API errors the API's error code.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
     message: String,
     response_code: Option<i32>,
+    api_code: Option<String>,
 }
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), response_code: None }
+        Error { kind, message: message.into(), response_code: None, api_code: None }
+    }
+
+    /// An error answered by an HTTP management API (Open API, ASAPI): kind
+    /// [`ErrorKind::Api`], with the API's own error code when it sent one.
+    pub(crate) fn api(code: Option<String>, message: impl Into<String>) -> Self {
+        Error { kind: ErrorKind::Api, message: message.into(), response_code: None, api_code: code }
     }
 
     /// An error answered by a broker or name server: `code` is the remoting response code and
@@ -144,7 +151,7 @@ impl Error {
             Some(r) if !r.is_empty() => format!("{context}: broker answered code {code}: {r}"),
             _ => format!("{context}: broker answered code {code}"),
         };
-        Error { kind, message, response_code: Some(code) }
+        Error { kind, message, response_code: Some(code), api_code: None }
     }
 
     pub fn kind(&self) -> ErrorKind {
@@ -158,6 +165,12 @@ impl Error {
     /// The remoting response code, when the error came from a broker or name server answer.
     pub fn response_code(&self) -> Option<i32> {
         self.response_code
+    }
+
+    /// The error code an HTTP management API answered with (`BIZ_TOPIC_NOT_FOUND`,
+    /// `asapi.server.api.notfound`, ...); `crate::http` turns it into its typed enums.
+    pub fn api_code(&self) -> Option<&str> {
+        self.api_code.as_deref()
     }
 
     pub fn is_retryable(&self) -> bool {
@@ -199,6 +212,9 @@ impl fmt::Debug for Error {
         d.field("kind", &self.kind).field("message", &self.message);
         if let Some(code) = self.response_code {
             d.field("response_code", &code);
+        }
+        if let Some(code) = &self.api_code {
+            d.field("api_code", code);
         }
         d.finish()
     }

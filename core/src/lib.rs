@@ -12,6 +12,7 @@ pub mod client;
 pub mod config;
 pub mod consumer;
 pub mod error;
+pub mod http;
 pub mod message;
 pub mod producer;
 pub mod protocol;
