@@ -3,10 +3,11 @@
 //! no callback of this handle runs" true.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::error::{not_started, Result};
-use crate::runtime::{block_on, check_process, refuse_inside, runtime, Gate};
+use crate::runtime::{check_process, refuse_inside, runtime, wait_spawned, Gate};
 
 /// The lifecycle of a core handle.
 pub(crate) trait Lifecycle: Send + Sync + 'static {
@@ -14,7 +15,8 @@ pub(crate) trait Lifecycle: Send + Sync + 'static {
     /// normally; consumers shut down first, so core stops dispatching before the gate closes.
     const DRAIN_FIRST: bool;
     fn start(&self) -> ons::Result<()>;
-    fn shutdown(&self) -> impl Future<Output = ()> + '_;
+    /// Owned, so it can run as a task of its own (see [`wait_spawned`]).
+    fn shutdown_owned(self: Arc<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
     fn is_started(&self) -> bool;
     fn is_closed(&self) -> bool;
 }
@@ -26,8 +28,8 @@ macro_rules! lifecycle {
             fn start(&self) -> ons::Result<()> {
                 <$t>::start(self)
             }
-            fn shutdown(&self) -> impl Future<Output = ()> + '_ {
-                <$t>::shutdown(self)
+            fn shutdown_owned(self: Arc<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+                Box::pin(async move { <$t>::shutdown(&self).await })
             }
             fn is_started(&self) -> bool {
                 <$t>::is_started(self)
@@ -81,11 +83,12 @@ impl<T: Lifecycle> Handle<T> {
     /// sends finish and call back first; a consumer stops dispatching first (running listeners
     /// get core's grace period), then waits for listeners that outlived it.
     fn close(&self) -> Result<()> {
+        let shutdown = self.inner.clone().shutdown_owned();
         if T::DRAIN_FIRST {
             self.gate.close_and_wait();
-            block_on(self.inner.shutdown())
+            wait_spawned(shutdown)
         } else {
-            let result = block_on(self.inner.shutdown());
+            let result = wait_spawned(shutdown);
             self.gate.close_and_wait();
             result
         }

@@ -94,15 +94,32 @@ pub(crate) fn check_process(created_in: u32, what: &str) -> Result<()> {
 /// `block_in_place` steps out of a multi-thread context first, and is a no-op elsewhere.
 pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output> {
     let rt = runtime()?;
-    if let Ok(h) = tokio::runtime::Handle::try_current() {
-        if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread => {
             return Err(Error::new(
                 ErrorKind::Internal,
                 "a synchronous call was made from inside a current-thread tokio runtime; call it from a plain thread",
             ));
         }
+        // The thread is exiting (its thread-locals are gone, e.g. C++ static destructors after
+        // main returned): tokio cannot block here, only [`wait_spawned`] can.
+        Err(e) if e.is_thread_local_destroyed() => {
+            return Err(not_started("called while the calling thread is exiting; only shutdown and destroy work now"))
+        }
+        _ => {}
     }
     Ok(tokio::task::block_in_place(|| rt.block_on(future)))
+}
+
+/// Runs `future` on the runtime and waits for it on a plain channel, touching none of tokio's
+/// thread-locals on the calling thread: shutdown and destroy work from anywhere, including
+/// destructors that run while the process exits.
+pub(crate) fn wait_spawned<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> Result<T> {
+    let (done, wait) = std::sync::mpsc::sync_channel(1);
+    runtime()?.spawn(async move {
+        let _ = done.send(future.await);
+    });
+    wait.recv().map_err(|_| Error::new(ErrorKind::Internal, "the runtime dropped a shutdown task"))
 }
 
 /// A `*mut c_void` the user promised may be used from any thread (documented in the header
