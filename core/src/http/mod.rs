@@ -1,8 +1,8 @@
 //! HTTP management clients: the RocketMQ Open API of the console ([`OpenApiClient`], seed
-//! chapter 2).
+//! chapter 2) and the ASAPI gateway of Apsara Stack ([`AsapiClient`], seed chapter 1).
 //!
-//! Signing is not done here: the client calls the pure functions of [`crate::auth`]
-//! (`open_api::signed_params`). What each file owns:
+//! Signing is not done here: both clients call the pure functions of [`crate::auth`]
+//! (`open_api::signed_params` and `pop::PopRequest::sign`). What each file owns:
 //!
 //! * `transport`: one HTTP/1.1 exchange (hyper) over TCP, a proxy tunnel and rustls, with
 //!   connect and total timeouts and a response size cap; [`HttpOptions`].
@@ -10,17 +10,20 @@
 //! * `tls`: the rustls client configuration (system roots, a CA file, or no verification).
 //! * `url`: parsing of endpoint and proxy URLs.
 //! * `open_api`: the Open API client, its typed requests, responses and error codes.
+//! * `asapi`: the ASAPI client and its envelope.
 //!
-//! The consoles are not reachable from the machines this is built and tested on; the tests run
-//! the client against local HTTPS servers that check every signature with their own
-//! implementation of the seed's rules.
+//! Neither the consoles nor an ASAPI gateway are reachable from the machines this is built
+//! and tested on; the tests run both clients against local HTTPS servers that check every
+//! signature with their own implementation of the seed's rules.
 
+pub mod asapi;
 pub mod open_api;
 mod proxy;
 mod tls;
 mod transport;
 mod url;
 
+pub use asapi::{AsapiClient, AsapiConfig, AsapiErrorCode, AsapiHeaders, AsapiRequest, AsapiResponse};
 pub use open_api::{ApiResponse, OpenApiClient, OpenApiConfig, OpenApiErrorCode, OpenApiRequest};
 pub use proxy::ProxyOptions;
 pub use transport::HttpOptions;
