@@ -11,6 +11,7 @@ Subcommands print one tab-separated record per phase on stdout:
 * `legacy ...`, `legacy-consume ...`: the same with PyPI `rocketmq` 0.4.4 (the C++ client);
   run with that virtualenv's interpreter.
 * `core-consume ...`: the same consumer with a Rust listener (the core's own consume cost).
+* `topic --namesrv A --topic T`: creates the topic (8 queues).
 * `fill --namesrv A --topic T --messages N`: puts N messages in the topic (batches).
 * `table FILE`: ratios of the records in FILE (also the Rust core's `bench_producer` records).
 
@@ -105,6 +106,13 @@ def ours(a: argparse.Namespace) -> None:
         emit("py", "async", a.window, sent, secs, used)
 
 
+def topic(a: argparse.Namespace) -> None:
+    """Creates the topic with 8 queues (the C++ client does not send to unknown topics)."""
+    import rocketmq_ons as ons
+
+    ons.Admin(namesrv_addr=a.namesrv).create_topic(a.topic, 8)
+
+
 def fill(a: argparse.Namespace) -> None:
     import rocketmq_ons as ons
 
@@ -156,7 +164,7 @@ def legacy(a: argparse.Namespace) -> None:
 
     body = os.urandom(a.size)
     p = Producer("GID_pybench_legacy")
-    p.set_name_server_address(a.namesrv)
+    p.set_namesrv_addr(a.namesrv)
     p.start()
     try:
         def send() -> None:
@@ -174,21 +182,20 @@ def legacy(a: argparse.Namespace) -> None:
 
 
 def legacy_consume(a: argparse.Namespace) -> None:
-    from rocketmq.client import ConsumeStatus, PushConsumer  # type: ignore[import-not-found]
+    from rocketmq.client import PushConsumer  # type: ignore[import-not-found]
 
     count = [0]
     lock = threading.Lock()
     done = threading.Event()
 
-    def listener(msg: Any) -> Any:
+    def listener(msg: Any) -> None:  # returning normally is success in this API
         with lock:
             count[0] += 1
             if count[0] >= a.messages:
                 done.set()
-        return ConsumeStatus.CONSUME_SUCCESS
 
     c = PushConsumer("GID_pybench_lc_" + uuid.uuid4().hex[:8])
-    c.set_name_server_address(a.namesrv)
+    c.set_namesrv_addr(a.namesrv)
     c.set_thread_count(a.threads)
     c.subscribe(a.topic, listener)
     c0, t0 = cpu(), time.monotonic()
@@ -242,7 +249,7 @@ def main() -> None:
     ap.add_argument("--window", type=int, default=256)
     ap.add_argument("--threads", type=int, default=8)
     a = ap.parse_args()
-    {"ours": ours, "ours-consume": ours_consume, "core-consume": core_consume, "fill": fill, "legacy": legacy,
+    {"ours": ours, "ours-consume": ours_consume, "core-consume": core_consume, "topic": topic, "fill": fill, "legacy": legacy,
      "legacy-consume": legacy_consume, "table": table}[a.cmd](a)
 
 

@@ -34,6 +34,9 @@ bench_producer=$(cd "$repo" && cargo metadata --format-version 1 --no-deps | pyt
 
 common=(--namesrv "$NAMESRV_ADDR" --topic "$topic" --messages "$msgs" --max-secs "$secs")
 : > "$out"
+for t in "$topic" "${topic}_C"; do
+  "$ours_venv/bin/python" "$here/bench.py" topic --namesrv "$NAMESRV_ADDR" --topic "$t"
+done
 step "Rust core: sync c=1,8 and async w=256"
 "$bench_producer" ours --namesrv "$NAMESRV_ADDR" --topic "$topic" --formats json --sweep 1,8 \
   --phases sync,async --async-window 256 --messages "$msgs" --max-secs "$secs" | tee -a "$out"

@@ -3,7 +3,7 @@
 import asyncio
 import logging
 import threading
-from typing import Callable, Dict, List
+from typing import Any, Callable, Dict, List
 
 import pytest
 
@@ -12,7 +12,7 @@ import rocketmq_ons as ons
 from conftest import wait_for
 
 
-def consumer_options(namesrv: str, group: str, **extra: object) -> Dict[str, object]:
+def consumer_options(namesrv: str, group: str, **extra: object) -> Dict[str, Any]:
     return dict(namesrv_addr=namesrv, group_id=group, consume_from_where="CONSUME_FROM_FIRST_OFFSET",
                 consume_thread_nums=4, **extra)
 

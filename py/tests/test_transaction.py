@@ -13,7 +13,11 @@ from conftest import wait_for
 
 def collecting_consumer(namesrv: str, group: str, topic: str, got: List[bytes]) -> ons.Consumer:
     c = ons.Consumer(namesrv_addr=namesrv, group_id=group, consume_from_where="CONSUME_FROM_FIRST_OFFSET")
-    c.subscribe(topic, "*", lambda m, ctx: (got.append(m.body), ons.Action.CommitMessage)[1])
+    def listener(m: ons.Message, ctx: ons.ConsumeContext) -> ons.Action:
+        got.append(m.body)
+        return ons.Action.CommitMessage
+
+    c.subscribe(topic, "*", listener)
     return c
 
 
@@ -30,9 +34,13 @@ def test_commit_rollback_and_coroutine_executor(namesrv: str, topic: str, unique
         await asyncio.sleep(0.01)
         return ons.TransactionStatus.CommitTransaction
 
+    def checker(m: ons.Message) -> ons.TransactionStatus:
+        checked.append(m)
+        return ons.TransactionStatus.RollbackTransaction
+
     with ons.ONSFactory.create_transaction_producer(
             {ons.PropertyKeyConst.NAMESRV_ADDR: namesrv, ons.PropertyKeyConst.GROUP_ID: unique("GID_TX")},
-            checker=lambda m: checked.append(m) or ons.TransactionStatus.RollbackTransaction) as p, \
+            checker=checker) as p, \
             collecting_consumer(namesrv, unique("GID_TXC"), topic, got) as c:
         r1 = p.send(ons.Message(topic, b"committed"), execute, "commit")
         p.send(ons.Message(topic, b"rolled back"), execute, "rollback")

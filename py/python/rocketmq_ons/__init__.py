@@ -153,7 +153,7 @@ class ONSFactory:
 # The two pump threads: daemon threads, so they never keep the interpreter alive; the exit
 # hook stops them before the interpreter finalizes (a thread returning into a finalizing
 # interpreter would be killed mid-Rust).
-_pumps: list = []
+_pumps: "list[threading.Thread]" = []
 _pump_lock = threading.Lock()
 
 

@@ -11,7 +11,7 @@ import logging
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 _log = logging.getLogger("rocketmq_ons")
-_warned_none: set = set()
+_warned_none: "set[Any]" = set()
 
 
 def is_async_callable(func: Any) -> bool:

@@ -73,7 +73,6 @@ _ORDER_ACTION_NAMES: List[str]
 
 class Message:
     topic: str
-    body: bytes
     tag: Optional[str]
     key: Optional[str]
     msg_id: Optional[str]
@@ -92,6 +91,10 @@ class Message:
         start_deliver_time: Optional[int] = None,
         sharding_key: Optional[str] = None,
     ) -> None: ...
+    @property
+    def body(self) -> bytes: ...
+    @body.setter
+    def body(self, value: _Body) -> None: ...
     @property
     def born_host(self) -> Optional[str]: ...
     @property
