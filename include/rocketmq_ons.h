@@ -13,7 +13,8 @@
  *   Every function returns a status code (int32_t): ONS_OK (0) or an ONS_ERR_* code, except
  *   the error accessors (ons_last_error_*, ons_error_name, ons_error_is_retryable) and
  *   ons_version. On failure the details are in the calling thread's last error:
- *   ons_last_error_message() (NUL-terminated UTF-8) and ons_last_error_response_code(). Each
+ *   ons_last_error_message() (NUL-terminated UTF-8), ons_last_error_response_code() and
+ *   ons_last_error_api_code(). Each
  *   call clears the thread's last error first, so it always describes the most recent call;
  *   an error handed to a callback is not also stored there. Out-parameters are set to NULL
  *   (or 0) first and only filled on success. NULL arguments, strings that are not UTF-8, bad
@@ -242,6 +243,11 @@ typedef struct ons_consumer_t ons_consumer_t;
 typedef struct ons_message_t ons_message_t;
 
 /**
+ * An Open API client. Thread-safe; every call opens its own connection.
+ */
+typedef struct ons_open_api_t ons_open_api_t;
+
+/**
  * An ordered push consumer (ONS OrderConsumer). Thread-safe.
  */
 typedef struct ons_order_consumer_t ons_order_consumer_t;
@@ -342,6 +348,13 @@ const char *ons_last_error_message(void);
  * response code of the last failed call on this thread; -1 when there is none.
  */
 int32_t ons_last_error_response_code(void);
+
+/**
+ * For ONS_ERR_API errors of the Open API: the API's error code of the last failed call on
+ * this thread (e.g. "Topic.NotFound"), NUL-terminated; NULL when there is none. Valid until
+ * the next ons_* call on this thread.
+ */
+const char *ons_last_error_api_code(void);
 
 /**
  * Copies the last error message into `buf` (at most `capacity` bytes including the NUL, cut
@@ -1064,6 +1077,45 @@ int32_t ons_admin_query_by_key(ons_admin_t *admin,
  * be the count that call returned. NULL is accepted.
  */
 int32_t ons_message_array_free(ons_message_t **messages, size_t count);
+
+/**
+ * Creates an Open API client for the console at `endpoint` (e.g.
+ * "https://mq.console.example.com"; https is assumed without a scheme), signing with
+ * `access_key` / `secret_key`. `region_id` may be NULL for the default ("mq-private").
+ * HTTP(S)_PROXY / NO_PROXY are honoured. Release it with ons_open_api_destroy.
+ */
+int32_t ons_open_api_new(const char *endpoint,
+                         const char *access_key,
+                         const char *secret_key,
+                         const char *region_id,
+                         ons_open_api_t **out);
+
+/**
+ * Frees an Open API client. NULL is accepted.
+ */
+int32_t ons_open_api_destroy(ons_open_api_t *api);
+
+/**
+ * Calls the Open API endpoint `path` (e.g. "/json/topic/list") with `count` parameters
+ * (`keys[i]` = `values[i]`; both arrays may be NULL when `count` is 0), blocking until the
+ * answer. The parameters are sent as given: core adds `_accesskey`, `__preventCache`,
+ * `_regionId`, `_platform` and `_signature`. On success `*out_json` is a new NUL-terminated
+ * JSON object {"data": ..., "code", "message", "requestId", "currentPage", "pageSize",
+ * "total"} (absent fields are null); free it with ons_string_free. An error answer is
+ * ONS_ERR_API, with the API's error code in ons_last_error_api_code().
+ */
+int32_t ons_open_api_call(ons_open_api_t *api,
+                          const char *path,
+                          const char *const *keys,
+                          const char *const *values,
+                          size_t count,
+                          char **out_json);
+
+/**
+ * Frees a string the library returned as owned by the caller (ons_open_api_call's JSON).
+ * NULL is accepted.
+ */
+int32_t ons_string_free(char *s);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -87,6 +87,7 @@ struct LastError {
     code: i32,
     message: CString,
     response_code: i32,
+    api_code: Option<CString>,
 }
 
 thread_local! {
@@ -104,7 +105,8 @@ fn store(err: &Error) -> i32 {
     let text = err.message().replace('\0', "\u{FFFD}");
     let message = CString::new(text).unwrap_or_default();
     let response_code = err.response_code().unwrap_or(-1);
-    let _ = LAST.try_with(|l| *l.borrow_mut() = Some(LastError { code, message, response_code }));
+    let api_code = err.api_code().and_then(|c| CString::new(c).ok());
+    let _ = LAST.try_with(|l| *l.borrow_mut() = Some(LastError { code, message, response_code, api_code }));
     code
 }
 
@@ -163,6 +165,17 @@ pub extern "C" fn ons_last_error_message() -> *const c_char {
 #[no_mangle]
 pub extern "C" fn ons_last_error_response_code() -> i32 {
     LAST.try_with(|l| l.borrow().as_ref().map_or(-1, |e| e.response_code)).unwrap_or(-1)
+}
+
+/// For ONS_ERR_API errors of the Open API: the API's error code of the last failed call on
+/// this thread (e.g. "Topic.NotFound"), NUL-terminated; NULL when there is none. Valid until
+/// the next ons_* call on this thread.
+#[no_mangle]
+pub extern "C" fn ons_last_error_api_code() -> *const c_char {
+    LAST.try_with(|l| l.borrow().as_ref().and_then(|e| e.api_code.as_ref().map(|c| c.as_ptr())))
+        .ok()
+        .flatten()
+        .unwrap_or(std::ptr::null())
 }
 
 /// Copies the last error message into `buf` (at most `capacity` bytes including the NUL, cut

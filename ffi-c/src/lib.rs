@@ -28,6 +28,8 @@ mod consumer;
 
 mod admin;
 
+mod open_api;
+
 mod args;
 mod handle;
 mod runtime;
@@ -36,6 +38,7 @@ pub use admin::*;
 pub use consumer::*;
 pub use error::*;
 pub use message::*;
+pub use open_api::*;
 pub use producer::*;
 pub use properties::*;
 

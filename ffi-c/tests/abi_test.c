@@ -5,10 +5,14 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -460,12 +464,108 @@ static void test_fork(void) {
     ons_properties_free(p);
 }
 
+/* ------------------------------------------------------------------------- Open API */
+
+/* A one-shot HTTP server on 127.0.0.1: answers one request with `answer` and keeps the
+ * request line, so the test sees what the client sent. */
+struct one_shot {
+    int listener;
+    const char *answer;
+    char request[4096];
+};
+
+static void *serve_once(void *arg) {
+    struct one_shot *srv = arg;
+    int conn = accept(srv->listener, NULL, NULL);
+    if (conn < 0) {
+        return NULL;
+    }
+    ssize_t n = recv(conn, srv->request, sizeof srv->request - 1, 0);
+    srv->request[n > 0 ? n : 0] = 0;
+    char head[256];
+    int len = snprintf(head, sizeof head,
+                       "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                       "Connection: close\r\n\r\n",
+                       strlen(srv->answer));
+    if (send(conn, head, (size_t)len, 0) < 0 || send(conn, srv->answer, strlen(srv->answer), 0) < 0) {
+        perror("send");
+    }
+    close(conn);
+    return NULL;
+}
+
+static int start_server(struct one_shot *srv, pthread_t *thread) {
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof addr;
+    srv->listener = socket(AF_INET, SOCK_STREAM, 0);
+    if (srv->listener < 0 || bind(srv->listener, (struct sockaddr *)&addr, size) != 0 ||
+        listen(srv->listener, 1) != 0 || getsockname(srv->listener, (struct sockaddr *)&addr, &size) != 0) {
+        return -1;
+    }
+    pthread_create(thread, NULL, serve_once, srv);
+    return ntohs(addr.sin_port);
+}
+
+static void test_open_api(void) {
+    ons_open_api_t *api = NULL;
+    EXPECT(ons_open_api_new(NULL, "ak", "sk", NULL, &api), ONS_ERR_INVALID_ARGUMENT, "endpoint is NULL");
+    EXPECT(ons_open_api_new("http://127.0.0.1:1", "ak", "", NULL, &api), ONS_ERR_INVALID_CONFIG, NULL);
+    EXPECT(ons_open_api_new("http://127.0.0.1:1", "ak", "sk", NULL, &api), ONS_OK, NULL);
+    char *json = NULL;
+    EXPECT(ons_open_api_call(api, "json/topic/list", NULL, NULL, 0, &json), ONS_ERR_INVALID_ARGUMENT, "path");
+    EXPECT(ons_open_api_call(api, "/json/topic/list", NULL, NULL, 1, &json), ONS_ERR_INVALID_ARGUMENT, "NULL");
+    EXPECT(ons_open_api_call(api, "/json/topic/list", NULL, NULL, 0, &json), ONS_ERR_NETWORK, NULL);
+    EXPECT_TRUE(json == NULL);
+    EXPECT(ons_open_api_destroy(api), ONS_OK, NULL);
+    EXPECT(ons_open_api_destroy(NULL), ONS_OK, NULL);
+    EXPECT(ons_string_free(NULL), ONS_OK, NULL);
+
+    /* A successful call: the envelope's data comes back as JSON; the request is signed. */
+    struct one_shot srv;
+    memset(&srv, 0, sizeof srv);
+    srv.answer = "{\"code\":200,\"success\":true,\"requestId\":\"req-1\",\"data\":[{\"topic\":\"T1\"}]}";
+    pthread_t thread;
+    int port = start_server(&srv, &thread);
+    EXPECT_TRUE(port > 0);
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", port);
+    EXPECT(ons_open_api_new(endpoint, "test-ak", "test-sk", "cn-test", &api), ONS_OK, NULL);
+    const char *keys[] = {"instanceId"};
+    const char *values[] = {"MQ_INST_1"};
+    EXPECT(ons_open_api_call(api, "/json/topic/list", keys, values, 1, &json), ONS_OK, NULL);
+    pthread_join(thread, NULL);
+    close(srv.listener);
+    EXPECT_TRUE(json != NULL && strstr(json, "\"requestId\":\"req-1\"") != NULL && strstr(json, "\"T1\"") != NULL);
+    EXPECT_TRUE(strstr(srv.request, "GET /json/topic/list?") == srv.request);
+    EXPECT_TRUE(strstr(srv.request, "instanceId=MQ_INST_1") != NULL && strstr(srv.request, "_signature=") != NULL &&
+                strstr(srv.request, "_accesskey=test-ak") != NULL && strstr(srv.request, "_regionId=cn-test") != NULL);
+    EXPECT(ons_string_free(json), ONS_OK, NULL);
+
+    /* An error envelope: ONS_ERR_API with the API's code. */
+    memset(&srv, 0, sizeof srv);
+    srv.answer = "{\"code\":\"Topic.NotFound\",\"success\":false,\"message\":\"no such topic\"}";
+    port = start_server(&srv, &thread);
+    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", port);
+    ons_open_api_destroy(api);
+    EXPECT(ons_open_api_new(endpoint, "test-ak", "test-sk", NULL, &api), ONS_OK, NULL);
+    json = NULL;
+    EXPECT(ons_open_api_call(api, "/json/topic/get", NULL, NULL, 0, &json), ONS_ERR_API, "no such topic");
+    EXPECT_TRUE(ons_last_error_api_code() != NULL && strcmp(ons_last_error_api_code(), "Topic.NotFound") == 0);
+    pthread_join(thread, NULL);
+    close(srv.listener);
+    ons_open_api_destroy(api);
+}
+
 int main(void) {
     snprintf(topic, sizeof topic, "ffi_abi_%ld_%ld", (long)getpid(), (long)time(NULL));
     test_last_error();
     test_nulls();
     test_utf8();
     test_invalid_properties();
+    test_open_api();
 
     ons_properties_t *p = props_for("GID_ffi_abi_admin");
     ons_admin_t *admin = NULL;
