@@ -1,0 +1,25 @@
+// ES module entry: the same addon as the CommonJS entry, with named exports.
+import { createRequire } from 'node:module'
+
+const binding = createRequire(import.meta.url)('./index.js')
+
+export const {
+  Action,
+  Admin,
+  BatchConsumer,
+  BatchMessageStream,
+  Consumer,
+  ErrorCode,
+  Message,
+  MessageStream,
+  ONSFactory,
+  OrderAction,
+  OrderConsumer,
+  OrderProducer,
+  Producer,
+  PropertyKeyConst,
+  PropertyValueConst,
+  TransactionProducer,
+  TransactionStatus,
+} = binding
+export default binding

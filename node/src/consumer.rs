@@ -1,0 +1,467 @@
+//! The ONS consumers in JS: `Consumer`, `OrderConsumer`, `BatchConsumer`.
+//!
+//! The core runs listeners on its own blocking threads, at most ConsumeThreadNums at a time. Each
+//! of those threads hands its message to JS through a threadsafe function and waits for the
+//! (possibly async) answer; the event loop never waits. An unhandled error counts as
+//! ReconsumeLater (Suspend for ordered consumption), as in the ONS SDKs.
+//!
+//! The async-iterator form (`consumer.messages(topic, expression)`) feeds the same listener
+//! threads into a channel: a message is committed when the loop asks for the next one, and leaving
+//! the loop (`break`, `return`, a throw) hands the current message back for redelivery and
+//! unsubscribes the topic.
+//!
+//! A started consumer keeps the process alive until `shutdown()`; nothing else it owns does.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use rocketmq_ons::consumer::MessageSelector;
+use rocketmq_ons::protocol::route::MessageQueue;
+use rocketmq_ons::{
+    Action as CoreAction, BatchConsumer as CoreBatchConsumer, BatchMessageListener, ConsumeContext as CoreContext,
+    ConsumeOrderContext, Consumer as CoreConsumer, Message as CoreMessage, MessageListener, MessageOrderListener,
+    OrderAction as CoreOrderAction, OrderConsumer as CoreOrderConsumer, Properties,
+};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::error;
+use crate::js_call::{self, Expect, JsFn, JsFunction, KeepAlive};
+use crate::message::{ConsumeContext, Message};
+use crate::producer::{promise, start_in_runtime};
+
+/// The ONS `Action`: what a `Consumer` or `BatchConsumer` listener returns.
+#[napi(string_enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    CommitMessage,
+    ReconsumeLater,
+}
+
+/// The ONS `OrderAction`: what an `OrderConsumer` listener returns.
+#[napi(string_enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderAction {
+    Success,
+    Suspend,
+}
+
+const ACTION_NAMES: &[&str] = &["CommitMessage", "ReconsumeLater"];
+const ORDER_ACTION_NAMES: &[&str] = &["Success", "Suspend"];
+
+static LISTENER: Expect = Expect { what: "message listener", accepted: ACTION_NAMES, on_failure: "ReconsumeLater" };
+static BATCH_LISTENER: Expect =
+    Expect { what: "batch message listener", accepted: ACTION_NAMES, on_failure: "ReconsumeLater" };
+static ORDER_LISTENER: Expect =
+    Expect { what: "message order listener", accepted: ORDER_ACTION_NAMES, on_failure: "Suspend" };
+
+fn action(answer: Option<&str>) -> CoreAction {
+    answer.and_then(CoreAction::from_name).unwrap_or(CoreAction::ReconsumeLater)
+}
+
+fn order_action(answer: Option<&str>) -> CoreOrderAction {
+    answer.and_then(CoreOrderAction::from_name).unwrap_or(CoreOrderAction::Suspend)
+}
+
+/// An SQL92 selector over user properties (the broker must enable property filtering).
+#[napi(object)]
+pub struct SqlSelector {
+    pub sql: String,
+}
+
+/// A tag expression (`*`, `null` or `undefined` for all; `a || b`) or `{ sql }`.
+pub type Expression = Option<Either<String, SqlSelector>>;
+
+fn selector(expression: Expression) -> MessageSelector {
+    match expression {
+        None => MessageSelector::by_tag("*"),
+        Some(Either::A(tags)) => MessageSelector::by_tag(tags),
+        Some(Either::B(s)) => MessageSelector::by_sql(s.sql),
+    }
+}
+
+type Delivery = (CoreMessage, MessageQueue);
+
+fn one_message_fn(listener: &JsFunction<'_>) -> Result<JsFn<Delivery, FnArgs<(Message, ConsumeContext)>>> {
+    js_call::wrap(listener, |(m, q): Delivery| Ok(FnArgs::from((Message::from(m), ConsumeContext::from(&q)))))
+}
+
+struct JsListener(JsFn<Delivery, FnArgs<(Message, ConsumeContext)>>);
+
+impl MessageListener for JsListener {
+    fn consume(&self, message: &CoreMessage, context: &CoreContext) -> CoreAction {
+        action(js_call::call_blocking(&self.0, (message.clone(), context.queue.clone()), &LISTENER))
+    }
+}
+
+struct JsOrderListener(JsFn<Delivery, FnArgs<(Message, ConsumeContext)>>);
+
+impl MessageOrderListener for JsOrderListener {
+    fn consume(&self, message: &CoreMessage, context: &ConsumeOrderContext) -> CoreOrderAction {
+        order_action(js_call::call_blocking(&self.0, (message.clone(), context.queue.clone()), &ORDER_LISTENER))
+    }
+}
+
+type BatchDelivery = (Vec<CoreMessage>, MessageQueue);
+
+struct JsBatchListener(JsFn<BatchDelivery, FnArgs<(Vec<Message>, ConsumeContext)>>);
+
+impl BatchMessageListener for JsBatchListener {
+    fn consume(&self, messages: &[CoreMessage], context: &CoreContext) -> CoreAction {
+        action(js_call::call_blocking(&self.0, (messages.to_vec(), context.queue.clone()), &BATCH_LISTENER))
+    }
+}
+
+// ------------------------------------------------------------------------------------ streams
+
+/// The channel between the core's listener threads and an async iterator. `T` is what one
+/// delivery carries (a message, or a batch).
+pub(crate) struct Stream<T> {
+    tx: mpsc::Sender<(T, oneshot::Sender<bool>)>,
+    rx: tokio::sync::Mutex<mpsc::Receiver<(T, oneshot::Sender<bool>)>>,
+    /// The acknowledgement of the item the loop is working on.
+    pending: Mutex<Option<oneshot::Sender<bool>>>,
+    closed: watch::Sender<bool>,
+    /// Stops deliveries for the stream's topic (unsubscribes it).
+    on_close: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl<T: Send + 'static> Stream<T> {
+    fn new() -> Arc<Self> {
+        // One slot: further deliveries wait on their listener threads, which the core bounds.
+        let (tx, rx) = mpsc::channel(1);
+        Arc::new(Stream {
+            tx,
+            rx: tokio::sync::Mutex::new(rx),
+            pending: Mutex::new(None),
+            closed: watch::channel(false).0,
+            on_close: Mutex::new(None),
+        })
+    }
+
+    /// Called on a listener thread: waits until the loop took the item and finished with it.
+    /// `false` (redeliver) when the stream closed first.
+    fn deliver_blocking(&self, item: T) -> bool {
+        let (ack, acked) = oneshot::channel();
+        if *self.closed.borrow() || self.tx.blocking_send((item, ack)).is_err() {
+            return false;
+        }
+        acked.blocking_recv().unwrap_or(false)
+    }
+
+    fn acknowledge(&self, ok: bool) {
+        if let Some(ack) = self.pending.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = ack.send(ok);
+        }
+    }
+
+    /// The loop asks for the next item: the previous one is done.
+    async fn next(self: Arc<Self>) -> Option<T> {
+        self.acknowledge(true);
+        let mut closed = self.closed.subscribe();
+        if *closed.borrow() {
+            return None;
+        }
+        let mut rx = self.rx.lock().await;
+        tokio::select! {
+            item = rx.recv() => {
+                let (value, ack) = item?;
+                *self.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(ack);
+                Some(value)
+            }
+            _ = closed.wait_for(|c| *c) => None,
+        }
+    }
+
+    /// The loop ended (or the consumer shut down): the current item is delivered again later,
+    /// the topic unsubscribed, and every delivery still waiting is handed back.
+    async fn close(self: Arc<Self>) {
+        if self.closed.send_replace(true) {
+            return;
+        }
+        self.acknowledge(false);
+        if let Some(unsubscribe) = self.on_close.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            unsubscribe();
+        }
+        let mut rx = self.rx.lock().await;
+        rx.close();
+        // Dropping the acks wakes their listener threads with "redeliver".
+        while rx.try_recv().is_ok() {}
+    }
+}
+
+/// Closes the streams of a consumer that shuts down.
+type StreamClosers = Mutex<Vec<Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>>>;
+
+struct StreamListener(Arc<Stream<CoreMessage>>);
+
+impl MessageListener for StreamListener {
+    fn consume(&self, message: &CoreMessage, _: &CoreContext) -> CoreAction {
+        if self.0.deliver_blocking(message.clone()) {
+            CoreAction::CommitMessage
+        } else {
+            CoreAction::ReconsumeLater
+        }
+    }
+}
+
+impl MessageOrderListener for StreamListener {
+    fn consume(&self, message: &CoreMessage, _: &ConsumeOrderContext) -> CoreOrderAction {
+        if self.0.deliver_blocking(message.clone()) {
+            CoreOrderAction::Success
+        } else {
+            CoreOrderAction::Suspend
+        }
+    }
+}
+
+struct BatchStreamListener(Arc<Stream<Vec<CoreMessage>>>);
+
+impl BatchMessageListener for BatchStreamListener {
+    fn consume(&self, messages: &[CoreMessage], _: &CoreContext) -> CoreAction {
+        if self.0.deliver_blocking(messages.to_vec()) {
+            CoreAction::CommitMessage
+        } else {
+            CoreAction::ReconsumeLater
+        }
+    }
+}
+
+/// An async-iterator class over a [`Stream`]; `$item` is what one delivery carries and
+/// `$to_js` turns it into what the loop gets.
+macro_rules! stream_class {
+    ($(#[$doc:meta])* $name:ident, $item:ty, $yield:ty, $to_js:expr) => {
+        $(#[$doc])*
+        #[napi(async_iterator)]
+        pub struct $name {
+            shared: Arc<Stream<$item>>,
+        }
+
+        #[napi]
+        impl AsyncGenerator for $name {
+            type Yield = $yield;
+            type Next = Unknown<'static>;
+            type Return = Unknown<'static>;
+
+            fn next(
+                &mut self,
+                _: Option<Self::Next>,
+            ) -> impl Future<Output = Result<Option<Self::Yield>>> + Send + 'static {
+                let shared = self.shared.clone();
+                async move { Ok(shared.next().await.map($to_js)) }
+            }
+
+            fn complete(
+                &mut self,
+                _: Option<Self::Return>,
+            ) -> impl Future<Output = Result<Option<Self::Yield>>> + Send + 'static {
+                let shared = self.shared.clone();
+                async move {
+                    shared.close().await;
+                    Ok(None)
+                }
+            }
+        }
+    };
+}
+
+stream_class!(
+    #[doc = "Messages of one subscription as an async iterator (`for await (const msg of stream)`). A message is committed (ordered: Success) when the loop asks for the next one; leaving the loop delivers the current one again later and unsubscribes the topic."]
+    MessageStream,
+    CoreMessage,
+    Message,
+    Message::from
+);
+
+stream_class!(
+    #[doc = "Batches of one subscription as an async iterator; see `MessageStream`."]
+    BatchMessageStream,
+    Vec<CoreMessage>,
+    Vec<Message>,
+    |batch: Vec<CoreMessage>| batch.into_iter().map(Message::from).collect::<Vec<_>>()
+);
+
+// ---------------------------------------------------------------------------------- consumers
+
+/// What the three consumer classes share: the started-state keep-alive and the open streams.
+#[derive(Default)]
+struct Lifecycle {
+    keep_alive: Mutex<Option<KeepAlive>>,
+    streams: StreamClosers,
+}
+
+impl Lifecycle {
+    fn started(&self, env: &Env) -> Result<()> {
+        let mut keep = self.keep_alive.lock().unwrap_or_else(|p| p.into_inner());
+        if keep.is_none() {
+            *keep = Some(KeepAlive::new(env)?);
+        }
+        Ok(())
+    }
+
+    fn track<T: Send + 'static>(&self, stream: &Arc<Stream<T>>) {
+        let weak = Arc::downgrade(stream);
+        self.streams.lock().unwrap_or_else(|p| p.into_inner()).push(Box::new(move || {
+            let weak = weak.clone();
+            Box::pin(async move {
+                if let Some(s) = weak.upgrade() {
+                    s.close().await;
+                }
+            })
+        }));
+    }
+
+    /// The closers of every stream, and the keep-alive released: from here on nothing of this
+    /// consumer holds the event loop.
+    fn stopping(&self) -> Vec<Pin<Box<dyn Future<Output = ()> + Send>>> {
+        self.keep_alive.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.streams.lock().unwrap_or_else(|p| p.into_inner()).drain(..).map(|close| close()).collect()
+    }
+}
+
+/// The methods every consumer class has; they differ in listener and stream types.
+macro_rules! consumer_class {
+    (
+        $(#[$doc:meta])*
+        $name:ident, $core:ident, $stream:ident, $stream_listener:ident,
+        listener_ts = $listener_ts:literal,
+        wrap = $wrap:expr
+    ) => {
+        $(#[$doc])*
+        #[napi]
+        pub struct $name {
+            inner: Arc<$core>,
+            life: Arc<Lifecycle>,
+        }
+
+        #[napi]
+        impl $name {
+            pub(crate) fn create(env: &Env, props: &Properties) -> Result<Self> {
+                let inner = $core::new(props).map_err(|e| error::to_js(env, &e))?;
+                Ok($name { inner: Arc::new(inner), life: Arc::default() })
+            }
+
+            /// Subscribes `topic` with a tag expression (`*` or `null` for all, `a || b`) or
+            /// `{ sql }`; subscribing again replaces expression and listener.
+            #[napi(ts_args_type = $listener_ts)]
+            pub fn subscribe(
+                &self,
+                env: &Env,
+                topic: String,
+                expression: Expression,
+                listener: JsFunction<'_>,
+            ) -> Result<()> {
+                let listener = $wrap(&listener)?;
+                self.inner
+                    .subscribe_with_selector(&topic, &selector(expression), listener)
+                    .map_err(|e| error::to_js(env, &e))
+            }
+
+            /// Subscribes `topic` and returns its messages as an async iterator.
+            #[napi(ts_args_type = "topic: string, expression?: string | SqlSelector | null")]
+            pub fn messages(&self, env: &Env, topic: String, expression: Expression) -> Result<$stream> {
+                let stream = Stream::new();
+                let listener = Arc::new($stream_listener(stream.clone()));
+                self.inner
+                    .subscribe_with_selector(&topic, &selector(expression), listener)
+                    .map_err(|e| error::to_js(env, &e))?;
+                let inner = Arc::downgrade(&self.inner);
+                *stream.on_close.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(move || {
+                    if let Some(inner) = inner.upgrade() {
+                        let _ = inner.unsubscribe(&topic);
+                    }
+                }));
+                self.life.track(&stream);
+                Ok($stream { shared: stream })
+            }
+
+            #[napi]
+            pub fn unsubscribe(&self, env: &Env, topic: String) -> Result<()> {
+                self.inner.unsubscribe(&topic).map_err(|e| error::to_js(env, &e))
+            }
+
+            /// Joins the group and starts consuming; the process stays alive until `shutdown()`.
+            #[napi]
+            pub fn start(&self, env: &Env) -> Result<()> {
+                start_in_runtime(env, || self.inner.start())?;
+                self.life.started(env)
+            }
+
+            /// Stops consuming, commits offsets, leaves the group; open iterators end.
+            #[napi(ts_return_type = "Promise<void>")]
+            pub fn shutdown<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+                let closers = self.life.stopping();
+                let inner = self.inner.clone();
+                promise(
+                    env,
+                    async move {
+                        for close in closers {
+                            close.await;
+                        }
+                        inner.shutdown().await;
+                        Ok(())
+                    },
+                    |_, ()| Ok(()),
+                )
+            }
+
+            #[napi]
+            pub fn is_started(&self) -> bool {
+                self.inner.is_started()
+            }
+
+            #[napi]
+            pub fn is_closed(&self) -> bool {
+                self.inner.is_closed()
+            }
+        }
+    };
+}
+
+consumer_class!(
+    #[doc = "The ONS `Consumer`: each message is handed to the topic's listener, up to ConsumeThreadNums at a time."]
+    Consumer, CoreConsumer, MessageStream, StreamListener,
+    listener_ts = "topic: string, expression: string | SqlSelector | null | undefined, listener: (message: Message, context: ConsumeContext) => Action | Promise<Action>",
+    wrap = |l: &JsFunction<'_>| -> Result<Arc<dyn MessageListener>> { Ok(Arc::new(JsListener(one_message_fn(l)?))) }
+);
+
+consumer_class!(
+    #[doc = "The ONS `OrderConsumer`: each queue's messages one at a time, in order."]
+    OrderConsumer, CoreOrderConsumer, MessageStream, StreamListener,
+    listener_ts = "topic: string, expression: string | SqlSelector | null | undefined, listener: (message: Message, context: ConsumeContext) => OrderAction | Promise<OrderAction>",
+    wrap = |l: &JsFunction<'_>| -> Result<Arc<dyn MessageOrderListener>> {
+        Ok(Arc::new(JsOrderListener(one_message_fn(l)?)))
+    }
+);
+
+consumer_class!(
+    #[doc = "The ONS `BatchConsumer`: up to ConsumeMessageBatchMaxSize messages of one queue at a time."]
+    BatchConsumer, CoreBatchConsumer, BatchMessageStream, BatchStreamListener,
+    listener_ts = "topic: string, expression: string | SqlSelector | null | undefined, listener: (messages: Message[], context: ConsumeContext) => Action | Promise<Action>",
+    wrap = |l: &JsFunction<'_>| -> Result<Arc<dyn BatchMessageListener>> {
+        let f = js_call::wrap(l, |(ms, q): BatchDelivery| {
+            Ok(FnArgs::from((ms.into_iter().map(Message::from).collect::<Vec<_>>(), ConsumeContext::from(&q))))
+        })?;
+        Ok(Arc::new(JsBatchListener(f)))
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepted_names_are_the_core_names() {
+        for name in ACTION_NAMES {
+            assert_eq!(CoreAction::from_name(name).map(CoreAction::name), Some(*name));
+        }
+        for name in ORDER_ACTION_NAMES {
+            assert_eq!(CoreOrderAction::from_name(name).map(CoreOrderAction::name), Some(*name));
+        }
+        assert_eq!(action(None), CoreAction::ReconsumeLater);
+        assert_eq!(order_action(Some("Success")), CoreOrderAction::Success);
+        assert_eq!(order_action(None), CoreOrderAction::Suspend);
+    }
+}

@@ -1,0 +1,162 @@
+//! Calling user JS functions (listeners, transaction executors and checkers) from the core's
+//! threads and waiting for their answer without ever blocking the event loop.
+//!
+//! A call queues the arguments on a threadsafe function; on the JS thread the function runs,
+//! and its result (a value, or a promise that later settles) is read into one of the names the
+//! caller accepts and sent back through a oneshot channel. A throw, a rejection, or a value that
+//! is none of the accepted names answers `None`; the caller maps that to its failure outcome
+//! (ReconsumeLater, Suspend, Unknow) and the reason is reported with `process.emitWarning`, so a
+//! failing listener is visible without a logger.
+//!
+//! The threadsafe functions are weak (unref'd): they never keep the process alive on their own.
+//! A started consumer keeps it alive through its own [`KeepAlive`] until `shutdown()`.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::ValueType;
+use tokio::sync::oneshot;
+
+/// A user function callable from any thread. `T` is the Rust value queued, `A` the JS arguments
+/// it becomes on the JS thread.
+/// A user function as a `#[napi]` function receives it.
+pub(crate) type JsFunction<'a> = Function<'a, Unknown<'static>, Unknown<'static>>;
+
+pub(crate) type JsFn<T, A> = ThreadsafeFunction<T, Unknown<'static>, A, Status, false, true, 0>;
+
+/// Wraps a JS function. `to_args` runs on the JS thread and turns the queued value into the
+/// function's arguments.
+pub(crate) fn wrap<T, A>(function: &JsFunction<'_>, to_args: impl FnMut(T) -> Result<A> + 'static) -> Result<JsFn<T, A>>
+where
+    T: 'static,
+    A: 'static + JsValuesTupleIntoVec,
+{
+    let mut to_args = to_args;
+    function
+        .build_threadsafe_function::<T>()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build_callback(move |ctx| to_args(ctx.value))
+}
+
+/// What a call is for: names the callback in warnings and lists the answers it may give.
+pub(crate) struct Expect {
+    pub what: &'static str,
+    pub accepted: &'static [&'static str],
+    /// What a failure is taken as, for the warning text.
+    pub on_failure: &'static str,
+}
+
+/// Calls `f` with `value`. The receiver yields the accepted name the function answered, or
+/// `None` when it threw, rejected, answered something else, or could not be called (the
+/// environment is shutting down).
+pub(crate) fn call<T: 'static, A: 'static + JsValuesTupleIntoVec>(
+    f: &JsFn<T, A>,
+    value: T,
+    expect: &'static Expect,
+) -> oneshot::Receiver<Option<&'static str>> {
+    let (tx, rx) = oneshot::channel();
+    // A failed call drops the queued closure and with it `tx`: the receiver then reads as failed.
+    let _ = f.call_with_return_value(value, ThreadsafeFunctionCallMode::NonBlocking, move |ret, env| {
+        settle(&env, ret, tx, expect);
+        Ok(())
+    });
+    rx
+}
+
+/// Blocking form of [`call`] for the core's listener threads (never a runtime worker).
+pub(crate) fn call_blocking<T: 'static, A: 'static + JsValuesTupleIntoVec>(
+    f: &JsFn<T, A>,
+    value: T,
+    expect: &'static Expect,
+) -> Option<&'static str> {
+    call(f, value, expect).blocking_recv().ok().flatten()
+}
+
+type Reply = oneshot::Sender<Option<&'static str>>;
+
+/// Runs on the JS thread with what the function returned.
+fn settle(env: &Env, ret: Result<Unknown<'static>>, tx: Reply, expect: &'static Expect) {
+    let value = match ret {
+        Ok(value) => value,
+        Err(e) => {
+            warn(env, expect, &format!("threw: {}", e.reason));
+            let _ = tx.send(None);
+            return;
+        }
+    };
+    if !matches!(value.is_promise(), Ok(true)) {
+        let _ = tx.send(accept(env, value, expect));
+        return;
+    }
+    // The promise settles later; whichever handler runs first answers.
+    let reply = Rc::new(Cell::new(Some(tx)));
+    let on_reject = reply.clone();
+    // SAFETY: `value` is a promise of this env, checked above.
+    let promise = unsafe { PromiseRaw::<Unknown<'static>>::from_napi_value(env.raw(), value.raw()) };
+    let attached = promise.and_then(|p| {
+        p.then(move |ctx| {
+            if let Some(tx) = reply.take() {
+                let _ = tx.send(accept(&ctx.env, ctx.value, expect));
+            }
+            Ok(())
+        })?
+        .catch(move |ctx: CallbackContext<Unknown<'static>>| {
+            if let Some(tx) = on_reject.take() {
+                let reason = Error::from_unknown_without_coercion(ctx.value).reason;
+                warn(&ctx.env, expect, &format!("rejected: {reason}"));
+                let _ = tx.send(None);
+            }
+            Ok(())
+        })
+        .map(|_| ())
+    });
+    if let Err(e) = attached {
+        warn(env, expect, &format!("returned a promise that could not be awaited: {}", e.reason));
+    }
+}
+
+/// Reads a returned value as one of the accepted names.
+fn accept(env: &Env, value: Unknown<'_>, expect: &'static Expect) -> Option<&'static str> {
+    let text = match value.get_type() {
+        Ok(ValueType::String) => value.coerce_to_string().and_then(|s| s.into_utf8()).and_then(|s| s.into_owned()).ok(),
+        _ => None,
+    };
+    let found = text.as_deref().and_then(|t| expect.accepted.iter().copied().find(|a| *a == t));
+    if found.is_none() {
+        let shown = match (&text, value.get_type()) {
+            (Some(t), _) => format!("{t:?}"),
+            (None, Ok(t)) => t.to_string(),
+            (None, Err(_)) => "an unreadable value".to_owned(),
+        };
+        warn(env, expect, &format!("returned {shown}; expected one of {}", expect.accepted.join(", ")));
+    }
+    found
+}
+
+/// `process.emitWarning(...)`: the only channel a Node user is sure to see.
+fn warn(env: &Env, expect: &Expect, detail: &str) {
+    let emit = || -> Result<()> {
+        let process: Object = env.get_global()?.get_named_property("process")?;
+        let emit_warning: Function<FnArgs<(String, String)>, Unknown> = process.get_named_property("emitWarning")?;
+        let text = format!("{} {detail}; counted as {}", expect.what, expect.on_failure);
+        emit_warning.apply(process, FnArgs::from((text, "RocketMQWarning".to_owned())))?;
+        Ok(())
+    };
+    // A warning that cannot be shown must not turn into a second failure.
+    let _ = emit();
+}
+
+/// Keeps the event loop alive while a consumer runs: a referenced threadsafe function that is
+/// never called. Dropping it (at `shutdown()`) releases it.
+pub(crate) struct KeepAlive(#[allow(dead_code)] Box<dyn std::any::Any + Send>);
+
+impl KeepAlive {
+    pub(crate) fn new(env: &Env) -> Result<Self> {
+        let noop: Function<'_, (), ()> = env.create_function_from_closure("rocketmqKeepAlive", |_| Ok(()))?;
+        let tsfn = noop.build_threadsafe_function::<()>().callee_handled::<false>().weak::<false>().build()?;
+        Ok(KeepAlive(Box::new(tsfn)))
+    }
+}

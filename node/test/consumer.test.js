@@ -1,0 +1,159 @@
+'use strict'
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const path = require('node:path')
+const { spawn } = require('node:child_process')
+const { ONSFactory, Message, Action, OrderAction } = require('..')
+const { props, unique, freshTopic, until, sleep, binaryBody } = require('./helpers')
+
+const fromFirst = (extra = {}) => props({ GROUP_ID: unique('GID_c'), ConsumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', ...extra })
+
+async function produce(topic, bodies, { sharding } = {}) {
+  const producer = sharding
+    ? ONSFactory.createOrderProducer(props({ GROUP_ID: unique('GID_p') }))
+    : ONSFactory.createProducer(props({ GROUP_ID: unique('GID_p') }))
+  producer.start()
+  for (const [i, body] of bodies.entries()) {
+    const m = new Message(topic, 'T', `k${i}`, body)
+    await (sharding ? producer.send(m, sharding(i)) : producer.send(m))
+  }
+  await producer.shutdown()
+}
+
+test('consumer: async listeners get binary bodies, at most ConsumeThreadNums at a time', async () => {
+  const topic = await freshTopic()
+  await produce(topic, Array.from({ length: 12 }, (_, i) => binaryBody(`#${i}`)))
+  const consumer = ONSFactory.createConsumer(fromFirst({ ConsumeThreadNums: 3 }))
+  const bodies = new Map()
+  let inFlight = 0
+  let maxInFlight = 0
+  consumer.subscribe(topic, 'T', async (msg, context) => {
+    inFlight++
+    maxInFlight = Math.max(maxInFlight, inFlight)
+    assert.equal(context.topic, topic)
+    // The event loop stays free while listeners wait: timers keep firing.
+    await sleep(100)
+    bodies.set(msg.key, msg.body)
+    inFlight--
+    return Action.CommitMessage
+  })
+  consumer.start()
+  assert.equal(consumer.isStarted(), true)
+  await until(() => bodies.size === 12, 30_000, '12 messages')
+  assert.deepEqual(bodies.get('k7'), binaryBody('#7'))
+  assert.ok(maxInFlight <= 3, `at most 3 listeners at once, saw ${maxInFlight}`)
+  assert.ok(maxInFlight >= 2, `listeners ran concurrently (saw ${maxInFlight})`)
+  await consumer.shutdown()
+  assert.equal(consumer.isClosed(), true)
+})
+
+test('a throwing listener counts as ReconsumeLater: the message comes again', async () => {
+  const topic = await freshTopic()
+  await produce(topic, [Buffer.from('retry me')])
+  const consumer = ONSFactory.createConsumer(fromFirst())
+  const deliveries = []
+  consumer.subscribe(topic, '*', (msg) => {
+    deliveries.push(msg.reconsumeTimes)
+    if (deliveries.length === 1) throw new Error('listener failed on purpose')
+    return Action.CommitMessage
+  })
+  consumer.start()
+  // The broker redelivers after its first retry delay (10 s).
+  await until(() => deliveries.length >= 2, 40_000, 'the redelivery')
+  assert.deepEqual(deliveries.slice(0, 2), [0, 1])
+  await consumer.shutdown()
+})
+
+test('order consumer: one sharding key in order; Suspend redelivers the same message', async () => {
+  const topic = await freshTopic('NodeOrder', true)
+  await produce(topic, Array.from({ length: 6 }, (_, i) => Buffer.from(`${i}`)), { sharding: (i) => `key-${i % 2}` })
+  const consumer = ONSFactory.createOrderedConsumer(fromFirst({ suspendTimeMillis: 100 }))
+  const seen = { 'key-0': [], 'key-1': [] }
+  let suspended = false
+  consumer.subscribe(topic, '*', async (msg) => {
+    if (msg.body.toString() === '2' && !suspended) {
+      suspended = true
+      return OrderAction.Suspend
+    }
+    seen[`key-${Number(msg.body.toString()) % 2}`].push(msg.body.toString())
+    return OrderAction.Success
+  })
+  consumer.start()
+  await until(() => seen['key-0'].length + seen['key-1'].length === 6, 30_000, '6 ordered messages')
+  assert.deepEqual(seen['key-0'], ['0', '2', '4'])
+  assert.deepEqual(seen['key-1'], ['1', '3', '5'])
+  assert.equal(suspended, true)
+  await consumer.shutdown()
+})
+
+test('batch consumer: listeners get arrays of up to ConsumeMessageBatchMaxSize', async () => {
+  const topic = await freshTopic()
+  await produce(topic, Array.from({ length: 10 }, (_, i) => Buffer.from([i])))
+  const consumer = ONSFactory.createBatchConsumer(fromFirst({ ConsumeMessageBatchMaxSize: 4 }))
+  const got = []
+  let largest = 0
+  consumer.subscribe(topic, '*', (msgs, context) => {
+    assert.ok(Array.isArray(msgs))
+    assert.equal(context.topic, topic)
+    largest = Math.max(largest, msgs.length)
+    for (const m of msgs) got.push(m.body[0])
+    return Action.CommitMessage
+  })
+  consumer.start()
+  await until(() => got.length >= 10, 30_000, '10 messages in batches')
+  assert.deepEqual([...new Set(got)].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+  assert.ok(largest <= 4 && largest >= 1)
+  await consumer.shutdown()
+})
+
+test('async iterator: messages and batches in for await loops', async () => {
+  const topic = await freshTopic()
+  await produce(topic, ['a', 'b', 'c'].map((s) => Buffer.from(s)))
+  const group = unique('GID_it')
+  const consumer = ONSFactory.createConsumer(props({ GROUP_ID: group, ConsumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' }))
+  const stream = consumer.messages(topic, '*')
+  consumer.start()
+  const got = []
+  for await (const msg of stream) {
+    got.push(msg.body.toString())
+    if (got.length === 3) break
+  }
+  assert.deepEqual([...got].sort(), ['a', 'b', 'c'])
+  await consumer.shutdown()
+
+  // Batch form, on a second consumer.
+  const batch = ONSFactory.createBatchConsumer(fromFirst({ ConsumeMessageBatchMaxSize: 8 }))
+  const batches = batch.messages(topic)
+  batch.start()
+  const all = []
+  for await (const msgs of batches) {
+    all.push(...msgs.map((m) => m.body.toString()))
+    if (all.length >= 3) break
+  }
+  assert.deepEqual(all.slice(0, 3).sort(), ['a', 'b', 'c'])
+  await batch.shutdown()
+})
+
+test('the process exits by itself after shutdown (no handles left)', async () => {
+  const topic = await freshTopic()
+  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'exit-after-shutdown.mjs'), topic], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: process.env,
+  })
+  let out = ''
+  child.stdout.on('data', (d) => (out += d))
+  const code = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`child did not exit within 60 s; it printed: ${out}`))
+    }, 60_000)
+    child.on('exit', (c) => {
+      clearTimeout(timer)
+      resolve(c)
+    })
+  })
+  assert.equal(code, 0)
+  assert.match(out, /received hello/)
+  assert.match(out, /shut down/)
+})

@@ -1,0 +1,38 @@
+'use strict'
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const path = require('node:path')
+const { pathToFileURL } = require('node:url')
+
+test('ESM and CommonJS entries export the same API', async () => {
+  const cjs = require('..')
+  const esm = await import(pathToFileURL(path.join(__dirname, '..', 'index.mjs')).href)
+  const named = Object.keys(esm).filter((k) => k !== 'default').sort()
+  assert.deepEqual(named, Object.keys(cjs).sort())
+  assert.equal(esm.ONSFactory, cjs.ONSFactory)
+  assert.equal(esm.default, cjs)
+  assert.equal(cjs.Action.CommitMessage, 'CommitMessage')
+  assert.equal(cjs.OrderAction.Suspend, 'Suspend')
+  assert.equal(cjs.TransactionStatus.Unknow, 'Unknow')
+  assert.equal(cjs.PropertyKeyConst.NAMESRV_ADDR, 'NAMESRV_ADDR')
+  assert.equal(cjs.PropertyKeyConst.suspendTimeMillis, 'suspendTimeMillis')
+})
+
+test('Message: constructors, fields and binary bodies without a cluster', () => {
+  const { Message } = require('..')
+  const m = new Message('T', 'tag', Buffer.from([0, 255]))
+  assert.deepEqual(m.body, Buffer.from([0, 255]))
+  assert.equal(m.key, null)
+  const k = new Message('T', 'tag', 'key-1', 'text body')
+  assert.equal(k.key, 'key-1')
+  assert.equal(k.body.toString(), 'text body')
+  k.body = Buffer.from([1, 2, 3])
+  k.shardingKey = 's'
+  k.startDeliverTime = 1234
+  assert.deepEqual([...k.body], [1, 2, 3])
+  assert.equal(k.shardingKey, 's')
+  assert.equal(k.startDeliverTime, 1234)
+  assert.equal(k.queueId, null)
+  assert.throws(() => new Message('T', 'a', Buffer.from('x'), Buffer.from('y')), { code: 'INVALID_ARGUMENT' })
+})

@@ -1,0 +1,156 @@
+'use strict'
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { ONSFactory, Message, PropertyKeyConst, TransactionStatus, ErrorCode, Action } = require('..')
+const { props, unique, freshTopic, getAdmin, until, binaryBody } = require('./helpers')
+
+test('producer: send, sendAsync, sendOneway and sendBatch store binary bodies byte-exact', async () => {
+  const topic = await freshTopic()
+  const producer = ONSFactory.createProducer(props({ [PropertyKeyConst.GROUP_ID]: unique('GID_p'), SendMsgTimeoutMillis: 5000 }))
+  assert.equal(producer.isStarted(), false)
+  producer.start()
+  assert.equal(producer.isStarted(), true)
+
+  const msg = new Message(topic, 'TagA', 'order-1', binaryBody())
+  msg.putUserProperties('订单', 'value with spaces')
+  const sent = await producer.send(msg)
+  assert.equal(sent.topic, topic)
+  assert.equal(sent.status, 'SEND_OK')
+  assert.match(sent.messageId, /^[0-9A-F]{32}$/)
+
+  const stored = await getAdmin().viewMessage(topic, sent.offsetMsgId)
+  assert.deepEqual(stored.body, binaryBody())
+  assert.equal(stored.tag, 'TagA')
+  assert.equal(stored.key, 'order-1')
+  assert.equal(stored.msgId, sent.messageId)
+  assert.equal(stored.getUserProperties('订单'), 'value with spaces')
+  assert.deepEqual(stored.userProperties, { 订单: 'value with spaces' })
+
+  const viaAsync = await producer.sendAsync(new Message(topic, 'TagB', Buffer.from([0, 0, 1])))
+  assert.deepEqual((await getAdmin().viewMessage(topic, viaAsync.offsetMsgId)).body, Buffer.from([0, 0, 1]))
+
+  const before = await total(topic)
+  await producer.sendOneway(new Message(topic, null, 'oneway'))
+  const batch = await producer.sendBatch([new Message(topic, 'b', 'one'), new Message(topic, 'b', Buffer.from([2]))])
+  assert.equal(batch.length, 2)
+  assert.deepEqual((await getAdmin().viewMessage(topic, batch[1].offsetMsgId)).body, Buffer.from([2]))
+  await untilTotal(topic, before + 3)
+
+  await producer.shutdown()
+  assert.equal(producer.isClosed(), true)
+})
+
+let lastTotal = 0
+async function total(topic) {
+  lastTotal = (await getAdmin().maxOffsets(topic)).reduce((n, q) => n + q.offset, 0)
+  return lastTotal
+}
+// until() polls a sync predicate; the total is refreshed in the background while it waits.
+async function untilTotal(topic, n) {
+  const timer = setInterval(() => total(topic).catch(() => {}), 100)
+  try {
+    await until(() => lastTotal >= n, 10_000, `${n} messages in ${topic}`)
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+test('bad input is an Error with a stable code naming the problem', async () => {
+  assert.deepEqual(Object.values(ErrorCode).sort(), [
+    'API', 'AUTHENTICATION', 'BROKER', 'BUSY', 'CALLBACK', 'INTERNAL', 'INVALID_ARGUMENT', 'INVALID_CONFIG',
+    'NETWORK', 'NOT_STARTED', 'PERMISSION', 'PROTOCOL', 'TIMEOUT', 'TOPIC_NOT_FOUND',
+  ])
+  const codeOf = (fn) => {
+    try {
+      fn()
+    } catch (e) {
+      assert.ok(e instanceof Error)
+      return [e.code, e.message]
+    }
+    assert.fail('no error')
+  }
+  let [code, message] = codeOf(() => ONSFactory.createProducer({ GROUP_ID: 'G' }))
+  assert.equal(code, ErrorCode.INVALID_CONFIG)
+  assert.match(message, /NAMESRV_ADDR/)
+  ;[code, message] = codeOf(() => ONSFactory.createConsumer(props({ GROUP_ID: 'G', ConsumeThreadNums: 0 })))
+  assert.equal(code, 'INVALID_CONFIG')
+  assert.match(message, /ConsumeThreadNums/)
+  ;[code, message] = codeOf(() => ONSFactory.createProducer(props({ GROUP_ID: 'G', SendMsgTimeoutMillis: {} })))
+  assert.equal(code, 'INVALID_CONFIG')
+  assert.match(message, /SendMsgTimeoutMillis/)
+  ;[code, message] = codeOf(() => new Message('T', 'a', 'key', 'body').putUserProperties('TAGS', 'x'))
+  assert.equal(code, 'INVALID_ARGUMENT')
+  assert.match(message, /TAGS/)
+
+  const producer = ONSFactory.createProducer(props({ GROUP_ID: unique('GID_bad') }))
+  await assert.rejects(producer.send(new Message('T', 'a', 'x')), { code: 'NOT_STARTED' })
+  producer.start()
+  await assert.rejects(producer.send(new Message('bad topic!', 'a', 'x')), { code: 'INVALID_ARGUMENT', message: /topic/ })
+  await assert.rejects(producer.send(new Message('T', 'a', Buffer.alloc(0))), { code: 'INVALID_ARGUMENT', message: /empty/ })
+  await assert.rejects(producer.send(new Message('T', 'a', Buffer.alloc(4 * 1024 * 1024 + 1))), {
+    code: 'INVALID_ARGUMENT',
+    message: /4 MiB/,
+  })
+  const timed = new Message('T', 'a', 'x')
+  timed.startDeliverTime = Date.now() + 41 * 24 * 3600 * 1000
+  await assert.rejects(producer.send(timed), { code: 'INVALID_ARGUMENT', message: /40 days/ })
+  await producer.shutdown()
+})
+
+test('order producer: one sharding key, one queue', async () => {
+  const topic = await freshTopic('NodeOrder', true)
+  const producer = ONSFactory.createOrderProducer(props({ GROUP_ID: unique('GID_o') }))
+  producer.start()
+  const queues = new Set()
+  for (let i = 0; i < 5; i++) {
+    const r = await producer.send(new Message(topic, 'o', `step ${i}`), 'user-42')
+    queues.add(r.queueId)
+  }
+  assert.equal(queues.size, 1)
+  await assert.rejects(producer.send(new Message(topic, 'o', 'x'), ''), { code: 'INVALID_ARGUMENT' })
+  await producer.shutdown()
+})
+
+test('transaction producer: async executor commits or rolls back; the checker settles Unknow', async () => {
+  const topic = await freshTopic('NodeTx')
+  const checked = []
+  const producer = ONSFactory.createTransactionProducer(
+    props({ GROUP_ID: unique('GID_tx'), CheckImmunityTimeInSeconds: 1 }),
+    // As a real checker consults the local transaction's state: only these two committed.
+    async (msg) => {
+      checked.push(msg.key)
+      return ['later', 'throws'].includes(msg.key) ? TransactionStatus.CommitTransaction : TransactionStatus.RollbackTransaction
+    },
+  )
+  producer.start()
+  const committed = await producer.send(new Message(topic, 't', 'commit', Buffer.from([1])), async (m) => {
+    await new Promise((r) => setTimeout(r, 10))
+    return m.key === 'commit' ? TransactionStatus.CommitTransaction : TransactionStatus.RollbackTransaction
+  })
+  await producer.send(new Message(topic, 't', 'rollback', Buffer.from([2])), () => TransactionStatus.RollbackTransaction)
+  await producer.send(new Message(topic, 't', 'later', Buffer.from([3])), () => TransactionStatus.Unknow)
+  await producer.send(new Message(topic, 't', 'throws', Buffer.from([4])), () => {
+    throw new Error('executor failed')
+  })
+  assert.match(committed.messageId, /^[0-9A-F]{32}$/)
+
+  const seen = new Map()
+  const consumer = ONSFactory.createConsumer(
+    props({ GROUP_ID: unique('GID_txc'), ConsumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' }),
+  )
+  consumer.subscribe(topic, '*', (m) => {
+    seen.set(m.key, m.body)
+    return Action.CommitMessage
+  })
+  consumer.start()
+  // Unknow and a throwing executor leave the decision to the check-back, which commits.
+  await until(() => ['commit', 'later', 'throws'].every((k) => seen.has(k)), 60_000, 'the committed transactions')
+  assert.deepEqual(seen.get('commit'), Buffer.from([1]))
+  assert.deepEqual(seen.get('later'), Buffer.from([3]))
+  assert.deepEqual(seen.get('throws'), Buffer.from([4]))
+  assert.equal(seen.has('rollback'), false)
+  assert.ok(checked.includes('later'), `checked: ${checked}`)
+  await consumer.shutdown()
+  await producer.shutdown()
+})
