@@ -204,7 +204,7 @@ fn timed_message_is_not_delivered_early() {
         "--count",
         "1",
         "--timeout-ms",
-        "60000",
+        "120000",
         "--from-first",
     ]);
     assert!(out.status.success(), "oracle consume failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -278,10 +278,18 @@ fn transactions_commit_rollback_and_check_back() {
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
             .map(|j| String::from_utf8(hex_decode(j["bodyHex"].as_str().unwrap())).unwrap())
             .collect();
-        // Exactly the committed and the checked-back ones; the oracle times out waiting for a third.
-        let mut sorted = bodies.clone();
-        sorted.sort();
-        assert_eq!(sorted, vec!["commit", "unknown"], "stderr: {}", String::from_utf8_lossy(&out.stderr));
+        // The committed and the checked-back ones, never the rolled-back one (the oracle waits its
+        // whole timeout for a third). A transaction the broker checked back more than once before
+        // our answer arrived is committed once per check: RocketMQ transactions are
+        // at-least-once, so a duplicate of "unknown" is allowed, a missing message is not.
+        let distinct: std::collections::BTreeSet<&str> = bodies.iter().map(String::as_str).collect();
+        assert_eq!(
+            distinct.into_iter().collect::<Vec<_>>(),
+            vec!["commit", "unknown"],
+            "stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(bodies.iter().filter(|b| *b == "commit").count(), 1, "{bodies:?}");
     });
     assert!(checks.load(Ordering::SeqCst) >= 1, "the broker never checked back");
 }
@@ -320,7 +328,7 @@ fn java_consumer_receives_our_messages_byte_exact() {
         "--count",
         "3",
         "--timeout-ms",
-        "60000",
+        "120000",
         "--from-first",
     ]);
     assert!(out.status.success(), "oracle: {}", String::from_utf8_lossy(&out.stderr));
