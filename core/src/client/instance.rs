@@ -503,3 +503,47 @@ impl ClientInstance {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{keys, Properties};
+    use crate::protocol::codes::VERSION_V4_9_3;
+
+    fn instance(secret: &str) -> Arc<ClientInstance> {
+        let props = Properties::new()
+            .with(keys::NAMESRV_ADDR, "127.0.0.1:1")
+            .with(keys::ACCESS_KEY, "rocketmq2")
+            .with(keys::SECRET_KEY, secret);
+        ClientInstance::get_or_create(&ClientConfig::from_properties(&props, false).unwrap())
+    }
+
+    #[tokio::test]
+    async fn query_message_is_signed_without_the_unique_key_flag() {
+        let creds = Credentials::new("rocketmq2", "12345678");
+        let mut cmd = RemotingCommand::request(request::QUERY_MESSAGE)
+            .with_ext("topic", "T")
+            .with_ext("key", "K")
+            .with_ext("_UNIQUE_KEY_QUERY", "true");
+        cmd.version = VERSION_V4_9_3;
+        instance("12345678").sign(&mut cmd);
+        assert_eq!(cmd.ext("_UNIQUE_KEY_QUERY"), Some("true"), "sent, though not signed");
+        let expected = auth::acl::signature([("topic", "T"), ("key", "K")], b"", &creds);
+        assert_eq!(cmd.ext(auth::acl::SIGNATURE), Some(expected.as_str()));
+
+        // Any other request signs every field.
+        let mut other = RemotingCommand::request(request::HEART_BEAT).with_ext("_UNIQUE_KEY_QUERY", "x");
+        instance("12345678").sign(&mut other);
+        let expected = auth::acl::signature([("_UNIQUE_KEY_QUERY", "x")], b"", &creds);
+        assert_eq!(other.ext(auth::acl::SIGNATURE), Some(expected.as_str()));
+    }
+
+    #[tokio::test]
+    async fn instances_differ_by_secret_not_only_by_access_key() {
+        let right = instance("12345678");
+        let wrong = instance("not-the-secret");
+        assert!(!Arc::ptr_eq(&right, &wrong));
+        assert!(Arc::ptr_eq(&right, &instance("12345678")));
+        assert!(!right.key.contains("12345678") && !wrong.key.contains("not-the-secret"), "{}", wrong.key);
+    }
+}
