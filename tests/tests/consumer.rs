@@ -1050,3 +1050,44 @@ fn namespaced_group_consumes_and_retries_under_plain_names() {
         producer.shutdown().await;
     });
 }
+
+#[test]
+fn a_listener_stuck_past_consume_timeout_counts_as_failed() {
+    let topic = new_topic("stuck", 1);
+    let group = ons_tests::unique_name("GID_stuck");
+    rt().block_on(async {
+        let log = Log::default();
+        let release = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (l, r) = (log.clone(), release.clone());
+        let listener: Arc<dyn MessageListener> = Arc::new(move |m: &Message, _: &ConsumeContext| {
+            l.record("c", m);
+            if m.key.as_deref() == Some("stuck") && m.reconsume_times == 0 {
+                // Far longer than ConsumeTimeout (1 minute); released when the test ends.
+                let until = Instant::now() + Duration::from_secs(180);
+                while !r.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+            Action::CommitMessage
+        });
+        let props = consumer_props(&group, "c").with(keys::CONSUME_TIMEOUT, "1").with(keys::CONSUME_THREAD_NUMS, "1");
+        let consumer = Consumer::new(&props).unwrap();
+        consumer.subscribe(&topic, "*", listener).unwrap();
+        consumer.start().unwrap();
+        let producer = start_producer("GID_stuck_producer");
+        for key in ["stuck", "next"] {
+            producer.send(&Message::new(&topic, None, key).with_key(key)).await.unwrap();
+        }
+        // After the timeout the message is handed back (redelivered ~10 s later) and the stuck
+        // thread no longer counts, so the next message is consumed too.
+        wait_for("the stuck message again and the next one", Duration::from_secs(150), || async {
+            let got = log.all();
+            got.iter().any(|g| g.key == "stuck" && g.reconsume_times == 1) && got.iter().any(|g| g.key == "next")
+        })
+        .await;
+        release.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(log.all().iter().filter(|g| g.key == "next").count(), 1);
+        consumer.shutdown().await;
+        producer.shutdown().await;
+    });
+}

@@ -51,7 +51,7 @@ macro_rules! consumer_handle {
             }
 
             /// Joins the group and starts consuming. Must be called within a tokio runtime, whose
-            /// workers then carry the network work; listeners run on its blocking threads.
+            /// workers then carry the network work; listeners run on threads of the consumer's own.
             pub fn start(&self) -> Result<()> {
                 self.engine.start()
             }

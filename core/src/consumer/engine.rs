@@ -6,22 +6,22 @@
 //!
 //! Tasks: one rebalance loop (every 20 s, on NOTIFY_CONSUMER_IDS_CHANGED, after a subscription
 //! change), one offset-persist loop (5 s), for orderly clustering one lock-renewal loop (20 s),
-//! and per assigned queue a pull loop (plus, when orderly, a consume loop). Listeners run on
-//! blocking threads (`spawn_blocking`), at most ConsumeThreadNums at a time, so a listener that
-//! blocks never stalls network work.
+//! otherwise a ConsumeTimeout watchdog (5 s), and per assigned queue a pull loop (plus, when
+//! orderly, a consume loop). Listeners run on the consumer's own threads (`pool`), at most
+//! ConsumeThreadNums at a time, so a listener that blocks never stalls network work.
 //!
 //! A queue given up (rebalance, shutdown) stops pulling at once; messages not yet handed to a
 //! listener are forgotten, listeners already running get a short grace period, and then the
 //! smallest unfinished offset is committed — so nothing unfinished is ever committed.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
 use serde_json::json;
 use tokio::runtime::Handle;
-use tokio::sync::{watch, Notify, Semaphore};
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -32,6 +32,7 @@ use super::listener::{
 };
 use super::lock::{lock_batch, unlock_batch, LOCK_MAX_LIVE, LOCK_RENEW_INTERVAL};
 use super::offset_store::{master_of, persist_remote, query_remote, LocalOffsetFile, OffsetTable};
+use super::pool::ConsumePool;
 use super::process_queue::{queue_offset, ProcessQueue};
 use super::pull::{parse_pull_response, pull_command, retry_topic, PullArgs, PullResult, PullStatus, PULL_TIMEOUT};
 use super::retry::{retry_later, send_to_retry_topic};
@@ -68,6 +69,8 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
 const ADMIN_RPC_TIMEOUT: Duration = Duration::from_secs(3);
 /// Pull errors of one queue are logged at most this often.
 const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(30);
+/// How often running listeners are checked against ConsumeTimeout.
+const TIMEOUT_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The user's listener, one kind per consumer.
 #[derive(Clone)]
@@ -139,8 +142,24 @@ impl QueueSlot {
     }
 }
 
-/// Decrements a slot's running-listener count when a consume request ends, however it ends.
+/// Counts a consume request in its slot's running listeners until it ends, however it ends.
 struct RunningGuard(Arc<QueueSlot>);
+
+impl RunningGuard {
+    fn new(slot: &Arc<QueueSlot>) -> Self {
+        slot.running.fetch_add(1, Ordering::AcqRel);
+        RunningGuard(slot.clone())
+    }
+}
+
+/// A concurrent listener call in progress, watched for ConsumeTimeout.
+struct RunningJob {
+    started: Instant,
+    slot: Arc<QueueSlot>,
+    messages: Arc<[Message]>,
+    /// Set by the watchdog: the messages were handed back; the listener's late result is ignored.
+    expired: AtomicBool,
+}
 
 impl Drop for RunningGuard {
     fn drop(&mut self) {
@@ -164,7 +183,9 @@ pub(crate) struct Engine {
     local_offsets: OnceLock<LocalOffsetFile>,
     rebalance_now: Notify,
     closing: watch::Sender<bool>,
-    permits: Arc<Semaphore>,
+    pool: ConsumePool,
+    running: Mutex<HashMap<u64, Arc<RunningJob>>>,
+    next_job: AtomicU64,
     started_at: i64,
 }
 
@@ -178,28 +199,12 @@ async fn sleep_or_stop(d: Duration, stop: &mut watch::Receiver<bool>) {
     }
 }
 
-/// Runs user code on a blocking thread. `None` when it panicked or exceeded `timeout` (the
-/// thread is then left to finish on its own; its result is ignored).
-async fn run_listener<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-    timeout: Option<Duration>,
-    what: &str,
-) -> Option<T> {
-    let handle = tokio::task::spawn_blocking(f);
-    let joined = match timeout {
-        Some(t) => match tokio::time::timeout(t, handle).await {
-            Ok(j) => j,
-            Err(_) => {
-                tracing::warn!(timeout = ?t, "{what} did not return within ConsumeTimeout; counted as failed");
-                return None;
-            }
-        },
-        None => handle.await,
-    };
-    match joined {
+/// Calls user code; `None` if it panicked (the panic counts as a failed consumption).
+fn call_listener<T>(what: &str, f: impl FnOnce() -> T) -> Option<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(v) => Some(v),
-        Err(e) => {
-            tracing::warn!(error = %e, "{what} panicked; counted as failed");
+        Err(_) => {
+            tracing::warn!("{what} panicked; counted as failed");
             None
         }
     }
@@ -208,7 +213,7 @@ async fn run_listener<T: Send + 'static>(
 impl Engine {
     pub(crate) fn new(config: ClientConfig, settings: ConsumerSettings, kind: ConsumerKind) -> Arc<Engine> {
         let group = namespace::wrap(config.namespace.as_deref(), &config.group_id);
-        let permits = Arc::new(Semaphore::new(settings.consume_threads));
+        let pool = ConsumePool::new(settings.consume_threads, "ons-consume");
         Arc::new_cyclic(|me| Engine {
             me: me.clone(),
             kind,
@@ -224,7 +229,9 @@ impl Engine {
             local_offsets: OnceLock::new(),
             rebalance_now: Notify::new(),
             closing: watch::channel(false).0,
-            permits,
+            pool,
+            running: Mutex::new(HashMap::new()),
+            next_job: AtomicU64::new(0),
             started_at: now_ms(),
         })
     }
@@ -377,6 +384,8 @@ impl Engine {
         let mut tasks = vec![runtime.spawn(me.clone().rebalance_loop()), runtime.spawn(persist)];
         if self.orderly() && self.clustering() {
             tasks.push(runtime.spawn(me.every(LOCK_RENEW_INTERVAL, |e| async move { e.renew_locks().await })));
+        } else if !self.orderly() {
+            tasks.push(runtime.spawn(me.every(TIMEOUT_CHECK_INTERVAL, |e| async move { e.expire_stuck_listeners() })));
         }
         *state = State::Started(Running { instance, member, tasks });
         Ok(())
@@ -409,6 +418,7 @@ impl Engine {
         for t in &running.tasks {
             t.abort();
         }
+        self.pool.close();
         running.instance.unregister(running.member).await;
     }
 
@@ -887,6 +897,7 @@ impl Engine {
     // ------------------------------------------------------------------------ concurrent consumption
 
     fn dispatch(&self, slot: &Arc<QueueSlot>, messages: Vec<Message>) {
+        let Some(me) = self.me.upgrade() else { return };
         let size = self.settings.batch_max_size.max(1);
         let mut chunks: Vec<Vec<Message>> = Vec::new();
         for m in messages {
@@ -897,38 +908,46 @@ impl Engine {
                 _ => chunks.push(vec![m]),
             }
         }
-        for chunk in chunks {
-            let Some(me) = self.me.upgrade() else { return };
-            self.spawn(me.consume_concurrently(slot.clone(), chunk));
-        }
+        let jobs = chunks.into_iter().map(|chunk| {
+            let (me, slot) = (me.clone(), slot.clone());
+            Box::new(move || me.consume_on_this_thread(&slot, chunk)) as Box<dyn FnOnce() + Send>
+        });
+        self.pool.submit(jobs);
     }
 
-    async fn consume_concurrently(self: Arc<Self>, slot: Arc<QueueSlot>, messages: Vec<Message>) {
-        let Ok(permit) = self.permits.clone().acquire_owned().await else { return };
+    /// Runs the listener for one message (or batch) on a pool thread and settles the result.
+    fn consume_on_this_thread(self: &Arc<Self>, slot: &Arc<QueueSlot>, messages: Vec<Message>) {
         if slot.dropped() || self.is_closing() {
             return;
         }
-        slot.running.fetch_add(1, Ordering::AcqRel);
-        let _running = RunningGuard(slot.clone());
-        let context = ConsumeContext { queue: slot.user_mq.clone() };
-        let timeout = Some(self.settings.consume_timeout);
+        let guard = RunningGuard::new(slot);
         let batch: Arc<[Message]> = messages.into();
+        let job = Arc::new(RunningJob {
+            started: Instant::now(),
+            slot: slot.clone(),
+            messages: batch.clone(),
+            expired: AtomicBool::new(false),
+        });
+        let id = self.next_job.fetch_add(1, Ordering::Relaxed);
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id, job.clone());
+        let context = ConsumeContext { queue: slot.user_mq.clone() };
         let action = match self.listener_for(&batch[0].topic) {
-            Some(Listener::Concurrent(l)) => {
-                let b = batch.clone();
-                run_listener(move || l.consume(&b[0], &context), timeout, "message listener").await
-            }
-            Some(Listener::Batch(l)) => {
-                let b = batch.clone();
-                run_listener(move || l.consume(&b, &context), timeout, "batch message listener").await
-            }
+            Some(Listener::Concurrent(l)) => call_listener("message listener", || l.consume(&batch[0], &context)),
+            Some(Listener::Batch(l)) => call_listener("batch message listener", || l.consume(&batch, &context)),
             _ => {
                 tracing::warn!(topic = %batch[0].topic, "no listener for the topic (unsubscribed?); reconsumed later");
                 None
             }
+        };
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        if job.expired.load(Ordering::Acquire) {
+            return;
         }
-        .unwrap_or(Action::ReconsumeLater);
-        drop(permit);
+        self.settle(guard, slot, batch, action.unwrap_or(Action::ReconsumeLater));
+    }
+
+    /// Applies a listener's result: commit, or hand the messages back for a later retry.
+    fn settle(&self, guard: RunningGuard, slot: &Arc<QueueSlot>, batch: Arc<[Message]>, action: Action) {
         if slot.done.load(Ordering::Acquire) {
             return;
         }
@@ -937,35 +956,55 @@ impl Engine {
                 // BROADCASTING has no retry: the Java client drops failed messages too.
                 tracing::warn!(count = batch.len(), "broadcast message consumption failed; not retried");
             }
-            self.finish(&slot, batch.iter().map(queue_offset));
+            self.finish(slot, batch.iter().map(queue_offset));
             return;
         }
-        let Ok(instance) = self.instance() else { return };
-        let mut handed_back = Vec::new();
-        let mut failed = Vec::new();
-        for m in batch.iter() {
-            match retry_later(&instance, &self.group, self.namespace(), m, self.settings.max_reconsume_times).await {
-                Ok(()) => handed_back.push(queue_offset(m)),
-                Err(e) => {
-                    tracing::warn!(msg_id = ?m.msg_id, error = %e, "could not hand the message back; consuming it again in 5 s");
-                    failed.push(m.clone());
+        let (Some(me), Ok(instance)) = (self.me.upgrade(), self.instance()) else { return };
+        let slot = slot.clone();
+        self.spawn(async move {
+            let _running = guard;
+            let mut handed_back = Vec::new();
+            let mut failed = Vec::new();
+            for m in batch.iter() {
+                match retry_later(&instance, &me.group, me.namespace(), m, me.settings.max_reconsume_times).await {
+                    Ok(()) => handed_back.push(queue_offset(m)),
+                    Err(e) => {
+                        tracing::warn!(msg_id = ?m.msg_id, error = %e, "could not hand the message back; consuming it again in 5 s");
+                        failed.push(m.clone());
+                    }
                 }
             }
-        }
-        self.finish(&slot, handed_back);
-        if !failed.is_empty() {
-            let me = self.clone();
-            let slot = slot.clone();
-            self.spawn(async move {
-                tokio::time::sleep(LOCAL_RETRY_DELAY).await;
-                if slot.dropped() {
-                    return;
-                }
+            me.finish(&slot, handed_back);
+            if failed.is_empty() {
+                return;
+            }
+            tokio::time::sleep(LOCAL_RETRY_DELAY).await;
+            if !slot.dropped() {
                 for m in &mut failed {
                     m.reconsume_times += 1;
                 }
                 me.dispatch(&slot, failed);
-            });
+            }
+        });
+    }
+
+    /// ConsumeTimeout: a listener running longer counts as failed; its messages are handed back
+    /// and its thread is replaced (it is left to finish on its own; its result is ignored).
+    fn expire_stuck_listeners(&self) {
+        let timeout = self.settings.consume_timeout;
+        let stuck: Vec<Arc<RunningJob>> = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|j| j.started.elapsed() > timeout)
+            .filter(|j| !j.expired.swap(true, Ordering::AcqRel))
+            .cloned()
+            .collect();
+        for job in stuck {
+            tracing::warn!(timeout = ?timeout, count = job.messages.len(), "a listener exceeded ConsumeTimeout; its messages count as failed");
+            self.pool.replace_stuck_thread();
+            self.settle(RunningGuard::new(&job.slot), &job.slot, job.messages.clone(), Action::ReconsumeLater);
         }
     }
 
@@ -997,24 +1036,25 @@ impl Engine {
                 }
                 continue;
             };
-            let permit = tokio::select! {
-                p = self.permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-                _ = stop.changed() => break,
-            };
             let context = ConsumeOrderContext { queue: slot.user_mq.clone() };
-            let action = match self.listener_for(&msg.topic) {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            match self.listener_for(&msg.topic) {
                 Some(Listener::Orderly(l)) => {
                     let m = msg.clone();
                     // No timeout: a second delivery while the first still runs would break order.
-                    run_listener(move || l.consume(&m, &context), None, "order listener").await
+                    self.pool.submit([Box::new(move || {
+                        let _ = tx.send(call_listener("order listener", || l.consume(&m, &context)));
+                    }) as Box<dyn FnOnce() + Send>]);
                 }
                 _ => {
                     tracing::warn!(topic = %msg.topic, "no listener for the topic (unsubscribed?); suspended");
-                    None
+                    let _ = tx.send(None);
                 }
             }
-            .unwrap_or(OrderAction::Suspend);
-            drop(permit);
+            // Dropped unanswered only when the pool closed at shutdown: the message stays
+            // uncommitted.
+            let Ok(result) = rx.await else { break };
+            let action = result.unwrap_or(OrderAction::Suspend);
             let offset = queue_offset(&msg);
             if action == OrderAction::Success {
                 self.finish(&slot, [offset]);
@@ -1172,17 +1212,10 @@ fn parse_reset_offsets(body: &[u8]) -> Result<Vec<(MessageQueue, i64)>> {
 mod tests {
     use super::*;
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-    async fn listeners_that_panic_or_hang_count_as_failed() {
-        assert_eq!(run_listener(|| 7, Some(Duration::from_secs(5)), "ok").await, Some(7));
-        let panicking = run_listener(|| -> i32 { panic!("listener panic (expected by the test)") }, None, "p");
-        assert_eq!(panicking.await, None);
-        let slow = run_listener(|| std::thread::sleep(Duration::from_secs(2)), Some(Duration::from_millis(50)), "s");
-        let started = std::time::Instant::now();
-        assert_eq!(slow.await, None);
-        assert!(started.elapsed() < Duration::from_secs(1), "the timeout does not wait for the listener");
-        // A blocked listener does not hold up the runtime worker.
-        assert!(tokio::time::timeout(Duration::from_secs(1), tokio::task::yield_now()).await.is_ok());
+    #[test]
+    fn a_panicking_listener_counts_as_failed() {
+        assert_eq!(call_listener("ok", || 7), Some(7));
+        assert_eq!(call_listener("p", || -> i32 { panic!("listener panic (expected by the test)") }), None);
     }
 
     #[test]

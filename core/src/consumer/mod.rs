@@ -11,6 +11,7 @@
 //! * `pull` — the PULL_MESSAGE request and response decoding;
 //! * `retry` — send-back and the retry-topic (producer path) fallback, dead-letter moves;
 //! * `lock` — orderly queue locks at the brokers;
+//! * `pool` — the threads listeners run on;
 //! * `engine` — the running consumer: rebalance, pull loops, dispatch, persistence, shutdown;
 //! * `api` — the three ONS consumer handles.
 
@@ -20,6 +21,7 @@ mod engine;
 mod listener;
 mod lock;
 mod offset_store;
+mod pool;
 mod process_queue;
 mod pull;
 mod retry;
