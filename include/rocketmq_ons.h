@@ -222,6 +222,11 @@
 typedef struct ons_admin_t ons_admin_t;
 
 /**
+ * An ASAPI client (RPC-style calls through the Apsara Stack API gateway). Thread-safe.
+ */
+typedef struct ons_asapi_t ons_asapi_t;
+
+/**
  * A batch push consumer (ONS BatchConsumer). Thread-safe.
  */
 typedef struct ons_batch_consumer_t ons_batch_consumer_t;
@@ -1116,6 +1121,39 @@ int32_t ons_open_api_call(ons_open_api_t *api,
  * NULL is accepted.
  */
 int32_t ons_string_free(char *s);
+
+/**
+ * Creates an ASAPI client for the gateway at `endpoint` (https assumed without a scheme) in
+ * `region_id`, signing with `access_key` / `secret_key` (HMAC-SHA1; calls are form POSTs, the
+ * `x-acs-caller-sdk-source` and `x-acs-regionid` headers are sent). Release it with
+ * ons_asapi_destroy.
+ */
+int32_t ons_asapi_new(const char *endpoint,
+                      const char *access_key,
+                      const char *secret_key,
+                      const char *region_id,
+                      ons_asapi_t **out);
+
+/**
+ * Frees an ASAPI client. NULL is accepted.
+ */
+int32_t ons_asapi_destroy(ons_asapi_t *api);
+
+/**
+ * Calls `action` of `product` at API `version` with `count` parameters (as for
+ * ons_open_api_call), blocking until the answer; core adds the common parameters and the
+ * signature. On success `*out_json` is a new JSON object {"httpStatus", "requestId", "body"}
+ * (free with ons_string_free). An error answer is ONS_ERR_API with asapiErrorCode (or the
+ * product's code) in ons_last_error_api_code().
+ */
+int32_t ons_asapi_call(ons_asapi_t *api,
+                       const char *product,
+                       const char *action,
+                       const char *version,
+                       const char *const *keys,
+                       const char *const *values,
+                       size_t count,
+                       char **out_json);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,12 +1,13 @@
-//! `ons_open_api_t`: core's Open API client (the console's HTTP management API). C gets the
-//! generic call: a path and its parameters in, the decoded envelope as JSON text out; core
-//! adds the common parameters, signs, checks the envelope and turns API errors into
-//! ONS_ERR_API with the API's error code (ons_last_error_api_code).
+//! `ons_open_api_t` and `ons_asapi_t`: core's HTTP management clients (the console's Open API
+//! and the Apsara Stack API gateway). C gets the generic calls: a path (or product, action and
+//! version) and its parameters in, the decoded answer as JSON text out; core adds the common
+//! parameters, signs, checks the envelope and turns API errors into ONS_ERR_API with the API's
+//! error code (ons_last_error_api_code).
 
 use std::ffi::{c_char, CString};
 
 use ons::auth::Credentials;
-use ons::http::{OpenApiClient, OpenApiConfig};
+use ons::http::{AsapiClient, AsapiConfig, AsapiRequest, OpenApiClient, OpenApiConfig};
 use serde_json::json;
 
 use crate::args;
@@ -86,16 +87,7 @@ pub unsafe extern "C" fn ons_open_api_call(
         let out = args::out_ptr(out_json, "out_json")?;
         let client = args::obj(api, "api")?.live()?;
         let path = args::string(path, "path")?;
-        if count > 0 && (keys.is_null() || values.is_null()) {
-            return Err(invalid_argument(format!("keys or values is NULL but count is {count}")));
-        }
-        let mut params = Vec::with_capacity(count);
-        for i in 0..count {
-            let key = args::string(*keys.add(i), &format!("keys[{i}]"))?;
-            let value = args::string(*values.add(i), &format!("values[{i}]"))?;
-            params.push((key, value));
-        }
-        let response = block_on(client.call_raw(path, &params))??;
+        let response = block_on(client.call_raw(path, &params(keys, values, count)?))??;
         let text = json!({
             "data": response.data,
             "code": response.code,
@@ -121,4 +113,111 @@ pub unsafe extern "C" fn ons_string_free(s: *mut c_char) -> i32 {
         }
         Ok(())
     })
+}
+
+/// An ASAPI client (RPC-style calls through the Apsara Stack API gateway). Thread-safe.
+pub struct OnsAsapi {
+    inner: AsapiClient,
+    pid: u32,
+}
+
+impl OnsAsapi {
+    fn live(&self) -> Result<&AsapiClient> {
+        check_process(self.pid, "ASAPI client")?;
+        Ok(&self.inner)
+    }
+}
+
+/// Creates an ASAPI client for the gateway at `endpoint` (https assumed without a scheme) in
+/// `region_id`, signing with `access_key` / `secret_key` (HMAC-SHA1; calls are form POSTs, the
+/// `x-acs-caller-sdk-source` and `x-acs-regionid` headers are sent). Release it with
+/// ons_asapi_destroy.
+#[no_mangle]
+pub unsafe extern "C" fn ons_asapi_new(
+    endpoint: *const c_char,
+    access_key: *const c_char,
+    secret_key: *const c_char,
+    region_id: *const c_char,
+    out: *mut *mut OnsAsapi,
+) -> i32 {
+    guard("ons_asapi_new", || {
+        let out = args::out_ptr(out, "out")?;
+        let endpoint = args::string(endpoint, "endpoint")?;
+        let credentials =
+            Credentials::new(args::string(access_key, "access_key")?, args::string(secret_key, "secret_key")?);
+        let config = AsapiConfig::new(endpoint, credentials, args::string(region_id, "region_id")?);
+        *out = Box::into_raw(Box::new(OnsAsapi { inner: AsapiClient::new(config)?, pid: std::process::id() }));
+        Ok(())
+    })
+}
+
+/// Frees an ASAPI client. NULL is accepted.
+#[no_mangle]
+pub unsafe extern "C" fn ons_asapi_destroy(api: *mut OnsAsapi) -> i32 {
+    guard("ons_asapi_destroy", || {
+        if let Some(a) = api.as_ref() {
+            if a.live().is_ok() {
+                drop(Box::from_raw(api));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Calls `action` of `product` at API `version` with `count` parameters (as for
+/// ons_open_api_call), blocking until the answer; core adds the common parameters and the
+/// signature. On success `*out_json` is a new JSON object {"httpStatus", "requestId", "body"}
+/// (free with ons_string_free). An error answer is ONS_ERR_API with asapiErrorCode (or the
+/// product's code) in ons_last_error_api_code().
+#[no_mangle]
+pub unsafe extern "C" fn ons_asapi_call(
+    api: *mut OnsAsapi,
+    product: *const c_char,
+    action: *const c_char,
+    version: *const c_char,
+    keys: *const *const c_char,
+    values: *const *const c_char,
+    count: usize,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    guard("ons_asapi_call", || {
+        let out = args::out_ptr(out_json, "out_json")?;
+        let client = args::obj(api, "api")?.live()?;
+        let mut request = AsapiRequest::new(
+            args::string(product, "product")?,
+            args::string(action, "action")?,
+            args::string(version, "version")?,
+        );
+        for (key, value) in params(keys, values, count)? {
+            request = request.param(key, value);
+        }
+        let response = block_on(client.call(&request))??;
+        let text = json!({
+            "httpStatus": response.http_status,
+            "requestId": response.request_id,
+            "body": response.body,
+        })
+        .to_string();
+        *out = args::c_string(&text, "the answer")?.into_raw();
+        Ok(())
+    })
+}
+
+/// The (key, value) parameter arrays of a call.
+unsafe fn params<'a>(
+    keys: *const *const c_char,
+    values: *const *const c_char,
+    count: usize,
+) -> Result<Vec<(&'a str, &'a str)>> {
+    if count > 0 && (keys.is_null() || values.is_null()) {
+        return Err(invalid_argument(format!("keys or values is NULL but count is {count}")));
+    }
+    (0..count)
+        .map(|i| {
+            Ok((
+                args::string(*keys.add(i), &format!("keys[{i}]"))?,
+                args::string(*values.add(i), &format!("values[{i}]"))?,
+            ))
+        })
+        .collect()
 }

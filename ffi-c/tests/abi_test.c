@@ -559,6 +559,45 @@ static void test_open_api(void) {
     ons_open_api_destroy(api);
 }
 
+static void test_asapi(void) {
+    ons_asapi_t *api = NULL;
+    EXPECT(ons_asapi_new("http://127.0.0.1:1", "ak", "sk", NULL, &api), ONS_ERR_INVALID_ARGUMENT, "region_id is NULL");
+    struct one_shot srv;
+    memset(&srv, 0, sizeof srv);
+    srv.answer = "{\"asapiSuccess\":true,\"asapiRequestId\":\"r-9\",\"data\":{\"InstanceId\":\"MQ_INST_1\"}}";
+    pthread_t thread;
+    int port = start_server(&srv, &thread);
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", port);
+    EXPECT(ons_asapi_new(endpoint, "test-ak", "test-sk", "cn-test", &api), ONS_OK, NULL);
+    char *json = NULL;
+    EXPECT(ons_asapi_call(api, NULL, "ListInstances", "2019-02-14", NULL, NULL, 0, &json), ONS_ERR_INVALID_ARGUMENT,
+           "product is NULL");
+    const char *keys[] = {"PageSize"};
+    const char *values[] = {"10"};
+    EXPECT(ons_asapi_call(api, "Ons", "OnsInstanceInServiceList", "2019-02-14", keys, values, 1, &json), ONS_OK, NULL);
+    pthread_join(thread, NULL);
+    close(srv.listener);
+    EXPECT_TRUE(json != NULL && strstr(json, "MQ_INST_1") != NULL && strstr(json, "\"httpStatus\":200") != NULL);
+    EXPECT_TRUE(strstr(srv.request, "POST / ") == srv.request && strstr(srv.request, "x-acs-regionid: cn-test") != NULL);
+    ons_string_free(json);
+
+    memset(&srv, 0, sizeof srv);
+    srv.answer = "{\"asapiSuccess\":false,\"asapiErrorCode\":\"Forbidden.RAM\",\"asapiErrorMessage\":\"denied\"}";
+    port = start_server(&srv, &thread);
+    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", port);
+    ons_asapi_destroy(api);
+    EXPECT(ons_asapi_new(endpoint, "test-ak", "test-sk", "cn-test", &api), ONS_OK, NULL);
+    json = NULL;
+    EXPECT(ons_asapi_call(api, "Ons", "OnsTopicList", "2019-02-14", NULL, NULL, 0, &json), ONS_ERR_API, NULL);
+    EXPECT_TRUE(ons_last_error_api_code() != NULL && strcmp(ons_last_error_api_code(), "Forbidden.RAM") == 0);
+    EXPECT_TRUE(json == NULL);
+    pthread_join(thread, NULL);
+    close(srv.listener);
+    EXPECT(ons_asapi_destroy(api), ONS_OK, NULL);
+    EXPECT(ons_asapi_destroy(NULL), ONS_OK, NULL);
+}
+
 int main(void) {
     snprintf(topic, sizeof topic, "ffi_abi_%ld_%ld", (long)getpid(), (long)time(NULL));
     test_last_error();
@@ -566,6 +605,7 @@ int main(void) {
     test_utf8();
     test_invalid_properties();
     test_open_api();
+    test_asapi();
 
     ons_properties_t *p = props_for("GID_ffi_abi_admin");
     ons_admin_t *admin = NULL;
