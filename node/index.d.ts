@@ -129,6 +129,19 @@ export declare class ONSFactory {
 }
 export type OnsFactory = ONSFactory
 
+/**
+ * Client of the Open API. A failed call rejects with `code === 'API'` and, when the API sent
+ * one, its own error code in `apiCode`.
+ */
+export declare class OpenApiClient {
+  constructor(options: OpenApiOptions)
+  /**
+   * Calls `path` (e.g. `/topic/list`) with the API's own parameters; the common parameters
+   * and the signature are added.
+   */
+  callRaw(path: string, params?: Record<string, string> | undefined | null): Promise<ApiResponse>
+}
+
 /** The ONS `OrderConsumer`: each queue's messages one at a time, in order. */
 export declare class OrderConsumer {
   /**
@@ -196,6 +209,17 @@ export declare enum Action {
   ReconsumeLater = 'ReconsumeLater',
 }
 
+/** A decoded answer: `data` as JSON, and the envelope's other fields. */
+export interface ApiResponse {
+  data: any
+  code?: number
+  message?: string
+  requestId?: string
+  currentPage?: number
+  pageSize?: number
+  total?: number
+}
+
 /** Where a delivered message was pulled from (the ONS consume context). */
 export interface ConsumeContext {
   topic: string
@@ -219,6 +243,25 @@ export declare enum ErrorCode {
   API = 'API',
   CALLBACK = 'CALLBACK',
   INTERNAL = 'INTERNAL',
+}
+
+/** How to reach and sign for the Open API. */
+export interface OpenApiOptions {
+  /** The console address, e.g. `https://mq.console.example.com` (https is assumed). */
+  endpoint: string
+  accessKey: string
+  secretKey: string
+  securityToken?: string
+  /** `_regionId` (default `mq-private`). */
+  regionId?: string
+  /** `_platform` (default `onsConsole`). */
+  platform?: string
+  /** Trust only the CA certificates in this PEM file. */
+  caFile?: string
+  /** Skip certificate verification (self-signed private consoles only). */
+  insecureSkipVerify?: boolean
+  /** Bound on the whole call (default 30 s). */
+  timeoutMillis?: number
 }
 
 /** The ONS `OrderAction`: what an `OrderConsumer` listener returns. */

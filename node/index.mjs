@@ -15,6 +15,7 @@ export const {
   ONSFactory,
   OrderAction,
   OrderConsumer,
+  OpenApiClient,
   OrderProducer,
   Producer,
   PropertyKeyConst,

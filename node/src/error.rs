@@ -1,6 +1,6 @@
 //! Errors as JavaScript sees them: an `Error` whose `code` is the stable [`ErrorKind::name`] of
 //! the core error (`'TIMEOUT'`, `'INVALID_ARGUMENT'`, ...), plus `responseCode` when a broker
-//! answered with an error code.
+//! answered with an error code and `apiCode` when an HTTP management API did.
 //!
 //! napi-rs only lets a `Status` become `err.code`, so the JS object is built here, on the JS
 //! thread, and handed to napi as an error that references it; napi then throws (or rejects with)
@@ -53,20 +53,20 @@ pub(crate) fn code_of(kind: ErrorKind) -> &'static str {
 
 /// Builds the JS error object for a core error.
 pub(crate) fn to_js(env: &Env, err: &CoreError) -> Error {
-    js_error(env, code_of(err.kind()), err.message(), err.response_code())
+    js_error(env, code_of(err.kind()), err.message(), err.response_code(), err.api_code())
 }
 
 /// An `INVALID_ARGUMENT` error raised by the binding itself (a JS value of the wrong shape).
 pub(crate) fn invalid_argument(env: &Env, message: impl AsRef<str>) -> Error {
-    js_error(env, code_of(ErrorKind::InvalidArgument), message.as_ref(), None)
+    js_error(env, code_of(ErrorKind::InvalidArgument), message.as_ref(), None, None)
 }
 
 /// An `INVALID_CONFIG` error raised by the binding itself (a property value of the wrong type).
 pub(crate) fn invalid_config(env: &Env, message: impl AsRef<str>) -> Error {
-    js_error(env, code_of(ErrorKind::InvalidConfig), message.as_ref(), None)
+    js_error(env, code_of(ErrorKind::InvalidConfig), message.as_ref(), None, None)
 }
 
-fn js_error(env: &Env, code: &str, message: &str, response_code: Option<i32>) -> Error {
+fn js_error(env: &Env, code: &str, message: &str, response_code: Option<i32>, api_code: Option<&str>) -> Error {
     let build = || -> Result<Error> {
         let code_js = env.create_string(code)?;
         let message_js = env.create_string(message)?;
@@ -78,6 +78,9 @@ fn js_error(env: &Env, code: &str, message: &str, response_code: Option<i32>) ->
         let mut object = unsafe { Object::from_napi_value(env.raw(), raw)? };
         if let Some(rc) = response_code {
             object.set_named_property("responseCode", rc)?;
+        }
+        if let Some(api) = api_code {
+            object.set_named_property("apiCode", api)?;
         }
         // SAFETY: as above; the Error keeps a reference to the object, so napi throws it as is.
         Ok(Error::from(unsafe { Unknown::from_raw_unchecked(env.raw(), raw) }))

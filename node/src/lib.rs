@@ -11,6 +11,7 @@ mod consumer;
 mod error;
 mod js_call;
 mod message;
+mod open_api;
 mod producer;
 
 use napi::bindgen_prelude::*;
@@ -25,6 +26,7 @@ pub use consumer::{
 };
 pub use error::ErrorCode;
 pub use message::{ConsumeContext, Message, SendResult};
+pub use open_api::{ApiResponse, OpenApiClient, OpenApiOptions};
 pub use producer::{OrderProducer, Producer, TransactionProducer, TransactionStatus};
 
 /// Listener threads wait on JS; ConsumeThreadNums may be up to 1000 per consumer, so the
