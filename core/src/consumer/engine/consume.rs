@@ -1,0 +1,229 @@
+//! Handing pulled messages to listeners: concurrent and batch consumption on the pool with
+//! ConsumeTimeout, results settled (commit, send-back, local retry), and orderly consumption one
+//! message at a time per locked queue, with lock renewal.
+
+use super::*;
+
+impl Engine {
+    pub(super) fn dispatch(&self, slot: &Arc<QueueSlot>, messages: Vec<Message>) {
+        let Some(me) = self.me.upgrade() else { return };
+        let size = self.settings.batch_max_size.max(1);
+        let mut chunks: Vec<Vec<Message>> = Vec::new();
+        for m in messages {
+            // A batch holds messages of one topic only (the retry queue mixes topics), so one
+            // listener gets all of them.
+            match chunks.last_mut() {
+                Some(c) if c.len() < size && c[0].topic == m.topic => c.push(m),
+                _ => chunks.push(vec![m]),
+            }
+        }
+        let jobs = chunks.into_iter().map(|chunk| {
+            let (me, slot) = (me.clone(), slot.clone());
+            Box::new(move || me.consume_on_this_thread(&slot, chunk)) as Box<dyn FnOnce() + Send>
+        });
+        self.pool.submit(jobs);
+    }
+
+    /// Runs the listener for one message (or batch) on a pool thread and settles the result.
+    fn consume_on_this_thread(self: &Arc<Self>, slot: &Arc<QueueSlot>, messages: Vec<Message>) {
+        if slot.dropped() || self.is_closing() {
+            return;
+        }
+        let guard = RunningGuard::new(slot);
+        let batch: Arc<[Message]> = messages.into();
+        let job = Arc::new(RunningJob {
+            started: Instant::now(),
+            slot: slot.clone(),
+            messages: batch.clone(),
+            expired: AtomicBool::new(false),
+        });
+        let id = self.next_job.fetch_add(1, Ordering::Relaxed);
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id, job.clone());
+        let context = ConsumeContext { queue: slot.user_mq.clone() };
+        let action = match self.listener_for(&batch[0].topic) {
+            Some(Listener::Concurrent(l)) => call_listener("message listener", || l.consume(&batch[0], &context)),
+            Some(Listener::Batch(l)) => call_listener("batch message listener", || l.consume(&batch, &context)),
+            _ => {
+                tracing::warn!(topic = %batch[0].topic, "no listener for the topic (unsubscribed?); reconsumed later");
+                None
+            }
+        };
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        if job.expired.load(Ordering::Acquire) {
+            return;
+        }
+        self.settle(guard, slot, batch, action.unwrap_or(Action::ReconsumeLater));
+    }
+
+    /// Applies a listener's result: commit, or hand the messages back for a later retry.
+    fn settle(&self, guard: RunningGuard, slot: &Arc<QueueSlot>, batch: Arc<[Message]>, action: Action) {
+        if slot.done.load(Ordering::Acquire) {
+            return;
+        }
+        if action == Action::CommitMessage || !self.clustering() {
+            if action != Action::CommitMessage {
+                // BROADCASTING has no retry: the Java client drops failed messages too.
+                tracing::warn!(count = batch.len(), "broadcast message consumption failed; not retried");
+            }
+            self.finish(slot, batch.iter().map(queue_offset));
+            return;
+        }
+        let (Some(me), Ok(instance)) = (self.me.upgrade(), self.instance()) else { return };
+        let slot = slot.clone();
+        self.spawn(async move {
+            let _running = guard;
+            let mut handed_back = Vec::new();
+            let mut failed = Vec::new();
+            for m in batch.iter() {
+                match retry_later(&instance, &me.group, me.namespace(), m, me.settings.max_reconsume_times).await {
+                    Ok(()) => handed_back.push(queue_offset(m)),
+                    Err(e) => {
+                        tracing::warn!(msg_id = ?m.msg_id, error = %e, "could not hand the message back; consuming it again in 5 s");
+                        failed.push(m.clone());
+                    }
+                }
+            }
+            me.finish(&slot, handed_back);
+            if failed.is_empty() {
+                return;
+            }
+            tokio::time::sleep(LOCAL_RETRY_DELAY).await;
+            if !slot.dropped() {
+                for m in &mut failed {
+                    m.reconsume_times += 1;
+                }
+                me.dispatch(&slot, failed);
+            }
+        });
+    }
+
+    /// ConsumeTimeout: a listener running longer counts as failed; its messages are handed back
+    /// and its thread is replaced (it is left to finish on its own; its result is ignored).
+    pub(super) fn expire_stuck_listeners(&self) {
+        let timeout = self.settings.consume_timeout;
+        let stuck: Vec<Arc<RunningJob>> = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|j| j.started.elapsed() > timeout)
+            .filter(|j| !j.expired.swap(true, Ordering::AcqRel))
+            .cloned()
+            .collect();
+        for job in stuck {
+            tracing::warn!(timeout = ?timeout, count = job.messages.len(), "a listener exceeded ConsumeTimeout; its messages count as failed");
+            self.pool.replace_stuck_thread();
+            self.settle(RunningGuard::new(&job.slot), &job.slot, job.messages.clone(), Action::ReconsumeLater);
+        }
+    }
+
+    fn finish(&self, slot: &QueueSlot, offsets: impl IntoIterator<Item = i64>) {
+        let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
+        let commit = pq.remove(offsets);
+        self.update_offset(slot, commit);
+    }
+
+    pub(super) async fn orderly_loop(self: Arc<Self>, slot: Arc<QueueSlot>) {
+        let Ok(instance) = self.instance() else { return };
+        let mut stop = slot.stop.subscribe();
+        let needs_lock = self.clustering();
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            if needs_lock && !slot.lock_valid() {
+                sleep_or_stop(Duration::from_millis(200), &mut stop).await;
+                continue;
+            }
+            let next = slot.pq.lock().unwrap_or_else(|p| p.into_inner()).first_message().cloned();
+            let Some(msg) = next else {
+                tokio::select! {
+                    _ = slot.ready.notified() => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            };
+            let context = ConsumeOrderContext { queue: slot.user_mq.clone() };
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            match self.listener_for(&msg.topic) {
+                Some(Listener::Orderly(l)) => {
+                    let m = msg.clone();
+                    // No timeout: a second delivery while the first still runs would break order.
+                    self.pool.submit([Box::new(move || {
+                        let _ = tx.send(call_listener("order listener", || l.consume(&m, &context)));
+                    }) as Box<dyn FnOnce() + Send>]);
+                }
+                _ => {
+                    tracing::warn!(topic = %msg.topic, "no listener for the topic (unsubscribed?); suspended");
+                    let _ = tx.send(None);
+                }
+            }
+            // Dropped unanswered only when the pool closed at shutdown: the message stays
+            // uncommitted.
+            let Ok(result) = rx.await else { break };
+            let action = result.unwrap_or(OrderAction::Suspend);
+            let offset = queue_offset(&msg);
+            if action == OrderAction::Success {
+                self.finish(&slot, [offset]);
+                continue;
+            }
+            if msg.reconsume_times >= self.settings.max_reconsume_times {
+                // Exhausted: to the dead-letter queue via the retry topic (the broker sends it
+                // straight on, since the count exceeds the maximum), then move on.
+                let sent = send_to_retry_topic(
+                    &instance,
+                    &self.group,
+                    self.namespace(),
+                    &msg,
+                    msg.reconsume_times.saturating_add(1),
+                    self.settings.max_reconsume_times,
+                    None,
+                )
+                .await;
+                match sent {
+                    Ok(()) => {
+                        tracing::warn!(msg_id = ?msg.msg_id, "ordered message exhausted its retries; moved to the dead-letter queue");
+                        self.finish(&slot, [offset]);
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(msg_id = ?msg.msg_id, error = %e, "could not move the message to the dead-letter queue")
+                    }
+                }
+            } else if let Some(first) = slot.pq.lock().unwrap_or_else(|p| p.into_inner()).first_message_mut() {
+                if queue_offset(first) == offset {
+                    first.reconsume_times += 1;
+                }
+            }
+            sleep_or_stop(self.settings.suspend_time, &mut stop).await;
+        }
+        self.finish_queue(&instance, &slot).await;
+    }
+
+    pub(super) async fn renew_locks(&self) {
+        let Ok(instance) = self.instance() else { return };
+        let mut by_broker: BTreeMap<String, Vec<Arc<QueueSlot>>> = BTreeMap::new();
+        for slot in self.queues.lock().unwrap_or_else(|p| p.into_inner()).values() {
+            if !slot.dropped() {
+                by_broker.entry(slot.mq.broker_name.clone()).or_default().push(slot.clone());
+            }
+        }
+        for (broker, slots) in by_broker {
+            let queues: Vec<MessageQueue> = slots.iter().map(|s| s.mq.clone()).collect();
+            match lock_batch(&instance, &self.group, &queues).await {
+                Ok(ok) => {
+                    for slot in slots {
+                        if ok.contains(&slot.mq) {
+                            slot.set_locked();
+                        } else {
+                            tracing::warn!(queue = ?slot.mq, "lost the queue lock to another client; giving the queue up");
+                            slot.lost_lock.store(true, Ordering::Release);
+                            slot.give_up();
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(broker = %broker, error = %e, "lock renewal failed"),
+            }
+        }
+    }
+}

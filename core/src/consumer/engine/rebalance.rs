@@ -1,0 +1,281 @@
+//! Rebalancing: which queues this instance owns (averagely among the group's live clients in
+//! CLUSTERING, all of them in BROADCASTING), where a newly owned queue starts, and giving a queue
+//! up (last commit, orderly unlock).
+
+use super::*;
+
+impl Engine {
+    pub(super) async fn rebalance_loop(self: Arc<Self>) {
+        let Ok(instance) = self.instance() else { return };
+        let mut closing = self.closing.subscribe();
+        for t in self.topics() {
+            if let Err(e) = instance.route(&t).await {
+                tracing::debug!(topic = %t, error = %e, "no route yet");
+            }
+        }
+        instance.heartbeat_all().await;
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            if self.is_closing() {
+                return;
+            }
+            let complete = self.rebalance(&instance).await;
+            let wait = if complete {
+                backoff = Duration::from_millis(500);
+                REBALANCE_INTERVAL
+            } else {
+                backoff = (backoff * 2).min(REBALANCE_INTERVAL);
+                backoff
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.rebalance_now.notified() => {}
+                _ = closing.changed() => return,
+            }
+        }
+    }
+
+    /// The group's live client ids, from a broker hosting the topic.
+    async fn consumer_ids(&self, instance: &ClientInstance, route: &TopicRoute) -> Result<Vec<String>> {
+        let mut last = None;
+        for bd in &route.data.broker_datas {
+            let Some(addr) = bd.master_addr() else { continue };
+            let cmd =
+                RemotingCommand::request(request::GET_CONSUMER_LIST_BY_GROUP).with_ext("consumerGroup", &self.group);
+            match instance.invoke(addr, cmd, ADMIN_RPC_TIMEOUT).await {
+                Ok(resp) if resp.code == response::SUCCESS => {
+                    let v = lenient_json::parse(&resp.body)?;
+                    let ids = v
+                        .get("consumerIdList")
+                        .and_then(|l| l.as_array())
+                        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+                        .unwrap_or_default();
+                    return Ok(ids);
+                }
+                Ok(resp) => last = Some(Error::from_response(resp.code, resp.remark.as_deref(), "get consumer list")),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::network("no master broker in the route")))
+    }
+
+    /// One rebalance; `false` when something could not be done (retried soon).
+    async fn rebalance(&self, instance: &Arc<ClientInstance>) -> bool {
+        let topics = self.topics();
+        let mut complete = true;
+        let mut wanted: HashMap<String, Vec<MessageQueue>> = HashMap::new();
+        for topic in &topics {
+            let route = match instance.route(topic).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::debug!(topic = %topic, error = %e, "rebalance: no route");
+                    complete = false;
+                    continue;
+                }
+            };
+            let all = route.subscribe_queues.clone();
+            let mine = if self.clustering() {
+                match self.consumer_ids(instance, &route).await {
+                    Ok(ids) => allocate_averagely(&all, &ids, instance.client_id()),
+                    Err(e) => {
+                        tracing::debug!(topic = %topic, error = %e, "rebalance: no consumer list");
+                        complete = false;
+                        continue;
+                    }
+                }
+            } else {
+                all
+            };
+            wanted.insert(topic.clone(), mine);
+        }
+
+        // Give up queues no longer ours (only for topics whose allocation is known).
+        let (to_drop, mut to_add) = {
+            let table = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+            let to_drop: Vec<Arc<QueueSlot>> = table
+                .values()
+                .filter(|s| !s.dropped())
+                .filter(|s| {
+                    !topics.contains(&s.mq.topic) || wanted.get(&s.mq.topic).is_some_and(|w| !w.contains(&s.mq))
+                })
+                .cloned()
+                .collect();
+            // A queue still being given up is added again only once it is gone.
+            let to_add: Vec<MessageQueue> =
+                wanted.values().flatten().filter(|mq| !table.contains_key(*mq)).cloned().collect();
+            (to_drop, to_add)
+        };
+        for slot in to_drop {
+            tracing::debug!(queue = ?slot.mq, "rebalance: giving the queue up");
+            slot.give_up();
+        }
+        let pending_removal = {
+            let table = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+            wanted.values().flatten().any(|mq| table.get(mq).is_some_and(|s| s.dropped()))
+        };
+        if pending_removal {
+            complete = false;
+        }
+
+        if self.orderly() && self.clustering() && !to_add.is_empty() {
+            let mut by_broker: BTreeMap<String, Vec<MessageQueue>> = BTreeMap::new();
+            for mq in to_add.drain(..) {
+                by_broker.entry(mq.broker_name.clone()).or_default().push(mq);
+            }
+            for (broker, queues) in by_broker {
+                match lock_batch(instance, &self.group, &queues).await {
+                    Ok(ok) => {
+                        if ok.len() < queues.len() {
+                            complete = false;
+                        }
+                        to_add.extend(queues.into_iter().filter(|q| ok.contains(q)));
+                    }
+                    Err(e) => {
+                        tracing::debug!(broker = %broker, error = %e, "rebalance: lock failed");
+                        complete = false;
+                    }
+                }
+            }
+        }
+
+        for mq in to_add {
+            if self.is_closing() {
+                break;
+            }
+            match self.start_offset(instance, &mq).await {
+                Ok(offset) => self.add_queue(mq, offset),
+                Err(e) => {
+                    tracing::warn!(queue = ?mq, error = %e, "cannot read the start offset; queue not consumed yet");
+                    complete = false;
+                }
+            }
+        }
+        complete
+    }
+
+    /// Where a newly assigned queue starts: the committed offset, else per ConsumeFromWhere.
+    async fn start_offset(&self, instance: &ClientInstance, mq: &MessageQueue) -> Result<i64> {
+        let stored = if self.clustering() {
+            query_remote(instance, &self.group, mq).await?
+        } else {
+            self.local_offsets.get().and_then(|f| f.get(mq))
+        };
+        if let Some(offset) = stored {
+            return Ok(offset);
+        }
+        let is_retry = mq.topic.starts_with("%RETRY%");
+        match self.settings.consume_from {
+            ConsumeFromWhere::LastOffset if is_retry => Ok(0),
+            ConsumeFromWhere::LastOffset => self.queue_offset_rpc(instance, mq, request::GET_MAX_OFFSET, None).await,
+            ConsumeFromWhere::FirstOffset => Ok(0),
+            ConsumeFromWhere::Timestamp(_) if is_retry => {
+                self.queue_offset_rpc(instance, mq, request::GET_MAX_OFFSET, None).await
+            }
+            ConsumeFromWhere::Timestamp(at) => {
+                self.queue_offset_rpc(instance, mq, request::SEARCH_OFFSET_BY_TIMESTAMP, Some(at)).await
+            }
+        }
+    }
+
+    async fn queue_offset_rpc(
+        &self,
+        instance: &ClientInstance,
+        mq: &MessageQueue,
+        code: i32,
+        timestamp: Option<i64>,
+    ) -> Result<i64> {
+        let addr = master_of(instance, mq).await?;
+        let mut cmd = RemotingCommand::request(code)
+            .with_ext("topic", &mq.topic)
+            .with_ext("queueId", mq.queue_id)
+            .with_ext("bname", &mq.broker_name);
+        if let Some(at) = timestamp {
+            cmd = cmd.with_ext("timestamp", at);
+        }
+        let resp = instance.invoke(&addr, cmd, ADMIN_RPC_TIMEOUT).await?;
+        if resp.code != response::SUCCESS {
+            return Err(Error::from_response(resp.code, resp.remark.as_deref(), "queue offset lookup"));
+        }
+        resp.ext_parse("offset")
+    }
+
+    fn add_queue(&self, mq: MessageQueue, offset: i64) {
+        let Some(me) = self.me.upgrade() else { return };
+        let user_mq =
+            MessageQueue::new(namespace::unwrap(self.namespace(), &mq.topic), mq.broker_name.clone(), mq.queue_id);
+        let slot = Arc::new(QueueSlot {
+            mq: mq.clone(),
+            user_mq,
+            pq: Mutex::new(ProcessQueue::new(offset)),
+            stop: watch::channel(false).0,
+            ready: Notify::new(),
+            lock_time: Mutex::new(None),
+            lost_lock: AtomicBool::new(false),
+            reset_to: Mutex::new(None),
+            running: AtomicUsize::new(0),
+            done: AtomicBool::new(false),
+            tasks: Mutex::new(Vec::new()),
+        });
+        if self.orderly() && self.clustering() {
+            slot.set_locked();
+        }
+        self.offsets.set(&mq, offset);
+        self.queues.lock().unwrap_or_else(|p| p.into_inner()).insert(mq.clone(), slot.clone());
+        tracing::debug!(queue = ?mq, offset, "consuming queue");
+        let mut tasks = Vec::new();
+        if let Some(h) = self.spawn(me.clone().pull_loop(slot.clone())) {
+            tasks.push(h);
+        }
+        if self.orderly() {
+            if let Some(h) = self.spawn(me.orderly_loop(slot.clone())) {
+                tasks.push(h);
+            }
+        }
+        slot.tasks.lock().unwrap_or_else(|p| p.into_inner()).extend(tasks);
+    }
+
+    /// Commits a given-up queue's offset for the last time, releases its lock, and removes it.
+    pub(super) async fn finish_queue(&self, instance: &ClientInstance, slot: &Arc<QueueSlot>) {
+        if slot.done.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let deadline = Instant::now() + DRAIN_TIMEOUT;
+        while slot.running.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let commit = {
+            let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
+            let c = pq.commit_offset();
+            pq.clear();
+            slot.reset_to.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or(c)
+        };
+        let lost = slot.lost_lock.load(Ordering::Acquire);
+        if !lost {
+            if self.clustering() {
+                if let Err(e) = persist_remote(instance, &self.group, &slot.mq, commit, false).await {
+                    tracing::warn!(queue = ?slot.mq, error = %e, "could not commit the offset of a queue given up");
+                }
+            } else if let Some(file) = self.local_offsets.get() {
+                if let Err(e) = file.store(&[(slot.mq.clone(), commit)]) {
+                    tracing::warn!(queue = ?slot.mq, error = %e, "could not store the offset of a queue given up");
+                }
+            }
+            if self.orderly() && self.clustering() {
+                // At shutdown the unlock is acknowledged so the next owner can lock at once.
+                let oneway = !self.is_closing();
+                if let Err(e) = unlock_batch(instance, &self.group, std::slice::from_ref(&slot.mq), oneway).await {
+                    tracing::debug!(queue = ?slot.mq, error = %e, "unlock failed; the broker lock expires by itself");
+                }
+            }
+        }
+        self.offsets.remove(&slot.mq);
+        let mut table = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        if table.get(&slot.mq).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+            table.remove(&slot.mq);
+        }
+        drop(table);
+        if lost {
+            self.rebalance_now.notify_one();
+        }
+    }
+}
