@@ -42,8 +42,11 @@ pub(crate) fn helper<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, Py
 
 /// The running event loop of this thread, if any.
 pub(crate) fn running_loop(py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-    match asyncio(py)?.call_method0("get_running_loop") {
-        Ok(l) => Ok(Some(l.unbind())),
+    // Looked up once: this runs for every async send.
+    static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let get = GET_RUNNING_LOOP.get_or_try_init(py, || asyncio(py)?.getattr("get_running_loop").map(Bound::unbind))?;
+    match get.call0(py) {
+        Ok(l) => Ok(Some(l)),
         Err(e) if e.is_instance_of::<PyRuntimeError>(py) => Ok(None),
         Err(e) => Err(e),
     }

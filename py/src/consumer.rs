@@ -61,14 +61,25 @@ impl PyListener {
         let _in_flight = InFlight::enter()?;
         Python::attach(|py| {
             let run = || -> PyResult<Option<String>> {
-                let event_loop = self.event_loop.as_ref().map(|l| l.clone_ref(py)).unwrap_or_else(|| py.None());
-                let result = helper(py, "run_listener")?.call1((
-                    self.func.clone_ref(py),
-                    event_loop,
-                    message(py)?,
-                    Py::new(py, context)?,
-                    self.failure,
-                ))?;
+                let (message, context) = (message(py)?, Py::new(py, context)?);
+                let Some(event_loop) = &self.event_loop else {
+                    // Sync listeners are called directly: this path runs once per message.
+                    let result = match self.func.call1(py, (message, context)) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            helper(py, "listener_raised")?.call1((&self.func, e.into_value(py), self.failure))?;
+                            return Ok(None);
+                        }
+                    };
+                    // The result enums derive from str, so their members take this path too.
+                    if let Ok(name) = result.bind(py).cast::<PyString>() {
+                        return Ok(Some(name.to_cow()?.into_owned()));
+                    }
+                    let name = helper(py, "listener_result")?.call1((&self.func, py.None(), result, self.failure))?;
+                    return Ok(name.cast::<PyString>().ok().map(|s| s.to_string()));
+                };
+                let result =
+                    helper(py, "run_listener")?.call1((&self.func, event_loop, message, context, self.failure))?;
                 Ok(result.cast::<PyString>().ok().map(|s| s.to_string()))
             };
             run().unwrap_or_else(|e| {

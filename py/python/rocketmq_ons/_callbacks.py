@@ -43,11 +43,28 @@ def _name(value: Any) -> Any:
 
 def run_listener(func: Callable[..., Any], loop: Optional[asyncio.AbstractEventLoop], message: Any,
                  context: Any, failure: str) -> Optional[str]:
-    """Calls a consumer listener; returns the result's name, or None when it failed."""
+    """Calls a consumer listener; returns the result's name, or None when it failed. (The
+    extension calls sync listeners itself and comes here only for coroutine functions.)"""
     try:
-        result = _await_result(func(message, context), loop)
-    except BaseException:  # noqa: BLE001 - a listener must never take the consumer down
-        _log.exception("message listener %r raised; counted as %s", func, failure)
+        result = func(message, context)
+    except BaseException as e:  # noqa: BLE001 - a listener must never take the consumer down
+        listener_raised(func, e, failure)
+        return None
+    return listener_result(func, loop, result, failure)
+
+
+def listener_raised(func: Callable[..., Any], error: BaseException, failure: str) -> None:
+    _log.error("message listener %r raised; counted as %s", func, failure,
+               exc_info=(type(error), error, error.__traceback__))
+
+
+def listener_result(func: Callable[..., Any], loop: Optional[asyncio.AbstractEventLoop], result: Any,
+                    failure: str) -> Optional[str]:
+    """The name of a listener's result that is not a plain str (awaitable, None, other)."""
+    try:
+        result = _await_result(result, loop)
+    except BaseException as e:  # noqa: BLE001
+        listener_raised(func, e, failure)
         return None
     if result is None:
         if func not in _warned_none:
