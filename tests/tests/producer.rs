@@ -72,10 +72,19 @@ fn sync_send_reads_back_byte_exact_in_both_header_formats() {
             assert_eq!(info.queue_id, sent.queue_id);
             assert_eq!(info.queue_offset, sent.queue_offset);
 
-            let by_id = admin.query_by_msg_id(&topic, &sent.message_id).await.unwrap();
-            assert!(by_id.iter().any(|m| m.body == msg.body), "{label}: query by id");
-            let by_key = admin.query_by_key(&topic, "key2").await.unwrap();
-            assert!(by_key.iter().any(|m| m.msg_id == back.msg_id), "{label}: query by key");
+            // Brokers build the message index asynchronously (4.9.x visibly later): poll for it.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let by_id = admin.query_by_msg_id(&topic, &sent.message_id).await.unwrap();
+                let by_key = admin.query_by_key(&topic, "key2").await.unwrap();
+                let id_found = by_id.iter().any(|m| m.body == msg.body);
+                let key_found = by_key.iter().any(|m| m.msg_id == back.msg_id);
+                if id_found && key_found {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "{label}: query by id found {id_found}, by key {key_found}");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
             producer.shutdown().await;
         });
     }
