@@ -168,8 +168,8 @@ impl AsapiRequest {
     }
 }
 
-/// A signed call as it goes on the wire. It holds the signature: do not log it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A signed call as it goes on the wire. `Debug` masks the signature.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignedAsapiCall {
     pub method: HttpMethod,
     /// Path and query relative to the endpoint's host (`/asapi/v3/?...` for a GET).
@@ -177,6 +177,28 @@ pub struct SignedAsapiCall {
     /// The form body of a POST.
     pub body: Option<String>,
     pub headers: Vec<(String, String)>,
+}
+
+impl fmt::Debug for SignedAsapiCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedAsapiCall")
+            .field("method", &self.method)
+            .field("path_and_query", &mask_signature(&self.path_and_query))
+            .field("body", &self.body.as_deref().map(mask_signature))
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+/// `encoded` with the value of its `Signature` parameter replaced by `***`.
+fn mask_signature(encoded: &str) -> String {
+    let (head, query) = match encoded.split_once('?') {
+        Some((path, query)) => (format!("{path}?"), query),
+        None => (String::new(), encoded),
+    };
+    let masked: Vec<&str> =
+        query.split('&').map(|pair| if pair.starts_with("Signature=") { "Signature=***" } else { pair }).collect();
+    format!("{head}{}", masked.join("&"))
 }
 
 /// A successful answer.
@@ -437,6 +459,8 @@ mod tests {
              &Signature=SESmLeA1gWPMIq%2BzlI%2FWQY95%2F60%3D"
         );
         assert_eq!(signed.body, None);
+        let printed = format!("{signed:?}");
+        assert!(printed.contains("&Signature=***\"") && !printed.contains("SESmLeA1"), "{printed}");
         assert_eq!(
             signed.headers,
             [("x-acs-caller-sdk-source", "rocketmq-ons"), ("x-acs-regionid", "cn-region-test")]
@@ -459,9 +483,10 @@ mod tests {
         req.headers.region_id = Some("cn-other".into());
         let signed = client(HttpMethod::Post, defaults).sign(&req, seed_time(), "n").unwrap();
         assert_eq!(signed.path_and_query, "/asapi/v3/");
-        let body = signed.body.unwrap();
+        let body = signed.body.clone().unwrap();
         assert!(body.starts_with("AccessKeyId=testid&Action=GetOrganizationList&"), "{body}");
         assert!(body.contains("&SignatureNonce=n&") && body.contains("&Signature="), "{body}");
+        assert!(format!("{signed:?}").contains("&Signature=***"));
         let names: Vec<&str> = signed.headers.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             names,
