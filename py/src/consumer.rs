@@ -90,8 +90,11 @@ impl PyListener {
     }
 }
 
-fn one(msg: &Message) -> impl FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + '_ {
-    move |py| Ok(Py::new(py, PyMessage { inner: msg.clone() })?.into_any())
+/// One message for a listener: copied before the GIL is taken, so the GIL is held only to
+/// wrap it.
+fn one(msg: &Message) -> impl FnOnce(Python<'_>) -> PyResult<Py<PyAny>> {
+    let msg = PyMessage { inner: msg.clone() };
+    move |py| Ok(Py::new(py, msg)?.into_any())
 }
 
 struct Concurrent(PyListener);
@@ -120,9 +123,9 @@ struct Batch(PyListener);
 
 impl BatchMessageListener for Batch {
     fn consume(&self, messages: &[Message], context: &ConsumeContext) -> Action {
-        let list = |py: Python<'_>| -> PyResult<Py<PyAny>> {
-            let items =
-                messages.iter().map(|m| Py::new(py, PyMessage { inner: m.clone() })).collect::<PyResult<Vec<_>>>()?;
+        let msgs: Vec<PyMessage> = messages.iter().map(|m| PyMessage { inner: m.clone() }).collect();
+        let list = move |py: Python<'_>| -> PyResult<Py<PyAny>> {
+            let items = msgs.into_iter().map(|m| Py::new(py, m)).collect::<PyResult<Vec<_>>>()?;
             Ok(PyList::new(py, items)?.into_any().unbind())
         };
         match self.0.call(list, context.into()).as_deref() {
