@@ -12,6 +12,7 @@ mod client;
 mod completion;
 mod consumer;
 mod errors;
+mod http;
 mod logging;
 mod message;
 mod producer;
@@ -36,6 +37,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<consumer::PyOrderConsumer>()?;
     m.add_class::<consumer::PyBatchConsumer>()?;
     m.add_class::<admin::PyAdmin>()?;
+    m.add_class::<http::PyOpenApiClient>()?;
+    m.add_class::<http::PyAsapiClient>()?;
     m.add_function(wrap_pyfunction!(completion::completion_pump, m)?)?;
     m.add_function(wrap_pyfunction!(logging::log_pump, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::at_exit, m)?)?;

@@ -119,3 +119,18 @@ def test_stubs_match_the_extension() -> None:
             members |= {m.name for m in classes[base].body if isinstance(m, ast.FunctionDef)}
         members.discard("__init__")
         assert runtime == members, f"{name}: stub {sorted(members - runtime)} extension {sorted(runtime - members)}"
+
+
+def test_http_clients_raise_client_exceptions() -> None:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there
+    api = ons.OpenApiClient(f"http://127.0.0.1:{port}", "ak", "sk")
+    with pytest.raises(ons.ONSClientException):
+        api.call("/json/region/list")
+    asapi = ons.AsapiClient(f"http://127.0.0.1:{port}", "ak", "sk", "cn-test")
+    with pytest.raises(ons.ONSClientException):
+        asapi.call("Ons", "OnsRegionList", "2019-02-14", {"PageSize": "10"})
