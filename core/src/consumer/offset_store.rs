@@ -1,7 +1,8 @@
 //! Consumer offsets: the in-memory table (queue → next offset to consume) and where it is
 //! persisted. CLUSTERING keeps offsets at the broker (QUERY_CONSUMER_OFFSET to read,
-//! UPDATE_CONSUMER_OFFSET to write — oneway every 5 s, acknowledged when a queue is given up or
-//! the consumer shuts down). BROADCASTING keeps them in a local file per client instance and
+//! UPDATE_CONSUMER_OFFSET to write, acknowledged, every 5 s and when a queue is given up or the
+//! consumer shuts down; the Java client writes the periodic ones oneway, but brokers may then
+//! apply a stale periodic value after the final commit). BROADCASTING keeps them in a local file per client instance and
 //! group, replaced atomically (write, fsync, rename) so a crash never leaves a torn file.
 
 use std::collections::HashMap;
@@ -75,14 +76,8 @@ pub async fn query_remote(instance: &ClientInstance, group: &str, mq: &MessageQu
     }
 }
 
-/// Stores the group's offset of `mq` at the broker: acknowledged, or oneway (periodic persist).
-pub async fn persist_remote(
-    instance: &ClientInstance,
-    group: &str,
-    mq: &MessageQueue,
-    offset: i64,
-    oneway: bool,
-) -> Result<()> {
+/// Stores the group's offset of `mq` at the broker and waits for its answer.
+pub async fn persist_remote(instance: &ClientInstance, group: &str, mq: &MessageQueue, offset: i64) -> Result<()> {
     let addr = master_of(instance, mq).await?;
     let cmd = RemotingCommand::request(request::UPDATE_CONSUMER_OFFSET)
         .with_ext("consumerGroup", group)
@@ -90,7 +85,7 @@ pub async fn persist_remote(
         .with_ext("queueId", mq.queue_id)
         .with_ext("commitOffset", offset)
         .with_ext("bname", &mq.broker_name);
-    send_expecting_success(instance, &addr, cmd, oneway, "update consumer offset").await
+    send_expecting_success(instance, &addr, cmd, false, "update consumer offset").await
 }
 
 /// Sends a request that answers nothing but a code: oneway, or acknowledged with SUCCESS.

@@ -187,6 +187,11 @@ pub(crate) struct Engine {
     queues: Mutex<HashMap<MessageQueue, Arc<QueueSlot>>>,
     offsets: OffsetTable,
     local_offsets: OnceLock<LocalOffsetFile>,
+    /// Held while offsets are written out (periodic persist, a queue's final commit). Brokers
+    /// process UPDATE_CONSUMER_OFFSET on a thread pool, so two writes of one queue in flight
+    /// at once may land in either order; taking turns, with acknowledged writes, keeps a stale
+    /// periodic value from overwriting the final commit of a queue being given up.
+    persist_turn: tokio::sync::Mutex<()>,
     rebalance_now: Notify,
     closing: watch::Sender<bool>,
     pool: ConsumePool,
@@ -233,6 +238,7 @@ impl Engine {
             queues: Mutex::new(HashMap::new()),
             offsets: OffsetTable::default(),
             local_offsets: OnceLock::new(),
+            persist_turn: tokio::sync::Mutex::new(()),
             rebalance_now: Notify::new(),
             closing: watch::channel(false).0,
             pool,
@@ -487,10 +493,11 @@ impl Engine {
 
     async fn persist_all(&self) {
         let Ok(instance) = self.instance() else { return };
+        let _turn = self.persist_turn.lock().await;
         let snapshot = self.offsets.snapshot();
         if self.clustering() {
             for (mq, offset) in snapshot {
-                if let Err(e) = persist_remote(&instance, &self.group, &mq, offset, true).await {
+                if let Err(e) = persist_remote(&instance, &self.group, &mq, offset).await {
                     tracing::debug!(queue = ?mq, error = %e, "offset persist failed; retried in 5 s");
                 }
             }
@@ -616,7 +623,8 @@ impl Engine {
                     c
                 };
                 if self.clustering() {
-                    if let Err(e) = persist_remote(instance, &self.group, &slot.mq, commit, false).await {
+                    let _turn = self.persist_turn.lock().await;
+                    if let Err(e) = persist_remote(instance, &self.group, &slot.mq, commit).await {
                         tracing::debug!(queue = ?slot.mq, error = %e, "persisting the moved offset failed");
                     }
                 }

@@ -250,9 +250,12 @@ impl Engine {
             slot.reset_to.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or(c)
         };
         let lost = slot.lost_lock.load(Ordering::Acquire);
+        let turn = self.persist_turn.lock().await;
+        // Out of the table first: a periodic persist after this point no longer writes it.
+        self.offsets.remove(&slot.mq);
         if !lost {
             if self.clustering() {
-                if let Err(e) = persist_remote(instance, &self.group, &slot.mq, commit, false).await {
+                if let Err(e) = persist_remote(instance, &self.group, &slot.mq, commit).await {
                     tracing::warn!(queue = ?slot.mq, error = %e, "could not commit the offset of a queue given up");
                 }
             } else if let Some(file) = self.local_offsets.get() {
@@ -260,15 +263,15 @@ impl Engine {
                     tracing::warn!(queue = ?slot.mq, error = %e, "could not store the offset of a queue given up");
                 }
             }
-            if self.orderly() && self.clustering() {
-                // At shutdown the unlock is acknowledged so the next owner can lock at once.
-                let oneway = !self.is_closing();
-                if let Err(e) = unlock_batch(instance, &self.group, std::slice::from_ref(&slot.mq), oneway).await {
-                    tracing::debug!(queue = ?slot.mq, error = %e, "unlock failed; the broker lock expires by itself");
-                }
+        }
+        drop(turn);
+        if !lost && self.orderly() && self.clustering() {
+            // At shutdown the unlock is acknowledged so the next owner can lock at once.
+            let oneway = !self.is_closing();
+            if let Err(e) = unlock_batch(instance, &self.group, std::slice::from_ref(&slot.mq), oneway).await {
+                tracing::debug!(queue = ?slot.mq, error = %e, "unlock failed; the broker lock expires by itself");
             }
         }
-        self.offsets.remove(&slot.mq);
         let mut table = self.queues.lock().unwrap_or_else(|p| p.into_inner());
         if table.get(&slot.mq).is_some_and(|s| Arc::ptr_eq(s, slot)) {
             table.remove(&slot.mq);
