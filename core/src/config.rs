@@ -35,10 +35,14 @@ pub mod keys {
     /// The spelling used in the seed's table.
     pub const CHECK_IMMUNITY_TIME_IN_SECS: &str = "CheckImmunityTimeInSecs";
     pub const SUSPEND_TIME_MILLIS: &str = "suspendTimeMillis";
+    /// The ONS C++ SDK's spelling of suspendTimeMillis (`ONSFactoryProperty::SuspendTimeMillis`).
+    pub const SUSPEND_TIME_MILLIS_CPP: &str = "SuspendTimeMillis";
     pub const SEND_MSG_TIMEOUT_MILLIS: &str = "SendMsgTimeoutMillis";
     pub const MAX_CACHED_MESSAGE_AMOUNT: &str = "MaxCachedMessageAmount";
     pub const MAX_CACHED_MESSAGE_SIZE_IN_MIB: &str = "MaxCachedMessageSizeInMiB";
     pub const INSTANCE_NAME: &str = "InstanceName";
+    /// The ONS C++ SDK's spelling of InstanceName (`ONSFactoryProperty::ConsumerInstanceName`).
+    pub const CONSUMER_INSTANCE_NAME_CPP: &str = "ConsumerInstanceName";
     pub const INSTANCE_ID: &str = "INSTANCE_ID";
     pub const NAMESPACE: &str = "Namespace";
     pub const VIP_CHANNEL_ENABLED: &str = "isVipChannelEnabled";
@@ -55,6 +59,8 @@ pub mod keys {
     pub const MAX_CACHED_MESSAGE_AMOUNT_ONS: &str = "maxCachedMessageAmount";
     /// The spelling the ONS Java SDK actually uses for MaxCachedMessageSizeInMiB.
     pub const MAX_CACHED_MESSAGE_SIZE_IN_MIB_ONS: &str = "maxCachedMessageSizeInMiB";
+    /// The ONS C++ SDK's name for MaxCachedMessageAmount (`ONSFactoryProperty::MaxMsgCacheSize`).
+    pub const MAX_MSG_CACHE_SIZE_CPP: &str = "MaxMsgCacheSize";
     /// This client's own: where a new consumer group starts, `CONSUME_FROM_LAST_OFFSET`
     /// (default), `CONSUME_FROM_FIRST_OFFSET` or `CONSUME_FROM_TIMESTAMP` (also `LAST`, `FIRST`,
     /// `TIMESTAMP`).
@@ -298,7 +304,7 @@ impl ClientConfig {
             }
         };
 
-        let instance_name = match props.get(keys::INSTANCE_NAME) {
+        let instance_name = match props.get_any(&[keys::INSTANCE_NAME, keys::CONSUMER_INSTANCE_NAME_CPP]) {
             Some(n) => {
                 validate_group(n, keys::INSTANCE_NAME)?;
                 n.to_owned()
@@ -382,6 +388,9 @@ mod tests {
         );
         assert_eq!(c.namespace.as_deref(), Some("MQ_INST_123_BXyz"));
         assert_eq!(c.group_id, "PID_x");
+        let c =
+            ClientConfig::from_properties(&base().with(keys::CONSUMER_INSTANCE_NAME_CPP, "worker-7"), true).unwrap();
+        assert_eq!(c.instance_name, "worker-7");
     }
 
     #[test]

@@ -109,10 +109,15 @@ impl ConsumerSettings {
             ConsumerKind::Batch => props.parse_in(&[keys::CONSUME_MESSAGE_BATCH_MAX_SIZE], 1usize, 32)?.unwrap_or(1),
             _ => 1,
         };
-        let suspend_ms =
-            props.parse_in(&[keys::SUSPEND_TIME_MILLIS], 10u64, 30_000)?.unwrap_or(DEFAULT_SUSPEND_TIME_MS);
+        let suspend_ms = props
+            .parse_in(&[keys::SUSPEND_TIME_MILLIS, keys::SUSPEND_TIME_MILLIS_CPP], 10u64, 30_000)?
+            .unwrap_or(DEFAULT_SUSPEND_TIME_MS);
         let max_cached_messages = props
-            .parse_in(&[keys::MAX_CACHED_MESSAGE_AMOUNT, keys::MAX_CACHED_MESSAGE_AMOUNT_ONS], 100usize, 50_000)?
+            .parse_in(
+                &[keys::MAX_CACHED_MESSAGE_AMOUNT, keys::MAX_CACHED_MESSAGE_AMOUNT_ONS, keys::MAX_MSG_CACHE_SIZE_CPP],
+                100usize,
+                50_000,
+            )?
             .unwrap_or(DEFAULT_MAX_CACHED_MESSAGES);
         let max_cached_mib = props
             .parse_in(&[keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB, keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB_ONS], 16usize, 2048)?
@@ -245,6 +250,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message().contains("ConsumeTimestamp"));
+    }
+
+    #[test]
+    fn the_cpp_sdk_spellings_are_accepted() {
+        let s = settings(
+            ConsumerKind::Orderly,
+            &[(keys::SUSPEND_TIME_MILLIS_CPP, "1500"), (keys::MAX_MSG_CACHE_SIZE_CPP, "2000")],
+        )
+        .unwrap();
+        assert_eq!(s.suspend_time, Duration::from_millis(1500));
+        assert_eq!(s.max_cached_messages, 2000);
     }
 
     #[test]
