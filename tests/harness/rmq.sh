@@ -64,7 +64,8 @@ Usage:
       NAMESRV_ADDR (so -n may be left out), TLS and ACL credentials of that cluster are used.
       Example: rmq.sh mqadmin --dir D -- updateTopic -c DefaultCluster -t T -r 8 -w 8
   rmq.sh oracle [--client-version V] [--dir DIR] -- ARGS...
-      Build (once, cached) and run the Java-client oracle in tests/java-oracle. With --dir,
+      Build (once, cached) and run the Java-client oracle in tests/java-oracle (JVM options:
+      ORACLE_JAVA_OPTS, default a fast-starting small heap for tests). With --dir,
       --namesrv/TLS/ACL options of that cluster are appended unless ARGS give them.
       See tests/java-oracle/README.md for its subcommands (send, consume, view).
   rmq.sh plain-probe HOST:PORT
@@ -915,7 +916,10 @@ cmd_oracle() {
   write_logback_confs "$CACHE/java-oracle/conf"
   local base=()
   mapfile -t base < <(jvm_base_flags)
-  exec "$JAVA" "${base[@]}" -Xms64m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  # Test runs want a fast start (C1 only, small serial heap); benchmarks pass their own options.
+  local heap=(-Xms64m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1)
+  [[ -z ${ORACLE_JAVA_OPTS:-} ]] || read -r -a heap <<<"$ORACLE_JAVA_OPTS"
+  exec "$JAVA" "${base[@]}" "${heap[@]}" \
     "${props[@]+"${props[@]}"}" "-Drocketmq.client.logRoot=$logs" -Drocketmq.client.logLevel=WARN \
     "-Drmq.logback.configurationFile=$CACHE/java-oracle/conf/rmq_logback_stderr.xml" \
     -cp "$out/oracle.jar:$out/lib/*" Oracle "${args[@]+"${args[@]}"}"

@@ -18,6 +18,8 @@
 //! start, default [`DEFAULT_BROKER_VERSION`]), `ONS_TEST_ORACLE_CLIENT_VERSION` (Java client
 //! version of the oracle, default the script's), `RMQ_CACHE` (jar cache, see `rmq.sh help`).
 
+pub mod bench;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

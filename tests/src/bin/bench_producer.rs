@@ -23,11 +23,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use ons_tests::bench::{cpu_secs, proc_cpu_secs, reset_peak_rss, runtime, status_kb, BoxResult, Opts};
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
 use rocketmq_ons::{Error, ErrorKind, Message, Producer, Properties};
-
-type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// The system allocator, counting allocations (one relaxed atomic add each), so every phase
 /// can report heap allocations per message.
@@ -78,90 +77,6 @@ fn main() {
         eprintln!("bench_producer {cmd}: {e}");
         std::process::exit(1);
     }
-}
-
-/// A multi-thread runtime with one worker per CPU this process may run on (1 when pinned).
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime")
-}
-
-struct Opts {
-    named: HashMap<String, String>,
-    positional: Vec<String>,
-    command: Vec<String>,
-}
-
-impl Opts {
-    fn parse(args: &[String]) -> Self {
-        let mut named = HashMap::new();
-        let mut positional = Vec::new();
-        let mut it = args.iter();
-        while let Some(a) = it.next() {
-            if a == "--" {
-                return Opts { named, positional, command: it.cloned().collect() };
-            }
-            match a.strip_prefix("--") {
-                Some(k) => {
-                    named.insert(k.to_owned(), it.next().cloned().unwrap_or_default());
-                }
-                None => positional.push(a.clone()),
-            }
-        }
-        Opts { named, positional, command: Vec::new() }
-    }
-
-    fn str(&self, key: &str) -> BoxResult<&str> {
-        self.named.get(key).map(String::as_str).ok_or_else(|| format!("--{key} is required").into())
-    }
-
-    fn get<T: std::str::FromStr>(&self, key: &str, default: T) -> BoxResult<T> {
-        match self.named.get(key) {
-            None => Ok(default),
-            Some(v) => v.parse().map_err(|_| format!("--{key}: bad value {v:?}").into()),
-        }
-    }
-
-    fn list(&self, key: &str, default: &str) -> Vec<String> {
-        let raw = self.named.get(key).map(String::as_str).unwrap_or(default);
-        raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
-    }
-}
-
-// ------------------------------------------------------------------------------ measurement
-
-/// User + system CPU seconds of this process (every thread), from getrusage.
-fn cpu_secs() -> f64 {
-    // SAFETY: getrusage only writes into the zeroed struct we pass.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: RUSAGE_SELF with a valid pointer; cannot fail.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    tv(ru.ru_utime) + tv(ru.ru_stime)
-}
-
-/// A `kB` field (VmRSS, VmHWM) of /proc/PID/status.
-fn status_kb(pid: &str, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().strip_suffix("kB")?.trim().parse().ok())
-}
-
-/// Resets this process's VmHWM to its current RSS (Linux >= 4.0), so each phase reports its own
-/// peak. Returns false where that is not allowed.
-fn reset_peak_rss() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-/// utime + stime of another process, in seconds.
-fn proc_cpu_secs(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1);
-    Some(ticks as f64 / hz as f64)
 }
 
 #[derive(Default)]

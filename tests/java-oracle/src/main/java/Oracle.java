@@ -62,6 +62,11 @@ public final class Oracle {
         "      -> the message like consume; retries until found (index is built asynchronously);",
         "         exit 2 if not found in time (default 10000 ms).",
         "",
+        "  bench-consume --namesrv A --topic T --group G --count N [--threads 20] [--pull-threshold-queue 1000]",
+        "          [--timeout-ms M]",
+        "      -> (benchmark, not a test) drains T from the first offset until N deliveries, then one line:",
+        "         messages/s, CPU seconds per 100k and peak RSS, measured from the first delivery to the N-th.",
+        "",
         "Common: [--access-key AK --secret-key SK] (ACL signing) [--tls] [--namespace NS]",
         "Exit codes: 0 ok, 1 error, 2 timeout / not found, 64 usage.");
 
@@ -78,6 +83,7 @@ public final class Oracle {
                     case "send": code = send(a); break;
                     case "consume": code = consume(a); break;
                     case "view": code = view(a); break;
+                    case "bench-consume": code = benchConsume(a); break;
                     default: throw new UsageException("unknown subcommand " + args[0]);
                 }
             }
@@ -166,6 +172,70 @@ public final class Oracle {
     }
 
     // --------------------------------------------------------------------------------- consume
+
+    /**
+     * The consumer side of tests/bench/consumer.sh: counts deliveries only (the listener does no
+     * work, as on our side), and reads its own CPU time and peak RSS the way our side does.
+     */
+    private static int benchConsume(Args a) throws Exception {
+        String topic = a.required("--topic");
+        int count = Integer.parseInt(a.required("--count"));
+        int threads = Integer.parseInt(a.get("--threads", "20"));
+        long timeoutMs = Long.parseLong(a.get("--timeout-ms", "600000"));
+        DefaultMQPushConsumer consumer =
+            new DefaultMQPushConsumer(a.required("--group"), rpcHook(a), new AllocateMessageQueueAveragely());
+        configure(consumer, a);
+        consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        consumer.subscribe(topic, "*");
+        consumer.setConsumeMessageBatchMaxSize(1);
+        consumer.setConsumeThreadMin(threads);
+        consumer.setConsumeThreadMax(threads);
+        consumer.setPullThresholdForQueue(Integer.parseInt(a.get("--pull-threshold-queue", "1000")));
+        com.sun.management.OperatingSystemMXBean os =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+        long[] window = new long[4]; // first nanoTime, first CPU ns, last nanoTime, last CPU ns
+        CountDownLatch done = new CountDownLatch(1);
+        consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+            for (MessageExt m : msgs) {
+                int n = seen.incrementAndGet();
+                if (n == 1) {
+                    window[0] = System.nanoTime();
+                    window[1] = os.getProcessCpuTime();
+                } else if (n == count) {
+                    window[2] = System.nanoTime();
+                    window[3] = os.getProcessCpuTime();
+                    done.countDown();
+                }
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        consumer.start();
+        boolean all = done.await(timeoutMs, TimeUnit.MILLISECONDS);
+        long peakRssKiB = 0;
+        for (String line : Files.readAllLines(Paths.get("/proc/self/status"))) {
+            if (line.startsWith("VmHWM:")) {
+                peakRssKiB = Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        consumer.shutdown();
+        if (!all) {
+            System.err.println("bench-consume: only " + seen.get() + " of " + count + " deliveries in time");
+            return 2;
+        }
+        double secs = (window[2] - window[0]) / 1e9;
+        double counted = count - 1;
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("side", "java");
+        o.put("messages", count);
+        o.put("threads", threads);
+        o.put("secs", secs);
+        o.put("rate", counted / secs);
+        o.put("cpuSecsPer100k", (window[3] - window[1]) / 1e9 / counted * 100_000);
+        o.put("peakRssKiB", peakRssKiB);
+        OUT.println(Json.of(o));
+        return 0;
+    }
 
     private static int consume(Args a) throws Exception {
         String topic = a.required("--topic");

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Consumer benchmark (not a test): rocketmq-ons against the official Java push consumer
+# (DefaultMQPushConsumer of rocketmq-client, as `Oracle bench-consume` in tests/java-oracle),
+# each draining the same backlog of 1 KiB messages with a new group from the first offset, same
+# broker, equal listener threads and per-queue cache bound. Prints both sides and the ratios.
+#
+#   tests/bench/consumer.sh
+#
+# Starts a RocketMQ cluster with tests/harness/rmq.sh (or reuses NAMESRV_ADDR), pins the broker
+# and the consumers to separate cores with taskset where the machine has 2+ cores, fills the
+# backlog with bench_consumer (tests/src/bin/bench_consumer.rs, built --release), then lets each
+# side drain it, ROUNDS times alternating who goes first, and stops the cluster it started.
+#
+# Environment (defaults in brackets):
+#   NAMESRV_ADDR             reuse a running cluster instead of starting one (not pinned)
+#   RMQ_VERSION [5.3.3]      broker version; also the Java client's version
+#   BENCH_MESSAGES [200000]  backlog size (each side drains all of it)
+#   BENCH_THREADS [20]       listener threads: ConsumeThreadNums / consumeThreadMin=Max
+#   BENCH_CACHE_PER_QUEUE [1000]  Java pullThresholdForQueue (its default); ours gets the same
+#                            bound in total (MaxCachedMessageAmount = queues x this)
+#   BENCH_ROUNDS [2]         each side's best round is compared
+#   BENCH_JAVA_OPTS          JVM options of the Java consumer [-server -Xms1g -Xmx1g]
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HARNESS=$REPO/tests/harness/rmq.sh
+VERSION=${RMQ_VERSION:-5.3.3}
+MESSAGES=${BENCH_MESSAGES:-200000}
+THREADS=${BENCH_THREADS:-20}
+PER_QUEUE=${BENCH_CACHE_PER_QUEUE:-1000}
+ROUNDS=${BENCH_ROUNDS:-2}
+QUEUES=8
+TOPIC=BenchConsumer_$$
+export ORACLE_JAVA_OPTS=${BENCH_JAVA_OPTS:--server -Xms1g -Xmx1g}
+
+log() { echo "consumer.sh: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+log "building bench_consumer (--release)"
+(cd "$REPO" && cargo build -q --release -p ons-tests --bin bench_consumer)
+BIN=${CARGO_TARGET_DIR:-$REPO/target}/release/bench_consumer
+[[ -x $BIN ]] || die "no $BIN"
+log "building the Java oracle (once; cached)"
+"$HARNESS" oracle --client-version "$VERSION" -- help >/dev/null
+
+NCPU=$(nproc)
+PIN_BROKER=() PIN_CLIENT=()
+if command -v taskset >/dev/null && ((NCPU >= 2)); then
+  PIN_CLIENT=(taskset -c $((NCPU - 1)))
+  PINNING="consumers alone on core $((NCPU - 1))"
+  if [[ -n ${NAMESRV_ADDR:-} ]]; then
+    PINNING+="; broker from NAMESRV_ADDR not pinned"
+  else
+    BROKER_CPUS=0
+    ((NCPU > 2)) && BROKER_CPUS=0-$((NCPU - 2))
+    PIN_BROKER=(taskset -c "$BROKER_CPUS")
+    PINNING+="; name server + broker on core(s) $BROKER_CPUS"
+  fi
+else
+  PINNING="not pinned (needs taskset and 2+ cores; nproc=$NCPU)"
+fi
+
+CLUSTER_DIR=
+RESULTS=$(mktemp)
+cleanup() {
+  rm -f "$RESULTS"
+  if [[ -n $CLUSTER_DIR ]]; then
+    log "stopping the cluster"
+    "$HARNESS" stop --dir "$CLUSTER_DIR" --purge >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
+
+if [[ -z ${NAMESRV_ADDR:-} ]]; then
+  CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rmq-bench.XXXXXX")
+  log "starting RocketMQ $VERSION in $CLUSTER_DIR ($PINNING)"
+  "${PIN_BROKER[@]}" "$HARNESS" start --dir "$CLUSTER_DIR" --auto-ports --version "$VERSION" >/dev/null
+  NAMESRV_ADDR=$(sed -n 's/^NAMESRV_ADDR=//p' "$CLUSTER_DIR/env")
+  "$HARNESS" mqadmin --dir "$CLUSTER_DIR" -- updateTopic -c DefaultCluster -t "$TOPIC" -r $QUEUES -w $QUEUES >/dev/null
+else
+  "$HARNESS" mqadmin --version "$VERSION" -- updateTopic -n "$NAMESRV_ADDR" -c DefaultCluster -t "$TOPIC" \
+    -r $QUEUES -w $QUEUES >/dev/null
+fi
+log "name server $NAMESRV_ADDR, topic $TOPIC ($QUEUES queues)"
+
+# The topic reaches the name server with the broker's next registration; a one-message fill
+# succeeds once it is usable (that message is part of the backlog, which is then MESSAGES + 1).
+for i in $(seq 1 40); do
+  if "$BIN" fill --namesrv "$NAMESRV_ADDR" --topic "$TOPIC" --messages 1 2>/dev/null; then break; fi
+  ((i < 40)) || die "topic $TOPIC never became usable"
+  sleep 1
+done
+log "filling a backlog of $MESSAGES messages of 1024 bytes"
+"$BIN" fill --namesrv "$NAMESRV_ADDR" --topic "$TOPIC" --messages "$MESSAGES" --size 1024
+
+ours() {
+  log "round $round: ours drains $MESSAGES"
+  "${PIN_CLIENT[@]}" "$BIN" drain --namesrv "$NAMESRV_ADDR" --topic "$TOPIC" --group "GID_bench_ours_${round}_$$" \
+    --messages "$MESSAGES" --threads "$THREADS" --cache-per-queue "$PER_QUEUE" | tee -a "$RESULTS" >&2
+}
+java() {
+  log "round $round: Java drains $MESSAGES"
+  "${PIN_CLIENT[@]}" "$HARNESS" oracle --client-version "$VERSION" -- bench-consume --namesrv "$NAMESRV_ADDR" \
+    --topic "$TOPIC" --group "GID_bench_java_${round}_$$" --count "$MESSAGES" --threads "$THREADS" \
+    --pull-threshold-queue "$PER_QUEUE" 2>/dev/null | tee -a "$RESULTS" >&2
+}
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+for round in $(seq 1 "$ROUNDS"); do
+  if ((round % 2)); then ours; java; else java; ours; fi
+done
+
+MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+python3 - "$RESULTS" <<PY
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+best = {}
+for r in rows:
+    if r["side"] not in best or r["rate"] > best[r["side"]]["rate"]:
+        best[r["side"]] = r
+print()
+print("Consumer benchmark: drain $MESSAGES x 1 KiB from the first offset, $THREADS listener threads,")
+print("$PER_QUEUE messages cached per queue at most, topic of $QUEUES queues, Apache RocketMQ $VERSION.")
+print("Machine: $(nproc --all) x $MODEL; $PINNING; load average at start $LOAD_START.")
+print("Window: first delivery to the last; CPU = the client process's user+system time in it; best of $ROUNDS rounds.")
+print()
+print(f"{'side':<6} {'msg/s':>10} {'CPU s/100k':>11} {'peak RSS MiB':>13}")
+for side in ("ours", "java"):
+    r = best.get(side)
+    if r:
+        print(f"{side:<6} {r['rate']:>10.0f} {r['cpuSecsPer100k']:>11.2f} {r['peakRssKiB'] / 1024:>13.1f}")
+if len(best) == 2:
+    o, j = best["ours"], best["java"]
+    print()
+    print(f"ours/Java: throughput {o['rate'] / j['rate']:.2f}x (target >= 1), "
+          f"CPU per message {o['cpuSecsPer100k'] / j['cpuSecsPer100k']:.2f}x (target <= 0.33), "
+          f"peak RSS {o['peakRssKiB'] / j['peakRssKiB']:.2f}x")
+else:
+    sys.exit("a side produced no result")
+PY
