@@ -14,6 +14,7 @@ pub mod consumer;
 pub mod error;
 pub mod http;
 pub mod message;
+pub(crate) mod process;
 pub mod producer;
 pub mod protocol;
 pub mod transport;

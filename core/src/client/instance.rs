@@ -87,7 +87,7 @@ fn registry() -> &'static Mutex<HashMap<String, Weak<ClientInstance>>> {
 /// distinct client ids; we add a per-process counter so two instances in one process do too.
 fn make_client_id(instance_name: &str, seq: usize) -> String {
     let ip = crate::protocol::msgid::local_ip();
-    let pid = std::process::id();
+    let pid = crate::process::id();
     if instance_name == "DEFAULT" {
         format!("{ip}@{pid}#{seq}")
     } else {
@@ -135,7 +135,7 @@ impl ClientInstance {
         // secret itself stays out of the key.
         let key = format!(
             "{}|{}|{}|{}|{:?}|{}|{}",
-            std::process::id(),
+            crate::process::id(),
             config.namesrv_addrs.join(";"),
             config.instance_name,
             config.credentials.as_ref().map(credentials_fingerprint).unwrap_or_default(),

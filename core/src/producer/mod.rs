@@ -5,6 +5,7 @@
 mod fault;
 mod transaction;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,7 +23,9 @@ use crate::message::{now_ms, Message, SendResult, SendStatus, MAX_BODY_BYTES, MA
 use crate::protocol::codes::{request, response, VERSION_V5_0_0};
 use crate::protocol::command::RemotingCommand;
 use crate::protocol::java_hash::ons_order_queue_index;
-use crate::protocol::message::{compress_body, encode_batch_body, encode_properties, property, sys_flag, BatchEntry};
+use crate::protocol::message::{
+    compress_body, encode_batch_body, encode_properties, encoded_properties_len, property, sys_flag, BatchEntry,
+};
 use crate::protocol::msgid::UniqueIdGenerator;
 use crate::protocol::route::MessageQueue;
 use fault::FaultTracker;
@@ -68,12 +71,16 @@ pub(crate) struct ProducerCore {
     faults: FaultTracker,
 }
 
+/// A message's properties as sent: the names and fixed values this client adds are borrowed
+/// (no allocation per message for them), the user's are copied.
+type WireProperties = BTreeMap<Cow<'static, str>, Cow<'static, str>>;
+
 /// A message encoded for one attempt.
 struct Prepared {
     wire_topic: String,
     body: Bytes,
     sys_flag: i32,
-    properties: BTreeMap<String, String>,
+    properties: WireProperties,
     msg_id: String,
     born_timestamp: i64,
 }
@@ -132,25 +139,28 @@ impl ProducerCore {
     /// Validates the message and builds what every attempt shares; assigns the message id.
     fn prepare(&self, msg: &Message, compress: bool) -> Result<Prepared> {
         msg.validate()?;
-        let mut properties = msg.user_properties().clone();
+        let mut properties: WireProperties =
+            msg.user_properties().iter().map(|(k, v)| (Cow::Owned(k.clone()), Cow::Owned(v.clone()))).collect();
         if let Some(tag) = msg.tag.as_deref().filter(|t| !t.is_empty()) {
-            properties.insert(property::TAGS.into(), tag.into());
+            properties.insert(property::TAGS.into(), tag.to_owned().into());
         }
         if let Some(key) = msg.key.as_deref().filter(|k| !k.is_empty()) {
-            properties.insert(property::KEYS.into(), key.into());
+            properties.insert(property::KEYS.into(), key.to_owned().into());
         }
         if let Some(sk) = msg.sharding_key.as_deref().filter(|k| !k.is_empty()) {
-            properties.insert(property::SHARDING_KEY.into(), sk.into());
+            properties.insert(property::SHARDING_KEY.into(), sk.to_owned().into());
         }
         if let Some(at) = msg.start_deliver_time {
-            properties.insert(property::START_DELIVER_TIME.into(), at.to_string());
+            properties.insert(property::START_DELIVER_TIME.into(), at.to_string().into());
         }
         if let Some(ns) = &self.config.namespace {
-            properties.insert(property::INSTANCE_ID.into(), ns.clone());
+            properties.insert(property::INSTANCE_ID.into(), ns.clone().into());
         }
         properties.insert(property::WAIT.into(), "true".into());
-        let msg_id = unique_ids().next_id();
-        properties.insert(property::UNIQ_KEY.into(), msg_id.clone());
+        // One clock read serves the born timestamp and the key's time part.
+        let born_timestamp = now_ms();
+        let msg_id = unique_ids().next_id_at(born_timestamp);
+        properties.insert(property::UNIQ_KEY.into(), msg_id.clone().into());
 
         let mut sys_flag = 0;
         let body = if compress && msg.body.len() >= self.config.compress_over_bytes {
@@ -171,10 +181,10 @@ impl ProducerCore {
             sys_flag,
             properties,
             msg_id,
-            born_timestamp: now_ms(),
+            born_timestamp,
         };
         // Checked once up front with the largest timer property an attempt may add.
-        let worst = encode_properties(&prepared.properties)?.len() + 40;
+        let worst = encoded_properties_len(&prepared.properties)? + 40;
         if worst > MAX_PROPERTIES_BYTES {
             return Err(Error::invalid_argument(format!(
                 "message properties encode to about {worst} bytes; the limit is {MAX_PROPERTIES_BYTES} bytes"
@@ -202,7 +212,7 @@ impl ProducerCore {
         let mut props = prepared.properties.clone();
         let version = instance.broker_version(broker).await?;
         if version >= VERSION_V5_0_0 {
-            props.insert(property::TIMER_DELIVER_MS.into(), at.to_string());
+            props.insert(property::TIMER_DELIVER_MS.into(), at.to_string().into());
         } else {
             // 4.x brokers only know fixed delay levels: take the smallest one that is not
             // earlier than asked; beyond the longest (2 h) the time cannot be honoured.
@@ -213,7 +223,7 @@ impl ProducerCore {
                      a delivery {delta_secs} s ahead cannot be honoured"
                 ))
             })?;
-            props.insert(property::DELAY.into(), (level + 1).to_string());
+            props.insert(property::DELAY.into(), (level + 1).to_string().into());
         }
         encode_properties(&props)
     }
@@ -289,9 +299,9 @@ impl ProducerCore {
         let mut prepared = self.prepare(msg, true)?;
         if tran_half {
             prepared.properties.insert(property::TRAN_MSG.into(), "true".into());
-            prepared.properties.insert(property::PGROUP.into(), self.wire_group());
+            prepared.properties.insert(property::PGROUP.into(), self.wire_group().into());
             if let Some(secs) = self.config.check_immunity_time_secs {
-                prepared.properties.insert(property::CHECK_IMMUNITY_TIME_IN_SECONDS.into(), secs.to_string());
+                prepared.properties.insert(property::CHECK_IMMUNITY_TIME_IN_SECONDS.into(), secs.to_string().into());
             }
             prepared.sys_flag |= sys_flag::TRANSACTION_PREPARED_TYPE;
         }
@@ -400,13 +410,13 @@ impl ProducerCore {
                 )));
             }
             let prepared = self.prepare(msg, false)?;
-            wire_topic = prepared.wire_topic.clone();
-            ids.push(prepared.msg_id.clone());
             entries.push(BatchEntry {
                 flag: 0,
                 body: prepared.body,
                 properties: encode_properties(&prepared.properties)?,
             });
+            ids.push(prepared.msg_id);
+            wire_topic = prepared.wire_topic;
         }
         let body = encode_batch_body(&entries)?;
         if body.len() > MAX_BODY_BYTES {

@@ -401,27 +401,50 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    let mut out = String::new();
+    // Enough for the usual TAGS, KEYS, WAIT and UNIQ_KEY without growing.
+    let mut out = String::with_capacity(128);
     for (name, value) in props {
         let (name, value) = (name.as_ref(), value.as_ref());
-        if name.is_empty() {
-            return Err(Error::invalid_argument("message property name is empty"));
+        if check_property(name, value)? {
+            out.push_str(name);
+            out.push(char::from(NAME_VALUE_SEPARATOR));
+            out.push_str(value);
+            out.push(char::from(PROPERTY_SEPARATOR));
         }
-        let bad = |s: &str| s.bytes().any(|b| b == NAME_VALUE_SEPARATOR || b == PROPERTY_SEPARATOR);
-        if bad(name) || bad(value) {
-            return Err(Error::invalid_argument(format!(
-                "message property {name:?} contains a reserved separator byte (0x01 or 0x02)"
-            )));
-        }
-        if value.is_empty() {
-            continue;
-        }
-        out.push_str(name);
-        out.push(char::from(NAME_VALUE_SEPARATOR));
-        out.push_str(value);
-        out.push(char::from(PROPERTY_SEPARATOR));
     }
     Ok(out)
+}
+
+/// The length [`encode_properties`] would produce, with the same checks, without building it.
+pub fn encoded_properties_len<I, K, V>(props: I) -> Result<usize>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let mut len = 0;
+    for (name, value) in props {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        if check_property(name, value)? {
+            len += name.len() + value.len() + 2;
+        }
+    }
+    Ok(len)
+}
+
+/// Whether a property may be sent (an error if it never may); `false` for an empty value,
+/// which is left out, as the Java client does.
+fn check_property(name: &str, value: &str) -> Result<bool> {
+    if name.is_empty() {
+        return Err(Error::invalid_argument("message property name is empty"));
+    }
+    let bad = |s: &str| s.bytes().any(|b| b == NAME_VALUE_SEPARATOR || b == PROPERTY_SEPARATOR);
+    if bad(name) || bad(value) {
+        return Err(Error::invalid_argument(format!(
+            "message property {name:?} contains a reserved separator byte (0x01 or 0x02)"
+        )));
+    }
+    Ok(!value.is_empty())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1166,6 +1189,8 @@ mod tests {
         assert!(encode_properties([("k", "a\u{2}b")]).is_err());
         assert!(encode_properties([("k\u{1}", "v")]).is_err());
         assert_eq!(encode_properties(Vec::<(String, String)>::new()).unwrap(), "");
+        assert_eq!(encoded_properties_len([("TAGS", "TagA"), ("EMPTY", ""), ("WAIT", "true")]).unwrap(), s.len());
+        assert!(encoded_properties_len([("k", "a\u{2}b")]).is_err());
     }
 
     #[test]

@@ -159,7 +159,7 @@ pub struct UniqueIdGenerator {
 impl UniqueIdGenerator {
     /// A generator for this process: `ip`, the low 16 bits of the process id and a random i32.
     pub fn new(ip: IpAddr) -> Self {
-        Self::with_pid(ip, std::process::id())
+        Self::with_pid(ip, crate::process::id())
     }
 
     /// A generator with every fixed part given (deterministic, for tests).
@@ -178,7 +178,7 @@ impl UniqueIdGenerator {
     pub fn global() -> &'static UniqueIdGenerator {
         static GLOBAL: OnceLock<UniqueIdGenerator> = OnceLock::new();
         static FORKED: Mutex<Option<(u32, &'static UniqueIdGenerator)>> = Mutex::new(None);
-        let pid = std::process::id();
+        let pid = crate::process::id();
         let first = GLOBAL.get_or_init(|| UniqueIdGenerator::with_pid(local_ip(), pid));
         if first.pid == pid {
             return first;
