@@ -14,7 +14,8 @@
 #   NAMESRV_ADDR             reuse a running cluster instead of starting one (not pinned)
 #   RMQ_VERSION [5.3.3]      broker version; also the Java client's version
 #   RMQ_CACHE [~/.cache/rocketmq-ons]   where the Java benchmark jars are cached
-#   BENCH_MESSAGES [50000]   messages per phase of ours (a phase also stops after BENCH_MAX_SECS)
+#   BENCH_MESSAGES [300000]  messages per phase of ours (a phase also stops after BENCH_MAX_SECS, so
+#                            most phases measure the same 5 s window as the Java side)
 #   BENCH_MAX_SECS [5]
 #   BENCH_SWEEP [1,2,4,8,16,32]  sync in-flight counts (= Java -w threads)
 #   BENCH_JAVA_SECS [5]      Java measurement window, after BENCH_JAVA_WARMUP_SECS [4] of sending (JIT)
@@ -30,7 +31,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HARNESS=$REPO/tests/harness/rmq.sh
 VERSION=${RMQ_VERSION:-5.3.3}
 CACHE=${RMQ_CACHE:-$HOME/.cache/rocketmq-ons}
-MESSAGES=${BENCH_MESSAGES:-50000}
+MESSAGES=${BENCH_MESSAGES:-300000}
 MAX_SECS=${BENCH_MAX_SECS:-5}
 SWEEP=${BENCH_SWEEP:-1,2,4,8,16,32}
 JAVA_SECS=${BENCH_JAVA_SECS:-5}
