@@ -13,6 +13,7 @@ mod js_call;
 mod message;
 mod open_api;
 mod producer;
+mod settle;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;

@@ -18,21 +18,18 @@ use crate::js_call::{self, Expect, JsFn, JsFunction};
 use crate::message::{Message, SendResult};
 
 /// Runs a core future on the runtime; the promise resolves with `convert(value)` or rejects with
-/// the core error as a coded JS `Error`. Both happen on the JS thread.
+/// the core error as a coded JS `Error`. Both happen on the JS thread (see [`crate::settle`]).
 pub(crate) fn promise<'env, T, V, F>(
     env: &'env Env,
     fut: F,
-    convert: impl FnOnce(&Env, T) -> Result<V> + 'static,
+    convert: impl FnOnce(&Env, T) -> Result<V> + Send + 'static,
 ) -> Result<PromiseRaw<'env, V>>
 where
     T: Send + 'static,
     V: ToNapiValue,
     F: Future<Output = rocketmq_ons::Result<T>> + Send + 'static,
 {
-    env.spawn_future_with_callback(async move { Ok::<_, Error>(fut.await) }, move |env, outcome| match outcome {
-        Ok(value) => convert(env, value),
-        Err(e) => Err(error::to_js(env, &e)),
-    })
+    crate::settle::promise(env, fut, convert, |env, e| error::to_js(env, &e))
 }
 
 /// `start()` needs the runtime's context: the client's connections and tasks live on it.
