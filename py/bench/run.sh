@@ -10,7 +10,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 : "${NAMESRV_ADDR:?set NAMESRV_ADDR (run under tests/harness/rmq.sh run)}"
-ours_venv=${PY_VENV:-/tmp/rocketmq-ons-py-venv}
+# Its own venv: the tests' venv holds a dev-profile build.
+ours_venv=${PY_BENCH_VENV:-/tmp/rocketmq-ons-py-bench-venv}
 legacy_venv=${LEGACY_VENV:-/tmp/rocketmq-legacy-venv}
 msgs=${BENCH_MESSAGES:-20000}
 secs=${BENCH_SECS:-8}
@@ -18,11 +19,10 @@ out=${BENCH_OUT:-/tmp/rocketmq-ons-py-bench.tsv}
 topic=PyBench_$$
 step() { printf '\n=== %s ===\n' "$*" >&2; }
 
-if [[ ! -x $ours_venv/bin/python ]] || ! "$ours_venv/bin/python" -c 'import rocketmq_ons' 2>/dev/null; then
-  step "installing this package into $ours_venv"
-  python3 -m venv "$ours_venv"
-  "$ours_venv/bin/pip" install -q "$repo/py"
-fi
+[[ -x $ours_venv/bin/python ]] || python3 -m venv "$ours_venv"
+# Reinstalled every run (an optimized build of the current sources; cargo keeps it incremental).
+step "pip install ./py (release build) into $ours_venv"
+MATURIN_PEP517_ARGS="--profile release" "$ours_venv/bin/pip" install -q --force-reinstall "$repo/py"
 if [[ ! -x $legacy_venv/bin/python ]]; then
   step "installing rocketmq==0.4.4 into $legacy_venv"
   python3 -m venv "$legacy_venv"
