@@ -4,24 +4,22 @@
 //! turn verification off for ASAPI; the handshake signature is still checked).
 //!
 //! Separate from `crate::transport::tls` because the HTTP clients are configured by their own
-//! options rather than ONS properties, and offer ALPN `http/1.1`.
+//! options rather than ONS properties, and offer ALPN `http/1.1`; the provider, the PEM loader
+//! and the skip-verification verifier are that module's.
 
 use std::path::Path;
 use std::sync::{Arc, Once, OnceLock};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, RootCertStore};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::transport::tls::{load_pem_roots, provider, skip_verification};
 
 /// Builds the client configuration. `ca_file` replaces the system roots (as curl's `--cacert`
 /// and Python's `verify=path` do); `insecure` excludes it.
 pub(crate) fn client_config(ca_file: Option<&Path>, insecure: bool) -> Result<Arc<ClientConfig>> {
-    let provider = provider();
-    let builder = ClientConfig::builder_with_provider(provider.clone())
+    let builder = ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(rustls::DEFAULT_VERSIONS)
         .map_err(|e| Error::new(ErrorKind::Internal, format!("TLS provider unusable: {e}")))?;
     let mut config = match (ca_file, insecure) {
@@ -32,10 +30,7 @@ pub(crate) fn client_config(ca_file: Option<&Path>, insecure: bool) -> Result<Ar
         }
         (None, true) => {
             warn_insecure_once();
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(SkipVerification(provider)))
-                .with_no_client_auth()
+            builder.dangerous().with_custom_certificate_verifier(skip_verification()).with_no_client_auth()
         }
         (Some(path), false) => builder.with_root_certificates(roots_from_pem_file(path)?).with_no_client_auth(),
         (None, false) => builder.with_root_certificates(system_roots()).with_no_client_auth(),
@@ -48,13 +43,6 @@ pub(crate) fn client_config(ca_file: Option<&Path>, insecure: bool) -> Result<Ar
 pub(crate) fn server_name(host: &str) -> Result<ServerName<'static>> {
     ServerName::try_from(host.to_owned())
         .map_err(|_| Error::invalid_config(format!("{host:?} cannot be used as a TLS server name")))
-}
-
-/// Chosen explicitly rather than taken from the process default, so that the application's
-/// choice of default provider neither changes nor breaks these clients.
-fn provider() -> Arc<CryptoProvider> {
-    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())).clone()
 }
 
 /// The system's trusted roots, read once per process. An empty store is not an error here: a
@@ -76,17 +64,7 @@ fn system_roots() -> Arc<RootCertStore> {
 }
 
 fn roots_from_pem_file(path: &Path) -> Result<Arc<RootCertStore>> {
-    let bad = |why: String| Error::invalid_config(format!("HTTP option ca_file ({}): {why}", path.display()));
-    let data = std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
-    let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&data) {
-        let cert = cert.map_err(|e| bad(format!("not a PEM certificate file: {e}")))?;
-        roots.add(cert).map_err(|e| bad(format!("unusable CA certificate: {e}")))?;
-    }
-    if roots.is_empty() {
-        return Err(bad("no CERTIFICATE block in it".to_owned()));
-    }
-    Ok(Arc::new(roots))
+    Ok(Arc::new(load_pem_roots(path, "HTTP option ca_file")?))
 }
 
 fn warn_insecure_once() {
@@ -97,46 +75,6 @@ fn warn_insecure_once() {
              verified; anyone on the path can impersonate the server"
         );
     });
-}
-
-/// Accepts any certificate chain and name, but the handshake must still be signed with the key
-/// of the certificate shown.
-#[derive(Debug)]
-struct SkipVerification(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for SkipVerification {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 #[cfg(test)]
