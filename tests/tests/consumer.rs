@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
+use rocketmq_ons::consumer::{ActionReply, DeferredMessageListener};
 use rocketmq_ons::protocol::java_hash::ons_order_queue_index;
 use rocketmq_ons::protocol::route::MessageQueue;
 use rocketmq_ons::{
@@ -1140,6 +1141,67 @@ fn a_listener_stuck_past_consume_timeout_counts_as_failed() {
         release.store(true, std::sync::atomic::Ordering::Relaxed);
         assert_eq!(log.all().iter().filter(|g| g.key == "next").count(), 1);
         consumer.shutdown().await;
+        producer.shutdown().await;
+    });
+}
+
+/// A listener that answers from other threads later, as the Node and Python bindings do.
+struct AnswersLater {
+    log: Log,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    most_in_flight: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl DeferredMessageListener for AnswersLater {
+    fn consume(&self, message: &Message, _: &ConsumeContext, reply: ActionReply) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.log.record("deferred", message);
+        let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+        self.most_in_flight.fetch_max(now, SeqCst);
+        let in_flight = self.in_flight.clone();
+        let first_try_of_7 = message.key.as_deref() == Some("d-7") && message.reconsume_times == 0;
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            in_flight.fetch_sub(1, SeqCst);
+            if first_try_of_7 {
+                // Dropped unanswered: counts as ReconsumeLater.
+                drop(reply);
+            } else {
+                reply.send(Action::CommitMessage);
+            }
+        });
+    }
+}
+
+#[test]
+fn deferred_listener_answers_later_within_consume_thread_nums() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let topic = new_topic("deferred", 4);
+    let group = ons_tests::unique_name("GID_deferred");
+    rt().block_on(async {
+        let producer = start_producer("GID_deferred_producer");
+        let log = Log::default();
+        let most = Arc::new(AtomicUsize::new(0));
+        let c = Consumer::new(&consumer_props(&group, "d").with(keys::CONSUME_THREAD_NUMS, "3")).unwrap();
+        let listener =
+            AnswersLater { log: log.clone(), in_flight: Arc::new(AtomicUsize::new(0)), most_in_flight: most.clone() };
+        c.subscribe_deferred(&topic, &MessageSelector::by_tag("*"), Arc::new(listener)).unwrap();
+        c.start().unwrap();
+        let sent = send_n(&producer, &topic, None, "d", 40).await;
+        let want = ids_of(&sent);
+        wait_for("every message, and d-7 again after its unanswered first try", Duration::from_secs(60), || async {
+            want.is_subset(&log.ids()) && log.all().iter().any(|g| g.key == "d-7" && g.reconsume_times == 1)
+        })
+        .await;
+        let all = log.all();
+        assert!(most.load(SeqCst) <= 3, "{} deliveries unanswered at once; ConsumeThreadNums is 3", most.load(SeqCst));
+        let again: Vec<&Got> = all.iter().filter(|g| g.reconsume_times > 0).collect();
+        assert!(
+            again.iter().all(|g| g.key == "d-7"),
+            "only d-7 was handed back: {:?}",
+            again.iter().map(|g| &g.key).collect::<Vec<_>>()
+        );
+        c.shutdown().await;
         producer.shutdown().await;
     });
 }

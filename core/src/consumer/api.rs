@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use super::engine::{Engine, Listener};
-use super::listener::{BatchMessageListener, MessageListener, MessageOrderListener, MessageSelector};
+use super::listener::{
+    BatchMessageListener, DeferredMessageListener, MessageListener, MessageOrderListener, MessageSelector,
+};
 use super::settings::{ConsumerKind, ConsumerSettings};
 use crate::config::{ClientConfig, Properties};
 use crate::error::Result;
@@ -119,3 +121,17 @@ consumer_handle!(
     BatchMessageListener,
     Batch
 );
+
+impl Consumer {
+    /// Subscribes with a listener that answers later (see [`DeferredMessageListener`]); for
+    /// bindings whose listeners run on an event loop. Replaces any earlier subscription of
+    /// `topic`, like [`subscribe`](Self::subscribe).
+    pub fn subscribe_deferred(
+        &self,
+        topic: &str,
+        selector: &MessageSelector,
+        listener: Arc<dyn DeferredMessageListener>,
+    ) -> Result<()> {
+        self.engine.subscribe(topic, selector, Listener::Deferred(listener))
+    }
+}

@@ -120,6 +120,50 @@ where
     }
 }
 
+/// The answer a [`DeferredMessageListener`] owes for one delivery. [`send`](Self::send) it once,
+/// from any thread; dropped unanswered (a binding's callback that threw, an environment going
+/// away) it counts as [`Action::ReconsumeLater`].
+pub struct ActionReply {
+    settle: Option<Box<dyn FnOnce(Action) + Send>>,
+}
+
+impl ActionReply {
+    pub(crate) fn new(settle: impl FnOnce(Action) + Send + 'static) -> Self {
+        ActionReply { settle: Some(Box::new(settle)) }
+    }
+
+    /// Settles the delivery: commit, or hand the message back for a later retry.
+    pub fn send(mut self, action: Action) {
+        if let Some(settle) = self.settle.take() {
+            settle(action);
+        }
+    }
+}
+
+impl Drop for ActionReply {
+    fn drop(&mut self) {
+        if let Some(settle) = self.settle.take() {
+            settle(Action::ReconsumeLater);
+        }
+    }
+}
+
+impl std::fmt::Debug for ActionReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.settle.is_some() { "ActionReply(pending)" } else { "ActionReply(sent)" })
+    }
+}
+
+/// A concurrent listener that answers later, through an [`ActionReply`]. For bindings whose
+/// listeners run on an event loop (Node.js, asyncio): the consumer hands each message over and
+/// goes on, instead of parking one of its threads per message until the loop answers. At most
+/// ConsumeThreadNums deliveries are unanswered at a time; ConsumeTimeout applies to each.
+pub trait DeferredMessageListener: Send + Sync {
+    /// Called on one of the consumer's runtime threads: take what is needed and return at once
+    /// (never block here). A panic counts as [`Action::ReconsumeLater`].
+    fn consume(&self, message: &Message, context: &ConsumeContext, reply: ActionReply);
+}
+
 /// How a subscription selects messages (ONS `MessageSelector`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MessageSelector {

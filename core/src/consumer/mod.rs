@@ -31,7 +31,7 @@ mod subscription;
 pub use allocate::allocate_averagely;
 pub use api::{BatchConsumer, Consumer, OrderConsumer};
 pub use listener::{
-    Action, BatchMessageListener, ConsumeContext, ConsumeOrderContext, MessageListener, MessageOrderListener,
-    MessageSelector, OrderAction,
+    Action, ActionReply, BatchMessageListener, ConsumeContext, ConsumeOrderContext, DeferredMessageListener,
+    MessageListener, MessageOrderListener, MessageSelector, OrderAction,
 };
 pub use settings::{ConsumeFromWhere, ConsumerKind, ConsumerSettings, MessageModel};

@@ -1,5 +1,5 @@
-//! Handing pulled messages to listeners: concurrent and batch consumption on the pool with
-//! ConsumeTimeout, results settled (commit, send-back, local retry), and orderly consumption one
+//! Handing pulled messages to listeners: concurrent and batch consumption on the pool, or to a
+//! deferred listener answering later, with ConsumeTimeout, results settled (commit, send-back, local retry), and orderly consumption one
 //! message at a time per locked queue, with lock renewal.
 
 use super::*;
@@ -17,11 +17,61 @@ impl Engine {
                 _ => chunks.push(vec![m]),
             }
         }
-        let jobs = chunks.into_iter().map(|chunk| {
+        let mut jobs = Vec::with_capacity(chunks.len());
+        for chunk in chunks {
+            if let Some(Listener::Deferred(listener)) = self.listener_for(&chunk[0].topic) {
+                me.consume_deferred(slot, chunk, listener);
+                continue;
+            }
             let (me, slot) = (me.clone(), slot.clone());
-            Box::new(move || me.consume_on_this_thread(&slot, chunk)) as Box<dyn FnOnce() + Send>
+            jobs.push(Box::new(move || me.consume_on_this_thread(&slot, chunk)) as Box<dyn FnOnce() + Send>);
+        }
+        if !jobs.is_empty() {
+            self.pool.submit(jobs);
+        }
+    }
+
+    /// Hands one message to a deferred listener once one of the ConsumeThreadNums places is
+    /// free; its `ActionReply` settles the message (from whatever thread answers) and frees the
+    /// place. No thread waits for the answer.
+    fn consume_deferred(
+        self: &Arc<Self>,
+        slot: &Arc<QueueSlot>,
+        messages: Vec<Message>,
+        listener: Arc<dyn DeferredMessageListener>,
+    ) {
+        let (me, slot) = (self.clone(), slot.clone());
+        self.spawn(async move {
+            // Closed at shutdown: nothing more is handed over then.
+            let Ok(place) = me.deferred_places.clone().acquire_owned().await else { return };
+            if slot.dropped() || me.is_closing() {
+                return;
+            }
+            let guard = RunningGuard::new(&slot);
+            let batch: Arc<[Message]> = messages.into();
+            let job = Arc::new(RunningJob {
+                started: Instant::now(),
+                slot: slot.clone(),
+                messages: batch.clone(),
+                expired: AtomicBool::new(false),
+                permit: Mutex::new(Some(place)),
+            });
+            let id = me.next_job.fetch_add(1, Ordering::Relaxed);
+            me.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id, job.clone());
+            let settle_with = me.clone();
+            let reply = ActionReply::new(move |action| {
+                let me = settle_with;
+                me.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                drop(job.permit.lock().unwrap_or_else(|p| p.into_inner()).take());
+                if job.expired.load(Ordering::Acquire) {
+                    return;
+                }
+                me.settle(guard, &job.slot, job.messages.clone(), action);
+            });
+            let context = ConsumeContext { queue: slot.user_mq.clone() };
+            // A panic drops `reply` while unwinding, which answers ReconsumeLater.
+            call_listener("message listener", || listener.consume(&batch[0], &context, reply));
         });
-        self.pool.submit(jobs);
     }
 
     /// Runs the listener for one message (or batch) on a pool thread and settles the result.
@@ -36,6 +86,7 @@ impl Engine {
             slot: slot.clone(),
             messages: batch.clone(),
             expired: AtomicBool::new(false),
+            permit: Mutex::new(None),
         });
         let id = self.next_job.fetch_add(1, Ordering::Relaxed);
         self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id, job.clone());
@@ -112,7 +163,11 @@ impl Engine {
             .collect();
         for job in stuck {
             tracing::warn!(timeout = ?timeout, count = job.messages.len(), "a listener exceeded ConsumeTimeout; its messages count as failed");
-            self.pool.replace_stuck_thread();
+            match job.permit.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                // A deferred delivery holds no thread; its place goes to the next message.
+                Some(place) => drop(place),
+                None => self.pool.replace_stuck_thread(),
+            }
             self.settle(RunningGuard::new(&job.slot), &job.slot, job.messages.clone(), Action::ReconsumeLater);
         }
     }

@@ -30,8 +30,8 @@ use tokio::time::Instant;
 
 use super::allocate::allocate_averagely;
 use super::listener::{
-    Action, BatchMessageListener, ConsumeContext, ConsumeOrderContext, MessageListener, MessageOrderListener,
-    MessageSelector, OrderAction,
+    Action, ActionReply, BatchMessageListener, ConsumeContext, ConsumeOrderContext, DeferredMessageListener,
+    MessageListener, MessageOrderListener, MessageSelector, OrderAction,
 };
 use super::lock::{lock_batch, unlock_batch, LOCK_MAX_LIVE, LOCK_RENEW_INTERVAL};
 use super::offset_store::{master_of, persist_remote, query_remote, LocalOffsetFile, OffsetTable};
@@ -82,6 +82,8 @@ const TIMEOUT_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub(crate) enum Listener {
     Concurrent(Arc<dyn MessageListener>),
+    /// Concurrent, answered later through an `ActionReply` (event-loop bindings).
+    Deferred(Arc<dyn DeferredMessageListener>),
     Batch(Arc<dyn BatchMessageListener>),
     Orderly(Arc<dyn MessageOrderListener>),
 }
@@ -165,6 +167,9 @@ struct RunningJob {
     messages: Arc<[Message]>,
     /// Set by the watchdog: the messages were handed back; the listener's late result is ignored.
     expired: AtomicBool,
+    /// A deferred delivery's place among the ConsumeThreadNums unanswered ones (`None` for a
+    /// call on a pool thread, and once given back).
+    permit: Mutex<Option<tokio::sync::OwnedSemaphorePermit>>,
 }
 
 impl Drop for RunningGuard {
@@ -195,6 +200,8 @@ pub(crate) struct Engine {
     rebalance_now: Notify,
     closing: watch::Sender<bool>,
     pool: ConsumePool,
+    /// ConsumeThreadNums places for deferred deliveries awaiting their answer.
+    deferred_places: Arc<tokio::sync::Semaphore>,
     running: Mutex<HashMap<u64, Arc<RunningJob>>>,
     next_job: AtomicU64,
     started_at: i64,
@@ -225,6 +232,7 @@ impl Engine {
     pub(crate) fn new(config: ClientConfig, settings: ConsumerSettings, kind: ConsumerKind) -> Arc<Engine> {
         let group = namespace::wrap(config.namespace.as_deref(), &config.group_id);
         let pool = ConsumePool::new(settings.consume_threads, "ons-consume");
+        let deferred_places = Arc::new(tokio::sync::Semaphore::new(settings.consume_threads));
         Arc::new_cyclic(|me| Engine {
             me: me.clone(),
             kind,
@@ -241,6 +249,7 @@ impl Engine {
             persist_turn: tokio::sync::Mutex::new(()),
             rebalance_now: Notify::new(),
             closing: watch::channel(false).0,
+            deferred_places,
             pool,
             running: Mutex::new(HashMap::new()),
             next_job: AtomicU64::new(0),
@@ -431,6 +440,7 @@ impl Engine {
             t.abort();
         }
         self.pool.close();
+        self.deferred_places.close();
         running.instance.unregister(running.member).await;
     }
 
