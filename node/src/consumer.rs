@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use rocketmq_ons::consumer::MessageSelector;
+use rocketmq_ons::consumer::{ActionReply, DeferredMessageListener, MessageSelector};
 use rocketmq_ons::protocol::route::MessageQueue;
 use rocketmq_ons::{
     Action as CoreAction, BatchConsumer as CoreBatchConsumer, BatchMessageListener, ConsumeContext as CoreContext,
@@ -88,11 +88,15 @@ fn one_message_fn(listener: &JsFunction<'_>) -> Result<JsFn<Delivery, FnArgs<(Me
     js_call::wrap(listener, |(m, q): Delivery| Ok(FnArgs::from((Message::from(m), ConsumeContext::from(&q)))))
 }
 
+/// The `Consumer` listener: deferred, so no consumer thread waits while JS runs it; the answer
+/// (a value, or a promise settling later) settles the message from the JS thread.
 struct JsListener(JsFn<Delivery, FnArgs<(Message, ConsumeContext)>>);
 
-impl MessageListener for JsListener {
-    fn consume(&self, message: &CoreMessage, context: &CoreContext) -> CoreAction {
-        action(js_call::call_blocking(&self.0, (message.clone(), context.queue.clone()), &LISTENER))
+impl DeferredMessageListener for JsListener {
+    fn consume(&self, message: &CoreMessage, context: &CoreContext, reply: ActionReply) {
+        js_call::call_then(&self.0, (message.clone(), context.queue.clone()), &LISTENER, move |answer| {
+            reply.send(action(answer))
+        });
     }
 }
 
@@ -327,6 +331,7 @@ macro_rules! consumer_class {
         $(#[$doc:meta])*
         $name:ident, $core:ident, $stream:ident, $stream_listener:ident,
         listener_ts = $listener_ts:literal,
+        subscribe_with = $subscribe_with:ident,
         wrap = $wrap:expr
     ) => {
         $(#[$doc])*
@@ -355,7 +360,7 @@ macro_rules! consumer_class {
             ) -> Result<()> {
                 let listener = $wrap(&listener)?;
                 self.inner
-                    .subscribe_with_selector(&topic, &selector(expression), listener)
+                    .$subscribe_with(&topic, &selector(expression), listener)
                     .map_err(|e| error::to_js(env, &e))
             }
 
@@ -424,13 +429,15 @@ consumer_class!(
     #[doc = "The ONS `Consumer`: each message is handed to the topic's listener, up to ConsumeThreadNums at a time."]
     Consumer, CoreConsumer, MessageStream, StreamListener,
     listener_ts = "topic: string, expression: string | SqlSelector | null | undefined, listener: (message: Message, context: ConsumeContext) => Action | Promise<Action>",
-    wrap = |l: &JsFunction<'_>| -> Result<Arc<dyn MessageListener>> { Ok(Arc::new(JsListener(one_message_fn(l)?))) }
+    subscribe_with = subscribe_deferred,
+    wrap = |l: &JsFunction<'_>| -> Result<Arc<dyn DeferredMessageListener>> { Ok(Arc::new(JsListener(one_message_fn(l)?))) }
 );
 
 consumer_class!(
     #[doc = "The ONS `OrderConsumer`: each queue's messages one at a time, in order."]
     OrderConsumer, CoreOrderConsumer, MessageStream, StreamListener,
     listener_ts = "topic: string, expression: string | SqlSelector | null | undefined, listener: (message: Message, context: ConsumeContext) => OrderAction | Promise<OrderAction>",
+    subscribe_with = subscribe_with_selector,
     wrap = |l: &JsFunction<'_>| -> Result<Arc<dyn MessageOrderListener>> {
         Ok(Arc::new(JsOrderListener(one_message_fn(l)?)))
     }
@@ -440,6 +447,7 @@ consumer_class!(
     #[doc = "The ONS `BatchConsumer`: up to ConsumeMessageBatchMaxSize messages of one queue at a time."]
     BatchConsumer, CoreBatchConsumer, BatchMessageStream, BatchStreamListener,
     listener_ts = "topic: string, expression: string | SqlSelector | null | undefined, listener: (messages: Message[], context: ConsumeContext) => Action | Promise<Action>",
+    subscribe_with = subscribe_with_selector,
     wrap = |l: &JsFunction<'_>| -> Result<Arc<dyn BatchMessageListener>> {
         let f = js_call::wrap(l, |(ms, q): BatchDelivery| {
             Ok(FnArgs::from((ms.into_iter().map(Message::from).collect::<Vec<_>>(), ConsumeContext::from(&q))))

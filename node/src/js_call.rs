@@ -49,19 +49,34 @@ pub(crate) struct Expect {
     pub on_failure: &'static str,
 }
 
+/// Calls `f` with `value`; `answer` later gets the accepted name the function answered, or
+/// `None` when it threw, rejected or answered something else. When the call cannot be made (the
+/// environment is shutting down) `answer` is dropped uncalled; owners of a reply that counts a
+/// drop as failure (the core's `ActionReply`) need nothing more.
+pub(crate) fn call_then<T: 'static, A: 'static + JsValuesTupleIntoVec>(
+    f: &JsFn<T, A>,
+    value: T,
+    expect: &'static Expect,
+    answer: impl FnOnce(Option<&'static str>) + Send + 'static,
+) {
+    let answer: Answer = Box::new(answer);
+    let _ = f.call_with_return_value(value, ThreadsafeFunctionCallMode::NonBlocking, move |ret, env| {
+        settle(&env, ret, answer, expect);
+        Ok(())
+    });
+}
+
 /// Calls `f` with `value`. The receiver yields the accepted name the function answered, or
-/// `None` when it threw, rejected, answered something else, or could not be called (the
-/// environment is shutting down).
+/// `None` when it threw, rejected, answered something else, or could not be called.
 pub(crate) fn call<T: 'static, A: 'static + JsValuesTupleIntoVec>(
     f: &JsFn<T, A>,
     value: T,
     expect: &'static Expect,
 ) -> oneshot::Receiver<Option<&'static str>> {
     let (tx, rx) = oneshot::channel();
-    // A failed call drops the queued closure and with it `tx`: the receiver then reads as failed.
-    let _ = f.call_with_return_value(value, ThreadsafeFunctionCallMode::NonBlocking, move |ret, env| {
-        settle(&env, ret, tx, expect);
-        Ok(())
+    // A call that cannot be made drops the closure and with it `tx`: the receiver reads as failed.
+    call_then(f, value, expect, move |answer| {
+        let _ = tx.send(answer);
     });
     rx
 }
@@ -75,39 +90,40 @@ pub(crate) fn call_blocking<T: 'static, A: 'static + JsValuesTupleIntoVec>(
     call(f, value, expect).blocking_recv().ok().flatten()
 }
 
-type Reply = oneshot::Sender<Option<&'static str>>;
+/// Where the answer of one call goes.
+type Answer = Box<dyn FnOnce(Option<&'static str>) + Send>;
 
 /// Runs on the JS thread with what the function returned.
-fn settle(env: &Env, ret: Result<Unknown<'static>>, tx: Reply, expect: &'static Expect) {
+fn settle(env: &Env, ret: Result<Unknown<'static>>, answer: Answer, expect: &'static Expect) {
     let value = match ret {
         Ok(value) => value,
         Err(e) => {
             warn(env, expect, &format!("threw: {}", e.reason));
-            let _ = tx.send(None);
+            answer(None);
             return;
         }
     };
     if !matches!(value.is_promise(), Ok(true)) {
-        let _ = tx.send(accept(env, value, expect));
+        answer(accept(env, value, expect));
         return;
     }
     // The promise settles later; whichever handler runs first answers.
-    let reply = Rc::new(Cell::new(Some(tx)));
+    let reply = Rc::new(Cell::new(Some(answer)));
     let on_reject = reply.clone();
     // SAFETY: `value` is a promise of this env, checked above.
     let promise = unsafe { PromiseRaw::<Unknown<'static>>::from_napi_value(env.raw(), value.raw()) };
     let attached = promise.and_then(|p| {
         p.then(move |ctx| {
-            if let Some(tx) = reply.take() {
-                let _ = tx.send(accept(&ctx.env, ctx.value, expect));
+            if let Some(answer) = reply.take() {
+                answer(accept(&ctx.env, ctx.value, expect));
             }
             Ok(())
         })?
         .catch(move |ctx: CallbackContext<Unknown<'static>>| {
-            if let Some(tx) = on_reject.take() {
+            if let Some(answer) = on_reject.take() {
                 let reason = Error::from_unknown_without_coercion(ctx.value).reason;
                 warn(&ctx.env, expect, &format!("rejected: {reason}"));
-                let _ = tx.send(None);
+                answer(None);
             }
             Ok(())
         })
