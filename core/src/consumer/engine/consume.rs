@@ -49,15 +49,7 @@ impl Engine {
             }
             let guard = RunningGuard::new(&slot);
             let batch: Arc<[Message]> = messages.into();
-            let job = Arc::new(RunningJob {
-                started: Instant::now(),
-                slot: slot.clone(),
-                messages: batch.clone(),
-                expired: AtomicBool::new(false),
-                permit: Mutex::new(Some(place)),
-            });
-            let id = me.next_job.fetch_add(1, Ordering::Relaxed);
-            me.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id, job.clone());
+            let (id, job) = me.watch(&slot, &batch, Some(place));
             let settle_with = me.clone();
             let reply = ActionReply::new(move |action| {
                 let me = settle_with;
@@ -74,6 +66,25 @@ impl Engine {
         });
     }
 
+    /// Registers a listener call with the ConsumeTimeout watchdog; the id removes it again.
+    fn watch(
+        &self,
+        slot: &Arc<QueueSlot>,
+        batch: &Arc<[Message]>,
+        place: Option<tokio::sync::OwnedSemaphorePermit>,
+    ) -> (u64, Arc<RunningJob>) {
+        let job = Arc::new(RunningJob {
+            started: Instant::now(),
+            slot: slot.clone(),
+            messages: batch.clone(),
+            expired: AtomicBool::new(false),
+            permit: Mutex::new(place),
+        });
+        let id = self.next_job.fetch_add(1, Ordering::Relaxed);
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id, job.clone());
+        (id, job)
+    }
+
     /// Runs the listener for one message (or batch) on a pool thread and settles the result.
     fn consume_on_this_thread(self: &Arc<Self>, slot: &Arc<QueueSlot>, messages: Vec<Message>) {
         if slot.dropped() || self.is_closing() {
@@ -81,15 +92,7 @@ impl Engine {
         }
         let guard = RunningGuard::new(slot);
         let batch: Arc<[Message]> = messages.into();
-        let job = Arc::new(RunningJob {
-            started: Instant::now(),
-            slot: slot.clone(),
-            messages: batch.clone(),
-            expired: AtomicBool::new(false),
-            permit: Mutex::new(None),
-        });
-        let id = self.next_job.fetch_add(1, Ordering::Relaxed);
-        self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id, job.clone());
+        let (id, job) = self.watch(slot, &batch, None);
         let context = ConsumeContext { queue: slot.user_mq.clone() };
         let action = match self.listener_for(&batch[0].topic) {
             Some(Listener::Concurrent(l)) => call_listener("message listener", || l.consume(&batch[0], &context)),
