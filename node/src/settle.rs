@@ -1,41 +1,55 @@
-//! Promises for core futures, settled through one threadsafe function per JS thread.
+//! Promises for core futures: run on the addon's runtime, settled on the JS thread in batches.
 //!
-//! napi-rs's own future-to-promise bridge creates (and later tears down) a threadsafe function
-//! for every promise, which made a `send()` cost several times the core's CPU per message. Here
-//! every JS thread (the main thread, each worker) has one threadsafe function, created on first
-//! use: a finished future queues its outcome on it, and Node drains the queue on the JS thread in
-//! batches, resolving or rejecting each promise there.
+//! Every JS thread (the main thread, each worker) has one [`Bridge`], made on first use, with two
+//! queues. Outbound, `promise()` puts the future in the bridge's outbox, and one dispatcher task
+//! per bridge runs all of them on the runtime. Inbound, a finished future puts its outcome in the
+//! inbox, and one threadsafe function call drains the whole inbox on the JS thread, resolving or
+//! rejecting each promise there. Only the first item into an empty queue wakes the other side,
+//! so under load many sends share one wake-up each way. (Before this, napi-rs made a threadsafe
+//! function per promise, and then one `tokio::spawn` and one threadsafe call per promise: thread
+//! hand-offs were most of a `send()`'s cost.)
 //!
 //! Keeping the process alive: the threadsafe function is referenced while at least one promise
 //! is pending and unreferenced otherwise, so a pending `send()` keeps Node running exactly as a
 //! timer would, and an idle producer never does. The count lives on the JS thread.
 //!
 //! Teardown: an environment cleanup hook (run before Node finalizes the threadsafe function,
-//! since hooks run in reverse order of registration) marks the channel closed; futures finishing
-//! later drop their outcome instead of touching a freed handle.
+//! since hooks run in reverse order of registration) marks the bridge closed; futures finishing
+//! later drop their outcome instead of touching a freed handle, and the dispatcher stops once it
+//! has nothing left to run.
+//!
+//! A future that panics rejects its promise (the dispatcher and the other futures go on).
 
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, RwLock};
 
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use napi::bindgen_prelude::*;
 use napi::sys;
 
 type Resolve = Box<dyn FnOnce(&Env) -> Result<sys::napi_value> + Send>;
 
-/// What a finished future sends to the JS thread.
+/// A future `promise()` started, as the dispatcher runs it.
+type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// What a finished future leaves for the JS thread.
 struct Settlement {
     deferred: sys::napi_deferred,
     resolve: Resolve,
 }
 
-/// The raw threadsafe function, `None` once its environment is being torn down.
+/// The raw threadsafe function.
 #[derive(Clone, Copy)]
 struct RawTsfn(sys::napi_threadsafe_function);
 // SAFETY: napi_call_threadsafe_function may be called from any thread; the other calls on this
 // handle are made on its JS thread only.
 unsafe impl Send for RawTsfn {}
+unsafe impl Sync for RawTsfn {}
 
 // SAFETY: a napi_deferred is only used on the JS thread that created it (in `call_js`); other
 // threads merely carry it.
@@ -53,10 +67,85 @@ impl Deferred {
     }
 }
 
-/// One JS thread's channel.
+/// One JS thread's two queues, shared with the runtime.
+struct Bridge {
+    /// Futures started on the JS thread and not yet taken by the dispatcher.
+    outbox: Mutex<Vec<Job>>,
+    /// Wakes the dispatcher: new futures in the outbox, or the bridge closed.
+    dispatcher: tokio::sync::Notify,
+    /// Outcomes not yet settled on the JS thread.
+    inbox: Mutex<Vec<Settlement>>,
+    /// The threadsafe function that drains the inbox; `None` once the environment is being torn
+    /// down (cleared under the write lock, so no call is in flight when Node frees it).
+    tsfn: RwLock<Option<RawTsfn>>,
+}
+
+impl Bridge {
+    fn start(&self, job: Job) {
+        let was_empty = {
+            let mut outbox = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
+            outbox.push(job);
+            outbox.len() == 1
+        };
+        if was_empty {
+            self.dispatcher.notify_one();
+        }
+    }
+
+    fn settle(&self, settlement: Settlement) {
+        let was_empty = {
+            let mut inbox = self.inbox.lock().unwrap_or_else(|p| p.into_inner());
+            inbox.push(settlement);
+            inbox.len() == 1
+        };
+        if !was_empty {
+            return; // a drain is already queued and will take this one too
+        }
+        let tsfn = self.tsfn.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(RawTsfn(raw)) = *tsfn {
+            // SAFETY: the handle is live while it is in the cell (see `tsfn`). If Node refuses
+            // (closing), the outcomes stay in the inbox and are dropped with the bridge.
+            unsafe {
+                sys::napi_call_threadsafe_function(
+                    raw,
+                    std::ptr::null_mut(),
+                    sys::ThreadsafeFunctionCallMode::nonblocking,
+                )
+            };
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.tsfn.read().unwrap_or_else(|p| p.into_inner()).is_none()
+    }
+}
+
+/// Runs every future the JS thread starts, concurrently, in one runtime task.
+async fn dispatch(bridge: Arc<Bridge>) {
+    let mut running = FuturesUnordered::new();
+    loop {
+        running.extend(std::mem::take(&mut *bridge.outbox.lock().unwrap_or_else(|p| p.into_inner())));
+        if running.is_empty() {
+            if bridge.is_closed() {
+                return;
+            }
+            bridge.dispatcher.notified().await;
+            continue;
+        }
+        // A notification stored while we were busy completes `notified()` at once, so no new
+        // future waits for one of the running ones to finish.
+        tokio::select! {
+            biased;
+            _ = bridge.dispatcher.notified() => {}
+            _ = running.next() => {}
+        }
+    }
+}
+
+/// One JS thread's bridge and the count of its unsettled promises (JS thread only).
 struct Channel {
-    tsfn: Arc<Mutex<Option<RawTsfn>>>,
-    /// Promises created and not settled yet (JS thread only).
+    bridge: Arc<Bridge>,
+    raw: RawTsfn,
     pending: usize,
 }
 
@@ -78,45 +167,32 @@ where
     V: ToNapiValue,
     F: Future<Output = std::result::Result<T, E>> + Send + 'static,
 {
-    let tsfn = channel_for(env)?;
+    let bridge = bridge_for(env)?;
     let mut deferred = std::ptr::null_mut();
     let mut promise = std::ptr::null_mut();
     // SAFETY: called on the JS thread of `env` with valid out-pointers.
     check_status!(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
     track_pending(env, 1);
     let deferred = Deferred(deferred);
-    napi::bindgen_prelude::spawn(async move {
-        let outcome = fut.await;
+    let settle_on = bridge.clone();
+    bridge.start(Box::pin(async move {
+        let outcome = AssertUnwindSafe(fut).catch_unwind().await;
         let resolve: Resolve = Box::new(move |env: &Env| match outcome {
             // SAFETY: the env of the JS thread this closure runs on.
-            Ok(value) => unsafe { V::to_napi_value(env.raw(), convert(env, value)?) },
-            Err(e) => Err(reject(env, e)),
+            Ok(Ok(value)) => unsafe { V::to_napi_value(env.raw(), convert(env, value)?) },
+            Ok(Err(e)) => Err(reject(env, e)),
+            Err(_) => Err(Error::new(Status::GenericFailure, "rocketmq-ons: internal error (a task panicked)")),
         });
-        let data = Box::into_raw(Box::new(Settlement { deferred: deferred.into_raw(), resolve }));
-        let guard = tsfn.lock().unwrap_or_else(|p| p.into_inner());
-        let queued = match *guard {
-            // SAFETY: the handle is live while it is in the cell (cleared by the cleanup hook
-            // under this lock before Node finalizes it).
-            Some(RawTsfn(raw)) => unsafe {
-                sys::napi_call_threadsafe_function(raw, data.cast(), sys::ThreadsafeFunctionCallMode::nonblocking)
-            },
-            None => sys::Status::napi_closing,
-        };
-        drop(guard);
-        if queued != sys::Status::napi_ok {
-            // The environment is going away; nobody can observe the promise any more.
-            // SAFETY: not queued, so still ours.
-            drop(unsafe { Box::from_raw(data) });
-        }
-    });
+        settle_on.settle(Settlement { deferred: deferred.into_raw(), resolve });
+    }));
     Ok(PromiseRaw::new(env.raw(), promise))
 }
 
-/// The threadsafe function of the current JS thread, created on first use.
-fn channel_for(env: &Env) -> Result<Arc<Mutex<Option<RawTsfn>>>> {
+/// The bridge of the current JS thread, made (with its dispatcher) on first use.
+fn bridge_for(env: &Env) -> Result<Arc<Bridge>> {
     CHANNEL.with(|cell| {
         if let Some(ch) = cell.borrow().as_ref() {
-            return Ok(ch.tsfn.clone());
+            return Ok(ch.bridge.clone());
         }
         let name = env.create_string("rocketmqSettle")?;
         let mut raw = std::ptr::null_mut();
@@ -139,12 +215,18 @@ fn channel_for(env: &Env) -> Result<Arc<Mutex<Option<RawTsfn>>>> {
         })?;
         // SAFETY: the handle was just created on this thread.
         check_status!(unsafe { sys::napi_unref_threadsafe_function(env.raw(), raw) })?;
-        let tsfn = Arc::new(Mutex::new(Some(RawTsfn(raw))));
-        let hook_arg = Box::into_raw(Box::new(tsfn.clone()));
-        // SAFETY: `close_channel` takes back exactly this box, once.
-        check_status!(unsafe { sys::napi_add_env_cleanup_hook(env.raw(), Some(close_channel), hook_arg.cast()) })?;
-        *cell.borrow_mut() = Some(Channel { tsfn: tsfn.clone(), pending: 0 });
-        Ok(tsfn)
+        let bridge = Arc::new(Bridge {
+            outbox: Mutex::new(Vec::new()),
+            dispatcher: tokio::sync::Notify::new(),
+            inbox: Mutex::new(Vec::new()),
+            tsfn: RwLock::new(Some(RawTsfn(raw))),
+        });
+        let hook_arg = Box::into_raw(Box::new(bridge.clone()));
+        // SAFETY: `close_bridge` takes back exactly this box, once.
+        check_status!(unsafe { sys::napi_add_env_cleanup_hook(env.raw(), Some(close_bridge), hook_arg.cast()) })?;
+        napi::bindgen_prelude::spawn(dispatch(bridge.clone()));
+        *cell.borrow_mut() = Some(Channel { bridge: bridge.clone(), raw: RawTsfn(raw), pending: 0 });
+        Ok(bridge)
     })
 }
 
@@ -155,42 +237,51 @@ fn track_pending(env: &Env, delta: isize) {
         let Some(ch) = slot.as_mut() else { return };
         let before = ch.pending;
         ch.pending = before.saturating_add_signed(delta);
-        let Some(RawTsfn(raw)) = *ch.tsfn.lock().unwrap_or_else(|p| p.into_inner()) else { return };
-        // SAFETY: on the JS thread that owns the live handle.
+        // SAFETY: on the JS thread that owns the handle, which is live while the channel is in
+        // the thread-local (the cleanup hook removes it).
         unsafe {
             if before == 0 && ch.pending > 0 {
-                sys::napi_ref_threadsafe_function(env.raw(), raw);
+                sys::napi_ref_threadsafe_function(env.raw(), ch.raw.0);
             } else if before > 0 && ch.pending == 0 {
-                sys::napi_unref_threadsafe_function(env.raw(), raw);
+                sys::napi_unref_threadsafe_function(env.raw(), ch.raw.0);
             }
         }
     });
 }
 
-/// Runs on the JS thread for each queued settlement (`env` is null while Node tears the
-/// threadsafe function down; the settlement is then only freed).
-unsafe extern "C" fn call_js(env: sys::napi_env, _js: sys::napi_value, _context: *mut c_void, data: *mut c_void) {
-    // SAFETY: `data` is the box `promise` queued; Node hands each one over exactly once.
-    let settlement = unsafe { Box::from_raw(data.cast::<Settlement>()) };
+/// Runs on the JS thread: settles everything in the inbox (`env` is null while Node tears the
+/// threadsafe function down; nothing is settled then).
+unsafe extern "C" fn call_js(env: sys::napi_env, _js: sys::napi_value, _context: *mut c_void, _data: *mut c_void) {
     if env.is_null() {
         return;
     }
+    let Some(bridge) = CHANNEL.with(|cell| cell.borrow().as_ref().map(|ch| ch.bridge.clone())) else { return };
+    let batch = std::mem::take(&mut *bridge.inbox.lock().unwrap_or_else(|p| p.into_inner()));
     let env = Env::from_raw(env);
-    track_pending(&env, -1);
-    let Settlement { deferred, resolve } = *settlement;
-    // SAFETY: `deferred` was created in this env and is settled once, here.
-    unsafe {
-        match resolve(&env) {
-            Ok(value) => sys::napi_resolve_deferred(env.raw(), deferred, value),
-            Err(e) => sys::napi_reject_deferred(env.raw(), deferred, JsError::from(e).into_value(env.raw())),
-        };
+    track_pending(&env, -(batch.len() as isize));
+    for Settlement { deferred, resolve } in batch {
+        // One handle scope per promise, so a large batch does not pile up handles.
+        let mut scope = std::ptr::null_mut();
+        // SAFETY: on the JS thread of `env`; `deferred` was created in this env and is settled
+        // once, here; the scope is closed before the next one opens.
+        unsafe {
+            let opened = sys::napi_open_handle_scope(env.raw(), &mut scope) == sys::Status::napi_ok;
+            match resolve(&env) {
+                Ok(value) => sys::napi_resolve_deferred(env.raw(), deferred, value),
+                Err(e) => sys::napi_reject_deferred(env.raw(), deferred, JsError::from(e).into_value(env.raw())),
+            };
+            if opened {
+                sys::napi_close_handle_scope(env.raw(), scope);
+            }
+        }
     }
 }
 
-/// Environment cleanup hook: no queueing after this.
-unsafe extern "C" fn close_channel(arg: *mut c_void) {
-    // SAFETY: the box registered with this hook in `channel_for`.
-    let tsfn = unsafe { Box::from_raw(arg.cast::<Arc<Mutex<Option<RawTsfn>>>>()) };
-    *tsfn.lock().unwrap_or_else(|p| p.into_inner()) = None;
+/// Environment cleanup hook: no threadsafe calls after this; the dispatcher stops when idle.
+unsafe extern "C" fn close_bridge(arg: *mut c_void) {
+    // SAFETY: the box registered with this hook in `bridge_for`.
+    let bridge = unsafe { Box::from_raw(arg.cast::<Arc<Bridge>>()) };
+    *bridge.tsfn.write().unwrap_or_else(|p| p.into_inner()) = None;
+    bridge.dispatcher.notify_one();
     let _ = CHANNEL.try_with(|cell| cell.borrow_mut().take());
 }
