@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use rocketmq_ons::consumer::{ActionReply, DeferredMessageListener, MessageSelector};
+use rocketmq_ons::consumer::{ActionReply, DeferredMessageListener, DeliveredMessage, MessageSelector};
 use rocketmq_ons::protocol::route::MessageQueue;
 use rocketmq_ons::{
     Action as CoreAction, BatchConsumer as CoreBatchConsumer, BatchMessageListener, ConsumeContext as CoreContext,
@@ -29,6 +29,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error;
 use crate::js_call::{self, Expect, JsFn, JsFunction, KeepAlive};
+use crate::js_thread::JsRef;
 use crate::message::{ConsumeContext, Message};
 use crate::producer::{promise, start_in_runtime};
 
@@ -88,14 +89,23 @@ fn one_message_fn(listener: &JsFunction<'_>) -> Result<JsFn<Delivery, FnArgs<(Me
     js_call::wrap(listener, |(m, q): Delivery| Ok(FnArgs::from((Message::from(m), ConsumeContext::from(&q)))))
 }
 
-/// The `Consumer` listener: deferred, so no consumer thread waits while JS runs it; the answer
-/// (a value, or a promise settling later) settles the message from the JS thread.
-struct JsListener(JsFn<Delivery, FnArgs<(Message, ConsumeContext)>>);
+/// The `Consumer` listener: deferred, so no consumer thread waits while JS runs it. Each message
+/// is queued for the subscribing JS thread (under load many per wake-up), handed to JS without
+/// a copy, and the answer (a value, or a promise settling later) settles it from there.
+struct JsListener(Arc<JsRef>);
+
+type ListenerFn = Function<'static, FnArgs<(Message, ConsumeContext)>, Unknown<'static>>;
 
 impl DeferredMessageListener for JsListener {
-    fn consume(&self, message: &CoreMessage, context: &CoreContext, reply: ActionReply) {
-        js_call::call_then(&self.0, (message.clone(), context.queue.clone()), &LISTENER, move |answer| {
-            reply.send(action(answer))
+    fn consume(&self, message: DeliveredMessage, context: &CoreContext, reply: ActionReply) {
+        let (function, queue) = (self.0.clone(), context.queue.clone());
+        self.0.thread().run(move |env| {
+            let returned = function.get(env).and_then(|f| {
+                // SAFETY: the function value subscribe() was given, in this env.
+                let f = unsafe { ListenerFn::from_napi_value(env.raw(), f) }?;
+                f.call(FnArgs::from((Message::from(message), ConsumeContext::from(&queue))))
+            });
+            js_call::read_answer(env, returned, Box::new(move |answer| reply.send(action(answer))), &LISTENER);
         });
     }
 }
@@ -358,7 +368,7 @@ macro_rules! consumer_class {
                 expression: Expression,
                 listener: JsFunction<'_>,
             ) -> Result<()> {
-                let listener = $wrap(&listener)?;
+                let listener = $wrap(env, &listener)?;
                 self.inner
                     .$subscribe_with(&topic, &selector(expression), listener)
                     .map_err(|e| error::to_js(env, &e))
@@ -430,7 +440,9 @@ consumer_class!(
     Consumer, CoreConsumer, MessageStream, StreamListener,
     listener_ts = "topic: string, expression: string | SqlSelector | null | undefined, listener: (message: Message, context: ConsumeContext) => Action | Promise<Action>",
     subscribe_with = subscribe_deferred,
-    wrap = |l: &JsFunction<'_>| -> Result<Arc<dyn DeferredMessageListener>> { Ok(Arc::new(JsListener(one_message_fn(l)?))) }
+    wrap = |env: &Env, l: &JsFunction<'_>| -> Result<Arc<dyn DeferredMessageListener>> {
+        Ok(Arc::new(JsListener(Arc::new(JsRef::new(env, l.raw())?))))
+    }
 );
 
 consumer_class!(
@@ -438,7 +450,7 @@ consumer_class!(
     OrderConsumer, CoreOrderConsumer, MessageStream, StreamListener,
     listener_ts = "topic: string, expression: string | SqlSelector | null | undefined, listener: (message: Message, context: ConsumeContext) => OrderAction | Promise<OrderAction>",
     subscribe_with = subscribe_with_selector,
-    wrap = |l: &JsFunction<'_>| -> Result<Arc<dyn MessageOrderListener>> {
+    wrap = |_: &Env, l: &JsFunction<'_>| -> Result<Arc<dyn MessageOrderListener>> {
         Ok(Arc::new(JsOrderListener(one_message_fn(l)?)))
     }
 );
@@ -448,7 +460,7 @@ consumer_class!(
     BatchConsumer, CoreBatchConsumer, BatchMessageStream, BatchStreamListener,
     listener_ts = "topic: string, expression: string | SqlSelector | null | undefined, listener: (messages: Message[], context: ConsumeContext) => Action | Promise<Action>",
     subscribe_with = subscribe_with_selector,
-    wrap = |l: &JsFunction<'_>| -> Result<Arc<dyn BatchMessageListener>> {
+    wrap = |_: &Env, l: &JsFunction<'_>| -> Result<Arc<dyn BatchMessageListener>> {
         let f = js_call::wrap(l, |(ms, q): BatchDelivery| {
             Ok(FnArgs::from((ms.into_iter().map(Message::from).collect::<Vec<_>>(), ConsumeContext::from(&q))))
         })?;

@@ -61,7 +61,7 @@ pub(crate) fn call_then<T: 'static, A: 'static + JsValuesTupleIntoVec>(
 ) {
     let answer: Answer = Box::new(answer);
     let _ = f.call_with_return_value(value, ThreadsafeFunctionCallMode::NonBlocking, move |ret, env| {
-        settle(&env, ret, answer, expect);
+        read_answer(&env, ret, answer, expect);
         Ok(())
     });
 }
@@ -91,10 +91,11 @@ pub(crate) fn call_blocking<T: 'static, A: 'static + JsValuesTupleIntoVec>(
 }
 
 /// Where the answer of one call goes.
-type Answer = Box<dyn FnOnce(Option<&'static str>) + Send>;
+pub(crate) type Answer = Box<dyn FnOnce(Option<&'static str>) + Send>;
 
-/// Runs on the JS thread with what the function returned.
-fn settle(env: &Env, ret: Result<Unknown<'static>>, answer: Answer, expect: &'static Expect) {
+/// Runs on the JS thread with what a user function returned (or threw): hands `answer` the
+/// accepted name it answered, now or when its promise settles, or `None` (with a warning).
+pub(crate) fn read_answer(env: &Env, ret: Result<Unknown<'static>>, answer: Answer, expect: &'static Expect) {
     let value = match ret {
         Ok(value) => value,
         Err(e) => {

@@ -10,10 +10,10 @@ mod config;
 mod consumer;
 mod error;
 mod js_call;
+mod js_thread;
 mod message;
 mod open_api;
 mod producer;
-mod settle;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -29,6 +29,9 @@ pub use error::ErrorCode;
 pub use message::{ConsumeContext, Message, SendResult};
 pub use open_api::{ApiResponse, OpenApiClient, OpenApiOptions};
 pub use producer::{OrderProducer, Producer, TransactionProducer, TransactionStatus};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Listener threads wait on JS; ConsumeThreadNums may be up to 1000 per consumer, so the
 /// blocking pool must not be what limits them (threads are only made when needed).

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use rocketmq_ons::consumer::DeliveredMessage;
 use rocketmq_ons::message::ReceivedInfo;
 use rocketmq_ons::Message as CoreMessage;
 
@@ -28,7 +29,41 @@ fn body_bytes(body: Body) -> Vec<u8> {
 #[napi]
 #[derive(Clone)]
 pub struct Message {
-    pub(crate) inner: CoreMessage,
+    inner: Inner,
+}
+
+/// The core message behind a JS `Message`: its own, or one a consumer delivered, shared with the
+/// consumer (which keeps it for a retry) and copied only if JS changes it.
+#[derive(Clone)]
+// napi-rs boxes every class instance already; boxing `Own` too would cost a second allocation
+// per `new Message()`.
+#[allow(clippy::large_enum_variant)]
+enum Inner {
+    Own(CoreMessage),
+    Delivered(DeliveredMessage),
+}
+
+impl std::ops::Deref for Inner {
+    type Target = CoreMessage;
+
+    fn deref(&self) -> &CoreMessage {
+        match self {
+            Inner::Own(m) => m,
+            Inner::Delivered(m) => m,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Inner {
+    fn deref_mut(&mut self) -> &mut CoreMessage {
+        if let Inner::Delivered(m) = self {
+            *self = Inner::Own(CoreMessage::clone(m));
+        }
+        match self {
+            Inner::Own(m) => m,
+            Inner::Delivered(_) => unreachable!("made Own just above"),
+        }
+    }
 }
 
 #[napi]
@@ -57,7 +92,7 @@ impl Message {
             (None, Some(body)) => inner.body = body_bytes(body).into(),
             (None, None) => {}
         }
-        Ok(Message { inner })
+        Ok(Message { inner: Inner::Own(inner) })
     }
 
     #[napi(getter)]
@@ -205,11 +240,22 @@ impl Message {
     fn received(&self) -> Option<&ReceivedInfo> {
         self.inner.received.as_ref()
     }
+
+    /// A copy for the core to send (JS may change or reuse this object meanwhile).
+    pub(crate) fn to_core(&self) -> CoreMessage {
+        CoreMessage::clone(&self.inner)
+    }
 }
 
 impl From<CoreMessage> for Message {
     fn from(inner: CoreMessage) -> Self {
-        Message { inner }
+        Message { inner: Inner::Own(inner) }
+    }
+}
+
+impl From<DeliveredMessage> for Message {
+    fn from(inner: DeliveredMessage) -> Self {
+        Message { inner: Inner::Delivered(inner) }
     }
 }
 

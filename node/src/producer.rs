@@ -18,7 +18,7 @@ use crate::js_call::{self, Expect, JsFn, JsFunction};
 use crate::message::{Message, SendResult};
 
 /// Runs a core future on the runtime; the promise resolves with `convert(value)` or rejects with
-/// the core error as a coded JS `Error`. Both happen on the JS thread (see [`crate::settle`]).
+/// the core error as a coded JS `Error`. Both happen on the JS thread (see [`crate::js_thread`]).
 pub(crate) fn promise<'env, T, V, F>(
     env: &'env Env,
     fut: F,
@@ -29,7 +29,7 @@ where
     V: ToNapiValue,
     F: Future<Output = rocketmq_ons::Result<T>> + Send + 'static,
 {
-    crate::settle::promise(env, fut, convert, |env, e| error::to_js(env, &e))
+    crate::js_thread::promise(env, fut, convert, |env, e| error::to_js(env, &e))
 }
 
 /// `start()` needs the runtime's context: the client's connections and tasks live on it.
@@ -72,7 +72,7 @@ macro_rules! producer_lifecycle {
 }
 
 fn messages(list: &[&Message]) -> Vec<CoreMessage> {
-    list.iter().map(|m| m.inner.clone()).collect()
+    list.iter().map(|m| m.to_core()).collect()
 }
 
 /// The ONS `Producer`: normal and timed messages; `send` (with retries on another broker),
@@ -92,20 +92,20 @@ impl Producer {
 
     #[napi(ts_return_type = "Promise<SendResult>")]
     pub fn send<'env>(&self, env: &'env Env, message: &Message) -> Result<PromiseRaw<'env, SendResult>> {
-        let (inner, msg) = (self.inner.clone(), message.inner.clone());
+        let (inner, msg) = (self.inner.clone(), message.to_core());
         promise(env, async move { inner.send(&msg).await }, |_, r| Ok(SendResult::from(r)))
     }
 
     #[napi(ts_return_type = "Promise<SendResult>")]
     pub fn send_async<'env>(&self, env: &'env Env, message: &Message) -> Result<PromiseRaw<'env, SendResult>> {
-        let (inner, msg) = (self.inner.clone(), message.inner.clone());
+        let (inner, msg) = (self.inner.clone(), message.to_core());
         promise(env, async move { inner.send_async(&msg).await }, |_, r| Ok(SendResult::from(r)))
     }
 
     /// Resolves once the request is written; the broker does not answer.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn send_oneway<'env>(&self, env: &'env Env, message: &Message) -> Result<PromiseRaw<'env, ()>> {
-        let (inner, msg) = (self.inner.clone(), message.inner.clone());
+        let (inner, msg) = (self.inner.clone(), message.to_core());
         promise(env, async move { inner.send_oneway(&msg).await }, |_, ()| Ok(()))
     }
 
@@ -143,7 +143,7 @@ impl OrderProducer {
         message: &Message,
         sharding_key: String,
     ) -> Result<PromiseRaw<'env, SendResult>> {
-        let (inner, msg) = (self.inner.clone(), message.inner.clone());
+        let (inner, msg) = (self.inner.clone(), message.to_core());
         promise(env, async move { inner.send(&msg, &sharding_key).await }, |_, r| Ok(SendResult::from(r)))
     }
 }
@@ -217,7 +217,7 @@ impl TransactionProducer {
         executor: JsFunction<'_>,
     ) -> Result<PromiseRaw<'env, SendResult>> {
         let executor = message_fn(&executor)?;
-        let (inner, msg) = (self.inner.clone(), message.inner.clone());
+        let (inner, msg) = (self.inner.clone(), message.to_core());
         let run = move |m: CoreMessage| {
             let answer = js_call::call(&executor, m, &EXECUTOR);
             async move { status_from_name(answer.await.ok().flatten()) }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
-use rocketmq_ons::consumer::{ActionReply, DeferredMessageListener};
+use rocketmq_ons::consumer::{ActionReply, DeferredMessageListener, DeliveredMessage};
 use rocketmq_ons::protocol::java_hash::ons_order_queue_index;
 use rocketmq_ons::protocol::route::MessageQueue;
 use rocketmq_ons::{
@@ -1153,9 +1153,9 @@ struct AnswersLater {
 }
 
 impl DeferredMessageListener for AnswersLater {
-    fn consume(&self, message: &Message, _: &ConsumeContext, reply: ActionReply) {
+    fn consume(&self, message: DeliveredMessage, _: &ConsumeContext, reply: ActionReply) {
         use std::sync::atomic::Ordering::SeqCst;
-        self.log.record("deferred", message);
+        self.log.record("deferred", &message);
         let now = self.in_flight.fetch_add(1, SeqCst) + 1;
         self.most_in_flight.fetch_max(now, SeqCst);
         let in_flight = self.in_flight.clone();
@@ -1201,6 +1201,48 @@ fn deferred_listener_answers_later_within_consume_thread_nums() {
             "only d-7 was handed back: {:?}",
             again.iter().map(|g| &g.key).collect::<Vec<_>>()
         );
+        c.shutdown().await;
+        producer.shutdown().await;
+    });
+}
+
+/// Holds its first delivery's reply for a while (so the rest pile up waiting for the one
+/// place), then answers every later message inside `consume` itself.
+struct AnswersFirstLater {
+    log: Log,
+    first: std::sync::atomic::AtomicBool,
+}
+
+impl DeferredMessageListener for AnswersFirstLater {
+    fn consume(&self, message: DeliveredMessage, _: &ConsumeContext, reply: ActionReply) {
+        self.log.record("deferred", &message);
+        if self.first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(1500));
+                reply.send(Action::CommitMessage);
+            });
+        } else {
+            reply.send(Action::CommitMessage);
+        }
+    }
+}
+
+#[test]
+fn deferred_listener_answering_inside_consume_drains_a_long_backlog() {
+    let topic = new_topic("deferred_sync", 2);
+    let group = ons_tests::unique_name("GID_deferred_sync");
+    rt().block_on(async {
+        let producer = start_producer("GID_deferred_sync_producer");
+        let sent = send_n(&producer, &topic, None, "s", 1500).await;
+        let want = ids_of(&sent);
+        let log = Log::default();
+        let c = Consumer::new(&consumer_props(&group, "s").with(keys::CONSUME_THREAD_NUMS, "1")).unwrap();
+        let listener = AnswersFirstLater { log: log.clone(), first: std::sync::atomic::AtomicBool::new(true) };
+        c.subscribe_deferred(&topic, &MessageSelector::by_tag("*"), Arc::new(listener)).unwrap();
+        c.start().unwrap();
+        // Each answer given inside `consume` hands the next waiting message over; without
+        // flattening that would nest one call per waiting message.
+        wait_for("all 1500 messages", Duration::from_secs(60), || async { want.is_subset(&log.ids()) }).await;
         c.shutdown().await;
         producer.shutdown().await;
     });

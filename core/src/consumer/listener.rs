@@ -5,6 +5,8 @@
 //! implement them over a callback, and a listener may block (it runs on a thread of its own,
 //! never on a runtime worker). Closures implement them too.
 
+use std::sync::Arc;
+
 use crate::message::Message;
 use crate::protocol::route::MessageQueue;
 
@@ -154,6 +156,37 @@ impl std::fmt::Debug for ActionReply {
     }
 }
 
+/// A message handed to a [`DeferredMessageListener`]: shared with the consumer, which keeps it
+/// until the reply (for a retry), so the listener may keep it as long as it likes without
+/// copying it. Reads as a [`Message`].
+#[derive(Clone)]
+pub struct DeliveredMessage {
+    /// The consumer's one-message batch; always exactly one element.
+    batch: Arc<[Message]>,
+}
+
+impl DeliveredMessage {
+    /// `batch` must hold exactly one message.
+    pub(crate) fn new(batch: Arc<[Message]>) -> Self {
+        debug_assert_eq!(batch.len(), 1);
+        DeliveredMessage { batch }
+    }
+}
+
+impl std::ops::Deref for DeliveredMessage {
+    type Target = Message;
+
+    fn deref(&self) -> &Message {
+        &self.batch[0]
+    }
+}
+
+impl std::fmt::Debug for DeliveredMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
 /// A concurrent listener that answers later, through an [`ActionReply`]. For bindings whose
 /// listeners run on an event loop (Node.js, asyncio): the consumer hands each message over and
 /// goes on, instead of parking one of its threads per message until the loop answers. At most
@@ -161,7 +194,7 @@ impl std::fmt::Debug for ActionReply {
 pub trait DeferredMessageListener: Send + Sync {
     /// Called on one of the consumer's runtime threads: take what is needed and return at once
     /// (never block here). A panic counts as [`Action::ReconsumeLater`].
-    fn consume(&self, message: &Message, context: &ConsumeContext, reply: ActionReply);
+    fn consume(&self, message: DeliveredMessage, context: &ConsumeContext, reply: ActionReply);
 }
 
 /// How a subscription selects messages (ONS `MessageSelector`).

@@ -32,6 +32,6 @@ pub use allocate::allocate_averagely;
 pub use api::{BatchConsumer, Consumer, OrderConsumer};
 pub use listener::{
     Action, ActionReply, BatchMessageListener, ConsumeContext, ConsumeOrderContext, DeferredMessageListener,
-    MessageListener, MessageOrderListener, MessageSelector, OrderAction,
+    DeliveredMessage, MessageListener, MessageOrderListener, MessageSelector, OrderAction,
 };
 pub use settings::{ConsumeFromWhere, ConsumerKind, ConsumerSettings, MessageModel};

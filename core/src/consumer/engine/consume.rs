@@ -4,6 +4,19 @@
 
 use super::*;
 
+thread_local! {
+    /// The engine whose backlog this thread is handing over (its address), or 0.
+    static HANDING_OVER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+struct RestoreHandingOver(usize);
+
+impl Drop for RestoreHandingOver {
+    fn drop(&mut self) {
+        HANDING_OVER.with(|h| h.set(self.0));
+    }
+}
+
 impl Engine {
     pub(super) fn dispatch(&self, slot: &Arc<QueueSlot>, messages: Vec<Message>) {
         let Some(me) = self.me.upgrade() else { return };
@@ -33,37 +46,100 @@ impl Engine {
 
     /// Hands one message to a deferred listener once one of the ConsumeThreadNums places is
     /// free; its `ActionReply` settles the message (from whatever thread answers) and frees the
-    /// place. No thread waits for the answer.
+    /// place. No thread waits for the answer, and no task either: a message that finds no
+    /// place waits in the backlog, and whoever frees a place hands the next one over.
     fn consume_deferred(
         self: &Arc<Self>,
         slot: &Arc<QueueSlot>,
         messages: Vec<Message>,
         listener: Arc<dyn DeferredMessageListener>,
     ) {
-        let (me, slot) = (self.clone(), slot.clone());
-        self.spawn(async move {
-            // Closed at shutdown: nothing more is handed over then.
-            let Ok(place) = me.deferred_places.clone().acquire_owned().await else { return };
-            if slot.dropped() || me.is_closing() {
-                return;
-            }
-            let guard = RunningGuard::new(&slot);
-            let batch: Arc<[Message]> = messages.into();
-            let (id, job) = me.watch(&slot, &batch, Some(place));
-            let settle_with = me.clone();
-            let reply = ActionReply::new(move |action| {
-                let me = settle_with;
-                me.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-                drop(job.permit.lock().unwrap_or_else(|p| p.into_inner()).take());
-                if job.expired.load(Ordering::Acquire) {
+        let waiting = WaitingDelivery { slot: slot.clone(), messages, listener };
+        let place = {
+            let mut backlog = self.deferred_backlog.lock().unwrap_or_else(|p| p.into_inner());
+            // Only with nobody ahead of it may a message take a place directly (FIFO).
+            match backlog.is_empty().then(|| self.deferred_places.clone().try_acquire_owned()) {
+                Some(Ok(place)) => Some(place),
+                // Closed at shutdown: nothing more is handed over then.
+                Some(Err(tokio::sync::TryAcquireError::Closed)) => return,
+                _ => {
+                    // Pushed under the lock that a freed place's drain takes, so either that
+                    // drain sees this message or this try saw that place.
+                    backlog.push_back(waiting);
                     return;
                 }
+            }
+        };
+        if let Some(place) = place {
+            if !self.hand_over(waiting, place) {
+                self.hand_over_waiting();
+            }
+        }
+    }
+
+    /// Hands waiting messages over while places are free (called whenever one is freed).
+    fn hand_over_waiting(self: &Arc<Self>) {
+        // A listener that answers inside `consume` frees its place and lands here again, one
+        // level deeper per message; the loop further up this thread's stack takes that place
+        // instead, so the stack stays flat however long the backlog is.
+        let me = Arc::as_ptr(self) as usize;
+        let outer = HANDING_OVER.with(|h| h.replace(me));
+        if outer == me {
+            return;
+        }
+        let _restore = RestoreHandingOver(outer);
+        loop {
+            let next = {
+                let mut backlog = self.deferred_backlog.lock().unwrap_or_else(|p| p.into_inner());
+                if backlog.is_empty() {
+                    return;
+                }
+                match self.deferred_places.clone().try_acquire_owned() {
+                    Ok(place) => backlog.pop_front().map(|w| (w, place)),
+                    Err(tokio::sync::TryAcquireError::NoPermits) => return,
+                    Err(tokio::sync::TryAcquireError::Closed) => {
+                        backlog.clear();
+                        return;
+                    }
+                }
+            };
+            // Outside the lock: a listener may answer inside `consume`, which frees the place
+            // and comes back here.
+            if let Some((waiting, place)) = next {
+                self.hand_over(waiting, place);
+            }
+        }
+    }
+
+    /// Hands one message over with its place; false (and the place freed) when its queue was
+    /// given up or the consumer is closing.
+    fn hand_over(self: &Arc<Self>, waiting: WaitingDelivery, place: tokio::sync::OwnedSemaphorePermit) -> bool {
+        let WaitingDelivery { slot, messages, listener } = waiting;
+        if slot.dropped() || self.is_closing() {
+            return false;
+        }
+        let slot = &slot;
+        let guard = RunningGuard::new(slot);
+        let batch: Arc<[Message]> = messages.into();
+        let (id, job) = self.watch(slot, &batch, Some(place));
+        let settle_with = self.clone();
+        let reply = ActionReply::new(move |action| {
+            let me = settle_with;
+            me.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            let freed = job.permit.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if !job.expired.load(Ordering::Acquire) {
                 me.settle(guard, &job.slot, job.messages.clone(), action);
-            });
-            let context = ConsumeContext { queue: slot.user_mq.clone() };
-            // A panic drops `reply` while unwinding, which answers ReconsumeLater.
-            call_listener("message listener", || listener.consume(&batch[0], &context, reply));
+            }
+            if let Some(place) = freed {
+                drop(place);
+                me.hand_over_waiting();
+            }
         });
+        let context = ConsumeContext { queue: slot.user_mq.clone() };
+        let message = DeliveredMessage::new(batch);
+        // A panic drops `reply` while unwinding, which answers ReconsumeLater.
+        call_listener("message listener", || listener.consume(message, &context, reply));
+        true
     }
 
     /// Registers a listener call with the ConsumeTimeout watchdog; the id removes it again.
@@ -166,12 +242,18 @@ impl Engine {
             .collect();
         for job in stuck {
             tracing::warn!(timeout = ?timeout, count = job.messages.len(), "a listener exceeded ConsumeTimeout; its messages count as failed");
-            match job.permit.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                // A deferred delivery holds no thread; its place goes to the next message.
-                Some(place) => drop(place),
-                None => self.pool.replace_stuck_thread(),
+            let freed = job.permit.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if freed.is_none() {
+                self.pool.replace_stuck_thread();
             }
             self.settle(RunningGuard::new(&job.slot), &job.slot, job.messages.clone(), Action::ReconsumeLater);
+            // A deferred delivery holds no thread; its place goes to the next message.
+            if let Some(place) = freed {
+                drop(place);
+                if let Some(me) = self.me.upgrade() {
+                    me.hand_over_waiting();
+                }
+            }
         }
     }
 

@@ -17,7 +17,7 @@
 //! listener are forgotten, listeners already running get a short grace period, and then the
 //! smallest unfinished offset is committed — so nothing unfinished is ever committed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::Duration;
@@ -31,7 +31,7 @@ use tokio::time::Instant;
 use super::allocate::allocate_averagely;
 use super::listener::{
     Action, ActionReply, BatchMessageListener, ConsumeContext, ConsumeOrderContext, DeferredMessageListener,
-    MessageListener, MessageOrderListener, MessageSelector, OrderAction,
+    DeliveredMessage, MessageListener, MessageOrderListener, MessageSelector, OrderAction,
 };
 use super::lock::{lock_batch, unlock_batch, LOCK_MAX_LIVE, LOCK_RENEW_INTERVAL};
 use super::offset_store::{master_of, persist_remote, query_remote, LocalOffsetFile, OffsetTable};
@@ -161,6 +161,13 @@ impl RunningGuard {
 }
 
 /// A concurrent listener call in progress, watched for ConsumeTimeout.
+/// A message for a deferred listener, waiting for one of the ConsumeThreadNums places.
+struct WaitingDelivery {
+    slot: Arc<QueueSlot>,
+    messages: Vec<Message>,
+    listener: Arc<dyn DeferredMessageListener>,
+}
+
 struct RunningJob {
     started: Instant,
     slot: Arc<QueueSlot>,
@@ -202,6 +209,8 @@ pub(crate) struct Engine {
     pool: ConsumePool,
     /// ConsumeThreadNums places for deferred deliveries awaiting their answer.
     deferred_places: Arc<tokio::sync::Semaphore>,
+    /// Deferred deliveries waiting for a place, oldest first.
+    deferred_backlog: Mutex<VecDeque<WaitingDelivery>>,
     running: Mutex<HashMap<u64, Arc<RunningJob>>>,
     next_job: AtomicU64,
     started_at: i64,
@@ -250,6 +259,7 @@ impl Engine {
             rebalance_now: Notify::new(),
             closing: watch::channel(false).0,
             deferred_places,
+            deferred_backlog: Mutex::new(VecDeque::new()),
             pool,
             running: Mutex::new(HashMap::new()),
             next_job: AtomicU64::new(0),
@@ -441,6 +451,7 @@ impl Engine {
         }
         self.pool.close();
         self.deferred_places.close();
+        self.deferred_backlog.lock().unwrap_or_else(|p| p.into_inner()).clear();
         running.instance.unregister(running.member).await;
     }
 

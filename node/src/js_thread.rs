@@ -1,13 +1,15 @@
-//! Promises for core futures: run on the addon's runtime, settled on the JS thread in batches.
+//! The bridge between the addon's runtime and a JS thread: promises for core futures, and work
+//! the runtime's threads hand to JS (listener calls, settling promises, dropping references).
 //!
 //! Every JS thread (the main thread, each worker) has one [`Bridge`], made on first use, with two
 //! queues. Outbound, `promise()` puts the future in the bridge's outbox, and one dispatcher task
-//! per bridge runs all of them on the runtime. Inbound, a finished future puts its outcome in the
-//! inbox, and one threadsafe function call drains the whole inbox on the JS thread, resolving or
-//! rejecting each promise there. Only the first item into an empty queue wakes the other side,
-//! so under load many sends share one wake-up each way. (Before this, napi-rs made a threadsafe
-//! function per promise, and then one `tokio::spawn` and one threadsafe call per promise: thread
-//! hand-offs were most of a `send()`'s cost.)
+//! per bridge runs all of them on the runtime. Inbound, a finished future (or a consumer handing
+//! over a message, see [`JsThread::run`]) puts a task in the inbox, and one threadsafe function
+//! call drains the whole inbox on the JS thread, in order. Only the first item into an empty
+//! queue wakes the other side, so under load many sends or deliveries share one wake-up each
+//! way. (Before this, napi-rs made a threadsafe function per promise, and then one
+//! `tokio::spawn` and one threadsafe call per promise or delivery: thread hand-offs were most of
+//! the cost.)
 //!
 //! Keeping the process alive: the threadsafe function is referenced while at least one promise
 //! is pending and unreferenced otherwise, so a pending `send()` keeps Node running exactly as a
@@ -15,7 +17,8 @@
 //!
 //! Teardown: an environment cleanup hook (run before Node finalizes the threadsafe function,
 //! since hooks run in reverse order of registration) marks the bridge closed; futures finishing
-//! later drop their outcome instead of touching a freed handle, and the dispatcher stops once it
+//! later drop their outcome instead of touching a freed handle, tasks queued later are dropped
+//! unrun (a listener's reply dropped counts as ReconsumeLater), and the dispatcher stops once it
 //! has nothing left to run.
 //!
 //! A future that panics rejects its promise (the dispatcher and the other futures go on).
@@ -32,16 +35,11 @@ use futures_util::{FutureExt, StreamExt};
 use napi::bindgen_prelude::*;
 use napi::sys;
 
-type Resolve = Box<dyn FnOnce(&Env) -> Result<sys::napi_value> + Send>;
-
 /// A future `promise()` started, as the dispatcher runs it.
 type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// What a finished future leaves for the JS thread.
-struct Settlement {
-    deferred: sys::napi_deferred,
-    resolve: Resolve,
-}
+/// Work for the JS thread; runs in a handle scope of its own.
+type JsTask = Box<dyn FnOnce(&Env) + Send>;
 
 /// The raw threadsafe function.
 #[derive(Clone, Copy)]
@@ -51,13 +49,10 @@ struct RawTsfn(sys::napi_threadsafe_function);
 unsafe impl Send for RawTsfn {}
 unsafe impl Sync for RawTsfn {}
 
-// SAFETY: a napi_deferred is only used on the JS thread that created it (in `call_js`); other
-// threads merely carry it.
-unsafe impl Send for Settlement {}
-
 /// A napi_deferred in transit to its JS thread.
 struct Deferred(sys::napi_deferred);
-// SAFETY: as for Settlement.
+// SAFETY: a napi_deferred is only used on the JS thread that created it (in a JsTask); other
+// threads merely carry it.
 unsafe impl Send for Deferred {}
 
 impl Deferred {
@@ -73,8 +68,8 @@ struct Bridge {
     outbox: Mutex<Vec<Job>>,
     /// Wakes the dispatcher: new futures in the outbox, or the bridge closed.
     dispatcher: tokio::sync::Notify,
-    /// Outcomes not yet settled on the JS thread.
-    inbox: Mutex<Vec<Settlement>>,
+    /// Work not yet run on the JS thread.
+    inbox: Mutex<Vec<JsTask>>,
     /// The threadsafe function that drains the inbox; `None` once the environment is being torn
     /// down (cleared under the write lock, so no call is in flight when Node frees it).
     tsfn: RwLock<Option<RawTsfn>>,
@@ -92,10 +87,14 @@ impl Bridge {
         }
     }
 
-    fn settle(&self, settlement: Settlement) {
+    /// Queues `task` for the JS thread; dropped unrun once the bridge is closed.
+    fn run_on_js(&self, task: JsTask) {
+        if self.is_closed() {
+            return;
+        }
         let was_empty = {
             let mut inbox = self.inbox.lock().unwrap_or_else(|p| p.into_inner());
-            inbox.push(settlement);
+            inbox.push(task);
             inbox.len() == 1
         };
         if !was_empty {
@@ -104,7 +103,7 @@ impl Bridge {
         let tsfn = self.tsfn.read().unwrap_or_else(|p| p.into_inner());
         if let Some(RawTsfn(raw)) = *tsfn {
             // SAFETY: the handle is live while it is in the cell (see `tsfn`). If Node refuses
-            // (closing), the outcomes stay in the inbox and are dropped with the bridge.
+            // (closing), the tasks stay in the inbox and are dropped with the bridge.
             unsafe {
                 sys::napi_call_threadsafe_function(
                     raw,
@@ -177,13 +176,23 @@ where
     let settle_on = bridge.clone();
     bridge.start(Box::pin(async move {
         let outcome = AssertUnwindSafe(fut).catch_unwind().await;
-        let resolve: Resolve = Box::new(move |env: &Env| match outcome {
-            // SAFETY: the env of the JS thread this closure runs on.
-            Ok(Ok(value)) => unsafe { V::to_napi_value(env.raw(), convert(env, value)?) },
-            Ok(Err(e)) => Err(reject(env, e)),
-            Err(_) => Err(Error::new(Status::GenericFailure, "rocketmq-ons: internal error (a task panicked)")),
-        });
-        settle_on.settle(Settlement { deferred: deferred.into_raw(), resolve });
+        settle_on.run_on_js(Box::new(move |env: &Env| {
+            track_pending(env, -1);
+            let deferred = deferred.into_raw();
+            let value = match outcome {
+                // SAFETY: the env of the JS thread this closure runs on.
+                Ok(Ok(value)) => convert(env, value).and_then(|v| unsafe { V::to_napi_value(env.raw(), v) }),
+                Ok(Err(e)) => Err(reject(env, e)),
+                Err(_) => Err(Error::new(Status::GenericFailure, "rocketmq-ons: internal error (a task panicked)")),
+            };
+            // SAFETY: `deferred` was created in this env and is settled once, here.
+            unsafe {
+                match value {
+                    Ok(value) => sys::napi_resolve_deferred(env.raw(), deferred, value),
+                    Err(e) => sys::napi_reject_deferred(env.raw(), deferred, JsError::from(e).into_value(env.raw())),
+                };
+            }
+        }));
     }));
     Ok(PromiseRaw::new(env.raw(), promise))
 }
@@ -249,8 +258,8 @@ fn track_pending(env: &Env, delta: isize) {
     });
 }
 
-/// Runs on the JS thread: settles everything in the inbox (`env` is null while Node tears the
-/// threadsafe function down; nothing is settled then).
+/// Runs on the JS thread: runs everything in the inbox (`env` is null while Node tears the
+/// threadsafe function down; nothing runs then).
 unsafe extern "C" fn call_js(env: sys::napi_env, _js: sys::napi_value, _context: *mut c_void, _data: *mut c_void) {
     if env.is_null() {
         return;
@@ -258,22 +267,93 @@ unsafe extern "C" fn call_js(env: sys::napi_env, _js: sys::napi_value, _context:
     let Some(bridge) = CHANNEL.with(|cell| cell.borrow().as_ref().map(|ch| ch.bridge.clone())) else { return };
     let batch = std::mem::take(&mut *bridge.inbox.lock().unwrap_or_else(|p| p.into_inner()));
     let env = Env::from_raw(env);
-    track_pending(&env, -(batch.len() as isize));
-    for Settlement { deferred, resolve } in batch {
-        // One handle scope per promise, so a large batch does not pile up handles.
+    for task in batch {
+        // One handle scope per task, so a large batch does not pile up handles.
         let mut scope = std::ptr::null_mut();
-        // SAFETY: on the JS thread of `env`; `deferred` was created in this env and is settled
-        // once, here; the scope is closed before the next one opens.
+        // SAFETY: on the JS thread of `env`; the scope is closed before the next one opens.
         unsafe {
             let opened = sys::napi_open_handle_scope(env.raw(), &mut scope) == sys::Status::napi_ok;
-            match resolve(&env) {
-                Ok(value) => sys::napi_resolve_deferred(env.raw(), deferred, value),
-                Err(e) => sys::napi_reject_deferred(env.raw(), deferred, JsError::from(e).into_value(env.raw())),
-            };
+            task(&env);
             if opened {
                 sys::napi_close_handle_scope(env.raw(), scope);
             }
         }
+    }
+}
+
+/// A JS thread, as the runtime's threads see it: work can be queued for it from anywhere.
+#[derive(Clone)]
+pub(crate) struct JsThread(Arc<Bridge>);
+
+impl JsThread {
+    /// The JS thread `env` belongs to (call on that thread).
+    pub(crate) fn current(env: &Env) -> Result<Self> {
+        bridge_for(env).map(JsThread)
+    }
+
+    /// Runs `task` on this JS thread, after the work queued before it. Never blocks; once the
+    /// thread's environment is going away the task is dropped unrun.
+    pub(crate) fn run(&self, task: impl FnOnce(&Env) + Send + 'static) {
+        self.0.run_on_js(Box::new(task));
+    }
+}
+
+/// A strong reference to a JS value, usable from tasks run on its JS thread and dropped from
+/// any thread (the reference is deleted on its JS thread).
+pub(crate) struct JsRef {
+    raw: sys::napi_ref,
+    thread: JsThread,
+}
+
+// SAFETY: `raw` is only dereferenced or deleted on its JS thread (`get` is called from tasks run
+// there; `drop` queues the deletion there).
+unsafe impl Send for JsRef {}
+unsafe impl Sync for JsRef {}
+
+impl JsRef {
+    /// Call on the JS thread of `env`, with a value of that env.
+    pub(crate) fn new(env: &Env, value: sys::napi_value) -> Result<Self> {
+        let thread = JsThread::current(env)?;
+        let mut raw = std::ptr::null_mut();
+        // SAFETY: on the JS thread of `env`, which owns `value`.
+        check_status!(unsafe { sys::napi_create_reference(env.raw(), value, 1, &mut raw) })?;
+        Ok(JsRef { raw, thread })
+    }
+
+    /// The JS thread the value lives on.
+    pub(crate) fn thread(&self) -> &JsThread {
+        &self.thread
+    }
+
+    /// The value; call only from a task run on [`thread`](Self::thread).
+    pub(crate) fn get(&self, env: &Env) -> Result<sys::napi_value> {
+        let mut value = std::ptr::null_mut();
+        // SAFETY: on the reference's JS thread (the caller's contract); the reference is live
+        // until `drop` queues its deletion, which runs after any task holding `self`.
+        check_status!(unsafe { sys::napi_get_reference_value(env.raw(), self.raw, &mut value) })?;
+        Ok(value)
+    }
+}
+
+/// A napi_ref in transit to its JS thread for deletion.
+struct RawRef(sys::napi_ref);
+// SAFETY: only deleted, on its JS thread.
+unsafe impl Send for RawRef {}
+
+impl RawRef {
+    fn into_raw(self) -> sys::napi_ref {
+        self.0
+    }
+}
+
+impl Drop for JsRef {
+    fn drop(&mut self) {
+        let raw = RawRef(self.raw);
+        // Dropped unrun when the environment is going away, which frees every reference anyway.
+        self.thread.run(move |env| {
+            // SAFETY: on the reference's JS thread; deleted once.
+            unsafe { sys::napi_delete_reference(env.raw(), raw.into_raw()) };
+        });
     }
 }
 
