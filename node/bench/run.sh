@@ -10,13 +10,16 @@
 # 2+ cores), so a client's throughput is its own and not its share of a core with the broker.
 # The broker is warmed up first (its JIT would otherwise slow whichever side runs first), then
 # BENCH_ROUNDS rounds run core, ours, ali in turn; the table shows each side's best round.
-# Environment: BENCH_MESSAGES [20000], BENCH_CONCURRENCY [16], BENCH_SIZE [1024],
+# Environment: BENCH_MESSAGES [100000], BENCH_WARMUP [200000], BENCH_CONCURRENCY [16], BENCH_SIZE [1024],
 # BENCH_ROUNDS [2], CARGO_TARGET_DIR (where the release addon and core_bench are built).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NODE_DIR=$(dirname "$HERE")
 REPO=$(dirname "$NODE_DIR")
-MESSAGES=${BENCH_MESSAGES:-20000}
+MESSAGES=${BENCH_MESSAGES:-100000}
+# The broker needs a few hundred thousand messages before its JIT and its commit log files stop
+# slowing it down.
+WARMUP=${BENCH_WARMUP:-200000}
 CONC=${BENCH_CONCURRENCY:-16}
 SIZE=${BENCH_SIZE:-1024}
 ROUNDS=${BENCH_ROUNDS:-2}
@@ -45,7 +48,7 @@ create_topic() {
 log "${PIN[*]:-not pinned}; warming the broker up (not measured)"
 create_topic "Bench_warm_$$"
 for mode in produce consume; do
-  "${PIN[@]}" "$CORE_BENCH" "$mode" "$NAMESRV_ADDR" "Bench_warm_$$" "$MESSAGES" "$CONC" "$SIZE" >/dev/null
+  "${PIN[@]}" "$CORE_BENCH" "$mode" "$NAMESRV_ADDR" "Bench_warm_$$" "$WARMUP" "$CONC" "$SIZE" >/dev/null
 done
 
 RESULTS=$(mktemp)

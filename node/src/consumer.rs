@@ -12,6 +12,7 @@
 //!
 //! A started consumer keeps the process alive until `shutdown()`; nothing else it owns does.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -92,18 +93,52 @@ fn one_message_fn(listener: &JsFunction<'_>) -> Result<JsFn<Delivery, FnArgs<(Me
 /// The `Consumer` listener: deferred, so no consumer thread waits while JS runs it. Each message
 /// is queued for the subscribing JS thread (under load many per wake-up), handed to JS without
 /// a copy, and the answer (a value, or a promise settling later) settles it from there.
-struct JsListener(Arc<JsRef>);
+struct JsListener {
+    function: Arc<JsRef>,
+    /// One frozen context object per queue, made on its first delivery and passed to every
+    /// later one (the facts in it never change). Used on the JS thread only.
+    contexts: Arc<Mutex<HashMap<MessageQueue, JsRef>>>,
+}
 
-type ListenerFn = Function<'static, FnArgs<(Message, ConsumeContext)>, Unknown<'static>>;
+type ListenerFn = Function<'static, FnArgs<(Message, Unknown<'static>)>, Unknown<'static>>;
+
+impl JsListener {
+    fn new(env: &Env, function: &JsFunction<'_>) -> Result<Self> {
+        Ok(JsListener { function: Arc::new(JsRef::new(env, function.raw())?), contexts: Arc::default() })
+    }
+}
+
+/// The context object of `queue`, made and frozen on first use.
+fn context_for(
+    env: &Env,
+    contexts: &Mutex<HashMap<MessageQueue, JsRef>>,
+    queue: MessageQueue,
+) -> Result<Unknown<'static>> {
+    let mut contexts = contexts.lock().unwrap_or_else(|p| p.into_inner());
+    let value = match contexts.get(&queue) {
+        Some(known) => known.get(env)?,
+        None => {
+            // SAFETY: on the JS thread of `env`.
+            let made = unsafe { ConsumeContext::to_napi_value(env.raw(), ConsumeContext::from(&queue))? };
+            // SAFETY: an object just made in this env.
+            check_status!(unsafe { napi::sys::napi_object_freeze(env.raw(), made) })?;
+            contexts.insert(queue, JsRef::new(env, made)?);
+            made
+        }
+    };
+    // SAFETY: a value of this env, used within the current handle scope.
+    Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
+}
 
 impl DeferredMessageListener for JsListener {
     fn consume(&self, message: DeliveredMessage, context: &CoreContext, reply: ActionReply) {
-        let (function, queue) = (self.0.clone(), context.queue.clone());
-        self.0.thread().run(move |env| {
+        let (function, contexts, queue) = (self.function.clone(), self.contexts.clone(), context.queue.clone());
+        self.function.thread().run(move |env| {
             let returned = function.get(env).and_then(|f| {
+                let context = context_for(env, &contexts, queue)?;
                 // SAFETY: the function value subscribe() was given, in this env.
                 let f = unsafe { ListenerFn::from_napi_value(env.raw(), f) }?;
-                f.call(FnArgs::from((Message::from(message), ConsumeContext::from(&queue))))
+                f.call(FnArgs::from((Message::from(message), context)))
             });
             js_call::read_answer(env, returned, Box::new(move |answer| reply.send(action(answer))), &LISTENER);
         });
@@ -441,7 +476,7 @@ consumer_class!(
     listener_ts = "topic: string, expression: string | SqlSelector | null | undefined, listener: (message: Message, context: ConsumeContext) => Action | Promise<Action>",
     subscribe_with = subscribe_deferred,
     wrap = |env: &Env, l: &JsFunction<'_>| -> Result<Arc<dyn DeferredMessageListener>> {
-        Ok(Arc::new(JsListener(Arc::new(JsRef::new(env, l.raw())?))))
+        Ok(Arc::new(JsListener::new(env, l)?))
     }
 );
 

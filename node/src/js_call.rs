@@ -137,6 +137,27 @@ pub(crate) fn read_answer(env: &Env, ret: Result<Unknown<'static>>, answer: Answ
 
 /// Reads a returned value as one of the accepted names.
 fn accept(env: &Env, value: Unknown<'_>, expect: &'static Expect) -> Option<&'static str> {
+    // The common case, once per message: a short string read into a stack buffer.
+    let mut short = [0u8; 32];
+    let mut len = 0usize;
+    if matches!(value.get_type(), Ok(ValueType::String)) {
+        // SAFETY: a string value of this env; the buffer and its length are ours.
+        let status = unsafe {
+            napi::sys::napi_get_value_string_utf8(
+                env.raw(),
+                value.raw(),
+                short.as_mut_ptr().cast(),
+                short.len(),
+                &mut len,
+            )
+        };
+        if status == napi::sys::Status::napi_ok && len < short.len() - 1 {
+            let text = &short[..len];
+            if let Some(found) = expect.accepted.iter().copied().find(|a| a.as_bytes() == text) {
+                return Some(found);
+            }
+        }
+    }
     let text = match value.get_type() {
         Ok(ValueType::String) => value.coerce_to_string().and_then(|s| s.into_utf8()).and_then(|s| s.into_owned()).ok(),
         _ => None,

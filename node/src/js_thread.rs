@@ -23,14 +23,17 @@
 //!
 //! A future that panics rejects its promise (the dispatcher and the other futures go on).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::task::Poll;
 
 use futures_util::stream::FuturesUnordered;
+use futures_util::task::AtomicWaker;
 use futures_util::{FutureExt, StreamExt};
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -67,24 +70,28 @@ struct Bridge {
     /// Futures started on the JS thread and not yet taken by the dispatcher.
     outbox: Mutex<Vec<Job>>,
     /// Wakes the dispatcher: new futures in the outbox, or the bridge closed.
-    dispatcher: tokio::sync::Notify,
+    dispatcher: AtomicWaker,
     /// Work not yet run on the JS thread.
     inbox: Mutex<Vec<JsTask>>,
+    /// A drain of the inbox is queued and has not started yet (so pushing needs no new call).
+    signalled: AtomicBool,
     /// The threadsafe function that drains the inbox; `None` once the environment is being torn
     /// down (cleared under the write lock, so no call is in flight when Node frees it).
     tsfn: RwLock<Option<RawTsfn>>,
 }
 
+thread_local! {
+    /// The bridge whose dispatcher this runtime thread is polling (its address), or 0: tasks
+    /// its futures queue are signalled once, when the poll ends.
+    static DISPATCHING: Cell<usize> = const { Cell::new(0) };
+}
+
 impl Bridge {
-    fn start(&self, job: Job) {
-        let was_empty = {
-            let mut outbox = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
-            outbox.push(job);
-            outbox.len() == 1
-        };
-        if was_empty {
-            self.dispatcher.notify_one();
-        }
+    /// Queues a future; true when the outbox was empty (the dispatcher then needs waking).
+    fn push_job(&self, job: Job) -> bool {
+        let mut outbox = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
+        outbox.push(job);
+        outbox.len() == 1
     }
 
     /// Queues `task` for the JS thread; dropped unrun once the bridge is closed.
@@ -92,13 +99,16 @@ impl Bridge {
         if self.is_closed() {
             return;
         }
-        let was_empty = {
-            let mut inbox = self.inbox.lock().unwrap_or_else(|p| p.into_inner());
-            inbox.push(task);
-            inbox.len() == 1
-        };
-        if !was_empty {
-            return; // a drain is already queued and will take this one too
+        self.inbox.lock().unwrap_or_else(|p| p.into_inner()).push(task);
+        if DISPATCHING.with(Cell::get) != self as *const Bridge as usize {
+            self.signal();
+        }
+    }
+
+    /// Makes sure a drain of the inbox is queued on the JS thread.
+    fn signal(&self) {
+        if self.signalled.swap(true, Ordering::AcqRel) {
+            return; // a drain is queued and has not started: it will take the new tasks too
         }
         let tsfn = self.tsfn.read().unwrap_or_else(|p| p.into_inner());
         if let Some(RawTsfn(raw)) = *tsfn {
@@ -119,26 +129,32 @@ impl Bridge {
     }
 }
 
-/// Runs every future the JS thread starts, concurrently, in one runtime task.
+/// Runs every future the JS thread starts, concurrently, in one runtime task. Whatever the
+/// futures finish during one poll reaches the JS thread with one signal, after the poll.
 async fn dispatch(bridge: Arc<Bridge>) {
-    let mut running = FuturesUnordered::new();
-    loop {
-        running.extend(std::mem::take(&mut *bridge.outbox.lock().unwrap_or_else(|p| p.into_inner())));
-        if running.is_empty() {
-            if bridge.is_closed() {
-                return;
+    let mut running: FuturesUnordered<Job> = FuturesUnordered::new();
+    std::future::poll_fn(|cx| {
+        bridge.dispatcher.register(cx.waker());
+        let outer = DISPATCHING.with(|d| d.replace(Arc::as_ptr(&bridge) as usize));
+        loop {
+            running.extend(std::mem::take(&mut *bridge.outbox.lock().unwrap_or_else(|p| p.into_inner())));
+            match running.poll_next_unpin(cx) {
+                Poll::Ready(Some(())) => continue,
+                Poll::Ready(None) | Poll::Pending => break,
             }
-            bridge.dispatcher.notified().await;
-            continue;
         }
-        // A notification stored while we were busy completes `notified()` at once, so no new
-        // future waits for one of the running ones to finish.
-        tokio::select! {
-            biased;
-            _ = bridge.dispatcher.notified() => {}
-            _ = running.next() => {}
+        DISPATCHING.with(|d| d.set(outer));
+        if !bridge.inbox.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+            bridge.signal();
         }
-    }
+        let idle = running.is_empty() && bridge.outbox.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+        if idle && bridge.is_closed() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 /// One JS thread's bridge and the count of its unsettled promises (JS thread only).
@@ -146,6 +162,133 @@ struct Channel {
     bridge: Arc<Bridge>,
     raw: RawTsfn,
     pending: usize,
+    /// Wakes the dispatcher once per event-loop turn; `None` where libuv is not reachable
+    /// (then every first job into an empty outbox wakes it at once).
+    turn: Option<loop_turn::LoopTurn>,
+    /// Jobs were queued since the dispatcher was last woken.
+    wake_at_turn: bool,
+}
+
+/// A libuv prepare handle on the JS thread's event loop. Its callback runs once per loop turn,
+/// just before the loop waits for I/O, so every send() the JS code made during the turn (often
+/// dozens, each continuing an `await`) reaches the dispatcher with one wake-up instead of one
+/// each: with the JS thread and the runtime sharing a core, a wake-up per send became a context
+/// switch per send. libuv is looked up at run time (dlsym), so a host without it (a runtime that
+/// implements Node-API without libuv) still works, waking per first job.
+mod loop_turn {
+    use std::ffi::{c_int, c_void, CStr};
+
+    use napi::sys;
+
+    type PrepareCb = unsafe extern "C" fn(*mut c_void);
+    type CloseCb = unsafe extern "C" fn(*mut c_void);
+
+    struct Uv {
+        handle_size: unsafe extern "C" fn(c_int) -> usize,
+        prepare_init: unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int,
+        prepare_start: unsafe extern "C" fn(*mut c_void, PrepareCb) -> c_int,
+        prepare_stop: unsafe extern "C" fn(*mut c_void) -> c_int,
+        unref: unsafe extern "C" fn(*mut c_void),
+        close: unsafe extern "C" fn(*mut c_void, Option<CloseCb>),
+    }
+
+    /// `UV_PREPARE` in libuv's `uv_handle_type` (stable across libuv 1.x).
+    const UV_PREPARE: c_int = 9;
+
+    /// The process's function `name` as the function pointer type `F`.
+    ///
+    /// # Safety
+    /// `F` must be a function pointer type with that function's C signature.
+    unsafe fn function<F: Copy>(name: &CStr) -> Option<F> {
+        // SAFETY: a NUL-terminated name; RTLD_DEFAULT searches the process's global symbols.
+        let found = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+        if found.is_null() || std::mem::size_of::<F>() != std::mem::size_of::<*mut c_void>() {
+            return None;
+        }
+        // SAFETY: a non-null function address, read as the pointer type the caller vouches for.
+        Some(unsafe { std::mem::transmute_copy::<*mut c_void, F>(&found) })
+    }
+
+    fn uv() -> Option<&'static Uv> {
+        static UV: std::sync::OnceLock<Option<Uv>> = std::sync::OnceLock::new();
+        UV.get_or_init(|| {
+            // SAFETY: each symbol is libuv's function of that name, whose C signature the
+            // field's type spells.
+            unsafe {
+                Some(Uv {
+                    handle_size: function(c"uv_handle_size")?,
+                    prepare_init: function(c"uv_prepare_init")?,
+                    prepare_start: function(c"uv_prepare_start")?,
+                    prepare_stop: function(c"uv_prepare_stop")?,
+                    unref: function(c"uv_unref")?,
+                    close: function(c"uv_close")?,
+                })
+            }
+        })
+        .as_ref()
+    }
+
+    /// The started handle (memory from `libc::calloc`, freed by the close callback).
+    pub(super) struct LoopTurn(*mut c_void);
+
+    impl LoopTurn {
+        /// Starts a prepare handle on `env`'s loop that calls `on_turn`; unreferenced, so it never
+        /// keeps the process alive.
+        pub(super) fn start(env: sys::napi_env, on_turn: PrepareCb) -> Option<LoopTurn> {
+            let uv = uv()?;
+            let mut event_loop = std::ptr::null_mut();
+            // SAFETY: on the JS thread of `env`.
+            if unsafe { sys::napi_get_uv_event_loop(env, &mut event_loop) } != sys::Status::napi_ok {
+                return None;
+            }
+            // SAFETY: libuv calls on the loop's own thread; the handle memory is zeroed, as large
+            // as libuv says a prepare handle is, and lives until the close callback frees it.
+            unsafe {
+                let handle = libc::calloc(1, (uv.handle_size)(UV_PREPARE).max(1));
+                if handle.is_null() {
+                    return None;
+                }
+                if (uv.prepare_init)(event_loop.cast(), handle) != 0 {
+                    libc::free(handle);
+                    return None;
+                }
+                (uv.unref)(handle);
+                if (uv.prepare_start)(handle, on_turn) != 0 {
+                    (uv.close)(handle, Some(free_handle));
+                    return None;
+                }
+                Some(LoopTurn(handle))
+            }
+        }
+
+        /// Stops the handle and lets libuv close it (on the JS thread, at environment teardown).
+        pub(super) fn stop(self) {
+            if let Some(uv) = uv() {
+                // SAFETY: a handle started by `start` on this thread's loop, closed once.
+                unsafe {
+                    (uv.prepare_stop)(self.0);
+                    (uv.close)(self.0, Some(free_handle));
+                }
+            }
+        }
+    }
+
+    unsafe extern "C" fn free_handle(handle: *mut c_void) {
+        // SAFETY: the calloc'd handle memory, closed: libuv is done with it.
+        unsafe { libc::free(handle) };
+    }
+}
+
+/// The prepare handle's callback: wakes the dispatcher if this turn queued jobs.
+unsafe extern "C" fn on_loop_turn(_handle: *mut c_void) {
+    let _ = CHANNEL.try_with(|cell| {
+        let Ok(mut slot) = cell.try_borrow_mut() else { return };
+        if let Some(ch) = slot.as_mut() {
+            if std::mem::take(&mut ch.wake_at_turn) {
+                ch.bridge.dispatcher.wake();
+            }
+        }
+    });
 }
 
 thread_local! {
@@ -174,7 +317,7 @@ where
     track_pending(env, 1);
     let deferred = Deferred(deferred);
     let settle_on = bridge.clone();
-    bridge.start(Box::pin(async move {
+    let job: Job = Box::pin(async move {
         let outcome = AssertUnwindSafe(fut).catch_unwind().await;
         settle_on.run_on_js(Box::new(move |env: &Env| {
             track_pending(env, -1);
@@ -193,7 +336,19 @@ where
                 };
             }
         }));
-    }));
+    });
+    if bridge.push_job(job) {
+        let deferred_to_turn = CHANNEL.with(|cell| match cell.borrow_mut().as_mut() {
+            Some(ch) if ch.turn.is_some() => {
+                ch.wake_at_turn = true;
+                true
+            }
+            _ => false,
+        });
+        if !deferred_to_turn {
+            bridge.dispatcher.wake();
+        }
+    }
     Ok(PromiseRaw::new(env.raw(), promise))
 }
 
@@ -226,15 +381,18 @@ fn bridge_for(env: &Env) -> Result<Arc<Bridge>> {
         check_status!(unsafe { sys::napi_unref_threadsafe_function(env.raw(), raw) })?;
         let bridge = Arc::new(Bridge {
             outbox: Mutex::new(Vec::new()),
-            dispatcher: tokio::sync::Notify::new(),
+            dispatcher: AtomicWaker::new(),
             inbox: Mutex::new(Vec::new()),
+            signalled: AtomicBool::new(false),
             tsfn: RwLock::new(Some(RawTsfn(raw))),
         });
         let hook_arg = Box::into_raw(Box::new(bridge.clone()));
         // SAFETY: `close_bridge` takes back exactly this box, once.
         check_status!(unsafe { sys::napi_add_env_cleanup_hook(env.raw(), Some(close_bridge), hook_arg.cast()) })?;
         napi::bindgen_prelude::spawn(dispatch(bridge.clone()));
-        *cell.borrow_mut() = Some(Channel { bridge: bridge.clone(), raw: RawTsfn(raw), pending: 0 });
+        let turn = loop_turn::LoopTurn::start(env.raw(), on_loop_turn);
+        *cell.borrow_mut() =
+            Some(Channel { bridge: bridge.clone(), raw: RawTsfn(raw), pending: 0, turn, wake_at_turn: false });
         Ok(bridge)
     })
 }
@@ -265,6 +423,8 @@ unsafe extern "C" fn call_js(env: sys::napi_env, _js: sys::napi_value, _context:
         return;
     }
     let Some(bridge) = CHANNEL.with(|cell| cell.borrow().as_ref().map(|ch| ch.bridge.clone())) else { return };
+    // Cleared before taking: a task queued after the take signals again.
+    bridge.signalled.store(false, Ordering::Release);
     let batch = std::mem::take(&mut *bridge.inbox.lock().unwrap_or_else(|p| p.into_inner()));
     let env = Env::from_raw(env);
     for task in batch {
@@ -362,6 +522,10 @@ unsafe extern "C" fn close_bridge(arg: *mut c_void) {
     // SAFETY: the box registered with this hook in `bridge_for`.
     let bridge = unsafe { Box::from_raw(arg.cast::<Arc<Bridge>>()) };
     *bridge.tsfn.write().unwrap_or_else(|p| p.into_inner()) = None;
-    bridge.dispatcher.notify_one();
-    let _ = CHANNEL.try_with(|cell| cell.borrow_mut().take());
+    bridge.dispatcher.wake();
+    if let Ok(Some(channel)) = CHANNEL.try_with(|cell| cell.borrow_mut().take()) {
+        if let Some(turn) = channel.turn {
+            turn.stop();
+        }
+    }
 }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use napi::bindgen_prelude::*;
+use napi::sys;
 use napi_derive::napi;
 use rocketmq_ons::consumer::DeliveredMessage;
 use rocketmq_ons::message::ReceivedInfo;
@@ -12,10 +13,11 @@ use rocketmq_ons::Message as CoreMessage;
 
 use crate::error;
 
-/// A body as JS may give it: bytes, or a string sent as its UTF-8 bytes.
-pub type Body = Either<Buffer, String>;
+/// A body as JS may give it: bytes, or a string sent as its UTF-8 bytes. The Buffer is only
+/// borrowed for the call (its bytes are copied), so no reference to it is kept.
+pub type Body<'a> = Either<BufferSlice<'a>, String>;
 
-fn body_bytes(body: Body) -> Vec<u8> {
+fn body_bytes(body: Body<'_>) -> Vec<u8> {
     match body {
         Either::A(buffer) => buffer.to_vec(),
         Either::B(text) => text.into_bytes(),
@@ -76,8 +78,8 @@ impl Message {
         env: &Env,
         topic: Option<String>,
         tag: Option<String>,
-        key_or_body: Option<Body>,
-        body: Option<Body>,
+        key_or_body: Option<Body<'_>>,
+        body: Option<Body<'_>>,
     ) -> Result<Self> {
         let mut inner = CoreMessage::new(topic.unwrap_or_default(), tag.as_deref(), Vec::new());
         match (key_or_body, body) {
@@ -133,7 +135,7 @@ impl Message {
     }
 
     #[napi(setter, ts_args_type = "body: Buffer | string")]
-    pub fn set_body(&mut self, body: Body) {
+    pub fn set_body(&mut self, body: Body<'_>) {
         self.inner.body = body_bytes(body).into();
     }
 
@@ -260,7 +262,7 @@ impl From<DeliveredMessage> for Message {
 }
 
 /// The result of a successful send.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 pub struct SendResult {
     /// The message id (as ONS reports it).
     pub message_id: String,
@@ -286,6 +288,34 @@ impl From<rocketmq_ons::SendResult> for SendResult {
             offset_msg_id: r.offset_msg_id,
             transaction_id: r.transaction_id,
         }
+    }
+}
+
+/// Built by hand, one property after the other in a fixed order: V8 then reuses one hidden
+/// class for every result, where napi-rs's generated conversion (napi_define_properties) took
+/// its slow path and cost about as much as the rest of a `send()` on the JS thread.
+impl ToNapiValue for SendResult {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let mut object = std::ptr::null_mut();
+        // SAFETY (this block): on the JS thread of `env`; every key is a NUL-terminated literal
+        // and every value was made in this env just before it is set.
+        unsafe {
+            check_status!(sys::napi_create_object(env, &mut object))?;
+            let set = |key: &std::ffi::CStr, value: sys::napi_value| {
+                check_status!(sys::napi_set_named_property(env, object, key.as_ptr(), value))
+            };
+            set(c"messageId", String::to_napi_value(env, val.message_id)?)?;
+            set(c"topic", String::to_napi_value(env, val.topic)?)?;
+            set(c"status", String::to_napi_value(env, val.status)?)?;
+            set(c"brokerName", String::to_napi_value(env, val.broker_name)?)?;
+            set(c"queueId", i32::to_napi_value(env, val.queue_id)?)?;
+            set(c"queueOffset", i64::to_napi_value(env, val.queue_offset)?)?;
+            set(c"offsetMsgId", String::to_napi_value(env, val.offset_msg_id)?)?;
+            if let Some(id) = val.transaction_id {
+                set(c"transactionId", String::to_napi_value(env, id)?)?;
+            }
+        }
+        Ok(object)
     }
 }
 
