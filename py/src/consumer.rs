@@ -19,7 +19,7 @@ use crate::completion::{helper, running_loop};
 use crate::errors::to_py_err;
 use crate::message::{PyConsumeContext, PyMessage};
 use crate::props;
-use crate::runtime::{runtime, InFlight, Owned};
+use crate::runtime::{keep_thread_state, runtime, InFlight, Owned};
 
 /// A Python listener: the callable and, for coroutine functions, the loop they run on.
 struct PyListener {
@@ -59,6 +59,7 @@ impl PyListener {
         context: PyConsumeContext,
     ) -> Option<String> {
         let _in_flight = InFlight::enter()?;
+        keep_thread_state();
         Python::attach(|py| {
             let run = || -> PyResult<Option<String>> {
                 let (message, context) = (message(py)?, Py::new(py, context)?);

@@ -151,6 +151,7 @@ impl Callback {
     async fn call(self, msg: Message, arg: Option<Arc<Py<PyAny>>>, what: &'static str) -> TransactionStatus {
         let joined = tokio::task::spawn_blocking(move || {
             let Some(_in_flight) = InFlight::enter() else { return TransactionStatus::Unknow };
+            crate::runtime::keep_thread_state();
             Python::attach(|py| {
                 let run = || -> PyResult<TransactionStatus> {
                     let message = Py::new(py, PyMessage { inner: msg })?;

@@ -147,6 +147,50 @@ impl Drop for InFlight {
     }
 }
 
+/// A Python thread state kept by a core thread (a listener or checker thread) for as long as the
+/// thread lives, so that taking the GIL there is only that. Without it every call from such a
+/// thread made and destroyed a thread state (PyGILState_Ensure/Release on a thread Python did
+/// not create), which on CPython 3.11+ also maps and unmaps a frame stack: that was most of a
+/// listener call's cost.
+struct KeptThreadState(*mut pyo3::ffi::PyThreadState);
+
+impl Drop for KeptThreadState {
+    fn drop(&mut self) {
+        // At thread exit. A finalizing interpreter frees every thread state itself and must not
+        // be entered; otherwise this thread's state is released like any GILState one.
+        // SAFETY: the state made on this thread by `keep_thread_state`, with the GIL released.
+        unsafe {
+            if closing() || pyo3::ffi::Py_IsInitialized() == 0 {
+                return;
+            }
+            pyo3::ffi::PyEval_RestoreThread(self.0);
+            pyo3::ffi::PyGILState_Release(pyo3::ffi::PyGILState_STATE::PyGILState_UNLOCKED);
+        }
+    }
+}
+
+thread_local! {
+    static KEPT_STATE: std::cell::RefCell<Option<KeptThreadState>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Gives this (non-Python) thread a Python thread state that outlives each `Python::attach`.
+/// Call with an [`InFlight`] held (the interpreter is not exiting) and without the GIL.
+pub(crate) fn keep_thread_state() {
+    let _ = KEPT_STATE.try_with(|kept| {
+        let mut kept = kept.borrow_mut();
+        if kept.is_none() {
+            // SAFETY: the interpreter is running (the caller holds an InFlight) and this thread
+            // does not hold the GIL: Ensure makes the state and takes the GIL, SaveThread gives the
+            // GIL back and leaves the state (its GILState count at 1) to this thread.
+            let state = unsafe {
+                pyo3::ffi::PyGILState_Ensure();
+                pyo3::ffi::PyEval_SaveThread()
+            };
+            *kept = Some(KeptThreadState(state));
+        }
+    });
+}
+
 /// The exit hook (registered with `atexit` by the package; it runs before the interpreter
 /// starts finalizing): stops calls into Python from core threads, shuts down every producer
 /// and consumer still started (consumers commit their offsets), and waits for listener calls
