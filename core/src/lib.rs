@@ -11,6 +11,7 @@ pub mod auth;
 pub mod client;
 pub mod config;
 pub mod consumer;
+pub mod dispatch;
 pub mod error;
 pub mod http;
 pub mod message;

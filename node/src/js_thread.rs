@@ -2,12 +2,12 @@
 //! the runtime's threads hand to JS (listener calls, settling promises, dropping references).
 //!
 //! Every JS thread (the main thread, each worker) has one [`Bridge`], made on first use, with two
-//! queues. Outbound, `promise()` puts the future in the bridge's outbox, and one dispatcher task
-//! per bridge runs all of them on the runtime. Inbound, a finished future (or a consumer handing
-//! over a message, see [`JsThread::run`]) puts a task in the inbox, and one threadsafe function
-//! call drains the whole inbox on the JS thread, in order. Only the first item into an empty
-//! queue wakes the other side, so under load many sends or deliveries share one wake-up each
-//! way. (Before this, napi-rs made a threadsafe function per promise, and then one
+//! queues. Outbound, `promise()` hands the future to the bridge's core [`Dispatcher`], one
+//! runtime task that runs all of them, woken at most once per event-loop turn (see `loop_turn`).
+//! Inbound, a finished future (or a consumer handing over a message, see [`JsThread::run`]) puts
+//! a task in the inbox, and one threadsafe function call drains the whole inbox on the JS
+//! thread, in order; futures finishing in one dispatcher poll pass share one such call. So under
+//! load many sends or deliveries share one wake-up each way. (Before this, napi-rs made a threadsafe function per promise, and then one
 //! `tokio::spawn` and one threadsafe call per promise or delivery: thread hand-offs were most of
 //! the cost.)
 //!
@@ -23,23 +23,17 @@
 //!
 //! A future that panics rejects its promise (the dispatcher and the other futures go on).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::ffi::c_void;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::task::Poll;
 
-use futures_util::stream::FuturesUnordered;
-use futures_util::task::AtomicWaker;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::FutureExt;
 use napi::bindgen_prelude::*;
 use napi::sys;
-
-/// A future `promise()` started, as the dispatcher runs it.
-type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
+use rocketmq_ons::dispatch::Dispatcher;
 
 /// Work for the JS thread; runs in a handle scope of its own.
 type JsTask = Box<dyn FnOnce(&Env) + Send>;
@@ -65,12 +59,10 @@ impl Deferred {
     }
 }
 
-/// One JS thread's two queues, shared with the runtime.
+/// One JS thread's two queues, shared with the runtime: futures go out through a core
+/// [`Dispatcher`], work for JS comes back through the inbox.
 struct Bridge {
-    /// Futures started on the JS thread and not yet taken by the dispatcher.
-    outbox: Mutex<Vec<Job>>,
-    /// Wakes the dispatcher: new futures in the outbox, or the bridge closed.
-    dispatcher: AtomicWaker,
+    dispatcher: Dispatcher,
     /// Work not yet run on the JS thread.
     inbox: Mutex<Vec<JsTask>>,
     /// A drain of the inbox is queued and has not started yet (so pushing needs no new call).
@@ -80,27 +72,22 @@ struct Bridge {
     tsfn: RwLock<Option<RawTsfn>>,
 }
 
-thread_local! {
-    /// The bridge whose dispatcher this runtime thread is polling (its address), or 0: tasks
-    /// its futures queue are signalled once, when the poll ends.
-    static DISPATCHING: Cell<usize> = const { Cell::new(0) };
-}
-
 impl Bridge {
-    /// Queues a future; true when the outbox was empty (the dispatcher then needs waking).
-    fn push_job(&self, job: Job) -> bool {
-        let mut outbox = self.outbox.lock().unwrap_or_else(|p| p.into_inner());
-        outbox.push(job);
-        outbox.len() == 1
-    }
-
-    /// Queues `task` for the JS thread; dropped unrun once the bridge is closed.
+    /// Queues `task` for the JS thread; dropped unrun once the bridge is closed. A future of the
+    /// dispatcher finishing leaves the signal to the end of the dispatcher's poll pass.
     fn run_on_js(&self, task: JsTask) {
         if self.is_closed() {
             return;
         }
         self.inbox.lock().unwrap_or_else(|p| p.into_inner()).push(task);
-        if DISPATCHING.with(Cell::get) != self as *const Bridge as usize {
+        if !self.dispatcher.is_polling() {
+            self.signal();
+        }
+    }
+
+    /// After a dispatcher poll pass: one signal for whatever its futures queued.
+    fn after_poll(&self) {
+        if !self.inbox.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
             self.signal();
         }
     }
@@ -127,34 +114,6 @@ impl Bridge {
     fn is_closed(&self) -> bool {
         self.tsfn.read().unwrap_or_else(|p| p.into_inner()).is_none()
     }
-}
-
-/// Runs every future the JS thread starts, concurrently, in one runtime task. Whatever the
-/// futures finish during one poll reaches the JS thread with one signal, after the poll.
-async fn dispatch(bridge: Arc<Bridge>) {
-    let mut running: FuturesUnordered<Job> = FuturesUnordered::new();
-    std::future::poll_fn(|cx| {
-        bridge.dispatcher.register(cx.waker());
-        let outer = DISPATCHING.with(|d| d.replace(Arc::as_ptr(&bridge) as usize));
-        loop {
-            running.extend(std::mem::take(&mut *bridge.outbox.lock().unwrap_or_else(|p| p.into_inner())));
-            match running.poll_next_unpin(cx) {
-                Poll::Ready(Some(())) => continue,
-                Poll::Ready(None) | Poll::Pending => break,
-            }
-        }
-        DISPATCHING.with(|d| d.set(outer));
-        if !bridge.inbox.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
-            bridge.signal();
-        }
-        let idle = running.is_empty() && bridge.outbox.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
-        if idle && bridge.is_closed() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await
 }
 
 /// One JS thread's bridge and the count of its unsettled promises (JS thread only).
@@ -317,7 +276,7 @@ where
     track_pending(env, 1);
     let deferred = Deferred(deferred);
     let settle_on = bridge.clone();
-    let job: Job = Box::pin(async move {
+    let job = async move {
         let outcome = AssertUnwindSafe(fut).catch_unwind().await;
         settle_on.run_on_js(Box::new(move |env: &Env| {
             track_pending(env, -1);
@@ -336,8 +295,8 @@ where
                 };
             }
         }));
-    });
-    if bridge.push_job(job) {
+    };
+    if bridge.dispatcher.push(job) {
         let deferred_to_turn = CHANNEL.with(|cell| match cell.borrow_mut().as_mut() {
             Some(ch) if ch.turn.is_some() => {
                 ch.wake_at_turn = true;
@@ -379,17 +338,28 @@ fn bridge_for(env: &Env) -> Result<Arc<Bridge>> {
         })?;
         // SAFETY: the handle was just created on this thread.
         check_status!(unsafe { sys::napi_unref_threadsafe_function(env.raw(), raw) })?;
-        let bridge = Arc::new(Bridge {
-            outbox: Mutex::new(Vec::new()),
-            dispatcher: AtomicWaker::new(),
-            inbox: Mutex::new(Vec::new()),
-            signalled: AtomicBool::new(false),
-            tsfn: RwLock::new(Some(RawTsfn(raw))),
+        let mut task = None;
+        let bridge = Arc::new_cyclic(|me: &std::sync::Weak<Bridge>| {
+            let me = me.clone();
+            let (dispatcher, run) = Dispatcher::new(move || {
+                if let Some(bridge) = me.upgrade() {
+                    bridge.after_poll();
+                }
+            });
+            task = Some(run);
+            Bridge {
+                dispatcher,
+                inbox: Mutex::new(Vec::new()),
+                signalled: AtomicBool::new(false),
+                tsfn: RwLock::new(Some(RawTsfn(raw))),
+            }
         });
         let hook_arg = Box::into_raw(Box::new(bridge.clone()));
         // SAFETY: `close_bridge` takes back exactly this box, once.
         check_status!(unsafe { sys::napi_add_env_cleanup_hook(env.raw(), Some(close_bridge), hook_arg.cast()) })?;
-        napi::bindgen_prelude::spawn(dispatch(bridge.clone()));
+        if let Some(run) = task {
+            napi::bindgen_prelude::spawn(run);
+        }
         let turn = loop_turn::LoopTurn::start(env.raw(), on_loop_turn);
         *cell.borrow_mut() =
             Some(Channel { bridge: bridge.clone(), raw: RawTsfn(raw), pending: 0, turn, wake_at_turn: false });
@@ -522,7 +492,7 @@ unsafe extern "C" fn close_bridge(arg: *mut c_void) {
     // SAFETY: the box registered with this hook in `bridge_for`.
     let bridge = unsafe { Box::from_raw(arg.cast::<Arc<Bridge>>()) };
     *bridge.tsfn.write().unwrap_or_else(|p| p.into_inner()) = None;
-    bridge.dispatcher.wake();
+    bridge.dispatcher.close();
     if let Ok(Some(channel)) = CHANNEL.try_with(|cell| cell.borrow_mut().take()) {
         if let Some(turn) = channel.turn {
             turn.stop();

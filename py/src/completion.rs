@@ -1,13 +1,22 @@
-//! The asyncio side: core futures run on the runtime, and their outcomes reach Python through
-//! the completion pump, which resolves asyncio futures with `loop.call_soon_threadsafe` (one call
-//! per loop per batch) and calls send callbacks. Runtime workers never take the GIL.
+//! The asyncio side: core futures run on the runtime, and their outcomes reach Python without
+//! runtime workers ever taking the GIL. An asyncio future's outcome goes to its event loop's
+//! [`LoopBridge`]: an inbox the loop drains itself, woken through a pipe it watches
+//! (`loop.add_reader`), once per batch (whatever finishes before the loop gets to the inbox
+//! shares one wake-up). Send callbacks go through the completion pump thread, in batches.
+//! (asyncio futures went through the pump too, and then `call_soon_threadsafe`: two thread
+//! hand-offs per batch and the pump contending with the loop for the GIL.)
 
+use std::cell::RefCell;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::PyRuntimeError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyList;
+
+use rocketmq_ons::dispatch::Dispatcher;
 
 use crate::pump::{self, PidChannel};
 use crate::runtime::runtime;
@@ -16,8 +25,6 @@ use crate::runtime::runtime;
 pub(crate) type Resolve = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
 
 enum Target {
-    /// An asyncio future of `event_loop`.
-    Future { event_loop: Py<PyAny>, future: Py<PyAny> },
     /// `callback(result, exception)`, called on the pump thread.
     Callback(Py<PyAny>),
 }
@@ -66,9 +73,18 @@ where
     let event_loop = running_loop(py)?.ok_or_else(|| {
         PyRuntimeError::new_err("no running event loop: await this from a coroutine (or use the sync method)")
     })?;
-    let future = event_loop.bind(py).call_method0("create_future")?.unbind();
-    let target = Target::Future { event_loop, future: future.clone_ref(py) };
-    spawn(fut, target, convert)?;
+    let future = event_loop.bind(py).call_method0(intern!(py, "create_future"))?.unbind();
+    let (inbox, wake) = bridge_of(py, &event_loop)?;
+    let target = future.clone_ref(py);
+    let settle_on = inbox.clone();
+    let job = async move {
+        let outcome = fut.await;
+        settle_on.push(target, Box::new(move |py| convert(py, outcome)));
+    };
+    if inbox.dispatcher.push(job) {
+        // The dispatcher is woken once per loop turn: a gather() of many sends wakes it once.
+        event_loop.bind(py).call_method1(intern!(py, "call_soon"), (wake,))?;
+    }
     Ok(future)
 }
 
@@ -120,7 +136,6 @@ pub(crate) fn completion_pump(py: Python<'_>) -> PyResult<()> {
     let Some(rx) = COMPLETIONS.take_receiver() else {
         return Err(PyRuntimeError::new_err("the completion pump is already running"));
     };
-    let resolve_batch = helper(py, "resolve_futures")?.unbind();
     let call_callback = helper(py, "call_send_callback")?.unbind();
     let result = loop {
         let batch = py.detach(|| pump::recv_batch(&rx));
@@ -130,36 +145,190 @@ pub(crate) fn completion_pump(py: Python<'_>) -> PyResult<()> {
             }
             continue;
         }
-        // Futures grouped by loop: one call_soon_threadsafe per loop per batch.
-        let mut per_loop: Vec<(Py<PyAny>, Bound<'_, PyList>)> = Vec::new();
         for Completion { target, resolve } in batch {
             let (ok, value) = match resolve(py) {
                 Ok(v) => (true, v),
                 Err(e) => (false, e.into_value(py).into_any()),
             };
             match target {
-                Target::Future { event_loop, future } => {
-                    let list = match per_loop.iter().position(|(l, _)| l.is(&event_loop)) {
-                        Some(i) => per_loop[i].1.clone(),
-                        None => {
-                            let list = PyList::empty(py);
-                            per_loop.push((event_loop, list.clone()));
-                            list
-                        }
-                    };
-                    list.append((future, ok, value))?;
-                }
                 Target::Callback(callback) => {
                     // The helper logs what the callback raises; nothing else can fail here.
                     let _ = call_callback.call1(py, (callback, ok, value));
                 }
             }
         }
-        for (event_loop, list) in per_loop {
-            // A closed loop raises; its futures have nobody to wake.
-            let _ = event_loop.call_method1(py, "call_soon_threadsafe", (&resolve_batch, list));
-        }
     };
     COMPLETIONS.return_receiver(rx);
     result
+}
+
+/// What one event loop's bridge shares with the runtime: the dispatcher that runs its futures,
+/// and the inbox their outcomes wait in.
+struct BridgeInbox {
+    dispatcher: Dispatcher,
+    /// Finished futures: the asyncio future and how to make its value.
+    items: Mutex<Vec<(Py<PyAny>, Resolve)>>,
+    /// A wake-up is in the pipe and the loop has not drained since (so no new byte is needed).
+    signalled: AtomicBool,
+    /// The pipe: the loop watches `read_fd`; runtime threads write one byte to `write_fd`.
+    read_fd: i32,
+    write_fd: i32,
+    closed: AtomicBool,
+    /// The process that made it: its dispatcher task lives on that process's runtime only.
+    pid: u32,
+}
+
+impl BridgeInbox {
+    fn push(&self, future: Py<PyAny>, resolve: Resolve) {
+        if self.closed.load(Ordering::Acquire) {
+            return; // the loop is gone: nobody awaits the future (dropped without the GIL is fine)
+        }
+        self.items.lock().unwrap_or_else(|p| p.into_inner()).push((future, resolve));
+        // Pushed by a future of the dispatcher: its `after_poll` signals once for the pass.
+        if !self.dispatcher.is_polling() {
+            self.signal();
+        }
+    }
+
+    fn after_poll(&self) {
+        if !self.items.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+            self.signal();
+        }
+    }
+
+    fn signal(&self) {
+        if !self.signalled.swap(true, Ordering::AcqRel) {
+            // SAFETY: writing one byte from a live buffer to our own non-blocking pipe. A full
+            // pipe (a loop that stopped reading) fails with EAGAIN, which changes nothing.
+            unsafe { libc::write(self.write_fd, [1u8].as_ptr().cast(), 1) };
+        }
+    }
+}
+
+impl Drop for BridgeInbox {
+    fn drop(&mut self) {
+        // SAFETY: the pipe's two descriptors are ours and closed once, here.
+        unsafe {
+            libc::close(self.read_fd);
+            libc::close(self.write_fd);
+        }
+    }
+}
+
+/// An event loop's inbox of finished futures; made by `_callbacks.loop_bridge` on the first
+/// async call from that loop, which registers `drain` as the reader of `fileno`.
+#[pyclass(module = "rocketmq_ons._native", name = "_LoopBridge")]
+pub(crate) struct LoopBridge {
+    inbox: Arc<BridgeInbox>,
+}
+
+#[pymethods]
+impl LoopBridge {
+    #[new]
+    fn new() -> PyResult<Self> {
+        let mut fds = [0i32; 2];
+        // SAFETY: a two-element array for pipe2 to fill.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
+            return Err(PyRuntimeError::new_err(format!(
+                "cannot make the pipe that wakes the event loop: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        let mut task = None;
+        let inbox = Arc::new_cyclic(|me: &std::sync::Weak<BridgeInbox>| {
+            let me = me.clone();
+            let (dispatcher, run) = Dispatcher::new(move || {
+                if let Some(inbox) = me.upgrade() {
+                    inbox.after_poll();
+                }
+            });
+            task = Some(run);
+            BridgeInbox {
+                dispatcher,
+                items: Mutex::new(Vec::new()),
+                signalled: AtomicBool::new(false),
+                read_fd: fds[0],
+                write_fd: fds[1],
+                closed: AtomicBool::new(false),
+                pid: std::process::id(),
+            }
+        });
+        if let Some(run) = task {
+            runtime()?.spawn(run);
+        }
+        Ok(LoopBridge { inbox })
+    }
+
+    /// The descriptor the loop watches.
+    #[getter]
+    fn fileno(&self) -> i32 {
+        self.inbox.read_fd
+    }
+
+    /// The process that made it (a forked child makes its own).
+    #[getter]
+    fn pid(&self) -> u32 {
+        self.inbox.pid
+    }
+
+    /// Runs on the loop when the pipe is readable: completes every finished future.
+    fn drain(&self, py: Python<'_>) -> PyResult<()> {
+        let mut sink = [0u8; 64];
+        // SAFETY: reading into a live buffer from our own non-blocking pipe until it is empty.
+        while unsafe { libc::read(self.inbox.read_fd, sink.as_mut_ptr().cast(), sink.len()) } > 0 {}
+        // Cleared before taking: an item pushed after the take writes a new byte.
+        self.inbox.signalled.store(false, Ordering::Release);
+        let items = std::mem::take(&mut *self.inbox.items.lock().unwrap_or_else(|p| p.into_inner()));
+        for (future, resolve) in items {
+            let future = future.bind(py);
+            // Cancelled by its awaiter: nothing to complete.
+            if future.call_method0(intern!(py, "done"))?.is_truthy()? {
+                continue;
+            }
+            match resolve(py) {
+                Ok(value) => future.call_method1(intern!(py, "set_result"), (value,))?,
+                Err(e) => future.call_method1(intern!(py, "set_exception"), (e.into_value(py),))?,
+            };
+        }
+        Ok(())
+    }
+
+    /// Has the dispatcher take the futures started since it last looked (scheduled with
+    /// `call_soon` by the first of them, so it runs once per loop turn).
+    fn wake(&self) {
+        self.inbox.dispatcher.wake();
+    }
+
+    /// The loop is gone (called by a `weakref.finalize` on it): later outcomes are dropped.
+    fn close(&self) {
+        self.inbox.dispatcher.close();
+        self.inbox.closed.store(true, Ordering::Release);
+        self.inbox.items.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+/// The bridge of the loop a thread used last (nearly always the one running now): the loop, its
+/// inbox, and the bridge's bound `wake` method.
+type CachedBridge = (Py<PyAny>, Arc<BridgeInbox>, Py<PyAny>);
+
+thread_local! {
+    static LAST_BRIDGE: RefCell<Option<CachedBridge>> = const { RefCell::new(None) };
+}
+
+/// The bridge of `event_loop` (its inbox and `wake`), made and registered on first use.
+fn bridge_of(py: Python<'_>, event_loop: &Py<PyAny>) -> PyResult<(Arc<BridgeInbox>, Py<PyAny>)> {
+    let cached = LAST_BRIDGE.with(|last| {
+        last.borrow()
+            .as_ref()
+            .filter(|(l, inbox, _)| l.is(event_loop) && inbox.pid == std::process::id())
+            .map(|(_, inbox, wake)| (inbox.clone(), wake.clone_ref(py)))
+    });
+    if let Some(found) = cached {
+        return Ok(found);
+    }
+    let bridge = helper(py, "loop_bridge")?.call1((event_loop.bind(py),))?;
+    let inbox = bridge.cast::<LoopBridge>()?.borrow().inbox.clone();
+    let wake = bridge.getattr(intern!(py, "wake"))?.unbind();
+    LAST_BRIDGE.with(|last| *last.borrow_mut() = Some((event_loop.clone_ref(py), inbox.clone(), wake.clone_ref(py))));
+    Ok((inbox, wake))
 }

@@ -7,6 +7,9 @@
 //! the GIL. Python is entered only from the caller's thread, the core's blocking threads
 //! (listeners, transaction callbacks) and the package's two pump threads.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod admin;
 mod client;
 mod completion;
@@ -37,6 +40,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<consumer::PyOrderConsumer>()?;
     m.add_class::<consumer::PyBatchConsumer>()?;
     m.add_class::<admin::PyAdmin>()?;
+    m.add_class::<completion::LoopBridge>()?;
     m.add_class::<http::PyOpenApiClient>()?;
     m.add_class::<http::PyAsapiClient>()?;
     m.add_function(wrap_pyfunction!(completion::completion_pump, m)?)?;

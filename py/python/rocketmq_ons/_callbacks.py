@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+import os
+import weakref
+from typing import Any, Callable, List, Optional, Tuple
 
 _log = logging.getLogger("rocketmq_ons")
 _warned_none: "set[Any]" = set()
@@ -99,19 +101,23 @@ def run_transaction_callback(func: Callable[..., Any], loop: Optional[asyncio.Ab
     return str(name)
 
 
-def _resolve(future: "asyncio.Future[Any]", ok: bool, value: Any) -> None:
-    if future.done():  # cancelled by its awaiter
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
+_bridges: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = weakref.WeakKeyDictionary()
 
 
-def resolve_futures(items: Sequence[Tuple["asyncio.Future[Any]", bool, Any]]) -> None:
-    """Runs on the event loop: completes a batch of futures."""
-    for future, ok, value in items:
-        _resolve(future, ok, value)
+def loop_bridge(loop: asyncio.AbstractEventLoop) -> Any:
+    """The inbox through which the runtime completes `loop`'s futures (made on first use)."""
+    bridge = _bridges.get(loop)
+    if bridge is not None and bridge.pid != os.getpid():  # made before a fork, in the parent
+        loop.remove_reader(bridge.fileno)
+        bridge = None
+    if bridge is None:
+        from rocketmq_ons._native import _LoopBridge
+
+        bridge = _LoopBridge()
+        loop.add_reader(bridge.fileno, bridge.drain)
+        weakref.finalize(loop, bridge.close)
+        _bridges[loop] = bridge
+    return bridge
 
 
 def call_send_callback(callback: Callable[[Any, Optional[BaseException]], Any], ok: bool, value: Any) -> None:
