@@ -10,6 +10,9 @@
 //! whatever its futures finished during the pass reaches the loop with one wake-up
 //! ([`Dispatcher::is_polling`] tells a finishing future that the hook will follow).
 //!
+//! The way back is a [`Mailbox`]: what runtime threads leave for the loop, with at most one
+//! wake-up of the loop outstanding at a time.
+//!
 //! A future that panics is dropped (its binding learns of it through its own wrapper); the
 //! dispatcher and the other futures go on.
 
@@ -57,6 +60,31 @@ impl Dispatcher {
         (Dispatcher { shared: shared.clone() }, run(shared, after_poll))
     }
 
+    /// `T` built around a new dispatcher whose `after_poll` is `after_poll(&T)` (while `T`
+    /// lives), and the dispatcher's task, which the caller spawns on the runtime.
+    pub fn owned_by<T: Send + Sync + 'static>(
+        build: impl FnOnce(Dispatcher) -> T,
+        after_poll: fn(&T),
+    ) -> (Arc<T>, impl Future<Output = ()> + Send + 'static) {
+        let mut task = None;
+        let owner = Arc::new_cyclic(|me: &std::sync::Weak<T>| {
+            let me = me.clone();
+            let (dispatcher, run) = Dispatcher::new(move || {
+                if let Some(owner) = me.upgrade() {
+                    after_poll(&owner);
+                }
+            });
+            task = Some(run);
+            build(dispatcher)
+        });
+        let run = async move {
+            if let Some(run) = task {
+                run.await;
+            }
+        };
+        (owner, run)
+    }
+
     /// Queues `job`. True when the outbox was empty: the dispatcher then needs a
     /// [`wake`](Self::wake) (now, or at the end of the caller's loop turn) to take it.
     pub fn push(&self, job: impl Future<Output = ()> + Send + 'static) -> bool {
@@ -79,6 +107,43 @@ impl Dispatcher {
     pub fn close(&self) {
         self.shared.closed.store(true, Ordering::Release);
         self.shared.waker.wake();
+    }
+}
+
+/// What runtime threads leave for an event loop (settled promises, finished futures, listener
+/// calls), with at most one wake-up of the loop outstanding: the binding wakes the loop only
+/// when [`claim_wake`](Self::claim_wake) says so, and the loop [`take`](Self::take)s everything.
+pub struct Mailbox<T> {
+    items: Mutex<Vec<T>>,
+    /// A wake-up is on its way and the loop has not taken the items since.
+    woken: AtomicBool,
+}
+
+impl<T> Default for Mailbox<T> {
+    fn default() -> Self {
+        Mailbox { items: Mutex::new(Vec::new()), woken: AtomicBool::new(false) }
+    }
+}
+
+impl<T> Mailbox<T> {
+    pub fn push(&self, item: T) {
+        self.items.lock().unwrap_or_else(|p| p.into_inner()).push(item);
+    }
+
+    /// True when items wait and no wake-up is on its way: the caller must wake the loop now.
+    pub fn claim_wake(&self) -> bool {
+        !self.items.lock().unwrap_or_else(|p| p.into_inner()).is_empty() && !self.woken.swap(true, Ordering::AcqRel)
+    }
+
+    /// On the loop: everything left so far. Items left after this claim a new wake-up.
+    pub fn take(&self) -> Vec<T> {
+        self.woken.store(false, Ordering::Release);
+        std::mem::take(&mut *self.items.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Drops what waits (the loop is gone).
+    pub fn clear(&self) {
+        self.items.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }
 
@@ -113,6 +178,20 @@ async fn run(shared: Arc<Shared>, after_poll: impl Fn()) {
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn mailbox_claims_one_wake_until_taken() {
+        let mailbox = Mailbox::default();
+        assert!(!mailbox.claim_wake(), "nothing waits");
+        mailbox.push(1);
+        assert!(mailbox.claim_wake());
+        mailbox.push(2);
+        assert!(!mailbox.claim_wake(), "a wake-up is already on its way");
+        assert_eq!(mailbox.take(), vec![1, 2]);
+        assert!(!mailbox.claim_wake(), "taken: nothing waits");
+        mailbox.push(3);
+        assert!(mailbox.claim_wake(), "left after the take: a new wake-up");
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn runs_every_job_and_calls_after_poll_with_is_polling_seen_inside() {

@@ -27,13 +27,12 @@ use std::cell::RefCell;
 use std::ffi::c_void;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use futures_util::FutureExt;
 use napi::bindgen_prelude::*;
 use napi::sys;
-use rocketmq_ons::dispatch::Dispatcher;
+use rocketmq_ons::dispatch::{Dispatcher, Mailbox};
 
 /// Work for the JS thread; runs in a handle scope of its own.
 type JsTask = Box<dyn FnOnce(&Env) + Send>;
@@ -64,9 +63,7 @@ impl Deferred {
 struct Bridge {
     dispatcher: Dispatcher,
     /// Work not yet run on the JS thread.
-    inbox: Mutex<Vec<JsTask>>,
-    /// A drain of the inbox is queued and has not started yet (so pushing needs no new call).
-    signalled: AtomicBool,
+    inbox: Mailbox<JsTask>,
     /// The threadsafe function that drains the inbox; `None` once the environment is being torn
     /// down (cleared under the write lock, so no call is in flight when Node frees it).
     tsfn: RwLock<Option<RawTsfn>>,
@@ -79,23 +76,17 @@ impl Bridge {
         if self.is_closed() {
             return;
         }
-        self.inbox.lock().unwrap_or_else(|p| p.into_inner()).push(task);
+        self.inbox.push(task);
         if !self.dispatcher.is_polling() {
             self.signal();
         }
     }
 
-    /// After a dispatcher poll pass: one signal for whatever its futures queued.
-    fn after_poll(&self) {
-        if !self.inbox.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
-            self.signal();
-        }
-    }
-
-    /// Makes sure a drain of the inbox is queued on the JS thread.
+    /// Makes sure a drain of the inbox is queued on the JS thread (also the dispatcher's
+    /// `after_poll`: one signal for whatever its futures queued in the pass).
     fn signal(&self) {
-        if self.signalled.swap(true, Ordering::AcqRel) {
-            return; // a drain is queued and has not started: it will take the new tasks too
+        if !self.inbox.claim_wake() {
+            return; // nothing waits, or a queued drain will take the new tasks too
         }
         let tsfn = self.tsfn.read().unwrap_or_else(|p| p.into_inner());
         if let Some(RawTsfn(raw)) = *tsfn {
@@ -338,28 +329,14 @@ fn bridge_for(env: &Env) -> Result<Arc<Bridge>> {
         })?;
         // SAFETY: the handle was just created on this thread.
         check_status!(unsafe { sys::napi_unref_threadsafe_function(env.raw(), raw) })?;
-        let mut task = None;
-        let bridge = Arc::new_cyclic(|me: &std::sync::Weak<Bridge>| {
-            let me = me.clone();
-            let (dispatcher, run) = Dispatcher::new(move || {
-                if let Some(bridge) = me.upgrade() {
-                    bridge.after_poll();
-                }
-            });
-            task = Some(run);
-            Bridge {
-                dispatcher,
-                inbox: Mutex::new(Vec::new()),
-                signalled: AtomicBool::new(false),
-                tsfn: RwLock::new(Some(RawTsfn(raw))),
-            }
-        });
+        let (bridge, run) = Dispatcher::owned_by(
+            |dispatcher| Bridge { dispatcher, inbox: Mailbox::default(), tsfn: RwLock::new(Some(RawTsfn(raw))) },
+            Bridge::signal,
+        );
         let hook_arg = Box::into_raw(Box::new(bridge.clone()));
         // SAFETY: `close_bridge` takes back exactly this box, once.
         check_status!(unsafe { sys::napi_add_env_cleanup_hook(env.raw(), Some(close_bridge), hook_arg.cast()) })?;
-        if let Some(run) = task {
-            napi::bindgen_prelude::spawn(run);
-        }
+        napi::bindgen_prelude::spawn(run);
         let turn = loop_turn::LoopTurn::start(env.raw(), on_loop_turn);
         *cell.borrow_mut() =
             Some(Channel { bridge: bridge.clone(), raw: RawTsfn(raw), pending: 0, turn, wake_at_turn: false });
@@ -393,9 +370,7 @@ unsafe extern "C" fn call_js(env: sys::napi_env, _js: sys::napi_value, _context:
         return;
     }
     let Some(bridge) = CHANNEL.with(|cell| cell.borrow().as_ref().map(|ch| ch.bridge.clone())) else { return };
-    // Cleared before taking: a task queued after the take signals again.
-    bridge.signalled.store(false, Ordering::Release);
-    let batch = std::mem::take(&mut *bridge.inbox.lock().unwrap_or_else(|p| p.into_inner()));
+    let batch = bridge.inbox.take();
     let env = Env::from_raw(env);
     for task in batch {
         // One handle scope per task, so a large batch does not pile up handles.

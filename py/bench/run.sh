@@ -1,19 +1,38 @@
 #!/usr/bin/env bash
 # Python benchmark (not a test): this package against the Rust core (tests' bench_producer) in
 # the same run, and against PyPI rocketmq==0.4.4 (the C++ client) in its own virtualenv, at equal
-# concurrency. Needs a cluster: NAMESRV_ADDR, e.g.
+# concurrency.
 #
-#   tests/harness/rmq.sh run --auto-ports -- py/bench/run.sh
+#   py/bench/run.sh
 #
-# BENCH_MESSAGES (default 20000) and BENCH_SECS (default 8) bound each phase.
+# Uses the cluster in NAMESRV_ADDR, or starts one with tests/harness/rmq.sh (and stops it). A
+# cluster it starts itself runs on core 0 and every client alone on the last core (taskset, on
+# 2+ cores). The broker is warmed up first (BENCH_WARMUP messages; its JIT and fresh commit log
+# files would otherwise slow whichever client runs first), then BENCH_ROUNDS rounds run every
+# client in turn; the table shows each client's best round.
+# BENCH_MESSAGES (default 20000) and BENCH_SECS (default 8) bound each send phase;
+# BENCH_CONSUME_MESSAGES (default 100000) per consumer; BENCH_ROUNDS (default 2), BENCH_WARMUP
+# (default 200000).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-: "${NAMESRV_ADDR:?set NAMESRV_ADDR (run under tests/harness/rmq.sh run)}"
+if [[ -z ${NAMESRV_ADDR:-} ]]; then
+  ncpu=$(nproc)
+  if command -v taskset >/dev/null && ((ncpu >= 2)); then
+    export BENCH_CLIENT_CPU=$((ncpu - 1))
+    exec taskset -c 0-$((ncpu - 2)) "$repo/tests/harness/rmq.sh" run --auto-ports -- "${BASH_SOURCE[0]}"
+  fi
+  exec "$repo/tests/harness/rmq.sh" run --auto-ports -- "${BASH_SOURCE[0]}"
+fi
+pin=()
+[[ -z ${BENCH_CLIENT_CPU:-} ]] || pin=(taskset -c "$BENCH_CLIENT_CPU")
+rounds=${BENCH_ROUNDS:-2}
+warmup=${BENCH_WARMUP:-200000}
 # Its own venv: the tests' venv holds a dev-profile build.
 ours_venv=${PY_BENCH_VENV:-/tmp/rocketmq-ons-py-bench-venv}
 legacy_venv=${LEGACY_VENV:-/tmp/rocketmq-legacy-venv}
 msgs=${BENCH_MESSAGES:-20000}
+consume_msgs=${BENCH_CONSUME_MESSAGES:-100000}
 secs=${BENCH_SECS:-8}
 out=${BENCH_OUT:-/tmp/rocketmq-ons-py-bench.tsv}
 topic=PyBench_$$
@@ -37,22 +56,28 @@ common=(--namesrv "$NAMESRV_ADDR" --topic "$topic" --messages "$msgs" --max-secs
 for t in "$topic" "${topic}_C"; do
   "$ours_venv/bin/python" "$here/bench.py" topic --namesrv "$NAMESRV_ADDR" --topic "$t"
 done
-step "Rust core: sync c=1,8 and async w=256"
-"$bench_producer" ours --namesrv "$NAMESRV_ADDR" --topic "$topic" --formats json --sweep 1,8 \
-  --phases sync,async --async-window 256 --messages "$msgs" --max-secs "$secs" | tee -a "$out"
-step "Python (this package): sync c=1,8 and async w=256"
-"$ours_venv/bin/python" "$here/bench.py" ours "${common[@]}" --sync 1,8 --window 256 | tee -a "$out"
-step "Python (rocketmq 0.4.4, C++ client): sync c=1,8"
-"$legacy_venv/bin/python" "$here/bench.py" legacy "${common[@]}" --sync 1,8 | tee -a "$out" || true
+step "warming the broker up: $warmup messages (not measured)"
+"${pin[@]}" "$bench_producer" ours --namesrv "$NAMESRV_ADDR" --topic "$topic" --formats json --sweep 16 \
+  --phases sync --messages "$warmup" --max-secs 120 >/dev/null
+"$ours_venv/bin/python" "$here/bench.py" fill --namesrv "$NAMESRV_ADDR" --topic "${topic}_C" --messages "$consume_msgs"
 
-step "consumers: $msgs messages each, 8 listener threads"
-"$ours_venv/bin/python" "$here/bench.py" fill --namesrv "$NAMESRV_ADDR" --topic "${topic}_C" --messages "$msgs"
-"$ours_venv/bin/python" "$here/bench.py" core-consume --namesrv "$NAMESRV_ADDR" --topic "${topic}_C" \
-  --messages "$msgs" --threads 8 --max-secs 60 | tee -a "$out"
-"$ours_venv/bin/python" "$here/bench.py" ours-consume --namesrv "$NAMESRV_ADDR" --topic "${topic}_C" \
-  --messages "$msgs" --threads 8 --max-secs 60 | tee -a "$out"
-"$legacy_venv/bin/python" "$here/bench.py" legacy-consume --namesrv "$NAMESRV_ADDR" --topic "${topic}_C" \
-  --messages "$msgs" --threads 8 --max-secs 60 | tee -a "$out" || true
+for round in $(seq 1 "$rounds"); do
+  step "round $round: Rust core: sync c=1,8 and async w=256"
+  "${pin[@]}" "$bench_producer" ours --namesrv "$NAMESRV_ADDR" --topic "$topic" --formats json --sweep 1,8 \
+    --phases sync,async --async-window 256 --messages "$msgs" --max-secs "$secs" | tee -a "$out"
+  step "round $round: Python (this package): sync c=1,8 and async w=256"
+  "${pin[@]}" "$ours_venv/bin/python" "$here/bench.py" ours "${common[@]}" --sync 1,8 --window 256 | tee -a "$out"
+  step "round $round: Python (rocketmq 0.4.4, C++ client): sync c=1,8"
+  "${pin[@]}" "$legacy_venv/bin/python" "$here/bench.py" legacy "${common[@]}" --sync 1,8 | tee -a "$out" || true
 
-step "results"
+  step "round $round: consumers: $consume_msgs messages each (a new group from the first offset), 8 listener threads"
+  "${pin[@]}" "$ours_venv/bin/python" "$here/bench.py" core-consume --namesrv "$NAMESRV_ADDR" --topic "${topic}_C" \
+    --messages "$consume_msgs" --threads 8 --max-secs 60 | tee -a "$out"
+  "${pin[@]}" "$ours_venv/bin/python" "$here/bench.py" ours-consume --namesrv "$NAMESRV_ADDR" --topic "${topic}_C" \
+    --messages "$consume_msgs" --threads 8 --max-secs 60 | tee -a "$out"
+  "${pin[@]}" "$legacy_venv/bin/python" "$here/bench.py" legacy-consume --namesrv "$NAMESRV_ADDR" --topic "${topic}_C" \
+    --messages "$consume_msgs" --threads 8 --max-secs 60 | tee -a "$out" || true
+done
+
+step "results (${pin[*]:-not pinned}; best of $rounds rounds)"
 "$ours_venv/bin/python" "$here/bench.py" table "$out"

@@ -9,14 +9,14 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
-use rocketmq_ons::dispatch::Dispatcher;
+use rocketmq_ons::dispatch::{Dispatcher, Mailbox};
 
 use crate::pump::{self, PidChannel};
 use crate::runtime::runtime;
@@ -167,9 +167,7 @@ pub(crate) fn completion_pump(py: Python<'_>) -> PyResult<()> {
 struct BridgeInbox {
     dispatcher: Dispatcher,
     /// Finished futures: the asyncio future and how to make its value.
-    items: Mutex<Vec<(Py<PyAny>, Resolve)>>,
-    /// A wake-up is in the pipe and the loop has not drained since (so no new byte is needed).
-    signalled: AtomicBool,
+    items: Mailbox<(Py<PyAny>, Resolve)>,
     /// The pipe: the loop watches `read_fd`; runtime threads write one byte to `write_fd`.
     read_fd: i32,
     write_fd: i32,
@@ -183,21 +181,15 @@ impl BridgeInbox {
         if self.closed.load(Ordering::Acquire) {
             return; // the loop is gone: nobody awaits the future (dropped without the GIL is fine)
         }
-        self.items.lock().unwrap_or_else(|p| p.into_inner()).push((future, resolve));
+        self.items.push((future, resolve));
         // Pushed by a future of the dispatcher: its `after_poll` signals once for the pass.
         if !self.dispatcher.is_polling() {
             self.signal();
         }
     }
 
-    fn after_poll(&self) {
-        if !self.items.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
-            self.signal();
-        }
-    }
-
     fn signal(&self) {
-        if !self.signalled.swap(true, Ordering::AcqRel) {
+        if self.items.claim_wake() {
             // SAFETY: writing one byte from a live buffer to our own non-blocking pipe. A full
             // pipe (a loop that stopped reading) fails with EAGAIN, which changes nothing.
             unsafe { libc::write(self.write_fd, [1u8].as_ptr().cast(), 1) };
@@ -234,28 +226,18 @@ impl LoopBridge {
                 std::io::Error::last_os_error()
             )));
         }
-        let mut task = None;
-        let inbox = Arc::new_cyclic(|me: &std::sync::Weak<BridgeInbox>| {
-            let me = me.clone();
-            let (dispatcher, run) = Dispatcher::new(move || {
-                if let Some(inbox) = me.upgrade() {
-                    inbox.after_poll();
-                }
-            });
-            task = Some(run);
-            BridgeInbox {
+        let (inbox, run) = Dispatcher::owned_by(
+            |dispatcher| BridgeInbox {
                 dispatcher,
-                items: Mutex::new(Vec::new()),
-                signalled: AtomicBool::new(false),
+                items: Mailbox::default(),
                 read_fd: fds[0],
                 write_fd: fds[1],
                 closed: AtomicBool::new(false),
                 pid: std::process::id(),
-            }
-        });
-        if let Some(run) = task {
-            runtime()?.spawn(run);
-        }
+            },
+            BridgeInbox::signal,
+        );
+        runtime()?.spawn(run);
         Ok(LoopBridge { inbox })
     }
 
@@ -276,9 +258,7 @@ impl LoopBridge {
         let mut sink = [0u8; 64];
         // SAFETY: reading into a live buffer from our own non-blocking pipe until it is empty.
         while unsafe { libc::read(self.inbox.read_fd, sink.as_mut_ptr().cast(), sink.len()) } > 0 {}
-        // Cleared before taking: an item pushed after the take writes a new byte.
-        self.inbox.signalled.store(false, Ordering::Release);
-        let items = std::mem::take(&mut *self.inbox.items.lock().unwrap_or_else(|p| p.into_inner()));
+        let items = self.inbox.items.take();
         for (future, resolve) in items {
             let future = future.bind(py);
             // Cancelled by its awaiter: nothing to complete.
@@ -303,7 +283,7 @@ impl LoopBridge {
     fn close(&self) {
         self.inbox.dispatcher.close();
         self.inbox.closed.store(true, Ordering::Release);
-        self.inbox.items.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.inbox.items.clear();
     }
 }
 
