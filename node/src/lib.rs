@@ -2,8 +2,9 @@
 //! threads only; every RocketMQ behaviour is the core's.
 //!
 //! Threads: the addon owns one tokio runtime (napi-rs's, configured in [`init`]); the core's
-//! connections and tasks run on its workers, listeners on its blocking threads, and JS code only
-//! ever on the event loop (see `js_call`).
+//! connections and tasks run on its workers, and JS code only ever on the event loop. Promises
+//! and `Consumer` listener calls cross between the two through `js_thread` (batched both ways);
+//! order and batch listeners wait on the runtime's blocking threads (see `js_call`).
 
 mod admin;
 mod config;

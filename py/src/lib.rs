@@ -4,8 +4,9 @@
 //! parts (enums, factory, pump threads, exit hook).
 //!
 //! Threads: sync calls release the GIL while the runtime works; runtime workers never take
-//! the GIL. Python is entered only from the caller's thread, the core's blocking threads
-//! (listeners, transaction callbacks) and the package's two pump threads.
+//! the GIL. Python is entered only from the caller's thread, an event loop draining its bridge
+//! (`completion`), the core's blocking threads (listeners, transaction callbacks, each keeping
+//! its Python thread state) and the package's two pump threads.
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -1,6 +1,6 @@
 //! Channels from core threads to the package's two pump threads (Python daemon threads started
-//! by `rocketmq_ons/__init__.py`): one resolves asyncio futures and send callbacks, one emits
-//! log records through `logging`. Core threads only push; every call into Python happens on a
+//! by `rocketmq_ons/__init__.py`): one calls send callbacks (asyncio futures complete through
+//! their loop's bridge instead, see `completion`), one emits log records through `logging`. Core threads only push; every call into Python happens on a
 //! pump thread, in batches, so one GIL acquisition serves many messages.
 //!
 //! Channels are per process: a forked child starts fresh pumps, which take fresh channels, and
