@@ -2,10 +2,8 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const path = require('node:path')
-const { spawn } = require('node:child_process')
 const { ONSFactory, Message, Action, OrderAction } = require('..')
-const { props, unique, freshTopic, until, sleep, binaryBody } = require('./helpers')
+const { props, unique, freshTopic, until, sleep, binaryBody, runFixture } = require('./helpers')
 
 const fromFirst = (extra = {}) => props({ GROUP_ID: unique('GID_c'), ConsumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', ...extra })
 
@@ -137,22 +135,7 @@ test('async iterator: messages and batches in for await loops', async () => {
 
 test('the process exits by itself after shutdown (no handles left)', async () => {
   const topic = await freshTopic()
-  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'exit-after-shutdown.mjs'), topic], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: process.env,
-  })
-  let out = ''
-  child.stdout.on('data', (d) => (out += d))
-  const code = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`child did not exit within 60 s; it printed: ${out}`))
-    }, 60_000)
-    child.on('exit', (c) => {
-      clearTimeout(timer)
-      resolve(c)
-    })
-  })
+  const { code, out } = await runFixture('exit-after-shutdown.mjs', [topic])
   assert.equal(code, 0)
   assert.match(out, /received hello/)
   assert.match(out, /shut down/)

@@ -46,4 +46,30 @@ function binaryBody(extra = '') {
   return Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), Buffer.from(extra)])
 }
 
-module.exports = { NAMESRV_ADDR, unique, props, freshTopic, getAdmin, until, sleep, binaryBody }
+/**
+ * Runs `test/fixtures/<name>` in a child Node process with `args`; resolves with its exit code
+ * and what it printed once it exits by itself, rejects (and kills it) after 60 s.
+ */
+async function runFixture(name, args) {
+  const { spawn } = require('node:child_process')
+  const path = require('node:path')
+  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', name), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: process.env,
+  })
+  let out = ''
+  child.stdout.on('data', (d) => (out += d))
+  const code = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`${name} did not exit within 60 s; it printed: ${out}`))
+    }, 60_000)
+    child.on('exit', (c) => {
+      clearTimeout(timer)
+      resolve(c)
+    })
+  })
+  return { code, out }
+}
+
+module.exports = { NAMESRV_ADDR, unique, props, freshTopic, getAdmin, until, sleep, binaryBody, runFixture }

@@ -3,7 +3,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { ONSFactory, Message, PropertyKeyConst, TransactionStatus, ErrorCode, Action } = require('..')
-const { props, unique, freshTopic, getAdmin, until, binaryBody } = require('./helpers')
+const { props, unique, freshTopic, getAdmin, until, binaryBody, runFixture } = require('./helpers')
 
 test('producer: send, sendAsync, sendOneway and sendBatch store binary bodies byte-exact', async () => {
   const topic = await freshTopic()
@@ -153,4 +153,13 @@ test('transaction producer: async executor commits or rolls back; the checker se
   assert.ok(checked.includes('later'), `checked: ${checked}`)
   await consumer.shutdown()
   await producer.shutdown()
+})
+
+test('worker threads send on their own bridges; the main thread consumes; the process exits', async () => {
+  const topic = await freshTopic()
+  const { code, out } = await runFixture('worker-threads.js', [topic])
+  assert.equal(code, 0, out)
+  assert.match(out, /workers sent 40/)
+  assert.match(out, /received 40, missing 0/)
+  assert.match(out, /shut down/)
 })

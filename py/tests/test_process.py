@@ -80,6 +80,40 @@ def test_forked_child_gets_a_clear_error_and_a_working_new_client(namesrv: str, 
     assert "child exit 0" in proc.stdout, proc.stdout + proc.stderr
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_asyncio_sends_on_new_loops_after_a_cancel_and_in_a_forked_child(namesrv: str, topic: str,
+                                                                         unique: Callable[[str], str]) -> None:
+    # Each event loop gets its own bridge (pipe + reader) on first use; a forked child's loops
+    # get bridges of the child.
+    proc = run_python(f"""
+        import asyncio, os, rocketmq_ons as ons
+        async def burst(p, n, cancel_one=False):
+            if cancel_one:
+                doomed = asyncio.ensure_future(p.send_async(ons.Message({topic!r}, b"cancelled")))
+                await asyncio.sleep(0)
+                doomed.cancel()
+            rs = await asyncio.gather(*[p.send_async(ons.Message({topic!r}, b"x")) for _ in range(n)])
+            return sum(r.status == "SEND_OK" for r in rs)
+        p = ons.Producer(namesrv_addr={namesrv!r}, group_id={unique("GID_AL")!r})
+        p.start()
+        print("loop1", asyncio.run(burst(p, 50, cancel_one=True)))
+        print("loop2", asyncio.run(burst(p, 50)))
+        pid = os.fork()
+        if pid == 0:
+            child = ons.Producer(namesrv_addr={namesrv!r}, group_id={unique("GID_ALC")!r})
+            with child:
+                n = asyncio.run(burst(child, 20))
+            os._exit(0 if n == 20 else 6)
+        _, status = os.waitpid(pid, 0)
+        print("child exit", os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status)
+        print("loop3", asyncio.run(burst(p, 20)))
+        p.shutdown()
+    """)
+    assert proc.returncode == 0, proc.stderr
+    for line in ("loop1 50", "loop2 50", "child exit 0", "loop3 20"):
+        assert line in proc.stdout, proc.stdout + proc.stderr
+
+
 def test_core_tracing_reaches_python_logging(namesrv: str, topic: str, unique: Callable[[str], str],
                                              caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="rocketmq_ons")
