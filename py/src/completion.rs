@@ -258,17 +258,23 @@ impl LoopBridge {
         let mut sink = [0u8; 64];
         // SAFETY: reading into a live buffer from our own non-blocking pipe until it is empty.
         while unsafe { libc::read(self.inbox.read_fd, sink.as_mut_ptr().cast(), sink.len()) } > 0 {}
-        let items = self.inbox.items.take();
-        for (future, resolve) in items {
+        for (future, resolve) in self.inbox.items.take() {
             let future = future.bind(py);
-            // Cancelled by its awaiter: nothing to complete.
-            if future.call_method0(intern!(py, "done"))?.is_truthy()? {
-                continue;
-            }
-            match resolve(py) {
-                Ok(value) => future.call_method1(intern!(py, "set_result"), (value,))?,
-                Err(e) => future.call_method1(intern!(py, "set_exception"), (e.into_value(py),))?,
+            let complete = || -> PyResult<()> {
+                // Cancelled by its awaiter: nothing to complete.
+                if future.call_method0(intern!(py, "done"))?.is_truthy()? {
+                    return Ok(());
+                }
+                match resolve(py) {
+                    Ok(value) => future.call_method1(intern!(py, "set_result"), (value,))?,
+                    Err(e) => future.call_method1(intern!(py, "set_exception"), (e.into_value(py),))?,
+                };
+                Ok(())
             };
+            // One future that cannot be completed must not strand the others of the batch.
+            if let Err(e) = complete() {
+                e.write_unraisable(py, Some(future));
+            }
         }
         Ok(())
     }
