@@ -1,20 +1,35 @@
 //! One TCP (or TLS) connection to a name server or broker, owned by two tasks: a writer that
-//! drains a queue of encoded frames (coalescing whatever is queued into one write) and a reader
-//! that matches responses to waiting requests by opaque and hands server-initiated requests to
-//! the connection's [`InboundHandler`].
+//! drains the connection's [`Outbox`] of encoded frames (coalescing whatever is queued into one
+//! write) and a reader that matches responses to waiting requests by opaque and hands
+//! server-initiated requests to the connection's [`InboundHandler`].
+//!
+//! On plain TCP a sender may write its frame to the socket itself when nothing is queued or being
+//! written ahead of it, which saves waking the writer task. It does so when it is not a runtime
+//! task (a Python or C thread blocked on a send, for which that wake-up is a cross-thread one),
+//! or when its request is the only one outstanding on the connection (one request at a time has
+//! nothing to share a write with). Tasks with company queue their frames, so the writer coalesces
+//! a burst into one write: measured with 256 sends in flight, writing each frame directly cost
+//! about a third more CPU per message. Frames never interleave and are written in the order they
+//! were handed over: the direct write happens under the outbox lock and only while the writer
+//! holds nothing.
 //!
 //! A connection is *poisoned* by the first framing error, read error, write error or EOF: every
 //! pending request fails at once with that error, and every later request fails immediately, so
 //! the pool can replace it. Nothing waits for a timeout to learn that a connection is dead.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio::sync::{oneshot, Notify, Semaphore};
+use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::protocol::codes::response;
@@ -39,7 +54,7 @@ pub struct Responder {
     opaque: i32,
     oneway: bool,
     serialize: SerializeType,
-    frames: mpsc::Sender<Bytes>,
+    shared: Arc<Shared>,
 }
 
 impl Responder {
@@ -53,8 +68,17 @@ impl Responder {
         let mut buf = BytesMut::new();
         match answer.encode(self.serialize, &mut buf) {
             Ok(()) => {
-                if self.frames.try_send(buf.freeze()).is_err() {
-                    tracing::debug!(opaque = self.opaque, "connection gone or full; answer to server request dropped");
+                let write_now = tokio::task::try_id().is_none();
+                if let Err(e) = self.shared.outbox.try_send(buf.freeze(), write_now) {
+                    match e {
+                        OutboxError::Write(e) => {
+                            self.shared.poison(Error::network(format!("write to {} failed: {e}", self.shared.addr)))
+                        }
+                        _ => tracing::debug!(
+                            opaque = self.opaque,
+                            "connection gone or full; answer to server request dropped"
+                        ),
+                    }
                 }
             }
             Err(e) => tracing::warn!(error = %e, "could not encode the answer to a server request"),
@@ -71,6 +95,7 @@ struct Shared {
     poison_reason: Mutex<Option<Error>>,
     /// Flipped to `true` on poisoning, so the reader and writer tasks stop at once.
     closed: tokio::sync::watch::Sender<bool>,
+    outbox: Outbox,
 }
 
 impl Shared {
@@ -81,6 +106,7 @@ impl Shared {
         }
         tracing::debug!(addr = %self.addr, error = %reason, "connection closed");
         *self.poison_reason.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.clone());
+        self.outbox.close();
         self.closed.send_replace(true);
         let waiters: Vec<Waiter> = {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
@@ -95,6 +121,198 @@ impl Shared {
         let reason = self.poison_reason.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let why = reason.map(|e| e.to_string()).unwrap_or_else(|| "closed".into());
         Error::network(format!("connection to {} is closed ({why})", self.addr))
+    }
+
+    /// Hands `frame` to the socket, waiting for queue room until `deadline`: written at once if
+    /// `alone` (no other request of this connection awaits an answer) or the caller is not a
+    /// runtime task (see the module doc), and nothing is ahead of it; queued otherwise. `what`
+    /// names the request in a timeout error.
+    async fn send_frame(
+        &self,
+        frame: Bytes,
+        alone: bool,
+        deadline: Instant,
+        what: impl FnOnce() -> String,
+    ) -> Result<()> {
+        let write_now = alone || tokio::task::try_id().is_none();
+        match self.outbox.send(frame, write_now, deadline).await {
+            Ok(()) => Ok(()),
+            Err(OutboxError::Closed) => Err(self.poison_error()),
+            Err(OutboxError::Full) => Err(Error::timeout(what())),
+            Err(OutboxError::Write(e)) => {
+                self.poison(Error::network(format!("write to {} failed: {e}", self.addr)));
+                Err(self.poison_error())
+            }
+        }
+    }
+}
+
+/// Frames queued for writing before senders wait; bounds memory under a stalled socket.
+const WRITE_QUEUE_FRAMES: usize = 4096;
+
+/// The frames waiting for the socket, shared by every sender and the writer task.
+struct Outbox {
+    state: Mutex<OutboxState>,
+    /// Wakes the writer task when a frame is queued while it holds nothing.
+    work: Notify,
+    /// One permit per frame that may still be queued (backpressure under a stalled socket).
+    room: Semaphore,
+}
+
+struct OutboxState {
+    queue: VecDeque<QueuedFrame>,
+    /// The writer task has taken frames from `queue` and not finished writing them.
+    writing: bool,
+    closed: bool,
+    /// Plain TCP only: the socket, for senders that write at once (see the module doc). Cleared
+    /// when the writer stops, so the write side closes with it.
+    direct: Option<Arc<OwnedWriteHalf>>,
+}
+
+struct QueuedFrame {
+    bytes: Bytes,
+    /// Took a `room` permit, given back once written (the rest of a partly written direct frame
+    /// took none).
+    holds_room: bool,
+}
+
+#[derive(Debug)]
+enum OutboxError {
+    Closed,
+    /// No room before the deadline (or, for `try_send`, at once).
+    Full,
+    /// A direct write failed: the connection is broken.
+    Write(io::Error),
+}
+
+impl Outbox {
+    fn new(direct: Option<Arc<OwnedWriteHalf>>) -> Self {
+        Outbox {
+            state: Mutex::new(OutboxState { queue: VecDeque::new(), writing: false, closed: false, direct }),
+            work: Notify::new(),
+            room: Semaphore::new(WRITE_QUEUE_FRAMES),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, OutboxState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes `frame` to the socket now if this is a plain TCP connection with nothing ahead of it.
+    /// Returns the frame back when it must be queued instead; a partly written frame has its
+    /// rest queued here (first in line, since the queue was empty).
+    fn write_now(&self, state: &mut OutboxState, frame: Bytes) -> std::result::Result<Option<Bytes>, OutboxError> {
+        let Some(socket) = state.direct.as_ref() else { return Ok(Some(frame)) };
+        if state.writing || !state.queue.is_empty() {
+            return Ok(Some(frame));
+        }
+        match socket.try_write(&frame) {
+            Ok(n) if n == frame.len() => Ok(None),
+            Ok(0) => Err(OutboxError::Write(io::ErrorKind::WriteZero.into())),
+            Ok(n) => {
+                state.queue.push_back(QueuedFrame { bytes: frame.slice(n..), holds_room: false });
+                self.work.notify_one();
+                Ok(None)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Some(frame)),
+            Err(e) => Err(OutboxError::Write(e)),
+        }
+    }
+
+    fn enqueue(&self, state: &mut OutboxState, bytes: Bytes) {
+        state.queue.push_back(QueuedFrame { bytes, holds_room: true });
+        if !state.writing {
+            self.work.notify_one();
+        }
+    }
+
+    /// Queues `frame` (or, if `write_now`, writes it at once when it can), waiting for queue
+    /// room until `deadline`.
+    async fn send(&self, frame: Bytes, write_now: bool, deadline: Instant) -> std::result::Result<(), OutboxError> {
+        let frame = {
+            let mut state = self.lock();
+            if state.closed {
+                return Err(OutboxError::Closed);
+            }
+            if !write_now {
+                frame
+            } else {
+                match self.write_now(&mut state, frame)? {
+                    None => return Ok(()),
+                    Some(frame) => frame,
+                }
+            }
+        };
+        match tokio::time::timeout_at(deadline, self.room.acquire()).await {
+            Ok(Ok(permit)) => permit.forget(),
+            Ok(Err(_)) => return Err(OutboxError::Closed),
+            Err(_) => return Err(OutboxError::Full),
+        }
+        let mut state = self.lock();
+        if state.closed {
+            return Err(OutboxError::Closed);
+        }
+        self.enqueue(&mut state, frame);
+        Ok(())
+    }
+
+    /// [`Outbox::send`] without waiting: fails with `Full` when the queue has no room.
+    fn try_send(&self, frame: Bytes, write_now: bool) -> std::result::Result<(), OutboxError> {
+        let mut state = self.lock();
+        if state.closed {
+            return Err(OutboxError::Closed);
+        }
+        let frame = if write_now {
+            let Some(frame) = self.write_now(&mut state, frame)? else { return Ok(()) };
+            frame
+        } else {
+            frame
+        };
+        match self.room.try_acquire() {
+            Ok(permit) => permit.forget(),
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(OutboxError::Closed),
+            Err(tokio::sync::TryAcquireError::NoPermits) => return Err(OutboxError::Full),
+        }
+        self.enqueue(&mut state, frame);
+        Ok(())
+    }
+
+    /// Fails every later send and wakes senders waiting for room.
+    fn close(&self) {
+        self.lock().closed = true;
+        self.room.close();
+        self.work.notify_one();
+    }
+
+    /// For the writer task: the next frames to write, concatenated into `batch` when there is
+    /// more than one (coalesced into one syscall; small frames dominate). `None` when the queue
+    /// is empty, which also marks the writer idle, or the connection is closed.
+    fn take(&self, batch: &mut BytesMut) -> Option<Bytes> {
+        let mut state = self.lock();
+        if state.closed {
+            return None;
+        }
+        let Some(first) = state.queue.pop_front() else {
+            state.writing = false;
+            return None;
+        };
+        state.writing = true;
+        let mut freed = usize::from(first.holds_room);
+        let taken = if state.queue.is_empty() {
+            first.bytes
+        } else {
+            batch.clear();
+            batch.extend_from_slice(&first.bytes);
+            while batch.len() < 256 * 1024 {
+                let Some(next) = state.queue.pop_front() else { break };
+                freed += usize::from(next.holds_room);
+                batch.extend_from_slice(&next.bytes);
+            }
+            batch.split().freeze()
+        };
+        drop(state);
+        self.room.add_permits(freed);
+        Some(taken)
     }
 }
 
@@ -114,13 +332,9 @@ impl Drop for PendingGuard<'_> {
 /// A live connection. Cheap to share (`Arc`); all methods take `&self`.
 pub struct Connection {
     shared: Arc<Shared>,
-    frames: mpsc::Sender<Bytes>,
     next_opaque: AtomicI32,
     serialize: SerializeType,
 }
-
-/// Frames queued for writing before senders wait; bounds memory under a stalled socket.
-const WRITE_QUEUE_FRAMES: usize = 4096;
 
 impl Connection {
     /// Starts the reader and writer tasks over an established stream, on the current runtime.
@@ -128,45 +342,49 @@ impl Connection {
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
-        Self::start_inner(addr, stream, serialize, inbound, false)
+        let (read_half, write_half) = tokio::io::split(stream);
+        Self::start_inner(addr, read_half, SocketWriter::Stream(Box::pin(write_half)), serialize, inbound, false)
     }
 
-    /// [`Connection::start`] for a plaintext TCP stream: if the server closes it before
-    /// answering anything, the error says that a TLS-enforcing server does exactly that.
-    pub fn start_plain<S>(
+    /// [`Connection::start`] for a plaintext TCP stream, which senders may write to directly
+    /// (see the module doc). If the server closes it before answering anything, the error says
+    /// that a TLS-enforcing server does exactly that.
+    pub fn start_plain(
         addr: String,
-        stream: S,
+        stream: TcpStream,
         serialize: SerializeType,
         inbound: Option<InboundHandler>,
-    ) -> Arc<Self>
-    where
-        S: AsyncRead + AsyncWrite + Send + 'static,
-    {
-        Self::start_inner(addr, stream, serialize, inbound, true)
+    ) -> Arc<Self> {
+        let (read_half, write_half) = stream.into_split();
+        Self::start_inner(addr, read_half, SocketWriter::Tcp(Arc::new(write_half)), serialize, inbound, true)
     }
 
-    fn start_inner<S>(
+    fn start_inner<R>(
         addr: String,
-        stream: S,
+        reader: R,
+        writer: SocketWriter,
         serialize: SerializeType,
         inbound: Option<InboundHandler>,
         plaintext: bool,
     ) -> Arc<Self>
     where
-        S: AsyncRead + AsyncWrite + Send + 'static,
+        R: AsyncRead + Send + 'static,
     {
+        let direct = match &writer {
+            SocketWriter::Tcp(socket) => Some(socket.clone()),
+            SocketWriter::Stream(_) => None,
+        };
         let shared = Arc::new(Shared {
             addr,
             pending: Mutex::new(HashMap::new()),
             poisoned: AtomicBool::new(false),
             poison_reason: Mutex::new(None),
             closed: tokio::sync::watch::channel(false).0,
+            outbox: Outbox::new(direct),
         });
-        let (frames_tx, frames_rx) = mpsc::channel::<Bytes>(WRITE_QUEUE_FRAMES);
-        let (read_half, write_half) = tokio::io::split(stream);
-        tokio::spawn(write_loop(write_half, frames_rx, shared.clone()));
-        tokio::spawn(read_loop(read_half, shared.clone(), frames_tx.clone(), serialize, inbound, plaintext));
-        Arc::new(Connection { shared, frames: frames_tx, next_opaque: AtomicI32::new(1), serialize })
+        tokio::spawn(write_loop(writer, shared.clone()));
+        tokio::spawn(read_loop(reader, shared.clone(), serialize, inbound, plaintext));
+        Arc::new(Connection { shared, next_opaque: AtomicI32::new(1), serialize })
     }
 
     pub fn addr(&self) -> &str {
@@ -195,23 +413,22 @@ impl Connection {
     pub async fn invoke(&self, mut cmd: RemotingCommand, timeout: Duration) -> Result<RemotingCommand> {
         let (opaque, frame) = self.encode(&mut cmd, 0)?;
         let (tx, rx) = oneshot::channel();
-        self.shared.pending.lock().unwrap_or_else(|p| p.into_inner()).insert(opaque, tx);
+        let alone = {
+            let mut pending = self.shared.pending.lock().unwrap_or_else(|p| p.into_inner());
+            pending.insert(opaque, tx);
+            pending.len() == 1
+        };
         let _guard = PendingGuard { shared: &self.shared, opaque };
         // Checked after registering, so a concurrent poison either sees our waiter or we see it.
         if !self.is_alive() {
             return Err(self.shared.poison_error());
         }
-        let deadline = tokio::time::Instant::now() + timeout;
-        match tokio::time::timeout_at(deadline, self.frames.send(frame)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => return Err(self.shared.poison_error()),
-            Err(_) => {
-                return Err(Error::timeout(format!(
-                    "request code {} to {} not written within {timeout:?}",
-                    cmd.code, self.shared.addr
-                )))
-            }
-        }
+        let deadline = Instant::now() + timeout;
+        self.shared
+            .send_frame(frame, alone, deadline, || {
+                format!("request code {} to {} not written within {timeout:?}", cmd.code, self.shared.addr)
+            })
+            .await?;
         match tokio::time::timeout_at(deadline, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(self.shared.poison_error()),
@@ -228,14 +445,12 @@ impl Connection {
         if !self.is_alive() {
             return Err(self.shared.poison_error());
         }
-        match tokio::time::timeout(timeout, self.frames.send(frame)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(self.shared.poison_error()),
-            Err(_) => Err(Error::timeout(format!(
-                "oneway request code {} to {} not queued within {timeout:?}",
-                cmd.code, self.shared.addr
-            ))),
-        }
+        let alone = self.shared.pending.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+        self.shared
+            .send_frame(frame, alone, Instant::now() + timeout, || {
+                format!("oneway request code {} to {} not queued within {timeout:?}", cmd.code, self.shared.addr)
+            })
+            .await
     }
 }
 
@@ -247,49 +462,64 @@ impl Drop for Connection {
     }
 }
 
-async fn write_loop<W: AsyncWrite>(writer: W, mut frames: mpsc::Receiver<Bytes>, shared: Arc<Shared>) {
-    tokio::pin!(writer);
+/// The write side of a connection, as the writer task holds it.
+enum SocketWriter {
+    /// Any stream (TLS; in-memory pipes in tests), written only by the writer task.
+    Stream(Pin<Box<dyn AsyncWrite + Send>>),
+    /// A plain TCP socket, shared with senders that write at once (see [`Outbox::write_now`]).
+    Tcp(Arc<OwnedWriteHalf>),
+}
+
+impl SocketWriter {
+    async fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        match self {
+            SocketWriter::Stream(stream) => {
+                stream.write_all(bytes).await?;
+                stream.flush().await
+            }
+            SocketWriter::Tcp(socket) => {
+                while !bytes.is_empty() {
+                    socket.writable().await?;
+                    match socket.try_write(bytes) {
+                        Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                        Ok(n) => bytes = &bytes[n..],
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn write_loop(mut writer: SocketWriter, shared: Arc<Shared>) {
     let mut batch = BytesMut::new();
     let mut closed = shared.closed.subscribe();
     loop {
-        let first = tokio::select! {
-            biased;
-            f = frames.recv() => f,
-            _ = closed.wait_for(|c| *c) => None,
+        let Some(bytes) = shared.outbox.take(&mut batch) else {
+            tokio::select! {
+                biased;
+                _ = closed.wait_for(|c| *c) => break,
+                _ = shared.outbox.work.notified() => continue,
+            }
         };
-        let Some(first) = first else { break };
-        // Coalesce whatever else is already queued into one syscall; small frames dominate.
-        if frames.is_empty() {
-            if let Err(e) = writer.write_all(&first).await {
-                shared.poison(Error::network(format!("write to {} failed: {e}", shared.addr)));
-                break;
-            }
-        } else {
-            batch.clear();
-            batch.extend_from_slice(&first);
-            while batch.len() < 256 * 1024 {
-                match frames.try_recv() {
-                    Ok(f) => batch.extend_from_slice(&f),
-                    Err(_) => break,
-                }
-            }
-            if let Err(e) = writer.write_all(&batch).await {
-                shared.poison(Error::network(format!("write to {} failed: {e}", shared.addr)));
-                break;
-            }
-        }
-        if let Err(e) = writer.flush().await {
-            shared.poison(Error::network(format!("flush to {} failed: {e}", shared.addr)));
+        if let Err(e) = writer.write_all(&bytes).await {
+            shared.poison(Error::network(format!("write to {} failed: {e}", shared.addr)));
             break;
         }
     }
-    let _ = writer.shutdown().await;
+    // Senders must not write to a socket nobody watches any more; dropping the last handle of
+    // the write half shuts it down.
+    shared.outbox.lock().direct = None;
+    if let SocketWriter::Stream(mut stream) = writer {
+        let _ = stream.shutdown().await;
+    }
 }
 
 async fn read_loop<R: AsyncRead>(
     reader: R,
     shared: Arc<Shared>,
-    frames: mpsc::Sender<Bytes>,
     serialize: SerializeType,
     inbound: Option<InboundHandler>,
     plaintext: bool,
@@ -304,7 +534,7 @@ async fn read_loop<R: AsyncRead>(
             match decode_frame(&mut buf) {
                 Ok(Some(cmd)) => {
                     answered = true;
-                    dispatch(cmd, &shared, &frames, serialize, inbound.as_ref())
+                    dispatch(cmd, &shared, serialize, inbound.as_ref())
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -347,13 +577,7 @@ async fn read_loop<R: AsyncRead>(
     }
 }
 
-fn dispatch(
-    cmd: RemotingCommand,
-    shared: &Shared,
-    frames: &mpsc::Sender<Bytes>,
-    serialize: SerializeType,
-    inbound: Option<&InboundHandler>,
-) {
+fn dispatch(cmd: RemotingCommand, shared: &Arc<Shared>, serialize: SerializeType, inbound: Option<&InboundHandler>) {
     if cmd.is_response() {
         let waiter = shared.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&cmd.opaque);
         match waiter {
@@ -366,7 +590,7 @@ fn dispatch(
         }
         return;
     }
-    let responder = Responder { opaque: cmd.opaque, oneway: cmd.is_oneway(), serialize, frames: frames.clone() };
+    let responder = Responder { opaque: cmd.opaque, oneway: cmd.is_oneway(), serialize, shared: shared.clone() };
     match inbound {
         Some(handler) => handler(InboundRequest { addr: shared.addr.clone(), command: cmd, responder }),
         None => {
@@ -473,5 +697,60 @@ mod tests {
         drop(peer);
         let err = pending.await.unwrap().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Network, "{err}");
+    }
+
+    /// Plain TCP, where senders write frames themselves: threads outside the runtime (as a
+    /// Python or C caller is) send interleaved small and large frames while the peer first
+    /// reads nothing, so direct writes hit a full socket buffer (partly written frames, then the
+    /// queue) before it drains. Every frame must arrive whole, and each thread's in its order.
+    #[test]
+    fn direct_writes_from_many_threads_arrive_whole_and_in_order() {
+        const THREADS: usize = 4;
+        const PER_THREAD: usize = 300;
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = rt.spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let mut buf = BytesMut::new();
+            let mut next_seq = [0usize; THREADS];
+            for _ in 0..THREADS * PER_THREAD {
+                let cmd = read_request(&mut socket, &mut buf).await;
+                let thread: usize = cmd.ext("thread").unwrap().parse().unwrap();
+                let seq: usize = cmd.ext("seq").unwrap().parse().unwrap();
+                assert_eq!(seq, next_seq[thread], "thread {thread}: frame out of order");
+                next_seq[thread] += 1;
+                assert_eq!(cmd.body.len(), body_len(seq), "thread {thread} frame {seq}: body length");
+                assert!(cmd.body.iter().all(|b| *b == thread as u8), "thread {thread} frame {seq}: body bytes");
+            }
+            (next_seq, socket)
+        });
+        let stream = rt.block_on(TcpStream::connect(addr)).unwrap();
+        let conn = rt.block_on(async { Connection::start_plain("peer".into(), stream, SerializeType::RocketMq, None) });
+        fn body_len(seq: usize) -> usize {
+            if seq.is_multiple_of(10) {
+                512 * 1024
+            } else {
+                100 + seq
+            }
+        }
+        std::thread::scope(|scope| {
+            for thread in 0..THREADS {
+                let (conn, handle) = (conn.clone(), rt.handle().clone());
+                scope.spawn(move || {
+                    for seq in 0..PER_THREAD {
+                        let cmd = RemotingCommand::request(1)
+                            .with_ext("thread", thread)
+                            .with_ext("seq", seq)
+                            .with_body(vec![thread as u8; body_len(seq)]);
+                        handle.block_on(conn.invoke_oneway(cmd, Duration::from_secs(30))).unwrap();
+                    }
+                });
+            }
+        });
+        let (received, _open_socket) = rt.block_on(peer).unwrap();
+        assert_eq!(received, [PER_THREAD; THREADS]);
+        assert!(conn.is_alive(), "no write failed");
     }
 }
