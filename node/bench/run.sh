@@ -24,16 +24,10 @@ CONC=${BENCH_CONCURRENCY:-16}
 SIZE=${BENCH_SIZE:-1024}
 ROUNDS=${BENCH_ROUNDS:-2}
 
-if [[ -z ${NAMESRV_ADDR:-} ]]; then
-  NCPU=$(nproc)
-  if command -v taskset >/dev/null && ((NCPU >= 2)); then
-    export BENCH_CLIENT_CPU=$((NCPU - 1))
-    exec taskset -c 0-$((NCPU - 2)) "$REPO/tests/harness/rmq.sh" run --auto-ports -- "${BASH_SOURCE[0]}"
-  fi
-  exec "$REPO/tests/harness/rmq.sh" run --auto-ports -- "${BASH_SOURCE[0]}"
-fi
-PIN=()
-[[ -z ${BENCH_CLIENT_CPU:-} ]] || PIN=(taskset -c "$BENCH_CLIENT_CPU")
+# shellcheck source=../../tests/harness/bench-cluster.sh
+source "$REPO/tests/harness/bench-cluster.sh"
+bench_cluster "${BASH_SOURCE[0]}"
+PIN=("${BENCH_PIN[@]}")
 
 log() { echo "bench: $*" >&2; }
 log "building the release addon and core_bench"

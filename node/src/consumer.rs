@@ -95,47 +95,63 @@ fn one_message_fn(listener: &JsFunction<'_>) -> Result<JsFn<Delivery, FnArgs<(Me
 /// a copy, and the answer (a value, or a promise settling later) settles it from there.
 struct JsListener {
     function: Arc<JsRef>,
-    /// One frozen context object per queue, made on its first delivery and passed to every
-    /// later one (the facts in it never change). Used on the JS thread only.
-    contexts: Arc<Mutex<HashMap<MessageQueue, JsRef>>>,
+    /// One context per queue, found here on the consumer's thread, so only an `Arc` travels to
+    /// the JS thread with each message (no copy of the queue's names to make, hash and free there).
+    contexts: Mutex<HashMap<MessageQueue, Arc<QueueContext>>>,
 }
 
 type ListenerFn = Function<'static, FnArgs<(Message, Unknown<'static>)>, Unknown<'static>>;
 
+/// The JS context object of one queue: made and frozen on its first delivery, then passed to
+/// every later one (the facts in it never change).
+struct QueueContext {
+    queue: MessageQueue,
+    /// Set and read on the JS thread only.
+    object: std::sync::OnceLock<JsRef>,
+}
+
 impl JsListener {
     fn new(env: &Env, function: &JsFunction<'_>) -> Result<Self> {
-        Ok(JsListener { function: Arc::new(JsRef::new(env, function.raw())?), contexts: Arc::default() })
+        Ok(JsListener { function: Arc::new(JsRef::new(env, function.raw())?), contexts: Mutex::default() })
+    }
+
+    fn context_of(&self, queue: &MessageQueue) -> Arc<QueueContext> {
+        let mut contexts = self.contexts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(known) = contexts.get(queue) {
+            return known.clone();
+        }
+        let made = Arc::new(QueueContext { queue: queue.clone(), object: std::sync::OnceLock::new() });
+        contexts.insert(queue.clone(), made.clone());
+        made
     }
 }
 
-/// The context object of `queue`, made and frozen on first use.
-fn context_for(
-    env: &Env,
-    contexts: &Mutex<HashMap<MessageQueue, JsRef>>,
-    queue: MessageQueue,
-) -> Result<Unknown<'static>> {
-    let mut contexts = contexts.lock().unwrap_or_else(|p| p.into_inner());
-    let value = match contexts.get(&queue) {
-        Some(known) => known.get(env)?,
-        None => {
-            // SAFETY: on the JS thread of `env`.
-            let made = unsafe { ConsumeContext::to_napi_value(env.raw(), ConsumeContext::from(&queue))? };
-            // SAFETY: an object just made in this env.
-            check_status!(unsafe { napi::sys::napi_object_freeze(env.raw(), made) })?;
-            contexts.insert(queue, JsRef::new(env, made)?);
-            made
-        }
-    };
-    // SAFETY: a value of this env, used within the current handle scope.
-    Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
+impl QueueContext {
+    /// The context object; call on the listener's JS thread.
+    fn object(&self, env: &Env) -> Result<Unknown<'static>> {
+        let value = match self.object.get() {
+            Some(known) => known.get(env)?,
+            None => {
+                // SAFETY: on the JS thread of `env`.
+                let made = unsafe { ConsumeContext::to_napi_value(env.raw(), ConsumeContext::from(&self.queue))? };
+                // SAFETY: an object just made in this env.
+                check_status!(unsafe { napi::sys::napi_object_freeze(env.raw(), made) })?;
+                // Only this JS thread sets it, so it is still empty here.
+                let _ = self.object.set(JsRef::new(env, made)?);
+                made
+            }
+        };
+        // SAFETY: a value of this env, used within the current handle scope.
+        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
+    }
 }
 
 impl DeferredMessageListener for JsListener {
     fn consume(&self, message: DeliveredMessage, context: &CoreContext, reply: ActionReply) {
-        let (function, contexts, queue) = (self.function.clone(), self.contexts.clone(), context.queue.clone());
+        let (function, queue) = (self.function.clone(), self.context_of(&context.queue));
         self.function.thread().run(move |env| {
             let returned = function.get(env).and_then(|f| {
-                let context = context_for(env, &contexts, queue)?;
+                let context = queue.object(env)?;
                 // SAFETY: the function value subscribe() was given, in this env.
                 let f = unsafe { ListenerFn::from_napi_value(env.raw(), f) }?;
                 f.call(FnArgs::from((Message::from(message), context)))

@@ -49,23 +49,6 @@ pub(crate) struct Expect {
     pub on_failure: &'static str,
 }
 
-/// Calls `f` with `value`; `answer` later gets the accepted name the function answered, or
-/// `None` when it threw, rejected or answered something else. When the call cannot be made (the
-/// environment is shutting down) `answer` is dropped uncalled; owners of a reply that counts a
-/// drop as failure (the core's `ActionReply`) need nothing more.
-pub(crate) fn call_then<T: 'static, A: 'static + JsValuesTupleIntoVec>(
-    f: &JsFn<T, A>,
-    value: T,
-    expect: &'static Expect,
-    answer: impl FnOnce(Option<&'static str>) + Send + 'static,
-) {
-    let answer: Answer = Box::new(answer);
-    let _ = f.call_with_return_value(value, ThreadsafeFunctionCallMode::NonBlocking, move |ret, env| {
-        read_answer(&env, ret, answer, expect);
-        Ok(())
-    });
-}
-
 /// Calls `f` with `value`. The receiver yields the accepted name the function answered, or
 /// `None` when it threw, rejected, answered something else, or could not be called.
 pub(crate) fn call<T: 'static, A: 'static + JsValuesTupleIntoVec>(
@@ -74,9 +57,14 @@ pub(crate) fn call<T: 'static, A: 'static + JsValuesTupleIntoVec>(
     expect: &'static Expect,
 ) -> oneshot::Receiver<Option<&'static str>> {
     let (tx, rx) = oneshot::channel();
-    // A call that cannot be made drops the closure and with it `tx`: the receiver reads as failed.
-    call_then(f, value, expect, move |answer| {
+    let answer: Answer = Box::new(move |answer| {
         let _ = tx.send(answer);
+    });
+    // A call that cannot be made (the environment is shutting down) drops the closure and with
+    // it `tx`: the receiver reads as failed.
+    let _ = f.call_with_return_value(value, ThreadsafeFunctionCallMode::NonBlocking, move |ret, env| {
+        read_answer(&env, ret, answer, expect);
+        Ok(())
     });
     rx
 }

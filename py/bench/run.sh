@@ -16,16 +16,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-if [[ -z ${NAMESRV_ADDR:-} ]]; then
-  ncpu=$(nproc)
-  if command -v taskset >/dev/null && ((ncpu >= 2)); then
-    export BENCH_CLIENT_CPU=$((ncpu - 1))
-    exec taskset -c 0-$((ncpu - 2)) "$repo/tests/harness/rmq.sh" run --auto-ports -- "${BASH_SOURCE[0]}"
-  fi
-  exec "$repo/tests/harness/rmq.sh" run --auto-ports -- "${BASH_SOURCE[0]}"
-fi
-pin=()
-[[ -z ${BENCH_CLIENT_CPU:-} ]] || pin=(taskset -c "$BENCH_CLIENT_CPU")
+# shellcheck source=../../tests/harness/bench-cluster.sh
+source "$repo/tests/harness/bench-cluster.sh"
+bench_cluster "${BASH_SOURCE[0]}"
+pin=("${BENCH_PIN[@]}")
 rounds=${BENCH_ROUNDS:-2}
 warmup=${BENCH_WARMUP:-200000}
 # Its own venv: the tests' venv holds a dev-profile build.

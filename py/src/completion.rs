@@ -24,13 +24,9 @@ use crate::runtime::runtime;
 /// Turns a core outcome into a Python value (or exception), under the GIL.
 pub(crate) type Resolve = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
 
-enum Target {
-    /// `callback(result, exception)`, called on the pump thread.
-    Callback(Py<PyAny>),
-}
-
+/// A finished send with a callback: `callback(result, exception)` is called on the pump thread.
 struct Completion {
-    target: Target,
+    callback: Py<PyAny>,
     resolve: Resolve,
 }
 
@@ -98,24 +94,12 @@ where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {
-    spawn(fut, Target::Callback(callback), convert)
-}
-
-fn spawn<F, T>(
-    fut: F,
-    target: Target,
-    convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
-) -> PyResult<()>
-where
-    F: Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-{
     let tx = COMPLETIONS.sender();
     runtime()?.spawn(async move {
         let outcome = fut.await;
         let resolve: Resolve = Box::new(move |py| convert(py, outcome));
         // Fails only when the pump is gone (interpreter exit): nobody is waiting then.
-        let _ = tx.send(Completion { target, resolve });
+        let _ = tx.send(Completion { callback, resolve });
     });
     Ok(())
 }
@@ -145,17 +129,13 @@ pub(crate) fn completion_pump(py: Python<'_>) -> PyResult<()> {
             }
             continue;
         }
-        for Completion { target, resolve } in batch {
+        for Completion { callback, resolve } in batch {
             let (ok, value) = match resolve(py) {
                 Ok(v) => (true, v),
                 Err(e) => (false, e.into_value(py).into_any()),
             };
-            match target {
-                Target::Callback(callback) => {
-                    // The helper logs what the callback raises; nothing else can fail here.
-                    let _ = call_callback.call1(py, (callback, ok, value));
-                }
-            }
+            // The helper logs what the callback raises; nothing else can fail here.
+            let _ = call_callback.call1(py, (callback, ok, value));
         }
     };
     COMPLETIONS.return_receiver(rx);
