@@ -12,8 +12,11 @@ use crate::message::Message;
 
 struct Entry {
     size: usize,
-    /// Orderly consumption only: the message waiting for (or in) its listener.
-    message: Option<Message>,
+    /// Orderly consumption only: the message waiting for (or in) its listener. Boxed so an
+    /// entry stays two words: the map moves entries around as it rebalances, and under
+    /// concurrent consumption it holds thousands of them (a `Message` inline made every removal
+    /// a copy of hundreds of bytes per moved entry).
+    message: Option<Box<Message>>,
 }
 
 #[derive(Default)]
@@ -49,7 +52,7 @@ impl ProcessQueue {
             }
             let size = m.body.len();
             self.cached_bytes += size;
-            self.entries.insert(offset, Entry { size, message: keep.then(|| m.clone()) });
+            self.entries.insert(offset, Entry { size, message: keep.then(|| Box::new(m.clone())) });
             added.push(offset);
         }
         added
@@ -88,12 +91,12 @@ impl ProcessQueue {
 
     /// Orderly: the oldest message not finished yet.
     pub fn first_message(&self) -> Option<&Message> {
-        self.entries.values().next().and_then(|e| e.message.as_ref())
+        self.entries.values().next().and_then(|e| e.message.as_deref())
     }
 
     /// Orderly: the oldest message, to update its local reconsume count.
     pub fn first_message_mut(&mut self) -> Option<&mut Message> {
-        self.entries.values_mut().next().and_then(|e| e.message.as_mut())
+        self.entries.values_mut().next().and_then(|e| e.message.as_deref_mut())
     }
 
     /// Forgets every message (the queue is given up); returns how many were dropped.

@@ -21,15 +21,23 @@ impl Engine {
     pub(super) fn dispatch(&self, slot: &Arc<QueueSlot>, messages: Vec<Message>) {
         let Some(me) = self.me.upgrade() else { return };
         let size = self.settings.batch_max_size.max(1);
-        let mut chunks: Vec<Vec<Message>> = Vec::new();
-        for m in messages {
-            // A batch holds messages of one topic only (the retry queue mixes topics), so one
-            // listener gets all of them.
-            match chunks.last_mut() {
-                Some(c) if c.len() < size && c[0].topic == m.topic => c.push(m),
-                _ => chunks.push(vec![m]),
+        // Each batch is made shared here, on the pulling thread: listeners and the consumer's
+        // bookkeeping then pass it around by reference count (a deferred listener's answer may
+        // hand the next batch over from the listener's own thread, e.g. a JS event loop).
+        let chunks: Vec<Arc<[Message]>> = if size == 1 {
+            messages.into_iter().map(|m| Arc::from([m])).collect()
+        } else {
+            let mut chunks: Vec<Vec<Message>> = Vec::new();
+            for m in messages {
+                // A batch holds messages of one topic only (the retry queue mixes topics), so
+                // one listener gets all of them.
+                match chunks.last_mut() {
+                    Some(c) if c.len() < size && c[0].topic == m.topic => c.push(m),
+                    _ => chunks.push(vec![m]),
+                }
             }
-        }
+            chunks.into_iter().map(Arc::from).collect()
+        };
         let mut jobs = Vec::with_capacity(chunks.len());
         for chunk in chunks {
             if let Some(Listener::Deferred(listener)) = self.listener_for(&chunk[0].topic) {
@@ -51,7 +59,7 @@ impl Engine {
     fn consume_deferred(
         self: &Arc<Self>,
         slot: &Arc<QueueSlot>,
-        messages: Vec<Message>,
+        messages: Arc<[Message]>,
         listener: Arc<dyn DeferredMessageListener>,
     ) {
         let waiting = WaitingDelivery { slot: slot.clone(), messages, listener };
@@ -120,7 +128,7 @@ impl Engine {
         }
         let slot = &slot;
         let guard = RunningGuard::new(slot);
-        let batch: Arc<[Message]> = messages.into();
+        let batch = messages;
         let (id, job) = self.watch(slot, &batch, Some(place));
         let settle_with = self.clone();
         let reply = ActionReply::new(move |action| {
@@ -162,12 +170,11 @@ impl Engine {
     }
 
     /// Runs the listener for one message (or batch) on a pool thread and settles the result.
-    fn consume_on_this_thread(self: &Arc<Self>, slot: &Arc<QueueSlot>, messages: Vec<Message>) {
+    fn consume_on_this_thread(self: &Arc<Self>, slot: &Arc<QueueSlot>, batch: Arc<[Message]>) {
         if slot.dropped() || self.is_closing() {
             return;
         }
         let guard = RunningGuard::new(slot);
-        let batch: Arc<[Message]> = messages.into();
         let (id, job) = self.watch(slot, &batch, None);
         let context = ConsumeContext { queue: slot.user_mq.clone() };
         let action = match self.listener_for(&batch[0].topic) {

@@ -164,7 +164,7 @@ impl RunningGuard {
 /// A message for a deferred listener, waiting for one of the ConsumeThreadNums places.
 struct WaitingDelivery {
     slot: Arc<QueueSlot>,
-    messages: Vec<Message>,
+    messages: Arc<[Message]>,
     listener: Arc<dyn DeferredMessageListener>,
 }
 
