@@ -219,13 +219,7 @@ mod tests {
         }
         assert!(!dispatcher.is_polling(), "not inside a poll pass here");
         dispatcher.wake();
-        for _ in 0..200 {
-            if done.load(Ordering::SeqCst) == 100 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        assert_eq!(done.load(Ordering::SeqCst), 100);
+        assert_eq!(count_reaches(&done, 100).await, 100);
         assert_eq!(inside.load(Ordering::SeqCst), 100, "jobs finish inside the dispatcher's poll");
         assert!(passes.load(Ordering::SeqCst) >= 1);
         // A panicking job is dropped; later jobs still run.
@@ -235,13 +229,18 @@ mod tests {
             after.fetch_add(1, Ordering::SeqCst);
         });
         dispatcher.wake();
-        for _ in 0..100 {
-            if done.load(Ordering::SeqCst) == 101 {
+        assert_eq!(count_reaches(&done, 101).await, 101);
+        dispatcher.close();
+    }
+
+    /// Waits (up to 2 s) for `count` to reach `target`; returns the last value seen.
+    async fn count_reaches(count: &AtomicUsize, target: usize) -> usize {
+        for _ in 0..200 {
+            if count.load(Ordering::SeqCst) == target {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        assert_eq!(done.load(Ordering::SeqCst), 101);
-        dispatcher.close();
+        count.load(Ordering::SeqCst)
     }
 }
