@@ -254,7 +254,7 @@ pub(crate) fn from_stored(
             store_host: Some(stored.store_host),
             offset_msg_id: stored.offset_msg_id,
             broker_name: broker_name.to_owned(),
-            properties: props.into_iter().collect(),
+            properties: props,
         }),
     }
 }
