@@ -71,9 +71,7 @@ impl Responder {
                 let write_now = tokio::task::try_id().is_none();
                 if let Err(e) = self.shared.outbox.try_send(buf.freeze(), write_now) {
                     match e {
-                        OutboxError::Write(e) => {
-                            self.shared.poison(Error::network(format!("write to {} failed: {e}", self.shared.addr)))
-                        }
+                        OutboxError::Write(e) => self.shared.write_failed(&e),
                         _ => tracing::debug!(
                             opaque = self.opaque,
                             "connection gone or full; answer to server request dropped"
@@ -117,6 +115,11 @@ impl Shared {
         }
     }
 
+    /// A write to the socket failed: the connection is broken.
+    fn write_failed(&self, e: &io::Error) {
+        self.poison(Error::network(format!("write to {} failed: {e}", self.addr)));
+    }
+
     fn poison_error(&self) -> Error {
         let reason = self.poison_reason.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let why = reason.map(|e| e.to_string()).unwrap_or_else(|| "closed".into());
@@ -140,7 +143,7 @@ impl Shared {
             Err(OutboxError::Closed) => Err(self.poison_error()),
             Err(OutboxError::Full) => Err(Error::timeout(what())),
             Err(OutboxError::Write(e)) => {
-                self.poison(Error::network(format!("write to {} failed: {e}", self.addr)));
+                self.write_failed(&e);
                 Err(self.poison_error())
             }
         }
@@ -505,7 +508,7 @@ async fn write_loop(mut writer: SocketWriter, shared: Arc<Shared>) {
             }
         };
         if let Err(e) = writer.write_all(&bytes).await {
-            shared.poison(Error::network(format!("write to {} failed: {e}", shared.addr)));
+            shared.write_failed(&e);
             break;
         }
     }
