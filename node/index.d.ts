@@ -61,10 +61,12 @@ export declare class Consumer {
 }
 
 /**
- * A message to send, or one received. `new Message(topic, tag, body)` or
- * `new Message(topic, tag, key, body)` as in the ONS SDKs; the body is a `Buffer` (a string is
- * sent as UTF-8). Fields of received messages only (`queueId`, `storeTimestamp`, ...) are
- * `undefined` on messages built in JS.
+ * A message to send. `new Message(topic, tag, body)` or `new Message(topic, tag, key, body)` as
+ * in the ONS SDKs; the body is a `Buffer` (a string is sent as UTF-8). Messages a consumer, a
+ * transaction check-back or `Admin.viewMessage` delivers are `Message`s too (`instanceof`
+ * holds, every member works, a producer sends them again) but made in JS: their fields of
+ * received messages only (`queueId`, `storeTimestamp`, ...) are set, and on messages built here
+ * they are `null`.
  */
 export declare class Message {
   constructor(topic?: string | null, tag?: string | null, keyOrBody?: Buffer | string | null, body?: Buffer | string | null)
@@ -75,7 +77,10 @@ export declare class Message {
   /** Business key(s); several keys are separated by one space. */
   get key(): string | null
   set key(key: string | undefined | null)
-  /** The body, byte-exact. Each read returns a fresh copy. */
+  /**
+   * The body, byte-exact. On a message built with `new Message` each read returns a fresh
+   * copy; a received message returns its own Buffer (made once, at delivery).
+   */
   get body(): Buffer
   set body(body: Buffer | string)
   /** The message id (set by a send on the message it sent, and on received messages). */

@@ -8,7 +8,7 @@ use napi_derive::napi;
 use rocketmq_ons::admin::Admin as CoreAdmin;
 
 use crate::error;
-use crate::message::Message;
+use crate::message::Received;
 use crate::producer::promise;
 
 /// The next offset to be written in one queue.
@@ -68,8 +68,8 @@ impl Admin {
         env: &'env Env,
         topic: String,
         offset_msg_id: String,
-    ) -> Result<PromiseRaw<'env, Message>> {
+    ) -> Result<PromiseRaw<'env, Received>> {
         let inner = self.inner.clone();
-        promise(env, async move { inner.view_message(&topic, &offset_msg_id).await }, |_, m| Ok(Message::from(m)))
+        promise(env, async move { inner.view_message(&topic, &offset_msg_id).await }, |_, m| Ok(Received(m)))
     }
 }

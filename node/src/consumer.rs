@@ -31,7 +31,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::error;
 use crate::js_call::{self, Expect, JsFn, JsFunction, KeepAlive};
 use crate::js_thread::JsRef;
-use crate::message::{ConsumeContext, Message};
+use crate::message::{received_value, ConsumeContext, Received};
 use crate::producer::{promise, start_in_runtime};
 
 /// The ONS `Action`: what a `Consumer` or `BatchConsumer` listener returns.
@@ -86,13 +86,13 @@ fn selector(expression: Expression) -> MessageSelector {
 
 type Delivery = (CoreMessage, MessageQueue);
 
-fn one_message_fn(listener: &JsFunction<'_>) -> Result<JsFn<Delivery, FnArgs<(Message, ConsumeContext)>>> {
-    js_call::wrap(listener, |(m, q): Delivery| Ok(FnArgs::from((Message::from(m), ConsumeContext::from(&q)))))
+fn one_message_fn(listener: &JsFunction<'_>) -> Result<JsFn<Delivery, FnArgs<(Received, ConsumeContext)>>> {
+    js_call::wrap(listener, |(m, q): Delivery| Ok(FnArgs::from((Received(m), ConsumeContext::from(&q)))))
 }
 
 /// The `Consumer` listener: deferred, so no consumer thread waits while JS runs it. Each message
-/// is queued for the subscribing JS thread (under load many per wake-up), handed to JS without
-/// a copy, and the answer (a value, or a promise settling later) settles it from there.
+/// is queued for the subscribing JS thread (under load many per wake-up), made into its JS
+/// object there, and the answer (a value, or a promise settling later) settles it from there.
 struct JsListener {
     function: Arc<JsRef>,
     /// One context per queue, found here on the consumer's thread, so only an `Arc` travels to
@@ -100,7 +100,7 @@ struct JsListener {
     contexts: Mutex<HashMap<MessageQueue, Arc<QueueContext>>>,
 }
 
-type ListenerFn = Function<'static, FnArgs<(Message, Unknown<'static>)>, Unknown<'static>>;
+type ListenerFn = Function<'static, FnArgs<(Unknown<'static>, Unknown<'static>)>, Unknown<'static>>;
 
 /// The JS context object of one queue: made and frozen on its first delivery, then passed to
 /// every later one (the facts in it never change).
@@ -152,16 +152,18 @@ impl DeferredMessageListener for JsListener {
         self.function.thread().run(move |env| {
             let returned = function.get(env).and_then(|f| {
                 let context = queue.object(env)?;
+                // SAFETY: a value just made in this env, used within the current handle scope.
+                let message = unsafe { Unknown::from_raw_unchecked(env.raw(), received_value(env, &message)?) };
                 // SAFETY: the function value subscribe() was given, in this env.
                 let f = unsafe { ListenerFn::from_napi_value(env.raw(), f) }?;
-                f.call(FnArgs::from((Message::from(message), context)))
+                f.call(FnArgs::from((message, context)))
             });
             js_call::read_answer(env, returned, Box::new(move |answer| reply.send(action(answer))), &LISTENER);
         });
     }
 }
 
-struct JsOrderListener(JsFn<Delivery, FnArgs<(Message, ConsumeContext)>>);
+struct JsOrderListener(JsFn<Delivery, FnArgs<(Received, ConsumeContext)>>);
 
 impl MessageOrderListener for JsOrderListener {
     fn consume(&self, message: &CoreMessage, context: &ConsumeOrderContext) -> CoreOrderAction {
@@ -171,7 +173,7 @@ impl MessageOrderListener for JsOrderListener {
 
 type BatchDelivery = (Vec<CoreMessage>, MessageQueue);
 
-struct JsBatchListener(JsFn<BatchDelivery, FnArgs<(Vec<Message>, ConsumeContext)>>);
+struct JsBatchListener(JsFn<BatchDelivery, FnArgs<(Vec<Received>, ConsumeContext)>>);
 
 impl BatchMessageListener for JsBatchListener {
     fn consume(&self, messages: &[CoreMessage], context: &CoreContext) -> CoreAction {
@@ -336,16 +338,16 @@ stream_class!(
     #[doc = "Messages of one subscription as an async iterator (`for await (const msg of stream)`). A message is committed (ordered: Success) when the loop asks for the next one; leaving the loop delivers the current one again later and unsubscribes the topic."]
     MessageStream,
     CoreMessage,
-    Message,
-    Message::from
+    Received,
+    Received
 );
 
 stream_class!(
     #[doc = "Batches of one subscription as an async iterator; see `MessageStream`."]
     BatchMessageStream,
     Vec<CoreMessage>,
-    Vec<Message>,
-    |batch: Vec<CoreMessage>| batch.into_iter().map(Message::from).collect::<Vec<_>>()
+    Vec<Received>,
+    |batch: Vec<CoreMessage>| batch.into_iter().map(Received).collect::<Vec<_>>()
 );
 
 // ---------------------------------------------------------------------------------- consumers
@@ -513,7 +515,7 @@ consumer_class!(
     subscribe_with = subscribe_with_selector,
     wrap = |_: &Env, l: &JsFunction<'_>| -> Result<Arc<dyn BatchMessageListener>> {
         let f = js_call::wrap(l, |(ms, q): BatchDelivery| {
-            Ok(FnArgs::from((ms.into_iter().map(Message::from).collect::<Vec<_>>(), ConsumeContext::from(&q))))
+            Ok(FnArgs::from((ms.into_iter().map(Received).collect::<Vec<_>>(), ConsumeContext::from(&q))))
         })?;
         Ok(Arc::new(JsBatchListener(f)))
     }

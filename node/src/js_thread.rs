@@ -117,8 +117,8 @@ struct Channel {
     turn: Option<loop_turn::LoopTurn>,
     /// Jobs were queued since the dispatcher was last woken.
     wake_at_turn: bool,
-    /// Functions compiled by [`script_function`], by name.
-    scripts: Vec<(&'static str, sys::napi_ref)>,
+    /// Values kept by [`thread_value`], by name.
+    kept: Vec<(&'static str, sys::napi_ref)>,
 }
 
 /// A libuv prepare handle on the JS thread's event loop. Its callback runs once per loop turn,
@@ -346,7 +346,7 @@ fn bridge_for(env: &Env) -> Result<Arc<Bridge>> {
             pending: 0,
             turn,
             wake_at_turn: false,
-            scripts: Vec::new(),
+            kept: Vec::new(),
         });
         Ok(bridge)
     })
@@ -356,25 +356,39 @@ fn bridge_for(env: &Env) -> Result<Arc<Bridge>> {
 /// and kept under `name`. For objects made once per message: V8 builds an object literal in
 /// compiled JS far faster than the property-by-property calls of Node-API do.
 pub(crate) fn script_function(env: &Env, name: &'static str, source: &'static str) -> Result<sys::napi_value> {
+    thread_value(env, name, |env| {
+        let code = env.create_string(source)?;
+        let mut value = std::ptr::null_mut();
+        // SAFETY: on the JS thread of `env`; the script is a constant of this crate.
+        check_status!(unsafe { sys::napi_run_script(env.raw(), code.raw(), &mut value) })?;
+        Ok(value)
+    })
+}
+
+/// The value kept under `name` on this JS thread, made by `make` on first use and kept as long
+/// as the environment is (for values made once per thread: compiled scripts, classes).
+pub(crate) fn thread_value(
+    env: &Env,
+    name: &'static str,
+    make: impl FnOnce(&Env) -> Result<sys::napi_value>,
+) -> Result<sys::napi_value> {
     bridge_for(env)?;
-    let known = CHANNEL.with(|cell| {
-        cell.borrow().as_ref().and_then(|ch| ch.scripts.iter().find(|(n, _)| *n == name).map(|(_, r)| *r))
-    });
+    let known = CHANNEL
+        .with(|cell| cell.borrow().as_ref().and_then(|ch| ch.kept.iter().find(|(n, _)| *n == name).map(|(_, r)| *r)));
     let mut value = std::ptr::null_mut();
     if let Some(reference) = known {
         // SAFETY: a reference made below on this JS thread, live while the channel is.
         check_status!(unsafe { sys::napi_get_reference_value(env.raw(), reference, &mut value) })?;
         return Ok(value);
     }
-    let code = env.create_string(source)?;
-    // SAFETY: on the JS thread of `env`; the script is a constant of this crate.
-    check_status!(unsafe { sys::napi_run_script(env.raw(), code.raw(), &mut value) })?;
+    let value = make(env)?;
     let mut reference = std::ptr::null_mut();
-    // SAFETY: as above; the reference lives as long as the environment (never deleted early).
+    // SAFETY: on the JS thread of `env`, with a value of it; the reference lives as long as the
+    // environment (never deleted early).
     check_status!(unsafe { sys::napi_create_reference(env.raw(), value, 1, &mut reference) })?;
     CHANNEL.with(|cell| {
         if let Some(ch) = cell.borrow_mut().as_mut() {
-            ch.scripts.push((name, reference));
+            ch.kept.push((name, reference));
         }
     });
     Ok(value)

@@ -1,17 +1,21 @@
 //! `Message` (the ONS message, binary-safe `Buffer` body) and `SendResult` in JS shape. The
 //! checks a message must pass (topic rules, body size, reserved properties) are the core's; this
 //! module only moves fields across.
+//!
+//! Two kinds of JS object are a `Message`: the native class, for messages built in JS, and
+//! `ReceivedMessage` (`received_message.js`), for messages the broker delivered, whose fields
+//! are JS values made once at delivery ([`Received`]). Producers take either ([`Outgoing`]).
 
 use std::collections::HashMap;
 
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
-use rocketmq_ons::consumer::DeliveredMessage;
 use rocketmq_ons::message::ReceivedInfo;
 use rocketmq_ons::Message as CoreMessage;
 
 use crate::error;
+use crate::js_thread::{script_function, thread_value};
 
 /// A body as JS may give it: bytes, or a string sent as its UTF-8 bytes. The Buffer is only
 /// borrowed for the call (its bytes are copied), so no reference to it is kept.
@@ -24,48 +28,17 @@ fn body_bytes(body: Body<'_>) -> Vec<u8> {
     }
 }
 
-/// A message to send, or one received. `new Message(topic, tag, body)` or
-/// `new Message(topic, tag, key, body)` as in the ONS SDKs; the body is a `Buffer` (a string is
-/// sent as UTF-8). Fields of received messages only (`queueId`, `storeTimestamp`, ...) are
-/// `undefined` on messages built in JS.
+/// A message to send. `new Message(topic, tag, body)` or `new Message(topic, tag, key, body)` as
+/// in the ONS SDKs; the body is a `Buffer` (a string is sent as UTF-8). Messages a consumer, a
+/// transaction check-back or `Admin.viewMessage` delivers are `Message`s too (`instanceof`
+/// holds, every member works, a producer sends them again) but made in JS: their fields of
+/// received messages only (`queueId`, `storeTimestamp`, ...) are set, and on messages built here
+/// they are `null`.
 #[napi]
 #[derive(Clone)]
 pub struct Message {
-    inner: Inner,
-}
-
-/// The core message behind a JS `Message`: its own, or one a consumer delivered, shared with the
-/// consumer (which keeps it for a retry) and copied only if JS changes it.
-#[derive(Clone)]
-// napi-rs boxes every class instance already; boxing `Own` too would cost a second allocation
-// per `new Message()`.
-#[allow(clippy::large_enum_variant)]
-enum Inner {
-    Own(CoreMessage),
-    Delivered(DeliveredMessage),
-}
-
-impl std::ops::Deref for Inner {
-    type Target = CoreMessage;
-
-    fn deref(&self) -> &CoreMessage {
-        match self {
-            Inner::Own(m) => m,
-            Inner::Delivered(m) => m,
-        }
-    }
-}
-
-impl std::ops::DerefMut for Inner {
-    fn deref_mut(&mut self) -> &mut CoreMessage {
-        if let Inner::Delivered(m) = self {
-            *self = Inner::Own(CoreMessage::clone(m));
-        }
-        match self {
-            Inner::Own(m) => m,
-            Inner::Delivered(_) => unreachable!("made Own just above"),
-        }
-    }
+    // napi-rs boxes every class instance already.
+    inner: CoreMessage,
 }
 
 #[napi]
@@ -94,7 +67,7 @@ impl Message {
             (None, Some(body)) => inner.body = body_bytes(body).into(),
             (None, None) => {}
         }
-        Ok(Message { inner: Inner::Own(inner) })
+        Ok(Message { inner })
     }
 
     #[napi(getter)]
@@ -128,7 +101,8 @@ impl Message {
         self.inner.key = key;
     }
 
-    /// The body, byte-exact. Each read returns a fresh copy.
+    /// The body, byte-exact. On a message built with `new Message` each read returns a fresh
+    /// copy; a received message returns its own Buffer (made once, at delivery).
     #[napi(getter)]
     pub fn body(&self) -> Buffer {
         Buffer::from(self.inner.body.to_vec())
@@ -242,24 +216,209 @@ impl Message {
     fn received(&self) -> Option<&ReceivedInfo> {
         self.inner.received.as_ref()
     }
-
-    /// A copy for the core to send (JS may change or reuse this object meanwhile).
-    pub(crate) fn to_core(&self) -> CoreMessage {
-        CoreMessage::clone(&self.inner)
-    }
 }
 
 impl From<CoreMessage> for Message {
     fn from(inner: CoreMessage) -> Self {
-        Message { inner: Inner::Own(inner) }
+        Message { inner }
     }
 }
 
-impl From<DeliveredMessage> for Message {
-    fn from(inner: DeliveredMessage) -> Self {
-        Message { inner: Inner::Delivered(inner) }
+// ------------------------------------------------------------------------- received messages
+
+/// The class received messages are made of in JS, with the function producers read them by.
+const RECEIVED_MESSAGE_JS: &str = include_str!("received_message.js");
+
+/// A message the broker delivered, on its way to JS: there it becomes a `ReceivedMessage`
+/// (`received_message.js`), whose fields are JS values made here, once, so the JS object owns no
+/// native memory.
+pub struct Received(pub CoreMessage);
+
+impl ToNapiValue for Received {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        received_value(&Env::from_raw(env), &val.0)
     }
 }
+
+impl TypeName for Received {
+    fn type_name() -> &'static str {
+        "Message"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+/// `[ReceivedMessage, fieldsToSend]`, made once per JS thread from the script, the prototype of
+/// the native `Message` class (which received messages inherit) and the core's user-property
+/// check.
+fn received_kit_element(env: &Env, index: u32) -> Result<sys::napi_value> {
+    let kit = thread_value(env, "ReceivedMessage kit", |env| {
+        let factory = script_function(env, "ReceivedMessage factory", RECEIVED_MESSAGE_JS)?;
+        let check =
+            env.create_function_from_closure::<FnArgs<(String, String)>, (), _>("checkUserProperty", |ctx| {
+                let (key, value) = (ctx.get::<String>(0)?, ctx.get::<String>(1)?);
+                CoreMessage::default().put_user_property(key, value).map_err(|e| error::to_js(ctx.env, &e))
+            })?;
+        // SAFETY (this block): on the JS thread of `env`; every value is of this env.
+        unsafe {
+            // The prototype of a native instance is Message.prototype.
+            let sample = Message::from(CoreMessage::default()).into_instance(env)?;
+            let mut prototype = std::ptr::null_mut();
+            check_status!(sys::napi_get_prototype(env.raw(), sample.raw(), &mut prototype))?;
+            let mut undefined = std::ptr::null_mut();
+            check_status!(sys::napi_get_undefined(env.raw(), &mut undefined))?;
+            let args = [prototype, check.raw()];
+            let mut kit = std::ptr::null_mut();
+            check_status!(sys::napi_call_function(env.raw(), undefined, factory, 2, args.as_ptr(), &mut kit))?;
+            Ok(kit)
+        }
+    })?;
+    let mut element = std::ptr::null_mut();
+    // SAFETY: the kit is an array of this env.
+    check_status!(unsafe { sys::napi_get_element(env.raw(), kit, index, &mut element) })?;
+    Ok(element)
+}
+
+/// Makes the JS object of a received message (call on the JS thread of `env`).
+pub(crate) fn received_value(env: &Env, m: &CoreMessage) -> Result<sys::napi_value> {
+    let class = thread_value(env, "ReceivedMessage", |env| received_kit_element(env, 0))?;
+    let raw = env.raw();
+    let received = m.received.as_ref();
+    // SAFETY (this block): on the JS thread of `env`; every value is made in this env, and the
+    // pointers handed to Node-API are valid for the lengths given.
+    unsafe {
+        let mut null = std::ptr::null_mut();
+        check_status!(sys::napi_get_null(raw, &mut null))?;
+        let text = |t: &str| -> Result<sys::napi_value> {
+            let mut value = std::ptr::null_mut();
+            let (data, len) = (t.as_ptr().cast(), t.len() as isize);
+            // ASCII (ids, topics, tags as a rule) is the same in Latin-1, which V8 copies as is
+            // instead of decoding.
+            if t.is_ascii() {
+                check_status!(sys::napi_create_string_latin1(raw, data, len, &mut value))?;
+            } else {
+                check_status!(sys::napi_create_string_utf8(raw, data, len, &mut value))?;
+            }
+            Ok(value)
+        };
+        let maybe_text = |t: Option<&str>| t.map_or(Ok(null), text);
+        let int64 = |n: Option<i64>| -> Result<sys::napi_value> {
+            let Some(n) = n else { return Ok(null) };
+            let mut value = std::ptr::null_mut();
+            check_status!(sys::napi_create_int64(raw, n, &mut value))?;
+            Ok(value)
+        };
+        let mut body = std::ptr::null_mut();
+        let mut data = std::ptr::null_mut();
+        check_status!(sys::napi_create_buffer_copy(raw, m.body.len(), m.body.as_ptr().cast(), &mut data, &mut body))?;
+        // "ip:port" fits on the stack (an IPv6 address with scope and port is under 64 bytes).
+        let mut host_text = [0u8; 64];
+        let born_host = match m.born_host {
+            Some(address) => {
+                let written = {
+                    let mut cursor = std::io::Cursor::new(&mut host_text[..]);
+                    std::io::Write::write_fmt(&mut cursor, format_args!("{address}"))
+                        .map(|()| cursor.position() as usize)
+                };
+                written.ok().and_then(|len| std::str::from_utf8(&host_text[..len]).ok())
+            }
+            None => None,
+        };
+        let properties = m.user_properties();
+        let properties = if properties.is_empty() {
+            null
+        } else {
+            let mut list = std::ptr::null_mut();
+            check_status!(sys::napi_create_array_with_length(raw, properties.len() * 2, &mut list))?;
+            for (i, (k, v)) in properties.iter().enumerate() {
+                check_status!(sys::napi_set_element(raw, list, 2 * i as u32, text(k)?))?;
+                check_status!(sys::napi_set_element(raw, list, 2 * i as u32 + 1, text(v)?))?;
+            }
+            list
+        };
+        // In the order of the ReceivedMessage constructor's parameters.
+        let args = [
+            text(&m.topic)?,
+            maybe_text(m.tag.as_deref())?,
+            maybe_text(m.key.as_deref())?,
+            body,
+            maybe_text(m.msg_id.as_deref())?,
+            int64(Some(m.reconsume_times.into()))?,
+            int64(m.born_timestamp)?,
+            maybe_text(born_host)?,
+            int64(m.start_deliver_time)?,
+            maybe_text(m.sharding_key.as_deref())?,
+            int64(received.map(|r| r.queue_id.into()))?,
+            int64(received.map(|r| r.queue_offset))?,
+            int64(received.map(|r| r.store_timestamp))?,
+            maybe_text(received.map(|r| r.broker_name.as_str()))?,
+            maybe_text(received.map(|r| r.offset_msg_id.as_str()))?,
+            properties,
+        ];
+        let mut object = std::ptr::null_mut();
+        check_status!(sys::napi_new_instance(raw, class, args.len(), args.as_ptr(), &mut object))?;
+        Ok(object)
+    }
+}
+
+/// A message given to a producer: a `Message` built in JS, or a received one being sent again.
+/// Either way the core gets its own copy (JS may change or reuse the object meanwhile).
+pub struct Outgoing(pub CoreMessage);
+
+impl FromNapiValue for Outgoing {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> Result<Self> {
+        // SAFETY: napi-rs checks the object's type tag before unwrapping it.
+        if let Ok(native) = unsafe { <&Message>::from_napi_value(env, value) } {
+            return Ok(Outgoing(native.inner.clone()));
+        }
+        let js_env = Env::from_raw(env);
+        let fields_to_send = thread_value(&js_env, "ReceivedMessage.fieldsToSend", |env| received_kit_element(env, 1))?;
+        // SAFETY (this block): on the JS thread of `env`; `value` and every value read are of
+        // this env.
+        unsafe {
+            let mut undefined = std::ptr::null_mut();
+            check_status!(sys::napi_get_undefined(env, &mut undefined))?;
+            let mut fields = std::ptr::null_mut();
+            check_status!(sys::napi_call_function(env, undefined, fields_to_send, 1, &value, &mut fields))?;
+            let mut is_array = false;
+            check_status!(sys::napi_is_array(env, fields, &mut is_array))?;
+            if !is_array {
+                return Err(error::invalid_argument(&js_env, "expected a Message"));
+            }
+            let field = |i: u32| -> Result<sys::napi_value> {
+                let mut v = std::ptr::null_mut();
+                check_status!(sys::napi_get_element(env, fields, i, &mut v))?;
+                Ok(v)
+            };
+            let topic = String::from_napi_value(env, field(0)?)?;
+            let tag = Option::<String>::from_napi_value(env, field(1)?)?;
+            let body = BufferSlice::from_napi_value(env, field(3)?)?;
+            let mut m = CoreMessage::new(topic, tag.as_deref(), body.to_vec());
+            m.key = Option::<String>::from_napi_value(env, field(2)?)?;
+            m.start_deliver_time = Option::<i64>::from_napi_value(env, field(4)?)?;
+            m.sharding_key = Option::<String>::from_napi_value(env, field(5)?)?;
+            let properties = Option::<Vec<String>>::from_napi_value(env, field(6)?)?.unwrap_or_default();
+            for pair in properties.chunks_exact(2) {
+                m.put_user_property(pair[0].clone(), pair[1].clone()).map_err(|e| error::to_js(&js_env, &e))?;
+            }
+            Ok(Outgoing(m))
+        }
+    }
+}
+
+impl TypeName for Outgoing {
+    fn type_name() -> &'static str {
+        "Message"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ValidateNapiValue for Outgoing {}
 
 /// The result of a successful send.
 #[napi(object, object_to_js = false)]

@@ -15,7 +15,7 @@ use rocketmq_ons::{
 
 use crate::error;
 use crate::js_call::{self, Expect, JsFn, JsFunction};
-use crate::message::{Message, SendResult};
+use crate::message::{Message, Outgoing, Received, SendResult};
 
 /// Runs a core future on the runtime; the promise resolves with `convert(value)` or rejects with
 /// the core error as a coded JS `Error`. Both happen on the JS thread (see [`crate::js_thread`]).
@@ -71,10 +71,6 @@ macro_rules! producer_lifecycle {
     };
 }
 
-fn messages(list: &[&Message]) -> Vec<CoreMessage> {
-    list.iter().map(|m| m.to_core()).collect()
-}
-
 /// The ONS `Producer`: normal and timed messages; `send` (with retries on another broker),
 /// `sendAsync` (the ONS async policy: only transport failures are retried), `sendOneway` (no
 /// answer awaited) and `sendBatch`. One instance may send to many topics, concurrently.
@@ -90,33 +86,34 @@ impl Producer {
         Ok(Producer { inner: Arc::new(inner) })
     }
 
-    #[napi(ts_return_type = "Promise<SendResult>")]
-    pub fn send<'env>(&self, env: &'env Env, message: &Message) -> Result<PromiseRaw<'env, SendResult>> {
-        let (inner, msg) = (self.inner.clone(), message.to_core());
+    #[napi(ts_args_type = "message: Message", ts_return_type = "Promise<SendResult>")]
+    pub fn send<'env>(&self, env: &'env Env, message: Outgoing) -> Result<PromiseRaw<'env, SendResult>> {
+        let (inner, msg) = (self.inner.clone(), message.0);
         promise(env, async move { inner.send(&msg).await }, |_, r| Ok(SendResult::from(r)))
     }
 
-    #[napi(ts_return_type = "Promise<SendResult>")]
-    pub fn send_async<'env>(&self, env: &'env Env, message: &Message) -> Result<PromiseRaw<'env, SendResult>> {
-        let (inner, msg) = (self.inner.clone(), message.to_core());
+    #[napi(ts_args_type = "message: Message", ts_return_type = "Promise<SendResult>")]
+    pub fn send_async<'env>(&self, env: &'env Env, message: Outgoing) -> Result<PromiseRaw<'env, SendResult>> {
+        let (inner, msg) = (self.inner.clone(), message.0);
         promise(env, async move { inner.send_async(&msg).await }, |_, r| Ok(SendResult::from(r)))
     }
 
     /// Resolves once the request is written; the broker does not answer.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn send_oneway<'env>(&self, env: &'env Env, message: &Message) -> Result<PromiseRaw<'env, ()>> {
-        let (inner, msg) = (self.inner.clone(), message.to_core());
+    #[napi(ts_args_type = "message: Message", ts_return_type = "Promise<void>")]
+    pub fn send_oneway<'env>(&self, env: &'env Env, message: Outgoing) -> Result<PromiseRaw<'env, ()>> {
+        let (inner, msg) = (self.inner.clone(), message.0);
         promise(env, async move { inner.send_oneway(&msg).await }, |_, ()| Ok(()))
     }
 
     /// Sends messages of one topic in one request.
-    #[napi(ts_return_type = "Promise<SendResult[]>")]
+    #[napi(ts_args_type = "messages: Array<Message>", ts_return_type = "Promise<SendResult[]>")]
     pub fn send_batch<'env>(
         &self,
         env: &'env Env,
-        messages: Vec<&Message>,
+        messages: Vec<Outgoing>,
     ) -> Result<PromiseRaw<'env, Vec<SendResult>>> {
-        let (inner, msgs) = (self.inner.clone(), self::messages(&messages));
+        let msgs: Vec<CoreMessage> = messages.into_iter().map(|m| m.0).collect();
+        let inner = self.inner.clone();
         promise(env, async move { inner.send_batch(&msgs).await }, |_, rs| {
             Ok(rs.into_iter().map(SendResult::from).collect())
         })
@@ -136,14 +133,14 @@ impl OrderProducer {
         Ok(OrderProducer { inner: Arc::new(inner) })
     }
 
-    #[napi(ts_return_type = "Promise<SendResult>")]
+    #[napi(ts_args_type = "message: Message, shardingKey: string", ts_return_type = "Promise<SendResult>")]
     pub fn send<'env>(
         &self,
         env: &'env Env,
-        message: &Message,
+        message: Outgoing,
         sharding_key: String,
     ) -> Result<PromiseRaw<'env, SendResult>> {
-        let (inner, msg) = (self.inner.clone(), message.to_core());
+        let (inner, msg) = (self.inner.clone(), message.0);
         promise(env, async move { inner.send(&msg, &sharding_key).await }, |_, r| Ok(SendResult::from(r)))
     }
 }
@@ -174,14 +171,18 @@ static EXECUTOR: Expect =
 static CHECKER: Expect =
     Expect { what: "local transaction checker", accepted: STATUS_NAMES, on_failure: "TransactionStatus.Unknow" };
 
-type MessageFn = JsFn<CoreMessage, Message>;
+/// The checker is given the half message the broker asks about, a received message.
+fn checker_fn(function: &JsFunction<'_>) -> Result<JsFn<CoreMessage, Received>> {
+    js_call::wrap(function, |m: CoreMessage| Ok(Received(m)))
+}
 
-fn message_fn(function: &JsFunction<'_>) -> Result<MessageFn> {
+/// The executor is given the message being sent, as a `Message` of its own.
+fn executor_fn(function: &JsFunction<'_>) -> Result<JsFn<CoreMessage, Message>> {
     js_call::wrap(function, |m: CoreMessage| Ok(Message::from(m)))
 }
 
 /// Answers the broker's check-backs through the user's (possibly async) checker function.
-struct JsChecker(MessageFn);
+struct JsChecker(JsFn<CoreMessage, Received>);
 
 impl LocalTransactionChecker for JsChecker {
     fn check(&self, msg: CoreMessage) -> Pin<Box<dyn Future<Output = CoreStatus> + Send + 'static>> {
@@ -201,7 +202,7 @@ pub struct TransactionProducer {
 #[napi]
 impl TransactionProducer {
     pub(crate) fn create(env: &Env, props: &Properties, checker: &JsFunction<'_>) -> Result<Self> {
-        let checker = Arc::new(JsChecker(message_fn(checker)?));
+        let checker = Arc::new(JsChecker(checker_fn(checker)?));
         let inner = CoreTransactionProducer::new(props, checker).map_err(|e| error::to_js(env, &e))?;
         Ok(TransactionProducer { inner: Arc::new(inner) })
     }
@@ -213,11 +214,11 @@ impl TransactionProducer {
     pub fn send<'env>(
         &self,
         env: &'env Env,
-        message: &Message,
+        message: Outgoing,
         executor: JsFunction<'_>,
     ) -> Result<PromiseRaw<'env, SendResult>> {
-        let executor = message_fn(&executor)?;
-        let (inner, msg) = (self.inner.clone(), message.to_core());
+        let executor = executor_fn(&executor)?;
+        let (inner, msg) = (self.inner.clone(), message.0);
         let run = move |m: CoreMessage| {
             let answer = js_call::call(&executor, m, &EXECUTOR);
             async move { status_from_name(answer.await.ok().flatten()) }

@@ -30,6 +30,8 @@ test('consumer: async listeners get binary bodies, at most ConsumeThreadNums at 
     inFlight++
     maxInFlight = Math.max(maxInFlight, inFlight)
     assert.equal(context.topic, topic)
+    assert.ok(msg instanceof Message)
+    assert.equal(msg.queueId, context.queueId)
     // The event loop stays free while listeners wait: timers keep firing.
     await sleep(100)
     bodies.set(msg.key, msg.body)
@@ -95,6 +97,7 @@ test('batch consumer: listeners get arrays of up to ConsumeMessageBatchMaxSize',
     assert.ok(Array.isArray(msgs))
     assert.equal(context.topic, topic)
     largest = Math.max(largest, msgs.length)
+    assert.ok(msgs.every((m) => m instanceof Message && m.queueId === context.queueId))
     for (const m of msgs) got.push(m.body[0])
     return Action.CommitMessage
   })
@@ -114,6 +117,7 @@ test('async iterator: messages and batches in for await loops', async () => {
   consumer.start()
   const got = []
   for await (const msg of stream) {
+    assert.ok(msg instanceof Message)
     got.push(msg.body.toString())
     if (got.length === 3) break
   }

@@ -41,6 +41,67 @@ test('producer: send, sendAsync, sendOneway and sendBatch store binary bodies by
   assert.equal(producer.isClosed(), true)
 })
 
+test('a received message is a Message: every member works, and it can be changed and sent again', async () => {
+  const [topic, other] = [await freshTopic(), await freshTopic()]
+  const producer = ONSFactory.createProducer(props({ GROUP_ID: unique('GID_p') }))
+  producer.start()
+  const original = new Message(topic, 'TagA', 'key-1', binaryBody())
+  original.putUserProperties('color', 'blue')
+  const sent = await producer.send(original)
+
+  const received = await getAdmin().viewMessage(topic, sent.offsetMsgId)
+  assert.ok(received instanceof Message)
+  // Every member of the native class is the received class's own (none falls through to it).
+  const own = Object.getOwnPropertyNames(Object.getPrototypeOf(received))
+  for (const name of Object.getOwnPropertyNames(Message.prototype)) {
+    assert.ok(own.includes(name), `received messages lack Message.${name}`)
+  }
+  assert.equal(received.topic, topic)
+  assert.equal(received.tag, 'TagA')
+  assert.equal(received.key, 'key-1')
+  assert.deepEqual(received.body, binaryBody())
+  assert.equal(received.msgId, sent.messageId)
+  assert.equal(received.reconsumeTimes, 0)
+  assert.equal(received.queueId, sent.queueId)
+  assert.equal(received.queueOffset, sent.queueOffset)
+  assert.equal(received.brokerName, sent.brokerName)
+  assert.equal(received.offsetMsgId, sent.offsetMsgId)
+  assert.ok(received.storeTimestamp >= received.bornTimestamp - 60_000, 'store and born timestamps are ms times')
+  assert.match(received.bornHost, /:\d+$/)
+  assert.equal(received.startDeliverTime, null)
+  assert.equal(received.shardingKey, null)
+  assert.deepEqual(received.userProperties, { color: 'blue' })
+  assert.equal(received.getUserProperties('color'), 'blue')
+  assert.equal(received.getUserProperties('missing'), null)
+  assert.equal(received.toString(), `Message[topic=${topic}, tag=TagA, key=key-1, msgId=${sent.messageId}, body=256 bytes]`)
+
+  // Bad values are refused as on a native Message, naming what is wrong.
+  assert.throws(() => received.putUserProperties('TAGS', 'x'), { code: 'INVALID_ARGUMENT', message: /TAGS/ })
+  assert.throws(() => received.putUserProperties('k', ''), { code: 'INVALID_ARGUMENT', message: /empty/ })
+  assert.throws(() => (received.topic = 5), { name: 'TypeError', message: /Message.topic/ })
+  assert.throws(() => (received.body = 5), { name: 'TypeError', message: /Message.body/ })
+  assert.throws(() => (received.startDeliverTime = 'soon'), { name: 'TypeError', message: /startDeliverTime/ })
+
+  // Changed and sent again, alone and in a batch: the copies carry the changes.
+  received.topic = other
+  received.tag = 'TagB'
+  received.key = null
+  received.body = 'again'
+  received.putUserProperties('color', 'red')
+  received.putUserProperties('size', 'L')
+  const resent = await producer.send(received)
+  const copy = await getAdmin().viewMessage(other, resent.offsetMsgId)
+  assert.equal(copy.tag, 'TagB')
+  assert.equal(copy.key, null)
+  assert.equal(copy.body.toString(), 'again')
+  assert.deepEqual(copy.userProperties, { color: 'red', size: 'L' })
+  assert.notEqual(copy.msgId, sent.messageId)
+  const [fromBatch] = await producer.sendBatch([copy, new Message(other, 'b', 'x')])
+  assert.deepEqual((await getAdmin().viewMessage(other, fromBatch.offsetMsgId)).userProperties, { color: 'red', size: 'L' })
+  await assert.rejects(async () => producer.send({ topic: other, body: 'x' }), { code: 'INVALID_ARGUMENT', message: /Message/ })
+  await producer.shutdown()
+})
+
 let lastTotal = 0
 async function total(topic) {
   lastTotal = (await getAdmin().maxOffsets(topic)).reduce((n, q) => n + q.offset, 0)
@@ -119,6 +180,7 @@ test('transaction producer: async executor commits or rolls back; the checker se
     props({ GROUP_ID: unique('GID_tx'), CheckImmunityTimeInSeconds: 1 }),
     // As a real checker consults the local transaction's state: only these two committed.
     async (msg) => {
+      assert.ok(msg instanceof Message)
       checked.push(msg.key)
       return ['later', 'throws'].includes(msg.key) ? TransactionStatus.CommitTransaction : TransactionStatus.RollbackTransaction
     },
