@@ -22,6 +22,9 @@
 //! has nothing left to run.
 //!
 //! A future that panics rejects its promise (the dispatcher and the other futures go on).
+//!
+//! The same per-thread state keeps what is made once per JS thread ([`thread_value`]: compiled
+//! scripts, classes) and the pool small byte strings are copied into ([`copy_to_js`]).
 
 use std::cell::RefCell;
 use std::ffi::c_void;
@@ -119,6 +122,8 @@ struct Channel {
     wake_at_turn: bool,
     /// Values kept by [`thread_value`], by name.
     kept: Vec<(&'static str, sys::napi_ref)>,
+    /// The pool [`copy_to_js`] fills (taken out while it is being used).
+    byte_pool: Option<BytePool>,
 }
 
 /// A libuv prepare handle on the JS thread's event loop. Its callback runs once per loop turn,
@@ -347,6 +352,7 @@ fn bridge_for(env: &Env) -> Result<Arc<Bridge>> {
             turn,
             wake_at_turn: false,
             kept: Vec::new(),
+            byte_pool: None,
         });
         Ok(bridge)
     })
@@ -392,6 +398,76 @@ pub(crate) fn thread_value(
         }
     });
     Ok(value)
+}
+
+/// An ArrayBuffer that small byte strings are copied into one after another.
+struct BytePool {
+    buffer: sys::napi_ref,
+    data: *mut u8,
+    used: usize,
+}
+
+/// Size of one pool, and the largest byte string copied into a pool rather than into an
+/// ArrayBuffer of its own: a pool holds at least eight, and a view kept alive keeps at most
+/// this much memory alive with it.
+const POOL_BYTES: usize = 32 * 1024;
+const POOLED_MAX: usize = 4 * 1024;
+
+/// Copies `bytes` into JS memory and returns the ArrayBuffer and the offset they start at (for
+/// a `Buffer` view of them, made in JS). Small ones share a pool ArrayBuffer, as Node's own
+/// `Buffer` pool does: one allocation per pool instead of a backing store per copy (received
+/// message bodies, one per delivery). Offsets are 8-byte aligned, as in Node's pool, so typed
+/// array views of the bytes work.
+pub(crate) fn copy_to_js(env: &Env, bytes: &[u8]) -> Result<(sys::napi_value, usize)> {
+    let raw = env.raw();
+    let new_buffer = |size: usize| -> Result<(sys::napi_value, *mut u8)> {
+        let (mut buffer, mut data) = (std::ptr::null_mut(), std::ptr::null_mut());
+        // SAFETY: on the JS thread of `env`, with valid out-pointers.
+        check_status!(unsafe { sys::napi_create_arraybuffer(raw, size, &mut data, &mut buffer) })?;
+        Ok((buffer, data.cast()))
+    };
+    // SAFETY (both copies): `data` points at an ArrayBuffer of at least `offset + bytes.len()`
+    // bytes that is alive (a value in the current handle scope, or referenced by the pool).
+    if bytes.len() > POOLED_MAX {
+        let (buffer, data) = new_buffer(bytes.len())?;
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), data, bytes.len()) };
+        return Ok((buffer, 0));
+    }
+    bridge_for(env)?;
+    // Taken out while napi calls run, so nothing they call back into finds the channel borrowed.
+    let mut pool = CHANNEL.with(|cell| cell.borrow_mut().as_mut().and_then(|ch| ch.byte_pool.take()));
+    let (buffer, offset) = match pool.as_mut() {
+        Some(p) if p.used + bytes.len() <= POOL_BYTES => {
+            let mut buffer = std::ptr::null_mut();
+            // SAFETY: the pool's reference, made below on this JS thread.
+            check_status!(unsafe { sys::napi_get_reference_value(raw, p.buffer, &mut buffer) })?;
+            (buffer, p.used)
+        }
+        _ => {
+            let (buffer, data) = new_buffer(POOL_BYTES)?;
+            let mut reference = std::ptr::null_mut();
+            // SAFETY: on the JS thread, with a value of it; the old pool's reference (deleted
+            // once, here) only kept the old ArrayBuffer for later copies: views keep it alive.
+            unsafe {
+                check_status!(sys::napi_create_reference(raw, buffer, 1, &mut reference))?;
+                if let Some(old) = pool.take() {
+                    sys::napi_delete_reference(raw, old.buffer);
+                }
+            }
+            pool = Some(BytePool { buffer: reference, data, used: 0 });
+            (buffer, 0)
+        }
+    };
+    if let Some(p) = pool.as_mut() {
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p.data.add(offset), bytes.len()) };
+        p.used = (offset + bytes.len()).next_multiple_of(8);
+    }
+    CHANNEL.with(|cell| {
+        if let Some(ch) = cell.borrow_mut().as_mut() {
+            ch.byte_pool = pool;
+        }
+    });
+    Ok((buffer, offset))
 }
 
 /// Adds `delta` to the pending count; references the threadsafe function while it is above 0.

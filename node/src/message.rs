@@ -15,7 +15,7 @@ use rocketmq_ons::message::ReceivedInfo;
 use rocketmq_ons::Message as CoreMessage;
 
 use crate::error;
-use crate::js_thread::{script_function, thread_value};
+use crate::js_thread::{copy_to_js, script_function, thread_value};
 
 /// A body as JS may give it: bytes, or a string sent as its UTF-8 bytes. The Buffer is only
 /// borrowed for the call (its bytes are copied), so no reference to it is kept.
@@ -310,9 +310,8 @@ pub(crate) fn received_value(env: &Env, m: &CoreMessage) -> Result<sys::napi_val
             check_status!(sys::napi_create_int64(raw, n, &mut value))?;
             Ok(value)
         };
-        let mut body = std::ptr::null_mut();
-        let mut data = std::ptr::null_mut();
-        check_status!(sys::napi_create_buffer_copy(raw, m.body.len(), m.body.as_ptr().cast(), &mut data, &mut body))?;
+        let (body_memory, body_offset) = copy_to_js(env, &m.body)?;
+        let size = |n: usize| int64(i64::try_from(n).ok());
         // "ip:port" fits on the stack (an IPv6 address with scope and port is under 64 bytes).
         let mut host_text = [0u8; 64];
         let born_host = match m.born_host {
@@ -343,7 +342,9 @@ pub(crate) fn received_value(env: &Env, m: &CoreMessage) -> Result<sys::napi_val
             text(&m.topic)?,
             maybe_text(m.tag.as_deref())?,
             maybe_text(m.key.as_deref())?,
-            body,
+            body_memory,
+            size(body_offset)?,
+            size(m.body.len())?,
             maybe_text(m.msg_id.as_deref())?,
             int64(Some(m.reconsume_times.into()))?,
             int64(m.born_timestamp)?,

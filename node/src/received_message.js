@@ -57,7 +57,9 @@
       topic,
       tag,
       key,
-      body,
+      bodyMemory,
+      bodyOffset,
+      bodyLength,
       msgId,
       reconsumeTimes,
       bornTimestamp,
@@ -74,7 +76,9 @@
       this.#topic = topic
       this.#tag = tag
       this.#key = key
-      this.#body = body
+      // A view of the bytes copied at delivery, often into an ArrayBuffer shared by several
+      // bodies (as Node's Buffer pool shares one between small Buffers).
+      this.#body = Buffer.from(bodyMemory, bodyOffset, bodyLength)
       this.#msgId = msgId
       this.#reconsumeTimes = reconsumeTimes
       this.#bornTimestamp = bornTimestamp

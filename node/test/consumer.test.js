@@ -108,6 +108,32 @@ test('batch consumer: listeners get arrays of up to ConsumeMessageBatchMaxSize',
   await consumer.shutdown()
 })
 
+test('received bodies: byte-exact at every size, each its own, 8-byte aligned', async () => {
+  const topic = await freshTopic()
+  // Small bodies share a pool ArrayBuffer on delivery, those over 4 KiB get their own.
+  const sizes = [1, 7, 1000, 4095, 4096, 4097, 20_000, 300_000]
+  const bodyOf = (size) => Buffer.from(Array.from({ length: size }, (_, i) => (i * 31 + size) % 256))
+  await produce(topic, sizes.map(bodyOf))
+  const consumer = ONSFactory.createConsumer(fromFirst())
+  const got = new Map()
+  consumer.subscribe(topic, '*', (msg) => {
+    got.set(msg.body.length, msg.body)
+    return Action.CommitMessage
+  })
+  consumer.start()
+  await until(() => got.size === sizes.length, 30_000, `${sizes.length} bodies`)
+  await consumer.shutdown()
+  // Checked after every delivery: a later body copied into a shared pool overwrote none.
+  for (const size of sizes) {
+    const body = got.get(size)
+    assert.ok(Buffer.isBuffer(body))
+    assert.deepEqual(body, bodyOf(size), `body of ${size} bytes`)
+    assert.equal(body.byteOffset % 8, 0, `body of ${size} bytes starts 8-byte aligned`)
+  }
+  got.get(1000).fill(0)
+  for (const size of sizes.filter((s) => s !== 1000)) assert.deepEqual(got.get(size), bodyOf(size))
+})
+
 test('async iterator: messages and batches in for await loops', async () => {
   const topic = await freshTopic()
   await produce(topic, ['a', 'b', 'c'].map((s) => Buffer.from(s)))
