@@ -14,6 +14,19 @@ export declare class Admin {
   viewMessage(topic: string, offsetMsgId: string): Promise<Message>
 }
 
+/**
+ * Client of an ASAPI gateway (POP-style signed calls). A failed call rejects with
+ * `code === 'API'` and the gateway's `asapiErrorCode` in `apiCode`.
+ */
+export declare class AsapiClient {
+  constructor(options: AsapiOptions)
+  /**
+   * Calls `action` of `product` at API `version` with the API's own parameters; the common
+   * parameters and the signature are added.
+   */
+  call(product: string, action: string, version: string, params?: Record<string, string> | undefined | null): Promise<AsapiResponse>
+}
+
 /** The ONS `BatchConsumer`: up to ConsumeMessageBatchMaxSize messages of one queue at a time. */
 export declare class BatchConsumer {
   /**
@@ -223,6 +236,36 @@ export interface ApiResponse {
   currentPage?: number
   pageSize?: number
   total?: number
+}
+
+/** How to reach and sign for an ASAPI gateway. */
+export interface AsapiOptions {
+  /** The gateway, e.g. `https://public.asapi.cn-example.example.com/asapi/v3` (https is assumed). */
+  endpoint: string
+  accessKey: string
+  secretKey: string
+  securityToken?: string
+  /** `RegionId` of every call. */
+  regionId: string
+  /** `'HMAC-SHA1'` (default) or `'HMAC-SHA256'`. */
+  signatureMethod?: 'HMAC-SHA1' | 'HMAC-SHA256'
+  /** `'POST'` (default) or `'GET'`. */
+  method?: 'POST' | 'GET'
+  /** Trust only the CA certificates in this PEM file. */
+  caFile?: string
+  /** Skip certificate verification (self-signed private gateways only). */
+  insecureSkipVerify?: boolean
+  /** Bound on the whole call (default 30 s). */
+  timeoutMillis?: number
+}
+
+/** A successful ASAPI answer: the whole JSON object in `body`. */
+export interface AsapiResponse {
+  httpStatus: number
+  requestId?: string
+  /** The gateway's trace id (`eagleEyeTraceId`). */
+  eagleEyeTraceId?: string
+  body: any
 }
 
 /** Where a delivered message was pulled from (the ONS consume context). */

@@ -6,6 +6,7 @@ const binding = createRequire(import.meta.url)('./index.js')
 export const {
   Action,
   Admin,
+  AsapiClient,
   BatchConsumer,
   BatchMessageStream,
   Consumer,

@@ -28,7 +28,7 @@ pub use consumer::{
 };
 pub use error::ErrorCode;
 pub use message::{ConsumeContext, Message, SendResult};
-pub use open_api::{ApiResponse, OpenApiClient, OpenApiOptions};
+pub use open_api::{ApiResponse, AsapiClient, AsapiOptions, AsapiResponse, OpenApiClient, OpenApiOptions};
 pub use producer::{OrderProducer, Producer, TransactionProducer, TransactionStatus};
 
 #[global_allocator]
