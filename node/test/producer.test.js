@@ -221,7 +221,7 @@ test('worker threads send on their own bridges; the main thread consumes; the pr
   const topic = await freshTopic()
   const { code, out } = await runFixture('worker-threads.js', [topic])
   assert.equal(code, 0, out)
-  assert.match(out, /workers sent 40/)
+  assert.match(out, /workers sent 40, read back 2/)
   assert.match(out, /received 40, missing 0/)
   assert.match(out, /shut down/)
 })
