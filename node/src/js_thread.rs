@@ -371,6 +371,15 @@ pub(crate) fn script_function(env: &Env, name: &'static str, source: &'static st
     })
 }
 
+/// Makes this JS thread's channel if it has none yet (the per-message paths call this, and
+/// looking is cheaper than taking a reference to the bridge as `bridge_for` does).
+fn ensure_channel(env: &Env) -> Result<()> {
+    if CHANNEL.with(|cell| cell.borrow().is_none()) {
+        bridge_for(env)?;
+    }
+    Ok(())
+}
+
 /// The value kept under `name` on this JS thread, made by `make` on first use and kept as long
 /// as the environment is (for values made once per thread: compiled scripts, classes).
 pub(crate) fn thread_value(
@@ -378,7 +387,7 @@ pub(crate) fn thread_value(
     name: &'static str,
     make: impl FnOnce(&Env) -> Result<sys::napi_value>,
 ) -> Result<sys::napi_value> {
-    bridge_for(env)?;
+    ensure_channel(env)?;
     let known = CHANNEL
         .with(|cell| cell.borrow().as_ref().and_then(|ch| ch.kept.iter().find(|(n, _)| *n == name).map(|(_, r)| *r)));
     let mut value = std::ptr::null_mut();
@@ -433,7 +442,7 @@ pub(crate) fn copy_to_js(env: &Env, bytes: &[u8]) -> Result<(sys::napi_value, us
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), data, bytes.len()) };
         return Ok((buffer, 0));
     }
-    bridge_for(env)?;
+    ensure_channel(env)?;
     // Taken out while napi calls run, so nothing they call back into finds the channel borrowed.
     let mut pool = CHANNEL.with(|cell| cell.borrow_mut().as_mut().and_then(|ch| ch.byte_pool.take()));
     let (buffer, offset) = match pool.as_mut() {

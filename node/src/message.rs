@@ -386,7 +386,10 @@ impl FromNapiValue for Outgoing {
             let mut is_array = false;
             check_status!(sys::napi_is_array(env, fields, &mut is_array))?;
             if !is_array {
-                return Err(error::invalid_argument(&js_env, "expected a Message"));
+                return Err(error::invalid_argument(
+                    &js_env,
+                    "expected a Message (made with `new Message` or received)",
+                ));
             }
             let field = |i: u32| -> Result<sys::napi_value> {
                 let mut v = std::ptr::null_mut();
