@@ -8,7 +8,7 @@
 // by every message consumed and the finalizers cost more than the listener call.)
 //
 // Its prototype chain includes `Message.prototype`, so `msg instanceof Message` holds; it has
-// every member of `Message` with the same meaning (node/test/module.test.js checks none is
+// every member of `Message` with the same meaning (node/test/producer.test.js checks none is
 // missing), and the producers accept it, so a received message can be changed and sent again.
 // Differences, documented on `Message`: `body` is the message's own Buffer, not a copy per read.
 //
