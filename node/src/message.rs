@@ -35,7 +35,6 @@ fn body_bytes(body: Body<'_>) -> Vec<u8> {
 /// received messages only (`queueId`, `storeTimestamp`, ...) are set, and on messages built here
 /// they are `null`.
 #[napi]
-#[derive(Clone)]
 pub struct Message {
     // napi-rs boxes every class instance already.
     inner: CoreMessage,
