@@ -261,6 +261,25 @@ impl Drop for OwnCluster {
     }
 }
 
+/// Repeats `query` (an index lookup: `Admin::query_by_key` or `query_by_msg_id`) until it finds
+/// something or 30 s have passed, and returns its last answer. Brokers build the message index
+/// asynchronously after a send has been acknowledged (4.9.x visibly later), so a lookup right
+/// after a send may legitimately find nothing yet; errors are returned at once.
+pub async fn query_until_found<F, Fut>(mut query: F) -> rocketmq_ons::Result<Vec<rocketmq_ons::Message>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = rocketmq_ons::Result<Vec<rocketmq_ons::Message>>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let found = query().await?;
+        if !found.is_empty() || std::time::Instant::now() >= deadline {
+            return Ok(found);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// A topic or group name valid for RocketMQ (`[A-Za-z0-9_-]`, well under 127 characters) that is
 /// unique per call, per process and per run: `<prefix>_<pid>_<time>_<counter>`. Characters of
 /// `prefix` outside that set become `_`.

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::{capture_logs, captured_logs, create_topic, rt};
-use ons_tests::OwnCluster;
+use ons_tests::{query_until_found, OwnCluster};
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::client::ClientInstance;
 use rocketmq_ons::config::{keys, ClientConfig};
@@ -108,11 +108,11 @@ fn right_keys_send_every_mode_and_admin_calls_work() {
         let back = admin.view_message(&topic, &sync.offset_msg_id).await.unwrap();
         assert_eq!(back.body, "sync \0 body");
         // QUERY_MESSAGE by unique key: the `_UNIQUE_KEY_QUERY` field is sent unsigned with
-        // version 399, which both ACL generations accept.
-        let by_id = admin.query_by_msg_id(&topic, &sync.message_id).await.unwrap();
+        // version 399, which both ACL generations accept. The index is built after the send.
+        let by_id = query_until_found(|| admin.query_by_msg_id(&topic, &sync.message_id)).await.unwrap();
         assert_eq!(by_id.len(), 1, "query by message id");
         assert_eq!(by_id[0].body, "sync \0 body");
-        let by_key = admin.query_by_key(&topic, "acl-sync").await.unwrap();
+        let by_key = query_until_found(|| admin.query_by_key(&topic, "acl-sync")).await.unwrap();
         assert_eq!(by_key.len(), 1, "query by key");
 
         let asynchronous = producer.send_async(&Message::new(&topic, Some("async"), "async")).await.unwrap();
@@ -120,16 +120,9 @@ fn right_keys_send_every_mode_and_admin_calls_work() {
 
         let key = ons_tests::unique_name("acl_oneway");
         producer.send_oneway(&Message::new(&topic, Some("oneway"), "oneway").with_key(&key)).await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let found = admin.query_by_key(&topic, &key).await.unwrap();
-            if let Some(m) = found.first() {
-                assert_eq!(m.body, "oneway");
-                break;
-            }
-            assert!(Instant::now() < deadline, "the oneway message never became visible (refused unsigned?)");
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
+        let found = query_until_found(|| admin.query_by_key(&topic, &key)).await.unwrap();
+        assert_eq!(found.len(), 1, "the oneway message never became visible (refused unsigned?)");
+        assert_eq!(found[0].body, "oneway");
 
         let batch: Vec<Message> = (0..5).map(|i| Message::new(&topic, Some("batch"), format!("batch-{i}"))).collect();
         let results = producer.send_batch(&batch).await.unwrap();

@@ -5,6 +5,7 @@
 mod common;
 
 use common::{create_topic, rt};
+use ons_tests::query_until_found;
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
 use rocketmq_ons::{ErrorKind, Message, Producer, Properties, SendResult};
@@ -49,11 +50,11 @@ fn two_namespaces_on_one_broker_are_isolated() {
 
         // Each namespace sees its own message under the plain topic name, and only that one.
         for (admin, sent, body) in [(&admin1, &s1, "in ns1"), (&admin2, &s2, "in ns2")] {
-            let found = admin.query_by_key(&topic, key).await.unwrap();
+            let found = query_until_found(|| admin.query_by_key(&topic, key)).await.unwrap();
             assert_eq!(found.len(), 1, "{body}: {found:?}");
             assert_eq!(found[0].body, body);
             assert_eq!(found[0].topic, topic);
-            let by_id = admin.query_by_msg_id(&topic, &sent.message_id).await.unwrap();
+            let by_id = query_until_found(|| admin.query_by_msg_id(&topic, &sent.message_id)).await.unwrap();
             assert_eq!(by_id.len(), 1);
             assert_eq!(by_id[0].topic, topic);
             let viewed = admin.view_message(&topic, &sent.offset_msg_id).await.unwrap();
@@ -70,7 +71,7 @@ fn two_namespaces_on_one_broker_are_isolated() {
         // On the wire the topics are `NS%T`; the plain name is no topic at all.
         let raw = Admin::new(&props(None, "GID_ns_raw")).unwrap();
         let wire1 = format!("{ns1}%{topic}");
-        let found = raw.query_by_key(&wire1, key).await.unwrap();
+        let found = query_until_found(|| raw.query_by_key(&wire1, key)).await.unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].topic, wire1);
         assert_eq!(found[0].body, "in ns1");
@@ -141,14 +142,7 @@ fn two_namespaces_on_one_broker_are_isolated() {
     rt().block_on(async {
         let admin1 = Admin::new(&p1).unwrap();
         let admin2 = Admin::new(&p2).unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        let found = loop {
-            let found = admin1.query_by_key(&topic, &java_key).await.unwrap();
-            if !found.is_empty() || std::time::Instant::now() > deadline {
-                break found;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        };
+        let found = query_until_found(|| admin1.query_by_key(&topic, &java_key)).await.unwrap();
         assert_eq!(found.len(), 1, "Java's message in ns1 not found through ns1");
         assert_eq!(found[0].body, "from java");
         assert_eq!(found[0].topic, topic);
