@@ -280,6 +280,25 @@ where
     }
 }
 
+/// The sum of `topic`'s queue max offsets (messages stored), read again until it reaches
+/// `expected` or 30 s have passed. The broker counts a message in its queue once its dispatch
+/// service has written the consume queue, shortly after the send was acknowledged; callers
+/// compare the result with `expected`, so too many messages fail as well as too few.
+pub async fn stored_count_reaching(
+    admin: &rocketmq_ons::admin::Admin,
+    topic: &str,
+    expected: i64,
+) -> rocketmq_ons::Result<i64> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let stored = admin.max_offsets(topic).await?.iter().map(|(_, _, offset)| offset).sum::<i64>();
+        if stored >= expected || std::time::Instant::now() >= deadline {
+            return Ok(stored);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// A topic or group name valid for RocketMQ (`[A-Za-z0-9_-]`, well under 127 characters) that is
 /// unique per call, per process and per run: `<prefix>_<pid>_<time>_<counter>`. Characters of
 /// `prefix` outside that set become `_`.
