@@ -16,6 +16,14 @@
 //! A connection is *poisoned* by the first framing error, read error, write error or EOF: every
 //! pending request fails at once with that error, and every later request fails immediately, so
 //! the pool can replace it. Nothing waits for a timeout to learn that a connection is dead.
+//!
+//! Request timeouts are kept by a third task, the sweeper, which fails the requests past their
+//! deadline every [`SWEEP_EVERY`] (as the Java client scans its response table), rather than by a
+//! runtime timer per request. Registering a timer from outside the runtime's worker threads (a
+//! send polled on the Python or C thread blocked on it, or started on the Node.js thread) wakes the runtime's driver whenever the timer
+//! is the earliest one, which with one request at a time is every request: a context switch per
+//! send for nothing. The sweeper sleeps when the connection has been idle for a while and the
+//! next request wakes it.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -86,9 +94,31 @@ impl Responder {
 
 type Waiter = oneshot::Sender<Result<RemotingCommand>>;
 
+/// A request waiting for its response, until `deadline`.
+struct Waiting {
+    waiter: Waiter,
+    deadline: Instant,
+    /// For the timeout error: the request code and the timeout it was given.
+    code: i32,
+    timeout: Duration,
+}
+
+/// How often the sweeper looks for requests past their deadline: a request times out at most
+/// this much after its deadline.
+const SWEEP_EVERY: Duration = Duration::from_millis(50);
+
+/// Sweeps in a row that find no request (outstanding or made since the last sweep) before the
+/// sweeper sleeps until the next request wakes it.
+const IDLE_SWEEPS: u32 = 40;
+
 struct Shared {
     addr: String,
-    pending: Mutex<HashMap<i32, Waiter>>,
+    pending: Mutex<HashMap<i32, Waiting>>,
+    /// A request was registered since the sweeper last looked.
+    requested: AtomicBool,
+    /// The sweeper is asleep (or about to be) until `sweeper_wake`.
+    sweeper_asleep: AtomicBool,
+    sweeper_wake: Notify,
     poisoned: AtomicBool,
     poison_reason: Mutex<Option<Error>>,
     /// Flipped to `true` on poisoning, so the reader and writer tasks stop at once.
@@ -108,11 +138,56 @@ impl Shared {
         self.closed.send_replace(true);
         let waiters: Vec<Waiter> = {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-            pending.drain().map(|(_, w)| w).collect()
+            pending.drain().map(|(_, w)| w.waiter).collect()
         };
         for w in waiters {
             let _ = w.send(Err(reason.clone()));
         }
+    }
+
+    /// Registers a request under `opaque`; true when it is the only one outstanding.
+    fn register(&self, opaque: i32, waiting: Waiting) -> bool {
+        let alone = {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            pending.insert(opaque, waiting);
+            pending.len() == 1
+        };
+        self.requested.store(true, Ordering::Relaxed);
+        // After the insert: a sweeper going to sleep either saw this request or set the flag
+        // before looking (under the same lock), and then it is woken here.
+        if self.sweeper_asleep.swap(false, Ordering::AcqRel) {
+            self.sweeper_wake.notify_one();
+        }
+        alone
+    }
+
+    /// Fails the requests whose deadline is before `now`. Returns whether any request is still
+    /// outstanding or was registered since the last sweep.
+    fn fail_expired(&self, now: Instant) -> bool {
+        let (expired, outstanding) = {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let due: Vec<i32> = pending.iter().filter(|(_, w)| w.deadline <= now).map(|(opaque, _)| *opaque).collect();
+            let expired: Vec<Waiting> = due.iter().filter_map(|opaque| pending.remove(opaque)).collect();
+            (expired, !pending.is_empty())
+        };
+        for w in expired {
+            let _ = w.waiter.send(Err(Error::timeout(format!(
+                "no answer to request code {} from {} within {:?}",
+                w.code, self.addr, w.timeout
+            ))));
+        }
+        self.requested.swap(false, Ordering::Relaxed) || outstanding
+    }
+
+    /// For the sweeper: marks it asleep unless a request is outstanding. Returns whether it may
+    /// sleep (see [`Shared::register`] for the other side).
+    fn sweeper_may_sleep(&self) -> bool {
+        self.sweeper_asleep.store(true, Ordering::SeqCst);
+        let idle = self.pending.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+        if !idle {
+            self.sweeper_asleep.store(false, Ordering::SeqCst);
+        }
+        idle
     }
 
     /// A write to the socket failed: the connection is broken.
@@ -380,12 +455,16 @@ impl Connection {
         let shared = Arc::new(Shared {
             addr,
             pending: Mutex::new(HashMap::new()),
+            requested: AtomicBool::new(false),
+            sweeper_asleep: AtomicBool::new(false),
+            sweeper_wake: Notify::new(),
             poisoned: AtomicBool::new(false),
             poison_reason: Mutex::new(None),
             closed: tokio::sync::watch::channel(false).0,
             outbox: Outbox::new(direct),
         });
         tokio::spawn(write_loop(writer, shared.clone()));
+        tokio::spawn(sweep_loop(shared.clone()));
         tokio::spawn(read_loop(reader, shared.clone(), serialize, inbound, plaintext));
         Arc::new(Connection { shared, next_opaque: AtomicI32::new(1), serialize })
     }
@@ -412,34 +491,26 @@ impl Connection {
         Ok((opaque, buf.freeze()))
     }
 
-    /// Sends a request and waits for its response (or the timeout, or the connection's death).
+    /// Sends a request and waits for its response (or the timeout, which the sweeper keeps, or
+    /// the connection's death).
     pub async fn invoke(&self, mut cmd: RemotingCommand, timeout: Duration) -> Result<RemotingCommand> {
         let (opaque, frame) = self.encode(&mut cmd, 0)?;
         let (tx, rx) = oneshot::channel();
-        let alone = {
-            let mut pending = self.shared.pending.lock().unwrap_or_else(|p| p.into_inner());
-            pending.insert(opaque, tx);
-            pending.len() == 1
-        };
+        let deadline = Instant::now() + timeout;
+        let alone = self.shared.register(opaque, Waiting { waiter: tx, deadline, code: cmd.code, timeout });
         let _guard = PendingGuard { shared: &self.shared, opaque };
         // Checked after registering, so a concurrent poison either sees our waiter or we see it.
         if !self.is_alive() {
             return Err(self.shared.poison_error());
         }
-        let deadline = Instant::now() + timeout;
         self.shared
             .send_frame(frame, alone, deadline, || {
                 format!("request code {} to {} not written within {timeout:?}", cmd.code, self.shared.addr)
             })
             .await?;
-        match tokio::time::timeout_at(deadline, rx).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(self.shared.poison_error()),
-            Err(_) => Err(Error::timeout(format!(
-                "no answer to request code {} from {} within {timeout:?}",
-                cmd.code, self.shared.addr
-            ))),
-        }
+        // Answered by the reader, failed by the sweeper at the deadline or by poisoning; the
+        // waiter is only dropped unanswered with the connection.
+        rx.await.unwrap_or_else(|_| Err(self.shared.poison_error()))
     }
 
     /// Sends a request that expects no response.
@@ -520,6 +591,33 @@ async fn write_loop(mut writer: SocketWriter, shared: Arc<Shared>) {
     }
 }
 
+/// Fails requests past their deadline every [`SWEEP_EVERY`] while the connection is in use; after
+/// [`IDLE_SWEEPS`] sweeps with nothing to watch, sleeps until the next request.
+async fn sweep_loop(shared: Arc<Shared>) {
+    let mut closed = shared.closed.subscribe();
+    let mut idle_sweeps = 0;
+    loop {
+        tokio::select! {
+            biased;
+            _ = closed.wait_for(|c| *c) => return,
+            _ = tokio::time::sleep(SWEEP_EVERY) => {}
+        }
+        if shared.fail_expired(Instant::now()) {
+            idle_sweeps = 0;
+            continue;
+        }
+        idle_sweeps += 1;
+        if idle_sweeps >= IDLE_SWEEPS && shared.sweeper_may_sleep() {
+            tokio::select! {
+                biased;
+                _ = closed.wait_for(|c| *c) => return,
+                _ = shared.sweeper_wake.notified() => {}
+            }
+            idle_sweeps = 0;
+        }
+    }
+}
+
 async fn read_loop<R: AsyncRead>(
     reader: R,
     shared: Arc<Shared>,
@@ -585,7 +683,7 @@ fn dispatch(cmd: RemotingCommand, shared: &Arc<Shared>, serialize: SerializeType
         let waiter = shared.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&cmd.opaque);
         match waiter {
             Some(w) => {
-                let _ = w.send(Ok(cmd));
+                let _ = w.waiter.send(Ok(cmd));
             }
             None => {
                 tracing::debug!(addr = %shared.addr, opaque = cmd.opaque, "response for an abandoned request")
@@ -688,6 +786,24 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::Timeout);
         assert!(conn.shared.pending.lock().unwrap().is_empty());
         assert!(conn.is_alive());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_sweeper_sleeps_and_the_next_request_wakes_it() {
+        let (client_side, _peer) = tokio::io::duplex(64 * 1024);
+        let conn = Connection::start("peer".into(), client_side, SerializeType::Json, None);
+        tokio::time::sleep(SWEEP_EVERY * (IDLE_SWEEPS + 2)).await;
+        assert!(conn.shared.sweeper_asleep.load(Ordering::SeqCst), "the sweeper of an idle connection sleeps");
+        let timeout = Duration::from_millis(200);
+        let started = Instant::now();
+        let err = conn.invoke(RemotingCommand::request(7), timeout).await.unwrap_err();
+        let waited = started.elapsed();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        assert!(err.message().contains("request code 7 from peer within 200ms"), "{err}");
+        // Paused time: the sweeper's granularity, not the machine's speed, bounds the wait.
+        assert!(waited >= timeout && waited <= timeout + 2 * SWEEP_EVERY, "timed out after {waited:?}");
+        assert!(conn.shared.pending.lock().unwrap().is_empty());
+        assert!(!conn.shared.sweeper_asleep.load(Ordering::SeqCst), "woken by the request");
     }
 
     #[tokio::test]
