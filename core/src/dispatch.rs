@@ -10,6 +10,11 @@
 //! whatever its futures finished during the pass reaches the loop with one wake-up
 //! ([`Dispatcher::is_polling`] tells a finishing future that the hook will follow).
 //!
+//! A future that is quick to start (a send of a small message) can instead be polled once on
+//! the loop thread with [`Dispatcher::start_here`]: it writes its request at once and reaches
+//! the dispatcher only when its answer wakes it, on the runtime thread that read the answer. A
+//! lone `await send()` then costs no wake-up of a runtime thread to start it.
+//!
 //! The way back is a [`Mailbox`]: what runtime threads leave for the loop, with at most one
 //! wake-up of the loop outstanding at a time.
 //!
@@ -93,6 +98,32 @@ impl Dispatcher {
         outbox.len() == 1
     }
 
+    /// Polls `job` once on the calling thread and, unless that finishes it, hands it to the
+    /// dispatcher when it is next woken, from whatever thread wakes it (for a request, the
+    /// runtime thread that read its answer; the dispatcher task then runs there without a
+    /// further wake-up). A send started this way writes its request at once, without waking a
+    /// runtime thread for it. The caller must be inside the runtime's context, and `job` must not
+    /// do slow work before its first await: it runs on the caller's (event loop) thread.
+    pub fn start_here(&self, job: impl Future<Output = ()> + Send + 'static) {
+        let mut job: Job = Box::pin(job);
+        let parked =
+            Arc::new(Parked { job: Mutex::new(None), woken: AtomicBool::new(false), dispatcher: self.clone() });
+        let waker = std::task::Waker::from(parked.clone());
+        let mut cx = std::task::Context::from_waker(&waker);
+        match std::panic::catch_unwind(AssertUnwindSafe(|| job.as_mut().poll(&mut cx))) {
+            Ok(Poll::Ready(())) => {}
+            Ok(Poll::Pending) => parked.park(job),
+            Err(_) => tracing::error!("a future run for a binding panicked"),
+        }
+    }
+
+    /// Queues `job` and wakes the dispatcher if the outbox was empty.
+    fn push_and_wake(&self, job: Job) {
+        if self.push(job) {
+            self.wake();
+        }
+    }
+
     /// Has the dispatcher take what the outbox holds.
     pub fn wake(&self) {
         self.shared.waker.wake();
@@ -107,6 +138,42 @@ impl Dispatcher {
     pub fn close(&self) {
         self.shared.closed.store(true, Ordering::Release);
         self.shared.waker.wake();
+    }
+}
+
+/// A job polled once by [`Dispatcher::start_here`], waiting to be woken; the waker it registered.
+struct Parked {
+    job: Mutex<Option<Job>>,
+    /// Woken (possibly before the job was parked here: then parking hands it on at once).
+    woken: AtomicBool,
+    dispatcher: Dispatcher,
+}
+
+impl Parked {
+    fn park(&self, job: Job) {
+        *self.job.lock().unwrap_or_else(|p| p.into_inner()) = Some(job);
+        if self.woken.load(Ordering::Acquire) {
+            self.hand_over();
+        }
+    }
+
+    /// Gives the job to the dispatcher, once (whoever takes it from the slot first).
+    fn hand_over(&self) {
+        let job = self.job.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(job) = job {
+            self.dispatcher.push_and_wake(job);
+        }
+    }
+}
+
+impl std::task::Wake for Parked {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.hand_over();
     }
 }
 
@@ -230,6 +297,63 @@ mod tests {
         });
         dispatcher.wake();
         assert_eq!(count_reaches(&done, 101).await, 101);
+        dispatcher.close();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn start_here_polls_on_the_caller_then_the_dispatcher_finishes_on_wake() {
+        let (dispatcher, task) = Dispatcher::new(|| {});
+        tokio::spawn(task);
+        let caller = std::thread::current().id();
+        let log = Arc::new(Mutex::new(Vec::new()));
+
+        // Finished by its first poll: it ran on the caller's thread and never needed the task.
+        let l = log.clone();
+        dispatcher.start_here(async move { l.lock().unwrap().push(("ready", std::thread::current().id() == caller)) });
+
+        // Pending on a channel answered from another thread: the wake hands it to the dispatcher.
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (l, me) = (log.clone(), dispatcher.clone());
+        dispatcher.start_here(async move {
+            l.lock().unwrap().push(("first poll", std::thread::current().id() == caller));
+            rx.await.unwrap();
+            l.lock().unwrap().push(("finished in the dispatcher", me.is_polling()));
+        });
+
+        // Wakes itself during its first poll, before it is parked: handed over all the same.
+        let (l, me) = (log.clone(), dispatcher.clone());
+        let mut polled = false;
+        dispatcher.start_here(async move {
+            std::future::poll_fn(|cx| {
+                if std::mem::replace(&mut polled, true) {
+                    Poll::Ready(())
+                } else {
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+            })
+            .await;
+            l.lock().unwrap().push(("woken before parked", me.is_polling()));
+        });
+
+        std::thread::spawn(move || tx.send(()).unwrap()).join().unwrap();
+        for _ in 0..200 {
+            if log.lock().unwrap().len() == 4 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let mut entries = log.lock().unwrap().clone();
+        entries.sort();
+        assert_eq!(
+            entries,
+            vec![
+                ("finished in the dispatcher", true),
+                ("first poll", true),
+                ("ready", true),
+                ("woken before parked", true)
+            ]
+        );
         dispatcher.close();
     }
 

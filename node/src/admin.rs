@@ -8,6 +8,7 @@ use napi_derive::napi;
 use rocketmq_ons::admin::Admin as CoreAdmin;
 
 use crate::error;
+use crate::js_thread::Start;
 use crate::message::Received;
 use crate::producer::promise;
 
@@ -47,13 +48,13 @@ impl Admin {
     ) -> Result<PromiseRaw<'env, ()>> {
         let inner = self.inner.clone();
         let fut = async move { inner.create_topic(&topic, queue_nums.unwrap_or(4), order.unwrap_or(false)).await };
-        promise(env, fut, |_, ()| Ok(()))
+        promise(env, Start::OnRuntime, fut, |_, ()| Ok(()))
     }
 
     #[napi(ts_return_type = "Promise<QueueOffset[]>")]
     pub fn max_offsets<'env>(&self, env: &'env Env, topic: String) -> Result<PromiseRaw<'env, Vec<QueueOffset>>> {
         let inner = self.inner.clone();
-        promise(env, async move { inner.max_offsets(&topic).await }, |_, offsets| {
+        promise(env, Start::OnRuntime, async move { inner.max_offsets(&topic).await }, |_, offsets| {
             Ok(offsets
                 .into_iter()
                 .map(|(broker_name, queue_id, offset)| QueueOffset { broker_name, queue_id, offset })
@@ -70,6 +71,8 @@ impl Admin {
         offset_msg_id: String,
     ) -> Result<PromiseRaw<'env, Received>> {
         let inner = self.inner.clone();
-        promise(env, async move { inner.view_message(&topic, &offset_msg_id).await }, |_, m| Ok(Received(m)))
+        promise(env, Start::OnRuntime, async move { inner.view_message(&topic, &offset_msg_id).await }, |_, m| {
+            Ok(Received(m))
+        })
     }
 }

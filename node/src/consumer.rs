@@ -30,7 +30,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error;
 use crate::js_call::{self, Expect, JsFn, JsFunction, KeepAlive};
-use crate::js_thread::JsRef;
+use crate::js_thread::{JsRef, Start};
 use crate::message::{received_value, ConsumeContext, Received};
 use crate::producer::{promise, start_in_runtime};
 
@@ -464,6 +464,7 @@ macro_rules! consumer_class {
                 let inner = self.inner.clone();
                 promise(
                     env,
+                    Start::OnRuntime,
                     async move {
                         for close in closers {
                             close.await;

@@ -252,10 +252,23 @@ thread_local! {
     static CHANNEL: RefCell<Option<Channel>> = const { RefCell::new(None) };
 }
 
-/// Runs `fut` on the runtime; the returned promise resolves with `convert(value)` or rejects
-/// with what `reject` makes of the error. Both run on the JS thread.
+/// Where a promise's future is polled first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// By the dispatcher on a runtime thread (woken once per event-loop turn).
+    OnRuntime,
+    /// Once here on the JS thread, then by the dispatcher once its answer wakes it
+    /// ([`Dispatcher::start_here`]), for requests that are quick to start (a send of a small
+    /// message): the request is written at once, and a lone `await producer.send()` costs no
+    /// wake-up of a runtime thread to start it, only the wake-up of the JS thread to settle it.
+    Here,
+}
+
+/// Runs `fut` (first polled as `start` says); the returned promise resolves with
+/// `convert(value)` or rejects with what `reject` makes of the error. Both run on the JS thread.
 pub(crate) fn promise<'env, T, E, V, F>(
     env: &'env Env,
+    start: Start,
     fut: F,
     convert: impl FnOnce(&Env, T) -> Result<V> + Send + 'static,
     reject: impl FnOnce(&Env, E) -> Error + Send + 'static,
@@ -294,7 +307,9 @@ where
             }
         }));
     };
-    if bridge.dispatcher.push(job) {
+    if start == Start::Here {
+        napi::bindgen_prelude::within_runtime_if_available(|| bridge.dispatcher.start_here(job));
+    } else if bridge.dispatcher.push(job) {
         let deferred_to_turn = CHANNEL.with(|cell| match cell.borrow_mut().as_mut() {
             Some(ch) if ch.turn.is_some() => {
                 ch.wake_at_turn = true;

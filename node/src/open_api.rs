@@ -14,6 +14,7 @@ use rocketmq_ons::http::{
 };
 
 use crate::error;
+use crate::js_thread::Start;
 use crate::producer::promise;
 
 /// How to reach and sign for the Open API.
@@ -88,7 +89,7 @@ impl OpenApiClient {
             let borrowed: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             inner.call_raw(&path, &borrowed).await
         };
-        promise(env, fut, |_, r| {
+        promise(env, Start::OnRuntime, fut, |_, r| {
             Ok(ApiResponse {
                 data: r.data,
                 code: r.code,
@@ -203,7 +204,7 @@ impl AsapiClient {
             .unwrap_or_default()
             .into_iter()
             .fold(AsapiRequest::new(product, action, version), |r, (k, v)| r.param(k, v));
-        promise(env, async move { inner.call(&request).await }, |_, r| {
+        promise(env, Start::OnRuntime, async move { inner.call(&request).await }, |_, r| {
             Ok(AsapiResponse {
                 http_status: r.http_status,
                 request_id: r.request_id,

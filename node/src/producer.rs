@@ -15,12 +15,15 @@ use rocketmq_ons::{
 
 use crate::error;
 use crate::js_call::{self, Expect, JsFn, JsFunction};
+use crate::js_thread::Start;
 use crate::message::{Message, Outgoing, Received, SendResult};
 
-/// Runs a core future on the runtime; the promise resolves with `convert(value)` or rejects with
-/// the core error as a coded JS `Error`. Both happen on the JS thread (see [`crate::js_thread`]).
+/// Runs a core future (first polled as `start` says); the promise resolves with
+/// `convert(value)` or rejects with the core error as a coded JS `Error`. Both happen on the JS
+/// thread (see [`crate::js_thread`]).
 pub(crate) fn promise<'env, T, V, F>(
     env: &'env Env,
+    start: Start,
     fut: F,
     convert: impl FnOnce(&Env, T) -> Result<V> + Send + 'static,
 ) -> Result<PromiseRaw<'env, V>>
@@ -29,7 +32,21 @@ where
     V: ToNapiValue,
     F: Future<Output = rocketmq_ons::Result<T>> + Send + 'static,
 {
-    crate::js_thread::promise(env, fut, convert, |env, e| error::to_js(env, &e))
+    crate::js_thread::promise(env, start, fut, convert, |env, e| error::to_js(env, &e))
+}
+
+/// Sends of bodies up to this size start on the JS thread ([`Start::Here`]): encoding them
+/// before the first await (compressing too, past `CompressMsgBodyOverHowmuch`) takes
+/// microseconds. Larger ones are encoded on a runtime thread, off the event loop.
+const STARTED_HERE_MAX_BODY: usize = 4096;
+
+/// Where a send of `message` starts.
+fn send_start(message: &CoreMessage) -> Start {
+    if message.body.len() <= STARTED_HERE_MAX_BODY {
+        Start::Here
+    } else {
+        Start::OnRuntime
+    }
 }
 
 /// `start()` needs the runtime's context: the client's connections and tasks live on it.
@@ -55,7 +72,7 @@ macro_rules! producer_lifecycle {
                     inner.shutdown().await;
                     Ok(())
                 };
-                promise(env, fut, |_, ()| Ok(()))
+                promise(env, Start::OnRuntime, fut, |_, ()| Ok(()))
             }
 
             #[napi]
@@ -89,20 +106,20 @@ impl Producer {
     #[napi(ts_args_type = "message: Message", ts_return_type = "Promise<SendResult>")]
     pub fn send<'env>(&self, env: &'env Env, message: Outgoing) -> Result<PromiseRaw<'env, SendResult>> {
         let (inner, msg) = (self.inner.clone(), message.0);
-        promise(env, async move { inner.send(&msg).await }, |_, r| Ok(SendResult::from(r)))
+        promise(env, send_start(&msg), async move { inner.send(&msg).await }, |_, r| Ok(SendResult::from(r)))
     }
 
     #[napi(ts_args_type = "message: Message", ts_return_type = "Promise<SendResult>")]
     pub fn send_async<'env>(&self, env: &'env Env, message: Outgoing) -> Result<PromiseRaw<'env, SendResult>> {
         let (inner, msg) = (self.inner.clone(), message.0);
-        promise(env, async move { inner.send_async(&msg).await }, |_, r| Ok(SendResult::from(r)))
+        promise(env, send_start(&msg), async move { inner.send_async(&msg).await }, |_, r| Ok(SendResult::from(r)))
     }
 
     /// Resolves once the request is written; the broker does not answer.
     #[napi(ts_args_type = "message: Message", ts_return_type = "Promise<void>")]
     pub fn send_oneway<'env>(&self, env: &'env Env, message: Outgoing) -> Result<PromiseRaw<'env, ()>> {
         let (inner, msg) = (self.inner.clone(), message.0);
-        promise(env, async move { inner.send_oneway(&msg).await }, |_, ()| Ok(()))
+        promise(env, send_start(&msg), async move { inner.send_oneway(&msg).await }, |_, ()| Ok(()))
     }
 
     /// Sends messages of one topic in one request.
@@ -114,7 +131,7 @@ impl Producer {
     ) -> Result<PromiseRaw<'env, Vec<SendResult>>> {
         let msgs: Vec<CoreMessage> = messages.into_iter().map(|m| m.0).collect();
         let inner = self.inner.clone();
-        promise(env, async move { inner.send_batch(&msgs).await }, |_, rs| {
+        promise(env, Start::OnRuntime, async move { inner.send_batch(&msgs).await }, |_, rs| {
             Ok(rs.into_iter().map(SendResult::from).collect())
         })
     }
@@ -141,7 +158,9 @@ impl OrderProducer {
         sharding_key: String,
     ) -> Result<PromiseRaw<'env, SendResult>> {
         let (inner, msg) = (self.inner.clone(), message.0);
-        promise(env, async move { inner.send(&msg, &sharding_key).await }, |_, r| Ok(SendResult::from(r)))
+        promise(env, send_start(&msg), async move { inner.send(&msg, &sharding_key).await }, |_, r| {
+            Ok(SendResult::from(r))
+        })
     }
 }
 
@@ -223,7 +242,7 @@ impl TransactionProducer {
             let answer = js_call::call(&executor, m, &EXECUTOR);
             async move { status_from_name(answer.await.ok().flatten()) }
         };
-        promise(env, async move { inner.send(&msg, run).await }, |_, r| Ok(SendResult::from(r)))
+        promise(env, Start::OnRuntime, async move { inner.send(&msg, run).await }, |_, r| Ok(SendResult::from(r)))
     }
 }
 
