@@ -35,6 +35,7 @@ use std::sync::{Arc, RwLock};
 use futures_util::FutureExt;
 use napi::bindgen_prelude::*;
 use napi::sys;
+pub(crate) use rocketmq_ons::dispatch::Start;
 use rocketmq_ons::dispatch::{Dispatcher, Mailbox};
 
 /// Work for the JS thread; runs in a handle scope of its own.
@@ -252,20 +253,11 @@ thread_local! {
     static CHANNEL: RefCell<Option<Channel>> = const { RefCell::new(None) };
 }
 
-/// Where a promise's future is polled first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Start {
-    /// By the dispatcher on a runtime thread (woken once per event-loop turn).
-    OnRuntime,
-    /// Once here on the JS thread, then by the dispatcher once its answer wakes it
-    /// ([`Dispatcher::start_here`]), for requests that are quick to start (a send of a small
-    /// message): the request is written at once, and a lone `await producer.send()` costs no
-    /// wake-up of a runtime thread to start it, only the wake-up of the JS thread to settle it.
-    Here,
-}
-
-/// Runs `fut` (first polled as `start` says); the returned promise resolves with
-/// `convert(value)` or rejects with what `reject` makes of the error. Both run on the JS thread.
+/// Runs `fut`, first polled as `start` says: [`Start::Here`] for requests that are quick to
+/// start (a send of a small message), so the request is written at once and a lone
+/// `await producer.send()` costs no wake-up of a runtime thread to start it, only the wake-up of
+/// the JS thread to settle it. The returned promise resolves with `convert(value)` or rejects
+/// with what `reject` makes of the error. Both run on the JS thread.
 pub(crate) fn promise<'env, T, E, V, F>(
     env: &'env Env,
     start: Start,
@@ -307,7 +299,7 @@ where
             }
         }));
     };
-    if start == Start::Here {
+    if bridge.dispatcher.polls_here(start) {
         napi::bindgen_prelude::within_runtime_if_available(|| bridge.dispatcher.start_here(job));
     } else if bridge.dispatcher.push(job) {
         let deferred_to_turn = CHANNEL.with(|cell| match cell.borrow_mut().as_mut() {

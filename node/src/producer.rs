@@ -35,20 +35,6 @@ where
     crate::js_thread::promise(env, start, fut, convert, |env, e| error::to_js(env, &e))
 }
 
-/// Sends of bodies up to this size start on the JS thread ([`Start::Here`]): encoding them
-/// before the first await (compressing too, past `CompressMsgBodyOverHowmuch`) takes
-/// microseconds. Larger ones are encoded on a runtime thread, off the event loop.
-const STARTED_HERE_MAX_BODY: usize = 4096;
-
-/// Where a send of `message` starts.
-fn send_start(message: &CoreMessage) -> Start {
-    if message.body.len() <= STARTED_HERE_MAX_BODY {
-        Start::Here
-    } else {
-        Start::OnRuntime
-    }
-}
-
 /// `start()` needs the runtime's context: the client's connections and tasks live on it.
 pub(crate) fn start_in_runtime(env: &Env, start: impl FnOnce() -> rocketmq_ons::Result<()>) -> Result<()> {
     napi::bindgen_prelude::within_runtime_if_available(start).map_err(|e| error::to_js(env, &e))
@@ -106,20 +92,20 @@ impl Producer {
     #[napi(ts_args_type = "message: Message", ts_return_type = "Promise<SendResult>")]
     pub fn send<'env>(&self, env: &'env Env, message: Outgoing) -> Result<PromiseRaw<'env, SendResult>> {
         let (inner, msg) = (self.inner.clone(), message.0);
-        promise(env, send_start(&msg), async move { inner.send(&msg).await }, |_, r| Ok(SendResult::from(r)))
+        promise(env, Start::for_send(&msg), async move { inner.send(&msg).await }, |_, r| Ok(SendResult::from(r)))
     }
 
     #[napi(ts_args_type = "message: Message", ts_return_type = "Promise<SendResult>")]
     pub fn send_async<'env>(&self, env: &'env Env, message: Outgoing) -> Result<PromiseRaw<'env, SendResult>> {
         let (inner, msg) = (self.inner.clone(), message.0);
-        promise(env, send_start(&msg), async move { inner.send_async(&msg).await }, |_, r| Ok(SendResult::from(r)))
+        promise(env, Start::for_send(&msg), async move { inner.send_async(&msg).await }, |_, r| Ok(SendResult::from(r)))
     }
 
     /// Resolves once the request is written; the broker does not answer.
     #[napi(ts_args_type = "message: Message", ts_return_type = "Promise<void>")]
     pub fn send_oneway<'env>(&self, env: &'env Env, message: Outgoing) -> Result<PromiseRaw<'env, ()>> {
         let (inner, msg) = (self.inner.clone(), message.0);
-        promise(env, send_start(&msg), async move { inner.send_oneway(&msg).await }, |_, ()| Ok(()))
+        promise(env, Start::for_send(&msg), async move { inner.send_oneway(&msg).await }, |_, ()| Ok(()))
     }
 
     /// Sends messages of one topic in one request.
@@ -158,7 +144,7 @@ impl OrderProducer {
         sharding_key: String,
     ) -> Result<PromiseRaw<'env, SendResult>> {
         let (inner, msg) = (self.inner.clone(), message.0);
-        promise(env, send_start(&msg), async move { inner.send(&msg, &sharding_key).await }, |_, r| {
+        promise(env, Start::for_send(&msg), async move { inner.send(&msg, &sharding_key).await }, |_, r| {
             Ok(SendResult::from(r))
         })
     }

@@ -66,7 +66,7 @@ macro_rules! client_class {
             /// Shuts the client down; an awaitable.
             fn shutdown_async(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<pyo3::Py<pyo3::PyAny>> {
                 let handle = self.inner.get()?.clone();
-                crate::completion::spawn_future(py, crate::runtime::Lifecycle::shutdown_client(handle), |py, ()| {
+                crate::completion::spawn_future(py, crate::completion::Start::OnRuntime, crate::runtime::Lifecycle::shutdown_client(handle), |py, ()| {
                     Ok(py.None())
                 })
             }
@@ -100,7 +100,7 @@ macro_rules! client_class {
             #[pyo3(signature = (*_args))]
             fn __aexit__(&self, py: pyo3::Python<'_>, _args: &pyo3::Bound<'_, pyo3::types::PyTuple>) -> pyo3::PyResult<pyo3::Py<pyo3::PyAny>> {
                 let handle = self.inner.get()?.clone();
-                crate::completion::spawn_future(py, crate::runtime::Lifecycle::shutdown_client(handle), |py, ()| {
+                crate::completion::spawn_future(py, crate::completion::Start::OnRuntime, crate::runtime::Lifecycle::shutdown_client(handle), |py, ()| {
                     pyo3::IntoPyObjectExt::into_py_any(false, py)
                 })
             }

@@ -16,6 +16,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
+pub(crate) use rocketmq_ons::dispatch::Start;
 use rocketmq_ons::dispatch::{Dispatcher, Mailbox};
 
 use crate::pump::{self, PidChannel};
@@ -55,10 +56,13 @@ pub(crate) fn running_loop(py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
     }
 }
 
-/// Runs `fut` on the runtime and returns an asyncio future of the running loop that completes
-/// with `convert(outcome)`.
+/// Runs `fut`, first polled as `start` says, and returns an asyncio future of the running loop
+/// that completes with `convert(outcome)`. [`Start::Here`] (for a send of a small message)
+/// writes the request at once from this thread, so a lone `await send_async()` costs no wake-up
+/// of a runtime thread to start it, only the wake-up of the loop to complete it.
 pub(crate) fn spawn_future<F, T>(
     py: Python<'_>,
+    start: Start,
     fut: F,
     convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
 ) -> PyResult<Py<PyAny>>
@@ -77,7 +81,10 @@ where
         let outcome = fut.await;
         settle_on.push(target, Box::new(move |py| convert(py, outcome)));
     };
-    if inbox.dispatcher.push(job) {
+    if inbox.dispatcher.polls_here(start) {
+        let _runtime = runtime()?.enter();
+        inbox.dispatcher.start_here(job);
+    } else if inbox.dispatcher.push(job) {
         // The dispatcher is woken once per loop turn: a gather() of many sends wakes it once.
         event_loop.bind(py).call_method1(intern!(py, "call_soon"), (wake,))?;
     }

@@ -9,7 +9,7 @@ use rocketmq_ons::auth::Credentials;
 use rocketmq_ons::http::{AsapiClient, AsapiConfig, AsapiRequest, OpenApiClient, OpenApiConfig};
 use serde_json::{json, Value};
 
-use crate::completion;
+use crate::completion::{self, Start};
 use crate::errors::to_py_err;
 use crate::runtime::{block_on, runtime, Owned};
 
@@ -85,7 +85,7 @@ impl PyOpenApiClient {
             let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             client.call_raw(&path, &pairs).await
         };
-        completion::spawn_future(py, fut, open_api_result)
+        completion::spawn_future(py, Start::OnRuntime, fut, open_api_result)
     }
 }
 
@@ -154,6 +154,6 @@ impl PyAsapiClient {
     ) -> PyResult<Py<PyAny>> {
         let client = self.inner.get()?.clone();
         let request = asapi_request(product, action, version, params);
-        completion::spawn_future(py, async move { client.call(&request).await }, asapi_result)
+        completion::spawn_future(py, Start::OnRuntime, async move { client.call(&request).await }, asapi_result)
     }
 }

@@ -17,7 +17,7 @@ use rocketmq_ons::{
 };
 
 use crate::client::client_class;
-use crate::completion::{self, helper, running_loop};
+use crate::completion::{self, helper, running_loop, Start};
 use crate::errors::to_py_err;
 use crate::message::{PyMessage, PySendResult};
 use crate::props;
@@ -67,10 +67,11 @@ client_class!(
             let msg = message.inner.clone();
             drop(message);
             let producer = self.inner.get()?.clone();
+            let start = Start::for_send(&msg);
             let fut = async move { producer.send_async(&msg).await };
             match callback {
                 Some(cb) => completion::spawn_callback(fut, cb, send_outcome).map(|()| py.None()),
-                None => completion::spawn_future(py, fut, send_outcome),
+                None => completion::spawn_future(py, start, fut, send_outcome),
             }
         }
 
@@ -119,7 +120,8 @@ client_class!(
             let msg = message.inner.clone();
             drop(message);
             let producer = self.inner.get()?.clone();
-            completion::spawn_future(py, async move { producer.send(&msg, &sharding_key).await }, send_outcome)
+            let start = Start::for_send(&msg);
+            completion::spawn_future(py, start, async move { producer.send(&msg, &sharding_key).await }, send_outcome)
         }
     }
 );
@@ -257,6 +259,7 @@ client_class!(
             let producer = self.inner.get()?.clone();
             completion::spawn_future(
                 py,
+                Start::OnRuntime,
                 async move { producer.send(&msg, move |m| executor.call(m, arg, "local transaction executor")).await },
                 send_outcome,
             )
