@@ -4,8 +4,8 @@ Subcommands print one tab-separated record per phase on stdout:
 
     CLIENT  MODE  CONCURRENCY  MESSAGES  SECONDS  CPU_SECONDS
 
-* `ours --namesrv A --topic T [--sync 1,8] [--window 256] [--messages N] [--max-secs S] [--size B]`:
-  this package: sync sends from C threads, then `send_async` with W in flight.
+* `ours --namesrv A --topic T [--sync 1,8] [--window 1,256] [--messages N] [--max-secs S] [--size B]`:
+  this package: sync sends from C threads, then `send_async` with W in flight for each W.
 * `ours-consume --namesrv A --topic T --messages N`: a fresh consumer group reads N messages
   (already in the topic) from the first offset; listener does nothing but count.
 * `legacy ...`, `legacy-consume ...`: the same with PyPI `rocketmq` 0.4.4 (the C++ client);
@@ -80,21 +80,26 @@ def ours(a: argparse.Namespace) -> None:
             sent, secs, used = threaded(lambda: None if p.send(msg) else None, conc, a.messages, a.max_secs)
             emit("py", "sync", conc, sent, secs, used)
 
-        async def window() -> Tuple[int, float, float]:
-            # W sends in flight, awaited together: the futures are gathered directly (no Task
-            # per message), as an application sending in bursts would.
+        async def window(size: int) -> Tuple[int, float, float]:
+            # `size` sends in flight, awaited together: the futures are gathered directly (no
+            # Task per message), as an application sending in bursts would; a window of 1 is
+            # `await send_async()` in a loop.
             msg = ons.Message(a.topic, body)
             sent = 0
             deadline = time.monotonic() + a.max_secs
             c0, t0 = cpu(), time.monotonic()
             while sent < a.messages and time.monotonic() < deadline:
-                n = min(a.window, a.messages - sent)
-                await asyncio.gather(*[p.send_async(msg) for _ in range(n)])
+                n = min(size, a.messages - sent)
+                if n == 1:
+                    await p.send_async(msg)
+                else:
+                    await asyncio.gather(*[p.send_async(msg) for _ in range(n)])
                 sent += n
             return sent, time.monotonic() - t0, cpu() - c0
 
-        sent, secs, used = asyncio.run(window())
-        emit("py", "async", a.window, sent, secs, used)
+        for size in [int(w) for w in a.window.split(",") if w]:
+            sent, secs, used = asyncio.run(window(size))
+            emit("py", "async", size, sent, secs, used)
 
 
 def topic(a: argparse.Namespace) -> None:
@@ -240,7 +245,7 @@ def main() -> None:
     ap.add_argument("--max-secs", type=float, default=8.0)
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--sync", default="1,8")
-    ap.add_argument("--window", type=int, default=256)
+    ap.add_argument("--window", default="1,256")
     ap.add_argument("--threads", type=int, default=8)
     a = ap.parse_args()
     {"ours": ours, "ours-consume": ours_consume, "core-consume": core_consume, "topic": topic, "fill": fill, "legacy": legacy,

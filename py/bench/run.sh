@@ -56,11 +56,11 @@ step "warming the broker up: $warmup messages (not measured)"
 "$ours_venv/bin/python" "$here/bench.py" fill --namesrv "$NAMESRV_ADDR" --topic "${topic}_C" --messages "$consume_msgs"
 
 for round in $(seq 1 "$rounds"); do
-  step "round $round: Rust core: sync c=1,8 and async w=256"
+  step "round $round: Rust core: sync c=1,8 and async w=1,256"
   "${pin[@]}" "$bench_producer" ours --namesrv "$NAMESRV_ADDR" --topic "$topic" --formats json --sweep 1,8 \
-    --phases sync,async --async-window 256 --messages "$msgs" --max-secs "$secs" | tee -a "$out"
-  step "round $round: Python (this package): sync c=1,8 and async w=256"
-  "${pin[@]}" "$ours_venv/bin/python" "$here/bench.py" ours "${common[@]}" --sync 1,8 --window 256 | tee -a "$out"
+    --phases sync,async --async-window 1,256 --messages "$msgs" --max-secs "$secs" | tee -a "$out"
+  step "round $round: Python (this package): sync c=1,8 and async w=1,256"
+  "${pin[@]}" "$ours_venv/bin/python" "$here/bench.py" ours "${common[@]}" --sync 1,8 --window 1,256 | tee -a "$out"
   step "round $round: Python (rocketmq 0.4.4, C++ client): sync c=1,8"
   "${pin[@]}" "$legacy_venv/bin/python" "$here/bench.py" legacy "${common[@]}" --sync 1,8 | tee -a "$out" || true
 

@@ -20,10 +20,10 @@
 //! Request timeouts are kept by a third task, the sweeper, which fails the requests past their
 //! deadline every [`SWEEP_EVERY`] (as the Java client scans its response table), rather than by a
 //! runtime timer per request. Registering a timer from outside the runtime's worker threads (a
-//! send polled on the Python or C thread blocked on it, or started on the Node.js thread) wakes the runtime's driver whenever the timer
-//! is the earliest one, which with one request at a time is every request: a context switch per
-//! send for nothing. The sweeper sleeps when the connection has been idle for a while and the
-//! next request wakes it.
+//! send polled on the Python or C thread blocked on it, or started on the Node.js thread) wakes
+//! the runtime's time driver whenever the timer is the earliest one, which with one request at a
+//! time is every request: a context switch per send for nothing. The sweeper sleeps when the
+//! connection has been idle for a while, and the next request wakes it.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;

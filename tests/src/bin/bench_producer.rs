@@ -5,7 +5,7 @@
 //! * `idle  --namesrv A --topic T --format json|rocketmq`: start a producer, send one message,
 //!   print the process's VmRSS.
 //! * `ours  --namesrv A --topic T [--formats json,rocketmq] [--sweep 1,2,4,8,16,32]
-//!   [--messages 50000] [--max-secs 8] [--size 1024] [--async-window 256] [--oneway-tasks 8]
+//!   [--messages 50000] [--max-secs 8] [--size 1024] [--async-window 256 (or a list: 1,256)] [--oneway-tasks 8]
 //!   [--batch 32] [--batch-tasks 4]`: every phase (sync with N tasks in flight, async, oneway,
 //!   batch) in both header formats. Per phase: messages/s, latency percentiles, CPU seconds from
 //!   `getrusage(RUSAGE_SELF)` and peak RSS (VmHWM, reset per phase through /proc/self/clear_refs).
@@ -206,7 +206,9 @@ async fn ours(opts: &Opts) -> BoxResult<()> {
     for n in opts.list("sweep", "1,2,4,8,16,32") {
         phases.push(Phase::Sync(n.parse().map_err(|_| format!("--sweep: bad value {n:?}"))?));
     }
-    phases.push(Phase::Async(opts.get("async-window", 256)?));
+    for w in opts.list("async-window", "256") {
+        phases.push(Phase::Async(w.parse().map_err(|_| format!("--async-window: bad value {w:?}"))?));
+    }
     phases.push(Phase::Oneway(opts.get("oneway-tasks", 8)?));
     phases.push(Phase::Batch { size: opts.get("batch", 32)?, tasks: opts.get("batch-tasks", 4)? });
     let only: Vec<String> = opts.list("phases", "sync,async,oneway,batch");
