@@ -86,7 +86,8 @@ fn init_cluster() -> Result<Cluster, String> {
         let env = dir.as_deref().map(read_env_file).unwrap_or_default();
         return Ok(Cluster { namesrv: ns, dir, env });
     }
-    start_cluster(&[])
+    // As tests/run.sh starts it: transaction check-backs every 3 s, not the broker's 30-60 s.
+    start_cluster(&["--broker-conf", "transactionCheckInterval=3000"])
 }
 
 /// Starts a cluster of [`broker_version`] in a fresh temporary directory on free ports, with
