@@ -23,6 +23,9 @@ fi
 step "unit tests (codecs, signing, config)"
 cargo test --lib --bins   # default members: core, cli, tests (and ffi-c); py/ and node/ have their own suites
 
+step "core integration tests without a broker (Open API/ASAPI over local HTTPS, memory of hostile answers)"
+cargo test -p rocketmq-ons --tests
+
 step "building the integration tests"
 cargo test -p ons-tests --no-run
 

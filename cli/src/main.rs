@@ -27,14 +27,18 @@ const USAGE: &str = "usage:
   ons send --topic T [--namesrv ADDR] [--group G] [--tag TAG] [--key KEY]
            (--body TEXT | --body-file FILE) [--property k=v]... [--deliver-at MS|+10s|+2m]
            [--sharding-key K] [--count N] [--mode sync|async|oneway]
-           [--header-format json|rocketmq] [--access-key AK --secret-key SK]
+           [--header-format json|rocketmq] [--access-key AK] [--secret-key-file FILE]
 
   ons consume --topic T --group G [--namesrv ADDR] [--expr 'TagA || TagB' | --sql SQL]
            [--broadcast] [--orderly] [--count N] [--json] [--from last|first|EPOCH_MS]
            [--instance NAME] [--threads N] [--offset-dir DIR]
-           [--header-format json|rocketmq] [--access-key AK --secret-key SK]
+           [--header-format json|rocketmq] [--access-key AK] [--secret-key-file FILE]
 
   NAMESRV_ADDR from the environment is used when --namesrv is absent.
+  Credentials (ACL): the access key from --access-key or ONS_ACCESS_KEY; the secret key from
+  --secret-key-file FILE (its first line), ONS_SECRET_KEY, or --secret-key SK (visible to
+  every user in `ps`: prefer the file or the environment). One given without the other is an
+  error.
   send prints one JSON line per sent message (sync and async modes).
   consume prints one line per consumed message (with --json a JSON object: msgId, topic, tag,
   keys, bodyBase64, bodyUtf8, properties, reconsumeTimes, queueId, queueOffset, bornTimestamp,
@@ -92,6 +96,38 @@ impl Args {
     }
 }
 
+/// The ACL credentials, if any: the access key from `--access-key` or `ONS_ACCESS_KEY`, the
+/// secret from `--secret-key-file` (first line), `--secret-key` or `ONS_SECRET_KEY`. Options
+/// win over the environment. `env` reads the environment (a parameter for the tests).
+fn credentials(args: &Args, env: impl Fn(&str) -> Option<String>) -> Result<Option<(String, String)>, String> {
+    let non_empty = |v: Option<String>| v.filter(|v| !v.is_empty());
+    let access_key = non_empty(args.one("access-key").map(str::to_owned)).or_else(|| non_empty(env("ONS_ACCESS_KEY")));
+    let secret_key = match (args.one("secret-key"), args.one("secret-key-file")) {
+        (Some(_), Some(_)) => return Err("--secret-key and --secret-key-file exclude each other".into()),
+        (Some(sk), None) => Some(sk.to_owned()),
+        (None, Some(path)) => Some(read_secret_file(path)?),
+        (None, None) => non_empty(env("ONS_SECRET_KEY")),
+    };
+    match (access_key, secret_key) {
+        (Some(ak), Some(sk)) => Ok(Some((ak, sk))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err("--access-key needs a secret key: --secret-key-file FILE, ONS_SECRET_KEY in the \
+                                environment, or --secret-key"
+            .into()),
+        (None, Some(_)) => Err("a secret key needs an access key: --access-key or ONS_ACCESS_KEY".into()),
+    }
+}
+
+/// The first line of `path` without its line end. The file's content never appears in errors.
+fn read_secret_file(path: &str) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("--secret-key-file {path}: {e}"))?;
+    let secret = text.lines().next().unwrap_or("");
+    if secret.is_empty() {
+        return Err(format!("--secret-key-file {path}: the first line is empty"));
+    }
+    Ok(secret.to_owned())
+}
+
 fn parse_deliver_at(raw: &str) -> Result<i64, String> {
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
@@ -141,6 +177,7 @@ async fn send(args: Args) -> Result<(), String> {
         "header-format",
         "access-key",
         "secret-key",
+        "secret-key-file",
     ])?;
     let namesrv = args.namesrv()?;
     let topic = args.one("topic").ok_or("--topic is required")?;
@@ -156,7 +193,7 @@ async fn send(args: Args) -> Result<(), String> {
     if let Some(f) = args.one("header-format") {
         props.set(keys::HEADER_FORMAT, f);
     }
-    if let (Some(ak), Some(sk)) = (args.one("access-key"), args.one("secret-key")) {
+    if let Some((ak, sk)) = credentials(&args, |name| std::env::var(name).ok())? {
         props.set(keys::ACCESS_KEY, ak).set(keys::SECRET_KEY, sk);
     }
     let mut msg = Message::new(topic, args.one("tag"), body);
@@ -306,6 +343,7 @@ async fn consume(args: Args) -> Result<(), String> {
         "header-format",
         "access-key",
         "secret-key",
+        "secret-key-file",
     ])?;
     let namesrv = args.namesrv()?;
     let topic = args.one("topic").ok_or("--topic is required")?;
@@ -345,7 +383,7 @@ async fn consume(args: Args) -> Result<(), String> {
             props.set(key, v);
         }
     }
-    if let (Some(ak), Some(sk)) = (args.one("access-key"), args.one("secret-key")) {
+    if let Some((ak, sk)) = credentials(&args, |name| std::env::var(name).ok())? {
         props.set(keys::ACCESS_KEY, ak).set(keys::SECRET_KEY, sk);
     }
     let printer =
@@ -428,5 +466,64 @@ fn main() -> ExitCode {
             eprintln!("ons: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(raw: &[&str]) -> Args {
+        Args::parse(&raw.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+    }
+
+    fn env_of(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    }
+
+    fn secret_file(name: &str, content: &str) -> String {
+        let path = std::env::temp_dir().join(format!("ons-cli-test-{}-{name}", std::process::id()));
+        std::fs::write(&path, content).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
+
+    fn pair(ak: &str, sk: &str) -> Option<(String, String)> {
+        Some((ak.to_owned(), sk.to_owned()))
+    }
+
+    #[test]
+    fn credentials_from_options_file_and_environment() {
+        let none = env_of(&[]);
+        assert_eq!(credentials(&args(&[]), &none), Ok(None));
+        assert_eq!(credentials(&args(&["--access-key", "AK", "--secret-key", "SK"]), &none), Ok(pair("AK", "SK")));
+        // The environment, with ONS names; options win over it.
+        let env = env_of(&[("ONS_ACCESS_KEY", "envAK"), ("ONS_SECRET_KEY", "envSK")]);
+        assert_eq!(credentials(&args(&[]), &env), Ok(pair("envAK", "envSK")));
+        assert_eq!(credentials(&args(&["--access-key", "AK"]), &env), Ok(pair("AK", "envSK")));
+        assert_eq!(credentials(&args(&["--secret-key", "SK"]), &env), Ok(pair("envAK", "SK")));
+        // A file: its first line, without the line end (CRLF too).
+        for (name, content) in [("lf", "fileSK\n"), ("crlf", "fileSK\r\nignored\n"), ("bare", "fileSK")] {
+            let path = secret_file(name, content);
+            let got = credentials(&args(&["--access-key", "AK", "--secret-key-file", &path]), &env);
+            std::fs::remove_file(&path).unwrap();
+            assert_eq!(got, Ok(pair("AK", "fileSK")), "{name}");
+        }
+    }
+
+    #[test]
+    fn incomplete_or_conflicting_credentials_are_errors_without_the_secret() {
+        let none = env_of(&[]);
+        let e = credentials(&args(&["--access-key", "AK"]), &none).unwrap_err();
+        assert!(e.contains("--secret-key-file") && e.contains("ONS_SECRET_KEY"), "{e}");
+        let e = credentials(&args(&[]), env_of(&[("ONS_SECRET_KEY", "hidden")])).unwrap_err();
+        assert!(e.contains("ONS_ACCESS_KEY") && !e.contains("hidden"), "{e}");
+        let e = credentials(&args(&["--secret-key", "a", "--secret-key-file", "b"]), &none).unwrap_err();
+        assert!(e.contains("exclude each other"), "{e}");
+        let e = credentials(&args(&["--access-key", "AK", "--secret-key-file", "/nonexistent/sk"]), &none).unwrap_err();
+        assert!(e.starts_with("--secret-key-file /nonexistent/sk: "), "{e}");
+        let path = secret_file("empty", "\nhidden\n");
+        let e = credentials(&args(&["--access-key", "AK", "--secret-key-file", &path]), &none).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert!(e.ends_with("the first line is empty") && !e.contains("hidden"), "{e}");
     }
 }

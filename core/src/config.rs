@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::auth::Credentials;
 use crate::error::{Error, Result};
 use crate::protocol::command::SerializeType;
+use crate::protocol::message::{CompressionType, DEFAULT_COMPRESS_LEVEL};
 use crate::transport::tls::TlsSettings;
 
 /// The ONS `PropertyKeyConst` names (and a few of this client's own, marked as such).
@@ -53,6 +54,19 @@ pub mod keys {
     pub const HEADER_FORMAT: &str = "HeaderFormat";
     /// This client's own: compress bodies at least this large (Java default 4096).
     pub const COMPRESS_OVER_BYTES: &str = "CompressMsgBodyOverHowmuch";
+    /// How single-message sends compress large bodies: `ZLIB` (default), `LZ4` or `ZSTD`, as
+    /// the Java 5.x producer's `compressType`. Consumers decode all three whatever this says.
+    pub const COMPRESS_TYPE: &str = "CompressType";
+    /// The Java producer's field name of COMPRESS_TYPE.
+    pub const COMPRESS_TYPE_JAVA: &str = "compressType";
+    /// The Java client's system property for COMPRESS_TYPE.
+    pub const COMPRESS_TYPE_SYSTEM_PROPERTY: &str = "rocketmq.message.compressType";
+    /// The compression level: zlib 0..=9, ZSTD 1..=22, ignored by LZ4 (default 5, as Java).
+    pub const COMPRESS_LEVEL: &str = "CompressLevel";
+    /// The Java producer's field name of COMPRESS_LEVEL.
+    pub const COMPRESS_LEVEL_JAVA: &str = "compressLevel";
+    /// The Java client's system property for COMPRESS_LEVEL.
+    pub const COMPRESS_LEVEL_SYSTEM_PROPERTY: &str = "rocketmq.message.compressLevel";
     /// This client's own: `true` to announce language JAVA instead of RUST to old servers.
     pub const LANGUAGE_AS_JAVA: &str = "LanguageAsJava";
     /// The spelling the ONS Java SDK actually uses for MaxCachedMessageAmount.
@@ -97,6 +111,9 @@ pub struct ClientConfig {
     pub send_timeout: Duration,
     pub send_retry_times: u32,
     pub compress_over_bytes: usize,
+    /// How large bodies are compressed, and at which level (within the type's range).
+    pub compress_type: CompressionType,
+    pub compress_level: i32,
     pub check_immunity_time_secs: Option<u32>,
     /// Plain TCP or TLS (and how server certificates are checked).
     pub tls: TlsSettings,
@@ -315,6 +332,17 @@ impl ClientConfig {
         let send_timeout_ms = props.parse_in(&[keys::SEND_MSG_TIMEOUT_MILLIS], 1u64, 3_600_000)?.unwrap_or(3000);
         let send_retry_times = props.parse_in(&[keys::SEND_MSG_RETRY_TIMES], 0u32, 16)?.unwrap_or(2);
         let compress_over_bytes = props.parse_in(&[keys::COMPRESS_OVER_BYTES], 1usize, usize::MAX)?.unwrap_or(4096);
+        let type_keys = [keys::COMPRESS_TYPE, keys::COMPRESS_TYPE_JAVA, keys::COMPRESS_TYPE_SYSTEM_PROPERTY];
+        let compress_type = match props.get_any(&type_keys) {
+            None => CompressionType::Zlib,
+            Some(name) => CompressionType::from_name(name).ok_or_else(|| {
+                Error::invalid_config(format!("property CompressType must be ZLIB, LZ4 or ZSTD, got {name:?}"))
+            })?,
+        };
+        let range = compress_type.level_range();
+        let level_keys = [keys::COMPRESS_LEVEL, keys::COMPRESS_LEVEL_JAVA, keys::COMPRESS_LEVEL_SYSTEM_PROPERTY];
+        let compress_level =
+            props.parse_in(&level_keys, *range.start(), *range.end())?.unwrap_or(DEFAULT_COMPRESS_LEVEL as i32);
         let check_immunity_time_secs =
             props.parse_in(&[keys::CHECK_IMMUNITY_TIME_IN_SECONDS, keys::CHECK_IMMUNITY_TIME_IN_SECS], 0u32, 86_400)?;
 
@@ -328,6 +356,8 @@ impl ClientConfig {
             send_timeout: Duration::from_millis(send_timeout_ms),
             send_retry_times,
             compress_over_bytes,
+            compress_type,
+            compress_level,
             check_immunity_time_secs,
             tls: TlsSettings::from_properties(props)?,
             properties: props.clone(),
@@ -374,6 +404,26 @@ mod tests {
 
         let err = ClientConfig::from_properties(&base().with(keys::GROUP_ID, "bad group"), true).unwrap_err();
         assert!(err.message().contains("GROUP_ID"));
+    }
+
+    #[test]
+    fn compression_type_and_level() {
+        let c = ClientConfig::from_properties(&base(), true).unwrap();
+        assert_eq!((c.compress_type, c.compress_level), (CompressionType::Zlib, 5));
+        let c = ClientConfig::from_properties(
+            &base().with(keys::COMPRESS_TYPE, "zstd").with(keys::COMPRESS_LEVEL, "19"),
+            true,
+        )
+        .unwrap();
+        assert_eq!((c.compress_type, c.compress_level), (CompressionType::Zstd, 19));
+        // The Java spellings.
+        let p = base().with(keys::COMPRESS_TYPE_JAVA, "LZ4").with(keys::COMPRESS_LEVEL_SYSTEM_PROPERTY, "1");
+        let c = ClientConfig::from_properties(&p, true).unwrap();
+        assert_eq!((c.compress_type, c.compress_level), (CompressionType::Lz4, 1));
+        let err = ClientConfig::from_properties(&base().with(keys::COMPRESS_TYPE, "gzip"), true).unwrap_err();
+        assert!(err.message().contains("CompressType must be ZLIB, LZ4 or ZSTD"), "{err}");
+        let err = ClientConfig::from_properties(&base().with(keys::COMPRESS_LEVEL, "12"), true).unwrap_err();
+        assert!(err.message().contains("CompressLevel must be in [0, 9]"), "{err}");
     }
 
     #[test]

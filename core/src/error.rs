@@ -129,8 +129,14 @@ impl Error {
 
     /// An error answered by an HTTP management API (Open API, ASAPI): kind
     /// [`ErrorKind::Api`], with the API's own error code when it sent one.
+    /// The message is capped like a broker remark: it carries the API's own text.
     pub(crate) fn api(code: Option<String>, message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::Api, message: message.into(), response_code: None, api_code: code }
+        let message = message.into();
+        let message = match capped(&message) {
+            std::borrow::Cow::Borrowed(_) => message,
+            std::borrow::Cow::Owned(short) => short,
+        };
+        Error { kind: ErrorKind::Api, message, response_code: None, api_code: code }
     }
 
     /// An error answered by a broker or name server: `code` is the remoting response code and
@@ -148,7 +154,7 @@ impl Error {
             _ => ErrorKind::Broker,
         };
         let message = match remark {
-            Some(r) if !r.is_empty() => format!("{context}: broker answered code {code}: {r}"),
+            Some(r) if !r.is_empty() => format!("{context}: broker answered code {code}: {}", capped(r)),
             _ => format!("{context}: broker answered code {code}"),
         };
         Error { kind, message, response_code: Some(code), api_code: None }
@@ -228,6 +234,25 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// How much of a peer's text (a broker remark, an API's error message) an error keeps. A
+/// broker may send a remark of up to a whole frame (a 15 MiB remark was seen); every copy of
+/// the error (bindings, logs, retries keeping the last error) would carry it. Java stack
+/// traces in remarks run to a few KiB, so this keeps all of a real one.
+pub const MAX_REMARK_BYTES: usize = 4096;
+
+/// `text` cut to at most [`MAX_REMARK_BYTES`] bytes on a char boundary, with a note of how
+/// many bytes were cut; unchanged (borrowed) when it fits.
+pub(crate) fn capped(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MAX_REMARK_BYTES {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = MAX_REMARK_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}... ({} more bytes cut)", &text[..end], text.len() - end))
+}
+
 fn is_authentication_remark(remark: Option<&str>) -> bool {
     let r = remark.unwrap_or("").to_ascii_lowercase();
     r.contains("signature")
@@ -278,5 +303,37 @@ mod tests {
         assert_eq!(Error::from_response(1, Some("some other failure"), "s").kind(), ErrorKind::Broker);
         assert!(Error::from_response(14, None, "send").is_retryable());
         assert!(!Error::from_response(13, None, "send").is_retryable());
+    }
+
+    #[test]
+    fn huge_remarks_are_capped_on_a_char_boundary() {
+        // 15 MiB of a 3-byte character, so MAX_REMARK_BYTES (not a multiple of 3) falls
+        // inside one and the cut must step back to its start.
+        let remark = "\u{20AC}".repeat(15 * 1024 * 1024 / 3);
+        let err = Error::from_response(1, Some(&remark), "send");
+        let kept = MAX_REMARK_BYTES - MAX_REMARK_BYTES % 3;
+        let expected = format!(
+            "send: broker answered code 1: {}... ({} more bytes cut)",
+            "\u{20AC}".repeat(kept / 3),
+            remark.len() - kept
+        );
+        assert_eq!(err.message(), expected);
+        assert!(err.message().len() < MAX_REMARK_BYTES + 100);
+        // The kind is still derived from the whole remark.
+        let mut acl = "x".repeat(20_000);
+        acl.push_str(" AclException");
+        assert_eq!(Error::from_response(1, Some(&acl), "s").kind(), ErrorKind::Permission);
+        // API errors carry the API's text: capped the same way.
+        let api = Error::api(Some("E".into()), "y".repeat(1 << 20));
+        assert_eq!(api.message().len(), MAX_REMARK_BYTES + "... (1044480 more bytes cut)".len());
+        assert_eq!(api.api_code(), Some("E"));
+    }
+
+    #[test]
+    fn short_remarks_are_kept_whole() {
+        let remark = "z".repeat(MAX_REMARK_BYTES);
+        let err = Error::from_response(1, Some(&remark), "send");
+        assert_eq!(err.message(), format!("send: broker answered code 1: {remark}"));
+        assert_eq!(Error::api(None, "short").message(), "short");
     }
 }

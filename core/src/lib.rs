@@ -14,6 +14,7 @@ pub mod consumer;
 pub mod dispatch;
 pub mod error;
 pub mod http;
+pub(crate) mod log_limit;
 pub mod message;
 pub(crate) mod process;
 pub mod producer;

@@ -52,6 +52,9 @@ pub struct ReceivedInfo {
     pub broker_name: String,
     /// Every property as stored (system ones included).
     pub properties: BTreeMap<String, String>,
+    /// Set only on a consumer's stand-in for a stored message that did not decode (why not):
+    /// such a message is handed back to the broker, never to a listener.
+    pub undecodable: Option<String>,
 }
 
 impl Message {
@@ -118,8 +121,10 @@ impl Message {
         if let Some(key) = &self.key {
             check_no_separators("key", key)?;
         }
-        if let Some(sk) = &self.sharding_key {
-            check_no_separators("sharding key", sk)?;
+        // An empty sharding key means "none" on a message (it is not sent); OrderProducer::send
+        // refuses an empty key given to it (validate_sharding_key).
+        if let Some(sk) = self.sharding_key.as_deref().filter(|k| !k.is_empty()) {
+            validate_sharding_key(sk)?;
         }
         if let Some(at) = self.start_deliver_time {
             let now = now_ms();
@@ -154,6 +159,18 @@ fn check_no_separators(what: &str, value: &str) -> Result<()> {
         return Err(Error::invalid_argument(format!("{what} {value:?} contains a property separator character")));
     }
     Ok(())
+}
+
+/// A sharding key the ONS API accepts: not blank (empty or whitespace only; the ONS Java SDK's
+/// `OrderProducer.send` refuses those with "'shardingKey' is blank", as the key would pick a
+/// queue for text that means nothing) and free of property separators.
+pub fn validate_sharding_key(key: &str) -> Result<()> {
+    if key.trim().is_empty() {
+        return Err(Error::invalid_argument(format!(
+            "shardingKey {key:?} is blank; a sharding key needs a non-whitespace character"
+        )));
+    }
+    check_no_separators("shardingKey", key)
 }
 
 /// Topic rules of the ONS API: 1 to 255 characters of `[A-Za-z0-9_-]`.
@@ -255,6 +272,7 @@ pub(crate) fn from_stored(
             offset_msg_id: stored.offset_msg_id,
             broker_name: broker_name.to_owned(),
             properties: props,
+            undecodable: None,
         }),
     }
 }
@@ -263,6 +281,25 @@ pub(crate) fn from_stored(
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+
+    #[test]
+    fn blank_sharding_keys_are_refused() {
+        for blank in ["", " ", "\t", " \t\n ", "\u{3000}"] {
+            let e = validate_sharding_key(blank).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{blank:?}");
+            assert!(e.message().starts_with("shardingKey") && e.message().contains("blank"), "{}", e.message());
+        }
+        for good in ["order-42", " padded ", "k"] {
+            assert!(validate_sharding_key(good).is_ok(), "{good:?}");
+        }
+        assert!(validate_sharding_key("a\u{1}b").unwrap_err().message().contains("separator"));
+        // On a message: blank is refused, empty stays "no sharding key".
+        let mut msg = Message::new("T", None, b"x".to_vec());
+        msg.sharding_key = Some("\t".into());
+        assert!(msg.validate().unwrap_err().message().contains("shardingKey"));
+        msg.sharding_key = Some(String::new());
+        assert!(msg.validate().is_ok());
+    }
 
     #[test]
     fn topic_rules() {

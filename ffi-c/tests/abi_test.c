@@ -287,6 +287,9 @@ static void test_producer_lifecycle(void) {
     EXPECT(ons_order_producer_new(p, &order), ONS_OK, NULL);
     EXPECT(ons_order_producer_start(order), ONS_OK, NULL);
     EXPECT(ons_order_producer_send(order, m, "", &r), ONS_ERR_INVALID_ARGUMENT, "sharding key");
+    /* Blank keys are refused as the ONS SDK refuses them ("'shardingKey' is blank"). */
+    EXPECT(ons_order_producer_send(order, m, " ", &r), ONS_ERR_INVALID_ARGUMENT, "shardingKey \" \" is blank");
+    EXPECT(ons_order_producer_send(order, m, "\t", &r), ONS_ERR_INVALID_ARGUMENT, "shardingKey \"\\t\" is blank");
     EXPECT(ons_order_producer_send(order, m, NULL, &r), ONS_ERR_INVALID_ARGUMENT, "sharding_key is NULL");
     EXPECT(ons_order_producer_shutdown(order), ONS_OK, NULL);
     EXPECT(ons_order_producer_shutdown(order), ONS_ERR_NOT_STARTED, "already shut down");

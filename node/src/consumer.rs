@@ -76,6 +76,23 @@ pub struct SqlSelector {
 /// A tag expression (`*`, `null` or `undefined` for all; `a || b`) or `{ sql }`.
 pub type Expression = Option<Either<String, SqlSelector>>;
 
+/// Argument `what` as an [`Expression`], or a `TypeError` naming it and what it accepts.
+fn expression_arg(env: &Env, value: Unknown<'_>, what: &str) -> Result<Expression> {
+    match value.get_type()? {
+        ValueType::Undefined | ValueType::Null => Ok(None),
+        // SAFETY: a string or object value of this env; napi-rs reads it as it would the
+        // parameter itself.
+        ValueType::String | ValueType::Object => unsafe { Expression::from_napi_value(env.raw(), value.raw()) },
+        other => Err(error::type_error(
+            env,
+            format!(
+                "{what} must be a tag expression string, {{ sql }}, null or undefined; got {}",
+                js_call::typeof_name(other)
+            ),
+        )),
+    }
+}
+
 fn selector(expression: Expression) -> MessageSelector {
     match expression {
         None => MessageSelector::by_tag("*"),
@@ -417,11 +434,13 @@ macro_rules! consumer_class {
             pub fn subscribe(
                 &self,
                 env: &Env,
-                topic: String,
-                expression: Expression,
-                listener: JsFunction<'_>,
+                topic: Unknown<'_>,
+                expression: Unknown<'_>,
+                listener: Unknown<'_>,
             ) -> Result<()> {
-                let listener = $wrap(env, &listener)?;
+                let topic = js_call::string_arg(env, topic, "subscribe: topic")?;
+                let expression = expression_arg(env, expression, "subscribe: expression")?;
+                let listener = $wrap(env, &js_call::function_arg(env, listener, "subscribe: listener")?)?;
                 self.inner
                     .$subscribe_with(&topic, &selector(expression), listener)
                     .map_err(|e| error::to_js(env, &e))
@@ -429,7 +448,9 @@ macro_rules! consumer_class {
 
             /// Subscribes `topic` and returns its messages as an async iterator.
             #[napi(ts_args_type = "topic: string, expression?: string | SqlSelector | null")]
-            pub fn messages(&self, env: &Env, topic: String, expression: Expression) -> Result<$stream> {
+            pub fn messages(&self, env: &Env, topic: Unknown<'_>, expression: Unknown<'_>) -> Result<$stream> {
+                let topic = js_call::string_arg(env, topic, "messages: topic")?;
+                let expression = expression_arg(env, expression, "messages: expression")?;
                 let stream = Stream::new();
                 let listener = Arc::new($stream_listener(stream.clone()));
                 self.inner

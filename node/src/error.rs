@@ -66,15 +66,45 @@ pub(crate) fn invalid_config(env: &Env, message: impl AsRef<str>) -> Error {
     js_error(env, code_of(ErrorKind::InvalidConfig), message.as_ref(), None, None)
 }
 
+/// A `TypeError` with code `INVALID_ARGUMENT` raised by the binding itself: an argument of the
+/// wrong JS type (the message names the argument and what it accepts).
+pub(crate) fn type_error(env: &Env, message: impl AsRef<str>) -> Error {
+    build_error(env, Constructor::TypeError, code_of(ErrorKind::InvalidArgument), message.as_ref(), None, None)
+}
+
 fn js_error(env: &Env, code: &str, message: &str, response_code: Option<i32>, api_code: Option<&str>) -> Error {
+    build_error(env, Constructor::Error, code, message, response_code, api_code)
+}
+
+/// The JS class of an error built here.
+enum Constructor {
+    Error,
+    TypeError,
+}
+
+fn build_error(
+    env: &Env,
+    constructor: Constructor,
+    code: &str,
+    message: &str,
+    response_code: Option<i32>,
+    api_code: Option<&str>,
+) -> Error {
     let build = || -> Result<Error> {
         let code_js = env.create_string(code)?;
         let message_js = env.create_string(message)?;
         let mut raw = std::ptr::null_mut();
         // SAFETY: env is the live environment of the current JS thread; both strings were just
         // created in it.
-        check_status!(unsafe { sys::napi_create_error(env.raw(), code_js.raw(), message_js.raw(), &mut raw) })?;
-        // SAFETY: `raw` is the error object napi_create_error returned in this env.
+        check_status!(unsafe {
+            match constructor {
+                Constructor::Error => sys::napi_create_error(env.raw(), code_js.raw(), message_js.raw(), &mut raw),
+                Constructor::TypeError => {
+                    sys::napi_create_type_error(env.raw(), code_js.raw(), message_js.raw(), &mut raw)
+                }
+            }
+        })?;
+        // SAFETY: `raw` is the error object napi_create_(type_)error returned in this env.
         let mut object = unsafe { Object::from_napi_value(env.raw(), raw)? };
         if let Some(rc) = response_code {
             object.set_named_property("responseCode", rc)?;

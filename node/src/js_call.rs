@@ -24,6 +24,44 @@ use tokio::sync::oneshot;
 /// A user function as a `#[napi]` function receives it.
 pub(crate) type JsFunction<'a> = Function<'a, Unknown<'static>, Unknown<'static>>;
 
+/// Argument `what` (e.g. "subscribe: listener") as a function, or a `TypeError` naming it and
+/// the type it got. napi-rs takes any value for a `Function` parameter, and a `null` then
+/// fails deep inside with an empty message; taking `Unknown` and checking here avoids that.
+pub(crate) fn function_arg<'a>(env: &Env, value: Unknown<'a>, what: &str) -> Result<JsFunction<'a>> {
+    match value.get_type()? {
+        // SAFETY: a function value of this env, as napi-rs itself would wrap it.
+        ValueType::Function => unsafe { JsFunction::from_napi_value(env.raw(), value.raw()) },
+        other => Err(crate::error::type_error(env, format!("{what} must be a function; got {}", typeof_name(other)))),
+    }
+}
+
+/// Argument `what` as a string, or a `TypeError` naming it (napi-rs's own error names only
+/// the Rust type).
+pub(crate) fn string_arg(env: &Env, value: Unknown<'_>, what: &str) -> Result<String> {
+    match value.get_type()? {
+        // SAFETY: a string value of this env.
+        ValueType::String => unsafe { String::from_napi_value(env.raw(), value.raw()) },
+        other => Err(crate::error::type_error(env, format!("{what} must be a string; got {}", typeof_name(other)))),
+    }
+}
+
+/// What JavaScript's `typeof` says (with `null` told apart from objects).
+pub(crate) fn typeof_name(t: ValueType) -> &'static str {
+    match t {
+        ValueType::Undefined => "undefined",
+        ValueType::Null => "null",
+        ValueType::Boolean => "boolean",
+        ValueType::Number => "number",
+        ValueType::String => "string",
+        ValueType::Symbol => "symbol",
+        ValueType::Object => "object",
+        ValueType::Function => "function",
+        ValueType::External => "external",
+        ValueType::BigInt => "bigint",
+        _ => "an unknown type",
+    }
+}
+
 pub(crate) type JsFn<T, A> = ThreadsafeFunction<T, Unknown<'static>, A, Status, false, true, 0>;
 
 /// Wraps a JS function. `to_args` runs on the JS thread and turns the queued value into the

@@ -19,8 +19,6 @@ mod producer;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::js_call::JsFunction;
-
 pub use admin::{Admin, QueueOffset};
 pub use config::{PropertyKeyConst, PropertyValueConst};
 pub use consumer::{
@@ -77,8 +75,9 @@ impl OnsFactory {
     pub fn create_transaction_producer(
         env: &Env,
         properties: Object,
-        checker: JsFunction<'_>,
+        checker: Unknown<'_>,
     ) -> Result<TransactionProducer> {
+        let checker = js_call::function_arg(env, checker, "createTransactionProducer: checker")?;
         TransactionProducer::create(env, &config::properties(env, &properties)?, &checker)
     }
 

@@ -141,8 +141,9 @@ impl OrderProducer {
         &self,
         env: &'env Env,
         message: Outgoing,
-        sharding_key: String,
+        sharding_key: Unknown<'_>,
     ) -> Result<PromiseRaw<'env, SendResult>> {
+        let sharding_key = js_call::string_arg(env, sharding_key, "send: shardingKey")?;
         let (inner, msg) = (self.inner.clone(), message.0);
         promise(env, Start::for_send(&msg), async move { inner.send(&msg, &sharding_key).await }, |_, r| {
             Ok(SendResult::from(r))
@@ -220,9 +221,9 @@ impl TransactionProducer {
         &self,
         env: &'env Env,
         message: Outgoing,
-        executor: JsFunction<'_>,
+        executor: Unknown<'_>,
     ) -> Result<PromiseRaw<'env, SendResult>> {
-        let executor = executor_fn(&executor)?;
+        let executor = executor_fn(&js_call::function_arg(env, executor, "send: executor")?)?;
         let (inner, msg) = (self.inner.clone(), message.0);
         let run = move |m: CoreMessage| {
             let answer = js_call::call(&executor, m, &EXECUTOR);

@@ -170,3 +170,30 @@ test('the process exits by itself after shutdown (no handles left)', async () =>
   assert.match(out, /received hello/)
   assert.match(out, /shut down/)
 })
+
+test('subscribe and messages: arguments of the wrong type are TypeErrors naming the argument', async () => {
+  const typeError = (message) => ({ name: 'TypeError', code: 'INVALID_ARGUMENT', message })
+  const fn = () => Action.CommitMessage
+  for (const create of ['createConsumer', 'createOrderedConsumer', 'createBatchConsumer']) {
+    const consumer = ONSFactory[create](props({ GROUP_ID: unique('GID_args') }))
+    for (const [listener, got] of [[null, 'null'], [undefined, 'undefined'], [42, 'number'], [{}, 'object']]) {
+      assert.throws(() => consumer.subscribe('T', '*', listener), typeError(`subscribe: listener must be a function; got ${got}`), create)
+    }
+    assert.throws(() => consumer.subscribe('T', '*'), typeError('subscribe: listener must be a function; got undefined'))
+    assert.throws(() => consumer.subscribe(null, '*', fn), typeError('subscribe: topic must be a string; got null'))
+    assert.throws(() => consumer.subscribe(undefined, '*', fn), typeError('subscribe: topic must be a string; got undefined'))
+    assert.throws(
+      () => consumer.subscribe('T', 42, fn),
+      typeError('subscribe: expression must be a tag expression string, { sql }, null or undefined; got number'),
+    )
+    assert.throws(() => consumer.messages(null), typeError('messages: topic must be a string; got null'))
+    assert.throws(
+      () => consumer.messages('T', true),
+      typeError('messages: expression must be a tag expression string, { sql }, null or undefined; got boolean'),
+    )
+    // null and undefined expressions still mean every tag.
+    consumer.subscribe('T', null, fn)
+    consumer.subscribe('T', undefined, fn)
+    await consumer.shutdown()
+  }
+})

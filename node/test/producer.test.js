@@ -175,6 +175,37 @@ test('order producer: one sharding key, one queue', async () => {
   }
   assert.equal(queues.size, 1)
   await assert.rejects(producer.send(new Message(topic, 'o', 'x'), ''), { code: 'INVALID_ARGUMENT' })
+  // ONS refuses blank keys ("'shardingKey' is blank"); so does the client, before sending.
+  for (const blank of [' ', '\t']) {
+    await assert.rejects(producer.send(new Message(topic, 'o', 'x'), blank), {
+      code: 'INVALID_ARGUMENT',
+      message: /^shardingKey ".*" is blank/,
+    })
+  }
+  for (const [key, got] of [[null, 'null'], [undefined, 'undefined'], [42, 'number']]) {
+    assert.throws(() => producer.send(new Message(topic, 'o', 'x'), key), {
+      name: 'TypeError',
+      code: 'INVALID_ARGUMENT',
+      message: `send: shardingKey must be a string; got ${got}`,
+    })
+  }
+  await producer.shutdown()
+})
+
+test('transaction producer: a checker or executor that is not a function is a TypeError naming it', async () => {
+  assert.throws(() => ONSFactory.createTransactionProducer(props({ GROUP_ID: unique('GID_tx') }), null), {
+    name: 'TypeError',
+    code: 'INVALID_ARGUMENT',
+    message: 'createTransactionProducer: checker must be a function; got null',
+  })
+  const producer = ONSFactory.createTransactionProducer(props({ GROUP_ID: unique('GID_tx') }), () => TransactionStatus.Unknow)
+  for (const [executor, got] of [[null, 'null'], [undefined, 'undefined'], ['commit', 'string']]) {
+    assert.throws(() => producer.send(new Message('T', 't', 'x'), executor), {
+      name: 'TypeError',
+      code: 'INVALID_ARGUMENT',
+      message: `send: executor must be a function; got ${got}`,
+    })
+  }
   await producer.shutdown()
 })
 

@@ -64,6 +64,13 @@ client_class!(
             message: PyRef<'_, PyMessage>,
             callback: Option<Py<PyAny>>,
         ) -> PyResult<Py<PyAny>> {
+            // Checked here: a wrong callback found only when the send completes can just be logged.
+            if let Some(cb) = callback.as_ref().map(|cb| cb.bind(py)).filter(|cb| !cb.is_callable()) {
+                return Err(PyTypeError::new_err(format!(
+                    "send_async: callback must be a callable taking (result, exception), or None; got {}",
+                    cb.get_type()
+                )));
+            }
             let msg = message.inner.clone();
             drop(message);
             let producer = self.inner.get()?.clone();

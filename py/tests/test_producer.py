@@ -60,6 +60,12 @@ def test_async_send_many_and_callback(producer: ons.Producer, topic: str, admin:
     assert isinstance(seen[0], ons.SendResult)
 
 
+def test_send_async_refuses_a_callback_that_is_not_callable(producer: ons.Producer) -> None:
+    for bad in [42, "callback"]:
+        with pytest.raises(TypeError, match=r"send_async: callback must be a callable .*; got <class '(int|str)'>"):
+            producer.send_async(ons.Message("T", b"x"), bad)  # type: ignore[call-overload]
+
+
 def test_async_errors_are_exceptions(producer: ons.Producer) -> None:
     async def main() -> None:
         with pytest.raises(ons.InvalidArgumentError, match="topic"):
@@ -93,6 +99,10 @@ def test_order_producer_same_key_same_queue(namesrv: str, topic: str, unique: Ca
         assert asyncio.run(main()).queue_id in queues
         with pytest.raises(ons.InvalidArgumentError, match="sharding key"):
             p.send(ons.Message(topic, b"x"), "")
+        # ONS refuses blank keys ("'shardingKey' is blank"): so does the core, before sending.
+        for blank in [" ", "\t"]:
+            with pytest.raises(ons.InvalidArgumentError, match="shardingKey .* is blank"):
+                p.send(ons.Message(topic, b"x"), blank)
 
 
 def test_async_context_manager(namesrv: str, topic: str, unique: Callable[[str], str]) -> None:

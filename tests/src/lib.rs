@@ -19,6 +19,8 @@
 //! version of the oracle, default the script's), `RMQ_CACHE` (jar cache, see `rmq.sh help`).
 
 pub mod bench;
+pub mod fake_server;
+pub mod fault_proxy;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -3,12 +3,20 @@
 //! pool (one connection per address for every producer and consumer that shares it), the route
 //! cache and its refresh, heartbeats, broker versions, request signing, and the dispatch of
 //! broker-initiated requests to the producer or consumer group they concern.
+//!
+//! Nothing here lets one unresponsive broker hold up work meant for others: heartbeats and
+//! unregistrations go to every broker at once, each bounded by its own timeout, and the first
+//! heartbeat to a newly seen broker runs beside the route lookup that found it, not inside it.
+//! Lookups made for a send take the send's remaining time as their budget
+//! ([`ClientInstance::route_within`], [`ClientInstance::broker_version`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use futures_util::future::join_all;
+use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
 use crate::auth::{self, Credentials};
@@ -28,6 +36,9 @@ pub const NAMESRV_TIMEOUT: Duration = Duration::from_secs(3);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Heartbeat and route refresh period (Java: 30 s both).
 const BACKGROUND_PERIOD: Duration = Duration::from_secs(30);
+/// How long one heartbeat or unregistration may wait for a broker's answer. They go to every
+/// broker at once, so this also bounds a whole round (and a client's unregistration at shutdown).
+pub const BROKER_CALL_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Handles broker-initiated requests for one group (a transaction producer's check-back, a
 /// consumer's rebalance notification). Runs on the connection's reader task: must not block.
@@ -62,6 +73,10 @@ pub struct TopicRoute {
 }
 
 pub struct ClientInstance {
+    /// This instance, for work it spawns on its own (first heartbeats to new brokers).
+    me: Weak<ClientInstance>,
+    /// The runtime the instance was made on, where its background work runs.
+    runtime: Handle,
     key: String,
     client_id: String,
     namesrv_addrs: Vec<String>,
@@ -150,13 +165,15 @@ impl ClientInstance {
         static SEQ: AtomicUsize = AtomicUsize::new(0);
         let seq = SEQ.fetch_add(1, Ordering::Relaxed);
         let instance = Arc::new_cyclic(|weak: &Weak<ClientInstance>| {
-            let weak = weak.clone();
+            let for_inbound = weak.clone();
             let inbound: InboundHandler = Arc::new(move |req: InboundRequest| {
-                if let Some(instance) = weak.upgrade() {
+                if let Some(instance) = for_inbound.upgrade() {
                     instance.on_inbound(req);
                 }
             });
             ClientInstance {
+                me: weak.clone(),
+                runtime: Handle::current(),
                 key: key.clone(),
                 client_id: make_client_id(&config.instance_name, seq),
                 namesrv_addrs: config.namesrv_addrs.clone(),
@@ -220,7 +237,9 @@ impl ClientInstance {
         Ok(id)
     }
 
-    /// Removes a registration and tells every broker the client left the group.
+    /// Removes a registration and tells every broker the client left the group: all brokers at
+    /// once, so this returns within [`BROKER_CALL_TIMEOUT`] (plus a connect, itself bounded by the
+    /// same) however many brokers are unresponsive.
     pub async fn unregister(&self, id: u64) {
         let removed = {
             let mut members = self.members.lock().unwrap_or_else(|p| p.into_inner());
@@ -233,11 +252,16 @@ impl ClientInstance {
             Member::Producer { group } => cmd = cmd.with_ext("producerGroup", group),
             Member::Consumer { group } => cmd = cmd.with_ext("consumerGroup", group),
         }
-        for addr in self.all_broker_addrs(false) {
-            if let Err(e) = self.invoke(&addr, cmd.clone(), Duration::from_secs(3)).await {
-                tracing::debug!(addr = %addr, error = %e, "unregister failed");
+        let addrs = self.all_broker_addrs(false);
+        join_all(addrs.iter().map(|addr| {
+            let cmd = cmd.clone();
+            async move {
+                if let Err(e) = self.invoke(addr, cmd, BROKER_CALL_TIMEOUT).await {
+                    tracing::debug!(addr = %addr, error = %e, "unregister failed");
+                }
             }
-        }
+        }))
+        .await;
     }
 
     fn sign(&self, cmd: &mut RemotingCommand) {
@@ -253,18 +277,22 @@ impl ClientInstance {
         }
     }
 
-    /// Sends a request to a broker (signed when credentials are configured).
+    /// Sends a request to a broker (signed when credentials are configured). `timeout` bounds
+    /// the whole call, connecting included.
     pub async fn invoke(&self, addr: &str, mut cmd: RemotingCommand, timeout: Duration) -> Result<RemotingCommand> {
         self.sign(&mut cmd);
-        let conn = self.pool.get(addr).await?;
-        conn.invoke(cmd, timeout).await
+        let started = Instant::now();
+        let conn = self.pool.get_within(addr, timeout).await?;
+        conn.invoke(cmd, timeout.saturating_sub(started.elapsed())).await
     }
 
-    /// Sends a oneway request to a broker (signed when credentials are configured).
+    /// Sends a oneway request to a broker (signed when credentials are configured). `timeout`
+    /// bounds the whole call, connecting included.
     pub async fn invoke_oneway(&self, addr: &str, mut cmd: RemotingCommand, timeout: Duration) -> Result<()> {
         self.sign(&mut cmd);
-        let conn = self.pool.get(addr).await?;
-        conn.invoke_oneway(cmd, timeout).await
+        let started = Instant::now();
+        let conn = self.pool.get_within(addr, timeout).await?;
+        conn.invoke_oneway(cmd, timeout.saturating_sub(started.elapsed())).await
     }
 
     /// Sends a request to the name servers, starting with the last one that answered and
@@ -294,10 +322,25 @@ impl ClientInstance {
 
     /// The route of `topic` (already namespaced), from the cache or the name servers.
     pub async fn route(&self, topic: &str) -> Result<Arc<TopicRoute>> {
-        if let Some(route) = self.routes.read().unwrap_or_else(|p| p.into_inner()).get(topic) {
-            return Ok(route.clone());
+        if let Some(route) = self.cached_route(topic) {
+            return Ok(route);
         }
         self.fetch_route(topic).await
+    }
+
+    /// [`ClientInstance::route`] that gives up after `budget` (a send's remaining time) when the
+    /// route must be fetched.
+    pub async fn route_within(&self, topic: &str, budget: Duration) -> Result<Arc<TopicRoute>> {
+        if let Some(route) = self.cached_route(topic) {
+            return Ok(route);
+        }
+        tokio::time::timeout(budget, self.fetch_route(topic)).await.unwrap_or_else(|_| {
+            Err(Error::timeout(format!("the route of topic {topic} was not fetched within {budget:?}")))
+        })
+    }
+
+    fn cached_route(&self, topic: &str) -> Option<Arc<TopicRoute>> {
+        self.routes.read().unwrap_or_else(|p| p.into_inner()).get(topic).cloned()
     }
 
     /// Fetches the route of `topic` from the name servers and caches it.
@@ -325,7 +368,9 @@ impl ClientInstance {
         self.routes.write().unwrap_or_else(|p| p.into_inner()).insert(topic.to_owned(), route.clone());
         // A broker seen for the first time learns about our groups now rather than at the next
         // periodic heartbeat (a transaction producer is only checked back once registered), and
-        // tells us its version (timed delivery depends on it).
+        // tells us its version (timed delivery depends on it). In the background: a broker that
+        // accepts connections and never answers must not hold up the lookup (or the send that
+        // needed it), and each broker gets its heartbeat independently of the others.
         let new_brokers: Vec<String> = {
             let mut known = self.heartbeated.lock().unwrap_or_else(|p| p.into_inner());
             route
@@ -338,10 +383,14 @@ impl ClientInstance {
                 .collect()
         };
         for addr in new_brokers {
-            if let Err(e) = self.heartbeat(&addr).await {
-                tracing::debug!(addr = %addr, error = %e, "first heartbeat failed");
-                self.heartbeated.lock().unwrap_or_else(|p| p.into_inner()).remove(&addr);
-            }
+            let me = self.me.clone();
+            self.runtime.spawn(async move {
+                let Some(instance) = me.upgrade() else { return };
+                if let Err(e) = instance.heartbeat(&addr).await {
+                    tracing::debug!(addr = %addr, error = %e, "first heartbeat failed");
+                    instance.heartbeated.lock().unwrap_or_else(|p| p.into_inner()).remove(&addr);
+                }
+            });
         }
         Ok(route)
     }
@@ -421,8 +470,12 @@ impl ClientInstance {
 
     /// Sends one heartbeat to `addr` and records the broker's version.
     pub async fn heartbeat(&self, addr: &str) -> Result<()> {
+        self.heartbeat_within(addr, BROKER_CALL_TIMEOUT).await
+    }
+
+    async fn heartbeat_within(&self, addr: &str, timeout: Duration) -> Result<()> {
         let cmd = RemotingCommand::request(request::HEART_BEAT).with_body(self.heartbeat_body());
-        let resp = self.invoke(addr, cmd, Duration::from_secs(3)).await?;
+        let resp = self.invoke(addr, cmd, timeout).await?;
         if resp.code != response::SUCCESS {
             return Err(Error::from_response(resp.code, resp.remark.as_deref(), "heartbeat"));
         }
@@ -432,7 +485,8 @@ impl ClientInstance {
         Ok(())
     }
 
-    /// Heartbeats every known broker (masters, and slaves when consumers are registered).
+    /// Heartbeats every known broker (masters, and slaves when consumers are registered), all
+    /// at once: returns within [`BROKER_CALL_TIMEOUT`] (plus a bounded connect).
     pub async fn heartbeat_all(&self) {
         let with_slaves = self
             .members
@@ -440,22 +494,26 @@ impl ClientInstance {
             .unwrap_or_else(|p| p.into_inner())
             .iter()
             .any(|(_, r)| matches!(r.member, Member::Consumer { .. }));
-        for addr in self.all_broker_addrs(with_slaves) {
-            if let Err(e) = self.heartbeat(&addr).await {
+        let addrs = self.all_broker_addrs(with_slaves);
+        join_all(addrs.iter().map(|addr| async move {
+            if let Err(e) = self.heartbeat(addr).await {
                 tracing::debug!(addr = %addr, error = %e, "heartbeat failed");
             }
-        }
+        }))
+        .await;
     }
 
-    /// The version ordinal of `broker_name`, heartbeating its master first if it is unknown.
-    pub async fn broker_version(&self, broker_name: &str) -> Result<i32> {
+    /// The version ordinal of `broker_name`, heartbeating its master first if it is unknown;
+    /// that heartbeat gives up after `budget` (a send's remaining time) or
+    /// [`BROKER_CALL_TIMEOUT`], whichever is sooner.
+    pub async fn broker_version(&self, broker_name: &str, budget: Duration) -> Result<i32> {
         if let Some(v) = self.broker_versions.lock().unwrap_or_else(|p| p.into_inner()).get(broker_name) {
             return Ok(*v);
         }
         let addr = self
             .master_addr(broker_name)
             .ok_or_else(|| Error::network(format!("no master address known for broker {broker_name}")))?;
-        self.heartbeat(&addr).await?;
+        self.heartbeat_within(&addr, budget.min(BROKER_CALL_TIMEOUT)).await?;
         self.broker_versions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -493,7 +551,7 @@ impl ClientInstance {
         match handler {
             Some(h) => h.handle(self, req),
             None => {
-                tracing::debug!(code, group = ?group, from = %req.addr, "server request for no registered group");
+                crate::log_limit::debug_limited!(code, group = ?group, from = %req.addr, "server request for no registered group");
                 req.responder.respond(RemotingCommand::response(
                     response::REQUEST_CODE_NOT_SUPPORTED,
                     0,

@@ -2,16 +2,23 @@
 //! subscription carried along, the committed offset piggy-backed) and its response decoded into
 //! a [`PullResult`], with the received messages turned into ONS messages: retry topics restored,
 //! the tag filter re-applied, queue offsets corrected, namespaces removed.
+//!
+//! A reply is taken only as far as [`DecodeLimits`] allow (what was asked, and the room the
+//! consumer's cache has), whatever the broker sends; the rest is pulled again from where the cut
+//! was made, so nothing is skipped. A stored entry that does not decode is never skipped either:
+//! when its place is known it becomes a placeholder the consumer hands back to the broker
+//! (retry, then dead-letter queue; docs/undecodable-messages.md), and when even its frame is
+//! broken the reply is taken up to it and the pull repeats from there.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::subscription::SubscriptionData;
 use crate::client::namespace;
 use crate::error::{Error, Result};
-use crate::message::{from_stored, Message};
+use crate::message::{from_stored, Message, ReceivedInfo};
 use crate::protocol::codes::{request, response};
 use crate::protocol::command::RemotingCommand;
-use crate::protocol::message::{decode_stored_messages_lenient, property, pull_sys_flag};
+use crate::protocol::message::{decode_stored_messages_within, property, pull_sys_flag, DecodeLimits, EntryFailure};
 use crate::protocol::route::MessageQueue;
 
 /// How long the broker may hold a pull that finds nothing (Java push consumer: 15 s).
@@ -65,21 +72,29 @@ pub enum PullStatus {
 #[derive(Debug)]
 pub struct PullResult {
     pub status: PullStatus,
+    /// Where the next pull starts: the broker's `nextBeginOffset`, or, when the reply was cut
+    /// short ([`PullResult::cut_short`]), the offset after the last entry taken.
     pub next_begin_offset: i64,
     pub min_offset: i64,
     pub max_offset: i64,
     pub messages: Vec<Message>,
-    /// Entries that did not decode (logged and skipped).
-    pub undecodable: usize,
+    /// Entries that did not decode, as placeholders (no body; `received` has the queue and
+    /// commit-log offsets and [`ReceivedInfo::undecodable`] the error): handed back to the
+    /// broker instead of a listener.
+    pub undecodable: Vec<Message>,
+    /// The reply held more than the limits allowed, or a broken entry ended the walk.
+    pub cut_short: bool,
 }
 
-/// Decodes a pull response. Messages are converted for `group` and filtered by `sub`.
+/// Decodes a pull response. Messages are converted for `group` and filtered by `sub`; no more
+/// is taken than `limits` allow.
 pub fn parse_pull_response(
     resp: &RemotingCommand,
     mq: &MessageQueue,
     group: &str,
     namespace: Option<&str>,
     sub: &SubscriptionData,
+    limits: DecodeLimits,
 ) -> Result<PullResult> {
     let status = match resp.code {
         response::SUCCESS => PullStatus::Found,
@@ -94,26 +109,46 @@ pub fn parse_pull_response(
         min_offset: resp.ext_parse("minOffset")?,
         max_offset: resp.ext_parse("maxOffset")?,
         messages: Vec::new(),
-        undecodable: 0,
+        undecodable: Vec::new(),
+        cut_short: false,
     };
     if status != PullStatus::Found {
         return Ok(result);
     }
     let offset_delta: i64 = resp.ext("offsetDelta").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let decoded = decode_stored_messages_lenient(&resp.body);
+    let decoded = decode_stored_messages_within(&resp.body, limits);
+    // The offset after the last entry taken (decoded or handed back), for a reply cut short.
+    let mut taken_end: Option<i64> = None;
+    let mut note_taken = |offset: i64| taken_end = Some(taken_end.map_or(offset + 1, |e: i64| e.max(offset + 1)));
+    let mut broken: Option<&EntryFailure> = None;
     for f in &decoded.failures {
-        tracing::error!(
-            topic = %mq.topic, queue = mq.queue_id, queue_offset = ?f.queue_offset, error = %f.error,
-            "a pulled message does not decode; it is skipped"
+        match (f.resumed, f.queue_offset, f.commit_log_offset) {
+            (true, Some(queue_offset), Some(commit_log_offset)) => {
+                let queue_offset = queue_offset + offset_delta;
+                note_taken(queue_offset);
+                result.undecodable.push(placeholder(mq, namespace, queue_offset, commit_log_offset, f));
+            }
+            // Its frame is broken (or too short to say where it is): nothing after it can be
+            // trusted, so the walk ended there.
+            _ => broken = Some(f),
+        }
+    }
+    if !result.undecodable.is_empty() {
+        // One line per reply naming every entry and its reason (a line per entry, rate-limited
+        // per call site, showed only the first of a burst).
+        crate::log_limit::error_limited!(
+            topic = %mq.topic, queue = mq.queue_id, count = result.undecodable.len(),
+            entries = %describe_undecodable(&result.undecodable),
+            "pulled messages do not decode; they are handed back to the broker (retry, then dead-letter queue)"
         );
     }
-    result.undecodable = decoded.failures.len();
     let retry_topic = retry_topic(group);
     for mut stored in decoded.messages {
+        stored.queue_offset += offset_delta;
+        note_taken(stored.queue_offset);
         if !sub.accepts(stored.tags()) {
             continue;
         }
-        stored.queue_offset += offset_delta;
         let mut topic = stored.topic.clone();
         if topic == retry_topic {
             if let Some(original) = stored.properties.get(property::RETRY_TOPIC) {
@@ -125,7 +160,176 @@ pub fn parse_pull_response(
         let user_topic = namespace::unwrap(namespace, &topic);
         result.messages.push(from_stored(stored, &mq.broker_name, user_topic));
     }
+    if decoded.stopped_at_limit.is_some() || broken.is_some() {
+        result.cut_short = true;
+        match taken_end {
+            Some(end) => result.next_begin_offset = end,
+            None => {
+                // Nothing taken at all. At a limit, the cache has no room now: pull the same
+                // offset again later. At a broken entry: an error, so the pull is retried (and
+                // reported) rather than the entry committed away.
+                if let Some(f) = broken {
+                    return Err(Error::protocol(format!(
+                        "pull reply for {} queue {}: the entry at byte {} ({} bytes) does not decode and nothing \
+                         before it does: {}",
+                        mq.topic,
+                        mq.queue_id,
+                        f.byte_offset,
+                        f.skipped_bytes,
+                        f.error.message()
+                    )));
+                }
+                // The entry that did not fit is the first one: start there next time.
+                let first = decoded.stopped_at_limit.and_then(|pos| entry_queue_offset(&resp.body, pos));
+                match first {
+                    Some(offset) => result.next_begin_offset = offset + offset_delta,
+                    None => {
+                        return Err(Error::protocol("pull reply cut at its first entry, whose offset is unreadable"))
+                    }
+                }
+            }
+        }
+    }
     Ok(result)
+}
+
+/// Entries listed by name in one log line; the rest are counted.
+const UNDECODABLE_LISTED: usize = 8;
+
+/// `queue offset Q (commit-log offset C): reason; ...` for the placeholders of one reply.
+fn describe_undecodable(placeholders: &[Message]) -> String {
+    let mut out = String::new();
+    for m in placeholders.iter().take(UNDECODABLE_LISTED) {
+        let Some(info) = m.received.as_ref() else { continue };
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        out.push_str(&format!(
+            "queue offset {} (commit-log offset {}): {}",
+            info.queue_offset,
+            info.commit_log_offset,
+            info.undecodable.as_deref().unwrap_or("unknown reason")
+        ));
+    }
+    if placeholders.len() > UNDECODABLE_LISTED {
+        out.push_str(&format!("; and {} more", placeholders.len() - UNDECODABLE_LISTED));
+    }
+    out
+}
+
+/// The queue offset in the header of the stored entry at byte `pos` of a pull body (its frame
+/// was checked when the walk reached it).
+fn entry_queue_offset(body: &[u8], pos: usize) -> Option<i64> {
+    let bytes = body.get(pos + 20..pos + 28)?;
+    Some(i64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+/// A stand-in for a stored entry that did not decode: enough to hand it back to the broker by
+/// its commit-log offset and to keep its queue offset uncommitted until then.
+fn placeholder(
+    mq: &MessageQueue,
+    namespace: Option<&str>,
+    queue_offset: i64,
+    commit_log_offset: i64,
+    failure: &EntryFailure,
+) -> Message {
+    let mut message = Message::new(namespace::unwrap(namespace, &mq.topic), None, bytes::Bytes::new());
+    message.received = Some(ReceivedInfo {
+        queue_id: mq.queue_id,
+        queue_offset,
+        commit_log_offset,
+        broker_name: mq.broker_name.clone(),
+        undecodable: Some(failure.error.message().to_owned()),
+        ..Default::default()
+    });
+    message
+}
+
+/// What one queue's pull loop says about failing pulls. A failure is reported at once; while
+/// pulls keep failing, at most one line per interval follows, counting the failures since the
+/// previous line and giving the first and the latest error of that stretch (they often differ:
+/// a garbage answer, then a refused reconnect, then a timeout; logging only one of them hid the
+/// cause). When a pull succeeds again, one line says after how many failures.
+pub struct PullErrorReport {
+    interval: Duration,
+    /// When the last line was written.
+    last_line: Option<Instant>,
+    /// Failures since the last line, with the first and the latest error among them.
+    unreported: u64,
+    first_unreported: Option<String>,
+    latest_unreported: Option<String>,
+    /// Failures since the last successful pull, and when the first of them happened.
+    failing: u64,
+    failing_since: Option<Instant>,
+}
+
+impl PullErrorReport {
+    pub fn new(interval: Duration) -> Self {
+        PullErrorReport {
+            interval,
+            last_line: None,
+            unreported: 0,
+            first_unreported: None,
+            latest_unreported: None,
+            failing: 0,
+            failing_since: None,
+        }
+    }
+
+    /// Records a failed pull at `now`; returns the line to log, if one is due.
+    pub fn failed(&mut self, error: &Error, now: Instant) -> Option<String> {
+        self.failing += 1;
+        let since = *self.failing_since.get_or_insert(now);
+        let text = error.to_string();
+        if self.unreported == 0 {
+            self.first_unreported = Some(text.clone());
+        }
+        self.unreported += 1;
+        self.latest_unreported = Some(text);
+        let due = self.last_line.is_none_or(|t| now.saturating_duration_since(t) >= self.interval);
+        if !due {
+            return None;
+        }
+        let line = if self.failing == 1 {
+            format!("pull failed, retrying: {}", error)
+        } else {
+            let first = self.first_unreported.take().unwrap_or_default();
+            let latest = self.latest_unreported.take().unwrap_or_default();
+            let errors = if self.unreported == 1 || first == latest {
+                format!("error: {latest}")
+            } else {
+                format!("first error: {first}; latest error: {latest}")
+            };
+            format!(
+                "pulls still failing: {} failed since the last report, {} in {:.0} s since the last successful pull; {errors}",
+                self.unreported,
+                self.failing,
+                now.saturating_duration_since(since).as_secs_f64()
+            )
+        };
+        self.last_line = Some(now);
+        self.unreported = 0;
+        self.first_unreported = None;
+        self.latest_unreported = None;
+        Some(line)
+    }
+
+    /// Records a successful pull at `now`; returns the line to log after a stretch of failures.
+    pub fn succeeded(&mut self, now: Instant) -> Option<String> {
+        let since = self.failing_since.take()?;
+        let line = format!(
+            "pulls succeed again after {} failed over {:.0} s",
+            self.failing,
+            now.saturating_duration_since(since).as_secs_f64()
+        );
+        self.failing = 0;
+        self.unreported = 0;
+        self.first_unreported = None;
+        self.latest_unreported = None;
+        // A new stretch of failures is reported at once.
+        self.last_line = None;
+        Some(line)
+    }
 }
 
 /// The retry topic of a (namespaced) group.
@@ -183,6 +387,154 @@ mod tests {
             .with_body(body)
     }
 
+    /// Limits no test reply reaches.
+    const ROOMY: DecodeLimits = DecodeLimits { messages: 1000, body_bytes: 1 << 30, first_body_bytes: 1 << 30 };
+
+    fn body_of(entries: &[Vec<u8>]) -> RemotingCommand {
+        let mut body = Vec::new();
+        for e in entries {
+            body.extend_from_slice(e);
+        }
+        response_with(&[]).with_body(body)
+    }
+
+    fn encoded(offset: i64, body: Vec<u8>, compressed: bool) -> Vec<u8> {
+        let mut m = stored("T", offset, None, None);
+        m.commit_log_offset = 5000 + offset;
+        m.body = bytes::Bytes::from(body);
+        if compressed {
+            m.sys_flag = crate::protocol::message::sys_flag::COMPRESSED;
+        }
+        encode_stored_message(&m, MessageVersion::V1).unwrap()
+    }
+
+    #[test]
+    fn a_reply_with_more_than_asked_is_cut_and_resumed_where_cut() {
+        let sub = SubscriptionData::by_tag("T", "*").unwrap();
+        let mq = MessageQueue::new("T", "b", 0);
+        let entries: Vec<Vec<u8>> = (100..1100).map(|o| encoded(o, b"x".to_vec(), false)).collect();
+        let limits = DecodeLimits { messages: 32, ..ROOMY };
+        let r = parse_pull_response(&body_of(&entries), &mq, "G", None, &sub, limits).unwrap();
+        assert_eq!(r.messages.len(), 32);
+        assert!(r.cut_short);
+        // Not the broker's nextBeginOffset (13): the offset after the last message taken.
+        assert_eq!(r.next_begin_offset, 132);
+    }
+
+    #[test]
+    fn bodies_that_inflate_past_the_queue_share_are_left_for_later() {
+        let sub = SubscriptionData::by_tag("T", "*").unwrap();
+        let mq = MessageQueue::new("T", "b", 0);
+        // Each 1 MiB of zeros compresses to about 1 KiB.
+        let entries: Vec<Vec<u8>> = (0..10).map(|o| encoded(o, vec![0; 1 << 20], true)).collect();
+        assert!(entries.iter().all(|e| e.len() < 8 * 1024));
+        let limits = DecodeLimits { messages: 32, body_bytes: (2 << 20) + (1 << 19), first_body_bytes: 0 };
+        let r = parse_pull_response(&body_of(&entries), &mq, "G", None, &sub, limits).unwrap();
+        assert_eq!(r.messages.len(), 2, "2.5 MiB of room holds two 1 MiB bodies");
+        assert!(r.undecodable.is_empty(), "a body that does not fit now is no failure");
+        assert_eq!((r.cut_short, r.next_begin_offset), (true, 2));
+
+        // No room in the queue's share: nothing taken, the same offset next time...
+        let full = DecodeLimits { messages: 32, body_bytes: 0, first_body_bytes: 0 };
+        let r = parse_pull_response(&body_of(&entries), &mq, "G", None, &sub, full).unwrap();
+        assert!(r.messages.is_empty() && r.cut_short);
+        assert_eq!(r.next_begin_offset, 0);
+        // ...unless the whole cache has room for the first one, which is then taken alone.
+        let first_only = DecodeLimits { messages: 32, body_bytes: 0, first_body_bytes: 1 << 20 };
+        let r = parse_pull_response(&body_of(&entries), &mq, "G", None, &sub, first_only).unwrap();
+        assert_eq!((r.messages.len(), r.next_begin_offset), (1, 1));
+    }
+
+    #[test]
+    fn undecodable_entries_become_placeholders_and_are_not_skipped() {
+        let sub = SubscriptionData::by_tag("T", "*").unwrap();
+        let mq = MessageQueue::new("T", "b", 3);
+        let mut bad = encoded(11, vec![b'z'; 100], true);
+        // Compressed with an unknown type (bits 0x400): the frame is intact, the body is not.
+        bad[36..40].copy_from_slice(&(crate::protocol::message::sys_flag::COMPRESSED | 0x400).to_be_bytes());
+        let entries = vec![encoded(10, b"a".to_vec(), false), bad, encoded(12, b"c".to_vec(), false)];
+        let r = parse_pull_response(&body_of(&entries), &mq, "G", None, &sub, ROOMY).unwrap();
+        assert_eq!(r.messages.len(), 2);
+        assert_eq!(r.undecodable.len(), 1);
+        let p = r.undecodable[0].received.as_ref().unwrap();
+        assert_eq!((p.queue_offset, p.commit_log_offset, p.queue_id), (11, 5011, 3));
+        assert!(p.undecodable.as_deref().unwrap().contains("unknown compression type 4"), "{p:?}");
+        assert!(!r.cut_short);
+        assert_eq!(r.next_begin_offset, 13, "the broker's next offset: every entry was accounted for");
+
+        // A broken frame ends the walk: what came before is taken, the pull resumes at it.
+        let mut truncated = encoded(12, b"c".to_vec(), false);
+        truncated.truncate(truncated.len() - 3);
+        let entries = vec![encoded(10, b"a".to_vec(), false), encoded(11, b"b".to_vec(), false), truncated];
+        let r = parse_pull_response(&body_of(&entries), &mq, "G", None, &sub, ROOMY).unwrap();
+        assert_eq!((r.messages.len(), r.cut_short, r.next_begin_offset), (2, true, 12));
+        // Broken from the start: an error (the pull is retried), never a skip.
+        let err = parse_pull_response(&body_of(&entries[2..]), &mq, "G", None, &sub, ROOMY).unwrap_err();
+        assert!(err.message().contains("does not decode and nothing before it does"), "{err}");
+    }
+
+    #[test]
+    fn every_undecodable_entry_of_a_reply_is_named_in_its_log_line() {
+        let sub = SubscriptionData::by_tag("T", "*").unwrap();
+        let mq = MessageQueue::new("T", "b", 3);
+        let unknown_type = |offset: i64| {
+            let mut bad = encoded(offset, vec![b'z'; 100], true);
+            bad[36..40].copy_from_slice(&(crate::protocol::message::sys_flag::COMPRESSED | 0x400).to_be_bytes());
+            bad
+        };
+        let mut corrupt = encoded(12, vec![b'y'; 100], true);
+        // The zlib header (the body starts at byte 88 of an entry with IPv4 hosts).
+        assert_eq!(corrupt[88], 0x78);
+        corrupt[88] ^= 0xFF;
+        let mut entries = vec![unknown_type(10), encoded(11, b"b".to_vec(), false), corrupt];
+        entries.extend((13..23).map(unknown_type));
+        let r = parse_pull_response(&body_of(&entries), &mq, "G", None, &sub, ROOMY).unwrap();
+        assert_eq!((r.messages.len(), r.undecodable.len()), (1, 12));
+        let line = describe_undecodable(&r.undecodable);
+        assert!(line.starts_with("queue offset 10 (commit-log offset 5010): "), "{line}");
+        assert!(line.contains("unknown compression type 4"), "{line}");
+        assert!(line.contains("queue offset 12 (commit-log offset 5012): "), "{line}");
+        assert!(line.contains("; and 4 more"), "{line}");
+        assert_eq!(line.matches("queue offset").count(), UNDECODABLE_LISTED);
+    }
+
+    #[test]
+    fn pull_failures_are_reported_with_first_and_latest_error_and_the_recovery() {
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut report = PullErrorReport::new(Duration::from_secs(30));
+        let garbage = Error::protocol("pull reply: stored message at byte 0: size -1 is not within 91..=7");
+        let refused = Error::network("connect to 127.0.0.1:1 failed: connection refused");
+        let timeout = Error::network("pull timed out after 30 s");
+
+        // The first failure at once, with its error.
+        let line = report.failed(&garbage, at(0)).unwrap();
+        assert!(line.contains("pull failed") && line.contains("size -1"), "{line}");
+        // Then nothing within the interval...
+        assert_eq!(report.failed(&refused, at(1)), None);
+        assert_eq!(report.failed(&refused, at(10)), None);
+        // ...and one line after it: counts, the first and the latest error of the stretch.
+        let line = report.failed(&timeout, at(31)).unwrap();
+        assert!(line.contains("3 failed since the last report, 4 in 31 s"), "{line}");
+        assert!(line.contains("first error: ") && line.contains("connection refused"), "{line}");
+        assert!(line.contains("latest error: ") && line.contains("timed out"), "{line}");
+        // The same error throughout is given once.
+        assert_eq!(report.failed(&timeout, at(40)), None);
+        let line = report.failed(&timeout, at(61)).unwrap();
+        assert!(
+            line.contains("2 failed since the last report, 6 in 61 s since the last successful pull; error: "),
+            "{line}"
+        );
+        assert!(!line.contains("first error"), "{line}");
+
+        // Recovery is one line; a later failure is reported at once again.
+        let line = report.succeeded(at(62)).unwrap();
+        assert_eq!(line, "pulls succeed again after 6 failed over 62 s");
+        assert_eq!(report.succeeded(at(63)), None, "nothing to say after a success");
+        let line = report.failed(&refused, at(64)).unwrap();
+        assert!(line.starts_with("pull failed, retrying: ") && line.contains("refused"), "{line}");
+    }
+
     #[test]
     fn request_carries_subscription_and_commit_offset() {
         let sub = SubscriptionData::by_tag("NS%T", "A || B").unwrap();
@@ -208,7 +560,7 @@ mod tests {
             stored("NS%T", 11, Some("B"), None),
             stored("NS%T", 12, None, None),
         ]);
-        let r = parse_pull_response(&resp, &mq, "NS%G", Some("NS"), &sub).unwrap();
+        let r = parse_pull_response(&resp, &mq, "NS%G", Some("NS"), &sub, ROOMY).unwrap();
         assert_eq!(r.status, PullStatus::Found);
         assert_eq!(r.next_begin_offset, 13);
         assert_eq!(r.messages.len(), 1);
@@ -219,7 +571,7 @@ mod tests {
         let all = SubscriptionData::by_tag("%RETRY%NS%G", "*").unwrap();
         let rq = MessageQueue::new("%RETRY%NS%G", "broker-a", 0);
         let resp = response_with(&[stored("%RETRY%NS%G", 3, Some("B"), Some("NS%T"))]);
-        let r = parse_pull_response(&resp, &rq, "NS%G", Some("NS"), &all).unwrap();
+        let r = parse_pull_response(&resp, &rq, "NS%G", Some("NS"), &all, ROOMY).unwrap();
         assert_eq!(r.messages[0].topic, "T");
     }
 
@@ -234,12 +586,12 @@ mod tests {
                 .with_ext("nextBeginOffset", 4)
                 .with_ext("minOffset", 0)
                 .with_ext("maxOffset", 9);
-            let r = parse_pull_response(&resp, &mq, "G", None, &sub).unwrap();
+            let r = parse_pull_response(&resp, &mq, "G", None, &sub, ROOMY).unwrap();
             assert_eq!((r.status, r.next_begin_offset), (status, 4));
         }
         let busy = RemotingCommand::response(215, 1, Some("flow control".into()));
-        assert_eq!(parse_pull_response(&busy, &mq, "G", None, &sub).unwrap_err().response_code(), Some(215));
+        assert_eq!(parse_pull_response(&busy, &mq, "G", None, &sub, ROOMY).unwrap_err().response_code(), Some(215));
         let missing = RemotingCommand::response(19, 1, None);
-        assert!(parse_pull_response(&missing, &mq, "G", None, &sub).is_err());
+        assert!(parse_pull_response(&missing, &mq, "G", None, &sub, ROOMY).is_err());
     }
 }

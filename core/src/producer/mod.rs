@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -24,7 +24,7 @@ use crate::protocol::codes::{request, response, VERSION_V5_0_0};
 use crate::protocol::command::RemotingCommand;
 use crate::protocol::java_hash::ons_order_queue_index;
 use crate::protocol::message::{
-    compress_body, encode_batch_body, encode_properties, encoded_properties_len, property, sys_flag, BatchEntry,
+    compress_body_as, encode_batch_body, encode_properties, encoded_properties_len, property, sys_flag, BatchEntry,
 };
 use crate::protocol::msgid::UniqueIdGenerator;
 use crate::protocol::route::MessageQueue;
@@ -164,10 +164,11 @@ impl ProducerCore {
 
         let mut sys_flag = 0;
         let body = if compress && msg.body.len() >= self.config.compress_over_bytes {
-            let compressed = compress_body(&msg.body, 5);
-            // Keep the original when zlib does not help (already-compressed payloads).
+            let kind = self.config.compress_type;
+            let compressed = compress_body_as(&msg.body, kind, self.config.compress_level)?;
+            // Keep the original when compression does not help (already-compressed payloads).
             if compressed.len() < msg.body.len() {
-                sys_flag |= sys_flag::COMPRESSED | sys_flag::COMPRESSION_ZLIB_TYPE;
+                sys_flag |= sys_flag::COMPRESSED | kind.sys_flag_bits();
                 Bytes::from(compressed)
             } else {
                 msg.body.clone()
@@ -201,6 +202,7 @@ impl ProducerCore {
         broker: &str,
         msg: &Message,
         prepared: &Prepared,
+        budget: Duration,
     ) -> Result<String> {
         let Some(at) = msg.start_deliver_time else {
             return encode_properties(&prepared.properties);
@@ -210,7 +212,7 @@ impl ProducerCore {
             return encode_properties(&prepared.properties);
         }
         let mut props = prepared.properties.clone();
-        let version = instance.broker_version(broker).await?;
+        let version = instance.broker_version(broker, budget).await?;
         if version >= VERSION_V5_0_0 {
             props.insert(property::TIMER_DELIVER_MS.into(), at.to_string().into());
         } else {
@@ -230,17 +232,26 @@ impl ProducerCore {
 
     /// The publish queues of a topic; for a topic the name servers do not know yet, the
     /// auto-create template's queues (the broker creates the topic on first send).
-    async fn publish_queues(&self, instance: &ClientInstance, wire_topic: &str) -> Result<(Arc<TopicRoute>, bool)> {
-        match instance.route(wire_topic).await {
+    async fn publish_queues(
+        &self,
+        instance: &ClientInstance,
+        wire_topic: &str,
+        budget: Duration,
+    ) -> Result<(Arc<TopicRoute>, bool)> {
+        let started = Instant::now();
+        match instance.route_within(wire_topic, budget).await {
             Ok(route) if !route.publish_queues.is_empty() => Ok((route, false)),
             Ok(_) => Err(Error::new(
                 ErrorKind::TopicNotFound,
                 format!("topic {wire_topic} has no writable queue on any broker"),
             )),
-            Err(e) if e.kind() == ErrorKind::TopicNotFound => match instance.route(AUTO_CREATE_TEMPLATE_TOPIC).await {
-                Ok(template) if !template.publish_queues.is_empty() => Ok((template, true)),
-                _ => Err(e),
-            },
+            Err(e) if e.kind() == ErrorKind::TopicNotFound => {
+                let left = budget.saturating_sub(started.elapsed());
+                match instance.route_within(AUTO_CREATE_TEMPLATE_TOPIC, left).await {
+                    Ok(template) if !template.publish_queues.is_empty() => Ok((template, true)),
+                    _ => Err(e),
+                }
+            }
             Err(e) => Err(e),
         }
     }
@@ -317,7 +328,7 @@ impl ProducerCore {
             if remaining.is_zero() {
                 break;
             }
-            let (route, template) = match self.publish_queues(&instance, &prepared.wire_topic).await {
+            let (route, template) = match self.publish_queues(&instance, &prepared.wire_topic, remaining).await {
                 Ok(r) => r,
                 Err(e) => {
                     let retry = e.kind() != ErrorKind::TopicNotFound && mode == Mode::Sync;
@@ -334,8 +345,20 @@ impl ProducerCore {
                 avoid = Some(queue.broker_name.clone());
                 continue;
             };
-            let properties = self.properties_for(&instance, &queue.broker_name, msg, &prepared).await?;
+            let left = deadline.saturating_duration_since(Instant::now());
+            let properties = match self.properties_for(&instance, &queue.broker_name, msg, &prepared, left).await {
+                Ok(properties) => properties,
+                // The broker did not tell its version in time: try another one.
+                Err(e) if matches!(e.kind(), ErrorKind::Network | ErrorKind::Timeout) => {
+                    avoid = Some(queue.broker_name.clone());
+                    last_error = Some(e);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let cmd = self.send_header(&prepared, &queue, template, properties);
+            // What the route lookup and the version check left of the send's time.
+            let remaining = deadline.saturating_duration_since(Instant::now());
             let started = Instant::now();
             if mode == Mode::Oneway {
                 return instance.invoke_oneway(&addr, cmd, remaining).await.map(|_| None);
@@ -438,7 +461,8 @@ impl ProducerCore {
             if remaining.is_zero() {
                 break;
             }
-            let (route, template) = self.publish_queues(&instance, &wire_topic).await?;
+            let (route, template) = self.publish_queues(&instance, &wire_topic, remaining).await?;
+            let remaining = deadline.saturating_duration_since(Instant::now());
             let queue = self.choose_queue(&route.publish_queues, &QueueChoice::RoundRobin, avoid.as_deref());
             let Some(addr) = route.data.master_addr(&queue.broker_name).map(str::to_owned) else {
                 avoid = Some(queue.broker_name.clone());
@@ -610,11 +634,10 @@ impl OrderProducer {
     }
 
     /// Sends to the queue `abs(hashCode(sharding_key)) % queues`; a single attempt, since
-    /// another queue would break the key's order.
+    /// another queue would break the key's order. A blank key (empty or only whitespace) is
+    /// refused, as the ONS Java SDK's `OrderProducer` refuses it ("'shardingKey' is blank").
     pub async fn send(&self, msg: &Message, sharding_key: &str) -> Result<SendResult> {
-        if sharding_key.is_empty() {
-            return Err(Error::invalid_argument("sharding key is empty"));
-        }
+        crate::message::validate_sharding_key(sharding_key)?;
         let mut msg = msg.clone();
         msg.sharding_key = Some(sharding_key.to_owned());
         self.core
@@ -642,5 +665,25 @@ fn template_queue_id(template: bool, queue: &MessageQueue) -> i32 {
         queue.queue_id % DEFAULT_TOPIC_QUEUE_NUMS
     } else {
         queue.queue_id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::keys;
+
+    #[tokio::test]
+    async fn an_ordered_send_refuses_a_blank_sharding_key_before_anything_else() {
+        let props = Properties::new().with(keys::NAMESRV_ADDR, "127.0.0.1:1").with(keys::GROUP_ID, "GID_blank");
+        let producer = OrderProducer::new(&props).unwrap();
+        for blank in ["", " ", "\t", " \n "] {
+            let err = producer.send(&Message::new("T", None, "x"), blank).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{blank:?}: {err}");
+            assert!(err.message().contains("is blank") && err.message().contains("shardingKey"), "{blank:?}: {err}");
+        }
+        // A real key gets past the check (and fails only because the producer is not started).
+        let err = producer.send(&Message::new("T", None, "x"), " k ").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotStarted, "{err}");
     }
 }

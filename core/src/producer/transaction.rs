@@ -94,7 +94,7 @@ async fn run_guarded(fut: BoxFuture<TransactionStatus>, what: &str) -> Transacti
     match tokio::spawn(fut).await {
         Ok(status) => status,
         Err(e) => {
-            tracing::warn!(error = %e, "{what} panicked; reporting the transaction as unknown");
+            crate::log_limit::warn_limited!(error = %e, "{what} panicked; reporting the transaction as unknown");
             TransactionStatus::Unknow
         }
     }
@@ -117,7 +117,7 @@ impl GroupRequestHandler for CheckHandler {
         let namespace = self.namespace.clone();
         tokio::spawn(async move {
             if let Err(e) = answer_check(&core, &instance, checker, namespace.as_deref(), req).await {
-                tracing::warn!(error = %e, "could not answer a transaction check");
+                crate::log_limit::warn_limited!(error = %e, "could not answer a transaction check");
             }
         });
     }

@@ -106,7 +106,9 @@ impl RemotingCommand {
             .ext(key)
             .ok_or_else(|| Error::protocol(format!("code {} reply lacks header field `{key}`", self.code)))?;
         raw.parse().map_err(|_| {
-            Error::protocol(format!("code {} reply has malformed header field `{key}`: {raw:?}", self.code))
+            // Capped: the value is the peer's and may be as long as a frame.
+            let shown = crate::error::capped(raw);
+            Error::protocol(format!("code {} reply has malformed header field `{key}`: {shown:?}", self.code))
         })
     }
 
@@ -402,6 +404,15 @@ mod tests {
         assert_eq!(cmd.ext_parse::<i32>("queueId").unwrap(), 3);
         assert_eq!(&cmd.body[..], b"ok");
         assert!(cmd.ext_parse::<i32>("missing").unwrap_err().message().contains("missing"));
+    }
+
+    #[test]
+    fn a_huge_malformed_header_field_is_capped_in_the_error() {
+        let cmd = RemotingCommand::response(0, 1, None).with_ext("queueId", "x".repeat(1 << 20));
+        let e = cmd.ext_parse::<i32>("queueId").unwrap_err();
+        assert!(e.message().contains("malformed header field `queueId`"), "{}", &e.message()[..100]);
+        assert!(e.message().len() < crate::error::MAX_REMARK_BYTES + 200, "{} bytes", e.message().len());
+        assert!(e.message().ends_with("more bytes cut)\""));
     }
 
     #[test]

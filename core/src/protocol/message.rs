@@ -1,6 +1,7 @@
 //! Message bytes: the properties string (protocol.md §5.2), the property keys and the reserved
-//! set (§5.3), batch bodies (§5.4), message and pull sys flags (§5.5), zlib body compression,
-//! and the stored-message layout brokers return in pull, query, view and check-transaction
+//! set (§5.3), batch bodies (§5.4), message and pull sys flags (§5.5), body compression (zlib,
+//! LZ4 frames and Zstandard, as the Java 5.x client writes them; docs/compression.md), and the
+//! stored-message layout brokers return in pull, query, view and check-transaction
 //! bodies (§6.1), including inner-batch unwrapping.
 //!
 //! Decoders take untrusted bytes: every length is checked against the bytes that remain,
@@ -320,9 +321,9 @@ pub mod pull_sys_flag {
 pub enum CompressionType {
     /// zlib (RFC 1950); type bits 0x300, or 0 for 4.x clients.
     Zlib,
-    /// LZ4 frame; type bits 0x100. Not supported by this client.
+    /// LZ4 frame format (what lz4-java's `LZ4FrameOutputStream` writes); type bits 0x100.
     Lz4,
-    /// Zstandard; type bits 0x200. Not supported by this client.
+    /// Zstandard frames (what zstd-jni's `ZstdOutputStream` writes); type bits 0x200.
     Zstd,
 }
 
@@ -347,11 +348,29 @@ impl CompressionType {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// The Java name (`CompressionType.name()`).
+    pub fn name(self) -> &'static str {
         match self {
             CompressionType::Zlib => "ZLIB",
             CompressionType::Lz4 => "LZ4",
             CompressionType::Zstd => "ZSTD",
+        }
+    }
+
+    /// The type named `name` (ZLIB, LZ4 or ZSTD, any case), as Java's `CompressionType.of`.
+    pub fn from_name(name: &str) -> Option<CompressionType> {
+        [CompressionType::Zlib, CompressionType::Lz4, CompressionType::Zstd]
+            .into_iter()
+            .find(|t| t.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// The levels this type accepts (zlib 0..=9, Zstandard 1..=22; LZ4 frames have none and
+    /// ignore the level, as Java's `Lz4Compressor` does).
+    pub fn level_range(self) -> std::ops::RangeInclusive<i32> {
+        match self {
+            CompressionType::Zlib => 0..=9,
+            CompressionType::Lz4 => i32::MIN..=i32::MAX,
+            CompressionType::Zstd => 1..=22,
         }
     }
 }
@@ -471,6 +490,27 @@ pub fn compress_body(body: &[u8], level: u32) -> Vec<u8> {
     encoder.finish().expect("zlib compression into a Vec cannot fail")
 }
 
+/// Compresses a body with `kind` as the Java 5.x producer does (`Lz4Compressor`: an LZ4 frame
+/// of independent blocks, no level; `ZstdCompressor`: one Zstandard frame at `level`; zlib as
+/// [`compress_body`]). `level` is clamped into [`CompressionType::level_range`].
+pub fn compress_body_as(body: &[u8], kind: CompressionType, level: i32) -> Result<Vec<u8>> {
+    let range = kind.level_range();
+    let level = level.clamp(*range.start(), *range.end());
+    match kind {
+        CompressionType::Zlib => Ok(compress_body(body, level.unsigned_abs())),
+        CompressionType::Lz4 => {
+            // Independent blocks: lz4-java's LZ4FrameInputStream reads no other kind.
+            let info = lz4_flex::frame::FrameInfo::new().block_mode(lz4_flex::frame::BlockMode::Independent);
+            let mut encoder =
+                lz4_flex::frame::FrameEncoder::with_frame_info(info, Vec::with_capacity(body.len() / 2 + 64));
+            encoder.write_all(body).map_err(|e| Error::invalid_argument(format!("LZ4 compression failed: {e}")))?;
+            encoder.finish().map_err(|e| Error::invalid_argument(format!("LZ4 compression failed: {e}")))
+        }
+        CompressionType::Zstd => zstd::stream::encode_all(body, level)
+            .map_err(|e| Error::invalid_argument(format!("ZSTD compression failed: {e}"))),
+    }
+}
+
 /// Decompresses a zlib body, failing if it is corrupt, truncated, or would exceed
 /// [`MAX_DECOMPRESSED_BODY_LEN`].
 pub fn decompress_body(data: &[u8]) -> Result<Vec<u8>> {
@@ -479,19 +519,52 @@ pub fn decompress_body(data: &[u8]) -> Result<Vec<u8>> {
 
 /// [`decompress_body`] with an explicit output limit in bytes.
 pub fn decompress_body_with_limit(data: &[u8], limit: usize) -> Result<Vec<u8>> {
-    let decoder = flate2::read::ZlibDecoder::new(data);
+    decompress_body_as(data, CompressionType::Zlib, limit)
+}
+
+/// Largest Zstandard window a body may ask for (8 MiB). The decoder allocates the window a
+/// frame header announces, so without this a 20-byte hostile frame could claim 128 MiB or
+/// more; a Java producer's frame for a message under the broker's 4 MiB limit (or a larger
+/// body that compresses under it, at the default level) never needs more.
+const ZSTD_WINDOW_LOG_MAX: u32 = 23;
+
+/// Decompresses a body compressed with `kind`, failing if it is corrupt, truncated, or would
+/// exceed `limit` bytes. Never holds more than `limit + 1` bytes of output, whatever sizes the
+/// compressed stream announces.
+pub fn decompress_body_as(data: &[u8], kind: CompressionType, limit: usize) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    // Read one byte past the limit to tell "exactly the limit" from "more than the limit"
-    // without ever holding more than limit + 1 bytes.
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    decoder
-        .take(cap)
-        .read_to_end(&mut out)
-        .map_err(|e| Error::protocol(format!("cannot decompress zlib message body: {e}")))?;
-    if out.len() > limit {
-        return Err(Error::protocol(format!("decompressed message body exceeds the {limit}-byte limit")));
+    let read = match kind {
+        CompressionType::Zlib => read_at_most(flate2::read::ZlibDecoder::new(data), limit, &mut out),
+        CompressionType::Lz4 => read_at_most(lz4_flex::frame::FrameDecoder::new(data), limit, &mut out),
+        CompressionType::Zstd => zstd::stream::read::Decoder::with_buffer(data).and_then(|mut decoder| {
+            decoder.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
+            // One frame, as Java writes; bytes after it are not part of the body.
+            read_at_most(decoder.single_frame(), limit, &mut out)
+        }),
+    };
+    let more = read.map_err(|e| Error::protocol(format!("cannot decompress {} message body: {e}", kind.name())))?;
+    if more {
+        return Err(Error::protocol(format!(
+            "decompressed {} message body exceeds the {limit}-byte limit",
+            kind.name()
+        )));
     }
     Ok(out)
+}
+
+/// Reads `reader` into `out`, at most `limit` bytes; returns whether more was left. The probe
+/// for "more" reads one byte aside, so `out` never grows past the limit for it.
+fn read_at_most(reader: impl Read, limit: usize, out: &mut Vec<u8>) -> std::io::Result<bool> {
+    let mut reader = reader;
+    (&mut reader).take(u64::try_from(limit).unwrap_or(u64::MAX)).read_to_end(out)?;
+    let mut probe = [0u8; 1];
+    loop {
+        match reader.read(&mut probe) {
+            Ok(n) => return Ok(n > 0),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Body CRC as brokers store it: CRC32 (IEEE) of the stored body bytes with the top bit
@@ -819,6 +892,25 @@ pub struct EntryFailure {
 pub struct LenientDecode {
     pub messages: Vec<StoredMessage>,
     pub failures: Vec<EntryFailure>,
+    /// [`decode_stored_messages_within`] only: the byte offset of the first entry left
+    /// undecoded because taking it would have passed the [`DecodeLimits`]. That entry and the
+    /// ones after it are not failures; whoever pulled them asks for them again.
+    pub stopped_at_limit: Option<usize>,
+}
+
+/// What one [`decode_stored_messages_within`] call may produce: a pull reply is bounded by what
+/// the consumer asked for and by the room its cache has, whatever the broker sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Messages (after inner-batch unwrapping). The first entry is taken even if it alone
+    /// unwraps to more (within [`MAX_DECODED_MESSAGES`]), so a reply always makes progress.
+    pub messages: usize,
+    /// Body bytes (decompressed) of all messages together.
+    pub body_bytes: usize,
+    /// Body bytes the first entry may take when that is more than `body_bytes` (the consumer's
+    /// whole cache may have room when this queue's share has none); at most
+    /// [`MAX_DECOMPRESSED_BODY_LEN`] per body in any case.
+    pub first_body_bytes: usize,
 }
 
 /// Fixed bytes of a stored entry with IPv4 hosts and a v1 topic length, empty body, topic and
@@ -829,7 +921,7 @@ const MIN_STORED_SIZE: usize = 4 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 8 + 8 + 8 + 8 + 4
 /// decompressing bodies and unwrapping inner batches. All-or-nothing: the first entry that
 /// does not decode fails the call (see the module docs for the lenient variant).
 pub fn decode_stored_messages(buf: &[u8]) -> Result<Vec<StoredMessage>> {
-    let decoded = walk_stored(buf, true);
+    let decoded = walk_stored(buf, true, None);
     match decoded.failures.into_iter().next() {
         None => Ok(decoded.messages),
         Some(f) => {
@@ -849,19 +941,39 @@ pub fn decode_stored_messages(buf: &[u8]) -> Result<Vec<StoredMessage>> {
 /// Decodes as many stored messages as possible, reporting each entry that failed (see the
 /// module docs). Never fails and never panics.
 pub fn decode_stored_messages_lenient(buf: &[u8]) -> LenientDecode {
-    walk_stored(buf, false)
+    walk_stored(buf, false, None)
+}
+
+/// [`decode_stored_messages_lenient`] that stops, without a failure, before the first entry
+/// that would take the result past `limits` (see [`LenientDecode::stopped_at_limit`]).
+/// Memory is bounded by the limits, not by what the entries claim: a body is decompressed
+/// with the bytes left as its output limit.
+pub fn decode_stored_messages_within(buf: &[u8], limits: DecodeLimits) -> LenientDecode {
+    walk_stored(buf, false, Some(limits))
 }
 
 struct Budget {
     body_bytes: usize,
     messages: usize,
+    /// Set by a decompression that failed only because of `body_bytes` (not the absolute
+    /// per-body cap): the entry does not fit now, which is no fault of the entry.
+    over_budget: bool,
 }
 
-fn walk_stored(buf: &[u8], stop_at_first: bool) -> LenientDecode {
+fn walk_stored(buf: &[u8], stop_at_first: bool, limits: Option<DecodeLimits>) -> LenientDecode {
     let mut out = LenientDecode::default();
-    let mut budget = Budget { body_bytes: MAX_DECODED_BODY_BYTES, messages: MAX_DECODED_MESSAGES };
+    let mut budget = match limits {
+        None => Budget { body_bytes: MAX_DECODED_BODY_BYTES, messages: MAX_DECODED_MESSAGES, over_budget: false },
+        Some(l) => Budget {
+            body_bytes: l.body_bytes.max(l.first_body_bytes).min(MAX_DECODED_BODY_BYTES),
+            messages: MAX_DECODED_MESSAGES,
+            over_budget: false,
+        },
+    };
     let mut pos = 0usize;
     let mut index = 0usize;
+    let mut taken_messages = 0usize;
+    let mut taken_bytes = 0usize;
     while pos < buf.len() {
         let entry = match frame(buf, pos, MIN_STORED_SIZE, "stored message") {
             Ok(entry) => entry,
@@ -871,8 +983,29 @@ fn walk_stored(buf: &[u8], stop_at_first: bool) -> LenientDecode {
                 break;
             }
         };
+        if let Some(l) = limits {
+            // After the first entry, only what is left of the reply's own limits.
+            if index > 0 {
+                if taken_messages >= l.messages {
+                    out.stopped_at_limit = Some(pos);
+                    break;
+                }
+                budget.body_bytes = l.body_bytes.saturating_sub(taken_bytes);
+                budget.messages = l.messages - taken_messages;
+            }
+        }
+        budget.over_budget = false;
         match decode_stored_entry(entry, &mut budget) {
-            Ok(mut msgs) => out.messages.append(&mut msgs),
+            Ok(mut msgs) => {
+                taken_messages += msgs.len();
+                taken_bytes += msgs.iter().map(|m| m.body.len()).sum::<usize>();
+                out.messages.append(&mut msgs);
+            }
+            Err(_) if limits.is_some() && budget.over_budget => {
+                // Does not fit what is left: not a failure, pulled again later.
+                out.stopped_at_limit = Some(pos);
+                break;
+            }
             Err(error) => {
                 out.failures.push(failure(entry, index, pos, entry.len(), true, error));
                 if stop_at_first {
@@ -931,12 +1064,10 @@ fn decode_stored_entry(entry: &[u8], budget: &mut Budget) -> Result<Vec<StoredMe
     // Java decompresses only a non-empty body and only then clears the flag.
     let body = if sys & sys_flag::COMPRESSED != 0 && !stored_body.is_empty() {
         let kind = CompressionType::from_sys_flag(sys)?;
-        if kind != CompressionType::Zlib {
-            return Err(Error::protocol(format!("unsupported compression type {} (sys flag {sys:#x})", kind.name())));
-        }
         let limit = MAX_DECOMPRESSED_BODY_LEN.min(budget.body_bytes);
-        let body = decompress_body_with_limit(stored_body, limit).map_err(|e| {
+        let body = decompress_body_as(stored_body, kind, limit).map_err(|e| {
             if limit < MAX_DECOMPRESSED_BODY_LEN && e.message().contains("exceeds") {
+                budget.over_budget = true;
                 Error::protocol(format!(
                     "{} (the {MAX_DECODED_BODY_BYTES}-byte budget of decompressed bodies per response is spent)",
                     e.message()
@@ -948,6 +1079,14 @@ fn decode_stored_entry(entry: &[u8], budget: &mut Budget) -> Result<Vec<StoredMe
         sys = sys_flag::clear_compressed(sys);
         Bytes::from(body)
     } else {
+        if stored_body.len() > budget.body_bytes {
+            budget.over_budget = true;
+            return Err(Error::protocol(format!(
+                "a {}-byte body exceeds the {} bytes left of the decode budget",
+                stored_body.len(),
+                budget.body_bytes
+            )));
+        }
         Bytes::copy_from_slice(stored_body)
     };
     budget.body_bytes = budget.body_bytes.saturating_sub(body.len());
@@ -1011,6 +1150,7 @@ fn decode_stored_entry(entry: &[u8], budget: &mut Budget) -> Result<Vec<StoredMe
 
 fn take_message_budget(budget: &mut Budget, n: usize) -> Result<()> {
     if n > budget.messages {
+        budget.over_budget = true;
         return Err(Error::protocol(format!("more than {MAX_DECODED_MESSAGES} messages in one response")));
     }
     budget.messages -= n;
@@ -1034,15 +1174,14 @@ impl StoredMessage {
 /// [`decode_stored_messages`] for one entry). Used by tests and mock brokers.
 ///
 /// `msg.body` is the uncompressed body: if `msg.sys_flag` has [`sys_flag::COMPRESSED`] it is
-/// zlib-compressed here. The host IPv6 bits of the sys flag are set from the addresses; the
-/// TOTALSIZE and `offset_msg_id` of `msg` are ignored. Fails if a length does not fit its field
-/// (a topic over 127 bytes needs [`MessageVersion::V2`]) or the compression type is not zlib.
+/// compressed here with the type its type bits name. The host IPv6 bits of the sys flag are set
+/// from the addresses; the TOTALSIZE and `offset_msg_id` of `msg` are ignored. Fails if a length
+/// does not fit its field (a topic over 127 bytes needs [`MessageVersion::V2`]) or the type bits
+/// name no compression type.
 pub fn encode_stored_message(msg: &StoredMessage, version: MessageVersion) -> Result<Vec<u8>> {
     if msg.sys_flag & sys_flag::COMPRESSED != 0 && !msg.body.is_empty() {
-        if CompressionType::from_sys_flag(msg.sys_flag)? != CompressionType::Zlib {
-            return Err(Error::invalid_argument("only zlib bodies can be encoded"));
-        }
-        let compressed = compress_body(&msg.body, DEFAULT_COMPRESS_LEVEL);
+        let kind = CompressionType::from_sys_flag(msg.sys_flag)?;
+        let compressed = compress_body_as(&msg.body, kind, DEFAULT_COMPRESS_LEVEL as i32)?;
         encode_stored_entry(msg, version, &compressed)
     } else {
         encode_stored_entry(msg, version, &msg.body)
@@ -1288,28 +1427,91 @@ mod tests {
         assert_eq!(d[0].offset_msg_id, "7F00000100002A9F0000000000001234");
     }
 
+    /// The input of the Java vectors below: `"rocketmq-ons {i % 7} "` for i in 0..40.
+    fn java_vector_input() -> Vec<u8> {
+        (0..40).map(|i| format!("rocketmq-ons {} ", i % 7)).collect::<String>().into_bytes()
+    }
+
+    /// What Apache RocketMQ 5.3.3's own compressors (`CompressorFactory.getCompressor(type)
+    /// .compress(input, 5)`: lz4-java 1.8.0's LZ4FrameOutputStream, zstd-jni 1.5.2's
+    /// ZstdOutputStream, java.util.zip's Deflater) wrote for [`java_vector_input`].
+    const JAVA_LZ4: &str = "04224d1860707336000000f900726f636b65746d712d6f6e732030200f001a310f001a320f001a330f001a340f001a350f001a360f000f6900ffcb506e7320342000000000";
+    const JAVA_ZSTD: &str = "28b52ffd00589403007403726f636b65746d712d6f6e73203020313233343536303132333435363031323334353630313233343536303132333435363031323334202720e0e7b2c8273359e493992cf2c94c16f964268b7c3293453e99c9423e99c9229fcc64914f66b2c8273359e493992cf2c94c162d5f72a43a010000";
+    const JAVA_ZLIB: &str =
+        "785e2bca4fce4e2dc92dd4cdcf2b5630502842e61aa2728d50b9c6a85c1354ae292ad70c953b6ad170b708005a3bd56c";
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
     #[test]
-    fn decompresses_zlib_and_rejects_lz4() {
+    fn decompresses_what_the_java_compressors_write() {
+        let input = java_vector_input();
+        for (kind, hex) in
+            [(CompressionType::Lz4, JAVA_LZ4), (CompressionType::Zstd, JAVA_ZSTD), (CompressionType::Zlib, JAVA_ZLIB)]
+        {
+            let body = decompress_body_as(&unhex(hex), kind, MAX_DECOMPRESSED_BODY_LEN).unwrap();
+            assert_eq!(body, input, "{kind:?}");
+            // The limit holds exactly: one byte less is an error, not a truncated body.
+            let err = decompress_body_as(&unhex(hex), kind, input.len() - 1).unwrap_err();
+            assert!(err.message().contains("exceeds"), "{kind:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn every_compression_type_round_trips_and_mislabelled_bodies_fail_clearly() {
         let mut m = sample("T");
         m.body = Bytes::from(vec![b'a'; 10_000]);
-        m.sys_flag = sys_flag::COMPRESSED | sys_flag::COMPRESSION_ZLIB_TYPE;
-        let bytes = encode_stored_message(&m, MessageVersion::V1).unwrap();
-        assert!(bytes.len() < 1000);
-        let d = decode_stored_messages(&bytes).unwrap();
-        assert_eq!(d[0].body, m.body);
-        assert_eq!(d[0].sys_flag, sys_flag::COMPRESSION_ZLIB_TYPE, "0x1 cleared, type kept");
+        for (kind, bits) in [
+            (CompressionType::Zlib, sys_flag::COMPRESSION_ZLIB_TYPE),
+            (CompressionType::Lz4, sys_flag::COMPRESSION_LZ4_TYPE),
+            (CompressionType::Zstd, sys_flag::COMPRESSION_ZSTD_TYPE),
+        ] {
+            let compressed = compress_body_as(&m.body, kind, DEFAULT_COMPRESS_LEVEL as i32).unwrap();
+            assert!(compressed.len() < 1000, "{kind:?}: {} bytes", compressed.len());
+            m.sys_flag = sys_flag::COMPRESSED | bits;
+            let bytes = encode_stored_message(&m, MessageVersion::V1).unwrap();
+            let d = decode_stored_messages(&bytes).unwrap();
+            assert_eq!(d[0].body, m.body, "{kind:?}");
+            assert_eq!(d[0].sys_flag, bits, "{kind:?}: 0x1 cleared, type kept");
+        }
 
-        // 4.x style: only 0x1.
+        // 4.x style: only 0x1 means zlib.
         m.sys_flag = sys_flag::COMPRESSED;
         let bytes = encode_stored_message(&m, MessageVersion::V1).unwrap();
         assert_eq!(decode_stored_messages(&bytes).unwrap()[0].body, m.body);
 
-        // Same bytes relabelled as LZ4: a clear error, not garbage.
+        // zlib bytes labelled LZ4: a clear error naming the type, not garbage.
         let mut lz4 = bytes.clone();
         lz4[36..40].copy_from_slice(&(sys_flag::COMPRESSED | sys_flag::COMPRESSION_LZ4_TYPE).to_be_bytes());
         let err = decode_stored_messages(&lz4).unwrap_err();
-        assert!(err.message().contains("unsupported compression type LZ4"), "{err}");
+        assert!(err.message().contains("cannot decompress LZ4"), "{err}");
         assert_eq!(err.kind(), crate::error::ErrorKind::Protocol);
+        // Type bits 4..=7 name nothing.
+        let mut unknown = bytes.clone();
+        unknown[36..40].copy_from_slice(&(sys_flag::COMPRESSED | 0x400).to_be_bytes());
+        let err = decode_stored_messages(&unknown).unwrap_err();
+        assert!(err.message().contains("unknown compression type 4"), "{err}");
+    }
+
+    #[test]
+    fn a_zstd_frame_asking_for_a_huge_window_is_refused_without_allocating_it() {
+        // A frame header with Window_Descriptor exponent 30 (1 GiB window), no content size,
+        // then one raw block of 1 byte: legal Zstandard, but no Java producer writes it for a
+        // message body and the decoder would allocate the window.
+        let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, (30 - 10) << 3];
+        frame.extend_from_slice(&[0x09, 0x00, 0x00, b'x']);
+        let err = decompress_body_as(&frame, CompressionType::Zstd, MAX_DECOMPRESSED_BODY_LEN).unwrap_err();
+        assert!(err.message().contains("cannot decompress ZSTD"), "{err}");
+    }
+
+    #[test]
+    fn compression_names_and_levels() {
+        assert_eq!(CompressionType::from_name("lz4"), Some(CompressionType::Lz4));
+        assert_eq!(CompressionType::from_name(" ZSTD "), Some(CompressionType::Zstd));
+        assert_eq!(CompressionType::from_name("gzip"), None);
+        assert!(CompressionType::Zlib.level_range().contains(&9) && !CompressionType::Zlib.level_range().contains(&10));
+        assert!(!CompressionType::Zstd.level_range().contains(&0));
     }
 
     #[test]
@@ -1410,10 +1612,10 @@ mod tests {
         m.body = Bytes::from(vec![b'z'; 10_000]);
         m.sys_flag = sys_flag::COMPRESSED;
         let bytes = encode_stored_message(&m, MessageVersion::V1).unwrap();
-        let mut budget = Budget { body_bytes: 9_999, messages: 10 };
+        let mut budget = Budget { body_bytes: 9_999, messages: 10, over_budget: false };
         let err = decode_stored_entry(&bytes, &mut budget).unwrap_err();
         assert!(err.message().contains("budget"), "{err}");
-        let mut budget = Budget { body_bytes: 10_000, messages: 10 };
+        let mut budget = Budget { body_bytes: 10_000, messages: 10, over_budget: false };
         assert_eq!(decode_stored_entry(&bytes, &mut budget).unwrap().len(), 1);
         assert_eq!((budget.body_bytes, budget.messages), (0, 9));
 
@@ -1421,9 +1623,9 @@ mod tests {
         m.body = Bytes::from(encode_batch_body(&entries).unwrap());
         m.sys_flag = sys_flag::INNER_BATCH | sys_flag::NEED_UNWRAP;
         let bytes = encode_stored_message(&m, MessageVersion::V1).unwrap();
-        let mut budget = Budget { body_bytes: MAX_DECODED_BODY_BYTES, messages: 2 };
+        let mut budget = Budget { body_bytes: MAX_DECODED_BODY_BYTES, messages: 2, over_budget: false };
         assert!(decode_stored_entry(&bytes, &mut budget).is_err());
-        let mut budget = Budget { body_bytes: MAX_DECODED_BODY_BYTES, messages: 3 };
+        let mut budget = Budget { body_bytes: MAX_DECODED_BODY_BYTES, messages: 3, over_budget: false };
         assert_eq!(decode_stored_entry(&bytes, &mut budget).unwrap().len(), 3);
     }
 

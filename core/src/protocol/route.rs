@@ -11,7 +11,7 @@
 //! mapped: [`TopicRouteData::is_static_topic`] tells callers so they can refuse them.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -53,6 +53,17 @@ pub const MASTER_ID: i64 = 0;
 /// thousand; a larger count would make [`TopicRouteData::publish_queues`] allocate without
 /// bound, so it is a protocol error.
 pub const MAX_QUEUE_NUMS: i32 = 65_536;
+
+/// Largest number of queues a route may yield in all (every queue entry, and every
+/// `orderTopicConf` pair, added up). The queue lists a route expands into are the one part of
+/// it whose size does not follow from the size of the answer: 300 entries of 65,536 queues fit
+/// in 49 KB of JSON and would expand to 20 million queues (about 2 GB). Real topics stay far
+/// below: a topic on 64 brokers with 256 queues each has 16,384.
+pub const MAX_ROUTE_QUEUES: i64 = 65_536;
+
+/// Largest number of broker groups a route may list. Each is a connection and a heartbeat
+/// target; real clusters have a few dozen.
+pub const MAX_ROUTE_BROKERS: usize = 1024;
 
 /// One message queue: topic, broker name and queue id.
 ///
@@ -154,12 +165,38 @@ pub struct TopicRouteData {
 
 impl TopicRouteData {
     /// Parses a route body (standard or fastjson form). Fails on malformed JSON, on queue
-    /// counts above [`MAX_QUEUE_NUMS`], and on a malformed `orderTopicConf` (Java's route update
-    /// fails on one too).
+    /// counts above [`MAX_QUEUE_NUMS`] per broker or [`MAX_ROUTE_QUEUES`] in all, on more than
+    /// [`MAX_ROUTE_BROKERS`] broker groups, and on a malformed `orderTopicConf` (Java's route
+    /// update fails on one too). Queue entries naming a broker the route does not list are
+    /// dropped (logged): no queue of theirs could be reached.
     pub fn parse(body: &[u8]) -> Result<TopicRouteData> {
         let value = parse_object(body, "topic route data")?;
-        let route: TopicRouteData =
+        let mut route: TopicRouteData =
             serde_json::from_value(value).map_err(|e| Error::protocol(format!("topic route data: {e}")))?;
+        if route.broker_datas.len() > MAX_ROUTE_BROKERS {
+            return Err(Error::protocol(format!(
+                "topic route data lists {} brokers, more than {MAX_ROUTE_BROKERS}",
+                route.broker_datas.len()
+            )));
+        }
+        let listed: HashSet<&str> = route.broker_datas.iter().map(|b| b.broker_name.as_str()).collect();
+        let before = route.queue_datas.len();
+        let mut unlisted: Option<String> = None;
+        route.queue_datas.retain(|qd| {
+            let keep = listed.contains(qd.broker_name.as_str());
+            if !keep && unlisted.is_none() {
+                unlisted = Some(qd.broker_name.clone());
+            }
+            keep
+        });
+        if let Some(example) = unlisted {
+            crate::log_limit::warn_limited!(
+                dropped = before - route.queue_datas.len(),
+                example = %example,
+                "topic route data has queue entries for brokers it does not list; they are ignored"
+            );
+        }
+        let mut total: i64 = 0;
         for qd in &route.queue_datas {
             if qd.read_queue_nums > MAX_QUEUE_NUMS || qd.write_queue_nums > MAX_QUEUE_NUMS {
                 return Err(Error::protocol(format!(
@@ -167,9 +204,16 @@ impl TopicRouteData {
                     qd.broker_name, qd.read_queue_nums, qd.write_queue_nums
                 )));
             }
+            total += i64::from(qd.read_queue_nums.max(qd.write_queue_nums).max(0));
         }
         if let Some(conf) = route.order_topic_conf.as_deref() {
             parse_order_topic_conf(conf)?;
+            total += order_topic_conf_pairs(conf).filter_map(|p| p.ok()).map(|(_, n)| i64::from(n.max(0))).sum::<i64>();
+        }
+        if total > MAX_ROUTE_QUEUES {
+            return Err(Error::protocol(format!(
+                "topic route data adds up to {total} queues, more than {MAX_ROUTE_QUEUES}"
+            )));
         }
         Ok(route)
     }
@@ -211,10 +255,13 @@ impl TopicRouteData {
             }
             return out;
         }
+        // One pass over the brokers, not one search per queue entry.
+        let with_master: HashSet<&str> =
+            self.broker_datas.iter().filter(|b| b.master_addr().is_some()).map(|b| b.broker_name.as_str()).collect();
         let mut qds: Vec<&QueueData> = self.queue_datas.iter().collect();
         qds.sort_by(|a, b| java_string_cmp(&a.broker_name, &b.broker_name));
         for qd in qds {
-            if !perm::is_writeable(qd.perm) || self.master_addr(&qd.broker_name).is_none() {
+            if !perm::is_writeable(qd.perm) || !with_master.contains(qd.broker_name.as_str()) {
                 continue;
             }
             let count = qd.write_queue_nums.min(MAX_QUEUE_NUMS);
@@ -395,21 +442,23 @@ mod tests {
         let r = TopicRouteData::parse(body.as_bytes()).unwrap();
         let names =
             |qs: &[MessageQueue]| qs.iter().map(|q| format!("{}:{}", q.broker_name, q.queue_id)).collect::<Vec<_>>();
-        // broker-a (write-only entry, sorted first), broker-b has no master, broker-c, broker-d
-        // has no broker data at all.
+        // broker-a (write-only entry, sorted first), broker-b has no master, broker-c; broker-d
+        // has no broker data at all, so its entry was dropped (Java would list its queues for
+        // consumers, which could never reach them).
+        assert_eq!(r.queue_datas.len(), 4);
         assert_eq!(
             names(&r.publish_queues("T")),
             ["broker-a:0", "broker-a:1", "broker-a:2", "broker-c:0", "broker-c:1"]
         );
         assert_eq!(
             names(&r.subscribe_queues("T")),
-            ["broker-a:0", "broker-b:0", "broker-b:1", "broker-c:0", "broker-c:1", "broker-d:0"]
+            ["broker-a:0", "broker-b:0", "broker-b:1", "broker-c:0", "broker-c:1"]
         );
     }
 
     #[test]
     fn order_topic_conf_overrides() {
-        let body = r#"{"orderTopicConf":"broker-b:2;broker-a:1;","brokerDatas":[],"queueDatas":[{"brokerName":"x","perm":6,"readQueueNums":4,"writeQueueNums":4}]}"#;
+        let body = r#"{"orderTopicConf":"broker-b:2;broker-a:1;","brokerDatas":[{"brokerName":"x"}],"queueDatas":[{"brokerName":"x","perm":6,"readQueueNums":4,"writeQueueNums":4}]}"#;
         let r = TopicRouteData::parse(body.as_bytes()).unwrap();
         assert!(r.has_order_topic_conf());
         let q = r.publish_queues("T");
@@ -428,7 +477,43 @@ mod tests {
         assert!(TopicRouteData::parse(br#"{"orderTopicConf":"broker-a"}"#).is_err());
         assert!(TopicRouteData::parse(br#"{"orderTopicConf":"broker-a:x"}"#).is_err());
         assert!(TopicRouteData::parse(br#"{"orderTopicConf":"broker-a:99999999"}"#).is_err());
-        assert!(TopicRouteData::parse(br#"{"queueDatas":[{"brokerName":"b","writeQueueNums":2147483647}]}"#).is_err());
+        let huge =
+            br#"{"brokerDatas":[{"brokerName":"b"}],"queueDatas":[{"brokerName":"b","writeQueueNums":2147483647}]}"#;
+        assert!(TopicRouteData::parse(huge).is_err());
+    }
+
+    /// A route of `entries` queue entries of `queues` queues each, all naming listed brokers
+    /// (`brokers` of them) or, with `brokers` 0, none.
+    fn hostile_route(brokers: usize, entries: usize, queues: i32) -> String {
+        let broker_datas: Vec<String> = (0..brokers)
+            .map(|i| format!(r#"{{"brokerName":"b{i}","brokerAddrs":{{"0":"127.0.0.1:{}"}}}}"#, 20000 + i))
+            .collect();
+        let queue_datas: Vec<String> = (0..entries)
+            .map(|i| {
+                let name = if brokers == 0 { format!("gone{i}") } else { format!("b{}", i % brokers) };
+                format!(r#"{{"brokerName":"{name}","perm":6,"readQueueNums":{queues},"writeQueueNums":{queues}}}"#)
+            })
+            .collect();
+        format!(r#"{{"brokerDatas":[{}],"queueDatas":[{}]}}"#, broker_datas.join(","), queue_datas.join(","))
+    }
+
+    #[test]
+    fn hostile_routes_are_refused_or_trimmed_before_they_expand() {
+        // 300 entries of 65,536 queues: 49 KB of JSON that would expand to 19.7 million queues.
+        let body = hostile_route(300, 300, MAX_QUEUE_NUMS);
+        assert!(body.len() < 60_000, "{}", body.len());
+        let err = TopicRouteData::parse(body.as_bytes()).unwrap_err();
+        assert!(err.message().contains("more than 65536"), "{err}");
+        // Queue entries naming no listed broker are dropped, whatever their counts.
+        let r = TopicRouteData::parse(hostile_route(0, 100, MAX_QUEUE_NUMS).as_bytes()).unwrap();
+        assert!(r.queue_datas.is_empty() && r.subscribe_queues("T").is_empty() && r.publish_queues("T").is_empty());
+        // Too many brokers.
+        let err = TopicRouteData::parse(hostile_route(MAX_ROUTE_BROKERS + 1, 1, 1).as_bytes()).unwrap_err();
+        assert!(err.message().contains("brokers, more than 1024"), "{err}");
+        // At the caps: accepted, and expanded in one pass over the brokers.
+        let r = TopicRouteData::parse(hostile_route(MAX_ROUTE_BROKERS, 1024, 64).as_bytes()).unwrap();
+        assert_eq!(r.publish_queues("T").len(), 65_536);
+        assert_eq!(r.subscribe_queues("T").len(), 65_536);
     }
 
     #[test]

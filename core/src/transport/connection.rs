@@ -17,6 +17,14 @@
 //! pending request fails at once with that error, and every later request fails immediately, so
 //! the pool can replace it. Nothing waits for a timeout to learn that a connection is dead.
 //!
+//! A connection can also die without a word: a NAT or load balancer that lost its state, or a
+//! hung peer, keeps the socket open and passes no bytes. So a request that times out while
+//! nothing at all has been read from the connection since it was written poisons the connection
+//! too (the idea of the Java client's `clientCloseSocketIfTimeout`, narrowed to silent links so a
+//! slow broker that still answers other requests keeps its connection), and the next request
+//! connects afresh. A busy connection is not closed for one slow answer, nor for a request given
+//! less than [`SILENCE_PROVES_DEAD`] (a send's last retry may have only milliseconds left).
+//!
 //! Request timeouts are kept by a third task, the sweeper, which fails the requests past their
 //! deadline every [`SWEEP_EVERY`] (as the Java client scans its response table), rather than by a
 //! runtime timer per request. Registering a timer from outside the runtime's worker threads (a
@@ -28,7 +36,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -80,14 +88,14 @@ impl Responder {
                 if let Err(e) = self.shared.outbox.try_send(buf.freeze(), write_now) {
                     match e {
                         OutboxError::Write(e) => self.shared.write_failed(&e),
-                        _ => tracing::debug!(
+                        _ => crate::log_limit::debug_limited!(
                             opaque = self.opaque,
                             "connection gone or full; answer to server request dropped"
                         ),
                     }
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "could not encode the answer to a server request"),
+            Err(e) => crate::log_limit::warn_limited!(error = %e, "could not encode the answer to a server request"),
         }
     }
 }
@@ -101,11 +109,19 @@ struct Waiting {
     /// For the timeout error: the request code and the timeout it was given.
     code: i32,
     timeout: Duration,
+    /// [`Shared::reads`] when the request was registered: unchanged at the deadline means the
+    /// peer sent nothing at all meanwhile (see the module doc).
+    reads_at_register: u64,
 }
 
 /// How often the sweeper looks for requests past their deadline: a request times out at most
 /// this much after its deadline.
 const SWEEP_EVERY: Duration = Duration::from_millis(50);
+
+/// How long a request must have waited with nothing read from its connection before the
+/// silence counts as a dead link (see the module doc). Shorter timeouts say more about the
+/// caller's budget than about the link.
+const SILENCE_PROVES_DEAD: Duration = Duration::from_secs(1);
 
 /// Sweeps in a row that find no request (outstanding or made since the last sweep) before the
 /// sweeper sleeps until the next request wakes it.
@@ -119,6 +135,9 @@ struct Shared {
     /// The sweeper is asleep (or about to be) until `sweeper_wake`.
     sweeper_asleep: AtomicBool,
     sweeper_wake: Notify,
+    /// Successful socket reads so far (one per read call, not per byte or frame): tells a
+    /// silent link from a slow answer.
+    reads: AtomicU64,
     poisoned: AtomicBool,
     poison_reason: Mutex<Option<Error>>,
     /// Flipped to `true` on poisoning, so the reader and writer tasks stop at once.
@@ -161,7 +180,8 @@ impl Shared {
         alone
     }
 
-    /// Fails the requests whose deadline is before `now`. Returns whether any request is still
+    /// Fails the requests whose deadline is before `now`, and poisons the connection when one of
+    /// them saw nothing read from it since it was written. Returns whether any request is still
     /// outstanding or was registered since the last sweep.
     fn fail_expired(&self, now: Instant) -> bool {
         let (expired, outstanding) = {
@@ -170,11 +190,24 @@ impl Shared {
             let expired: Vec<Waiting> = due.iter().filter_map(|opaque| pending.remove(opaque)).collect();
             (expired, !pending.is_empty())
         };
+        let reads = self.reads.load(Ordering::Acquire);
+        let mut silent: Option<(i32, Duration)> = None;
         for w in expired {
+            if w.reads_at_register == reads && w.timeout >= SILENCE_PROVES_DEAD {
+                silent = Some((w.code, w.timeout));
+            }
             let _ = w.waiter.send(Err(Error::timeout(format!(
                 "no answer to request code {} from {} within {:?}",
                 w.code, self.addr, w.timeout
             ))));
+        }
+        if let Some((code, timeout)) = silent {
+            self.poison(Error::network(format!(
+                "{} sent nothing for {timeout:?} while request code {code} waited; the connection was closed as \
+                 dead (half-open link) and the next request reconnects",
+                self.addr
+            )));
+            return false;
         }
         self.requested.swap(false, Ordering::Relaxed) || outstanding
     }
@@ -458,6 +491,7 @@ impl Connection {
             requested: AtomicBool::new(false),
             sweeper_asleep: AtomicBool::new(false),
             sweeper_wake: Notify::new(),
+            reads: AtomicU64::new(0),
             poisoned: AtomicBool::new(false),
             poison_reason: Mutex::new(None),
             closed: tokio::sync::watch::channel(false).0,
@@ -497,7 +531,9 @@ impl Connection {
         let (opaque, frame) = self.encode(&mut cmd, 0)?;
         let (tx, rx) = oneshot::channel();
         let deadline = Instant::now() + timeout;
-        let alone = self.shared.register(opaque, Waiting { waiter: tx, deadline, code: cmd.code, timeout });
+        let reads_at_register = self.shared.reads.load(Ordering::Acquire);
+        let alone =
+            self.shared.register(opaque, Waiting { waiter: tx, deadline, code: cmd.code, timeout, reads_at_register });
         let _guard = PendingGuard { shared: &self.shared, opaque };
         // Checked after registering, so a concurrent poison either sees our waiter or we see it.
         if !self.is_alive() {
@@ -669,7 +705,9 @@ async fn read_loop<R: AsyncRead>(
                 shared.poison(Error::network(format!("{} closed the connection", shared.addr)));
                 return;
             }
-            Ok(_) => {}
+            Ok(_) => {
+                shared.reads.fetch_add(1, Ordering::Release);
+            }
             Err(e) => {
                 shared.poison(Error::network(format!("read from {} failed: {e}", shared.addr)));
                 return;
@@ -779,13 +817,42 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn unanswered_requests_time_out_and_leave_nothing_pending() {
+    async fn a_request_timing_out_on_a_silent_link_closes_the_connection() {
         let (client_side, _peer) = tokio::io::duplex(64 * 1024);
         let conn = Connection::start("peer".into(), client_side, SerializeType::Json, None);
         let err = conn.invoke(RemotingCommand::request(1), Duration::from_millis(50)).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Timeout);
+        assert!(conn.is_alive(), "a request given 50 ms proves nothing about the link");
+        let err = conn.invoke(RemotingCommand::request(1), SILENCE_PROVES_DEAD).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout);
         assert!(conn.shared.pending.lock().unwrap().is_empty());
-        assert!(conn.is_alive());
+        // The peer sent nothing while the request waited: the link counts as dead, so the pool
+        // connects afresh instead of queueing the next request behind it.
+        assert!(!conn.is_alive(), "a silent connection stays in use");
+        let later = conn.invoke(RemotingCommand::request(2), Duration::from_secs(5)).await.unwrap_err();
+        assert_eq!(later.kind(), ErrorKind::Network, "{later}");
+        assert!(later.message().contains("sent nothing for 1s while request code 1 waited"), "{later}");
+    }
+
+    #[tokio::test]
+    async fn a_slow_answer_on_a_talking_link_keeps_the_connection() {
+        let (client_side, mut peer) = tokio::io::duplex(64 * 1024);
+        let conn = Connection::start("peer".into(), client_side, SerializeType::Json, None);
+        let c = conn.clone();
+        let slow = tokio::spawn(async move { c.invoke(RemotingCommand::request(1), SILENCE_PROVES_DEAD).await });
+        let mut buf = BytesMut::new();
+        let unanswered = read_request(&mut peer, &mut buf).await;
+        assert_eq!(unanswered.code, 1);
+        // Another request is answered while the first waits: bytes were read, the link lives.
+        let c = conn.clone();
+        let quick = tokio::spawn(async move { c.invoke(RemotingCommand::request(2), Duration::from_secs(5)).await });
+        let req = read_request(&mut peer, &mut buf).await;
+        let mut out = BytesMut::new();
+        RemotingCommand::response(0, req.opaque, None).encode(SerializeType::Json, &mut out).unwrap();
+        peer.write_all(&out).await.unwrap();
+        assert_eq!(quick.await.unwrap().unwrap().code, 0);
+        assert_eq!(slow.await.unwrap().unwrap_err().kind(), ErrorKind::Timeout);
+        assert!(conn.is_alive(), "one slow answer closed a connection that was answering");
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,7 +1,12 @@
 //! The connection pool: at most one live connection per address, created on first use and
 //! replaced when it dies (reconnect). Shared by every producer and consumer of a client instance.
 //! It also owns connecting: TCP, then the TLS handshake when the instance's settings ask for TLS,
-//! both within the connect timeout.
+//! both within the connect timeout (or the caller's deadline, when that is sooner).
+//!
+//! Every TCP connection has keepalive on (see [`KEEPALIVE_IDLE`]): a peer host that vanished
+//! without a FIN or RST is found dead even while no request is outstanding. A link that stays
+//! open but passes nothing while requests wait is closed by the connection itself (see
+//! `connection.rs`); either way the next [`ConnectionPool::get`] connects afresh.
 //!
 //! Connection tasks run on the runtime the pool was created on, so a pool can be used from
 //! other runtimes (or from a binding's runtime) as long as that one lives.
@@ -19,6 +24,21 @@ use crate::error::{Error, Result};
 use crate::protocol::command::SerializeType;
 
 type Slot = Arc<tokio::sync::Mutex<Option<Arc<Connection>>>>;
+
+/// TCP keepalive: first probe after this much idleness, then every [`KEEPALIVE_INTERVAL`], the
+/// connection reset after [`KEEPALIVE_PROBES`] unanswered probes: a vanished peer is noticed
+/// within about 90 s of idleness instead of the kernel's default two hours. (The Java client
+/// turns keepalive off and relies on its request timeouts; we keep both.)
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+const KEEPALIVE_PROBES: u32 = 3;
+
+fn enable_keepalive(stream: &TcpStream) -> std::io::Result<()> {
+    let keepalive = socket2::TcpKeepalive::new().with_time(KEEPALIVE_IDLE).with_interval(KEEPALIVE_INTERVAL);
+    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd", target_os = "android"))]
+    let keepalive = keepalive.with_retries(KEEPALIVE_PROBES);
+    socket2::SockRef::from(stream).set_tcp_keepalive(&keepalive)
+}
 
 pub struct ConnectionPool {
     runtime: Handle,
@@ -48,29 +68,49 @@ impl ConnectionPool {
         self
     }
 
-    /// The live connection to `addr`, connecting (or reconnecting) if needed. Concurrent callers
-    /// for one address share a single connect attempt.
+    /// The live connection to `addr`, connecting (or reconnecting) if needed, within the pool's
+    /// connect timeout. Concurrent callers for one address share a single connect attempt.
     pub async fn get(&self, addr: &str) -> Result<Arc<Connection>> {
+        self.get_within(addr, self.connect_timeout).await
+    }
+
+    /// [`ConnectionPool::get`] that gives up after `budget` (a send's remaining time): waiting
+    /// for another caller's connect attempt and connecting both count against it.
+    pub async fn get_within(&self, addr: &str, budget: Duration) -> Result<Arc<Connection>> {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
             slots.entry(addr.to_owned()).or_default().clone()
         };
-        let mut guard = slot.lock().await;
+        // The common case, a live connection and nobody connecting, takes no timer.
+        if let Ok(guard) = slot.try_lock() {
+            if let Some(conn) = guard.as_ref().filter(|c| c.is_alive()) {
+                return Ok(conn.clone());
+            }
+        }
+        let deadline = tokio::time::Instant::now() + budget;
+        let mut guard = match tokio::time::timeout_at(deadline, slot.lock()).await {
+            Ok(guard) => guard,
+            Err(_) => {
+                return Err(Error::timeout(format!(
+                    "connecting to {addr}: another attempt was still under way after {budget:?}"
+                )))
+            }
+        };
         if let Some(conn) = guard.as_ref() {
             if conn.is_alive() {
                 return Ok(conn.clone());
             }
         }
-        let conn = self.connect(addr).await?;
+        let timeout = deadline.saturating_duration_since(tokio::time::Instant::now()).min(self.connect_timeout);
+        let conn = self.connect(addr, timeout).await?;
         *guard = Some(conn.clone());
         Ok(conn)
     }
 
-    async fn connect(&self, addr: &str) -> Result<Arc<Connection>> {
+    async fn connect(&self, addr: &str, timeout: Duration) -> Result<Arc<Connection>> {
         let addr_owned = addr.to_owned();
         let serialize = self.serialize;
         let inbound = self.inbound.clone();
-        let timeout = self.connect_timeout;
         let tls = self.tls.clone();
         // Spawned so the socket registers with the pool's runtime, not the caller's.
         let task = self.runtime.spawn(async move {
@@ -83,6 +123,9 @@ impl ConnectionPool {
                 }
             };
             let _ = stream.set_nodelay(true);
+            if let Err(e) = enable_keepalive(&stream) {
+                tracing::debug!(addr = %addr_owned, error = %e, "TCP keepalive not enabled");
+            }
             if !tls.is_enabled() {
                 tracing::debug!(addr = %addr_owned, "connected");
                 return Ok(Connection::start_plain(addr_owned, stream, serialize, inbound));

@@ -264,6 +264,59 @@ impl Engine {
         }
     }
 
+    /// Hands stored entries that did not decode back to the broker by their commit-log offset
+    /// (CONSUMER_SEND_MSG_BACK: the broker re-reads the message from its store, so nothing
+    /// needs decoding here). Concurrently consumed ones go to the group's retry topic, to be
+    /// delivered again (perhaps to a client of the group that can decode them) and moved to
+    /// the dead-letter queue after MaxReconsumeTimes; orderly ones go straight to the
+    /// dead-letter queue, since retrying cannot make them decodable and an ordered queue
+    /// cannot move past them otherwise. Their offsets stay uncommitted until the broker has
+    /// them; a failed hand-back is tried again every [`LOCAL_RETRY_DELAY`] while the queue is
+    /// owned. BROADCASTING has no retry topic: the message is logged as an error and passed
+    /// over, as the Java client passes over a failed broadcast message.
+    pub(super) fn hand_back_undecodable(&self, slot: &Arc<QueueSlot>, messages: Vec<Message>) {
+        if !self.clustering() {
+            for m in &messages {
+                let info = m.received.as_ref();
+                crate::log_limit::error_limited!(
+                    queue = ?slot.mq, queue_offset = queue_offset(m), error = ?info.and_then(|i| i.undecodable.as_deref()),
+                    "BROADCASTING: a message that does not decode is passed over (no retry topic to hand it to)"
+                );
+            }
+            self.finish(slot, messages.iter().map(queue_offset));
+            return;
+        }
+        let (Some(me), Ok(instance)) = (self.me.upgrade(), self.instance()) else { return };
+        // -1: the broker moves the message to the dead-letter queue at once; 0: it chooses the
+        // retry delay from the reconsume count, as for any failed message.
+        let delay_level = if self.orderly() { -1 } else { 0 };
+        let slot = slot.clone();
+        self.spawn(async move {
+            for m in messages {
+                loop {
+                    if slot.dropped() {
+                        return;
+                    }
+                    let max = me.settings.max_reconsume_times;
+                    match send_back(&instance, &me.group, me.namespace(), &m, delay_level, max).await {
+                        Ok(()) => {
+                            me.finish(&slot, [queue_offset(&m)]);
+                            slot.ready.notify_one();
+                            break;
+                        }
+                        Err(e) => {
+                            crate::log_limit::warn_limited!(
+                                queue = ?slot.mq, queue_offset = queue_offset(&m), error = %e,
+                                "could not hand an undecodable message back to the broker; trying again in 5 s"
+                            );
+                            tokio::time::sleep(LOCAL_RETRY_DELAY).await;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
     fn finish(&self, slot: &QueueSlot, offsets: impl IntoIterator<Item = i64>) {
         let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
         let commit = pq.remove(offsets);

@@ -37,8 +37,11 @@ use super::lock::{lock_batch, unlock_batch, LOCK_MAX_LIVE, LOCK_RENEW_INTERVAL};
 use super::offset_store::{master_of, persist_remote, query_remote, LocalOffsetFile, OffsetTable};
 use super::pool::ConsumePool;
 use super::process_queue::{queue_offset, ProcessQueue};
-use super::pull::{parse_pull_response, pull_command, retry_topic, PullArgs, PullResult, PullStatus, PULL_TIMEOUT};
-use super::retry::{retry_later, send_to_retry_topic};
+use super::pull::{
+    parse_pull_response, pull_command, retry_topic, PullArgs, PullErrorReport, PullResult, PullStatus, PULL_BATCH_SIZE,
+    PULL_TIMEOUT,
+};
+use super::retry::{retry_later, send_back, send_to_retry_topic};
 use super::settings::{ConsumeFromWhere, ConsumerKind, ConsumerSettings, MessageModel};
 use super::subscription::SubscriptionData;
 use crate::client::instance::{ClientInstance, GroupRequestHandler, Member, TopicRoute};
@@ -49,6 +52,7 @@ use crate::message::{now_ms, validate_topic, Message};
 use crate::protocol::codes::{request, response};
 use crate::protocol::command::RemotingCommand;
 use crate::protocol::lenient_json;
+use crate::protocol::message::{DecodeLimits, MAX_DECOMPRESSED_BODY_LEN};
 use crate::protocol::route::MessageQueue;
 use crate::transport::InboundRequest;
 
@@ -73,7 +77,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long shutdown waits for every queue to be given up.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
 const ADMIN_RPC_TIMEOUT: Duration = Duration::from_secs(3);
-/// Pull errors of one queue are logged at most this often.
+/// While pulls of one queue keep failing, a line about them is logged at most this often.
 const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(30);
 /// How often running listeners are checked against ConsumeTimeout.
 const TIMEOUT_CHECK_INTERVAL: Duration = Duration::from_secs(5);
@@ -199,11 +203,13 @@ pub(crate) struct Engine {
     queues: Mutex<HashMap<MessageQueue, Arc<QueueSlot>>>,
     offsets: OffsetTable,
     local_offsets: OnceLock<LocalOffsetFile>,
-    /// Held while offsets are written out (periodic persist, a queue's final commit). Brokers
-    /// process UPDATE_CONSUMER_OFFSET on a thread pool, so two writes of one queue in flight
-    /// at once may land in either order; taking turns, with acknowledged writes, keeps a stale
-    /// periodic value from overwriting the final commit of a queue being given up.
-    persist_turn: tokio::sync::Mutex<()>,
+    /// Held while offsets are written out: exclusively by the periodic persist of every queue,
+    /// shared by writes of one queue (its final commit, a moved offset). Brokers process
+    /// UPDATE_CONSUMER_OFFSET on a thread pool, so two writes of one queue in flight at once
+    /// may land in either order; taking turns, with acknowledged writes, keeps a stale periodic
+    /// value from overwriting the final commit of a queue being given up. Writes of different
+    /// queues run at once: a shutdown's final commits take one broker call, not one per queue.
+    persist_turn: tokio::sync::RwLock<()>,
     rebalance_now: Notify,
     closing: watch::Sender<bool>,
     pool: ConsumePool,
@@ -255,7 +261,7 @@ impl Engine {
             queues: Mutex::new(HashMap::new()),
             offsets: OffsetTable::default(),
             local_offsets: OnceLock::new(),
-            persist_turn: tokio::sync::Mutex::new(()),
+            persist_turn: tokio::sync::RwLock::new(()),
             rebalance_now: Notify::new(),
             closing: watch::channel(false).0,
             deferred_places,
@@ -514,14 +520,17 @@ impl Engine {
 
     async fn persist_all(&self) {
         let Ok(instance) = self.instance() else { return };
-        let _turn = self.persist_turn.lock().await;
+        let _turn = self.persist_turn.write().await;
         let snapshot = self.offsets.snapshot();
         if self.clustering() {
-            for (mq, offset) in snapshot {
-                if let Err(e) = persist_remote(&instance, &self.group, &mq, offset).await {
+            // Every queue at once: an unresponsive broker costs one call timeout, not one per queue.
+            let instance = &instance;
+            futures_util::future::join_all(snapshot.into_iter().map(|(mq, offset)| async move {
+                if let Err(e) = persist_remote(instance, &self.group, &mq, offset).await {
                     tracing::debug!(queue = ?mq, error = %e, "offset persist failed; retried in 5 s");
                 }
-            }
+            }))
+            .await;
         } else if let Some(file) = self.local_offsets.get() {
             if let Err(e) = file.store(&snapshot) {
                 tracing::warn!(error = %e, "could not store offsets locally");
@@ -538,6 +547,27 @@ impl Engine {
 
     // ------------------------------------------------------------------------ pulling
 
+    /// What one pull reply of `slot` may add to the cache: what the pull asked for, within the
+    /// queue's remaining share of MaxCachedMessageSizeInMiB. With `whole_cache`, the first
+    /// message may also use the room of the whole consumer's cache (a message larger than one
+    /// queue's share still gets consumed, one at a time), or, when nothing at all is cached, up
+    /// to the largest body any message may inflate to.
+    fn reply_limits(&self, slot: &QueueSlot, whole_cache: bool) -> DecodeLimits {
+        let n = self.queues.lock().unwrap_or_else(|p| p.into_inner()).len().max(1);
+        let share = (self.settings.max_cached_bytes / n).max(1);
+        let cached = slot.pq.lock().unwrap_or_else(|p| p.into_inner()).cached_bytes();
+        let body_bytes = share.saturating_sub(cached);
+        let first_body_bytes = if whole_cache {
+            match self.cache_usage() {
+                (0, _) => MAX_DECOMPRESSED_BODY_LEN,
+                (_, total) => self.settings.max_cached_bytes.saturating_sub(total),
+            }
+        } else {
+            body_bytes
+        };
+        DecodeLimits { messages: PULL_BATCH_SIZE as usize, body_bytes, first_body_bytes }
+    }
+
     fn flow_controlled(&self, slot: &QueueSlot) -> bool {
         let n = self.queues.lock().unwrap_or_else(|p| p.into_inner()).len().max(1);
         let count_limit = (self.settings.max_cached_messages / n).max(1);
@@ -549,7 +579,7 @@ impl Engine {
     async fn pull_loop(self: Arc<Self>, slot: Arc<QueueSlot>) {
         let Ok(instance) = self.instance() else { return };
         let mut stop = slot.stop.subscribe();
-        let mut last_error_log: Option<Instant> = None;
+        let mut errors = PullErrorReport::new(ERROR_LOG_INTERVAL);
         loop {
             if *stop.borrow() {
                 break;
@@ -578,18 +608,35 @@ impl Engine {
                     subscription: &sub,
                 });
                 let resp = instance.invoke(&addr, cmd, PULL_TIMEOUT).await?;
-                parse_pull_response(&resp, &slot.mq, &self.group, self.namespace(), &sub)
+                let parse = |limits| parse_pull_response(&resp, &slot.mq, &self.group, self.namespace(), &sub, limits);
+                let r = parse(self.reply_limits(&slot, false))?;
+                if r.cut_short && r.messages.is_empty() && r.undecodable.is_empty() && r.next_begin_offset == offset {
+                    // Not even the first message fits this queue's share: try the room of the
+                    // whole cache (computed only now: it visits every queue).
+                    return parse(self.reply_limits(&slot, true));
+                }
+                Ok(r)
             };
             let result = tokio::select! {
                 r = outcome => r,
                 _ = stop.changed() => break,
             };
             match result {
-                Ok(r) => self.on_pulled(&instance, &slot, offset, r).await,
+                Ok(r) => {
+                    if let Some(line) = errors.succeeded(std::time::Instant::now()) {
+                        tracing::info!(queue = ?slot.mq, "{line}");
+                    }
+                    // A reply of which nothing fit the cache: wait as flow control does rather
+                    // than ask again at once for the same answer.
+                    let no_room = r.cut_short && r.next_begin_offset == offset;
+                    self.on_pulled(&instance, &slot, offset, r).await;
+                    if no_room {
+                        sleep_or_stop(FLOW_CONTROL_DELAY, &mut stop).await;
+                    }
+                }
                 Err(e) => {
-                    if last_error_log.is_none_or(|t| t.elapsed() >= ERROR_LOG_INTERVAL) {
-                        tracing::warn!(queue = ?slot.mq, error = %e, "pull failed; retrying");
-                        last_error_log = Some(Instant::now());
+                    if let Some(line) = errors.failed(&e, std::time::Instant::now()) {
+                        tracing::warn!(queue = ?slot.mq, "{line}");
                     }
                     let delay = if e.kind() == ErrorKind::Busy { BROKER_BUSY_DELAY } else { PULL_ERROR_DELAY };
                     sleep_or_stop(delay, &mut stop).await;
@@ -612,6 +659,14 @@ impl Engine {
                     }
                     pq.set_next_offset(r.next_begin_offset);
                     let added = pq.add(&r.messages, orderly);
+                    // Placeholders stay in flight (uncommitted) until the broker has them back;
+                    // never kept for an orderly listener, which waits for them in offset order.
+                    let undecodable_added = pq.add(&r.undecodable, false);
+                    let undecodable: Vec<Message> =
+                        r.undecodable.into_iter().filter(|m| undecodable_added.contains(&queue_offset(m))).collect();
+                    if !undecodable.is_empty() {
+                        self.hand_back_undecodable(slot, undecodable);
+                    }
                     self.update_offset(slot, pq.commit_offset());
                     r.messages.into_iter().filter(|m| added.contains(&queue_offset(m))).collect()
                 };
@@ -644,7 +699,7 @@ impl Engine {
                     c
                 };
                 if self.clustering() {
-                    let _turn = self.persist_turn.lock().await;
+                    let _turn = self.persist_turn.read().await;
                     if let Err(e) = persist_remote(instance, &self.group, &slot.mq, commit).await {
                         tracing::debug!(queue = ?slot.mq, error = %e, "persisting the moved offset failed");
                     }
@@ -667,7 +722,7 @@ impl Engine {
                 slot.give_up();
             } else if let Some(file) = self.local_offsets.get() {
                 if let Err(e) = file.store(&[(mq, offset)]) {
-                    tracing::warn!(error = %e, "could not store a reset offset");
+                    crate::log_limit::warn_limited!(error = %e, "could not store a reset offset");
                 }
             }
         }
@@ -710,7 +765,7 @@ impl GroupRequestHandler for Engine {
             }
             request::RESET_CONSUMER_CLIENT_OFFSET => match parse_reset_offsets(&req.command.body) {
                 Ok(offsets) => self.reset_offsets(offsets),
-                Err(e) => tracing::warn!(error = %e, "unreadable offset reset request"),
+                Err(e) => crate::log_limit::warn_limited!(error = %e, "unreadable offset reset request"),
             },
             _ => req.responder.respond(RemotingCommand::response(
                 response::REQUEST_CODE_NOT_SUPPORTED,

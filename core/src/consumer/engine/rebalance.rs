@@ -250,7 +250,7 @@ impl Engine {
             slot.reset_to.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or(c)
         };
         let lost = slot.lost_lock.load(Ordering::Acquire);
-        let turn = self.persist_turn.lock().await;
+        let turn = self.persist_turn.read().await;
         // Out of the table first: a periodic persist after this point no longer writes it.
         self.offsets.remove(&slot.mq);
         if !lost {

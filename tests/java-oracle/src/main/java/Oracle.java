@@ -50,7 +50,7 @@ public final class Oracle {
         "",
         "  send    --namesrv A --topic T [--tag X] [--keys \"k1 k2\"] [--body-hex HEX | --body-file F | --body TEXT]",
         "          [--property k=v]... [--group G] [--count N] [--queue-id Q] [--delay-level L]",
-        "          [--compress-over BYTES] [--timeout-ms M]",
+        "          [--compress-over BYTES] [--compress-type ZLIB|LZ4|ZSTD] [--compress-level N] [--timeout-ms M]",
         "      -> per message {\"msgId\",\"offsetMsgId\",\"queueId\",\"queueOffset\",\"status\",\"brokerName\",\"topic\"}",
         "  consume --namesrv A --topic T --group G [--expr \"*\"] [--count N] [--timeout-ms M] [--from-first]",
         "          [--orderly] [--fail-times K]",
@@ -103,6 +103,20 @@ public final class Oracle {
 
     // ------------------------------------------------------------------------------------ send
 
+    /// `setCompressType`/`setCompressLevel` exist from client 5.x on; by reflection so the
+    /// oracle still builds against a 4.x client (which only writes zlib).
+    private static void setCompression(DefaultMQProducer producer, String type, int level) throws Exception {
+        Class<?> typeClass;
+        try {
+            typeClass = Class.forName("org.apache.rocketmq.common.compression.CompressionType");
+        } catch (ClassNotFoundException e) {
+            throw new IllegalArgumentException("--compress-type needs a 5.x client (this one only writes zlib)");
+        }
+        Object value = typeClass.getMethod("of", String.class).invoke(null, type);
+        producer.getClass().getMethod("setCompressType", typeClass).invoke(producer, value);
+        producer.getClass().getMethod("setCompressLevel", int.class).invoke(producer, level);
+    }
+
     private static int send(Args a) throws Exception {
         String topic = a.required("--topic");
         byte[] body;
@@ -117,6 +131,9 @@ public final class Oracle {
         configure(producer, a);
         if (a.has("--compress-over")) {
             producer.setCompressMsgBodyOverHowmuch(Integer.parseInt(a.get("--compress-over")));
+        }
+        if (a.has("--compress-type") || a.has("--compress-level")) {
+            setCompression(producer, a.get("--compress-type", "ZLIB"), Integer.parseInt(a.get("--compress-level", "5")));
         }
         producer.setSendMsgTimeout(Integer.parseInt(a.get("--timeout-ms", "10000")));
         int count = Integer.parseInt(a.get("--count", "1"));
