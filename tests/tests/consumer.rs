@@ -250,7 +250,18 @@ fn restart_resumes_from_the_committed_offset() {
         let first = send_n(&producer, &topic, None, "a", 40).await;
         let log = Log::default();
         let c = Consumer::new(&consumer_props(&group, "r")).unwrap();
-        c.subscribe(&topic, "", log.listener("first")).unwrap();
+        // Each call is logged 300 ms before it returns, so the shutdown below starts while the
+        // last listeners still run: what they commit within the shutdown's grace period must
+        // be in the final commit, not delivered again.
+        let slow = {
+            let log = log.clone();
+            Arc::new(move |m: &Message, _: &ConsumeContext| {
+                log.record("first", m);
+                std::thread::sleep(Duration::from_millis(300));
+                Action::CommitMessage
+            })
+        };
+        c.subscribe(&topic, "", slow).unwrap();
         c.start().unwrap();
         let want = ids_of(&first);
         wait_for("the backlog", Duration::from_secs(60), || async { want.is_subset(&log.ids()) }).await;

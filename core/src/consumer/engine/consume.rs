@@ -319,8 +319,8 @@ impl Engine {
 
     fn finish(&self, slot: &QueueSlot, offsets: impl IntoIterator<Item = i64>) {
         let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
-        let commit = pq.remove(offsets);
-        self.update_offset(slot, commit);
+        pq.remove(offsets);
+        self.update_offset(slot, &pq);
     }
 
     pub(super) async fn orderly_loop(self: Arc<Self>, slot: Arc<QueueSlot>) {

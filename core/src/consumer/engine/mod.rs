@@ -130,7 +130,11 @@ struct QueueSlot {
     reset_to: Mutex<Option<i64>>,
     /// Listeners of this queue running now (concurrent consumption).
     running: AtomicUsize,
-    /// Committed for the last time; later results must not touch the offset.
+    /// Being given up: the first caller of `finish_queue` sets it; later callers return.
+    finishing: AtomicBool,
+    /// Committed for the last time; later results must not touch the offset. Set under the
+    /// process-queue lock after running listeners have had their grace period, so a listener
+    /// that settles during that period still moves the final commit.
     done: AtomicBool,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -538,10 +542,12 @@ impl Engine {
         }
     }
 
-    /// Records a queue's new commit offset unless the queue was already committed for good.
-    fn update_offset(&self, slot: &QueueSlot, commit: i64) {
+    /// Records a queue's commit offset from its process queue, unless the queue was already
+    /// committed for good. Taking the process queue (borrowed from its lock) is what orders
+    /// this against `finish_queue`, which sets `done` under the same lock.
+    fn update_offset(&self, slot: &QueueSlot, pq: &ProcessQueue) {
         if !slot.done.load(Ordering::Acquire) {
-            self.offsets.set(&slot.mq, commit);
+            self.offsets.set(&slot.mq, pq.commit_offset());
         }
     }
 
@@ -667,7 +673,7 @@ impl Engine {
                     if !undecodable.is_empty() {
                         self.hand_back_undecodable(slot, undecodable);
                     }
-                    self.update_offset(slot, pq.commit_offset());
+                    self.update_offset(slot, &pq);
                     r.messages.into_iter().filter(|m| added.contains(&queue_offset(m))).collect()
                 };
                 if fresh.is_empty() {
@@ -683,7 +689,7 @@ impl Engine {
                 let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
                 if pq.next_offset() == requested {
                     pq.set_next_offset(r.next_begin_offset);
-                    self.update_offset(slot, pq.commit_offset());
+                    self.update_offset(slot, &pq);
                 }
             }
             PullStatus::OffsetIllegal => {
@@ -694,9 +700,8 @@ impl Engine {
                 let commit = {
                     let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
                     pq.set_next_offset(r.next_begin_offset);
-                    let c = pq.commit_offset();
-                    self.update_offset(slot, c);
-                    c
+                    self.update_offset(slot, &pq);
+                    pq.commit_offset()
                 };
                 if self.clustering() {
                     let _turn = self.persist_turn.read().await;

@@ -213,6 +213,7 @@ impl Engine {
             lost_lock: AtomicBool::new(false),
             reset_to: Mutex::new(None),
             running: AtomicUsize::new(0),
+            finishing: AtomicBool::new(false),
             done: AtomicBool::new(false),
             tasks: Mutex::new(Vec::new()),
         });
@@ -236,15 +237,20 @@ impl Engine {
 
     /// Commits a given-up queue's offset for the last time, releases its lock, and removes it.
     pub(super) async fn finish_queue(&self, instance: &ClientInstance, slot: &Arc<QueueSlot>) {
-        if slot.done.swap(true, Ordering::AcqRel) {
+        if slot.finishing.swap(true, Ordering::AcqRel) {
             return;
         }
+        // Listeners that finish within the grace period settle as usual: their messages leave
+        // the process queue and the commit below moves past them.
         let deadline = Instant::now() + DRAIN_TIMEOUT;
         while slot.running.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let commit = {
             let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
+            // Under the process-queue lock, which every offset update holds: no update that
+            // checked `done` before this can write the offset table after it is removed below.
+            slot.done.store(true, Ordering::Release);
             let c = pq.commit_offset();
             pq.clear();
             slot.reset_to.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or(c)
