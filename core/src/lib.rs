@@ -11,7 +11,6 @@ pub mod auth;
 pub mod client;
 pub mod config;
 pub mod consumer;
-pub mod dispatch;
 pub mod error;
 pub mod http;
 pub(crate) mod log_limit;
@@ -28,4 +27,6 @@ pub use consumer::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use message::{Message, SendResult, SendStatus};
+/// The id of the calling process, cached and right across fork() (bindings bind handles to it).
+pub use process::id as current_process_id;
 pub use producer::{LocalTransactionChecker, OrderProducer, Producer, TransactionProducer, TransactionStatus};

@@ -10,19 +10,17 @@ use crate::args;
 use crate::error::{guard, invalid_argument, Result};
 use crate::message::OnsMessage;
 use crate::properties::{core_properties, OnsProperties};
-use crate::runtime::{block_on, check_process, runtime};
+use ons_binding_support::ProcessBound;
+
+use crate::runtime::{block_on, runtime};
 
 /// A handle for administrative calls. Thread-safe. Shares connections with every producer and
 /// consumer of the same cluster settings in the process.
-pub struct OnsAdmin {
-    inner: Admin,
-    pid: u32,
-}
+pub struct OnsAdmin(ProcessBound<Admin>);
 
 impl OnsAdmin {
     fn live(&self) -> Result<&Admin> {
-        check_process(self.pid, "admin handle")?;
-        Ok(&self.inner)
+        self.0.get()
     }
 }
 
@@ -34,7 +32,7 @@ pub unsafe extern "C" fn ons_admin_new(properties: *const OnsProperties, out: *m
         let out = args::out_ptr(out, "out")?;
         let props = core_properties(properties)?;
         let _context = runtime()?.enter();
-        *out = Box::into_raw(Box::new(OnsAdmin { inner: Admin::new(&props)?, pid: std::process::id() }));
+        *out = Box::into_raw(Box::new(OnsAdmin(ProcessBound::new("admin handle", Admin::new(&props)?))));
         Ok(())
     })
 }
@@ -43,11 +41,9 @@ pub unsafe extern "C" fn ons_admin_new(properties: *const OnsProperties, out: *m
 #[no_mangle]
 pub unsafe extern "C" fn ons_admin_destroy(admin: *mut OnsAdmin) -> i32 {
     guard("ons_admin_destroy", || {
-        if let Some(a) = admin.as_ref() {
-            if a.live().is_ok() {
-                drop(Box::from_raw(admin));
-            }
-            // else inherited across fork(): forgotten, like the other handles.
+        if !admin.is_null() {
+            // Inherited across fork(), the admin inside is forgotten rather than dropped.
+            drop(Box::from_raw(admin));
         }
         Ok(())
     })

@@ -13,7 +13,9 @@ use ons::{
 
 use crate::args;
 use crate::error::{guard, invalid_argument, Result};
-use crate::handle::{Handle, Lifecycle};
+use ons_binding_support::ClientLifecycle;
+
+use crate::handle::Handle;
 use crate::message::{OnsConsumeContext, OnsMessage};
 use crate::properties::{core_properties, OnsProperties};
 use crate::runtime::{Gate, UserData};
@@ -137,7 +139,7 @@ fn out_flag(out: *mut i32, value: impl FnOnce() -> Result<i32>) -> Result<()> {
     Ok(())
 }
 
-trait Subscribe: Lifecycle {
+trait Subscribe: ClientLifecycle {
     type Listener: ?Sized;
     fn subscribe_with(&self, topic: &str, selector: &MessageSelector, listener: Arc<Self::Listener>)
         -> ons::Result<()>;

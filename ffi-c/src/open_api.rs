@@ -12,18 +12,16 @@ use serde_json::json;
 
 use crate::args;
 use crate::error::{guard, invalid_argument, Result};
-use crate::runtime::{block_on, check_process};
+use ons_binding_support::ProcessBound;
+
+use crate::runtime::block_on;
 
 /// An Open API client. Thread-safe; every call opens its own connection.
-pub struct OnsOpenApi {
-    inner: OpenApiClient,
-    pid: u32,
-}
+pub struct OnsOpenApi(ProcessBound<OpenApiClient>);
 
 impl OnsOpenApi {
     fn live(&self) -> Result<&OpenApiClient> {
-        check_process(self.pid, "Open API client")?;
-        Ok(&self.inner)
+        self.0.get()
     }
 }
 
@@ -48,7 +46,7 @@ pub unsafe extern "C" fn ons_open_api_new(
         if let Some(region) = args::opt_string(region_id, "region_id")? {
             config.region_id = region.to_owned();
         }
-        *out = Box::into_raw(Box::new(OnsOpenApi { inner: OpenApiClient::new(config)?, pid: std::process::id() }));
+        *out = Box::into_raw(Box::new(OnsOpenApi(ProcessBound::new("Open API client", OpenApiClient::new(config)?))));
         Ok(())
     })
 }
@@ -57,11 +55,9 @@ pub unsafe extern "C" fn ons_open_api_new(
 #[no_mangle]
 pub unsafe extern "C" fn ons_open_api_destroy(api: *mut OnsOpenApi) -> i32 {
     guard("ons_open_api_destroy", || {
-        if let Some(a) = api.as_ref() {
-            // Inherited across fork(): forgotten, like the other handles.
-            if a.live().is_ok() {
-                drop(Box::from_raw(api));
-            }
+        if !api.is_null() {
+            // Inherited across fork(), the client inside is forgotten rather than dropped.
+            drop(Box::from_raw(api));
         }
         Ok(())
     })
@@ -116,15 +112,11 @@ pub unsafe extern "C" fn ons_string_free(s: *mut c_char) -> i32 {
 }
 
 /// An ASAPI client (RPC-style calls through the Apsara Stack API gateway). Thread-safe.
-pub struct OnsAsapi {
-    inner: AsapiClient,
-    pid: u32,
-}
+pub struct OnsAsapi(ProcessBound<AsapiClient>);
 
 impl OnsAsapi {
     fn live(&self) -> Result<&AsapiClient> {
-        check_process(self.pid, "ASAPI client")?;
-        Ok(&self.inner)
+        self.0.get()
     }
 }
 
@@ -146,7 +138,7 @@ pub unsafe extern "C" fn ons_asapi_new(
         let credentials =
             Credentials::new(args::string(access_key, "access_key")?, args::string(secret_key, "secret_key")?);
         let config = AsapiConfig::new(endpoint, credentials, args::string(region_id, "region_id")?);
-        *out = Box::into_raw(Box::new(OnsAsapi { inner: AsapiClient::new(config)?, pid: std::process::id() }));
+        *out = Box::into_raw(Box::new(OnsAsapi(ProcessBound::new("ASAPI client", AsapiClient::new(config)?))));
         Ok(())
     })
 }
@@ -155,10 +147,9 @@ pub unsafe extern "C" fn ons_asapi_new(
 #[no_mangle]
 pub unsafe extern "C" fn ons_asapi_destroy(api: *mut OnsAsapi) -> i32 {
     guard("ons_asapi_destroy", || {
-        if let Some(a) = api.as_ref() {
-            if a.live().is_ok() {
-                drop(Box::from_raw(api));
-            }
+        if !api.is_null() {
+            // Inherited across fork(), the client inside is forgotten rather than dropped.
+            drop(Box::from_raw(api));
         }
         Ok(())
     })

@@ -8,13 +8,13 @@
 //! * fork(): the runtime's threads do not exist in a child. A child gets a runtime of its own
 //!   on first use (core gives it its own client instances), and may create new handles;
 //!   handles inherited from the parent fail fast with ONS_ERR_NOT_STARTED (see
-//!   [`check_process`]) instead of hanging on a runtime that has no threads.
+//!   `ons_binding_support::ProcessHome`) instead of hanging on a runtime that has no threads.
 //! * exit(): an atexit handler marks the process as exiting; from then on no user callback is
 //!   started (listeners answer "later", so the messages are delivered again; send callbacks
 //!   and checkers are skipped), because the user's objects are being torn down.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Once};
 
 use ons::{Error, ErrorKind};
@@ -23,11 +23,6 @@ use tokio::runtime::Runtime;
 use crate::error::{not_started, Result};
 
 static EXITING: AtomicBool = AtomicBool::new(false);
-/// The runtime of the current process, with the id of the process that created it. Read
-/// without the lock on the hot path; the lock only serialises creation (first use, and first
-/// use after a fork).
-static CURRENT: AtomicPtr<Owned> = AtomicPtr::new(std::ptr::null_mut());
-static CREATE: Mutex<()> = Mutex::new(());
 static ATEXIT: Once = Once::new();
 
 extern "C" fn mark_exiting() {
@@ -39,54 +34,17 @@ pub(crate) fn exiting() -> bool {
     EXITING.load(Ordering::SeqCst)
 }
 
-struct Owned {
-    pid: u32,
-    runtime: Runtime,
-}
-
-fn current() -> Option<&'static Runtime> {
-    // SAFETY: a published runtime is leaked, so it lives for the rest of the process.
-    let owned = unsafe { CURRENT.load(Ordering::Acquire).as_ref() }?;
-    (owned.pid == std::process::id()).then_some(&owned.runtime)
-}
-
-/// The runtime of this process, created on first use.
+/// The runtime of this process (shared with the other bindings' plumbing), created on first
+/// use; the first use also registers the exit guard.
 pub(crate) fn runtime() -> Result<&'static Runtime> {
-    if let Some(rt) = current() {
-        return Ok(rt);
-    }
-    let _creating = CREATE.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(rt) = current() {
-        return Ok(rt);
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("ons-runtime")
-        .build()
-        .map_err(|e| Error::new(ErrorKind::Internal, format!("could not start the library's runtime: {e}")))?;
-    // Leaked, also the parent's one in a forked child: dropping a runtime joins its threads,
-    // which a child does not have.
-    let owned: &'static mut Owned = Box::leak(Box::new(Owned { pid: std::process::id(), runtime }));
-    CURRENT.store(owned, Ordering::Release);
+    let rt = ons_binding_support::runtime()?;
     ATEXIT.call_once(|| {
         // SAFETY: registering a plain extern "C" function; a failure only loses the exit guard.
         if unsafe { libc::atexit(mark_exiting) } != 0 {
             tracing::warn!("atexit registration failed; callbacks may run while the process exits");
         }
     });
-    Ok(&owned.runtime)
-}
-
-/// Fails for a handle created in another process (the parent of a fork): its connections and
-/// tasks live on that process's runtime, whose threads do not exist here.
-pub(crate) fn check_process(created_in: u32, what: &str) -> Result<()> {
-    if created_in != std::process::id() {
-        return Err(not_started(format!(
-            "this {what} was created in process {created_in}, before a fork(); it cannot be used in \
-             the child. Create a new one here (destroying the inherited one only forgets it)"
-        )));
-    }
-    Ok(())
+    Ok(rt)
 }
 
 /// Runs `future` to completion, blocking the calling thread. Callbacks never run inside the

@@ -7,10 +7,10 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use rocketmq_ons::admin::Admin as CoreAdmin;
 
+use crate::core_call::promise;
 use crate::error;
 use crate::js_thread::Start;
 use crate::message::Received;
-use crate::producer::promise;
 
 /// The next offset to be written in one queue.
 #[napi(object)]

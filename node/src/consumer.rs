@@ -28,11 +28,11 @@ use rocketmq_ons::{
 };
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::core_call::{promise, start_in_runtime};
 use crate::error;
 use crate::js_call::{self, Expect, JsFn, JsFunction, KeepAlive};
 use crate::js_thread::{JsRef, Start};
 use crate::message::{received_value, ConsumeContext, Received};
-use crate::producer::{promise, start_in_runtime};
 
 /// The ONS `Action`: what a `Consumer` or `BatchConsumer` listener returns.
 #[napi(string_enum)]
@@ -58,14 +58,6 @@ static BATCH_LISTENER: Expect =
     Expect { what: "batch message listener", accepted: ACTION_NAMES, on_failure: "ReconsumeLater" };
 static ORDER_LISTENER: Expect =
     Expect { what: "message order listener", accepted: ORDER_ACTION_NAMES, on_failure: "Suspend" };
-
-fn action(answer: Option<&str>) -> CoreAction {
-    answer.and_then(CoreAction::from_name).unwrap_or(CoreAction::ReconsumeLater)
-}
-
-fn order_action(answer: Option<&str>) -> CoreOrderAction {
-    answer.and_then(CoreOrderAction::from_name).unwrap_or(CoreOrderAction::Suspend)
-}
 
 /// An SQL92 selector over user properties (the broker must enable property filtering).
 #[napi(object)]
@@ -175,7 +167,12 @@ impl DeferredMessageListener for JsListener {
                 let f = unsafe { ListenerFn::from_napi_value(env.raw(), f) }?;
                 f.call(FnArgs::from((message, context)))
             });
-            js_call::read_answer(env, returned, Box::new(move |answer| reply.send(action(answer))), &LISTENER);
+            js_call::read_answer(
+                env,
+                returned,
+                Box::new(move |answer| reply.send(CoreAction::from_listener_answer(answer))),
+                &LISTENER,
+            );
         });
     }
 }
@@ -184,7 +181,11 @@ struct JsOrderListener(JsFn<Delivery, FnArgs<(Received, ConsumeContext)>>);
 
 impl MessageOrderListener for JsOrderListener {
     fn consume(&self, message: &CoreMessage, context: &ConsumeOrderContext) -> CoreOrderAction {
-        order_action(js_call::call_blocking(&self.0, (message.clone(), context.queue.clone()), &ORDER_LISTENER))
+        CoreOrderAction::from_listener_answer(js_call::call_blocking(
+            &self.0,
+            (message.clone(), context.queue.clone()),
+            &ORDER_LISTENER,
+        ))
     }
 }
 
@@ -194,7 +195,11 @@ struct JsBatchListener(JsFn<BatchDelivery, FnArgs<(Vec<Received>, ConsumeContext
 
 impl BatchMessageListener for JsBatchListener {
     fn consume(&self, messages: &[CoreMessage], context: &CoreContext) -> CoreAction {
-        action(js_call::call_blocking(&self.0, (messages.to_vec(), context.queue.clone()), &BATCH_LISTENER))
+        CoreAction::from_listener_answer(js_call::call_blocking(
+            &self.0,
+            (messages.to_vec(), context.queue.clone()),
+            &BATCH_LISTENER,
+        ))
     }
 }
 
@@ -555,8 +560,5 @@ mod tests {
         for name in ORDER_ACTION_NAMES {
             assert_eq!(CoreOrderAction::from_name(name).map(CoreOrderAction::name), Some(*name));
         }
-        assert_eq!(action(None), CoreAction::ReconsumeLater);
-        assert_eq!(order_action(Some("Success")), CoreOrderAction::Success);
-        assert_eq!(order_action(None), CoreOrderAction::Suspend);
     }
 }

@@ -35,8 +35,8 @@ use std::sync::{Arc, RwLock};
 use futures_util::FutureExt;
 use napi::bindgen_prelude::*;
 use napi::sys;
-pub(crate) use rocketmq_ons::dispatch::Start;
-use rocketmq_ons::dispatch::{Dispatcher, Mailbox};
+pub(crate) use ons_binding_support::dispatch::Start;
+use ons_binding_support::dispatch::{Dispatcher, Mailbox};
 
 /// Work for the JS thread; runs in a handle scope of its own.
 type JsTask = Box<dyn FnOnce(&Env) + Send>;

@@ -9,6 +9,7 @@
 mod admin;
 mod config;
 mod consumer;
+mod core_call;
 mod error;
 mod js_call;
 mod js_thread;

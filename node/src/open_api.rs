@@ -13,9 +13,9 @@ use rocketmq_ons::http::{
     AsapiClient as CoreAsapiClient, AsapiConfig, AsapiRequest, HttpOptions, OpenApiClient as CoreClient, OpenApiConfig,
 };
 
+use crate::core_call::promise;
 use crate::error;
 use crate::js_thread::Start;
-use crate::producer::promise;
 
 /// How to reach and sign for the Open API.
 #[napi(object)]

@@ -2,44 +2,6 @@
 //! options, start/shutdown (sync and awaitable), `is_started`/`is_closed`, and the sync and
 //! async context managers. Each class adds its own methods through [`client_class!`].
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
-
-use crate::runtime::Lifecycle;
-
-/// Implements [`Lifecycle`] for core handles whose methods have the same names.
-macro_rules! impl_lifecycle {
-    ($($ty:ty),* $(,)?) => {$(
-        impl Lifecycle for $ty {
-            fn start_client(&self) -> rocketmq_ons::Result<()> {
-                self.start()
-            }
-
-            fn shutdown_client(self: Arc<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-                Box::pin(async move { self.shutdown().await })
-            }
-
-            fn started(&self) -> bool {
-                self.is_started()
-            }
-
-            fn closed(&self) -> bool {
-                self.is_closed()
-            }
-        }
-    )*};
-}
-
-impl_lifecycle!(
-    rocketmq_ons::Producer,
-    rocketmq_ons::OrderProducer,
-    rocketmq_ons::TransactionProducer,
-    rocketmq_ons::Consumer,
-    rocketmq_ons::OrderConsumer,
-    rocketmq_ons::BatchConsumer,
-);
-
 /// A Python class over an `Owned<$core>` field `inner`, with the shared lifecycle methods and
 /// the class's own `$extra` methods in the same `#[pymethods]` block.
 macro_rules! client_class {
@@ -60,23 +22,23 @@ macro_rules! client_class {
             /// Shuts the client down and waits for it (the GIL is released meanwhile).
             fn shutdown(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
                 let handle = self.inner.get()?.clone();
-                crate::runtime::block_on(py, crate::runtime::Lifecycle::shutdown_client(handle))
+                crate::runtime::block_on(py, ons_binding_support::ClientLifecycle::shutdown_client(handle))
             }
 
             /// Shuts the client down; an awaitable.
             fn shutdown_async(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<pyo3::Py<pyo3::PyAny>> {
                 let handle = self.inner.get()?.clone();
-                crate::completion::spawn_future(py, crate::completion::Start::OnRuntime, crate::runtime::Lifecycle::shutdown_client(handle), |py, ()| {
+                crate::completion::spawn_future(py, crate::completion::Start::OnRuntime, ons_binding_support::ClientLifecycle::shutdown_client(handle), |py, ()| {
                     Ok(py.None())
                 })
             }
 
             fn is_started(&self) -> pyo3::PyResult<bool> {
-                Ok(crate::runtime::Lifecycle::started(&**self.inner.get()?))
+                Ok(ons_binding_support::ClientLifecycle::started(&**self.inner.get()?))
             }
 
             fn is_closed(&self) -> pyo3::PyResult<bool> {
-                Ok(crate::runtime::Lifecycle::closed(&**self.inner.get()?))
+                Ok(ons_binding_support::ClientLifecycle::closed(&**self.inner.get()?))
             }
 
             fn __enter__(slf: pyo3::PyRef<'_, Self>) -> pyo3::PyResult<pyo3::PyRef<'_, Self>> {
@@ -100,7 +62,7 @@ macro_rules! client_class {
             #[pyo3(signature = (*_args))]
             fn __aexit__(&self, py: pyo3::Python<'_>, _args: &pyo3::Bound<'_, pyo3::types::PyTuple>) -> pyo3::PyResult<pyo3::Py<pyo3::PyAny>> {
                 let handle = self.inner.get()?.clone();
-                crate::completion::spawn_future(py, crate::completion::Start::OnRuntime, crate::runtime::Lifecycle::shutdown_client(handle), |py, ()| {
+                crate::completion::spawn_future(py, crate::completion::Start::OnRuntime, ons_binding_support::ClientLifecycle::shutdown_client(handle), |py, ()| {
                     pyo3::IntoPyObjectExt::into_py_any(false, py)
                 })
             }

@@ -16,8 +16,8 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
-pub(crate) use rocketmq_ons::dispatch::Start;
-use rocketmq_ons::dispatch::{Dispatcher, Mailbox};
+pub(crate) use ons_binding_support::dispatch::Start;
+use ons_binding_support::dispatch::{Dispatcher, Mailbox};
 
 use crate::pump::{self, PidChannel};
 use crate::runtime::runtime;
@@ -220,7 +220,7 @@ impl LoopBridge {
                 read_fd: fds[0],
                 write_fd: fds[1],
                 closed: AtomicBool::new(false),
-                pid: std::process::id(),
+                pid: rocketmq_ons::current_process_id(),
             },
             BridgeInbox::signal,
         );
@@ -293,7 +293,7 @@ fn bridge_of(py: Python<'_>, event_loop: &Py<PyAny>) -> PyResult<(Arc<BridgeInbo
     let cached = LAST_BRIDGE.with(|last| {
         last.borrow()
             .as_ref()
-            .filter(|(l, inbox, _)| l.is(event_loop) && inbox.pid == std::process::id())
+            .filter(|(l, inbox, _)| l.is(event_loop) && inbox.pid == rocketmq_ons::current_process_id())
             .map(|(_, inbox, wake)| (inbox.clone(), wake.clone_ref(py)))
     });
     if let Some(found) = cached {

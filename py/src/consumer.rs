@@ -102,10 +102,7 @@ struct Concurrent(PyListener);
 
 impl MessageListener for Concurrent {
     fn consume(&self, message: &Message, context: &ConsumeContext) -> Action {
-        match self.0.call(one(message), context.into()).as_deref() {
-            Some("CommitMessage") => Action::CommitMessage,
-            _ => Action::ReconsumeLater,
-        }
+        Action::from_listener_answer(self.0.call(one(message), context.into()).as_deref())
     }
 }
 
@@ -113,10 +110,7 @@ struct Orderly(PyListener);
 
 impl MessageOrderListener for Orderly {
     fn consume(&self, message: &Message, context: &ConsumeOrderContext) -> OrderAction {
-        match self.0.call(one(message), context.into()).as_deref() {
-            Some("Success") => OrderAction::Success,
-            _ => OrderAction::Suspend,
-        }
+        OrderAction::from_listener_answer(self.0.call(one(message), context.into()).as_deref())
     }
 }
 
@@ -129,10 +123,7 @@ impl BatchMessageListener for Batch {
             let items = msgs.into_iter().map(|m| Py::new(py, m)).collect::<PyResult<Vec<_>>>()?;
             Ok(PyList::new(py, items)?.into_any().unbind())
         };
-        match self.0.call(list, context.into()).as_deref() {
-            Some("CommitMessage") => Action::CommitMessage,
-            _ => Action::ReconsumeLater,
-        }
+        Action::from_listener_answer(self.0.call(list, context.into()).as_deref())
     }
 }
 

@@ -51,7 +51,7 @@ impl<T> PidChannel<T> {
     }
 
     fn with_slot<R>(&self, f: impl FnOnce(&mut Slot<T>) -> R) -> R {
-        let pid = std::process::id();
+        let pid = rocketmq_ons::current_process_id();
         let mut guard = self.slot.lock().unwrap_or_else(|p| p.into_inner());
         if guard.as_ref().is_none_or(|s| s.pid != pid) {
             if let Some(old) = guard.take() {

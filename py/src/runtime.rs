@@ -8,39 +8,19 @@
 //! refuse to work there (their connections and tasks belong to the parent).
 
 use std::future::Future;
-use std::mem::ManuallyDrop;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+use ons_binding_support::{ClientLifecycle, ProcessBound};
 use pyo3::prelude::*;
-use rocketmq_ons::{Error, ErrorKind};
-use tokio::runtime::{Builder, Runtime};
+use tokio::runtime::Runtime;
 
 use crate::errors::to_py_err;
 
-static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
-
 /// The runtime of this process, created on first use (again after a fork).
 pub(crate) fn runtime() -> PyResult<&'static Runtime> {
-    let pid = std::process::id();
-    let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((owner, rt)) = *slot {
-        if owner == pid {
-            return Ok(rt);
-        }
-    }
-    let rt = Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("rocketmq-ons")
-        .build()
-        .map_err(|e| to_py_err(Error::new(ErrorKind::Internal, format!("cannot start the tokio runtime: {e}"))))?;
-    // Leaked on purpose (see the module docs); a parent's runtime left in a forked child is
-    // leaked too, since dropping it would wait for threads that do not exist here.
-    let rt: &'static Runtime = Box::leak(Box::new(rt));
-    *slot = Some((pid, rt));
-    Ok(rt)
+    ons_binding_support::runtime().map_err(to_py_err)
 }
 
 /// Runs `fut` to completion on the runtime with the GIL released, so other Python threads run
@@ -55,65 +35,30 @@ where
 }
 
 /// A core handle owned by a Python object, bound to the process that created it.
-pub(crate) struct Owned<T: ?Sized> {
-    pid: u32,
-    what: &'static str,
-    inner: ManuallyDrop<Arc<T>>,
-}
+pub(crate) struct Owned<T>(ProcessBound<Arc<T>>);
 
-impl<T: ?Sized> Owned<T> {
+impl<T> Owned<T> {
     pub(crate) fn new(what: &'static str, inner: Arc<T>) -> Self {
-        Owned { pid: std::process::id(), what, inner: ManuallyDrop::new(inner) }
+        Owned(ProcessBound::new(what, inner))
     }
 
     /// The handle, or a clear error in a forked child.
     pub(crate) fn get(&self) -> PyResult<&Arc<T>> {
-        let pid = std::process::id();
-        if pid != self.pid {
-            return Err(to_py_err(Error::new(
-                ErrorKind::NotStarted,
-                format!(
-                    "this {} was created in process {} and cannot be used in the forked process {pid}; \
-                     create a new one after the fork",
-                    self.what, self.pid
-                ),
-            )));
-        }
-        Ok(&self.inner)
+        self.0.get().map_err(to_py_err)
     }
 }
 
-impl<T: ?Sized> Drop for Owned<T> {
-    fn drop(&mut self) {
-        if std::process::id() == self.pid {
-            // SAFETY: dropped exactly once, here; never touched again.
-            unsafe { ManuallyDrop::drop(&mut self.inner) };
-        }
-        // In a forked child the handle is forgotten: its destructor would talk to tasks and locks
-        // of the parent's runtime, which has no threads here.
-    }
-}
-
-/// What every producer and consumer handle can do; lets the exit hook shut down what the user
-/// left running.
-pub(crate) trait Lifecycle: Send + Sync + 'static {
-    fn start_client(&self) -> rocketmq_ons::Result<()>;
-    fn shutdown_client(self: Arc<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
-    fn started(&self) -> bool;
-    fn closed(&self) -> bool;
-}
-
-static LIVE: Mutex<Vec<(u32, Weak<dyn Lifecycle>)>> = Mutex::new(Vec::new());
+static LIVE: Mutex<Vec<(u32, Weak<dyn ClientLifecycle>)>> = Mutex::new(Vec::new());
 
 /// Starts a handle within the runtime and remembers it for the exit hook.
-pub(crate) fn start<T: Lifecycle>(handle: &Arc<T>) -> PyResult<()> {
+pub(crate) fn start<T: ClientLifecycle>(handle: &Arc<T>) -> PyResult<()> {
     let rt = runtime()?;
     let _entered = rt.enter();
     handle.start_client().map_err(to_py_err)?;
-    let weak: Weak<dyn Lifecycle> = Arc::downgrade(handle) as Weak<dyn Lifecycle>;
+    let weak: Weak<dyn ClientLifecycle> = Arc::downgrade(handle) as Weak<dyn ClientLifecycle>;
     let mut live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
     live.retain(|(_, w)| w.strong_count() > 0);
-    live.push((std::process::id(), weak));
+    live.push((rocketmq_ons::current_process_id(), weak));
     Ok(())
 }
 
@@ -200,8 +145,8 @@ pub(crate) fn keep_thread_state() {
 #[pyo3(name = "_at_exit")]
 pub(crate) fn at_exit(py: Python<'_>, timeout: f64) -> PyResult<()> {
     CLOSING.store(true, Ordering::Release);
-    let pid = std::process::id();
-    let live: Vec<Arc<dyn Lifecycle>> = LIVE
+    let pid = rocketmq_ons::current_process_id();
+    let live: Vec<Arc<dyn ClientLifecycle>> = LIVE
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .drain(..)

@@ -33,6 +33,13 @@ impl Action {
     pub fn from_name(name: &str) -> Option<Action> {
         [Action::CommitMessage, Action::ReconsumeLater].into_iter().find(|a| a.name() == name)
     }
+
+    /// What a binding's listener answered (an action name, or `None` when it threw, returned
+    /// nothing or something else): anything but `CommitMessage` counts as failed, so the
+    /// message is retried, as the ONS SDKs treat a listener that throws or returns null.
+    pub fn from_listener_answer(answer: Option<&str>) -> Action {
+        answer.and_then(Action::from_name).unwrap_or(Action::ReconsumeLater)
+    }
 }
 
 /// The result of a [`MessageOrderListener`] (ONS `OrderAction`).
@@ -57,6 +64,12 @@ impl OrderAction {
     /// ONS `OrderAction.valueOf`: the exact name, nothing else.
     pub fn from_name(name: &str) -> Option<OrderAction> {
         [OrderAction::Success, OrderAction::Suspend].into_iter().find(|a| a.name() == name)
+    }
+
+    /// What a binding's order listener answered: anything but `Success` suspends the queue,
+    /// as in the ONS SDKs (see [`Action::from_listener_answer`]).
+    pub fn from_listener_answer(answer: Option<&str>) -> OrderAction {
+        answer.and_then(OrderAction::from_name).unwrap_or(OrderAction::Suspend)
     }
 }
 
@@ -220,6 +233,18 @@ impl MessageSelector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listener_answer_other_than_success_is_a_failure() {
+        assert_eq!(Action::from_listener_answer(Some("CommitMessage")), Action::CommitMessage);
+        for answer in [None, Some("ReconsumeLater"), Some("commitmessage"), Some("")] {
+            assert_eq!(Action::from_listener_answer(answer), Action::ReconsumeLater, "{answer:?}");
+        }
+        assert_eq!(OrderAction::from_listener_answer(Some("Success")), OrderAction::Success);
+        for answer in [None, Some("Suspend"), Some("CommitMessage")] {
+            assert_eq!(OrderAction::from_listener_answer(answer), OrderAction::Suspend, "{answer:?}");
+        }
+    }
 
     #[test]
     fn names_round_trip_exactly() {

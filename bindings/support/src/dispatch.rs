@@ -73,7 +73,7 @@ const STARTED_HERE_MAX_BODY: usize = 4096;
 
 impl Start {
     /// Where a send of `message` starts.
-    pub fn for_send(message: &crate::Message) -> Start {
+    pub fn for_send(message: &rocketmq_ons::Message) -> Start {
         if message.body.len() <= STARTED_HERE_MAX_BODY {
             Start::Here
         } else {
