@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite (README "command 2"; .ci/run calls this).
 #
-# 1. formatting and lints, unit tests of codecs and signing (no broker needed);
+# 1. formatting and lints, then every test that needs no broker (unit tests of codecs and
+#    signing, core's tests against local HTTPS servers and fake brokers, doctests);
 # 2. tests/cluster-suite.sh against Apache RocketMQ 5.3.3, then 4.9.7, each cluster started
 #    from Maven Central jars by tests/harness/rmq.sh and stopped afterwards: the Rust
 #    integration tests, the README quickstart, and (first version only) the binding suites.
@@ -20,11 +21,13 @@ if [[ ${ONS_SKIP_LINT:-0} != 1 ]]; then
   cargo clippy --workspace --all-targets -- -D warnings
 fi
 
-step "unit tests (codecs, signing, config)"
-cargo test --lib --bins   # default members: core, cli, tests (and ffi-c); py/ and node/ have their own suites
-
-step "core integration tests without a broker (Open API/ASAPI over local HTTPS, memory of hostile answers)"
-cargo test -p rocketmq-ons --tests
+step "unit and integration tests that need no broker, doctests, the README's Rust example"
+# Every target of every crate but the cluster suite (ons-tests) and the Python extension (its
+# tests are pytest's, against the built wheel): core's tests/ include the Open API/ASAPI calls
+# against local HTTPS servers and the memory bounds of hostile answers.
+cargo test --workspace --exclude ons-tests --exclude rocketmq-ons-py --all-targets
+cargo test -p ons-tests --lib
+cargo test --doc -p rocketmq-ons -p ons-binding-support
 
 step "building the integration tests"
 cargo test -p ons-tests --no-run

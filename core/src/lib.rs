@@ -30,3 +30,8 @@ pub use message::{Message, SendResult, SendStatus};
 /// The id of the calling process, cached and right across fork() (bindings bind handles to it).
 pub use process::id as current_process_id;
 pub use producer::{LocalTransactionChecker, OrderProducer, Producer, TransactionProducer, TransactionStatus};
+
+/// The README's Rust example, compiled by `cargo test --doc` so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExample;

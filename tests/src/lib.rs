@@ -21,6 +21,7 @@
 pub mod bench;
 pub mod fake_server;
 pub mod fault_proxy;
+pub mod support;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -6,13 +6,11 @@
 //! Wrong secret, unknown key, missing key: an `Authentication` error at once, not a timeout.
 //! Secrets and signatures never show in errors, `Debug` output or TRACE logs.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::{capture_logs, captured_logs, create_topic, rt};
+use ons_tests::support::{capture_logs, captured_logs, new_topic_as, rt};
 use ons_tests::{query_until_found, stored_count_reaching, OwnCluster};
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::client::ClientInstance;
@@ -64,16 +62,6 @@ fn refused_variants() -> Vec<(&'static str, Properties)> {
     ]
 }
 
-/// A topic created with the right keys (the refused clients use it too).
-fn new_topic(prefix: &str) -> String {
-    let topic = ons_tests::unique_name(prefix);
-    rt().block_on(async {
-        let admin = Admin::new(&signed("GID_acl_admin")).unwrap();
-        create_topic(&admin, &topic, 2).await;
-    });
-    topic
-}
-
 /// Neither the secret nor a signature may show in `text`. The remoting ext field carrying the
 /// signature is named `Signature` (brokers' remarks say "signature" in lower case).
 fn assert_no_secrets(what: &str, text: &str) {
@@ -96,7 +84,7 @@ fn assert_authentication(label: &str, err: &Error) {
 #[test]
 fn right_keys_send_every_mode_and_admin_calls_work() {
     capture_logs();
-    let topic = new_topic("acl_send");
+    let topic = new_topic_as(&signed("GID_acl_admin"), "acl_send", 2);
     rt().block_on(async {
         let p = signed("GID_acl_send");
         let admin = Admin::new(&p).unwrap();
@@ -142,7 +130,7 @@ fn right_keys_send_every_mode_and_admin_calls_work() {
 #[test]
 fn wrong_missing_or_unknown_keys_are_authentication_errors() {
     capture_logs();
-    let topic = new_topic("acl_refused");
+    let topic = new_topic_as(&signed("GID_acl_admin"), "acl_refused", 2);
     let broker = acl_cluster().var("BROKER_A_ADDR").unwrap();
     rt().block_on(async {
         for (label, p) in refused_variants() {
@@ -188,7 +176,7 @@ fn wrong_missing_or_unknown_keys_are_authentication_errors() {
 #[test]
 fn transactions_commit_and_check_back_under_acl() {
     capture_logs();
-    let topic = new_topic("acl_tx");
+    let topic = new_topic_as(&signed("GID_acl_admin"), "acl_tx", 2);
     let checks = Arc::new(AtomicUsize::new(0));
     rt().block_on(async {
         let seen = checks.clone();
@@ -229,7 +217,7 @@ fn transactions_commit_and_check_back_under_acl() {
 #[test]
 fn signed_consumer_receives() {
     capture_logs();
-    let topic = new_topic("acl_consume");
+    let topic = new_topic_as(&signed("GID_acl_admin"), "acl_consume", 2);
     let group = ons_tests::unique_name("GID_acl_consumer");
     rt().block_on(async {
         let producer = Producer::new(&signed("GID_acl_consume_p")).unwrap();
@@ -277,7 +265,7 @@ fn signed_consumer_receives() {
 fn trace_logs_show_no_secret_or_signature() {
     capture_logs();
     // Produce some traffic and failures of our own so the capture is not empty.
-    let topic = new_topic("acl_logs");
+    let topic = new_topic_as(&signed("GID_acl_admin"), "acl_logs", 2);
     rt().block_on(async {
         for (_, p) in refused_variants() {
             let producer = Producer::new(&p.with(keys::INSTANCE_NAME, "logs")).unwrap();

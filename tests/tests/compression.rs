@@ -5,40 +5,24 @@
 //! `sysFlag`). And a stored message this client cannot decode is never skipped: it is handed
 //! back to the broker, goes through the group's retry topic and ends in its dead-letter queue.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{create_topic, rt};
+use ons_tests::support::{hex_encode, new_topic, plain_props, rt};
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::client::ClientInstance;
 use rocketmq_ons::config::{keys, ClientConfig};
 use rocketmq_ons::protocol::codes::request;
 use rocketmq_ons::protocol::command::RemotingCommand;
-use rocketmq_ons::{Action, ConsumeContext, Consumer, Message, Producer, Properties};
+use rocketmq_ons::{Action, ConsumeContext, Consumer, Message, Producer};
 
 /// (our property value, Java oracle `--compress-type`, the type bits of the stored sys flag).
 const TYPES: [(&str, &str, i64); 3] = [("ZLIB", "ZLIB", 0x300), ("LZ4", "LZ4", 0x100), ("ZSTD", "ZSTD", 0x200)];
 
-fn props(group: &str) -> Properties {
-    Properties::new().with(keys::NAMESRV_ADDR, ons_tests::namesrv()).with(keys::GROUP_ID, group)
-}
-
-fn new_topic(prefix: &str) -> String {
-    let topic = ons_tests::unique_name(prefix);
-    rt().block_on(async { create_topic(&Admin::new(&props("GID_compression_admin")).unwrap(), &topic, 2).await });
-    topic
-}
-
 /// A compressible body of its own per type (so a mix-up shows).
 fn body_for(kind: &str) -> Vec<u8> {
     format!("{kind} body \u{0} with a binary zero and ü; ").into_bytes().into_iter().cycle().take(20_000).collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn oracle_lines(out: &std::process::Output, what: &str) -> Vec<serde_json::Value> {
@@ -55,7 +39,7 @@ fn java_view_sys_flag(topic: &str, offset_msg_id: &str) -> i64 {
 
 #[test]
 fn java_compressed_messages_are_consumed_byte_exact_for_every_type() {
-    let topic = new_topic("java_compressed");
+    let topic = new_topic("java_compressed", 2);
     let mut sent: BTreeMap<String, (&str, Vec<u8>)> = BTreeMap::new();
     for (kind, java_kind, bits) in TYPES {
         let body = body_for(kind);
@@ -70,7 +54,7 @@ fn java_compressed_messages_are_consumed_byte_exact_for_every_type() {
             "--compress-level",
             "3",
             "--body-hex",
-            &hex(&body),
+            &hex_encode(&body),
         ]);
         let j = &oracle_lines(&out, "send")[0];
         let offset_msg_id = j["offsetMsgId"].as_str().unwrap();
@@ -81,7 +65,7 @@ fn java_compressed_messages_are_consumed_byte_exact_for_every_type() {
     let received: Arc<Mutex<BTreeMap<String, Vec<u8>>>> = Arc::default();
     let log = received.clone();
     let consumer = Consumer::new(
-        &props(&ons_tests::unique_name("GID_compressed_in"))
+        &plain_props(&ons_tests::unique_name("GID_compressed_in"))
             .with(keys::CONSUME_FROM_WHERE, "CONSUME_FROM_FIRST_OFFSET")
             .with(keys::INSTANCE_NAME, ons_tests::unique_name("compressed_in")),
     )
@@ -112,11 +96,11 @@ fn java_compressed_messages_are_consumed_byte_exact_for_every_type() {
 
 #[test]
 fn our_compressed_messages_reach_the_java_consumer_byte_exact_for_every_type() {
-    let topic = new_topic("our_compressed");
+    let topic = new_topic("our_compressed", 2);
     let mut sent: BTreeMap<String, (&str, Vec<u8>)> = BTreeMap::new();
     for (kind, _, bits) in TYPES {
         let body = body_for(kind);
-        let p = props("GID_compressed_out")
+        let p = plain_props("GID_compressed_out")
             .with(keys::COMPRESS_TYPE, kind)
             .with(keys::INSTANCE_NAME, ons_tests::unique_name("compressed_out"));
         let result = rt().block_on(async {
@@ -145,14 +129,14 @@ fn our_compressed_messages_reach_the_java_consumer_byte_exact_for_every_type() {
     assert_eq!(lines.len(), 3);
     for j in lines {
         let (kind, body) = &sent[j["msgId"].as_str().unwrap()];
-        assert_eq!(j["bodyHex"].as_str().unwrap(), hex(body), "{kind}: the Java consumer read another body");
+        assert_eq!(j["bodyHex"].as_str().unwrap(), hex_encode(body), "{kind}: the Java consumer read another body");
     }
 }
 
 /// Stores a message whose sys flag says "compressed with type 4" (no such type): what a future
 /// producer, or a corrupted one, could leave in a queue. Sent raw, as no producer would.
 async fn store_undecodable(topic: &str) -> String {
-    let p = props("GID_undecodable_producer");
+    let p = plain_props("GID_undecodable_producer");
     let instance = ClientInstance::get_or_create(&ClientConfig::from_properties(&p, true).unwrap());
     let route = instance.fetch_route(topic).await.unwrap();
     let queue = &route.publish_queues[0];
@@ -192,12 +176,12 @@ async fn wait_stored(admin: &Admin, topic: &str, expected: i64, within: Duration
 
 #[test]
 fn a_message_that_does_not_decode_ends_in_the_dead_letter_queue_not_skipped() {
-    let topic = new_topic("undecodable");
+    let topic = new_topic("undecodable", 2);
     let group = ons_tests::unique_name("GID_undecodable");
     let received: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
     let log = received.clone();
     let consumer = Consumer::new(
-        &props(&group)
+        &plain_props(&group)
             .with(keys::CONSUME_FROM_WHERE, "CONSUME_FROM_FIRST_OFFSET")
             .with(keys::MAX_RECONSUME_TIMES, "1")
             .with(keys::INSTANCE_NAME, ons_tests::unique_name("undecodable")),
@@ -214,7 +198,7 @@ fn a_message_that_does_not_decode_ends_in_the_dead_letter_queue_not_skipped() {
         )
         .unwrap();
     rt().block_on(async {
-        let producer = Producer::new(&props("GID_undecodable_neighbours")).unwrap();
+        let producer = Producer::new(&plain_props("GID_undecodable_neighbours")).unwrap();
         producer.start().unwrap();
         producer.send(&Message::new(&topic, None, "before")).await.unwrap();
         store_undecodable(&topic).await;
@@ -222,7 +206,7 @@ fn a_message_that_does_not_decode_ends_in_the_dead_letter_queue_not_skipped() {
         producer.shutdown().await;
         consumer.start().unwrap();
 
-        let admin = Admin::new(&props("GID_compression_admin")).unwrap();
+        let admin = Admin::new(&plain_props("GID_compression_admin")).unwrap();
         // Handed back once (to the retry topic, delivered again after 10 s), then again: with
         // MaxReconsumeTimes 1 the broker moves it to the dead-letter queue.
         let retried = wait_stored(&admin, &format!("%RETRY%{group}"), 1, Duration::from_secs(60)).await;

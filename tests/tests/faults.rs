@@ -8,13 +8,11 @@
 //! * one broker, SIGKILLed: sends fail with a network error within the send timeout; after the
 //!   restart, sends succeed again.
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{create_topic, rt};
+use ons_tests::support::{create_topic, rt};
 use ons_tests::OwnCluster;
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::client::ClientInstance;

@@ -6,13 +6,11 @@
 //! * a broker pushing thousands of unreadable requests at a consumer: a handful of warning
 //!   lines, not one per request.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{captured_logs, rt};
 use ons_tests::fake_server::{fake_namesrv, route_json, FakeServer, LoneConsumer, Reply};
+use ons_tests::support::{captured_logs, rt};
 use rocketmq_ons::config::keys;
 use rocketmq_ons::protocol::codes::{request, response};
 use rocketmq_ons::protocol::command::RemotingCommand;
@@ -56,7 +54,7 @@ fn five_brokers_that_never_answer_bound_every_send_and_the_shutdown() {
 
 #[test]
 fn a_flood_of_unreadable_requests_logs_a_few_lines_not_one_each() {
-    common::capture_logs();
+    ons_tests::support::capture_logs();
     let member = LoneConsumer::default();
     let broker = {
         let member = member.clone();

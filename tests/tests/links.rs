@@ -12,15 +12,12 @@
 //!
 //! Each test prints what it measured; the asserted bounds are stated beside each assertion.
 
-mod common;
-
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{create_topic, rt};
 use ons_tests::fault_proxy::{LinkMode, ProxiedCluster};
-use rocketmq_ons::admin::Admin;
+use ons_tests::support::{new_topic, rt};
 use rocketmq_ons::config::keys;
 use rocketmq_ons::{Action, ConsumeContext, Consumer, ErrorKind, Message, Producer, Properties};
 
@@ -42,16 +39,6 @@ fn props(namesrv: &str, group: &str) -> Properties {
         // A client instance (and connection pool) of the test's own, not shared with other
         // tests of this binary.
         .with(keys::INSTANCE_NAME, ons_tests::unique_name("links"))
-}
-
-/// A new topic with `queues` queues, created through the real name server.
-fn new_topic(prefix: &str, queues: u32) -> String {
-    let topic = ons_tests::unique_name(prefix);
-    rt().block_on(async {
-        let admin = Admin::new(&props(&ons_tests::namesrv(), "GID_links_admin")).unwrap();
-        create_topic(&admin, &topic, queues).await;
-    });
-    topic
 }
 
 fn proxy() -> ProxiedCluster {

@@ -2,9 +2,7 @@
 //! namespaces is two topics (`NS%T` on the wire), messages sent in one are not seen through the
 //! other, by our `Admin` or by the Java client's `--namespace`, and users see plain topic names.
 
-mod common;
-
-use common::{create_topic, rt};
+use ons_tests::support::{create_topic, hex_encode, rt};
 use ons_tests::{query_until_found, stored_count_reaching};
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
@@ -84,7 +82,7 @@ fn two_namespaces_on_one_broker_are_isolated() {
 
     // The Java client with --namespace agrees: it finds ns1's message only through ns1 ...
     let seen = ons_tests::java_oracle(&["view", "--namespace", &ns1, "--topic", &topic, "--msg-id", &sent1.message_id]);
-    assert_eq!(oracle_json(&seen, "view in ns1")[0]["bodyHex"], hex("in ns1"));
+    assert_eq!(oracle_json(&seen, "view in ns1")[0]["bodyHex"], hex_encode("in ns1".as_bytes()));
     let unseen = ons_tests::java_oracle(&[
         "view",
         "--namespace",
@@ -121,7 +119,7 @@ fn two_namespaces_on_one_broker_are_isolated() {
     ]);
     let got = oracle_json(&got, "consume in ns2");
     assert_eq!(got[0]["msgId"].as_str(), Some(sent2.message_id.as_str()));
-    assert_eq!(got[0]["bodyHex"], hex("in ns2"));
+    assert_eq!(got[0]["bodyHex"], hex_encode("in ns2".as_bytes()));
     assert_eq!(got[0]["topic"].as_str(), Some(topic.as_str()));
 
     // ... and what it sends into ns1 reaches us in ns1 only.
@@ -147,8 +145,4 @@ fn two_namespaces_on_one_broker_are_isolated() {
         assert_eq!(found[0].topic, topic);
         assert!(admin2.query_by_key(&topic, &java_key).await.unwrap().is_empty());
     });
-}
-
-fn hex(s: &str) -> String {
-    s.bytes().map(|b| format!("{b:02x}")).collect()
 }

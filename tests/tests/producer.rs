@@ -3,41 +3,17 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ons_tests::support::{hex_decode, hex_encode, new_topic, plain_props, rt};
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
 use rocketmq_ons::protocol::java_hash::ons_order_queue_index;
 use rocketmq_ons::{ErrorKind, Message, OrderProducer, Producer, Properties, TransactionProducer, TransactionStatus};
 
-fn rt() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
-}
-
-fn props(group: &str) -> Properties {
-    Properties::new().with(keys::NAMESRV_ADDR, ons_tests::namesrv()).with(keys::GROUP_ID, group)
-}
-
 fn binary_props(group: &str) -> Properties {
-    props(group).with(keys::HEADER_FORMAT, "ROCKETMQ")
-}
-
-/// A topic created up front with `queues` queues (so no test depends on auto-creation timing).
-fn new_topic(prefix: &str, queues: u32) -> String {
-    let topic = ons_tests::unique_name(prefix);
-    rt().block_on(async {
-        let admin = Admin::new(&props("GID_admin")).unwrap();
-        admin.create_topic(&topic, queues, false).await.unwrap();
-        // The name server learns the topic with the broker's next registration (5.x at once).
-        let deadline = Instant::now() + Duration::from_secs(40);
-        while admin.max_offsets(&topic).await.is_err() {
-            assert!(Instant::now() < deadline, "topic {topic} never appeared in the route");
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    });
-    topic
+    plain_props(group).with(keys::HEADER_FORMAT, "ROCKETMQ")
 }
 
 fn binary_body() -> Vec<u8> {
@@ -49,7 +25,7 @@ fn binary_body() -> Vec<u8> {
 
 #[test]
 fn sync_send_reads_back_byte_exact_in_both_header_formats() {
-    for (label, p) in [("json", props("GID_sync_json")), ("binary", binary_props("GID_sync_bin"))] {
+    for (label, p) in [("json", plain_props("GID_sync_json")), ("binary", binary_props("GID_sync_bin"))] {
         let topic = new_topic("sync", 4);
         rt().block_on(async {
             let producer = Producer::new(&p).unwrap();
@@ -94,7 +70,7 @@ fn sync_send_reads_back_byte_exact_in_both_header_formats() {
 fn large_and_compressed_bodies_round_trip() {
     let topic = new_topic("large", 4);
     rt().block_on(async {
-        let p = props("GID_large");
+        let p = plain_props("GID_large");
         let producer = Producer::new(&p).unwrap();
         producer.start().unwrap();
         let admin = Admin::new(&p).unwrap();
@@ -128,7 +104,7 @@ fn large_and_compressed_bodies_round_trip() {
 fn async_callback_oneway_and_batch_sends_arrive() {
     let topic = new_topic("modes", 4);
     rt().block_on(async {
-        let p = props("GID_modes");
+        let p = plain_props("GID_modes");
         let producer = Arc::new(Producer::new(&p).unwrap());
         producer.start().unwrap();
         let admin = Admin::new(&p).unwrap();
@@ -194,7 +170,7 @@ fn order_producer_keeps_each_key_on_the_java_queue() {
 fn timed_message_is_not_delivered_early() {
     let topic = new_topic("timed", 4);
     let deliver_at = rt().block_on(async {
-        let producer = Producer::new(&props("GID_timed")).unwrap();
+        let producer = Producer::new(&plain_props("GID_timed")).unwrap();
         producer.start().unwrap();
         let mut msg = Message::new(&topic, Some("timed"), "later");
         let at = rocketmq_ons_now_ms() + 6_000;
@@ -247,7 +223,7 @@ fn transactions_commit_rollback_and_check_back() {
             }
         });
         let producer =
-            TransactionProducer::new(&props("GID_tx").with(keys::CHECK_IMMUNITY_TIME_IN_SECONDS, "1"), checker)
+            TransactionProducer::new(&plain_props("GID_tx").with(keys::CHECK_IMMUNITY_TIME_IN_SECONDS, "1"), checker)
                 .unwrap();
         producer.start().unwrap();
         for (key, status) in [
@@ -303,20 +279,12 @@ fn transactions_commit_rollback_and_check_back() {
     assert!(checks.load(Ordering::SeqCst) >= 1, "the broker never checked back");
 }
 
-fn hex_decode(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
-
-fn hex_encode(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 #[test]
 fn java_consumer_receives_our_messages_byte_exact() {
     let topic = new_topic("interop_out", 4);
     let mut sent = BTreeMap::new();
     rt().block_on(async {
-        let producer = Producer::new(&props("GID_interop_out")).unwrap();
+        let producer = Producer::new(&plain_props("GID_interop_out")).unwrap();
         producer.start().unwrap();
         let compressible: Vec<u8> = b"zip\0".iter().cycle().take(10_000).copied().collect();
         for (i, body) in [binary_body(), compressible, "ü".as_bytes().to_vec()].into_iter().enumerate() {
@@ -375,7 +343,7 @@ fn java_producer_messages_decode_byte_exact() {
         assert!(out.status.success(), "oracle send: {}", String::from_utf8_lossy(&out.stderr));
         let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         rt().block_on(async {
-            let admin = Admin::new(&props("GID_admin")).unwrap();
+            let admin = Admin::new(&plain_props("GID_admin")).unwrap();
             let back = admin.view_message(&topic, j["offsetMsgId"].as_str().unwrap()).await.unwrap();
             assert!(back.body == body, "body differs (len {} vs {})", back.body.len(), body.len());
             assert_eq!(back.tag.as_deref(), Some("JTag"));
@@ -389,7 +357,7 @@ fn java_producer_messages_decode_byte_exact() {
 #[test]
 fn bad_input_gets_clear_errors_before_sending() {
     rt().block_on(async {
-        let producer = Producer::new(&props("GID_bad")).unwrap();
+        let producer = Producer::new(&plain_props("GID_bad")).unwrap();
         let not_started = producer.send(&Message::new("T", None, "x")).await.unwrap_err();
         assert_eq!(not_started.kind(), ErrorKind::NotStarted);
         producer.start().unwrap();

@@ -2,12 +2,10 @@
 //! test CA and a server certificate for 127.0.0.1/localhost in `DIR/tls`; plaintext connections
 //! are closed at the first byte). One such cluster serves every test of this binary.
 
-mod common;
-
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{create_topic, rt};
+use ons_tests::support::{create_topic, rt};
 use ons_tests::OwnCluster;
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
@@ -66,7 +64,7 @@ fn ca_file_client_sends_and_reads_back() {
 
 #[test]
 fn skip_verify_client_sends_and_warns_once() {
-    common::capture_logs();
+    ons_tests::support::capture_logs();
     send_and_read_back(props("GID_tls_insecure").with(keys::TLS_INSECURE_SKIP_VERIFY, "true"), "insecure", false);
     // A second client (another instance, so other connections) does not warn again.
     send_and_read_back(
@@ -74,7 +72,7 @@ fn skip_verify_client_sends_and_warns_once() {
         "insecure2",
         false,
     );
-    let logs = common::captured_logs();
+    let logs = ons_tests::support::captured_logs();
     let warnings = logs.lines().filter(|l| l.contains("WARN") && l.contains("TlsInsecureSkipVerify")).count();
     assert_eq!(warnings, 1, "logs:\n{logs}");
 }

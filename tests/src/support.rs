@@ -1,14 +1,15 @@
-//! Helpers shared by the security and fault test binaries (`mod common;`): a tokio runtime, a
-//! tracing capture, and waiting for a topic to be routable.
-
-#![allow(dead_code)] // each binary uses a different subset
+//! Helpers every integration test binary shares: one tokio runtime, a tracing capture, new
+//! topics that are routable before a test uses them, waiting for a condition, hex.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rocketmq_ons::admin::Admin;
+use rocketmq_ons::config::keys;
+use rocketmq_ons::Properties;
 
+/// The tests' runtime (two workers, as small as the CI machine).
 pub fn rt() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
@@ -69,6 +70,44 @@ pub async fn create_topic(admin: &Admin, topic: &str, queues: u32) {
     }
 }
 
+/// Properties of a client of `group` on the test cluster (no credentials).
+pub fn plain_props(group: &str) -> Properties {
+    Properties::new().with(keys::NAMESRV_ADDR, crate::namesrv()).with(keys::GROUP_ID, group)
+}
+
+/// A new topic (named from `prefix`) with `queues` queues on every broker of the test cluster,
+/// routable when this returns.
+pub fn new_topic(prefix: &str, queues: u32) -> String {
+    new_topic_as(&plain_props("GID_test_admin"), prefix, queues)
+}
+
+/// [`new_topic`] created by an admin client with `admin_props` (a cluster with ACL, a proxy).
+pub fn new_topic_as(admin_props: &Properties, prefix: &str, queues: u32) -> String {
+    let topic = crate::unique_name(prefix);
+    rt().block_on(async {
+        let admin = Admin::new(admin_props).unwrap_or_else(|e| panic!("admin client: {e}"));
+        create_topic(&admin, &topic, queues).await;
+    });
+    topic
+}
+
+/// Waits until `cond` holds, checking every 200 ms; panics naming `what` after `timeout`.
+pub async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while !cond().await {
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 pub fn hex_decode(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+pub fn hex_encode(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
