@@ -5,6 +5,7 @@
 //! are part of the public ABI: never renumber, only append.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Stable classification of an [`Error`]. The numeric value ([`ErrorKind::code`]) and the name
 /// ([`ErrorKind::name`]) are stable across releases.
@@ -113,18 +114,40 @@ impl fmt::Display for ErrorKind {
 }
 
 /// The crate's error: a kind, a human-readable message, for broker errors the response code
-/// and remark the broker sent, and for HTTP management API errors the API's error code.
-#[derive(Clone, PartialEq, Eq)]
+/// and remark the broker sent, and for HTTP management API errors the API's error code. An
+/// error caused by an I/O or TLS failure keeps it as its [`source`](std::error::Error::source)
+/// (the message already says it in words, for bindings that only show text).
+#[derive(Clone)]
 pub struct Error {
     kind: ErrorKind,
     message: String,
     response_code: Option<i32>,
     api_code: Option<String>,
+    /// Shared: errors are cloned to every waiter of a failed connection.
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
+
+/// Equal when kind, message and codes are; the source is explanation, not identity.
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+            && self.message == other.message
+            && self.response_code == other.response_code
+            && self.api_code == other.api_code
+    }
+}
+
+impl Eq for Error {}
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), response_code: None, api_code: None }
+        Error { kind, message: message.into(), response_code: None, api_code: None, source: None }
+    }
+
+    /// The same error, caused by `source`.
+    pub(crate) fn caused_by(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
     }
 
     /// An error answered by an HTTP management API (Open API, ASAPI): kind
@@ -136,7 +159,7 @@ impl Error {
             std::borrow::Cow::Borrowed(_) => message,
             std::borrow::Cow::Owned(short) => short,
         };
-        Error { kind: ErrorKind::Api, message, response_code: None, api_code: code }
+        Error { kind: ErrorKind::Api, message, response_code: None, api_code: code, source: None }
     }
 
     /// An error answered by a broker or name server: `code` is the remoting response code and
@@ -157,7 +180,7 @@ impl Error {
             Some(r) if !r.is_empty() => format!("{context}: broker answered code {code}: {}", capped(r)),
             _ => format!("{context}: broker answered code {code}"),
         };
-        Error { kind, message, response_code: Some(code), api_code: None }
+        Error { kind, message, response_code: Some(code), api_code: None, source: None }
     }
 
     pub fn kind(&self) -> ErrorKind {
@@ -232,7 +255,11 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// How much of a peer's text (a broker remark, an API's error message) an error keeps. A
 /// broker may send a remark of up to a whole frame (a 15 MiB remark was seen); every copy of
@@ -327,6 +354,20 @@ mod tests {
         let api = Error::api(Some("E".into()), "y".repeat(1 << 20));
         assert_eq!(api.message().len(), MAX_REMARK_BYTES + "... (1044480 more bytes cut)".len());
         assert_eq!(api.api_code(), Some("E"));
+    }
+
+    #[test]
+    fn an_io_cause_is_the_source_and_not_part_of_equality() {
+        use std::error::Error as _;
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let with = Error::network("cannot connect to x: refused").caused_by(io);
+        let without = Error::network("cannot connect to x: refused");
+        let source = with.source().expect("the I/O error is the source");
+        assert_eq!(source.to_string(), "refused");
+        assert!(source.downcast_ref::<std::io::Error>().is_some());
+        assert!(without.source().is_none());
+        assert_eq!(with, without);
+        assert_eq!(with.clone().source().map(|s| s.to_string()), Some("refused".to_owned()));
     }
 
     #[test]

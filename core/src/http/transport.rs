@@ -166,11 +166,13 @@ impl HttpClient {
 
         let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(io))
             .await
-            .map_err(|e| Error::network(format!("HTTP handshake failed: {e}")))?;
+            .map_err(|e| Error::network(format!("HTTP handshake failed: {e}")).caused_by(e))?;
         let max = self.max_response_bytes;
         let response = async move {
-            let response =
-                sender.send_request(request).await.map_err(|e| Error::network(format!("request failed: {e}")))?;
+            let response = sender
+                .send_request(request)
+                .await
+                .map_err(|e| Error::network(format!("request failed: {e}")).caused_by(e))?;
             let status = response.status().as_u16();
             let body = Limited::new(response.into_body(), max).collect().await.map_err(|e| {
                 if e.downcast_ref::<LengthLimitError>().is_some() {
@@ -191,7 +193,7 @@ impl HttpClient {
                 ended = &mut conn, if !conn_done => {
                     conn_done = true;
                     if let Err(e) = ended {
-                        return Err(Error::network(format!("connection failed: {e}")));
+                        return Err(Error::network(format!("connection failed: {e}")).caused_by(e));
                     }
                 }
             }
@@ -202,7 +204,7 @@ impl HttpClient {
         let hop = proxy.map_or(target, |p| &p.endpoint);
         let mut tcp = TcpStream::connect((hop.host.as_str(), hop.port)).await.map_err(|e| {
             let role = if proxy.is_some() { "proxy " } else { "" };
-            Error::network(format!("cannot connect to {role}{}: {e}", hop.authority()))
+            Error::network(format!("cannot connect to {role}{}: {e}", hop.authority())).caused_by(e)
         })?;
         // Requests are written whole; waiting for more bytes only adds latency.
         let _ = tcp.set_nodelay(true);
@@ -218,6 +220,7 @@ impl HttpClient {
                         "TLS handshake with {} failed: {e} (a private CA needs the ca_file option)",
                         target.authority()
                     ))
+                    .caused_by(e)
                 })?;
                 Ok(Box::new(stream))
             }
@@ -234,7 +237,7 @@ async fn tunnel(tcp: &mut TcpStream, target: &Endpoint, proxy: &Proxy) -> Result
     }
     head.push_str("\r\n");
     let who = format!("proxy {}", proxy.endpoint.authority());
-    let io_err = |e: std::io::Error| Error::network(format!("{who}: {e}"));
+    let io_err = |e: std::io::Error| Error::network(format!("{who}: {e}")).caused_by(e);
     tcp.write_all(head.as_bytes()).await.map_err(io_err)?;
 
     // Byte by byte: nothing after the answer's blank line may be consumed, it belongs to TLS.

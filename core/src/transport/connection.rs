@@ -33,18 +33,20 @@
 //! time is every request: a context switch per send for nothing. The sweeper sleeps when the
 //! connection has been idle for a while, and the next request wakes it.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::outbox::{Outbox, OutboxError};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
-use tokio::sync::{oneshot, Notify, Semaphore};
+use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -87,7 +89,7 @@ impl Responder {
                 let write_now = tokio::task::try_id().is_none();
                 if let Err(e) = self.shared.outbox.try_send(buf.freeze(), write_now) {
                     match e {
-                        OutboxError::Write(e) => self.shared.write_failed(&e),
+                        OutboxError::Write(e) => self.shared.write_failed(e),
                         _ => crate::log_limit::debug_limited!(
                             opaque = self.opaque,
                             "connection gone or full; answer to server request dropped"
@@ -138,8 +140,8 @@ struct Shared {
     /// Successful socket reads so far (one per read call, not per byte or frame): tells a
     /// silent link from a slow answer.
     reads: AtomicU64,
-    poisoned: AtomicBool,
-    poison_reason: Mutex<Option<Error>>,
+    /// Why the connection is closed, once it is (set once: the first failure is the cause).
+    poisoned: OnceLock<Error>,
     /// Flipped to `true` on poisoning, so the reader and writer tasks stop at once.
     closed: tokio::sync::watch::Sender<bool>,
     outbox: Outbox,
@@ -148,11 +150,10 @@ struct Shared {
 impl Shared {
     /// Marks the connection dead and fails every waiting request with `reason`.
     fn poison(&self, reason: Error) {
-        if self.poisoned.swap(true, Ordering::AcqRel) {
+        if self.poisoned.set(reason.clone()).is_err() {
             return;
         }
         tracing::debug!(addr = %self.addr, error = %reason, "connection closed");
-        *self.poison_reason.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.clone());
         self.outbox.close();
         self.closed.send_replace(true);
         let waiters: Vec<Waiter> = {
@@ -224,13 +225,12 @@ impl Shared {
     }
 
     /// A write to the socket failed: the connection is broken.
-    fn write_failed(&self, e: &io::Error) {
-        self.poison(Error::network(format!("write to {} failed: {e}", self.addr)));
+    fn write_failed(&self, e: io::Error) {
+        self.poison(Error::network(format!("write to {} failed: {e}", self.addr)).caused_by(e));
     }
 
     fn poison_error(&self) -> Error {
-        let reason = self.poison_reason.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let why = reason.map(|e| e.to_string()).unwrap_or_else(|| "closed".into());
+        let why = self.poisoned.get().map(|e| e.to_string()).unwrap_or_else(|| "closed".into());
         Error::network(format!("connection to {} is closed ({why})", self.addr))
     }
 
@@ -251,179 +251,10 @@ impl Shared {
             Err(OutboxError::Closed) => Err(self.poison_error()),
             Err(OutboxError::Full) => Err(Error::timeout(what())),
             Err(OutboxError::Write(e)) => {
-                self.write_failed(&e);
+                self.write_failed(e);
                 Err(self.poison_error())
             }
         }
-    }
-}
-
-/// Frames queued for writing before senders wait; bounds memory under a stalled socket.
-const WRITE_QUEUE_FRAMES: usize = 4096;
-
-/// The frames waiting for the socket, shared by every sender and the writer task.
-struct Outbox {
-    state: Mutex<OutboxState>,
-    /// Wakes the writer task when a frame is queued while it holds nothing.
-    work: Notify,
-    /// One permit per frame that may still be queued (backpressure under a stalled socket).
-    room: Semaphore,
-}
-
-struct OutboxState {
-    queue: VecDeque<QueuedFrame>,
-    /// The writer task has taken frames from `queue` and not finished writing them.
-    writing: bool,
-    closed: bool,
-    /// Plain TCP only: the socket, for senders that write at once (see the module doc). Cleared
-    /// when the writer stops, so the write side closes with it.
-    direct: Option<Arc<OwnedWriteHalf>>,
-}
-
-struct QueuedFrame {
-    bytes: Bytes,
-    /// Took a `room` permit, given back once written (the rest of a partly written direct frame
-    /// took none).
-    holds_room: bool,
-}
-
-#[derive(Debug)]
-enum OutboxError {
-    Closed,
-    /// No room before the deadline (or, for `try_send`, at once).
-    Full,
-    /// A direct write failed: the connection is broken.
-    Write(io::Error),
-}
-
-impl Outbox {
-    fn new(direct: Option<Arc<OwnedWriteHalf>>) -> Self {
-        Outbox {
-            state: Mutex::new(OutboxState { queue: VecDeque::new(), writing: false, closed: false, direct }),
-            work: Notify::new(),
-            room: Semaphore::new(WRITE_QUEUE_FRAMES),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, OutboxState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Writes `frame` to the socket now if this is a plain TCP connection with nothing ahead of it.
-    /// Returns the frame back when it must be queued instead; a partly written frame has its
-    /// rest queued here (first in line, since the queue was empty).
-    fn write_now(&self, state: &mut OutboxState, frame: Bytes) -> std::result::Result<Option<Bytes>, OutboxError> {
-        let Some(socket) = state.direct.as_ref() else { return Ok(Some(frame)) };
-        if state.writing || !state.queue.is_empty() {
-            return Ok(Some(frame));
-        }
-        match socket.try_write(&frame) {
-            Ok(n) if n == frame.len() => Ok(None),
-            Ok(0) => Err(OutboxError::Write(io::ErrorKind::WriteZero.into())),
-            Ok(n) => {
-                state.queue.push_back(QueuedFrame { bytes: frame.slice(n..), holds_room: false });
-                self.work.notify_one();
-                Ok(None)
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Some(frame)),
-            Err(e) => Err(OutboxError::Write(e)),
-        }
-    }
-
-    fn enqueue(&self, state: &mut OutboxState, bytes: Bytes) {
-        state.queue.push_back(QueuedFrame { bytes, holds_room: true });
-        if !state.writing {
-            self.work.notify_one();
-        }
-    }
-
-    /// Queues `frame` (or, if `write_now`, writes it at once when it can), waiting for queue
-    /// room until `deadline`.
-    async fn send(&self, frame: Bytes, write_now: bool, deadline: Instant) -> std::result::Result<(), OutboxError> {
-        let frame = {
-            let mut state = self.lock();
-            if state.closed {
-                return Err(OutboxError::Closed);
-            }
-            if !write_now {
-                frame
-            } else {
-                match self.write_now(&mut state, frame)? {
-                    None => return Ok(()),
-                    Some(frame) => frame,
-                }
-            }
-        };
-        match tokio::time::timeout_at(deadline, self.room.acquire()).await {
-            Ok(Ok(permit)) => permit.forget(),
-            Ok(Err(_)) => return Err(OutboxError::Closed),
-            Err(_) => return Err(OutboxError::Full),
-        }
-        let mut state = self.lock();
-        if state.closed {
-            return Err(OutboxError::Closed);
-        }
-        self.enqueue(&mut state, frame);
-        Ok(())
-    }
-
-    /// [`Outbox::send`] without waiting: fails with `Full` when the queue has no room.
-    fn try_send(&self, frame: Bytes, write_now: bool) -> std::result::Result<(), OutboxError> {
-        let mut state = self.lock();
-        if state.closed {
-            return Err(OutboxError::Closed);
-        }
-        let frame = if write_now {
-            let Some(frame) = self.write_now(&mut state, frame)? else { return Ok(()) };
-            frame
-        } else {
-            frame
-        };
-        match self.room.try_acquire() {
-            Ok(permit) => permit.forget(),
-            Err(tokio::sync::TryAcquireError::Closed) => return Err(OutboxError::Closed),
-            Err(tokio::sync::TryAcquireError::NoPermits) => return Err(OutboxError::Full),
-        }
-        self.enqueue(&mut state, frame);
-        Ok(())
-    }
-
-    /// Fails every later send and wakes senders waiting for room.
-    fn close(&self) {
-        self.lock().closed = true;
-        self.room.close();
-        self.work.notify_one();
-    }
-
-    /// For the writer task: the next frames to write, concatenated into `batch` when there is
-    /// more than one (coalesced into one syscall; small frames dominate). `None` when the queue
-    /// is empty, which also marks the writer idle, or the connection is closed.
-    fn take(&self, batch: &mut BytesMut) -> Option<Bytes> {
-        let mut state = self.lock();
-        if state.closed {
-            return None;
-        }
-        let Some(first) = state.queue.pop_front() else {
-            state.writing = false;
-            return None;
-        };
-        state.writing = true;
-        let mut freed = usize::from(first.holds_room);
-        let taken = if state.queue.is_empty() {
-            first.bytes
-        } else {
-            batch.clear();
-            batch.extend_from_slice(&first.bytes);
-            while batch.len() < 256 * 1024 {
-                let Some(next) = state.queue.pop_front() else { break };
-                freed += usize::from(next.holds_room);
-                batch.extend_from_slice(&next.bytes);
-            }
-            batch.split().freeze()
-        };
-        drop(state);
-        self.room.add_permits(freed);
-        Some(taken)
     }
 }
 
@@ -492,8 +323,7 @@ impl Connection {
             sweeper_asleep: AtomicBool::new(false),
             sweeper_wake: Notify::new(),
             reads: AtomicU64::new(0),
-            poisoned: AtomicBool::new(false),
-            poison_reason: Mutex::new(None),
+            poisoned: OnceLock::new(),
             closed: tokio::sync::watch::channel(false).0,
             outbox: Outbox::new(direct),
         });
@@ -508,7 +338,7 @@ impl Connection {
     }
 
     pub fn is_alive(&self) -> bool {
-        !self.shared.poisoned.load(Ordering::Acquire)
+        self.shared.poisoned.get().is_none()
     }
 
     /// Closes the connection; pending requests fail with a network error.
@@ -611,17 +441,17 @@ async fn write_loop(mut writer: SocketWriter, shared: Arc<Shared>) {
             tokio::select! {
                 biased;
                 _ = closed.wait_for(|c| *c) => break,
-                _ = shared.outbox.work.notified() => continue,
+                _ = shared.outbox.work_queued() => continue,
             }
         };
         if let Err(e) = writer.write_all(&bytes).await {
-            shared.write_failed(&e);
+            shared.write_failed(e);
             break;
         }
     }
     // Senders must not write to a socket nobody watches any more; dropping the last handle of
     // the write half shuts it down.
-    shared.outbox.lock().direct = None;
+    shared.outbox.stop_direct_writes();
     if let SocketWriter::Stream(mut stream) = writer {
         let _ = stream.shutdown().await;
     }
@@ -709,7 +539,7 @@ async fn read_loop<R: AsyncRead>(
                 shared.reads.fetch_add(1, Ordering::Release);
             }
             Err(e) => {
-                shared.poison(Error::network(format!("read from {} failed: {e}", shared.addr)));
+                shared.poison(Error::network(format!("read from {} failed: {e}", shared.addr)).caused_by(e));
                 return;
             }
         }

@@ -1,7 +1,9 @@
-//! Sockets: one owner task pair per connection (see [`connection`]), a pool that keeps one
+//! Sockets: one owner task pair per connection (see [`connection`]) writing through its
+//! outbox (`outbox.rs`), a pool that keeps one
 //! live connection per address (see [`pool`]), and TLS on top of TCP (see [`tls`]).
 
 pub mod connection;
+mod outbox;
 pub mod pool;
 pub mod tls;
 

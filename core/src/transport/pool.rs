@@ -117,7 +117,7 @@ impl ConnectionPool {
             let deadline = tokio::time::Instant::now() + timeout;
             let stream = match tokio::time::timeout_at(deadline, TcpStream::connect(&addr_owned)).await {
                 Ok(Ok(s)) => s,
-                Ok(Err(e)) => return Err(Error::network(format!("cannot connect to {addr_owned}: {e}"))),
+                Ok(Err(e)) => return Err(Error::network(format!("cannot connect to {addr_owned}: {e}")).caused_by(e)),
                 Err(_) => {
                     return Err(Error::timeout(format!("connecting to {addr_owned} took longer than {timeout:?}")))
                 }

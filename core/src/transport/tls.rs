@@ -160,7 +160,7 @@ impl TlsSettings {
                 }
                 _ => String::new(),
             };
-            Error::network(format!("TLS handshake with {addr} failed: {e}{hint}"))
+            Error::network(format!("TLS handshake with {addr} failed: {e}{hint}")).caused_by(e)
         })
     }
 }
