@@ -8,11 +8,11 @@ use rocketmq_ons::admin::Admin;
 use crate::errors::to_py_err;
 use crate::message::PyMessage;
 use crate::props;
-use crate::runtime::{block_on, runtime, Owned};
+use crate::runtime::{block_on, runtime, BoundHandle};
 
 #[pyclass(module = "rocketmq_ons", name = "Admin", frozen)]
 pub(crate) struct PyAdmin {
-    inner: Owned<Admin>,
+    inner: BoundHandle<Admin>,
 }
 
 #[pymethods]
@@ -24,7 +24,7 @@ impl PyAdmin {
         let props = props::collect(properties, options)?;
         let _entered = runtime()?.enter();
         let admin = Admin::new(&props).map_err(to_py_err)?;
-        Ok(PyAdmin { inner: Owned::new("Admin", admin.into()) })
+        Ok(PyAdmin { inner: BoundHandle::new("Admin", admin.into()) })
     }
 
     /// The stored message with this offset message id (`SendResult.offset_msg_id`).

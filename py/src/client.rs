@@ -2,14 +2,14 @@
 //! options, start/shutdown (sync and awaitable), `is_started`/`is_closed`, and the sync and
 //! async context managers. Each class adds its own methods through [`client_class!`].
 
-/// A Python class over an `Owned<$core>` field `inner`, with the shared lifecycle methods and
+/// A Python class over an `BoundHandle<$core>` field `inner`, with the shared lifecycle methods and
 /// the class's own `$extra` methods in the same `#[pymethods]` block.
 macro_rules! client_class {
     ($(#[$doc:meta])* $name:ident, $pyname:literal, $core:ty, { $($extra:tt)* }) => {
         $(#[$doc])*
         #[pyo3::pyclass(module = "rocketmq_ons", name = $pyname, frozen)]
         pub(crate) struct $name {
-            inner: crate::runtime::Owned<$core>,
+            inner: crate::runtime::BoundHandle<$core>,
         }
 
         #[pyo3::pymethods]

@@ -19,7 +19,7 @@ use crate::completion::{helper, running_loop};
 use crate::errors::to_py_err;
 use crate::message::{PyConsumeContext, PyMessage};
 use crate::props;
-use crate::runtime::{keep_thread_state, runtime, InFlight, Owned};
+use crate::runtime::{keep_thread_state, runtime, BoundHandle, InFlight};
 
 /// A Python listener: the callable and, for coroutine functions, the loop they run on.
 struct PyListener {
@@ -144,7 +144,7 @@ macro_rules! consumer_class {
                     let props = props::collect(properties, options)?;
                     let consumer = $core::new(&props).map_err(to_py_err)?;
                     runtime()?;
-                    Ok(Self { inner: Owned::new($pyname, Arc::new(consumer)) })
+                    Ok(Self { inner: BoundHandle::new($pyname, Arc::new(consumer)) })
                 }
 
                 /// Subscribes `topic` with a tag expression (`*` for all, or `a||b`); before or

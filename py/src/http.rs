@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::completion::{self, Start};
 use crate::errors::to_py_err;
-use crate::runtime::{block_on, runtime, Owned};
+use crate::runtime::{block_on, runtime, BoundHandle};
 
 fn credentials(access_key: String, secret_key: String, security_token: Option<String>) -> Credentials {
     let credentials = Credentials::new(access_key, secret_key);
@@ -29,7 +29,7 @@ fn to_python(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
 /// `request_id`; a failed call raises (ApiError for an error answer).
 #[pyclass(module = "rocketmq_ons", name = "OpenApiClient", frozen)]
 pub(crate) struct PyOpenApiClient {
-    inner: Owned<OpenApiClient>,
+    inner: BoundHandle<OpenApiClient>,
 }
 
 type OpenApiOutcome = rocketmq_ons::Result<rocketmq_ons::http::ApiResponse<Value>>;
@@ -56,7 +56,7 @@ impl PyOpenApiClient {
         }
         let _entered = runtime()?.enter();
         let client = OpenApiClient::new(config).map_err(to_py_err)?;
-        Ok(PyOpenApiClient { inner: Owned::new("OpenApiClient", client.into()) })
+        Ok(PyOpenApiClient { inner: BoundHandle::new("OpenApiClient", client.into()) })
     }
 
     /// Calls an Open API path (`/json/topic/list...`) with its parameters.
@@ -93,7 +93,7 @@ impl PyOpenApiClient {
 /// `http_status`, `request_id` and `body` (the whole JSON answer).
 #[pyclass(module = "rocketmq_ons", name = "AsapiClient", frozen)]
 pub(crate) struct PyAsapiClient {
-    inner: Owned<AsapiClient>,
+    inner: BoundHandle<AsapiClient>,
 }
 
 fn asapi_result(py: Python<'_>, r: rocketmq_ons::Result<rocketmq_ons::http::AsapiResponse>) -> PyResult<Py<PyAny>> {
@@ -124,7 +124,7 @@ impl PyAsapiClient {
         let config = AsapiConfig::new(endpoint, credentials(access_key, secret_key, security_token), region_id);
         let _entered = runtime()?.enter();
         let client = AsapiClient::new(config).map_err(to_py_err)?;
-        Ok(PyAsapiClient { inner: Owned::new("AsapiClient", client.into()) })
+        Ok(PyAsapiClient { inner: BoundHandle::new("AsapiClient", client.into()) })
     }
 
     #[pyo3(signature = (product, action, version, params = None))]

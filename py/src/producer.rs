@@ -21,7 +21,7 @@ use crate::completion::{self, helper, running_loop, Start};
 use crate::errors::to_py_err;
 use crate::message::{PyMessage, PySendResult};
 use crate::props;
-use crate::runtime::{block_on, runtime, InFlight, Owned};
+use crate::runtime::{block_on, runtime, BoundHandle, InFlight};
 
 /// The Python value of a send outcome: a SendResult, or the exception.
 fn send_outcome(py: Python<'_>, r: CoreResult<SendResult>) -> PyResult<Py<PyAny>> {
@@ -43,7 +43,7 @@ client_class!(
         fn new(properties: Option<&Bound<'_, PyAny>>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
             let props = props::collect(properties, options)?;
             let producer = Producer::new(&props).map_err(to_py_err)?;
-            Ok(Self { inner: Owned::new("Producer", Arc::new(producer)) })
+            Ok(Self { inner: BoundHandle::new("Producer", Arc::new(producer)) })
         }
 
         /// Sends and waits for the broker's answer (retrying on another broker when that may help).
@@ -111,7 +111,7 @@ client_class!(
         fn new(properties: Option<&Bound<'_, PyAny>>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
             let props = props::collect(properties, options)?;
             let producer = OrderProducer::new(&props).map_err(to_py_err)?;
-            Ok(Self { inner: Owned::new("OrderProducer", Arc::new(producer)) })
+            Ok(Self { inner: BoundHandle::new("OrderProducer", Arc::new(producer)) })
         }
 
         /// Sends to the queue of `sharding_key` and waits for the broker.
@@ -225,7 +225,7 @@ client_class!(
             let producer = TransactionProducer::new(&props, Arc::new(checker)).map_err(to_py_err)?;
             // Makes sure the runtime exists before the first check-back can arrive.
             runtime()?;
-            Ok(Self { inner: Owned::new("TransactionProducer", Arc::new(producer)) })
+            Ok(Self { inner: BoundHandle::new("TransactionProducer", Arc::new(producer)) })
         }
 
         /// Sends `message` as a half message, runs `executor(message, arg)` (or

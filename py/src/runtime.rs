@@ -35,11 +35,11 @@ where
 }
 
 /// A core handle owned by a Python object, bound to the process that created it.
-pub(crate) struct Owned<T>(ProcessBound<Arc<T>>);
+pub(crate) struct BoundHandle<T>(ProcessBound<Arc<T>>);
 
-impl<T> Owned<T> {
+impl<T> BoundHandle<T> {
     pub(crate) fn new(what: &'static str, inner: Arc<T>) -> Self {
-        Owned(ProcessBound::new(what, inner))
+        BoundHandle(ProcessBound::new(what, inner))
     }
 
     /// The handle, or a clear error in a forked child.

@@ -35,7 +35,7 @@ use futures_util::{FutureExt, StreamExt};
 
 type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-struct Shared {
+struct DispatchState {
     /// Futures started and not yet taken by the dispatcher task.
     outbox: Mutex<Vec<Job>>,
     waker: AtomicWaker,
@@ -44,7 +44,7 @@ struct Shared {
     unfinished: AtomicUsize,
 }
 
-impl Shared {
+impl DispatchState {
     /// A job started by [`Dispatcher::push`] or [`Dispatcher::start_here`] has finished.
     fn finished(&self) {
         self.unfinished.fetch_sub(1, Ordering::AcqRel);
@@ -85,14 +85,14 @@ impl Start {
 /// Runs the futures of one event loop (see the module docs). Cheap to clone.
 #[derive(Clone)]
 pub struct Dispatcher {
-    shared: Arc<Shared>,
+    shared: Arc<DispatchState>,
 }
 
 impl Dispatcher {
     /// A dispatcher and its task, which the caller spawns on the runtime; `after_poll` runs on
     /// the task after every poll pass.
     pub fn new(after_poll: impl Fn() + Send + Sync + 'static) -> (Self, impl Future<Output = ()> + Send + 'static) {
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(DispatchState {
             outbox: Mutex::new(Vec::new()),
             waker: AtomicWaker::new(),
             closed: AtomicBool::new(false),
@@ -272,7 +272,7 @@ impl<T> Mailbox<T> {
     }
 }
 
-async fn run(shared: Arc<Shared>, after_poll: impl Fn()) {
+async fn run(shared: Arc<DispatchState>, after_poll: impl Fn()) {
     let mut running: FuturesUnordered<futures_util::future::CatchUnwind<AssertUnwindSafe<Job>>> =
         FuturesUnordered::new();
     std::future::poll_fn(|cx| {

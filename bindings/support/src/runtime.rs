@@ -14,10 +14,10 @@ use tokio::runtime::Runtime;
 /// The runtime of the current process, with the id of the process that created it. Read
 /// without the lock on the hot path; the lock only serialises creation (first use, and first
 /// use after a fork).
-static CURRENT: AtomicPtr<Owned> = AtomicPtr::new(std::ptr::null_mut());
+static CURRENT: AtomicPtr<ProcessRuntime> = AtomicPtr::new(std::ptr::null_mut());
 static CREATE: Mutex<()> = Mutex::new(());
 
-struct Owned {
+struct ProcessRuntime {
     pid: u32,
     runtime: Runtime,
 }
@@ -42,7 +42,8 @@ pub fn runtime() -> Result<&'static Runtime, Error> {
         .thread_name("rocketmq-ons")
         .build()
         .map_err(|e| Error::new(ErrorKind::Internal, format!("could not start the library's runtime: {e}")))?;
-    let owned: &'static mut Owned = Box::leak(Box::new(Owned { pid: rocketmq_ons::current_process_id(), runtime }));
+    let owned: &'static mut ProcessRuntime =
+        Box::leak(Box::new(ProcessRuntime { pid: rocketmq_ons::current_process_id(), runtime }));
     CURRENT.store(owned, Ordering::Release);
     Ok(&owned.runtime)
 }

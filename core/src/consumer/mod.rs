@@ -17,11 +17,11 @@
 
 mod allocate;
 mod api;
+mod consume_pool;
 mod engine;
 mod listener;
 mod lock;
 mod offset_store;
-mod pool;
 mod process_queue;
 mod pull;
 mod retry;

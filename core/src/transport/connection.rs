@@ -72,7 +72,7 @@ pub struct Responder {
     opaque: i32,
     oneway: bool,
     serialize: SerializeType,
-    shared: Arc<Shared>,
+    shared: Arc<ConnectionState>,
 }
 
 impl Responder {
@@ -111,7 +111,7 @@ struct Waiting {
     /// For the timeout error: the request code and the timeout it was given.
     code: i32,
     timeout: Duration,
-    /// [`Shared::reads`] when the request was registered: unchanged at the deadline means the
+    /// [`ConnectionState::reads`] when the request was registered: unchanged at the deadline means the
     /// peer sent nothing at all meanwhile (see the module doc).
     reads_at_register: u64,
 }
@@ -129,7 +129,7 @@ const SILENCE_PROVES_DEAD: Duration = Duration::from_secs(1);
 /// sweeper sleeps until the next request wakes it.
 const IDLE_SWEEPS: u32 = 40;
 
-struct Shared {
+struct ConnectionState {
     addr: String,
     pending: Mutex<HashMap<i32, Waiting>>,
     /// A request was registered since the sweeper last looked.
@@ -147,7 +147,7 @@ struct Shared {
     outbox: Outbox,
 }
 
-impl Shared {
+impl ConnectionState {
     /// Marks the connection dead and fails every waiting request with `reason`.
     fn poison(&self, reason: Error) {
         if self.poisoned.set(reason.clone()).is_err() {
@@ -214,7 +214,7 @@ impl Shared {
     }
 
     /// For the sweeper: marks it asleep unless a request is outstanding. Returns whether it may
-    /// sleep (see [`Shared::register`] for the other side).
+    /// sleep (see [`ConnectionState::register`] for the other side).
     fn sweeper_may_sleep(&self) -> bool {
         self.sweeper_asleep.store(true, Ordering::SeqCst);
         let idle = self.pending.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
@@ -261,7 +261,7 @@ impl Shared {
 /// Removes a waiter from the pending map when its request future is dropped or times out, so an
 /// abandoned request never leaks an entry.
 struct PendingGuard<'a> {
-    shared: &'a Shared,
+    shared: &'a ConnectionState,
     opaque: i32,
 }
 
@@ -273,7 +273,7 @@ impl Drop for PendingGuard<'_> {
 
 /// A live connection. Cheap to share (`Arc`); all methods take `&self`.
 pub struct Connection {
-    shared: Arc<Shared>,
+    shared: Arc<ConnectionState>,
     next_opaque: AtomicI32,
     serialize: SerializeType,
 }
@@ -316,7 +316,7 @@ impl Connection {
             SocketWriter::Tcp(socket) => Some(socket.clone()),
             SocketWriter::Stream(_) => None,
         };
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(ConnectionState {
             addr,
             pending: Mutex::new(HashMap::new()),
             requested: AtomicBool::new(false),
@@ -433,7 +433,7 @@ impl SocketWriter {
     }
 }
 
-async fn write_loop(mut writer: SocketWriter, shared: Arc<Shared>) {
+async fn write_loop(mut writer: SocketWriter, shared: Arc<ConnectionState>) {
     let mut batch = BytesMut::new();
     let mut closed = shared.closed.subscribe();
     loop {
@@ -459,7 +459,7 @@ async fn write_loop(mut writer: SocketWriter, shared: Arc<Shared>) {
 
 /// Fails requests past their deadline every [`SWEEP_EVERY`] while the connection is in use; after
 /// [`IDLE_SWEEPS`] sweeps with nothing to watch, sleeps until the next request.
-async fn sweep_loop(shared: Arc<Shared>) {
+async fn sweep_loop(shared: Arc<ConnectionState>) {
     let mut closed = shared.closed.subscribe();
     let mut idle_sweeps = 0;
     loop {
@@ -486,7 +486,7 @@ async fn sweep_loop(shared: Arc<Shared>) {
 
 async fn read_loop<R: AsyncRead>(
     reader: R,
-    shared: Arc<Shared>,
+    shared: Arc<ConnectionState>,
     serialize: SerializeType,
     inbound: Option<InboundHandler>,
     plaintext: bool,
@@ -546,7 +546,12 @@ async fn read_loop<R: AsyncRead>(
     }
 }
 
-fn dispatch(cmd: RemotingCommand, shared: &Arc<Shared>, serialize: SerializeType, inbound: Option<&InboundHandler>) {
+fn dispatch(
+    cmd: RemotingCommand,
+    shared: &Arc<ConnectionState>,
+    serialize: SerializeType,
+    inbound: Option<&InboundHandler>,
+) {
     if cmd.is_response() {
         let waiter = shared.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&cmd.opaque);
         match waiter {

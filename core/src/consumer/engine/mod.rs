@@ -29,13 +29,13 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::allocate::allocate_averagely;
+use super::consume_pool::ConsumePool;
 use super::listener::{
     Action, ActionReply, BatchMessageListener, ConsumeContext, ConsumeOrderContext, DeferredMessageListener,
     DeliveredMessage, MessageListener, MessageOrderListener, MessageSelector, OrderAction,
 };
 use super::lock::{lock_batch, unlock_batch, LOCK_MAX_LIVE, LOCK_RENEW_INTERVAL};
 use super::offset_store::{master_of, persist_remote, query_remote, LocalOffsetFile, OffsetTable};
-use super::pool::ConsumePool;
 use super::process_queue::{queue_offset, ProcessQueue};
 use super::pull::{
     parse_pull_response, pull_command, retry_topic, PullArgs, PullErrorReport, PullResult, PullStatus, PULL_BATCH_SIZE,

@@ -22,20 +22,20 @@ struct State {
     closed: bool,
 }
 
-struct Shared {
+struct PoolState {
     state: Mutex<State>,
     wake: Condvar,
     name: String,
 }
 
 pub struct ConsumePool {
-    shared: Arc<Shared>,
+    shared: Arc<PoolState>,
 }
 
 impl ConsumePool {
     pub fn new(max_threads: usize, name: &str) -> Self {
         ConsumePool {
-            shared: Arc::new(Shared {
+            shared: Arc::new(PoolState {
                 state: Mutex::new(State {
                     jobs: VecDeque::new(),
                     threads: 0,
@@ -57,14 +57,14 @@ impl ConsumePool {
             return;
         }
         st.jobs.extend(jobs);
-        Shared::wake_one(&self.shared, &mut st);
+        PoolState::wake_one(&self.shared, &mut st);
     }
 
     /// Allows one more thread: a listener stuck past ConsumeTimeout no longer counts.
     pub fn replace_stuck_thread(&self) {
         let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
         st.max_threads += 1;
-        Shared::wake_one(&self.shared, &mut st);
+        PoolState::wake_one(&self.shared, &mut st);
     }
 
     /// Drops queued jobs and lets every thread exit after its current job.
@@ -82,9 +82,9 @@ impl Drop for ConsumePool {
     }
 }
 
-impl Shared {
+impl PoolState {
     /// Makes sure someone will take the queued work: a sleeping thread, or a new one.
-    fn wake_one(this: &Arc<Shared>, st: &mut State) {
+    fn wake_one(this: &Arc<PoolState>, st: &mut State) {
         if st.jobs.is_empty() || st.wake_pending {
             return;
         }
@@ -115,7 +115,7 @@ impl Shared {
                 return;
             }
             if let Some(job) = st.jobs.pop_front() {
-                Shared::wake_one(&self, &mut st);
+                PoolState::wake_one(&self, &mut st);
                 drop(st);
                 job();
                 st = self.state.lock().unwrap_or_else(|p| p.into_inner());
