@@ -101,7 +101,7 @@ fn registry() -> &'static Mutex<HashMap<String, Weak<ClientInstance>>> {
 /// Java replaces instance name `DEFAULT` with the pid so that two processes on one host get
 /// distinct client ids; we add a per-process counter so two instances in one process do too.
 fn make_client_id(instance_name: &str, seq: usize) -> String {
-    let ip = crate::protocol::msgid::local_ip();
+    let ip = crate::client::identity::local_ip();
     let pid = crate::process::id();
     if instance_name == "DEFAULT" {
         format!("{ip}@{pid}#{seq}")

@@ -1,6 +1,7 @@
-//! The shared client instance (name servers, route cache, broker connections, heartbeats) and
-//! namespace handling.
+//! The shared client instance (name servers, route cache, broker connections, heartbeats),
+//! the process's identity on the wire, and namespace handling.
 
+pub mod identity;
 pub mod instance;
 pub mod namespace;
 

@@ -39,7 +39,7 @@ const DELAY_LEVEL_SECS: [i64; 18] =
     [1, 5, 10, 30, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600, 1200, 1800, 3600, 7200];
 
 fn unique_ids() -> &'static UniqueIdGenerator {
-    UniqueIdGenerator::global()
+    crate::client::identity::unique_ids()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

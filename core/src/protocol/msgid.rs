@@ -1,6 +1,7 @@
 //! Message ids: the offset message id brokers derive from the store host and commit-log offset
 //! (protocol.md §7.1) and the client unique key `UNIQ_KEY` producers attach to every message
-//! (§7.2), plus a best-effort local IP for the latter.
+//! (§7.2). Which IP, process id and counter a process uses is the client's business
+//! (`crate::client::identity`); this module only encodes and decodes.
 //!
 //! # Time in the unique key
 //!
@@ -11,9 +12,8 @@
 //! east of UTC gets a time that is too early (harmless), one west of UTC a time that is too late
 //! by its offset for messages older than that offset.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
@@ -152,55 +152,19 @@ pub struct UniqueIdGenerator {
     /// seconds in the low half. One word, so readers never see a start and length of
     /// different months. 0 = not computed yet.
     month: AtomicU64,
-    /// The full process id this generator was made in (0 for generators built from parts).
-    pid: u32,
 }
 
 impl UniqueIdGenerator {
-    /// A generator for this process: `ip`, the low 16 bits of the process id and a random i32.
-    pub fn new(ip: IpAddr) -> Self {
-        Self::with_pid(ip, crate::process::id())
-    }
-
-    /// A generator with every fixed part given (deterministic, for tests).
+    /// A generator for the fixed parts of a key: the host's `ip`, the low 16 bits of the
+    /// process id, and a per-process random value (`crate::client::identity` makes the
+    /// process's own).
     pub fn with_parts(ip: IpAddr, pid: u16, random: i32) -> Self {
         let ip = ip_octets(ip);
         let mut prefix = String::with_capacity((ip.len() + 6) * 2);
         push_hex(&mut prefix, &ip);
         push_hex(&mut prefix, &pid.to_be_bytes());
         push_hex(&mut prefix, &random.to_be_bytes());
-        UniqueIdGenerator { prefix, counter: AtomicU32::new(0), month: AtomicU64::new(0), pid: 0 }
-    }
-
-    /// The process-wide generator, built on first use from [`local_ip`]. A forked child gets a
-    /// generator of its own (its pid and random part differ), or parent and child would hand
-    /// out the same keys from the same counter.
-    pub fn global() -> &'static UniqueIdGenerator {
-        static GLOBAL: OnceLock<UniqueIdGenerator> = OnceLock::new();
-        static FORKED: Mutex<Option<(u32, &'static UniqueIdGenerator)>> = Mutex::new(None);
-        let pid = crate::process::id();
-        let first = GLOBAL.get_or_init(|| UniqueIdGenerator::with_pid(local_ip(), pid));
-        if first.pid == pid {
-            return first;
-        }
-        let mut forked = FORKED.lock().unwrap_or_else(|p| p.into_inner());
-        match *forked {
-            Some((p, generator)) if p == pid => generator,
-            _ => {
-                // Leaked on purpose: once per fork, and callers hold `&'static` references.
-                let generator: &'static UniqueIdGenerator =
-                    Box::leak(Box::new(UniqueIdGenerator::with_pid(local_ip(), pid)));
-                *forked = Some((pid, generator));
-                generator
-            }
-        }
-    }
-
-    fn with_pid(ip: IpAddr, pid: u32) -> Self {
-        // Truncation to the low 16 bits is the format (Java casts the pid to short).
-        let mut generator = Self::with_parts(ip, pid as u16, rand::random::<i32>());
-        generator.pid = pid;
-        generator
+        UniqueIdGenerator { prefix, counter: AtomicU32::new(0), month: AtomicU64::new(0) }
     }
 
     /// The fixed part of every key this generator makes.
@@ -249,11 +213,6 @@ impl UniqueIdGenerator {
     }
 }
 
-/// A new client unique key from the process-wide generator.
-pub fn create_uniq_key() -> String {
-    UniqueIdGenerator::global().next_id()
-}
-
 /// Start of the UTC month containing `secs` and start of the next one, in seconds since the
 /// epoch (`secs` ≥ 0).
 fn utc_month_bounds_secs(secs: i64) -> (i64, i64) {
@@ -286,22 +245,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
-}
-
-/// Best-effort address of this host as peers see it: the source address the kernel picks for
-/// an outgoing route. A UDP socket is "connected" to a documentation address (192.0.2.1,
-/// RFC 5737, never routed; then 2001:db8::1 for IPv6-only hosts), which selects a route but
-/// sends nothing. Falls back to 127.0.0.1 when the host has no route at all.
-pub fn local_ip() -> IpAddr {
-    fn probe(bind: &str, target: &str) -> Option<IpAddr> {
-        let socket = UdpSocket::bind(bind).ok()?;
-        socket.connect(target).ok()?;
-        let ip = socket.local_addr().ok()?.ip();
-        (!ip.is_unspecified()).then_some(ip)
-    }
-    probe("0.0.0.0:0", "192.0.2.1:9")
-        .or_else(|| probe("[::]:0", "[2001:db8::1]:9"))
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
 }
 
 #[cfg(test)]
@@ -407,15 +350,6 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), 20_000);
-    }
-
-    #[test]
-    fn global_generator_and_local_ip() {
-        let a = create_uniq_key();
-        let b = create_uniq_key();
-        assert_ne!(a, b);
-        assert_eq!(a[..20], b[..20]);
-        assert!(!local_ip().is_unspecified());
     }
 
     #[test]

@@ -400,7 +400,7 @@ impl Engine {
         let me = self.me.upgrade().ok_or_else(|| Error::new(ErrorKind::Internal, "consumer engine is gone"))?;
         let instance = ClientInstance::get_or_create(&self.config);
         if !self.clustering() {
-            let name = format!("{}@{}", crate::protocol::msgid::local_ip(), self.config.instance_name);
+            let name = format!("{}@{}", crate::client::identity::local_ip(), self.config.instance_name);
             let file = LocalOffsetFile::new(&self.settings.offset_store_dir, &name, &self.group);
             file.load()?;
             tracing::debug!(path = %file.path().display(), "broadcasting offsets kept locally");
