@@ -8,9 +8,12 @@ use std::time::Duration;
 
 use crate::auth::Credentials;
 use crate::error::{Error, Result};
-use crate::protocol::command::SerializeType;
-use crate::protocol::message::{CompressionType, DEFAULT_COMPRESS_LEVEL};
-use crate::transport::tls::TlsSettings;
+use crate::protocol::message::DEFAULT_COMPRESS_LEVEL;
+// Types of ClientConfig's fields, named here for users of the crate (their modules are
+// internal unless the `unstable` feature is on).
+pub use crate::protocol::command::SerializeType;
+pub use crate::protocol::message::CompressionType;
+pub use crate::transport::tls::{TlsMode, TlsSettings};
 
 /// The ONS `PropertyKeyConst` names (and a few of this client's own, marked as such).
 pub mod keys {

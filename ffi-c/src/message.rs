@@ -7,7 +7,7 @@ use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
 use bytes::Bytes;
-use ons::protocol::route::MessageQueue;
+use ons::MessageQueue;
 use ons::{Message, SendResult, SendStatus};
 
 use crate::args::{self, CStrCell};

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use rocketmq_ons::consumer::{ActionReply, DeferredMessageListener, DeliveredMessage, MessageSelector};
-use rocketmq_ons::protocol::route::MessageQueue;
+use rocketmq_ons::MessageQueue;
 use rocketmq_ons::{
     Action as CoreAction, BatchConsumer as CoreBatchConsumer, BatchMessageListener, ConsumeContext as CoreContext,
     ConsumeOrderContext, Consumer as CoreConsumer, Message as CoreMessage, MessageListener, MessageOrderListener,

@@ -497,8 +497,8 @@ pub struct ConsumeContext {
     pub queue_id: i32,
 }
 
-impl From<&rocketmq_ons::protocol::route::MessageQueue> for ConsumeContext {
-    fn from(q: &rocketmq_ons::protocol::route::MessageQueue) -> Self {
+impl From<&rocketmq_ons::MessageQueue> for ConsumeContext {
+    fn from(q: &rocketmq_ons::MessageQueue) -> Self {
         ConsumeContext { topic: q.topic.clone(), broker_name: q.broker_name.clone(), queue_id: q.queue_id }
     }
 }

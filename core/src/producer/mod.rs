@@ -1,6 +1,6 @@
 //! The ONS producers: [`Producer`] (sync, async, oneway, batch, timed delivery),
 //! [`OrderProducer`] (queue chosen by sharding key) and [`TransactionProducer`] (half message,
-//! local executor, END_TRANSACTION, check-back). They share one send path, [`ProducerCore`].
+//! local executor, END_TRANSACTION, check-back). They share one send path, `ProducerCore`.
 
 mod fault;
 mod transaction;

@@ -83,7 +83,7 @@ impl MessageQueue {
         MessageQueue { topic: topic.into(), broker_name: broker_name.into(), queue_id }
     }
 
-    /// Parses a map key produced by [`lenient_json`] for a `Map<MessageQueue, …>` (the
+    /// Parses a map key produced by `lenient_json` for a `Map<MessageQueue, …>` (the
     /// queue's JSON text), e.g. from ConsumeStats.offsetTable.
     pub fn from_json_key(key: &str) -> Result<MessageQueue> {
         let value = lenient_json::parse_str(key)?;
