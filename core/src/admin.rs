@@ -11,12 +11,19 @@ use crate::client::namespace;
 use crate::config::{ClientConfig, Properties};
 use crate::error::{Error, ErrorKind, Result};
 use crate::message::{from_stored, Message};
-use crate::protocol::codes::{request, response, VERSION_V4_9_3};
-use crate::protocol::command::RemotingCommand;
+use crate::protocol::codes::{response, VERSION_V4_9_3};
+use crate::protocol::headers::send::AUTO_CREATE_TEMPLATE_TOPIC;
+use crate::protocol::headers::{
+    CreateTopicRequestHeader, GetMaxOffsetRequestHeader, OffsetResponseHeader, QueryMessageRequestHeader,
+    RequestHeader, ViewMessageRequestHeader,
+};
 use crate::protocol::message::{decode_stored_messages, property};
 use crate::protocol::msgid::decode_offset_msg_id;
 
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// A created topic's permission: readable and writable (Java `PermName.PERM_READ |
+/// PermName.PERM_WRITE`, `common/.../constant/PermName.java`).
+const PERM_READ_WRITE: i32 = 0x4 | 0x2;
 
 /// A handle for administrative calls. Cheap to create; shares connections with every other
 /// client of the same cluster settings in the process.
@@ -42,9 +49,7 @@ impl Admin {
     pub async fn view_message(&self, topic: &str, offset_msg_id: &str) -> Result<Message> {
         let id = decode_offset_msg_id(offset_msg_id)?;
         let (addr, commit_log_offset) = (id.store_host.to_string(), id.commit_log_offset);
-        let cmd = RemotingCommand::request(request::VIEW_MESSAGE_BY_ID)
-            .with_ext("topic", self.wire(topic))
-            .with_ext("offset", commit_log_offset);
+        let cmd = ViewMessageRequestHeader { topic: &self.wire(topic), offset: commit_log_offset }.command();
         let resp = self.instance.invoke(&addr, cmd, ADMIN_TIMEOUT).await?;
         if resp.code != response::SUCCESS {
             return Err(Error::from_response(resp.code, resp.remark.as_deref(), "view message"));
@@ -75,15 +80,17 @@ impl Admin {
         let mut found = Vec::new();
         for bd in &route.data.broker_datas {
             let Some(addr) = bd.broker_addrs.get(&0) else { continue };
-            let mut cmd = RemotingCommand::request(request::QUERY_MESSAGE)
-                .with_ext("topic", &wire_topic)
-                .with_ext("key", key)
-                .with_ext("maxNum", 32)
-                .with_ext("beginTimestamp", now - 3 * 24 * 3600 * 1000)
-                .with_ext("endTimestamp", i64::MAX)
-                .with_ext("_UNIQUE_KEY_QUERY", unique);
+            let mut cmd = QueryMessageRequestHeader {
+                topic: &wire_topic,
+                key,
+                max_num: 32,
+                begin_timestamp: now - 3 * 24 * 3600 * 1000,
+                end_timestamp: i64::MAX,
+                unique_key_query: unique,
+            }
+            .command();
             // Sent as a 4.9.3 client so every broker version leaves `_UNIQUE_KEY_QUERY` out of
-            // the ACL signature check (protocol.md §11.1).
+            // the ACL signature check (see `client::instance`, signing).
             cmd.version = VERSION_V4_9_3;
             let resp = self.instance.invoke(addr, cmd, ADMIN_TIMEOUT).await?;
             match resp.code {
@@ -112,19 +119,21 @@ impl Admin {
     pub async fn create_topic(&self, topic: &str, queue_nums: u32, order: bool) -> Result<()> {
         crate::message::validate_topic(topic)?;
         let wire_topic = self.wire(topic);
-        let route = self.instance.fetch_route("TBW102").await?;
+        let route = self.instance.fetch_route(AUTO_CREATE_TEMPLATE_TOPIC).await?;
         let mut done = 0;
         for bd in &route.data.broker_datas {
             let Some(addr) = bd.broker_addrs.get(&0) else { continue };
-            let cmd = RemotingCommand::request(request::UPDATE_AND_CREATE_TOPIC)
-                .with_ext("topic", &wire_topic)
-                .with_ext("defaultTopic", "TBW102")
-                .with_ext("readQueueNums", queue_nums)
-                .with_ext("writeQueueNums", queue_nums)
-                .with_ext("perm", 6)
-                .with_ext("topicFilterType", "SINGLE_TAG")
-                .with_ext("topicSysFlag", 0)
-                .with_ext("order", order);
+            let cmd = CreateTopicRequestHeader {
+                topic: &wire_topic,
+                default_topic: AUTO_CREATE_TEMPLATE_TOPIC,
+                read_queue_nums: queue_nums,
+                write_queue_nums: queue_nums,
+                perm: PERM_READ_WRITE,
+                topic_filter_type: "SINGLE_TAG",
+                topic_sys_flag: 0,
+                order,
+            }
+            .command();
             let resp = self.instance.invoke(addr, cmd, ADMIN_TIMEOUT).await?;
             if resp.code != response::SUCCESS {
                 return Err(Error::from_response(resp.code, resp.remark.as_deref(), "create topic"));
@@ -149,14 +158,13 @@ impl Admin {
                 .master_addr(&q.broker_name)
                 .ok_or_else(|| Error::network(format!("no master address for broker {}", q.broker_name)))?
                 .to_owned();
-            let cmd = RemotingCommand::request(request::GET_MAX_OFFSET)
-                .with_ext("topic", &wire_topic)
-                .with_ext("queueId", q.queue_id);
+            let cmd =
+                GetMaxOffsetRequestHeader { topic: &wire_topic, queue_id: q.queue_id, broker_name: None }.command();
             let resp = self.instance.invoke(&addr, cmd, ADMIN_TIMEOUT).await?;
             if resp.code != response::SUCCESS {
                 return Err(Error::from_response(resp.code, resp.remark.as_deref(), "get max offset"));
             }
-            out.push((q.broker_name.clone(), q.queue_id, resp.ext_parse("offset")?));
+            out.push((q.broker_name.clone(), q.queue_id, OffsetResponseHeader::decode(&resp)?.offset));
         }
         Ok(out)
     }

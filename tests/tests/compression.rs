@@ -13,8 +13,7 @@ use ons_tests::support::{hex_encode, new_topic, plain_props, rt};
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::client::ClientInstance;
 use rocketmq_ons::config::{keys, ClientConfig};
-use rocketmq_ons::protocol::codes::request;
-use rocketmq_ons::protocol::command::RemotingCommand;
+use rocketmq_ons::protocol::headers::{RequestHeader, SendMessageRequestHeader};
 use rocketmq_ons::{Action, ConsumeContext, Consumer, Message, Producer};
 
 /// (our property value, Java oracle `--compress-type`, the type bits of the stored sys flag).
@@ -142,20 +141,21 @@ async fn store_undecodable(topic: &str) -> String {
     let queue = &route.publish_queues[0];
     let addr = route.data.master_addr(&queue.broker_name).unwrap().to_owned();
     let uniq = ons_tests::unique_name("UNDECODABLE").to_uppercase();
-    let cmd = RemotingCommand::request(request::SEND_MESSAGE_V2)
-        .with_ext("a", "GID_undecodable_producer")
-        .with_ext("b", topic)
-        .with_ext("c", "TBW102")
-        .with_ext("d", 4)
-        .with_ext("e", queue.queue_id)
-        .with_ext("f", 0x1 | 0x400)
-        .with_ext("g", 1_700_000_000_000i64)
-        .with_ext("h", 0)
-        .with_ext("i", format!("UNIQ_KEY\u{1}{uniq}\u{2}WAIT\u{1}true\u{2}"))
-        .with_ext("j", 0)
-        .with_ext("k", false)
-        .with_ext("n", &queue.broker_name)
-        .with_body(b"not a compressed body of any known kind".to_vec());
+    let properties = format!("UNIQ_KEY\u{1}{uniq}\u{2}WAIT\u{1}true\u{2}");
+    let cmd = SendMessageRequestHeader {
+        // Compressed (0x1), compression type 4 (bits 8..10): no such type.
+        sys_flag: 0x1 | 0x400,
+        ..SendMessageRequestHeader::new(
+            "GID_undecodable_producer",
+            topic,
+            queue.queue_id,
+            &queue.broker_name,
+            &properties,
+            1_700_000_000_000,
+        )
+    }
+    .command()
+    .with_body(b"not a compressed body of any known kind".to_vec());
     let resp = instance.invoke(&addr, cmd, Duration::from_secs(5)).await.unwrap();
     assert_eq!(resp.code, 0, "the broker stores it: {:?}", resp.remark);
     uniq

@@ -24,12 +24,11 @@ use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::protocol::codes::{request, response};
 use crate::protocol::command::RemotingCommand;
+use crate::protocol::headers::admin::UNIQUE_KEY_QUERY;
+use crate::protocol::headers::{GetRouteInfoRequestHeader, RequestHeader, UnregisterClientRequestHeader};
 use crate::protocol::message::{decode_stored_messages, property};
 use crate::protocol::route::{MessageQueue, TopicRouteData};
 use crate::transport::{ConnectionPool, InboundHandler, InboundRequest};
-
-/// The QUERY_MESSAGE ext field that must stay out of the ACL signature.
-const UNIQUE_KEY_QUERY: &str = "_UNIQUE_KEY_QUERY";
 
 /// How long a name-server or admin request may take.
 pub const NAMESRV_TIMEOUT: Duration = Duration::from_secs(3);
@@ -247,11 +246,12 @@ impl ClientInstance {
             pos.map(|p| members.remove(p).1)
         };
         let Some(reg) = removed else { return };
-        let mut cmd = RemotingCommand::request(request::UNREGISTER_CLIENT).with_ext("clientID", &self.client_id);
-        match &reg.member {
-            Member::Producer { group } => cmd = cmd.with_ext("producerGroup", group),
-            Member::Consumer { group } => cmd = cmd.with_ext("consumerGroup", group),
-        }
+        let (producer_group, consumer_group) = match &reg.member {
+            Member::Producer { group } => (Some(group.as_str()), None),
+            Member::Consumer { group } => (None, Some(group.as_str())),
+        };
+        let cmd =
+            UnregisterClientRequestHeader { client_id: &self.client_id, producer_group, consumer_group }.command();
         let addrs = self.all_broker_addrs(false);
         join_all(addrs.iter().map(|addr| {
             let cmd = cmd.clone();
@@ -345,9 +345,7 @@ impl ClientInstance {
 
     /// Fetches the route of `topic` from the name servers and caches it.
     pub async fn fetch_route(&self, topic: &str) -> Result<Arc<TopicRoute>> {
-        let cmd = RemotingCommand::request(request::GET_ROUTEINFO_BY_TOPIC)
-            .with_ext("topic", topic)
-            .with_ext("acceptStandardJsonOnly", "true");
+        let cmd = GetRouteInfoRequestHeader { topic, accept_standard_json_only: true }.command();
         let resp = self.invoke_namesrv(cmd, NAMESRV_TIMEOUT).await?;
         match resp.code {
             response::SUCCESS => {}

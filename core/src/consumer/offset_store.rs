@@ -13,8 +13,11 @@ use std::time::Duration;
 
 use crate::client::instance::ClientInstance;
 use crate::error::{Error, Result};
-use crate::protocol::codes::{request, response};
+use crate::protocol::codes::response;
 use crate::protocol::command::RemotingCommand;
+use crate::protocol::headers::{
+    OffsetResponseHeader, QueryConsumerOffsetRequestHeader, RequestHeader, UpdateConsumerOffsetRequestHeader,
+};
 use crate::protocol::lenient_json;
 use crate::protocol::route::MessageQueue;
 
@@ -60,15 +63,17 @@ pub async fn master_of(instance: &ClientInstance, mq: &MessageQueue) -> Result<S
 /// The group's committed offset of `mq` at the broker; `None` if it has none.
 pub async fn query_remote(instance: &ClientInstance, group: &str, mq: &MessageQueue) -> Result<Option<i64>> {
     let addr = master_of(instance, mq).await?;
-    let cmd = RemotingCommand::request(request::QUERY_CONSUMER_OFFSET)
-        .with_ext("consumerGroup", group)
-        .with_ext("topic", &mq.topic)
-        .with_ext("queueId", mq.queue_id)
-        .with_ext("bname", &mq.broker_name);
+    let cmd = QueryConsumerOffsetRequestHeader {
+        consumer_group: group,
+        topic: &mq.topic,
+        queue_id: mq.queue_id,
+        broker_name: &mq.broker_name,
+    }
+    .command();
     let resp = instance.invoke(&addr, cmd, OFFSET_RPC_TIMEOUT).await?;
     match resp.code {
         response::SUCCESS => {
-            let offset: i64 = resp.ext_parse("offset")?;
+            let offset = OffsetResponseHeader::decode(&resp)?.offset;
             Ok((offset >= 0).then_some(offset))
         }
         response::QUERY_NOT_FOUND => Ok(None),
@@ -79,12 +84,14 @@ pub async fn query_remote(instance: &ClientInstance, group: &str, mq: &MessageQu
 /// Stores the group's offset of `mq` at the broker and waits for its answer.
 pub async fn persist_remote(instance: &ClientInstance, group: &str, mq: &MessageQueue, offset: i64) -> Result<()> {
     let addr = master_of(instance, mq).await?;
-    let cmd = RemotingCommand::request(request::UPDATE_CONSUMER_OFFSET)
-        .with_ext("consumerGroup", group)
-        .with_ext("topic", &mq.topic)
-        .with_ext("queueId", mq.queue_id)
-        .with_ext("commitOffset", offset)
-        .with_ext("bname", &mq.broker_name);
+    let cmd = UpdateConsumerOffsetRequestHeader {
+        consumer_group: group,
+        topic: &mq.topic,
+        queue_id: mq.queue_id,
+        commit_offset: offset,
+        broker_name: &mq.broker_name,
+    }
+    .command();
     send_expecting_success(instance, &addr, cmd, false, "update consumer offset").await
 }
 

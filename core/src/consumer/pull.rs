@@ -1,7 +1,7 @@
-//! PULL_MESSAGE (11): the request a push consumer sends for one queue (long polling, the
-//! subscription carried along, the committed offset piggy-backed) and its response decoded into
-//! a [`PullResult`], with the received messages turned into ONS messages: retry topics restored,
-//! the tag filter re-applied, queue offsets corrected, namespaces removed.
+//! A PULL_MESSAGE (11) reply turned into a [`PullResult`]: the received messages become ONS
+//! messages (retry topics restored, the tag filter re-applied, queue offsets corrected,
+//! namespaces removed). The request and response headers are `protocol::headers::pull`; what
+//! each pull asks for is `consumer::engine::pull_request`.
 //!
 //! A reply is taken only as far as [`DecodeLimits`] allow (what was asked, and the room the
 //! consumer's cache has), whatever the broker sends; the rest is pulled again from where the cut
@@ -16,49 +16,11 @@ use super::subscription::SubscriptionData;
 use crate::client::namespace;
 use crate::error::{Error, Result};
 use crate::message::{from_stored, Message, ReceivedInfo};
-use crate::protocol::codes::{request, response};
+use crate::protocol::codes::response;
 use crate::protocol::command::RemotingCommand;
-use crate::protocol::message::{decode_stored_messages_within, property, pull_sys_flag, DecodeLimits, EntryFailure};
+use crate::protocol::headers::PullMessageResponseHeader;
+use crate::protocol::message::{decode_stored_messages_within, property, DecodeLimits, EntryFailure};
 use crate::protocol::route::MessageQueue;
-
-/// How long the broker may hold a pull that finds nothing (Java push consumer: 15 s).
-pub const BROKER_SUSPEND: Duration = Duration::from_secs(15);
-/// The client-side timeout of a long-polling pull; must exceed the hold (Java: 30 s).
-pub const PULL_TIMEOUT: Duration = Duration::from_secs(30);
-/// Messages per pull (Java pullBatchSize).
-pub const PULL_BATCH_SIZE: u32 = 32;
-/// Bytes per pull (5.x brokers honour it; Java pullBatchSizeInBytes).
-pub const PULL_BATCH_BYTES: u32 = 256 * 1024;
-
-pub struct PullArgs<'a> {
-    pub group: &'a str,
-    pub mq: &'a MessageQueue,
-    pub offset: i64,
-    /// The offset to commit along with the pull (clustering, when > 0).
-    pub commit_offset: Option<i64>,
-    pub subscription: &'a SubscriptionData,
-}
-
-pub fn pull_command(args: &PullArgs<'_>) -> RemotingCommand {
-    let commit = args.commit_offset.filter(|o| *o > 0);
-    // The subscription goes with every pull, so the broker filters correctly even before (or
-    // without) having registered this client's heartbeat.
-    let sys_flag = pull_sys_flag::build(commit.is_some(), true, true, false);
-    RemotingCommand::request(request::PULL_MESSAGE)
-        .with_ext("consumerGroup", args.group)
-        .with_ext("topic", &args.mq.topic)
-        .with_ext("queueId", args.mq.queue_id)
-        .with_ext("queueOffset", args.offset)
-        .with_ext("maxMsgNums", PULL_BATCH_SIZE)
-        .with_ext("sysFlag", sys_flag)
-        .with_ext("commitOffset", commit.unwrap_or(0))
-        .with_ext("suspendTimeoutMillis", BROKER_SUSPEND.as_millis())
-        .with_ext("subscription", &args.subscription.sub_string)
-        .with_ext("subVersion", args.subscription.sub_version)
-        .with_ext("expressionType", args.subscription.expression_type.wire_name())
-        .with_ext("maxMsgBytes", PULL_BATCH_BYTES)
-        .with_ext("bname", &args.mq.broker_name)
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PullStatus {
@@ -103,11 +65,12 @@ pub fn parse_pull_response(
         response::PULL_OFFSET_MOVED => PullStatus::OffsetIllegal,
         code => return Err(Error::from_response(code, resp.remark.as_deref(), "pull")),
     };
+    let header = PullMessageResponseHeader::decode(resp)?;
     let mut result = PullResult {
         status,
-        next_begin_offset: resp.ext_parse("nextBeginOffset")?,
-        min_offset: resp.ext_parse("minOffset")?,
-        max_offset: resp.ext_parse("maxOffset")?,
+        next_begin_offset: header.next_begin_offset,
+        min_offset: header.min_offset,
+        max_offset: header.max_offset,
         messages: Vec::new(),
         undecodable: Vec::new(),
         cut_short: false,
@@ -115,7 +78,7 @@ pub fn parse_pull_response(
     if status != PullStatus::Found {
         return Ok(result);
     }
-    let offset_delta: i64 = resp.ext("offsetDelta").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let offset_delta = header.offset_delta;
     let decoded = decode_stored_messages_within(&resp.body, limits);
     // The offset after the last entry taken (decoded or handed back), for a reply cut short.
     let mut taken_end: Option<i64> = None;
@@ -533,22 +496,6 @@ mod tests {
         assert_eq!(report.succeeded(at(63)), None, "nothing to say after a success");
         let line = report.failed(&refused, at(64)).unwrap();
         assert!(line.starts_with("pull failed, retrying: ") && line.contains("refused"), "{line}");
-    }
-
-    #[test]
-    fn request_carries_subscription_and_commit_offset() {
-        let sub = SubscriptionData::by_tag("NS%T", "A || B").unwrap();
-        let mq = MessageQueue::new("NS%T", "broker-a", 2);
-        let cmd =
-            pull_command(&PullArgs { group: "G", mq: &mq, offset: 7, commit_offset: Some(5), subscription: &sub });
-        assert_eq!(cmd.code, 11);
-        assert_eq!(cmd.ext("sysFlag"), Some("7"));
-        assert_eq!(cmd.ext("commitOffset"), Some("5"));
-        assert_eq!(cmd.ext("subscription"), Some("A || B"));
-        assert_eq!(cmd.ext("suspendTimeoutMillis"), Some("15000"));
-        let cmd =
-            pull_command(&PullArgs { group: "G", mq: &mq, offset: 7, commit_offset: Some(0), subscription: &sub });
-        assert_eq!(cmd.ext("sysFlag"), Some("6"));
     }
 
     #[test]

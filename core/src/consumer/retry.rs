@@ -13,8 +13,8 @@ use crate::client::instance::ClientInstance;
 use crate::client::namespace;
 use crate::error::{Error, ErrorKind, Result};
 use crate::message::{now_ms, Message};
-use crate::protocol::codes::{request, response};
-use crate::protocol::command::RemotingCommand;
+use crate::protocol::codes::response;
+use crate::protocol::headers::{ConsumerSendMsgBackRequestHeader, RequestHeader, SendMessageRequestHeader};
 use crate::protocol::message::{encode_properties, property};
 use crate::protocol::route::MessageQueue;
 
@@ -40,15 +40,17 @@ pub async fn send_back(
     let mq = MessageQueue::new(wire_topic.clone(), info.broker_name.clone(), info.queue_id);
     let addr = master_of(instance, &mq).await?;
     let origin_msg_id = msg.msg_id.clone().unwrap_or_else(|| info.offset_msg_id.clone());
-    let cmd = RemotingCommand::request(request::CONSUMER_SEND_MSG_BACK)
-        .with_ext("offset", info.commit_log_offset)
-        .with_ext("group", group)
-        .with_ext("delayLevel", delay_level)
-        .with_ext("originMsgId", origin_msg_id)
-        .with_ext("originTopic", &wire_topic)
-        .with_ext("unitMode", false)
-        .with_ext("maxReconsumeTimes", max_reconsume_times)
-        .with_ext("bname", &info.broker_name);
+    let cmd = ConsumerSendMsgBackRequestHeader {
+        offset: info.commit_log_offset,
+        group,
+        delay_level,
+        origin_msg_id: &origin_msg_id,
+        origin_topic: &wire_topic,
+        unit_mode: false,
+        max_reconsume_times,
+        broker_name: &info.broker_name,
+    }
+    .command();
     let resp = instance.invoke(&addr, cmd, SEND_BACK_TIMEOUT).await?;
     if resp.code != response::SUCCESS {
         return Err(Error::from_response(resp.code, resp.remark.as_deref(), "consumer send back"));
@@ -99,23 +101,35 @@ pub async fn send_to_retry_topic(
         }
         tried.push(q.broker_name.clone());
         let Some(addr) = route.data.master_addr(&q.broker_name).map(str::to_owned) else { continue };
-        let mut cmd = RemotingCommand::request(request::SEND_MESSAGE_V2)
-            .with_ext("a", INNER_PRODUCER_GROUP)
-            .with_ext("b", &topic)
-            .with_ext("c", "TBW102")
-            .with_ext("d", 4)
-            .with_ext("e", q.queue_id)
-            .with_ext("f", 0)
-            .with_ext("g", now_ms())
-            .with_ext("h", 0)
-            .with_ext("i", &properties)
-            .with_ext("j", reconsume_times)
-            .with_ext("k", false)
-            .with_ext("l", max_reconsume_times)
-            .with_ext("n", &q.broker_name);
+        // The producer's send header (same template topic and queue count), as the Java
+        // client's internal producer sends it, with the reconsume counts the broker checks
+        // against the group's retry limit.
+        let mut cmd = SendMessageRequestHeader {
+            reconsume_times,
+            max_reconsume_times: Some(max_reconsume_times),
+            ..SendMessageRequestHeader::new(
+                INNER_PRODUCER_GROUP,
+                &topic,
+                q.queue_id,
+                &q.broker_name,
+                &properties,
+                now_ms(),
+            )
+        }
+        .command();
         cmd.body = msg.body.clone();
         match instance.invoke(&addr, cmd, SEND_BACK_TIMEOUT).await {
-            Ok(resp) if matches!(resp.code, response::SUCCESS | 10 | 11 | 12) => return Ok(()),
+            Ok(resp)
+                if matches!(
+                    resp.code,
+                    response::SUCCESS
+                        | response::FLUSH_DISK_TIMEOUT
+                        | response::SLAVE_NOT_AVAILABLE
+                        | response::FLUSH_SLAVE_TIMEOUT
+                ) =>
+            {
+                return Ok(())
+            }
             Ok(resp) => {
                 last_error = Some(Error::from_response(resp.code, resp.remark.as_deref(), "send to retry topic"))
             }

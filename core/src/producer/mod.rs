@@ -20,8 +20,10 @@ use crate::client::namespace;
 use crate::config::{ClientConfig, Properties};
 use crate::error::{Error, ErrorKind, Result};
 use crate::message::{now_ms, Message, SendResult, SendStatus, MAX_BODY_BYTES, MAX_PROPERTIES_BYTES};
-use crate::protocol::codes::{request, response, VERSION_V5_0_0};
+use crate::protocol::codes::{response, VERSION_V5_0_0};
 use crate::protocol::command::RemotingCommand;
+use crate::protocol::headers::send::{AUTO_CREATE_TEMPLATE_TOPIC, DEFAULT_TOPIC_QUEUE_NUMS};
+use crate::protocol::headers::{RequestHeader, SendMessageRequestHeader, SendMessageResponseHeader};
 use crate::protocol::java_hash::ons_order_queue_index;
 use crate::protocol::message::{
     compress_body_as, encode_batch_body, encode_properties, encoded_properties_len, property, sys_flag, BatchEntry,
@@ -30,10 +32,6 @@ use crate::protocol::msgid::UniqueIdGenerator;
 use crate::protocol::route::MessageQueue;
 use fault::FaultTracker;
 
-/// Topic whose route serves sends to topics the broker will create on first use.
-const AUTO_CREATE_TEMPLATE_TOPIC: &str = "TBW102";
-/// Queues a topic gets when a broker auto-creates it on first send (Java default 4).
-const DEFAULT_TOPIC_QUEUE_NUMS: i32 = 4;
 /// Broker delay levels 1..=18 in seconds (the broker default `messageDelayLevel`).
 const DELAY_LEVEL_SECS: [i64; 18] =
     [1, 5, 10, 30, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600, 1200, 1800, 3600, 7200];
@@ -281,19 +279,18 @@ impl ProducerCore {
         template: bool,
         properties: String,
     ) -> RemotingCommand {
-        let mut cmd = RemotingCommand::request(request::SEND_MESSAGE_V2)
-            .with_ext("a", self.wire_group())
-            .with_ext("b", &prepared.wire_topic)
-            .with_ext("c", AUTO_CREATE_TEMPLATE_TOPIC)
-            .with_ext("d", DEFAULT_TOPIC_QUEUE_NUMS)
-            .with_ext("e", template_queue_id(template, queue))
-            .with_ext("f", prepared.sys_flag)
-            .with_ext("g", prepared.born_timestamp)
-            .with_ext("h", 0)
-            .with_ext("i", properties)
-            .with_ext("j", 0)
-            .with_ext("k", false)
-            .with_ext("n", &queue.broker_name);
+        let mut cmd = SendMessageRequestHeader {
+            sys_flag: prepared.sys_flag,
+            ..SendMessageRequestHeader::new(
+                &self.wire_group(),
+                &prepared.wire_topic,
+                template_queue_id(template, queue),
+                &queue.broker_name,
+                &properties,
+                prepared.born_timestamp,
+            )
+        }
+        .command();
         cmd.body = prepared.body.clone();
         cmd
     }
@@ -396,15 +393,16 @@ impl ProducerCore {
                     return Err(err);
                 }
             };
+            let header = SendMessageResponseHeader::decode(&resp)?;
             return Ok(Some(SendResult {
                 message_id: prepared.msg_id.clone(),
                 topic: msg.topic.clone(),
                 status,
                 broker_name: queue.broker_name.clone(),
-                queue_id: resp.ext_parse("queueId")?,
-                queue_offset: resp.ext_parse("queueOffset")?,
-                offset_msg_id: resp.ext_parse("msgId")?,
-                transaction_id: resp.ext("transactionId").map(str::to_owned),
+                queue_id: header.queue_id,
+                queue_offset: header.queue_offset,
+                offset_msg_id: header.msg_id,
+                transaction_id: header.transaction_id,
             }));
         }
         let err = last_error.unwrap_or_else(|| {
@@ -468,20 +466,19 @@ impl ProducerCore {
                 avoid = Some(queue.broker_name.clone());
                 continue;
             };
-            let mut cmd = RemotingCommand::request(request::SEND_BATCH_MESSAGE)
-                .with_ext("a", self.wire_group())
-                .with_ext("b", &wire_topic)
-                .with_ext("c", AUTO_CREATE_TEMPLATE_TOPIC)
-                .with_ext("d", DEFAULT_TOPIC_QUEUE_NUMS)
-                .with_ext("e", template_queue_id(template, &queue))
-                .with_ext("f", 0)
-                .with_ext("g", now_ms())
-                .with_ext("h", 0)
-                .with_ext("i", encode_properties(&batch_props)?)
-                .with_ext("j", 0)
-                .with_ext("k", false)
-                .with_ext("m", true)
-                .with_ext("n", &queue.broker_name);
+            let properties = encode_properties(&batch_props)?;
+            let mut cmd = SendMessageRequestHeader {
+                batch: true,
+                ..SendMessageRequestHeader::new(
+                    &self.wire_group(),
+                    &wire_topic,
+                    template_queue_id(template, &queue),
+                    &queue.broker_name,
+                    &properties,
+                    now_ms(),
+                )
+            }
+            .command();
             cmd.body = body.clone();
             let started = Instant::now();
             let result = instance.invoke(&addr, cmd, remaining).await;
@@ -509,10 +506,9 @@ impl ProducerCore {
                     return Err(err);
                 }
             };
-            let queue_id: i32 = resp.ext_parse("queueId")?;
-            let first_offset: i64 = resp.ext_parse("queueOffset")?;
-            let offset_ids: String = resp.ext_parse("msgId")?;
-            let offset_ids: Vec<&str> = offset_ids.split(',').collect();
+            let header = SendMessageResponseHeader::decode(&resp)?;
+            let (queue_id, first_offset) = (header.queue_id, header.queue_offset);
+            let offset_ids: Vec<&str> = header.msg_id.split(',').collect();
             return Ok(ids
                 .into_iter()
                 .enumerate()

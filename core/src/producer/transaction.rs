@@ -13,8 +13,8 @@ use crate::config::{ClientConfig, Properties};
 use crate::error::{Error, ErrorKind, Result};
 use crate::message::{from_stored, Message, SendResult, SendStatus};
 use crate::protocol::codes::request;
-use crate::protocol::command::RemotingCommand;
-use crate::protocol::message::{decode_stored_messages, property};
+use crate::protocol::headers::{CheckTransactionStateRequestHeader, EndTransactionRequestHeader, RequestHeader};
+use crate::protocol::message::{decode_stored_messages, property, sys_flag};
 use crate::protocol::msgid::decode_offset_msg_id;
 use crate::transport::InboundRequest;
 
@@ -30,44 +30,10 @@ impl TransactionStatus {
     /// The END_TRANSACTION `commitOrRollback` value.
     fn wire_value(self) -> i32 {
         match self {
-            TransactionStatus::CommitTransaction => 8,
-            TransactionStatus::RollbackTransaction => 12,
-            TransactionStatus::Unknow => 0,
+            TransactionStatus::CommitTransaction => sys_flag::TRANSACTION_COMMIT_TYPE,
+            TransactionStatus::RollbackTransaction => sys_flag::TRANSACTION_ROLLBACK_TYPE,
+            TransactionStatus::Unknow => sys_flag::TRANSACTION_NOT_TYPE,
         }
-    }
-}
-
-/// The END_TRANSACTION request, after the local transaction or in answer to a check-back.
-struct EndTransaction<'a> {
-    topic: Option<&'a str>,
-    producer_group: &'a str,
-    /// The half message's offset in the half queue (send result / check header).
-    tran_state_table_offset: i64,
-    commit_log_offset: i64,
-    status: TransactionStatus,
-    from_check: bool,
-    /// The message's unique key.
-    msg_id: &'a str,
-    transaction_id: Option<&'a str>,
-    broker_name: Option<&'a str>,
-}
-
-impl EndTransaction<'_> {
-    fn command(&self) -> RemotingCommand {
-        let mut cmd = RemotingCommand::request(request::END_TRANSACTION)
-            .with_ext("producerGroup", self.producer_group)
-            .with_ext("tranStateTableOffset", self.tran_state_table_offset)
-            .with_ext("commitLogOffset", self.commit_log_offset)
-            .with_ext("commitOrRollback", self.status.wire_value())
-            .with_ext("fromTransactionCheck", self.from_check)
-            .with_ext("msgId", self.msg_id);
-        let optional = [("topic", self.topic), ("transactionId", self.transaction_id), ("bname", self.broker_name)];
-        for (key, value) in optional {
-            if let Some(value) = value {
-                cmd = cmd.with_ext(key, value);
-            }
-        }
-        cmd
     }
 }
 
@@ -130,27 +96,27 @@ async fn answer_check(
     namespace: Option<&str>,
     req: InboundRequest,
 ) -> Result<()> {
-    let header = &req.command;
-    let stored = decode_stored_messages(&header.body)?
+    let header = CheckTransactionStateRequestHeader::decode(&req.command)?;
+    let stored = decode_stored_messages(&req.command.body)?
         .into_iter()
         .next()
         .ok_or_else(|| Error::protocol("transaction check carries no message"))?;
     let unique_key = stored.properties.get(property::UNIQ_KEY).cloned();
     let topic = namespace::unwrap(namespace, &stored.topic);
-    let broker = header.ext("bname").unwrap_or_default().to_owned();
+    let broker = header.broker_name.unwrap_or_default().to_owned();
     let msg = from_stored(stored, &broker, topic);
     let status = run_guarded(checker.check(msg.clone()), "transaction checker").await;
-    let msg_id = unique_key.or_else(|| header.ext("msgId").map(str::to_owned)).unwrap_or_default();
-    let end = EndTransaction {
-        topic: header.ext("topic"),
+    let msg_id = unique_key.or_else(|| header.msg_id.map(str::to_owned)).unwrap_or_default();
+    let end = EndTransactionRequestHeader {
+        topic: header.topic,
         producer_group: &core.wire_group(),
-        tran_state_table_offset: header.ext_parse("tranStateTableOffset")?,
-        commit_log_offset: header.ext_parse("commitLogOffset")?,
-        status,
-        from_check: true,
+        tran_state_table_offset: header.tran_state_table_offset,
+        commit_log_offset: header.commit_log_offset,
+        commit_or_rollback: status.wire_value(),
+        from_transaction_check: true,
         msg_id: &msg_id,
-        transaction_id: header.ext("transactionId"),
-        broker_name: header.ext("bname"),
+        transaction_id: header.transaction_id,
+        broker_name: header.broker_name,
     }
     .command();
     tracing::debug!(status = ?status, from = %req.addr, "answering transaction check");
@@ -217,13 +183,13 @@ impl TransactionProducer {
         let addr = instance
             .master_addr(&result.broker_name)
             .ok_or_else(|| Error::network(format!("no master address for broker {}", result.broker_name)))?;
-        let end = EndTransaction {
+        let end = EndTransactionRequestHeader {
             topic: Some(&namespace::wrap(self.core.config.namespace.as_deref(), &msg.topic)),
             producer_group: &self.core.wire_group(),
             tran_state_table_offset: result.queue_offset,
             commit_log_offset,
-            status,
-            from_check: false,
+            commit_or_rollback: status.wire_value(),
+            from_transaction_check: false,
             msg_id: &result.message_id,
             transaction_id: result.transaction_id.as_deref(),
             broker_name: Some(&result.broker_name),

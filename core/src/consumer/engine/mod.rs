@@ -11,7 +11,8 @@
 //! ConsumeThreadNums at a time, so a listener that blocks never stalls network work.
 //!
 //! This file holds the engine's state, subscriptions, start and shutdown, offsets and the pull
-//! loops; `rebalance` owns queue assignment and giving queues up, `consume` the listeners.
+//! loops; `rebalance` owns queue assignment and giving queues up, `consume` the listeners,
+//! `pull_request` what each pull asks for.
 //!
 //! A queue given up (rebalance, shutdown) stops pulling at once; messages not yet handed to a
 //! listener are forgotten, listeners already running get a short grace period, and then the
@@ -37,10 +38,7 @@ use super::listener::{
 use super::lock::{lock_batch, unlock_batch, LOCK_MAX_LIVE, LOCK_RENEW_INTERVAL};
 use super::offset_store::{master_of, persist_remote, query_remote, LocalOffsetFile, OffsetTable};
 use super::process_queue::{queue_offset, ProcessQueue};
-use super::pull::{
-    parse_pull_response, pull_command, retry_topic, PullArgs, PullErrorReport, PullResult, PullStatus, PULL_BATCH_SIZE,
-    PULL_TIMEOUT,
-};
+use super::pull::{parse_pull_response, retry_topic, PullErrorReport, PullResult, PullStatus};
 use super::retry::{retry_later, send_back, send_to_retry_topic};
 use super::settings::{ConsumeFromWhere, ConsumerKind, ConsumerSettings, MessageModel};
 use super::subscription::SubscriptionData;
@@ -51,13 +49,20 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::message::{now_ms, validate_topic, Message};
 use crate::protocol::codes::{request, response};
 use crate::protocol::command::RemotingCommand;
+use crate::protocol::headers::{
+    GetConsumerListByGroupRequestHeader, GetMaxOffsetRequestHeader, OffsetResponseHeader, RequestHeader,
+    SearchOffsetRequestHeader,
+};
 use crate::protocol::lenient_json;
 use crate::protocol::message::{DecodeLimits, MAX_DECOMPRESSED_BODY_LEN};
 use crate::protocol::route::MessageQueue;
 use crate::transport::InboundRequest;
 
 mod consume;
+mod pull_request;
 mod rebalance;
+
+use pull_request::{pull_header, PULL_BATCH_SIZE, PULL_TIMEOUT};
 
 const REBALANCE_INTERVAL: Duration = Duration::from_secs(20);
 const PERSIST_INTERVAL: Duration = Duration::from_secs(5);
@@ -606,13 +611,7 @@ impl Engine {
             let commit = if self.clustering() { self.offsets.get(&slot.mq) } else { None };
             let outcome = async {
                 let addr = master_of(&instance, &slot.mq).await?;
-                let cmd = pull_command(&PullArgs {
-                    group: &self.group,
-                    mq: &slot.mq,
-                    offset,
-                    commit_offset: commit,
-                    subscription: &sub,
-                });
+                let cmd = pull_header(&self.group, &slot.mq, offset, commit, &sub).command();
                 let resp = instance.invoke(&addr, cmd, PULL_TIMEOUT).await?;
                 let parse = |limits| parse_pull_response(&resp, &slot.mq, &self.group, self.namespace(), &sub, limits);
                 let r = parse(self.reply_limits(&slot, false))?;

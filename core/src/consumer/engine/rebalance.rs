@@ -40,8 +40,7 @@ impl Engine {
         let mut last = None;
         for bd in &route.data.broker_datas {
             let Some(addr) = bd.master_addr() else { continue };
-            let cmd =
-                RemotingCommand::request(request::GET_CONSUMER_LIST_BY_GROUP).with_ext("consumerGroup", &self.group);
+            let cmd = GetConsumerListByGroupRequestHeader { consumer_group: &self.group }.command();
             match instance.invoke(addr, cmd, ADMIN_RPC_TIMEOUT).await {
                 Ok(resp) if resp.code == response::SUCCESS => {
                     let v = lenient_json::parse(&resp.body)?;
@@ -166,37 +165,32 @@ impl Engine {
         let is_retry = mq.topic.starts_with("%RETRY%");
         match self.settings.consume_from {
             ConsumeFromWhere::LastOffset if is_retry => Ok(0),
-            ConsumeFromWhere::LastOffset => self.queue_offset_rpc(instance, mq, request::GET_MAX_OFFSET, None).await,
+            ConsumeFromWhere::LastOffset => self.queue_offset_rpc(instance, mq, None).await,
             ConsumeFromWhere::FirstOffset => Ok(0),
-            ConsumeFromWhere::Timestamp(_) if is_retry => {
-                self.queue_offset_rpc(instance, mq, request::GET_MAX_OFFSET, None).await
-            }
-            ConsumeFromWhere::Timestamp(at) => {
-                self.queue_offset_rpc(instance, mq, request::SEARCH_OFFSET_BY_TIMESTAMP, Some(at)).await
-            }
+            ConsumeFromWhere::Timestamp(_) if is_retry => self.queue_offset_rpc(instance, mq, None).await,
+            ConsumeFromWhere::Timestamp(at) => self.queue_offset_rpc(instance, mq, Some(at)).await,
         }
     }
 
+    /// The queue's max offset (GET_MAX_OFFSET), or with `timestamp` the offset of the first
+    /// message stored at or after it (SEARCH_OFFSET_BY_TIMESTAMP).
     async fn queue_offset_rpc(
         &self,
         instance: &ClientInstance,
         mq: &MessageQueue,
-        code: i32,
         timestamp: Option<i64>,
     ) -> Result<i64> {
         let addr = master_of(instance, mq).await?;
-        let mut cmd = RemotingCommand::request(code)
-            .with_ext("topic", &mq.topic)
-            .with_ext("queueId", mq.queue_id)
-            .with_ext("bname", &mq.broker_name);
-        if let Some(at) = timestamp {
-            cmd = cmd.with_ext("timestamp", at);
-        }
+        let (topic, queue_id, broker_name) = (mq.topic.as_str(), mq.queue_id, mq.broker_name.as_str());
+        let cmd = match timestamp {
+            None => GetMaxOffsetRequestHeader { topic, queue_id, broker_name: Some(broker_name) }.command(),
+            Some(timestamp) => SearchOffsetRequestHeader { topic, queue_id, timestamp, broker_name }.command(),
+        };
         let resp = instance.invoke(&addr, cmd, ADMIN_RPC_TIMEOUT).await?;
         if resp.code != response::SUCCESS {
             return Err(Error::from_response(resp.code, resp.remark.as_deref(), "queue offset lookup"));
         }
-        resp.ext_parse("offset")
+        Ok(OffsetResponseHeader::decode(&resp)?.offset)
     }
 
     fn add_queue(&self, mq: MessageQueue, offset: i64) {
