@@ -83,7 +83,7 @@ impl Admin {
                 .with_ext("endTimestamp", i64::MAX)
                 .with_ext("_UNIQUE_KEY_QUERY", unique);
             // Sent as a 4.9.3 client so every broker version leaves `_UNIQUE_KEY_QUERY` out of
-            // the ACL signature check (protocol.md §11.1).
+            // the ACL signature check (docs/remoting-protocol.md §8).
             cmd.version = VERSION_V4_9_3;
             let resp = self.instance.invoke(addr, cmd, ADMIN_TIMEOUT).await?;
             match resp.code {
