@@ -90,7 +90,7 @@ impl Admin {
             }
             .command();
             // Sent as a 4.9.3 client so every broker version leaves `_UNIQUE_KEY_QUERY` out of
-            // the ACL signature check (see `client::instance`, signing).
+            // the ACL signature check (docs/remoting-protocol.md §8).
             cmd.version = VERSION_V4_9_3;
             let resp = self.instance.invoke(addr, cmd, ADMIN_TIMEOUT).await?;
             match resp.code {

@@ -36,7 +36,7 @@ pub mod keys {
     pub const CONSUME_TIMEOUT: &str = "ConsumeTimeout";
     pub const CONSUME_MESSAGE_BATCH_MAX_SIZE: &str = "ConsumeMessageBatchMaxSize";
     pub const CHECK_IMMUNITY_TIME_IN_SECONDS: &str = "CheckImmunityTimeInSeconds";
-    /// The spelling used in the seed's table.
+    /// The spelling used in the Apsara Stack SDK reference's table (docs/ons-properties.md §1).
     pub const CHECK_IMMUNITY_TIME_IN_SECS: &str = "CheckImmunityTimeInSecs";
     pub const SUSPEND_TIME_MILLIS: &str = "suspendTimeMillis";
     /// The ONS C++ SDK's spelling of suspendTimeMillis (`ONSFactoryProperty::SuspendTimeMillis`).

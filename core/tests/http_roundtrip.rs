@@ -1,6 +1,7 @@
 //! Round trips of the Open API and ASAPI clients against local HTTPS servers (the real consoles
 //! and gateways are not reachable from here). The servers recompute every signature from the
-//! seed's rules with their own code (`http_support`) and answer with the seed's envelopes.
+//! documented rules (docs/open-api.md §4, docs/asapi.md §3) with their own code (`http_support`)
+//! and answer with the documented envelopes (docs/open-api.md §5, docs/asapi.md §6).
 
 mod http_support;
 
@@ -26,7 +27,7 @@ fn now_ms() -> u64 {
 }
 
 fn envelope(data: Value) -> String {
-    // Seed 2.3.2 / 2.6.4.1.
+    // docs/open-api.md §5.
     json!({"code": 200, "currentPage": 0, "data": data, "dynamicCode": "", "dynamicMessage": "", "helpUrl": null,
            "message": "operation success", "pageSize": 0, "requestId": "req-1", "status": "SUCCESS", "success": true, "total": 0})
     .to_string()
@@ -649,7 +650,7 @@ async fn asapi_get_post_sha1_sha256() {
     let pki = TestPki::new();
     let nonces = Arc::new(Mutex::new(HashSet::new()));
     let server = TestServer::start(Some(pki.server_config.clone()), gateway(nonces.clone())).await;
-    let endpoint = format!("127.0.0.1:{}/asapi/v3", server.addr.port()); // no scheme, as the seed writes it
+    let endpoint = format!("127.0.0.1:{}/asapi/v3", server.addr.port()); // no scheme (docs/asapi.md §1)
     let mut seen = 0;
     for method in [HttpMethod::Get, HttpMethod::Post] {
         for signature_method in [SignatureMethod::HmacSha1, SignatureMethod::HmacSha256] {

@@ -3,7 +3,8 @@
 // The HTTP management clients against a local HTTP server playing the console or the ASAPI
 // gateway: each request carries the common parameters and a signature, the answer is decoded,
 // and an API error is an Error with code 'API' and the API's own code. (No console or gateway
-// runs here; signing is unit-tested in core against the seed's vectors.)
+// runs here; signing is unit-tested in core against the examples of docs/open-api.md §4 and
+// docs/asapi.md §3.4.)
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const http = require('node:http')
@@ -53,7 +54,7 @@ test('OpenApiClient.callRaw: signed request, decoded envelope, coded API errors'
   }
 })
 
-// The ASAPI gateway's POP signature, written out here from the seed (1.2) as an independent
+// The ASAPI gateway's POP signature, written out here from docs/asapi.md §3 as an independent
 // check of the core's: Base64(HMAC(secret + '&', METHOD & enc('/') & enc(sorted query))).
 function popSignature(method, params, secret, algorithm) {
   const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)

@@ -1,5 +1,5 @@
-//! `OpenApiClient` (the RocketMQ Open API of the seed's chapter 2) and `AsapiClient` (ASAPI
-//! gateway calls of chapter 1) over the core's HTTP clients; answers come back as JSON-decoded
+//! `OpenApiClient` (the RocketMQ Open API, docs/open-api.md) and `AsapiClient` (ASAPI gateway
+//! calls, docs/asapi.md) over the core's HTTP clients; answers come back as JSON-decoded
 //! Python values.
 
 use std::collections::BTreeMap;

@@ -1,10 +1,10 @@
 //! The remoting ACL signature (Apache `AclClientRPCHook`; ACL 1.0 and 2.0 verify it the same
 //! way), computed over a request's finished ext fields and body.
 //!
-//! Rule (protocol.md §11.1): add `AccessKey` (and `SecurityToken` with STS credentials), take
-//! every ext field except `Signature`, sort by name in Java `String` order, concatenate the
-//! values only, UTF-8 encode, append the raw body, HMAC-SHA1 with the secret key, standard padded
-//! Base64. The result goes into `Signature`.
+//! Rule (docs/remoting-protocol.md §8): add `AccessKey` (and `SecurityToken` with STS
+//! credentials), take every ext field except `Signature`, sort by name in Java `String` order,
+//! concatenate the values only, UTF-8 encode, append the raw body, HMAC-SHA1 with the secret key,
+//! standard padded Base64. The result goes into `Signature`.
 //!
 //! The broker recomputes the content from every field it receives, so signing must be the last
 //! change to the ext fields. The one documented exception is `_UNIQUE_KEY_QUERY` on
@@ -91,7 +91,7 @@ mod tests {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
-    // Vectors from protocol.md §11.1, re-derived with Python's hmac/hashlib/base64.
+    // The examples of docs/remoting-protocol.md §8, re-derived with Python's hmac/hashlib/base64.
     const VECTOR1: &str = "GeeGoP9mRvDhoVp4PD5omX0prgE=";
     const VECTOR2: &str = "kUhrtpVsGNrGuX+7uEqnAZ94i7w=";
 

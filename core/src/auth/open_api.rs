@@ -1,10 +1,10 @@
-//! The RocketMQ Open API `_signature` (the console's HTTP management API, seed chapter 2.3.1)
-//! and its common parameters.
+//! The RocketMQ Open API `_signature` (the console's HTTP management API; docs/open-api.md §4,
+//! from the Apsara Stack developer guide) and its common parameters (§3).
 //!
 //! Rule: take every request parameter except `_signature` (common and API-specific alike),
 //! sort by name, concatenate the values only, HMAC-SHA1 with the secret key, standard padded
 //! Base64. Unlike the ASAPI signature there is no percent-encoding, no method and no `&` on the
-//! key; the caller URL-encodes the final parameters (the seed warns that `+`, `=` and `/` in the
+//! key; the caller URL-encodes the final parameters (the guide warns that `+`, `=` and `/` in the
 //! signature must travel as `%2B`, `%3D`, `%2F`).
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -19,11 +19,11 @@ pub const ACCESS_KEY: &str = "_accesskey";
 pub const PREVENT_CACHE: &str = "__preventCache";
 /// The region parameter (omitted only by the region-list API).
 pub const REGION_ID: &str = "_regionId";
-/// The calling platform, `onsConsole` in every seed example.
+/// The calling platform, `onsConsole` in every example of the guide (docs/open-api.md §3).
 pub const PLATFORM: &str = "_platform";
-/// `_regionId` for dedicated (private) deployments, per the seed.
+/// `_regionId` for dedicated (private) deployments, per docs/open-api.md §3.
 pub const DEFAULT_REGION_ID: &str = "mq-private";
-/// `_platform` used by the seed's examples.
+/// `_platform` used by the guide's examples.
 pub const DEFAULT_PLATFORM: &str = "onsConsole";
 
 /// The string that is signed: the values of all parameters except `_signature`, in Java order of
@@ -72,7 +72,7 @@ impl Default for CommonParams {
 ///
 /// A parameter in `params` that has the name of a common parameter (or `_signature`) is
 /// dropped: the common value is what gets signed and sent. The security token of STS
-/// credentials is not used; the seed defines no parameter for it.
+/// credentials is not used; the guide defines no parameter for it (docs/open-api.md §3).
 pub fn signed_params<I>(
     credentials: &Credentials,
     common: &CommonParams,
@@ -121,13 +121,13 @@ where
 mod tests {
     use super::*;
 
-    // The seed's /json/topic/create example. Its printed signature is masked
+    // The guide's /json/topic/create example (docs/open-api.md §4). Its printed signature is masked
     // ("8DqV%2BrOBzOd0M2SNj3Acuqn****%3D") so it cannot be compared; this value was computed with
-    // Python's hmac module and with the seed's own openssl pipeline.
+    // Python's hmac module and with the guide's own openssl pipeline.
     const TOPIC_CREATE_SIGNATURE: &str = "xC98URUblzkvvF49QPmT5gp8h0w=";
 
     #[test]
-    fn seed_topic_create_example() {
+    fn guide_topic_create_example() {
         let params = [
             ("_accesskey", "ACCESSKEY_XXX"),
             ("__preventCache", "1498029701000"),
@@ -140,8 +140,8 @@ mod tests {
     }
 
     #[test]
-    fn seed_key_value_example() {
-        // The seed sorts Key_2, Key_1, Key_3 and writes the result as "Value1Value2Value3",
+    fn guide_key_value_example() {
+        // The guide sorts Key_2, Key_1, Key_3 and writes the result as "Value1Value2Value3",
         // dropping the underscores of its own values; the rule gives this.
         let params = [("Key_2", "Value_2"), ("Key_1", "Value_1"), ("Key_3", "Value_3")];
         assert_eq!(string_to_sign(params), "Value_1Value_2Value_3");
@@ -155,7 +155,7 @@ mod tests {
     }
 
     #[test]
-    fn signed_params_reproduces_seed_example() {
+    fn signed_params_reproduce_the_guide_example() {
         let creds = Credentials::new("ACCESSKEY_XXX", "SECRETKEY_XXX");
         let signed = signed_params(
             &creds,

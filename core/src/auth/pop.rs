@@ -1,5 +1,5 @@
 //! The ASAPI gateway signature: Alibaba's POP RPC-style scheme, `SignatureVersion` 1.0, with
-//! HMAC-SHA1 or HMAC-SHA256 (seed chapter 1.3 and 1.5.3).
+//! HMAC-SHA1 or HMAC-SHA256 (docs/asapi.md §2 and §3, from the Apsara Stack developer guide).
 //!
 //! 1. Take every parameter except `Signature`: the common ones (`Format`, `Version`,
 //!    `AccessKeyId`, `SignatureMethod`, `Timestamp`, `SignatureVersion`, `SignatureNonce`,
@@ -31,11 +31,11 @@ pub mod names {
     pub const SIGNATURE_NONCE: &str = "SignatureNonce";
     pub const TIMESTAMP: &str = "Timestamp";
     pub const FORMAT: &str = "Format";
-    /// Not in the seed; Alibaba's SDKs send it with STS credentials.
+    /// Not in the guide; Alibaba's SDKs send it with STS credentials (docs/asapi.md §2).
     pub const SECURITY_TOKEN: &str = "SecurityToken";
 }
 
-/// The only `SignatureVersion` whose algorithm the seed documents.
+/// The only `SignatureVersion` whose algorithm the guide documents (docs/asapi.md §2).
 pub const SIGNATURE_VERSION: &str = "1.0";
 /// The only response format the gateway offers.
 pub const FORMAT_JSON: &str = "JSON";
@@ -59,8 +59,8 @@ impl HttpMethod {
 
 /// HMAC algorithm; its name is also sent (and signed) as `SignatureMethod`.
 ///
-/// The default is HMAC-SHA1, the method of the seed's worked examples; the ASAPI Java SDK
-/// defaults to HMAC-SHA256 and the gateway accepts both.
+/// The default is HMAC-SHA1, the method of the guide's worked examples (docs/asapi.md §3.4);
+/// the ASAPI Java SDK defaults to HMAC-SHA256 and the gateway accepts both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SignatureMethod {
     #[default]
@@ -78,9 +78,9 @@ impl SignatureMethod {
     }
 }
 
-/// Percent-encodes `s` as the seed defines: UTF-8 bytes; `A-Z a-z 0-9 - _ . ~` are kept, every
-/// other byte becomes `%XY` with upper-case hex. So space is `%20` (not `+`), `*` is `%2A`, `+`
-/// is `%2B`, `/` is `%2F`, and `~` stays. This is what the seed's Java recipe produces
+/// Percent-encodes `s` as docs/asapi.md §3.1 defines: UTF-8 bytes; `A-Z a-z 0-9 - _ . ~` are
+/// kept, every other byte becomes `%XY` with upper-case hex. So space is `%20` (not `+`), `*` is
+/// `%2A`, `+` is `%2B`, `/` is `%2F`, and `~` stays. This is what the guide's Java recipe produces
 /// (`URLEncoder.encode`, then `+`→`%20`, `*`→`%2A`, `%7E`→`~`), and what RFC 3986 calls
 /// encoding everything but the unreserved set.
 pub fn percent_encode(s: &str) -> String {
@@ -99,8 +99,9 @@ pub fn percent_encode(s: &str) -> String {
 }
 
 /// The canonicalized query string: parameters other than `Signature`, sorted by their
-/// unencoded names in Java `String` order (the seed's Java sample sorts the raw keys with
-/// `Arrays.sort`), each as `percent_encode(name)=percent_encode(value)`, joined with `&`.
+/// unencoded names in Java `String` order (the guide's Java sample sorts the raw keys with
+/// `Arrays.sort`; docs/asapi.md §3.2), each as `percent_encode(name)=percent_encode(value)`,
+/// joined with `&`.
 pub fn canonicalized_query_string<I>(params: I) -> String
 where
     I: IntoIterator,
@@ -180,7 +181,7 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 }
 
 /// A fresh `SignatureNonce`: a random (version 4) UUID in its usual lower-case form, the shape
-/// of the seed's example nonce.
+/// of the guide's example nonce (docs/asapi.md §3.4).
 pub fn new_nonce() -> String {
     let mut b: [u8; 16] = rand::random();
     b[6] = (b[6] & 0x0f) | 0x40;
@@ -251,7 +252,7 @@ impl PopRequest {
     /// nonce, so outside tests use [`PopRequest::sign_now`] or pass [`new_nonce`].
     ///
     /// With STS credentials the token is sent (and signed) as `SecurityToken`, as Alibaba's SDKs
-    /// do; the seed itself does not mention STS.
+    /// do; the guide itself does not mention STS (docs/asapi.md §2).
     pub fn sign(&self, credentials: &Credentials, timestamp: SystemTime, nonce: &str) -> SignedPopRequest {
         use names as n;
         const COMMON: [&str; 12] = [
@@ -331,10 +332,10 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    // Seed 1.5.3, GetOrganizationList with AccessKeyId=testid, AccessKeySecret=testsecret.
+    // docs/asapi.md §3.4, GetOrganizationList with AccessKeyId=testid, AccessKeySecret=testsecret.
     const SEED_CANONICAL: &str = "AccessKeyId=testid&Action=GetOrganizationList&Format=JSON&Id=1&Product=ascm&RegionId=cn-region-test&SignatureMethod=HMAC-SHA1&SignatureNonce=43967c6e-e3ad-44fa-b06b-fcf3db5f39d2&SignatureVersion=1.0&Timestamp=2020-09-15T08%3A50%3A40Z&Version=2019-05-10";
     const SEED_STRING_TO_SIGN: &str = "GET&%2F&AccessKeyId%3Dtestid%26Action%3DGetOrganizationList%26Format%3DJSON%26Id%3D1%26Product%3Dascm%26RegionId%3Dcn-region-test%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D43967c6e-e3ad-44fa-b06b-fcf3db5f39d2%26SignatureVersion%3D1.0%26Timestamp%3D2020-09-15T08%253A50%253A40Z%26Version%3D2019-05-10";
-    // The seed prints two different signatures for this string ("OLeaidS1JvxuMvnyHOwuJ+uX5qY="
+    // The guide prints two different signatures for this string ("OLeaidS1JvxuMvnyHOwuJ+uX5qY="
     // and "hvqv9Ll5RE6kQ4YsQXFaf9VuRIY="); neither is its HMAC. These were computed with Python's
     // hmac module and `openssl dgst -hmac 'testsecret&'`.
     const SEED_SHA1: &str = "SESmLeA1gWPMIq+zlI/WQY95/60=";
@@ -351,7 +352,7 @@ mod tests {
     }
 
     #[test]
-    fn seed_get_organization_list() {
+    fn guide_get_organization_list() {
         let creds = Credentials::new("testid", "testsecret");
         let signed = seed_request().sign(&creds, at(SEED_TIME), SEED_NONCE);
         assert_eq!(canonicalized_query_string(&signed.params), SEED_CANONICAL);
@@ -361,7 +362,7 @@ mod tests {
     }
 
     #[test]
-    fn seed_example_with_sha256() {
+    fn guide_example_with_sha256() {
         let creds = Credentials::new("testid", "testsecret");
         let signed =
             seed_request().with_signature_method(SignatureMethod::HmacSha256).sign(&creds, at(SEED_TIME), SEED_NONCE);
@@ -370,8 +371,9 @@ mod tests {
     }
 
     #[test]
-    fn seed_java_sample_parameters() {
-        // The map of the seed's "编程语言法" sample, signed by the free functions.
+    fn guide_java_sample_parameters() {
+        // The parameter map of the guide's Java sample (docs/asapi.md §3.2), signed by the free
+        // functions.
         let params = [
             ("Product", "ascm"),
             ("Action", "GetOrganizationList"),
@@ -409,7 +411,7 @@ mod tests {
         assert_eq!(percent_encode("*"), "%2A");
         assert_eq!(percent_encode("+"), "%2B");
         assert_eq!(percent_encode("/"), "%2F");
-        assert_eq!(percent_encode("\""), "%22"); // the seed's own example
+        assert_eq!(percent_encode("\""), "%22"); // the guide's own example (docs/asapi.md §3.1)
         assert_eq!(percent_encode("%7E"), "%257E");
         assert_eq!(percent_encode("="), "%3D");
         assert_eq!(percent_encode("&"), "%26");
@@ -422,7 +424,8 @@ mod tests {
 
     #[test]
     fn names_sort_unencoded_in_java_order() {
-        // Encoded, "a%7B" would sort before "aA"; the seed sorts the raw names.
+        // Encoded, "a%7B" would sort before "aA"; the guide sorts the raw names
+        // (docs/asapi.md §3.2).
         let params = [("a{", "1"), ("aA", "2"), ("B", "3")];
         assert_eq!(canonicalized_query_string(params), "B=3&aA=2&a%7B=1");
         // Empty values are kept as "name=".

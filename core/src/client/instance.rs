@@ -267,8 +267,9 @@ impl ClientInstance {
     fn sign(&self, cmd: &mut RemotingCommand) {
         let Some(creds) = &self.credentials else { return };
         // QUERY_MESSAGE's `_UNIQUE_KEY_QUERY` is left out of the signed content: brokers up to
-        // 5.0 never verify it, later ones not for request version <= 399 (protocol.md §11.1), so
-        // it is signed without and added back afterwards (the caller sends version 399).
+        // 5.0 never verify it, later ones not for request version <= 399
+        // (docs/remoting-protocol.md §8), so it is signed without and added back afterwards (the
+        // caller sends version 399).
         let unsigned =
             if cmd.code == request::QUERY_MESSAGE { cmd.ext_fields.remove_entry(UNIQUE_KEY_QUERY) } else { None };
         auth::acl::sign(&mut cmd.ext_fields, &cmd.body, creds);

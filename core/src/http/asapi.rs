@@ -1,16 +1,17 @@
-//! The ASAPI client: RPC-style calls through the Apsara Stack API gateway (seed chapter 1).
+//! The ASAPI client: RPC-style calls through the Apsara Stack API gateway (docs/asapi.md, from
+//! the Apsara Stack developer guide).
 //!
 //! A call names `Product`, `Action` and `Version`, carries the API's own parameters and the
 //! common ones (`RegionId`, `AccessKeyId`, `Format=JSON`, `Timestamp` in UTC,
 //! `SignatureMethod` HMAC-SHA1 or HMAC-SHA256, `SignatureVersion=1.0`, a fresh
 //! `SignatureNonce`) and the `Signature` of [`crate::auth::pop`]. A GET puts them all in the
-//! query of `{endpoint}/`; a POST (the seed's recommended way) sends the same encoded string as
+//! query of `{endpoint}/`; a POST (the guide's recommended way) sends the same encoded string as
 //! an `application/x-www-form-urlencoded` body, signed with `POST`.
 //!
-//! Headers (seed 1.2.5 and 1.4): `x-acs-caller-sdk-source` (the seed calls the caller id
+//! Headers (docs/asapi.md §5): `x-acs-caller-sdk-source` (the guide calls the caller id
 //! required but free-form; `rocketmq-ons` unless set), `x-acs-regionid` (the call's region unless
 //! set), and `x-acs-organizationid`, `x-acs-resourcegroupid`, `x-acs-instanceid`,
-//! `x-acs-roleid`, `x-acs-userid` when set. The seed says a personal AccessKey needs the
+//! `x-acs-roleid`, `x-acs-userid` when set. The guide says a personal AccessKey needs the
 //! region, organization, resource group and instance headers or calls may be refused for lack
 //! of permission; an organization AccessKey needs none. (Its Java sample spells them
 //! `x-acis-...`, its tables `x-acs-...`; the latter are sent.)
@@ -20,7 +21,7 @@
 //! `asapiErrorCode` (or the product's `code`/`Code`), typed by [`AsapiErrorCode::of`].
 //!
 //! No ASAPI gateway is reachable from the machines this is tested on; the tests use a local
-//! HTTPS server that checks signatures with its own implementation of seed 1.5.3.
+//! HTTPS server that checks signatures with its own implementation of docs/asapi.md §3.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -106,16 +107,16 @@ impl AsapiHeaders {
 /// Configuration of an [`AsapiClient`].
 #[derive(Debug, Clone)]
 pub struct AsapiConfig {
-    /// `https://public.asapi.{region}.{internet-domain}/asapi/v3` (seed 1.2.3); `https://` is
-    /// assumed without a scheme, as the seed's SDK samples write it.
+    /// `https://public.asapi.{region}.{internet-domain}/asapi/v3` (docs/asapi.md §1); `https://`
+    /// is assumed without a scheme, as the guide's SDK samples write it.
     pub endpoint: String,
     /// `AccessKeyId` and the secret that signs; an STS token is sent as `SecurityToken`.
     pub credentials: Credentials,
     /// `RegionId` of every call unless the request names another.
     pub region_id: String,
-    /// HMAC-SHA1 (the default, as in the seed's worked example) or HMAC-SHA256.
+    /// HMAC-SHA1 (the default, as in the guide's worked example) or HMAC-SHA256.
     pub signature_method: SignatureMethod,
-    /// POST (the default, recommended by the seed) or GET, unless the request says otherwise.
+    /// POST (the default, recommended by the guide) or GET, unless the request says otherwise.
     pub method: HttpMethod,
     /// Headers of every call; a request's own headers win.
     pub headers: AsapiHeaders,
@@ -220,7 +221,7 @@ impl AsapiResponse {
     }
 }
 
-/// An ASAPI error code: the one the seed shows, or any other as sent.
+/// An ASAPI error code: the one the guide shows (docs/asapi.md §6), or any other as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AsapiErrorCode {
@@ -375,7 +376,7 @@ pub(crate) fn parse_response(what: &str, status: u16, body: &[u8]) -> Result<Asa
         _ => return Err(Error::protocol(format!("ASAPI {what}: the answer is not a JSON object: {}", excerpt(body)))),
     };
     let request_id = text(field(&obj, &["RequestId", "requestId"]));
-    // The seed's examples spell it `eagleEyeTracelId`, which looks like a typo of the usual name.
+    // The guide's examples spell it `eagleEyeTracelId`, which looks like a typo of the usual name.
     let trace_id = text(field(&obj, &["eagleEyeTraceId", "eagleEyeTracelId"]));
     let success = field(&obj, &["asapiSuccess"]).and_then(super::open_api::responses::to_bool);
     if http_ok && success != Some(false) {
@@ -410,7 +411,7 @@ mod tests {
     use crate::ErrorKind;
     use std::time::{Duration, UNIX_EPOCH};
 
-    // Seed 1.5.4.
+    // The envelopes of docs/asapi.md §6.
     const SEED_OK: &str = r#"{
       "eagleEyeTracelId": "xxx-xxx-xxx-xxx",
       "asapiSuccess": true,
@@ -449,8 +450,8 @@ mod tests {
         let signed = client(HttpMethod::Get, AsapiHeaders::default())
             .sign(&req, seed_time(), "43967c6e-e3ad-44fa-b06b-fcf3db5f39d2")
             .unwrap();
-        // The seed's URL (1.5.3) plus the signature, computed (the seed's printed values are not
-        // the HMAC of its own string).
+        // The guide's URL (docs/asapi.md §3.4) plus the signature, computed (the guide's printed
+        // values are not the HMAC of its own string).
         assert_eq!(
             signed.path_and_query,
             "/asapi/v3/?AccessKeyId=testid&Action=GetOrganizationList&Format=JSON&Id=1&Product=ascm\

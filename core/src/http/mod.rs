@@ -1,5 +1,5 @@
-//! HTTP management clients: the RocketMQ Open API of the console ([`OpenApiClient`], seed
-//! chapter 2) and the ASAPI gateway of Apsara Stack ([`AsapiClient`], seed chapter 1).
+//! HTTP management clients: the RocketMQ Open API of the console ([`OpenApiClient`],
+//! docs/open-api.md) and the ASAPI gateway of Apsara Stack ([`AsapiClient`], docs/asapi.md).
 //!
 //! Signing is not done here: both clients call the pure functions of [`crate::auth`]
 //! (`open_api::signed_params` and `pop::PopRequest::sign`). What each file owns:
@@ -14,7 +14,7 @@
 //!
 //! Neither the consoles nor an ASAPI gateway are reachable from the machines this is built
 //! and tested on; the tests run both clients against local HTTPS servers that check every
-//! signature with their own implementation of the seed's rules.
+//! signature with their own implementation of the rules (docs/open-api.md §4, docs/asapi.md §3).
 
 pub mod asapi;
 pub mod open_api;

@@ -1,11 +1,12 @@
 //! Which proxy a request goes through: an explicit proxy URL from the caller, or the
 //! conventional environment variables (`https_proxy`/`HTTPS_PROXY` for https targets,
 //! `http_proxy`/`HTTP_PROXY` for http targets, `all_proxy`/`ALL_PROXY` for both, and
-//! `no_proxy`/`NO_PROXY` for exceptions), as the seed's SDK examples configure them.
+//! `no_proxy`/`NO_PROXY` for exceptions), as the ASAPI SDK examples configure them
+//! (docs/asapi.md §7).
 //!
 //! Only HTTP proxies are spoken to (CONNECT for https targets, absolute-form requests for http
 //! targets). An `https://` proxy URL is accepted and treated as the same plain HTTP proxy, the
-//! way most tools read the seed's `HTTPS_PROXY="https://x.x.x.x:xxxx"` examples.
+//! way most tools read the SDK examples' `HTTPS_PROXY="https://x.x.x.x:xxxx"`.
 
 use std::fmt;
 use std::net::IpAddr;

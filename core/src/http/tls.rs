@@ -1,7 +1,7 @@
 //! The rustls client configuration of the HTTP clients (ring provider, no OpenSSL): the
 //! system's trusted roots, or only the CA certificates of a PEM file, or, as an explicit
-//! opt-in that warns once per process, no certificate check at all (the seed's SDK examples
-//! turn verification off for ASAPI; the handshake signature is still checked).
+//! opt-in that warns once per process, no certificate check at all (the ASAPI SDK examples
+//! turn verification off, docs/asapi.md §7; the handshake signature is still checked).
 //!
 //! Separate from `crate::transport::tls` because the HTTP clients are configured by their own
 //! options rather than ONS properties, and offer ALPN `http/1.1`; the provider, the PEM loader

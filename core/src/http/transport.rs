@@ -1,11 +1,11 @@
 //! One HTTP/1.1 exchange over a fresh connection: TCP, optionally a CONNECT tunnel through a
 //! proxy, optionally TLS, then hyper's client connection for the request and response.
 //!
-//! Management calls are rare and slow on the server side (the seed warns they are for control,
-//! not traffic), so there is no connection pool: every call connects, sends
-//! `Connection: close`, reads the whole (size-capped) body and drops everything. Both timeouts
-//! cover everything they name: `connect_timeout` the TCP connect, proxy tunnel and TLS
-//! handshake; `timeout` the whole call.
+//! Management calls are rare and slow on the server side (the Open API's guide warns they are
+//! for control, not traffic: docs/open-api.md §1), so there is no connection pool: every call
+//! connects, sends `Connection: close`, reads the whole (size-capped) body and drops everything.
+//! Both timeouts cover everything they name: `connect_timeout` the TCP connect, proxy tunnel and
+//! TLS handshake; `timeout` the whole call.
 //!
 //! Nothing here logs or returns a query string or header value: queries carry signatures and
 //! access keys. Errors name the method, the endpoint and the path only.

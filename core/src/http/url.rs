@@ -61,9 +61,9 @@ impl fmt::Debug for UrlWithAuth {
 }
 
 impl Endpoint {
-    /// Parses an API endpoint. Without a scheme, `default_scheme` is assumed (the seed writes
-    /// ASAPI endpoints without one). User info, queries and fragments are rejected: they would
-    /// be silently lost or, worse, signed.
+    /// Parses an API endpoint. Without a scheme, `default_scheme` is assumed (the ASAPI guide
+    /// writes endpoints without one, docs/asapi.md §1). User info, queries and fragments are
+    /// rejected: they would be silently lost or, worse, signed.
     pub(crate) fn parse(what: &str, input: &str, default_scheme: Scheme) -> Result<Endpoint> {
         let parsed = parse_url(what, input, default_scheme)?;
         if parsed.auth.is_some() {
@@ -214,7 +214,7 @@ mod tests {
             ("public.asapi.cn-x.example.com", 443, "/asapi/v3")
         );
         assert_eq!(e.to_string(), "https://public.asapi.cn-x.example.com/asapi/v3");
-        // The seed's POP examples give the endpoint without a scheme.
+        // The ASAPI guide's POP examples give the endpoint without a scheme (docs/asapi.md §1).
         assert_eq!(ep("public.asapi.r.example.com/asapi/v3").scheme, Scheme::Https);
         let e = ep("http://127.0.0.1:8080");
         assert_eq!((e.scheme, e.port, e.base_path.as_str()), (Scheme::Http, 8080, ""));

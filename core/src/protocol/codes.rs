@@ -110,7 +110,7 @@ impl LanguageCode {
 /// (standard route JSON from 401 on, broker-to-client calls from 62 on).
 pub const CLIENT_VERSION: i32 = 479;
 /// Ordinal of V4_9_3: QUERY_MESSAGE is sent with it under ACL so every broker version excludes
-/// `_UNIQUE_KEY_QUERY` from the signed content (protocol.md §11.1).
+/// `_UNIQUE_KEY_QUERY` from the signed content (docs/remoting-protocol.md §8).
 pub const VERSION_V4_9_3: i32 = 399;
 /// Ordinal of V5_0_0: a broker announcing at least this is a 5.x broker (timer wheel present).
 pub const VERSION_V5_0_0: i32 = 413;

@@ -2,7 +2,7 @@
 //!
 //! Headers are written as JSON (the default, no code-width limit) or in the binary ROCKETMQ
 //! layout, and read in whichever type each incoming frame announces, because servers answer
-//! in their own configured type rather than the request's (protocol.md §1.4).
+//! in their own configured type rather than the request's (docs/remoting-protocol.md §1.4).
 
 use std::collections::BTreeMap;
 use std::str::FromStr;

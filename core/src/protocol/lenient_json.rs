@@ -1,6 +1,7 @@
-//! A lenient JSON parser for what RocketMQ servers emit through fastjson (protocol.md §4.3):
-//! standard JSON plus unquoted object keys (`{0:"addr"}`) and objects or arrays used as keys
-//! (`{{"brokerName":"b","queueId":0,"topic":"T"}:12}`, every `Map<MessageQueue, …>`).
+//! A lenient JSON parser for what RocketMQ servers emit through fastjson
+//! (docs/remoting-protocol.md §4.3): standard JSON plus unquoted object keys (`{0:"addr"}`) and
+//! objects or arrays used as keys (`{{"brokerName":"b","queueId":0,"topic":"T"}:12}`, every
+//! `Map<MessageQueue, …>`).
 //!
 //! The result is a [`serde_json::Value`]; a key that was itself an object or array becomes its
 //! canonical compact JSON text (keys sorted, no spaces), so a `MessageQueue` key reads

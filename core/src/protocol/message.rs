@@ -1,8 +1,8 @@
-//! Message bytes: the properties string (protocol.md §5.2), the property keys and the reserved
-//! set (§5.3), batch bodies (§5.4), message and pull sys flags (§5.5), body compression (zlib,
-//! LZ4 frames and Zstandard, as the Java 5.x client writes them; docs/compression.md), and the
-//! stored-message layout brokers return in pull, query, view and check-transaction
-//! bodies (§6.1), including inner-batch unwrapping.
+//! Message bytes: the properties string (docs/remoting-protocol.md §5.2), the property keys and
+//! the reserved set (§5.3), batch bodies (§5.4), message and pull sys flags (§5.5), body
+//! compression (zlib, LZ4 frames and Zstandard, as the Java 5.x client writes them;
+//! docs/compression.md), and the stored-message layout brokers return in pull, query, view and
+//! check-transaction bodies (§6.1), including inner-batch unwrapping (§6.2).
 //!
 //! Decoders take untrusted bytes: every length is checked against the bytes that remain,
 //! decompression is capped, and nothing here panics on any input (property tests below).
@@ -35,7 +35,7 @@ pub mod property {
     pub const KEYS: &str = "KEYS";
     /// Separator between several [`KEYS`].
     pub const KEY_SEPARATOR: &str = " ";
-    /// Client-side unique message id (protocol.md §7.2).
+    /// Client-side unique message id (docs/remoting-protocol.md §7.2).
     pub const UNIQ_KEY: &str = "UNIQ_KEY";
     /// `true`: the broker answers only after the message is stored.
     pub const WAIT: &str = "WAIT";
@@ -222,7 +222,7 @@ pub fn is_reserved_property(key: &str) -> bool {
     RESERVED_PROPERTIES.contains(&key)
 }
 
-/// Message sys flag bits (send header `f`, stored SYSFLAG; protocol.md §5.5).
+/// Message sys flag bits (send header `f`, stored SYSFLAG; docs/remoting-protocol.md §5.5).
 pub mod sys_flag {
     /// Body is compressed (type in [`COMPRESSION_TYPE_MASK`]).
     pub const COMPRESSED: i32 = 0x1;

@@ -1,6 +1,6 @@
 //! Message ids: the offset message id brokers derive from the store host and commit-log offset
-//! (protocol.md §7.1) and the client unique key `UNIQ_KEY` producers attach to every message
-//! (§7.2). Which IP, process id and counter a process uses is the client's business
+//! (docs/remoting-protocol.md §7.1) and the client unique key `UNIQ_KEY` producers attach to
+//! every message (§7.2). Which IP, process id and counter a process uses is the client's business
 //! (`crate::client::identity`); this module only encodes and decodes.
 //!
 //! # Time in the unique key

@@ -1,7 +1,7 @@
 //! Route data from the name server: `TopicRouteData` (body of GET_ROUTEINFO_BY_TOPIC, 105),
 //! `ClusterInfo` (GET_BROKER_CLUSTER_INFO, 106), the `MessageQueue` identity with Java's
 //! ordering, and the Java rules turning a route into publish and subscribe queues
-//! (protocol.md §4).
+//! (docs/remoting-protocol.md §4).
 //!
 //! Bodies are parsed with [`lenient_json`](super::lenient_json), so both the standard JSON of
 //! newer name servers and fastjson's non-standard form are accepted; unknown fields are

@@ -1,7 +1,7 @@
 //! Local HTTPS servers for the `crate::http` tests: a test CA and server certificate made with
 //! rcgen, a bare HTTP/1.1 server on tokio-rustls that records what it receives and answers
-//! through a handler, a CONNECT proxy, and signature checks written from the seed's rules
-//! (sections 1.5.3 and 2.3.1) without the crate's signer.
+//! through a handler, a CONNECT proxy, and signature checks written from the documented rules
+//! (docs/asapi.md §3 and docs/open-api.md §4) without the crate's signer.
 
 #![allow(dead_code)]
 
@@ -335,8 +335,8 @@ fn hmac_sha256(key: &[u8], data: &[u8]) -> String {
     BASE64.encode(mac.finalize().into_bytes())
 }
 
-/// Seed 2.3.1: sort the parameters other than `_signature` by name, concatenate the values,
-/// HMAC-SHA1 with the secret key, Base64. `Err` says what is wrong.
+/// docs/open-api.md §4: sort the parameters other than `_signature` by name, concatenate the
+/// values, HMAC-SHA1 with the secret key, Base64. `Err` says what is wrong.
 pub fn check_open_api_signature(params: &[(String, String)], secret: &str) -> Result<(), String> {
     let mut sorted: Vec<&(String, String)> = params.iter().filter(|(k, _)| k != "_signature").collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
@@ -350,7 +350,7 @@ pub fn check_open_api_signature(params: &[(String, String)], secret: &str) -> Re
     }
 }
 
-/// The seed's percentEncode (1.5.3): UTF-8, unreserved characters kept, `%XY` upper case.
+/// percentEncode of docs/asapi.md §3.1: UTF-8, unreserved characters kept, `%XY` upper case.
 fn seed_percent_encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
@@ -363,7 +363,7 @@ fn seed_percent_encode(s: &str) -> String {
     out
 }
 
-/// Seed 1.5.3: the canonicalized query of the sorted parameters other than `Signature`,
+/// docs/asapi.md §3: the canonicalized query of the sorted parameters other than `Signature`,
 /// `METHOD&%2F&enc(canonical)`, HMAC with `secret&` (SHA1 or SHA256 per `SignatureMethod`).
 pub fn check_pop_signature(method: &str, params: &[(String, String)], secret: &str) -> Result<(), String> {
     let mut sorted: Vec<&(String, String)> = params.iter().filter(|(k, _)| k != "Signature").collect();

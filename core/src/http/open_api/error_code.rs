@@ -1,4 +1,4 @@
-//! The error codes of the seed's Open API error table (chapter 2.5), as a typed enum.
+//! The error codes of the Open API error table (docs/open-api.md §6), as a typed enum.
 
 use std::fmt;
 
@@ -6,18 +6,18 @@ use crate::error::Error;
 
 macro_rules! error_codes {
     ($($variant:ident => $code:literal, $meaning:literal;)*) => {
-        /// An Open API error code. [`OpenApiErrorCode::Other`] keeps codes the seed does not
+        /// An Open API error code. [`OpenApiErrorCode::Other`] keeps codes the table does not
         /// list, so a newer console's code is reported rather than lost.
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum OpenApiErrorCode {
             $(#[doc = $meaning] $variant,)*
-            /// A code not in the seed's table.
+            /// A code not in the table.
             Other(String),
         }
 
         impl OpenApiErrorCode {
-            /// Every code of the seed's table, in its order.
+            /// Every code of the table, in its order.
             pub const DOCUMENTED: &'static [OpenApiErrorCode] = &[$(OpenApiErrorCode::$variant,)*];
 
             /// The code as the server sends it.
@@ -28,7 +28,7 @@ macro_rules! error_codes {
                 }
             }
 
-            /// What the seed says the code means (translated).
+            /// What the table says the code means (translated; docs/open-api.md §6).
             pub fn meaning(&self) -> &'static str {
                 match self {
                     $(OpenApiErrorCode::$variant => $meaning,)*

@@ -1,19 +1,20 @@
-//! The RocketMQ Open API client: the console's HTTP management API (seed chapter 2).
+//! The RocketMQ Open API client: the console's HTTP management API (docs/open-api.md, from the
+//! Apsara Stack developer guide).
 //!
 //! Every call is an HTTPS `GET` of `{endpoint}/json/...` with all parameters in the query, as
-//! the seed's only call example shows: the API's own parameters, then the common ones
+//! the guide's only call example shows: the API's own parameters, then the common ones
 //! (`_accesskey`, `__preventCache` = now in ms, `_regionId` = `mq-private` unless configured,
 //! `_platform` = `onsConsole`) and `_signature` (see [`crate::auth::open_api`]). Values are
 //! percent-encoded as RFC 3986 unreserved characters, so a signature's `+`, `=` and `/`
-//! travel as `%2B`, `%3D` and `%2F`, which the seed says the server requires.
+//! travel as `%2B`, `%3D` and `%2F`, which the guide says the server requires (§4).
 //!
-//! The answer is the envelope of seed 2.3.2 (`code`, `success`, `message`, `data`, `requestId`,
+//! The answer is the envelope of §5 (`code`, `success`, `message`, `data`, `requestId`,
 //! paging fields); `code` 200 with `success` true is a success, anything else an
 //! [`ErrorKind::Api`](crate::ErrorKind::Api) error whose [`Error::api_code`] holds the error
-//! code of seed 2.5 ([`OpenApiErrorCode::of`] types it). The seed does not say which envelope
+//! code of §6 ([`OpenApiErrorCode::of`] types it). The guide does not say which envelope
 //! field carries that code on failure: a non-numeric `code`, then `dynamicCode`, then `status`,
 //! then `message` are looked at, preferring a documented code. `data` is decoded into the
-//! request's typed `Data`; the seed also says `data` may arrive as a string holding JSON,
+//! request's typed `Data`; the guide also says `data` may arrive as a string holding JSON,
 //! which is decoded too.
 //!
 //! This module owns the client, its configuration and the envelope; `requests` the typed
@@ -21,7 +22,7 @@
 //!
 //! The real consoles are not reachable from the build and test machines: the tests run the
 //! client against a local HTTPS server that recomputes every signature independently and
-//! answers with the seed's envelopes.
+//! answers with the guide's envelopes.
 
 pub mod error_code;
 pub mod requests;
@@ -51,7 +52,7 @@ pub struct OpenApiConfig {
     pub endpoint: String,
     /// `_accesskey` and the secret that signs.
     pub credentials: Credentials,
-    /// `_regionId`; `mq-private` for dedicated deployments, per the seed.
+    /// `_regionId`; `mq-private` for dedicated deployments, per docs/open-api.md §3.
     pub region_id: String,
     /// `_platform`; `None` leaves it out.
     pub platform: Option<String>,
@@ -59,7 +60,8 @@ pub struct OpenApiConfig {
 }
 
 impl OpenApiConfig {
-    /// The seed's defaults: region `mq-private`, platform `onsConsole`, default HTTP options.
+    /// The guide's defaults (docs/open-api.md §3): region `mq-private`, platform `onsConsole`;
+    /// default HTTP options.
     pub fn new(endpoint: impl Into<String>, credentials: Credentials) -> Self {
         OpenApiConfig {
             endpoint: endpoint.into(),
@@ -70,7 +72,7 @@ impl OpenApiConfig {
         }
     }
 
-    /// The console address of seed 2.3.1: `https://mq.console.{internet_domain}` for a
+    /// The console address of docs/open-api.md §2: `https://mq.console.{internet_domain}` for a
     /// single-region deployment or the central region, `https://mq.console.{region}.{internet_domain}`
     /// for another region of a multi-region deployment.
     pub fn console_endpoint(internet_domain: &str, region: Option<&str>) -> String {
@@ -135,7 +137,7 @@ impl OpenApiClient {
         let endpoint = Endpoint::parse("Open API endpoint", &config.endpoint, Scheme::Https)?;
         check_credentials(&config.credentials, "Open API")?;
         if config.region_id.trim().is_empty() {
-            return Err(Error::invalid_config("Open API region_id is empty (the seed's default is mq-private)"));
+            return Err(Error::invalid_config("Open API region_id is empty (the default is mq-private)"));
         }
         Ok(OpenApiClient {
             endpoint,
@@ -153,7 +155,7 @@ impl OpenApiClient {
     }
 
     /// Calls any path with the given API parameters (common parameters and signature are
-    /// added), for endpoints the seed does not list or parameters it spells differently.
+    /// added), for endpoints docs/open-api.md §7 does not list or parameters it spells differently.
     pub async fn call_raw(&self, path: &str, params: &[(&str, &str)]) -> Result<ApiResponse<Value>> {
         if !path.starts_with('/') || path.contains(['?', '#']) || path.chars().any(|c| c.is_whitespace()) {
             return Err(Error::invalid_argument(format!("Open API path {path:?} must start with / and have no query")));
@@ -285,8 +287,8 @@ pub(crate) fn parse_response<T: DeserializeOwned>(
     })
 }
 
-/// `data` as `T`, also when it is a string holding JSON (seed 2.3.2), a single object where a
-/// list is expected, or absent where a list or an all-optional object is expected.
+/// `data` as `T`, also when it is a string holding JSON (docs/open-api.md §5), a single object
+/// where a list is expected, or absent where a list or an all-optional object is expected.
 fn decode_data<T: DeserializeOwned>(data: &Value) -> std::result::Result<T, serde_json::Error> {
     let first = T::deserialize(data);
     if first.is_ok() {
@@ -313,7 +315,8 @@ fn api_error(
 ) -> Error {
     let dynamic_message = text(field(obj, &["dynamicMessage", "DynamicMessage"]));
     // Where the error code travels on failure is not documented: a non-numeric `code`, then
-    // `dynamicCode`, `status` and `message` are candidates, and a code of the seed's table wins.
+    // `dynamicCode`, `status` and `message` are candidates, and a code of the table of
+    // docs/open-api.md §6 wins.
     let code_text = text(field(obj, &["code", "Code"])).filter(|c| c.parse::<i64>().is_err());
     let dynamic_code = text(field(obj, &["dynamicCode", "DynamicCode"]));
     let status_text = text(field(obj, &["status", "Status"]));
@@ -346,7 +349,7 @@ fn api_error(
     Error::api(api_code, text)
 }
 
-/// The named methods, one per endpoint of seed 2.6; each is [`OpenApiClient::send`].
+/// The named methods, one per endpoint of docs/open-api.md §7; each is [`OpenApiClient::send`].
 macro_rules! endpoints {
     ($($(#[$meta:meta])* $method:ident($request:ty);)*) => {
         impl OpenApiClient {
@@ -444,7 +447,7 @@ mod tests {
     use super::*;
     use crate::ErrorKind;
 
-    // Seed 2.6.4.1, "返回结果".
+    // The guide's example answer of topic/create (docs/open-api.md §5).
     const SEED_SUCCESS: &str = r#"{"code":200,"currentPage":0,"data":{},"dynamicCode":"","dynamicMessage":"","helpUrl":null,"message":"operation success","pageSize":0,"requestId":"","status":"SUCCESS","success":true,"total":0}"#;
 
     fn client() -> OpenApiClient {
@@ -455,10 +458,10 @@ mod tests {
     }
 
     #[test]
-    fn seed_topic_create_query() {
-        // The seed's example call: topic=TOPIC_XXX at __preventCache=1498029701000. (It also
-        // needs orderType, which its example leaves out; call_raw-style parameters show the
-        // exact example, the typed request adds orderType.)
+    fn guide_topic_create_query() {
+        // The guide's example call (docs/open-api.md §4): topic=TOPIC_XXX at
+        // __preventCache=1498029701000. (It also needs orderType, which its example leaves out;
+        // call_raw-style parameters show the exact example, the typed request adds orderType.)
         struct SeedExample;
         impl OpenApiRequest for SeedExample {
             type Data = Value;

@@ -1,13 +1,13 @@
-//! One typed request per Open API endpoint of the seed's chapter 2.6, with the client-side
-//! checks of what the seed documents for each parameter. A check that fails is an
+//! One typed request per Open API endpoint of docs/open-api.md §7, with the client-side
+//! checks of what the guide documents for each parameter. A check that fails is an
 //! [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) naming the endpoint and the
 //! parameter as sent on the wire, and nothing is sent.
 //!
-//! Parameter names are the seed's: camelCase everywhere except the DLQ section (2.6.10), which
-//! spells them `InstanceId`, `GroupId`, `MsgId`, ...; the seed's tables also write `groupid`
+//! Parameter names are the guide's: camelCase everywhere except the DLQ section (§7.10), which
+//! spells them `InstanceId`, `GroupId`, `MsgId`, ...; the guide's tables also write `groupid`
 //! for three endpoints where every other table and the prose say `groupId`, which is sent.
 //!
-//! `instanceId` is `Option` where the seed says an instance without a namespace may leave it
+//! `instanceId` is `Option` where the guide says an instance without a namespace may leave it
 //! out, and required where it does not.
 
 use std::fmt;
@@ -29,15 +29,15 @@ pub enum RegionParam<'a> {
     Given(&'a str),
 }
 
-/// A request to one Open API endpoint. Implemented for every endpoint of the seed; a caller
-/// can implement it for an endpoint the seed does not list, or use
+/// A request to one Open API endpoint. Implemented for every endpoint of docs/open-api.md §7; a
+/// caller can implement it for an endpoint not listed there, or use
 /// [`OpenApiClient::call_raw`](super::OpenApiClient::call_raw).
 pub trait OpenApiRequest {
     /// The type of the envelope's `data`.
     type Data: DeserializeOwned;
     /// The path, e.g. `/json/topic/create`.
     const PATH: &'static str;
-    /// Names under which the seed shows `data` wrapped in an object of its own (as
+    /// Names under which the guide shows `data` wrapped in an object of its own (as
     /// `InstanceBaseInfo` or `MsgFoundDo`); the inner value is used when present.
     const DATA_WRAPPERS: &'static [&'static str] = &[];
 
@@ -76,7 +76,8 @@ impl Params {
         Ok(())
     }
 
-    /// An optional string; `None` and `""` leave it out (the seed: "传空值则不修改").
+    /// An optional string; `None` and `""` leave it out (the guide: an empty value leaves the
+    /// field unchanged, docs/open-api.md §7.3).
     fn opt_text(&mut self, name: &'static str, value: Option<&str>) {
         if let Some(v) = value.filter(|v| !v.is_empty()) {
             self.list.push((name, v.to_owned()));
@@ -129,9 +130,9 @@ impl Params {
     }
 }
 
-/// The seed's Group ID rule for group/create: starts with `GID_` or `GID-`, 5 to 64 characters
-/// of letters, digits, `-` and `_`. Existing ids (legacy `CID-...` ones included) are not
-/// checked beyond being non-empty by the other calls.
+/// The guide's Group ID rule for group/create (docs/open-api.md §7.5): starts with `GID_` or
+/// `GID-`, 5 to 64 characters of letters, digits, `-` and `_`. Existing ids (legacy `CID-...`
+/// ones included) are not checked beyond being non-empty by the other calls.
 pub fn validate_new_group_id(group_id: &str) -> Result<()> {
     let p = Params::new("/json/group/create");
     if !(group_id.starts_with("GID_") || group_id.starts_with("GID-")) {
@@ -149,8 +150,9 @@ pub fn validate_new_group_id(group_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// The rules for a new topic: not starting with `CID` or `GID` (reserved for group ids, seed
-/// 2.6.4.1), and the ONS topic rules every producer checks (1-255 of `A-Z a-z 0-9 _ -`).
+/// The rules for a new topic: not starting with `CID` or `GID` (reserved for group ids,
+/// docs/open-api.md §7.4), and the ONS topic rules every producer checks (1-255 of
+/// `A-Z a-z 0-9 _ -`).
 pub fn validate_new_topic(topic: &str) -> Result<()> {
     let p = Params::new("/json/topic/create");
     if topic.starts_with("CID") || topic.starts_with("GID") {
@@ -337,7 +339,7 @@ impl OpenApiRequest for RegionListRequest {
         Ok(Vec::new())
     }
 
-    /// The one call the seed exempts from `_regionId`.
+    /// The one call the guide exempts from `_regionId` (docs/open-api.md §3).
     fn region(&self) -> RegionParam<'_> {
         RegionParam::Omit
     }
@@ -404,8 +406,8 @@ pub struct NamesrvAddress(pub String);
 
 impl<'de> serde::Deserialize<'de> for NamesrvAddress {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        // The seed says "the VIP address, as JSON" without a shape: a string is used as is,
-        // anything else is kept as its JSON text.
+        // The guide says "the VIP address, as JSON" without a shape (docs/open-api.md §7.3): a
+        // string is used as is, anything else is kept as its JSON text.
         Ok(NamesrvAddress(match Value::deserialize(d)? {
             Value::String(s) => s,
             other => other.to_string(),
@@ -558,7 +560,8 @@ impl OpenApiRequest for TopicListInPageRequest {
         let mut p = Params::new(Self::PATH);
         p.text("instanceId", &self.instance_id)?;
         p.opt_text("topic", self.topic.as_deref());
-        // The seed gives no bounds here, only the defaults; pages count from 1.
+        // The guide gives no bounds here, only the defaults (docs/open-api.md §7.4); pages count
+        // from 1.
         for (name, value) in [("currentPage", self.current_page), ("pageSize", self.page_size)] {
             if value == Some(0) {
                 return Err(p.invalid(name, "must be at least 1"));
@@ -715,7 +718,7 @@ impl OpenApiRequest for ConsumerStatusRequest {
         p.opt_text("instanceId", self.instance_id.as_deref());
         p.text("groupId", &self.group_id)?;
         if self.need_jstack == Some(true) && self.detail != Some(true) {
-            return Err(p.invalid("needJstack", "needs detail=true (the seed: jstack comes with the details only)"));
+            return Err(p.invalid("needJstack", "needs detail=true (the API returns jstack only with the details)"));
         }
         p.opt_value("detail", self.detail);
         p.opt_value("needJstack", self.need_jstack);
@@ -905,9 +908,9 @@ pub struct EmpowerCreateRequest {
     pub relation: EmpowerRelation,
 }
 
-/// empower/createBySub: the same for a sub-account of the caller. The seed types
-/// `empowerUser` Long but describes it as the sub-account's *name*, so any non-empty text is
-/// accepted here.
+/// empower/createBySub: the same for a sub-account of the caller. The guide types
+/// `empowerUser` Long (docs/open-api.md §7.9) but describes it as the sub-account's *name*, so
+/// any non-empty text is accepted here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmpowerCreateBySubRequest {
     pub instance_id: String,
@@ -924,7 +927,8 @@ pub struct EmpowerDeleteRequest {
     pub topic: String,
 }
 
-/// empower/list: the authorizations of a topic (the seed requires `empowerUser` here too).
+/// empower/list: the authorizations of a topic (the guide requires `empowerUser` here too,
+/// docs/open-api.md §7.9).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EmpowerListRequest {
     pub instance_id: String,
@@ -1170,7 +1174,7 @@ mod tests {
     }
 
     #[test]
-    fn dlq_sends_the_seeds_pascal_case_names() {
+    fn dlq_sends_the_documented_pascal_case_names() {
         let req = DlqResendRequest { instance_id: Some("i".into()), msg_id: "m".into(), group_id: "GID_g".into() };
         let names: Vec<&str> = req.to_params().unwrap().iter().map(|(k, _)| *k).collect();
         assert_eq!(names, ["InstanceId", "MsgId", "GroupId"]);

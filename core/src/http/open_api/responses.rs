@@ -1,13 +1,14 @@
-//! Typed `data` of the Open API responses (seed chapter 2.6, "返回参数列表").
+//! Typed `data` of the Open API responses (the returned fields of docs/open-api.md §7, from the
+//! Apsara Stack developer guide).
 //!
 //! Every field is optional (a missing field is `None` or an empty list) and unknown fields are
 //! ignored. Numbers and booleans are read leniently: `"123"` is a number, `"true"` and `1` are
 //! `true`, and a number where a string is documented becomes its decimal text; a value of an
-//! unusable type reads as absent rather than failing the call. The seed spells some names in
+//! unusable type reads as absent rather than failing the call. The guide spells some names in
 //! PascalCase (copied from the public cloud's API, e.g. `SubscriptionDataList`, the whole DLQ
 //! section) and the rest in camelCase; both spellings are accepted.
 //!
-//! Where the seed documents no fields (topic get/list, empower list), the structs hold the
+//! Where the guide documents no fields (topic get/list, empower list), the structs hold the
 //! fields those calls are known to be about, and `extra` keeps everything else.
 
 use serde::{Deserialize, Deserializer};
@@ -93,7 +94,7 @@ pub(crate) fn to_bool(v: &Value) -> Option<bool> {
     }
 }
 
-/// A string-valued enum with a fallback for values the seed does not list.
+/// A string-valued enum with a fallback for values the guide does not list.
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)* }) => {
         $(#[$meta])*
@@ -101,7 +102,7 @@ macro_rules! string_enum {
         #[non_exhaustive]
         pub enum $name {
             $($(#[$vmeta])* $variant,)*
-            /// A value the seed does not list.
+            /// A value the guide does not list.
             Other(String),
         }
 
@@ -221,13 +222,14 @@ pub struct InstanceInfo {
     pub instance_id: Option<String>,
     #[serde(default, deserialize_with = "de::string")]
     pub instance_name: Option<String>,
-    /// Whether the instance has its own namespace (the seed types it Boolean).
+    /// Whether the instance has its own namespace (the guide types it Boolean).
     #[serde(default, deserialize_with = "de::boolean")]
     pub namespace_rules_type: Option<bool>,
 }
 
-/// A topic as topic/get and topic/listInPage return it. The seed documents no fields for these
-/// calls; these are the topic's properties named elsewhere in the seed, the rest is in `extra`.
+/// A topic as topic/get and topic/listInPage return it. The guide documents no fields for these
+/// calls; these are the topic's properties it names elsewhere (docs/open-api.md §7.4), the rest
+/// is in `extra`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TopicInfo {
@@ -253,7 +255,7 @@ pub struct TopicInfo {
     pub extra: Map<String, Value>,
 }
 
-/// A topic name from topic/listNames: the seed says only "the names, as JSON"; plain strings
+/// A topic name from topic/listNames: the guide says only "the names, as JSON"; plain strings
 /// and objects with a `topic` field are both read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TopicName(pub String);
@@ -296,7 +298,7 @@ pub struct TopicSubscriber {
     pub message_model: Option<MessageModel>,
 }
 
-/// What group/create returns: the seed lists `remark` only.
+/// What group/create returns: the guide lists `remark` only.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupCreated {
@@ -351,7 +353,7 @@ pub struct GroupSubscription {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsumerAccumulate {
-    /// Whether any consumer of the group is online (the seed spells it `onLine`).
+    /// Whether any consumer of the group is online (the guide spells it `onLine`).
     #[serde(default, rename = "onLine", alias = "online", deserialize_with = "de::boolean")]
     pub online: Option<bool>,
     #[serde(default, deserialize_with = "de::int")]
@@ -388,14 +390,14 @@ pub struct ConsumerStatus {
     pub online: Option<bool>,
     #[serde(default, deserialize_with = "de::int")]
     pub total_diff: Option<i64>,
-    /// The seed types it Long here and Float in accumulate; read as a float.
+    /// The guide types it Long here and Float in accumulate; read as a float.
     #[serde(default, deserialize_with = "de::float")]
     pub consume_tps: Option<f64>,
     #[serde(default, deserialize_with = "de::int")]
     pub last_timestamp: Option<i64>,
     #[serde(default, deserialize_with = "de::int")]
     pub delay_time: Option<i64>,
-    /// The seed types it Long here and String (`CLUSTERING`...) elsewhere; kept as text.
+    /// The guide types it Long here and String (`CLUSTERING`...) elsewhere; kept as text.
     #[serde(default, deserialize_with = "de::string")]
     pub consume_model: Option<String>,
     #[serde(default, deserialize_with = "de::boolean")]
@@ -501,8 +503,9 @@ pub struct ThreadTrack {
     pub track_list: Vec<String>,
 }
 
-/// `Data` of consumer/timespan. The seed describes `minTimeStamp` as the newest stored message
-/// and `maxTimeStamp` as the earliest, the reverse of the names; the names are kept as sent.
+/// `Data` of consumer/timespan. The guide (docs/open-api.md §7.6) describes `minTimeStamp` as the
+/// newest stored message and `maxTimeStamp` as the earliest, the reverse of the names; the names
+/// are kept as sent.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsumerTimespan {
@@ -531,7 +534,7 @@ pub struct MessageTrack {
 }
 
 /// `OnsRestMessageDo`: a stored message (message queries and the DLQ queries, whose section
-/// of the seed spells every field in PascalCase).
+/// of the guide, docs/open-api.md §7.10, spells every field in PascalCase).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RestMessage {
@@ -559,7 +562,7 @@ pub struct RestMessage {
     pub reconsume_times: Option<i64>,
 }
 
-/// `MessageProperty`; the seed names the type without fields, `{name, value}` is its shape in
+/// `MessageProperty`; the guide names the type without fields, `{name, value}` is its shape in
 /// Alibaba's API.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -613,7 +616,7 @@ pub struct StatsPoint {
     pub y: Option<f64>,
 }
 
-/// One authorization from empower/list ("who is authorized, and how", per the seed, which lists
+/// One authorization from empower/list ("who is authorized, and how", per the guide, which lists
 /// no fields).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
