@@ -8,10 +8,11 @@
 //!          [--count N] [--json] [--from last|first|EPOCH_MS]
 //! ```
 
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -304,7 +305,7 @@ struct Printer {
 impl Printer {
     /// Prints `m`; false if the count was already reached.
     fn print(&self, m: &Message) -> bool {
-        let mut printed = self.printed.lock().unwrap_or_else(|p| p.into_inner());
+        let mut printed = self.printed.lock();
         if self.count.is_some_and(|c| *printed >= c) {
             drop(printed);
             loop {

@@ -8,7 +8,7 @@
 //! call site writes at most one line per [`INTERVAL`]; the next line it writes carries `suppressed = N`, the number of lines left out
 //! since the previous one (lines left out after the last written one are not reported).
 
-use std::sync::Mutex;
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 /// At most one line per call site per this interval.
@@ -33,7 +33,7 @@ impl LogLimiter {
     /// Whether a line may be written at `now`: `Some(lines left out since the last one)`, or
     /// `None` (counted as left out). `now` is a parameter so tests can drive the clock.
     pub(crate) fn admit(&self, now: Instant) -> Option<u64> {
-        let mut w = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        let mut w = self.window.lock();
         match w.last_written {
             Some(last) if now.saturating_duration_since(last) < self.interval => {
                 w.suppressed += 1;
@@ -137,7 +137,7 @@ mod tests {
             self.0.lines.fetch_add(1, Ordering::Relaxed);
             let mut text = String::new();
             event.record(&mut Fields(&mut text));
-            *self.0.last.lock().unwrap() = text;
+            *self.0.last.lock() = text;
         }
         fn enter(&self, _: &tracing::span::Id) {}
         fn exit(&self, _: &tracing::span::Id) {}
@@ -157,6 +157,6 @@ mod tests {
             }
         });
         assert_eq!(recorder.lines.load(Ordering::Relaxed), 2);
-        assert!(recorder.last.lock().unwrap().contains("another call site"));
+        assert!(recorder.last.lock().contains("another call site"));
     }
 }

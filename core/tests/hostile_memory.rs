@@ -10,9 +10,9 @@
 //!
 //! The tests share the allocator's counters, so they take turns (one lock).
 
+use parking_lot::Mutex;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use bytes::Bytes;
 use rocketmq_ons::protocol::message::{
@@ -86,7 +86,7 @@ fn route(brokers: usize, entries: usize, queues: i32) -> String {
 
 #[test]
 fn hostile_routes_stay_within_a_small_multiple_of_their_size() {
-    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = TURN.lock();
     // 300 brokers × 65,536 queues (issue: 1.9 GB allocation, SIGABRT).
     let body = route(300, 300, 65_536);
     let (parsed, peak) = peak_during(|| TopicRouteData::parse(body.as_bytes()).map(|r| r.publish_queues("T").len()));
@@ -131,7 +131,7 @@ fn stored(offset: i64, body: Vec<u8>, compressed: bool) -> Vec<u8> {
 
 #[test]
 fn hostile_pull_replies_are_decoded_only_as_far_as_the_limits() {
-    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = TURN.lock();
     // 100,000 messages where 32 were asked for.
     let reply: Vec<u8> = (0..100_000).flat_map(|o| stored(o, vec![b'x'; 100], false)).collect();
     let limits = DecodeLimits { messages: 32, body_bytes: 32 * MIB, first_body_bytes: 32 * MIB };
@@ -212,7 +212,7 @@ mod fuzz {
             cut in 0usize..4096,
             random in proptest::collection::vec(any::<u8>(), 0..512),
         ) {
-            let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+            let _turn = TURN.lock();
             for body in [mutate(valid_route(), &edits, cut), random] {
                 let (_, peak) = peak_during(|| {
                     TopicRouteData::parse(&body).map(|r| (r.publish_queues("T").len(), r.subscribe_queues("T").len()))
@@ -229,7 +229,7 @@ mod fuzz {
             messages in 1usize..40,
             body_bytes in 0usize..4096,
         ) {
-            let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+            let _turn = TURN.lock();
             let body = mutate(valid_reply(), &edits, cut);
             let limits = DecodeLimits { messages, body_bytes, first_body_bytes: body_bytes };
             let (decoded, peak) = peak_during(|| decode_stored_messages_within(&body, limits));

@@ -13,9 +13,10 @@
 //!   started (listeners answer "later", so the messages are delivered again; send callbacks
 //!   and checkers are skipped), because the user's objects are being torn down.
 
+use parking_lot::{Condvar, Mutex};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, Once};
+use std::sync::{Arc, Once};
 
 use ons::{Error, ErrorKind};
 use tokio::runtime::Runtime;
@@ -119,7 +120,7 @@ pub(crate) struct Pass {
 
 impl Drop for Pass {
     fn drop(&mut self) {
-        let mut s = self.gate.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = self.gate.state.lock();
         s.active -= 1;
         if s.active == 0 {
             self.gate.idle.notify_all();
@@ -154,7 +155,7 @@ impl Gate {
         if exiting() {
             return None;
         }
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = self.state.lock();
         if s.closed {
             return None;
         }
@@ -164,7 +165,7 @@ impl Gate {
 
     /// Promises a callback to come (an async send): fails once the handle is shutting down.
     pub(crate) fn reserve(self: &Arc<Self>, what: &str) -> Result<Pass> {
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = self.state.lock();
         if s.closed {
             return Err(not_started(format!("{what} was shut down")));
         }
@@ -186,15 +187,15 @@ impl Gate {
 
     /// Refuses new callbacks and waits for running and promised ones.
     pub(crate) fn close_and_wait(&self) {
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = self.state.lock();
         s.closed = true;
         while s.active > 0 {
-            s = self.idle.wait(s).unwrap_or_else(|p| p.into_inner());
+            self.idle.wait(&mut s);
         }
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).closed
+        self.state.lock().closed
     }
 }
 

@@ -12,10 +12,11 @@
 //!
 //! A started consumer keeps the process alive until `shutdown()`; nothing else it owns does.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -125,7 +126,7 @@ impl JsListener {
     }
 
     fn context_of(&self, queue: &MessageQueue) -> Arc<QueueContext> {
-        let mut contexts = self.contexts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut contexts = self.contexts.lock();
         if let Some(known) = contexts.get(queue) {
             return known.clone();
         }
@@ -241,7 +242,7 @@ impl<T: Send + 'static> Stream<T> {
     }
 
     fn acknowledge(&self, ok: bool) {
-        if let Some(ack) = self.pending.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        if let Some(ack) = self.pending.lock().take() {
             let _ = ack.send(ok);
         }
     }
@@ -257,7 +258,7 @@ impl<T: Send + 'static> Stream<T> {
         tokio::select! {
             item = rx.recv() => {
                 let (value, ack) = item?;
-                *self.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(ack);
+                *self.pending.lock() = Some(ack);
                 Some(value)
             }
             _ = closed.wait_for(|c| *c) => None,
@@ -271,7 +272,7 @@ impl<T: Send + 'static> Stream<T> {
             return;
         }
         self.acknowledge(false);
-        if let Some(unsubscribe) = self.on_close.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        if let Some(unsubscribe) = self.on_close.lock().take() {
             unsubscribe();
         }
         let mut rx = self.rx.lock().await;
@@ -383,7 +384,7 @@ struct Lifecycle {
 
 impl Lifecycle {
     fn started(&self, env: &Env) -> Result<()> {
-        let mut keep = self.keep_alive.lock().unwrap_or_else(|p| p.into_inner());
+        let mut keep = self.keep_alive.lock();
         if keep.is_none() {
             *keep = Some(KeepAlive::new(env)?);
         }
@@ -392,7 +393,7 @@ impl Lifecycle {
 
     fn track<T: Send + 'static>(&self, stream: &Arc<Stream<T>>) {
         let weak = Arc::downgrade(stream);
-        self.streams.lock().unwrap_or_else(|p| p.into_inner()).push(Box::new(move || {
+        self.streams.lock().push(Box::new(move || {
             let weak = weak.clone();
             Box::pin(async move {
                 if let Some(s) = weak.upgrade() {
@@ -405,8 +406,8 @@ impl Lifecycle {
     /// The closers of every stream, and the keep-alive released: from here on nothing of this
     /// consumer holds the event loop.
     fn stopping(&self) -> Vec<Pin<Box<dyn Future<Output = ()> + Send>>> {
-        self.keep_alive.lock().unwrap_or_else(|p| p.into_inner()).take();
-        self.streams.lock().unwrap_or_else(|p| p.into_inner()).drain(..).map(|close| close()).collect()
+        self.keep_alive.lock().take();
+        self.streams.lock().drain(..).map(|close| close()).collect()
     }
 }
 
@@ -462,7 +463,7 @@ macro_rules! consumer_class {
                     .subscribe_with_selector(&topic, &selector(expression), listener)
                     .map_err(|e| error::to_js(env, &e))?;
                 let inner = Arc::downgrade(&self.inner);
-                *stream.on_close.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(move || {
+                *stream.on_close.lock() = Some(Box::new(move || {
                     if let Some(inner) = inner.upgrade() {
                         let _ = inner.unsubscribe(&topic);
                     }

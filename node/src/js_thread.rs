@@ -26,11 +26,12 @@
 //! The same per-thread state keeps what is made once per JS thread ([`thread_value`]: compiled
 //! scripts, classes) and the pool small byte strings are copied into ([`copy_to_js`]).
 
+use parking_lot::RwLock;
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use futures_util::FutureExt;
 use napi::bindgen_prelude::*;
@@ -92,7 +93,7 @@ impl Bridge {
         if !self.inbox.claim_wake() {
             return; // nothing waits, or a queued drain will take the new tasks too
         }
-        let tsfn = self.tsfn.read().unwrap_or_else(|p| p.into_inner());
+        let tsfn = self.tsfn.read();
         if let Some(RawTsfn(raw)) = *tsfn {
             // SAFETY: the handle is live while it is in the cell (see `tsfn`). If Node refuses
             // (closing), the tasks stay in the inbox and are dropped with the bridge.
@@ -107,7 +108,7 @@ impl Bridge {
     }
 
     fn is_closed(&self) -> bool {
-        self.tsfn.read().unwrap_or_else(|p| p.into_inner()).is_none()
+        self.tsfn.read().is_none()
     }
 }
 
@@ -608,7 +609,7 @@ impl Drop for JsRef {
 unsafe extern "C" fn close_bridge(arg: *mut c_void) {
     // SAFETY: the box registered with this hook in `bridge_for`.
     let bridge = unsafe { Box::from_raw(arg.cast::<Arc<Bridge>>()) };
-    *bridge.tsfn.write().unwrap_or_else(|p| p.into_inner()) = None;
+    *bridge.tsfn.write() = None;
     bridge.dispatcher.close();
     if let Ok(Some(channel)) = CHANNEL.try_with(|cell| cell.borrow_mut().take()) {
         if let Some(turn) = channel.turn {

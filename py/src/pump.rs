@@ -6,9 +6,10 @@
 //! Channels are per process: a forked child starts fresh pumps, which take fresh channels, and
 //! whatever the parent had queued is dropped with the parent's channel.
 
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a pump waits for work before it looks at the stop flag (and, for logs, refreshes
@@ -52,7 +53,7 @@ impl<T> PidChannel<T> {
 
     fn with_slot<R>(&self, f: impl FnOnce(&mut Slot<T>) -> R) -> R {
         let pid = rocketmq_ons::current_process_id();
-        let mut guard = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.slot.lock();
         if guard.as_ref().is_none_or(|s| s.pid != pid) {
             if let Some(old) = guard.take() {
                 // Items queued in the parent belong to the parent; its receiver may hold
@@ -77,7 +78,7 @@ impl<T> PidChannel<T> {
     /// Gives the receiving end back when a pump returns, so a later pump can take it.
     pub(crate) fn return_receiver(&self, rx: Arc<Mutex<Receiver<T>>>) {
         let Ok(rx) = Arc::try_unwrap(rx) else { return };
-        let rx = rx.into_inner().unwrap_or_else(|p| p.into_inner());
+        let rx = rx.into_inner();
         self.with_slot(|s| {
             if s.rx.is_none() {
                 s.rx = Some(rx);
@@ -89,7 +90,7 @@ impl<T> PidChannel<T> {
 /// Waits up to [`POLL`] for the first item, then takes whatever else is queued (up to
 /// [`BATCH`]). Empty when nothing came or the channel is closed.
 pub(crate) fn recv_batch<T>(rx: &Mutex<Receiver<T>>) -> Vec<T> {
-    let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
+    let rx = rx.lock();
     let mut out = Vec::new();
     match rx.recv_timeout(POLL) {
         Ok(first) => out.push(first),

@@ -7,9 +7,10 @@
 //! alive. A forked child gets a runtime of its own on first use; handles created before the fork
 //! refuse to work there (their connections and tasks belong to the parent).
 
+use parking_lot::Mutex;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use ons_binding_support::{ClientLifecycle, ProcessBound};
@@ -56,7 +57,7 @@ pub(crate) fn start<T: ClientLifecycle>(handle: &Arc<T>) -> PyResult<()> {
     let _entered = rt.enter();
     handle.start_client().map_err(to_py_err)?;
     let weak: Weak<dyn ClientLifecycle> = Arc::downgrade(handle) as Weak<dyn ClientLifecycle>;
-    let mut live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+    let mut live = LIVE.lock();
     live.retain(|(_, w)| w.strong_count() > 0);
     live.push((rocketmq_ons::current_process_id(), weak));
     Ok(())
@@ -148,7 +149,6 @@ pub(crate) fn at_exit(py: Python<'_>, timeout: f64) -> PyResult<()> {
     let pid = rocketmq_ons::current_process_id();
     let live: Vec<Arc<dyn ClientLifecycle>> = LIVE
         .lock()
-        .unwrap_or_else(|p| p.into_inner())
         .drain(..)
         .filter(|(owner, _)| *owner == pid)
         .filter_map(|(_, w)| w.upgrade())

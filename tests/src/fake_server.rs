@@ -9,7 +9,8 @@
 //! here), stay silent, or close the connection. [`FakeServer::push`] sends a request of the
 //! server's own to every connected client. It runs on a runtime of its own.
 
-use std::sync::{Arc, Mutex};
+use parking_lot::Mutex;
+use std::sync::Arc;
 
 use bytes::BytesMut;
 use rocketmq_ons::protocol::command::{decode_frame, RemotingCommand, SerializeType};
@@ -55,7 +56,7 @@ impl FakeServer {
         runtime.spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
                 let (tx, rx) = mpsc::unbounded_channel();
-                accepted.lock().unwrap().push(tx.clone());
+                accepted.lock().push(tx.clone());
                 tokio::spawn(serve(socket, handler.clone(), tx, rx));
             }
         });
@@ -77,7 +78,7 @@ impl FakeServer {
     pub fn push(&self, request: &RemotingCommand) -> usize {
         let mut frame = BytesMut::new();
         request.encode(SerializeType::Json, &mut frame).expect("the request encodes");
-        let mut clients = self.clients.lock().unwrap();
+        let mut clients = self.clients.lock();
         clients.retain(|c| c.send(frame.to_vec()).is_ok());
         clients.len()
     }
@@ -178,7 +179,7 @@ impl LoneConsumer {
             request::HEART_BEAT => {
                 let hb: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
                 if let Some(id) = hb["clientID"].as_str() {
-                    *self.client_id.lock().unwrap_or_else(|p| p.into_inner()) = id.to_owned();
+                    *self.client_id.lock() = id.to_owned();
                 }
                 Some(Reply::Answer(ok()))
             }
@@ -193,7 +194,7 @@ impl LoneConsumer {
 
     /// The client id of the last heartbeat (empty before the first).
     pub fn client_id(&self) -> String {
-        self.client_id.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.client_id.lock().clone()
     }
 }
 

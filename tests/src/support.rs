@@ -1,8 +1,9 @@
 //! Helpers every integration test binary shares: one tokio runtime, a tracing capture, new
 //! topics that are routable before a test uses them, waiting for a condition, hex.
 
+use parking_lot::Mutex;
 use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use rocketmq_ons::admin::Admin;
@@ -19,7 +20,7 @@ pub fn rt() -> &'static tokio::runtime::Runtime {
 /// global subscriber on first use, so it sees all tests of the binary).
 pub fn captured_logs() -> String {
     let buf = log_buffer();
-    let bytes = buf.lock().unwrap_or_else(|p| p.into_inner());
+    let bytes = buf.lock();
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
@@ -47,7 +48,7 @@ struct SharedWriter(Arc<Mutex<Vec<u8>>>);
 
 impl Write for SharedWriter {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(data);
+        self.0.lock().extend_from_slice(data);
         Ok(data.len())
     }
 

@@ -21,12 +21,13 @@
 //! A future that panics is dropped (its binding learns of it through its own wrapper); the
 //! dispatcher and the other futures go on.
 
+use parking_lot::Mutex;
 use std::cell::Cell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::Poll;
 
 use futures_util::stream::FuturesUnordered;
@@ -135,7 +136,7 @@ impl Dispatcher {
 
     /// Puts `job` in the outbox; true when it was empty.
     fn enqueue(&self, job: Job) -> bool {
-        let mut outbox = self.shared.outbox.lock().unwrap_or_else(|p| p.into_inner());
+        let mut outbox = self.shared.outbox.lock();
         outbox.push(job);
         outbox.len() == 1
     }
@@ -209,7 +210,7 @@ struct Parked {
 
 impl Parked {
     fn park(&self, job: Job) {
-        *self.job.lock().unwrap_or_else(|p| p.into_inner()) = Some(job);
+        *self.job.lock() = Some(job);
         if self.woken.load(Ordering::Acquire) {
             self.hand_over();
         }
@@ -217,7 +218,7 @@ impl Parked {
 
     /// Gives the job to the dispatcher, once (whoever takes it from the slot first).
     fn hand_over(&self) {
-        let job = self.job.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let job = self.job.lock().take();
         if let Some(job) = job {
             self.dispatcher.hand_over(job);
         }
@@ -252,23 +253,23 @@ impl<T> Default for Mailbox<T> {
 
 impl<T> Mailbox<T> {
     pub fn push(&self, item: T) {
-        self.items.lock().unwrap_or_else(|p| p.into_inner()).push(item);
+        self.items.lock().push(item);
     }
 
     /// True when items wait and no wake-up is on its way: the caller must wake the loop now.
     pub fn claim_wake(&self) -> bool {
-        !self.items.lock().unwrap_or_else(|p| p.into_inner()).is_empty() && !self.woken.swap(true, Ordering::AcqRel)
+        !self.items.lock().is_empty() && !self.woken.swap(true, Ordering::AcqRel)
     }
 
     /// On the loop: everything left so far. Items left after this claim a new wake-up.
     pub fn take(&self) -> Vec<T> {
         self.woken.store(false, Ordering::Release);
-        std::mem::take(&mut *self.items.lock().unwrap_or_else(|p| p.into_inner()))
+        std::mem::take(&mut *self.items.lock())
     }
 
     /// Drops what waits (the loop is gone).
     pub fn clear(&self) {
-        self.items.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.items.lock().clear();
     }
 }
 
@@ -279,7 +280,7 @@ async fn run(shared: Arc<DispatchState>, after_poll: impl Fn()) {
         shared.waker.register(cx.waker());
         let outer = POLLING.with(|p| p.replace(Arc::as_ptr(&shared) as usize));
         loop {
-            let new = std::mem::take(&mut *shared.outbox.lock().unwrap_or_else(|p| p.into_inner()));
+            let new = std::mem::take(&mut *shared.outbox.lock());
             running.extend(new.into_iter().map(|job| AssertUnwindSafe(job).catch_unwind()));
             match running.poll_next_unpin(cx) {
                 Poll::Ready(Some(Err(_))) => {
@@ -370,7 +371,7 @@ mod tests {
 
         // Finished by its first poll: it ran on the caller's thread and never needed the task.
         let l = log.clone();
-        dispatcher.start_here(async move { l.lock().unwrap().push(("ready", std::thread::current().id() == caller)) });
+        dispatcher.start_here(async move { l.lock().push(("ready", std::thread::current().id() == caller)) });
 
         assert!(dispatcher.polls_here(Start::Here), "nothing unfinished: a quick job starts here");
         assert!(!dispatcher.polls_here(Start::OnRuntime));
@@ -379,9 +380,9 @@ mod tests {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (l, me) = (log.clone(), dispatcher.clone());
         dispatcher.start_here(async move {
-            l.lock().unwrap().push(("first poll", std::thread::current().id() == caller));
+            l.lock().push(("first poll", std::thread::current().id() == caller));
             rx.await.unwrap();
-            l.lock().unwrap().push(("finished in the dispatcher", me.is_polling()));
+            l.lock().push(("finished in the dispatcher", me.is_polling()));
         });
 
         assert!(!dispatcher.polls_here(Start::Here), "with a job unfinished, later ones are pushed");
@@ -399,18 +400,18 @@ mod tests {
                 }
             })
             .await;
-            l.lock().unwrap().push(("woken before parked", me.is_polling()));
+            l.lock().push(("woken before parked", me.is_polling()));
         });
 
         std::thread::spawn(move || tx.send(()).unwrap()).join().unwrap();
         for _ in 0..200 {
             // Counted finished just after a job's last line has run.
-            if log.lock().unwrap().len() == 4 && dispatcher.polls_here(Start::Here) {
+            if log.lock().len() == 4 && dispatcher.polls_here(Start::Here) {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        let mut entries = log.lock().unwrap().clone();
+        let mut entries = log.lock().clone();
         entries.sort();
         assert_eq!(
             entries,

@@ -5,8 +5,8 @@
 //! could hang. Its worker threads carry connections, never user code. A forked child gets a
 //! runtime of its own on first use; the parent's, inherited without threads, is leaked.
 
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicPtr, Ordering};
-use std::sync::Mutex;
 
 use rocketmq_ons::{Error, ErrorKind};
 use tokio::runtime::Runtime;
@@ -33,7 +33,7 @@ pub fn runtime() -> Result<&'static Runtime, Error> {
     if let Some(rt) = current() {
         return Ok(rt);
     }
-    let _creating = CREATE.lock().unwrap_or_else(|p| p.into_inner());
+    let _creating = CREATE.lock();
     if let Some(rt) = current() {
         return Ok(rt);
     }

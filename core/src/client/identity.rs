@@ -3,7 +3,8 @@
 //! which a forked child replaces with its own. The key format is `protocol::msgid`'s.
 
 use std::net::{IpAddr, Ipv4Addr, UdpSocket};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
+use parking_lot::Mutex;
 
 use crate::protocol::msgid::UniqueIdGenerator;
 
@@ -34,7 +35,7 @@ pub fn unique_ids() -> &'static UniqueIdGenerator {
     if *first_pid == pid {
         return first;
     }
-    let mut forked = FORKED.lock().unwrap_or_else(|p| p.into_inner());
+    let mut forked = FORKED.lock();
     match *forked {
         Some((p, generator)) if p == pid => generator,
         _ => {

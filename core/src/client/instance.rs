@@ -12,7 +12,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
+use parking_lot::{Mutex, RwLock};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
@@ -127,11 +128,11 @@ impl Drop for ClientInstance {
     /// last one lets go, background work stops and every connection closes (queued oneway frames
     /// are still written first).
     fn drop(&mut self) {
-        if let Some(task) = self.background.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        if let Some(task) = self.background.lock().take() {
             task.abort();
         }
         self.pool.close_all();
-        let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
+        let mut reg = registry().lock();
         if reg.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
             reg.remove(&self.key);
         }
@@ -157,7 +158,7 @@ impl ClientInstance {
             config.namespace.as_deref().unwrap_or(""),
             config.tls.instance_key(),
         );
-        let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
+        let mut reg = registry().lock();
         if let Some(existing) = reg.get(&key).and_then(Weak::upgrade) {
             return existing;
         }
@@ -210,7 +211,7 @@ impl ClientInstance {
                 instance.heartbeat_all().await;
             }
         });
-        *self.background.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+        *self.background.lock() = Some(task);
     }
 
     /// Registers a producer or consumer group; the returned id unregisters it.
@@ -220,7 +221,7 @@ impl ClientInstance {
         handler: Option<Weak<dyn GroupRequestHandler>>,
         consumer_data: Option<Arc<dyn Fn() -> serde_json::Value + Send + Sync>>,
     ) -> Result<u64> {
-        let mut members = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        let mut members = self.members.lock();
         if members.iter().any(|(_, r)| r.member == member) {
             let (kind, group) = match &member {
                 Member::Producer { group } => ("producer", group),
@@ -241,7 +242,7 @@ impl ClientInstance {
     /// same) however many brokers are unresponsive.
     pub async fn unregister(&self, id: u64) {
         let removed = {
-            let mut members = self.members.lock().unwrap_or_else(|p| p.into_inner());
+            let mut members = self.members.lock();
             let pos = members.iter().position(|(i, _)| *i == id);
             pos.map(|p| members.remove(p).1)
         };
@@ -341,7 +342,7 @@ impl ClientInstance {
     }
 
     fn cached_route(&self, topic: &str) -> Option<Arc<TopicRoute>> {
-        self.routes.read().unwrap_or_else(|p| p.into_inner()).get(topic).cloned()
+        self.routes.read().get(topic).cloned()
     }
 
     /// Fetches the route of `topic` from the name servers and caches it.
@@ -364,14 +365,14 @@ impl ClientInstance {
             subscribe_queues: data.subscribe_queues(topic),
             data,
         });
-        self.routes.write().unwrap_or_else(|p| p.into_inner()).insert(topic.to_owned(), route.clone());
+        self.routes.write().insert(topic.to_owned(), route.clone());
         // A broker seen for the first time learns about our groups now rather than at the next
         // periodic heartbeat (a transaction producer is only checked back once registered), and
         // tells us its version (timed delivery depends on it). In the background: a broker that
         // accepts connections and never answers must not hold up the lookup (or the send that
         // needed it), and each broker gets its heartbeat independently of the others.
         let new_brokers: Vec<String> = {
-            let mut known = self.heartbeated.lock().unwrap_or_else(|p| p.into_inner());
+            let mut known = self.heartbeated.lock();
             route
                 .data
                 .broker_datas
@@ -387,7 +388,7 @@ impl ClientInstance {
                 let Some(instance) = me.upgrade() else { return };
                 if let Err(e) = instance.heartbeat(&addr).await {
                     tracing::debug!(addr = %addr, error = %e, "first heartbeat failed");
-                    instance.heartbeated.lock().unwrap_or_else(|p| p.into_inner()).remove(&addr);
+                    instance.heartbeated.lock().remove(&addr);
                 }
             });
         }
@@ -396,11 +397,11 @@ impl ClientInstance {
 
     /// Drops a cached route so the next use fetches it again (after a send failure).
     pub fn invalidate_route(&self, topic: &str) {
-        self.routes.write().unwrap_or_else(|p| p.into_inner()).remove(topic);
+        self.routes.write().remove(topic);
     }
 
     async fn refresh_routes(&self) {
-        let topics: Vec<String> = self.routes.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
+        let topics: Vec<String> = self.routes.read().keys().cloned().collect();
         for topic in topics {
             if let Err(e) = self.fetch_route(&topic).await {
                 tracing::debug!(topic = %topic, error = %e, "route refresh failed; keeping the old route");
@@ -410,7 +411,7 @@ impl ClientInstance {
 
     /// Every broker address in the cached routes (masters only unless `with_slaves`).
     pub fn all_broker_addrs(&self, with_slaves: bool) -> Vec<String> {
-        let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
+        let routes = self.routes.read();
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for route in routes.values() {
@@ -427,13 +428,13 @@ impl ClientInstance {
 
     /// Master address of `broker_name` in any cached route.
     pub fn master_addr(&self, broker_name: &str) -> Option<String> {
-        let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
+        let routes = self.routes.read();
         routes.values().find_map(|r| r.data.master_addr(broker_name).map(str::to_owned))
     }
 
     /// The broker name owning `addr` in any cached route.
     pub fn broker_name_of(&self, addr: &str) -> Option<String> {
-        let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
+        let routes = self.routes.read();
         routes.values().find_map(|r| {
             r.data
                 .broker_datas
@@ -444,7 +445,7 @@ impl ClientInstance {
     }
 
     fn heartbeat_body(&self) -> Vec<u8> {
-        let members = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        let members = self.members.lock();
         let mut producers = Vec::new();
         let mut consumers = Vec::new();
         for (_, reg) in members.iter() {
@@ -479,7 +480,7 @@ impl ClientInstance {
             return Err(Error::from_response(resp.code, resp.remark.as_deref(), "heartbeat"));
         }
         if let Some(name) = self.broker_name_of(addr) {
-            self.broker_versions.lock().unwrap_or_else(|p| p.into_inner()).insert(name, resp.version);
+            self.broker_versions.lock().insert(name, resp.version);
         }
         Ok(())
     }
@@ -490,7 +491,6 @@ impl ClientInstance {
         let with_slaves = self
             .members
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .iter()
             .any(|(_, r)| matches!(r.member, Member::Consumer { .. }));
         let addrs = self.all_broker_addrs(with_slaves);
@@ -506,7 +506,7 @@ impl ClientInstance {
     /// that heartbeat gives up after `budget` (a send's remaining time) or
     /// [`BROKER_CALL_TIMEOUT`], whichever is sooner.
     pub async fn broker_version(&self, broker_name: &str, budget: Duration) -> Result<i32> {
-        if let Some(v) = self.broker_versions.lock().unwrap_or_else(|p| p.into_inner()).get(broker_name) {
+        if let Some(v) = self.broker_versions.lock().get(broker_name) {
             return Ok(*v);
         }
         let addr = self
@@ -515,7 +515,6 @@ impl ClientInstance {
         self.heartbeat_within(&addr, budget.min(BROKER_CALL_TIMEOUT)).await?;
         self.broker_versions
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .get(broker_name)
             .copied()
             .ok_or_else(|| Error::network(format!("broker {broker_name} did not announce its version")))
@@ -534,7 +533,7 @@ impl ClientInstance {
             req.command.ext("consumerGroup").or(req.command.ext("group")).map(str::to_owned)
         };
         let handler = group.as_deref().and_then(|g| {
-            let members = self.members.lock().unwrap_or_else(|p| p.into_inner());
+            let members = self.members.lock();
             members.iter().find_map(|(_, reg)| {
                 let is_target = match &reg.member {
                     Member::Producer { group } => code == request::CHECK_TRANSACTION_STATE && group == g,

@@ -7,8 +7,9 @@
 //! thus keep one or two threads busy without a wake-up per message, while slow listeners soon
 //! have every thread working.
 
+use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
@@ -52,7 +53,7 @@ impl ConsumePool {
 
     /// Queues jobs (run in order of submission, by whichever thread is free).
     pub fn submit(&self, jobs: impl IntoIterator<Item = Job>) {
-        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = self.shared.state.lock();
         if st.closed {
             return;
         }
@@ -62,14 +63,14 @@ impl ConsumePool {
 
     /// Allows one more thread: a listener stuck past ConsumeTimeout no longer counts.
     pub fn replace_stuck_thread(&self) {
-        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = self.shared.state.lock();
         st.max_threads += 1;
         PoolState::wake_one(&self.shared, &mut st);
     }
 
     /// Drops queued jobs and lets every thread exit after its current job.
     pub fn close(&self) {
-        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = self.shared.state.lock();
         st.closed = true;
         st.jobs.clear();
         self.shared.wake.notify_all();
@@ -106,7 +107,7 @@ impl PoolState {
     }
 
     fn run(self: Arc<Self>) {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = self.state.lock();
         // A new thread counts as the pending wake-up that created it.
         st.wake_pending = false;
         loop {
@@ -118,11 +119,11 @@ impl PoolState {
                 PoolState::wake_one(&self, &mut st);
                 drop(st);
                 job();
-                st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                st = self.state.lock();
                 continue;
             }
             st.sleeping += 1;
-            st = self.wake.wait(st).unwrap_or_else(|p| p.into_inner());
+            self.wake.wait(&mut st);
             st.sleeping -= 1;
             st.wake_pending = false;
         }
@@ -172,9 +173,9 @@ mod tests {
         let g = gate.clone();
         pool.submit([Box::new(move || {
             let (open, cv) = &*g;
-            let mut open = open.lock().unwrap();
+            let mut open = open.lock();
             while !*open {
-                open = cv.wait(open).unwrap();
+                cv.wait(&mut open);
             }
         }) as Job]);
         let done = Arc::new(AtomicUsize::new(0));
@@ -194,7 +195,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(50));
         assert_eq!(done.load(Ordering::SeqCst), 1, "a closed pool runs nothing");
         let (open, cv) = &*gate;
-        *open.lock().unwrap() = true;
+        *open.lock() = true;
         cv.notify_all();
     }
 }

@@ -5,10 +5,10 @@
 //! apply a stale periodic value after the final commit). BROADCASTING keeps them in a local file per client instance and
 //! group, replaced atomically (write, fsync, rename) so a crash never leaves a torn file.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::client::instance::ClientInstance;
@@ -31,19 +31,19 @@ pub struct OffsetTable {
 
 impl OffsetTable {
     pub fn set(&self, mq: &MessageQueue, offset: i64) {
-        self.table.lock().unwrap_or_else(|p| p.into_inner()).insert(mq.clone(), offset);
+        self.table.lock().insert(mq.clone(), offset);
     }
 
     pub fn get(&self, mq: &MessageQueue) -> Option<i64> {
-        self.table.lock().unwrap_or_else(|p| p.into_inner()).get(mq).copied()
+        self.table.lock().get(mq).copied()
     }
 
     pub fn remove(&self, mq: &MessageQueue) -> Option<i64> {
-        self.table.lock().unwrap_or_else(|p| p.into_inner()).remove(mq)
+        self.table.lock().remove(mq)
     }
 
     pub fn snapshot(&self) -> Vec<(MessageQueue, i64)> {
-        self.table.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(q, o)| (q.clone(), *o)).collect()
+        self.table.lock().iter().map(|(q, o)| (q.clone(), *o)).collect()
     }
 }
 
@@ -146,18 +146,18 @@ impl LocalOffsetFile {
         let parsed = parse_offsets(&bytes).map_err(|e| {
             Error::invalid_config(format!("offset file {} is unreadable: {}", self.path.display(), e.message()))
         })?;
-        *self.known.lock().unwrap_or_else(|p| p.into_inner()) = parsed;
+        *self.known.lock() = parsed;
         Ok(())
     }
 
     pub fn get(&self, mq: &MessageQueue) -> Option<i64> {
-        self.known.lock().unwrap_or_else(|p| p.into_inner()).get(mq).copied()
+        self.known.lock().get(mq).copied()
     }
 
     /// Merges `offsets` into the known table and replaces the file atomically.
     pub fn store(&self, offsets: &[(MessageQueue, i64)]) -> Result<()> {
         // Held across the write: two writers must not interleave on the temporary file.
-        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        let mut known = self.known.lock();
         for (mq, o) in offsets {
             known.insert(mq.clone(), *o);
         }

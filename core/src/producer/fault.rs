@@ -1,8 +1,8 @@
 //! Broker avoidance for sends: a broker that failed or answered slowly is skipped for a while,
 //! following the Java client's latency table, so retries and later sends go elsewhere.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// (latency at least, avoid for) — Java `MQFaultStrategy` defaults.
@@ -22,7 +22,7 @@ impl FaultTracker {
         let latency_ms = if failed { FAILURE_LATENCY_MS } else { latency.as_millis() as u64 };
         let avoid_ms =
             LATENCY_TABLE.iter().find(|(at_least, _)| latency_ms >= *at_least).map(|(_, avoid)| *avoid).unwrap_or(0);
-        let mut map = self.avoid_until.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.avoid_until.lock();
         if avoid_ms == 0 {
             map.remove(broker);
         } else {
@@ -31,7 +31,7 @@ impl FaultTracker {
     }
 
     pub fn is_available(&self, broker: &str) -> bool {
-        let map = self.avoid_until.lock().unwrap_or_else(|p| p.into_inner());
+        let map = self.avoid_until.lock();
         map.get(broker).is_none_or(|until| Instant::now() >= *until)
     }
 }

@@ -5,10 +5,11 @@
 mod fault;
 mod transaction;
 
+use parking_lot::Mutex;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -94,7 +95,7 @@ impl ProducerCore {
     }
 
     fn start(&self, handler: Option<std::sync::Weak<dyn GroupRequestHandler>>) -> Result<()> {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.lock();
         match &*state {
             State::Started { .. } => return Ok(()),
             State::Closed => return Err(Error::not_started("producer was shut down; create a new one")),
@@ -108,22 +109,22 @@ impl ProducerCore {
     }
 
     async fn shutdown(&self) {
-        let previous = std::mem::replace(&mut *self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Closed);
+        let previous = std::mem::replace(&mut *self.state.lock(), State::Closed);
         if let State::Started { instance, member } = previous {
             instance.unregister(member).await;
         }
     }
 
     fn is_started(&self) -> bool {
-        matches!(*self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Started { .. })
+        matches!(*self.state.lock(), State::Started { .. })
     }
 
     fn is_closed(&self) -> bool {
-        matches!(*self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Closed)
+        matches!(*self.state.lock(), State::Closed)
     }
 
     pub(crate) fn instance(&self) -> Result<Arc<ClientInstance>> {
-        match &*self.state.lock().unwrap_or_else(|p| p.into_inner()) {
+        match &*self.state.lock() {
             State::Started { instance, .. } => Ok(instance.clone()),
             State::Created => Err(Error::not_started("producer is not started; call start() first")),
             State::Closed => Err(Error::not_started("producer was shut down")),

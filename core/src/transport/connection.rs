@@ -37,7 +37,8 @@ use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use parking_lot::Mutex;
+use std::sync::{Arc, OnceLock};
 
 use super::outbox::{Outbox, OutboxError};
 use std::time::Duration;
@@ -157,7 +158,7 @@ impl ConnectionState {
         self.outbox.close();
         self.closed.send_replace(true);
         let waiters: Vec<Waiter> = {
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pending = self.pending.lock();
             pending.drain().map(|(_, w)| w.waiter).collect()
         };
         for w in waiters {
@@ -168,7 +169,7 @@ impl ConnectionState {
     /// Registers a request under `opaque`; true when it is the only one outstanding.
     fn register(&self, opaque: i32, waiting: Waiting) -> bool {
         let alone = {
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pending = self.pending.lock();
             pending.insert(opaque, waiting);
             pending.len() == 1
         };
@@ -186,7 +187,7 @@ impl ConnectionState {
     /// outstanding or was registered since the last sweep.
     fn fail_expired(&self, now: Instant) -> bool {
         let (expired, outstanding) = {
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pending = self.pending.lock();
             let due: Vec<i32> = pending.iter().filter(|(_, w)| w.deadline <= now).map(|(opaque, _)| *opaque).collect();
             let expired: Vec<Waiting> = due.iter().filter_map(|opaque| pending.remove(opaque)).collect();
             (expired, !pending.is_empty())
@@ -217,7 +218,7 @@ impl ConnectionState {
     /// sleep (see [`ConnectionState::register`] for the other side).
     fn sweeper_may_sleep(&self) -> bool {
         self.sweeper_asleep.store(true, Ordering::SeqCst);
-        let idle = self.pending.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+        let idle = self.pending.lock().is_empty();
         if !idle {
             self.sweeper_asleep.store(false, Ordering::SeqCst);
         }
@@ -267,7 +268,7 @@ struct PendingGuard<'a> {
 
 impl Drop for PendingGuard<'_> {
     fn drop(&mut self) {
-        self.shared.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.opaque);
+        self.shared.pending.lock().remove(&self.opaque);
     }
 }
 
@@ -385,7 +386,7 @@ impl Connection {
         if !self.is_alive() {
             return Err(self.shared.poison_error());
         }
-        let alone = self.shared.pending.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+        let alone = self.shared.pending.lock().is_empty();
         self.shared
             .send_frame(frame, alone, Instant::now() + timeout, || {
                 format!("oneway request code {} to {} not queued within {timeout:?}", cmd.code, self.shared.addr)
@@ -553,7 +554,7 @@ fn dispatch(
     inbound: Option<&InboundHandler>,
 ) {
     if cmd.is_response() {
-        let waiter = shared.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&cmd.opaque);
+        let waiter = shared.pending.lock().remove(&cmd.opaque);
         match waiter {
             Some(w) => {
                 let _ = w.waiter.send(Ok(cmd));
@@ -660,7 +661,7 @@ mod tests {
         assert!(conn.is_alive(), "a request given 50 ms proves nothing about the link");
         let err = conn.invoke(RemotingCommand::request(1), SILENCE_PROVES_DEAD).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Timeout);
-        assert!(conn.shared.pending.lock().unwrap().is_empty());
+        assert!(conn.shared.pending.lock().is_empty());
         // The peer sent nothing while the request waited: the link counts as dead, so the pool
         // connects afresh instead of queueing the next request behind it.
         assert!(!conn.is_alive(), "a silent connection stays in use");
@@ -704,7 +705,7 @@ mod tests {
         assert!(err.message().contains("request code 7 from peer within 200ms"), "{err}");
         // Paused time: the sweeper's granularity, not the machine's speed, bounds the wait.
         assert!(waited >= timeout && waited <= timeout + 2 * SWEEP_EVERY, "timed out after {waited:?}");
-        assert!(conn.shared.pending.lock().unwrap().is_empty());
+        assert!(conn.shared.pending.lock().is_empty());
         assert!(!conn.shared.sweeper_asleep.load(Ordering::SeqCst), "woken by the request");
     }
 

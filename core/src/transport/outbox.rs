@@ -5,7 +5,8 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+use parking_lot::{Mutex, MutexGuard};
 
 use bytes::{Bytes, BytesMut};
 use tokio::net::tcp::OwnedWriteHalf;
@@ -60,7 +61,7 @@ impl Outbox {
     }
 
     fn lock(&self) -> MutexGuard<'_, OutboxState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock()
     }
 
     /// Writes `frame` to the socket now if this is a plain TCP connection with nothing ahead of it.

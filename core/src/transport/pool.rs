@@ -12,7 +12,8 @@
 //! other runtimes (or from a binding's runtime) as long as that one lives.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use parking_lot::Mutex;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -78,7 +79,7 @@ impl ConnectionPool {
     /// for another caller's connect attempt and connecting both count against it.
     pub async fn get_within(&self, addr: &str, budget: Duration) -> Result<Arc<Connection>> {
         let slot = {
-            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            let mut slots = self.slots.lock();
             slots.entry(addr.to_owned()).or_default().clone()
         };
         // The common case, a live connection and nobody connecting, takes no timer.
@@ -148,7 +149,7 @@ impl ConnectionPool {
 
     /// Closes and forgets the connection to `addr` (e.g. after a broker left the route).
     pub fn close(&self, addr: &str) {
-        let slot = self.slots.lock().unwrap_or_else(|p| p.into_inner()).remove(addr);
+        let slot = self.slots.lock().remove(addr);
         if let Some(slot) = slot {
             if let Ok(guard) = slot.try_lock() {
                 if let Some(conn) = guard.as_ref() {
@@ -160,7 +161,7 @@ impl ConnectionPool {
 
     /// Closes every connection.
     pub fn close_all(&self) {
-        let slots: Vec<Slot> = self.slots.lock().unwrap_or_else(|p| p.into_inner()).drain().map(|(_, s)| s).collect();
+        let slots: Vec<Slot> = self.slots.lock().drain().map(|(_, s)| s).collect();
         for slot in slots {
             if let Ok(guard) = slot.try_lock() {
                 if let Some(conn) = guard.as_ref() {

@@ -15,12 +15,13 @@
 //!   reads VmHWM, and stops it.
 //! * `table --machine TEXT [--notes TEXT] FILE...`: the comparison table.
 
+use parking_lot::Mutex;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ons_tests::bench::{cpu_secs, proc_cpu_secs, reset_peak_rss, runtime, status_kb, BoxResult, Opts};
@@ -402,7 +403,7 @@ async fn run_async(load: &Load, producer: &Arc<Producer>, window: usize) -> Tall
             let started = Instant::now();
             producer.send_with_callback(template.clone(), move |result| {
                 drop(permit);
-                let mut tally = shared.lock().unwrap_or_else(|p| p.into_inner());
+                let mut tally = shared.lock();
                 match result {
                     Ok(_) => tally.success(started, 1),
                     Err(e) => tally.failure(&e),
@@ -410,7 +411,7 @@ async fn run_async(load: &Load, producer: &Arc<Producer>, window: usize) -> Tall
             });
         }
         let _ = slots.acquire_many(window as u32).await;
-        let mut tally = shared.lock().unwrap_or_else(|p| p.into_inner());
+        let mut tally = shared.lock();
         std::mem::take(&mut *tally)
     });
     driver.await.unwrap_or_default()

@@ -64,7 +64,7 @@ impl Engine {
     ) {
         let waiting = WaitingDelivery { slot: slot.clone(), messages, listener };
         let place = {
-            let mut backlog = self.deferred_backlog.lock().unwrap_or_else(|p| p.into_inner());
+            let mut backlog = self.deferred_backlog.lock();
             // Only with nobody ahead of it may a message take a place directly (FIFO).
             match backlog.is_empty().then(|| self.deferred_places.clone().try_acquire_owned()) {
                 Some(Ok(place)) => Some(place),
@@ -98,7 +98,7 @@ impl Engine {
         let _restore = RestoreHandingOver(outer);
         loop {
             let next = {
-                let mut backlog = self.deferred_backlog.lock().unwrap_or_else(|p| p.into_inner());
+                let mut backlog = self.deferred_backlog.lock();
                 if backlog.is_empty() {
                     return;
                 }
@@ -133,8 +133,8 @@ impl Engine {
         let settle_with = self.clone();
         let reply = ActionReply::new(move |action| {
             let me = settle_with;
-            me.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-            let freed = job.permit.lock().unwrap_or_else(|p| p.into_inner()).take();
+            me.running.lock().remove(&id);
+            let freed = job.permit.lock().take();
             if !job.expired.load(Ordering::Acquire) {
                 me.settle(guard, &job.slot, job.messages.clone(), action);
             }
@@ -165,7 +165,7 @@ impl Engine {
             permit: Mutex::new(place),
         });
         let id = self.next_job.fetch_add(1, Ordering::Relaxed);
-        self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(id, job.clone());
+        self.running.lock().insert(id, job.clone());
         (id, job)
     }
 
@@ -185,7 +185,7 @@ impl Engine {
                 None
             }
         };
-        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        self.running.lock().remove(&id);
         if job.expired.load(Ordering::Acquire) {
             return;
         }
@@ -241,7 +241,6 @@ impl Engine {
         let stuck: Vec<Arc<RunningJob>> = self
             .running
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .values()
             .filter(|j| j.started.elapsed() > timeout)
             .filter(|j| !j.expired.swap(true, Ordering::AcqRel))
@@ -249,7 +248,7 @@ impl Engine {
             .collect();
         for job in stuck {
             tracing::warn!(timeout = ?timeout, count = job.messages.len(), "a listener exceeded ConsumeTimeout; its messages count as failed");
-            let freed = job.permit.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let freed = job.permit.lock().take();
             if freed.is_none() {
                 self.pool.replace_stuck_thread();
             }
@@ -318,7 +317,7 @@ impl Engine {
     }
 
     fn finish(&self, slot: &QueueSlot, offsets: impl IntoIterator<Item = i64>) {
-        let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pq = slot.pq.lock();
         pq.remove(offsets);
         self.update_offset(slot, &pq);
     }
@@ -335,7 +334,7 @@ impl Engine {
                 sleep_or_stop(Duration::from_millis(200), &mut stop).await;
                 continue;
             }
-            let next = slot.pq.lock().unwrap_or_else(|p| p.into_inner()).first_message().cloned();
+            let next = slot.pq.lock().first_message().cloned();
             let Some(msg) = next else {
                 tokio::select! {
                     _ = slot.ready.notified() => {}
@@ -390,7 +389,7 @@ impl Engine {
                         tracing::warn!(msg_id = ?msg.msg_id, error = %e, "could not move the message to the dead-letter queue")
                     }
                 }
-            } else if let Some(first) = slot.pq.lock().unwrap_or_else(|p| p.into_inner()).first_message_mut() {
+            } else if let Some(first) = slot.pq.lock().first_message_mut() {
                 if queue_offset(first) == offset {
                     first.reconsume_times += 1;
                 }
@@ -403,7 +402,7 @@ impl Engine {
     pub(super) async fn renew_locks(&self) {
         let Ok(instance) = self.instance() else { return };
         let mut by_broker: BTreeMap<String, Vec<Arc<QueueSlot>>> = BTreeMap::new();
-        for slot in self.queues.lock().unwrap_or_else(|p| p.into_inner()).values() {
+        for slot in self.queues.lock().values() {
             if !slot.dropped() {
                 by_broker.entry(slot.mq.broker_name.clone()).or_default().push(slot.clone());
             }

@@ -18,9 +18,10 @@
 //! listener are forgotten, listeners already running get a short grace period, and then the
 //! smallest unfinished offset is committed — so nothing unfinished is ever committed.
 
+use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use serde_json::json;
@@ -154,12 +155,12 @@ impl QueueSlot {
     }
 
     fn lock_valid(&self) -> bool {
-        let t = *self.lock_time.lock().unwrap_or_else(|p| p.into_inner());
+        let t = *self.lock_time.lock();
         t.is_some_and(|t| t.elapsed() < LOCK_MAX_LIVE)
     }
 
     fn set_locked(&self) {
-        *self.lock_time.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        *self.lock_time.lock() = Some(Instant::now());
     }
 }
 
@@ -299,11 +300,11 @@ impl Engine {
     }
 
     pub(crate) fn is_started(&self) -> bool {
-        matches!(*self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Started(_))
+        matches!(*self.state.lock(), State::Started(_))
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        matches!(*self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Closed)
+        matches!(*self.state.lock(), State::Closed)
     }
 
     fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(&self, f: F) -> Option<JoinHandle<()>> {
@@ -319,10 +320,7 @@ impl Engine {
         validate_topic(topic)?;
         let wire = namespace::wrap(self.namespace(), topic);
         let data = SubscriptionData::new(&wire, selector)?;
-        self.subscriptions
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(wire, Subscribed { data, listener: Some(listener) });
+        self.subscriptions.write().insert(wire, Subscribed { data, listener: Some(listener) });
         self.subscriptions_changed();
         Ok(())
     }
@@ -332,7 +330,7 @@ impl Engine {
             return Err(Error::not_started("consumer was shut down"));
         }
         let wire = namespace::wrap(self.namespace(), topic);
-        self.subscriptions.write().unwrap_or_else(|p| p.into_inner()).remove(&wire);
+        self.subscriptions.write().remove(&wire);
         self.subscriptions_changed();
         Ok(())
     }
@@ -358,17 +356,17 @@ impl Engine {
     }
 
     fn topics(&self) -> Vec<String> {
-        self.subscriptions.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect()
+        self.subscriptions.read().keys().cloned().collect()
     }
 
     fn subscription(&self, wire_topic: &str) -> Option<SubscriptionData> {
-        self.subscriptions.read().unwrap_or_else(|p| p.into_inner()).get(wire_topic).map(|s| s.data.clone())
+        self.subscriptions.read().get(wire_topic).map(|s| s.data.clone())
     }
 
     /// The listener for a message of `user_topic` (retried messages carry their original topic).
     fn listener_for(&self, user_topic: &str) -> Option<Listener> {
         let wire = namespace::wrap(self.namespace(), user_topic);
-        self.subscriptions.read().unwrap_or_else(|p| p.into_inner()).get(&wire).and_then(|s| s.listener.clone())
+        self.subscriptions.read().get(&wire).and_then(|s| s.listener.clone())
     }
 
     /// The heartbeat's `consumerData` for this group.
@@ -378,8 +376,7 @@ impl Engine {
         let model = self.settings.message_model.wire_name();
         let from = self.settings.consume_from.wire_name();
         Arc::new(move || {
-            let set: Vec<serde_json::Value> =
-                subs.read().unwrap_or_else(|p| p.into_inner()).values().map(|s| s.data.to_json()).collect();
+            let set: Vec<serde_json::Value> = subs.read().values().map(|s| s.data.to_json()).collect();
             json!({
                 "consumeFromWhere": from,
                 "consumeType": "CONSUME_PASSIVELY",
@@ -394,7 +391,7 @@ impl Engine {
     // ------------------------------------------------------------------------ start / stop
 
     pub(crate) fn start(&self) -> Result<()> {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.lock();
         match &*state {
             State::Started(_) => return Ok(()),
             State::Closed => return Err(Error::not_started("consumer was shut down; create a new one")),
@@ -413,10 +410,7 @@ impl Engine {
         } else {
             let retry = retry_topic(&self.group);
             let data = SubscriptionData::by_tag(&retry, "*")?;
-            self.subscriptions
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(retry, Subscribed { data, listener: None });
+            self.subscriptions.write().insert(retry, Subscribed { data, listener: None });
         }
         let handler: Weak<dyn GroupRequestHandler> = self.me.clone();
         let member = instance.register(
@@ -440,15 +434,14 @@ impl Engine {
     /// Stops pulling, lets running listeners finish briefly, commits every queue's offset,
     /// releases orderly locks and leaves the group.
     pub(crate) async fn shutdown(&self) {
-        let previous = std::mem::replace(&mut *self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Closed);
+        let previous = std::mem::replace(&mut *self.state.lock(), State::Closed);
         let State::Started(running) = previous else { return };
         self.closing.send_replace(true);
-        let slots: Vec<Arc<QueueSlot>> =
-            self.queues.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        let slots: Vec<Arc<QueueSlot>> = self.queues.lock().values().cloned().collect();
         let mut handles = Vec::new();
         for slot in &slots {
             slot.give_up();
-            handles.extend(slot.tasks.lock().unwrap_or_else(|p| p.into_inner()).drain(..));
+            handles.extend(slot.tasks.lock().drain(..));
         }
         let all = async {
             for h in handles {
@@ -466,7 +459,7 @@ impl Engine {
         }
         self.pool.close();
         self.deferred_places.close();
-        self.deferred_backlog.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.deferred_backlog.lock().clear();
         running.instance.unregister(running.member).await;
     }
 
@@ -490,7 +483,6 @@ impl Engine {
         let mut out: Vec<MessageQueue> = self
             .queues
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .values()
             .filter(|s| s.mq.topic != retry)
             .filter(|s| !s.dropped() && (!self.orderly() || !self.clustering() || s.lock_valid()))
@@ -502,9 +494,9 @@ impl Engine {
 
     /// Messages pulled and not finished yet, and their body bytes (what flow control bounds).
     pub(crate) fn cache_usage(&self) -> (usize, usize) {
-        let table = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        let table = self.queues.lock();
         table.values().fold((0, 0), |(n, b), s| {
-            let pq = s.pq.lock().unwrap_or_else(|p| p.into_inner());
+            let pq = s.pq.lock();
             (n + pq.count(), b + pq.cached_bytes())
         })
     }
@@ -564,9 +556,9 @@ impl Engine {
     /// queue's share still gets consumed, one at a time), or, when nothing at all is cached, up
     /// to the largest body any message may inflate to.
     fn reply_limits(&self, slot: &QueueSlot, whole_cache: bool) -> DecodeLimits {
-        let n = self.queues.lock().unwrap_or_else(|p| p.into_inner()).len().max(1);
+        let n = self.queues.lock().len().max(1);
         let share = (self.settings.max_cached_bytes / n).max(1);
-        let cached = slot.pq.lock().unwrap_or_else(|p| p.into_inner()).cached_bytes();
+        let cached = slot.pq.lock().cached_bytes();
         let body_bytes = share.saturating_sub(cached);
         let first_body_bytes = if whole_cache {
             match self.cache_usage() {
@@ -580,10 +572,10 @@ impl Engine {
     }
 
     fn flow_controlled(&self, slot: &QueueSlot) -> bool {
-        let n = self.queues.lock().unwrap_or_else(|p| p.into_inner()).len().max(1);
+        let n = self.queues.lock().len().max(1);
         let count_limit = (self.settings.max_cached_messages / n).max(1);
         let bytes_limit = (self.settings.max_cached_bytes / n).max(1);
-        let pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
+        let pq = slot.pq.lock();
         pq.count() > count_limit || pq.cached_bytes() > bytes_limit || (!self.orderly() && pq.span() > MAX_SPAN)
     }
 
@@ -607,7 +599,7 @@ impl Engine {
                 sleep_or_stop(PULL_ERROR_DELAY, &mut stop).await;
                 continue;
             };
-            let offset = slot.pq.lock().unwrap_or_else(|p| p.into_inner()).next_offset();
+            let offset = slot.pq.lock().next_offset();
             let commit = if self.clustering() { self.offsets.get(&slot.mq) } else { None };
             let outcome = async {
                 let addr = master_of(&instance, &slot.mq).await?;
@@ -658,7 +650,7 @@ impl Engine {
         match r.status {
             PullStatus::Found => {
                 let fresh: Vec<Message> = {
-                    let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut pq = slot.pq.lock();
                     if slot.dropped() || pq.next_offset() != requested {
                         return;
                     }
@@ -685,7 +677,7 @@ impl Engine {
                 }
             }
             PullStatus::NoNewMessage | PullStatus::NoMatchedMessage => {
-                let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
+                let mut pq = slot.pq.lock();
                 if pq.next_offset() == requested {
                     pq.set_next_offset(r.next_begin_offset);
                     self.update_offset(slot, &pq);
@@ -697,7 +689,7 @@ impl Engine {
                     "the broker moved this queue's offset"
                 );
                 let commit = {
-                    let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut pq = slot.pq.lock();
                     pq.set_next_offset(r.next_begin_offset);
                     self.update_offset(slot, &pq);
                     pq.commit_offset()
@@ -718,11 +710,11 @@ impl Engine {
     /// and answer the next pull with PULL_OFFSET_MOVED): each owned queue is given up with the
     /// new offset committed, and taken again from there by the next rebalance.
     fn reset_offsets(&self, offsets: Vec<(MessageQueue, i64)>) {
-        let table = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        let table = self.queues.lock();
         for (mq, offset) in offsets {
             tracing::info!(queue = ?mq, offset, "offset reset by an administrator");
             if let Some(slot) = table.get(&mq).filter(|s| !s.dropped()) {
-                *slot.reset_to.lock().unwrap_or_else(|p| p.into_inner()) = Some(offset);
+                *slot.reset_to.lock() = Some(offset);
                 slot.give_up();
             } else if let Some(file) = self.local_offsets.get() {
                 if let Err(e) = file.store(&[(mq, offset)]) {
@@ -735,8 +727,7 @@ impl Engine {
     }
 
     fn running_info(&self) -> serde_json::Value {
-        let subs: Vec<serde_json::Value> =
-            self.subscriptions.read().unwrap_or_else(|p| p.into_inner()).values().map(|s| s.data.to_json()).collect();
+        let subs: Vec<serde_json::Value> = self.subscriptions.read().values().map(|s| s.data.to_json()).collect();
         json!({
             "properties": {
                 "PROP_CONSUME_TYPE": "CONSUME_PASSIVELY",

@@ -90,7 +90,7 @@ impl Engine {
 
         // Give up queues no longer ours (only for topics whose allocation is known).
         let (to_drop, mut to_add) = {
-            let table = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+            let table = self.queues.lock();
             let to_drop: Vec<Arc<QueueSlot>> = table
                 .values()
                 .filter(|s| !s.dropped())
@@ -109,7 +109,7 @@ impl Engine {
             slot.give_up();
         }
         let pending_removal = {
-            let table = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+            let table = self.queues.lock();
             wanted.values().flatten().any(|mq| table.get(mq).is_some_and(|s| s.dropped()))
         };
         if pending_removal {
@@ -215,7 +215,7 @@ impl Engine {
             slot.set_locked();
         }
         self.offsets.set(&mq, offset);
-        self.queues.lock().unwrap_or_else(|p| p.into_inner()).insert(mq.clone(), slot.clone());
+        self.queues.lock().insert(mq.clone(), slot.clone());
         tracing::debug!(queue = ?mq, offset, "consuming queue");
         let mut tasks = Vec::new();
         if let Some(h) = self.spawn(me.clone().pull_loop(slot.clone())) {
@@ -226,7 +226,7 @@ impl Engine {
                 tasks.push(h);
             }
         }
-        slot.tasks.lock().unwrap_or_else(|p| p.into_inner()).extend(tasks);
+        slot.tasks.lock().extend(tasks);
     }
 
     /// Commits a given-up queue's offset for the last time, releases its lock, and removes it.
@@ -241,13 +241,13 @@ impl Engine {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let commit = {
-            let mut pq = slot.pq.lock().unwrap_or_else(|p| p.into_inner());
+            let mut pq = slot.pq.lock();
             // Under the process-queue lock, which every offset update holds: no update that
             // checked `done` before this can write the offset table after it is removed below.
             slot.done.store(true, Ordering::Release);
             let c = pq.commit_offset();
             pq.clear();
-            slot.reset_to.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or(c)
+            slot.reset_to.lock().take().unwrap_or(c)
         };
         let lost = slot.lost_lock.load(Ordering::Acquire);
         let turn = self.persist_turn.read().await;
@@ -272,7 +272,7 @@ impl Engine {
                 tracing::debug!(queue = ?slot.mq, error = %e, "unlock failed; the broker lock expires by itself");
             }
         }
-        let mut table = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        let mut table = self.queues.lock();
         if table.get(&slot.mq).is_some_and(|s| Arc::ptr_eq(s, slot)) {
             table.remove(&slot.mq);
         }
