@@ -575,8 +575,13 @@ mod tests {
     use super::*;
     use crate::config::keys;
     use crate::error::ErrorKind;
-    use std::collections::HashSet;
+    use std::collections::{BTreeSet, HashSet};
     use std::path::PathBuf;
+
+    fn repo_file(path: &str) -> String {
+        let full = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+    }
 
     #[test]
     fn names_are_unique_and_members_are_spellings_of_their_key() {
@@ -674,6 +679,76 @@ mod tests {
         check_known(&every.clone().with(ALLOW_UNKNOWN_PROPERTIES, "false")).unwrap();
         check_known(&p.clone().with(ALLOW_UNKNOWN_PROPERTIES, "true")).unwrap();
         assert!(check_known(&p.with(ALLOW_UNKNOWN_PROPERTIES, "yes")).is_err());
+    }
+
+    /// Members of `class PropertyKeyConst:` in the Python stub (values live in the core).
+    #[test]
+    fn python_stub_lists_the_binding_constants() {
+        let stub = repo_file("py/python/rocketmq_ons/_native.pyi");
+        let body = stub.split("class PropertyKeyConst:\n").nth(1).expect("no class PropertyKeyConst");
+        let listed: Vec<&str> = body
+            .lines()
+            .take_while(|l| l.starts_with("    "))
+            .filter_map(|l| l.trim().strip_suffix(": ClassVar[str]"))
+            .collect();
+        let expected: Vec<&str> = binding_constants().iter().map(|c| c.member).collect();
+        assert_eq!(listed, expected, "py/python/rocketmq_ons/_native.pyi PropertyKeyConst");
+    }
+
+    #[test]
+    fn node_typings_list_the_binding_constants() {
+        let dts = repo_file("node/index.d.ts");
+        let body = dts.split("export declare enum PropertyKeyConst {\n").nth(1).expect("no enum PropertyKeyConst");
+        let listed: Vec<(&str, &str)> = body
+            .lines()
+            .take_while(|l| *l != "}")
+            .filter_map(|l| l.trim().strip_suffix("',"))
+            .filter_map(|l| l.split_once(" = '"))
+            .collect();
+        let expected: Vec<(&str, &str)> = binding_constants().iter().map(|c| (c.member, c.value)).collect();
+        assert_eq!(listed, expected, "node/index.d.ts PropertyKeyConst");
+    }
+
+    fn c_header_defines() -> Vec<(String, String)> {
+        repo_file("include/rocketmq_ons.h")
+            .lines()
+            .filter_map(|l| l.strip_prefix("#define "))
+            .filter(|l| l.starts_with("ONS_PROPERTY_"))
+            .filter_map(|l| l.split_once(' '))
+            .map(|(name, value)| (name.to_owned(), value.trim_matches('"').to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn c_header_defines_the_table() {
+        let expected: Vec<(String, String)> = c_defines().into_iter().map(|(n, v)| (n, v.to_owned())).collect();
+        assert_eq!(c_header_defines(), expected, "ONS_PROPERTY_* in ffi-c/cbindgen.toml (then regenerate the header)");
+    }
+
+    #[test]
+    fn cpp_header_members_are_the_table() {
+        let defines: std::collections::HashMap<String, String> = c_header_defines().into_iter().collect();
+        let header = repo_file("include/ons/ONSFactory.h");
+        // `template <typename U> const char* const PropertyKeys<U>::Member = VALUE;`, where a
+        // line break may follow `template <typename U>`.
+        let joined = header.replace("template <typename U>\nconst", "template <typename U> const");
+        let mut listed = BTreeSet::new();
+        // The message-model values (ONS_BROADCASTING, ONS_CLUSTERING) share the struct.
+        let value_lines = |l: &&str| {
+            l.contains("PropertyKeys<U>::") && !l.contains(" = ONS_BROADCASTING;") && !l.contains(" = ONS_CLUSTERING;")
+        };
+        for line in joined.lines().filter(value_lines) {
+            let rest = line.split("PropertyKeys<U>::").nth(1).unwrap();
+            let (member, value) = rest.trim_end_matches(';').split_once(" = ").expect(line);
+            let value = match value.strip_prefix('"') {
+                Some(v) => v.trim_end_matches('"').to_owned(),
+                None => defines.get(value).unwrap_or_else(|| panic!("{value} is not an ONS_PROPERTY_ define")).clone(),
+            };
+            listed.insert((member.to_owned(), value));
+        }
+        let expected: BTreeSet<(String, String)> =
+            cpp_constants().into_iter().map(|(m, v)| (m.to_owned(), v.to_owned())).collect();
+        assert_eq!(listed, expected, "include/ons/ONSFactory.h PropertyKeys");
     }
 
     /// ONS_BLESS_DOCS=1 rewrites the table in docs/configuration-keys.md.
