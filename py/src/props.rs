@@ -61,9 +61,11 @@ pub(crate) fn collect(
         for (name, value) in options.iter() {
             let name: String = name.extract()?;
             let key = keyword_key(&name).ok_or_else(|| {
+                let constants = catalogue::binding_constants();
+                let nearest = catalogue::nearest(&name, constants.iter().map(|c| c.snake)).unwrap_or("namesrv_addr");
                 PyTypeError::new_err(format!(
-                    "unknown option {name:?}; options are PropertyKeyConst names or their snake_case \
-                         forms (namesrv_addr, group_id, access_key, ...)"
+                    "unknown option '{name}' (did you mean '{nearest}'?); options are PropertyKeyConst names or \
+                     their snake_case forms (namesrv_addr, group_id, access_key, ...)"
                 ))
             })?;
             if value.is_none() {

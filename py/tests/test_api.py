@@ -88,3 +88,5 @@ def test_unknown_property_names_the_closest_key() -> None:
                        match=r"unknown property 'SendMsgTimeoutMilis' \(did you mean 'SendMsgTimeoutMillis'\?\)"):
         ons.Producer(props)
     ons.Producer(props, allow_unknown_properties=True)
+    with pytest.raises(TypeError, match="did you mean 'send_msg_timeout_millis'"):
+        ons.Producer(namesrv_addr="127.0.0.1:9876", group_id="G", send_msg_timeout_milis=100)

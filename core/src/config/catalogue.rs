@@ -157,7 +157,7 @@ pub static CATALOGUE: &[Key] =
             Str,
             "ALIYUN",
             OnsJava,
-            "Accepted for compatibility; no effect.",
+            "Accepted for compatibility with the ONS SDKs.",
             cpp = &[("OnsChannel", "OnsChannel")],
             honoured = false
         ),
@@ -287,7 +287,7 @@ pub static CATALOGUE: &[Key] =
             Bool,
             "false",
             OnsJava,
-            "Accepted for compatibility; no effect.",
+            "Accepted for compatibility with the ONS SDKs.",
             honoured = false
         ),
         key!(
@@ -296,7 +296,7 @@ pub static CATALOGUE: &[Key] =
             Bool,
             "",
             OnsJava,
-            "Accepted for compatibility; no effect (no message traces are written).",
+            "Accepted for compatibility; no message traces are written.",
             aliases = &["OnsTraceSwitch"],
             cpp = &[("OnsTraceSwitch", "OnsTraceSwitch")],
             honoured = false
@@ -341,7 +341,7 @@ pub static CATALOGUE: &[Key] =
             Bool,
             "false",
             Client,
-            "Accepted; no effect in this version.",
+            "Reserved: accepted, not implemented in this version.",
             honoured = false
         ),
         key!(
@@ -414,7 +414,7 @@ pub static CATALOGUE: &[Key] =
             Str,
             "",
             OnsCpp,
-            "ONS C++ SDK log directory; accepted for compatibility, no effect (logs go to `tracing`).",
+            "The ONS C++ SDK's log directory; logs go to `tracing` here.",
             cpp = &[("LogPath", "LogPath")],
             honoured = false
         ),
@@ -424,7 +424,7 @@ pub static CATALOGUE: &[Key] =
             Str,
             "",
             OnsCpp,
-            "ONS C++ SDK; accepted for compatibility, no effect.",
+            "An ONS C++ SDK setting, accepted for compatibility.",
             cpp = &[("PublishTopics", "PublishTopics")],
             honoured = false
         ),
@@ -434,7 +434,7 @@ pub static CATALOGUE: &[Key] =
             Str,
             "",
             OnsCpp,
-            "ONS C++ SDK; accepted for compatibility, no effect.",
+            "An ONS C++ SDK setting, accepted for compatibility.",
             cpp = &[("MsgContent", "MsgContent")],
             honoured = false
         ),
@@ -511,12 +511,16 @@ pub fn check_known(props: &Properties) -> Result<()> {
 /// The known spelling nearest to `name` (edit distance ignoring case, then with case; the
 /// first on a tie).
 pub fn closest(name: &str) -> &'static str {
+    nearest(name, CATALOGUE.iter().flat_map(Key::names)).unwrap_or(CATALOGUE[0].name)
+}
+
+/// The candidate nearest to `name`, as [`closest`] measures it (bindings use it for their own
+/// spellings, such as Python's keywords).
+pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = name.to_lowercase();
-    CATALOGUE
-        .iter()
-        .flat_map(Key::names)
+    candidates
+        .into_iter()
         .min_by_key(|candidate| (edit_distance(&lower, &candidate.to_lowercase()), edit_distance(name, candidate)))
-        .unwrap_or(CATALOGUE[0].name)
 }
 
 /// Levenshtein distance over chars.
