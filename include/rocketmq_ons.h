@@ -64,7 +64,12 @@
  *     their offsets are committed.
  */
 
-/* Property names for ons_properties_set (the ONS PropertyKeyConst spellings). */
+/*
+ * Property names for ons_properties_set: one per key of the catalogue in
+ * core/src/config/catalogue.rs (see docs/configuration-keys.md), holding the ONS Java SDK's
+ * PropertyKeyConst value where Java has the key. Every other spelling listed there is read too;
+ * an unknown name fails ons_*_new unless ONS_PROPERTY_ALLOW_UNKNOWN_PROPERTIES is "true".
+ */
 #define ONS_PROPERTY_NAMESRV_ADDR "NAMESRV_ADDR"
 #define ONS_PROPERTY_GROUP_ID "GROUP_ID"
 #define ONS_PROPERTY_ACCESS_KEY "AccessKey"
@@ -72,20 +77,34 @@
 #define ONS_PROPERTY_SECURITY_TOKEN "SecurityToken"
 #define ONS_PROPERTY_ONS_CHANNEL "OnsChannel"
 #define ONS_PROPERTY_INSTANCE_ID "INSTANCE_ID"
+#define ONS_PROPERTY_NAMESPACE "Namespace"
 #define ONS_PROPERTY_INSTANCE_NAME "InstanceName"
 #define ONS_PROPERTY_MESSAGE_MODEL "MessageModel"
 #define ONS_PROPERTY_SEND_MSG_TIMEOUT_MILLIS "SendMsgTimeoutMillis"
 #define ONS_PROPERTY_SEND_MSG_RETRY_TIMES "SendMsgRetryTimes"
 #define ONS_PROPERTY_CONSUME_THREAD_NUMS "ConsumeThreadNums"
-#define ONS_PROPERTY_MAX_RECONSUME_TIMES "MaxReconsumeTimes"
-#define ONS_PROPERTY_CONSUME_TIMEOUT "ConsumeTimeout"
+#define ONS_PROPERTY_MAX_RECONSUME_TIMES "maxReconsumeTimes"
+#define ONS_PROPERTY_CONSUME_TIMEOUT "consumeTimeout"
 #define ONS_PROPERTY_CONSUME_MESSAGE_BATCH_MAX_SIZE "ConsumeMessageBatchMaxSize"
-#define ONS_PROPERTY_SUSPEND_TIME_MILLIS "suspendTimeMillis"
-#define ONS_PROPERTY_MAX_CACHED_MESSAGE_AMOUNT "MaxCachedMessageAmount"
-#define ONS_PROPERTY_MAX_CACHED_MESSAGE_SIZE_IN_MIB "MaxCachedMessageSizeInMiB"
 #define ONS_PROPERTY_CHECK_IMMUNITY_TIME_IN_SECONDS "CheckImmunityTimeInSeconds"
+#define ONS_PROPERTY_SUSPEND_TIME_MILLIS "suspendTimeMillis"
+#define ONS_PROPERTY_MAX_CACHED_MESSAGE_AMOUNT "maxCachedMessageAmount"
+#define ONS_PROPERTY_MAX_CACHED_MESSAGE_SIZE_IN_MIB "maxCachedMessageSizeInMiB"
+#define ONS_PROPERTY_IS_VIP_CHANNEL_ENABLED "isVipChannelEnabled"
+#define ONS_PROPERTY_MSG_TRACE_SWITCH "MsgTraceSwitch"
+#define ONS_PROPERTY_HEADER_FORMAT "HeaderFormat"
+#define ONS_PROPERTY_COMPRESS_MSG_BODY_OVER_HOWMUCH "CompressMsgBodyOverHowmuch"
+#define ONS_PROPERTY_COMPRESS_TYPE "CompressType"
+#define ONS_PROPERTY_COMPRESS_LEVEL "CompressLevel"
+#define ONS_PROPERTY_LANGUAGE_AS_JAVA "LanguageAsJava"
 #define ONS_PROPERTY_CONSUME_FROM_WHERE "ConsumeFromWhere"
 #define ONS_PROPERTY_CONSUME_TIMESTAMP "ConsumeTimestamp"
+#define ONS_PROPERTY_OFFSET_STORE_DIR "OffsetStoreDir"
+#define ONS_PROPERTY_TLS_ENABLE "TlsEnable"
+#define ONS_PROPERTY_TLS_CA_FILE "TlsCaFile"
+#define ONS_PROPERTY_TLS_INSECURE_SKIP_VERIFY "TlsInsecureSkipVerify"
+#define ONS_PROPERTY_TLS_SERVER_NAME "TlsServerName"
+#define ONS_PROPERTY_ALLOW_UNKNOWN_PROPERTIES "AllowUnknownProperties"
 /* Values of ONS_PROPERTY_MESSAGE_MODEL. */
 #define ONS_CLUSTERING "CLUSTERING"
 #define ONS_BROADCASTING "BROADCASTING"

@@ -319,61 +319,49 @@ export declare enum OrderAction {
 }
 
 /**
- * ONS property names (`PropertyKeyConst.NAMESRV_ADDR === 'NAMESRV_ADDR'`); a few are this
- * client's own (SendMsgRetryTimes, HeaderFormat, CompressMsgBodyOverHowmuch,
- * ConsumeFromWhere, ConsumeTimestamp, OffsetStoreDir, LanguageAsJava, Tls*).
+ * ONS property names, as the ONS Java SDK's `PropertyKeyConst`: each member holds Java's
+ * value (`PropertyKeyConst.SuspendTimeMillis === 'suspendTimeMillis'`); every spelling in
+ * docs/configuration-keys.md is read, and an unknown name is an error.
  */
 export declare enum PropertyKeyConst {
+  NAMESRV_ADDR = 'NAMESRV_ADDR',
+  ONSAddr = 'ONSAddr',
+  GROUP_ID = 'GROUP_ID',
+  ProducerId = 'ProducerId',
+  ConsumerId = 'ConsumerId',
   AccessKey = 'AccessKey',
   SecretKey = 'SecretKey',
   SecurityToken = 'SecurityToken',
   OnsChannel = 'OnsChannel',
-  NAMESRV_ADDR = 'NAMESRV_ADDR',
-  /** Deprecated alias of NAMESRV_ADDR. */
-  ONSAddr = 'ONSAddr',
-  GROUP_ID = 'GROUP_ID',
-  /** Deprecated alias of GROUP_ID. */
-  ProducerId = 'ProducerId',
-  /** Deprecated alias of GROUP_ID. */
-  ConsumerId = 'ConsumerId',
-  GroupId = 'GroupId',
-  /** `CLUSTERING` (default) or `BROADCASTING`. */
-  MessageModel = 'MessageModel',
-  ConsumeThreadNums = 'ConsumeThreadNums',
-  MaxReconsumeTimes = 'MaxReconsumeTimes',
-  /** Minutes. */
-  ConsumeTimeout = 'ConsumeTimeout',
-  ConsumeMessageBatchMaxSize = 'ConsumeMessageBatchMaxSize',
-  CheckImmunityTimeInSeconds = 'CheckImmunityTimeInSeconds',
-  CheckImmunityTimeInSecs = 'CheckImmunityTimeInSecs',
-  suspendTimeMillis = 'suspendTimeMillis',
-  SendMsgTimeoutMillis = 'SendMsgTimeoutMillis',
-  MaxCachedMessageAmount = 'MaxCachedMessageAmount',
-  MaxCachedMessageSizeInMiB = 'MaxCachedMessageSizeInMiB',
-  maxCachedMessageAmount = 'maxCachedMessageAmount',
-  maxCachedMessageSizeInMiB = 'maxCachedMessageSizeInMiB',
-  InstanceName = 'InstanceName',
   INSTANCE_ID = 'INSTANCE_ID',
   Namespace = 'Namespace',
+  InstanceName = 'InstanceName',
+  MessageModel = 'MessageModel',
+  SendMsgTimeoutMillis = 'SendMsgTimeoutMillis',
+  SendMsgRetryTimes = 'SendMsgRetryTimes',
+  ConsumeThreadNums = 'ConsumeThreadNums',
+  MaxReconsumeTimes = 'maxReconsumeTimes',
+  ConsumeTimeout = 'consumeTimeout',
+  ConsumeMessageBatchMaxSize = 'ConsumeMessageBatchMaxSize',
+  CheckImmunityTimeInSeconds = 'CheckImmunityTimeInSeconds',
+  SuspendTimeMillis = 'suspendTimeMillis',
+  MaxCachedMessageAmount = 'maxCachedMessageAmount',
+  MaxCachedMessageSizeInMiB = 'maxCachedMessageSizeInMiB',
   isVipChannelEnabled = 'isVipChannelEnabled',
   MsgTraceSwitch = 'MsgTraceSwitch',
-  SendMsgRetryTimes = 'SendMsgRetryTimes',
-  /** `JSON` (default) or `ROCKETMQ`. */
   HeaderFormat = 'HeaderFormat',
   CompressMsgBodyOverHowmuch = 'CompressMsgBodyOverHowmuch',
+  CompressType = 'CompressType',
+  CompressLevel = 'CompressLevel',
   LanguageAsJava = 'LanguageAsJava',
-  /** `CONSUME_FROM_LAST_OFFSET` (default), `CONSUME_FROM_FIRST_OFFSET` or `CONSUME_FROM_TIMESTAMP`. */
   ConsumeFromWhere = 'ConsumeFromWhere',
   ConsumeTimestamp = 'ConsumeTimestamp',
   OffsetStoreDir = 'OffsetStoreDir',
-  /** `true` to connect with TLS. */
   TlsEnable = 'TlsEnable',
-  /** PEM file of the CA that signed the servers' certificates (default: system roots). */
   TlsCaFile = 'TlsCaFile',
-  /** `true` to skip certificate verification (tests only). */
   TlsInsecureSkipVerify = 'TlsInsecureSkipVerify',
-  /** The name to verify the servers' certificates against. */
   TlsServerName = 'TlsServerName',
+  AllowUnknownProperties = 'AllowUnknownProperties',
 }
 
 /** Values of the `MessageModel` property (ONS `PropertyValueConst`). */

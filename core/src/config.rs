@@ -15,7 +15,11 @@ pub use crate::protocol::command::SerializeType;
 pub use crate::protocol::message::CompressionType;
 pub use crate::transport::tls::{TlsMode, TlsSettings};
 
-/// The ONS `PropertyKeyConst` names (and a few of this client's own, marked as such).
+pub mod catalogue;
+
+/// The ONS `PropertyKeyConst` names (and a few of this client's own, marked as such). Every
+/// one is a spelling of a key of the [`catalogue`] (checked by its tests), and a lookup by any
+/// spelling finds the value given under any other.
 pub mod keys {
     pub const ACCESS_KEY: &str = "AccessKey";
     pub const SECRET_KEY: &str = "SecretKey";
@@ -33,7 +37,11 @@ pub mod keys {
     pub const MESSAGE_MODEL: &str = "MessageModel";
     pub const CONSUME_THREAD_NUMS: &str = "ConsumeThreadNums";
     pub const MAX_RECONSUME_TIMES: &str = "MaxReconsumeTimes";
+    /// The ONS Java SDK's value of `PropertyKeyConst.MaxReconsumeTimes`.
+    pub const MAX_RECONSUME_TIMES_JAVA: &str = "maxReconsumeTimes";
     pub const CONSUME_TIMEOUT: &str = "ConsumeTimeout";
+    /// The ONS Java SDK's value of `PropertyKeyConst.ConsumeTimeout`.
+    pub const CONSUME_TIMEOUT_JAVA: &str = "consumeTimeout";
     pub const CONSUME_MESSAGE_BATCH_MAX_SIZE: &str = "ConsumeMessageBatchMaxSize";
     pub const CHECK_IMMUNITY_TIME_IN_SECONDS: &str = "CheckImmunityTimeInSeconds";
     /// The spelling used in the Apsara Stack SDK reference's table (docs/ons-properties.md §1).
@@ -100,6 +108,9 @@ pub mod keys {
     /// This client's own: the DNS name (or IP) server certificates are checked against, instead
     /// of the host of each address (brokers are addressed by IP in routes).
     pub const TLS_SERVER_NAME: &str = "TlsServerName";
+    /// This client's own: `true` to pass through property names the catalogue does not know
+    /// (by default they are an error naming the closest known name).
+    pub const ALLOW_UNKNOWN_PROPERTIES: &str = super::catalogue::ALLOW_UNKNOWN_PROPERTIES;
 }
 
 /// Everything a producer or consumer needs to reach the cluster, plus producer settings.
@@ -159,36 +170,55 @@ impl Properties {
         self
     }
 
-    /// The value of the first present key among `names` (aliases), trimmed; empty counts as absent.
+    /// The first present spelling among `names` and all their aliases in the [`catalogue`]
+    /// (in that order), with its value trimmed; empty counts as absent.
+    pub fn lookup(&self, names: &[&str]) -> Option<(&str, &str)> {
+        let mut spellings: Vec<&str> = Vec::new();
+        for name in names {
+            spellings.push(name);
+            if let Some(key) = catalogue::find(name) {
+                for alias in key.names() {
+                    spellings.push(alias);
+                }
+            }
+        }
+        spellings
+            .into_iter()
+            .filter_map(|n| self.0.get_key_value(n))
+            .map(|(k, v)| (k.as_str(), v.trim()))
+            .find(|(_, v)| !v.is_empty())
+    }
+
+    /// The value of the first present key among `names` and their aliases (see [`Self::lookup`]).
     pub fn get_any(&self, names: &[&str]) -> Option<&str> {
-        names.iter().filter_map(|n| self.0.get(*n)).map(|v| v.trim()).find(|v| !v.is_empty())
+        self.lookup(names).map(|(_, v)| v)
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
         self.get_any(&[name])
     }
 
-    /// An optional property parsed as `T`, checked against `[min, max]`.
+    /// An optional property parsed as `T`, checked against `[min, max]`. Errors name the
+    /// spelling that was given.
     pub fn parse_in<T>(&self, names: &[&str], min: T, max: T) -> Result<Option<T>>
     where
         T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
     {
-        let Some(raw) = self.get_any(names) else { return Ok(None) };
-        let value: T = raw
-            .parse()
-            .map_err(|_| Error::invalid_config(format!("property {} must be a number, got {raw:?}", names[0])))?;
+        let Some((name, raw)) = self.lookup(names) else { return Ok(None) };
+        let value: T =
+            raw.parse().map_err(|_| Error::invalid_config(format!("property {name} must be a number, got {raw:?}")))?;
         if value < min || value > max {
-            return Err(Error::invalid_config(format!("property {} must be in [{min}, {max}], got {value}", names[0])));
+            return Err(Error::invalid_config(format!("property {name} must be in [{min}, {max}], got {value}")));
         }
         Ok(Some(value))
     }
 
     pub fn parse_bool(&self, name: &str) -> Result<Option<bool>> {
-        match self.get(name) {
+        match self.lookup(&[name]) {
             None => Ok(None),
-            Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
-            Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
-            Some(v) => Err(Error::invalid_config(format!("property {name} must be true or false, got {v:?}"))),
+            Some((_, v)) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some((_, v)) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some((name, v)) => Err(Error::invalid_config(format!("property {name} must be true or false, got {v:?}"))),
         }
     }
 
@@ -269,16 +299,17 @@ pub fn validate_group(group: &str, property: &str) -> Result<()> {
 }
 
 impl ClientConfig {
-    /// Parses the properties every client kind shares. `group_required` is false only for
-    /// tools that never register a group.
+    /// Parses the properties every client kind shares, each read by any of its spellings; an
+    /// unknown property name is an error ([`catalogue::check_known`]). `group_required` is
+    /// false only for tools that never register a group.
     pub fn from_properties(props: &Properties, group_required: bool) -> Result<Self> {
+        catalogue::check_known(props)?;
         let raw_addrs = props
-            .get_any(&[keys::NAMESRV_ADDR, keys::ONS_ADDR])
+            .get(keys::NAMESRV_ADDR)
             .ok_or_else(|| Error::invalid_config("property NAMESRV_ADDR is required (the name server address list)"))?;
         let (namesrv_addrs, endpoint_namespace) = parse_namesrv_addrs(raw_addrs)?;
 
-        let group_keys = [keys::GROUP_ID, keys::GROUP_ID_CAMEL, keys::PRODUCER_ID, keys::CONSUMER_ID];
-        let group_id = match props.get_any(&group_keys) {
+        let group_id = match props.get(keys::GROUP_ID) {
             Some(g) => {
                 validate_group(g, keys::GROUP_ID)?;
                 g.to_owned()
@@ -324,7 +355,7 @@ impl ClientConfig {
             }
         };
 
-        let instance_name = match props.get_any(&[keys::INSTANCE_NAME, keys::CONSUMER_INSTANCE_NAME_CPP]) {
+        let instance_name = match props.get(keys::INSTANCE_NAME) {
             Some(n) => {
                 validate_group(n, keys::INSTANCE_NAME)?;
                 n.to_owned()
@@ -335,19 +366,17 @@ impl ClientConfig {
         let send_timeout_ms = props.parse_in(&[keys::SEND_MSG_TIMEOUT_MILLIS], 1u64, 3_600_000)?.unwrap_or(3000);
         let send_retry_times = props.parse_in(&[keys::SEND_MSG_RETRY_TIMES], 0u32, 16)?.unwrap_or(2);
         let compress_over_bytes = props.parse_in(&[keys::COMPRESS_OVER_BYTES], 1usize, usize::MAX)?.unwrap_or(4096);
-        let type_keys = [keys::COMPRESS_TYPE, keys::COMPRESS_TYPE_JAVA, keys::COMPRESS_TYPE_SYSTEM_PROPERTY];
-        let compress_type = match props.get_any(&type_keys) {
+        let compress_type = match props.get(keys::COMPRESS_TYPE) {
             None => CompressionType::Zlib,
             Some(name) => CompressionType::from_name(name).ok_or_else(|| {
                 Error::invalid_config(format!("property CompressType must be ZLIB, LZ4 or ZSTD, got {name:?}"))
             })?,
         };
         let range = compress_type.level_range();
-        let level_keys = [keys::COMPRESS_LEVEL, keys::COMPRESS_LEVEL_JAVA, keys::COMPRESS_LEVEL_SYSTEM_PROPERTY];
-        let compress_level =
-            props.parse_in(&level_keys, *range.start(), *range.end())?.unwrap_or(DEFAULT_COMPRESS_LEVEL as i32);
-        let check_immunity_time_secs =
-            props.parse_in(&[keys::CHECK_IMMUNITY_TIME_IN_SECONDS, keys::CHECK_IMMUNITY_TIME_IN_SECS], 0u32, 86_400)?;
+        let compress_level = props
+            .parse_in(&[keys::COMPRESS_LEVEL], *range.start(), *range.end())?
+            .unwrap_or(DEFAULT_COMPRESS_LEVEL as i32);
+        let check_immunity_time_secs = props.parse_in(&[keys::CHECK_IMMUNITY_TIME_IN_SECONDS], 0u32, 86_400)?;
 
         Ok(ClientConfig {
             namesrv_addrs,
@@ -444,6 +473,27 @@ mod tests {
         let c =
             ClientConfig::from_properties(&base().with(keys::CONSUMER_INSTANCE_NAME_CPP, "worker-7"), true).unwrap();
         assert_eq!(c.instance_name, "worker-7");
+    }
+
+    #[test]
+    fn unknown_property_names_are_refused_unless_allowed() {
+        let err = ClientConfig::from_properties(&base().with("SendMsgTimeoutMilis", "100"), true).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert!(
+            err.message().starts_with("unknown property 'SendMsgTimeoutMilis' (did you mean 'SendMsgTimeoutMillis'?)"),
+            "{err}"
+        );
+        let allowed = base().with("SendMsgTimeoutMilis", "100").with(keys::ALLOW_UNKNOWN_PROPERTIES, "true");
+        let c = ClientConfig::from_properties(&allowed, true).unwrap();
+        assert_eq!(c.send_timeout, Duration::from_millis(3000));
+        assert_eq!(c.properties.get("SendMsgTimeoutMilis"), Some("100"));
+        // The C++ SDK's spellings are known.
+        let c = ClientConfig::from_properties(
+            &base().with("InstanceId", "MQ_INST_1_x").with("OnsTraceSwitch", "false"),
+            true,
+        )
+        .unwrap();
+        assert_eq!(c.namespace.as_deref(), Some("MQ_INST_1_x"));
     }
 
     #[test]

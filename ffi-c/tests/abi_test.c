@@ -193,6 +193,12 @@ static void test_invalid_properties(void) {
     EXPECT(ons_producer_new(p, &producer), ONS_ERR_INVALID_CONFIG, "SendMsgTimeoutMillis");
     ons_properties_free(p);
 
+    p = props_for("GID_x");
+    ons_properties_set(p, "SendMsgTimeoutMilis", "100");
+    EXPECT(ons_producer_new(p, &producer), ONS_ERR_INVALID_CONFIG,
+           "unknown property 'SendMsgTimeoutMilis' (did you mean 'SendMsgTimeoutMillis'?)");
+    ons_properties_free(p);
+
     p = props_for("GID with spaces");
     EXPECT(ons_producer_new(p, &producer), ONS_ERR_INVALID_CONFIG, "GROUP_ID");
     ons_properties_free(p);

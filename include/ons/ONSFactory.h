@@ -95,47 +95,77 @@ struct PropertyKeys {
     static const char* const OnsTraceSwitch;
     static const char* const ConsumerInstanceName;
     static const char* const InstanceId;
+    static const char* const Namespace;
     static const char* const MaxReconsumeTimes;
     static const char* const ConsumeTimeout;
     static const char* const ConsumeMessageBatchMaxSize;
     static const char* const CheckImmunityTimeInSeconds;
+    static const char* const isVipChannelEnabled;
+    static const char* const HeaderFormat;
+    static const char* const CompressMsgBodyOverHowmuch;
+    static const char* const CompressType;
+    static const char* const CompressLevel;
+    static const char* const LanguageAsJava;
     static const char* const ConsumeFromWhere;
+    static const char* const ConsumeTimestamp;
+    static const char* const OffsetStoreDir;
+    static const char* const TlsEnable;
+    static const char* const TlsCaFile;
+    static const char* const TlsInsecureSkipVerify;
+    static const char* const TlsServerName;
+    static const char* const AllowUnknownProperties;
 };
 
-/* Values are the spellings the core parses; where the C++ SDK spelled a key differently, the
- * SDK's member name maps to the core's spelling (the member name is what programs use). */
+/* The ONS C++ SDK's members hold that SDK's values (apache/rocketmq-ons-cpp, ONSFactory.cpp);
+ * the other keys have the members of the other bindings (ONS_PROPERTY_*). The client reads
+ * every spelling of a key; core/src/config/catalogue.rs checks this list (see
+ * docs/configuration-keys.md). */
 template <typename U> const char* const PropertyKeys<U>::LogPath = "LogPath";
 template <typename U> const char* const PropertyKeys<U>::ProducerId = "ProducerId";
 template <typename U> const char* const PropertyKeys<U>::ConsumerId = "ConsumerId";
 template <typename U> const char* const PropertyKeys<U>::GroupId = "GroupId";
 template <typename U> const char* const PropertyKeys<U>::PublishTopics = "PublishTopics";
 template <typename U> const char* const PropertyKeys<U>::MsgContent = "MsgContent";
-template <typename U> const char* const PropertyKeys<U>::AccessKey = ONS_PROPERTY_ACCESS_KEY;
-template <typename U> const char* const PropertyKeys<U>::SecretKey = ONS_PROPERTY_SECRET_KEY;
+template <typename U> const char* const PropertyKeys<U>::AccessKey = "AccessKey";
+template <typename U> const char* const PropertyKeys<U>::SecretKey = "SecretKey";
 template <typename U> const char* const PropertyKeys<U>::SecurityToken = ONS_PROPERTY_SECURITY_TOKEN;
-template <typename U> const char* const PropertyKeys<U>::MessageModel = ONS_PROPERTY_MESSAGE_MODEL;
+template <typename U> const char* const PropertyKeys<U>::MessageModel = "MessageModel";
 template <typename U> const char* const PropertyKeys<U>::BROADCASTING = ONS_BROADCASTING;
 template <typename U> const char* const PropertyKeys<U>::CLUSTERING = ONS_CLUSTERING;
-template <typename U> const char* const PropertyKeys<U>::SendMsgTimeoutMillis = ONS_PROPERTY_SEND_MSG_TIMEOUT_MILLIS;
-template <typename U> const char* const PropertyKeys<U>::SendMsgRetryTimes = ONS_PROPERTY_SEND_MSG_RETRY_TIMES;
-template <typename U> const char* const PropertyKeys<U>::SuspendTimeMillis = ONS_PROPERTY_SUSPEND_TIME_MILLIS;
-template <typename U> const char* const PropertyKeys<U>::MaxMsgCacheSize = ONS_PROPERTY_MAX_CACHED_MESSAGE_AMOUNT;
-template <typename U>
-const char* const PropertyKeys<U>::MaxCachedMessageSizeInMiB = ONS_PROPERTY_MAX_CACHED_MESSAGE_SIZE_IN_MIB;
+template <typename U> const char* const PropertyKeys<U>::SendMsgTimeoutMillis = "SendMsgTimeoutMillis";
+template <typename U> const char* const PropertyKeys<U>::SendMsgRetryTimes = "SendMsgRetryTimes";
+template <typename U> const char* const PropertyKeys<U>::SuspendTimeMillis = "SuspendTimeMillis";
+template <typename U> const char* const PropertyKeys<U>::MaxMsgCacheSize = "MaxMsgCacheSize";
+template <typename U> const char* const PropertyKeys<U>::MaxCachedMessageSizeInMiB = "MaxCachedMessageSizeInMiB";
 template <typename U> const char* const PropertyKeys<U>::ONSAddr = "ONSAddr";
-template <typename U> const char* const PropertyKeys<U>::NAMESRV_ADDR = ONS_PROPERTY_NAMESRV_ADDR;
-template <typename U> const char* const PropertyKeys<U>::ConsumeThreadNums = ONS_PROPERTY_CONSUME_THREAD_NUMS;
-template <typename U> const char* const PropertyKeys<U>::OnsChannel = ONS_PROPERTY_ONS_CHANNEL;
-template <typename U> const char* const PropertyKeys<U>::OnsTraceSwitch = "MsgTraceSwitch";
-template <typename U> const char* const PropertyKeys<U>::ConsumerInstanceName = ONS_PROPERTY_INSTANCE_NAME;
-template <typename U> const char* const PropertyKeys<U>::InstanceId = ONS_PROPERTY_INSTANCE_ID;
+template <typename U> const char* const PropertyKeys<U>::NAMESRV_ADDR = "NAMESRV_ADDR";
+template <typename U> const char* const PropertyKeys<U>::ConsumeThreadNums = "ConsumeThreadNums";
+template <typename U> const char* const PropertyKeys<U>::OnsChannel = "OnsChannel";
+template <typename U> const char* const PropertyKeys<U>::OnsTraceSwitch = "OnsTraceSwitch";
+template <typename U> const char* const PropertyKeys<U>::ConsumerInstanceName = "ConsumerInstanceName";
+template <typename U> const char* const PropertyKeys<U>::InstanceId = "InstanceId";
+template <typename U> const char* const PropertyKeys<U>::Namespace = ONS_PROPERTY_NAMESPACE;
 template <typename U> const char* const PropertyKeys<U>::MaxReconsumeTimes = ONS_PROPERTY_MAX_RECONSUME_TIMES;
 template <typename U> const char* const PropertyKeys<U>::ConsumeTimeout = ONS_PROPERTY_CONSUME_TIMEOUT;
 template <typename U>
 const char* const PropertyKeys<U>::ConsumeMessageBatchMaxSize = ONS_PROPERTY_CONSUME_MESSAGE_BATCH_MAX_SIZE;
 template <typename U>
 const char* const PropertyKeys<U>::CheckImmunityTimeInSeconds = ONS_PROPERTY_CHECK_IMMUNITY_TIME_IN_SECONDS;
+template <typename U> const char* const PropertyKeys<U>::isVipChannelEnabled = ONS_PROPERTY_IS_VIP_CHANNEL_ENABLED;
+template <typename U> const char* const PropertyKeys<U>::HeaderFormat = ONS_PROPERTY_HEADER_FORMAT;
+template <typename U>
+const char* const PropertyKeys<U>::CompressMsgBodyOverHowmuch = ONS_PROPERTY_COMPRESS_MSG_BODY_OVER_HOWMUCH;
+template <typename U> const char* const PropertyKeys<U>::CompressType = ONS_PROPERTY_COMPRESS_TYPE;
+template <typename U> const char* const PropertyKeys<U>::CompressLevel = ONS_PROPERTY_COMPRESS_LEVEL;
+template <typename U> const char* const PropertyKeys<U>::LanguageAsJava = ONS_PROPERTY_LANGUAGE_AS_JAVA;
 template <typename U> const char* const PropertyKeys<U>::ConsumeFromWhere = ONS_PROPERTY_CONSUME_FROM_WHERE;
+template <typename U> const char* const PropertyKeys<U>::ConsumeTimestamp = ONS_PROPERTY_CONSUME_TIMESTAMP;
+template <typename U> const char* const PropertyKeys<U>::OffsetStoreDir = ONS_PROPERTY_OFFSET_STORE_DIR;
+template <typename U> const char* const PropertyKeys<U>::TlsEnable = ONS_PROPERTY_TLS_ENABLE;
+template <typename U> const char* const PropertyKeys<U>::TlsCaFile = ONS_PROPERTY_TLS_CA_FILE;
+template <typename U> const char* const PropertyKeys<U>::TlsInsecureSkipVerify = ONS_PROPERTY_TLS_INSECURE_SKIP_VERIFY;
+template <typename U> const char* const PropertyKeys<U>::TlsServerName = ONS_PROPERTY_TLS_SERVER_NAME;
+template <typename U> const char* const PropertyKeys<U>::AllowUnknownProperties = ONS_PROPERTY_ALLOW_UNKNOWN_PROPERTIES;
 
 struct Access;
 

@@ -9,74 +9,63 @@ use rocketmq_ons::Properties;
 
 use crate::error;
 
-/// Declares `PropertyKeyConst` once and the list of its names the tests compare with the core.
+/// Declares `PropertyKeyConst` once and the (member, value) list the test compares with the
+/// core's catalogue of keys (`rocketmq_ons::config::catalogue`, docs/configuration-keys.md).
 macro_rules! property_keys {
-    ($($(#[$doc:meta])* $name:ident,)*) => {
-        /// ONS property names (`PropertyKeyConst.NAMESRV_ADDR === 'NAMESRV_ADDR'`); a few are this
-        /// client's own (SendMsgRetryTimes, HeaderFormat, CompressMsgBodyOverHowmuch,
-        /// ConsumeFromWhere, ConsumeTimestamp, OffsetStoreDir, LanguageAsJava, Tls*).
+    ($($name:ident = $value:literal,)*) => {
+        /// ONS property names, as the ONS Java SDK's `PropertyKeyConst`: each member holds Java's
+        /// value (`PropertyKeyConst.SuspendTimeMillis === 'suspendTimeMillis'`); every spelling in
+        /// docs/configuration-keys.md is read, and an unknown name is an error.
         #[napi(string_enum)]
         #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
         pub enum PropertyKeyConst {
-            $($(#[$doc])* $name,)*
+            $(#[napi(value = $value)] $name,)*
         }
 
         #[cfg(test)]
-        const PROPERTY_KEY_NAMES: &[&str] = &[$(stringify!($name)),*];
+        const PROPERTY_KEYS: &[(&str, &str)] = &[$((stringify!($name), $value)),*];
     };
 }
 
 property_keys! {
-    AccessKey,
-    SecretKey,
-    SecurityToken,
-    OnsChannel,
-    NAMESRV_ADDR,
-    #[doc = "Deprecated alias of NAMESRV_ADDR."]
-    ONSAddr,
-    GROUP_ID,
-    #[doc = "Deprecated alias of GROUP_ID."]
-    ProducerId,
-    #[doc = "Deprecated alias of GROUP_ID."]
-    ConsumerId,
-    GroupId,
-    #[doc = "`CLUSTERING` (default) or `BROADCASTING`."]
-    MessageModel,
-    ConsumeThreadNums,
-    MaxReconsumeTimes,
-    #[doc = "Minutes."]
-    ConsumeTimeout,
-    ConsumeMessageBatchMaxSize,
-    CheckImmunityTimeInSeconds,
-    CheckImmunityTimeInSecs,
-    suspendTimeMillis,
-    SendMsgTimeoutMillis,
-    MaxCachedMessageAmount,
-    MaxCachedMessageSizeInMiB,
-    maxCachedMessageAmount,
-    maxCachedMessageSizeInMiB,
-    InstanceName,
-    INSTANCE_ID,
-    Namespace,
-    isVipChannelEnabled,
-    MsgTraceSwitch,
-    SendMsgRetryTimes,
-    #[doc = "`JSON` (default) or `ROCKETMQ`."]
-    HeaderFormat,
-    CompressMsgBodyOverHowmuch,
-    LanguageAsJava,
-    #[doc = "`CONSUME_FROM_LAST_OFFSET` (default), `CONSUME_FROM_FIRST_OFFSET` or `CONSUME_FROM_TIMESTAMP`."]
-    ConsumeFromWhere,
-    ConsumeTimestamp,
-    OffsetStoreDir,
-    #[doc = "`true` to connect with TLS."]
-    TlsEnable,
-    #[doc = "PEM file of the CA that signed the servers' certificates (default: system roots)."]
-    TlsCaFile,
-    #[doc = "`true` to skip certificate verification (tests only)."]
-    TlsInsecureSkipVerify,
-    #[doc = "The name to verify the servers' certificates against."]
-    TlsServerName,
+    NAMESRV_ADDR = "NAMESRV_ADDR",
+    ONSAddr = "ONSAddr",
+    GROUP_ID = "GROUP_ID",
+    ProducerId = "ProducerId",
+    ConsumerId = "ConsumerId",
+    AccessKey = "AccessKey",
+    SecretKey = "SecretKey",
+    SecurityToken = "SecurityToken",
+    OnsChannel = "OnsChannel",
+    INSTANCE_ID = "INSTANCE_ID",
+    Namespace = "Namespace",
+    InstanceName = "InstanceName",
+    MessageModel = "MessageModel",
+    SendMsgTimeoutMillis = "SendMsgTimeoutMillis",
+    SendMsgRetryTimes = "SendMsgRetryTimes",
+    ConsumeThreadNums = "ConsumeThreadNums",
+    MaxReconsumeTimes = "maxReconsumeTimes",
+    ConsumeTimeout = "consumeTimeout",
+    ConsumeMessageBatchMaxSize = "ConsumeMessageBatchMaxSize",
+    CheckImmunityTimeInSeconds = "CheckImmunityTimeInSeconds",
+    SuspendTimeMillis = "suspendTimeMillis",
+    MaxCachedMessageAmount = "maxCachedMessageAmount",
+    MaxCachedMessageSizeInMiB = "maxCachedMessageSizeInMiB",
+    isVipChannelEnabled = "isVipChannelEnabled",
+    MsgTraceSwitch = "MsgTraceSwitch",
+    HeaderFormat = "HeaderFormat",
+    CompressMsgBodyOverHowmuch = "CompressMsgBodyOverHowmuch",
+    CompressType = "CompressType",
+    CompressLevel = "CompressLevel",
+    LanguageAsJava = "LanguageAsJava",
+    ConsumeFromWhere = "ConsumeFromWhere",
+    ConsumeTimestamp = "ConsumeTimestamp",
+    OffsetStoreDir = "OffsetStoreDir",
+    TlsEnable = "TlsEnable",
+    TlsCaFile = "TlsCaFile",
+    TlsInsecureSkipVerify = "TlsInsecureSkipVerify",
+    TlsServerName = "TlsServerName",
+    AllowUnknownProperties = "AllowUnknownProperties",
 }
 
 /// Values of the `MessageModel` property (ONS `PropertyValueConst`).
@@ -112,51 +101,11 @@ pub(crate) fn properties(env: &Env, object: &Object) -> Result<Properties> {
 
 #[cfg(test)]
 mod tests {
-    use rocketmq_ons::config::keys;
+    use rocketmq_ons::config::catalogue;
 
     #[test]
-    fn property_key_const_matches_the_core_keys() {
-        let core = [
-            keys::ACCESS_KEY,
-            keys::SECRET_KEY,
-            keys::SECURITY_TOKEN,
-            keys::ONS_CHANNEL,
-            keys::NAMESRV_ADDR,
-            keys::ONS_ADDR,
-            keys::GROUP_ID,
-            keys::PRODUCER_ID,
-            keys::CONSUMER_ID,
-            keys::GROUP_ID_CAMEL,
-            keys::MESSAGE_MODEL,
-            keys::CONSUME_THREAD_NUMS,
-            keys::MAX_RECONSUME_TIMES,
-            keys::CONSUME_TIMEOUT,
-            keys::CONSUME_MESSAGE_BATCH_MAX_SIZE,
-            keys::CHECK_IMMUNITY_TIME_IN_SECONDS,
-            keys::CHECK_IMMUNITY_TIME_IN_SECS,
-            keys::SUSPEND_TIME_MILLIS,
-            keys::SEND_MSG_TIMEOUT_MILLIS,
-            keys::MAX_CACHED_MESSAGE_AMOUNT,
-            keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB,
-            keys::MAX_CACHED_MESSAGE_AMOUNT_ONS,
-            keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB_ONS,
-            keys::INSTANCE_NAME,
-            keys::INSTANCE_ID,
-            keys::NAMESPACE,
-            keys::VIP_CHANNEL_ENABLED,
-            keys::MSG_TRACE_SWITCH,
-            keys::SEND_MSG_RETRY_TIMES,
-            keys::HEADER_FORMAT,
-            keys::COMPRESS_OVER_BYTES,
-            keys::LANGUAGE_AS_JAVA,
-            keys::CONSUME_FROM_WHERE,
-            keys::CONSUME_TIMESTAMP,
-            keys::OFFSET_STORE_DIR,
-            keys::TLS_ENABLE,
-            keys::TLS_CA_FILE,
-            keys::TLS_INSECURE_SKIP_VERIFY,
-            keys::TLS_SERVER_NAME,
-        ];
-        assert_eq!(super::PROPERTY_KEY_NAMES, core.as_slice());
+    fn property_key_const_is_the_catalogue() {
+        let expected: Vec<(&str, &str)> = catalogue::binding_constants().iter().map(|c| (c.member, c.value)).collect();
+        assert_eq!(super::PROPERTY_KEYS, expected.as_slice());
     }
 }

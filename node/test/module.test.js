@@ -16,7 +16,8 @@ test('ESM and CommonJS entries export the same API', async () => {
   assert.equal(cjs.OrderAction.Suspend, 'Suspend')
   assert.equal(cjs.TransactionStatus.Unknow, 'Unknow')
   assert.equal(cjs.PropertyKeyConst.NAMESRV_ADDR, 'NAMESRV_ADDR')
-  assert.equal(cjs.PropertyKeyConst.suspendTimeMillis, 'suspendTimeMillis')
+  assert.equal(cjs.PropertyKeyConst.SuspendTimeMillis, 'suspendTimeMillis')
+  assert.equal(cjs.PropertyKeyConst.MaxCachedMessageAmount, 'maxCachedMessageAmount')
 })
 
 test('Message: constructors, fields and binary bodies without a cluster', () => {
@@ -35,4 +36,18 @@ test('Message: constructors, fields and binary bodies without a cluster', () => 
   assert.equal(k.startDeliverTime, 1234)
   assert.equal(k.queueId, null)
   assert.throws(() => new Message('T', 'a', Buffer.from('x'), Buffer.from('y')), { code: 'INVALID_ARGUMENT' })
+})
+
+test('an unknown property name is an error naming the closest known one', () => {
+  const { ONSFactory, PropertyKeyConst } = require('..')
+  const props = {
+    [PropertyKeyConst.NAMESRV_ADDR]: '127.0.0.1:9876',
+    [PropertyKeyConst.GROUP_ID]: 'GID_a',
+    SendMsgTimeoutMilis: 100,
+  }
+  assert.throws(() => ONSFactory.createProducer(props), {
+    code: 'INVALID_CONFIG',
+    message: /unknown property 'SendMsgTimeoutMilis' \(did you mean 'SendMsgTimeoutMillis'\?\)/,
+  })
+  ONSFactory.createProducer({ ...props, [PropertyKeyConst.AllowUnknownProperties]: true })
 })

@@ -1,52 +1,23 @@
 //! ONS properties from Python: a mapping of `PropertyKeyConst` names, keyword arguments in
 //! snake case (`namesrv_addr=...`) or by their ONS name, and the `PropertyKeyConst` class
-//! itself. The values are the core's key constants; only the attribute and keyword spellings
-//! are decided here.
+//! itself. Members, values and keywords all come from the core's catalogue of keys
+//! (`rocketmq_ons::config::catalogue`, docs/configuration-keys.md); nothing is spelled here.
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyString, PyTuple};
-use rocketmq_ons::config::keys;
+use rocketmq_ons::config::catalogue::{self, Constant};
 use rocketmq_ons::Properties;
 
-/// (PropertyKeyConst attribute, keyword argument, core key).
-pub(crate) const PROPERTY_KEYS: &[(&str, &str, &str)] = &[
-    ("AccessKey", "access_key", keys::ACCESS_KEY),
-    ("SecretKey", "secret_key", keys::SECRET_KEY),
-    ("SecurityToken", "security_token", keys::SECURITY_TOKEN),
-    ("OnsChannel", "ons_channel", keys::ONS_CHANNEL),
-    ("NAMESRV_ADDR", "namesrv_addr", keys::NAMESRV_ADDR),
-    ("ONSAddr", "ons_addr", keys::ONS_ADDR),
-    ("GROUP_ID", "group_id", keys::GROUP_ID),
-    ("ProducerId", "producer_id", keys::PRODUCER_ID),
-    ("ConsumerId", "consumer_id", keys::CONSUMER_ID),
-    ("MessageModel", "message_model", keys::MESSAGE_MODEL),
-    ("ConsumeThreadNums", "consume_thread_nums", keys::CONSUME_THREAD_NUMS),
-    ("MaxReconsumeTimes", "max_reconsume_times", keys::MAX_RECONSUME_TIMES),
-    ("ConsumeTimeout", "consume_timeout", keys::CONSUME_TIMEOUT),
-    ("ConsumeMessageBatchMaxSize", "consume_message_batch_max_size", keys::CONSUME_MESSAGE_BATCH_MAX_SIZE),
-    ("CheckImmunityTimeInSeconds", "check_immunity_time_in_seconds", keys::CHECK_IMMUNITY_TIME_IN_SECONDS),
-    ("SuspendTimeMillis", "suspend_time_millis", keys::SUSPEND_TIME_MILLIS),
-    ("SendMsgTimeoutMillis", "send_msg_timeout_millis", keys::SEND_MSG_TIMEOUT_MILLIS),
-    ("MaxCachedMessageAmount", "max_cached_message_amount", keys::MAX_CACHED_MESSAGE_AMOUNT_ONS),
-    ("MaxCachedMessageSizeInMiB", "max_cached_message_size_in_mib", keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB_ONS),
-    ("InstanceName", "instance_name", keys::INSTANCE_NAME),
-    ("INSTANCE_ID", "instance_id", keys::INSTANCE_ID),
-    ("Namespace", "namespace", keys::NAMESPACE),
-    ("isVipChannelEnabled", "is_vip_channel_enabled", keys::VIP_CHANNEL_ENABLED),
-    ("MsgTraceSwitch", "msg_trace_switch", keys::MSG_TRACE_SWITCH),
-    ("SendMsgRetryTimes", "send_msg_retry_times", keys::SEND_MSG_RETRY_TIMES),
-    ("HeaderFormat", "header_format", keys::HEADER_FORMAT),
-    ("CompressMsgBodyOverHowmuch", "compress_msg_body_over_howmuch", keys::COMPRESS_OVER_BYTES),
-    ("LanguageAsJava", "language_as_java", keys::LANGUAGE_AS_JAVA),
-    ("ConsumeFromWhere", "consume_from_where", keys::CONSUME_FROM_WHERE),
-    ("ConsumeTimestamp", "consume_timestamp", keys::CONSUME_TIMESTAMP),
-    ("OffsetStoreDir", "offset_store_dir", keys::OFFSET_STORE_DIR),
-    ("TlsEnable", "tls_enable", keys::TLS_ENABLE),
-    ("TlsCaFile", "tls_ca_file", keys::TLS_CA_FILE),
-    ("TlsInsecureSkipVerify", "tls_insecure_skip_verify", keys::TLS_INSECURE_SKIP_VERIFY),
-    ("TlsServerName", "tls_server_name", keys::TLS_SERVER_NAME),
-];
+/// The key a keyword argument names: a snake-case keyword, a member name or any spelling the
+/// catalogue knows.
+fn keyword_key(name: &str) -> Option<&'static str> {
+    let constants = catalogue::binding_constants();
+    if let Some(c) = constants.iter().find(|c: &&Constant| c.snake == name || c.member == name) {
+        return Some(c.value);
+    }
+    catalogue::find(name).map(|key| key.value)
+}
 
 /// Property values are strings in ONS; numbers and booleans are accepted and written the way
 /// the core parses them (`true`/`false`).
@@ -89,16 +60,14 @@ pub(crate) fn collect(
     if let Some(options) = options {
         for (name, value) in options.iter() {
             let name: String = name.extract()?;
-            let key = PROPERTY_KEYS
-                .iter()
-                .find(|(attr, kw, key)| *kw == name || *attr == name || *key == name)
-                .map(|(_, _, key)| *key)
-                .ok_or_else(|| {
-                    PyTypeError::new_err(format!(
-                        "unknown option {name:?}; options are PropertyKeyConst names or their snake_case \
-                         forms (namesrv_addr, group_id, access_key, ...)"
-                    ))
-                })?;
+            let key = keyword_key(&name).ok_or_else(|| {
+                let constants = catalogue::binding_constants();
+                let nearest = catalogue::nearest(&name, constants.iter().map(|c| c.snake)).unwrap_or("namesrv_addr");
+                PyTypeError::new_err(format!(
+                    "unknown option '{name}' (did you mean '{nearest}'?); options are PropertyKeyConst names or \
+                     their snake_case forms (namesrv_addr, group_id, access_key, ...)"
+                ))
+            })?;
             if value.is_none() {
                 continue;
             }
@@ -112,16 +81,16 @@ pub(crate) fn collect(
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     let attrs = PyDict::new(py);
-    for (attr, _, key) in PROPERTY_KEYS {
-        attrs.set_item(*attr, *key)?;
+    for c in catalogue::binding_constants() {
+        attrs.set_item(c.member, c.value)?;
     }
     attrs.set_item("__doc__", "ONS property names (PropertyKeyConst). Values are the keys the client reads.")?;
     attrs.set_item("__module__", "rocketmq_ons")?;
     let class = py.get_type::<pyo3::types::PyType>().call1(("PropertyKeyConst", PyTuple::empty(py), attrs))?;
     m.add("PropertyKeyConst", class)?;
     let keywords = PyDict::new(py);
-    for (_, kw, key) in PROPERTY_KEYS {
-        keywords.set_item(*kw, *key)?;
+    for c in catalogue::binding_constants() {
+        keywords.set_item(c.snake, c.value)?;
     }
     m.add("_OPTION_KEYWORDS", keywords)?;
     Ok(())

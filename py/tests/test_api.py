@@ -38,6 +38,7 @@ def test_bad_config_names_the_property() -> None:
 def test_options_by_keyword_ons_name_and_mapping() -> None:
     assert ons.PropertyKeyConst.NAMESRV_ADDR == "NAMESRV_ADDR"
     assert ons.PropertyKeyConst.SuspendTimeMillis == "suspendTimeMillis"
+    assert ons.PropertyKeyConst.MaxCachedMessageAmount == "maxCachedMessageAmount"
     ons.Producer({"NAMESRV_ADDR": "127.0.0.1:9876"}, GROUP_ID="GID_a", send_msg_timeout_millis=500,
                  is_vip_channel_enabled=False)
     c = ons.ONSFactory.create_batch_consumer(namesrv_addr="127.0.0.1:9876", group_id="GID_b",
@@ -79,3 +80,13 @@ def test_not_started_and_closed_producers_refuse_to_send() -> None:
     assert p.is_closed()
     with pytest.raises(ons.NotStartedError):
         p.send(ons.Message("T", b"x"))
+
+
+def test_unknown_property_names_the_closest_key() -> None:
+    props = {"NAMESRV_ADDR": "127.0.0.1:9876", "GROUP_ID": "GID_a", "SendMsgTimeoutMilis": "100"}
+    with pytest.raises(ons.InvalidConfigError,
+                       match=r"unknown property 'SendMsgTimeoutMilis' \(did you mean 'SendMsgTimeoutMillis'\?\)"):
+        ons.Producer(props)
+    ons.Producer(props, allow_unknown_properties=True)
+    with pytest.raises(TypeError, match="did you mean 'send_msg_timeout_millis'"):
+        ons.Producer(namesrv_addr="127.0.0.1:9876", group_id="G", send_msg_timeout_milis=100)

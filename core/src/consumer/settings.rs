@@ -81,6 +81,7 @@ const DEFAULT_MAX_CACHED_MIB: usize = 512;
 const DEFAULT_TIMESTAMP_LOOKBACK_MS: i64 = 30 * 60 * 1000;
 
 impl ConsumerSettings {
+    /// Each key is read by any of its spellings (`config::catalogue`).
     pub fn from_properties(props: &Properties, kind: ConsumerKind) -> Result<Self> {
         let message_model = match props.get(keys::MESSAGE_MODEL) {
             None => MessageModel::Clustering,
@@ -102,26 +103,19 @@ impl ConsumerSettings {
             None | Some(-1) => DEFAULT_MAX_RECONSUME_TIMES,
             Some(n) => n,
         };
-        let timeout_minutes = props
-            .parse_in(&[keys::CONSUME_TIMEOUT, "consumeTimeout"], 1u64, 24 * 60)?
-            .unwrap_or(DEFAULT_CONSUME_TIMEOUT_MINUTES);
+        let timeout_minutes =
+            props.parse_in(&[keys::CONSUME_TIMEOUT], 1u64, 24 * 60)?.unwrap_or(DEFAULT_CONSUME_TIMEOUT_MINUTES);
         let batch_max_size = match kind {
             ConsumerKind::Batch => props.parse_in(&[keys::CONSUME_MESSAGE_BATCH_MAX_SIZE], 1usize, 32)?.unwrap_or(1),
             _ => 1,
         };
-        let suspend_ms = props
-            .parse_in(&[keys::SUSPEND_TIME_MILLIS, keys::SUSPEND_TIME_MILLIS_CPP], 10u64, 30_000)?
-            .unwrap_or(DEFAULT_SUSPEND_TIME_MS);
+        let suspend_ms =
+            props.parse_in(&[keys::SUSPEND_TIME_MILLIS], 10u64, 30_000)?.unwrap_or(DEFAULT_SUSPEND_TIME_MS);
         let max_cached_messages = props
-            .parse_in(
-                &[keys::MAX_CACHED_MESSAGE_AMOUNT, keys::MAX_CACHED_MESSAGE_AMOUNT_ONS, keys::MAX_MSG_CACHE_SIZE_CPP],
-                100usize,
-                50_000,
-            )?
+            .parse_in(&[keys::MAX_CACHED_MESSAGE_AMOUNT], 100usize, 50_000)?
             .unwrap_or(DEFAULT_MAX_CACHED_MESSAGES);
-        let max_cached_mib = props
-            .parse_in(&[keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB, keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB_ONS], 16usize, 2048)?
-            .unwrap_or(DEFAULT_MAX_CACHED_MIB);
+        let max_cached_mib =
+            props.parse_in(&[keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB], 16usize, 2048)?.unwrap_or(DEFAULT_MAX_CACHED_MIB);
         let consume_from = parse_consume_from(props)?;
         let offset_store_dir = match props.get(keys::OFFSET_STORE_DIR) {
             Some(dir) => PathBuf::from(dir),
@@ -261,6 +255,36 @@ mod tests {
         .unwrap();
         assert_eq!(s.suspend_time, Duration::from_millis(1500));
         assert_eq!(s.max_cached_messages, 2000);
+    }
+
+    /// Every spelling in the catalogue is honoured, not only the canonical one.
+    #[test]
+    fn every_alias_of_every_consumer_key_is_read() {
+        use crate::config::catalogue;
+        let cases = [
+            (keys::MAX_RECONSUME_TIMES, "7"),
+            (keys::CONSUME_TIMEOUT, "3"),
+            (keys::SUSPEND_TIME_MILLIS, "1500"),
+            (keys::MAX_CACHED_MESSAGE_AMOUNT, "2000"),
+            (keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB, "64"),
+        ];
+        for (key, value) in cases {
+            for spelling in catalogue::find(key).unwrap().names() {
+                let s = settings(ConsumerKind::Concurrent, &[(spelling, value)]).unwrap();
+                let read = [
+                    s.max_reconsume_times.to_string(),
+                    (s.consume_timeout.as_secs() / 60).to_string(),
+                    s.suspend_time.as_millis().to_string(),
+                    s.max_cached_messages.to_string(),
+                    (s.max_cached_bytes >> 20).to_string(),
+                ];
+                assert!(read.contains(&value.to_owned()), "{spelling}={value} was ignored: {read:?}");
+            }
+        }
+        let s = settings(ConsumerKind::Concurrent, &[(keys::MAX_RECONSUME_TIMES_JAVA, "3")]).unwrap();
+        assert_eq!(s.max_reconsume_times, 3);
+        let e = settings(ConsumerKind::Concurrent, &[(keys::MAX_RECONSUME_TIMES_JAVA, "x")]).unwrap_err();
+        assert!(e.message().contains("property maxReconsumeTimes must be a number"), "{e}");
     }
 
     #[test]
