@@ -15,7 +15,9 @@ use ons_tests::fake_server::{fake_namesrv, route_json, FakeServer, LoneConsumer,
 use rocketmq_ons::config::keys;
 use rocketmq_ons::protocol::codes::{request, response};
 use rocketmq_ons::protocol::command::RemotingCommand;
-use rocketmq_ons::protocol::message::{encode_stored_message, sys_flag, MessageVersion, Properties, StoredMessage};
+use rocketmq_ons::protocol::message::{
+    encode_stored_message, sys_flag, MessageProperties, MessageVersion, StoredMessage,
+};
 use rocketmq_ons::{Action, ConsumeContext, Consumer, Message};
 
 const MIB: u64 = 1 << 20;
@@ -55,7 +57,7 @@ fn inflating_entry() -> Vec<u8> {
         body_crc: 0,
         body: Bytes::from(vec![0u8; 64 * MIB as usize]),
         topic: "HOSTILE".into(),
-        properties: Properties::new(),
+        properties: MessageProperties::new(),
         offset_msg_id: String::new(),
     };
     encode_stored_message(&m, MessageVersion::V1).unwrap()

@@ -307,7 +307,7 @@ mod tests {
     use std::net::SocketAddr;
 
     fn stored(topic: &str, offset: i64, tag: Option<&str>, retry_of: Option<&str>) -> StoredMessage {
-        let mut properties = crate::protocol::message::Properties::new();
+        let mut properties = crate::protocol::message::MessageProperties::new();
         if let Some(t) = tag {
             properties.insert(property::TAGS.into(), t.into());
         }

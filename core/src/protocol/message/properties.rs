@@ -1,0 +1,92 @@
+//! The properties string of a message (docs/remoting-protocol.md §5.2).
+
+#[allow(unused_imports)]
+use super::*;
+
+/// Separates a property name from its value.
+pub const NAME_VALUE_SEPARATOR: u8 = 0x01;
+/// Ends every property (including the last).
+pub const PROPERTY_SEPARATOR: u8 = 0x02;
+/// Longest properties string a broker stores (its length is a signed i16).
+pub const MAX_PROPERTIES_LEN: usize = i16::MAX as usize;
+
+/// Message properties. Ordered so the encoded string is deterministic.
+pub type MessageProperties = BTreeMap<String, String>;
+
+/// Parses a properties string the way Java's `string2messageProperties` does: split on 0x02;
+/// an entry is kept only when it has a non-empty name before its first 0x01 and a non-empty
+/// value after it (the value may contain further 0x01 bytes); the last entry needs no
+/// trailing 0x02; a repeated name keeps its last value. Invalid UTF-8 becomes U+FFFD, as Java's
+/// decoder does. Never fails.
+pub fn parse_properties(raw: &[u8]) -> MessageProperties {
+    let mut map = MessageProperties::new();
+    for entry in raw.split(|&b| b == PROPERTY_SEPARATOR) {
+        let Some(sep) = entry.iter().position(|&b| b == NAME_VALUE_SEPARATOR) else {
+            continue;
+        };
+        let (name, value) = (&entry[..sep], &entry[sep + 1..]);
+        if name.is_empty() || value.is_empty() {
+            continue;
+        }
+        map.insert(String::from_utf8_lossy(name).into_owned(), String::from_utf8_lossy(value).into_owned());
+    }
+    map
+}
+
+/// Encodes properties as `name 0x01 value 0x02` per entry, in iteration order.
+///
+/// Entries with an empty value are skipped: Java writes them, but every parser drops them, so
+/// the wire result is the same. A name that is empty, or a name or value containing 0x01 or
+/// 0x02, would corrupt the string and is an `InvalidArgument` error. The caller checks the
+/// total length against [`MAX_PROPERTIES_LEN`] where it applies.
+pub fn encode_properties<I, K, V>(props: I) -> Result<String>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    // Enough for the usual TAGS, KEYS, WAIT and UNIQ_KEY without growing.
+    let mut out = String::with_capacity(128);
+    for (name, value) in props {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        if check_property(name, value)? {
+            out.push_str(name);
+            out.push(char::from(NAME_VALUE_SEPARATOR));
+            out.push_str(value);
+            out.push(char::from(PROPERTY_SEPARATOR));
+        }
+    }
+    Ok(out)
+}
+
+/// The length [`encode_properties`] would produce, with the same checks, without building it.
+pub fn encoded_properties_len<I, K, V>(props: I) -> Result<usize>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let mut len = 0;
+    for (name, value) in props {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        if check_property(name, value)? {
+            len += name.len() + value.len() + 2;
+        }
+    }
+    Ok(len)
+}
+
+/// Whether a property may be sent (an error if it never may); `false` for an empty value,
+/// which is left out, as the Java client does.
+fn check_property(name: &str, value: &str) -> Result<bool> {
+    if name.is_empty() {
+        return Err(Error::invalid_argument("message property name is empty"));
+    }
+    let bad = |s: &str| s.bytes().any(|b| b == NAME_VALUE_SEPARATOR || b == PROPERTY_SEPARATOR);
+    if bad(name) || bad(value) {
+        return Err(Error::invalid_argument(format!(
+            "message property {name:?} contains a reserved separator byte (0x01 or 0x02)"
+        )));
+    }
+    Ok(!value.is_empty())
+}
