@@ -13,9 +13,11 @@ use crate::protocol::message::DEFAULT_COMPRESS_LEVEL;
 // internal unless the `unstable` feature is on).
 pub use crate::protocol::command::SerializeType;
 pub use crate::protocol::message::CompressionType;
-pub use crate::transport::tls::{TlsMode, TlsSettings};
 
 pub mod catalogue;
+pub mod tls;
+
+pub use tls::{TlsMode, TlsOptions};
 
 /// The ONS `PropertyKeyConst` names (and a few of this client's own, marked as such). Every
 /// one is a spelling of a key of the [`catalogue`] (checked by its tests), and a lookup by any
@@ -130,7 +132,7 @@ pub struct ClientConfig {
     pub compress_level: i32,
     pub check_immunity_time_secs: Option<u32>,
     /// Plain TCP or TLS (and how server certificates are checked).
-    pub tls: TlsSettings,
+    pub tls: TlsOptions,
     /// Every property given, for the consumer settings parsed elsewhere.
     pub properties: Properties,
 }
@@ -391,7 +393,7 @@ impl ClientConfig {
             compress_type,
             compress_level,
             check_immunity_time_secs,
-            tls: TlsSettings::from_properties(props)?,
+            tls: TlsOptions::from_properties(props)?,
             properties: props.clone(),
         })
     }

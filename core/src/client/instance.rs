@@ -29,6 +29,7 @@ use crate::protocol::headers::admin::UNIQUE_KEY_QUERY;
 use crate::protocol::headers::{GetRouteInfoRequestHeader, RequestHeader, UnregisterClientRequestHeader};
 use crate::protocol::message::{decode_stored_messages, property};
 use crate::protocol::route::{MessageQueue, TopicRouteData};
+use crate::transport::tls::TlsSettings;
 use crate::transport::{ConnectionPool, InboundHandler, InboundRequest};
 
 /// How long a name-server or admin request may take.
@@ -180,7 +181,7 @@ impl ClientInstance {
                 namesrv_index: AtomicUsize::new(0),
                 credentials: config.credentials.clone(),
                 pool: ConnectionPool::new(config.serialize_type, CONNECT_TIMEOUT, Some(inbound))
-                    .with_tls(config.tls.clone()),
+                    .with_tls(TlsSettings::new(&config.tls)),
                 routes: RwLock::new(HashMap::new()),
                 broker_versions: Mutex::new(HashMap::new()),
                 heartbeated: Mutex::new(HashSet::new()),

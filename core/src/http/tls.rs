@@ -13,8 +13,9 @@ use std::sync::{Arc, Once, OnceLock};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, RootCertStore};
 
+use crate::config::tls::load_pem_roots;
 use crate::error::{Error, ErrorKind, Result};
-use crate::transport::tls::{load_pem_roots, provider, skip_verification};
+use crate::transport::tls::{provider, skip_verification};
 
 /// Builds the client configuration. `ca_file` replaces the system roots (as curl's `--cacert`
 /// and Python's `verify=path` do); `insecure` excludes it.

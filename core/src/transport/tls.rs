@@ -1,8 +1,8 @@
 //! TLS for name-server and broker connections: rustls with the `ring` provider (no OpenSSL).
 //!
-//! This module owns the TLS settings of a client ([`TlsSettings`], parsed from the `Tls*`
-//! properties documented in [`crate::config::keys`]) and the handshake on a freshly connected
-//! socket ([`TlsSettings::handshake`]). Four modes:
+//! This module builds a client's TLS connector ([`TlsSettings`]) from the options the `Tls*`
+//! properties were parsed into (`crate::config::tls`), and runs the handshake on a freshly
+//! connected socket ([`TlsSettings::handshake`]). Four modes:
 //!
 //! * plain TCP (the default);
 //! * TLS trusting the operating system's root certificates (`TlsEnable=true`);
@@ -18,140 +18,68 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use crate::config::{keys, Properties};
+use crate::config::tls::{TlsMode, TlsOptions};
+use crate::config::keys;
 use crate::error::{Error, ErrorKind, Result};
 
-/// How connections are secured.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TlsMode {
-    /// Plain TCP.
-    Plain,
-    /// TLS, server certificates checked against the system's trusted roots.
-    SystemRoots,
-    /// TLS, server certificates checked against the CA certificates in this PEM file only.
-    CaFile(PathBuf),
-    /// TLS without any check of the server certificate (tests, or a trusted network).
-    InsecureSkipVerify,
-}
-
-/// The TLS part of a client configuration: the mode, an optional name to verify certificates
-/// against, and the rustls configuration built once from them.
-#[derive(Clone)]
+/// The transport's side of a client's TLS options: the rustls connector built from them on
+/// first use (building it cannot fail for options that parsed; were it to, the connect fails).
+#[derive(Clone, Default)]
 pub struct TlsSettings {
-    mode: TlsMode,
-    server_name: Option<String>,
-    connector: Option<TlsConnector>,
-}
-
-impl Default for TlsSettings {
-    fn default() -> Self {
-        TlsSettings { mode: TlsMode::Plain, server_name: None, connector: None }
-    }
+    options: TlsOptions,
+    connector: Arc<OnceLock<Result<TlsConnector>>>,
 }
 
 impl fmt::Debug for TlsSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TlsSettings").field("mode", &self.mode).field("server_name", &self.server_name).finish()
+        f.debug_struct("TlsSettings").field("options", &self.options).finish()
     }
 }
 
 impl TlsSettings {
-    /// Reads `TlsEnable`, `TlsCaFile`, `TlsInsecureSkipVerify` and `TlsServerName`, loading the
-    /// CA file (or the system roots) now so that a bad file is a configuration error naming the
-    /// property rather than a failure at the first connect.
-    pub fn from_properties(props: &Properties) -> Result<Self> {
-        let enable = props.parse_bool(keys::TLS_ENABLE)?;
-        let ca_file = props.get(keys::TLS_CA_FILE).map(PathBuf::from);
-        let insecure = props.parse_bool(keys::TLS_INSECURE_SKIP_VERIFY)?.unwrap_or(false);
-        let server_name = props.get(keys::TLS_SERVER_NAME).map(str::to_owned);
-        if enable == Some(false) && (ca_file.is_some() || insecure || server_name.is_some()) {
-            return Err(Error::invalid_config(format!(
-                "property {} is false, but {}, {} or {} asks for TLS",
-                keys::TLS_ENABLE,
-                keys::TLS_CA_FILE,
-                keys::TLS_INSECURE_SKIP_VERIFY,
-                keys::TLS_SERVER_NAME
-            )));
-        }
-        let mode = match (ca_file, insecure) {
-            (Some(_), true) => {
-                return Err(Error::invalid_config(format!(
-                    "properties {} and {} contradict each other: set one of them",
-                    keys::TLS_CA_FILE,
-                    keys::TLS_INSECURE_SKIP_VERIFY
-                )))
-            }
-            (Some(path), false) => TlsMode::CaFile(path),
-            (None, true) => TlsMode::InsecureSkipVerify,
-            (None, false) if enable == Some(true) || server_name.is_some() => TlsMode::SystemRoots,
-            (None, false) => TlsMode::Plain,
-        };
-        if let Some(name) = &server_name {
-            ServerName::try_from(name.as_str()).map_err(|_| {
-                Error::invalid_config(format!(
-                    "property {} must be a DNS name or IP address, got {name:?}",
-                    keys::TLS_SERVER_NAME
-                ))
-            })?;
-        }
-        let connector = match &mode {
-            TlsMode::Plain => None,
-            TlsMode::SystemRoots => Some(verified_connector(system_roots()?)?),
-            TlsMode::CaFile(path) => Some(verified_connector(Arc::new(roots_from_pem_file(path)?))?),
-            TlsMode::InsecureSkipVerify => Some(insecure_connector()?),
-        };
-        Ok(TlsSettings { mode, server_name, connector })
-    }
-
-    pub fn mode(&self) -> &TlsMode {
-        &self.mode
+    pub fn new(options: &TlsOptions) -> Self {
+        TlsSettings { options: options.clone(), connector: Arc::default() }
     }
 
     pub fn is_enabled(&self) -> bool {
-        self.connector.is_some()
+        self.options.is_enabled()
     }
 
-    /// Distinguishes settings that must not share connections (part of the client instance
-    /// key): two clients share a connection only if they secure it the same way.
-    pub fn instance_key(&self) -> String {
-        let name = self.server_name.as_deref().unwrap_or("");
-        match &self.mode {
-            TlsMode::Plain => "plain".to_owned(),
-            TlsMode::SystemRoots => format!("tls-system:{name}"),
-            TlsMode::CaFile(path) => format!("tls-ca:{}:{name}", path.display()),
-            TlsMode::InsecureSkipVerify => "tls-insecure".to_owned(),
-        }
+    fn connector(&self) -> Result<&TlsConnector> {
+        let built = self.connector.get_or_init(|| match (self.options.mode(), self.options.roots()) {
+            (TlsMode::Plain, _) => Err(Error::new(ErrorKind::Internal, "TLS handshake requested in plain mode")),
+            (TlsMode::InsecureSkipVerify, _) => insecure_connector(),
+            (_, Some(roots)) => verified_connector(roots.clone()),
+            (_, None) => Err(Error::new(ErrorKind::Internal, "TLS options without trusted roots")),
+        });
+        built.as_ref().map_err(Clone::clone)
     }
 
     /// Runs the TLS handshake over `stream`, connected to `addr` (`host:port`). Must be bounded
     /// by the caller's timeout: a server that does not speak TLS may never answer.
     pub(crate) async fn handshake(&self, addr: &str, stream: TcpStream) -> Result<TlsStream<TcpStream>> {
-        let Some(connector) = &self.connector else {
-            return Err(Error::new(ErrorKind::Internal, "TLS handshake requested in plain mode"));
-        };
-        if self.mode == TlsMode::InsecureSkipVerify {
+        let connector = self.connector()?;
+        if self.options.mode() == &TlsMode::InsecureSkipVerify {
             warn_insecure_once();
         }
-        let name = match &self.server_name {
-            Some(n) => n.clone(),
+        let name = match self.options.server_name() {
+            Some(n) => n.to_owned(),
             None => host_of(addr).to_owned(),
         };
         let server_name = ServerName::try_from(name.clone())
             .map_err(|_| Error::network(format!("cannot use {name:?} of {addr} as a TLS server name")))?;
         connector.connect(server_name, stream).await.map_err(|e| {
-            let hint = match &self.mode {
+            let hint = match self.options.mode() {
                 TlsMode::CaFile(_) => {
                     format!(" (is the server certificate issued by the CA in {}?)", keys::TLS_CA_FILE)
                 }
@@ -199,49 +127,6 @@ fn insecure_connector() -> Result<TlsConnector> {
     let config =
         config_builder()?.dangerous().with_custom_certificate_verifier(skip_verification()).with_no_client_auth();
     Ok(TlsConnector::from(Arc::new(config)))
-}
-
-/// The system's trusted roots, read once per process.
-fn system_roots() -> Result<Arc<RootCertStore>> {
-    static ROOTS: OnceLock<std::result::Result<Arc<RootCertStore>, String>> = OnceLock::new();
-    ROOTS
-        .get_or_init(|| {
-            let found = rustls_native_certs::load_native_certs();
-            let mut roots = RootCertStore::empty();
-            let (added, _ignored) = roots.add_parsable_certificates(found.certs);
-            if added == 0 {
-                let why = found.errors.first().map(|e| format!(": {e}")).unwrap_or_default();
-                return Err(format!(
-                    "{} is true but no trusted root certificate was found in the system store{why}; \
-                     set {} to a PEM file with the server's CA",
-                    keys::TLS_ENABLE,
-                    keys::TLS_CA_FILE
-                ));
-            }
-            Ok(Arc::new(roots))
-        })
-        .clone()
-        .map_err(Error::invalid_config)
-}
-
-fn roots_from_pem_file(path: &Path) -> Result<RootCertStore> {
-    load_pem_roots(path, &format!("property {}", keys::TLS_CA_FILE))
-}
-
-/// The CA certificates of a PEM file; errors are configuration errors that start with `what`
-/// (the option that named the file). Shared with the HTTP clients' TLS.
-pub(crate) fn load_pem_roots(path: &Path, what: &str) -> Result<RootCertStore> {
-    let bad = |why: String| Error::invalid_config(format!("{what} ({}): {why}", path.display()));
-    let data = std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
-    let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&data) {
-        let cert = cert.map_err(|e| bad(format!("not a PEM certificate file: {e}")))?;
-        roots.add(cert).map_err(|e| bad(format!("unusable CA certificate: {e}")))?;
-    }
-    if roots.is_empty() {
-        return Err(bad("no CERTIFICATE block in it".to_owned()));
-    }
-    Ok(roots)
 }
 
 fn warn_insecure_once() {
@@ -302,47 +187,6 @@ impl ServerCertVerifier for SkipVerification {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn settings(pairs: &[(&str, &str)]) -> Result<TlsSettings> {
-        TlsSettings::from_properties(&pairs.iter().map(|(k, v)| (*k, *v)).collect())
-    }
-
-    #[test]
-    fn modes_from_properties() {
-        assert_eq!(settings(&[]).unwrap().mode(), &TlsMode::Plain);
-        assert!(!settings(&[(keys::TLS_ENABLE, "false")]).unwrap().is_enabled());
-        let insecure = settings(&[(keys::TLS_INSECURE_SKIP_VERIFY, "true")]).unwrap();
-        assert_eq!(insecure.mode(), &TlsMode::InsecureSkipVerify);
-        assert!(insecure.is_enabled());
-        assert_ne!(insecure.instance_key(), settings(&[]).unwrap().instance_key());
-    }
-
-    #[test]
-    fn contradictions_and_bad_files_name_the_property() {
-        let err = settings(&[(keys::TLS_ENABLE, "false"), (keys::TLS_INSECURE_SKIP_VERIFY, "true")]).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert!(err.message().contains(keys::TLS_ENABLE), "{err}");
-
-        let err = settings(&[(keys::TLS_CA_FILE, "/x.pem"), (keys::TLS_INSECURE_SKIP_VERIFY, "true")]).unwrap_err();
-        assert!(err.message().contains(keys::TLS_CA_FILE), "{err}");
-
-        let err = settings(&[(keys::TLS_CA_FILE, "/nonexistent/ca.pem")]).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
-        assert!(err.message().contains("TlsCaFile") && err.message().contains("/nonexistent/ca.pem"), "{err}");
-
-        let dir = std::env::temp_dir().join(format!("ons-tls-unit-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let not_pem = dir.join("not.pem");
-        std::fs::write(&not_pem, "hello").unwrap();
-        let err = settings(&[(keys::TLS_CA_FILE, not_pem.to_str().unwrap())]).unwrap_err();
-        assert!(err.message().contains("no CERTIFICATE"), "{err}");
-        std::fs::remove_dir_all(&dir).unwrap();
-
-        let err = settings(&[(keys::TLS_ENABLE, "yes")]).unwrap_err();
-        assert!(err.message().contains(keys::TLS_ENABLE), "{err}");
-        let err = settings(&[(keys::TLS_SERVER_NAME, "not a name")]).unwrap_err();
-        assert!(err.message().contains(keys::TLS_SERVER_NAME), "{err}");
-    }
 
     #[test]
     fn host_of_addresses() {
