@@ -40,7 +40,14 @@ fn restart_resumes_from_the_committed_offset() {
         // Give stray redeliveries a moment to show up before judging.
         tokio::time::sleep(Duration::from_secs(2)).await;
         let again: Vec<Got> = log2.all().into_iter().filter(|g| g.key.starts_with("a-")).collect();
-        assert!(again.is_empty(), "{} committed messages were delivered again after the restart", again.len());
+        let queues: BTreeSet<(String, i32)> = again.iter().map(|g| g.queue.clone()).collect();
+        assert!(
+            again.is_empty(),
+            "{} committed messages were delivered again after the restart, from queues {queues:?}; the first \
+             consumer's log: {}",
+            again.len(),
+            log.len()
+        );
         assert!(duplicates(&log2.all()).is_empty());
         c.shutdown().await;
         producer.shutdown().await;
