@@ -2,14 +2,14 @@
 //! the runtime's threads hand to JS (listener calls, settling promises, dropping references).
 //!
 //! Every JS thread (the main thread, each worker) has one [`Bridge`], made on first use, with two
-//! queues. Outbound, `promise()` hands the future to the bridge's core [`Dispatcher`], one
+//! queues. Outbound, `promise()` hands the future to the bridge's [`Dispatcher`] (ons_binding_support::dispatch), one
 //! runtime task that runs all of them, woken at most once per event-loop turn (see `loop_turn`).
 //! Inbound, a finished future (or a consumer handing over a message, see [`JsThread::run`]) puts
 //! a task in the inbox, and one threadsafe function call drains the whole inbox on the JS
 //! thread, in order; futures finishing in one dispatcher poll pass share one such call. So under
-//! load many sends or deliveries share one wake-up each way. (Before this, napi-rs made a threadsafe function per promise, and then one
-//! `tokio::spawn` and one threadsafe call per promise or delivery: thread hand-offs were most of
-//! the cost.)
+//! load many sends or deliveries share one wake-up each way: with a threadsafe function, a
+//! `tokio::spawn` and a threadsafe call per promise or delivery, thread hand-offs were most of
+//! the cost of a send.
 //!
 //! Keeping the process alive: the threadsafe function is referenced while at least one promise
 //! is pending and unreferenced otherwise, so a pending `send()` keeps Node running exactly as a

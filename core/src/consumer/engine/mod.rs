@@ -80,10 +80,6 @@ const MAX_SPAN: i64 = 2000;
 const LOCAL_RETRY_DELAY: Duration = Duration::from_secs(5);
 /// How long a queue given up waits for its running listeners before committing.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
-/// How long a given-up queue's final commit is tried (each try bounded by the offset RPC
-/// timeout), within [`SHUTDOWN_TIMEOUT`].
-const FINAL_COMMIT_BUDGET: Duration = Duration::from_secs(8);
-const FINAL_COMMIT_RETRY_DELAY: Duration = Duration::from_millis(200);
 /// How long shutdown waits for every queue to be given up.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
 const ADMIN_RPC_TIMEOUT: Duration = Duration::from_secs(3);

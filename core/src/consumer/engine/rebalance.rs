@@ -255,7 +255,9 @@ impl Engine {
         self.offsets.remove(&slot.mq);
         if !lost {
             if self.clustering() {
-                self.commit_final(instance, &slot.mq, commit).await;
+                if let Err(e) = persist_remote(instance, &self.group, &slot.mq, commit).await {
+                    tracing::warn!(queue = ?slot.mq, offset = commit, error = %e, "could not commit the offset of a queue given up");
+                }
             } else if let Some(file) = self.local_offsets.get() {
                 if let Err(e) = file.store(&[(slot.mq.clone(), commit)]) {
                     tracing::warn!(queue = ?slot.mq, error = %e, "could not store the offset of a queue given up");
@@ -277,26 +279,6 @@ impl Engine {
         drop(table);
         if lost {
             self.rebalance_now.notify_one();
-        }
-    }
-
-    /// A given-up queue's last commit, tried again within [`FINAL_COMMIT_BUDGET`] when the
-    /// broker does not acknowledge it (a busy or briefly unreachable broker): a lost final
-    /// commit means the next owner consumes the queue's recent messages again.
-    async fn commit_final(&self, instance: &ClientInstance, mq: &MessageQueue, commit: i64) {
-        let deadline = Instant::now() + FINAL_COMMIT_BUDGET;
-        loop {
-            match persist_remote(instance, &self.group, mq, commit).await {
-                Ok(()) => return,
-                Err(e) if Instant::now() + FINAL_COMMIT_RETRY_DELAY < deadline => {
-                    tracing::debug!(queue = ?mq, error = %e, "final offset commit failed; trying again");
-                    tokio::time::sleep(FINAL_COMMIT_RETRY_DELAY).await;
-                }
-                Err(e) => {
-                    tracing::warn!(queue = ?mq, offset = commit, error = %e, "could not commit the offset of a queue given up");
-                    return;
-                }
-            }
         }
     }
 }
