@@ -29,6 +29,17 @@ fn restart_resumes_from_the_committed_offset() {
         let want = ids_of(&first);
         wait_for("the backlog", Duration::from_secs(60), || async { want.is_subset(&log.ids()) }).await;
         c.shutdown().await;
+        // What the broker holds for the group now, for the failure message below: a missing
+        // commit and a misread one look alike from the consumer's side.
+        let progress = {
+            let group = group.clone();
+            tokio::task::spawn_blocking(move || {
+                let out = ons_tests::mqadmin_output(&["consumerProgress", "-g", &group, "-n", &ons_tests::namesrv()]);
+                String::from_utf8_lossy(&out.stdout).into_owned()
+            })
+            .await
+            .unwrap()
+        };
 
         let second = send_n(&producer, &topic, None, "b", 40).await;
         let log2 = Log::default();
@@ -44,7 +55,7 @@ fn restart_resumes_from_the_committed_offset() {
         assert!(
             again.is_empty(),
             "{} committed messages were delivered again after the restart, from queues {queues:?}; the first \
-             consumer's log: {}",
+             consumer's log: {}; the group's offsets after its shutdown:\n{progress}",
             again.len(),
             log.len()
         );
