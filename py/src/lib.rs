@@ -29,6 +29,8 @@ use pyo3::prelude::*;
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The wheel's version is the crate's (maturin takes it from Cargo.toml).
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     props::register(m)?;
     m.add_class::<message::PyMessage>()?;

@@ -6,6 +6,13 @@ import rocketmq_ons as ons
 from rocketmq_ons import _native
 
 
+def test_version_is_the_installed_distributions() -> None:
+    from importlib.metadata import version
+
+    assert ons.__version__ == version("rocketmq-ons")
+    assert ons.__version__.count(".") >= 2
+
+
 def test_one_exception_class_per_error_kind_with_stable_codes() -> None:
     classes = [getattr(ons, name) for name in _native._ERROR_CLASS_NAMES]
     assert len(classes) == 14

@@ -51,7 +51,11 @@ from ._native import (
     TransactionProducer,
 )
 
+#: The package's version (the wheel's, which is the Rust crate's).
+__version__: str = _native.__version__
+
 __all__ = [
+    "__version__",
     "Action",
     "Admin",
     "ApiError",

@@ -9,6 +9,8 @@ _Body = Union[bytes, bytearray, memoryview, str]
 _Properties = Optional[Mapping[str, Any]]
 _T = TypeVar("_T")
 
+__version__: str
+
 class ONSClientException(Exception):
     code: ClassVar[int]
     kind: ClassVar[str]
