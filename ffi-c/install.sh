@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
-# Builds the C library and installs it under PREFIX:
-#   PREFIX/lib/librocketmq_ons.so, PREFIX/lib/librocketmq_ons.a
-#   PREFIX/include/rocketmq_ons.h, PREFIX/include/ons/ONSFactory.h (C++ wrapper)
-#   PREFIX/lib/pkgconfig/rocketmq_ons.pc
-#   PREFIX/lib/cmake/rocketmq_ons/rocketmq_onsConfig.cmake (+ ConfigVersion)
+# Builds the C library from source and installs it under PREFIX with ffi-c/stage.sh (lib/,
+# include/, pkg-config and CMake files; see there). The release tarball made by
+# scripts/release.sh has the same layout and needs no Rust.
 # Then: PKG_CONFIG_PATH=PREFIX/lib/pkgconfig gcc app.c $(pkg-config --cflags --libs rocketmq_ons)
 #
-# Usage: ffi-c/install.sh PREFIX        (ONS_FFI_PROFILE=dev installs an unoptimised build)
+# Usage: ffi-c/install.sh PREFIX    (the `dist` profile; ONS_FFI_PROFILE=dev for an unoptimised one)
 set -euo pipefail
 prefix=${1:?usage: ffi-c/install.sh PREFIX}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-profile=${ONS_FFI_PROFILE:-release}
+profile=${ONS_FFI_PROFILE:-dist}
 case $profile in
   dev) out=debug ;;
   *) out=$profile ;;
@@ -18,29 +16,13 @@ esac
 target=${CARGO_TARGET_DIR:-$root/target}
 [[ $target == /* ]] || target=$root/$target
 
-(cd "$root" && cargo build -p rocketmq-ons-ffi --profile "$profile" >&2)
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)
+# Optimised builds get the SONAME of a release (ffi-c/build.rs); the dev build stays without one,
+# because ffi-c/run-tests.sh also links programs against target/debug directly.
+soname=1
+[[ $profile != dev ]] || soname=0
+(cd "$root" && ROCKETMQ_ONS_SONAME=$soname cargo build -p rocketmq-ons-ffi --profile "$profile" >&2)
 mkdir -p "$prefix"
 prefix=$(cd "$prefix" && pwd)
 
-install -d "$prefix/lib/pkgconfig" "$prefix/lib/cmake/rocketmq_ons" "$prefix/include/ons"
-install -m 755 "$target/$out/librocketmq_ons.so" "$prefix/lib/"
-install -m 644 "$target/$out/librocketmq_ons.a" "$prefix/lib/"
-install -m 644 "$root/include/rocketmq_ons.h" "$prefix/include/"
-install -m 644 "$root/include/ons/"*.h "$prefix/include/ons/"
-sed -e "s|@PREFIX@|$prefix|g" -e "s|@VERSION@|$version|g" "$root/ffi-c/rocketmq_ons.pc.in" \
-  >"$prefix/lib/pkgconfig/rocketmq_ons.pc"
-sed -e "s|@VERSION@|$version|g" "$root/ffi-c/rocketmq_onsConfig.cmake.in" \
-  >"$prefix/lib/cmake/rocketmq_ons/rocketmq_onsConfig.cmake"
-cat >"$prefix/lib/cmake/rocketmq_ons/rocketmq_onsConfigVersion.cmake" <<CMAKE
-set(PACKAGE_VERSION "$version")
-if(PACKAGE_FIND_VERSION VERSION_GREATER PACKAGE_VERSION)
-  set(PACKAGE_VERSION_COMPATIBLE FALSE)
-else()
-  set(PACKAGE_VERSION_COMPATIBLE TRUE)
-  if(PACKAGE_FIND_VERSION STREQUAL PACKAGE_VERSION)
-    set(PACKAGE_VERSION_EXACT TRUE)
-  endif()
-endif()
-CMAKE
-echo "installed rocketmq_ons $version ($profile) under $prefix" >&2
+"$root/ffi-c/stage.sh" "$target/$out" "$prefix"
+echo "installed rocketmq_ons ($profile build) under $prefix" >&2

@@ -91,12 +91,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 run_all "$build/asan" a
 
 step "the README's C and C++ programs"
 # The fenced c and cpp blocks of the README's "C and C++" section, pointed at this cluster.
-extract() { # LANG
-  awk -v lang="$1" '/^## /{in_section = ($0 == "## C and C++")} in_section && $0 == "```" {on = 0}
-    on {print} in_section && $0 == "```" lang {on = 1}' README.md | sed "s/127\.0\.0\.1:9876/$NAMESRV_ADDR/"
-}
-extract c >"$build/readme.c"
-extract cpp >"$build/readme.cpp"
+tests/harness/readme-blocks.sh "C and C++" c >"$build/readme.c"
+tests/harness/readme-blocks.sh "C and C++" cpp >"$build/readme.cpp"
 gcc "${cflags[@]}" -x c "$build/readme.c" -o "$build/readme_c" "${ldflags[@]}"
 g++ "${cxxflags[@]}" -x c++ "$build/readme.cpp" -o "$build/readme_cpp" "${ldflags[@]}"
 run readme/c "$build/readme_c"

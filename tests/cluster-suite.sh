@@ -16,11 +16,16 @@ cargo test -p ons-tests -- --test-threads=2
 step "README quickstart"
 tests/quickstart.sh >/dev/null
 
-# Each passed on a clean clone (2026-11-28: with them the whole of .ci/run took about 16 min).
-binding_suites=(ffi-c/run-tests.sh py/run-tests.sh node/run-tests.sh)
 if [[ ${ONS_BINDING_SUITES:-0} == 1 ]]; then
-  for suite in "${binding_suites[@]}"; do
-    step "$suite"
-    "$suite"
-  done
+  step "ffi-c/run-tests.sh"
+  ffi-c/run-tests.sh
+  if [[ -n ${ONS_RELEASE_DIST:-} ]]; then
+    step "tests/release-install.sh $ONS_RELEASE_DIST"
+    tests/release-install.sh "$ONS_RELEASE_DIST"
+  else
+    for suite in py/run-tests.sh node/run-tests.sh; do
+      step "$suite"
+      "$suite"
+    done
+  fi
 fi

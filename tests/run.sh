@@ -3,11 +3,16 @@
 #
 # 1. formatting and lints, then every test that needs no broker (unit tests of codecs and
 #    signing, core's tests against local HTTPS servers and fake brokers, doctests);
-# 2. tests/cluster-suite.sh against Apache RocketMQ 5.3.3, then 4.9.7, each cluster started
+# 2. the release artifacts (scripts/release.sh into dist/: wheel, sdist, npm tarballs, C and
+#    CLI tarballs), checked by scripts/check-release.sh;
+# 3. tests/cluster-suite.sh against Apache RocketMQ 5.3.3, then 4.9.7, each cluster started
 #    from Maven Central jars by tests/harness/rmq.sh and stopped afterwards: the Rust
-#    integration tests, the README quickstart, and (first version only) the binding suites.
+#    integration tests, the README quickstart, and (first version only) the C/C++ suite and the
+#    install tests of the release artifacts, which run the Python and Node suites against the
+#    installed wheel and npm packages (tests/release-install.sh).
 #
-# RMQ_VERSIONS="5.3.3" limits the broker versions; ONS_SKIP_LINT=1 skips fmt/clippy.
+# RMQ_VERSIONS="5.3.3" limits the broker versions; ONS_SKIP_LINT=1 skips fmt/clippy and the
+# version check; ONS_RELEASE_DIST=DIR uses artifacts already built there instead of building.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -17,6 +22,8 @@ step() { printf '\n=== %s ===\n' "$*" >&2; }
 if [[ ${ONS_SKIP_LINT:-0} != 1 ]]; then
   step "cargo fmt --check"
   cargo fmt --all -- --check
+  step "versions agree"
+  scripts/check-versions.sh
   step "cargo clippy"
   cargo clippy --workspace --all-targets -- -D warnings
 fi
@@ -31,6 +38,14 @@ cargo test --doc -p rocketmq-ons -p ons-binding-support
 
 step "building the integration tests"
 cargo test -p ons-tests --no-run
+
+dist=${ONS_RELEASE_DIST:-}
+if [[ -z $dist ]]; then
+  step "release artifacts (scripts/release.sh dist)"
+  dist=$PWD/dist
+  scripts/release.sh "$dist"
+fi
+export ONS_RELEASE_DIST=$dist
 
 first=1
 for v in $versions; do

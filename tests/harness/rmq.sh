@@ -42,7 +42,7 @@ Usage:
       into \$RMQ_CACHE/rocketmq-VERSION/lib (RMQ_CACHE defaults to ~/.cache/rocketmq-ons).
   rmq.sh start [--dir DIR] [START OPTIONS]
       Start a name server and 1 or 2 brokers on 127.0.0.1; wait until every broker is
-      registered; write DIR/env (NAMESRV_ADDR=..., BROKER_A_ADDR=..., ...).
+      registered; write DIR/env (export NAMESRV_ADDR=..., BROKER_A_ADDR=..., ...).
       DIR defaults to <repo>/.rmq/cluster. Old name-server and broker state in DIR is wiped.
       Progress goes to stderr; stdout stays empty. \`source DIR/env\` works.
   rmq.sh stop [--dir DIR] [--purge] [--kill]
@@ -587,8 +587,9 @@ do_start() {
     [[ -z $out ]] || die "TLS enforcing, but the name server answered a plain TCP request"
   fi
 
-  # KEY=VALUE lines, shell-quoted where needed (printf %q), so `source DIR/env` works.
-  kv() { printf '%s=%q\n' "$1" "$2"; }
+  # `export KEY=VALUE` lines, shell-quoted where needed (printf %q), so that `source DIR/env`
+  # puts them in the environment of the commands that follow.
+  kv() { printf 'export %s=%q\n' "$1" "$2"; }
   {
     kv RMQ_DIR "$DIR"
     kv RMQ_VERSION "$VERSION"

@@ -326,6 +326,7 @@ fn non_empty_env(key: &str) -> Option<String> {
 fn read_env_file(dir: &Path) -> HashMap<String, String> {
     let text = std::fs::read_to_string(dir.join("env")).unwrap_or_default();
     text.lines()
+        .map(|line| line.strip_prefix("export ").unwrap_or(line))
         .filter_map(|line| line.split_once('='))
         .map(|(k, v)| (k.trim().to_string(), shell_unquote(v.trim())))
         .collect()
