@@ -45,8 +45,9 @@ gcc -std=c11 -Wall -Wextra -Werror -x c "$c_build/readme.c" -o "$c_build/readme_
 # shellcheck disable=SC2046
 g++ -std=c++11 -Wall -Wextra -Werror -x c++ "$c_build/readme.cpp" -o "$c_build/readme_cpp" \
   $(pkg-config --cflags --libs rocketmq_ons)
-readelf -d "$c_build/readme_c" | grep -q "NEEDED.*librocketmq_ons.so.0" ||
-  { echo "readme_c does not ask for the library by its SONAME" >&2; exit 1; }
+soname=$(readelf -d "$prefix/lib/librocketmq_ons.so.$version" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+readelf -d "$c_build/readme_c" | grep NEEDED | grep -qF "[$soname]" ||
+  { echo "readme_c does not ask for the library by its SONAME ($soname)" >&2; exit 1; }
 timeout 60 "$c_build/readme_c"
 timeout 60 "$c_build/readme_cpp"
 
