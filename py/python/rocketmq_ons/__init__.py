@@ -17,7 +17,14 @@ import atexit
 import enum
 import os
 import threading
-from typing import Any, Mapping, Optional
+
+# typing is imported by type checkers only (annotations are strings here): at run time it would
+# be a good part of the package's import time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional
+
+    Properties = Optional[Mapping[str, Any]]
 
 from . import _native
 from ._native import (
@@ -121,9 +128,6 @@ class PropertyValueConst:
 
     CLUSTERING = "CLUSTERING"
     BROADCASTING = "BROADCASTING"
-
-
-Properties = Optional[Mapping[str, Any]]
 
 
 class ONSFactory:
