@@ -121,14 +121,14 @@ pub(crate) fn ready(py: Python<'_>, value: Py<PyAny>) -> PyResult<Py<PyAny>> {
 }
 
 /// The completion pump: runs on a daemon thread of the package until the exit hook stops it,
-/// after calling the callbacks of every send that finished before.
+/// after calling the callbacks of every send that finished before. `call_callback` is
+/// `_callbacks.call_send_callback`, looked up by the thread that starts the pumps.
 #[pyfunction]
 #[pyo3(name = "_completion_pump")]
-pub(crate) fn completion_pump(py: Python<'_>) -> PyResult<()> {
+pub(crate) fn completion_pump(py: Python<'_>, call_callback: Py<PyAny>) -> PyResult<()> {
     let Some(rx) = COMPLETIONS.take_receiver() else {
         return Err(PyRuntimeError::new_err("the completion pump is already running"));
     };
-    let call_callback = helper(py, "call_send_callback")?.unbind();
     let result = loop {
         let batch = py.detach(|| rx.recv_batch(None));
         if batch.is_empty() {

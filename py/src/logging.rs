@@ -17,7 +17,6 @@ use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
-use crate::completion::helper;
 use crate::pump::{self, PidChannel};
 
 const MAX_QUEUED: usize = 10_000;
@@ -102,14 +101,14 @@ pub(crate) fn install() {
 }
 
 /// The log pump: runs on a daemon thread of the package until the exit hook stops it, after
-/// emitting the records queued before.
+/// emitting the records queued before. `emit` is `_callbacks.emit_logs`, looked up by the thread
+/// that starts the pumps.
 #[pyfunction]
 #[pyo3(name = "_log_pump")]
-pub(crate) fn log_pump(py: Python<'_>) -> PyResult<()> {
+pub(crate) fn log_pump(py: Python<'_>, emit: Py<PyAny>) -> PyResult<()> {
     let Some(rx) = RECORDS.take_receiver() else {
         return Err(PyRuntimeError::new_err("the log pump is already running"));
     };
-    let emit = helper(py, "emit_logs")?.unbind();
     let result = loop {
         let batch = py.detach(|| rx.recv_batch(Some(pump::LEVEL_POLL)));
         QUEUED.fetch_sub(batch.len(), Ordering::AcqRel);

@@ -171,10 +171,15 @@ _pumps: "list[threading.Thread]" = []
 
 def _start_pumps() -> None:
     # Called by the extension once per process; a forked child's list still names the parent's.
+    # The helpers are imported here, by the calling thread, and handed to the pumps: a pump that
+    # was still importing them when the process forked would leave the child's pumps waiting
+    # for that import forever.
+    from ._callbacks import call_send_callback, emit_logs
+
     _pumps.clear()
-    for target, name in ((_native._completion_pump, "rocketmq-ons-completion"),
-                         (_native._log_pump, "rocketmq-ons-log")):
-        thread = threading.Thread(target=target, name=name, daemon=True)
+    for target, helper, name in ((_native._completion_pump, call_send_callback, "rocketmq-ons-completion"),
+                                 (_native._log_pump, emit_logs, "rocketmq-ons-log")):
+        thread = threading.Thread(target=target, args=(helper,), name=name, daemon=True)
         thread.start()
         _pumps.append(thread)
 
