@@ -20,9 +20,13 @@ impl PyAdmin {
     /// Needs NAMESRV_ADDR (and credentials when the brokers check them).
     #[new]
     #[pyo3(signature = (properties = None, **options))]
-    fn new(properties: Option<&Bound<'_, PyAny>>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        properties: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
         let props = props::collect(properties, options)?;
-        let _entered = runtime()?.enter();
+        let _entered = runtime(py)?.enter();
         let admin = Admin::new(&props).map_err(to_py_err)?;
         Ok(PyAdmin { inner: BoundHandle::new("Admin", admin.into()) })
     }

@@ -15,8 +15,8 @@ macro_rules! client_class {
         #[pyo3::pymethods]
         impl $name {
             /// Starts the client (connects lazily; returns at once).
-            fn start(&self) -> pyo3::PyResult<()> {
-                crate::runtime::start(self.inner.get()?)
+            fn start(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
+                crate::runtime::start(py, self.inner.get()?)
             }
 
             /// Shuts the client down and waits for it (the GIL is released meanwhile).
@@ -42,7 +42,7 @@ macro_rules! client_class {
             }
 
             fn __enter__(slf: pyo3::PyRef<'_, Self>) -> pyo3::PyResult<pyo3::PyRef<'_, Self>> {
-                crate::runtime::start(slf.inner.get()?)?;
+                crate::runtime::start(slf.py(), slf.inner.get()?)?;
                 Ok(slf)
             }
 
@@ -53,7 +53,7 @@ macro_rules! client_class {
             }
 
             fn __aenter__(slf: pyo3::PyRef<'_, Self>) -> pyo3::PyResult<pyo3::Py<pyo3::PyAny>> {
-                crate::runtime::start(slf.inner.get()?)?;
+                crate::runtime::start(slf.py(), slf.inner.get()?)?;
                 let py = slf.py();
                 let me = pyo3::IntoPyObjectExt::into_py_any(slf, py)?;
                 crate::completion::ready(py, me)

@@ -26,12 +26,12 @@ use crate::runtime::runtime;
 pub(crate) type Resolve = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
 
 /// A finished send with a callback: `callback(result, exception)` is called on the pump thread.
-struct Completion {
+pub(crate) struct Completion {
     callback: Py<PyAny>,
     resolve: Resolve,
 }
 
-static COMPLETIONS: PidChannel<Completion> = PidChannel::new();
+pub(crate) static COMPLETIONS: PidChannel<Completion> = PidChannel::new();
 
 fn asyncio(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     static ASYNCIO: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
@@ -82,7 +82,7 @@ where
         settle_on.push(target, Box::new(move |py| convert(py, outcome)));
     };
     if inbox.dispatcher.polls_here(start) {
-        let _runtime = runtime()?.enter();
+        let _runtime = runtime(py)?.enter();
         inbox.dispatcher.start_here(job);
     } else if inbox.dispatcher.push(job) {
         // The dispatcher is woken once per loop turn: a gather() of many sends wakes it once.
@@ -93,6 +93,7 @@ where
 
 /// Runs `fut` on the runtime and calls `callback(result, exception)` on the pump thread.
 pub(crate) fn spawn_callback<F, T>(
+    py: Python<'_>,
     fut: F,
     callback: Py<PyAny>,
     convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
@@ -102,11 +103,11 @@ where
     T: Send + 'static,
 {
     let tx = COMPLETIONS.sender();
-    runtime()?.spawn(async move {
+    runtime(py)?.spawn(async move {
         let outcome = fut.await;
         let resolve: Resolve = Box::new(move |py| convert(py, outcome));
         // Fails only when the pump is gone (interpreter exit): nobody is waiting then.
-        let _ = tx.send(Completion { callback, resolve });
+        tx.send(Completion { callback, resolve });
     });
     Ok(())
 }
@@ -119,17 +120,17 @@ pub(crate) fn ready(py: Python<'_>, value: Py<PyAny>) -> PyResult<Py<PyAny>> {
     Ok(future.unbind())
 }
 
-/// The completion pump: runs on a daemon thread of the package until the exit hook stops it.
+/// The completion pump: runs on a daemon thread of the package until the exit hook stops it,
+/// after calling the callbacks of every send that finished before. `call_callback` is
+/// `_callbacks.call_send_callback`, looked up by the thread that starts the pumps.
 #[pyfunction]
 #[pyo3(name = "_completion_pump")]
-pub(crate) fn completion_pump(py: Python<'_>) -> PyResult<()> {
-    pump::clear_stop();
+pub(crate) fn completion_pump(py: Python<'_>, call_callback: Py<PyAny>) -> PyResult<()> {
     let Some(rx) = COMPLETIONS.take_receiver() else {
         return Err(PyRuntimeError::new_err("the completion pump is already running"));
     };
-    let call_callback = helper(py, "call_send_callback")?.unbind();
     let result = loop {
-        let batch = py.detach(|| pump::recv_batch(&rx));
+        let batch = py.detach(|| rx.recv_batch(None));
         if batch.is_empty() {
             if pump::stopping() {
                 break Ok(());
@@ -204,7 +205,7 @@ pub(crate) struct LoopBridge {
 #[pymethods]
 impl LoopBridge {
     #[new]
-    fn new() -> PyResult<Self> {
+    fn new(py: Python<'_>) -> PyResult<Self> {
         let mut fds = [0i32; 2];
         // SAFETY: a two-element array for pipe2 to fill.
         if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
@@ -224,7 +225,7 @@ impl LoopBridge {
             },
             BridgeInbox::signal,
         );
-        runtime()?.spawn(run);
+        runtime(py)?.spawn(run);
         Ok(LoopBridge { inbox })
     }
 

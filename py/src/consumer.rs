@@ -140,10 +140,14 @@ macro_rules! consumer_class {
             {
                 #[new]
                 #[pyo3(signature = (properties = None, **options))]
-                fn new(properties: Option<&Bound<'_, PyAny>>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+                fn new(
+                    py: Python<'_>,
+                    properties: Option<&Bound<'_, PyAny>>,
+                    options: Option<&Bound<'_, PyDict>>,
+                ) -> PyResult<Self> {
                     let props = props::collect(properties, options)?;
                     let consumer = $core::new(&props).map_err(to_py_err)?;
-                    runtime()?;
+                    runtime(py)?;
                     Ok(Self { inner: BoundHandle::new($pyname, Arc::new(consumer)) })
                 }
 
@@ -226,7 +230,7 @@ pub(crate) fn core_consume_bench(
     };
     consumer.subscribe(topic, "*", Arc::new(listener)).map_err(to_py_err)?;
     let started = Instant::now();
-    crate::runtime::start(&consumer)?;
+    crate::runtime::start(py, &consumer)?;
     let deadline = started + Duration::from_secs_f64(timeout);
     py.detach(|| {
         while count.load(Ordering::Relaxed) < messages && Instant::now() < deadline {

@@ -44,6 +44,7 @@ impl PyOpenApiClient {
     #[new]
     #[pyo3(signature = (endpoint, access_key, secret_key, *, region_id = None, security_token = None))]
     fn new(
+        py: Python<'_>,
         endpoint: String,
         access_key: String,
         secret_key: String,
@@ -54,7 +55,7 @@ impl PyOpenApiClient {
         if let Some(region) = region_id {
             config.region_id = region;
         }
-        let _entered = runtime()?.enter();
+        let _entered = runtime(py)?.enter();
         let client = OpenApiClient::new(config).map_err(to_py_err)?;
         Ok(PyOpenApiClient { inner: BoundHandle::new("OpenApiClient", client.into()) })
     }
@@ -115,6 +116,7 @@ impl PyAsapiClient {
     #[new]
     #[pyo3(signature = (endpoint, access_key, secret_key, region_id, *, security_token = None))]
     fn new(
+        py: Python<'_>,
         endpoint: String,
         access_key: String,
         secret_key: String,
@@ -122,7 +124,7 @@ impl PyAsapiClient {
         security_token: Option<String>,
     ) -> PyResult<Self> {
         let config = AsapiConfig::new(endpoint, credentials(access_key, secret_key, security_token), region_id);
-        let _entered = runtime()?.enter();
+        let _entered = runtime(py)?.enter();
         let client = AsapiClient::new(config).map_err(to_py_err)?;
         Ok(PyAsapiClient { inner: BoundHandle::new("AsapiClient", client.into()) })
     }

@@ -17,7 +17,6 @@ use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
-use crate::completion::helper;
 use crate::pump::{self, PidChannel};
 
 const MAX_QUEUED: usize = 10_000;
@@ -31,7 +30,7 @@ static DROPPED: AtomicUsize = AtomicUsize::new(0);
 /// (Python level, logger name, message)
 type Record = (u32, String, String);
 
-static RECORDS: PidChannel<Record> = PidChannel::new();
+pub(crate) static RECORDS: PidChannel<Record> = PidChannel::new();
 
 fn python_level(level: &Level) -> u32 {
     match *level {
@@ -89,7 +88,7 @@ impl<S: Subscriber> Layer<S> for PythonLogging {
         event.record(&mut fields);
         fields.message.push_str(&fields.rest);
         let logger = meta.target().replace("::", ".");
-        if RECORDS.sender().send((python_level(meta.level()), logger, fields.message)).is_err() {
+        if !RECORDS.sender().send((python_level(meta.level()), logger, fields.message)) {
             QUEUED.fetch_sub(1, Ordering::AcqRel);
         }
     }
@@ -101,17 +100,17 @@ pub(crate) fn install() {
     let _ = tracing_subscriber::registry().with(PythonLogging).try_init();
 }
 
-/// The log pump: runs on a daemon thread of the package until the exit hook stops it.
+/// The log pump: runs on a daemon thread of the package until the exit hook stops it, after
+/// emitting the records queued before. `emit` is `_callbacks.emit_logs`, looked up by the thread
+/// that starts the pumps.
 #[pyfunction]
 #[pyo3(name = "_log_pump")]
-pub(crate) fn log_pump(py: Python<'_>) -> PyResult<()> {
-    pump::clear_stop();
+pub(crate) fn log_pump(py: Python<'_>, emit: Py<PyAny>) -> PyResult<()> {
     let Some(rx) = RECORDS.take_receiver() else {
         return Err(PyRuntimeError::new_err("the log pump is already running"));
     };
-    let emit = helper(py, "emit_logs")?.unbind();
     let result = loop {
-        let batch = py.detach(|| pump::recv_batch(&rx));
+        let batch = py.detach(|| rx.recv_batch(Some(pump::LEVEL_POLL)));
         QUEUED.fetch_sub(batch.len(), Ordering::AcqRel);
         let dropped = DROPPED.swap(0, Ordering::Relaxed);
         // emit_logs returns the `rocketmq_ons` logger's effective level, so a level set by the

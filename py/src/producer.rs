@@ -77,7 +77,7 @@ client_class!(
             let start = Start::for_send(&msg);
             let fut = async move { producer.send_async(&msg).await };
             match callback {
-                Some(cb) => completion::spawn_callback(fut, cb, send_outcome).map(|()| py.None()),
+                Some(cb) => completion::spawn_callback(py, fut, cb, send_outcome).map(|()| py.None()),
                 None => completion::spawn_future(py, start, fut, send_outcome),
             }
         }
@@ -224,7 +224,7 @@ client_class!(
             let checker = PyChecker(Callback::new(py, checker, "check", running_loop(py)?)?);
             let producer = TransactionProducer::new(&props, Arc::new(checker)).map_err(to_py_err)?;
             // Makes sure the runtime exists before the first check-back can arrive.
-            runtime()?;
+            runtime(py)?;
             Ok(Self { inner: BoundHandle::new("TransactionProducer", Arc::new(producer)) })
         }
 

@@ -19,9 +19,12 @@ use tokio::runtime::Runtime;
 
 use crate::errors::to_py_err;
 
-/// The runtime of this process, created on first use (again after a fork).
-pub(crate) fn runtime() -> PyResult<&'static Runtime> {
-    ons_binding_support::runtime().map_err(to_py_err)
+/// The runtime of this process, created on first use (again after a fork), with the package's
+/// pump threads running: whatever runs on it may log or complete a send callback.
+pub(crate) fn runtime(py: Python<'_>) -> PyResult<&'static Runtime> {
+    let rt = ons_binding_support::runtime().map_err(to_py_err)?;
+    crate::pump::ensure_running(py)?;
+    Ok(rt)
 }
 
 /// Runs `fut` to completion on the runtime with the GIL released, so other Python threads run
@@ -31,7 +34,7 @@ where
     F: Future + Send,
     F::Output: Send,
 {
-    let rt = runtime()?;
+    let rt = runtime(py)?;
     Ok(py.detach(|| rt.block_on(fut)))
 }
 
@@ -52,8 +55,8 @@ impl<T> BoundHandle<T> {
 static LIVE: Mutex<Vec<(u32, Weak<dyn ClientLifecycle>)>> = Mutex::new(Vec::new());
 
 /// Starts a handle within the runtime and remembers it for the exit hook.
-pub(crate) fn start<T: ClientLifecycle>(handle: &Arc<T>) -> PyResult<()> {
-    let rt = runtime()?;
+pub(crate) fn start<T: ClientLifecycle>(py: Python<'_>, handle: &Arc<T>) -> PyResult<()> {
+    let rt = runtime(py)?;
     let _entered = rt.enter();
     handle.start_client().map_err(to_py_err)?;
     let weak: Weak<dyn ClientLifecycle> = Arc::downgrade(handle) as Weak<dyn ClientLifecycle>;
@@ -157,7 +160,7 @@ pub(crate) fn at_exit(py: Python<'_>, timeout: f64) -> PyResult<()> {
     let budget = Duration::from_secs_f64(timeout.max(0.0));
     let deadline = Instant::now() + budget;
     if !live.is_empty() {
-        let rt = runtime()?;
+        let rt = runtime(py)?;
         py.detach(|| {
             rt.block_on(async {
                 let all = async {

@@ -12,6 +12,12 @@ import rocketmq_ons as ons
 
 _seq = itertools.count()
 
+# py/run-tests.sh names the installed package it checked: the suite must test that one (never
+# the sources in py/python).
+_expected = os.environ.get("ROCKETMQ_ONS_EXPECT_FILE")
+if _expected and os.path.realpath(ons.__file__) != os.path.realpath(_expected):
+    raise pytest.UsageError(f"rocketmq_ons was imported from {ons.__file__}, not from {_expected}")
+
 
 @pytest.fixture(scope="session")
 def namesrv() -> str:

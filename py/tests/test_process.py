@@ -50,11 +50,32 @@ def test_interpreter_exits_promptly_without_shutdown(namesrv: str, topic: str, u
     assert elapsed < 30, elapsed
 
 
+def test_import_starts_no_thread_and_the_first_client_starts_the_pumps(namesrv: str) -> None:
+    # Threads of the process as the kernel sees them (Rust threads too), where /proc has them.
+    proc = run_python(f"""
+        import os, threading
+        def threads():
+            tasks = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else 1
+            return threading.active_count(), tasks
+        import rocketmq_ons as ons
+        print("after import", *threads())
+        p = ons.Producer(namesrv_addr={namesrv!r}, group_id="GID_threads")
+        print("after construction", *threads())
+        p.start()
+        print("pumps", sorted(t.name for t in threading.enumerate() if t.name.startswith("rocketmq-ons")))
+        # left started: the exit hook shuts it down and stops the pumps
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "after import 1 1" in proc.stdout, proc.stdout
+    assert "after construction 1 1" in proc.stdout, proc.stdout
+    assert "pumps ['rocketmq-ons-completion', 'rocketmq-ons-log']" in proc.stdout, proc.stdout
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_forked_child_gets_a_clear_error_and_a_working_new_client(namesrv: str, topic: str,
                                                                   unique: Callable[[str], str]) -> None:
     proc = run_python(f"""
-        import os, sys, rocketmq_ons as ons
+        import os, sys, threading, rocketmq_ons as ons
         p = ons.Producer(namesrv_addr={namesrv!r}, group_id={unique("GID_F")!r})
         p.start()
         p.send(ons.Message({topic!r}, b"parent"))
@@ -68,9 +89,14 @@ def test_forked_child_gets_a_clear_error_and_a_working_new_client(namesrv: str, 
                 if "forked" not in str(e):
                     code = 4
             child = ons.Producer(namesrv_addr={namesrv!r}, group_id={unique("GID_FC")!r})
+            # A send callback runs on the child's own completion pump (started by its first client).
+            called = threading.Event()
             with child:
                 r = child.send(ons.Message({topic!r}, b"child"))
-            os._exit(code if r.status == "SEND_OK" else 5)
+                child.send_async(ons.Message({topic!r}, b"child callback"),
+                                 callback=lambda result, error: error is None and called.set())
+                called.wait(20)
+            os._exit(code if r.status == "SEND_OK" and called.is_set() else 5)
         _, status = os.waitpid(pid, 0)
         p.send(ons.Message({topic!r}, b"parent again"))
         p.shutdown()

@@ -17,7 +17,14 @@ import atexit
 import enum
 import os
 import threading
-from typing import Any, Mapping, Optional
+
+# typing is imported by type checkers only (annotations are strings here): at run time it would
+# be a good part of the package's import time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Optional
+
+    Properties = Optional[Mapping[str, Any]]
 
 from . import _native
 from ._native import (
@@ -123,9 +130,6 @@ class PropertyValueConst:
     BROADCASTING = "BROADCASTING"
 
 
-Properties = Optional[Mapping[str, Any]]
-
-
 class ONSFactory:
     """The ONS factory. `properties` maps PropertyKeyConst names to values; keyword options
     (`namesrv_addr=`, `group_id=`, ...) are added over it."""
@@ -158,37 +162,37 @@ class ONSFactory:
         return BatchConsumer(properties, **options)
 
 
-# The two pump threads: daemon threads, so they never keep the interpreter alive; the exit
-# hook stops them before the interpreter finalizes (a thread returning into a finalizing
-# interpreter would be killed mid-Rust).
+# The two pump threads (send callbacks, log records): daemon threads, so they never keep the
+# interpreter alive. The extension starts them on first use of its runtime in a process (again
+# in a forked child), not at import; the exit hook stops them before the interpreter finalizes
+# (a thread returning into a finalizing interpreter would be killed mid-Rust).
 _pumps: "list[threading.Thread]" = []
-_pump_lock = threading.Lock()
 
 
 def _start_pumps() -> None:
-    with _pump_lock:
-        _pumps.clear()
-        for target, name in ((_native._completion_pump, "rocketmq-ons-completion"),
-                             (_native._log_pump, "rocketmq-ons-log")):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            _pumps.append(thread)
+    # Called by the extension once per process; a forked child's list still names the parent's.
+    # The helpers are imported here, by the calling thread, and handed to the pumps: a pump that
+    # was still importing them when the process forked would leave the child's pumps waiting
+    # for that import forever.
+    from ._callbacks import call_send_callback, emit_logs
+
+    _pumps.clear()
+    for target, helper, name in ((_native._completion_pump, call_send_callback, "rocketmq-ons-completion"),
+                                 (_native._log_pump, emit_logs, "rocketmq-ons-log")):
+        thread = threading.Thread(target=target, args=(helper,), name=name, daemon=True)
+        thread.start()
+        _pumps.append(thread)
 
 
 def _at_exit() -> None:
     # Producers and consumers the application left running are shut down here (consumers
-    # commit their offsets), within a bounded time.
+    # commit their offsets), within a bounded time; then the pumps are woken and return at once.
     _native._at_exit(float(os.environ.get("ROCKETMQ_ONS_EXIT_TIMEOUT", "3")))
     for thread in _pumps:
         thread.join(timeout=1.0)
 
 
-_start_pumps()
 atexit.register(_at_exit)
-if hasattr(os, "register_at_fork"):
-    # The pump threads do not survive a fork; the child gets its own (and its own runtime on
-    # first use, see the extension).
-    os.register_at_fork(after_in_child=_start_pumps)
 
 assert [a.value for a in (Action.CommitMessage, Action.ReconsumeLater)] == list(_native._ACTION_NAMES)
 assert [a.value for a in (OrderAction.Success, OrderAction.Suspend)] == list(_native._ORDER_ACTION_NAMES)

@@ -5,12 +5,17 @@ so a core thread never sees a Python exception."""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
 import os
 import weakref
-from typing import Any, Callable, List, Optional, Tuple
+
+# asyncio and inspect are imported where they are needed, typing by type checkers only: the
+# pump threads import this module when a process first uses a client, and a script that only
+# sends would otherwise wait for those imports (tens of ms) when it exits, which joins the pumps.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import asyncio
+    from typing import Any, Callable, List, Optional, Tuple
 
 _log = logging.getLogger("rocketmq_ons")
 _warned_none: "set[Any]" = set()
@@ -18,6 +23,8 @@ _warned_none: "set[Any]" = set()
 
 def is_async_callable(func: Any) -> bool:
     """True for coroutine functions, bound async methods and objects with an async __call__."""
+    import inspect
+
     if inspect.iscoroutinefunction(func):
         return True
     call = getattr(func, "__call__", None)
@@ -27,8 +34,12 @@ def is_async_callable(func: Any) -> bool:
 def _await_result(result: Any, loop: Optional[asyncio.AbstractEventLoop]) -> Any:
     """The value of `result`, awaiting it first if it is awaitable: on `loop` when there is one
     (this thread waits without the GIL), else with its own event loop."""
+    import inspect
+
     if not inspect.isawaitable(result):
         return result
+
+    import asyncio
 
     async def wait() -> Any:
         return await result
