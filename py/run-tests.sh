@@ -84,9 +84,7 @@ esac
 
 step "the README's Python section and py/examples/asyncio_consumer.py against $NAMESRV_ADDR"
 # The fenced python blocks of the README's "Python" section, pointed at this cluster.
-awk '/^## /{in_section = ($0 == "## Python")} in_section && $0 == "```" {on = 0}
-  on {print} in_section && $0 == "```python" {on = 1}' "$repo/README.md" |
-  sed "s/127\.0\.0\.1:9876/$NAMESRV_ADDR/" >"$scratch/readme.py"
+"$repo/tests/harness/readme-blocks.sh" Python python >"$scratch/readme.py"
 [[ -s $scratch/readme.py ]] || { echo "no python block in the README's Python section" >&2; exit 1; }
 (cd "$scratch" && timeout 120 "${py[@]}" readme.py)
 cp "$here/examples/asyncio_consumer.py" "$scratch/"

@@ -71,7 +71,7 @@ consumed=$(timeout 90 "$ons" consume --topic "$topic" --group "GID_release_cli_$
 echo "ons sent and consumed 3 messages on $topic" >&2
 
 step "Python: the wheel"
-PY_WHEEL=$(echo "$dist"/rocketmq_ons-"$version"-*.whl) PY_VENV=$work/venv py/run-tests.sh
+PY_WHEEL=$(echo "$dist"/rocketmq_ons-"$version"-*.whl) py/run-tests.sh
 
 step "Node: the npm tarballs"
 ONS_NODE_DIST=$dist node/run-tests.sh
