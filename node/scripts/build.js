@@ -44,6 +44,23 @@ function run(cmd, cmdArgs, options = {}) {
   return r
 }
 
+/**
+ * napi declares each stream's `[Symbol.asyncIterator]()` as returning its global
+ * `__NapiRsAsyncGenerator`, which says the returned object is itself async-iterable. The object
+ * napi makes has only next, return and throw (`for await` over it throws at run time), which is
+ * what the standard `AsyncIterator` declares; using it also leaves the user's global scope alone.
+ */
+function declareAsyncIterators(file) {
+  const generated = fs.readFileSync(file, 'utf8')
+  const declared = generated
+    .replace(/^declare global \{\n  interface __NapiRsAsyncGenerator<[^]*?\n\}\n\n/m, '')
+    .replace(/globalThis\.__NapiRsAsyncGenerator<\w+, /g, 'globalThis.AsyncIterator<')
+  if (declared.includes('__NapiRsAsyncGenerator')) {
+    fail(`${path.basename(file)}: napi declared its async generators in an unknown way; update declareAsyncIterators()`)
+  }
+  fs.writeFileSync(file, declared)
+}
+
 function napiCli() {
   try {
     return require.resolve('@napi-rs/cli/package.json', { paths: [root] })
@@ -57,6 +74,7 @@ if (napiCli()) {
   const napiArgs = ['build', '--platform', '--no-js', '--dts', 'index.d.ts', '--no-const-enum', '--runtime-string-enum', '--manifest-path', 'Cargo.toml', '--output-dir', '.']
   if (profile === 'release') napiArgs.push('--release')
   run(process.execPath, [path.join(path.dirname(napiCli()), 'dist', 'cli.js'), ...napiArgs])
+  declareAsyncIterators(path.join(root, 'index.d.ts'))
 } else {
   const cargoArgs = ['build', '--manifest-path', 'Cargo.toml', '--lib', '--message-format=json-render-diagnostics']
   if (profile === 'release') cargoArgs.push('--release')
