@@ -3,8 +3,10 @@
 //
 //   node scripts/build.js [--debug] [--if-missing]
 //
-// `npm install` runs this with --if-missing, so a package packed with a prebuilt addon installs
-// without Rust. With @napi-rs/cli present (a development checkout: `npm install` in node/ installs
+// `npm install` runs this with --if-missing: when an addon is already there (native.js: a local
+// build, or the prebuilt platform package a release installs) it exits at once, so users of the
+// release need no Rust; otherwise it builds one, which needs the Rust sources (a checkout) and
+// cargo. With @napi-rs/cli present (a development checkout: `npm install` in node/ installs
 // devDependencies first) the build goes through `napi build`, which also regenerates
 // index.d.ts; without it (installed as a dependency) plain `cargo build` makes the same addon.
 // ROCKETMQ_ONS_NODE_PROFILE=debug|release overrides the profile (default release); the build
@@ -14,16 +16,18 @@
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
-const { platformTag } = require('../index.js').__loader
+const { platformTag, localAddonFile, addonPlaces, findAddon, remedy } = require('../native.js')
 
 const root = path.join(__dirname, '..')
 const args = process.argv.slice(2)
-const target = path.join(root, `rocketmq-ons.${platformTag()}.node`)
+const target = localAddonFile()
+const ifMissing = args.includes('--if-missing')
 
 // ROCKETMQ_ONS_NODE_REBUILD=1 builds even then (run-tests.sh: never test a stale addon).
-if (args.includes('--if-missing') && fs.existsSync(target) && process.env.ROCKETMQ_ONS_NODE_REBUILD !== '1') {
+if (ifMissing && process.env.ROCKETMQ_ONS_NODE_REBUILD !== '1' && findAddon()) {
   process.exit(0)
 }
+refuseUnbuildable()
 
 const profile = args.includes('--debug') ? 'debug' : process.env.ROCKETMQ_ONS_NODE_PROFILE || 'release'
 if (!['debug', 'release'].includes(profile)) {
@@ -33,6 +37,24 @@ if (!['debug', 'release'].includes(profile)) {
 function fail(message) {
   console.error(`rocketmq-ons: ${message}`)
   process.exit(1)
+}
+
+/** Fails, saying why and what to do instead, when this copy cannot build the addon. */
+function refuseUnbuildable() {
+  let problem = null
+  if (!fs.existsSync(path.join(root, 'Cargo.toml'))) {
+    problem = 'this copy of the package has no Rust sources (Cargo.toml) to build it from'
+  } else if (spawnSync('cargo', ['--version'], { stdio: 'ignore' }).error?.code === 'ENOENT') {
+    problem = 'cargo is not on PATH'
+  }
+  if (!problem) return
+  const looked = addonPlaces()
+    .map((place) => place.description)
+    .join(' nor ')
+  const what = ifMissing
+    ? `no native addon for ${platformTag()} is installed (neither ${looked}), and none can be built here`
+    : 'the addon cannot be built here'
+  fail(`${what}: ${problem}. To fix it, ${remedy()}.`)
 }
 
 function run(cmd, cmdArgs, options = {}) {
