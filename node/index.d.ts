@@ -53,7 +53,10 @@ export declare class BatchConsumer {
  *
  * @see https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Iteration_protocols#the_async_iterator_and_async_iterable_protocols
  */
-export declare class BatchMessageStream {}
+export declare class BatchMessageStream {
+
+  [globalThis.Symbol.asyncIterator](): globalThis.AsyncIterator<Array<Message>, void, undefined>
+}
 
 /** The ONS `Consumer`: each message is handed to the topic's listener, up to ConsumeThreadNums at a time. */
 export declare class Consumer {
@@ -129,7 +132,10 @@ export declare class Message {
  *
  * @see https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Iteration_protocols#the_async_iterator_and_async_iterable_protocols
  */
-export declare class MessageStream {}
+export declare class MessageStream {
+
+  [globalThis.Symbol.asyncIterator](): globalThis.AsyncIterator<Message, void, undefined>
+}
 
 /**
  * The ONS factory: every client is created from a properties object (`PropertyKeyConst` names;

@@ -3,8 +3,10 @@
 //
 //   node scripts/build.js [--debug] [--if-missing]
 //
-// `npm install` runs this with --if-missing, so a package packed with a prebuilt addon installs
-// without Rust. With @napi-rs/cli present (a development checkout: `npm install` in node/ installs
+// `npm install` runs this with --if-missing: when an addon is already there (native.js: a local
+// build, or the prebuilt platform package a release installs) it exits at once, so users of the
+// release need no Rust; otherwise it builds one, which needs the Rust sources (a checkout) and
+// cargo. With @napi-rs/cli present (a development checkout: `npm install` in node/ installs
 // devDependencies first) the build goes through `napi build`, which also regenerates
 // index.d.ts; without it (installed as a dependency) plain `cargo build` makes the same addon.
 // ROCKETMQ_ONS_NODE_PROFILE=debug|release overrides the profile (default release); the build
@@ -14,16 +16,18 @@
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
-const { platformTag } = require('../index.js').__loader
+const { platformTag, localAddonFile, addonPlaces, findAddon, remedy } = require('../native.js')
 
 const root = path.join(__dirname, '..')
 const args = process.argv.slice(2)
-const target = path.join(root, `rocketmq-ons.${platformTag()}.node`)
+const target = localAddonFile()
+const ifMissing = args.includes('--if-missing')
 
 // ROCKETMQ_ONS_NODE_REBUILD=1 builds even then (run-tests.sh: never test a stale addon).
-if (args.includes('--if-missing') && fs.existsSync(target) && process.env.ROCKETMQ_ONS_NODE_REBUILD !== '1') {
+if (ifMissing && process.env.ROCKETMQ_ONS_NODE_REBUILD !== '1' && findAddon()) {
   process.exit(0)
 }
+refuseUnbuildable()
 
 const profile = args.includes('--debug') ? 'debug' : process.env.ROCKETMQ_ONS_NODE_PROFILE || 'release'
 if (!['debug', 'release'].includes(profile)) {
@@ -35,6 +39,24 @@ function fail(message) {
   process.exit(1)
 }
 
+/** Fails, saying why and what to do instead, when this copy cannot build the addon. */
+function refuseUnbuildable() {
+  let problem = null
+  if (!fs.existsSync(path.join(root, 'Cargo.toml'))) {
+    problem = 'this copy of the package has no Rust sources (Cargo.toml) to build it from'
+  } else if (spawnSync('cargo', ['--version'], { stdio: 'ignore' }).error?.code === 'ENOENT') {
+    problem = 'cargo is not on PATH'
+  }
+  if (!problem) return
+  const looked = addonPlaces()
+    .map((place) => place.description)
+    .join(' nor ')
+  const what = ifMissing
+    ? `no native addon for ${platformTag()} is installed (neither ${looked}), and none can be built here`
+    : 'the addon cannot be built here'
+  fail(`${what}: ${problem}. To fix it, ${remedy()}.`)
+}
+
 function run(cmd, cmdArgs, options = {}) {
   const r = spawnSync(cmd, cmdArgs, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], ...options })
   if (r.error && r.error.code === 'ENOENT') {
@@ -42,6 +64,23 @@ function run(cmd, cmdArgs, options = {}) {
   }
   if (r.status !== 0) fail(`${cmd} ${cmdArgs.join(' ')} failed`)
   return r
+}
+
+/**
+ * napi declares each stream's `[Symbol.asyncIterator]()` as returning its global
+ * `__NapiRsAsyncGenerator`, which says the returned object is itself async-iterable. The object
+ * napi makes has only next, return and throw (`for await` over it throws at run time), which is
+ * what the standard `AsyncIterator` declares; using it also leaves the user's global scope alone.
+ */
+function declareAsyncIterators(file) {
+  const generated = fs.readFileSync(file, 'utf8')
+  const declared = generated
+    .replace(/^declare global \{\n  interface __NapiRsAsyncGenerator<[^]*?\n\}\n\n/m, '')
+    .replace(/globalThis\.__NapiRsAsyncGenerator<\w+, /g, 'globalThis.AsyncIterator<')
+  if (declared.includes('__NapiRsAsyncGenerator')) {
+    fail(`${path.basename(file)}: napi declared its async generators in an unknown way; update declareAsyncIterators()`)
+  }
+  fs.writeFileSync(file, declared)
 }
 
 function napiCli() {
@@ -57,6 +96,7 @@ if (napiCli()) {
   const napiArgs = ['build', '--platform', '--no-js', '--dts', 'index.d.ts', '--no-const-enum', '--runtime-string-enum', '--manifest-path', 'Cargo.toml', '--output-dir', '.']
   if (profile === 'release') napiArgs.push('--release')
   run(process.execPath, [path.join(path.dirname(napiCli()), 'dist', 'cli.js'), ...napiArgs])
+  declareAsyncIterators(path.join(root, 'index.d.ts'))
 } else {
   const cargoArgs = ['build', '--manifest-path', 'Cargo.toml', '--lib', '--message-format=json-render-diagnostics']
   if (profile === 'release') cargoArgs.push('--release')

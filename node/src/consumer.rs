@@ -319,10 +319,20 @@ impl BatchMessageListener for BatchStreamListener {
     }
 }
 
+/// The names napi's TypeScript generator sees. It names a type by its last path segment, and a
+/// received message is a `Message` in JS, so the streams' `Yield` spells `Received` this way.
+mod js {
+    pub type Message = crate::message::Received;
+}
+
 /// An async-iterator class over a [`Stream`]; `$item` is what one delivery carries and
-/// `$to_js` turns it into what the loop gets.
+/// `$to_js` turns it into what the loop gets (`yield`).
+///
+/// `yield` is taken as raw tokens, not as a `ty` fragment: napi's generator declares
+/// `[Symbol.asyncIterator]()` only when `type Yield` is a plain path, and a `ty` fragment reaches
+/// it wrapped in an invisible group (the class was declared empty then).
 macro_rules! stream_class {
-    ($(#[$doc:meta])* $name:ident, $item:ty, $yield:ty, $to_js:expr) => {
+    ($(#[$doc:meta])* $name:ident, $item:ty, yield = [$($yield:tt)+], $to_js:expr) => {
         $(#[$doc])*
         #[napi(async_iterator)]
         pub struct $name {
@@ -331,9 +341,10 @@ macro_rules! stream_class {
 
         #[napi]
         impl AsyncGenerator for $name {
-            type Yield = $yield;
-            type Next = Unknown<'static>;
-            type Return = Unknown<'static>;
+            type Yield = $($yield)+;
+            // `()` takes any value (both arguments are ignored) and declares them `undefined`.
+            type Next = ();
+            type Return = ();
 
             fn next(
                 &mut self,
@@ -361,7 +372,7 @@ stream_class!(
     #[doc = "Messages of one subscription as an async iterator (`for await (const msg of stream)`). A message is committed (ordered: Success) when the loop asks for the next one; leaving the loop delivers the current one again later and unsubscribes the topic."]
     MessageStream,
     CoreMessage,
-    Received,
+    yield = [js::Message],
     Received
 );
 
@@ -369,7 +380,7 @@ stream_class!(
     #[doc = "Batches of one subscription as an async iterator; see `MessageStream`."]
     BatchMessageStream,
     Vec<CoreMessage>,
-    Vec<Received>,
+    yield = [Vec<js::Message>],
     |batch: Vec<CoreMessage>| batch.into_iter().map(Received).collect::<Vec<_>>()
 );
 

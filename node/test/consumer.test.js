@@ -2,7 +2,7 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { ONSFactory, Message, Action, OrderAction } = require('..')
+const { ONSFactory, Message, Action, OrderAction } = require('./package-under-test').binding
 const { props, unique, freshTopic, until, sleep, binaryBody, runFixture } = require('./helpers')
 
 const fromFirst = (extra = {}) => props({ GROUP_ID: unique('GID_c'), ConsumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', ...extra })

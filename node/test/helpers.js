@@ -3,7 +3,7 @@
 'use strict'
 
 const { randomBytes } = require('node:crypto')
-const { Admin } = require('..')
+const { Admin } = require('./package-under-test').binding
 
 const NAMESRV_ADDR = process.env.NAMESRV_ADDR
 if (!NAMESRV_ADDR) throw new Error('NAMESRV_ADDR is not set: run the tests under tests/harness/rmq.sh run')

@@ -2,12 +2,14 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
 const path = require('node:path')
-const { pathToFileURL } = require('node:url')
+const underTest = require('./package-under-test')
 
 test('ESM and CommonJS entries export the same API', async () => {
-  const cjs = require('..')
-  const esm = await import(pathToFileURL(path.join(__dirname, '..', 'index.mjs')).href)
+  const cjs = underTest.binding
+  const esm = await import(underTest.esmEntry)
   const named = Object.keys(esm).filter((k) => k !== 'default').sort()
   assert.deepEqual(named, Object.keys(cjs).sort())
   assert.equal(esm.ONSFactory, cjs.ONSFactory)
@@ -21,7 +23,7 @@ test('ESM and CommonJS entries export the same API', async () => {
 })
 
 test('Message: constructors, fields and binary bodies without a cluster', () => {
-  const { Message } = require('..')
+  const { Message } = underTest.binding
   const m = new Message('T', 'tag', Buffer.from([0, 255]))
   assert.deepEqual(m.body, Buffer.from([0, 255]))
   assert.equal(m.key, null)
@@ -39,7 +41,7 @@ test('Message: constructors, fields and binary bodies without a cluster', () => 
 })
 
 test('an unknown property name is an error naming the closest known one', () => {
-  const { ONSFactory, PropertyKeyConst } = require('..')
+  const { ONSFactory, PropertyKeyConst } = underTest.binding
   const props = {
     [PropertyKeyConst.NAMESRV_ADDR]: '127.0.0.1:9876',
     [PropertyKeyConst.GROUP_ID]: 'GID_a',
@@ -50,4 +52,22 @@ test('an unknown property name is an error naming the closest known one', () => 
     message: /unknown property 'SendMsgTimeoutMilis' \(did you mean 'SendMsgTimeoutMillis'\?\)/,
   })
   ONSFactory.createProducer({ ...props, [PropertyKeyConst.AllowUnknownProperties]: true })
+})
+
+test('without an addon, loading names the platform, both places tried and how to build one', () => {
+  const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'rocketmq-ons-bare-'))
+  try {
+    for (const file of ['index.js', 'native.js']) fs.copyFileSync(path.join(underTest.dir, file), path.join(bare, file))
+    const { platformTag } = require(path.join(bare, 'native.js'))
+    const tag = platformTag()
+    assert.throws(() => require(bare), (err) => {
+      assert.match(err.message, new RegExp(`no native addon for ${tag}`))
+      assert.ok(err.message.includes(path.join(bare, `rocketmq-ons.${tag}.node`)), err.message)
+      assert.ok(err.message.includes(`the package rocketmq-ons-${tag}`), err.message)
+      assert.match(err.message, /npm run build.*needs Rust/)
+      return true
+    })
+  } finally {
+    fs.rmSync(bare, { recursive: true, force: true })
+  }
 })

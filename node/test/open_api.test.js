@@ -8,7 +8,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const http = require('node:http')
-const { OpenApiClient, AsapiClient } = require('..')
+const { OpenApiClient, AsapiClient } = require('./package-under-test').binding
 
 test('OpenApiClient.callRaw: signed request, decoded envelope, coded API errors', async () => {
   const seen = []

@@ -2,7 +2,7 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { ONSFactory, Message, PropertyKeyConst, TransactionStatus, ErrorCode, Action } = require('..')
+const { ONSFactory, Message, PropertyKeyConst, TransactionStatus, ErrorCode, Action } = require('./package-under-test').binding
 const { props, unique, freshTopic, getAdmin, until, binaryBody, runFixture } = require('./helpers')
 
 test('producer: send, sendAsync, sendOneway and sendBatch store binary bodies byte-exact', async () => {
