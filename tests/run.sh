@@ -2,7 +2,8 @@
 # The whole test suite (README "command 2"; .ci/run calls this).
 #
 # 1. formatting and lints, then every test that needs no broker (unit tests of codecs and
-#    signing, core's tests against local HTTPS servers and fake brokers, doctests);
+#    signing, core's tests against local HTTPS servers and fake brokers, doctests) and the
+#    Node declarations generated from the Rust sources against the committed index.d.ts;
 # 2. the release artifacts (scripts/release.sh into dist/: wheel, sdist, npm tarballs, C and
 #    CLI tarballs), checked by scripts/check-release.sh;
 # 3. tests/cluster-suite.sh against Apache RocketMQ 5.3.3, then 4.9.7, each cluster started
@@ -35,6 +36,14 @@ step "unit and integration tests that need no broker, doctests, the README's Rus
 cargo test --workspace --exclude ons-tests --exclude rocketmq-ons-py --all-targets
 cargo test -p ons-tests --lib
 cargo test --doc -p rocketmq-ons -p ons-binding-support
+
+step "node/index.d.ts is what the Rust sources generate"
+# The install tests use the released tarballs, whose addon is built without napi's type
+# generator; this builds the addon the development way (debug, `napi build --dts`) to check the
+# committed declarations.
+(cd node && ROCKETMQ_ONS_NODE_PROFILE=debug ROCKETMQ_ONS_NODE_REBUILD=1 npm ci --no-audit --no-fund)
+git diff --exit-code -- node/index.d.ts ||
+  { echo "node/index.d.ts differs from the generated one: run 'npm run build' in node/ and commit it" >&2; exit 1; }
 
 step "building the integration tests"
 cargo test -p ons-tests --no-run
