@@ -1,6 +1,6 @@
-//! Inspection and administration requests to brokers: reading a stored message by commit-log
-//! offset (VIEW_MESSAGE_BY_ID 33) or by key (QUERY_MESSAGE 12), creating a topic
-//! (UPDATE_AND_CREATE_TOPIC 17).
+//! Message lookups on brokers: reading a stored message by commit-log offset
+//! (VIEW_MESSAGE_BY_ID 33) or by key (QUERY_MESSAGE 12). Topic and group management headers
+//! are in [`topic_admin`](super::topic_admin) and [`group_admin`](super::group_admin).
 
 use crate::protocol::codes::request;
 
@@ -28,22 +28,6 @@ request_header! {
         begin_timestamp: i64 => "beginTimestamp",
         end_timestamp: i64 => "endTimestamp",
         unique_key_query: bool => UNIQUE_KEY_QUERY,
-    }
-}
-
-request_header! {
-    /// Java `CreateTopicRequestHeader`.
-    pub struct CreateTopicRequestHeader<'a>, code request::UPDATE_AND_CREATE_TOPIC, {
-        topic: &'a str => "topic",
-        default_topic: &'a str => "defaultTopic",
-        read_queue_nums: u32 => "readQueueNums",
-        write_queue_nums: u32 => "writeQueueNums",
-        /// Java `PermName` bits: read 4, write 2.
-        perm: i32 => "perm",
-        /// `SINGLE_TAG` or `MULTI_TAG` (Java `TopicFilterType`).
-        topic_filter_type: &'a str => "topicFilterType",
-        topic_sys_flag: i32 => "topicSysFlag",
-        order: bool => "order",
     }
 }
 
@@ -80,34 +64,6 @@ mod tests {
                 ("beginTimestamp", "1"),
                 ("endTimestamp", "9223372036854775807"),
                 ("_UNIQUE_KEY_QUERY", "true"),
-            ])
-        );
-    }
-
-    #[test]
-    fn create_topic() {
-        let h = CreateTopicRequestHeader {
-            topic: "T",
-            default_topic: "TBW102",
-            read_queue_nums: 8,
-            write_queue_nums: 8,
-            perm: 6,
-            topic_filter_type: "SINGLE_TAG",
-            topic_sys_flag: 0,
-            order: false,
-        };
-        assert_eq!(h.code(), 17);
-        assert_eq!(
-            fields_of(&h),
-            vector(&[
-                ("topic", "T"),
-                ("defaultTopic", "TBW102"),
-                ("readQueueNums", "8"),
-                ("writeQueueNums", "8"),
-                ("perm", "6"),
-                ("topicFilterType", "SINGLE_TAG"),
-                ("topicSysFlag", "0"),
-                ("order", "false"),
             ])
         );
     }

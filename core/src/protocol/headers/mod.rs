@@ -11,22 +11,32 @@
 //! One module per family: [`send`] (SEND_MESSAGE_V2 and SEND_BATCH_MESSAGE), [`pull`],
 //! [`offset`] (consumer offsets and queue offset lookups), [`consumer`] (group members and
 //! send-back), [`transaction`], [`client`] (route lookup, unregistering), [`admin`] (message
-//! lookups, topic creation). Requests whose content is a body only (HEART_BEAT,
-//! LOCK_BATCH_MQ, UNLOCK_BATCH_MQ) have no header here.
+//! lookups), [`topic_admin`] (creating, deleting, topic stats), [`group_admin`] (deleting a
+//! subscription group, consumer connections and progress). Requests whose content is a body
+//! only (HEART_BEAT, LOCK_BATCH_MQ, UNLOCK_BATCH_MQ, UPDATE_AND_CREATE_SUBSCRIPTIONGROUP) or
+//! nothing (GET_BROKER_RUNTIME_INFO, GET_ALL_TOPIC_LIST_FROM_NAMESERVER,
+//! GET_ALL_SUBSCRIPTIONGROUP_CONFIG) have no header here.
 
 use std::collections::BTreeMap;
 
 use super::command::RemotingCommand;
 
-pub use admin::{CreateTopicRequestHeader, QueryMessageRequestHeader, ViewMessageRequestHeader};
+pub use admin::{QueryMessageRequestHeader, ViewMessageRequestHeader};
 pub use client::{GetRouteInfoRequestHeader, UnregisterClientRequestHeader};
 pub use consumer::{ConsumerSendMsgBackRequestHeader, GetConsumerListByGroupRequestHeader};
+pub use group_admin::{
+    DeleteSubscriptionGroupRequestHeader, GetConsumeStatsRequestHeader, GetConsumerConnectionListRequestHeader,
+};
 pub use offset::{
     GetMaxOffsetRequestHeader, OffsetResponseHeader, QueryConsumerOffsetRequestHeader, SearchOffsetRequestHeader,
     UpdateConsumerOffsetRequestHeader,
 };
 pub use pull::{PullMessageRequestHeader, PullMessageResponseHeader};
 pub use send::{SendMessageRequestHeader, SendMessageResponseHeader};
+pub use topic_admin::{
+    CreateTopicRequestHeader, DeleteTopicFromNamesrvRequestHeader, DeleteTopicRequestHeader,
+    GetTopicStatsInfoRequestHeader,
+};
 pub use transaction::{CheckTransactionStateRequestHeader, EndTransactionRequestHeader};
 
 /// A command's ext fields, as [`RemotingCommand`] stores them.
@@ -111,9 +121,11 @@ macro_rules! request_header {
 pub mod admin;
 pub mod client;
 pub mod consumer;
+pub mod group_admin;
 pub mod offset;
 pub mod pull;
 pub mod send;
+pub mod topic_admin;
 pub mod transaction;
 
 #[cfg(test)]

@@ -1,49 +1,19 @@
-//! Administrative and inspection calls that are not part of the ONS producer/consumer API:
-//! reading a stored message back by id or key, queue offsets, creating a topic. Tests, the CLI
-//! and the bindings' tools use them; they go through the same client instance (signing,
-//! connection sharing) as everything else.
+//! Reading stored messages back (by offset message id, by message id, by key) and the queues'
+//! max offsets: the inspection calls the tests, the CLI and the bindings' tools have used all
+//! along.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use crate::client::instance::ClientInstance;
+use super::{Admin, ADMIN_TIMEOUT};
 use crate::client::namespace;
-use crate::config::{ClientConfig, Properties};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::message::{from_stored, Message};
 use crate::protocol::codes::{response, VERSION_V4_9_3};
-use crate::protocol::headers::send::AUTO_CREATE_TEMPLATE_TOPIC;
 use crate::protocol::headers::{
-    CreateTopicRequestHeader, GetMaxOffsetRequestHeader, OffsetResponseHeader, QueryMessageRequestHeader,
-    RequestHeader, ViewMessageRequestHeader,
+    GetMaxOffsetRequestHeader, OffsetResponseHeader, QueryMessageRequestHeader, RequestHeader, ViewMessageRequestHeader,
 };
 use crate::protocol::message::{decode_stored_messages, property};
 use crate::protocol::msgid::decode_offset_msg_id;
 
-const ADMIN_TIMEOUT: Duration = Duration::from_secs(5);
-/// A created topic's permission: readable and writable (Java `PermName.PERM_READ |
-/// PermName.PERM_WRITE`, `common/.../constant/PermName.java`).
-const PERM_READ_WRITE: i32 = 0x4 | 0x2;
-
-/// A handle for administrative calls. Cheap to create; shares connections with every other
-/// client of the same cluster settings in the process.
-pub struct Admin {
-    instance: Arc<ClientInstance>,
-    namespace: Option<String>,
-}
-
 impl Admin {
-    /// Needs NAMESRV_ADDR (and credentials when the brokers check them). Must be called within
-    /// a tokio runtime.
-    pub fn new(properties: &Properties) -> Result<Self> {
-        let config = ClientConfig::from_properties(properties, false)?;
-        Ok(Admin { instance: ClientInstance::get_or_create(&config), namespace: config.namespace.clone() })
-    }
-
-    fn wire(&self, topic: &str) -> String {
-        namespace::wrap(self.namespace.as_deref(), topic)
-    }
-
     /// Reads one message back by its offset message id (the broker's id in a SendResult), with
     /// the body decompressed, exactly as stored.
     pub async fn view_message(&self, topic: &str, offset_msg_id: &str) -> Result<Message> {
@@ -112,39 +82,6 @@ impl Admin {
             }
         }
         Ok(found)
-    }
-
-    /// Creates (or updates) a topic on every master of the cluster that hosts `template_topic`
-    /// (TBW102 by default).
-    pub async fn create_topic(&self, topic: &str, queue_nums: u32, order: bool) -> Result<()> {
-        crate::message::validate_topic(topic)?;
-        let wire_topic = self.wire(topic);
-        let route = self.instance.fetch_route(AUTO_CREATE_TEMPLATE_TOPIC).await?;
-        let mut done = 0;
-        for bd in &route.data.broker_datas {
-            let Some(addr) = bd.broker_addrs.get(&0) else { continue };
-            let cmd = CreateTopicRequestHeader {
-                topic: &wire_topic,
-                default_topic: AUTO_CREATE_TEMPLATE_TOPIC,
-                read_queue_nums: queue_nums,
-                write_queue_nums: queue_nums,
-                perm: PERM_READ_WRITE,
-                topic_filter_type: "SINGLE_TAG",
-                topic_sys_flag: 0,
-                order,
-            }
-            .command();
-            let resp = self.instance.invoke(addr, cmd, ADMIN_TIMEOUT).await?;
-            if resp.code != response::SUCCESS {
-                return Err(Error::from_response(resp.code, resp.remark.as_deref(), "create topic"));
-            }
-            done += 1;
-        }
-        if done == 0 {
-            return Err(Error::new(ErrorKind::TopicNotFound, "no master broker found to create the topic on"));
-        }
-        self.instance.invalidate_route(&wire_topic);
-        Ok(())
     }
 
     /// The next offset to be written in each queue of `topic`, by broker name and queue id.
