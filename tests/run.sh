@@ -18,7 +18,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 versions=${RMQ_VERSIONS:-"5.3.3 4.9.7"}
-step() { printf '\n=== %s ===\n' "$*" >&2; }
+# Each step says when it started (seconds since the suite began), to keep an eye on CI's budget.
+step() { printf '\n=== %s (at %d s) ===\n' "$*" "$SECONDS" >&2; }
 
 if [[ ${ONS_SKIP_LINT:-0} != 1 ]]; then
   step "cargo fmt --check"
