@@ -1,24 +1,27 @@
-// The README's Node.js examples as files a user would save, for run-tests.sh to type-check and
-// run against a real cluster:
+// The README examples as files a user would save, for run-tests.sh to type-check and run against
+// a real cluster:
 //
 //   node test/readme.js DIR [NAMESRV_ADDR]
 //
-// writes each fenced `js` block of the README's "Node.js" section into DIR, as readme-N.mjs when
-// it has `import` statements (an ES module) and as readme-N.js otherwise (a CommonJS script),
-// with 127.0.0.1:9876 replaced by NAMESRV_ADDR when given, and prints the files' names.
+// writes each fenced `js` block of the project README's "Node.js" section (readme-N) and of the
+// npm package's own README, node/README.md, "Use" section (package-readme-N) into DIR, as .mjs
+// when it has `import` statements (an ES module) and as .js otherwise (a CommonJS script), with
+// 127.0.0.1:9876 replaced by NAMESRV_ADDR when given, and prints the files' names.
 'use strict'
 
 const fs = require('node:fs')
 const path = require('node:path')
 
-const README = path.join(__dirname, '..', '..', 'README.md')
-const SECTION = '## Node.js'
+const SOURCES = [
+  { readme: path.join(__dirname, '..', '..', 'README.md'), section: '## Node.js', prefix: 'readme' },
+  { readme: path.join(__dirname, '..', 'README.md'), section: '## Use', prefix: 'package-readme' },
+]
 
-function snippets() {
+function snippets({ readme, section, prefix }) {
   const found = []
   let inSection = false
   let block = null
-  for (const line of fs.readFileSync(README, 'utf8').split('\n')) {
+  for (const line of fs.readFileSync(readme, 'utf8').split('\n')) {
     if (block) {
       if (line === '```') {
         found.push(block.join('\n') + '\n')
@@ -27,13 +30,13 @@ function snippets() {
         block.push(line)
       }
     } else if (line.startsWith('## ')) {
-      inSection = line === SECTION
+      inSection = line === section
     } else if (inSection && line === '```js') {
       block = []
     }
   }
-  if (found.length === 0) throw new Error(`README.md: no js block under "${SECTION}"`)
-  return found.map((code, i) => ({ name: `readme-${i + 1}.${/^import /m.test(code) ? 'mjs' : 'js'}`, code }))
+  if (found.length === 0) throw new Error(`${readme}: no js block under "${section}"`)
+  return found.map((code, i) => ({ name: `${prefix}-${i + 1}.${/^import /m.test(code) ? 'mjs' : 'js'}`, code }))
 }
 
 const [dir, namesrvAddr] = process.argv.slice(2)
@@ -41,7 +44,7 @@ if (!dir) {
   console.error('usage: node test/readme.js DIR [NAMESRV_ADDR]')
   process.exit(2)
 }
-for (const { name, code } of snippets()) {
+for (const { name, code } of SOURCES.flatMap(snippets)) {
   fs.writeFileSync(path.join(dir, name), namesrvAddr ? code.replaceAll('127.0.0.1:9876', namesrvAddr) : code)
   console.log(name)
 }
