@@ -19,9 +19,9 @@ use crate::args::{ConsumeArgs, StartFrom};
 use crate::cluster::{check_route, client_properties, RouteCheck};
 use crate::records::{message_json, message_line};
 use crate::report::Reporter;
-use crate::{interrupted, Failure};
+use crate::{Failure, Interrupt};
 
-pub async fn run(args: ConsumeArgs, reporter: Reporter) -> Result<(), Failure> {
+pub async fn run(args: ConsumeArgs, reporter: Reporter, interrupt: Interrupt) -> Result<(), Failure> {
     let props = consumer_properties(&args)?;
     let namesrv = args.cluster.namesrv.as_str();
     let filter = match &args.sql {
@@ -30,7 +30,7 @@ pub async fn run(args: ConsumeArgs, reporter: Reporter) -> Result<(), Failure> {
     };
     let route = tokio::select! {
         route = check_route(&props, &args.topic, namesrv) => route?,
-        () = interrupted() => return Err(Failure::Interrupted),
+        () = interrupt.pressed() => return Err(Failure::Interrupted),
     };
     let queues = match route {
         RouteCheck::Routed { queues, stored } => format!("{queues} queues, {stored} messages stored"),
@@ -74,7 +74,7 @@ pub async fn run(args: ConsumeArgs, reporter: Reporter) -> Result<(), Failure> {
     let wait = async {
         tokio::select! {
             _ = printer.done.notified() => Ok(()),
-            () = interrupted() => Err(Failure::Interrupted),
+            () = interrupt.pressed() => Err(Failure::Interrupted),
         }
     };
     // The two consumer kinds differ only in their listener's types and results.

@@ -38,18 +38,36 @@ pub enum Failure {
 const EXIT_RUNTIME_FAILURE: u8 = 1;
 const EXIT_INTERRUPTED: u8 = 130;
 
-/// Resolves at the first Ctrl-C (SIGINT). From then on a second Ctrl-C ends the process at
-/// once, for a shutdown that takes longer than the user is willing to wait.
-pub async fn interrupted() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        // No signal handler could be installed: never interrupted.
-        return std::future::pending().await;
+/// Ctrl-C (SIGINT), listened for from the start of a command to its end, so that one arriving
+/// between two waits is not lost. A second Ctrl-C ends the process at once, for a shutdown
+/// that takes longer than the user is willing to wait.
+#[derive(Clone)]
+pub struct Interrupt(tokio::sync::watch::Receiver<bool>);
+
+impl Interrupt {
+    /// Starts listening; must be called within the runtime.
+    fn listen() -> Interrupt {
+        let (pressed, receiver) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_err() {
+                // No signal handler could be installed: never interrupted (`pressed` lives on).
+                return std::future::pending().await;
+            }
+            pressed.send_replace(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+        });
+        Interrupt(receiver)
     }
-    tokio::spawn(async {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
+
+    /// Resolves once Ctrl-C was pressed (at once if it already was).
+    pub async fn pressed(&self) {
+        let mut receiver = self.0.clone();
+        if receiver.wait_for(|pressed| *pressed).await.is_err() {
+            std::future::pending::<()>().await;
         }
-    });
+    }
 }
 
 fn main() -> ExitCode {
@@ -62,8 +80,8 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "ons", &mut std::io::stdout());
             return ExitCode::SUCCESS;
         }
-        Command::Send(args) => ("send", run_async(|| send::run(args, reporter))),
-        Command::Consume(args) => ("consume", run_async(|| consume::run(args, reporter))),
+        Command::Send(args) => ("send", run_async(|interrupt| send::run(args, reporter, interrupt))),
+        Command::Consume(args) => ("consume", run_async(|interrupt| consume::run(args, reporter, interrupt))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -77,13 +95,18 @@ fn main() -> ExitCode {
 }
 
 /// Runs a command on a multi-threaded runtime (the client's connections and consumer threads
-/// live on it).
-fn run_async<F: std::future::Future<Output = Result<(), Failure>>>(command: impl FnOnce() -> F) -> Result<(), Failure> {
+/// live on it), listening for Ctrl-C from the start.
+fn run_async<F: std::future::Future<Output = Result<(), Failure>>>(
+    command: impl FnOnce(Interrupt) -> F,
+) -> Result<(), Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::Runtime(format!("cannot start the runtime: {e}")))?;
-    let result = runtime.block_on(command());
+    let result = runtime.block_on(async {
+        let interrupt = Interrupt::listen();
+        command(interrupt).await
+    });
     // Consumer listeners held past --count block their threads for good: do not wait for them.
     runtime.shutdown_timeout(Duration::from_millis(200));
     result

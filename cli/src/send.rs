@@ -12,9 +12,9 @@ use crate::args::{SendArgs, SendMode};
 use crate::cluster::{client_properties, explain};
 use crate::records::send_result_json;
 use crate::report::{Progress, Reporter};
-use crate::{interrupted, Failure};
+use crate::{Failure, Interrupt};
 
-pub async fn run(args: SendArgs, reporter: Reporter) -> Result<(), Failure> {
+pub async fn run(args: SendArgs, reporter: Reporter, interrupt: Interrupt) -> Result<(), Failure> {
     let message = build_message(&args)?;
     let props = client_properties(&args.cluster, &args.group)?;
     let namesrv = args.cluster.namesrv.as_str();
@@ -49,7 +49,7 @@ pub async fn run(args: SendArgs, reporter: Reporter) -> Result<(), Failure> {
             }
             Ok(())
         } => outcome,
-        () = interrupted() => Err(Failure::Interrupted),
+        () = interrupt.pressed() => Err(Failure::Interrupted),
     };
     progress.clear();
     drop(stdout);

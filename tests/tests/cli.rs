@@ -458,6 +458,8 @@ fn consume_on_a_terminal_says_what_it_waits_for_and_counts_at_ctrl_c() {
         let line = run.next_stdout_line();
         assert!(line.contains("\"bodyUtf8\":\"before\""), "{line}");
     }
+    // The note was written before the first message, but the terminal is read by another thread.
+    run.wait_for_stderr("Ctrl-C to stop");
     let note = without_escapes(&run.stderr_text());
     for expected in [&topic, &group, "tags \"*\"", ons_tests::namesrv().as_str(), " queues, ", "Ctrl-C"] {
         assert!(note.contains(expected), "the start-up note lacks {expected:?}: {note:?}");
