@@ -45,6 +45,7 @@ pub async fn run(args: ConsumeArgs, reporter: Reporter, interrupt: Interrupt) ->
     };
     let printer = Arc::new(Printer {
         json: args.json,
+        hold_past_count: !args.orderly,
         count: args.count,
         state: Mutex::new(PrinterState { printed: 0, stdout_error: None }),
         done: tokio::sync::Notify::new(),
@@ -144,9 +145,14 @@ fn consumer_properties(args: &ConsumeArgs) -> Result<Properties, Failure> {
 }
 
 /// Prints consumed messages until `count` of them were printed; deliveries past the count are
-/// held (never acknowledged), so the group gets them again after this process is gone.
+/// never acknowledged, so the group gets them again after this process is gone.
 struct Printer {
     json: bool,
+    /// Deliveries past the count: held in their listener call until the process exits (a
+    /// concurrent consumer, for which failing a message would send it to the retry topic), or
+    /// refused at once (an orderly consumer suspends the queue, which keeps its order, and its
+    /// shutdown need not wait for a listener call that never returns).
+    hold_past_count: bool,
     count: Option<u64>,
     state: Mutex<PrinterState>,
     /// Notified when the count is reached or stdout failed.
@@ -165,8 +171,9 @@ impl Printer {
         let finished = self.count.is_some_and(|c| state.printed >= c) || state.stdout_error.is_some();
         if finished {
             drop(state);
-            // Held until the process exits: acknowledging would lose the message for the group,
-            // failing it would send it to the retry topic.
+            if !self.hold_past_count {
+                return false;
+            }
             loop {
                 std::thread::sleep(Duration::from_secs(3600));
             }

@@ -25,11 +25,6 @@ impl Reporter {
         Reporter { interactive, colour: interactive && colour_allowed(std::env::var_os("NO_COLOR")) }
     }
 
-    /// Whether stderr is a terminal (notes and progress are shown).
-    pub fn interactive(self) -> bool {
-        self.interactive
-    }
-
     /// Whether ANSI colours may be written to stderr (also decides the client log's colours).
     pub fn colour(self) -> bool {
         self.colour

@@ -54,9 +54,7 @@ pub async fn run(args: SendArgs, reporter: Reporter, interrupt: Interrupt) -> Re
     progress.clear();
     drop(stdout);
     producer.shutdown().await;
-    if reporter.interactive() {
-        reporter.note(&tally.summary(&args.topic, args.mode, args.sharding_key.is_some()));
-    }
+    reporter.note(&tally.summary(&args.topic, args.mode, args.sharding_key.is_some()));
     outcome
 }
 

@@ -222,6 +222,26 @@ fn send_and_consume_in_a_pipe_print_json_lines_and_nothing_else() {
 }
 
 #[test]
+fn an_orderly_consume_stops_at_its_count_quietly_and_the_group_resumes_after_it() {
+    let topic = new_topic("cli_orderly", 2);
+    let out = ons_on_cluster(&["send", "--topic", &topic, "--body", "o", "--sharding-key", "k", "--count", "4"]);
+    assert_eq!(exit_code(&out), Some(0), "{}", text(&out.stderr));
+    let group = ons_tests::unique_name("GID_cli_orderly");
+    let mut offsets = Vec::new();
+    for _ in 0..2 {
+        let args = ["consume", "--topic", &topic, "--group", &group, "--from", "first", "--orderly", "--count", "2"];
+        let out = ons_on_cluster(&[&args[..], &["--json"]].concat());
+        assert_eq!(exit_code(&out), Some(0), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stderr), "", "no warning about held deliveries");
+        for line in text(&out.stdout).lines() {
+            let message: serde_json::Value = serde_json::from_str(line).unwrap();
+            offsets.push(message["queueOffset"].as_i64().unwrap());
+        }
+    }
+    assert_eq!(offsets, [0, 1, 2, 3], "one queue, in order, each message once");
+}
+
+#[test]
 fn the_client_log_has_no_colour_codes_in_a_pipe() {
     let topic = new_topic("cli_log", 1);
     let out = ons(&["send", "--topic", &topic, "--body", "b"])
