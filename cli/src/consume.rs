@@ -33,14 +33,14 @@ pub async fn run(args: ConsumeArgs, reporter: Reporter, interrupt: Interrupt) ->
         () = interrupt.pressed() => return Err(Failure::Interrupted),
     };
     let queues = match route {
-        RouteCheck::Routed { queues, stored } => format!("{queues} queues, {stored} messages stored"),
+        RouteCheck::Routed { queues, stored: Ok(stored) } => format!("{queues} queues, {stored} messages stored"),
+        RouteCheck::Routed { queues, stored: Err(why) } => {
+            reporter.warn(&format!("the brokers of topic {} did not answer ({why}); consuming anyway", args.topic));
+            format!("{queues} queues")
+        }
         RouteCheck::Missing => {
             reporter.warn(&format!("topic {} has no route on {namesrv}; waiting for it to be created", args.topic));
             "no route yet".to_owned()
-        }
-        RouteCheck::BrokersUnanswered(why) => {
-            reporter.warn(&format!("the brokers of topic {} did not answer ({why}); consuming anyway", args.topic));
-            "brokers not answering".to_owned()
         }
     };
     let printer = Arc::new(Printer {
