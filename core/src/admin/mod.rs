@@ -12,7 +12,9 @@
 //!   [`TopicRouteInfo`], [`TopicStats`]);
 //! * `groups`: subscription group configs ([`SubscriptionGroupConfig`]);
 //! * `consumers`: a group's online consumers ([`ConsumerConnections`]) and progress
-//!   ([`ConsumeStats`]).
+//!   ([`ConsumeStats`]);
+//! * `offsets`: moving a group's offsets to a time, the earliest or the latest message
+//!   ([`ResetPosition`], [`QueueOffset`]).
 //!
 //! Every request is bounded by a timeout of its own ([`ADMIN_TIMEOUT`]); an operation on several
 //! brokers sends to all of them at once, so it takes about as long as its slowest broker.
@@ -23,6 +25,7 @@ mod cluster;
 mod consumers;
 mod groups;
 mod messages;
+mod offsets;
 mod topics;
 
 use std::collections::BTreeMap;
@@ -48,6 +51,7 @@ pub use groups::{
     BrokerSubscriptionGroups, CustomizedRetryPolicy, ExponentialRetryPolicy, GroupRetryPolicy, RetryPolicyType,
     SubscriptionGroupConfig,
 };
+pub use offsets::{QueueOffset, ResetPosition};
 pub use topics::{QueueOffsets, RouteBroker, RouteQueues, TopicConfig, TopicRouteInfo, TopicStats};
 
 /// How long one admin request may take, connecting included (mqadmin's default is 5 s too).

@@ -626,7 +626,7 @@ impl Engine {
                     // A reply of which nothing fit the cache: wait as flow control does rather
                     // than ask again at once for the same answer.
                     let no_room = r.cut_short && r.next_begin_offset == offset;
-                    self.on_pulled(&instance, &slot, offset, r).await;
+                    self.on_pulled(&slot, offset, r);
                     if no_room {
                         sleep_or_stop(FLOW_CONTROL_DELAY, &mut stop).await;
                     }
@@ -645,7 +645,7 @@ impl Engine {
         }
     }
 
-    async fn on_pulled(&self, instance: &ClientInstance, slot: &Arc<QueueSlot>, requested: i64, r: PullResult) {
+    fn on_pulled(&self, slot: &Arc<QueueSlot>, requested: i64, r: PullResult) {
         let orderly = self.orderly();
         match r.status {
             PullStatus::Found => {
@@ -684,22 +684,17 @@ impl Engine {
                 }
             }
             PullStatus::OffsetIllegal => {
+                // 5.x brokers answer so after an administrator's reset, and any broker when the
+                // offset left the stored range. As the Java client (`DefaultMQPushConsumerImpl`,
+                // OFFSET_ILLEGAL): what is cached was pulled from the old position and is
+                // dropped with the queue, the new offset committed, and the queue taken again
+                // from there.
                 tracing::warn!(
                     queue = ?slot.mq, requested, next = r.next_begin_offset, min = r.min_offset, max = r.max_offset,
                     "the broker moved this queue's offset"
                 );
-                let commit = {
-                    let mut pq = slot.pq.lock();
-                    pq.set_next_offset(r.next_begin_offset);
-                    self.update_offset(slot, &pq);
-                    pq.commit_offset()
-                };
-                if self.clustering() {
-                    let _turn = self.persist_turn.read().await;
-                    if let Err(e) = persist_remote(instance, &self.group, &slot.mq, commit).await {
-                        tracing::debug!(queue = ?slot.mq, error = %e, "persisting the moved offset failed");
-                    }
-                }
+                self.move_queue_offset(slot, r.next_begin_offset);
+                self.rebalance_now.notify_one();
             }
         }
     }
@@ -714,8 +709,7 @@ impl Engine {
         for (mq, offset) in offsets {
             tracing::info!(queue = ?mq, offset, "offset reset by an administrator");
             if let Some(slot) = table.get(&mq).filter(|s| !s.dropped()) {
-                *slot.reset_to.lock() = Some(offset);
-                slot.give_up();
+                self.move_queue_offset(slot, offset);
             } else if let Some(file) = self.local_offsets.get() {
                 if let Err(e) = file.store(&[(mq, offset)]) {
                     crate::log_limit::warn_limited!(error = %e, "could not store a reset offset");
@@ -724,6 +718,13 @@ impl Engine {
         }
         drop(table);
         self.rebalance_now.notify_one();
+    }
+
+    /// Gives `slot` up so that `offset` is what its final commit writes; the next rebalance
+    /// takes the queue again from there, with an empty cache.
+    fn move_queue_offset(&self, slot: &QueueSlot, offset: i64) {
+        *slot.reset_to.lock() = Some(offset);
+        slot.give_up();
     }
 
     fn running_info(&self) -> serde_json::Value {
