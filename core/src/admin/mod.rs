@@ -13,6 +13,8 @@
 //! * `groups`: subscription group configs ([`SubscriptionGroupConfig`]);
 //! * `consumers`: a group's online consumers ([`ConsumerConnections`]) and progress
 //!   ([`ConsumeStats`]);
+//! * `clients`: requests to one online consumer client through a broker: its running info
+//!   ([`ConsumerRunningInfo`]);
 //! * `offsets`: moving a group's offsets to a time, the earliest or the latest message
 //!   ([`ResetPosition`], [`QueueOffset`]).
 //!
@@ -21,6 +23,7 @@
 //! Errors name the operation, the broker (name and address) and the response code and remark
 //! it answered. docs/admin.md describes each operation against its `mqadmin` counterpart.
 
+mod clients;
 mod cluster;
 mod consumers;
 mod groups;
@@ -45,6 +48,7 @@ use crate::protocol::command::RemotingCommand;
 use crate::protocol::lenient_json;
 use crate::protocol::route::{ClusterInfo, MessageQueue, TopicRouteData};
 
+pub use clients::{ConsumeStatus, ConsumerRunningInfo, ProcessQueueInfo};
 pub use cluster::{BrokerRole, ClusterBroker};
 pub use consumers::{ConsumeStats, ConsumerClient, ConsumerConnections, ConsumerSubscription, QueueConsumeStats};
 pub use groups::{

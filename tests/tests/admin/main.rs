@@ -6,6 +6,7 @@
 //! The binary starts one cluster of its own with two brokers (broker-a, broker-b), so that
 //! "every master" means two. Tests use names of their own and run side by side on it.
 
+mod clients;
 mod cluster;
 mod consumers;
 mod groups;

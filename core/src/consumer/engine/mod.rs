@@ -20,7 +20,7 @@
 
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
@@ -143,6 +143,10 @@ struct QueueSlot {
     /// that settles during that period still moves the final commit.
     done: AtomicBool,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// When a pull of this queue was last answered and a listener last took one of its
+    /// messages (ms since the epoch, 0 for never), for the running info administrators read.
+    last_pull_ms: AtomicI64,
+    last_consume_ms: AtomicI64,
 }
 
 impl QueueSlot {
@@ -620,6 +624,7 @@ impl Engine {
             };
             match result {
                 Ok(r) => {
+                    slot.last_pull_ms.store(now_ms(), Ordering::Relaxed);
                     if let Some(line) = errors.succeeded(std::time::Instant::now()) {
                         tracing::info!(queue = ?slot.mq, "{line}");
                     }
@@ -727,22 +732,67 @@ impl Engine {
         slot.give_up();
     }
 
-    fn running_info(&self) -> serde_json::Value {
+    /// The answer to GET_CONSUMER_RUNNING_INFO, in the shape of Java's `ConsumerRunningInfo`
+    /// (`remoting/src/main/java/org/apache/rocketmq/remoting/protocol/body/ConsumerRunningInfo.java`)
+    /// as fastjson writes it: `mqTable` is keyed by message-queue objects, which is not standard
+    /// JSON (docs/remoting-protocol.md §4.3), so the body is put together as text. There is no
+    /// `statusTable` (per-topic pull and consume rates): this consumer does not measure them.
+    fn running_info(&self) -> Vec<u8> {
         let subs: Vec<serde_json::Value> = self.subscriptions.read().values().map(|s| s.data.to_json()).collect();
+        let properties = json!({
+            "PROP_CONSUME_TYPE": "CONSUME_PASSIVELY",
+            "PROP_CONSUMEORDERLY": self.orderly().to_string(),
+            "PROP_THREADPOOL_CORE_SIZE": self.settings.consume_threads.to_string(),
+            "PROP_CONSUMER_START_TIMESTAMP": self.started_at.to_string(),
+            "PROP_NAMESERVER_ADDR": self.config.namesrv_addrs.join(";"),
+            "PROP_CLIENT_VERSION": "V5_3_3",
+            "consumerGroup": self.group,
+            "messageModel": self.settings.message_model.wire_name(),
+            "consumeFromWhere": self.settings.consume_from.wire_name(),
+            "consumeThreadMin": self.settings.consume_threads.to_string(),
+            "consumeThreadMax": self.settings.consume_threads.to_string(),
+            "consumeMessageBatchMaxSize": self.settings.batch_max_size.to_string(),
+            "maxReconsumeTimes": self.settings.max_reconsume_times.to_string(),
+            "consumeTimeout": (self.settings.consume_timeout.as_secs() / 60).to_string(),
+            "pullBatchSize": PULL_BATCH_SIZE.to_string(),
+        });
+        let mut slots: Vec<Arc<QueueSlot>> = self.queues.lock().values().cloned().collect();
+        slots.sort_by(|a, b| a.mq.cmp(&b.mq));
+        let mq_table: Vec<String> = slots
+            .iter()
+            .map(|slot| {
+                let key =
+                    json!({"brokerName": slot.mq.broker_name, "queueId": slot.mq.queue_id, "topic": slot.mq.topic});
+                format!("{key}:{}", self.process_queue_info(slot))
+            })
+            .collect();
+        format!(
+            r#"{{"properties":{properties},"subscriptionSet":{},"mqTable":{{{}}},"statusTable":{{}}}}"#,
+            serde_json::Value::Array(subs),
+            mq_table.join(",")
+        )
+        .into_bytes()
+    }
+
+    /// One queue's entry of the running info (Java `ProcessQueueInfo`).
+    fn process_queue_info(&self, slot: &QueueSlot) -> serde_json::Value {
+        let pq = slot.pq.lock();
+        let (min, max) = pq.cached_range().unwrap_or((0, 0));
         json!({
-            "properties": {
-                "PROP_CONSUME_TYPE": "CONSUME_PASSIVELY",
-                "PROP_CONSUMEORDERLY": self.orderly().to_string(),
-                "PROP_THREADPOOL_CORE_SIZE": self.settings.consume_threads.to_string(),
-                "PROP_CONSUMER_START_TIMESTAMP": self.started_at.to_string(),
-                "PROP_NAMESERVER_ADDR": self.config.namesrv_addrs.join(";"),
-                "PROP_CLIENT_VERSION": "V5_3_3",
-                "messageModel": self.settings.message_model.wire_name(),
-                "consumeFromWhere": self.settings.consume_from.wire_name(),
-            },
-            "subscriptionSet": subs,
-            "mqTable": {},
-            "statusTable": {},
+            "commitOffset": self.offsets.get(&slot.mq).unwrap_or_else(|| pq.commit_offset()),
+            "cachedMsgMinOffset": min,
+            "cachedMsgMaxOffset": max,
+            "cachedMsgCount": pq.count(),
+            "cachedMsgSizeInMiB": pq.cached_bytes() / (1024 * 1024),
+            "transactionMsgMinOffset": 0,
+            "transactionMsgMaxOffset": 0,
+            "transactionMsgCount": 0,
+            "locked": self.orderly() && self.clustering() && slot.lock_valid(),
+            "tryUnlockTimes": 0,
+            "lastLockTimestamp": 0,
+            "droped": slot.dropped(),
+            "lastPullTimestamp": slot.last_pull_ms.load(Ordering::Relaxed),
+            "lastConsumeTimestamp": slot.last_consume_ms.load(Ordering::Relaxed),
         })
     }
 }
@@ -756,8 +806,8 @@ impl GroupRequestHandler for Engine {
                 self.rebalance_now.notify_one();
             }
             request::GET_CONSUMER_RUNNING_INFO => {
-                let body = serde_json::to_vec(&self.running_info()).unwrap_or_default();
-                req.responder.respond(RemotingCommand::response(response::SUCCESS, 0, None).with_body(body));
+                req.responder
+                    .respond(RemotingCommand::response(response::SUCCESS, 0, None).with_body(self.running_info()));
             }
             request::RESET_CONSUMER_CLIENT_OFFSET => match parse_reset_offsets(&req.command.body) {
                 Ok(offsets) => self.reset_offsets(offsets),
