@@ -10,6 +10,7 @@ mod clients;
 mod cluster;
 mod consumers;
 mod groups;
+mod messages;
 mod offsets;
 mod topics;
 
