@@ -1,6 +1,8 @@
 //! Requests to one online client of a consumer group, which a broker the client is connected to
 //! forwards over the client's own connection (the broker's `callConsumer`) and answers with the
-//! client's reply: its running info (GET_CONSUMER_RUNNING_INFO 307, `mqadmin consumerStatus`).
+//! client's reply: its running info (GET_CONSUMER_RUNNING_INFO 307, `mqadmin consumerStatus`),
+//! and running its listener on one stored message (CONSUME_MESSAGE_DIRECTLY 309, the
+//! Dashboard's "resend to this consumer", `mqadmin queryMsgById -g G -d clientId`).
 //!
 //! mqadmin sends these to a broker of the group's retry-topic route; these go to a master the
 //! client is connected to (from GET_CONSUMER_CONNECTION_LIST on every master), so they also
@@ -12,9 +14,14 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::consumers::SubscriptionBody;
-use super::{decode_body, queue_entries, validate_group, Admin, BrokerTarget, ConsumerSubscription};
+use super::{
+    decode_body, queue_entries, validate_group, validate_topic, with_context, Admin, BrokerTarget, ConsumerSubscription,
+};
 use crate::error::{Error, ErrorKind, Result};
-use crate::protocol::headers::{GetConsumerRunningInfoRequestHeader, RequestHeader};
+use crate::protocol::codes::response;
+use crate::protocol::headers::{
+    ConsumeMessageDirectlyRequestHeader, GetConsumerRunningInfoRequestHeader, RequestHeader,
+};
 use crate::protocol::route::MessageQueue;
 
 /// What a consumer client reports about itself (Java `ConsumerRunningInfo`,
@@ -93,6 +100,58 @@ pub struct ConsumeStatus {
     pub consume_failed_msgs: i64,
 }
 
+/// How a client's listener took a message sent to it directly (Java `ConsumeMessageDirectlyResult`,
+/// `remoting/src/main/java/org/apache/rocketmq/remoting/protocol/body/ConsumeMessageDirectlyResult.java`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumeMessageDirectlyResult {
+    /// The client consumes in order (its listener is an orderly one).
+    pub order: bool,
+    pub auto_commit: bool,
+    /// `None` when the client reported no result.
+    pub result: Option<DirectConsumeResult>,
+    /// Why it failed (the exception, or this client's listener panic).
+    pub remark: Option<String>,
+    /// How long the listener took, in milliseconds.
+    pub spent_time_ms: i64,
+}
+
+/// The listener's verdict (Java `CMResult`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum DirectConsumeResult {
+    /// Consumed (`CONSUME_SUCCESS`; orderly `SUCCESS`).
+    #[serde(rename = "CR_SUCCESS")]
+    Success,
+    /// To be consumed again later (`RECONSUME_LATER`; orderly `SUSPEND_CURRENT_QUEUE_A_MOMENT`).
+    #[serde(rename = "CR_LATER")]
+    Later,
+    /// Orderly, without auto-commit: `ROLLBACK`.
+    #[serde(rename = "CR_ROLLBACK")]
+    Rollback,
+    /// Orderly, without auto-commit: `COMMIT`.
+    #[serde(rename = "CR_COMMIT")]
+    Commit,
+    /// The listener threw (this client: panicked).
+    #[serde(rename = "CR_THROW_EXCEPTION")]
+    ThrowException,
+    /// A Java listener returned null.
+    #[serde(rename = "CR_RETURN_NULL")]
+    ReturnNull,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct DirectResultBody {
+    order: bool,
+    auto_commit: bool,
+    consume_result: Option<DirectConsumeResult>,
+    remark: Option<String>,
+    spent_time_mills: i64,
+}
+
+/// How long a request that runs a client's listener may take: the broker waits up to 10 s for
+/// the client (`Broker2Client.callClient`).
+const CLIENT_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(12);
+
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct RunningInfoBody {
@@ -133,6 +192,52 @@ impl Admin {
             .command();
         let resp = self.call_broker(&target, cmd, &what).await?;
         decode_running_info(&resp.body)
+    }
+
+    /// Has client `client_id` of `group` run its listener on the message `msg_id` of `topic`
+    /// (either kind of id, as [`Admin::message_by_id`]) and returns how that went. Nothing else
+    /// happens to the message: no offset moves, a failure is not retried. The broker storing
+    /// the message sends it, so the client must be connected to that broker.
+    pub async fn consume_message_directly(
+        &self,
+        group: &str,
+        client_id: &str,
+        topic: &str,
+        msg_id: &str,
+    ) -> Result<ConsumeMessageDirectlyResult> {
+        validate_group(group)?;
+        validate_topic(topic)?;
+        let message = self.message_by_id(topic, msg_id).await?.ok_or_else(|| {
+            Error::new(ErrorKind::InvalidArgument, format!("no message {msg_id} found in topic {topic}"))
+        })?;
+        let stored = message.received.as_ref().ok_or_else(|| Error::protocol("a stored message without its place"))?;
+        let addr = stored.store_host.map(|h| h.to_string()).unwrap_or_default();
+        let target = BrokerTarget::broker(&stored.broker_name, &addr);
+        let (wire_group, wire_topic) = (self.wire(group), self.wire(topic));
+        let what = format!("consume message {msg_id} directly on client {client_id} of {wire_group}");
+        let cmd = ConsumeMessageDirectlyRequestHeader {
+            consumer_group: &wire_group,
+            client_id,
+            msg_id: &stored.offset_msg_id,
+            topic: Some(&wire_topic),
+        }
+        .command();
+        let resp = self
+            .instance
+            .invoke(&target.addr, cmd, CLIENT_CALL_TIMEOUT)
+            .await
+            .map_err(|e| with_context(e, &target.context(&what)))?;
+        if resp.code != response::SUCCESS {
+            return Err(Error::from_response(resp.code, resp.remark.as_deref(), &target.context(&what)));
+        }
+        let raw: DirectResultBody = decode_body(&resp.body, "consume message directly result")?;
+        Ok(ConsumeMessageDirectlyResult {
+            order: raw.order,
+            auto_commit: raw.auto_commit,
+            result: raw.consume_result,
+            remark: raw.remark,
+            spent_time_ms: raw.spent_time_mills,
+        })
     }
 
     /// A master broker `client_id` of `group` is connected to, through which requests reach it.
@@ -216,6 +321,23 @@ mod tests {
         assert_eq!((q.commit_offset, q.last_consume_timestamp, q.dropped), (5, 1796375886463, false));
         assert_eq!(info.status["T"].consume_ok_tps, 1.5);
         assert_eq!(info.jstack.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn direct_result_decode() {
+        // As a Java 5.3.3 client answers (fastjson leaves a null remark out).
+        let raw: DirectResultBody = decode_body(
+            br#"{"autoCommit":true,"consumeResult":"CR_THROW_EXCEPTION","order":false,"remark":"RuntimeException: x","spentTimeMills":3}"#,
+            "r",
+        )
+        .unwrap();
+        assert_eq!(raw.consume_result, Some(DirectConsumeResult::ThrowException));
+        assert_eq!(
+            (raw.remark.as_deref(), raw.spent_time_mills, raw.auto_commit),
+            (Some("RuntimeException: x"), 3, true)
+        );
+        let raw: DirectResultBody = decode_body(br#"{"consumeResult":"CR_RETURN_NULL"}"#, "r").unwrap();
+        assert_eq!(raw.consume_result, Some(DirectConsumeResult::ReturnNull));
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! * `consumers`: a group's online consumers ([`ConsumerConnections`]) and progress
 //!   ([`ConsumeStats`]);
 //! * `clients`: requests to one online consumer client through a broker: its running info
-//!   ([`ConsumerRunningInfo`]);
+//!   ([`ConsumerRunningInfo`]) and consuming one message directly
+//!   ([`ConsumeMessageDirectlyResult`]);
 //! * `offsets`: moving a group's offsets to a time, the earliest or the latest message
 //!   ([`ResetPosition`], [`QueueOffset`]).
 //!
@@ -48,7 +49,9 @@ use crate::protocol::command::RemotingCommand;
 use crate::protocol::lenient_json;
 use crate::protocol::route::{ClusterInfo, MessageQueue, TopicRouteData};
 
-pub use clients::{ConsumeStatus, ConsumerRunningInfo, ProcessQueueInfo};
+pub use clients::{
+    ConsumeMessageDirectlyResult, ConsumeStatus, ConsumerRunningInfo, DirectConsumeResult, ProcessQueueInfo,
+};
 pub use cluster::{BrokerRole, ClusterBroker};
 pub use consumers::{ConsumeStats, ConsumerClient, ConsumerConnections, ConsumerSubscription, QueueConsumeStats};
 pub use groups::{

@@ -1,12 +1,14 @@
 //! Requests to one client of a group through a broker, with a push consumer of this client as
-//! that client: its running info against `mqadmin consumerStatus`.
+//! that client: its running info against `mqadmin consumerStatus`, and consuming a message
+//! directly against `mqadmin queryMsgById -g -d` (mqadmin's way of sending one).
 
 use std::time::Duration;
 
 use ons_tests::support::{rt, wait_for};
+use rocketmq_ons::admin::DirectConsumeResult;
 use rocketmq_ons::{Consumer, Message, Producer};
 
-use super::{admin, create_routed, ids_of, mqadmin, online_on_both, props, rows_starting_with, Recorder};
+use super::{admin, create_routed, ids_of, is_4x, mqadmin, online_on_both, props, rows_starting_with, Recorder};
 
 const SENT: usize = 8;
 
@@ -99,6 +101,79 @@ fn running_info_of_a_client_not_online_names_the_online_ones() {
         let e = admin().consumer_running_info(&group, "192.0.2.1@1").await.unwrap_err();
         assert!(e.message().contains("192.0.2.1@1") && e.message().contains("online: none"), "{e}");
     });
+}
+
+#[test]
+fn our_consumer_consumes_a_message_directly() {
+    // Subscribed to tagA only: the tagC messages below reach the listener only when sent
+    // directly (which, as in Java clients, does not filter by tag).
+    let r = start_consumer("direct", "tagA", "tagA");
+    let sent: Vec<rocketmq_ons::SendResult> = rt().block_on(async {
+        let producer = Producer::new(&props("GID_adm_direct_extra_producer")).unwrap();
+        producer.start().unwrap();
+        let mut sent = Vec::new();
+        for body in ["fine", "later", "panic"] {
+            sent.push(producer.send(&Message::new(&r.topic, Some("tagC"), body)).await.unwrap());
+        }
+        producer.shutdown().await;
+        sent
+    });
+    let delivered = |id: &str| r.recorder.deliveries().iter().filter(|d| *d == id).count();
+    assert!(sent.iter().all(|s| delivered(&s.message_id) == 0), "tagC delivered normally");
+
+    let admin = || {
+        let _runtime = rt().enter();
+        admin()
+    };
+    let direct =
+        |id: &str| rt().block_on(admin().consume_message_directly(&r.group, &r.client_id, &r.topic, id)).unwrap();
+    // By unique key (looked up in the index, which may lag a moment behind) and by offset id.
+    let fine = {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match rt().block_on(admin().consume_message_directly(&r.group, &r.client_id, &r.topic, &sent[0].message_id))
+            {
+                Ok(result) => break result,
+                Err(e) if std::time::Instant::now() < deadline => {
+                    eprintln!("not yet: {e}");
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    assert_eq!(
+        (fine.result, fine.order, fine.auto_commit, fine.remark.as_deref()),
+        (Some(DirectConsumeResult::Success), false, true, None)
+    );
+    assert!(fine.spent_time_ms >= 0);
+    let later = direct(&sent[1].offset_msg_id);
+    assert_eq!(later.result, Some(DirectConsumeResult::Later), "{later:?}");
+    let panicked = direct(&sent[2].offset_msg_id);
+    assert_eq!(panicked.result, Some(DirectConsumeResult::ThrowException), "{panicked:?}");
+    assert!(panicked.remark.as_deref().is_some_and(|r| r.contains("asked to panic")), "{panicked:?}");
+    assert_eq!(
+        (delivered(&sent[0].message_id), delivered(&sent[1].message_id), delivered(&sent[2].message_id)),
+        (1, 1, 1)
+    );
+
+    // mqadmin sends one the same way (4.9.7's queryMsgById takes no topic).
+    let id = &sent[0].offset_msg_id;
+    let out = if is_4x() {
+        mqadmin(&["queryMsgById", "-i", id, "-g", &r.group, "-d", &r.client_id])
+    } else {
+        mqadmin(&["queryMsgById", "-t", &r.topic, "-i", id, "-g", &r.group, "-d", &r.client_id])
+    };
+    assert!(
+        out.contains("consumeResult=CR_SUCCESS") && out.contains("order=false"),
+        "mqadmin queryMsgById -g -d:\n{out}"
+    );
+    assert_eq!(delivered(&sent[0].message_id), 2, "{out}");
+
+    // A client that is not online, and a message that does not exist, are named.
+    let e = rt().block_on(admin().consume_message_directly(&r.group, "192.0.2.1@1", &r.topic, id)).unwrap_err();
+    assert!(e.message().contains("192.0.2.1@1"), "{e}");
+    rt().block_on(r.consumer.shutdown());
 }
 
 /// The `<millis>/<client id>` files `mqadmin consumerStatus -g` leaves in the working directory.

@@ -127,7 +127,8 @@ fn mqadmin_progress(group: &str, topic: &str) -> Vec<(String, i32, i64, i64)> {
 }
 
 /// A listener that records the id of every message it is given, in delivery order, and holds
-/// deliveries (up to a minute each) while [`Recorder::hold`] is set.
+/// deliveries (up to a minute each) while [`Recorder::hold`] is set. A message whose body is
+/// `later` it asks to be consumed again later; one whose body is `panic` makes it panic.
 #[derive(Clone, Default)]
 struct Recorder {
     seen: Arc<Mutex<Vec<String>>>,
@@ -143,7 +144,11 @@ impl Recorder {
             while me.hold.load(Ordering::SeqCst) && std::time::Instant::now() < until {
                 std::thread::sleep(Duration::from_millis(20));
             }
-            Action::CommitMessage
+            match m.body.as_ref() {
+                b"later" => Action::ReconsumeLater,
+                b"panic" => panic!("asked to panic (expected by the test)"),
+                _ => Action::CommitMessage,
+            }
         })
     }
 

@@ -60,6 +60,7 @@ use crate::protocol::route::MessageQueue;
 use crate::transport::InboundRequest;
 
 mod consume;
+mod direct;
 mod pull_request;
 mod rebalance;
 
@@ -809,6 +810,7 @@ impl GroupRequestHandler for Engine {
                 req.responder
                     .respond(RemotingCommand::response(response::SUCCESS, 0, None).with_body(self.running_info()));
             }
+            request::CONSUME_MESSAGE_DIRECTLY => self.consume_directly(req),
             request::RESET_CONSUMER_CLIENT_OFFSET => match parse_reset_offsets(&req.command.body) {
                 Ok(offsets) => self.reset_offsets(offsets),
                 Err(e) => crate::log_limit::warn_limited!(error = %e, "unreadable offset reset request"),
