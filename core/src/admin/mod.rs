@@ -16,6 +16,8 @@
 //! * `clients`: requests to one online consumer client through a broker: its running info
 //!   ([`ConsumerRunningInfo`]) and consuming one message directly
 //!   ([`ConsumeMessageDirectlyResult`]);
+//! * `delivery`: whether each group that consumes a topic has consumed a message
+//!   ([`MessageTrack`]);
 //! * `offsets`: moving a group's offsets to a time, the earliest or the latest message
 //!   ([`ResetPosition`], [`QueueOffset`]).
 //!
@@ -27,6 +29,7 @@
 mod clients;
 mod cluster;
 mod consumers;
+mod delivery;
 mod groups;
 mod messages;
 mod offsets;
@@ -54,6 +57,7 @@ pub use clients::{
 };
 pub use cluster::{BrokerRole, ClusterBroker};
 pub use consumers::{ConsumeStats, ConsumerClient, ConsumerConnections, ConsumerSubscription, QueueConsumeStats};
+pub use delivery::{MessageTrack, TrackType};
 pub use groups::{
     BrokerSubscriptionGroups, CustomizedRetryPolicy, ExponentialRetryPolicy, GroupRetryPolicy, RetryPolicyType,
     SubscriptionGroupConfig,

@@ -9,6 +9,7 @@
 mod clients;
 mod cluster;
 mod consumers;
+mod delivery;
 mod groups;
 mod messages;
 mod offsets;
