@@ -5,8 +5,9 @@
 //!
 //! One file per area, each adding its operations to [`Admin`] and owning its result types:
 //!
-//! * `messages`: reading a stored message back by id or key, queue max offsets, creating a topic
-//!   on the brokers that host TBW102 (the operations the tests and bindings have used all along);
+//! * `messages`: reading stored messages back by either kind of message id, by key within a time
+//!   range and by queue offsets, and queue max offsets (some of them the operations the tests
+//!   and bindings have used all along);
 //! * `cluster`: the brokers of every cluster, their roles and versions ([`ClusterBroker`]);
 //! * `topics`: create/update, delete, list, route and queue offsets of topics ([`TopicConfig`],
 //!   [`TopicRouteInfo`], [`TopicStats`]);

@@ -8,7 +8,9 @@ use ons_tests::support::{rt, wait_for};
 use rocketmq_ons::admin::DirectConsumeResult;
 use rocketmq_ons::{Consumer, Message, Producer};
 
-use super::{admin, create_routed, ids_of, is_4x, mqadmin, online_on_both, props, rows_starting_with, Recorder};
+use super::{
+    admin, consumer_props, create_routed, ids_of, is_4x, mqadmin, online_on_both, props, rows_starting_with, Recorder,
+};
 
 const SENT: usize = 8;
 
@@ -30,7 +32,7 @@ fn start_consumer(prefix: &str, expression: &str, tag: &str) -> Running {
     rt().block_on(async {
         let admin = admin();
         create_routed(&admin, &topic, 2).await;
-        let consumer = Consumer::new(&props(&group)).unwrap();
+        let consumer = Consumer::new(&consumer_props(&group)).unwrap();
         consumer.subscribe(&topic, expression, recorder.listener()).unwrap();
         consumer.start().unwrap();
         let client_id = online_on_both(&admin, &group).await;
@@ -121,10 +123,7 @@ fn our_consumer_consumes_a_message_directly() {
     let delivered = |id: &str| r.recorder.deliveries().iter().filter(|d| *d == id).count();
     assert!(sent.iter().all(|s| delivered(&s.message_id) == 0), "tagC delivered normally");
 
-    let admin = || {
-        let _runtime = rt().enter();
-        admin()
-    };
+    let admin = admin_in_runtime;
     let direct =
         |id: &str| rt().block_on(admin().consume_message_directly(&r.group, &r.client_id, &r.topic, id)).unwrap();
     // By unique key (looked up in the index, which may lag a moment behind) and by offset id.
@@ -174,6 +173,68 @@ fn our_consumer_consumes_a_message_directly() {
     let e = rt().block_on(admin().consume_message_directly(&r.group, "192.0.2.1@1", &r.topic, id)).unwrap_err();
     assert!(e.message().contains("192.0.2.1@1"), "{e}");
     rt().block_on(r.consumer.shutdown());
+}
+
+#[test]
+fn a_java_consumer_answers_our_requests() {
+    let topic = ons_tests::unique_name("adm_java_client");
+    let group = ons_tests::unique_name("GID_adm_java_client");
+    rt().block_on(create_routed(&admin_in_runtime(), &topic, 2));
+    // The official Java push consumer, until it has had two deliveries (or 90 s): the message
+    // sent below, and the same message again when consumed directly.
+    let java = {
+        let (t, g) = (topic.clone(), group.clone());
+        std::thread::spawn(move || {
+            super::cluster().java_oracle(&[
+                "consume",
+                "--topic",
+                &t,
+                "--group",
+                &g,
+                "--count",
+                "2",
+                "--timeout-ms",
+                "90000",
+            ])
+        })
+    };
+    let (client_id, info, sent) = rt().block_on(async {
+        let admin = admin();
+        let client_id = online_on_both(&admin, &group).await;
+        // Its running info once it has taken the topic's queues (before that a message sent
+        // could be skipped: it starts a new group at the queues' last offset).
+        wait_for("the Java consumer's queues in its running info", Duration::from_secs(60), || async {
+            let info = admin.consumer_running_info(&group, &client_id).await.unwrap();
+            info.queues.iter().filter(|q| q.queue.topic == topic).count() == 4
+        })
+        .await;
+        let info = admin.consumer_running_info(&group, &client_id).await.unwrap();
+        let producer = Producer::new(&props("GID_adm_java_client_producer")).unwrap();
+        producer.start().unwrap();
+        let sent = producer.send(&Message::new(&topic, Some("tagA"), "to java")).await.unwrap();
+        producer.shutdown().await;
+        (client_id, info, sent)
+    });
+    assert_eq!(info.consume_type(), Some("CONSUME_PASSIVELY"), "{info:?}");
+    assert_eq!(info.properties.get("consumerGroup"), Some(&group), "{info:?}");
+    assert!(info.subscriptions.iter().any(|s| s.topic == topic && s.sub_string == "*"), "{info:?}");
+    // Java clients measure their rates per topic.
+    assert!(info.status.contains_key(&topic), "{info:?}");
+
+    let result = rt()
+        .block_on(admin_in_runtime().consume_message_directly(&group, &client_id, &topic, &sent.offset_msg_id))
+        .unwrap();
+    assert_eq!((result.result, result.order), (Some(DirectConsumeResult::Success), false), "{result:?}");
+    let out = java.join().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let deliveries = stdout.lines().filter(|l| l.contains(&sent.message_id)).count();
+    assert_eq!(deliveries, 2, "the Java consumer's deliveries:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// An admin handle, made within the tests' runtime from outside it.
+fn admin_in_runtime() -> rocketmq_ons::admin::Admin {
+    let _runtime = rt().enter();
+    admin()
 }
 
 /// The `<millis>/<client id>` files `mqadmin consumerStatus -g` leaves in the working directory.

@@ -9,7 +9,7 @@ use ons_tests::support::{rt, wait_for};
 use rocketmq_ons::admin::{Admin, TrackType};
 use rocketmq_ons::{Consumer, Message, Producer, SendResult};
 
-use super::{admin, create_routed, is_4x, mqadmin, online_on_both, props, Recorder};
+use super::{admin, consumer_props, create_routed, is_4x, mqadmin, online_on_both, props, Recorder};
 
 /// Waits until `group` has committed an offset past the message `sent` on its queue.
 async fn committed_past(admin: &Admin, group: &str, sent: &SendResult) {
@@ -36,7 +36,7 @@ fn the_four_states_of_a_message_match_mqadmin() {
         create_routed(&admin, &topic, 2).await;
         let mut consumers = BTreeMap::new();
         for (g, expression) in [(&consumed, "*"), (&filtered, "tagB"), (&not_yet, "*"), (&offline, "tagA || tagB")] {
-            let consumer = Consumer::new(&props(g)).unwrap();
+            let consumer = Consumer::new(&consumer_props(g)).unwrap();
             consumer.subscribe(&topic, expression, recorders[g.as_str()].listener()).unwrap();
             consumer.start().unwrap();
             online_on_both(&admin, g).await;

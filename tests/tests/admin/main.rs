@@ -51,6 +51,13 @@ fn props(group: &str) -> Properties {
     Properties::new().with(keys::NAMESRV_ADDR, &cluster().namesrv).with(keys::GROUP_ID, group)
 }
 
+/// Settings of a consumer of `group` that starts a new group at each queue's first message:
+/// with the default (the last offset) a message sent while the consumer is still taking its
+/// queues is skipped when a queue's first lookup found it empty.
+fn consumer_props(group: &str) -> Properties {
+    props(group).with(keys::CONSUME_FROM_WHERE, "CONSUME_FROM_FIRST_OFFSET")
+}
+
 /// An admin client of the cluster; call within the tests' runtime.
 fn admin() -> Admin {
     Admin::new(&props("GID_admin_tests")).unwrap()

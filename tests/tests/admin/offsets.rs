@@ -11,7 +11,7 @@ use rocketmq_ons::admin::ResetPosition;
 use rocketmq_ons::config::keys;
 use rocketmq_ons::{Consumer, Message, Producer};
 
-use super::{admin, create_routed, ids_of, mqadmin_progress, online_on_both, props, Recorder};
+use super::{admin, consumer_props, create_routed, ids_of, mqadmin_progress, online_on_both, props, Recorder};
 
 const FIRST: usize = 16;
 const HELD: usize = 12;
@@ -25,7 +25,7 @@ fn reset_moves_a_running_consumer() {
         let admin = admin();
         create_routed(&admin, &topic, 2).await;
         // One listener thread: while it is held, the rest of what was pulled stays cached.
-        let consumer = Consumer::new(&props(&group).with(keys::CONSUME_THREAD_NUMS, "1")).unwrap();
+        let consumer = Consumer::new(&consumer_props(&group).with(keys::CONSUME_THREAD_NUMS, "1")).unwrap();
         consumer.subscribe(&topic, "*", recorder.listener()).unwrap();
         consumer.start().unwrap();
         online_on_both(&admin, &group).await;
@@ -126,7 +126,7 @@ fn reset_of_an_offline_group_commits_the_offsets() {
         producer.shutdown().await;
         // The group has to have offsets: 4.x brokers refuse to reset a group they have none of.
         let sent = ids_of(&sent);
-        let consumer = Consumer::new(&props(&group)).unwrap();
+        let consumer = Consumer::new(&consumer_props(&group)).unwrap();
         consumer.subscribe(&topic, "*", recorder.listener()).unwrap();
         consumer.start().unwrap();
         wait_for("every message", Duration::from_secs(60), || async { recorder.times_each(&sent) >= 1 }).await;
