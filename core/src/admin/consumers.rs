@@ -126,14 +126,28 @@ struct ConnectionBody {
     version: i32,
 }
 
+/// A `SubscriptionData` as brokers and clients write it.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-struct SubscriptionBody {
+pub(super) struct SubscriptionBody {
     topic: String,
     sub_string: String,
     expression_type: Option<String>,
     tags_set: BTreeSet<String>,
     sub_version: i64,
+}
+
+impl SubscriptionBody {
+    /// The subscription, its topic `topic_key` when the body leaves the topic out.
+    pub(super) fn into_subscription(self, topic_key: String) -> ConsumerSubscription {
+        ConsumerSubscription {
+            topic: if self.topic.is_empty() { topic_key } else { self.topic },
+            sub_string: self.sub_string,
+            expression_type: self.expression_type.unwrap_or_else(|| "TAG".to_owned()),
+            tags: self.tags_set.into_iter().collect(),
+            sub_version: self.sub_version,
+        }
+    }
 }
 
 /// Body of GET_CONSUME_STATS: `offsetTable` keyed by message queue objects.
@@ -247,17 +261,7 @@ fn decode_consumer_connection(body: &[u8]) -> Result<ConsumerConnections> {
         })
         .collect();
     clients.sort_by(|a, b| a.client_id.cmp(&b.client_id));
-    let subscriptions = raw
-        .subscription_table
-        .into_iter()
-        .map(|(key, s)| ConsumerSubscription {
-            topic: if s.topic.is_empty() { key } else { s.topic },
-            sub_string: s.sub_string,
-            expression_type: s.expression_type.unwrap_or_else(|| "TAG".to_owned()),
-            tags: s.tags_set.into_iter().collect(),
-            sub_version: s.sub_version,
-        })
-        .collect();
+    let subscriptions = raw.subscription_table.into_iter().map(|(key, s)| s.into_subscription(key)).collect();
     Ok(ConsumerConnections {
         clients,
         subscriptions,

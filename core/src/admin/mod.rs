@@ -5,24 +5,35 @@
 //!
 //! One file per area, each adding its operations to [`Admin`] and owning its result types:
 //!
-//! * `messages`: reading a stored message back by id or key, queue max offsets, creating a topic
-//!   on the brokers that host TBW102 (the operations the tests and bindings have used all along);
+//! * `messages`: reading stored messages back by either kind of message id, by key within a time
+//!   range and by queue offsets, and queue max offsets (some of them the operations the tests
+//!   and bindings have used all along);
 //! * `cluster`: the brokers of every cluster, their roles and versions ([`ClusterBroker`]);
 //! * `topics`: create/update, delete, list, route and queue offsets of topics ([`TopicConfig`],
 //!   [`TopicRouteInfo`], [`TopicStats`]);
 //! * `groups`: subscription group configs ([`SubscriptionGroupConfig`]);
 //! * `consumers`: a group's online consumers ([`ConsumerConnections`]) and progress
-//!   ([`ConsumeStats`]).
+//!   ([`ConsumeStats`]);
+//! * `clients`: requests to one online consumer client through a broker: its running info
+//!   ([`ConsumerRunningInfo`]) and consuming one message directly
+//!   ([`ConsumeMessageDirectlyResult`]);
+//! * `delivery`: whether each group that consumes a topic has consumed a message
+//!   ([`MessageTrack`]);
+//! * `offsets`: moving a group's offsets to a time, the earliest or the latest message
+//!   ([`ResetPosition`], [`QueueOffset`]).
 //!
 //! Every request is bounded by a timeout of its own ([`ADMIN_TIMEOUT`]); an operation on several
 //! brokers sends to all of them at once, so it takes about as long as its slowest broker.
 //! Errors name the operation, the broker (name and address) and the response code and remark
 //! it answered. docs/admin.md describes each operation against its `mqadmin` counterpart.
 
+mod clients;
 mod cluster;
 mod consumers;
+mod delivery;
 mod groups;
 mod messages;
+mod offsets;
 mod topics;
 
 use std::collections::BTreeMap;
@@ -42,12 +53,17 @@ use crate::protocol::command::RemotingCommand;
 use crate::protocol::lenient_json;
 use crate::protocol::route::{ClusterInfo, MessageQueue, TopicRouteData};
 
+pub use clients::{
+    ConsumeMessageDirectlyResult, ConsumeStatus, ConsumerRunningInfo, DirectConsumeResult, ProcessQueueInfo,
+};
 pub use cluster::{BrokerRole, ClusterBroker};
 pub use consumers::{ConsumeStats, ConsumerClient, ConsumerConnections, ConsumerSubscription, QueueConsumeStats};
+pub use delivery::{MessageTrack, TrackType};
 pub use groups::{
     BrokerSubscriptionGroups, CustomizedRetryPolicy, ExponentialRetryPolicy, GroupRetryPolicy, RetryPolicyType,
     SubscriptionGroupConfig,
 };
+pub use offsets::{QueueOffset, ResetPosition};
 pub use topics::{QueueOffsets, RouteBroker, RouteQueues, TopicConfig, TopicRouteInfo, TopicStats};
 
 /// How long one admin request may take, connecting included (mqadmin's default is 5 s too).

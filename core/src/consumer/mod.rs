@@ -23,10 +23,10 @@ mod listener;
 mod lock;
 mod offset_store;
 mod process_queue;
-mod pull;
+pub(crate) mod pull;
 mod retry;
 mod settings;
-mod subscription;
+pub(crate) mod subscription;
 
 pub use allocate::allocate_averagely;
 pub use api::{BatchConsumer, Consumer, OrderConsumer};

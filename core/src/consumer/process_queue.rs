@@ -83,10 +83,12 @@ impl ProcessQueue {
 
     /// Distance between the oldest and the newest message in flight.
     pub fn span(&self) -> i64 {
-        match (self.entries.keys().next(), self.entries.keys().next_back()) {
-            (Some(first), Some(last)) => last - first,
-            _ => 0,
-        }
+        self.cached_range().map_or(0, |(first, last)| last - first)
+    }
+
+    /// The smallest and the largest offset in flight.
+    pub fn cached_range(&self) -> Option<(i64, i64)> {
+        Some((*self.entries.keys().next()?, *self.entries.keys().next_back()?))
     }
 
     /// Orderly: the oldest message not finished yet.

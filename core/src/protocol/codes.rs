@@ -38,6 +38,10 @@ pub mod request {
     pub const DELETE_TOPIC_IN_NAMESRV: i32 = 216;
     pub const RESET_CONSUMER_CLIENT_OFFSET: i32 = 220;
     pub const GET_CONSUMER_STATUS_FROM_CLIENT: i32 = 221;
+    /// Admin to broker: reset a group's offsets on a topic; the broker answers a `ResetOffsetBody`.
+    pub const INVOKE_BROKER_TO_RESET_OFFSET: i32 = 222;
+    /// Answer: a `GroupList` body, the groups with offsets or subscriptions for the topic.
+    pub const QUERY_TOPIC_CONSUME_BY_WHO: i32 = 300;
     pub const GET_CONSUMER_RUNNING_INFO: i32 = 307;
     pub const CONSUME_MESSAGE_DIRECTLY: i32 = 309;
     pub const SEND_MESSAGE_V2: i32 = 310;

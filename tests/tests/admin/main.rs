@@ -6,12 +6,18 @@
 //! The binary starts one cluster of its own with two brokers (broker-a, broker-b), so that
 //! "every master" means two. Tests use names of their own and run side by side on it.
 
+mod clients;
 mod cluster;
 mod consumers;
+mod delivery;
 mod groups;
+mod messages;
+mod offsets;
 mod topics;
 
-use std::sync::OnceLock;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use ons_tests::support::wait_for;
@@ -19,7 +25,7 @@ use ons_tests::OwnCluster;
 use rocketmq_ons::admin::{Admin, TopicConfig};
 use rocketmq_ons::config::keys;
 use rocketmq_ons::protocol::lenient_json;
-use rocketmq_ons::Properties;
+use rocketmq_ons::{Action, ConsumeContext, Message, MessageListener, Properties, SendResult};
 
 /// The two-broker cluster of this test binary.
 fn cluster() -> &'static OwnCluster {
@@ -43,6 +49,13 @@ fn broker_addrs() -> [String; 2] {
 
 fn props(group: &str) -> Properties {
     Properties::new().with(keys::NAMESRV_ADDR, &cluster().namesrv).with(keys::GROUP_ID, group)
+}
+
+/// Settings of a consumer of `group` that starts a new group at each queue's first message:
+/// with the default (the last offset) a message sent while the consumer is still taking its
+/// queues is skipped when a queue's first lookup found it empty.
+fn consumer_props(group: &str) -> Properties {
+    props(group).with(keys::CONSUME_FROM_WHERE, "CONSUME_FROM_FIRST_OFFSET")
 }
 
 /// An admin client of the cluster; call within the tests' runtime.
@@ -108,4 +121,68 @@ async fn wait_for_route_on_both(admin: &Admin, topic: &str) {
         admin.topic_route(topic).await.is_ok_and(|r| r.queues.len() == 2)
     })
     .await;
+}
+
+/// mqadmin consumerProgress's rows for `topic`: broker name, queue id, broker offset, consumer
+/// offset (without -t, which 4.9.7 lacks).
+fn mqadmin_progress(group: &str, topic: &str) -> Vec<(String, i32, i64, i64)> {
+    let out = mqadmin(&["consumerProgress", "-g", group]);
+    // #Topic #Broker Name #QID #Broker Offset #Consumer Offset #Diff ...
+    rows_starting_with(&out, topic)
+        .into_iter()
+        .map(|c| (c[1].to_owned(), c[2].parse().unwrap(), c[3].parse().unwrap(), c[4].parse().unwrap()))
+        .collect()
+}
+
+/// A listener that records the id of every message it is given, in delivery order, and holds
+/// deliveries (up to a minute each) while [`Recorder::hold`] is set. A message whose body is
+/// `later` it asks to be consumed again later; one whose body is `panic` makes it panic.
+#[derive(Clone, Default)]
+struct Recorder {
+    seen: Arc<Mutex<Vec<String>>>,
+    hold: Arc<AtomicBool>,
+}
+
+impl Recorder {
+    fn listener(&self) -> Arc<dyn MessageListener> {
+        let me = self.clone();
+        Arc::new(move |m: &Message, _: &ConsumeContext| {
+            me.seen.lock().unwrap().push(m.msg_id.clone().unwrap_or_default());
+            let until = std::time::Instant::now() + Duration::from_secs(60);
+            while me.hold.load(Ordering::SeqCst) && std::time::Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            match m.body.as_ref() {
+                b"later" => Action::ReconsumeLater,
+                b"panic" => panic!("asked to panic (expected by the test)"),
+                _ => Action::CommitMessage,
+            }
+        })
+    }
+
+    fn deliveries(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// How many times each of `ids` was delivered, fewest first.
+    fn times_each(&self, ids: &BTreeSet<String>) -> usize {
+        let seen = self.deliveries();
+        ids.iter().map(|id| seen.iter().filter(|s| *s == id).count()).min().unwrap_or(0)
+    }
+}
+
+fn ids_of(sent: &[SendResult]) -> BTreeSet<String> {
+    sent.iter().map(|r| r.message_id.clone()).collect()
+}
+
+/// Waits until the group's one online client is connected to both brokers; its client id.
+async fn online_on_both(admin: &Admin, group: &str) -> String {
+    wait_for("the consumer online on both brokers", Duration::from_secs(60), || async {
+        admin
+            .consumer_connections(group)
+            .await
+            .is_ok_and(|c| c.clients.first().is_some_and(|c| c.client_addrs.len() == 2))
+    })
+    .await;
+    admin.consumer_connections(group).await.unwrap().clients[0].client_id.clone()
 }

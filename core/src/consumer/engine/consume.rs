@@ -157,6 +157,7 @@ impl Engine {
         batch: &Arc<[Message]>,
         place: Option<tokio::sync::OwnedSemaphorePermit>,
     ) -> (u64, Arc<RunningJob>) {
+        slot.last_consume_ms.store(now_ms(), Ordering::Relaxed);
         let job = Arc::new(RunningJob {
             started: Instant::now(),
             slot: slot.clone(),
@@ -346,6 +347,7 @@ impl Engine {
             let (tx, rx) = tokio::sync::oneshot::channel();
             match self.listener_for(&msg.topic) {
                 Some(Listener::Orderly(l)) => {
+                    slot.last_consume_ms.store(now_ms(), Ordering::Relaxed);
                     let m = msg.clone();
                     // No timeout: a second delivery while the first still runs would break order.
                     self.pool.submit([Box::new(move || {

@@ -20,7 +20,7 @@
 
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
@@ -60,6 +60,7 @@ use crate::protocol::route::MessageQueue;
 use crate::transport::InboundRequest;
 
 mod consume;
+mod direct;
 mod pull_request;
 mod rebalance;
 
@@ -143,6 +144,10 @@ struct QueueSlot {
     /// that settles during that period still moves the final commit.
     done: AtomicBool,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// When a pull of this queue was last answered and a listener last took one of its
+    /// messages (ms since the epoch, 0 for never), for the running info administrators read.
+    last_pull_ms: AtomicI64,
+    last_consume_ms: AtomicI64,
 }
 
 impl QueueSlot {
@@ -620,13 +625,14 @@ impl Engine {
             };
             match result {
                 Ok(r) => {
+                    slot.last_pull_ms.store(now_ms(), Ordering::Relaxed);
                     if let Some(line) = errors.succeeded(std::time::Instant::now()) {
                         tracing::info!(queue = ?slot.mq, "{line}");
                     }
                     // A reply of which nothing fit the cache: wait as flow control does rather
                     // than ask again at once for the same answer.
                     let no_room = r.cut_short && r.next_begin_offset == offset;
-                    self.on_pulled(&instance, &slot, offset, r).await;
+                    self.on_pulled(&slot, offset, r);
                     if no_room {
                         sleep_or_stop(FLOW_CONTROL_DELAY, &mut stop).await;
                     }
@@ -645,7 +651,7 @@ impl Engine {
         }
     }
 
-    async fn on_pulled(&self, instance: &ClientInstance, slot: &Arc<QueueSlot>, requested: i64, r: PullResult) {
+    fn on_pulled(&self, slot: &Arc<QueueSlot>, requested: i64, r: PullResult) {
         let orderly = self.orderly();
         match r.status {
             PullStatus::Found => {
@@ -684,22 +690,17 @@ impl Engine {
                 }
             }
             PullStatus::OffsetIllegal => {
+                // 5.x brokers answer so after an administrator's reset, and any broker when the
+                // offset left the stored range. As the Java client (`DefaultMQPushConsumerImpl`,
+                // OFFSET_ILLEGAL): what is cached was pulled from the old position and is
+                // dropped with the queue, the new offset committed, and the queue taken again
+                // from there.
                 tracing::warn!(
                     queue = ?slot.mq, requested, next = r.next_begin_offset, min = r.min_offset, max = r.max_offset,
                     "the broker moved this queue's offset"
                 );
-                let commit = {
-                    let mut pq = slot.pq.lock();
-                    pq.set_next_offset(r.next_begin_offset);
-                    self.update_offset(slot, &pq);
-                    pq.commit_offset()
-                };
-                if self.clustering() {
-                    let _turn = self.persist_turn.read().await;
-                    if let Err(e) = persist_remote(instance, &self.group, &slot.mq, commit).await {
-                        tracing::debug!(queue = ?slot.mq, error = %e, "persisting the moved offset failed");
-                    }
-                }
+                self.move_queue_offset(slot, r.next_begin_offset);
+                self.rebalance_now.notify_one();
             }
         }
     }
@@ -714,8 +715,7 @@ impl Engine {
         for (mq, offset) in offsets {
             tracing::info!(queue = ?mq, offset, "offset reset by an administrator");
             if let Some(slot) = table.get(&mq).filter(|s| !s.dropped()) {
-                *slot.reset_to.lock() = Some(offset);
-                slot.give_up();
+                self.move_queue_offset(slot, offset);
             } else if let Some(file) = self.local_offsets.get() {
                 if let Err(e) = file.store(&[(mq, offset)]) {
                     crate::log_limit::warn_limited!(error = %e, "could not store a reset offset");
@@ -726,22 +726,74 @@ impl Engine {
         self.rebalance_now.notify_one();
     }
 
-    fn running_info(&self) -> serde_json::Value {
+    /// Gives `slot` up so that `offset` is what its final commit writes; the next rebalance
+    /// takes the queue again from there, with an empty cache.
+    fn move_queue_offset(&self, slot: &QueueSlot, offset: i64) {
+        *slot.reset_to.lock() = Some(offset);
+        slot.give_up();
+    }
+
+    /// The answer to GET_CONSUMER_RUNNING_INFO, in the shape of Java's `ConsumerRunningInfo`
+    /// (`remoting/src/main/java/org/apache/rocketmq/remoting/protocol/body/ConsumerRunningInfo.java`)
+    /// as fastjson writes it: `mqTable` is keyed by message-queue objects, which is not standard
+    /// JSON (docs/remoting-protocol.md §4.3), so the body is put together as text. There is no
+    /// `statusTable` (per-topic pull and consume rates): this consumer does not measure them.
+    fn running_info(&self) -> Vec<u8> {
         let subs: Vec<serde_json::Value> = self.subscriptions.read().values().map(|s| s.data.to_json()).collect();
+        let properties = json!({
+            "PROP_CONSUME_TYPE": "CONSUME_PASSIVELY",
+            "PROP_CONSUMEORDERLY": self.orderly().to_string(),
+            "PROP_THREADPOOL_CORE_SIZE": self.settings.consume_threads.to_string(),
+            "PROP_CONSUMER_START_TIMESTAMP": self.started_at.to_string(),
+            "PROP_NAMESERVER_ADDR": self.config.namesrv_addrs.join(";"),
+            "PROP_CLIENT_VERSION": "V5_3_3",
+            "consumerGroup": self.group,
+            "messageModel": self.settings.message_model.wire_name(),
+            "consumeFromWhere": self.settings.consume_from.wire_name(),
+            "consumeThreadMin": self.settings.consume_threads.to_string(),
+            "consumeThreadMax": self.settings.consume_threads.to_string(),
+            "consumeMessageBatchMaxSize": self.settings.batch_max_size.to_string(),
+            "maxReconsumeTimes": self.settings.max_reconsume_times.to_string(),
+            "consumeTimeout": (self.settings.consume_timeout.as_secs() / 60).to_string(),
+            "pullBatchSize": PULL_BATCH_SIZE.to_string(),
+        });
+        let mut slots: Vec<Arc<QueueSlot>> = self.queues.lock().values().cloned().collect();
+        slots.sort_by(|a, b| a.mq.cmp(&b.mq));
+        let mq_table: Vec<String> = slots
+            .iter()
+            .map(|slot| {
+                let key =
+                    json!({"brokerName": slot.mq.broker_name, "queueId": slot.mq.queue_id, "topic": slot.mq.topic});
+                format!("{key}:{}", self.process_queue_info(slot))
+            })
+            .collect();
+        format!(
+            r#"{{"properties":{properties},"subscriptionSet":{},"mqTable":{{{}}},"statusTable":{{}}}}"#,
+            serde_json::Value::Array(subs),
+            mq_table.join(",")
+        )
+        .into_bytes()
+    }
+
+    /// One queue's entry of the running info (Java `ProcessQueueInfo`).
+    fn process_queue_info(&self, slot: &QueueSlot) -> serde_json::Value {
+        let pq = slot.pq.lock();
+        let (min, max) = pq.cached_range().unwrap_or((0, 0));
         json!({
-            "properties": {
-                "PROP_CONSUME_TYPE": "CONSUME_PASSIVELY",
-                "PROP_CONSUMEORDERLY": self.orderly().to_string(),
-                "PROP_THREADPOOL_CORE_SIZE": self.settings.consume_threads.to_string(),
-                "PROP_CONSUMER_START_TIMESTAMP": self.started_at.to_string(),
-                "PROP_NAMESERVER_ADDR": self.config.namesrv_addrs.join(";"),
-                "PROP_CLIENT_VERSION": "V5_3_3",
-                "messageModel": self.settings.message_model.wire_name(),
-                "consumeFromWhere": self.settings.consume_from.wire_name(),
-            },
-            "subscriptionSet": subs,
-            "mqTable": {},
-            "statusTable": {},
+            "commitOffset": self.offsets.get(&slot.mq).unwrap_or_else(|| pq.commit_offset()),
+            "cachedMsgMinOffset": min,
+            "cachedMsgMaxOffset": max,
+            "cachedMsgCount": pq.count(),
+            "cachedMsgSizeInMiB": pq.cached_bytes() / (1024 * 1024),
+            "transactionMsgMinOffset": 0,
+            "transactionMsgMaxOffset": 0,
+            "transactionMsgCount": 0,
+            "locked": self.orderly() && self.clustering() && slot.lock_valid(),
+            "tryUnlockTimes": 0,
+            "lastLockTimestamp": 0,
+            "droped": slot.dropped(),
+            "lastPullTimestamp": slot.last_pull_ms.load(Ordering::Relaxed),
+            "lastConsumeTimestamp": slot.last_consume_ms.load(Ordering::Relaxed),
         })
     }
 }
@@ -755,9 +807,10 @@ impl GroupRequestHandler for Engine {
                 self.rebalance_now.notify_one();
             }
             request::GET_CONSUMER_RUNNING_INFO => {
-                let body = serde_json::to_vec(&self.running_info()).unwrap_or_default();
-                req.responder.respond(RemotingCommand::response(response::SUCCESS, 0, None).with_body(body));
+                req.responder
+                    .respond(RemotingCommand::response(response::SUCCESS, 0, None).with_body(self.running_info()));
             }
+            request::CONSUME_MESSAGE_DIRECTLY => self.consume_directly(req),
             request::RESET_CONSUMER_CLIENT_OFFSET => match parse_reset_offsets(&req.command.body) {
                 Ok(offsets) => self.reset_offsets(offsets),
                 Err(e) => crate::log_limit::warn_limited!(error = %e, "unreadable offset reset request"),

@@ -210,6 +210,8 @@ impl Engine {
             finishing: AtomicBool::new(false),
             done: AtomicBool::new(false),
             tasks: Mutex::new(Vec::new()),
+            last_pull_ms: AtomicI64::new(0),
+            last_consume_ms: AtomicI64::new(0),
         });
         if self.orderly() && self.clustering() {
             slot.set_locked();

@@ -3,6 +3,12 @@
 //! (GET_CONSUMER_CONNECTION_LIST 203) and its consumption progress (GET_CONSUME_STATS 208).
 //! Creating a group (UPDATE_AND_CREATE_SUBSCRIPTIONGROUP 200) sends a JSON body and listing
 //! them (GET_ALL_SUBSCRIPTIONGROUP_CONFIG 201) nothing, so neither has a header.
+//!
+//! Also the requests an administrator sends through a broker to a group or to one of its
+//! clients: resetting offsets (INVOKE_BROKER_TO_RESET_OFFSET 222), the groups of a topic
+//! (QUERY_TOPIC_CONSUME_BY_WHO 300), a client's running info (GET_CONSUMER_RUNNING_INFO 307) and
+//! consuming one message directly (CONSUME_MESSAGE_DIRECTLY 309). The broker forwards the last
+//! two to the client with the same header, so consumers read these fields back.
 
 use crate::protocol::codes::request;
 
@@ -35,6 +41,50 @@ request_header! {
     }
 }
 
+request_header! {
+    /// Java `ResetOffsetRequestHeader`. `timestamp` is where to go: the offset of the first
+    /// message stored at or after it, `0` for each queue's earliest, `-1` for its latest.
+    /// `queueId` -1 (every queue) is what 5.x brokers expect when no queue is named; 4.x brokers
+    /// declare no such field and ignore it.
+    pub struct ResetOffsetRequestHeader<'a>, code request::INVOKE_BROKER_TO_RESET_OFFSET, {
+        topic: &'a str => "topic",
+        group: &'a str => "group",
+        timestamp: i64 => "timestamp",
+        /// Also move offsets forward (mqadmin's default); without it only backwards.
+        is_force: bool => "isForce",
+        queue_id: i32 => "queueId",
+    }
+}
+
+request_header! {
+    /// Java `QueryTopicConsumeByWhoRequestHeader`.
+    pub struct QueryTopicConsumeByWhoRequestHeader<'a>, code request::QUERY_TOPIC_CONSUME_BY_WHO, {
+        topic: &'a str => "topic",
+    }
+}
+
+request_header! {
+    /// Java `GetConsumerRunningInfoRequestHeader`: the broker forwards it to the client named.
+    pub struct GetConsumerRunningInfoRequestHeader<'a>, code request::GET_CONSUMER_RUNNING_INFO, {
+        consumer_group: &'a str => "consumerGroup",
+        client_id: &'a str => "clientId",
+        /// Java clients add every thread's stack; this client has none to add.
+        jstack_enable: bool => "jstackEnable",
+    }
+}
+
+request_header! {
+    /// Java `ConsumeMessageDirectlyResultRequestHeader`. `msgId` is the message's offset message
+    /// id: the broker reads the message at that commit-log offset and sends it to the client as
+    /// the body, adding `brokerName`.
+    pub struct ConsumeMessageDirectlyRequestHeader<'a>, code request::CONSUME_MESSAGE_DIRECTLY, {
+        consumer_group: &'a str => "consumerGroup",
+        client_id: &'a str => "clientId",
+        msg_id: &'a str => "msgId",
+        topic: Option<&'a str> => "topic",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{fields_of, vector};
@@ -61,5 +111,29 @@ mod tests {
         assert_eq!(fields_of(&h), vector(&[("consumerGroup", "G"), ("topic", "T")]));
         let h = GetConsumeStatsRequestHeader { consumer_group: "G", topic: None };
         assert_eq!(fields_of(&h), vector(&[("consumerGroup", "G")]));
+    }
+
+    #[test]
+    fn requests_through_the_broker_to_clients() {
+        let h = ResetOffsetRequestHeader { topic: "T", group: "G", timestamp: -1, is_force: true, queue_id: -1 };
+        assert_eq!(h.code(), 222);
+        assert_eq!(
+            fields_of(&h),
+            vector(&[("topic", "T"), ("group", "G"), ("timestamp", "-1"), ("isForce", "true"), ("queueId", "-1")])
+        );
+        let h = QueryTopicConsumeByWhoRequestHeader { topic: "T" };
+        assert_eq!((h.code(), fields_of(&h)), (300, vector(&[("topic", "T")])));
+        let h = GetConsumerRunningInfoRequestHeader { consumer_group: "G", client_id: "c@1", jstack_enable: false };
+        assert_eq!(h.code(), 307);
+        assert_eq!(
+            fields_of(&h),
+            vector(&[("consumerGroup", "G"), ("clientId", "c@1"), ("jstackEnable", "false")])
+        );
+        let h = ConsumeMessageDirectlyRequestHeader { consumer_group: "G", client_id: "c@1", msg_id: "M", topic: Some("T") };
+        assert_eq!(h.code(), 309);
+        assert_eq!(
+            fields_of(&h),
+            vector(&[("consumerGroup", "G"), ("clientId", "c@1"), ("msgId", "M"), ("topic", "T")])
+        );
     }
 }

@@ -25,7 +25,9 @@ pub use admin::{QueryMessageRequestHeader, ViewMessageRequestHeader};
 pub use client::{GetRouteInfoRequestHeader, UnregisterClientRequestHeader};
 pub use consumer::{ConsumerSendMsgBackRequestHeader, GetConsumerListByGroupRequestHeader};
 pub use group_admin::{
-    DeleteSubscriptionGroupRequestHeader, GetConsumeStatsRequestHeader, GetConsumerConnectionListRequestHeader,
+    ConsumeMessageDirectlyRequestHeader, DeleteSubscriptionGroupRequestHeader, GetConsumeStatsRequestHeader,
+    GetConsumerConnectionListRequestHeader, GetConsumerRunningInfoRequestHeader, QueryTopicConsumeByWhoRequestHeader,
+    ResetOffsetRequestHeader,
 };
 pub use offset::{
     GetMaxOffsetRequestHeader, OffsetResponseHeader, QueryConsumerOffsetRequestHeader, SearchOffsetRequestHeader,
