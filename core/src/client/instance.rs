@@ -276,13 +276,19 @@ impl ClientInstance {
         })
     }
 
-    /// One fetch from the address server; connections to name servers no longer listed close.
-    async fn refresh_name_servers(&self) {
+    /// Asks the address server (if the name servers come from one) for the list now, as its
+    /// periodic polling does. When the list changed, connections to name servers no longer
+    /// listed close and every cached route is fetched again from the new list: a list that names
+    /// other name servers may describe another cluster, whose brokers the old routes do not
+    /// know. On failure the last list stays, with a warning.
+    pub async fn refresh_name_servers(&self) {
         match self.name_servers.refresh().await {
-            Ok(dropped) => {
+            Ok(None) => {}
+            Ok(Some(dropped)) => {
                 for addr in dropped {
                     self.pool.close(&addr);
                 }
+                self.refresh_routes().await;
             }
             Err(e) => {
                 let kept = self.name_servers.snapshot().join(";");

@@ -81,18 +81,19 @@ impl NameServers {
     }
 
     /// Fetches the list from the address server (or waits for the fetch under way) and puts it
-    /// in place. Returns the addresses no longer listed, for their connections to be closed.
-    /// On failure the list stays as it was. Nothing to do for a fixed list.
-    pub async fn refresh(&self) -> Result<Vec<String>> {
-        let Some(server) = &self.address_server else { return Ok(Vec::new()) };
+    /// in place. Returns the addresses no longer listed (for their connections to be closed)
+    /// when the list changed, `None` when it did not. On failure the list stays as it was.
+    /// Nothing to do for a fixed list.
+    pub async fn refresh(&self) -> Result<Option<Vec<String>>> {
+        let Some(server) = &self.address_server else { return Ok(None) };
         let before = self.snapshot();
         let _one_at_a_time = self.fetching.lock().await;
         if before.is_empty() && !self.snapshot().is_empty() {
             // Another caller's first fetch answered while this one waited.
-            return Ok(Vec::new());
+            return Ok(None);
         }
         let fetched = server.fetch().await?;
-        Ok(self.replace(fetched).unwrap_or_default())
+        Ok(self.replace(fetched))
     }
 
     /// Puts `new` in place unless it is the same list; the name server that was first choice
