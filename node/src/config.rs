@@ -109,3 +109,14 @@ mod tests {
         assert_eq!(super::PROPERTY_KEYS, expected.as_slice());
     }
 }
+
+/// `updateCredential(properties)` of every producer and consumer class: the properties read as
+/// for creation, the rotation itself the core's (AccessKey and SecretKey required).
+pub(crate) fn update_credential(
+    env: &Env,
+    client: &dyn ons_binding_support::ClientLifecycle,
+    object: &Object,
+) -> Result<()> {
+    let props = properties(env, object)?;
+    client.update_client_credential(&props).map_err(|e| error::to_js(env, &e))
+}
