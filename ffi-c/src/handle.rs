@@ -80,7 +80,7 @@ impl<T: ClientLifecycle> Handle<T> {
 
     /// Rotates the credentials (core's `update_credential`); the map is only read.
     pub(crate) unsafe fn update_credential(&self, properties: *const OnsProperties) -> Result<()> {
-        Ok(self.inner.update_client_credential(&core_properties(properties)?)?)
+        self.inner.update_client_credential(&core_properties(properties)?)
     }
 
     pub(crate) fn is_started(&self) -> i32 {

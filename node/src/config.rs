@@ -99,17 +99,6 @@ pub(crate) fn properties(env: &Env, object: &Object) -> Result<Properties> {
     Ok(props)
 }
 
-#[cfg(test)]
-mod tests {
-    use rocketmq_ons::config::catalogue;
-
-    #[test]
-    fn property_key_const_is_the_catalogue() {
-        let expected: Vec<(&str, &str)> = catalogue::binding_constants().iter().map(|c| (c.member, c.value)).collect();
-        assert_eq!(super::PROPERTY_KEYS, expected.as_slice());
-    }
-}
-
 /// `updateCredential(properties)` of every producer and consumer class: the properties read as
 /// for creation, the rotation itself the core's (AccessKey and SecretKey required).
 pub(crate) fn update_credential(
@@ -119,4 +108,15 @@ pub(crate) fn update_credential(
 ) -> Result<()> {
     let props = properties(env, object)?;
     client.update_client_credential(&props).map_err(|e| error::to_js(env, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use rocketmq_ons::config::catalogue;
+
+    #[test]
+    fn property_key_const_is_the_catalogue() {
+        let expected: Vec<(&str, &str)> = catalogue::binding_constants().iter().map(|c| (c.member, c.value)).collect();
+        assert_eq!(super::PROPERTY_KEYS, expected.as_slice());
+    }
 }

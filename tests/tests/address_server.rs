@@ -89,10 +89,10 @@ fn a_producer_follows_the_address_server_to_another_cluster_and_keeps_the_last_l
 
         // The producer's instance, whose polling the test drives instead of waiting 2 minutes.
         let instance = ClientInstance::get_or_create(&ClientConfig::from_properties(&props, true).unwrap());
-        assert_eq!(instance.name_server_addrs(), [first.clone()]);
+        assert_eq!(instance.name_server_addrs(), vec![first.clone()]);
         server.answer(200, &format!("{};", second.namesrv));
         instance.refresh_name_servers().await;
-        assert_eq!(instance.name_server_addrs(), [second.namesrv.clone()]);
+        assert_eq!(instance.name_server_addrs(), vec![second.namesrv.clone()]);
         producer.send(&Message::new(&topic, None, "to the second")).await.unwrap();
         assert_eq!(stored_count_reaching(&second_admin, &topic, 1).await.unwrap(), 1);
 
@@ -102,7 +102,7 @@ fn a_producer_follows_the_address_server_to_another_cluster_and_keeps_the_last_l
         server.task.abort();
         tokio::time::sleep(Duration::from_millis(100)).await;
         instance.refresh_name_servers().await;
-        assert_eq!(instance.name_server_addrs(), [second.namesrv.clone()]);
+        assert_eq!(instance.name_server_addrs(), vec![second.namesrv.clone()]);
         producer.send(&Message::new(&topic, None, "still the second")).await.unwrap();
         assert_eq!(stored_count_reaching(&second_admin, &topic, 2).await.unwrap(), 2);
         assert_eq!(stored_count_reaching(&first_admin, &topic, 1).await.unwrap(), 1);

@@ -318,7 +318,8 @@ impl ClientInstance {
                 }
                 // An instance already made for the new credentials keeps its place; this one
                 // then serves its own clients without being shared further.
-                if !reg.get(&new_key).is_some_and(|w| w.strong_count() > 0) {
+                let taken = matches!(reg.get(&new_key), Some(w) if w.strong_count() > 0);
+                if !taken {
                     reg.insert(new_key.clone(), self.me.clone());
                 }
                 *key = new_key;
