@@ -745,6 +745,16 @@ int32_t ons_producer_is_started(const ons_producer_t *producer, int32_t *out);
 int32_t ons_producer_is_closed(const ons_producer_t *producer, int32_t *out);
 
 /**
+ * Replaces AccessKey, SecretKey and SecurityToken of the started producer for its next requests
+ * (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
+ * and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
+ * optional (not given: none is sent), other known properties are ignored. ONS_ERR_NOT_STARTED
+ * before start and after shutdown. The map is only read.
+ */
+int32_t ons_producer_update_credential(ons_producer_t *producer,
+                                       const ons_properties_t *properties);
+
+/**
  * Sends and waits for the broker's answer, retrying retryable failures on another broker
  * within SendMsgTimeoutMillis. On success `*result` is a new send result the caller frees
  * with ons_send_result_free. The message is only read; the caller keeps it.
@@ -813,6 +823,16 @@ int32_t ons_order_producer_is_started(const ons_order_producer_t *producer, int3
 int32_t ons_order_producer_is_closed(const ons_order_producer_t *producer, int32_t *out);
 
 /**
+ * Replaces AccessKey, SecretKey and SecurityToken of the started order producer for its next requests
+ * (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
+ * and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
+ * optional (not given: none is sent), other known properties are ignored. ONS_ERR_NOT_STARTED
+ * before start and after shutdown. The map is only read.
+ */
+int32_t ons_order_producer_update_credential(ons_order_producer_t *producer,
+                                             const ons_properties_t *properties);
+
+/**
  * Sends to the queue the non-empty `sharding_key` selects (the ONS Java client's choice, so
  * mixed fleets agree), in one attempt: another queue would break the key's order. On success
  * `*result` is a new send result (free with ons_send_result_free).
@@ -861,6 +881,16 @@ int32_t ons_transaction_producer_is_started(const ons_transaction_producer_t *pr
  */
 int32_t ons_transaction_producer_is_closed(const ons_transaction_producer_t *producer,
                                            int32_t *out);
+
+/**
+ * Replaces AccessKey, SecretKey and SecurityToken of the started transaction producer for its next requests
+ * (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
+ * and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
+ * optional (not given: none is sent), other known properties are ignored. ONS_ERR_NOT_STARTED
+ * before start and after shutdown. The map is only read.
+ */
+int32_t ons_transaction_producer_update_credential(ons_transaction_producer_t *producer,
+                                                   const ons_properties_t *properties);
 
 /**
  * Sends `message` as a half message (invisible to consumers), then calls
@@ -939,6 +969,16 @@ int32_t ons_consumer_is_started(const ons_consumer_t *consumer, int32_t *out);
 int32_t ons_consumer_is_closed(const ons_consumer_t *consumer, int32_t *out);
 
 /**
+ * Replaces AccessKey, SecretKey and SecurityToken of the started consumer for its next requests
+ * (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
+ * and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
+ * optional (not given: none is sent), other known properties are ignored. ONS_ERR_NOT_STARTED
+ * before start and after shutdown. The map is only read.
+ */
+int32_t ons_consumer_update_credential(ons_consumer_t *consumer,
+                                       const ons_properties_t *properties);
+
+/**
  * Creates an order consumer (properties as for ons_consumer_new; suspendTimeMillis sets the
  * pause before a suspended message comes again). Release it with ons_order_consumer_destroy.
  */
@@ -993,6 +1033,16 @@ int32_t ons_order_consumer_is_started(const ons_order_consumer_t *consumer, int3
 int32_t ons_order_consumer_is_closed(const ons_order_consumer_t *consumer, int32_t *out);
 
 /**
+ * Replaces AccessKey, SecretKey and SecurityToken of the started order consumer for its next requests
+ * (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
+ * and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
+ * optional (not given: none is sent), other known properties are ignored. ONS_ERR_NOT_STARTED
+ * before start and after shutdown. The map is only read.
+ */
+int32_t ons_order_consumer_update_credential(ons_order_consumer_t *consumer,
+                                             const ons_properties_t *properties);
+
+/**
  * Creates a batch consumer (properties as for ons_consumer_new; ConsumeMessageBatchMaxSize,
  * 1 to 32, sets the largest batch). Release it with ons_batch_consumer_destroy.
  */
@@ -1045,6 +1095,16 @@ int32_t ons_batch_consumer_is_started(const ons_batch_consumer_t *consumer, int3
  * `*out` = 1 if shut down, else 0.
  */
 int32_t ons_batch_consumer_is_closed(const ons_batch_consumer_t *consumer, int32_t *out);
+
+/**
+ * Replaces AccessKey, SecretKey and SecurityToken of the started batch consumer for its next requests
+ * (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
+ * and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
+ * optional (not given: none is sent), other known properties are ignored. ONS_ERR_NOT_STARTED
+ * before start and after shutdown. The map is only read.
+ */
+int32_t ons_batch_consumer_update_credential(ons_batch_consumer_t *consumer,
+                                             const ons_properties_t *properties);
 
 /**
  * Creates an admin handle (NAMESRV_ADDR required; credentials when the cluster checks them).

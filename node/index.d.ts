@@ -43,6 +43,13 @@ export declare class BatchConsumer {
   shutdown(): Promise<void>
   isStarted(): boolean
   isClosed(): boolean
+  /**
+   * Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
+   * requests (ONS `updateCredential`); AccessKey and SecretKey are required, other
+   * known properties are ignored. Throws `INVALID_CONFIG` naming a missing key,
+   * `NOT_STARTED` before `start()` or after `shutdown()`.
+   */
+  updateCredential(properties: Record<string, string | number | boolean | null | undefined>): void
 }
 
 /**
@@ -74,6 +81,13 @@ export declare class Consumer {
   shutdown(): Promise<void>
   isStarted(): boolean
   isClosed(): boolean
+  /**
+   * Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
+   * requests (ONS `updateCredential`); AccessKey and SecretKey are required, other
+   * known properties are ignored. Throws `INVALID_CONFIG` naming a missing key,
+   * `NOT_STARTED` before `start()` or after `shutdown()`.
+   */
+  updateCredential(properties: Record<string, string | number | boolean | null | undefined>): void
 }
 
 /**
@@ -182,6 +196,13 @@ export declare class OrderConsumer {
   shutdown(): Promise<void>
   isStarted(): boolean
   isClosed(): boolean
+  /**
+   * Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
+   * requests (ONS `updateCredential`); AccessKey and SecretKey are required, other
+   * known properties are ignored. Throws `INVALID_CONFIG` naming a missing key,
+   * `NOT_STARTED` before `start()` or after `shutdown()`.
+   */
+  updateCredential(properties: Record<string, string | number | boolean | null | undefined>): void
 }
 
 /** The ONS `OrderProducer`: messages with the same sharding key go to the same queue. */
@@ -192,6 +213,13 @@ export declare class OrderProducer {
   shutdown(): Promise<void>
   isStarted(): boolean
   isClosed(): boolean
+  /**
+   * Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
+   * requests (ONS `updateCredential`); AccessKey and SecretKey are required, other
+   * known properties are ignored. Throws `INVALID_CONFIG` naming a missing key,
+   * `NOT_STARTED` before `start()` or after `shutdown()`.
+   */
+  updateCredential(properties: Record<string, string | number | boolean | null | undefined>): void
 }
 
 /**
@@ -211,6 +239,13 @@ export declare class Producer {
   shutdown(): Promise<void>
   isStarted(): boolean
   isClosed(): boolean
+  /**
+   * Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
+   * requests (ONS `updateCredential`); AccessKey and SecretKey are required, other
+   * known properties are ignored. Throws `INVALID_CONFIG` naming a missing key,
+   * `NOT_STARTED` before `start()` or after `shutdown()`.
+   */
+  updateCredential(properties: Record<string, string | number | boolean | null | undefined>): void
 }
 
 /**
@@ -225,6 +260,13 @@ export declare class TransactionProducer {
   shutdown(): Promise<void>
   isStarted(): boolean
   isClosed(): boolean
+  /**
+   * Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
+   * requests (ONS `updateCredential`); AccessKey and SecretKey are required, other
+   * known properties are ignored. Throws `INVALID_CONFIG` naming a missing key,
+   * `NOT_STARTED` before `start()` or after `shutdown()`.
+   */
+  updateCredential(properties: Record<string, string | number | boolean | null | undefined>): void
 }
 
 /** The ONS `Action`: what a `Consumer` or `BatchConsumer` listener returns. */

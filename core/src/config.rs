@@ -118,7 +118,11 @@ pub mod keys {
 /// Everything a producer or consumer needs to reach the cluster, plus producer settings.
 #[derive(Clone)]
 pub struct ClientConfig {
+    /// The name servers given as addresses; empty when they come from `address_server`.
     pub namesrv_addrs: Vec<String>,
+    /// The address server (an `http(s)://` URL with a path, docs/configuration-keys.md) that
+    /// lists the name servers, when NAMESRV_ADDR or ONSAddr is one.
+    pub address_server: Option<String>,
     pub group_id: String,
     pub credentials: Option<Credentials>,
     pub namespace: Option<String>,
@@ -141,6 +145,7 @@ impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientConfig")
             .field("namesrv_addrs", &self.namesrv_addrs)
+            .field("address_server", &self.address_server)
             .field("group_id", &self.group_id)
             .field("credentials", &self.credentials)
             .field("namespace", &self.namespace)
@@ -281,6 +286,41 @@ pub fn parse_namesrv_addrs(raw: &str) -> Result<(Vec<String>, Option<String>)> {
     Ok((addrs, namespace))
 }
 
+/// The credentials of `props`: none without AccessKey and SecretKey, an error naming the one
+/// missing when only the other is set. SecurityToken (STS) is optional.
+pub fn credentials_from_properties(props: &Properties) -> Result<Option<Credentials>> {
+    match (props.get(keys::ACCESS_KEY), props.get(keys::SECRET_KEY)) {
+        (Some(ak), Some(sk)) => {
+            let mut c = Credentials::new(ak, sk);
+            if let Some(token) = props.get(keys::SECURITY_TOKEN) {
+                c = c.with_security_token(token);
+            }
+            Ok(Some(c))
+        }
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(Error::invalid_config("property SecretKey is required when AccessKey is set")),
+        (None, Some(_)) => Err(Error::invalid_config("property AccessKey is required when SecretKey is set")),
+    }
+}
+
+/// The credentials a started client rotates to (the ONS `Admin.updateCredential`): AccessKey
+/// and SecretKey are required, SecurityToken optional. They replace the old ones whole, so a
+/// token not given is dropped (the ONS Java SDK would keep the old one, which is only right
+/// for another key of the same STS session). Other known properties are ignored, so the map
+/// a client was created from can be passed back with new keys; unknown names are refused as
+/// at creation.
+pub fn rotation_credentials(props: &Properties) -> Result<Credentials> {
+    catalogue::check_known(props)?;
+    let missing = |name: &str| {
+        Error::invalid_config(format!("property {name} is required to update the credentials of a client"))
+    };
+    match credentials_from_properties(props) {
+        Ok(Some(credentials)) => Ok(credentials),
+        Ok(None) | Err(_) if props.get(keys::ACCESS_KEY).is_none() => Err(missing(keys::ACCESS_KEY)),
+        _ => Err(missing(keys::SECRET_KEY)),
+    }
+}
+
 /// Checks a group id: the RocketMQ group rules (`[%|A-Za-z0-9_-]`, at most 255 characters).
 pub fn validate_group(group: &str, property: &str) -> Result<()> {
     if group.is_empty() {
@@ -306,10 +346,23 @@ impl ClientConfig {
     /// false only for tools that never register a group.
     pub fn from_properties(props: &Properties, group_required: bool) -> Result<Self> {
         catalogue::check_known(props)?;
-        let raw_addrs = props
-            .get(keys::NAMESRV_ADDR)
-            .ok_or_else(|| Error::invalid_config("property NAMESRV_ADDR is required (the name server address list)"))?;
-        let (namesrv_addrs, endpoint_namespace) = parse_namesrv_addrs(raw_addrs)?;
+        let (addr_property, raw_addrs) = props.lookup(&[keys::NAMESRV_ADDR]).ok_or_else(|| {
+            Error::invalid_config("property NAMESRV_ADDR is required (the name server address list, or ONSAddr)")
+        })?;
+        let (namesrv_addrs, address_server, endpoint_namespace) =
+            if crate::http::address_server::is_address_server_url(raw_addrs) {
+                if raw_addrs.contains(';') {
+                    return Err(Error::invalid_config(format!(
+                        "property {addr_property} holds an address-server URL among other entries; give the URL alone"
+                    )));
+                }
+                // Checked now, so that a malformed URL fails creation rather than first use.
+                crate::http::address_server::AddressServer::new(addr_property, raw_addrs)?;
+                (Vec::new(), Some(raw_addrs.to_owned()), None)
+            } else {
+                let (addrs, namespace) = parse_namesrv_addrs(raw_addrs)?;
+                (addrs, None, namespace)
+            };
 
         let group_id = match props.get(keys::GROUP_ID) {
             Some(g) => {
@@ -324,22 +377,7 @@ impl ClientConfig {
             None => "DEFAULT_PRODUCER".to_owned(),
         };
 
-        let credentials = match (props.get(keys::ACCESS_KEY), props.get(keys::SECRET_KEY)) {
-            (Some(ak), Some(sk)) => {
-                let mut c = Credentials::new(ak, sk);
-                if let Some(token) = props.get(keys::SECURITY_TOKEN) {
-                    c = c.with_security_token(token);
-                }
-                Some(c)
-            }
-            (None, None) => None,
-            (Some(_), None) => {
-                return Err(Error::invalid_config("property SecretKey is required when AccessKey is set"))
-            }
-            (None, Some(_)) => {
-                return Err(Error::invalid_config("property AccessKey is required when SecretKey is set"))
-            }
-        };
+        let credentials = credentials_from_properties(props)?;
 
         let namespace = props.get_any(&[keys::INSTANCE_ID, keys::NAMESPACE]).map(str::to_owned).or(endpoint_namespace);
         if let Some(ns) = &namespace {
@@ -382,6 +420,7 @@ impl ClientConfig {
 
         Ok(ClientConfig {
             namesrv_addrs,
+            address_server,
             group_id,
             credentials,
             namespace,
@@ -475,6 +514,53 @@ mod tests {
         let c =
             ClientConfig::from_properties(&base().with(keys::CONSUMER_INSTANCE_NAME_CPP, "worker-7"), true).unwrap();
         assert_eq!(c.instance_name, "worker-7");
+    }
+
+    #[test]
+    fn an_address_server_url_is_polled_and_name_servers_win_over_it() {
+        let url = "http://127.0.0.1:8080/rocketmq/nsaddr4client-internet";
+        let p = Properties::new().with(keys::ONS_ADDR, url).with(keys::GROUP_ID, "GID_x");
+        let c = ClientConfig::from_properties(&p, true).unwrap();
+        assert_eq!((c.address_server.as_deref(), c.namesrv_addrs.len()), (Some(url), 0));
+        // NAMESRV_ADDR wins when both are set.
+        let c = ClientConfig::from_properties(&p.clone().with(keys::NAMESRV_ADDR, "10.0.0.1:9876"), true).unwrap();
+        assert_eq!((c.address_server, c.namesrv_addrs), (None, vec!["10.0.0.1:9876".to_owned()]));
+        // An Alibaba TCP endpoint (no path) stays a name server.
+        let endpoint = "http://MQ_INST_1_ab.cn-hangzhou.mq-internal.aliyuncs.com:8080";
+        let c = ClientConfig::from_properties(&p.clone().with(keys::ONS_ADDR, endpoint), true).unwrap();
+        assert_eq!(c.address_server, None);
+        let err = ClientConfig::from_properties(&p.clone().with(keys::ONS_ADDR, format!("{url};10.0.0.1:9876")), true)
+            .unwrap_err();
+        assert!(err.message().contains("property ONSAddr") && err.message().contains("alone"), "{err}");
+        let err = ClientConfig::from_properties(&p.with(keys::ONS_ADDR, "http://h/p?x=1"), true).unwrap_err();
+        assert!(err.message().contains("property ONSAddr"), "{err}");
+    }
+
+    #[test]
+    fn rotation_needs_both_keys_and_replaces_the_token() {
+        let creds = rotation_credentials(&base().with(keys::ACCESS_KEY, "ak2").with(keys::SECRET_KEY, "sk2")).unwrap();
+        assert_eq!((creds.access_key.as_str(), creds.security_token), ("ak2", None));
+        let creds = rotation_credentials(
+            &Properties::new()
+                .with(keys::ACCESS_KEY, "ak3")
+                .with(keys::SECRET_KEY, "sk3")
+                .with(keys::SECURITY_TOKEN, "tok"),
+        )
+        .unwrap();
+        assert_eq!(creds.security_token.as_deref(), Some("tok"));
+        for (props, name) in [
+            (Properties::new().with(keys::SECRET_KEY, "sk"), "AccessKey"),
+            (Properties::new(), "AccessKey"),
+            (Properties::new().with(keys::ACCESS_KEY, " "), "AccessKey"),
+            (Properties::new().with(keys::ACCESS_KEY, "ak"), "SecretKey"),
+        ] {
+            let err = rotation_credentials(&props).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+            assert!(err.message().starts_with(&format!("property {name} is required")), "{err}");
+        }
+        let err =
+            rotation_credentials(&Properties::new().with("Accesskey", "ak").with(keys::SECRET_KEY, "sk")).unwrap_err();
+        assert!(err.message().contains("did you mean 'AccessKey'"), "{err}");
     }
 
     #[test]

@@ -31,6 +31,24 @@ int main(void) {
     /* Oneway: no answer, no result. */
     CHECK(ons_producer_send_oneway(producer, msg));
 
+    /*
+     * Credential rotation (ONS updateCredential): a map without AccessKey is refused naming it;
+     * with both keys, later requests are signed with them. The test cluster checks no
+     * signature, so sends simply go on (the Rust suite covers rotation under ACL).
+     */
+    ons_properties_t *credentials = NULL;
+    CHECK(ons_properties_new(&credentials));
+    CHECK(ons_properties_set(credentials, ONS_PROPERTY_SECRET_KEY, "rotated-secret"));
+    int32_t rc = ons_producer_update_credential(producer, credentials);
+    int refused = rc == ONS_ERR_INVALID_CONFIG && strstr(ons_last_error_message(), "AccessKey") != NULL;
+    printf("rotation without AccessKey: %s\n", refused ? ons_last_error_message() : "NOT REFUSED");
+    CHECK(ons_properties_set(credentials, ONS_PROPERTY_ACCESS_KEY, "rotated-key"));
+    CHECK(ons_producer_update_credential(producer, credentials));
+    ons_send_result_t *rotated = NULL;
+    CHECK(ons_producer_send(producer, msg, &rotated));
+    ons_send_result_free(rotated);
+    ons_properties_free(credentials);
+
     /* Read the stored message back. */
     ons_properties_t *admin_props = example_properties("GID_ffi_send");
     ons_admin_t *admin = NULL;
@@ -45,7 +63,7 @@ int main(void) {
     CHECK(ons_message_key(stored, &key));
     CHECK(ons_message_user_property(stored, "region", &region));
     CHECK(ons_message_msg_id(stored, &stored_id));
-    int ok = len == sizeof body && memcmp(data, body, len) == 0 && strcmp(tag, "TagA") == 0 &&
+    int ok = refused && len == sizeof body && memcmp(data, body, len) == 0 && strcmp(tag, "TagA") == 0 &&
              strcmp(key, "ORDERID_100") == 0 && region != NULL && strcmp(region, "hangzhou") == 0 &&
              strcmp(stored_id, msg_id) == 0;
     printf("read back: %zu bytes, tag %s, key %s, region %s: %s\n", len, tag, key, region,

@@ -277,6 +277,19 @@ pub unsafe extern "C" fn ons_consumer_is_closed(consumer: *const OnsConsumer, ou
     guard("ons_consumer_is_closed", || out_flag(out, || Ok(handle(consumer, |c: &OnsConsumer| &c.h)?.is_closed())))
 }
 
+/// Replaces AccessKey, SecretKey and SecurityToken of the started consumer for its next requests
+/// (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
+/// and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
+/// optional (not given: none is sent), other known properties are ignored. ONS_ERR_NOT_STARTED
+/// before start and after shutdown. The map is only read.
+#[no_mangle]
+pub unsafe extern "C" fn ons_consumer_update_credential(
+    consumer: *mut OnsConsumer,
+    properties: *const OnsProperties,
+) -> i32 {
+    guard("ons_consumer_update_credential", || handle(consumer, |c: &OnsConsumer| &c.h)?.update_credential(properties))
+}
+
 // -------------------------------------------------------------------------- OrderConsumer
 
 /// Creates an order consumer (properties as for ons_consumer_new; suspendTimeMillis sets the
@@ -374,6 +387,21 @@ pub unsafe extern "C" fn ons_order_consumer_is_started(consumer: *const OnsOrder
 pub unsafe extern "C" fn ons_order_consumer_is_closed(consumer: *const OnsOrderConsumer, out: *mut i32) -> i32 {
     guard("ons_order_consumer_is_closed", || {
         out_flag(out, || Ok(handle(consumer, |c: &OnsOrderConsumer| &c.h)?.is_closed()))
+    })
+}
+
+/// Replaces AccessKey, SecretKey and SecurityToken of the started order consumer for its next requests
+/// (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
+/// and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
+/// optional (not given: none is sent), other known properties are ignored. ONS_ERR_NOT_STARTED
+/// before start and after shutdown. The map is only read.
+#[no_mangle]
+pub unsafe extern "C" fn ons_order_consumer_update_credential(
+    consumer: *mut OnsOrderConsumer,
+    properties: *const OnsProperties,
+) -> i32 {
+    guard("ons_order_consumer_update_credential", || {
+        handle(consumer, |c: &OnsOrderConsumer| &c.h)?.update_credential(properties)
     })
 }
 
@@ -476,5 +504,20 @@ pub unsafe extern "C" fn ons_batch_consumer_is_started(consumer: *const OnsBatch
 pub unsafe extern "C" fn ons_batch_consumer_is_closed(consumer: *const OnsBatchConsumer, out: *mut i32) -> i32 {
     guard("ons_batch_consumer_is_closed", || {
         out_flag(out, || Ok(handle(consumer, |c: &OnsBatchConsumer| &c.h)?.is_closed()))
+    })
+}
+
+/// Replaces AccessKey, SecretKey and SecurityToken of the started batch consumer for its next requests
+/// (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
+/// and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
+/// optional (not given: none is sent), other known properties are ignored. ONS_ERR_NOT_STARTED
+/// before start and after shutdown. The map is only read.
+#[no_mangle]
+pub unsafe extern "C" fn ons_batch_consumer_update_credential(
+    consumer: *mut OnsBatchConsumer,
+    properties: *const OnsProperties,
+) -> i32 {
+    guard("ons_batch_consumer_update_credential", || {
+        handle(consumer, |c: &OnsBatchConsumer| &c.h)?.update_credential(properties)
     })
 }

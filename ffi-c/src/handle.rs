@@ -1,10 +1,11 @@
-//! What every producer and consumer handle shares: start, shutdown, destroy and state
-//! queries over core's handle, plus the callback [`Gate`] that makes "after shutdown returns,
+//! What every producer and consumer handle shares: start, shutdown, destroy, state queries
+//! and credential rotation over core's handle, plus the callback [`Gate`] that makes "after shutdown returns,
 //! no callback of this handle runs" true.
 
 use std::sync::Arc;
 
 use crate::error::{not_started, Result};
+use crate::properties::{core_properties, OnsProperties};
 use ons_binding_support::{ClientLifecycle, ProcessHome};
 
 use crate::runtime::{refuse_inside, runtime, wait_spawned, Gate};
@@ -75,6 +76,11 @@ impl<T: ClientLifecycle> Handle<T> {
         let result = if handle.inner.closed() && handle.gate.is_closed() { Ok(()) } else { handle.close() };
         drop(Box::from_raw(ptr));
         result
+    }
+
+    /// Rotates the credentials (core's `update_credential`); the map is only read.
+    pub(crate) unsafe fn update_credential(&self, properties: *const OnsProperties) -> Result<()> {
+        self.inner.update_client_credential(&core_properties(properties)?)
     }
 
     pub(crate) fn is_started(&self) -> i32 {

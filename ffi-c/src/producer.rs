@@ -140,6 +140,19 @@ pub unsafe extern "C" fn ons_producer_is_closed(producer: *const OnsProducer, ou
     })
 }
 
+/// Replaces AccessKey, SecretKey and SecurityToken of the started producer for its next requests
+/// (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
+/// and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
+/// optional (not given: none is sent), other known properties are ignored. ONS_ERR_NOT_STARTED
+/// before start and after shutdown. The map is only read.
+#[no_mangle]
+pub unsafe extern "C" fn ons_producer_update_credential(
+    producer: *mut OnsProducer,
+    properties: *const OnsProperties,
+) -> i32 {
+    guard("ons_producer_update_credential", || handle(producer, |p: &OnsProducer| &p.h)?.update_credential(properties))
+}
+
 /// Sends and waits for the broker's answer, retrying retryable failures on another broker
 /// within SendMsgTimeoutMillis. On success `*result` is a new send result the caller frees
 /// with ons_send_result_free. The message is only read; the caller keeps it.
@@ -328,6 +341,21 @@ pub unsafe extern "C" fn ons_order_producer_is_closed(producer: *const OnsOrderP
     })
 }
 
+/// Replaces AccessKey, SecretKey and SecurityToken of the started order producer for its next requests
+/// (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
+/// and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
+/// optional (not given: none is sent), other known properties are ignored. ONS_ERR_NOT_STARTED
+/// before start and after shutdown. The map is only read.
+#[no_mangle]
+pub unsafe extern "C" fn ons_order_producer_update_credential(
+    producer: *mut OnsOrderProducer,
+    properties: *const OnsProperties,
+) -> i32 {
+    guard("ons_order_producer_update_credential", || {
+        handle(producer, |p: &OnsOrderProducer| &p.h)?.update_credential(properties)
+    })
+}
+
 /// Sends to the queue the non-empty `sharding_key` selects (the ONS Java client's choice, so
 /// mixed fleets agree), in one attempt: another queue would break the key's order. On success
 /// `*result` is a new send result (free with ons_send_result_free).
@@ -436,6 +464,21 @@ pub unsafe extern "C" fn ons_transaction_producer_is_closed(
         let out = args::out(out, "out")?;
         *out = handle(producer, |p: &OnsTransactionProducer| &p.h)?.is_closed();
         Ok(())
+    })
+}
+
+/// Replaces AccessKey, SecretKey and SecurityToken of the started transaction producer for its next requests
+/// (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
+/// and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
+/// optional (not given: none is sent), other known properties are ignored. ONS_ERR_NOT_STARTED
+/// before start and after shutdown. The map is only read.
+#[no_mangle]
+pub unsafe extern "C" fn ons_transaction_producer_update_credential(
+    producer: *mut OnsTransactionProducer,
+    properties: *const OnsProperties,
+) -> i32 {
+    guard("ons_transaction_producer_update_credential", || {
+        handle(producer, |p: &OnsTransactionProducer| &p.h)?.update_credential(properties)
     })
 }
 

@@ -612,7 +612,8 @@ inline int32_t transaction_checker(void* user_data, const ons_message_t* m) {
 
 /* RAII over one C handle type: creation, start/shutdown, destroy in the destructor. */
 template <typename H, int32_t (*Start)(H*), int32_t (*Shutdown)(H*), int32_t (*Destroy)(H*),
-          int32_t (*IsStarted)(const H*, int32_t*), int32_t (*IsClosed)(const H*, int32_t*)>
+          int32_t (*IsStarted)(const H*, int32_t*), int32_t (*IsClosed)(const H*, int32_t*),
+          int32_t (*UpdateCredential)(H*, const ons_properties_t*)>
 class Handle {
 public:
     Handle(Handle&& other) noexcept : h_(other.h_) { other.h_ = nullptr; }
@@ -628,6 +629,14 @@ public:
     void shutdown() { check(Shutdown(h_)); }
     bool isStarted() const { return flag(IsStarted); }
     bool isClosed() const { return flag(IsClosed); }
+    /**
+     * The ONS SDK's updateCredential: AccessKey, SecretKey (both required) and SecurityToken of
+     * `credentials` sign every later request of this started client (other keys are ignored).
+     */
+    void updateCredential(const ONSFactoryProperty& credentials) {
+        CProperties p(credentials);
+        check(UpdateCredential(h_, p.get()));
+    }
     H* c_handle() const { return h_; }
 
 protected:
@@ -651,7 +660,8 @@ private:
 
 /** ONS Producer: normal and timed messages, sync, async and oneway. */
 class Producer : public detail::Handle<ons_producer_t, ons_producer_start, ons_producer_shutdown,
-                                       ons_producer_destroy, ons_producer_is_started, ons_producer_is_closed> {
+                                       ons_producer_destroy, ons_producer_is_started, ons_producer_is_closed,
+                                       ons_producer_update_credential> {
 public:
     explicit Producer(const ONSFactoryProperty& properties) {
         detail::CProperties p(properties);
@@ -672,7 +682,8 @@ public:
 /** ONS OrderProducer: one sharding key, one queue, in order. */
 class OrderProducer
     : public detail::Handle<ons_order_producer_t, ons_order_producer_start, ons_order_producer_shutdown,
-                            ons_order_producer_destroy, ons_order_producer_is_started, ons_order_producer_is_closed> {
+                            ons_order_producer_destroy, ons_order_producer_is_started, ons_order_producer_is_closed,
+                            ons_order_producer_update_credential> {
 public:
     explicit OrderProducer(const ONSFactoryProperty& properties) {
         detail::CProperties p(properties);
@@ -689,7 +700,8 @@ public:
 class TransactionProducer
     : public detail::Handle<ons_transaction_producer_t, ons_transaction_producer_start,
                             ons_transaction_producer_shutdown, ons_transaction_producer_destroy,
-                            ons_transaction_producer_is_started, ons_transaction_producer_is_closed> {
+                            ons_transaction_producer_is_started, ons_transaction_producer_is_closed,
+                            ons_transaction_producer_update_credential> {
 public:
     TransactionProducer(const ONSFactoryProperty& properties, LocalTransactionChecker* checker) {
         if (checker == nullptr) {
@@ -711,7 +723,8 @@ public:
 
 /** ONS PushConsumer (Consumer). Listeners must outlive the consumer. */
 class PushConsumer : public detail::Handle<ons_consumer_t, ons_consumer_start, ons_consumer_shutdown,
-                                           ons_consumer_destroy, ons_consumer_is_started, ons_consumer_is_closed> {
+                                           ons_consumer_destroy, ons_consumer_is_started, ons_consumer_is_closed,
+                                           ons_consumer_update_credential> {
 public:
     explicit PushConsumer(const ONSFactoryProperty& properties) {
         detail::CProperties p(properties);
@@ -728,7 +741,8 @@ public:
 /** ONS OrderConsumer. Listeners must outlive the consumer. */
 class OrderConsumer
     : public detail::Handle<ons_order_consumer_t, ons_order_consumer_start, ons_order_consumer_shutdown,
-                            ons_order_consumer_destroy, ons_order_consumer_is_started, ons_order_consumer_is_closed> {
+                            ons_order_consumer_destroy, ons_order_consumer_is_started, ons_order_consumer_is_closed,
+                            ons_order_consumer_update_credential> {
 public:
     explicit OrderConsumer(const ONSFactoryProperty& properties) {
         detail::CProperties p(properties);
@@ -744,7 +758,8 @@ public:
 /** ONS BatchConsumer. Listeners must outlive the consumer. */
 class BatchConsumer
     : public detail::Handle<ons_batch_consumer_t, ons_batch_consumer_start, ons_batch_consumer_shutdown,
-                            ons_batch_consumer_destroy, ons_batch_consumer_is_started, ons_batch_consumer_is_closed> {
+                            ons_batch_consumer_destroy, ons_batch_consumer_is_started, ons_batch_consumer_is_closed,
+                            ons_batch_consumer_update_credential> {
 public:
     explicit BatchConsumer(const ONSFactoryProperty& properties) {
         detail::CProperties p(properties);

@@ -99,6 +99,17 @@ pub(crate) fn properties(env: &Env, object: &Object) -> Result<Properties> {
     Ok(props)
 }
 
+/// `updateCredential(properties)` of every producer and consumer class: the properties read as
+/// for creation, the rotation itself the core's (AccessKey and SecretKey required).
+pub(crate) fn update_credential(
+    env: &Env,
+    client: &dyn ons_binding_support::ClientLifecycle,
+    object: &Object,
+) -> Result<()> {
+    let props = properties(env, object)?;
+    client.update_client_credential(&props).map_err(|e| error::to_js(env, &e))
+}
+
 #[cfg(test)]
 mod tests {
     use rocketmq_ons::config::catalogue;

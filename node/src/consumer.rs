@@ -523,6 +523,15 @@ macro_rules! consumer_class {
             pub fn is_closed(&self) -> bool {
                 self.inner.is_closed()
             }
+
+            /// Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
+            /// requests (ONS `updateCredential`); AccessKey and SecretKey are required, other
+            /// known properties are ignored. Throws `INVALID_CONFIG` naming a missing key,
+            /// `NOT_STARTED` before `start()` or after `shutdown()`.
+            #[napi(ts_args_type = "properties: Record<string, string | number | boolean | null | undefined>")]
+            pub fn update_credential(&self, env: &Env, properties: Object) -> Result<()> {
+                crate::config::update_credential(env, &*self.inner, &properties)
+            }
         }
     };
 }

@@ -1,6 +1,6 @@
 //! What every producer and consumer class shares: construction from properties and keyword
-//! options, start/shutdown (sync and awaitable), `is_started`/`is_closed`, and the sync and
-//! async context managers. Each class adds its own methods through [`client_class!`].
+//! options, start/shutdown (sync and awaitable), `is_started`/`is_closed`, credential rotation
+//! (`update_credential`), and the sync and async context managers. Each class adds its own methods through [`client_class!`].
 
 /// A Python class over an `BoundHandle<$core>` field `inner`, with the shared lifecycle methods and
 /// the class's own `$extra` methods in the same `#[pymethods]` block.
@@ -39,6 +39,20 @@ macro_rules! client_class {
 
             fn is_closed(&self) -> pyo3::PyResult<bool> {
                 Ok(ons_binding_support::ClientLifecycle::closed(&**self.inner.get()?))
+            }
+
+            /// Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
+            /// requests (ONS `updateCredential`); properties as for the constructor, AccessKey
+            /// and SecretKey required, other known keys ignored.
+            #[pyo3(signature = (properties = None, **options))]
+            fn update_credential(
+                &self,
+                properties: Option<&pyo3::Bound<'_, pyo3::PyAny>>,
+                options: Option<&pyo3::Bound<'_, pyo3::types::PyDict>>,
+            ) -> pyo3::PyResult<()> {
+                let props = crate::props::collect(properties, options)?;
+                ons_binding_support::ClientLifecycle::update_client_credential(&**self.inner.get()?, &props)
+                    .map_err(crate::errors::to_py_err)
             }
 
             fn __enter__(slf: pyo3::PyRef<'_, Self>) -> pyo3::PyResult<pyo3::PyRef<'_, Self>> {

@@ -149,3 +149,22 @@ def test_sync_send_releases_the_gil(unique: Callable[[str], str]) -> None:
     assert waited > 1.0
     # Had the send held the GIL, the spinning thread would have been stuck for the whole wait.
     assert during > 100_000, during
+
+
+def test_update_credential_validates_and_later_sends_are_signed(producer: ons.Producer, topic: str,
+                                                                 admin: ons.Admin) -> None:
+    """Credential rotation (ONS updateCredential). The test cluster checks no signature, so it is
+    enough that sends go on after the rotation; the Rust suite covers rotation under ACL."""
+    with pytest.raises(ons.InvalidConfigError, match="property AccessKey is required"):
+        producer.update_credential({ons.PropertyKeyConst.SecretKey: "sk"})
+    with pytest.raises(ons.InvalidConfigError, match="property SecretKey is required"):
+        producer.update_credential(access_key="ak")
+    producer.update_credential({ons.PropertyKeyConst.AccessKey: "rotated-ak",
+                                ons.PropertyKeyConst.SecretKey: "rotated-sk"}, security_token="tok")
+    result = producer.send(ons.Message(topic, b"after rotation"))
+    assert admin.view_message(topic, result.offset_msg_id).body == b"after rotation"
+    closed = ons.Producer(namesrv_addr="127.0.0.1:1", group_id="GID_closed")
+    closed.start()
+    closed.shutdown()
+    with pytest.raises(ons.NotStartedError, match="shut down"):
+        closed.update_credential(access_key="ak", secret_key="sk")

@@ -286,3 +286,134 @@ fn trace_logs_show_no_secret_or_signature() {
     );
     assert_no_secrets("the TRACE log", &logs);
 }
+
+/// A second (and third) account on the ACL cluster, made with mqadmin: an ACL 2.0 super user on
+/// 5.3+, an ACL 1.0 admin account on 4.9 (both may send, consume and administer).
+struct Account {
+    access_key: String,
+    secret_key: String,
+}
+
+impl Account {
+    fn create(label: &str) -> Account {
+        // ACL 1.0 wants both keys longer than 6 characters, letters and digits.
+        let access_key = format!("rotate{label}{}", std::process::id());
+        let secret_key = format!("Secret{label}{}x", std::process::id());
+        let acl2 = acl_cluster().var("ONS_TEST_ACL_VERSION").as_deref() == Some("2");
+        let args: Vec<&str> = if acl2 {
+            vec!["createUser", "-c", "DefaultCluster", "-u", &access_key, "-p", &secret_key, "-t", "Super"]
+        } else {
+            vec!["updateAclConfig", "-c", "DefaultCluster", "-a", &access_key, "-s", &secret_key, "-m", "true"]
+        };
+        check_mqadmin(&args);
+        Account { access_key, secret_key }
+    }
+
+    fn delete(&self) {
+        let acl2 = acl_cluster().var("ONS_TEST_ACL_VERSION").as_deref() == Some("2");
+        if acl2 {
+            check_mqadmin(&["deleteUser", "-c", "DefaultCluster", "-u", &self.access_key]);
+        } else {
+            check_mqadmin(&["deleteAclConfig", "-c", "DefaultCluster", "-a", &self.access_key]);
+        }
+    }
+
+    fn props(&self) -> Properties {
+        Properties::new().with(keys::ACCESS_KEY, &self.access_key).with(keys::SECRET_KEY, &self.secret_key)
+    }
+
+    fn client(&self, group: &str) -> Properties {
+        anonymous(group).with(keys::ACCESS_KEY, &self.access_key).with(keys::SECRET_KEY, &self.secret_key)
+    }
+}
+
+/// mqadmin exits 0 whatever happened: a failure shows as an exception or "failed" in its output.
+fn check_mqadmin(args: &[&str]) {
+    let out = acl_cluster().mqadmin(args);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && !text.contains("Exception") && !text.to_lowercase().contains("failed"),
+        "mqadmin {args:?}:\n{text}"
+    );
+}
+
+/// Credential rotation (`update_credential`, the ONS `Admin.updateCredential`) on a running
+/// producer and consumer: after it, the first account can be deleted and both keep working,
+/// while a client that kept the first account is refused.
+#[test]
+fn running_clients_rotate_to_a_second_account_and_outlive_the_first() {
+    capture_logs();
+    let first = Account::create("A");
+    let second = Account::create("B");
+    let topic = new_topic_as(&signed("GID_acl_admin"), "acl_rotate", 2);
+    let group = ons_tests::unique_name("GID_acl_rotate_c");
+    rt().block_on(async {
+        let producer = Producer::new(&first.client("GID_acl_rotate_p")).unwrap();
+        producer.start().unwrap();
+        // The same account on an instance of its own: nobody rotates it.
+        let stale = Producer::new(&first.client("GID_acl_rotate_p").with(keys::INSTANCE_NAME, "stale")).unwrap();
+        stale.start().unwrap();
+        let got = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink = got.clone();
+        let consumer =
+            Consumer::new(&first.client(&group).with(keys::CONSUME_FROM_WHERE, "CONSUME_FROM_FIRST_OFFSET")).unwrap();
+        consumer
+            .subscribe(
+                &topic,
+                "*",
+                Arc::new(move |m: &Message, _: &ConsumeContext| {
+                    sink.lock().unwrap().push(String::from_utf8_lossy(&m.body).into_owned());
+                    Action::CommitMessage
+                }),
+            )
+            .unwrap();
+        consumer.start().unwrap();
+        producer.send(&Message::new(&topic, None, "before")).await.unwrap();
+        stale.send(&Message::new(&topic, None, "stale-before")).await.unwrap();
+
+        // Validation first: the missing key is named, and nothing changes.
+        let err = producer.update_credential(&Properties::new().with(keys::SECRET_KEY, "x")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert!(err.message().contains("AccessKey"), "{err}");
+        producer.update_credential(&second.props()).unwrap();
+        consumer.update_credential(&second.props()).unwrap();
+
+        first.delete();
+        // The broker forgets the account at once (ACL 1.0) or when its cache lets go (2.0):
+        // wait until the client that kept it is refused.
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            match stale.send(&Message::new(&topic, None, "stale-after")).await {
+                Err(e) if e.kind() == ErrorKind::Authentication => {
+                    assert_authentication("stale client", &e);
+                    break;
+                }
+                other => {
+                    assert!(Instant::now() < deadline, "the deleted account still works: {other:?}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+        for i in 0..3 {
+            producer.send(&Message::new(&topic, None, format!("after-{i}"))).await.unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let seen = got.lock().unwrap().clone();
+            if ["before", "after-0", "after-1", "after-2"].iter().all(|b| seen.iter().any(|s| s == b)) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the rotated consumer received only {seen:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        consumer.shutdown().await;
+        producer.shutdown().await;
+        stale.shutdown().await;
+        second.delete();
+    });
+    let logs = captured_logs();
+    assert!(logs.contains("credentials updated"), "no log of the rotation");
+    for secret in [&first.secret_key, &second.secret_key] {
+        assert!(!logs.contains(secret.as_str()), "a rotated secret shows in the logs");
+    }
+}

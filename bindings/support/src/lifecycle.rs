@@ -1,5 +1,6 @@
 //! The lifecycle every core producer and consumer handle has, as one trait, so a binding can
-//! keep a list of live clients (to shut them down at exit) or write start/shutdown once.
+//! keep a list of live clients (to shut them down at exit) or write start/shutdown and
+//! credential rotation once.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,6 +16,8 @@ pub trait ClientLifecycle: Send + Sync + 'static {
     fn shutdown_client(self: Arc<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
     fn started(&self) -> bool;
     fn closed(&self) -> bool;
+    /// The core's `update_credential` (ONS `Admin.updateCredential`).
+    fn update_client_credential(&self, properties: &rocketmq_ons::Properties) -> rocketmq_ons::Result<()>;
 }
 
 macro_rules! impl_lifecycle {
@@ -38,6 +41,10 @@ macro_rules! impl_lifecycle {
 
             fn closed(&self) -> bool {
                 self.is_closed()
+            }
+
+            fn update_client_credential(&self, properties: &rocketmq_ons::Properties) -> rocketmq_ons::Result<()> {
+                self.update_credential(properties)
             }
         }
     )*};

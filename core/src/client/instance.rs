@@ -9,6 +9,14 @@
 //! heartbeat to a newly seen broker runs beside the route lookup that found it, not inside it.
 //! Lookups made for a send take the send's remaining time as their budget
 //! ([`ClientInstance::route_within`], [`ClientInstance::broker_version`]).
+//!
+//! Credentials can be replaced on a running instance ([`ClientInstance::update_credentials`],
+//! the ONS `Admin.updateCredential`). They belong to the instance, so every client sharing it
+//! signs with the new ones from its next request on: clients share an instance only when they
+//! were given the same credentials, and what makes one rotate (an expiring STS token, a key
+//! being retired) holds for all of them. The registry key follows the credentials: after a
+//! rotation, a client created with the new credentials joins the instance, one created with
+//! the old ones gets an instance of its own.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,7 +29,9 @@ use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
 use crate::auth::{self, Credentials};
-use crate::config::ClientConfig;
+use crate::client::name_servers::{self, NameServers};
+use crate::config::{keys, ClientConfig};
+use crate::http::address_server::AddressServer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::protocol::codes::{request, response};
 use crate::protocol::command::RemotingCommand;
@@ -78,11 +88,13 @@ pub struct ClientInstance {
     me: Weak<ClientInstance>,
     /// The runtime the instance was made on, where its background work runs.
     runtime: Handle,
-    key: String,
+    /// The registry key without the credentials' fingerprint (see [`ClientInstance::get_or_create`]).
+    settings_key: String,
+    /// The registry key: `settings_key` and the fingerprint of the current credentials.
+    key: Mutex<String>,
     client_id: String,
-    namesrv_addrs: Vec<String>,
-    namesrv_index: AtomicUsize,
-    credentials: Option<Credentials>,
+    name_servers: NameServers,
+    credentials: RwLock<Option<Arc<Credentials>>>,
     pool: ConnectionPool,
     routes: RwLock<HashMap<String, Arc<TopicRoute>>>,
     /// Broker name → version ordinal announced in its heartbeat response.
@@ -91,7 +103,8 @@ pub struct ClientInstance {
     heartbeated: Mutex<HashSet<String>>,
     members: Mutex<Vec<(u64, Registration)>>,
     next_member_id: AtomicUsize,
-    background: Mutex<Option<JoinHandle<()>>>,
+    /// Route refresh and heartbeats; the address server's polling when there is one.
+    background: Mutex<Vec<JoinHandle<()>>>,
 }
 
 fn registry() -> &'static Mutex<HashMap<String, Weak<ClientInstance>>> {
@@ -108,6 +121,26 @@ fn make_client_id(instance_name: &str, seq: usize) -> String {
         format!("{ip}@{pid}#{seq}")
     } else {
         format!("{ip}@{instance_name}")
+    }
+}
+
+/// The registry key of an instance with these settings and credentials.
+fn registry_key(settings_key: &str, credentials: Option<&Credentials>) -> String {
+    format!("{settings_key}|{}", credentials.map(credentials_fingerprint).unwrap_or_default())
+}
+
+/// The configured name servers, or an address server to ask for them.
+fn make_name_servers(config: &ClientConfig) -> NameServers {
+    let server = config.address_server.as_deref().map(|url| AddressServer::new(keys::NAMESRV_ADDR, url));
+    match server {
+        Some(Ok(server)) => NameServers::from_address_server(server),
+        // Already checked when the configuration was parsed; a failure here (the TLS roots
+        // could not be loaded) leaves no name server, and every lookup says so.
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "the address server cannot be used");
+            NameServers::fixed(Vec::new())
+        }
+        None => NameServers::fixed(config.namesrv_addrs.clone()),
     }
 }
 
@@ -129,13 +162,14 @@ impl Drop for ClientInstance {
     /// last one lets go, background work stops and every connection closes (queued oneway frames
     /// are still written first).
     fn drop(&mut self) {
-        if let Some(task) = self.background.lock().take() {
+        for task in self.background.lock().drain(..) {
             task.abort();
         }
         self.pool.close_all();
         let mut reg = registry().lock();
-        if reg.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
-            reg.remove(&self.key);
+        let key = self.key.get_mut();
+        if reg.get(key.as_str()).is_some_and(|w| w.strong_count() == 0) {
+            reg.remove(key.as_str());
         }
     }
 }
@@ -149,16 +183,20 @@ impl ClientInstance {
         // The credentials enter as a fingerprint: two clients with one access key but different
         // secrets must not share an instance (one would sign with the other's secret), and the
         // secret itself stays out of the key.
-        let key = format!(
-            "{}|{}|{}|{}|{:?}|{}|{}",
+        let name_servers = match &config.address_server {
+            Some(url) => format!("address server {url}"),
+            None => config.namesrv_addrs.join(";"),
+        };
+        let settings_key = format!(
+            "{}|{}|{}|{:?}|{}|{}",
             crate::process::id(),
-            config.namesrv_addrs.join(";"),
+            name_servers,
             config.instance_name,
-            config.credentials.as_ref().map(credentials_fingerprint).unwrap_or_default(),
             config.serialize_type,
             config.namespace.as_deref().unwrap_or(""),
             config.tls.instance_key(),
         );
+        let key = registry_key(&settings_key, config.credentials.as_ref());
         let mut reg = registry().lock();
         if let Some(existing) = reg.get(&key).and_then(Weak::upgrade) {
             return existing;
@@ -175,11 +213,11 @@ impl ClientInstance {
             ClientInstance {
                 me: weak.clone(),
                 runtime: Handle::current(),
-                key: key.clone(),
+                settings_key,
+                key: Mutex::new(key.clone()),
                 client_id: make_client_id(&config.instance_name, seq),
-                namesrv_addrs: config.namesrv_addrs.clone(),
-                namesrv_index: AtomicUsize::new(0),
-                credentials: config.credentials.clone(),
+                name_servers: make_name_servers(config),
+                credentials: RwLock::new(config.credentials.clone().map(Arc::new)),
                 pool: ConnectionPool::new(config.serialize_type, CONNECT_TIMEOUT, Some(inbound))
                     .with_tls(TlsSettings::new(&config.tls)),
                 routes: RwLock::new(HashMap::new()),
@@ -187,7 +225,7 @@ impl ClientInstance {
                 heartbeated: Mutex::new(HashSet::new()),
                 members: Mutex::new(Vec::new()),
                 next_member_id: AtomicUsize::new(1),
-                background: Mutex::new(None),
+                background: Mutex::new(Vec::new()),
             }
         });
         reg.retain(|_, w| w.strong_count() > 0);
@@ -202,7 +240,7 @@ impl ClientInstance {
 
     fn start_background(self: &Arc<Self>) {
         let weak = Arc::downgrade(self);
-        let task = tokio::spawn(async move {
+        let routes_and_heartbeats = tokio::spawn(async move {
             let mut tick = tokio::time::interval(BACKGROUND_PERIOD);
             tick.tick().await;
             loop {
@@ -212,7 +250,82 @@ impl ClientInstance {
                 instance.heartbeat_all().await;
             }
         });
-        *self.background.lock() = Some(task);
+        let mut background = self.background.lock();
+        background.push(routes_and_heartbeats);
+        if self.name_servers.address_server().is_some() {
+            background.push(self.spawn_address_server_polling());
+        }
+    }
+
+    /// Asks the address server for the name servers now (so that the first request finds them,
+    /// or its error, without waiting), then every [`name_servers::REFRESH_PERIOD`] from
+    /// [`name_servers::REFRESH_DELAY`] on. A failed fetch keeps the last list.
+    fn spawn_address_server_polling(self: &Arc<Self>) -> JoinHandle<()> {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            if let Some(instance) = weak.upgrade() {
+                instance.refresh_name_servers().await;
+            }
+            tokio::time::sleep(name_servers::REFRESH_DELAY).await;
+            let mut tick = tokio::time::interval(name_servers::REFRESH_PERIOD);
+            loop {
+                tick.tick().await;
+                let Some(instance) = weak.upgrade() else { return };
+                instance.refresh_name_servers().await;
+            }
+        })
+    }
+
+    /// Asks the address server (if the name servers come from one) for the list now, as its
+    /// periodic polling does. When the list changed, connections to name servers no longer
+    /// listed close and every cached route is fetched again from the new list: a list that names
+    /// other name servers may describe another cluster, whose brokers the old routes do not
+    /// know. On failure the last list stays, with a warning.
+    pub async fn refresh_name_servers(&self) {
+        match self.name_servers.refresh().await {
+            Ok(None) => {}
+            Ok(Some(dropped)) => {
+                for addr in dropped {
+                    self.pool.close(&addr);
+                }
+                self.refresh_routes().await;
+            }
+            Err(e) => {
+                let kept = self.name_servers.snapshot().join(";");
+                tracing::warn!(error = %e, kept = %kept, "address server failed; keeping the last name-server list");
+            }
+        }
+    }
+
+    /// The name servers in use now: the configured ones, or the address server's last answer
+    /// (empty before its first).
+    pub fn name_server_addrs(&self) -> Vec<String> {
+        self.name_servers.snapshot().to_vec()
+    }
+
+    /// Replaces the credentials that sign every later request of this instance, and of every
+    /// client sharing it (see the module docs), and files the instance under the new ones.
+    pub fn update_credentials(&self, credentials: Credentials) {
+        let new_key = registry_key(&self.settings_key, Some(&credentials));
+        let access_key = credentials.access_key.clone();
+        *self.credentials.write() = Some(Arc::new(credentials));
+        {
+            let mut reg = registry().lock();
+            let mut key = self.key.lock();
+            if *key != new_key {
+                if reg.get(key.as_str()).is_some_and(|w| Weak::ptr_eq(w, &self.me)) {
+                    reg.remove(key.as_str());
+                }
+                // An instance already made for the new credentials keeps its place; this one
+                // then serves its own clients without being shared further.
+                let taken = matches!(reg.get(&new_key), Some(w) if w.strong_count() > 0);
+                if !taken {
+                    reg.insert(new_key.clone(), self.me.clone());
+                }
+                *key = new_key;
+            }
+        }
+        tracing::info!(client_id = %self.client_id, access_key = %access_key, "credentials updated for the next requests");
     }
 
     /// Registers a producer or consumer group; the returned id unregisters it.
@@ -267,14 +380,14 @@ impl ClientInstance {
     }
 
     fn sign(&self, cmd: &mut RemotingCommand) {
-        let Some(creds) = &self.credentials else { return };
+        let Some(creds) = self.credentials.read().clone() else { return };
         // QUERY_MESSAGE's `_UNIQUE_KEY_QUERY` is left out of the signed content: brokers up to
         // 5.0 never verify it, later ones not for request version <= 399
         // (docs/remoting-protocol.md §8), so it is signed without and added back afterwards (the
         // caller sends version 399).
         let unsigned =
             if cmd.code == request::QUERY_MESSAGE { cmd.ext_fields.remove_entry(UNIQUE_KEY_QUERY) } else { None };
-        auth::acl::sign(&mut cmd.ext_fields, &cmd.body, creds);
+        auth::acl::sign(&mut cmd.ext_fields, &cmd.body, &creds);
         if let Some((k, v)) = unsigned {
             cmd.ext_fields.insert(k, v);
         }
@@ -301,15 +414,15 @@ impl ClientInstance {
     /// Sends a request to the name servers, starting with the last one that answered and
     /// failing over to the next on network errors and timeouts.
     pub async fn invoke_namesrv(&self, cmd: RemotingCommand, timeout: Duration) -> Result<RemotingCommand> {
-        let n = self.namesrv_addrs.len();
-        let start = self.namesrv_index.load(Ordering::Relaxed);
+        let (addrs, start) = self.name_servers.current().await?;
+        let n = addrs.len();
         let mut last_err = None;
         for i in 0..n {
             let idx = (start + i) % n;
-            let addr = &self.namesrv_addrs[idx];
+            let addr = &addrs[idx];
             match self.invoke(addr, cmd.clone(), timeout).await {
                 Ok(resp) => {
-                    self.namesrv_index.store(idx, Ordering::Relaxed);
+                    self.name_servers.answered(&addrs, idx);
                     return Ok(resp);
                 }
                 Err(e) if matches!(e.kind(), ErrorKind::Network | ErrorKind::Timeout) => {
@@ -320,7 +433,7 @@ impl ClientInstance {
             }
         }
         let last = last_err.map(|e| e.to_string()).unwrap_or_default();
-        Err(Error::network(format!("no name server of [{}] answered: {last}", self.namesrv_addrs.join(";"))))
+        Err(Error::network(format!("no name server of [{}] answered: {last}", addrs.join(";"))))
     }
 
     /// The route of `topic` (already namespaced), from the cache or the name servers.
@@ -601,6 +714,34 @@ mod tests {
         let wrong = instance("not-the-secret");
         assert!(!Arc::ptr_eq(&right, &wrong));
         assert!(Arc::ptr_eq(&right, &instance("12345678")));
-        assert!(!right.key.contains("12345678") && !wrong.key.contains("not-the-secret"), "{}", wrong.key);
+        let (right_key, wrong_key) = (right.key.lock().clone(), wrong.key.lock().clone());
+        assert!(!right_key.contains("12345678") && !wrong_key.contains("not-the-secret"), "{wrong_key}");
+    }
+
+    #[tokio::test]
+    async fn a_rotated_instance_signs_with_the_new_keys_and_is_filed_under_them() {
+        let rotated = instance("rotate-old");
+        let sharing = instance("rotate-old");
+        assert!(Arc::ptr_eq(&rotated, &sharing));
+        rotated.update_credentials(Credentials::new("rocketmq2", "rotate-new").with_security_token("tok"));
+
+        let mut cmd = RemotingCommand::request(request::HEART_BEAT).with_ext("k", "v");
+        sharing.sign(&mut cmd);
+        let new = Credentials::new("rocketmq2", "rotate-new").with_security_token("tok");
+        let expected = auth::acl::signature([("k", "v")], b"", &new);
+        assert_eq!(cmd.ext(auth::acl::SIGNATURE), Some(expected.as_str()));
+        assert_eq!(cmd.ext("SecurityToken"), Some("tok"));
+
+        // Created with the old keys: an instance of its own; with the new ones: the rotated one.
+        let old = instance("rotate-old");
+        assert!(!Arc::ptr_eq(&old, &rotated));
+        let props = Properties::new()
+            .with(keys::NAMESRV_ADDR, "127.0.0.1:1")
+            .with(keys::ACCESS_KEY, "rocketmq2")
+            .with(keys::SECRET_KEY, "rotate-new")
+            .with(keys::SECURITY_TOKEN, "tok");
+        let joined = ClientInstance::get_or_create(&ClientConfig::from_properties(&props, false).unwrap());
+        assert!(Arc::ptr_eq(&joined, &rotated));
+        assert!(!rotated.key.lock().contains("rotate-new"));
     }
 }

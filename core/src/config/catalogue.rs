@@ -116,7 +116,7 @@ pub static CATALOGUE: &[Key] =
             Str,
             "",
             OnsJava,
-            "Name servers, `;`-separated `host:port` (an `http://` endpoint is used as plain TCP). Required.",
+            "Name servers, `;`-separated `host:port` (an `http://host:port` endpoint is used as plain TCP), or an address-server URL with a path, polled for them (`ONSAddr`; NAMESRV_ADDR wins when both are set). Required.",
             aliases = &["ONSAddr"],
             deprecated = &[("ONSAddr", "ons_addr")],
             cpp = &[("NAMESRV_ADDR", "NAMESRV_ADDR"), ("ONSAddr", "ONSAddr")]

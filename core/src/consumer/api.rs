@@ -72,6 +72,18 @@ macro_rules! consumer_handle {
                 self.engine.is_closed()
             }
 
+            /// As [`Producer::update_credential`](crate::Producer::update_credential): pulls,
+            /// offset commits and heartbeats are signed with the new credentials from the next
+            /// request on.
+            pub fn update_credential(&self, properties: &Properties) -> Result<()> {
+                let credentials = crate::config::rotation_credentials(properties)?;
+                if self.engine.is_closed() {
+                    return Err(crate::Error::not_started("consumer was shut down"));
+                }
+                self.engine.instance()?.update_credentials(credentials);
+                Ok(())
+            }
+
             /// The queues of subscribed topics this instance consumes at the moment (names without
             /// namespace; the group's retry queue is not listed).
             pub fn assignment(&self) -> Vec<MessageQueue> {

@@ -11,11 +11,14 @@
 //! * `url`: parsing of endpoint and proxy URLs.
 //! * `open_api`: the Open API client, its typed requests, responses and error codes.
 //! * `asapi`: the ASAPI client and its envelope.
+//! * `address_server`: the address server of `ONSAddr` (a GET that answers with the name-server
+//!   list), for the client instance that polls it.
 //!
 //! Neither the consoles nor an ASAPI gateway are reachable from the machines this is built
 //! and tested on; the tests run both clients against local HTTPS servers that check every
 //! signature with their own implementation of the rules (docs/open-api.md §4, docs/asapi.md §3).
 
+pub(crate) mod address_server;
 pub mod asapi;
 pub mod open_api;
 mod proxy;

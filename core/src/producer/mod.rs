@@ -131,6 +131,14 @@ impl ProducerCore {
         }
     }
 
+    /// Rotates the credentials of the started producer's instance (see
+    /// [`ClientInstance::update_credentials`] for the clients that share them).
+    fn update_credential(&self, properties: &Properties) -> Result<()> {
+        let credentials = crate::config::rotation_credentials(properties)?;
+        self.instance()?.update_credentials(credentials);
+        Ok(())
+    }
+
     pub(crate) fn wire_group(&self) -> String {
         namespace::wrap(self.config.namespace.as_deref(), &self.config.group_id)
     }
@@ -563,6 +571,13 @@ impl Producer {
         self.core.is_closed()
     }
 
+    /// Replaces AccessKey, SecretKey and SecurityToken from `properties` (AccessKey and
+    /// SecretKey required, other known keys ignored) for every later request of this started
+    /// client and of the clients sharing its settings (ONS `Admin.updateCredential`).
+    pub fn update_credential(&self, properties: &Properties) -> Result<()> {
+        self.core.update_credential(properties)
+    }
+
     /// Sends and waits for the broker; retries retryable failures on another broker.
     pub async fn send(&self, msg: &Message) -> Result<SendResult> {
         self.core
@@ -628,6 +643,11 @@ impl OrderProducer {
 
     pub fn is_closed(&self) -> bool {
         self.core.is_closed()
+    }
+
+    /// As [`Producer::update_credential`].
+    pub fn update_credential(&self, properties: &Properties) -> Result<()> {
+        self.core.update_credential(properties)
     }
 
     /// Sends to the queue `abs(hashCode(sharding_key)) % queues`; a single attempt, since

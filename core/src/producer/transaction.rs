@@ -156,6 +156,11 @@ impl TransactionProducer {
         self.core.is_closed()
     }
 
+    /// As [`Producer::update_credential`](crate::Producer::update_credential).
+    pub fn update_credential(&self, properties: &Properties) -> Result<()> {
+        self.core.update_credential(properties)
+    }
+
     /// Sends `msg` as a half message, runs `executor` on it, and commits or rolls back by its
     /// answer. `Unknow` (or a panicking executor) leaves the decision to the check-back.
     pub async fn send<F, Fut>(&self, msg: &Message, executor: F) -> Result<SendResult>

@@ -37,6 +37,24 @@ int main() {
         return 1;
     }
 
+    // The ONS SDK's updateCredential: AccessKey missing is refused naming it; with both keys
+    // later requests are signed with them (the test cluster checks no signature).
+    ONSFactoryProperty credentials;
+    credentials.setFactoryProperty(ONSFactoryProperty::SecretKey, "rotated-secret");
+    try {
+        producer->updateCredential(credentials);
+        std::cerr << "rotation without AccessKey was accepted" << std::endl;
+        return 1;
+    } catch (ONSClientException& e) {
+        std::cout << "rotation without AccessKey: " << e.GetMsg() << std::endl;
+        if (e.GetError() != ONS_ERR_INVALID_CONFIG || std::string(e.GetMsg()).find("AccessKey") == std::string::npos) {
+            return 1;
+        }
+    }
+    credentials.setFactoryProperty(ONSFactoryProperty::AccessKey, "rotated-key");
+    producer->updateCredential(credentials);
+    producer->send(msg);
+
     Callback callback;
     for (int i = 0; i < 10; i++) {
         Message m(topic, "TagB", "async " + std::to_string(i));
