@@ -89,7 +89,9 @@ START OPTIONS:
   --purge                  with --watch-pid: delete DIR after the watchdog stopped the cluster
   --timeout SECONDS        start timeout (default \$RMQ_START_TIMEOUT=$START_TIMEOUT)
 
-Environment: RMQ_CACHE, RMQ_START_TIMEOUT, RMQ_STOP_TIMEOUT, JAVA_HOME, MVN.
+Environment: RMQ_CACHE, RMQ_START_TIMEOUT, RMQ_STOP_TIMEOUT, JAVA_HOME, MVN,
+  RMQ_STORE=auto|tmpfs|disk (where broker stores live, default auto: see "Broker stores" in
+  the script), RMQ_TMPFS_DIR (the tmpfs for them, default /dev/shm).
 EOF
 }
 
@@ -277,6 +279,76 @@ cmd_plain_probe() {
   out=$(plain_cluster_info "$1" | tr -d '\0') || true
   [[ -n $out ]] || { echo "no reply from $1 over plain TCP" >&2; return 1; }
   printf '%s\n' "$out"
+}
+
+#################################################################################### broker stores
+
+# Broker stores live on a tmpfs when one is writable and has room (RMQ_STORE=auto), as a
+# symlink BDIR/store -> $RMQ_TMPFS_DIR/rocketmq-ons-store.XXXXXX. A broker refuses every write
+# ("service not available now ... disk is full") once its store's partition is more than 90%
+# used: 5.x reads diskSpaceWarningLevelRatio and clamps it at 0.90 (DefaultMessageStore's
+# CleanCommitLogService.getDiskSpaceWarningLevelRatio), so no setting lifts it. A test build
+# can fill a small CI disk to that point; a tmpfs store keeps the tests about the client.
+# RMQ_STORE=disk keeps stores under DIR, RMQ_STORE=tmpfs insists on the tmpfs.
+STORE_MODE=${RMQ_STORE:-auto}
+TMPFS_DIR=${RMQ_TMPFS_DIR:-/dev/shm}
+TMPFS_MIN_KB=$((4 * 1024 * 1024))  # auto takes the tmpfs only with 4 GiB free
+
+store_on_tmpfs() {
+  case $STORE_MODE in
+    disk) return 1 ;;
+    tmpfs) [[ -d $TMPFS_DIR && -w $TMPFS_DIR ]] || die "RMQ_STORE=tmpfs but $TMPFS_DIR is not a writable directory"; return 0 ;;
+    auto)
+      [[ -d $TMPFS_DIR && -w $TMPFS_DIR ]] || return 1
+      [[ $(stat -f -c %T "$TMPFS_DIR" 2>/dev/null) == tmpfs ]] || return 1
+      local avail
+      avail=$(df -Pk "$TMPFS_DIR" | awk 'NR == 2 {print $4}')
+      [[ $avail =~ ^[0-9]+$ ]] && ((avail >= TMPFS_MIN_KB)) ;;
+    *) die "RMQ_STORE must be auto, tmpfs or disk (not '$STORE_MODE')" ;;
+  esac
+}
+
+# make_store BDIR: a fresh, empty BDIR/store (on the tmpfs or in BDIR).
+make_store() {
+  local bdir=$1
+  remove_store "$bdir"
+  if store_on_tmpfs; then
+    local t
+    t=$(mktemp -d "$TMPFS_DIR/rocketmq-ons-store.XXXXXX")
+    echo "$bdir" >"$t/.rmq-harness-owner"
+    ln -s "$t" "$bdir/store"
+  else
+    mkdir -p "$bdir/store"
+    local used
+    used=$(df -P "$bdir/store" | awk 'NR == 2 {sub("%", "", $5); print $5}')
+    if [[ $used =~ ^[0-9]+$ ]] && ((used >= 85)); then
+      log "warning: the partition of $bdir/store is ${used}% used; brokers refuse writes above 90%"
+    fi
+  fi
+}
+
+# remove_store BDIR: delete BDIR/store, and the tmpfs store it links to.
+remove_store() {
+  local s=$1/store
+  if [[ -L $s ]]; then
+    local t
+    t=$(readlink "$s")
+    if [[ -f $t/.rmq-harness-owner ]]; then rm -rf "$t"; fi
+    rm -f "$s"
+  elif [[ -e $s ]]; then
+    rm -rf "$s"
+  fi
+}
+
+# Tmpfs stores whose owner no longer links to them (a cluster directory deleted without
+# `rmq.sh stop --purge`, a killed test) hold memory: free them.
+reap_orphan_stores() {
+  local t owner
+  for t in "$TMPFS_DIR"/rocketmq-ons-store.*; do
+    [[ -f $t/.rmq-harness-owner ]] || continue
+    owner=$(cat "$t/.rmq-harness-owner")
+    if [[ ! -L $owner/store || $(readlink "$owner/store") != "$t" ]]; then rm -rf "$t"; fi
+  done
 }
 
 #################################################################################### start
@@ -544,6 +616,9 @@ do_start() {
 
   LAUNCHED=1
   touch "$DIR/.rmq-harness"
+  reap_orphan_stores
+  local bdir_old
+  for bdir_old in "$DIR"/broker-*; do if [[ -d $bdir_old ]]; then remove_store "$bdir_old"; fi; done
   rm -rf "$DIR/namesrv" "$DIR/broker-a" "$DIR/broker-b" "$DIR"/*.pid "$DIR"/*.cmdline "$DIR/env"
   mkdir -p "$DIR/namesrv"
   if ((TLS)); then gen_tls; fi
@@ -566,7 +641,8 @@ do_start() {
   # brokers
   for i in "${!names[@]}"; do
     local name=${names[$i]} bdir=$DIR/${names[$i]}
-    mkdir -p "$bdir/home/conf" "$bdir/store"
+    mkdir -p "$bdir/home/conf"
+    make_store "$bdir"
     write_broker_conf "$name" "${ports[$i]}" "$bdir/broker.conf" "$bdir"
     if ((ACL)) && ! acl2; then write_plain_acl "$bdir/home/conf/plain_acl.yml"; fi
     launch "$name" org.apache.rocketmq.broker.BrokerStartup "$bdir" \
@@ -712,7 +788,11 @@ cmd_stop() {
     rm -f "$DIR/$group"*.pid
   done
   if ((rm_dir)); then
-    if [[ -f $DIR/.rmq-harness ]]; then rm -rf "$DIR"; else log "not purging $DIR: no .rmq-harness marker"; fi
+    if [[ -f $DIR/.rmq-harness ]]; then
+      local b
+      for b in "$DIR"/broker-*; do if [[ -d $b ]]; then remove_store "$b"; fi; done
+      rm -rf "$DIR"
+    else log "not purging $DIR: no .rmq-harness marker"; fi
   fi
 }
 

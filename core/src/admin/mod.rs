@@ -78,9 +78,6 @@ pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Admin {
     instance: Arc<ClientInstance>,
     namespace: Option<String>,
-    /// Every name server: a topic is deleted from each of them, not only from the one that
-    /// answers lookups.
-    namesrv_addrs: Vec<String>,
 }
 
 /// A server a request goes to: a broker, or a name server where each one must be told (topic
@@ -125,11 +122,7 @@ impl Admin {
     /// a tokio runtime.
     pub fn new(properties: &Properties) -> Result<Self> {
         let config = ClientConfig::from_properties(properties, false)?;
-        Ok(Admin {
-            instance: ClientInstance::get_or_create(&config),
-            namespace: config.namespace.clone(),
-            namesrv_addrs: config.namesrv_addrs.clone(),
-        })
+        Ok(Admin { instance: ClientInstance::get_or_create(&config), namespace: config.namespace.clone() })
     }
 
     /// A topic or group name as sent on the wire.

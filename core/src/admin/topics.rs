@@ -211,9 +211,10 @@ impl Admin {
         })
         .await?;
         // Every name server holds its own copy of the routes (brokers register with each), so
-        // each is told, not only the one that answers lookups.
+        // each is told, not only the one that answers lookups (the configured list, or the
+        // address server's).
         let name_servers: Vec<BrokerTarget> =
-            self.namesrv_addrs.iter().map(|addr| BrokerTarget::name_server(addr)).collect();
+            self.instance.known_name_servers().await?.iter().map(|addr| BrokerTarget::name_server(addr)).collect();
         let what = format!("delete topic {wire_topic} from the routes of cluster {cluster}");
         self.on_each(&name_servers, |ns| {
             let cmd = DeleteTopicFromNamesrvRequestHeader { topic: &wire_topic, cluster_name: Some(cluster) }.command();

@@ -303,6 +303,12 @@ impl ClientInstance {
         self.name_servers.snapshot().to_vec()
     }
 
+    /// Every name server, asking the address server first when it has not answered yet; fails
+    /// naming it when it does not answer with a list.
+    pub async fn known_name_servers(&self) -> Result<Vec<String>> {
+        Ok(self.name_servers.current().await?.0.to_vec())
+    }
+
     /// Replaces the credentials that sign every later request of this instance, and of every
     /// client sharing it (see the module docs), and files the instance under the new ones.
     pub fn update_credentials(&self, credentials: Credentials) {

@@ -128,6 +128,9 @@ impl LanguageCode {
 /// The MQVersion ordinal this client announces (V5_3_3). Brokers use it to choose behaviour
 /// (standard route JSON from 401 on, broker-to-client calls from 62 on).
 pub const CLIENT_VERSION: i32 = 479;
+/// [`CLIENT_VERSION`] by name, as Java's `MQVersion.getVersionDesc` spells it (consumer running
+/// info reports it).
+pub const CLIENT_VERSION_DESC: &str = "V5_3_3";
 /// Ordinal of V4_9_3: QUERY_MESSAGE is sent with it under ACL so every broker version excludes
 /// `_UNIQUE_KEY_QUERY` from the signed content (docs/remoting-protocol.md §8).
 pub const VERSION_V4_9_3: i32 = 399;

@@ -48,7 +48,7 @@ use crate::client::namespace;
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::message::{now_ms, validate_topic, Message};
-use crate::protocol::codes::{request, response};
+use crate::protocol::codes::{request, response, CLIENT_VERSION_DESC};
 use crate::protocol::command::RemotingCommand;
 use crate::protocol::headers::{
     GetConsumerListByGroupRequestHeader, GetMaxOffsetRequestHeader, OffsetResponseHeader, RequestHeader,
@@ -745,8 +745,8 @@ impl Engine {
             "PROP_CONSUMEORDERLY": self.orderly().to_string(),
             "PROP_THREADPOOL_CORE_SIZE": self.settings.consume_threads.to_string(),
             "PROP_CONSUMER_START_TIMESTAMP": self.started_at.to_string(),
-            "PROP_NAMESERVER_ADDR": self.config.namesrv_addrs.join(";"),
-            "PROP_CLIENT_VERSION": "V5_3_3",
+            "PROP_NAMESERVER_ADDR": self.instance.get().map(|i| i.name_server_addrs().join(";")).unwrap_or_default(),
+            "PROP_CLIENT_VERSION": CLIENT_VERSION_DESC,
             "consumerGroup": self.group,
             "messageModel": self.settings.message_model.wire_name(),
             "consumeFromWhere": self.settings.consume_from.wire_name(),
