@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use ons_tests::support::{capture_logs, captured_logs, new_topic_as, rt};
+use ons_tests::support::{capture_logs, captured_logs, new_topic_as, rt, wait_for};
 use ons_tests::{query_until_found, stored_count_reaching, OwnCluster};
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::client::ClientInstance;
@@ -166,6 +166,25 @@ fn wrong_missing_or_unknown_keys_are_authentication_errors() {
             assert_authentication(&format!("{label}: query"), &err);
             let err = admin.create_topic(&ons_tests::unique_name("acl_nope"), 1, false).await.unwrap_err();
             assert_authentication(&format!("{label}: create topic"), &err);
+
+            // A consumer starts (name servers answer without checking) and says at WARN, in its
+            // first rebalance, that the broker refuses its group, with no secret in the line.
+            let group = p.get(keys::GROUP_ID).unwrap().to_owned();
+            let consumer = Consumer::new(&p).unwrap();
+            let ignore = Arc::new(|_: &Message, _: &ConsumeContext| Action::CommitMessage);
+            consumer.subscribe(&topic, "*", ignore).unwrap();
+            consumer.start().unwrap();
+            let refusal = format!("consumer list of group {group} for topic {topic} failed, retrying");
+            let warning =
+                || captured_logs().lines().find(|l| l.contains("WARN") && l.contains(&refusal)).map(str::to_owned);
+            wait_for(&format!("{label}: the consumer's warning"), Duration::from_secs(15), || async {
+                warning().is_some()
+            })
+            .await;
+            let line = warning().unwrap_or_default();
+            assert!(line.to_lowercase().contains("authentication") || line.contains("AUTH"), "{label}: {line}");
+            assert_no_secrets(label, &line);
+            consumer.shutdown().await;
         }
         // Nothing was stored by the refused clients.
         let admin = Admin::new(&signed("GID_acl_admin")).unwrap();

@@ -9,6 +9,7 @@
 //! * `process_queue` — per-queue in-flight messages and the committable offset;
 //! * `offset_store` — the offset table, broker offsets and the broadcasting offset file;
 //! * `pull` — the PULL_MESSAGE request and response decoding;
+//! * `failure_report` — how what keeps failing (pulls, route lookups) is logged;
 //! * `retry` — send-back and the retry-topic (producer path) fallback, dead-letter moves;
 //! * `lock` — orderly queue locks at the brokers;
 //! * `pool` — the threads listeners run on;
@@ -19,6 +20,7 @@ mod allocate;
 mod api;
 mod consume_pool;
 mod engine;
+mod failure_report;
 mod listener;
 mod lock;
 mod offset_store;

@@ -10,8 +10,6 @@
 //! (retry, then dead-letter queue; docs/undecodable-messages.md), and when even its frame is
 //! broken the reply is taken up to it and the pull repeats from there.
 
-use std::time::{Duration, Instant};
-
 use super::subscription::SubscriptionData;
 use crate::client::namespace;
 use crate::error::{Error, Result};
@@ -208,93 +206,6 @@ fn placeholder(
     message
 }
 
-/// What one queue's pull loop says about failing pulls. A failure is reported at once; while
-/// pulls keep failing, at most one line per interval follows, counting the failures since the
-/// previous line and giving the first and the latest error of that stretch (they often differ:
-/// a garbage answer, then a refused reconnect, then a timeout; logging only one of them hid the
-/// cause). When a pull succeeds again, one line says after how many failures.
-pub struct PullErrorReport {
-    interval: Duration,
-    /// When the last line was written.
-    last_line: Option<Instant>,
-    /// Failures since the last line, with the first and the latest error among them.
-    unreported: u64,
-    first_unreported: Option<String>,
-    latest_unreported: Option<String>,
-    /// Failures since the last successful pull, and when the first of them happened.
-    failing: u64,
-    failing_since: Option<Instant>,
-}
-
-impl PullErrorReport {
-    pub fn new(interval: Duration) -> Self {
-        PullErrorReport {
-            interval,
-            last_line: None,
-            unreported: 0,
-            first_unreported: None,
-            latest_unreported: None,
-            failing: 0,
-            failing_since: None,
-        }
-    }
-
-    /// Records a failed pull at `now`; returns the line to log, if one is due.
-    pub fn failed(&mut self, error: &Error, now: Instant) -> Option<String> {
-        self.failing += 1;
-        let since = *self.failing_since.get_or_insert(now);
-        let text = error.to_string();
-        if self.unreported == 0 {
-            self.first_unreported = Some(text.clone());
-        }
-        self.unreported += 1;
-        self.latest_unreported = Some(text);
-        let due = self.last_line.is_none_or(|t| now.saturating_duration_since(t) >= self.interval);
-        if !due {
-            return None;
-        }
-        let line = if self.failing == 1 {
-            format!("pull failed, retrying: {}", error)
-        } else {
-            let first = self.first_unreported.take().unwrap_or_default();
-            let latest = self.latest_unreported.take().unwrap_or_default();
-            let errors = if self.unreported == 1 || first == latest {
-                format!("error: {latest}")
-            } else {
-                format!("first error: {first}; latest error: {latest}")
-            };
-            format!(
-                "pulls still failing: {} failed since the last report, {} in {:.0} s since the last successful pull; {errors}",
-                self.unreported,
-                self.failing,
-                now.saturating_duration_since(since).as_secs_f64()
-            )
-        };
-        self.last_line = Some(now);
-        self.unreported = 0;
-        self.first_unreported = None;
-        self.latest_unreported = None;
-        Some(line)
-    }
-
-    /// Records a successful pull at `now`; returns the line to log after a stretch of failures.
-    pub fn succeeded(&mut self, now: Instant) -> Option<String> {
-        let since = self.failing_since.take()?;
-        let line = format!(
-            "pulls succeed again after {} failed over {:.0} s",
-            self.failing,
-            now.saturating_duration_since(since).as_secs_f64()
-        );
-        self.failing = 0;
-        self.unreported = 0;
-        self.first_unreported = None;
-        self.latest_unreported = None;
-        // A new stretch of failures is reported at once.
-        self.last_line = None;
-        Some(line)
-    }
-}
-
 /// The retry topic of a (namespaced) group.
 pub fn retry_topic(group: &str) -> String {
     format!("%RETRY%{group}")
@@ -459,43 +370,6 @@ mod tests {
         assert!(line.contains("queue offset 12 (commit-log offset 5012): "), "{line}");
         assert!(line.contains("; and 4 more"), "{line}");
         assert_eq!(line.matches("queue offset").count(), UNDECODABLE_LISTED);
-    }
-
-    #[test]
-    fn pull_failures_are_reported_with_first_and_latest_error_and_the_recovery() {
-        let t0 = Instant::now();
-        let at = |s: u64| t0 + Duration::from_secs(s);
-        let mut report = PullErrorReport::new(Duration::from_secs(30));
-        let garbage = Error::protocol("pull reply: stored message at byte 0: size -1 is not within 91..=7");
-        let refused = Error::network("connect to 127.0.0.1:1 failed: connection refused");
-        let timeout = Error::network("pull timed out after 30 s");
-
-        // The first failure at once, with its error.
-        let line = report.failed(&garbage, at(0)).unwrap();
-        assert!(line.contains("pull failed") && line.contains("size -1"), "{line}");
-        // Then nothing within the interval...
-        assert_eq!(report.failed(&refused, at(1)), None);
-        assert_eq!(report.failed(&refused, at(10)), None);
-        // ...and one line after it: counts, the first and the latest error of the stretch.
-        let line = report.failed(&timeout, at(31)).unwrap();
-        assert!(line.contains("3 failed since the last report, 4 in 31 s"), "{line}");
-        assert!(line.contains("first error: ") && line.contains("connection refused"), "{line}");
-        assert!(line.contains("latest error: ") && line.contains("timed out"), "{line}");
-        // The same error throughout is given once.
-        assert_eq!(report.failed(&timeout, at(40)), None);
-        let line = report.failed(&timeout, at(61)).unwrap();
-        assert!(
-            line.contains("2 failed since the last report, 6 in 61 s since the last successful pull; error: "),
-            "{line}"
-        );
-        assert!(!line.contains("first error"), "{line}");
-
-        // Recovery is one line; a later failure is reported at once again.
-        let line = report.succeeded(at(62)).unwrap();
-        assert_eq!(line, "pulls succeed again after 6 failed over 62 s");
-        assert_eq!(report.succeeded(at(63)), None, "nothing to say after a success");
-        let line = report.failed(&refused, at(64)).unwrap();
-        assert!(line.starts_with("pull failed, retrying: ") && line.contains("refused"), "{line}");
     }
 
     #[test]

@@ -32,6 +32,7 @@ use tokio::time::Instant;
 
 use super::allocate::allocate_averagely;
 use super::consume_pool::ConsumePool;
+use super::failure_report::FailureReport;
 use super::listener::{
     Action, ActionReply, BatchMessageListener, ConsumeContext, ConsumeOrderContext, DeferredMessageListener,
     DeliveredMessage, MessageListener, MessageOrderListener, MessageSelector, OrderAction,
@@ -39,7 +40,7 @@ use super::listener::{
 use super::lock::{lock_batch, unlock_batch, LOCK_MAX_LIVE, LOCK_RENEW_INTERVAL};
 use super::offset_store::{master_of, persist_remote, query_remote, LocalOffsetFile, OffsetTable};
 use super::process_queue::{queue_offset, ProcessQueue};
-use super::pull::{parse_pull_response, retry_topic, PullErrorReport, PullResult, PullStatus};
+use super::pull::{parse_pull_response, retry_topic, PullResult, PullStatus};
 use super::retry::{retry_later, send_back, send_to_retry_topic};
 use super::settings::{ConsumeFromWhere, ConsumerKind, ConsumerSettings, MessageModel};
 use super::subscription::SubscriptionData;
@@ -235,6 +236,9 @@ pub(crate) struct Engine {
     running: Mutex<HashMap<u64, Arc<RunningJob>>>,
     next_job: AtomicU64,
     started_at: i64,
+    /// Rebalance steps that keep failing (a topic's route lookup, the group's consumer list),
+    /// by what they name: each is logged once and then at most every ERROR_LOG_INTERVAL.
+    rebalance_failures: Mutex<HashMap<String, FailureReport>>,
 }
 
 async fn sleep_or_stop(d: Duration, stop: &mut watch::Receiver<bool>) {
@@ -285,11 +289,32 @@ impl Engine {
             running: Mutex::new(HashMap::new()),
             next_job: AtomicU64::new(0),
             started_at: now_ms(),
+            rebalance_failures: Mutex::new(HashMap::new()),
         })
     }
 
     fn namespace(&self) -> Option<&str> {
         self.config.namespace.as_deref()
+    }
+
+    /// Logs a failed rebalance step (`what` names it) at WARN when a line is due.
+    fn rebalance_failed(&self, what: &str, error: &Error) {
+        let line = {
+            let mut reports = self.rebalance_failures.lock();
+            let report = reports.entry(what.to_owned()).or_insert_with(|| FailureReport::new(what, ERROR_LOG_INTERVAL));
+            report.failed(error, std::time::Instant::now())
+        };
+        if let Some(line) = line {
+            tracing::warn!(group = %self.group, "{line}");
+        }
+    }
+
+    /// Logs at INFO that a rebalance step works again, if it had failed.
+    fn rebalance_succeeded(&self, what: &str) {
+        let line = self.rebalance_failures.lock().get_mut(what).and_then(|r| r.succeeded(std::time::Instant::now()));
+        if let Some(line) = line {
+            tracing::info!(group = %self.group, "{line}");
+        }
     }
 
     fn clustering(&self) -> bool {
@@ -396,16 +421,24 @@ impl Engine {
     // ------------------------------------------------------------------------ start / stop
 
     pub(crate) fn start(&self) -> Result<()> {
-        let mut state = self.state.lock();
-        match &*state {
-            State::Started(_) => return Ok(()),
-            State::Closed => return Err(Error::not_started("consumer was shut down; create a new one")),
-            State::Created => {}
+        let startable = |state: &State| match state {
+            State::Started(_) => Ok(false),
+            State::Closed => Err(Error::not_started("consumer was shut down; create a new one")),
+            State::Created => Ok(true),
+        };
+        if !startable(&self.state.lock())? {
+            return Ok(());
         }
         let runtime =
             Handle::try_current().map_err(|_| Error::not_started("start() must be called within a tokio runtime"))?;
         let me = self.me.upgrade().ok_or_else(|| Error::new(ErrorKind::Internal, "consumer engine is gone"))?;
         let instance = ClientInstance::get_or_create(&self.config);
+        // Before anything runs, and without the state lock: this may wait for the name servers.
+        self.check_name_servers(&runtime, &instance)?;
+        let mut state = self.state.lock();
+        if !startable(&state)? {
+            return Ok(());
+        }
         if !self.clustering() {
             let name = format!("{}@{}", crate::client::identity::local_ip(), self.config.instance_name);
             let file = LocalOffsetFile::new(&self.settings.offset_store_dir, &name, &self.group);
@@ -434,6 +467,35 @@ impl Engine {
         }
         *state = State::Started(Running { instance, member, tasks });
         Ok(())
+    }
+
+    /// start() fails, as a send does, when no name server can be reached at all: the route of
+    /// the first subscribed topic is looked up and a network failure or timeout of every name
+    /// server is the error. Any answer passes (a topic without a route is waited for, and said
+    /// at WARN by the rebalance, as Java consumers wait for a topic to be created).
+    ///
+    /// The lookup needs the runtime to make progress while this thread waits, which only a
+    /// multi-thread runtime guarantees (a current-thread runtime runs only while its owner
+    /// polls it, and that owner may be this very call); on one, start() does not wait and an
+    /// unreachable name server is reported at WARN by the first rebalance instead.
+    fn check_name_servers(&self, runtime: &Handle, instance: &Arc<ClientInstance>) -> Result<()> {
+        let Some(topic) = self.topics().into_iter().next() else { return Ok(()) };
+        if runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+            return Ok(());
+        }
+        let instance = instance.clone();
+        let lookup = async move {
+            match instance.fetch_route(&topic).await {
+                Err(e) if matches!(e.kind(), ErrorKind::Network | ErrorKind::Timeout) => Err(e),
+                _ => Ok(()),
+            }
+        };
+        // From an async caller (a task on a worker, or inside the runtime's block_on) the runtime
+        // first moves this thread's other work elsewhere; from any other thread this just waits.
+        let outcome = tokio::task::block_in_place(|| runtime.block_on(lookup));
+        outcome.map_err(|e| {
+            Error::new(e.kind(), format!("consumer of group {} cannot start: {}", self.group, e.message()))
+        })
     }
 
     /// Stops pulling, lets running listeners finish briefly, commits every queue's offset,
@@ -587,7 +649,7 @@ impl Engine {
     async fn pull_loop(self: Arc<Self>, slot: Arc<QueueSlot>) {
         let Ok(instance) = self.instance() else { return };
         let mut stop = slot.stop.subscribe();
-        let mut errors = PullErrorReport::new(ERROR_LOG_INTERVAL);
+        let mut errors = FailureReport::new("pull", ERROR_LOG_INTERVAL);
         loop {
             if *stop.borrow() {
                 break;

@@ -63,21 +63,40 @@ impl Engine {
         let topics = self.topics();
         let mut complete = true;
         let mut wanted: HashMap<String, Vec<MessageQueue>> = HashMap::new();
+        let retry = retry_topic(&self.group);
         for topic in &topics {
+            let shown = namespace::unwrap(self.namespace(), topic);
+            let lookup = format!("route lookup of topic {shown}");
             let route = match instance.route(topic).await {
-                Ok(r) => r,
+                Ok(r) => {
+                    self.rebalance_succeeded(&lookup);
+                    r
+                }
+                // The group's retry topic exists once a broker has taken the group's heartbeat
+                // (or a first message back); until then there is nothing in it to consume.
+                Err(e) if *topic == retry && e.kind() == ErrorKind::TopicNotFound => {
+                    tracing::debug!(topic = %topic, error = %e, "rebalance: no retry topic yet");
+                    complete = false;
+                    continue;
+                }
+                // An unreachable name server, a topic that does not exist, a refusal: said at
+                // WARN at once (and while it lasts, every ERROR_LOG_INTERVAL), with the cause.
                 Err(e) => {
-                    tracing::debug!(topic = %topic, error = %e, "rebalance: no route");
+                    self.rebalance_failed(&lookup, &e);
                     complete = false;
                     continue;
                 }
             };
             let all = route.subscribe_queues.clone();
             let mine = if self.clustering() {
+                let listing = format!("consumer list of group {} for topic {shown}", self.group);
                 match self.consumer_ids(instance, &route).await {
-                    Ok(ids) => allocate_averagely(&all, &ids, instance.client_id()),
+                    Ok(ids) => {
+                        self.rebalance_succeeded(&listing);
+                        allocate_averagely(&all, &ids, instance.client_id())
+                    }
                     Err(e) => {
-                        tracing::debug!(topic = %topic, error = %e, "rebalance: no consumer list");
+                        self.rebalance_failed(&listing, &e);
                         complete = false;
                         continue;
                     }
