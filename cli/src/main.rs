@@ -131,16 +131,22 @@ fn run_async<F: std::future::Future<Output = Result<(), Failure>>>(
     result
 }
 
-/// Reports `message` as clap reports its own usage errors (with the subcommand's usage line)
-/// and exits 2.
+/// Reports `message` as clap reports its own usage errors (with the usage line of the
+/// subcommand the command line named, `ons message query` say) and exits 2.
 fn usage_error(subcommand: &str, message: &str) -> ExitCode {
     let mut command = Cli::command();
+    // Builds every subcommand's usage line too.
     command.build();
-    let error = match command.find_subcommand_mut(subcommand) {
-        Some(sub) => sub.error(clap::error::ErrorKind::ValueValidation, message),
-        None => command.error(clap::error::ErrorKind::ValueValidation, message),
-    };
-    error.exit()
+    // The command line's leading words that name subcommands, from `subcommand` on.
+    let words: Vec<String> = std::env::args().skip(1).skip_while(|w| w != subcommand).collect();
+    let mut current = command;
+    for word in &words {
+        match current.find_subcommand(word).cloned() {
+            Some(sub) => current = sub,
+            None => break,
+        }
+    }
+    current.error(clap::error::ErrorKind::ValueValidation, message).exit()
 }
 
 /// The client library's log on stderr: `ONS_LOG` is a tracing filter (`debug`,

@@ -222,7 +222,7 @@ pub enum OffsetCommand {
         /// `earliest` (consume every stored message again), `latest` (skip everything stored),
         /// or a time: the first message stored at or after it (`now`, epoch ms, `-N` ago with unit ms, s, m, h or d as
         /// in `-2h`, or UTC `2024-12-04T10:30:00Z`)
-        #[arg(long, value_name = "WHERE", value_parser = parse_reset_position)]
+        #[arg(long, value_name = "WHERE", allow_hyphen_values = true, value_parser = parse_reset_position)]
         to: ResetTo,
         #[command(flatten)]
         common: Common,
@@ -253,11 +253,11 @@ pub enum MessageCommand {
         key: String,
         /// Stored at or after this time (`now`, epoch ms, `-N` ago with unit ms, s, m, h or d as
         /// in `-2h`, or UTC `2024-12-04T10:30:00Z`)
-        #[arg(long, value_name = "TIME", value_parser = parse_time, default_value = "-3d")]
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = parse_time, default_value = "-3d")]
         begin: i64,
         /// Stored before this time (`now`, epoch ms, `-N` ago with unit ms, s, m, h or d as
         /// in `-2h`, or UTC `2024-12-04T10:30:00Z`)
-        #[arg(long, value_name = "TIME", value_parser = parse_time, default_value = "now")]
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = parse_time, default_value = "now")]
         end: i64,
         /// Most messages each broker returns (brokers cap it, 64 by default)
         #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(i32).range(1..))]
