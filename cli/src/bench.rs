@@ -110,7 +110,8 @@ pub async fn run(command: BenchCommand, reporter: Reporter, interrupt: Interrupt
 struct Measured {
     messages: u64,
     bytes: u64,
-    failed: u64,
+    /// Sends that failed (a produce run only).
+    failed: Option<u64>,
     elapsed: Duration,
     /// Latencies in microseconds, unsorted.
     latencies_us: Vec<u64>,
@@ -162,7 +163,8 @@ impl Measured {
         let shown = |ms: Option<f64>| ms.map_or_else(|| "-".to_owned(), |ms| format!("{ms:.2} ms"));
         print(json_wanted, json, || {
             let mut table = Table::new(&["", ""]);
-            table.row(vec!["messages".into(), format!("{} ({} failed)", self.messages, self.failed)]);
+            let failed = self.failed.map(|n| format!(" ({n} failed)")).unwrap_or_default();
+            table.row(vec!["messages".into(), format!("{}{failed}", self.messages)]);
             table.row(vec!["elapsed".into(), format!("{:.2} s", self.elapsed.as_secs_f64())]);
             table.row(vec!["throughput".into(), format!("{msg_rate:.1} msg/s, {mb_rate:.2} MB/s")]);
             table.row(vec![
@@ -234,14 +236,15 @@ async fn produce(args: ProduceBench, reporter: Reporter, interrupt: Interrupt) -
     let elapsed = started.elapsed();
     progress.clear();
     producer.shutdown().await;
-    let mut measured = Measured { messages: 0, bytes: 0, failed: 0, elapsed, latencies_us: Vec::new() };
-    for (latencies, failed) in results {
+    let mut measured = Measured { messages: 0, bytes: 0, failed: None, elapsed, latencies_us: Vec::new() };
+    let mut failed = 0;
+    for (latencies, failed_sends) in results {
         measured.messages += latencies.len() as u64;
         measured.latencies_us.extend(latencies);
-        measured.failed += failed;
+        failed += failed_sends;
     }
     measured.bytes = measured.messages * u64::from(args.size);
-    let failed = measured.failed;
+    measured.failed = Some(failed);
     let fields = json!({ "mode": "produce", "topic": args.topic, "size": args.size, "in_flight": args.in_flight });
     measured.report(args.json, &format!("produce to {}", args.topic), fields, "send to acknowledgement")?;
     if interrupted {
@@ -320,8 +323,13 @@ async fn consume(args: ConsumeBench, reporter: Reporter, interrupt: Interrupt) -
     progress.clear();
     consumer.shutdown().await;
     let tally = std::mem::take(&mut *consumed.lock());
-    let measured =
-        Measured { messages: tally.messages, bytes: tally.bytes, failed: 0, elapsed, latencies_us: tally.latencies_us };
+    let measured = Measured {
+        messages: tally.messages,
+        bytes: tally.bytes,
+        failed: None,
+        elapsed,
+        latencies_us: tally.latencies_us,
+    };
     let fields = json!({ "mode": "consume", "topic": args.topic, "group": args.group });
     measured.report(args.json, &format!("consume {} as {}", args.topic, args.group), fields, "store to consume")?;
     if interrupted {
