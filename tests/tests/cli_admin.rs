@@ -435,3 +435,26 @@ fn bench_runs_count_and_report() {
     );
     assert!(consumed["latency_ms"]["p99"].as_f64().is_some());
 }
+
+#[test]
+fn ctrl_c_ends_a_bench_run_with_130_and_its_report() {
+    let topic = ons_tests::support::new_topic("CliAdminBenchInt", 2);
+    let child = command(&["bench", "produce", "--topic", &topic, "--in-flight", "2", "--duration", "10m", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ons bench starts");
+    // Interrupted once the messages it sent are stored: the run is under way.
+    eventually("bench produce stores messages", || {
+        json(&["topic", "stats", &topic])["stored_messages"].as_i64() > Some(0)
+    });
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+    // SAFETY: kill(2) with a child's pid and SIGINT has no memory effects.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().expect("ons bench ends");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("a report");
+    let sent = report["messages"].as_i64().expect("a count");
+    assert!(sent > 0, "{report}");
+    assert_eq!(json(&["topic", "stats", &topic])["stored_messages"].as_i64(), Some(sent), "{report}");
+}
