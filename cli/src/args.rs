@@ -7,17 +7,21 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::admin::args::{ClusterCommand, ConsumerCommand, GroupCommand, MessageCommand, OffsetCommand, TopicCommand};
+use crate::bench::BenchCommand;
+
 /// Shown after the top-level help and each subcommand's help: what scripts and people need to
 /// know about the tool as a whole.
 pub const AFTER_HELP: &str = "\
 Output:
-  Results go to stdout: one JSON line per sent message, one line per consumed message.
+  Results go to stdout: one JSON line per sent message, one line per consumed message; the
+  other commands print tables, or one JSON document with --json.
   Progress, summaries and start-up notes go to stderr only when stderr is a terminal;
   warnings and errors always do. Colours only on a terminal, never with NO_COLOR set.
 
 Exit status:
   0    success
-  1    runtime failure (name server unreachable, send failed, unreadable file, ...)
+  1    runtime failure (name server unreachable, send failed, no such topic or group, ...)
   2    usage error (unknown option, missing or malformed value)
   130  interrupted (Ctrl-C)
 
@@ -35,7 +39,7 @@ Reference with examples: docs/cli.md";
 #[command(
     name = "ons",
     version,
-    about = "Send and consume RocketMQ messages (the rocketmq-ons client on the command line)",
+    about = "Send, consume and administer RocketMQ messages, topics and groups (the rocketmq-ons client on the command line)",
     after_help = AFTER_HELP,
     propagate_version = true,
     arg_required_else_help = true
@@ -53,6 +57,27 @@ pub enum Command {
     /// Consume a topic's messages as a group; prints one line per message until --count or Ctrl-C
     #[command(after_help = AFTER_HELP)]
     Consume(ConsumeArgs),
+    /// The brokers of the cluster
+    #[command(subcommand, subcommand_required = true, arg_required_else_help = true)]
+    Cluster(ClusterCommand),
+    /// Create, change, delete, list and inspect topics
+    #[command(subcommand, subcommand_required = true, arg_required_else_help = true)]
+    Topic(TopicCommand),
+    /// Create, change, delete and list subscription (consumer) groups
+    #[command(subcommand, subcommand_required = true, arg_required_else_help = true)]
+    Group(GroupCommand),
+    /// A consumer group's online clients, progress, lag and running state
+    #[command(subcommand, subcommand_required = true, arg_required_else_help = true)]
+    Consumer(ConsumerCommand),
+    /// Move a consumer group's offsets
+    #[command(subcommand, subcommand_required = true, arg_required_else_help = true)]
+    Offset(OffsetCommand),
+    /// Look stored messages up, see who consumed one, hand one to a consumer again
+    #[command(subcommand, subcommand_required = true, arg_required_else_help = true)]
+    Message(MessageCommand),
+    /// Measure producer or consumer throughput and latency
+    #[command(subcommand, subcommand_required = true, arg_required_else_help = true)]
+    Bench(BenchCommand),
     /// Print a shell completion script
     ///
     /// Install for bash: `ons completions bash > ~/.local/share/bash-completion/completions/ons`;

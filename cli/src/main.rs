@@ -5,21 +5,28 @@
 //! (0 ok, 1 runtime failure, 2 usage error, 130 interrupted). The modules:
 //! * `args`: the command line (clap), every option's meaning and default;
 //! * `cluster`: client properties and credentials, the route check, explaining wrong addresses;
-//! * `send`, `consume`: the two commands;
-//! * `records`: what goes to stdout; `report`: what goes to stderr, for people.
+//! * `send`, `consume`: the messaging commands;
+//! * `admin`: the administrative commands (`cluster`, `topic`, `group`, `consumer`, `offset`,
+//!   `message`); `bench`: throughput runs;
+//! * `records`: what send and consume print on stdout; `table`: the tables and JSON documents
+//!   of the others; `report`: what goes to stderr, for people.
 
+mod admin;
 mod args;
+mod bench;
 mod cluster;
 mod consume;
 mod records;
 mod report;
 mod send;
+mod table;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
 
+use admin::AdminCommand;
 use args::{Cli, Command};
 use report::Reporter;
 
@@ -82,6 +89,13 @@ fn main() -> ExitCode {
         }
         Command::Send(args) => ("send", run_async(|interrupt| send::run(args, reporter, interrupt))),
         Command::Consume(args) => ("consume", run_async(|interrupt| consume::run(args, reporter, interrupt))),
+        Command::Bench(command) => ("bench", run_async(|interrupt| bench::run(command, reporter, interrupt))),
+        Command::Cluster(c) => run_admin(AdminCommand::Cluster(c)),
+        Command::Topic(c) => run_admin(AdminCommand::Topic(c)),
+        Command::Group(c) => run_admin(AdminCommand::Group(c)),
+        Command::Consumer(c) => run_admin(AdminCommand::Consumer(c)),
+        Command::Offset(c) => run_admin(AdminCommand::Offset(c)),
+        Command::Message(c) => run_admin(AdminCommand::Message(c)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -92,6 +106,11 @@ fn main() -> ExitCode {
         }
         Err(Failure::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
     }
+}
+
+/// Runs an admin command; its name for usage errors.
+fn run_admin(command: AdminCommand) -> (&'static str, Result<(), Failure>) {
+    (command.name(), run_async(|interrupt| admin::run(command, interrupt)))
 }
 
 /// Runs a command on a multi-threaded runtime (the client's connections and consumer threads
@@ -112,16 +131,22 @@ fn run_async<F: std::future::Future<Output = Result<(), Failure>>>(
     result
 }
 
-/// Reports `message` as clap reports its own usage errors (with the subcommand's usage line)
-/// and exits 2.
+/// Reports `message` as clap reports its own usage errors (with the usage line of the
+/// subcommand the command line named, `ons message query` say) and exits 2.
 fn usage_error(subcommand: &str, message: &str) -> ExitCode {
     let mut command = Cli::command();
+    // Builds every subcommand's usage line too.
     command.build();
-    let error = match command.find_subcommand_mut(subcommand) {
-        Some(sub) => sub.error(clap::error::ErrorKind::ValueValidation, message),
-        None => command.error(clap::error::ErrorKind::ValueValidation, message),
-    };
-    error.exit()
+    // The command line's leading words that name subcommands, from `subcommand` on.
+    let words: Vec<String> = std::env::args().skip(1).skip_while(|w| w != subcommand).collect();
+    let mut current = command;
+    for word in &words {
+        match current.find_subcommand(word).cloned() {
+            Some(sub) => current = sub,
+            None => break,
+        }
+    }
+    current.error(clap::error::ErrorKind::ValueValidation, message).exit()
 }
 
 /// The client library's log on stderr: `ONS_LOG` is a tracing filter (`debug`,

@@ -116,7 +116,7 @@ pub struct ConsumeMessageDirectlyResult {
 }
 
 /// The listener's verdict (Java `CMResult`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub enum DirectConsumeResult {
     /// Consumed (`CONSUME_SUCCESS`; orderly `SUCCESS`).
     #[serde(rename = "CR_SUCCESS")]
