@@ -222,8 +222,9 @@ admin_methods! {
     => |admin| admin.consume_stats(&group, topic.as_deref()).await.map(Into::into);
 
     /// Moves `group`'s offsets on every queue of `topic` to `to`: `ResetPosition.EARLIEST`,
-    /// `ResetPosition.LATEST`, a time (ms since the epoch, or a datetime); returns each queue's
-    /// new offset. Running consumers of the group jump there (`mqadmin resetOffsetByTime`).
+    /// `ResetPosition.LATEST`, a time (ms since the epoch, or a datetime: a naive one is local
+    /// time, as `datetime.timestamp()` reads it); returns each queue's new offset. Running
+    /// consumers of the group jump there (`mqadmin resetOffsetByTime`).
     fn reset_offsets / reset_offsets_async(group: String, topic: String, to: &Bound<'_, PyAny>) -> Vec<PyQueueOffset> {
         let position = reset_position(to)?;
     }
