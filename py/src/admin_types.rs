@@ -59,9 +59,9 @@ macro_rules! value_class {
         #[pyclass(module = "rocketmq_ons", name = $pyname, frozen, eq, from_py_object)]
         #[derive(Clone, PartialEq)]
         pub(crate) struct $name {
-            $($(#[$fdoc])* #[pyo3(get)] pub(crate) $field: $ty,)*
-            $($(pub(crate) $vfield: $vty,)*)?
-            $($(pub(crate) $hfield: $hty,)*)?
+            $($(#[$fdoc])* #[pyo3(get)] $field: $ty,)*
+            $($($vfield: $vty,)*)?
+            $($($hfield: $hty,)*)?
         }
 
         #[pymethods]

@@ -7,8 +7,9 @@
         result = producer.send(Message("TopicA", b"hello", tag="TagA"))
 
 Sync methods release the GIL while they wait; `send_async`, `shutdown_async` and the
-`*_async` methods of `Admin` are awaitables; listeners may be coroutine functions. Errors are `ONSClientException`
-subclasses with `.code`. The core logs through the `rocketmq_ons` logger.
+`*_async` methods of `Admin` are awaitables; listeners may be coroutine functions. Errors
+are `ONSClientException` subclasses with `.code`. The core logs through the `rocketmq_ons`
+logger.
 """
 
 from __future__ import annotations
