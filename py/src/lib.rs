@@ -12,6 +12,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod admin;
+mod admin_types;
 mod client;
 mod completion;
 mod consumer;
@@ -43,6 +44,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<consumer::PyOrderConsumer>()?;
     m.add_class::<consumer::PyBatchConsumer>()?;
     m.add_class::<admin::PyAdmin>()?;
+    admin_types::register(m)?;
     m.add_class::<completion::LoopBridge>()?;
     m.add_class::<http::PyOpenApiClient>()?;
     m.add_class::<http::PyAsapiClient>()?;

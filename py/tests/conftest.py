@@ -2,8 +2,10 @@
 
 import itertools
 import os
+import subprocess
 import time
 import uuid
+from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
@@ -59,3 +61,24 @@ def wait_for(cond: Callable[[], bool], timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.05)
     return cond()
+
+
+_repo = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def mqadmin() -> Callable[..., str]:
+    """Runs the official `mqadmin` of the cluster under test (tests/harness/rmq.sh mqadmin, with
+    the cluster directory `rmq.sh run` exports as RMQ_DIR) and returns its output. mqadmin exits
+    0 even when a command failed, so callers check the output."""
+    cluster_dir = os.environ.get("RMQ_DIR")
+    if not cluster_dir:
+        pytest.fail("RMQ_DIR is not set: run through py/run-tests.sh under tests/harness/rmq.sh run")
+
+    def run(*args: str) -> str:
+        done = subprocess.run([str(_repo / "tests/harness/rmq.sh"), "mqadmin", "--dir", cluster_dir, "--", *args],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"mqadmin {args} failed ({done.returncode}): {done.stdout}{done.stderr}"
+        return done.stdout
+
+    return run

@@ -6,9 +6,10 @@
                                      PropertyKeyConst.GROUP_ID: "GID_demo"}) as producer:
         result = producer.send(Message("TopicA", b"hello", tag="TagA"))
 
-Sync methods release the GIL while they wait; `send_async` and `shutdown_async` are
-awaitables; listeners may be coroutine functions. Errors are `ONSClientException`
-subclasses with `.code`. The core logs through the `rocketmq_ons` logger.
+Sync methods release the GIL while they wait; `send_async`, `shutdown_async` and the
+`*_async` methods of `Admin` are awaitables; listeners may be coroutine functions. Errors
+are `ONSClientException` subclasses with `.code`. The core logs through the `rocketmq_ons`
+logger.
 """
 
 from __future__ import annotations
@@ -34,27 +35,50 @@ from ._native import (
     AuthenticationError,
     BatchConsumer,
     BrokerError,
+    BrokerSubscriptionGroups,
     BusyError,
     CallbackError,
+    ClusterBroker,
     ConsumeContext,
+    ConsumeMessageDirectlyResult,
     Consumer,
+    ConsumerClient,
+    ConsumerConnections,
+    ConsumerRunningInfo,
+    ConsumerSubscription,
+    ConsumeStats,
+    ConsumeStatus,
+    CustomizedRetryPolicy,
+    ExponentialRetryPolicy,
+    GroupRetryPolicy,
     InternalError,
     InvalidArgumentError,
     InvalidConfigError,
     Message,
+    MessageQueue,
+    MessageTrack,
     NetworkError,
     NotStartedError,
     ONSClientException,
-    OpenApiClient,
     ONSPermissionError,
     ONSTimeoutError,
+    OpenApiClient,
     OrderConsumer,
     OrderProducer,
+    ProcessQueueInfo,
     Producer,
     PropertyKeyConst,
     ProtocolError,
+    QueueConsumeStats,
+    QueueOffset,
+    QueueOffsets,
+    RouteBroker,
+    RouteQueues,
     SendResult,
+    SubscriptionGroupConfig,
     TopicNotFoundError,
+    TopicRouteInfo,
+    TopicStats,
     TransactionProducer,
 )
 
@@ -70,14 +94,30 @@ __all__ = [
     "AuthenticationError",
     "BatchConsumer",
     "BrokerError",
+    "BrokerRole",
+    "BrokerSubscriptionGroups",
     "BusyError",
     "CallbackError",
+    "ClusterBroker",
     "ConsumeContext",
+    "ConsumeMessageDirectlyResult",
     "Consumer",
+    "ConsumerClient",
+    "ConsumerConnections",
+    "ConsumerRunningInfo",
+    "ConsumerSubscription",
+    "ConsumeStats",
+    "ConsumeStatus",
+    "CustomizedRetryPolicy",
+    "DirectConsumeResult",
+    "ExponentialRetryPolicy",
+    "GroupRetryPolicy",
     "InternalError",
     "InvalidArgumentError",
     "InvalidConfigError",
     "Message",
+    "MessageQueue",
+    "MessageTrack",
     "NetworkError",
     "NotStartedError",
     "ONSClientException",
@@ -88,12 +128,25 @@ __all__ = [
     "OrderAction",
     "OrderConsumer",
     "OrderProducer",
+    "Perm",
+    "ProcessQueueInfo",
     "Producer",
     "PropertyKeyConst",
     "PropertyValueConst",
     "ProtocolError",
+    "QueueConsumeStats",
+    "QueueOffset",
+    "QueueOffsets",
+    "ResetPosition",
+    "RetryPolicyType",
+    "RouteBroker",
+    "RouteQueues",
     "SendResult",
+    "SubscriptionGroupConfig",
     "TopicNotFoundError",
+    "TopicRouteInfo",
+    "TopicStats",
+    "TrackType",
     "TransactionProducer",
     "TransactionStatus",
 ]
@@ -121,6 +174,65 @@ class TransactionStatus(str, enum.Enum):
     RollbackTransaction = "RollbackTransaction"
     Unknow = "Unknow"
     Unknown = "Unknow"
+
+
+# The enums of Admin's results and arguments. Results give members of these (their values are
+# the names mqadmin and the Java classes use); being str and int enums, they also compare equal
+# to those plain values.
+
+
+class BrokerRole(str, enum.Enum):
+    """A broker's role in its broker group (`ClusterBroker.role`): broker id 0 is the master."""
+
+    MASTER = "MASTER"
+    SLAVE = "SLAVE"
+
+
+class Perm(enum.IntFlag):
+    """A topic's permission bits (Java `PermName`): `READ | WRITE` for a normal topic."""
+
+    INHERIT = 1
+    WRITE = 2
+    READ = 4
+
+
+class ResetPosition(str, enum.Enum):
+    """Where `Admin.reset_offsets` moves a group's offsets (a time may be given instead)."""
+
+    #: Each queue's oldest stored message: everything is consumed again.
+    EARLIEST = "EARLIEST"
+    #: Each queue's end: nothing stored so far is consumed.
+    LATEST = "LATEST"
+
+
+class TrackType(str, enum.Enum):
+    """How far a group got with a message (`MessageTrack.track_type`; Java `TrackType`)."""
+
+    CONSUMED = "CONSUMED"
+    CONSUMED_BUT_FILTERED = "CONSUMED_BUT_FILTERED"
+    PULL = "PULL"
+    NOT_CONSUME_YET = "NOT_CONSUME_YET"
+    NOT_ONLINE = "NOT_ONLINE"
+    CONSUME_BROADCASTING = "CONSUME_BROADCASTING"
+    UNKNOWN = "UNKNOWN"
+
+
+class DirectConsumeResult(str, enum.Enum):
+    """A listener's verdict on a message sent to it directly (Java `CMResult`)."""
+
+    CR_SUCCESS = "CR_SUCCESS"
+    CR_LATER = "CR_LATER"
+    CR_ROLLBACK = "CR_ROLLBACK"
+    CR_COMMIT = "CR_COMMIT"
+    CR_THROW_EXCEPTION = "CR_THROW_EXCEPTION"
+    CR_RETURN_NULL = "CR_RETURN_NULL"
+
+
+class RetryPolicyType(str, enum.Enum):
+    """5.x: the kind of a group's retry back-off (`GroupRetryPolicy.policy_type`)."""
+
+    EXPONENTIAL = "EXPONENTIAL"
+    CUSTOMIZED = "CUSTOMIZED"
 
 
 class PropertyValueConst:
@@ -196,3 +308,4 @@ atexit.register(_at_exit)
 
 assert [a.value for a in (Action.CommitMessage, Action.ReconsumeLater)] == list(_native._ACTION_NAMES)
 assert [a.value for a in (OrderAction.Success, OrderAction.Suspend)] == list(_native._ORDER_ACTION_NAMES)
+assert (Perm.READ, Perm.WRITE) == (_native._PERM_READ, _native._PERM_WRITE)

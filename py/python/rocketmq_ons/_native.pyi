@@ -1,9 +1,11 @@
 # Type stubs of the extension module (py/src). tests/test_stubs.py checks them against the
 # module at run time; mypy checks the package and the examples against them.
 import asyncio
-from typing import Any, Awaitable, Callable, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple, TypeVar, Union, overload
+import datetime
+from typing import Any, Awaitable, Callable, ClassVar, Dict, Final, Iterable, List, Mapping, Optional, Tuple, TypeVar, Union, overload
 
-from . import Action, OrderAction, TransactionStatus
+from . import (Action, BrokerRole, DirectConsumeResult, OrderAction, Perm, ResetPosition, RetryPolicyType,
+               TrackType, TransactionStatus)
 
 _Body = Union[bytes, bytearray, memoryview, str]
 _Properties = Optional[Mapping[str, Any]]
@@ -75,6 +77,8 @@ _OPTION_KEYWORDS: Dict[str, str]
 _ERROR_CLASS_NAMES: List[str]
 _ACTION_NAMES: List[str]
 _ORDER_ACTION_NAMES: List[str]
+_PERM_READ: int
+_PERM_WRITE: int
 
 class Message:
     topic: str
@@ -204,10 +208,252 @@ class BatchConsumer(_Client):
     def subscribe(self, topic: str, expression: str = "*", listener: Optional[_BatchListener] = None) -> None: ...
     def unsubscribe(self, topic: str) -> None: ...
 
+# Admin's values: frozen classes, whose fields are read-only attributes.
+
+class MessageQueue:
+    def __init__(self, topic: str, broker_name: str, queue_id: int) -> None: ...
+    topic: Final[str]
+    broker_name: Final[str]
+    queue_id: Final[int]
+
+class ClusterBroker:
+    cluster: Final[str]
+    broker_name: Final[str]
+    broker_id: Final[int]
+    addr: Final[str]
+    role: Final[BrokerRole]
+    version: Final[Optional[str]]
+    runtime: Final[Dict[str, str]]
+    runtime_error: Final[Optional[str]]
+
+class RouteBroker:
+    cluster: Final[str]
+    broker_name: Final[str]
+    addrs: Final[Dict[int, str]]
+
+class RouteQueues:
+    broker_name: Final[str]
+    read_queue_nums: Final[int]
+    write_queue_nums: Final[int]
+    perm: Final[Perm]
+    topic_sys_flag: Final[int]
+
+class TopicRouteInfo:
+    brokers: Final[List[RouteBroker]]
+    queues: Final[List[RouteQueues]]
+    order_topic_conf: Final[Optional[str]]
+
+class QueueOffsets:
+    queue: Final[MessageQueue]
+    min_offset: Final[int]
+    max_offset: Final[int]
+    last_update_timestamp: Final[int]
+
+class TopicStats:
+    queues: Final[List[QueueOffsets]]
+    put_tps: Final[float]
+
+class ExponentialRetryPolicy:
+    def __init__(self, initial: Optional[int] = None, max: Optional[int] = None,
+                 multiplier: Optional[int] = None) -> None: ...
+    initial: Final[int]
+    max: Final[int]
+    multiplier: Final[int]
+
+class CustomizedRetryPolicy:
+    def __init__(self, next: List[int] = ...) -> None: ...
+    next: Final[List[int]]
+
+class GroupRetryPolicy:
+    def __init__(self, policy_type: Union[RetryPolicyType, str],
+                 exponential_retry_policy: Optional[ExponentialRetryPolicy] = None,
+                 customized_retry_policy: Optional[CustomizedRetryPolicy] = None) -> None: ...
+    policy_type: Final[RetryPolicyType]
+    exponential_retry_policy: Final[Optional[ExponentialRetryPolicy]]
+    customized_retry_policy: Final[Optional[CustomizedRetryPolicy]]
+
+class SubscriptionGroupConfig:
+    def __init__(
+        self,
+        group_name: str,
+        *,
+        consume_enable: Optional[bool] = None,
+        consume_from_min_enable: Optional[bool] = None,
+        consume_broadcast_enable: Optional[bool] = None,
+        consume_message_orderly: Optional[bool] = None,
+        retry_queue_nums: Optional[int] = None,
+        retry_max_times: Optional[int] = None,
+        group_retry_policy: Optional[GroupRetryPolicy] = None,
+        broker_id: Optional[int] = None,
+        which_broker_when_consume_slowly: Optional[int] = None,
+        notify_consumer_ids_changed_enable: Optional[bool] = None,
+        group_sys_flag: Optional[int] = None,
+        consume_timeout_minute: Optional[int] = None,
+        attributes: Optional[Mapping[str, str]] = None,
+    ) -> None: ...
+    group_name: Final[str]
+    consume_enable: Final[bool]
+    consume_from_min_enable: Final[bool]
+    consume_broadcast_enable: Final[bool]
+    consume_message_orderly: Final[bool]
+    retry_queue_nums: Final[int]
+    retry_max_times: Final[int]
+    group_retry_policy: Final[Optional[GroupRetryPolicy]]
+    broker_id: Final[int]
+    which_broker_when_consume_slowly: Final[int]
+    notify_consumer_ids_changed_enable: Final[bool]
+    group_sys_flag: Final[int]
+    consume_timeout_minute: Final[int]
+    attributes: Final[Dict[str, str]]
+
+class BrokerSubscriptionGroups:
+    broker_name: Final[str]
+    addr: Final[str]
+    groups: Final[List[SubscriptionGroupConfig]]
+
+class ConsumerClient:
+    client_id: Final[str]
+    language: Final[str]
+    version: Final[int]
+    client_addrs: Final[Dict[str, str]]
+
+class ConsumerSubscription:
+    topic: Final[str]
+    sub_string: Final[str]
+    expression_type: Final[str]
+    tags: Final[List[str]]
+    sub_version: Final[int]
+
+class ConsumerConnections:
+    clients: Final[List[ConsumerClient]]
+    subscriptions: Final[List[ConsumerSubscription]]
+    consume_type: Final[Optional[str]]
+    message_model: Final[Optional[str]]
+    consume_from_where: Final[Optional[str]]
+
+class QueueConsumeStats:
+    queue: Final[MessageQueue]
+    broker_offset: Final[int]
+    consumer_offset: Final[int]
+    pull_offset: Final[Optional[int]]
+    lag: Final[int]
+    last_timestamp: Final[int]
+
+class ConsumeStats:
+    queues: Final[List[QueueConsumeStats]]
+    consume_tps: Final[float]
+    total_lag: Final[int]
+    total_inflight: Final[int]
+
+class QueueOffset:
+    queue: Final[MessageQueue]
+    offset: Final[int]
+
+class ProcessQueueInfo:
+    queue: Final[MessageQueue]
+    commit_offset: Final[int]
+    cached_msg_min_offset: Final[int]
+    cached_msg_max_offset: Final[int]
+    cached_msg_count: Final[int]
+    cached_msg_size_mib: Final[int]
+    locked: Final[bool]
+    try_unlock_times: Final[int]
+    last_lock_timestamp: Final[int]
+    dropped: Final[bool]
+    last_pull_timestamp: Final[int]
+    last_consume_timestamp: Final[int]
+
+class ConsumeStatus:
+    pull_rt: Final[float]
+    pull_tps: Final[float]
+    consume_rt: Final[float]
+    consume_ok_tps: Final[float]
+    consume_failed_tps: Final[float]
+    consume_failed_msgs: Final[int]
+
+class ConsumerRunningInfo:
+    properties: Final[Dict[str, str]]
+    subscriptions: Final[List[ConsumerSubscription]]
+    queues: Final[List[ProcessQueueInfo]]
+    status: Final[Dict[str, ConsumeStatus]]
+    jstack: Final[Optional[str]]
+    consume_type: Final[Optional[str]]
+    orderly: Final[bool]
+
+class ConsumeMessageDirectlyResult:
+    result: Final[Optional[DirectConsumeResult]]
+    order: Final[bool]
+    auto_commit: Final[bool]
+    remark: Final[Optional[str]]
+    spent_time_ms: Final[int]
+
+class MessageTrack:
+    group: Final[str]
+    track_type: Final[TrackType]
+    error: Final[Optional[str]]
+
+_ResetTo = Union[ResetPosition, int, datetime.datetime]
+
 class Admin:
+    """Every method has an awaitable twin named `<method>_async`, taking the same arguments."""
+
     def __init__(self, properties: _Properties = None, **options: Any) -> None: ...
-    def view_message(self, topic: str, offset_msg_id: str) -> Message: ...
+    def cluster_list(self) -> List[ClusterBroker]: ...
+    def cluster_list_async(self) -> Awaitable[List[ClusterBroker]]: ...
+    def broker_runtime_info(self, addr: str) -> Dict[str, str]: ...
+    def broker_runtime_info_async(self, addr: str) -> Awaitable[Dict[str, str]]: ...
+    def update_topic(self, cluster: str, topic: str, read_queue_nums: int = 8, write_queue_nums: Optional[int] = None,
+                     perm: Optional[Union[Perm, int]] = None, order: bool = False) -> List[str]: ...
+    def update_topic_async(self, cluster: str, topic: str, read_queue_nums: int = 8,
+                           write_queue_nums: Optional[int] = None, perm: Optional[Union[Perm, int]] = None,
+                           order: bool = False) -> Awaitable[List[str]]: ...
     def create_topic(self, topic: str, queue_nums: int = 8, order: bool = False) -> None: ...
+    def create_topic_async(self, topic: str, queue_nums: int = 8, order: bool = False) -> Awaitable[None]: ...
+    def delete_topic(self, cluster: str, topic: str) -> None: ...
+    def delete_topic_async(self, cluster: str, topic: str) -> Awaitable[None]: ...
+    def list_topics(self) -> List[str]: ...
+    def list_topics_async(self) -> Awaitable[List[str]]: ...
+    def topic_route(self, topic: str) -> TopicRouteInfo: ...
+    def topic_route_async(self, topic: str) -> Awaitable[TopicRouteInfo]: ...
+    def topic_stats(self, topic: str) -> TopicStats: ...
+    def topic_stats_async(self, topic: str) -> Awaitable[TopicStats]: ...
+    def update_subscription_group(self, cluster: str, config: SubscriptionGroupConfig) -> List[str]: ...
+    def update_subscription_group_async(self, cluster: str,
+                                        config: SubscriptionGroupConfig) -> Awaitable[List[str]]: ...
+    def delete_subscription_group(self, cluster: str, group: str, clean_offset: bool = False) -> List[str]: ...
+    def delete_subscription_group_async(self, cluster: str, group: str,
+                                        clean_offset: bool = False) -> Awaitable[List[str]]: ...
+    def list_subscription_groups(self, cluster: str) -> List[BrokerSubscriptionGroups]: ...
+    def list_subscription_groups_async(self, cluster: str) -> Awaitable[List[BrokerSubscriptionGroups]]: ...
+    def consumer_connections(self, group: str) -> ConsumerConnections: ...
+    def consumer_connections_async(self, group: str) -> Awaitable[ConsumerConnections]: ...
+    def consumer_running_info(self, group: str, client_id: str) -> ConsumerRunningInfo: ...
+    def consumer_running_info_async(self, group: str, client_id: str) -> Awaitable[ConsumerRunningInfo]: ...
+    def consume_stats(self, group: str, topic: Optional[str] = None) -> ConsumeStats: ...
+    def consume_stats_async(self, group: str, topic: Optional[str] = None) -> Awaitable[ConsumeStats]: ...
+    def reset_offsets(self, group: str, topic: str, to: _ResetTo) -> List[QueueOffset]: ...
+    def reset_offsets_async(self, group: str, topic: str, to: _ResetTo) -> Awaitable[List[QueueOffset]]: ...
+    def message_by_id(self, topic: str, msg_id: str) -> Optional[Message]: ...
+    def message_by_id_async(self, topic: str, msg_id: str) -> Awaitable[Optional[Message]]: ...
+    def view_message(self, topic: str, offset_msg_id: str) -> Message: ...
+    def view_message_async(self, topic: str, offset_msg_id: str) -> Awaitable[Message]: ...
+    def query_messages(self, topic: str, key: str, begin_ms: int, end_ms: int,
+                       max_per_broker: int = 64) -> List[Message]: ...
+    def query_messages_async(self, topic: str, key: str, begin_ms: int, end_ms: int,
+                             max_per_broker: int = 64) -> Awaitable[List[Message]]: ...
+    def read_queue(self, topic: str, broker_name: str, queue_id: int, begin: int, end: int) -> List[Message]: ...
+    def read_queue_async(self, topic: str, broker_name: str, queue_id: int, begin: int,
+                         end: int) -> Awaitable[List[Message]]: ...
+    def max_offsets(self, topic: str) -> List[QueueOffset]: ...
+    def max_offsets_async(self, topic: str) -> Awaitable[List[QueueOffset]]: ...
+    def consume_message_directly(self, group: str, client_id: str, topic: str,
+                                 msg_id: str) -> ConsumeMessageDirectlyResult: ...
+    def consume_message_directly_async(self, group: str, client_id: str, topic: str,
+                                       msg_id: str) -> Awaitable[ConsumeMessageDirectlyResult]: ...
+    def message_track(self, topic: str, msg_id: str) -> List[MessageTrack]: ...
+    def message_track_async(self, topic: str, msg_id: str) -> Awaitable[List[MessageTrack]]: ...
+    def groups_of_topic(self, topic: str) -> List[str]: ...
+    def groups_of_topic_async(self, topic: str) -> Awaitable[List[str]]: ...
 
 class _LoopBridge:
     """An event loop's inbox of finished futures (internal)."""
