@@ -1,7 +1,8 @@
 //! What the `Admin` methods take besides names: a topic's config, a subscription group's
-//! settings and where to reset offsets, as `#[napi(object)]`s and string enums the core's types
-//! are made from. A number must be an integer in the core field's range (see `crate::args`);
-//! what a value means and whether the brokers accept it is the core's.
+//! settings (its retry policy also comes back in `SubscriptionGroupConfig`) and where to reset
+//! offsets, as `#[napi(object)]`s and string enums the core's types are made from. A number
+//! must be an integer in the core field's range (see `crate::args`); what a value means and
+//! whether the brokers accept it is the core's.
 
 use std::collections::BTreeMap;
 
@@ -38,60 +39,6 @@ impl TopicConfig {
             order: self.order.unwrap_or(defaults.order),
             ..defaults
         })
-    }
-}
-
-/// A consumer group's config as a broker keeps it (Java `SubscriptionGroupConfig`). The fields
-/// marked 5.x are unknown to 4.x brokers, which report their defaults.
-#[napi(object)]
-pub struct SubscriptionGroupConfig {
-    pub group_name: String,
-    /// Whether the group may consume at all.
-    pub consume_enable: bool,
-    /// A new group starts from each queue's first message while all of it is still stored.
-    pub consume_from_min_enable: bool,
-    /// Whether broadcast consumption is allowed.
-    pub consume_broadcast_enable: bool,
-    /// 5.x: the group consumes orderly (POP consumers).
-    pub consume_message_orderly: bool,
-    /// Queues of the group's retry topic on each broker.
-    pub retry_queue_nums: i32,
-    /// Deliveries of a failed message before it goes to the dead-letter queue.
-    pub retry_max_times: i32,
-    /// 5.x: retry back-off of POP consumers; absent for the broker's default.
-    pub group_retry_policy: Option<GroupRetryPolicy>,
-    /// The broker id the group consumes from (0: the master).
-    pub broker_id: i64,
-    /// The broker id to consume from when the master is slow.
-    pub which_broker_when_consume_slowly: i64,
-    /// Whether consumers are told at once when the group's membership changes.
-    pub notify_consumer_ids_changed_enable: bool,
-    /// 5.x.
-    pub group_sys_flag: i32,
-    /// 5.x: consume timeout of push consumers, in minutes.
-    pub consume_timeout_minute: i32,
-    /// 5.x: group attributes.
-    pub attributes: BTreeMap<String, String>,
-}
-
-impl From<core::SubscriptionGroupConfig> for SubscriptionGroupConfig {
-    fn from(g: core::SubscriptionGroupConfig) -> Self {
-        SubscriptionGroupConfig {
-            group_name: g.group_name,
-            consume_enable: g.consume_enable,
-            consume_from_min_enable: g.consume_from_min_enable,
-            consume_broadcast_enable: g.consume_broadcast_enable,
-            consume_message_orderly: g.consume_message_orderly,
-            retry_queue_nums: g.retry_queue_nums,
-            retry_max_times: g.retry_max_times,
-            group_retry_policy: g.group_retry_policy.map(Into::into),
-            broker_id: g.broker_id,
-            which_broker_when_consume_slowly: g.which_broker_when_consume_slowly,
-            notify_consumer_ids_changed_enable: g.notify_consumer_ids_changed_enable,
-            group_sys_flag: g.group_sys_flag,
-            consume_timeout_minute: g.consume_timeout_minute,
-            attributes: g.attributes,
-        }
     }
 }
 

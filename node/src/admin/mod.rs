@@ -25,12 +25,13 @@ use crate::message::Received;
 
 pub use inputs::{
     CustomizedRetryPolicy, ExponentialRetryPolicy, GroupRetryPolicy, ResetPosition, RetryPolicyType,
-    SubscriptionGroupConfig, SubscriptionGroupSettings, TopicConfig,
+    SubscriptionGroupSettings, TopicConfig,
 };
 pub use results::{
     BrokerRole, BrokerSubscriptionGroups, ClusterBroker, ConsumeMessageDirectlyResult, ConsumeStats, ConsumeStatus,
     ConsumerClient, ConsumerConnections, ConsumerRunningInfo, ConsumerSubscription, DirectConsumeResult, MessageTrack,
-    ProcessQueueInfo, QueueConsumeStats, RouteBroker, RouteQueues, TopicQueueStats, TopicRoute, TopicStats, TrackType,
+    ProcessQueueInfo, QueueConsumeStats, RouteBroker, RouteQueues, SubscriptionGroupConfig, TopicQueueStats,
+    TopicRoute, TopicStats, TrackType,
 };
 
 /// The offset of one queue of a topic: the next to be written (`maxOffsets`), or the group's

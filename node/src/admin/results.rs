@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use napi_derive::napi;
 use rocketmq_ons::admin as core;
 
+use super::inputs::GroupRetryPolicy;
+
 /// A broker's role in its broker group: broker id 0 is the master, any other id a slave.
 #[napi(string_enum)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,13 +157,67 @@ impl From<core::TopicStats> for TopicStats {
     }
 }
 
+/// A consumer group's config as a broker keeps it (Java `SubscriptionGroupConfig`). The fields
+/// marked 5.x are unknown to 4.x brokers, which report their defaults.
+#[napi(object)]
+pub struct SubscriptionGroupConfig {
+    pub group_name: String,
+    /// Whether the group may consume at all.
+    pub consume_enable: bool,
+    /// A new group starts from each queue's first message while all of it is still stored.
+    pub consume_from_min_enable: bool,
+    /// Whether broadcast consumption is allowed.
+    pub consume_broadcast_enable: bool,
+    /// 5.x: the group consumes orderly (POP consumers).
+    pub consume_message_orderly: bool,
+    /// Queues of the group's retry topic on each broker.
+    pub retry_queue_nums: i32,
+    /// Deliveries of a failed message before it goes to the dead-letter queue.
+    pub retry_max_times: i32,
+    /// 5.x: retry back-off of POP consumers; absent for the broker's default.
+    pub group_retry_policy: Option<GroupRetryPolicy>,
+    /// The broker id the group consumes from (0: the master).
+    pub broker_id: i64,
+    /// The broker id to consume from when the master is slow.
+    pub which_broker_when_consume_slowly: i64,
+    /// Whether consumers are told at once when the group's membership changes.
+    pub notify_consumer_ids_changed_enable: bool,
+    /// 5.x.
+    pub group_sys_flag: i32,
+    /// 5.x: consume timeout of push consumers, in minutes.
+    pub consume_timeout_minute: i32,
+    /// 5.x: group attributes.
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl From<core::SubscriptionGroupConfig> for SubscriptionGroupConfig {
+    fn from(g: core::SubscriptionGroupConfig) -> Self {
+        SubscriptionGroupConfig {
+            group_name: g.group_name,
+            consume_enable: g.consume_enable,
+            consume_from_min_enable: g.consume_from_min_enable,
+            consume_broadcast_enable: g.consume_broadcast_enable,
+            consume_message_orderly: g.consume_message_orderly,
+            retry_queue_nums: g.retry_queue_nums,
+            retry_max_times: g.retry_max_times,
+            group_retry_policy: g.group_retry_policy.map(Into::into),
+            broker_id: g.broker_id,
+            which_broker_when_consume_slowly: g.which_broker_when_consume_slowly,
+            notify_consumer_ids_changed_enable: g.notify_consumer_ids_changed_enable,
+            group_sys_flag: g.group_sys_flag,
+            consume_timeout_minute: g.consume_timeout_minute,
+            attributes: g.attributes,
+        }
+    }
+}
+
 /// The subscription groups of one master broker.
 #[napi(object)]
 pub struct BrokerSubscriptionGroups {
     pub broker_name: String,
     pub addr: String,
     /// Sorted by group name; the brokers' system groups (`TOOLS_CONSUMER`, ...) included.
-    pub groups: Vec<crate::admin::inputs::SubscriptionGroupConfig>,
+    pub groups: Vec<SubscriptionGroupConfig>,
 }
 
 impl From<core::BrokerSubscriptionGroups> for BrokerSubscriptionGroups {
