@@ -2,16 +2,115 @@
 /* eslint-disable */
 
 /**
- * Administrative calls against the cluster named by NAMESRV_ADDR (credentials when the
- * brokers check them). Shares connections with the other clients of the same settings.
+ * Cluster management against the cluster named by NAMESRV_ADDR (credentials when the brokers
+ * check them): topics, subscription groups, consumer progress and clients, offsets, stored
+ * messages (docs/admin.md). Every method returns a Promise. Shares connections with the other
+ * clients of the same settings; needs no `start()` or `shutdown()`.
  */
 export declare class Admin {
   constructor(properties: Record<string, string | number | boolean | null | undefined>)
-  /** Creates (or updates) `topic` with `queueNums` read and write queues on every master. */
-  createTopic(topic: string, queueNums?: number | undefined | null, order?: boolean | undefined | null): Promise<void>
+  /**
+   * Every broker the name servers know, sorted by cluster, broker name and id, with its
+   * version and runtime figures (`mqadmin clusterList`).
+   */
+  clusterList(): Promise<ClusterBroker[]>
+  /** The runtime figures of the broker at `addr` (`mqadmin brokerStatus`). */
+  brokerRuntimeInfo(addr: string): Promise<Record<string, string>>
+  /**
+   * Creates `config.topicName`, or updates its queue counts, permission and order flag, on
+   * every master of `cluster` (`mqadmin updateTopic -c`); resolves with their broker names.
+   */
+  updateTopic(cluster: string, config: TopicConfig): Promise<string[]>
+  /**
+   * Creates (or updates) `topic` with `queueNums` (default 4) read and write queues on every
+   * master that hosts TBW102 (the brokers creating topics automatically, in any cluster).
+   */
+  createTopic(topic: string, queueNums?: number | null, order?: boolean | null): Promise<void>
+  /**
+   * Deletes `topic` from every master of `cluster`, then from every name server (`mqadmin
+   * deleteTopic -c`).
+   */
+  deleteTopic(cluster: string, topic: string): Promise<void>
+  /** Every topic the name servers know, sorted, system topics included (`mqadmin topicList`). */
+  listTopics(): Promise<string[]>
+  /**
+   * The route of `topic` (`mqadmin topicRoute`); a topic without one rejects with
+   * `TOPIC_NOT_FOUND`.
+   */
+  topicRoute(topic: string): Promise<TopicRoute>
+  /**
+   * The min and max offsets and last store time of every queue of `topic` (`mqadmin
+   * topicStatus`).
+   */
+  topicStats(topic: string): Promise<TopicStats>
+  /** The next offset to be written in each queue of `topic`. */
   maxOffsets(topic: string): Promise<QueueOffset[]>
+  /**
+   * Creates the group, or replaces its config, on every master of `cluster` (`mqadmin
+   * updateSubGroup -c`); fields left out of `settings` take the Java defaults. Resolves with
+   * the broker names.
+   */
+  updateSubscriptionGroup(cluster: string, settings: SubscriptionGroupSettings): Promise<string[]>
+  /**
+   * Deletes the group from every master of `cluster` (`mqadmin deleteSubGroup -c`), with
+   * `cleanOffset` its consumer offsets too; resolves with the broker names.
+   */
+  deleteSubscriptionGroup(cluster: string, group: string, cleanOffset?: boolean | null): Promise<string[]>
+  /** The subscription groups of every master of `cluster`. */
+  listSubscriptionGroups(cluster: string): Promise<BrokerSubscriptionGroups[]>
+  /**
+   * The group's online members, subscriptions and consume settings (`mqadmin
+   * consumerConnection`); a group nobody of is online has no clients.
+   */
+  consumerConnections(group: string): Promise<ConsumerConnections>
+  /**
+   * The group's progress on every queue of `topic`, or of every topic it has offsets for
+   * (`mqadmin consumerProgress`).
+   */
+  consumeStats(group: string, topic?: string | null): Promise<ConsumeStats>
+  /**
+   * What client `clientId` of `group` (an id from `consumerConnections`) reports about
+   * itself (`mqadmin consumerStatus -i`).
+   */
+  consumerRunningInfo(group: string, clientId: string): Promise<ConsumerRunningInfo>
+  /**
+   * Has client `clientId` of `group` run its listener on the message `msgId` (either kind of
+   * id) of `topic`, and resolves with how that went. Nothing else happens to the message.
+   */
+  consumeMessageDirectly(group: string, clientId: string, topic: string, msgId: string): Promise<ConsumeMessageDirectlyResult>
+  /**
+   * Moves `group`'s offsets on every queue of `topic` to `to`: a time in ms since the epoch
+   * (the first message stored at or after it), `ResetPosition.Earliest` or
+   * `ResetPosition.Latest`; running consumers of the group jump there (`mqadmin
+   * resetOffsetByTime`). Resolves with each queue's new offset.
+   */
+  resetOffsets(group: string, topic: string, to: number | ResetPosition): Promise<QueueOffset[]>
   /** Reads a message back by its offset message id (`SendResult.offsetMsgId`). */
   viewMessage(topic: string, offsetMsgId: string): Promise<Message>
+  /**
+   * One message of `topic` by either kind of id: an offset message id is read from its
+   * broker, anything else is looked up as a message id (unique key) among the messages of
+   * the last 3 days (`mqadmin queryMsgById`). Resolves with `null` when there is none.
+   */
+  messageById(topic: string, msgId: string): Promise<Message | null>
+  /**
+   * The messages of `topic` with business key `key` stored from `beginMs` to `endMs` (ms
+   * since the epoch), at most `maxPerBroker` (default 64) from each broker, sorted by store
+   * time (`mqadmin queryMsgByKey`).
+   */
+  queryMessages(topic: string, key: string, beginMs: number, endMs: number, maxPerBroker?: number | null): Promise<Message[]>
+  /**
+   * The messages stored in queue `queueId` of `topic` on broker `brokerName` from offset
+   * `begin` up to, not including, `end` (at most 2048), without consuming them.
+   */
+  readQueue(topic: string, brokerName: string, queueId: number, begin: number, end: number): Promise<Message[]>
+  /**
+   * For the message `msgId` (either kind of id) of `topic`, the state of every group that
+   * consumes the topic, sorted by group (the message track of `mqadmin queryMsgById`).
+   */
+  messageTrack(topic: string, msgId: string): Promise<MessageTrack[]>
+  /** The groups the brokers know to consume `topic`, sorted. */
+  groupsOfTopic(topic: string): Promise<string[]>
 }
 
 /**
@@ -316,11 +415,164 @@ export interface AsapiResponse {
   body: any
 }
 
+/** A broker's role in its broker group: broker id 0 is the master, any other id a slave. */
+export declare enum BrokerRole {
+  Master = 'Master',
+  Slave = 'Slave',
+}
+
+/** The subscription groups of one master broker. */
+export interface BrokerSubscriptionGroups {
+  brokerName: string
+  addr: string
+  /** Sorted by group name; the brokers' system groups (`TOOLS_CONSUMER`, ...) included. */
+  groups: Array<SubscriptionGroupConfig>
+}
+
+/** One broker process of a cluster, as `mqadmin clusterList` lists it. */
+export interface ClusterBroker {
+  cluster: string
+  /** The broker group's name, shared by its master and slaves. */
+  brokerName: string
+  brokerId: number
+  addr: string
+  role: BrokerRole
+  /** `brokerVersionDesc` (e.g. `V5_3_3`); absent when the runtime info could not be read. */
+  version?: string
+  /**
+   * Everything the broker's runtime info holds (`putTps`, `brokerActive`, ...; the keys vary
+   * with the broker version); empty when it could not be read.
+   */
+  runtime: Record<string, string>
+  /** Why the runtime info could not be read; the broker is listed all the same. */
+  runtimeError?: string
+}
+
 /** Where a delivered message was pulled from (the ONS consume context). */
 export interface ConsumeContext {
   topic: string
   brokerName: string
   queueId: number
+}
+
+/** The answer of `consumeMessageDirectly`. */
+export interface ConsumeMessageDirectlyResult {
+  /** The client consumes in order. */
+  order: boolean
+  autoCommit: boolean
+  /** Absent when the client reported no result. */
+  result?: DirectConsumeResult
+  /** Why it failed (the exception, or this client's listener panic). */
+  remark?: string
+  /** How long the listener took, in milliseconds. */
+  spentTimeMs: number
+}
+
+/** One connected consumer client. */
+export interface ConsumerClient {
+  /**
+   * The id the client announces (`ip@instance`); `consumerRunningInfo` and
+   * `consumeMessageDirectly` take it.
+   */
+  clientId: string
+  /** `JAVA`, `CPP`, `RUST`, ... */
+  language: string
+  /** The client's version ordinal (Java `MQVersion.Version`). */
+  version: number
+  /** The client's address as each broker it is connected to sees it, by broker name. */
+  clientAddrs: Record<string, string>
+}
+
+/** A consumer group's online members and what they subscribe to (`mqadmin consumerConnection`). */
+export interface ConsumerConnections {
+  /** Every connected client, sorted by client id; empty when no member is online. */
+  clients: Array<ConsumerClient>
+  /** The group's subscriptions, sorted by topic. */
+  subscriptions: Array<ConsumerSubscription>
+  /** `CONSUME_ACTIVELY` (pull), `CONSUME_PASSIVELY` (push) or, 5.x, `CONSUME_POP`. */
+  consumeType?: string
+  /** `CLUSTERING` or `BROADCASTING`. */
+  messageModel?: string
+  /** `CONSUME_FROM_LAST_OFFSET`, `CONSUME_FROM_FIRST_OFFSET` or `CONSUME_FROM_TIMESTAMP`. */
+  consumeFromWhere?: string
+}
+
+/** What a consumer client reports about itself (`mqadmin consumerStatus -i`). */
+export interface ConsumerRunningInfo {
+  /**
+   * The client's settings and facts by the names it gives them (`PROP_CONSUME_TYPE`,
+   * `PROP_CLIENT_VERSION`, `consumerGroup`, ...); values that are not strings as JSON text.
+   */
+  properties: Record<string, string>
+  /** `CONSUME_PASSIVELY` (push) or `CONSUME_ACTIVELY` (pull), from `PROP_CONSUME_TYPE`. */
+  consumeType?: string
+  /** Whether the client consumes in order (`PROP_CONSUMEORDERLY`). */
+  orderly: boolean
+  /** Its subscriptions, its retry topic's included, sorted by topic. */
+  subscriptions: Array<ConsumerSubscription>
+  /** The queues it consumes now and the state of its cache of each. */
+  queues: Array<ProcessQueueInfo>
+  /** Pull and consume rates by topic; empty from clients that do not measure them (this one). */
+  status: Record<string, ConsumeStatus>
+  /** Every thread's stack, from Java clients asked for it. */
+  jstack?: string
+}
+
+/** One subscription of a consumer. */
+export interface ConsumerSubscription {
+  topic: string
+  /** The expression: `*`, `TagA || TagB`, or an SQL92 filter. */
+  subString: string
+  /** `TAG` or `SQL92`. */
+  expressionType: string
+  /** The tags of a TAG expression. */
+  tags: Array<string>
+  /** When the subscription last changed. */
+  subVersion: number
+}
+
+/** A consumer group's progress on every queue it has an offset for (`mqadmin consumerProgress`). */
+export interface ConsumeStats {
+  /** Sorted by topic, broker name and queue id; the group's retry topic included once used. */
+  queues: Array<QueueConsumeStats>
+  /** Messages consumed per second, summed over the brokers. */
+  consumeTps: number
+  /** Messages stored and not yet consumed, over every queue (mqadmin's "Consume Diff Total"). */
+  totalLag: number
+  /** Messages pulled and not yet acknowledged (5.x; 0 from 4.x brokers). */
+  totalInflight: number
+}
+
+/** A client's rates for one topic: response times in ms, rates per second. */
+export interface ConsumeStatus {
+  pullRt: number
+  pullTps: number
+  consumeRt: number
+  consumeOkTps: number
+  consumeFailedTps: number
+  /** Messages that failed in the last hour. */
+  consumeFailedMsgs: number
+}
+
+/** The delay before each retry, in milliseconds. */
+export interface CustomizedRetryPolicy {
+  next: Array<number>
+}
+
+/** How a client's listener took a message sent to it directly (Java `CMResult`). */
+export declare enum DirectConsumeResult {
+  /** Consumed (`CommitMessage`; orderly `Success`). */
+  CR_SUCCESS = 'CR_SUCCESS',
+  /** To be consumed again later (`ReconsumeLater`; orderly `Suspend`). */
+  CR_LATER = 'CR_LATER',
+  /** Orderly, without auto-commit: rolled back. */
+  CR_ROLLBACK = 'CR_ROLLBACK',
+  /** Orderly, without auto-commit: committed. */
+  CR_COMMIT = 'CR_COMMIT',
+  /** The listener threw (this client: panicked). */
+  CR_THROW_EXCEPTION = 'CR_THROW_EXCEPTION',
+  /** A Java listener returned null. */
+  CR_RETURN_NULL = 'CR_RETURN_NULL',
 }
 
 /** The values of `err.code`: one per core `ErrorKind`, spelled as `ErrorKind::name()`. */
@@ -339,6 +591,28 @@ export declare enum ErrorCode {
   API = 'API',
   CALLBACK = 'CALLBACK',
   INTERNAL = 'INTERNAL',
+}
+
+/** `initial * multiplier^n` milliseconds, at most `max`. */
+export interface ExponentialRetryPolicy {
+  initial: number
+  max: number
+  multiplier: number
+}
+
+/** 5.x: a group's retry back-off (Java `GroupRetryPolicy`). */
+export interface GroupRetryPolicy {
+  type: RetryPolicyType
+  exponentialRetryPolicy?: ExponentialRetryPolicy
+  customizedRetryPolicy?: CustomizedRetryPolicy
+}
+
+/** One group's state for a message. */
+export interface MessageTrack {
+  group: string
+  trackType: TrackType
+  /** Why the state could not be found (`UNKNOWN`). */
+  error?: string
 }
 
 /** How to reach and sign for the Open API. */
@@ -364,6 +638,30 @@ export interface OpenApiOptions {
 export declare enum OrderAction {
   Success = 'Success',
   Suspend = 'Suspend',
+}
+
+/** A client's cache of one queue. */
+export interface ProcessQueueInfo {
+  topic: string
+  brokerName: string
+  queueId: number
+  /** The offset the client will commit: its next message to consume. */
+  commitOffset: number
+  /** Offsets of the oldest and newest message cached (0 when none is). */
+  cachedMsgMinOffset: number
+  cachedMsgMaxOffset: number
+  /** Messages pulled and not consumed yet, and their bodies' size in MiB. */
+  cachedMsgCount: number
+  cachedMsgSizeMib: number
+  /** Orderly clustering: whether the client holds the broker's lock on the queue. */
+  locked: boolean
+  tryUnlockTimes: number
+  lastLockTimestamp: number
+  /** Given up (rebalanced away, reset) and not yet removed. */
+  dropped: boolean
+  /** When a pull was last answered and a message last handed to a listener; 0 for never. */
+  lastPullTimestamp: number
+  lastConsumeTimestamp: number
 }
 
 /**
@@ -418,11 +716,66 @@ export declare enum PropertyValueConst {
   BROADCASTING = 'BROADCASTING',
 }
 
-/** The next offset to be written in one queue. */
+/** One queue's progress. */
+export interface QueueConsumeStats {
+  topic: string
+  brokerName: string
+  queueId: number
+  /** The next offset to be written in the queue. */
+  brokerOffset: number
+  /** The group's committed offset (the next message it will consume); 0 when it has none. */
+  consumerOffset: number
+  /** 5.x: the next offset the group will pull; absent from 4.x brokers. */
+  pullOffset?: number
+  /** `brokerOffset - consumerOffset`. */
+  lag: number
+  /** When the last consumed message was stored; 0 when none was. */
+  lastTimestamp: number
+}
+
+/**
+ * The offset of one queue of a topic: the next to be written (`maxOffsets`), or the group's
+ * next to consume after `resetOffsets`.
+ */
 export interface QueueOffset {
   brokerName: string
   queueId: number
   offset: number
+}
+
+/**
+ * Where `resetOffsets` moves a group's offsets when not given a time (a number of ms since the
+ * epoch: the first message stored at or after it).
+ */
+export declare enum ResetPosition {
+  /** The oldest message still stored: everything is consumed again. */
+  Earliest = 'Earliest',
+  /** The end of each queue: nothing stored so far is consumed. */
+  Latest = 'Latest',
+}
+
+/** 5.x: which back-off a POP consumer's failed messages get (Java `GroupRetryPolicyType`). */
+export declare enum RetryPolicyType {
+  EXPONENTIAL = 'EXPONENTIAL',
+  CUSTOMIZED = 'CUSTOMIZED',
+}
+
+/** A broker group in a route. */
+export interface RouteBroker {
+  cluster: string
+  brokerName: string
+  /** Addresses by broker id (`'0'` is the master's). */
+  addrs: Record<string, string>
+}
+
+/** A topic's queues on one broker group. */
+export interface RouteQueues {
+  brokerName: string
+  readQueueNums: number
+  writeQueueNums: number
+  /** Permission bits: 4 read, 2 write (6 for a normal topic). */
+  perm: number
+  topicSysFlag: number
 }
 
 /** The result of a successful send. */
@@ -442,6 +795,129 @@ export interface SendResult {
 /** An SQL92 selector over user properties (the broker must enable property filtering). */
 export interface SqlSelector {
   sql: string
+}
+
+/**
+ * A consumer group's config as a broker keeps it (Java `SubscriptionGroupConfig`). The fields
+ * marked 5.x are unknown to 4.x brokers, which report their defaults.
+ */
+export interface SubscriptionGroupConfig {
+  groupName: string
+  /** Whether the group may consume at all. */
+  consumeEnable: boolean
+  /** A new group starts from each queue's first message while all of it is still stored. */
+  consumeFromMinEnable: boolean
+  /** Whether broadcast consumption is allowed. */
+  consumeBroadcastEnable: boolean
+  /** 5.x: the group consumes orderly (POP consumers). */
+  consumeMessageOrderly: boolean
+  /** Queues of the group's retry topic on each broker. */
+  retryQueueNums: number
+  /** Deliveries of a failed message before it goes to the dead-letter queue. */
+  retryMaxTimes: number
+  /** 5.x: retry back-off of POP consumers; absent for the broker's default. */
+  groupRetryPolicy?: GroupRetryPolicy
+  /** The broker id the group consumes from (0: the master). */
+  brokerId: number
+  /** The broker id to consume from when the master is slow. */
+  whichBrokerWhenConsumeSlowly: number
+  /** Whether consumers are told at once when the group's membership changes. */
+  notifyConsumerIdsChangedEnable: boolean
+  /** 5.x. */
+  groupSysFlag: number
+  /** 5.x: consume timeout of push consumers, in minutes. */
+  consumeTimeoutMinute: number
+  /** 5.x: group attributes. */
+  attributes: Record<string, string>
+}
+
+/**
+ * The settings `updateSubscriptionGroup` creates or replaces a group with: each field left out
+ * takes the Java default (consume enabled, from min and broadcast allowed, 1 retry queue, 16
+ * retries, ...), not the group's current value.
+ */
+export interface SubscriptionGroupSettings {
+  groupName: string
+  consumeEnable?: boolean
+  consumeFromMinEnable?: boolean
+  consumeBroadcastEnable?: boolean
+  /** 5.x. */
+  consumeMessageOrderly?: boolean
+  retryQueueNums?: number
+  retryMaxTimes?: number
+  /** 5.x. */
+  groupRetryPolicy?: GroupRetryPolicy
+  brokerId?: number
+  whichBrokerWhenConsumeSlowly?: number
+  notifyConsumerIdsChangedEnable?: boolean
+  /** 5.x. */
+  groupSysFlag?: number
+  /** 5.x. */
+  consumeTimeoutMinute?: number
+  /** 5.x: `+key` sets an attribute, `-key` removes it. */
+  attributes?: Record<string, string>
+}
+
+/** A topic's settings on each master of a cluster (`updateTopic`). */
+export interface TopicConfig {
+  topicName: string
+  /** Queues consumers read, per broker. */
+  readQueueNums: number
+  /** Queues producers write, per broker. */
+  writeQueueNums: number
+  /** Permission bits: 4 read, 2 write; default 6 (both). */
+  perm?: number
+  /** An ordered topic (5.x brokers; 4.x brokers ignore it). Default false. */
+  order?: boolean
+}
+
+/** One queue's offsets. */
+export interface TopicQueueStats {
+  topic: string
+  brokerName: string
+  queueId: number
+  /** The first offset still stored. */
+  minOffset: number
+  /** The next offset to be written. */
+  maxOffset: number
+  /** When the last message was stored; 0 when the queue is empty. */
+  lastUpdateTimestamp: number
+}
+
+/** A topic's route, as the name servers give it (`mqadmin topicRoute`). */
+export interface TopicRoute {
+  /** The broker groups hosting the topic, sorted by name. */
+  brokers: Array<RouteBroker>
+  /** The topic's queues on each broker group, sorted by broker name. */
+  queues: Array<RouteQueues>
+  /** `brokerName:count;...` when the name server has an order config for the topic. */
+  orderTopicConf?: string
+}
+
+/** The offsets of a topic's queues on every broker hosting it (`mqadmin topicStatus`). */
+export interface TopicStats {
+  /** Sorted by broker name and queue id. */
+  queues: Array<TopicQueueStats>
+  /** Messages put per second, summed over the brokers (0 from 4.x brokers). */
+  putTps: number
+}
+
+/** How far a group got with a message (Java `TrackType`, as mqadmin and the console print it). */
+export declare enum TrackType {
+  /** The group's committed offset is past the message. */
+  CONSUMED = 'CONSUMED',
+  /** Past the message, which the group's tag subscription does not take. */
+  CONSUMED_BUT_FILTERED = 'CONSUMED_BUT_FILTERED',
+  /** The group pulls by itself: the brokers cannot tell. */
+  PULL = 'PULL',
+  /** The group is online and has not got that far. */
+  NOT_CONSUME_YET = 'NOT_CONSUME_YET',
+  /** No client of the group is online. */
+  NOT_ONLINE = 'NOT_ONLINE',
+  /** A broadcasting group: each client keeps its own offsets. */
+  CONSUME_BROADCASTING = 'CONSUME_BROADCASTING',
+  /** Anything else (5.x pop consumers, or a failure: see `error`). */
+  UNKNOWN = 'UNKNOWN',
 }
 
 /** The ONS `TransactionStatus`. */

@@ -14,7 +14,7 @@
 # (tests/harness/without-rust.sh), and everything after runs against that installed copy, also
 # without Rust. The tarballs' index.d.ts must equal the committed one.
 #
-# Then, in both modes: `tsc --noEmit --strict` over test/types/readme.ts and the README's Node.js
+# Then, in both modes: `tsc --noEmit --strict` over test/types/*.ts and the README's Node.js
 # examples, the examples run against the cluster, and `node --test`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -88,9 +88,9 @@ else
   run=("$without_rust")
 fi
 
-step "tsc --noEmit --strict: test/types/readme.ts and the README's Node.js examples"
+step "tsc --noEmit --strict: test/types/*.ts and the README's Node.js examples"
 mapfile -t examples < <(node test/readme.js "$project" "$NAMESRV_ADDR")
-cp test/types/readme.ts "$project/"
+cp test/types/*.ts "$project/"
 cat >"$project/tsconfig.json" <<EOF
 {
   "compilerOptions": {
@@ -105,7 +105,7 @@ cat >"$project/tsconfig.json" <<EOF
 }
 EOF
 node node_modules/typescript/bin/tsc --noEmit --strict -p "$project/tsconfig.json"
-echo "checked readme.ts ${examples[*]}" >&2
+echo "checked $(cd test/types && echo *.ts) ${examples[*]}" >&2
 
 step "the README's Node.js examples against $NAMESRV_ADDR"
 for example in "${examples[@]}"; do

@@ -7,6 +7,7 @@
 //! order and batch listeners wait on the runtime's blocking threads (see `js_call`).
 
 mod admin;
+mod args;
 mod config;
 mod consumer;
 mod core_call;
@@ -20,7 +21,14 @@ mod producer;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-pub use admin::{Admin, QueueOffset};
+pub use admin::{
+    Admin, BrokerRole, BrokerSubscriptionGroups, ClusterBroker, ConsumeMessageDirectlyResult, ConsumeStats,
+    ConsumeStatus, ConsumerClient, ConsumerConnections, ConsumerRunningInfo, ConsumerSubscription,
+    CustomizedRetryPolicy, DirectConsumeResult, ExponentialRetryPolicy, GroupRetryPolicy, MessageTrack,
+    ProcessQueueInfo, QueueConsumeStats, QueueOffset, ResetPosition, RetryPolicyType, RouteBroker, RouteQueues,
+    SubscriptionGroupConfig, SubscriptionGroupSettings, TopicConfig, TopicQueueStats, TopicRoute, TopicStats,
+    TrackType,
+};
 pub use config::{PropertyKeyConst, PropertyValueConst};
 pub use consumer::{
     Action, BatchConsumer, BatchMessageStream, Consumer, MessageStream, OrderAction, OrderConsumer, SqlSelector,

@@ -4,7 +4,8 @@
 //   node test/readme.js DIR [NAMESRV_ADDR]
 //
 // writes each fenced `js` block of the project README's "Node.js" section (readme-N) and of the
-// npm package's own README, node/README.md, "Use" section (package-readme-N) into DIR, as .mjs
+// npm package's own README, node/README.md, "Use" section (package-readme-N) and of
+// docs/admin.md's "Node" section (admin-doc-N) into DIR, as .mjs
 // when it has `import` statements (an ES module) and as .js otherwise (a CommonJS script), with
 // 127.0.0.1:9876 replaced by NAMESRV_ADDR when given, and prints the files' names.
 'use strict'
@@ -15,6 +16,7 @@ const path = require('node:path')
 const SOURCES = [
   { readme: path.join(__dirname, '..', '..', 'README.md'), section: '## Node.js', prefix: 'readme' },
   { readme: path.join(__dirname, '..', 'README.md'), section: '## Use', prefix: 'package-readme' },
+  { readme: path.join(__dirname, '..', '..', 'docs', 'admin.md'), section: '## Node', prefix: 'admin-doc' },
 ]
 
 function snippets({ readme, section, prefix }) {
