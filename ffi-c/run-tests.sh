@@ -4,7 +4,8 @@
 #      (the crate's unit tests, which include `header_is_current`);
 #   2. build the C examples (-std=c11) and C++ examples (-std=c++11 -pedantic) and the ABI test
 #      with -Wall -Wextra -Werror;
-#   3. run them against the cluster at NAMESRV_ADDR;
+#   3. run them against the cluster at NAMESRV_ADDR, and cross-check the admin calls with
+#      mqadmin (ffi-c/tests/admin_mqadmin.sh);
 #   4. run them again built with AddressSanitizer (leak checking on);
 #   5. install into a temporary prefix and build against it with pkg-config and with CMake.
 #
@@ -36,8 +37,8 @@ step "library and header drift (cargo test -p rocketmq-ons-ffi)"
 cargo build -p rocketmq-ons-ffi
 cargo test -p rocketmq-ons-ffi --lib
 
-c_programs=(send async_send order transaction consume order_consume batch_consume)
-cpp_programs=(send consume transaction order batch_consume)
+c_programs=(send async_send order transaction consume order_consume batch_consume admin)
+cpp_programs=(send consume transaction order batch_consume admin)
 cflags=(-std=c11 -g -Wall -Wextra -Werror -I"$root/include")
 cxxflags=(-std=c++11 -g -Wall -Wextra -Werror -pedantic -I"$root/include")
 ldflags=(-L"$lib" "-Wl,-rpath,$lib" -lrocketmq_ons -lpthread)
@@ -84,6 +85,9 @@ run_all() { # DIR PREFIX
 step "examples and ABI tests (-Wall -Wextra -Werror) against $NAMESRV_ADDR"
 build_all "$build/plain"
 run_all "$build/plain" plain
+
+step "the admin calls against the official mqadmin"
+run plain/admin_mqadmin ffi-c/tests/admin_mqadmin.sh "$build/plain/admin"
 
 step "the same under AddressSanitizer (leaks included)"
 build_all "$build/asan" -fsanitize=address -fno-omit-frame-pointer
