@@ -102,6 +102,22 @@ g++ "${cxxflags[@]}" -x c++ "$build/readme.cpp" -o "$build/readme_cpp" "${ldflag
 run readme/c "$build/readme_c"
 run readme/cpp "$build/readme_cpp"
 
+step "docs/admin.md's C and C++ programs"
+# The fenced blocks of LANG in the "C and C++" section of docs/admin.md, pointed at this cluster
+# (as tests/harness/readme-blocks.sh does for the README).
+admin_doc_blocks() { # LANG
+  awk -v lang="$1" '/^## / { in_section = ($0 == "## C and C++") }
+    in_section && on && $0 == "```" { on = 0; next }
+    on { print }
+    in_section && !on && $0 == "```" lang { on = 1 }' docs/admin.md | sed "s/127\.0\.0\.1:9876/$NAMESRV_ADDR/g"
+}
+admin_doc_blocks c >"$build/admin_doc.c"
+admin_doc_blocks cpp >"$build/admin_doc.cpp"
+gcc "${cflags[@]}" -x c "$build/admin_doc.c" -o "$build/admin_doc_c" "${ldflags[@]}"
+g++ "${cxxflags[@]}" -x c++ "$build/admin_doc.cpp" -o "$build/admin_doc_cpp" "${ldflags[@]}"
+run docs/admin_c "$build/admin_doc_c"
+run docs/admin_cpp "$build/admin_doc_cpp"
+
 step "install, then build with pkg-config and with CMake"
 prefix=$build/prefix
 rm -rf "$prefix" "$build/cmake"
