@@ -99,6 +99,22 @@ fn message_array(found: Vec<Message>, out: &mut *mut *mut OnsMessage, count: &mu
     *out = Box::into_raw(array).cast();
 }
 
+/// The body the exports that return messages share: clears both out-parameters, checks the
+/// handle, runs `ask` with it (which reads the other arguments and makes the request) and hands
+/// C the messages found as a new array.
+unsafe fn messages(
+    admin: *mut OnsAdmin,
+    out: *mut *mut *mut OnsMessage,
+    count: *mut usize,
+    ask: impl FnOnce(&Admin) -> Result<Vec<Message>>,
+) -> Result<()> {
+    let out = args::out_ptr(out, "out")?;
+    let count = args::out(count, "count")?;
+    let found = ask(args::obj(admin, "admin")?.live()?)?;
+    message_array(found, out, count);
+    Ok(())
+}
+
 unsafe fn query(
     admin: *mut OnsAdmin,
     topic: *const c_char,
@@ -107,15 +123,15 @@ unsafe fn query(
     out: *mut *mut *mut OnsMessage,
     count: *mut usize,
 ) -> Result<()> {
-    let out = args::out_ptr(out, "out")?;
-    let count = args::out(count, "count")?;
-    let a = args::obj(admin, "admin")?.live()?;
-    let topic = args::string(topic, "topic")?;
-    let key = args::string(key, if by_msg_id { "msg_id" } else { "key" })?;
-    let found =
-        if by_msg_id { block_on(a.query_by_msg_id(topic, key))?? } else { block_on(a.query_by_key(topic, key))?? };
-    message_array(found, out, count);
-    Ok(())
+    messages(admin, out, count, |a| {
+        let topic = args::string(topic, "topic")?;
+        let key = args::string(key, if by_msg_id { "msg_id" } else { "key" })?;
+        if by_msg_id {
+            block_on(a.query_by_msg_id(topic, key))?
+        } else {
+            block_on(a.query_by_key(topic, key))?
+        }
+    })
 }
 
 /// Finds the messages of `topic` with message id `msg_id` (ons_send_result_message_id) on
@@ -162,15 +178,28 @@ pub unsafe extern "C" fn ons_message_array_free(messages: *mut *mut OnsMessage, 
     })
 }
 
+/// The body the exports that return a result struct share: clears the out-parameter, checks
+/// the handle, runs `ask` with it (which reads the other arguments and makes the request) and
+/// hands C the answer as `convert` lays it out.
+unsafe fn answer<V, R>(
+    admin: *mut OnsAdmin,
+    out: *mut *mut R,
+    out_name: &str,
+    ask: impl FnOnce(&Admin) -> Result<V>,
+    convert: impl FnOnce(&mut Arena, &V) -> Result<R>,
+) -> Result<()> {
+    let out = args::out_ptr(out, out_name)?;
+    let a = args::obj(admin, "admin")?.live()?;
+    let value = ask(a)?;
+    results::build(out, |arena| convert(arena, &value))
+}
+
 /// The brokers and their roles, addresses and versions in every cluster the name servers know
 /// (mqadmin clusterList). `*out` is new; free it with ons_admin_cluster_list_free.
 #[no_mangle]
 pub unsafe extern "C" fn ons_admin_cluster_list(admin: *mut OnsAdmin, out: *mut *mut OnsAdminClusterList) -> i32 {
     guard("ons_admin_cluster_list", || {
-        let out = args::out_ptr(out, "out")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let brokers = block_on(a.cluster_list())??;
-        results::build(out, |arena| results::cluster_list(arena, &brokers))
+        answer(admin, out, "out", |a| block_on(a.cluster_list())?, |arena, list| results::cluster_list(arena, list))
     })
 }
 
@@ -183,11 +212,16 @@ pub unsafe extern "C" fn ons_admin_broker_runtime_info(
     out: *mut *mut OnsAdminKeyValueList,
 ) -> i32 {
     guard("ons_admin_broker_runtime_info", || {
-        let out = args::out_ptr(out, "out")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let addr = args::string(broker_addr, "broker_addr")?;
-        let table = block_on(a.broker_runtime_info(addr))??;
-        results::build(out, |arena| results::key_value_list(arena, &table, "broker runtime entry"))
+        answer(
+            admin,
+            out,
+            "out",
+            |a| {
+                let addr = args::string(broker_addr, "broker_addr")?;
+                block_on(a.broker_runtime_info(addr))?
+            },
+            |arena, table| results::key_value_list(arena, table, "broker runtime entry"),
+        )
     })
 }
 
@@ -239,10 +273,13 @@ pub unsafe extern "C" fn ons_admin_delete_topic(
 #[no_mangle]
 pub unsafe extern "C" fn ons_admin_list_topics(admin: *mut OnsAdmin, out: *mut *mut OnsAdminStringList) -> i32 {
     guard("ons_admin_list_topics", || {
-        let out = args::out_ptr(out, "out")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let topics = block_on(a.list_topics())??;
-        results::build(out, |arena| results::string_list(arena, &topics, "topic"))
+        answer(
+            admin,
+            out,
+            "out",
+            |a| block_on(a.list_topics())?,
+            |arena, topics| results::string_list(arena, topics, "topic"),
+        )
     })
 }
 
@@ -255,11 +292,16 @@ pub unsafe extern "C" fn ons_admin_topic_route(
     out: *mut *mut OnsAdminTopicRoute,
 ) -> i32 {
     guard("ons_admin_topic_route", || {
-        let out = args::out_ptr(out, "out")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let topic = args::string(topic, "topic")?;
-        let route = block_on(a.topic_route(topic))??;
-        results::build(out, |arena| results::topic_route(arena, &route))
+        answer(
+            admin,
+            out,
+            "out",
+            |a| {
+                let topic = args::string(topic, "topic")?;
+                block_on(a.topic_route(topic))?
+            },
+            results::topic_route,
+        )
     })
 }
 
@@ -272,11 +314,16 @@ pub unsafe extern "C" fn ons_admin_topic_stats(
     out: *mut *mut OnsAdminTopicStats,
 ) -> i32 {
     guard("ons_admin_topic_stats", || {
-        let out = args::out_ptr(out, "out")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let topic = args::string(topic, "topic")?;
-        let stats = block_on(a.topic_stats(topic))??;
-        results::build(out, |arena| results::topic_stats(arena, &stats))
+        answer(
+            admin,
+            out,
+            "out",
+            |a| {
+                let topic = args::string(topic, "topic")?;
+                block_on(a.topic_stats(topic))?
+            },
+            results::topic_stats,
+        )
     })
 }
 
@@ -303,12 +350,17 @@ pub unsafe extern "C" fn ons_admin_update_subscription_group(
     brokers: *mut *mut OnsAdminStringList,
 ) -> i32 {
     guard("ons_admin_update_subscription_group", || {
-        let out = args::out_ptr(brokers, "brokers")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let cluster = args::string(cluster, "cluster")?;
-        let config = results::subscription_group_from_c(args::obj(config, "config")?)?;
-        let written = block_on(a.update_subscription_group(cluster, &config))??;
-        results::build(out, |arena| results::string_list(arena, &written, "broker name"))
+        answer(
+            admin,
+            brokers,
+            "brokers",
+            |a| {
+                let cluster = args::string(cluster, "cluster")?;
+                let config = results::subscription_group_from_c(args::obj(config, "config")?)?;
+                block_on(a.update_subscription_group(cluster, &config))?
+            },
+            |arena, written| results::string_list(arena, written, "broker name"),
+        )
     })
 }
 
@@ -324,12 +376,17 @@ pub unsafe extern "C" fn ons_admin_delete_subscription_group(
     brokers: *mut *mut OnsAdminStringList,
 ) -> i32 {
     guard("ons_admin_delete_subscription_group", || {
-        let out = args::out_ptr(brokers, "brokers")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let cluster = args::string(cluster, "cluster")?;
-        let group = args::string(group, "group")?;
-        let told = block_on(a.delete_subscription_group(cluster, group, clean_offset != 0))??;
-        results::build(out, |arena| results::string_list(arena, &told, "broker name"))
+        answer(
+            admin,
+            brokers,
+            "brokers",
+            |a| {
+                let cluster = args::string(cluster, "cluster")?;
+                let group = args::string(group, "group")?;
+                block_on(a.delete_subscription_group(cluster, group, clean_offset != 0))?
+            },
+            |arena, told| results::string_list(arena, told, "broker name"),
+        )
     })
 }
 
@@ -342,11 +399,16 @@ pub unsafe extern "C" fn ons_admin_list_subscription_groups(
     out: *mut *mut OnsAdminSubscriptionGroupList,
 ) -> i32 {
     guard("ons_admin_list_subscription_groups", || {
-        let out = args::out_ptr(out, "out")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let cluster = args::string(cluster, "cluster")?;
-        let groups = block_on(a.list_subscription_groups(cluster))??;
-        results::build(out, |arena| results::subscription_group_list(arena, &groups))
+        answer(
+            admin,
+            out,
+            "out",
+            |a| {
+                let cluster = args::string(cluster, "cluster")?;
+                block_on(a.list_subscription_groups(cluster))?
+            },
+            |arena, list| results::subscription_group_list(arena, list),
+        )
     })
 }
 
@@ -360,11 +422,16 @@ pub unsafe extern "C" fn ons_admin_consumer_connections(
     out: *mut *mut OnsAdminConsumerConnections,
 ) -> i32 {
     guard("ons_admin_consumer_connections", || {
-        let out = args::out_ptr(out, "out")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let group = args::string(group, "group")?;
-        let connections = block_on(a.consumer_connections(group))??;
-        results::build(out, |arena| results::consumer_connections(arena, &connections))
+        answer(
+            admin,
+            out,
+            "out",
+            |a| {
+                let group = args::string(group, "group")?;
+                block_on(a.consumer_connections(group))?
+            },
+            results::consumer_connections,
+        )
     })
 }
 
@@ -378,12 +445,17 @@ pub unsafe extern "C" fn ons_admin_consume_stats(
     out: *mut *mut OnsAdminConsumeStats,
 ) -> i32 {
     guard("ons_admin_consume_stats", || {
-        let out = args::out_ptr(out, "out")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let group = args::string(group, "group")?;
-        let topic = args::opt_string(topic, "topic")?;
-        let stats = block_on(a.consume_stats(group, topic))??;
-        results::build(out, |arena| results::consume_stats(arena, &stats))
+        answer(
+            admin,
+            out,
+            "out",
+            |a| {
+                let group = args::string(group, "group")?;
+                let topic = args::opt_string(topic, "topic")?;
+                block_on(a.consume_stats(group, topic))?
+            },
+            results::consume_stats,
+        )
     })
 }
 
@@ -397,12 +469,17 @@ pub unsafe extern "C" fn ons_admin_consumer_running_info(
     out: *mut *mut OnsAdminRunningInfo,
 ) -> i32 {
     guard("ons_admin_consumer_running_info", || {
-        let out = args::out_ptr(out, "out")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let group = args::string(group, "group")?;
-        let client_id = args::string(client_id, "client_id")?;
-        let info = block_on(a.consumer_running_info(group, client_id))??;
-        results::build(out, |arena| results::running_info(arena, &info))
+        answer(
+            admin,
+            out,
+            "out",
+            |a| {
+                let group = args::string(group, "group")?;
+                let client_id = args::string(client_id, "client_id")?;
+                block_on(a.consumer_running_info(group, client_id))?
+            },
+            results::running_info,
+        )
     })
 }
 
@@ -420,14 +497,19 @@ pub unsafe extern "C" fn ons_admin_consume_message_directly(
     out: *mut *mut OnsAdminDirectConsumeResult,
 ) -> i32 {
     guard("ons_admin_consume_message_directly", || {
-        let out = args::out_ptr(out, "out")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let group = args::string(group, "group")?;
-        let client_id = args::string(client_id, "client_id")?;
-        let topic = args::string(topic, "topic")?;
-        let msg_id = args::string(msg_id, "msg_id")?;
-        let result = block_on(a.consume_message_directly(group, client_id, topic, msg_id))??;
-        results::build(out, |arena| results::direct_consume_result(arena, &result))
+        answer(
+            admin,
+            out,
+            "out",
+            |a| {
+                let group = args::string(group, "group")?;
+                let client_id = args::string(client_id, "client_id")?;
+                let topic = args::string(topic, "topic")?;
+                let msg_id = args::string(msg_id, "msg_id")?;
+                block_on(a.consume_message_directly(group, client_id, topic, msg_id))?
+            },
+            results::direct_consume_result,
+        )
     })
 }
 
@@ -526,14 +608,11 @@ pub unsafe extern "C" fn ons_admin_query_messages(
     count: *mut usize,
 ) -> i32 {
     guard("ons_admin_query_messages", || {
-        let out = args::out_ptr(out, "out")?;
-        let count = args::out(count, "count")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let topic = args::string(topic, "topic")?;
-        let key = args::string(key, "key")?;
-        let found = block_on(a.query_messages(topic, key, begin_ms, end_ms, max_per_broker))??;
-        message_array(found, out, count);
-        Ok(())
+        messages(admin, out, count, |a| {
+            let topic = args::string(topic, "topic")?;
+            let key = args::string(key, "key")?;
+            block_on(a.query_messages(topic, key, begin_ms, end_ms, max_per_broker))?
+        })
     })
 }
 
@@ -553,14 +632,11 @@ pub unsafe extern "C" fn ons_admin_read_queue(
     count: *mut usize,
 ) -> i32 {
     guard("ons_admin_read_queue", || {
-        let out = args::out_ptr(out, "out")?;
-        let count = args::out(count, "count")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let topic = args::string(topic, "topic")?;
-        let broker_name = args::string(broker_name, "broker_name")?;
-        let found = block_on(a.read_queue(topic, broker_name, queue_id, begin, end))??;
-        message_array(found, out, count);
-        Ok(())
+        messages(admin, out, count, |a| {
+            let topic = args::string(topic, "topic")?;
+            let broker_name = args::string(broker_name, "broker_name")?;
+            block_on(a.read_queue(topic, broker_name, queue_id, begin, end))?
+        })
     })
 }
 
@@ -575,12 +651,17 @@ pub unsafe extern "C" fn ons_admin_message_track(
     out: *mut *mut OnsAdminMessageTrackList,
 ) -> i32 {
     guard("ons_admin_message_track", || {
-        let out = args::out_ptr(out, "out")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let topic = args::string(topic, "topic")?;
-        let msg_id = args::string(msg_id, "msg_id")?;
-        let tracks = block_on(a.message_track(topic, msg_id))??;
-        results::build(out, |arena| results::message_track_list(arena, &tracks))
+        answer(
+            admin,
+            out,
+            "out",
+            |a| {
+                let topic = args::string(topic, "topic")?;
+                let msg_id = args::string(msg_id, "msg_id")?;
+                block_on(a.message_track(topic, msg_id))?
+            },
+            |arena, list| results::message_track_list(arena, list),
+        )
     })
 }
 
@@ -593,10 +674,15 @@ pub unsafe extern "C" fn ons_admin_groups_of_topic(
     out: *mut *mut OnsAdminStringList,
 ) -> i32 {
     guard("ons_admin_groups_of_topic", || {
-        let out = args::out_ptr(out, "out")?;
-        let a = args::obj(admin, "admin")?.live()?;
-        let topic = args::string(topic, "topic")?;
-        let groups = block_on(a.groups_of_topic(topic))??;
-        results::build(out, |arena| results::string_list(arena, &groups, "group name"))
+        answer(
+            admin,
+            out,
+            "out",
+            |a| {
+                let topic = args::string(topic, "topic")?;
+                block_on(a.groups_of_topic(topic))?
+            },
+            |arena, groups| results::string_list(arena, groups, "group name"),
+        )
     })
 }
