@@ -4,7 +4,8 @@
 #      (the crate's unit tests, which include `header_is_current`);
 #   2. build the C examples (-std=c11) and C++ examples (-std=c++11 -pedantic) and the ABI test
 #      with -Wall -Wextra -Werror;
-#   3. run them against the cluster at NAMESRV_ADDR;
+#   3. run them against the cluster at NAMESRV_ADDR, and cross-check the admin calls with
+#      mqadmin (ffi-c/tests/admin_mqadmin.sh);
 #   4. run them again built with AddressSanitizer (leak checking on);
 #   5. install into a temporary prefix and build against it with pkg-config and with CMake.
 #
@@ -36,8 +37,8 @@ step "library and header drift (cargo test -p rocketmq-ons-ffi)"
 cargo build -p rocketmq-ons-ffi
 cargo test -p rocketmq-ons-ffi --lib
 
-c_programs=(send async_send order transaction consume order_consume batch_consume)
-cpp_programs=(send consume transaction order batch_consume)
+c_programs=(send async_send order transaction consume order_consume batch_consume admin)
+cpp_programs=(send consume transaction order batch_consume admin)
 cflags=(-std=c11 -g -Wall -Wextra -Werror -I"$root/include")
 cxxflags=(-std=c++11 -g -Wall -Wextra -Werror -pedantic -I"$root/include")
 ldflags=(-L"$lib" "-Wl,-rpath,$lib" -lrocketmq_ons -lpthread)
@@ -85,6 +86,9 @@ step "examples and ABI tests (-Wall -Wextra -Werror) against $NAMESRV_ADDR"
 build_all "$build/plain"
 run_all "$build/plain" plain
 
+step "the admin calls against the official mqadmin"
+run plain/admin_mqadmin ffi-c/tests/admin_mqadmin.sh "$build/plain/admin"
+
 step "the same under AddressSanitizer (leaks included)"
 build_all "$build/asan" -fsanitize=address -fno-omit-frame-pointer
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 run_all "$build/asan" asan
@@ -97,6 +101,22 @@ gcc "${cflags[@]}" -x c "$build/readme.c" -o "$build/readme_c" "${ldflags[@]}"
 g++ "${cxxflags[@]}" -x c++ "$build/readme.cpp" -o "$build/readme_cpp" "${ldflags[@]}"
 run readme/c "$build/readme_c"
 run readme/cpp "$build/readme_cpp"
+
+step "docs/admin.md's C and C++ programs"
+# The fenced blocks of LANG in the "C and C++" section of docs/admin.md, pointed at this cluster
+# (as tests/harness/readme-blocks.sh does for the README).
+admin_doc_blocks() { # LANG
+  awk -v lang="$1" '/^## / { in_section = ($0 == "## C and C++") }
+    in_section && on && $0 == "```" { on = 0; next }
+    on { print }
+    in_section && !on && $0 == "```" lang { on = 1 }' docs/admin.md | sed "s/127\.0\.0\.1:9876/$NAMESRV_ADDR/g"
+}
+admin_doc_blocks c >"$build/admin_doc.c"
+admin_doc_blocks cpp >"$build/admin_doc.cpp"
+gcc "${cflags[@]}" -x c "$build/admin_doc.c" -o "$build/admin_doc_c" "${ldflags[@]}"
+g++ "${cxxflags[@]}" -x c++ "$build/admin_doc.cpp" -o "$build/admin_doc_cpp" "${ldflags[@]}"
+run docs/admin_c "$build/admin_doc_c"
+run docs/admin_cpp "$build/admin_doc_cpp"
 
 step "install, then build with pkg-config and with CMake"
 prefix=$build/prefix

@@ -235,6 +235,116 @@
 #define ONS_ORDER_ACTION_SUSPEND 1
 
 /**
+ * ons_admin_cluster_broker_t.role of a master (broker id 0).
+ */
+#define ONS_ADMIN_ROLE_MASTER 0
+
+/**
+ * ons_admin_cluster_broker_t.role of a slave (broker id above 0).
+ */
+#define ONS_ADMIN_ROLE_SLAVE 1
+
+/**
+ * ons_admin_subscription_group_t.retry_policy: none given (the broker's default applies).
+ */
+#define ONS_ADMIN_RETRY_POLICY_NONE 0
+
+/**
+ * ons_admin_subscription_group_t.retry_policy: the delays in customized_next.
+ */
+#define ONS_ADMIN_RETRY_POLICY_CUSTOMIZED 1
+
+/**
+ * ons_admin_subscription_group_t.retry_policy: exponential back-off (exponential_*).
+ */
+#define ONS_ADMIN_RETRY_POLICY_EXPONENTIAL 2
+
+/**
+ * ons_admin_reset_offsets position: the first message stored at or after timestamp_ms.
+ */
+#define ONS_ADMIN_RESET_TO_TIMESTAMP 0
+
+/**
+ * ons_admin_reset_offsets position: each queue's oldest stored message.
+ */
+#define ONS_ADMIN_RESET_TO_EARLIEST 1
+
+/**
+ * ons_admin_reset_offsets position: each queue's end.
+ */
+#define ONS_ADMIN_RESET_TO_LATEST 2
+
+/**
+ * ons_admin_direct_consume_result_t.result: the answer carried no verdict.
+ */
+#define ONS_ADMIN_CR_NONE -1
+
+/**
+ * Consumed (CR_SUCCESS).
+ */
+#define ONS_ADMIN_CR_SUCCESS 0
+
+/**
+ * To be consumed again later (CR_LATER).
+ */
+#define ONS_ADMIN_CR_LATER 1
+
+/**
+ * Orderly without auto-commit: rollback (CR_ROLLBACK).
+ */
+#define ONS_ADMIN_CR_ROLLBACK 2
+
+/**
+ * Orderly without auto-commit: commit (CR_COMMIT).
+ */
+#define ONS_ADMIN_CR_COMMIT 3
+
+/**
+ * The listener failed (CR_THROW_EXCEPTION; remark says how).
+ */
+#define ONS_ADMIN_CR_THROW_EXCEPTION 4
+
+/**
+ * A Java listener returned null (CR_RETURN_NULL).
+ */
+#define ONS_ADMIN_CR_RETURN_NULL 5
+
+/**
+ * ons_admin_message_track_t.track_type: the group's committed offset is past the message.
+ */
+#define ONS_ADMIN_TRACK_CONSUMED 0
+
+/**
+ * Past the message, which the group's tag subscription does not take.
+ */
+#define ONS_ADMIN_TRACK_CONSUMED_BUT_FILTERED 1
+
+/**
+ * The group pulls by itself: the brokers cannot tell.
+ */
+#define ONS_ADMIN_TRACK_PULL 2
+
+/**
+ * The group is online and has not got that far.
+ */
+#define ONS_ADMIN_TRACK_NOT_CONSUME_YET 3
+
+/**
+ * No client of the group is online.
+ */
+#define ONS_ADMIN_TRACK_NOT_ONLINE 4
+
+/**
+ * A broadcasting group: each client keeps its own offsets.
+ */
+#define ONS_ADMIN_TRACK_CONSUME_BROADCASTING 5
+
+/**
+ * Anything else, or the state could not be read (see error).
+ */
+#define ONS_ADMIN_TRACK_UNKNOWN 6
+
+/**
  * A handle for administrative calls. Thread-safe. Shares connections with every producer and
  * consumer of the same cluster settings in the process.
  */
@@ -349,6 +459,437 @@ typedef int32_t (*ons_batch_message_listener_t)(void *user_data,
                                                 const ons_message_t *const *messages,
                                                 size_t count,
                                                 const ons_consume_context_t *context);
+
+/**
+ * A string pair (runtime info, client properties, attributes, addresses by broker).
+ */
+typedef struct {
+  const char *key;
+  const char *value;
+} ons_admin_key_value_t;
+
+/**
+ * One broker of ons_admin_cluster_list.
+ */
+typedef struct {
+  const char *cluster;
+  const char *broker_name;
+  /**
+   * 0 for a master.
+   */
+  int64_t broker_id;
+  const char *addr;
+  /**
+   * ONS_ADMIN_ROLE_MASTER or ONS_ADMIN_ROLE_SLAVE.
+   */
+  int32_t role;
+  /**
+   * The broker's version as mqadmin clusterList prints it ("V5_3_3"); NULL when unknown.
+   */
+  const char *version;
+  /**
+   * The broker's whole runtime table (GET_BROKER_RUNTIME_INFO), sorted by key.
+   */
+  const ons_admin_key_value_t *runtime;
+  size_t runtime_count;
+  /**
+   * Why the runtime table could not be read; NULL when it was.
+   */
+  const char *runtime_error;
+} ons_admin_cluster_broker_t;
+
+/**
+ * Every broker of every cluster the name servers know.
+ */
+typedef struct {
+  const ons_admin_cluster_broker_t *brokers;
+  size_t count;
+} ons_admin_cluster_list_t;
+
+/**
+ * A list of string pairs, sorted by key. items is NULL when count is 0.
+ */
+typedef struct {
+  const ons_admin_key_value_t *items;
+  size_t count;
+} ons_admin_key_value_list_t;
+
+/**
+ * A list of strings (topic names, group names, broker names). items is NULL when count is 0.
+ */
+typedef struct {
+  const char *const *items;
+  size_t count;
+} ons_admin_string_list_t;
+
+/**
+ * One address of a broker group in a route.
+ */
+typedef struct {
+  /**
+   * 0 for the master.
+   */
+  int64_t broker_id;
+  const char *addr;
+} ons_admin_route_addr_t;
+
+/**
+ * A broker group in a topic's route.
+ */
+typedef struct {
+  const char *cluster;
+  const char *broker_name;
+  /**
+   * Sorted by broker id.
+   */
+  const ons_admin_route_addr_t *addrs;
+  size_t addr_count;
+} ons_admin_route_broker_t;
+
+/**
+ * A topic's queues on one broker group.
+ */
+typedef struct {
+  const char *broker_name;
+  int32_t read_queue_nums;
+  int32_t write_queue_nums;
+  /**
+   * 4 read | 2 write.
+   */
+  int32_t perm;
+  int32_t topic_sys_flag;
+} ons_admin_route_queues_t;
+
+/**
+ * A topic's route, as the name servers give it.
+ */
+typedef struct {
+  const ons_admin_route_broker_t *brokers;
+  size_t broker_count;
+  const ons_admin_route_queues_t *queues;
+  size_t queue_count;
+  /**
+   * The name server's order config of the topic ("broker-a:4;broker-b:4"); NULL when none.
+   */
+  const char *order_topic_conf;
+} ons_admin_topic_route_t;
+
+/**
+ * The stored offsets of one queue.
+ */
+typedef struct {
+  const char *topic;
+  const char *broker_name;
+  int32_t queue_id;
+  int64_t min_offset;
+  int64_t max_offset;
+  /**
+   * Store time of the last message (milliseconds since the epoch); 0 for none.
+   */
+  int64_t last_update_timestamp;
+} ons_admin_queue_offsets_t;
+
+/**
+ * A topic's queues on every master of its route, sorted by broker name and queue id.
+ */
+typedef struct {
+  const ons_admin_queue_offsets_t *queues;
+  size_t count;
+  /**
+   * Messages put per second, summed over the brokers (0 from 4.x brokers).
+   */
+  double put_tps;
+} ons_admin_topic_stats_t;
+
+/**
+ * A subscription group's config (Java SubscriptionGroupConfig). Returned by
+ * ons_admin_list_subscription_groups, and given to ons_admin_update_subscription_group
+ * (start from ons_admin_subscription_group_init). Booleans are 0 / 1. The fields marked 5.x
+ * are ignored, and reported as their defaults, by 4.x brokers.
+ */
+typedef struct {
+  const char *group_name;
+  int32_t consume_enable;
+  int32_t consume_from_min_enable;
+  int32_t consume_broadcast_enable;
+  /**
+   * 5.x.
+   */
+  int32_t consume_message_orderly;
+  int32_t retry_queue_nums;
+  int32_t retry_max_times;
+  /**
+   * 5.x: ONS_ADMIN_RETRY_POLICY_*.
+   */
+  int32_t retry_policy;
+  /**
+   * 5.x, with ONS_ADMIN_RETRY_POLICY_EXPONENTIAL: initial delay, longest delay (ms) and
+   * factor. All three 0: the policy names no values (the broker's defaults apply).
+   */
+  int64_t exponential_initial;
+  int64_t exponential_max;
+  int64_t exponential_multiplier;
+  /**
+   * 5.x, with ONS_ADMIN_RETRY_POLICY_CUSTOMIZED: the delay before each retry (ms). Count 0:
+   * the policy names no delays (the broker's defaults apply).
+   */
+  const int64_t *customized_next;
+  size_t customized_next_count;
+  int64_t broker_id;
+  int64_t which_broker_when_consume_slowly;
+  int32_t notify_consumer_ids_changed_enable;
+  /**
+   * 5.x.
+   */
+  int32_t group_sys_flag;
+  /**
+   * 5.x.
+   */
+  int32_t consume_timeout_minute;
+  /**
+   * 5.x: group attributes.
+   */
+  const ons_admin_key_value_t *attributes;
+  size_t attribute_count;
+} ons_admin_subscription_group_t;
+
+/**
+ * The subscription groups of one master broker, sorted by name (system groups included).
+ */
+typedef struct {
+  const char *broker_name;
+  const char *addr;
+  const ons_admin_subscription_group_t *groups;
+  size_t count;
+} ons_admin_broker_groups_t;
+
+/**
+ * The subscription groups of every master of a cluster.
+ */
+typedef struct {
+  const ons_admin_broker_groups_t *brokers;
+  size_t count;
+} ons_admin_subscription_group_list_t;
+
+/**
+ * An online consumer client of a group.
+ */
+typedef struct {
+  const char *client_id;
+  /**
+   * "JAVA", "CPP", "RUST", ...
+   */
+  const char *language;
+  int32_t version;
+  /**
+   * The client's address as each broker sees it: key broker name, value address.
+   */
+  const ons_admin_key_value_t *addrs;
+  size_t addr_count;
+} ons_admin_consumer_client_t;
+
+/**
+ * A subscription of a consumer group.
+ */
+typedef struct {
+  const char *topic;
+  /**
+   * The expression ("TagA || TagB", "*").
+   */
+  const char *sub_string;
+  /**
+   * "TAG" or "SQL92".
+   */
+  const char *expression_type;
+  const char *const *tags;
+  size_t tag_count;
+  int64_t sub_version;
+} ons_admin_subscription_t;
+
+/**
+ * A group's online consumers (mqadmin consumerConnection).
+ */
+typedef struct {
+  const ons_admin_consumer_client_t *clients;
+  size_t client_count;
+  const ons_admin_subscription_t *subscriptions;
+  size_t subscription_count;
+  /**
+   * "CONSUME_PASSIVELY" (push) or "CONSUME_ACTIVELY" (pull); NULL with nobody online.
+   */
+  const char *consume_type;
+  /**
+   * "CLUSTERING" or "BROADCASTING"; NULL with nobody online.
+   */
+  const char *message_model;
+  /**
+   * "CONSUME_FROM_LAST_OFFSET", ...; NULL with nobody online.
+   */
+  const char *consume_from_where;
+} ons_admin_consumer_connections_t;
+
+/**
+ * A group's progress on one queue.
+ */
+typedef struct {
+  const char *topic;
+  const char *broker_name;
+  int32_t queue_id;
+  int64_t broker_offset;
+  int64_t consumer_offset;
+  /**
+   * 5.x: the offset pulled up to; -1 when the broker does not report it.
+   */
+  int64_t pull_offset;
+  /**
+   * broker_offset - consumer_offset (mqadmin's #Diff).
+   */
+  int64_t lag;
+  /**
+   * Store time of the last consumed message; 0 for none.
+   */
+  int64_t last_timestamp;
+} ons_admin_queue_consume_stats_t;
+
+/**
+ * A group's progress (mqadmin consumerProgress).
+ */
+typedef struct {
+  /**
+   * Sorted by topic, broker name and queue id.
+   */
+  const ons_admin_queue_consume_stats_t *queues;
+  size_t count;
+  double consume_tps;
+  /**
+   * Sum of the queues' lag.
+   */
+  int64_t total_lag;
+  /**
+   * Pulled and not yet acknowledged, over every queue (0 from 4.x brokers).
+   */
+  int64_t total_inflight;
+} ons_admin_consume_stats_t;
+
+/**
+ * A queue a consumer client owns, as it reports it.
+ */
+typedef struct {
+  const char *topic;
+  const char *broker_name;
+  int32_t queue_id;
+  int64_t commit_offset;
+  int64_t cached_msg_min_offset;
+  int64_t cached_msg_max_offset;
+  int64_t cached_msg_count;
+  int64_t cached_msg_size_mib;
+  int32_t locked;
+  int64_t try_unlock_times;
+  int64_t last_lock_timestamp;
+  int32_t dropped;
+  int64_t last_pull_timestamp;
+  int64_t last_consume_timestamp;
+} ons_admin_process_queue_t;
+
+/**
+ * A consumer client's rates on one topic (Java clients report them; ours do not).
+ */
+typedef struct {
+  const char *topic;
+  double pull_rt;
+  double pull_tps;
+  double consume_rt;
+  double consume_ok_tps;
+  double consume_failed_tps;
+  int64_t consume_failed_msgs;
+} ons_admin_consume_status_t;
+
+/**
+ * What one consumer client says about itself (mqadmin consumerStatus -i).
+ */
+typedef struct {
+  /**
+   * The client's settings and PROP_* entries, sorted by key.
+   */
+  const ons_admin_key_value_t *properties;
+  size_t property_count;
+  const ons_admin_subscription_t *subscriptions;
+  size_t subscription_count;
+  const ons_admin_process_queue_t *queues;
+  size_t queue_count;
+  const ons_admin_consume_status_t *status;
+  size_t status_count;
+  /**
+   * A Java client's thread dump when asked for one; NULL otherwise.
+   */
+  const char *jstack;
+} ons_admin_running_info_t;
+
+/**
+ * How a consumer client's listener took one message sent to it directly.
+ */
+typedef struct {
+  int32_t order;
+  int32_t auto_commit;
+  /**
+   * ONS_ADMIN_CR_*.
+   */
+  int32_t result;
+  /**
+   * The verdict's Java name ("CR_SUCCESS"); NULL with ONS_ADMIN_CR_NONE.
+   */
+  const char *result_name;
+  /**
+   * The client's remark (a failed listener's message); NULL when none.
+   */
+  const char *remark;
+  int64_t spent_time_ms;
+} ons_admin_direct_consume_result_t;
+
+/**
+ * A queue and an offset in it.
+ */
+typedef struct {
+  const char *topic;
+  const char *broker_name;
+  int32_t queue_id;
+  int64_t offset;
+} ons_admin_queue_offset_t;
+
+/**
+ * Queues and offsets, sorted by broker name and queue id.
+ */
+typedef struct {
+  const ons_admin_queue_offset_t *items;
+  size_t count;
+} ons_admin_queue_offset_list_t;
+
+/**
+ * How far one group got with a message.
+ */
+typedef struct {
+  const char *group;
+  /**
+   * ONS_ADMIN_TRACK_*.
+   */
+  int32_t track_type;
+  /**
+   * The Java name ("CONSUMED", "NOT_ONLINE", ...).
+   */
+  const char *track_type_name;
+  /**
+   * Why the state could not be read; NULL when it was.
+   */
+  const char *error;
+} ons_admin_message_track_t;
+
+/**
+ * The delivery state of a message for each group that consumes its topic.
+ */
+typedef struct {
+  const ons_admin_message_track_t *items;
+  size_t count;
+} ons_admin_message_track_list_t;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1161,6 +1702,275 @@ int32_t ons_admin_query_by_key(ons_admin_t *admin,
  * be the count that call returned. NULL is accepted.
  */
 int32_t ons_message_array_free(ons_message_t **messages, size_t count);
+
+/**
+ * The brokers and their roles, addresses and versions in every cluster the name servers know
+ * (mqadmin clusterList). `*out` is new; free it with ons_admin_cluster_list_free.
+ */
+int32_t ons_admin_cluster_list(ons_admin_t *admin, ons_admin_cluster_list_t **out);
+
+/**
+ * The runtime table of the broker at `broker_addr` ("host:port"), sorted by key. `*out` is
+ * new; free it with ons_admin_key_value_list_free.
+ */
+int32_t ons_admin_broker_runtime_info(ons_admin_t *admin,
+                                      const char *broker_addr,
+                                      ons_admin_key_value_list_t **out);
+
+/**
+ * Creates `topic`, or replaces its config, on every master of `cluster` (mqadmin
+ * updateTopic -c): `read_queue_nums` and `write_queue_nums` queues per broker, `perm` 6
+ * (read 4 | write 2) for a normal topic, `order` non-zero for an ordered one. `*brokers` is a
+ * new list of the brokers written to; free it with ons_admin_string_list_free.
+ */
+int32_t ons_admin_update_topic(ons_admin_t *admin,
+                               const char *cluster,
+                               const char *topic,
+                               uint32_t read_queue_nums,
+                               uint32_t write_queue_nums,
+                               int32_t perm,
+                               int32_t order,
+                               ons_admin_string_list_t **brokers);
+
+/**
+ * Deletes `topic` from every master of `cluster`, then from every name server (mqadmin
+ * deleteTopic -c).
+ */
+int32_t ons_admin_delete_topic(ons_admin_t *admin, const char *cluster, const char *topic);
+
+/**
+ * Every topic the name servers know (mqadmin topicList). `*out` is new; free it with
+ * ons_admin_string_list_free.
+ */
+int32_t ons_admin_list_topics(ons_admin_t *admin, ons_admin_string_list_t **out);
+
+/**
+ * The route of `topic` (mqadmin topicRoute); ONS_ERR_TOPIC_NOT_FOUND without one. `*out` is
+ * new; free it with ons_admin_topic_route_free.
+ */
+int32_t ons_admin_topic_route(ons_admin_t *admin, const char *topic, ons_admin_topic_route_t **out);
+
+/**
+ * The min and max offsets of every queue of `topic` (mqadmin topicStatus). `*out` is new;
+ * free it with ons_admin_topic_stats_free.
+ */
+int32_t ons_admin_topic_stats(ons_admin_t *admin, const char *topic, ons_admin_topic_stats_t **out);
+
+/**
+ * Fills `*config` with the Java defaults of a subscription group (consume enabled, from min
+ * and broadcast allowed, 1 retry queue, 16 retries, no retry policy) and a NULL group_name,
+ * which the caller sets before ons_admin_update_subscription_group.
+ */
+int32_t ons_admin_subscription_group_init(ons_admin_subscription_group_t *config);
+
+/**
+ * Creates the group `config->group_name`, or replaces its config, on every master of
+ * `cluster` (mqadmin updateSubGroup -c). `config` is only read. `*brokers` is a new list of
+ * the brokers written to; free it with ons_admin_string_list_free.
+ */
+int32_t ons_admin_update_subscription_group(ons_admin_t *admin,
+                                            const char *cluster,
+                                            const ons_admin_subscription_group_t *config,
+                                            ons_admin_string_list_t **brokers);
+
+/**
+ * Deletes `group` from every master of `cluster` (mqadmin deleteSubGroup -c), and with
+ * `clean_offset` non-zero its consumer offsets too. `*brokers` is a new list of the brokers
+ * told; free it with ons_admin_string_list_free.
+ */
+int32_t ons_admin_delete_subscription_group(ons_admin_t *admin,
+                                            const char *cluster,
+                                            const char *group,
+                                            int32_t clean_offset,
+                                            ons_admin_string_list_t **brokers);
+
+/**
+ * The subscription groups of every master of `cluster`. `*out` is new; free it with
+ * ons_admin_subscription_group_list_free.
+ */
+int32_t ons_admin_list_subscription_groups(ons_admin_t *admin,
+                                           const char *cluster,
+                                           ons_admin_subscription_group_list_t **out);
+
+/**
+ * The online consumers of `group` and their subscriptions (mqadmin consumerConnection); a
+ * group with nobody online has none (not an error). `*out` is new; free it with
+ * ons_admin_consumer_connections_free.
+ */
+int32_t ons_admin_consumer_connections(ons_admin_t *admin,
+                                       const char *group,
+                                       ons_admin_consumer_connections_t **out);
+
+/**
+ * The progress of `group` on every queue of `topic`, or of every topic with `topic` NULL
+ * (mqadmin consumerProgress). `*out` is new; free it with ons_admin_consume_stats_free.
+ */
+int32_t ons_admin_consume_stats(ons_admin_t *admin,
+                                const char *group,
+                                const char *topic,
+                                ons_admin_consume_stats_t **out);
+
+/**
+ * What the online consumer `client_id` of `group` reports about itself (mqadmin
+ * consumerStatus -i). `*out` is new; free it with ons_admin_running_info_free.
+ */
+int32_t ons_admin_consumer_running_info(ons_admin_t *admin,
+                                        const char *group,
+                                        const char *client_id,
+                                        ons_admin_running_info_t **out);
+
+/**
+ * Has the online consumer `client_id` of `group` run its listener on the message `msg_id`
+ * (either kind of id) of `topic`, whatever its subscription, without moving any offset
+ * (mqadmin queryMsgById -g -d). `*out` is new; free it with
+ * ons_admin_direct_consume_result_free.
+ */
+int32_t ons_admin_consume_message_directly(ons_admin_t *admin,
+                                           const char *group,
+                                           const char *client_id,
+                                           const char *topic,
+                                           const char *msg_id,
+                                           ons_admin_direct_consume_result_t **out);
+
+/**
+ * Moves the offsets of `group` on every queue of `topic` (mqadmin resetOffsetByTime -f):
+ * `position` is ONS_ADMIN_RESET_TO_TIMESTAMP (the first message stored at or after
+ * `timestamp_ms`), ONS_ADMIN_RESET_TO_EARLIEST or ONS_ADMIN_RESET_TO_LATEST (`timestamp_ms`
+ * unused). Running consumers of the group move too. `*out` is a new list of the new offsets;
+ * free it with ons_admin_queue_offset_list_free.
+ */
+int32_t ons_admin_reset_offsets(ons_admin_t *admin,
+                                const char *group,
+                                const char *topic,
+                                int32_t position,
+                                int64_t timestamp_ms,
+                                ons_admin_queue_offset_list_t **out);
+
+/**
+ * The max offset of every queue of `topic`. `*out` is new; free it with
+ * ons_admin_queue_offset_list_free.
+ */
+int32_t ons_admin_max_offsets(ons_admin_t *admin,
+                              const char *topic,
+                              ons_admin_queue_offset_list_t **out);
+
+/**
+ * The message of `topic` with id `msg_id`, either an offset message id or a unique key
+ * (mqadmin queryMsgById / queryMsgByUniqueKey). `*out` is a new message (free with
+ * ons_message_free), or NULL when no broker has it.
+ */
+int32_t ons_admin_message_by_id(ons_admin_t *admin,
+                                const char *topic,
+                                const char *msg_id,
+                                ons_message_t **out);
+
+/**
+ * The messages of `topic` with business key `key` stored between `begin_ms` and `end_ms`
+ * (milliseconds since the epoch), at most `max_per_broker` from each broker, sorted by store
+ * time (mqadmin queryMsgByKey -b -e). `*out` is a new array of `*count` new messages
+ * (possibly 0); free it with ons_message_array_free.
+ */
+int32_t ons_admin_query_messages(ons_admin_t *admin,
+                                 const char *topic,
+                                 const char *key,
+                                 int64_t begin_ms,
+                                 int64_t end_ms,
+                                 int32_t max_per_broker,
+                                 ons_message_t ***out,
+                                 size_t *count);
+
+/**
+ * The messages at offsets `begin` to `end` (exclusive, at most 2048) of queue `queue_id` of
+ * `topic` on broker `broker_name`, in order; offsets no longer stored are skipped and the read
+ * stops at the queue's end. Commits nothing. `*out` is a new array of `*count` new messages
+ * (possibly 0); free it with ons_message_array_free.
+ */
+int32_t ons_admin_read_queue(ons_admin_t *admin,
+                             const char *topic,
+                             const char *broker_name,
+                             int32_t queue_id,
+                             int64_t begin,
+                             int64_t end,
+                             ons_message_t ***out,
+                             size_t *count);
+
+/**
+ * For each group that consumes `topic`, whether it has consumed the message `msg_id` (either
+ * kind of id; mqadmin queryMsgById's message track). `*out` is new; free it with
+ * ons_admin_message_track_list_free.
+ */
+int32_t ons_admin_message_track(ons_admin_t *admin,
+                                const char *topic,
+                                const char *msg_id,
+                                ons_admin_message_track_list_t **out);
+
+/**
+ * The groups that consume `topic`, as its masters know them. `*out` is new; free it with
+ * ons_admin_string_list_free.
+ */
+int32_t ons_admin_groups_of_topic(ons_admin_t *admin,
+                                  const char *topic,
+                                  ons_admin_string_list_t **out);
+
+/**
+ * Frees a string list returned by an ons_admin_* call. NULL is accepted.
+ */
+int32_t ons_admin_string_list_free(ons_admin_string_list_t *list);
+
+/**
+ * Frees a list returned by ons_admin_broker_runtime_info. NULL is accepted.
+ */
+int32_t ons_admin_key_value_list_free(ons_admin_key_value_list_t *list);
+
+/**
+ * Frees the result of ons_admin_cluster_list. NULL is accepted.
+ */
+int32_t ons_admin_cluster_list_free(ons_admin_cluster_list_t *list);
+
+/**
+ * Frees the result of ons_admin_topic_route. NULL is accepted.
+ */
+int32_t ons_admin_topic_route_free(ons_admin_topic_route_t *route);
+
+/**
+ * Frees the result of ons_admin_topic_stats. NULL is accepted.
+ */
+int32_t ons_admin_topic_stats_free(ons_admin_topic_stats_t *stats);
+
+/**
+ * Frees the result of ons_admin_list_subscription_groups. NULL is accepted.
+ */
+int32_t ons_admin_subscription_group_list_free(ons_admin_subscription_group_list_t *list);
+
+/**
+ * Frees the result of ons_admin_consumer_connections. NULL is accepted.
+ */
+int32_t ons_admin_consumer_connections_free(ons_admin_consumer_connections_t *connections);
+
+/**
+ * Frees the result of ons_admin_consume_stats. NULL is accepted.
+ */
+int32_t ons_admin_consume_stats_free(ons_admin_consume_stats_t *stats);
+
+/**
+ * Frees the result of ons_admin_consumer_running_info. NULL is accepted.
+ */
+int32_t ons_admin_running_info_free(ons_admin_running_info_t *info);
+
+/**
+ * Frees the result of ons_admin_consume_message_directly. NULL is accepted.
+ */
+int32_t ons_admin_direct_consume_result_free(ons_admin_direct_consume_result_t *result);
+
+/**
+ * Frees the result of ons_admin_reset_offsets or ons_admin_max_offsets. NULL is accepted.
+ */
+int32_t ons_admin_queue_offset_list_free(ons_admin_queue_offset_list_t *list);
+
+/**
+ * Frees the result of ons_admin_message_track. NULL is accepted.
+ */
+int32_t ons_admin_message_track_list_free(ons_admin_message_track_list_t *list);
 
 /**
  * Creates an Open API client for the console at `endpoint` (e.g.

@@ -28,6 +28,8 @@ mod consumer;
 
 mod admin;
 
+mod admin_results;
+
 mod open_api;
 
 mod args;
@@ -35,6 +37,7 @@ mod handle;
 mod runtime;
 
 pub use admin::*;
+pub use admin_results::*;
 pub use consumer::*;
 pub use error::*;
 pub use message::*;
