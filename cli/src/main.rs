@@ -21,6 +21,7 @@ mod report;
 mod send;
 mod table;
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -84,8 +85,19 @@ fn main() -> ExitCode {
     init_client_log(reporter);
     let (name, result) = match cli.command {
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "ons", &mut std::io::stdout());
-            return ExitCode::SUCCESS;
+            // Generated into memory first: clap_complete panics on a write error, and a reader
+            // that stops early (`| head`) is an ordinary end of output, not a crash.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ons", &mut script);
+            let mut stdout = std::io::stdout().lock();
+            return match stdout.write_all(&script).and_then(|()| stdout.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    reporter.error(&format!("cannot write to stdout: {e}"));
+                    ExitCode::FAILURE
+                }
+            };
         }
         Command::Send(args) => ("send", run_async(|interrupt| send::run(args, reporter, interrupt))),
         Command::Consume(args) => ("consume", run_async(|interrupt| consume::run(args, reporter, interrupt))),

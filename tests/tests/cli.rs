@@ -126,6 +126,21 @@ fn help_and_version_describe_the_tool() {
     assert!(text(&out.stdout).contains("consume"));
 }
 
+/// A reader that stops early (`ons completions bash | head -1`) ends the output; it is not a
+/// crash. The script (~90 KB) is larger than a pipe's buffer, so the write meets the closed end.
+#[test]
+fn completions_into_a_closed_pipe_end_quietly() {
+    let mut child = ons(&["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(exit_code(&out), Some(0), "stderr: {}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("panicked"), "stderr: {}", text(&out.stderr));
+}
+
 #[test]
 fn usage_errors_exit_2_and_name_what_is_wrong() {
     let cases: [(&[&str], &str); 7] = [
