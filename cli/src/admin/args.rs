@@ -1,6 +1,6 @@
 //! The command line of the administrative commands (`cluster`, `topic`, `group`, `consumer`,
 //! `offset`, `message`): their subcommands, options, defaults and help text, and the parser of
-//! times (`--to`, `--begin`, `--end`). Each maps onto one `ons::admin::Admin` operation
+//! times (`--to`, `--begin`, `--end`). Each maps onto one `rocketmq_ons::admin::Admin` operation
 //! (docs/admin.md).
 
 use clap::{Args, Subcommand, ValueEnum};

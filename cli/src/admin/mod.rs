@@ -1,6 +1,6 @@
 //! The administrative commands: `cluster`, `topic`, `group`, `consumer`, `offset` and `message`,
-//! each subcommand one `ons::admin::Admin` operation (docs/admin.md) with its result printed as
-//! a table or, with `--json`, one JSON document (`crate::table`).
+//! each subcommand one `rocketmq_ons::admin::Admin` operation (docs/admin.md) with its result
+//! printed as a table or, with `--json`, one JSON document (`crate::table`).
 //!
 //! * `args`: their command line;
 //! * `topics`: the cluster listing and the topic commands;
