@@ -106,7 +106,7 @@ step "docs/admin.md's C and C++ programs"
 # The fenced blocks of LANG in the "C and C++" section of docs/admin.md, pointed at this cluster
 # (as tests/harness/readme-blocks.sh does for the README).
 admin_doc_blocks() { # LANG
-  awk -v lang="$1" '/^## / { in_section = ($0 == "## C and C++") }
+  awk -v lang="$1" '/^##+ / { in_section = ($0 == "### C and C++") }
     in_section && on && $0 == "```" { on = 0; next }
     on { print }
     in_section && !on && $0 == "```" lang { on = 1 }' docs/admin.md | sed "s/127\.0\.0\.1:9876/$NAMESRV_ADDR/g"

@@ -16,8 +16,12 @@ const path = require('node:path')
 const SOURCES = [
   { readme: path.join(__dirname, '..', '..', 'README.md'), section: '## Node.js', prefix: 'readme' },
   { readme: path.join(__dirname, '..', 'README.md'), section: '## Use', prefix: 'package-readme' },
-  { readme: path.join(__dirname, '..', '..', 'docs', 'admin.md'), section: '## Node', prefix: 'admin-doc' },
+  { readme: path.join(__dirname, '..', '..', 'docs', 'admin.md'), section: '### Node', prefix: 'admin-doc' },
 ]
+
+function headingLevel(line) {
+  return line.match(/^#+/)[0].length
+}
 
 function snippets({ readme, section, prefix }) {
   const found = []
@@ -31,7 +35,8 @@ function snippets({ readme, section, prefix }) {
       } else {
         block.push(line)
       }
-    } else if (line.startsWith('## ')) {
+    } else if (/^#+ /.test(line) && headingLevel(line) <= headingLevel(section)) {
+      // A heading at the section's level or above ends it; its own subsections do not.
       inSection = line === section
     } else if (inSection && line === '```js') {
       block = []
