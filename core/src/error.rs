@@ -125,9 +125,21 @@ pub struct Error {
     api_code: Option<String>,
     /// Shared: errors are cloned to every waiter of a failed connection.
     source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
+    /// For a failed send: the message it was about (boxed: most errors have none).
+    failed: Option<Box<FailedMessage>>,
 }
 
-/// Equal when kind, message and codes are; the source is explanation, not identity.
+/// The message a failed send was about, as the ONS Java SDK's `OnExceptionContext` gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct FailedMessage {
+    /// The id the producer assigned (`UNIQ_KEY`); absent when the send failed before it had one
+    /// (an invalid message, a producer not started).
+    message_id: Option<String>,
+    topic: String,
+}
+
+/// Equal when kind, message and codes are; the source and the failed message are explanation,
+/// not identity.
 impl PartialEq for Error {
     fn eq(&self, other: &Self) -> bool {
         self.kind == other.kind
@@ -141,7 +153,7 @@ impl Eq for Error {}
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), response_code: None, api_code: None, source: None }
+        Error { kind, message: message.into(), response_code: None, api_code: None, source: None, failed: None }
     }
 
     /// The same error, caused by `source`.
@@ -159,7 +171,7 @@ impl Error {
             std::borrow::Cow::Borrowed(_) => message,
             std::borrow::Cow::Owned(short) => short,
         };
-        Error { kind: ErrorKind::Api, message, response_code: None, api_code: code, source: None }
+        Error { kind: ErrorKind::Api, message, response_code: None, api_code: code, source: None, failed: None }
     }
 
     /// An error answered by a broker or name server: `code` is the remoting response code and
@@ -180,7 +192,7 @@ impl Error {
             Some(r) if !r.is_empty() => format!("{context}: broker answered code {code}: {}", capped(r)),
             _ => format!("{context}: broker answered code {code}"),
         };
-        Error { kind, message, response_code: Some(code), api_code: None, source: None }
+        Error { kind, message, response_code: Some(code), api_code: None, source: None, failed: None }
     }
 
     pub fn kind(&self) -> ErrorKind {
@@ -200,6 +212,23 @@ impl Error {
     /// `asapi.server.api.notfound`, ...); `crate::http` turns it into its typed enums.
     pub fn api_code(&self) -> Option<&str> {
         self.api_code.as_deref()
+    }
+
+    /// For a failed send (`send`, `send_async`, `send_oneway`, an order or transaction send): the
+    /// id the producer assigned to the message, when it got that far.
+    pub fn message_id(&self) -> Option<&str> {
+        self.failed.as_ref().and_then(|m| m.message_id.as_deref())
+    }
+
+    /// For a failed send: the topic of the message.
+    pub fn topic(&self) -> Option<&str> {
+        self.failed.as_ref().map(|m| m.topic.as_str())
+    }
+
+    /// The same error, about the message `message_id` (if assigned) of `topic`.
+    pub(crate) fn for_message(mut self, message_id: Option<String>, topic: &str) -> Self {
+        self.failed = Some(Box::new(FailedMessage { message_id, topic: topic.to_owned() }));
+        self
     }
 
     pub fn is_retryable(&self) -> bool {
@@ -244,6 +273,9 @@ impl fmt::Debug for Error {
         }
         if let Some(code) = &self.api_code {
             d.field("api_code", code);
+        }
+        if let Some(m) = &self.failed {
+            d.field("message_id", &m.message_id).field("topic", &m.topic);
         }
         d.finish()
     }

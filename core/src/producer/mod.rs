@@ -304,7 +304,8 @@ impl ProducerCore {
         cmd
     }
 
-    /// One message through the send path: queue choice, timed-delivery mapping, retries.
+    /// One message through the send path: queue choice, timed-delivery mapping, retries. A
+    /// failure carries the message's topic and, once assigned, its id ([`Error::message_id`]).
     async fn send(
         &self,
         msg: &Message,
@@ -312,8 +313,23 @@ impl ProducerCore {
         choice: QueueChoice<'_>,
         tran_half: bool,
     ) -> Result<Option<SendResult>> {
+        let mut message_id = None;
+        let result = self.send_attempts(msg, mode, choice, tran_half, &mut message_id).await;
+        result.map_err(|e| e.for_message(message_id, &msg.topic))
+    }
+
+    /// [`ProducerCore::send`]'s work; sets `message_id` when the message gets its id.
+    async fn send_attempts(
+        &self,
+        msg: &Message,
+        mode: Mode,
+        choice: QueueChoice<'_>,
+        tran_half: bool,
+        message_id: &mut Option<String>,
+    ) -> Result<Option<SendResult>> {
         let instance = self.instance()?;
         let mut prepared = self.prepare(msg, true)?;
+        *message_id = Some(prepared.msg_id.clone());
         if tran_half {
             prepared.properties.insert(property::TRAN_MSG.into(), "true".into());
             prepared.properties.insert(property::PGROUP.into(), self.wire_group().into());
@@ -654,7 +670,7 @@ impl OrderProducer {
     /// another queue would break the key's order. A blank key (empty or only whitespace) is
     /// refused, as the ONS Java SDK's `OrderProducer` refuses it ("'shardingKey' is blank").
     pub async fn send(&self, msg: &Message, sharding_key: &str) -> Result<SendResult> {
-        crate::message::validate_sharding_key(sharding_key)?;
+        crate::message::validate_sharding_key(sharding_key).map_err(|e| e.for_message(None, &msg.topic))?;
         let mut msg = msg.clone();
         msg.sharding_key = Some(sharding_key.to_owned());
         self.core
@@ -702,5 +718,30 @@ mod tests {
         // A real key gets past the check (and fails only because the producer is not started).
         let err = producer.send(&Message::new("T", None, "x"), " k ").await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotStarted, "{err}");
+        // Both failed before the message had an id; they name its topic.
+        assert_eq!((err.topic(), err.message_id()), (Some("T"), None), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_send_names_the_message_id_it_assigned_and_the_topic() {
+        let props = Properties::new()
+            .with(keys::NAMESRV_ADDR, "127.0.0.1:1")
+            .with(keys::GROUP_ID, "GID_failed")
+            .with(keys::SEND_MSG_TIMEOUT_MILLIS, "300");
+        let producer = Producer::new(&props).unwrap();
+        producer.start().unwrap();
+        for (mode, err) in [
+            ("send", producer.send(&Message::new("T_failed", None, "x")).await.unwrap_err()),
+            ("send_async", producer.send_async(&Message::new("T_failed", None, "x")).await.unwrap_err()),
+            ("send_oneway", producer.send_oneway(&Message::new("T_failed", None, "x")).await.unwrap_err()),
+        ] {
+            assert_eq!(err.topic(), Some("T_failed"), "{mode}: {err:?}");
+            let id = err.message_id().unwrap_or_else(|| panic!("{mode}: no message id in {err:?}"));
+            assert_eq!(id.len(), 32, "{mode}: {id} is not a UNIQ_KEY");
+        }
+        let invalid = producer.send(&Message::new("", None, "x")).await.unwrap_err();
+        assert_eq!(invalid.kind(), ErrorKind::InvalidArgument, "{invalid}");
+        assert_eq!((invalid.topic(), invalid.message_id()), (Some(""), None), "{invalid:?}");
+        producer.shutdown().await;
     }
 }

@@ -169,9 +169,10 @@ impl TransactionProducer {
         Fut: Future<Output = TransactionStatus> + Send + 'static,
     {
         if msg.start_deliver_time.is_some() {
-            return Err(Error::invalid_argument("transaction messages cannot be timed (start deliver time is set)"));
+            return Err(Error::invalid_argument("transaction messages cannot be timed (start deliver time is set)")
+                .for_message(None, &msg.topic));
         }
-        let instance = self.core.instance()?;
+        let instance = self.core.instance().map_err(|e| e.for_message(None, &msg.topic))?;
         let result = self
             .core
             .send(msg, Mode::Sync, QueueChoice::RoundRobin, true)
@@ -184,10 +185,12 @@ impl TransactionProducer {
         } else {
             TransactionStatus::RollbackTransaction
         };
-        let commit_log_offset = decode_offset_msg_id(&result.offset_msg_id)?.commit_log_offset;
+        let about_it = |e: Error| e.for_message(Some(result.message_id.clone()), &msg.topic);
+        let commit_log_offset = decode_offset_msg_id(&result.offset_msg_id).map_err(about_it)?.commit_log_offset;
         let addr = instance
             .master_addr(&result.broker_name)
-            .ok_or_else(|| Error::network(format!("no master address for broker {}", result.broker_name)))?;
+            .ok_or_else(|| Error::network(format!("no master address for broker {}", result.broker_name)))
+            .map_err(about_it)?;
         let end = EndTransactionRequestHeader {
             topic: Some(&namespace::wrap(self.core.config.namespace.as_deref(), &msg.topic)),
             producer_group: &self.core.wire_group(),
