@@ -2,6 +2,32 @@
 /* eslint-disable */
 
 /**
+ * The class of every error the addon throws or rejects with (the ONS Java SDK's
+ * `ONSClientException`), except for an argument of the wrong JS type, which is a `TypeError`
+ * with `code === 'INVALID_ARGUMENT'`. `name` is `'ONSClientException'`.
+ *
+ * This declaration is written by hand in node/src/dts-header.d.ts (napi declares no class made
+ * in JS); `napi build` puts it at the head of index.d.ts.
+ */
+export declare class ONSClientException extends Error {
+  constructor(message?: string, code?: ErrorCode, options?: ErrorOptions)
+  /** What went wrong, one value per core error kind. */
+  code: ErrorCode
+  /** The response code of the broker or name server that refused the request. */
+  responseCode?: number
+  /** The error code an HTTP management API (Open API, ASAPI) answered with. */
+  apiCode?: string
+  /**
+   * For a failed send, order send or transaction send: the id the producer assigned to the
+   * message (absent when the send failed before it had one: an invalid message, a producer
+   * not started). The ONS `OnExceptionContext.getMessageId()`.
+   */
+  messageId?: string
+  /** For a failed send: the topic of the message (`OnExceptionContext.getTopic()`). */
+  topic?: string
+}
+
+/**
  * Cluster management against the cluster named by NAMESRV_ADDR (credentials when the brokers
  * check them): topics, subscription groups, consumer progress and clients, offsets, stored
  * messages (docs/admin.md). Every method returns a Promise. Shares connections with the other

@@ -15,6 +15,7 @@ export const {
   ErrorCode,
   Message,
   MessageStream,
+  ONSClientException,
   ONSFactory,
   OrderAction,
   OrderConsumer,

@@ -289,7 +289,7 @@ where
                 // SAFETY: the env of the JS thread this closure runs on.
                 Ok(Ok(value)) => convert(env, value).and_then(|v| unsafe { V::to_napi_value(env.raw(), v) }),
                 Ok(Err(e)) => Err(reject(env, e)),
-                Err(_) => Err(Error::new(Status::GenericFailure, "rocketmq-ons: internal error (a task panicked)")),
+                Err(_) => Err(crate::error::internal(env, "rocketmq-ons: internal error (a task panicked)")),
             };
             // SAFETY: `deferred` was created in this env and is settled once, here.
             unsafe {
