@@ -28,7 +28,7 @@ pub mod config;
 pub mod consumer;
 pub mod error;
 pub mod http;
-pub(crate) mod log_limit;
+pub mod log_limit;
 pub mod message;
 pub(crate) mod process;
 pub mod producer;

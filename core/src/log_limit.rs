@@ -7,15 +7,17 @@
 //! [`debug_limited!`] log like `tracing::warn!`/`tracing::error!`/`tracing::debug!`, but each
 //! call site writes at most one line per [`INTERVAL`]; the next line it writes carries `suppressed = N`, the number of lines left out
 //! since the previous one (lines left out after the last written one are not reported).
+//! Bindings use [`LogLimiter`] for the warnings they show their users (Node's
+//! `process.emitWarning` of a failing listener).
 
 use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 /// At most one line per call site per this interval.
-pub(crate) const INTERVAL: Duration = Duration::from_secs(10);
+pub const INTERVAL: Duration = Duration::from_secs(10);
 
 /// One call site's window: when its last line was written, and how many were left out since.
-pub(crate) struct LogLimiter {
+pub struct LogLimiter {
     interval: Duration,
     window: Mutex<Window>,
 }
@@ -26,13 +28,13 @@ struct Window {
 }
 
 impl LogLimiter {
-    pub(crate) const fn new(interval: Duration) -> Self {
+    pub const fn new(interval: Duration) -> Self {
         LogLimiter { interval, window: Mutex::new(Window { last_written: None, suppressed: 0 }) }
     }
 
     /// Whether a line may be written at `now`: `Some(lines left out since the last one)`, or
     /// `None` (counted as left out). `now` is a parameter so tests can drive the clock.
-    pub(crate) fn admit(&self, now: Instant) -> Option<u64> {
+    pub fn admit(&self, now: Instant) -> Option<u64> {
         let mut w = self.window.lock();
         match w.last_written {
             Some(last) if now.saturating_duration_since(last) < self.interval => {
