@@ -21,6 +21,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use rocketmq_ons::consumer::{ActionReply, DeferredMessageListener, DeliveredMessage, MessageSelector};
+use rocketmq_ons::log_limit::{LogLimiter, INTERVAL};
 use rocketmq_ons::MessageQueue;
 use rocketmq_ons::{
     Action as CoreAction, BatchConsumer as CoreBatchConsumer, BatchMessageListener, ConsumeContext as CoreContext,
@@ -31,7 +32,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::core_call::{promise, start_in_runtime};
 use crate::error;
-use crate::js_call::{self, Expect, JsFn, JsFunction, KeepAlive};
+use crate::js_call::{self, Expect, JsFn, JsFunction, KeepAlive, Subject};
 use crate::js_thread::{JsRef, Start};
 use crate::message::{received_value, ConsumeContext, Received};
 
@@ -54,11 +55,27 @@ pub enum OrderAction {
 const ACTION_NAMES: &[&str] = &["CommitMessage", "ReconsumeLater"];
 const ORDER_ACTION_NAMES: &[&str] = &["Success", "Suspend"];
 
-static LISTENER: Expect = Expect { what: "message listener", accepted: ACTION_NAMES, on_failure: "ReconsumeLater" };
-static BATCH_LISTENER: Expect =
-    Expect { what: "batch message listener", accepted: ACTION_NAMES, on_failure: "ReconsumeLater" };
-static ORDER_LISTENER: Expect =
-    Expect { what: "message order listener", accepted: ORDER_ACTION_NAMES, on_failure: "Suspend" };
+static LISTENER: Expect = Expect {
+    what: "message listener",
+    accepted: ACTION_NAMES,
+    on_failure: "ReconsumeLater",
+    instead: "return Action.CommitMessage to acknowledge it",
+    limiter: LogLimiter::new(INTERVAL),
+};
+static BATCH_LISTENER: Expect = Expect {
+    what: "batch message listener",
+    accepted: ACTION_NAMES,
+    on_failure: "ReconsumeLater",
+    instead: "return Action.CommitMessage to acknowledge them",
+    limiter: LogLimiter::new(INTERVAL),
+};
+static ORDER_LISTENER: Expect = Expect {
+    what: "message order listener",
+    accepted: ORDER_ACTION_NAMES,
+    on_failure: "Suspend",
+    instead: "return OrderAction.Success to acknowledge it",
+    limiter: LogLimiter::new(INTERVAL),
+};
 
 /// An SQL92 selector over user properties (the broker must enable property filtering).
 #[napi(object)]
@@ -105,6 +122,8 @@ fn one_message_fn(listener: &JsFunction<'_>) -> Result<JsFn<Delivery, FnArgs<(Re
 /// object there, and the answer (a value, or a promise settling later) settles it from there.
 struct JsListener {
     function: Arc<JsRef>,
+    /// The consumer's group, for warnings.
+    group: Arc<str>,
     /// One context per queue, found here on the consumer's thread, so only an `Arc` travels to
     /// the JS thread with each message (no copy of the queue's names to make, hash and free there).
     contexts: Mutex<HashMap<MessageQueue, Arc<QueueContext>>>,
@@ -121,8 +140,8 @@ struct QueueContext {
 }
 
 impl JsListener {
-    fn new(env: &Env, function: &JsFunction<'_>) -> Result<Self> {
-        Ok(JsListener { function: Arc::new(JsRef::new(env, function.raw())?), contexts: Mutex::default() })
+    fn new(env: &Env, function: &JsFunction<'_>, group: Arc<str>) -> Result<Self> {
+        Ok(JsListener { function: Arc::new(JsRef::new(env, function.raw())?), group, contexts: Mutex::default() })
     }
 
     fn context_of(&self, queue: &MessageQueue) -> Arc<QueueContext> {
@@ -159,6 +178,7 @@ impl QueueContext {
 impl DeferredMessageListener for JsListener {
     fn consume(&self, message: DeliveredMessage, context: &CoreContext, reply: ActionReply) {
         let (function, queue) = (self.function.clone(), self.context_of(&context.queue));
+        let group = self.group.clone();
         self.function.thread().run(move |env| {
             let returned = function.get(env).and_then(|f| {
                 let context = queue.object(env)?;
@@ -168,11 +188,19 @@ impl DeferredMessageListener for JsListener {
                 let f = unsafe { ListenerFn::from_napi_value(env.raw(), f) }?;
                 f.call(FnArgs::from((message, context)))
             });
+            let subject = move || {
+                let m: &CoreMessage = &message;
+                Subject {
+                    who: format!(" of group {group}"),
+                    what_for: format!(" for message {} (topic {})", m.msg_id.as_deref().unwrap_or("?"), m.topic),
+                }
+            };
             js_call::read_answer(
                 env,
                 returned,
                 Box::new(move |answer| reply.send(CoreAction::from_listener_answer(answer))),
                 &LISTENER,
+                subject,
             );
         });
     }
@@ -436,13 +464,16 @@ macro_rules! consumer_class {
         pub struct $name {
             inner: Arc<$core>,
             life: Arc<Lifecycle>,
+            /// GROUP_ID, for the warnings of its listeners.
+            group: Arc<str>,
         }
 
         #[napi]
         impl $name {
             pub(crate) fn create(env: &Env, props: &Properties) -> Result<Self> {
                 let inner = $core::new(props).map_err(|e| error::to_js(env, &e))?;
-                Ok($name { inner: Arc::new(inner), life: Arc::default() })
+                let group = props.get(rocketmq_ons::config::keys::GROUP_ID).unwrap_or_default().into();
+                Ok($name { inner: Arc::new(inner), life: Arc::default(), group })
             }
 
             /// Subscribes `topic` with a tag expression (`*` or `null` for all, `a || b`) or
@@ -457,7 +488,7 @@ macro_rules! consumer_class {
             ) -> Result<()> {
                 let topic = js_call::string_arg(env, topic, "subscribe: topic")?;
                 let expression = expression_arg(env, expression, "subscribe: expression")?;
-                let listener = $wrap(env, &js_call::function_arg(env, listener, "subscribe: listener")?)?;
+                let listener = $wrap(env, &js_call::function_arg(env, listener, "subscribe: listener")?, &self.group)?;
                 self.inner
                     .$subscribe_with(&topic, &selector(expression), listener)
                     .map_err(|e| error::to_js(env, &e))
@@ -541,8 +572,8 @@ consumer_class!(
     Consumer, CoreConsumer, MessageStream, StreamListener,
     listener_ts = "topic: string, expression: string | SqlSelector | null | undefined, listener: (message: Message, context: ConsumeContext) => Action | Promise<Action>",
     subscribe_with = subscribe_deferred,
-    wrap = |env: &Env, l: &JsFunction<'_>| -> Result<Arc<dyn DeferredMessageListener>> {
-        Ok(Arc::new(JsListener::new(env, l)?))
+    wrap = |env: &Env, l: &JsFunction<'_>, group: &Arc<str>| -> Result<Arc<dyn DeferredMessageListener>> {
+        Ok(Arc::new(JsListener::new(env, l, group.clone())?))
     }
 );
 
@@ -551,7 +582,7 @@ consumer_class!(
     OrderConsumer, CoreOrderConsumer, MessageStream, StreamListener,
     listener_ts = "topic: string, expression: string | SqlSelector | null | undefined, listener: (message: Message, context: ConsumeContext) => OrderAction | Promise<OrderAction>",
     subscribe_with = subscribe_with_selector,
-    wrap = |_: &Env, l: &JsFunction<'_>| -> Result<Arc<dyn MessageOrderListener>> {
+    wrap = |_: &Env, l: &JsFunction<'_>, _: &Arc<str>| -> Result<Arc<dyn MessageOrderListener>> {
         Ok(Arc::new(JsOrderListener(one_message_fn(l)?)))
     }
 );
@@ -561,7 +592,7 @@ consumer_class!(
     BatchConsumer, CoreBatchConsumer, BatchMessageStream, BatchStreamListener,
     listener_ts = "topic: string, expression: string | SqlSelector | null | undefined, listener: (messages: Message[], context: ConsumeContext) => Action | Promise<Action>",
     subscribe_with = subscribe_with_selector,
-    wrap = |_: &Env, l: &JsFunction<'_>| -> Result<Arc<dyn BatchMessageListener>> {
+    wrap = |_: &Env, l: &JsFunction<'_>, _: &Arc<str>| -> Result<Arc<dyn BatchMessageListener>> {
         let f = js_call::wrap(l, |(ms, q): BatchDelivery| {
             Ok(FnArgs::from((ms.into_iter().map(Received).collect::<Vec<_>>(), ConsumeContext::from(&q))))
         })?;

@@ -13,10 +13,12 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::time::Instant;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::ValueType;
+use rocketmq_ons::log_limit::LogLimiter;
 use tokio::sync::oneshot;
 
 /// A user function callable from any thread. `T` is the Rust value queued, `A` the JS arguments
@@ -85,6 +87,20 @@ pub(crate) struct Expect {
     pub accepted: &'static [&'static str],
     /// What a failure is taken as, for the warning text.
     pub on_failure: &'static str,
+    /// The fix for a function that returned nothing (an `async` listener without a `return`):
+    /// what to return instead, for the warning text.
+    pub instead: &'static str,
+    /// A failing listener fails for every message: at most one warning per interval for each
+    /// kind of callback, the next one saying how many were left out.
+    pub limiter: LogLimiter,
+}
+
+/// What a call was about, for its warning: `who` follows the callback's name (" of group G"),
+/// `what_for` the failure (" for message ID (topic T)"). Made only when a warning is shown.
+#[derive(Default)]
+pub(crate) struct Subject {
+    pub who: String,
+    pub what_for: String,
 }
 
 /// Calls `f` with `value`. The receiver yields the accepted name the function answered, or
@@ -101,7 +117,7 @@ pub(crate) fn call<T: 'static, A: 'static + JsValuesTupleIntoVec>(
     // A call that cannot be made (the environment is shutting down) drops the closure and with
     // it `tx`: the receiver reads as failed.
     let _ = f.call_with_return_value(value, ThreadsafeFunctionCallMode::NonBlocking, move |ret, env| {
-        read_answer(&env, ret, answer, expect);
+        read_answer(&env, ret, answer, expect, Subject::default);
         Ok(())
     });
     rx
@@ -119,37 +135,54 @@ pub(crate) fn call_blocking<T: 'static, A: 'static + JsValuesTupleIntoVec>(
 /// Where the answer of one call goes.
 pub(crate) type Answer = Box<dyn FnOnce(Option<&'static str>) + Send>;
 
+/// Why a call counts as failed.
+enum Failure {
+    /// It returned (or resolved) `undefined` or `null`: counted as failed, as the ONS Java SDK
+    /// counts a listener returning null; the warning names the fix.
+    Nothing(&'static str),
+    Other(String),
+}
+
 /// Runs on the JS thread with what a user function returned (or threw): hands `answer` the
-/// accepted name it answered, now or when its promise settles, or `None` (with a warning).
-pub(crate) fn read_answer(env: &Env, ret: Result<Unknown<'static>>, answer: Answer, expect: &'static Expect) {
+/// accepted name it answered, now or when its promise settles, or `None` (with a warning about
+/// `subject`, made only then).
+pub(crate) fn read_answer<S>(
+    env: &Env,
+    ret: Result<Unknown<'static>>,
+    answer: Answer,
+    expect: &'static Expect,
+    subject: S,
+) where
+    S: FnOnce() -> Subject + 'static,
+{
     let value = match ret {
         Ok(value) => value,
         Err(e) => {
-            warn(env, expect, &format!("threw: {}", e.reason));
+            warn(env, expect, subject, Failure::Other(format!("threw: {}", e.reason)));
             answer(None);
             return;
         }
     };
     if !matches!(value.is_promise(), Ok(true)) {
-        answer(accept(env, value, expect));
+        answer(accept(env, value, expect).map_err(|failure| warn(env, expect, subject, failure)).ok());
         return;
     }
     // The promise settles later; whichever handler runs first answers.
-    let reply = Rc::new(Cell::new(Some(answer)));
+    let reply = Rc::new(Cell::new(Some((answer, subject))));
     let on_reject = reply.clone();
     // SAFETY: `value` is a promise of this env, checked above.
     let promise = unsafe { PromiseRaw::<Unknown<'static>>::from_napi_value(env.raw(), value.raw()) };
     let attached = promise.and_then(|p| {
         p.then(move |ctx| {
-            if let Some(answer) = reply.take() {
-                answer(accept(&ctx.env, ctx.value, expect));
+            if let Some((answer, subject)) = reply.take() {
+                answer(accept(&ctx.env, ctx.value, expect).map_err(|f| warn(&ctx.env, expect, subject, f)).ok());
             }
             Ok(())
         })?
         .catch(move |ctx: CallbackContext<Unknown<'static>>| {
-            if let Some(answer) = on_reject.take() {
+            if let Some((answer, subject)) = on_reject.take() {
                 let reason = Error::from_unknown_without_coercion(ctx.value).reason;
-                warn(&ctx.env, expect, &format!("rejected: {reason}"));
+                warn(&ctx.env, expect, subject, Failure::Other(format!("rejected: {reason}")));
                 answer(None);
             }
             Ok(())
@@ -157,12 +190,13 @@ pub(crate) fn read_answer(env: &Env, ret: Result<Unknown<'static>>, answer: Answ
         .map(|_| ())
     });
     if let Err(e) = attached {
-        warn(env, expect, &format!("returned a promise that could not be awaited: {}", e.reason));
+        let detail = format!("returned a promise that could not be awaited: {}", e.reason);
+        warn(env, expect, Subject::default, Failure::Other(detail));
     }
 }
 
 /// Reads a returned value as one of the accepted names.
-fn accept(env: &Env, value: Unknown<'_>, expect: &'static Expect) -> Option<&'static str> {
+fn accept(env: &Env, value: Unknown<'_>, expect: &'static Expect) -> std::result::Result<&'static str, Failure> {
     // The common case, once per message: a short string read into a stack buffer.
     let mut short = [0u8; 32];
     let mut len = 0usize;
@@ -180,32 +214,45 @@ fn accept(env: &Env, value: Unknown<'_>, expect: &'static Expect) -> Option<&'st
         if status == napi::sys::Status::napi_ok && len < short.len() - 1 {
             let text = &short[..len];
             if let Some(found) = expect.accepted.iter().copied().find(|a| a.as_bytes() == text) {
-                return Some(found);
+                return Ok(found);
             }
         }
     }
     let text = match value.get_type() {
         Ok(ValueType::String) => value.coerce_to_string().and_then(|s| s.into_utf8()).and_then(|s| s.into_owned()).ok(),
+        Ok(ValueType::Undefined) => return Err(Failure::Nothing("undefined")),
+        Ok(ValueType::Null) => return Err(Failure::Nothing("null")),
         _ => None,
     };
-    let found = text.as_deref().and_then(|t| expect.accepted.iter().copied().find(|a| *a == t));
-    if found.is_none() {
-        let shown = match (&text, value.get_type()) {
-            (Some(t), _) => format!("{t:?}"),
-            (None, Ok(t)) => t.to_string(),
-            (None, Err(_)) => "an unreadable value".to_owned(),
-        };
-        warn(env, expect, &format!("returned {shown}; expected one of {}", expect.accepted.join(", ")));
+    if let Some(found) = text.as_deref().and_then(|t| expect.accepted.iter().copied().find(|a| *a == t)) {
+        return Ok(found);
     }
-    found
+    let shown = match (&text, value.get_type()) {
+        (Some(t), _) => format!("{t:?}"),
+        (None, Ok(t)) => t.to_string(),
+        (None, Err(_)) => "an unreadable value".to_owned(),
+    };
+    Err(Failure::Other(format!("returned {shown}; expected one of {}", expect.accepted.join(", "))))
 }
 
-/// `process.emitWarning(...)`: the only channel a Node user is sure to see.
-fn warn(env: &Env, expect: &Expect, detail: &str) {
+/// `process.emitWarning(...)`: the only channel a Node user is sure to see. At most one per
+/// interval for each kind of callback; the next one says how many were left out.
+fn warn(env: &Env, expect: &Expect, subject: impl FnOnce() -> Subject, failure: Failure) {
+    let Some(left_out) = expect.limiter.admit(Instant::now()) else { return };
+    let Subject { who, what_for } = subject();
+    let what = expect.what;
+    let mut text = match failure {
+        Failure::Nothing(nothing) => {
+            format!("{what}{who} returned {nothing}{what_for}: counted as {}; {}", expect.on_failure, expect.instead)
+        }
+        Failure::Other(detail) => format!("{what}{who} {detail}{what_for}: counted as {}", expect.on_failure),
+    };
+    if left_out > 0 {
+        text.push_str(&format!(" ({left_out} more warnings of failing {what}s left out since the previous one)"));
+    }
     let emit = || -> Result<()> {
         let process: Object = env.get_global()?.get_named_property("process")?;
         let emit_warning: Function<FnArgs<(String, String)>, Unknown> = process.get_named_property("emitWarning")?;
-        let text = format!("{} {detail}; counted as {}", expect.what, expect.on_failure);
         emit_warning.apply(process, FnArgs::from((text, "RocketMQWarning".to_owned())))?;
         Ok(())
     };

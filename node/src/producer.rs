@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use rocketmq_ons::log_limit::{LogLimiter, INTERVAL};
 use rocketmq_ons::producer::TransactionStatus as CoreStatus;
 use rocketmq_ons::{
     LocalTransactionChecker, Message as CoreMessage, OrderProducer as CoreOrderProducer, Producer as CoreProducer,
@@ -160,10 +161,20 @@ fn status_from_name(name: Option<&str>) -> CoreStatus {
     }
 }
 
-static EXECUTOR: Expect =
-    Expect { what: "local transaction executor", accepted: STATUS_NAMES, on_failure: "TransactionStatus.Unknow" };
-static CHECKER: Expect =
-    Expect { what: "local transaction checker", accepted: STATUS_NAMES, on_failure: "TransactionStatus.Unknow" };
+static EXECUTOR: Expect = Expect {
+    what: "local transaction executor",
+    accepted: STATUS_NAMES,
+    on_failure: "TransactionStatus.Unknow",
+    instead: "return TransactionStatus.CommitTransaction or RollbackTransaction to settle it",
+    limiter: LogLimiter::new(INTERVAL),
+};
+static CHECKER: Expect = Expect {
+    what: "local transaction checker",
+    accepted: STATUS_NAMES,
+    on_failure: "TransactionStatus.Unknow",
+    instead: "return TransactionStatus.CommitTransaction or RollbackTransaction to settle it",
+    limiter: LogLimiter::new(INTERVAL),
+};
 
 /// The checker is given the half message the broker asks about, a received message.
 fn checker_fn(function: &JsFunction<'_>) -> Result<JsFn<CoreMessage, Received>> {
