@@ -514,8 +514,9 @@ macro_rules! consumer_class {
                 Ok($stream { shared: stream })
             }
 
-            #[napi]
-            pub fn unsubscribe(&self, env: &Env, topic: String) -> Result<()> {
+            #[napi(ts_args_type = "topic: string")]
+            pub fn unsubscribe(&self, env: &Env, topic: Unknown<'_>) -> Result<()> {
+                let topic = js_call::string_arg(env, topic, "unsubscribe: topic")?;
                 self.inner.unsubscribe(&topic).map_err(|e| error::to_js(env, &e))
             }
 

@@ -10,16 +10,35 @@ use std::collections::HashMap;
 
 use napi::bindgen_prelude::*;
 use napi::sys;
+use napi::ValueType;
 use napi_derive::napi;
 use rocketmq_ons::message::ReceivedInfo;
 use rocketmq_ons::Message as CoreMessage;
 
-use crate::error;
+use crate::js_call::typeof_name;
 use crate::js_thread::{copy_to_js, script_function, thread_value};
+use crate::{args, error};
 
 /// A body as JS may give it: bytes, or a string sent as its UTF-8 bytes. The Buffer is only
 /// borrowed for the call (its bytes are copied), so no reference to it is kept.
 pub type Body<'a> = Either<BufferSlice<'a>, String>;
+
+/// An optional body argument: a Buffer or a string; `undefined` and `null` are `None`.
+fn optional_body<'a>(env: &Env, value: Option<Unknown<'a>>, what: &str) -> Result<Option<Body<'a>>> {
+    let Some(value) = value else { return Ok(None) };
+    match value.get_type()? {
+        ValueType::Undefined | ValueType::Null => Ok(None),
+        // SAFETY: a string value of this env.
+        ValueType::String => unsafe { String::from_napi_value(env.raw(), value.raw()) }.map(|s| Some(Either::B(s))),
+        // SAFETY: an object of this env, borrowed for the call if it is a Buffer.
+        ValueType::Object => unsafe { BufferSlice::from_napi_value(env.raw(), value.raw()) }
+            .map(|b| Some(Either::A(b)))
+            .map_err(|_| error::type_error(env, format!("{what} must be a Buffer or a string; got an object"))),
+        other => {
+            Err(error::type_error(env, format!("{what} must be a Buffer or a string; got {}", typeof_name(other))))
+        }
+    }
+}
 
 fn body_bytes(body: Body<'_>) -> Vec<u8> {
     match body {
@@ -48,11 +67,15 @@ impl Message {
     )]
     pub fn new(
         env: &Env,
-        topic: Option<String>,
-        tag: Option<String>,
-        key_or_body: Option<Body<'_>>,
-        body: Option<Body<'_>>,
+        topic: Option<Unknown<'_>>,
+        tag: Option<Unknown<'_>>,
+        key_or_body: Option<Unknown<'_>>,
+        body: Option<Unknown<'_>>,
     ) -> Result<Self> {
+        let topic = args::optional_string(env, topic, "new Message: topic")?;
+        let tag = args::optional_string(env, tag, "new Message: tag")?;
+        let key_or_body = optional_body(env, key_or_body, "new Message: keyOrBody")?;
+        let body = optional_body(env, body, "new Message: body")?;
         let mut inner = CoreMessage::new(topic.unwrap_or_default(), tag.as_deref(), Vec::new());
         match (key_or_body, body) {
             (Some(Either::B(key)), Some(body)) => {
@@ -60,7 +83,7 @@ impl Message {
                 inner.body = body_bytes(body).into();
             }
             (Some(Either::A(_)), Some(_)) => {
-                return Err(error::invalid_argument(env, "new Message(topic, tag, key, body): key must be a string"))
+                return Err(error::type_error(env, "new Message(topic, tag, key, body): key must be a string"))
             }
             (Some(body), None) => inner.body = body_bytes(body).into(),
             (None, Some(body)) => inner.body = body_bytes(body).into(),
@@ -74,9 +97,10 @@ impl Message {
         self.inner.topic.clone()
     }
 
-    #[napi(setter)]
-    pub fn set_topic(&mut self, topic: String) {
-        self.inner.topic = topic;
+    #[napi(setter, ts_args_type = "topic: string")]
+    pub fn set_topic(&mut self, env: &Env, topic: Unknown<'_>) -> Result<()> {
+        self.inner.topic = args::string(env, topic, "Message.topic")?;
+        Ok(())
     }
 
     #[napi(getter)]
@@ -84,9 +108,10 @@ impl Message {
         self.inner.tag.clone()
     }
 
-    #[napi(setter)]
-    pub fn set_tag(&mut self, tag: Option<String>) {
-        self.inner.tag = tag;
+    #[napi(setter, ts_args_type = "tag: string | undefined | null")]
+    pub fn set_tag(&mut self, env: &Env, tag: Unknown<'_>) -> Result<()> {
+        self.inner.tag = args::optional_string(env, Some(tag), "Message.tag")?;
+        Ok(())
     }
 
     /// Business key(s); several keys are separated by one space.
@@ -95,9 +120,10 @@ impl Message {
         self.inner.key.clone()
     }
 
-    #[napi(setter)]
-    pub fn set_key(&mut self, key: Option<String>) {
-        self.inner.key = key;
+    #[napi(setter, ts_args_type = "key: string | undefined | null")]
+    pub fn set_key(&mut self, env: &Env, key: Unknown<'_>) -> Result<()> {
+        self.inner.key = args::optional_string(env, Some(key), "Message.key")?;
+        Ok(())
     }
 
     /// The body, byte-exact. On a message built with `new Message` each read returns a fresh
@@ -108,8 +134,11 @@ impl Message {
     }
 
     #[napi(setter, ts_args_type = "body: Buffer | string")]
-    pub fn set_body(&mut self, body: Body<'_>) {
+    pub fn set_body(&mut self, env: &Env, body: Unknown<'_>) -> Result<()> {
+        let body = optional_body(env, Some(body), "Message.body")?;
+        let body = body.ok_or_else(|| error::type_error(env, "Message.body must be a Buffer or a string; got null"))?;
         self.inner.body = body_bytes(body).into();
+        Ok(())
     }
 
     /// The message id (set by a send on the message it sent, and on received messages).
@@ -139,9 +168,10 @@ impl Message {
         self.inner.start_deliver_time
     }
 
-    #[napi(setter)]
-    pub fn set_start_deliver_time(&mut self, at: Option<i64>) {
-        self.inner.start_deliver_time = at;
+    #[napi(setter, ts_args_type = "at: number | undefined | null")]
+    pub fn set_start_deliver_time(&mut self, env: &Env, at: Unknown<'_>) -> Result<()> {
+        self.inner.start_deliver_time = args::optional_integer(env, Some(at), "Message.startDeliverTime")?;
+        Ok(())
     }
 
     #[napi(getter)]
@@ -149,20 +179,24 @@ impl Message {
         self.inner.sharding_key.clone()
     }
 
-    #[napi(setter)]
-    pub fn set_sharding_key(&mut self, key: Option<String>) {
-        self.inner.sharding_key = key;
+    #[napi(setter, ts_args_type = "key: string | undefined | null")]
+    pub fn set_sharding_key(&mut self, env: &Env, key: Unknown<'_>) -> Result<()> {
+        self.inner.sharding_key = args::optional_string(env, Some(key), "Message.shardingKey")?;
+        Ok(())
     }
 
     /// Adds a user property; keys the system reserves are refused (`INVALID_ARGUMENT`).
-    #[napi]
-    pub fn put_user_properties(&mut self, env: &Env, key: String, value: String) -> Result<()> {
+    #[napi(ts_args_type = "key: string, value: string")]
+    pub fn put_user_properties(&mut self, env: &Env, key: Unknown<'_>, value: Unknown<'_>) -> Result<()> {
+        let key = args::string(env, key, "putUserProperties: key")?;
+        let value = args::string(env, value, "putUserProperties: value")?;
         self.inner.put_user_property(key, value).map_err(|e| error::to_js(env, &e))
     }
 
-    #[napi]
-    pub fn get_user_properties(&self, key: String) -> Option<String> {
-        self.inner.user_property(&key).map(str::to_owned)
+    #[napi(ts_args_type = "key: string")]
+    pub fn get_user_properties(&self, env: &Env, key: Unknown<'_>) -> Result<Option<String>> {
+        let key = args::string(env, key, "getUserProperties: key")?;
+        Ok(self.inner.user_property(&key).map(str::to_owned))
     }
 
     /// Every user property, as a plain object.

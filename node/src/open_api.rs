@@ -14,8 +14,8 @@ use rocketmq_ons::http::{
 };
 
 use crate::core_call::promise;
-use crate::error;
 use crate::js_thread::Start;
+use crate::{args, error};
 
 /// How to reach and sign for the Open API.
 #[napi(object)]
@@ -58,8 +58,9 @@ pub struct OpenApiClient {
 
 #[napi]
 impl OpenApiClient {
-    #[napi(constructor)]
-    pub fn new(env: &Env, options: OpenApiOptions) -> Result<Self> {
+    #[napi(constructor, ts_args_type = "options: OpenApiOptions")]
+    pub fn new(env: &Env, options: Unknown<'_>) -> Result<Self> {
+        let options: OpenApiOptions = args::object(env, options, "new OpenApiClient: options", "OpenApiOptions")?;
         let credentials = credentials(options.access_key, options.secret_key, options.security_token);
         let mut config = OpenApiConfig::new(options.endpoint, credentials);
         if let Some(region) = options.region_id {
@@ -75,13 +76,18 @@ impl OpenApiClient {
 
     /// Calls `path` (e.g. `/topic/list`) with the API's own parameters; the common parameters
     /// and the signature are added.
-    #[napi(ts_return_type = "Promise<ApiResponse>")]
+    #[napi(
+        ts_args_type = "path: string, params?: Record<string, string> | undefined | null",
+        ts_return_type = "Promise<ApiResponse>"
+    )]
     pub fn call_raw<'env>(
         &self,
         env: &'env Env,
-        path: String,
-        params: Option<std::collections::HashMap<String, String>>,
+        path: Unknown<'_>,
+        params: Option<Unknown<'_>>,
     ) -> Result<PromiseRaw<'env, ApiResponse>> {
+        let path = args::string(env, path, "callRaw: path")?;
+        let params = optional_params(env, params, "callRaw: params")?;
         let inner = self.inner.clone();
         let mut params: Vec<(String, String)> = params.unwrap_or_default().into_iter().collect();
         params.sort();
@@ -162,8 +168,9 @@ pub struct AsapiClient {
 
 #[napi]
 impl AsapiClient {
-    #[napi(constructor)]
-    pub fn new(env: &Env, options: AsapiOptions) -> Result<Self> {
+    #[napi(constructor, ts_args_type = "options: AsapiOptions")]
+    pub fn new(env: &Env, options: Unknown<'_>) -> Result<Self> {
+        let options: AsapiOptions = args::object(env, options, "new AsapiClient: options", "AsapiOptions")?;
         let credentials = credentials(options.access_key, options.secret_key, options.security_token);
         let mut config = AsapiConfig::new(options.endpoint, credentials, options.region_id);
         config.signature_method = match options.signature_method.as_deref() {
@@ -190,15 +197,22 @@ impl AsapiClient {
 
     /// Calls `action` of `product` at API `version` with the API's own parameters; the common
     /// parameters and the signature are added.
-    #[napi(ts_return_type = "Promise<AsapiResponse>")]
+    #[napi(
+        ts_args_type = "product: string, action: string, version: string, params?: Record<string, string> | undefined | null",
+        ts_return_type = "Promise<AsapiResponse>"
+    )]
     pub fn call<'env>(
         &self,
         env: &'env Env,
-        product: String,
-        action: String,
-        version: String,
-        params: Option<std::collections::HashMap<String, String>>,
+        product: Unknown<'_>,
+        action: Unknown<'_>,
+        version: Unknown<'_>,
+        params: Option<Unknown<'_>>,
     ) -> Result<PromiseRaw<'env, AsapiResponse>> {
+        let product = args::string(env, product, "call: product")?;
+        let action = args::string(env, action, "call: action")?;
+        let version = args::string(env, version, "call: version")?;
+        let params = optional_params(env, params, "call: params")?;
         let inner = self.inner.clone();
         let request = params
             .unwrap_or_default()
@@ -212,5 +226,19 @@ impl AsapiClient {
                 body: serde_json::Value::Object(r.body),
             })
         })
+    }
+}
+
+/// Optional API parameters: an object of string values; `undefined` and `null` are `None`.
+fn optional_params(
+    env: &Env,
+    value: Option<Unknown<'_>>,
+    what: &str,
+) -> Result<Option<std::collections::HashMap<String, String>>> {
+    match value {
+        Some(v) if !matches!(v.get_type()?, napi::ValueType::Undefined | napi::ValueType::Null) => {
+            args::object(env, v, what, "Record<string, string>").map(Some)
+        }
+        _ => Ok(None),
     }
 }

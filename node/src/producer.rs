@@ -102,8 +102,21 @@ impl Producer {
     pub fn send_batch<'env>(
         &self,
         env: &'env Env,
-        messages: Vec<Outgoing>,
+        messages: Either<Vec<Outgoing>, Unknown<'_>>,
     ) -> Result<PromiseRaw<'env, Vec<SendResult>>> {
+        // Converted by napi (a class instance can only be borrowed there); anything else is named.
+        let messages = match messages {
+            Either::A(messages) => messages,
+            Either::B(other) => {
+                let got = match other.is_array()? {
+                    true => "an array holding something else",
+                    false => js_call::typeof_name(other.get_type()?),
+                };
+                let text =
+                    format!("sendBatch: messages must be an array of Message (new Message or received); got {got}");
+                return Err(error::type_error(env, text));
+            }
+        };
         let msgs: Vec<CoreMessage> = messages.into_iter().map(|m| m.0).collect();
         let inner = self.inner.clone();
         promise(env, Start::OnRuntime, async move { inner.send_batch(&msgs).await }, |_, rs| {

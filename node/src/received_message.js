@@ -18,20 +18,27 @@
 ;(function (messagePrototype, checkUserProperty) {
   'use strict'
 
+  // A value of the wrong JS type: a TypeError with the code the native Message gives it.
+  function typeError(message) {
+    const error = new TypeError(message)
+    error.code = 'INVALID_ARGUMENT'
+    return error
+  }
+
   function text(name, value, optional) {
     if (typeof value === 'string' || (optional && value == null)) return value ?? null
-    throw new TypeError(`Message.${name} must be a string${optional ? ', null or undefined' : ''}`)
+    throw typeError(`Message.${name} must be a string${optional ? ', null or undefined' : ''}`)
   }
 
   function time(name, value) {
     if (value == null || Number.isSafeInteger(value)) return value ?? null
-    throw new TypeError(`Message.${name} must be an integer (ms since the epoch), null or undefined`)
+    throw typeError(`Message.${name} must be an integer (ms since the epoch), null or undefined`)
   }
 
   function bytes(value) {
     if (typeof value === 'string') return Buffer.from(value, 'utf8')
     if (Buffer.isBuffer(value)) return Buffer.from(value)
-    throw new TypeError('Message.body must be a Buffer or a string')
+    throw typeError('Message.body must be a Buffer or a string')
   }
 
   class ReceivedMessage {
