@@ -77,8 +77,18 @@ pub enum PropertyValueConst {
 }
 
 /// Reads a JS properties object: string values as they are, numbers and booleans in their JS
-/// string form (`ConsumeThreadNums: 8` works), `null`/`undefined` as absent.
+/// string form (`ConsumeThreadNums: 8` works), `null`/`undefined` as absent. napi-rs takes any
+/// value for an `Object` parameter; anything but an object is a `TypeError` here.
 pub(crate) fn properties(env: &Env, object: &Object) -> Result<Properties> {
+    // SAFETY: a value of this env, only inspected.
+    let given = unsafe { Unknown::from_raw_unchecked(env.raw(), object.raw()) }.get_type()?;
+    if given != ValueType::Object {
+        let got = crate::js_call::typeof_name(given);
+        return Err(error::type_error(
+            env,
+            format!("properties must be an object of property names and values; got {got}"),
+        ));
+    }
     let mut props = Properties::new();
     for key in Object::keys(object)? {
         let value: Unknown = object.get_named_property(&key)?;

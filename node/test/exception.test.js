@@ -96,7 +96,14 @@ test('an argument of the wrong JS type is a TypeError with code INVALID_ARGUMENT
   m.body = new Uint8Array([1, 2])
   assert.deepEqual([m.tag, m.startDeliverTime, [...m.body]], [null, null, [1, 2]])
 
+  const noProperties = typeError(/^properties must be an object of property names and values; got (null|undefined|string|number)$/)
+  for (const bad of [null, undefined, 'NAMESRV_ADDR=x', 5]) {
+    assert.throws(() => ONSFactory.createProducer(bad), noProperties)
+    assert.throws(() => ONSFactory.createConsumer(bad), noProperties)
+    assert.throws(() => new Admin(bad), noProperties)
+  }
   const producer = ONSFactory.createProducer(props({ GROUP_ID: unique('GID_args') }))
+  assert.throws(() => producer.updateCredential(null), noProperties)
   assert.throws(() => producer.sendBatch(5), typeError(/^sendBatch: messages must be an array of Message \(new Message or received\); got number$/))
   assert.throws(() => producer.sendBatch([m, 'x']), typeError(/^sendBatch: messages must be .*; got an array holding something else$/))
   const consumer = ONSFactory.createConsumer(props({ GROUP_ID: unique('GID_args') }))
