@@ -123,11 +123,14 @@ pub struct Error {
     message: String,
     response_code: Option<i32>,
     api_code: Option<String>,
+    /// The id (UNIQ_KEY) of the message a failed send had assigned, when it got that far.
+    message_id: Option<String>,
     /// Shared: errors are cloned to every waiter of a failed connection.
     source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
-/// Equal when kind, message and codes are; the source is explanation, not identity.
+/// Equal when kind, message and codes are; the source and the message id are context, not
+/// identity.
 impl PartialEq for Error {
     fn eq(&self, other: &Self) -> bool {
         self.kind == other.kind
@@ -141,7 +144,7 @@ impl Eq for Error {}
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), response_code: None, api_code: None, source: None }
+        Error { kind, message: message.into(), response_code: None, api_code: None, message_id: None, source: None }
     }
 
     /// The same error, caused by `source`.
@@ -159,7 +162,7 @@ impl Error {
             std::borrow::Cow::Borrowed(_) => message,
             std::borrow::Cow::Owned(short) => short,
         };
-        Error { kind: ErrorKind::Api, message, response_code: None, api_code: code, source: None }
+        Error { kind: ErrorKind::Api, message, response_code: None, api_code: code, message_id: None, source: None }
     }
 
     /// An error answered by a broker or name server: `code` is the remoting response code and
@@ -180,7 +183,7 @@ impl Error {
             Some(r) if !r.is_empty() => format!("{context}: broker answered code {code}: {}", capped(r)),
             _ => format!("{context}: broker answered code {code}"),
         };
-        Error { kind, message, response_code: Some(code), api_code: None, source: None }
+        Error { kind, message, response_code: Some(code), api_code: None, message_id: None, source: None }
     }
 
     pub fn kind(&self) -> ErrorKind {
@@ -200,6 +203,19 @@ impl Error {
     /// `asapi.server.api.notfound`, ...); `crate::http` turns it into its typed enums.
     pub fn api_code(&self) -> Option<&str> {
         self.api_code.as_deref()
+    }
+
+    /// The id of the message a failed send was for (ONS `OnExceptionContext.getMessageId`):
+    /// assigned before the first attempt, so it is known when the send fails; None for errors
+    /// of anything else, and for a message refused before it got an id (validation).
+    pub fn message_id(&self) -> Option<&str> {
+        self.message_id.as_deref()
+    }
+
+    /// The same error, for the send of message `id`.
+    pub(crate) fn for_message(mut self, id: &str) -> Self {
+        self.message_id = Some(id.to_owned());
+        self
     }
 
     pub fn is_retryable(&self) -> bool {
@@ -241,6 +257,9 @@ impl fmt::Debug for Error {
         d.field("kind", &self.kind).field("message", &self.message);
         if let Some(code) = self.response_code {
             d.field("response_code", &code);
+        }
+        if let Some(id) = &self.message_id {
+            d.field("message_id", id);
         }
         if let Some(code) = &self.api_code {
             d.field("api_code", code);

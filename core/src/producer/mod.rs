@@ -322,6 +322,20 @@ impl ProducerCore {
             }
             prepared.sys_flag |= sys_flag::TRANSACTION_PREPARED_TYPE;
         }
+        // The id is the message's from here on: a failure says which message failed.
+        let id = prepared.msg_id.clone();
+        self.attempts(instance, msg, mode, choice, prepared).await.map_err(|e| e.for_message(&id))
+    }
+
+    /// The attempts of [`send`](Self::send) for a prepared message.
+    async fn attempts(
+        &self,
+        instance: Arc<ClientInstance>,
+        msg: &Message,
+        mode: Mode,
+        choice: QueueChoice<'_>,
+        prepared: Prepared,
+    ) -> Result<Option<SendResult>> {
         let deadline = Instant::now() + self.config.send_timeout;
         let attempts = match (mode, &choice) {
             (Mode::Oneway, _) | (_, QueueChoice::ShardingKey(_)) => 1,
@@ -702,5 +716,25 @@ mod tests {
         // A real key gets past the check (and fails only because the producer is not started).
         let err = producer.send(&Message::new("T", None, "x"), " k ").await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotStarted, "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_send_names_the_message_it_gave_an_id_and_a_refused_one_has_none() {
+        // Nothing listens on port 1: the send fails after the message got its id.
+        let props = Properties::new()
+            .with(keys::NAMESRV_ADDR, "127.0.0.1:1")
+            .with(keys::GROUP_ID, "GID_failed_id")
+            .with(keys::SEND_MSG_TIMEOUT_MILLIS, "500");
+        let producer = Producer::new(&props).unwrap();
+        producer.start().unwrap();
+        let err = producer.send_async(&Message::new("T", None, "x")).await.unwrap_err();
+        let id = err.message_id().unwrap_or_else(|| panic!("no message id on {err:?}"));
+        assert_eq!(id.len(), 32, "a UNIQ_KEY is 32 hex digits: {id}");
+        assert!(id.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+        // Refused by validation: no id was assigned.
+        let err = producer.send(&Message::new("T", None, "")).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+        assert_eq!(err.message_id(), None, "{err:?}");
+        producer.shutdown().await;
     }
 }
