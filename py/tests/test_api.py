@@ -55,7 +55,7 @@ def test_options_by_keyword_ons_name_and_mapping() -> None:
 
 def test_message_is_binary_safe_and_validates() -> None:
     body = bytes(range(256)) * 3
-    m = ons.Message("T", body, "TagA", "Key1", user_properties={"k": "v"})
+    m = ons.Message("T", "TagA", "Key1", body, user_properties={"k": "v"})
     assert m.body == body and m.tag == "TagA" and m.key == "Key1"
     assert m.get_user_properties("k") == "v" and m.user_properties == {"k": "v"}
     m.body = bytearray(b"\x00\xff")
@@ -81,12 +81,12 @@ def test_enums_carry_the_core_names() -> None:
 def test_not_started_and_closed_producers_refuse_to_send() -> None:
     p = ons.Producer(namesrv_addr="127.0.0.1:9876", group_id="GID_ns")
     with pytest.raises(ons.NotStartedError):
-        p.send(ons.Message("T", b"x"))
+        p.send(ons.Message("T", body=b"x"))
     p.start()
     p.shutdown()
     assert p.is_closed()
     with pytest.raises(ons.NotStartedError):
-        p.send(ons.Message("T", b"x"))
+        p.send(ons.Message("T", body=b"x"))
 
 
 def test_unknown_property_names_the_closest_key() -> None:
@@ -97,3 +97,43 @@ def test_unknown_property_names_the_closest_key() -> None:
     ons.Producer(props, allow_unknown_properties=True)
     with pytest.raises(TypeError, match="did you mean 'send_msg_timeout_millis'"):
         ons.Producer(namesrv_addr="127.0.0.1:9876", group_id="G", send_msg_timeout_milis=100)
+
+
+def test_message_takes_the_ons_argument_order_or_keywords() -> None:
+    # Java, C++ and Node: Message(topic, tag, body) and Message(topic, tag, key, body).
+    m = ons.Message("T", "TagA", "hi")
+    assert (m.topic, m.tag, m.key, m.body) == ("T", "TagA", None, b"hi")
+    m = ons.Message("T", "TagA", "K1", b"\x00body")
+    assert (m.tag, m.key, m.body) == ("TagA", "K1", b"\x00body")
+    m = ons.Message("T", None, bytearray(b"ba"), key="K2", sharding_key="S")
+    assert (m.tag, m.key, m.body, m.sharding_key) == (None, "K2", b"ba", "S")
+    m = ons.Message("T", body=b"x", tag="A")
+    assert (m.tag, m.key, m.body) == ("A", None, b"x")
+    m = ons.Message(topic="T", key="K", body="é")
+    assert (m.tag, m.key, m.body) == (None, "K", "é".encode())
+    m = ons.Message()
+    assert (m.topic, m.tag, m.body) == ("", None, b"")
+
+
+def test_message_refuses_what_it_could_misread() -> None:
+    # One positional after the topic is a body in some clients and a tag in others.
+    with pytest.raises(TypeError, match=r"Message\(topic, tag, body\).*got 2 positional arguments: give a lone "
+                                        r"body as Message\(topic, body=\.\.\.\)"):
+        ons.Message("T", b"x")  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="got 5 positional arguments"):
+        ons.Message("T", "A", "K", b"x", b"y")  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="got multiple values for body"):
+        ons.Message("T", "A", b"x", body=b"y")  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="got multiple values for tag"):
+        ons.Message("T", "A", b"x", tag="B")  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="got multiple values for key"):
+        ons.Message("T", "A", "K", b"x", key="K")  # type: ignore[call-overload]
+    # The old order, Message(topic, body, tag), now has a bytes tag: refused, not swapped.
+    with pytest.raises(TypeError, match="message tag must be a str or None, not bytes"):
+        ons.Message("T", b"body", "TagA")  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="message key must be a str or None, not int"):
+        ons.Message("T", "A", 7, b"x")  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="message body must be bytes, bytearray, memoryview or str, not int"):
+        ons.Message("T", "A", 5)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="message body must be bytes, bytearray, memoryview or str, not object"):
+        ons.Message("T", body=object())  # type: ignore[call-overload]

@@ -33,7 +33,7 @@ def test_consumer_gets_binary_bodies(namesrv: str, topic: str, producer: ons.Pro
 
     with ons.Consumer(**consumer_options(namesrv, unique("GID_C"))) as c:
         c.subscribe(topic, "*", listener)
-        ids = {producer.send(ons.Message(topic, b, tag="T")).message_id for b in bodies}
+        ids = {producer.send(ons.Message(topic, body=b, tag="T")).message_id for b in bodies}
         assert wait_for(lambda: len(got) == len(bodies))
     assert set(got) == set(bodies)
     assert {m.msg_id for m in got.values()} == ids
@@ -56,7 +56,7 @@ def test_listener_that_raises_is_redelivered_and_logged(namesrv: str, topic: str
     caplog.set_level(logging.ERROR, logger="rocketmq_ons")
     with ons.Consumer(**consumer_options(namesrv, unique("GID_R"))) as c:
         c.subscribe(topic, "*", Listener())
-        producer.send(ons.Message(topic, b"retry me"))
+        producer.send(ons.Message(topic, body=b"retry me"))
         # The broker redelivers a ReconsumeLater message after 10 s (delay level 3).
         assert wait_for(lambda: len(attempts) >= 2, timeout=40)
     assert attempts[:2] == [0, 1]
@@ -80,7 +80,7 @@ def test_async_listener_runs_on_the_loop(namesrv: str, topic: str, producer: ons
         async with ons.Consumer(**consumer_options(namesrv, unique("GID_AS"))) as c:
             c.subscribe(topic, "*", listener)
             for i in range(5):
-                await producer.send_async(ons.Message(topic, b"async%d" % i))
+                await producer.send_async(ons.Message(topic, body=b"async%d" % i))
             for _ in range(600):
                 if len(got) >= 5:
                     break
@@ -112,7 +112,7 @@ def test_order_consumer_keeps_key_order_and_suspend_retries(namesrv: str, topic:
         c.subscribe(topic, "*", listener)
         for n in range(10):
             for key in ("a", "b", "c"):
-                p.send(ons.Message(topic, f"{key}:{n}".encode()), key)
+                p.send(ons.Message(topic, body=f"{key}:{n}".encode()), key)
         assert wait_for(lambda: sum(len(v) for v in got.values()) >= 30)
     assert got == {k: list(range(10)) for k in "abc"}
 
@@ -127,7 +127,7 @@ def test_batch_consumer_gets_lists(namesrv: str, topic: str, producer: ons.Produ
         got.extend(m.body for m in msgs)
         return ons.Action.CommitMessage
 
-    producer.send_batch([ons.Message(topic, b"batch%d" % i) for i in range(30)])
+    producer.send_batch([ons.Message(topic, body=b"batch%d" % i) for i in range(30)])
     with ons.ONSFactory.create_batch_consumer(**consumer_options(
             namesrv, unique("GID_B"), consume_message_batch_max_size=16)) as c:
         c.subscribe(topic, "*", listener)
@@ -147,6 +147,6 @@ def test_listener_returning_none_is_a_failure(namesrv: str, topic: str, producer
     caplog.set_level(logging.WARNING, logger="rocketmq_ons")
     with ons.Consumer(**consumer_options(namesrv, unique("GID_N"))) as c:
         c.subscribe(topic, "*", listener)
-        producer.send(ons.Message(topic, b"none"))
+        producer.send(ons.Message(topic, body=b"none"))
         assert wait_for(lambda: len(calls) >= 1)
     assert any("returned None" in r.getMessage() for r in caplog.records)

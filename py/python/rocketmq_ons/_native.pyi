@@ -2,7 +2,8 @@
 # module at run time; mypy checks the package and the examples against them.
 import asyncio
 import datetime
-from typing import Any, Awaitable, Callable, ClassVar, Dict, Final, Iterable, List, Mapping, Optional, Tuple, TypeVar, Union, overload
+from typing import (Any, Awaitable, Callable, ClassVar, Dict, Final, Iterable, List, Mapping, Optional,
+                    Tuple, TypeVar, Union, overload)
 
 from . import (Action, BrokerRole, DirectConsumeResult, OrderAction, Perm, ResetPosition, RetryPolicyType,
                TrackType, TransactionStatus)
@@ -89,12 +90,40 @@ class Message:
     born_timestamp: Optional[int]
     start_deliver_time: Optional[int]
     sharding_key: Optional[str]
+    # The ONS order: Message(topic, tag, body), Message(topic, tag, key, body), or keywords.
+    @overload
     def __init__(
         self,
         topic: str = "",
+        *,
         body: Optional[_Body] = None,
         tag: Optional[str] = None,
         key: Optional[str] = None,
+        user_properties: Optional[Mapping[str, str]] = None,
+        start_deliver_time: Optional[int] = None,
+        sharding_key: Optional[str] = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        topic: str,
+        tag: Optional[str],
+        body: Optional[_Body],
+        /,
+        *,
+        key: Optional[str] = None,
+        user_properties: Optional[Mapping[str, str]] = None,
+        start_deliver_time: Optional[int] = None,
+        sharding_key: Optional[str] = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        topic: str,
+        tag: Optional[str],
+        key: Optional[str],
+        body: Optional[_Body],
+        /,
         *,
         user_properties: Optional[Mapping[str, str]] = None,
         start_deliver_time: Optional[int] = None,
