@@ -137,3 +137,119 @@ def test_message_refuses_what_it_could_misread() -> None:
         ons.Message("T", "A", 5)  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="message body must be bytes, bytearray, memoryview or str, not object"):
         ons.Message("T", body=object())  # type: ignore[call-overload]
+
+
+def test_error_classes_are_also_the_builtins_users_catch() -> None:
+    expected = {
+        ons.InvalidConfigError: ValueError,
+        ons.InvalidArgumentError: ValueError,
+        ons.NotStartedError: RuntimeError,
+        ons.ONSTimeoutError: TimeoutError,
+        ons.NetworkError: ConnectionError,
+        ons.ONSPermissionError: PermissionError,
+    }
+    for cls, builtin in expected.items():
+        assert issubclass(cls, builtin) and issubclass(cls, ons.ONSClientException), cls
+        assert cls.__module__ == "rocketmq_ons" and cls.__doc__ and cls.kind in cls.__doc__
+    for name in _native._ERROR_CLASS_NAMES:
+        cls = getattr(ons, name)
+        if cls not in expected:
+            assert cls.__mro__[1:] == (ons.ONSClientException, Exception, BaseException, object), cls
+    with pytest.raises(ValueError, match="reserved") as raised:
+        ons.Message("T", body=b"x").put_user_properties("UNIQ_KEY", "x")
+    e = raised.value
+    assert isinstance(e, ons.InvalidArgumentError) and isinstance(e, ons.ONSClientException)
+    assert str(e).startswith("user property name UNIQ_KEY") or "UNIQ_KEY" in str(e)
+    assert (e.response_code, e.api_code, e.message_id, e.topic) == (None, None, None, None)
+    with pytest.raises(RuntimeError):
+        ons.Producer(namesrv_addr="127.0.0.1:9876", group_id="GID_rt").send(ons.Message("T", body=b"x"))
+
+
+def _dead_port() -> int:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port: int = s.getsockname()[1]
+    s.close()  # nothing listens there
+    return port
+
+
+def test_a_failed_send_names_its_message_and_topic() -> None:
+    import asyncio
+    import threading
+
+    p = ons.Producer(namesrv_addr=f"127.0.0.1:{_dead_port()}", group_id="GID_fail", send_msg_timeout_millis=500)
+    p.start()
+    try:
+        with pytest.raises(ons.ONSClientException) as raised:
+            p.send(ons.Message("FailTopic", body=b"x"))
+        assert raised.value.topic == "FailTopic"
+        sync_id = raised.value.message_id
+        assert sync_id is not None and len(sync_id) == 32, raised.value
+
+        async def send() -> None:
+            await p.send_async(ons.Message("FailTopicAsync", body=b"x"))
+
+        with pytest.raises((ons.NetworkError, ons.ONSTimeoutError)) as raised_async:
+            asyncio.run(send())
+        e = raised_async.value
+        assert isinstance(e, (ConnectionError, TimeoutError))
+        assert e.topic == "FailTopicAsync" and e.message_id and e.message_id != sync_id
+
+        # An ONS SendCallback: on_exception gets the OnExceptionContext.
+        contexts: "list[ons.OnExceptionContext]" = []
+        done = threading.Event()
+
+        class Callback:
+            def on_success(self, result: ons.SendResult) -> None:
+                done.set()
+
+            def on_exception(self, context: ons.OnExceptionContext) -> None:
+                contexts.append(context)
+                done.set()
+
+        assert p.send_async(ons.Message("FailTopicCb", body=b"x"), Callback()) is None
+        assert done.wait(10)
+        (context,) = contexts
+        assert context.topic == "FailTopicCb" and isinstance(context.exception, ons.ONSClientException)
+        assert context.message_id is not None and context.message_id == context.exception.message_id
+        assert "FailTopicCb" in repr(context)
+    finally:
+        p.shutdown()
+
+
+def test_api_error_carries_the_api_code() -> None:
+    import http.server
+    import json
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.answer()
+
+        def do_POST(self) -> None:
+            self.answer()
+
+        def answer(self) -> None:
+            body = json.dumps({"asapiSuccess": False, "asapiErrorCode": "Ons.Topic.NotFound",
+                               "asapiErrorMessage": "no such topic", "RequestId": "r-1"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        asapi = ons.AsapiClient(f"http://127.0.0.1:{server.server_address[1]}", "ak", "sk", "cn-test")
+        with pytest.raises(ons.ApiError, match="no such topic") as raised:
+            asapi.call("Ons", "OnsTopicStatus", "2019-02-14", {"Topic": "T"})
+        assert raised.value.api_code == "Ons.Topic.NotFound"
+        assert raised.value.response_code is None and raised.value.message_id is None
+    finally:
+        server.shutdown()

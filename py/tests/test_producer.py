@@ -60,6 +60,36 @@ def test_async_send_many_and_callback(producer: ons.Producer, topic: str, admin:
     assert isinstance(seen[0], ons.SendResult)
 
 
+def test_send_async_calls_an_ons_send_callback(producer: ons.Producer, topic: str, admin: ons.Admin) -> None:
+    done = threading.Event()
+    results: List[ons.SendResult] = []
+    failures: List[ons.OnExceptionContext] = []
+
+    class Callback:  # ONS SendCallback
+        def on_success(self, result: ons.SendResult) -> None:
+            results.append(result)
+            done.set()
+
+        def on_exception(self, context: ons.OnExceptionContext) -> None:
+            failures.append(context)
+            done.set()
+
+    assert producer.send_async(ons.Message(topic, "TagS", b"java style"), Callback()) is None
+    assert done.wait(10)
+    assert not failures, failures
+    (result,) = results
+    assert result.topic == topic and result.status == "SEND_OK"
+    stored = admin.view_message(topic, result.offset_msg_id)
+    assert stored.body == b"java style" and stored.tag == "TagS" and stored.msg_id == result.message_id
+
+    class OnlySuccess:
+        def on_success(self, result: ons.SendResult) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="needs both on_success.*and on_exception.*has only on_success"):
+        producer.send_async(ons.Message(topic, body=b"x"), OnlySuccess())  # type: ignore[call-overload]
+
+
 def test_send_async_refuses_a_callback_that_is_not_callable(producer: ons.Producer) -> None:
     for bad in [42, "callback"]:
         with pytest.raises(TypeError, match=r"send_async: callback must be a callable .*; got <class '(int|str)'>"):
