@@ -165,6 +165,24 @@ def test_error_classes_are_also_the_builtins_users_catch() -> None:
         ons.Producer(namesrv_addr="127.0.0.1:9876", group_id="GID_rt").send(ons.Message("T", body=b"x"))
 
 
+def test_message_selector_by_tag_and_by_sql() -> None:
+    sql = ons.MessageSelector.by_sql("a BETWEEN 2 AND 5")
+    assert (sql.expression_type, sql.expression) == ("SQL92", "a BETWEEN 2 AND 5")
+    assert repr(sql) == "MessageSelector.by_sql(\"a BETWEEN 2 AND 5\")"
+    tag = ons.MessageSelector.by_tag("A || B")
+    assert (tag.expression_type, tag.expression) == ("TAG", "A || B")
+    c = ons.Consumer(namesrv_addr="127.0.0.1:9876", group_id="GID_sel")
+    listener = lambda m, ctx: ons.Action.CommitMessage  # noqa: E731
+    c.subscribe("T1", sql, listener)
+    c.subscribe("T2", tag, listener)
+    c.subscribe("T3", None, listener)
+    with pytest.raises(TypeError, match="expression must be a tag expression str or a MessageSelector"):
+        c.subscribe("T4", 5, listener)  # type: ignore[arg-type]
+    # The core checks the condition: a blank one is refused by name.
+    with pytest.raises(ons.InvalidArgumentError):
+        c.subscribe("T5", ons.MessageSelector.by_sql(" "), listener)
+
+
 def _dead_port() -> int:
     import socket
 
