@@ -23,5 +23,6 @@ export const {
   PropertyValueConst,
   TransactionProducer,
   TransactionStatus,
+  setLogHandler,
 } = binding
 export default binding
