@@ -81,6 +81,7 @@ run_all() { # DIR PREFIX
   local dir=$1 tag=$2
   run "$tag/abi_test" "$dir/abi_test"
   run "$tag/log_handler" "$dir/log_handler"
+  run "$tag/log_handler_ons_log_off" env ONS_LOG=off "$dir/log_handler"
   for p in "${c_programs[@]}"; do run "$tag/$p" "$dir/$p"; done
   for p in "${cpp_programs[@]}"; do run "$tag/cpp_$p" "$dir/cpp_$p"; done
   run "$tag/cpp_log_handler" "$dir/cpp_log_handler"
