@@ -108,9 +108,11 @@ impl<S: Subscriber> Layer<S> for ToJs {
 /// loop from here; it is said as a warning instead.
 fn deliver(env: &Env, record: &LogRecord) {
     let rank = rank(&record.level);
-    let handler = HANDLER.lock().as_ref().map(|h| (h.function.thread().clone(), h.min_rank, h.function.get(env)));
+    // The reference is read only on its own thread (the handler may live on another one).
+    let handler =
+        HANDLER.lock().as_ref().filter(|h| h.function.thread().is_current()).map(|h| (h.min_rank, h.function.get(env)));
     let delivered = match handler {
-        Some((thread, min_rank, function)) if thread.is_current() => {
+        Some((min_rank, function)) => {
             if rank > min_rank {
                 return;
             }
