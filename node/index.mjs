@@ -28,5 +28,6 @@ export const {
   TrackType,
   TransactionProducer,
   TransactionStatus,
+  setLogHandler,
 } = binding
 export default binding

@@ -78,7 +78,11 @@ pub enum PropertyValueConst {
 
 /// Reads a JS properties object: string values as they are, numbers and booleans in their JS
 /// string form (`ConsumeThreadNums: 8` works), `null`/`undefined` as absent.
+///
+/// Every client is made from properties, on the JS thread that will see its log: the log's
+/// default destination is attached here (see `log`).
 pub(crate) fn properties(env: &Env, object: &Object) -> Result<Properties> {
+    crate::log::attach(env)?;
     let mut props = Properties::new();
     for key in Object::keys(object)? {
         let value: Unknown = object.get_named_property(&key)?;

@@ -1,4 +1,5 @@
-"""Consumers against the real cluster: each kind, sync and async listeners, a raising one."""
+"""Consumers against the real cluster: each kind, sync and async listeners, a raising one, a
+start that waits for a silent name server, a missing topic said at WARNING."""
 
 import asyncio
 import logging
@@ -9,7 +10,7 @@ import pytest
 
 import rocketmq_ons as ons
 
-from conftest import wait_for
+from conftest import ticks_while, wait_for
 
 
 def consumer_options(namesrv: str, group: str, **extra: object) -> Dict[str, Any]:
@@ -181,3 +182,42 @@ def test_sql92_selector_filters_by_user_property(namesrv: str, topic: str, produ
         wait_for(lambda: len(got) > len(wanted), timeout=3)
     assert set(got) == wanted, got
     assert sorted(got.values()) == [b"a=3", b"a=5"]
+
+
+def test_start_releases_the_gil(silent_namesrv: str, unique: Callable[[str], str]) -> None:
+    # start() checks that a name server answers the route lookup of the subscribed topic, and
+    # waits for that lookup to time out on one that never answers.
+    group = unique("GID_G")
+    c = ons.Consumer(**consumer_options(silent_namesrv, group))
+    c.subscribe(unique("PyT"), "*", lambda msg, ctx: ons.Action.CommitMessage)
+    raised: List[ons.ONSClientException] = []
+
+    def start() -> None:
+        with pytest.raises((ons.NetworkError, ons.ONSTimeoutError)) as e:
+            c.start()
+        raised.append(e.value)
+
+    try:
+        waited, during = ticks_while(start)
+    finally:
+        c.shutdown()
+    assert f"consumer of group {group} cannot start" in str(raised[0]), raised
+    assert waited > 1.0
+    # Had start() held the GIL, the spinning thread would have been stuck for the whole wait.
+    assert during > 100_000, during
+
+
+def test_consumer_of_a_missing_topic_warns_naming_it(namesrv: str, unique: Callable[[str], str],
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    missing = unique("PyNoSuchTopic")
+    caplog.set_level(logging.WARNING, logger="rocketmq_ons")
+
+    def warned() -> bool:
+        return any(r.levelno == logging.WARNING and r.name.startswith("rocketmq_ons.")
+                   and missing in r.getMessage() for r in caplog.records)
+
+    with ons.Consumer(**consumer_options(namesrv, unique("GID_M"))) as c:
+        c.subscribe(missing, "*", lambda msg, ctx: ons.Action.CommitMessage)
+        # start() returned (the name server answered); the first rebalance says what is wrong.
+        assert c.is_started()
+        assert wait_for(warned, timeout=40), [(r.name, r.getMessage()) for r in caplog.records]

@@ -1,14 +1,14 @@
 """Producers against the real cluster: every send mode, read back byte-exact."""
 
 import asyncio
-import socket
 import threading
-import time
 from typing import Callable, List, Optional
 
 import pytest
 
 import rocketmq_ons as ons
+
+from conftest import ticks_while
 
 BINARY = bytes(range(256)) + b"\x00" * 10 + "订单".encode()
 
@@ -145,37 +145,19 @@ def test_async_context_manager(namesrv: str, topic: str, unique: Callable[[str],
     asyncio.run(main())
 
 
-def test_sync_send_releases_the_gil(unique: Callable[[str], str]) -> None:
-    # A "name server" that accepts connections and never answers: the send waits for its timeout.
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    addr = "127.0.0.1:%d" % server.getsockname()[1]
-    counter = [0]
-    stop = threading.Event()
-
-    def spin() -> None:
-        # Pure Python work: it advances only while this thread can hold the GIL.
-        while not stop.is_set():
-            counter[0] += 1
-
-    p = ons.Producer(namesrv_addr=addr, group_id=unique("GID_G"), send_msg_timeout_millis=1500)
+def test_sync_send_releases_the_gil(silent_namesrv: str, unique: Callable[[str], str]) -> None:
+    # The send waits for its timeout on a name server that never answers.
+    p = ons.Producer(namesrv_addr=silent_namesrv, group_id=unique("GID_G"), send_msg_timeout_millis=1500)
     p.start()
-    t = threading.Thread(target=spin)
-    t.start()
-    try:
-        time.sleep(0.1)
-        before = counter[0]
-        started = time.monotonic()
+
+    def send() -> None:
         with pytest.raises(ons.ONSClientException):
             p.send(ons.Message("T", body=b"x"))
-        waited = time.monotonic() - started
-        during = counter[0] - before
+
+    try:
+        waited, during = ticks_while(send)
     finally:
-        stop.set()
-        t.join()
         p.shutdown()
-        server.close()
     assert waited > 1.0
     # Had the send held the GIL, the spinning thread would have been stuck for the whole wait.
     assert during > 100_000, during
