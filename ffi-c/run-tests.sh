@@ -50,9 +50,11 @@ build_all() { # DIR EXTRA_FLAGS...
     gcc "${cflags[@]}" "$@" "ffi-c/examples/$p.c" -o "$dir/$p" "${ldflags[@]}"
   done
   gcc "${cflags[@]}" "$@" ffi-c/tests/abi_test.c -o "$dir/abi_test" "${ldflags[@]}"
+  gcc "${cflags[@]}" "$@" -I"$root/ffi-c/examples" ffi-c/tests/log_handler.c -o "$dir/log_handler" "${ldflags[@]}"
   for p in "${cpp_programs[@]}"; do
     g++ "${cxxflags[@]}" "$@" "ffi-c/examples/cpp/$p.cpp" -o "$dir/cpp_$p" "${ldflags[@]}"
   done
+  g++ "${cxxflags[@]}" "$@" -I"$root/ffi-c/examples/cpp" ffi-c/tests/log_handler.cpp -o "$dir/cpp_log_handler" "${ldflags[@]}"
 }
 
 passed=0
@@ -78,8 +80,11 @@ run() { # NAME COMMAND...
 run_all() { # DIR PREFIX
   local dir=$1 tag=$2
   run "$tag/abi_test" "$dir/abi_test"
+  run "$tag/log_handler" "$dir/log_handler"
+  run "$tag/log_handler_ons_log_off" env ONS_LOG=off "$dir/log_handler"
   for p in "${c_programs[@]}"; do run "$tag/$p" "$dir/$p"; done
   for p in "${cpp_programs[@]}"; do run "$tag/cpp_$p" "$dir/cpp_$p"; done
+  run "$tag/cpp_log_handler" "$dir/cpp_log_handler"
 }
 
 step "examples and ABI tests (-Wall -Wextra -Werror) against $NAMESRV_ADDR"

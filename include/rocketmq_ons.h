@@ -345,6 +345,31 @@
 #define ONS_ADMIN_TRACK_UNKNOWN 6
 
 /**
+ * Errors only.
+ */
+#define ONS_LOG_ERROR 1
+
+/**
+ * Warnings and errors (what the default writes to stderr).
+ */
+#define ONS_LOG_WARN 2
+
+/**
+ * Also informational records (connections, rebalance results, recoveries).
+ */
+#define ONS_LOG_INFO 3
+
+/**
+ * Also debugging records.
+ */
+#define ONS_LOG_DEBUG 4
+
+/**
+ * Everything.
+ */
+#define ONS_LOG_TRACE 5
+
+/**
  * A handle for administrative calls. Thread-safe. Shares connections with every producer and
  * consumer of the same cluster settings in the process.
  */
@@ -890,6 +915,18 @@ typedef struct {
   const ons_admin_message_track_t *items;
   size_t count;
 } ons_admin_message_track_list_t;
+
+/**
+ * Receives one log record: `level` is an ONS_LOG_* value, `target` the library module that
+ * logged it (such as "rocketmq_ons::consumer::engine"), `message` the text followed by its
+ * fields as ` key=value`; both strings are NUL-terminated UTF-8, valid only during the call.
+ * Called on the library's log thread, one record at a time, in order; it may call any
+ * function of this API. Records never contain secrets (AccessKey values are never logged).
+ */
+typedef void (*ons_log_handler_t)(void *user_data,
+                                  int32_t level,
+                                  const char *target,
+                                  const char *message);
 
 #ifdef __cplusplus
 extern "C" {
@@ -2043,6 +2080,23 @@ int32_t ons_asapi_call(ons_asapi_t *api,
                        const char *const *values,
                        size_t count,
                        char **out_json);
+
+/**
+ * Sends the library's log records at `min_level` (an ONS_LOG_* value) and above to `handler`,
+ * on a thread of the library's own (never a network thread), in order. Records wait in a
+ * queue of at most 10000; beyond that they are dropped and counted, and the count arrives
+ * later as a WARN record. When this returns, a previous handler is no longer being called and
+ * will not be (unless called from inside that handler, which it does not wait for).
+ *
+ * A NULL `handler` restores the default: records at WARN and above as lines on stderr, or
+ * what the environment variable ONS_LOG says (a filter in the syntax of Rust's tracing
+ * EnvFilter, such as `debug`, `off` or `rocketmq_ons::consumer=info`); `min_level` is then
+ * ignored. Records still queued for a removed handler are dropped.
+ *
+ * `user_data` must stay valid until the handler has been replaced. Fails with
+ * ONS_ERR_INVALID_ARGUMENT for a `min_level` outside ONS_LOG_ERROR..ONS_LOG_TRACE.
+ */
+int32_t ons_set_log_handler(ons_log_handler_t handler, void *user_data, int32_t min_level);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -818,6 +818,16 @@ export interface SendResult {
   transactionId?: string
 }
 
+/**
+ * Hands the library's log records at `minLevel` (default `'warn'`) and above to `handler`
+ * (level, target module, message with ` key=value` fields) on this JS thread, instead of the
+ * default `process.emitWarning(message, { type: 'RocketMQWarning', code: target })` of WARN
+ * and ERROR records. `null` restores the default. Records wait in a queue of at most 10000;
+ * beyond that they are counted and the count arrives later as a `'warn'` record. A handler
+ * that throws is reported with `process.emitWarning`.
+ */
+export declare function setLogHandler(handler: ((level: 'error' | 'warn' | 'info' | 'debug' | 'trace', target: string, message: string) => void) | null, minLevel?: 'error' | 'warn' | 'info' | 'debug' | 'trace'): void
+
 /** An SQL92 selector over user properties (the broker must enable property filtering). */
 export interface SqlSelector {
   sql: string

@@ -29,5 +29,6 @@ export const {
   TrackType,
   TransactionProducer,
   TransactionStatus,
+  setLogHandler,
 } = binding
 export default binding

@@ -7,7 +7,9 @@
 //!   details in the thread-local last error ([`error`]); a panic becomes ONS_ERR_INTERNAL;
 //! * NULL pointers, invalid UTF-8 and bad lengths are ONS_ERR_INVALID_ARGUMENT ([`args`]);
 //! * synchronous calls block on the library's runtime; callbacks run on library threads, never
-//!   the runtime's workers, and never after their handle's shutdown returned ([`runtime`]).
+//!   the runtime's workers, and never after their handle's shutdown returned ([`runtime`]);
+//! * the core's log goes to stderr (WARN and up, or what ONS_LOG says) or to the handler set
+//!   with `ons_set_log_handler`, called on a log thread of its own ([`log`]).
 
 // Every export takes raw pointers from C; the contract of each is in its doc comment, which
 // the header carries, and in the header's preamble. A `# Safety` section on each of ~100
@@ -32,6 +34,8 @@ mod admin_results;
 
 mod open_api;
 
+mod log;
+
 mod args;
 mod handle;
 mod runtime;
@@ -40,6 +44,7 @@ pub use admin::*;
 pub use admin_results::*;
 pub use consumer::*;
 pub use error::*;
+pub use log::*;
 pub use message::*;
 pub use open_api::*;
 pub use producer::*;

@@ -39,6 +39,7 @@ pub(crate) fn exiting() -> bool {
 /// use; the first use also registers the exit guard.
 pub(crate) fn runtime() -> Result<&'static Runtime> {
     let rt = ons_binding_support::runtime()?;
+    crate::log::install();
     ATEXIT.call_once(|| {
         // SAFETY: registering a plain extern "C" function; a failure only loses the exit guard.
         if unsafe { libc::atexit(mark_exiting) } != 0 {

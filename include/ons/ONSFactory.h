@@ -16,6 +16,9 @@
  * executor's as Unknow. Listener, callback and checker objects must outlive the handle they
  * are given to (for sendAsync: until the callback has run). A Message passed to a listener is
  * valid for the call only; copy it to keep it.
+ *
+ * The library's log (WARN and ERROR lines on stderr by default) can be taken over with
+ * ONSFactory::setLogHandler.
  */
 #ifndef ONS_CPP_ONSFACTORY_H
 #define ONS_CPP_ONSFACTORY_H
@@ -24,6 +27,7 @@
 
 #include <cstdlib>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -835,11 +839,50 @@ private:
     std::vector<std::unique_ptr<Owned> > owned_;
 };
 
+/**
+ * Receives one log record of the library: level (ONS_LOG_ERROR .. ONS_LOG_TRACE), target (the
+ * library module that logged it), message (the text, then its fields as " key=value").
+ */
+typedef std::function<void(int level, const std::string& target, const std::string& message)> LogHandler;
+
+namespace detail {
+/* The handler set through ONSFactory::setLogHandler. Never freed at exit: the library's log
+ * thread may still be running then. */
+inline LogHandler*& current_log_handler() {
+    static LogHandler* handler = nullptr;
+    return handler;
+}
+
+inline void log_trampoline(void* user_data, int32_t level, const char* target, const char* message) {
+    try {
+        (*static_cast<LogHandler*>(user_data))(level, target, message);
+    } catch (...) {
+    }
+}
+}  // namespace detail
+
 class ONSFactory {
 public:
     static ONSFactoryAPI* getInstance() {
         static ONSFactoryAPI instance;
         return &instance;
+    }
+
+    /**
+     * Sends the library's log records at minLevel (ONS_LOG_*) and above to handler, called on a
+     * library thread of its own, one record at a time (ons_set_log_handler). An empty handler
+     * restores the default: WARN and ERROR lines on stderr, or what the ONS_LOG environment
+     * variable says. Not to be called from inside a handler. Throws ONSClientException for a
+     * level outside ONS_LOG_ERROR .. ONS_LOG_TRACE.
+     */
+    static void setLogHandler(LogHandler handler, int minLevel = ONS_LOG_WARN) {
+        static std::mutex setting;
+        std::lock_guard<std::mutex> lock(setting);
+        std::unique_ptr<LogHandler> next(handler ? new LogHandler(std::move(handler)) : nullptr);
+        detail::check(ons_set_log_handler(next ? detail::log_trampoline : nullptr, next.get(), minLevel));
+        // ons_set_log_handler returned: the previous handler is no longer called.
+        delete detail::current_log_handler();
+        detail::current_log_handler() = next.release();
     }
 };
 

@@ -79,6 +79,9 @@ pub enum PropertyValueConst {
 /// Reads a JS properties object: string values as they are, numbers and booleans in their JS
 /// string form (`ConsumeThreadNums: 8` works), `null`/`undefined` as absent. napi-rs takes any
 /// value for an `Object` parameter; anything but an object is a `TypeError` here.
+///
+/// Every client is made from properties, on the JS thread that will see its log: the log's
+/// default destination is attached here (see `log`).
 pub(crate) fn properties(env: &Env, object: &Object) -> Result<Properties> {
     // SAFETY: a value of this env, only inspected.
     let given = unsafe { Unknown::from_raw_unchecked(env.raw(), object.raw()) }.get_type()?;
@@ -89,6 +92,7 @@ pub(crate) fn properties(env: &Env, object: &Object) -> Result<Properties> {
             format!("properties must be an object of property names and values; got {got}"),
         ));
     }
+    crate::log::attach(env)?;
     let mut props = Properties::new();
     for key in Object::keys(object)? {
         let value: Unknown = object.get_named_property(&key)?;

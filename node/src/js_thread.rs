@@ -544,6 +544,18 @@ impl JsThread {
     pub(crate) fn run(&self, task: impl FnOnce(&Env) + Send + 'static) {
         self.0.run_on_js(Box::new(task));
     }
+
+    /// Whether this thread's environment is gone (tasks are dropped unrun).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
+
+    /// Whether this is the JS thread calling.
+    pub(crate) fn is_current(&self) -> bool {
+        CHANNEL
+            .try_with(|cell| cell.borrow().as_ref().is_some_and(|ch| Arc::ptr_eq(&ch.bridge, &self.0)))
+            .unwrap_or(false)
+    }
 }
 
 /// A strong reference to a JS value, usable from tasks run on its JS thread and dropped from

@@ -4,7 +4,8 @@
 //! Threads: the addon owns one tokio runtime (napi-rs's, configured in [`init`]); the core's
 //! connections and tasks run on its workers, and JS code only ever on the event loop. Promises
 //! and `Consumer` listener calls cross between the two through `js_thread` (batched both ways);
-//! order and batch listeners wait on the runtime's blocking threads (see `js_call`).
+//! order and batch listeners wait on the runtime's blocking threads (see `js_call`). The core's
+//! log reaches JS the same way, as process warnings or through `setLogHandler` (see `log`).
 
 mod admin;
 mod args;
@@ -14,6 +15,7 @@ mod core_call;
 mod error;
 mod js_call;
 mod js_thread;
+mod log;
 mod message;
 mod open_api;
 mod producer;
@@ -34,6 +36,7 @@ pub use consumer::{
     Action, BatchConsumer, BatchMessageStream, Consumer, MessageStream, OrderAction, OrderConsumer, SqlSelector,
 };
 pub use error::ErrorCode;
+pub use log::set_log_handler;
 pub use message::{ConsumeContext, Message, SendResult};
 pub use open_api::{ApiResponse, AsapiClient, AsapiOptions, AsapiResponse, OpenApiClient, OpenApiOptions};
 pub use producer::{OrderProducer, Producer, TransactionProducer, TransactionStatus};
@@ -47,6 +50,7 @@ const MAX_BLOCKING_THREADS: usize = 4096;
 
 #[napi_derive::module_init]
 fn init() {
+    log::install();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("rocketmq-ons")

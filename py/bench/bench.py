@@ -74,9 +74,9 @@ def ours(a: argparse.Namespace) -> None:
     body = os.urandom(a.size)
     with ons.Producer(namesrv_addr=a.namesrv, group_id="GID_pybench") as p:
         for _ in range(200):  # warm-up: routes, connections
-            p.send(ons.Message(a.topic, body))
+            p.send(ons.Message(a.topic, body=body))
         for conc in [int(c) for c in a.sync.split(",") if c]:
-            msg = ons.Message(a.topic, body)
+            msg = ons.Message(a.topic, body=body)
             sent, secs, used = threaded(lambda: None if p.send(msg) else None, conc, a.messages, a.max_secs)
             emit("py", "sync", conc, sent, secs, used)
 
@@ -84,7 +84,7 @@ def ours(a: argparse.Namespace) -> None:
             # `size` sends in flight, awaited together: the futures are gathered directly (no
             # Task per message), as an application sending in bursts would; a window of 1 is
             # `await send_async()` in a loop.
-            msg = ons.Message(a.topic, body)
+            msg = ons.Message(a.topic, body=body)
             sent = 0
             deadline = time.monotonic() + a.max_secs
             c0, t0 = cpu(), time.monotonic()
@@ -115,7 +115,7 @@ def fill(a: argparse.Namespace) -> None:
     body = os.urandom(a.size)
     with ons.Producer(namesrv_addr=a.namesrv, group_id="GID_pybench_fill") as p:
         for i in range(0, a.messages, 32):
-            p.send_batch([ons.Message(a.topic, body) for _ in range(min(32, a.messages - i))])
+            p.send_batch([ons.Message(a.topic, body=body) for _ in range(min(32, a.messages - i))])
 
 
 def ours_consume(a: argparse.Namespace) -> None:

@@ -49,7 +49,7 @@ STAMP = f"import time; print('STAMP', repr({CLOCK_EXPR}), flush=True)"
 
 def scripts(namesrv: str, topic: Optional[str]) -> Dict[str, str]:
     group = f"GID_startup_{uuid.uuid4().hex[:8]}"
-    ours_send = (f"p.send(rocketmq_ons.Message({topic!r}, b'startup'))" if topic else "")
+    ours_send = (f"p.send(rocketmq_ons.Message({topic!r}, body=b'startup'))" if topic else "")
     legacy_send = ""
     if topic:
         legacy_send = f"\nm = Message({topic!r})\nm.set_body(b'startup')\np.send_sync(m)"

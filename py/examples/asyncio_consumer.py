@@ -38,7 +38,7 @@ async def run(topic: str, count: int, timeout: float) -> bool:
 
     async with ONSFactory.create_producer(props) as producer:
         results = await asyncio.gather(
-            *(producer.send_async(Message(topic, f"message {i}".encode(), tag=run_id, key=f"{run_id}-{i}"))
+            *(producer.send_async(Message(topic, run_id, f"{run_id}-{i}", f"message {i}".encode()))
               for i in range(count)))
     print(f"sent {len(results)} messages to {topic} with tag {run_id}")
 

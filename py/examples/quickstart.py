@@ -24,7 +24,7 @@ def on_message(message: Message, context: ConsumeContext) -> Action:
 
 async def send_async() -> None:
     async with ONSFactory.create_producer(props) as producer:
-        result = await producer.send_async(Message("QuickstartTopic", b"hello from asyncio", tag="TagA"))
+        result = await producer.send_async(Message("QuickstartTopic", "TagA", b"hello from asyncio"))
         print("sent", result.message_id)
 
 
@@ -32,7 +32,7 @@ def main() -> None:
     with ONSFactory.create_consumer(props, consume_from_where="CONSUME_FROM_FIRST_OFFSET") as consumer:
         consumer.subscribe("QuickstartTopic", "TagA", on_message)
         with ONSFactory.create_producer(props) as producer:
-            result = producer.send(Message("QuickstartTopic", b"hello", tag="TagA", key="order-1"))
+            result = producer.send(Message("QuickstartTopic", "TagA", "order-1", b"hello"))
             print("sent", result.message_id)
         asyncio.run(send_async())
         received.wait(30)

@@ -14,7 +14,8 @@ macro_rules! client_class {
 
         #[pyo3::pymethods]
         impl $name {
-            /// Starts the client (connects lazily; returns at once).
+            /// Starts the client; a consumer first waits for an answer of a name server (seconds at
+            /// most; the GIL is released meanwhile).
             fn start(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
                 crate::runtime::start(py, self.inner.get()?)
             }

@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 use rocketmq_ons::{
     Action, BatchConsumer, BatchMessageListener, ConsumeContext, ConsumeOrderContext, Consumer, Message,
-    MessageListener, MessageOrderListener, OrderAction, OrderConsumer,
+    MessageListener, MessageOrderListener, MessageSelector, OrderAction, OrderConsumer,
 };
 
 use crate::client::client_class;
@@ -91,6 +91,68 @@ impl PyListener {
     }
 }
 
+/// ONS `MessageSelector`: how `subscribe` selects a topic's messages, by tag expression
+/// (`by_tag`) or by an SQL92 condition over user properties (`by_sql`; the broker must run with
+/// `enablePropertyFilter=true`).
+#[pyclass(module = "rocketmq_ons", name = "MessageSelector", frozen)]
+pub(crate) struct PyMessageSelector {
+    inner: MessageSelector,
+}
+
+#[pymethods]
+impl PyMessageSelector {
+    /// A tag expression: `*` for all, or tags separated by `||` (ONS `MessageSelector.byTag`).
+    #[staticmethod]
+    fn by_tag(expression: String) -> Self {
+        PyMessageSelector { inner: MessageSelector::by_tag(expression) }
+    }
+
+    /// An SQL92 condition over user properties, e.g. `a BETWEEN 2 AND 5` (ONS
+    /// `MessageSelector.bySql`).
+    #[staticmethod]
+    fn by_sql(sql: String) -> Self {
+        PyMessageSelector { inner: MessageSelector::by_sql(sql) }
+    }
+
+    /// `TAG` or `SQL92` (the names of ONS `ExpressionType`).
+    #[getter]
+    fn expression_type(&self) -> &'static str {
+        match self.inner {
+            MessageSelector::Tag(_) => "TAG",
+            MessageSelector::Sql92(_) => "SQL92",
+        }
+    }
+
+    /// The tag expression or the SQL92 condition.
+    #[getter]
+    fn expression(&self) -> &str {
+        match &self.inner {
+            MessageSelector::Tag(e) | MessageSelector::Sql92(e) => e,
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        match &self.inner {
+            MessageSelector::Tag(e) => format!("MessageSelector.by_tag({e:?})"),
+            MessageSelector::Sql92(e) => format!("MessageSelector.by_sql({e:?})"),
+        }
+    }
+}
+
+/// `subscribe`'s expression: a tag expression string or a MessageSelector.
+fn selector(expression: &Bound<'_, PyAny>) -> PyResult<MessageSelector> {
+    if let Ok(s) = expression.cast::<PyMessageSelector>() {
+        return Ok(s.get().inner.clone());
+    }
+    if let Ok(tags) = expression.cast::<PyString>() {
+        return Ok(MessageSelector::by_tag(tags.to_cow()?));
+    }
+    Err(PyTypeError::new_err(format!(
+        "subscribe: expression must be a tag expression str or a MessageSelector (MessageSelector.by_sql(...)), not {}",
+        expression.get_type()
+    )))
+}
+
 /// One message for a listener: copied before the GIL is taken, so the GIL is held only to
 /// wrap it.
 fn one(msg: &Message) -> impl FnOnce(Python<'_>) -> PyResult<Py<PyAny>> {
@@ -151,19 +213,24 @@ macro_rules! consumer_class {
                     Ok(Self { inner: BoundHandle::new($pyname, Arc::new(consumer)) })
                 }
 
-                /// Subscribes `topic` with a tag expression (`*` for all, or `a||b`); before or
-                /// after start. Subscribing again replaces the expression and the listener.
-                #[pyo3(signature = (topic, expression = "*", listener = None))]
+                /// Subscribes `topic` with a tag expression (`*` for all, or `a||b`) or a
+                /// MessageSelector (`MessageSelector.by_sql(...)` for SQL92); before or after
+                /// start. Subscribing again replaces the expression and the listener.
+                #[pyo3(signature = (topic, expression = None, listener = None))]
                 fn subscribe(
                     &self,
                     py: Python<'_>,
                     topic: &str,
-                    expression: &str,
+                    expression: Option<&Bound<'_, PyAny>>,
                     listener: Option<&Bound<'_, PyAny>>,
                 ) -> PyResult<()> {
+                    let selector = match expression {
+                        Some(e) => selector(e)?,
+                        None => MessageSelector::by_tag("*"),
+                    };
                     let listener = listener.ok_or_else(|| PyTypeError::new_err("subscribe() needs a listener"))?;
                     let listener = Arc::new($wrap(PyListener::new(py, listener, $failure)?));
-                    self.inner.get()?.subscribe(topic, expression, listener).map_err(to_py_err)
+                    self.inner.get()?.subscribe_with_selector(topic, &selector, listener).map_err(to_py_err)
                 }
 
                 /// Stops consuming `topic` (also while started).

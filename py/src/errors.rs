@@ -1,14 +1,15 @@
 //! Core errors as Python exceptions: one base, `ONSClientException`, and one subclass per
 //! [`ErrorKind`], made from [`ErrorKind::ALL`] at import so the table can never miss a kind.
 //! Every class has `code` (the stable numeric code) and `kind` (the stable name); instances
-//! also carry `response_code`, the broker's answer code when there was one.
-
-use std::ffi::CString;
+//! also carry `response_code` (the broker's answer code), `api_code` (an HTTP management API's
+//! error code) and, for a failed send, `message_id` and `topic`; each None when there was none.
+//! Kinds with a builtin counterpart also derive from it, so `except TimeoutError` catches
+//! `ONSTimeoutError` (see [`builtin_base`]).
 
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyType;
+use pyo3::types::{PyDict, PyTuple, PyType};
 use rocketmq_ons::{Error, ErrorKind};
 
 pyo3::create_exception!(
@@ -16,7 +17,8 @@ pyo3::create_exception!(
     ONSClientException,
     PyException,
     "Base of every error the client raises. `code` and `kind` name the error kind; \
-     `response_code` is the broker's answer code, or None."
+     `response_code` is the broker's answer code, `api_code` an HTTP management API's error code, \
+     `message_id` and `topic` name the message of a failed send; each None when there was none."
 );
 
 /// (code, class) for every kind, in `ErrorKind::ALL` order.
@@ -40,19 +42,40 @@ pub(crate) fn class_name(py: Python<'_>, kind: ErrorKind) -> PyResult<String> {
     Ok(name)
 }
 
+/// The builtin exception a kind also derives from, where Python has one for the same failure.
+fn builtin_base(kind: ErrorKind) -> Option<&'static str> {
+    match kind {
+        ErrorKind::InvalidConfig | ErrorKind::InvalidArgument => Some("ValueError"),
+        ErrorKind::NotStarted => Some("RuntimeError"),
+        ErrorKind::Timeout => Some("TimeoutError"),
+        ErrorKind::Network => Some("ConnectionError"),
+        ErrorKind::Permission => Some("PermissionError"),
+        _ => None,
+    }
+}
+
 fn classes(py: Python<'_>) -> PyResult<&Vec<(i32, Py<PyType>)>> {
     CLASSES.get_or_try_init(py, || {
         let base = py.get_type::<ONSClientException>();
         let mut out = Vec::with_capacity(ErrorKind::ALL.len());
+        let builtins = py.import("builtins")?;
         for kind in ErrorKind::ALL {
             let name = class_name(py, kind)?;
-            let qualified = CString::new(format!("rocketmq_ons.{name}")).expect("no NUL in class names");
-            let doc = CString::new(format!("Error kind {} (code {}).", kind.name(), kind.code()))
-                .expect("no NUL in class docs");
-            let class = PyErr::new_type(py, &qualified, Some(&doc), Some(&base), None)?;
-            let bound = class.bind(py);
-            bound.setattr("code", kind.code())?;
-            bound.setattr("kind", kind.name())?;
+            let mut bases = vec![base.clone().into_any()];
+            if let Some(builtin) = builtin_base(kind) {
+                bases.push(builtins.getattr(builtin)?);
+            }
+            let namespace = PyDict::new(py);
+            namespace.set_item("__module__", "rocketmq_ons")?;
+            namespace.set_item("__doc__", format!("Error kind {} (code {}).", kind.name(), kind.code()))?;
+            namespace.set_item("code", kind.code())?;
+            namespace.set_item("kind", kind.name())?;
+            // type(name, bases, namespace), as a class statement would make it.
+            let class = py
+                .get_type::<PyType>()
+                .call1((name, PyTuple::new(py, bases)?, namespace))?
+                .cast_into::<PyType>()?
+                .unbind();
             out.push((kind.code(), class));
         }
         Ok(out)
@@ -65,7 +88,9 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let base = py.get_type::<ONSClientException>();
     base.setattr("code", 0)?;
     base.setattr("kind", "ONS_CLIENT")?;
-    base.setattr("response_code", py.None())?;
+    for attribute in ["response_code", "api_code", "message_id", "topic"] {
+        base.setattr(attribute, py.None())?;
+    }
     m.add("ONSClientException", &base)?;
     let names = pyo3::types::PyList::empty(py);
     for (kind, (_, class)) in ErrorKind::ALL.iter().zip(classes(py)?) {
@@ -77,19 +102,28 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// The exception for a core error, with `response_code` set on the instance.
+/// The exception for a core error, with `response_code`, `api_code` and `message_id` set on
+/// the instance.
 pub(crate) fn to_py_err(e: Error) -> PyErr {
-    Python::attach(|py| {
-        let build = || -> PyResult<PyErr> {
-            let class = classes(py)?
-                .iter()
-                .find(|(code, _)| *code == e.kind().code())
-                .map(|(_, c)| c.bind(py).clone())
-                .unwrap_or_else(|| py.get_type::<ONSClientException>());
-            let instance = class.call1((e.message().to_owned(),))?;
-            instance.setattr("response_code", e.response_code())?;
-            Ok(PyErr::from_value(instance))
-        };
-        build().unwrap_or_else(|err| err)
-    })
+    Python::attach(|py| build(py, &e, None).unwrap_or_else(|err| err))
+}
+
+/// The exception for a failed send of a message of `topic` (ONS `OnExceptionContext`): as
+/// [`to_py_err`], with `topic` set too.
+pub(crate) fn send_err(e: Error, topic: &str) -> PyErr {
+    Python::attach(|py| build(py, &e, Some(topic)).unwrap_or_else(|err| err))
+}
+
+fn build(py: Python<'_>, e: &Error, topic: Option<&str>) -> PyResult<PyErr> {
+    let class = classes(py)?
+        .iter()
+        .find(|(code, _)| *code == e.kind().code())
+        .map(|(_, c)| c.bind(py).clone())
+        .unwrap_or_else(|| py.get_type::<ONSClientException>());
+    let instance = class.call1((e.message().to_owned(),))?;
+    instance.setattr("response_code", e.response_code())?;
+    instance.setattr("api_code", e.api_code())?;
+    instance.setattr("message_id", e.message_id())?;
+    instance.setattr("topic", topic)?;
+    Ok(PyErr::from_value(instance))
 }

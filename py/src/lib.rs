@@ -43,6 +43,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<consumer::PyConsumer>()?;
     m.add_class::<consumer::PyOrderConsumer>()?;
     m.add_class::<consumer::PyBatchConsumer>()?;
+    m.add_class::<consumer::PyMessageSelector>()?;
     m.add_class::<admin::PyAdmin>()?;
     admin_types::register(m)?;
     m.add_class::<completion::LoopBridge>()?;

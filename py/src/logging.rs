@@ -4,28 +4,26 @@
 //! (`rocketmq_ons::consumer::engine` -> logger `rocketmq_ons.consumer.engine`).
 //!
 //! Volume: an event is formatted only when the level is enabled for the `rocketmq_ons` logger
-//! (its effective level, re-read by the pump every few hundred ms), and at most [`MAX_QUEUED`]
-//! records wait; beyond that they are counted and the count is logged.
+//! (its effective level, re-read by the pump every few hundred ms), and at most
+//! `log_forward::MAX_QUEUED` records wait; beyond that they are counted and the count is logged.
+//! The text of a record and that bound are shared with the other bindings (`log_forward`).
 
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use ons_binding_support::log_forward::{format_event, Budget};
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
 use crate::pump::{self, PidChannel};
 
-const MAX_QUEUED: usize = 10_000;
-
 /// The Python level below which events are not even formatted (logging.WARNING until the pump
 /// reads the logger's level).
 static THRESHOLD: AtomicU32 = AtomicU32::new(30);
-static QUEUED: AtomicUsize = AtomicUsize::new(0);
-static DROPPED: AtomicUsize = AtomicUsize::new(0);
+static BUDGET: Budget = Budget::new();
 
 /// (Python level, logger name, message)
 type Record = (u32, String, String);
@@ -42,29 +40,6 @@ fn python_level(level: &Level) -> u32 {
     }
 }
 
-struct Fields {
-    message: String,
-    rest: String,
-}
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.message, "{value:?}");
-        } else {
-            let _ = write!(self.rest, " {}={:?}", field.name(), value);
-        }
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message.push_str(value);
-        } else {
-            let _ = write!(self.rest, " {}={}", field.name(), value);
-        }
-    }
-}
-
 struct PythonLogging;
 
 impl<S: Subscriber> Layer<S> for PythonLogging {
@@ -78,18 +53,13 @@ impl<S: Subscriber> Layer<S> for PythonLogging {
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        if QUEUED.fetch_add(1, Ordering::AcqRel) >= MAX_QUEUED {
-            QUEUED.fetch_sub(1, Ordering::AcqRel);
-            DROPPED.fetch_add(1, Ordering::Relaxed);
+        if !BUDGET.admit() {
             return;
         }
-        let meta = event.metadata();
-        let mut fields = Fields { message: String::new(), rest: String::new() };
-        event.record(&mut fields);
-        fields.message.push_str(&fields.rest);
-        let logger = meta.target().replace("::", ".");
-        if !RECORDS.sender().send((python_level(meta.level()), logger, fields.message)) {
-            QUEUED.fetch_sub(1, Ordering::AcqRel);
+        let record = format_event(event);
+        let logger = record.target.replace("::", ".");
+        if !RECORDS.sender().send((python_level(&record.level), logger, record.message)) {
+            BUDGET.release(1);
         }
     }
 }
@@ -111,8 +81,8 @@ pub(crate) fn log_pump(py: Python<'_>, emit: Py<PyAny>) -> PyResult<()> {
     };
     let result = loop {
         let batch = py.detach(|| rx.recv_batch(Some(pump::LEVEL_POLL)));
-        QUEUED.fetch_sub(batch.len(), Ordering::AcqRel);
-        let dropped = DROPPED.swap(0, Ordering::Relaxed);
+        BUDGET.release(batch.len());
+        let dropped = BUDGET.take_dropped();
         // emit_logs returns the `rocketmq_ons` logger's effective level, so a level set by the
         // application takes effect within one poll.
         match emit.call1(py, (batch, dropped)).and_then(|l| l.extract::<u32>(py)) {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyInt, PyString};
+use pyo3::types::{PyBytes, PyDict, PyInt, PyString, PyTuple};
 use rocketmq_ons::{ConsumeContext, ConsumeOrderContext, Message, SendResult};
 
 use crate::errors::to_py_err;
@@ -16,6 +16,10 @@ use crate::errors::to_py_err;
 #[derive(Clone)]
 pub(crate) struct PyMessage {
     pub(crate) inner: Message,
+}
+
+fn type_name(v: &Bound<'_, PyAny>) -> String {
+    v.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".to_owned())
 }
 
 pub(crate) fn body_from_py(body: &Bound<'_, PyAny>) -> PyResult<Bytes> {
@@ -31,29 +35,65 @@ pub(crate) fn body_from_py(body: &Bound<'_, PyAny>) -> PyResult<Bytes> {
     }
     // bytearray, memoryview and other buffers, through bytes() (the buffer protocol is not in
     // the stable ABI before 3.11).
-    let converted = body
-        .py()
-        .get_type::<PyBytes>()
-        .call1((body,))
-        .map_err(|_| PyTypeError::new_err("message body must be bytes, bytearray, memoryview or str"))?;
+    let converted = body.py().get_type::<PyBytes>().call1((body,)).map_err(|_| {
+        PyTypeError::new_err(format!(
+            "message body must be bytes, bytearray, memoryview or str, not {}",
+            type_name(body)
+        ))
+    })?;
     Ok(Bytes::copy_from_slice(converted.cast::<PyBytes>()?.as_bytes()))
 }
 
 #[pymethods]
 impl PyMessage {
+    /// ONS order: `Message(topic, tag, body)` and `Message(topic, tag, key, body)` as in
+    /// Java's constructors, or any of them by keyword (`Message(topic, body=b"x", tag="A")`).
+    /// `Message(topic, x)` is refused: it reads as the body in some clients and as the tag in
+    /// others.
     #[new]
-    #[pyo3(signature = (topic = String::new(), body = None, tag = None, key = None, *, user_properties = None, start_deliver_time = None, sharding_key = None))]
+    #[pyo3(signature = (topic = String::new(), *args, body = None, tag = None, key = None, user_properties = None, start_deliver_time = None, sharding_key = None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         topic: String,
+        args: &Bound<'_, PyTuple>,
         body: Option<&Bound<'_, PyAny>>,
-        tag: Option<String>,
-        key: Option<String>,
+        tag: Option<Bound<'_, PyAny>>,
+        key: Option<Bound<'_, PyAny>>,
         user_properties: Option<&Bound<'_, PyDict>>,
         start_deliver_time: Option<i64>,
         sharding_key: Option<String>,
     ) -> PyResult<Self> {
+        let (mut tag, mut key, mut body) = (tag, key, body.cloned());
+        let positional: Vec<(&str, &mut Option<Bound<'_, PyAny>>)> = match args.len() {
+            0 => Vec::new(),
+            2 => vec![("tag", &mut tag), ("body", &mut body)],
+            3 => vec![("tag", &mut tag), ("key", &mut key), ("body", &mut body)],
+            n => {
+                return Err(PyTypeError::new_err(format!(
+                    "Message() takes Message(topic, tag, body) or Message(topic, tag, key, body) \
+                     (the ONS order) or keywords; got {} positional arguments{}",
+                    n + 1,
+                    if n == 1 { ": give a lone body as Message(topic, body=...)" } else { "" }
+                )))
+            }
+        };
+        for ((name, slot), value) in positional.into_iter().zip(args.iter()) {
+            if slot.is_some() {
+                return Err(PyTypeError::new_err(format!("Message() got multiple values for {name}")));
+            }
+            *slot = Some(value);
+        }
+        let text = |what: &str, v: Option<Bound<'_, PyAny>>| -> PyResult<Option<String>> {
+            match v {
+                Some(v) if !v.is_none() => v.extract::<String>().map(Some).map_err(|_| {
+                    PyTypeError::new_err(format!("message {what} must be a str or None, not {}", type_name(&v)))
+                }),
+                _ => Ok(None),
+            }
+        };
+        let (tag, key) = (text("tag", tag)?, text("key", key)?);
         let body = match body {
-            Some(b) if !b.is_none() => body_from_py(b)?,
+            Some(b) if !b.is_none() => body_from_py(&b)?,
             _ => Bytes::new(),
         };
         let mut inner = Message::new(topic, tag.as_deref(), body);

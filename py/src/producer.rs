@@ -18,14 +18,35 @@ use rocketmq_ons::{
 
 use crate::client::client_class;
 use crate::completion::{self, helper, running_loop, Start};
-use crate::errors::to_py_err;
+use crate::errors::{send_err, to_py_err};
 use crate::message::{PyMessage, PySendResult};
 use crate::props;
 use crate::runtime::{block_on, runtime, BoundHandle, InFlight};
 
-/// The Python value of a send outcome: a SendResult, or the exception.
-fn send_outcome(py: Python<'_>, r: CoreResult<SendResult>) -> PyResult<Py<PyAny>> {
-    r.map_err(to_py_err).and_then(|r| PySendResult::from(r).into_py_any(py))
+/// The Python value of a send outcome of a message of `topic`: a SendResult, or the exception
+/// (with `message_id` and `topic`).
+fn send_outcome(topic: String) -> impl FnOnce(Python<'_>, CoreResult<SendResult>) -> PyResult<Py<PyAny>> + Send {
+    move |py, r| r.map_err(|e| send_err(e, &topic)).and_then(|r| PySendResult::from(r).into_py_any(py))
+}
+
+/// Whether `callback` is an ONS `SendCallback` (`on_success(result)` and
+/// `on_exception(context)`); else it must be a callable taking (result, exception).
+fn check_send_callback(callback: &Bound<'_, PyAny>) -> PyResult<()> {
+    let has = |name: &str| callback.hasattr(name);
+    match (has("on_success")?, has("on_exception")?) {
+        (true, true) => Ok(()),
+        _ if callback.is_callable() => Ok(()),
+        (true, false) | (false, true) => Err(PyTypeError::new_err(format!(
+            "send_async: a SendCallback needs both on_success(result) and on_exception(context); {} has only {}",
+            callback.get_type(),
+            if has("on_success")? { "on_success" } else { "on_exception" }
+        ))),
+        (false, false) => Err(PyTypeError::new_err(format!(
+            "send_async: callback must be a callable taking (result, exception), an object with \
+             on_success(result) and on_exception(context) methods (a SendCallback), or None; got {}",
+            callback.get_type()
+        ))),
+    }
 }
 
 fn messages(msgs: &Bound<'_, PyAny>) -> PyResult<Vec<Message>> {
@@ -51,12 +72,15 @@ client_class!(
             let msg = message.inner.clone();
             drop(message);
             let producer = self.inner.get()?.clone();
-            block_on(py, async move { producer.send(&msg).await })?.map(Into::into).map_err(to_py_err)
+            let topic = msg.topic.clone();
+            block_on(py, async move { producer.send(&msg).await })?.map(Into::into).map_err(|e| send_err(e, &topic))
         }
 
         /// Sends without the sync retry policy. Without `callback`, returns an awaitable of the
-        /// SendResult; with it, returns None and later calls `callback(result, exception)` on a
-        /// thread of the package.
+        /// SendResult; with it, returns None and later calls, on a thread of the package,
+        /// `callback(result, exception)`, or for an ONS `SendCallback` (an object with
+        /// `on_success` and `on_exception`) `on_success(result)` or
+        /// `on_exception(OnExceptionContext)`. A failure's exception has `message_id` and `topic`.
         #[pyo3(signature = (message, callback = None))]
         fn send_async(
             &self,
@@ -65,20 +89,18 @@ client_class!(
             callback: Option<Py<PyAny>>,
         ) -> PyResult<Py<PyAny>> {
             // Checked here: a wrong callback found only when the send completes can just be logged.
-            if let Some(cb) = callback.as_ref().map(|cb| cb.bind(py)).filter(|cb| !cb.is_callable()) {
-                return Err(PyTypeError::new_err(format!(
-                    "send_async: callback must be a callable taking (result, exception), or None; got {}",
-                    cb.get_type()
-                )));
+            if let Some(cb) = &callback {
+                check_send_callback(cb.bind(py))?;
             }
             let msg = message.inner.clone();
             drop(message);
             let producer = self.inner.get()?.clone();
             let start = Start::for_send(&msg);
+            let outcome = send_outcome(msg.topic.clone());
             let fut = async move { producer.send_async(&msg).await };
             match callback {
-                Some(cb) => completion::spawn_callback(py, fut, cb, send_outcome).map(|()| py.None()),
-                None => completion::spawn_future(py, start, fut, send_outcome),
+                Some(cb) => completion::spawn_callback(py, fut, cb, outcome).map(|()| py.None()),
+                None => completion::spawn_future(py, start, fut, outcome),
             }
         }
 
@@ -87,7 +109,8 @@ client_class!(
             let msg = message.inner.clone();
             drop(message);
             let producer = self.inner.get()?.clone();
-            block_on(py, async move { producer.send_oneway(&msg).await })?.map_err(to_py_err)
+            let topic = msg.topic.clone();
+            block_on(py, async move { producer.send_oneway(&msg).await })?.map_err(|e| send_err(e, &topic))
         }
 
         /// Sends messages of one topic in one request.
@@ -119,7 +142,10 @@ client_class!(
             let msg = message.inner.clone();
             drop(message);
             let producer = self.inner.get()?.clone();
-            block_on(py, async move { producer.send(&msg, &sharding_key).await })?.map(Into::into).map_err(to_py_err)
+            let topic = msg.topic.clone();
+            block_on(py, async move { producer.send(&msg, &sharding_key).await })?
+                .map(Into::into)
+                .map_err(|e| send_err(e, &topic))
         }
 
         /// `send` as an awaitable.
@@ -128,7 +154,8 @@ client_class!(
             drop(message);
             let producer = self.inner.get()?.clone();
             let start = Start::for_send(&msg);
-            completion::spawn_future(py, start, async move { producer.send(&msg, &sharding_key).await }, send_outcome)
+            let outcome = send_outcome(msg.topic.clone());
+            completion::spawn_future(py, start, async move { producer.send(&msg, &sharding_key).await }, outcome)
         }
     }
 );
@@ -243,11 +270,12 @@ client_class!(
             let executor = Callback::new(py, executor, "execute", None)?;
             let arg = arg.map(Arc::new);
             let producer = self.inner.get()?.clone();
+            let topic = msg.topic.clone();
             block_on(py, async move {
                 producer.send(&msg, move |m| executor.call(m, arg, "local transaction executor")).await
             })?
             .map(Into::into)
-            .map_err(to_py_err)
+            .map_err(|e| send_err(e, &topic))
         }
 
         /// `send` as an awaitable; a coroutine executor runs on the running loop.
@@ -264,11 +292,12 @@ client_class!(
             let executor = Callback::new(py, executor, "execute", running_loop(py)?)?;
             let arg = arg.map(Arc::new);
             let producer = self.inner.get()?.clone();
+            let outcome = send_outcome(msg.topic.clone());
             completion::spawn_future(
                 py,
                 Start::OnRuntime,
                 async move { producer.send(&msg, move |m| executor.call(m, arg, "local transaction executor")).await },
-                send_outcome,
+                outcome,
             )
         }
     }

@@ -54,11 +54,16 @@ impl<T> BoundHandle<T> {
 
 static LIVE: Mutex<Vec<(u32, Weak<dyn ClientLifecycle>)>> = Mutex::new(Vec::new());
 
-/// Starts a handle within the runtime and remembers it for the exit hook.
+/// Starts a handle within the runtime and remembers it for the exit hook. With the GIL
+/// released: a consumer's start waits for an answer of the name servers (seconds when one does
+/// not answer), and other Python threads must run meanwhile.
 pub(crate) fn start<T: ClientLifecycle>(py: Python<'_>, handle: &Arc<T>) -> PyResult<()> {
     let rt = runtime(py)?;
-    let _entered = rt.enter();
-    handle.start_client().map_err(to_py_err)?;
+    py.detach(|| {
+        let _entered = rt.enter();
+        handle.start_client()
+    })
+    .map_err(to_py_err)?;
     let weak: Weak<dyn ClientLifecycle> = Arc::downgrade(handle) as Weak<dyn ClientLifecycle>;
     let mut live = LIVE.lock();
     live.retain(|(_, w)| w.strong_count() > 0);

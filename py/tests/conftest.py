@@ -2,11 +2,13 @@
 
 import itertools
 import os
+import socket
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Tuple
 
 import pytest
 
@@ -61,6 +63,40 @@ def wait_for(cond: Callable[[], bool], timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.05)
     return cond()
+
+
+@pytest.fixture
+def silent_namesrv() -> Iterator[str]:
+    """The address of a "name server" that accepts connections and never answers: calls that
+    wait for it wait for their timeout."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield "127.0.0.1:%d" % server.getsockname()[1]
+    server.close()
+
+
+def ticks_while(blocking: Callable[[], None]) -> Tuple[float, int]:
+    """Runs `blocking` while another thread counts in pure Python, which advances only while it
+    can hold the GIL. Returns (seconds `blocking` took, ticks counted meanwhile)."""
+    counter = [0]
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            counter[0] += 1
+
+    t = threading.Thread(target=spin)
+    t.start()
+    try:
+        time.sleep(0.1)
+        before = counter[0]
+        started = time.monotonic()
+        blocking()
+        return time.monotonic() - started, counter[0] - before
+    finally:
+        stop.set()
+        t.join()
 
 
 _repo = Path(__file__).resolve().parents[2]

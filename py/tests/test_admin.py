@@ -76,7 +76,7 @@ def test_topic_lifecycle_and_messages(admin: ons.Admin, cluster: str, producer: 
     assert all(0 in b.addrs for b in route.brokers)
     assert topic in mqadmin("topicList").split()
 
-    sent = [producer.send(ons.Message(topic, f"body {i}".encode(), tag="A", key=key)) for i in range(6)]
+    sent = [producer.send(ons.Message(topic, body=f"body {i}".encode(), tag="A", key=key)) for i in range(6)]
     stats = admin.topic_stats(topic)
     assert sum(q.max_offset for q in stats.queues) == 6 and all(q.queue.topic == topic for q in stats.queues)
     theirs = sorted((c[0], int(c[1]), int(c[2]), int(c[3]))
@@ -216,8 +216,8 @@ def test_online_consumer_group(admin: ons.Admin, namesrv: str, topic: str, produ
         assert (subscription.sub_string, subscription.tags, subscription.expression_type) == ("A", ["A"], "TAG")
         assert connections.message_model == "CLUSTERING" and connections.consume_type == "CONSUME_PASSIVELY"
 
-        tracked = producer.send(ons.Message(topic, b"tracked", tag="A"))
-        other_tag = producer.send(ons.Message(topic, b"direct", tag="B"))
+        tracked = producer.send(ons.Message(topic, body=b"tracked", tag="A"))
+        other_tag = producer.send(ons.Message(topic, body=b"direct", tag="B"))
 
         def committed() -> bool:
             queues = admin.consume_stats(group, topic).queues

@@ -1,4 +1,5 @@
-"""Consumers against the real cluster: each kind, sync and async listeners, a raising one."""
+"""Consumers against the real cluster: each kind, sync and async listeners, a raising one, a
+start that waits for a silent name server, a missing topic said at WARNING."""
 
 import asyncio
 import logging
@@ -9,7 +10,7 @@ import pytest
 
 import rocketmq_ons as ons
 
-from conftest import wait_for
+from conftest import ticks_while, wait_for
 
 
 def consumer_options(namesrv: str, group: str, **extra: object) -> Dict[str, Any]:
@@ -33,7 +34,7 @@ def test_consumer_gets_binary_bodies(namesrv: str, topic: str, producer: ons.Pro
 
     with ons.Consumer(**consumer_options(namesrv, unique("GID_C"))) as c:
         c.subscribe(topic, "*", listener)
-        ids = {producer.send(ons.Message(topic, b, tag="T")).message_id for b in bodies}
+        ids = {producer.send(ons.Message(topic, body=b, tag="T")).message_id for b in bodies}
         assert wait_for(lambda: len(got) == len(bodies))
     assert set(got) == set(bodies)
     assert {m.msg_id for m in got.values()} == ids
@@ -56,7 +57,7 @@ def test_listener_that_raises_is_redelivered_and_logged(namesrv: str, topic: str
     caplog.set_level(logging.ERROR, logger="rocketmq_ons")
     with ons.Consumer(**consumer_options(namesrv, unique("GID_R"))) as c:
         c.subscribe(topic, "*", Listener())
-        producer.send(ons.Message(topic, b"retry me"))
+        producer.send(ons.Message(topic, body=b"retry me"))
         # The broker redelivers a ReconsumeLater message after 10 s (delay level 3).
         assert wait_for(lambda: len(attempts) >= 2, timeout=40)
     assert attempts[:2] == [0, 1]
@@ -80,7 +81,7 @@ def test_async_listener_runs_on_the_loop(namesrv: str, topic: str, producer: ons
         async with ons.Consumer(**consumer_options(namesrv, unique("GID_AS"))) as c:
             c.subscribe(topic, "*", listener)
             for i in range(5):
-                await producer.send_async(ons.Message(topic, b"async%d" % i))
+                await producer.send_async(ons.Message(topic, body=b"async%d" % i))
             for _ in range(600):
                 if len(got) >= 5:
                     break
@@ -112,7 +113,7 @@ def test_order_consumer_keeps_key_order_and_suspend_retries(namesrv: str, topic:
         c.subscribe(topic, "*", listener)
         for n in range(10):
             for key in ("a", "b", "c"):
-                p.send(ons.Message(topic, f"{key}:{n}".encode()), key)
+                p.send(ons.Message(topic, body=f"{key}:{n}".encode()), key)
         assert wait_for(lambda: sum(len(v) for v in got.values()) >= 30)
     assert got == {k: list(range(10)) for k in "abc"}
 
@@ -127,7 +128,7 @@ def test_batch_consumer_gets_lists(namesrv: str, topic: str, producer: ons.Produ
         got.extend(m.body for m in msgs)
         return ons.Action.CommitMessage
 
-    producer.send_batch([ons.Message(topic, b"batch%d" % i) for i in range(30)])
+    producer.send_batch([ons.Message(topic, body=b"batch%d" % i) for i in range(30)])
     with ons.ONSFactory.create_batch_consumer(**consumer_options(
             namesrv, unique("GID_B"), consume_message_batch_max_size=16)) as c:
         c.subscribe(topic, "*", listener)
@@ -147,6 +148,76 @@ def test_listener_returning_none_is_a_failure(namesrv: str, topic: str, producer
     caplog.set_level(logging.WARNING, logger="rocketmq_ons")
     with ons.Consumer(**consumer_options(namesrv, unique("GID_N"))) as c:
         c.subscribe(topic, "*", listener)
-        producer.send(ons.Message(topic, b"none"))
+        producer.send(ons.Message(topic, body=b"none"))
         assert wait_for(lambda: len(calls) >= 1)
     assert any("returned None" in r.getMessage() for r in caplog.records)
+
+
+def test_sql92_selector_filters_by_user_property(namesrv: str, topic: str, producer: ons.Producer,
+                                                 unique: Callable[[str], str], mqadmin: Callable[..., str]) -> None:
+    # Property filtering is a broker switch (off by default); it can be turned on at run time.
+    out = mqadmin("updateBrokerConfig", "-c", "DefaultCluster", "-k", "enablePropertyFilter", "-v", "true")
+    assert "exception" not in out.lower(), out
+    wanted = set()
+    for a in range(8):
+        msg = ons.Message(topic, "even" if a % 2 == 0 else "odd", f"a={a}", user_properties={"a": str(a)})
+        message_id = producer.send(msg).message_id
+        if 2 <= a <= 5 and a % 2 == 1:
+            wanted.add(message_id)
+    got: Dict[str, bytes] = {}
+    lock = threading.Lock()
+
+    def listener(msg: ons.Message, ctx: ons.ConsumeContext) -> ons.Action:
+        assert msg.msg_id is not None
+        with lock:
+            got[msg.msg_id] = msg.body
+        return ons.Action.CommitMessage
+
+    selector = ons.MessageSelector.by_sql("a BETWEEN 2 AND 5 AND TAGS = 'odd'")
+    with ons.Consumer(**consumer_options(namesrv, unique("GID_SQL"))) as c:
+        c.subscribe(topic, selector, listener)
+        assert wait_for(lambda: len(got) >= len(wanted), timeout=60), got
+        # Whatever else the broker would have let through has had time to arrive.
+        producer.send(ons.Message(topic, "odd", b"a=9", user_properties={"a": "9"}))
+        wait_for(lambda: len(got) > len(wanted), timeout=3)
+    assert set(got) == wanted, got
+    assert sorted(got.values()) == [b"a=3", b"a=5"]
+
+
+def test_start_releases_the_gil(silent_namesrv: str, unique: Callable[[str], str]) -> None:
+    # start() checks that a name server answers the route lookup of the subscribed topic, and
+    # waits for that lookup to time out on one that never answers.
+    group = unique("GID_G")
+    c = ons.Consumer(**consumer_options(silent_namesrv, group))
+    c.subscribe(unique("PyT"), "*", lambda msg, ctx: ons.Action.CommitMessage)
+    raised: List[ons.ONSClientException] = []
+
+    def start() -> None:
+        with pytest.raises((ons.NetworkError, ons.ONSTimeoutError)) as e:
+            c.start()
+        raised.append(e.value)
+
+    try:
+        waited, during = ticks_while(start)
+    finally:
+        c.shutdown()
+    assert f"consumer of group {group} cannot start" in str(raised[0]), raised
+    assert waited > 1.0
+    # Had start() held the GIL, the spinning thread would have been stuck for the whole wait.
+    assert during > 100_000, during
+
+
+def test_consumer_of_a_missing_topic_warns_naming_it(namesrv: str, unique: Callable[[str], str],
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    missing = unique("PyNoSuchTopic")
+    caplog.set_level(logging.WARNING, logger="rocketmq_ons")
+
+    def warned() -> bool:
+        return any(r.levelno == logging.WARNING and r.name.startswith("rocketmq_ons.")
+                   and missing in r.getMessage() for r in caplog.records)
+
+    with ons.Consumer(**consumer_options(namesrv, unique("GID_M"))) as c:
+        c.subscribe(missing, "*", lambda msg, ctx: ons.Action.CommitMessage)
+        # start() returned (the name server answered); the first rebalance says what is wrong.
+        assert c.is_started()
+        assert wait_for(warned, timeout=40), [(r.name, r.getMessage()) for r in caplog.records]

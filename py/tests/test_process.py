@@ -29,14 +29,14 @@ def test_interpreter_exits_promptly_without_shutdown(namesrv: str, topic: str, u
         import asyncio, time, rocketmq_ons as ons
         p = ons.Producer(namesrv_addr={namesrv!r}, group_id={unique("GID_X")!r})
         p.start()
-        p.send(ons.Message({topic!r}, b"left running"))
+        p.send(ons.Message({topic!r}, body=b"left running"))
         got = []
         c = ons.Consumer(namesrv_addr={namesrv!r}, group_id={unique("GID_XC")!r},
                          consume_from_where="CONSUME_FROM_FIRST_OFFSET")
         c.subscribe({topic!r}, "*", lambda m, ctx: (got.append(m), time.sleep(0.2), ons.Action.CommitMessage)[-1])
         c.start()
         async def main():
-            await p.send_async(ons.Message({topic!r}, b"async"))
+            await p.send_async(ons.Message({topic!r}, body=b"async"))
         asyncio.run(main())
         deadline = time.time() + 20
         while not got and time.time() < deadline:
@@ -78,12 +78,12 @@ def test_forked_child_gets_a_clear_error_and_a_working_new_client(namesrv: str, 
         import os, sys, threading, rocketmq_ons as ons
         p = ons.Producer(namesrv_addr={namesrv!r}, group_id={unique("GID_F")!r})
         p.start()
-        p.send(ons.Message({topic!r}, b"parent"))
+        p.send(ons.Message({topic!r}, body=b"parent"))
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
-                p.send(ons.Message({topic!r}, b"from child"))
+                p.send(ons.Message({topic!r}, body=b"from child"))
                 code = 3
             except ons.NotStartedError as e:
                 if "forked" not in str(e):
@@ -92,13 +92,13 @@ def test_forked_child_gets_a_clear_error_and_a_working_new_client(namesrv: str, 
             # A send callback runs on the child's own completion pump (started by its first client).
             called = threading.Event()
             with child:
-                r = child.send(ons.Message({topic!r}, b"child"))
-                child.send_async(ons.Message({topic!r}, b"child callback"),
+                r = child.send(ons.Message({topic!r}, body=b"child"))
+                child.send_async(ons.Message({topic!r}, body=b"child callback"),
                                  callback=lambda result, error: error is None and called.set())
                 called.wait(20)
             os._exit(code if r.status == "SEND_OK" and called.is_set() else 5)
         _, status = os.waitpid(pid, 0)
-        p.send(ons.Message({topic!r}, b"parent again"))
+        p.send(ons.Message({topic!r}, body=b"parent again"))
         p.shutdown()
         print("child exit", os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status)
     """)
@@ -115,10 +115,10 @@ def test_asyncio_sends_on_new_loops_after_a_cancel_and_in_a_forked_child(namesrv
         import asyncio, os, rocketmq_ons as ons
         async def burst(p, n, cancel_one=False):
             if cancel_one:
-                doomed = asyncio.ensure_future(p.send_async(ons.Message({topic!r}, b"cancelled")))
+                doomed = asyncio.ensure_future(p.send_async(ons.Message({topic!r}, body=b"cancelled")))
                 await asyncio.sleep(0)
                 doomed.cancel()
-            rs = await asyncio.gather(*[p.send_async(ons.Message({topic!r}, b"x")) for _ in range(n)])
+            rs = await asyncio.gather(*[p.send_async(ons.Message({topic!r}, body=b"x")) for _ in range(n)])
             return sum(r.status == "SEND_OK" for r in rs)
         p = ons.Producer(namesrv_addr={namesrv!r}, group_id={unique("GID_AL")!r})
         p.start()
@@ -154,7 +154,7 @@ def test_core_tracing_reaches_python_logging(namesrv: str, topic: str, unique: C
     deadline = time.monotonic() + 20
     while True:
         with ons.Producer(namesrv_addr=namesrv, group_id=unique("GID_L"), instance_name=unique("inst")) as p:
-            p.send(ons.Message(topic, b"log"))
+            p.send(ons.Message(topic, body=b"log"))
         if wait_for(connected, timeout=2) or time.monotonic() > deadline:
             break
     assert connected(), [r.name for r in caplog.records]

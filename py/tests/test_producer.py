@@ -1,20 +1,20 @@
 """Producers against the real cluster: every send mode, read back byte-exact."""
 
 import asyncio
-import socket
 import threading
-import time
 from typing import Callable, List, Optional
 
 import pytest
 
 import rocketmq_ons as ons
 
+from conftest import ticks_while
+
 BINARY = bytes(range(256)) + b"\x00" * 10 + "订单".encode()
 
 
 def test_sync_send_reads_back_byte_exact(producer: ons.Producer, topic: str, admin: ons.Admin) -> None:
-    msg = ons.Message(topic, BINARY, tag="TagA", key="K1", user_properties={"color": "红"})
+    msg = ons.Message(topic, "TagA", "K1", BINARY, user_properties={"color": "红"})
     result = producer.send(msg)
     assert result.topic == topic and result.status == "SEND_OK" and result.message_id
     assert str(result) == f"SendResult[topic={topic}, messageId={result.message_id}]"
@@ -26,8 +26,8 @@ def test_sync_send_reads_back_byte_exact(producer: ons.Producer, topic: str, adm
 
 
 def test_oneway_and_batch(producer: ons.Producer, topic: str, admin: ons.Admin) -> None:
-    producer.send_oneway(ons.Message(topic, b"oneway"))
-    results = producer.send_batch([ons.Message(topic, b"b%d" % i) for i in range(5)])
+    producer.send_oneway(ons.Message(topic, body=b"oneway"))
+    results = producer.send_batch([ons.Message(topic, body=b"b%d" % i) for i in range(5)])
     assert len(results) == 5 and len({r.message_id for r in results}) == 5
     assert admin.view_message(topic, results[3].offset_msg_id).body == b"b3"
 
@@ -40,7 +40,7 @@ def test_async_send_many_and_callback(producer: ons.Producer, topic: str, admin:
 
         async def one(i: int) -> ons.SendResult:
             async with window:
-                return await producer.send_async(ons.Message(topic, b"a%d" % i))
+                return await producer.send_async(ons.Message(topic, body=b"a%d" % i))
 
         return await asyncio.gather(*(one(i) for i in range(200)))
 
@@ -55,32 +55,62 @@ def test_async_send_many_and_callback(producer: ons.Producer, topic: str, admin:
         seen.append(result if error is None else error)
         done.set()
 
-    assert producer.send_async(ons.Message(topic, b"cb"), callback) is None
+    assert producer.send_async(ons.Message(topic, body=b"cb"), callback) is None
     assert done.wait(10)
     assert isinstance(seen[0], ons.SendResult)
+
+
+def test_send_async_calls_an_ons_send_callback(producer: ons.Producer, topic: str, admin: ons.Admin) -> None:
+    done = threading.Event()
+    results: List[ons.SendResult] = []
+    failures: List[ons.OnExceptionContext] = []
+
+    class Callback:  # ONS SendCallback
+        def on_success(self, result: ons.SendResult) -> None:
+            results.append(result)
+            done.set()
+
+        def on_exception(self, context: ons.OnExceptionContext) -> None:
+            failures.append(context)
+            done.set()
+
+    assert producer.send_async(ons.Message(topic, "TagS", b"java style"), Callback()) is None
+    assert done.wait(10)
+    assert not failures, failures
+    (result,) = results
+    assert result.topic == topic and result.status == "SEND_OK"
+    stored = admin.view_message(topic, result.offset_msg_id)
+    assert stored.body == b"java style" and stored.tag == "TagS" and stored.msg_id == result.message_id
+
+    class OnlySuccess:
+        def on_success(self, result: ons.SendResult) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="needs both on_success.*and on_exception.*has only on_success"):
+        producer.send_async(ons.Message(topic, body=b"x"), OnlySuccess())  # type: ignore[call-overload]
 
 
 def test_send_async_refuses_a_callback_that_is_not_callable(producer: ons.Producer) -> None:
     for bad in [42, "callback"]:
         with pytest.raises(TypeError, match=r"send_async: callback must be a callable .*; got <class '(int|str)'>"):
-            producer.send_async(ons.Message("T", b"x"), bad)  # type: ignore[call-overload]
+            producer.send_async(ons.Message("T", body=b"x"), bad)  # type: ignore[call-overload]
 
 
 def test_async_errors_are_exceptions(producer: ons.Producer) -> None:
     async def main() -> None:
         with pytest.raises(ons.InvalidArgumentError, match="topic"):
-            await producer.send_async(ons.Message("bad topic!", b"x"))
+            await producer.send_async(ons.Message("bad topic!", body=b"x"))
 
     asyncio.run(main())
     with pytest.raises(RuntimeError, match="event loop"):
-        producer.send_async(ons.Message("T", b"x"))
+        producer.send_async(ons.Message("T", body=b"x"))
 
 
 @pytest.mark.parametrize("message, match", [
-    (ons.Message("", b"x"), "topic is empty"),
-    (ons.Message("a b", b"x"), "topic"),
-    (ons.Message("T", b""), "body is empty"),
-    (ons.Message("T", b"x" * (4 * 1024 * 1024 + 1)), "4 MiB"),
+    (ons.Message("", body=b"x"), "topic is empty"),
+    (ons.Message("a b", body=b"x"), "topic"),
+    (ons.Message("T", body=b""), "body is empty"),
+    (ons.Message("T", body=b"x" * (4 * 1024 * 1024 + 1)), "4 MiB"),
 ])
 def test_bad_input_is_invalid_argument(producer: ons.Producer, message: ons.Message, match: str) -> None:
     with pytest.raises(ons.InvalidArgumentError, match=match) as e:
@@ -90,62 +120,44 @@ def test_bad_input_is_invalid_argument(producer: ons.Producer, message: ons.Mess
 
 def test_order_producer_same_key_same_queue(namesrv: str, topic: str, unique: Callable[[str], str]) -> None:
     with ons.ONSFactory.create_order_producer(namesrv_addr=namesrv, group_id=unique("GID_O")) as p:
-        queues = {p.send(ons.Message(topic, b"o%d" % i), "order-42").queue_id for i in range(5)}
+        queues = {p.send(ons.Message(topic, body=b"o%d" % i), "order-42").queue_id for i in range(5)}
         assert len(queues) == 1
 
         async def main() -> ons.SendResult:
-            return await p.send_async(ons.Message(topic, b"oa"), "order-42")
+            return await p.send_async(ons.Message(topic, body=b"oa"), "order-42")
 
         assert asyncio.run(main()).queue_id in queues
         with pytest.raises(ons.InvalidArgumentError, match="sharding key"):
-            p.send(ons.Message(topic, b"x"), "")
+            p.send(ons.Message(topic, body=b"x"), "")
         # ONS refuses blank keys ("'shardingKey' is blank"): so does the core, before sending.
         for blank in [" ", "\t"]:
             with pytest.raises(ons.InvalidArgumentError, match="shardingKey .* is blank"):
-                p.send(ons.Message(topic, b"x"), blank)
+                p.send(ons.Message(topic, body=b"x"), blank)
 
 
 def test_async_context_manager(namesrv: str, topic: str, unique: Callable[[str], str]) -> None:
     async def main() -> None:
         async with ons.Producer(namesrv_addr=namesrv, group_id=unique("GID_A")) as p:
             assert p.is_started()
-            await p.send_async(ons.Message(topic, b"ctx"))
+            await p.send_async(ons.Message(topic, body=b"ctx"))
         assert p.is_closed()
 
     asyncio.run(main())
 
 
-def test_sync_send_releases_the_gil(unique: Callable[[str], str]) -> None:
-    # A "name server" that accepts connections and never answers: the send waits for its timeout.
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    addr = "127.0.0.1:%d" % server.getsockname()[1]
-    counter = [0]
-    stop = threading.Event()
-
-    def spin() -> None:
-        # Pure Python work: it advances only while this thread can hold the GIL.
-        while not stop.is_set():
-            counter[0] += 1
-
-    p = ons.Producer(namesrv_addr=addr, group_id=unique("GID_G"), send_msg_timeout_millis=1500)
+def test_sync_send_releases_the_gil(silent_namesrv: str, unique: Callable[[str], str]) -> None:
+    # The send waits for its timeout on a name server that never answers.
+    p = ons.Producer(namesrv_addr=silent_namesrv, group_id=unique("GID_G"), send_msg_timeout_millis=1500)
     p.start()
-    t = threading.Thread(target=spin)
-    t.start()
-    try:
-        time.sleep(0.1)
-        before = counter[0]
-        started = time.monotonic()
+
+    def send() -> None:
         with pytest.raises(ons.ONSClientException):
-            p.send(ons.Message("T", b"x"))
-        waited = time.monotonic() - started
-        during = counter[0] - before
+            p.send(ons.Message("T", body=b"x"))
+
+    try:
+        waited, during = ticks_while(send)
     finally:
-        stop.set()
-        t.join()
         p.shutdown()
-        server.close()
     assert waited > 1.0
     # Had the send held the GIL, the spinning thread would have been stuck for the whole wait.
     assert during > 100_000, during
@@ -161,7 +173,7 @@ def test_update_credential_validates_and_later_sends_are_signed(producer: ons.Pr
         producer.update_credential(access_key="ak")
     producer.update_credential({ons.PropertyKeyConst.AccessKey: "rotated-ak",
                                 ons.PropertyKeyConst.SecretKey: "rotated-sk"}, security_token="tok")
-    result = producer.send(ons.Message(topic, b"after rotation"))
+    result = producer.send(ons.Message(topic, body=b"after rotation"))
     assert admin.view_message(topic, result.offset_msg_id).body == b"after rotation"
     closed = ons.Producer(namesrv_addr="127.0.0.1:1", group_id="GID_closed")
     closed.start()

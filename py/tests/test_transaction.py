@@ -42,11 +42,11 @@ def test_commit_rollback_and_coroutine_executor(namesrv: str, topic: str, unique
             {ons.PropertyKeyConst.NAMESRV_ADDR: namesrv, ons.PropertyKeyConst.GROUP_ID: unique("GID_TX")},
             checker=checker) as p, \
             collecting_consumer(namesrv, unique("GID_TXC"), topic, got) as c:
-        r1 = p.send(ons.Message(topic, b"committed"), execute, "commit")
-        p.send(ons.Message(topic, b"rolled back"), execute, "rollback")
+        r1 = p.send(ons.Message(topic, body=b"committed"), execute, "commit")
+        p.send(ons.Message(topic, body=b"rolled back"), execute, "rollback")
 
         async def main() -> ons.SendResult:
-            return await p.send_async(ons.Message(topic, b"async committed"), execute_async)
+            return await p.send_async(ons.Message(topic, body=b"async committed"), execute_async)
 
         asyncio.run(main())
         assert executed[0] == (r1.message_id, "commit")
@@ -71,7 +71,7 @@ def test_unknown_is_settled_by_the_checker(namesrv: str, topic: str, unique: Cal
     with ons.TransactionProducer(namesrv_addr=namesrv, group_id=unique("GID_TXK"), checker=Checker(),
                                  check_immunity_time_in_seconds=1) as p, \
             collecting_consumer(namesrv, unique("GID_TXKC"), topic, got):
-        p.send(ons.Message(topic, b"checked"), Executor())
+        p.send(ons.Message(topic, body=b"checked"), Executor())
         # The harness runs brokers with transactionCheckInterval=3000 (the default is 60 s).
         assert checked.wait(60)
         assert wait_for(lambda: got == [b"checked"], timeout=30)
@@ -81,6 +81,6 @@ def test_transaction_bad_input(namesrv: str, unique: Callable[[str], str]) -> No
     with ons.TransactionProducer(namesrv_addr=namesrv, group_id=unique("GID_TXB"),
                                  checker=lambda m: ons.TransactionStatus.Unknow) as p:
         with pytest.raises(ons.InvalidArgumentError):
-            p.send(ons.Message("T", b"x", start_deliver_time=1), lambda m, a: ons.TransactionStatus.Unknow)
+            p.send(ons.Message("T", body=b"x", start_deliver_time=1), lambda m, a: ons.TransactionStatus.Unknow)
         with pytest.raises(TypeError):
-            p.send(ons.Message("T", b"x"), 42)
+            p.send(ons.Message("T", body=b"x"), 42)

@@ -338,6 +338,18 @@ impl ProducerCore {
             }
             prepared.sys_flag |= sys_flag::TRANSACTION_PREPARED_TYPE;
         }
+        self.attempts(instance, msg, mode, choice, prepared).await
+    }
+
+    /// The attempts of [`send`](Self::send) for a prepared message.
+    async fn attempts(
+        &self,
+        instance: Arc<ClientInstance>,
+        msg: &Message,
+        mode: Mode,
+        choice: QueueChoice<'_>,
+        prepared: Prepared,
+    ) -> Result<Option<SendResult>> {
         let deadline = Instant::now() + self.config.send_timeout;
         let attempts = match (mode, &choice) {
             (Mode::Oneway, _) | (_, QueueChoice::ShardingKey(_)) => 1,

@@ -56,6 +56,7 @@ from ._native import (
     InvalidConfigError,
     Message,
     MessageQueue,
+    MessageSelector,
     MessageTrack,
     NetworkError,
     NotStartedError,
@@ -117,9 +118,11 @@ __all__ = [
     "InvalidConfigError",
     "Message",
     "MessageQueue",
+    "MessageSelector",
     "MessageTrack",
     "NetworkError",
     "NotStartedError",
+    "OnExceptionContext",
     "ONSClientException",
     "ONSFactory",
     "ONSPermissionError",
@@ -233,6 +236,23 @@ class RetryPolicyType(str, enum.Enum):
 
     EXPONENTIAL = "EXPONENTIAL"
     CUSTOMIZED = "CUSTOMIZED"
+
+
+class OnExceptionContext:
+    """What a SendCallback's `on_exception` gets (ONS `OnExceptionContext`): the id of the
+    message that failed (None when it was refused before it got one), its topic, and the
+    exception."""
+
+    __slots__ = ("message_id", "topic", "exception")
+
+    def __init__(self, message_id: Optional[str], topic: Optional[str], exception: BaseException) -> None:
+        self.message_id = message_id
+        self.topic = topic
+        self.exception = exception
+
+    def __repr__(self) -> str:
+        return (f"OnExceptionContext(message_id={self.message_id!r}, topic={self.topic!r}, "
+                f"exception={self.exception!r})")
 
 
 class PropertyValueConst:

@@ -131,10 +131,20 @@ def loop_bridge(loop: asyncio.AbstractEventLoop) -> Any:
     return bridge
 
 
-def call_send_callback(callback: Callable[[Any, Optional[BaseException]], Any], ok: bool, value: Any) -> None:
-    """Calls a `send_async(..., callback=)` callback as `callback(result, exception)`."""
+def call_send_callback(callback: Any, ok: bool, value: Any) -> None:
+    """Calls a `send_async(..., callback=)` callback: an ONS SendCallback (an object with
+    `on_success` and `on_exception`) as `on_success(result)` or
+    `on_exception(OnExceptionContext)`, any other callable as `callback(result, exception)`."""
     try:
-        if ok:
+        if hasattr(callback, "on_success") and hasattr(callback, "on_exception"):
+            if ok:
+                callback.on_success(value)
+            else:
+                from . import OnExceptionContext
+
+                callback.on_exception(OnExceptionContext(getattr(value, "message_id", None),
+                                                         getattr(value, "topic", None), value))
+        elif ok:
             callback(value, None)
         else:
             callback(None, value)
