@@ -10,7 +10,8 @@
 #   5. install into a temporary prefix and build against it with pkg-config and with CMake.
 #
 # Without NAMESRV_ADDR it starts a cluster of its own with tests/harness/rmq.sh (the broker
-# checks transactions every 3 s, which the transaction examples wait for).
+# checks transactions every 3 s, which the transaction examples wait for, and filters by SQL92,
+# which cpp/sdk_compat.cpp subscribes with).
 #   ffi-c/run-tests.sh            all of the above
 #   ffi-c/run-tests.sh --bless    rewrite include/rocketmq_ons.h from the sources, then stop
 # Prints "N passed, M failed" last; exits non-zero on any failure.
@@ -24,7 +25,8 @@ if [[ ${1:-} == --bless ]]; then
   exit
 fi
 if [[ -z ${NAMESRV_ADDR:-} ]]; then
-  exec tests/harness/rmq.sh run --auto-ports --broker-conf transactionCheckInterval=3000 -- "$0" "$@"
+  exec tests/harness/rmq.sh run --auto-ports --broker-conf transactionCheckInterval=3000 \
+    --broker-conf enablePropertyFilter=true -- "$0" "$@"
 fi
 
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -38,7 +40,7 @@ cargo build -p rocketmq-ons-ffi
 cargo test -p rocketmq-ons-ffi --lib
 
 c_programs=(send async_send order transaction consume order_consume batch_consume admin)
-cpp_programs=(send consume transaction order batch_consume admin)
+cpp_programs=(send consume transaction order batch_consume admin sdk_compat)
 cflags=(-std=c11 -g -Wall -Wextra -Werror -I"$root/include")
 cxxflags=(-std=c++11 -g -Wall -Wextra -Werror -pedantic -I"$root/include")
 ldflags=(-L"$lib" "-Wl,-rpath,$lib" -lrocketmq_ons -lpthread)

@@ -1063,6 +1063,20 @@ int32_t ons_message_set_body(ons_message_t *message, const uint8_t *body, size_t
 int32_t ons_message_set_start_deliver_time(ons_message_t *message, int64_t epoch_millis);
 
 /**
+ * Sets the message id the message carries (copied); NULL removes it. For messages built to
+ * pass around (a test's stand-in for a received one): a send always assigns a new id, which
+ * its ons_send_result_t reports.
+ */
+int32_t ons_message_set_msg_id(ons_message_t *message, const char *msg_id);
+
+/**
+ * Sets the redelivery count the message carries (for messages built to pass around; a
+ * consumer sets it on what it receives). A negative count is refused with
+ * ONS_ERR_INVALID_ARGUMENT.
+ */
+int32_t ons_message_set_reconsume_times(ons_message_t *message, int32_t reconsume_times);
+
+/**
  * Adds a user property (both copied). Keys reserved by the system (TAGS, KEYS, UNIQ_KEY, ...)
  * and empty keys or values are refused with ONS_ERR_INVALID_ARGUMENT.
  */

@@ -252,6 +252,32 @@ pub unsafe extern "C" fn ons_message_set_start_deliver_time(message: *mut OnsMes
     })
 }
 
+/// Sets the message id the message carries (copied); NULL removes it. For messages built to
+/// pass around (a test's stand-in for a received one): a send always assigns a new id, which
+/// its ons_send_result_t reports.
+#[no_mangle]
+pub unsafe extern "C" fn ons_message_set_msg_id(message: *mut OnsMessage, msg_id: *const c_char) -> i32 {
+    guard("ons_message_set_msg_id", || {
+        let msg_id = args::opt_string(msg_id, "msg_id")?.map(str::to_owned);
+        args::obj_mut(message, "message")?.message_mut()?.msg_id = msg_id;
+        Ok(())
+    })
+}
+
+/// Sets the redelivery count the message carries (for messages built to pass around; a
+/// consumer sets it on what it receives). A negative count is refused with
+/// ONS_ERR_INVALID_ARGUMENT.
+#[no_mangle]
+pub unsafe extern "C" fn ons_message_set_reconsume_times(message: *mut OnsMessage, reconsume_times: i32) -> i32 {
+    guard("ons_message_set_reconsume_times", || {
+        if reconsume_times < 0 {
+            return Err(invalid_argument(format!("reconsume_times is {reconsume_times}; it must be 0 or more")));
+        }
+        args::obj_mut(message, "message")?.message_mut()?.reconsume_times = reconsume_times;
+        Ok(())
+    })
+}
+
 /// Adds a user property (both copied). Keys reserved by the system (TAGS, KEYS, UNIQ_KEY, ...)
 /// and empty keys or values are refused with ONS_ERR_INVALID_ARGUMENT.
 #[no_mangle]

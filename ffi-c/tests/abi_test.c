@@ -131,6 +131,18 @@ static void test_nulls(void) {
     EXPECT(ons_message_user_property_at(m, 0, &k, &v), ONS_OK, NULL);
     EXPECT_TRUE(k != NULL && strcmp(k, "k") == 0 && strcmp(v, "v") == 0);
     EXPECT(ons_message_user_property_at(m, 1, &k, &v), ONS_ERR_INVALID_ARGUMENT, "out of range");
+    EXPECT(ons_message_set_msg_id(m, "C0A8000100002A9F0000000000000001"), ONS_OK, NULL);
+    EXPECT(ons_message_msg_id(m, &s), ONS_OK, NULL);
+    EXPECT_TRUE(s != NULL && strcmp(s, "C0A8000100002A9F0000000000000001") == 0);
+    EXPECT(ons_message_set_msg_id(m, NULL), ONS_OK, NULL);
+    EXPECT(ons_message_msg_id(m, &s), ONS_OK, NULL);
+    EXPECT_TRUE(s == NULL);
+    EXPECT(ons_message_set_reconsume_times(m, -1), ONS_ERR_INVALID_ARGUMENT, "reconsume_times is -1");
+    EXPECT(ons_message_set_reconsume_times(m, 3), ONS_OK, NULL);
+    int32_t reconsume = 0;
+    EXPECT(ons_message_reconsume_times(m, &reconsume), ONS_OK, NULL);
+    EXPECT_TRUE(reconsume == 3);
+    EXPECT(ons_message_set_reconsume_times(m, 0), ONS_OK, NULL);
     int32_t queue_id = 0;
     EXPECT(ons_message_queue_id(m, &queue_id), ONS_OK, NULL);
     EXPECT_TRUE(queue_id == -1);

@@ -55,6 +55,10 @@ private:
 
 enum Action { CommitMessage = ONS_ACTION_COMMIT_MESSAGE, ReconsumeLater = ONS_ACTION_RECONSUME_LATER };
 enum OrderAction { Success = ONS_ORDER_ACTION_SUCCESS, Suspend = ONS_ORDER_ACTION_SUSPEND };
+/** The ONS SDK's channel (property OnsChannel, default ALIYUN). The client accepts and keeps it;
+ * a RocketMQ cluster has no channels, so it changes nothing on the wire. */
+enum ONSChannel { CLOUD, ALIYUN, ALL, LOCAL, INNER };
+
 enum TransactionStatus {
     CommitTransaction = ONS_TRANSACTION_COMMIT,
     RollbackTransaction = ONS_TRANSACTION_ROLLBACK,
@@ -173,7 +177,25 @@ template <typename U> const char* const PropertyKeys<U>::AllowUnknownProperties 
 
 struct Access;
 
+/* The ONS SDK's system property names (apache/rocketmq-ons-cpp, Message.cpp). */
+template <typename Unused = void>
+struct SystemPropNames {
+    static const char* const TAG;
+    static const char* const KEY;
+    static const char* const MSGID;
+    static const char* const RECONSUMETIMES;
+    static const char* const STARTDELIVERTIME;
+};
+template <typename U> const char* const SystemPropNames<U>::TAG = "__TAG";
+template <typename U> const char* const SystemPropNames<U>::KEY = "__KEY";
+template <typename U> const char* const SystemPropNames<U>::MSGID = "__MSGID";
+template <typename U> const char* const SystemPropNames<U>::RECONSUMETIMES = "__RECONSUMETIMES";
+template <typename U> const char* const SystemPropNames<U>::STARTDELIVERTIME = "__STARTDELIVERTIME";
+
 }  // namespace detail
+
+/** The keys of Message::getSystemProperties() (the ONS SDK's names). */
+class SystemPropKey : public detail::SystemPropNames<> {};
 
 /** The factory properties: string keys (the static members) and values. A value type. */
 class ONSFactoryProperty : public detail::PropertyKeys<> {
@@ -188,6 +210,23 @@ public:
     void setSendMsgRetryTimes(int times) { setFactoryProperty(SendMsgRetryTimes, std::to_string(times)); }
     void setMaxMsgCacheSize(int count) { setFactoryProperty(MaxMsgCacheSize, std::to_string(count)); }
     void setOnsTraceSwitch(bool on) { setFactoryProperty(OnsTraceSwitch, on ? "true" : "false"); }
+    /** Sets OnsChannel to the channel's name ("CLOUD", "ALIYUN", ...). */
+    void setOnsChannel(ONSChannel channel) { setFactoryProperty(OnsChannel, channelName(channel)); }
+    /** ALIYUN when OnsChannel is not set; throws when it holds a name no ONSChannel has. */
+    ONSChannel getOnsChannel() const {
+        const std::string v = get(OnsChannel);
+        static const ONSChannel all[] = {CLOUD, ALIYUN, ALL, LOCAL, INNER};
+        if (v.empty()) {
+            return ALIYUN;
+        }
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+            if (v == channelName(all[i])) {
+                return all[i];
+            }
+        }
+        throw ONSClientException("OnsChannel is \"" + v + "\"; expected CLOUD, ALIYUN, ALL, LOCAL or INNER",
+                                 ONS_ERR_INVALID_CONFIG);
+    }
 
     /** "" when the key is not set (the SDK's convention). */
     const char* get(const std::string& key) const {
@@ -215,6 +254,17 @@ public:
     int getSuspendTimeMillis() const { return number(SuspendTimeMillis); }
 
 private:
+    static const char* channelName(ONSChannel channel) {
+        switch (channel) {
+            case CLOUD: return "CLOUD";
+            case ALIYUN: return "ALIYUN";
+            case ALL: return "ALL";
+            case LOCAL: return "LOCAL";
+            case INNER: return "INNER";
+        }
+        throw ONSClientException("ONSChannel value " + std::to_string(static_cast<int>(channel)) + " is not a channel",
+                                 ONS_ERR_INVALID_ARGUMENT);
+    }
     int number(const std::string& key) const {
         const char* v = get(key);
         return v[0] == '\0' ? -1 : std::atoi(v);
@@ -271,6 +321,7 @@ public:
     Message& operator=(Message other) noexcept {
         std::swap(handle_, other.handle_);
         std::swap(owned_, other.owned_);
+        scratch_.swap(other.scratch_);
         return *this;
     }
     ~Message() {
@@ -286,6 +337,8 @@ public:
     const char* getKey() const { return text(ons_message_key); }
     void setKey(const std::string& key) { detail::check(ons_message_set_key(mut(), key.c_str())); }
     const char* getMsgID() const { return text(ons_message_msg_id); }
+    /** The id this message carries; a send still assigns a new one (see SendResultONS). */
+    void setMsgID(const std::string& msgId) { detail::check(ons_message_set_msg_id(mut(), msgId.c_str())); }
     const char* getShardingKey() const { return text(ons_message_sharding_key); }
     void setShardingKey(const std::string& key) { detail::check(ons_message_set_sharding_key(mut(), key.c_str())); }
     const char* getBornHost() const { return text(ons_message_born_host); }
@@ -300,6 +353,14 @@ public:
         return std::string(reinterpret_cast<const char*>(data), len);
     }
     void setMsgBody(const std::string& body) { setBody(body.data(), body.size()); }
+    /** The body in place and its length in `*len` (NULL when `len` is NULL), as the SDK's. */
+    const char* getByteBody(int* len) const {
+        if (len == nullptr) {
+            return nullptr;
+        }
+        *len = getBodySize();
+        return getBody();
+    }
     /** The body in place: getBodySize() bytes, not NUL-terminated. */
     const char* getBody() const {
         const uint8_t* data = nullptr;
@@ -323,6 +384,10 @@ public:
         detail::check(ons_message_set_start_deliver_time(mut(), epochMillis));
     }
     int getReconsumeTimes() const { return number<int32_t>(ons_message_reconsume_times); }
+    /** Throws ONSClientException (ONS_ERR_INVALID_ARGUMENT) when negative. */
+    void setReconsumeTimes(int reconsumeTimes) {
+        detail::check(ons_message_set_reconsume_times(mut(), reconsumeTimes));
+    }
     long long getBornTimestamp() const { return number<int64_t>(ons_message_born_timestamp); }
     long long getStoreTimestamp() const { return number<int64_t>(ons_message_store_timestamp); }
     long long getQueueOffset() const { return number<int64_t>(ons_message_queue_offset); }
@@ -354,11 +419,76 @@ public:
             putUserProperties(it->first, it->second);
         }
     }
-    /** A system property of a received message (or a user property), "" when absent. */
+    /**
+     * A system property, "" when absent: a SystemPropKey name (the numbers as text, valid until
+     * the next such call or a change), or any property name as the broker stored it (received
+     * messages; for others, a user property).
+     */
     const char* getSystemProperties(const std::string& key) const {
+        if (key == SystemPropKey::TAG) {
+            return getTag();
+        }
+        if (key == SystemPropKey::KEY) {
+            return getKey();
+        }
+        if (key == SystemPropKey::MSGID) {
+            return getMsgID();
+        }
+        if (key == SystemPropKey::RECONSUMETIMES) {
+            scratch_ = std::to_string(getReconsumeTimes());
+            return scratch_.c_str();
+        }
+        if (key == SystemPropKey::STARTDELIVERTIME) {
+            long long t = getStartDeliverTime();
+            scratch_ = t > 0 ? std::to_string(t) : std::string();
+            return scratch_.c_str();
+        }
         const char* out = nullptr;
         detail::check(ons_message_system_property(handle_, key.c_str(), &out));
         return detail::or_empty(out);
+    }
+    /** The SDK's system properties: the SystemPropKey entries that are set (tag, key, message
+     * id, reconsume times above 0, start deliver time). */
+    std::map<std::string, std::string> getSystemProperties() const {
+        std::map<std::string, std::string> all;
+        const char* texts[][2] = {{SystemPropKey::TAG, getTag()},
+                                  {SystemPropKey::KEY, getKey()},
+                                  {SystemPropKey::MSGID, getMsgID()}};
+        for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+            if (texts[i][1][0] != '\0') {
+                all[texts[i][0]] = texts[i][1];
+            }
+        }
+        if (getReconsumeTimes() > 0) {
+            all[SystemPropKey::RECONSUMETIMES] = std::to_string(getReconsumeTimes());
+        }
+        if (getStartDeliverTime() > 0) {
+            all[SystemPropKey::STARTDELIVERTIME] = std::to_string(getStartDeliverTime());
+        }
+        return all;
+    }
+    /** Sets one SystemPropKey entry (the numbers as decimal text); other keys are refused. */
+    void putSystemProperties(const std::string& key, const std::string& value) {
+        if (key == SystemPropKey::TAG) {
+            setTag(value);
+        } else if (key == SystemPropKey::KEY) {
+            setKey(value);
+        } else if (key == SystemPropKey::MSGID) {
+            setMsgID(value);
+        } else if (key == SystemPropKey::RECONSUMETIMES) {
+            setReconsumeTimes(static_cast<int>(decimal(key, value)));
+        } else if (key == SystemPropKey::STARTDELIVERTIME) {
+            setStartDeliverTime(decimal(key, value));
+        } else {
+            throw ONSClientException("\"" + key + "\" is not a system property; use __TAG, __KEY, __MSGID, "
+                                     "__RECONSUMETIMES or __STARTDELIVERTIME (or putUserProperties)",
+                                     ONS_ERR_INVALID_ARGUMENT);
+        }
+    }
+    void setSystemProperties(const std::map<std::string, std::string>& properties) {
+        for (std::map<std::string, std::string>::const_iterator it = properties.begin(); it != properties.end(); ++it) {
+            putSystemProperties(it->first, it->second);
+        }
     }
 
     std::string toString() const {
@@ -399,8 +529,19 @@ private:
         return out;
     }
 
+    static long long decimal(const std::string& key, const std::string& value) {
+        char* end = nullptr;
+        long long n = std::strtoll(value.c_str(), &end, 10);
+        if (value.empty() || *end != '\0' || n < 0 || (key == SystemPropKey::RECONSUMETIMES && n > 2147483647LL)) {
+            throw ONSClientException(key + " is \"" + value + "\"; expected a decimal number of 0 or more",
+                                     ONS_ERR_INVALID_ARGUMENT);
+        }
+        return n;
+    }
+
     ons_message_t* handle_;
     bool owned_;
+    mutable std::string scratch_;
 };
 
 /** The result of a send; a value type. */
@@ -425,6 +566,24 @@ private:
     std::string messageId_, topic_, brokerName_, offsetMsgId_, transactionId_;
     int queueId_;
     long long queueOffset_;
+};
+
+/**
+ * What a consumer subscribes to, as the ONS Java SDK's MessageSelector: tags (byTag("TagA ||
+ * TagB"), "*" for all) or an SQL92 condition over user properties (bySql("region = 'hz'"); the
+ * broker must run with enablePropertyFilter=true). A value type.
+ */
+class MessageSelector {
+public:
+    static MessageSelector byTag(const std::string& tagExpression) { return MessageSelector(tagExpression, false); }
+    static MessageSelector bySql(const std::string& sql) { return MessageSelector(sql, true); }
+    const char* getExpression() const { return expression_.c_str(); }
+    bool isSql() const { return sql_; }
+
+private:
+    MessageSelector(const std::string& expression, bool sql) : expression_(expression), sql_(sql) {}
+    std::string expression_;
+    bool sql_;
 };
 
 /** Completion of Producer::sendAsync, called once on a library thread. */
@@ -681,6 +840,36 @@ public:
         detail::check(ons_producer_send_async(h_, msg.c_message(), detail::send_callback, callback));
     }
     void sendOneway(Message& msg) { detail::check(ons_producer_send_oneway(h_, msg.c_message())); }
+    /** Sends messages of one topic in one request (no timed ones): one result each, in order. */
+    std::vector<SendResultONS> sendBatch(const std::vector<Message>& msgs) {
+        if (msgs.empty()) {
+            throw ONSClientException("sendBatch: the batch is empty; it needs at least one message",
+                                     ONS_ERR_INVALID_ARGUMENT);
+        }
+        std::vector<const ons_message_t*> cmsgs;
+        cmsgs.reserve(msgs.size());
+        for (size_t i = 0; i < msgs.size(); i++) {
+            cmsgs.push_back(msgs[i].c_message());
+        }
+        std::vector<ons_send_result_t*> results(msgs.size(), nullptr);
+        detail::check(ons_producer_send_batch(h_, cmsgs.data(), cmsgs.size(), results.data()));
+        // Take every result (each is freed) before converting can throw.
+        std::vector<SendResultONS> out;
+        out.reserve(results.size());
+        for (size_t i = 0; i < results.size(); i++) {
+            ons_send_result_t* r = results[i];
+            results[i] = nullptr;
+            try {
+                out.push_back(detail::Access::take(r));
+            } catch (...) {
+                for (size_t j = i + 1; j < results.size(); j++) {
+                    ons_send_result_free(results[j]);
+                }
+                throw;
+            }
+        }
+        return out;
+    }
 };
 
 /** ONS OrderProducer: one sharding key, one queue, in order. */
@@ -739,6 +928,11 @@ public:
         detail::check(ons_consumer_subscribe(h_, topic, subExpression, listener ? detail::message_listener : nullptr,
                                              listener));
     }
+    /** Subscribes by tags or by an SQL92 condition (see MessageSelector). */
+    void subscribe(const char* topic, const MessageSelector& selector, MessageListener* listener) {
+        detail::check((selector.isSql() ? ons_consumer_subscribe_sql92 : ons_consumer_subscribe)(
+            h_, topic, selector.getExpression(), listener ? detail::message_listener : nullptr, listener));
+    }
     void unsubscribe(const char* topic) { detail::check(ons_consumer_unsubscribe(h_, topic)); }
 };
 
@@ -755,6 +949,11 @@ public:
     void subscribe(const char* topic, const char* subExpression, MessageOrderListener* listener) {
         detail::check(ons_order_consumer_subscribe(h_, topic, subExpression,
                                                    listener ? detail::order_listener : nullptr, listener));
+    }
+    /** Subscribes by tags or by an SQL92 condition (see MessageSelector). */
+    void subscribe(const char* topic, const MessageSelector& selector, MessageOrderListener* listener) {
+        detail::check((selector.isSql() ? ons_order_consumer_subscribe_sql92 : ons_order_consumer_subscribe)(
+            h_, topic, selector.getExpression(), listener ? detail::order_listener : nullptr, listener));
     }
     void unsubscribe(const char* topic) { detail::check(ons_order_consumer_unsubscribe(h_, topic)); }
 };
@@ -773,6 +972,11 @@ public:
         detail::check(ons_batch_consumer_subscribe(h_, topic, subExpression,
                                                    listener ? detail::batch_listener : nullptr, listener));
     }
+    /** Subscribes by tags or by an SQL92 condition (see MessageSelector). */
+    void subscribe(const char* topic, const MessageSelector& selector, BatchMessageListener* listener) {
+        detail::check((selector.isSql() ? ons_batch_consumer_subscribe_sql92 : ons_batch_consumer_subscribe)(
+            h_, topic, selector.getExpression(), listener ? detail::batch_listener : nullptr, listener));
+    }
     void unsubscribe(const char* topic) { detail::check(ons_batch_consumer_unsubscribe(h_, topic)); }
 };
 
@@ -782,14 +986,14 @@ public:
  */
 class ONSFactoryAPI {
 public:
-    Producer* createProducer(ONSFactoryProperty& properties) { return keep(new Producer(properties)); }
-    OrderProducer* createOrderProducer(ONSFactoryProperty& properties) { return keep(new OrderProducer(properties)); }
-    TransactionProducer* createTransactionProducer(ONSFactoryProperty& properties, LocalTransactionChecker* checker) {
+    Producer* createProducer(const ONSFactoryProperty& properties) { return keep(new Producer(properties)); }
+    OrderProducer* createOrderProducer(const ONSFactoryProperty& properties) { return keep(new OrderProducer(properties)); }
+    TransactionProducer* createTransactionProducer(const ONSFactoryProperty& properties, LocalTransactionChecker* checker) {
         return keep(new TransactionProducer(properties, checker));
     }
-    PushConsumer* createPushConsumer(ONSFactoryProperty& properties) { return keep(new PushConsumer(properties)); }
-    OrderConsumer* createOrderConsumer(ONSFactoryProperty& properties) { return keep(new OrderConsumer(properties)); }
-    BatchConsumer* createBatchConsumer(ONSFactoryProperty& properties) { return keep(new BatchConsumer(properties)); }
+    PushConsumer* createPushConsumer(const ONSFactoryProperty& properties) { return keep(new PushConsumer(properties)); }
+    OrderConsumer* createOrderConsumer(const ONSFactoryProperty& properties) { return keep(new OrderConsumer(properties)); }
+    BatchConsumer* createBatchConsumer(const ONSFactoryProperty& properties) { return keep(new BatchConsumer(properties)); }
 
     /** Shuts down and releases one object made by this factory (no-op for others). */
     template <typename T>
