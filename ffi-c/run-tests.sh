@@ -29,6 +29,11 @@ if [[ -z ${NAMESRV_ADDR:-} ]]; then
     --broker-conf enablePropertyFilter=true -- "$0" "$@"
 fi
 
+# The SQL92 subscription of cpp/sdk_compat needs property filtering, off in a broker by default;
+# a cluster given by NAMESRV_ADDR gets it switched on at run time (as the Rust and Python tests do).
+tests/harness/rmq.sh mqadmin ${RMQ_DIR:+--dir "$RMQ_DIR"} -- updateBrokerConfig \
+  -c "${ONS_TEST_CLUSTER:-DefaultCluster}" -k enablePropertyFilter -v true >/dev/null
+
 target=${CARGO_TARGET_DIR:-$root/target}
 [[ $target == /* ]] || target=$root/$target
 lib=$target/debug
