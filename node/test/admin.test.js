@@ -213,10 +213,13 @@ test('a consumer group: connections, progress, running info, messages, track, di
   const producer = ONSFactory.createProducer(props({ GROUP_ID: unique('GID_adm_p') }))
   producer.start()
   try {
+    // A broker records a heartbeat's channel before its subscriptions (ConsumerManager.registerConsumer:
+    // updateChannel, then updateSubscription), so a query racing the first heartbeat can see the
+    // client without them: wait for both.
     const connections = await eventually(async () => {
       const c = await admin.consumerConnections(group)
-      return c.clients.length === 1 && c
-    }, 30_000, `${group} online`)
+      return c.clients.length === 1 && c.subscriptions.some((s) => s.topic === topic) && c
+    }, 30_000, `${group} online with its subscription`)
     const client = connections.clients[0]
     assert.equal(client.language, 'RUST')
     assert.ok(Object.keys(client.clientAddrs).length >= 1)

@@ -208,7 +208,14 @@ def test_online_consumer_group(admin: ons.Admin, namesrv: str, topic: str, produ
 
     with ons.Consumer(namesrv_addr=namesrv, group_id=group, consume_from_where="CONSUME_FROM_FIRST_OFFSET") as c:
         c.subscribe(topic, "A", listener)
-        assert wait_for(lambda: bool(admin.consumer_connections(group).clients))
+        # A broker records a heartbeat's channel before its subscriptions (ConsumerManager.registerConsumer:
+        # updateChannel, then updateSubscription), and this consumer subscribes after it started:
+        # wait for the client and its subscription.
+        def online_with_subscription() -> bool:
+            seen = admin.consumer_connections(group)
+            return bool(seen.clients) and any(s.topic == topic for s in seen.subscriptions)
+
+        assert wait_for(online_with_subscription)
         connections = admin.consumer_connections(group)
         (client,) = connections.clients
         assert client.language == "RUST" and client.client_addrs
