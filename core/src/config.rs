@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::auth::Credentials;
 use crate::error::{Error, Result};
+use crate::protocol::codes::LanguageCode;
 use crate::protocol::message::DEFAULT_COMPRESS_LEVEL;
 // Types of ClientConfig's fields, named here for users of the crate (their modules are
 // internal unless the `unstable` feature is on).
@@ -135,6 +136,9 @@ pub struct ClientConfig {
     pub compress_type: CompressionType,
     pub compress_level: i32,
     pub check_immunity_time_secs: Option<u32>,
+    /// The `language` every request announces: `RUST`, or `JAVA` with `LanguageAsJava=true`
+    /// (for servers and ACL rules that expect Java clients; docs/remoting-protocol.md).
+    pub language: LanguageCode,
     /// Plain TCP or TLS (and how server certificates are checked).
     pub tls: TlsOptions,
     /// Every property given, for the consumer settings parsed elsewhere.
@@ -153,6 +157,7 @@ impl fmt::Debug for ClientConfig {
             .field("serialize_type", &self.serialize_type)
             .field("send_timeout", &self.send_timeout)
             .field("send_retry_times", &self.send_retry_times)
+            .field("language", &self.language)
             .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
@@ -295,11 +300,29 @@ pub fn credentials_from_properties(props: &Properties) -> Result<Option<Credenti
             if let Some(token) = props.get(keys::SECURITY_TOKEN) {
                 c = c.with_security_token(token);
             }
-            Ok(Some(c))
+            Ok(Some(c.with_ons_channel(ons_channel(props)?)))
         }
         (None, None) => Ok(None),
         (Some(_), None) => Err(Error::invalid_config("property SecretKey is required when AccessKey is set")),
         (None, Some(_)) => Err(Error::invalid_config("property AccessKey is required when SecretKey is set")),
+    }
+}
+
+/// The channels `OnsChannel` may name: the ONS Java SDK's `ONSChannel` enum (CLOUD, ALIYUN, ALL;
+/// its property is parsed with `ONSChannel.valueOf`, so case matters) and the two more of the
+/// ONS C++ SDK's (LOCAL, INNER; include/ons/ONSFactory.h).
+pub const ONS_CHANNELS: &[&str] = &["CLOUD", "ALIYUN", "ALL", "LOCAL", "INNER"];
+
+/// The `OnsChannel` ext field signed requests carry, as the ONS Java SDK's `ClientRPCHook`
+/// sends it: the property, `ALIYUN` when unset.
+pub fn ons_channel(props: &Properties) -> Result<String> {
+    match props.get(keys::ONS_CHANNEL) {
+        None => Ok("ALIYUN".to_owned()),
+        Some(v) if ONS_CHANNELS.contains(&v) => Ok(v.to_owned()),
+        Some(v) => Err(Error::invalid_config(format!(
+            "property OnsChannel is {v:?}; expected one of {}",
+            ONS_CHANNELS.join(", ")
+        ))),
     }
 }
 
@@ -417,6 +440,11 @@ impl ClientConfig {
             .parse_in(&[keys::COMPRESS_LEVEL], *range.start(), *range.end())?
             .unwrap_or(DEFAULT_COMPRESS_LEVEL as i32);
         let check_immunity_time_secs = props.parse_in(&[keys::CHECK_IMMUNITY_TIME_IN_SECONDS], 0u32, 86_400)?;
+        let language = if props.parse_bool(keys::LANGUAGE_AS_JAVA)?.unwrap_or(false) {
+            LanguageCode::Java
+        } else {
+            LanguageCode::Rust
+        };
 
         Ok(ClientConfig {
             namesrv_addrs,
@@ -431,6 +459,7 @@ impl ClientConfig {
             compress_over_bytes,
             compress_type,
             compress_level,
+            language,
             check_immunity_time_secs,
             tls: TlsOptions::from_properties(props)?,
             properties: props.clone(),
@@ -534,6 +563,21 @@ mod tests {
         assert!(err.message().contains("property ONSAddr") && err.message().contains("alone"), "{err}");
         let err = ClientConfig::from_properties(&p.with(keys::ONS_ADDR, "http://h/p?x=1"), true).unwrap_err();
         assert!(err.message().contains("property ONSAddr"), "{err}");
+    }
+
+    #[test]
+    fn credentials_carry_the_ons_channel_default_aliyun() {
+        let with =
+            |p: Properties| credentials_from_properties(&p.with(keys::ACCESS_KEY, "ak").with(keys::SECRET_KEY, "sk"));
+        assert_eq!(with(Properties::new()).unwrap().unwrap().ons_channel.as_deref(), Some("ALIYUN"));
+        let cloud = with(Properties::new().with(keys::ONS_CHANNEL, "CLOUD")).unwrap().unwrap();
+        assert_eq!(cloud.ons_channel.as_deref(), Some("CLOUD"));
+        let err = with(Properties::new().with(keys::ONS_CHANNEL, "aliyun")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert_eq!(
+            err.message(),
+            "property OnsChannel is \"aliyun\"; expected one of CLOUD, ALIYUN, ALL, LOCAL, INNER"
+        );
     }
 
     #[test]

@@ -55,8 +55,8 @@ private:
 
 enum Action { CommitMessage = ONS_ACTION_COMMIT_MESSAGE, ReconsumeLater = ONS_ACTION_RECONSUME_LATER };
 enum OrderAction { Success = ONS_ORDER_ACTION_SUCCESS, Suspend = ONS_ORDER_ACTION_SUSPEND };
-/** The ONS SDK's channel (property OnsChannel, default ALIYUN). The client accepts and keeps it;
- * a RocketMQ cluster has no channels, so it changes nothing on the wire. */
+/** The ONS SDK's channel (property OnsChannel, default ALIYUN). With AccessKey and SecretKey set,
+ * every request carries it as the signed OnsChannel field, as the ONS Java SDK's do. */
 enum ONSChannel { CLOUD, ALIYUN, ALL, LOCAL, INNER };
 
 enum TransactionStatus {

@@ -157,9 +157,8 @@ pub static CATALOGUE: &[Key] =
             Str,
             "ALIYUN",
             OnsJava,
-            "Accepted for compatibility with the ONS SDKs.",
-            cpp = &[("OnsChannel", "OnsChannel")],
-            honoured = false
+            "Signed requests carry it as the `OnsChannel` ext field, as the ONS Java SDK's do: `CLOUD`, `ALIYUN`, `ALL` (`LOCAL`, `INNER`).",
+            cpp = &[("OnsChannel", "OnsChannel")]
         ),
         key!(
             "INSTANCE_ID",
@@ -341,8 +340,7 @@ pub static CATALOGUE: &[Key] =
             Bool,
             "false",
             Client,
-            "Reserved: accepted, not implemented in this version.",
-            honoured = false
+            "`true`: every request announces language `JAVA` instead of `RUST` (for servers and ACL rules that expect Java clients)."
         ),
         key!(
             "ConsumeFromWhere",
