@@ -331,17 +331,24 @@ pub fn ons_channel(props: &Properties) -> Result<String> {
 /// token not given is dropped (the ONS Java SDK would keep the old one, which is only right
 /// for another key of the same STS session). Other known properties are ignored, so the map
 /// a client was created from can be passed back with new keys; unknown names are refused as
-/// at creation.
+/// at creation. `OnsChannel` is the exception: when it is not given, the client keeps its
+/// channel (the result's `ons_channel` is None), as the ONS Java SDK's `updateCredential` keeps
+/// every field it is not given.
 pub fn rotation_credentials(props: &Properties) -> Result<Credentials> {
     catalogue::check_known(props)?;
     let missing = |name: &str| {
         Error::invalid_config(format!("property {name} is required to update the credentials of a client"))
     };
-    match credentials_from_properties(props) {
-        Ok(Some(credentials)) => Ok(credentials),
-        Ok(None) | Err(_) if props.get(keys::ACCESS_KEY).is_none() => Err(missing(keys::ACCESS_KEY)),
-        _ => Err(missing(keys::SECRET_KEY)),
+    for required in [keys::ACCESS_KEY, keys::SECRET_KEY] {
+        if props.get(required).is_none() {
+            return Err(missing(required));
+        }
     }
+    let mut credentials = credentials_from_properties(props)?.ok_or_else(|| missing(keys::ACCESS_KEY))?;
+    if props.get(keys::ONS_CHANNEL).is_none() {
+        credentials.ons_channel = None;
+    }
+    Ok(credentials)
 }
 
 /// Checks a group id: the RocketMQ group rules (`[%|A-Za-z0-9_-]`, at most 255 characters).
@@ -605,6 +612,16 @@ mod tests {
         let err =
             rotation_credentials(&Properties::new().with("Accesskey", "ak").with(keys::SECRET_KEY, "sk")).unwrap_err();
         assert!(err.message().contains("did you mean 'AccessKey'"), "{err}");
+    }
+
+    #[test]
+    fn rotation_keeps_the_channel_unless_given_and_names_a_bad_one() {
+        let keys_only = Properties::new().with(keys::ACCESS_KEY, "ak").with(keys::SECRET_KEY, "sk");
+        assert_eq!(rotation_credentials(&keys_only).unwrap().ons_channel, None);
+        let cloud = rotation_credentials(&keys_only.clone().with(keys::ONS_CHANNEL, "CLOUD")).unwrap();
+        assert_eq!(cloud.ons_channel.as_deref(), Some("CLOUD"));
+        let err = rotation_credentials(&keys_only.with(keys::ONS_CHANNEL, "aliyun")).unwrap_err();
+        assert!(err.message().starts_with("property OnsChannel is \"aliyun\""), "{err}");
     }
 
     #[test]

@@ -315,7 +315,11 @@ impl ClientInstance {
 
     /// Replaces the credentials that sign every later request of this instance, and of every
     /// client sharing it (see the module docs), and files the instance under the new ones.
-    pub fn update_credentials(&self, credentials: Credentials) {
+    /// Credentials without an `ons_channel` keep the current one.
+    pub fn update_credentials(&self, mut credentials: Credentials) {
+        if credentials.ons_channel.is_none() {
+            credentials.ons_channel = self.credentials.read().as_ref().and_then(|c| c.ons_channel.clone());
+        }
         let new_key = registry_key(&self.settings_key, Some(&credentials));
         let access_key = credentials.access_key.clone();
         *self.credentials.write() = Some(Arc::new(credentials));
