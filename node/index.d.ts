@@ -719,6 +719,8 @@ export declare enum PropertyKeyConst {
   SuspendTimeMillis = 'suspendTimeMillis',
   MaxCachedMessageAmount = 'maxCachedMessageAmount',
   MaxCachedMessageSizeInMiB = 'maxCachedMessageSizeInMiB',
+  MAX_BATCH_MESSAGE_COUNT = 'maxBatchMessageCount',
+  ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME = 'ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME',
   isVipChannelEnabled = 'isVipChannelEnabled',
   MsgTraceSwitch = 'MsgTraceSwitch',
   HeaderFormat = 'HeaderFormat',

@@ -282,6 +282,24 @@ pub static CATALOGUE: &[Key] =
             cpp = &[("MaxCachedMessageSizeInMiB", "MaxCachedMessageSizeInMiB")]
         ),
         key!(
+            "maxBatchMessageCount",
+            "max_batch_message_count",
+            Int,
+            "32",
+            OnsJava,
+            "Consumers: messages asked of a broker per pull (Java's pullBatchSize), [1, 1024].",
+            member = "MAX_BATCH_MESSAGE_COUNT"
+        ),
+        key!(
+            "ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME",
+            "allocate_message_queue_strategy_name",
+            ValueType::Enum(&["AVG", "AVG_BY_CIRCLE"]),
+            "AVG",
+            OnsJava,
+            "Clustering consumers: how a group splits its queues, in contiguous ranges (AVG) or round robin (AVG_BY_CIRCLE), as Java's AllocateMessageQueueAveragely and AllocateMessageQueueAveragelyByCircle.",
+            aliases = &["AVG_BY_CIRCLE"]
+        ),
+        key!(
             "isVipChannelEnabled",
             "is_vip_channel_enabled",
             Bool,
@@ -635,6 +653,9 @@ mod tests {
             keys::SEND_MSG_TIMEOUT_MILLIS,
             keys::MAX_CACHED_MESSAGE_AMOUNT,
             keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB,
+            keys::MAX_BATCH_MESSAGE_COUNT,
+            keys::ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME,
+            keys::ALLOCATE_MESSAGE_QUEUE_STRATEGY_ONS,
             keys::INSTANCE_NAME,
             keys::CONSUMER_INSTANCE_NAME_CPP,
             keys::INSTANCE_ID,

@@ -61,6 +61,8 @@ class PropertyKeyConst:
     SuspendTimeMillis: ClassVar[str]
     MaxCachedMessageAmount: ClassVar[str]
     MaxCachedMessageSizeInMiB: ClassVar[str]
+    MAX_BATCH_MESSAGE_COUNT: ClassVar[str]
+    ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME: ClassVar[str]
     isVipChannelEnabled: ClassVar[str]
     MsgTraceSwitch: ClassVar[str]
     HeaderFormat: ClassVar[str]

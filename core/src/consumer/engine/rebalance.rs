@@ -93,7 +93,7 @@ impl Engine {
                 match self.consumer_ids(instance, &route).await {
                     Ok(ids) => {
                         self.rebalance_succeeded(&listing);
-                        allocate_averagely(&all, &ids, instance.client_id())
+                        self.settings.allocate_strategy.allocate(&all, &ids, instance.client_id())
                     }
                     Err(e) => {
                         self.rebalance_failed(&listing, &e);
