@@ -249,6 +249,41 @@ fn batch_consumer_honours_the_batch_size_and_applies_the_action_to_the_whole_bat
     });
 }
 
+/// maxBatchMessageCount is the pull size (the ONS Java SDK hands it to `setPullBatchSize`): with
+/// 4, a batch consumer allowed 32 messages per call gets at most 4 at a time, a batch being cut
+/// from the messages of one pull.
+#[test]
+fn max_batch_message_count_is_the_pull_size() {
+    let topic = new_topic("pullsize", 1);
+    let group = ons_tests::unique_name("GID_pullsize");
+    rt().block_on(async {
+        let producer = start_producer("GID_pullsize_producer");
+        let sent = ids_of(&send_n(&producer, &topic, None, "p", 40).await);
+        let batches: Arc<Mutex<Vec<Vec<String>>>> = Arc::default();
+        let b = batches.clone();
+        let listener: Arc<dyn BatchMessageListener> = Arc::new(move |msgs: &[Message], _: &ConsumeContext| {
+            b.lock().unwrap().push(msgs.iter().map(|m| m.msg_id.clone().unwrap_or_default()).collect());
+            Action::CommitMessage
+        });
+        let props = consumer_props(&group, "p")
+            .with(keys::CONSUME_MESSAGE_BATCH_MAX_SIZE, "32")
+            .with(keys::MAX_BATCH_MESSAGE_COUNT, "4");
+        let consumer = BatchConsumer::new(&props).unwrap();
+        consumer.subscribe(&topic, "*", listener).unwrap();
+        consumer.start().unwrap();
+        wait_for("every message", Duration::from_secs(60), || async {
+            let got: BTreeSet<String> = batches.lock().unwrap().iter().flatten().cloned().collect();
+            sent.is_subset(&got)
+        })
+        .await;
+        let sizes: Vec<usize> = batches.lock().unwrap().iter().map(Vec::len).collect();
+        assert!(sizes.iter().all(|n| (1..=4).contains(n)), "batch sizes {sizes:?}");
+        assert!(sizes.contains(&4), "a backlog fills whole pulls: {sizes:?}");
+        consumer.shutdown().await;
+        producer.shutdown().await;
+    });
+}
+
 #[test]
 fn sql92_selector_filters_by_user_property() {
     // Property filtering is a broker switch (off by default); it can be turned on at runtime.
