@@ -720,6 +720,7 @@ export declare enum PropertyKeyConst {
   MaxCachedMessageAmount = 'maxCachedMessageAmount',
   MaxCachedMessageSizeInMiB = 'maxCachedMessageSizeInMiB',
   MAX_BATCH_MESSAGE_COUNT = 'maxBatchMessageCount',
+  BatchConsumeMaxAwaitDurationInSeconds = 'batchConsumeMaxAwaitDurationInSeconds',
   ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME = 'ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME',
   isVipChannelEnabled = 'isVipChannelEnabled',
   MsgTraceSwitch = 'MsgTraceSwitch',

@@ -56,6 +56,8 @@ pub mod keys {
     pub const MAX_CACHED_MESSAGE_SIZE_IN_MIB: &str = "MaxCachedMessageSizeInMiB";
     /// ONS Java `PropertyKeyConst.MAX_BATCH_MESSAGE_COUNT`: the pull batch size.
     pub const MAX_BATCH_MESSAGE_COUNT: &str = "maxBatchMessageCount";
+    /// ONS Java `PropertyKeyConst.BatchConsumeMaxAwaitDurationInSeconds`.
+    pub const BATCH_CONSUME_MAX_AWAIT_DURATION_IN_SECONDS: &str = "batchConsumeMaxAwaitDurationInSeconds";
     /// `AVG` or `AVG_BY_CIRCLE` (ONS Java `PropertyKeyConst.ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME`).
     pub const ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME: &str = "ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME";
     /// The older ONS spelling: the name of `PropertyKeyConst.ALLOCATE_MESSAGE_QUEUE_STRATEGY`'s

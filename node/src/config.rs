@@ -52,6 +52,7 @@ property_keys! {
     MaxCachedMessageAmount = "maxCachedMessageAmount",
     MaxCachedMessageSizeInMiB = "maxCachedMessageSizeInMiB",
     MAX_BATCH_MESSAGE_COUNT = "maxBatchMessageCount",
+    BatchConsumeMaxAwaitDurationInSeconds = "batchConsumeMaxAwaitDurationInSeconds",
     ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME = "ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME",
     isVipChannelEnabled = "isVipChannelEnabled",
     MsgTraceSwitch = "MsgTraceSwitch",

@@ -291,6 +291,15 @@ pub static CATALOGUE: &[Key] =
             member = "MAX_BATCH_MESSAGE_COUNT"
         ),
         key!(
+            "batchConsumeMaxAwaitDurationInSeconds",
+            "batch_consume_max_await_duration_in_seconds",
+            Int,
+            "0",
+            OnsJava,
+            "Batch consumers: seconds a batch not yet of ConsumeMessageBatchMaxSize waits for more messages of its queue before the listener gets it, [0, half of ConsumeTimeout]; 0: no wait.",
+            member = "BatchConsumeMaxAwaitDurationInSeconds"
+        ),
+        key!(
             "ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME",
             "allocate_message_queue_strategy_name",
             ValueType::Enum(&["AVG", "AVG_BY_CIRCLE"]),
@@ -654,6 +663,7 @@ mod tests {
             keys::MAX_CACHED_MESSAGE_AMOUNT,
             keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB,
             keys::MAX_BATCH_MESSAGE_COUNT,
+            keys::BATCH_CONSUME_MAX_AWAIT_DURATION_IN_SECONDS,
             keys::ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME,
             keys::ALLOCATE_MESSAGE_QUEUE_STRATEGY_ONS,
             keys::INSTANCE_NAME,

@@ -65,6 +65,9 @@ pub struct ConsumerSettings {
     pub max_reconsume_times: i32,
     pub consume_timeout: Duration,
     pub batch_max_size: usize,
+    /// Batch consumers: how long a batch not yet of `batch_max_size` waits for more messages
+    /// (batchConsumeMaxAwaitDurationInSeconds); zero for no wait.
+    pub batch_await: Duration,
     /// Orderly: pause before a suspended message is delivered again.
     pub suspend_time: Duration,
     pub max_cached_messages: usize,
@@ -119,6 +122,14 @@ impl ConsumerSettings {
             ConsumerKind::Batch => props.parse_in(&[keys::CONSUME_MESSAGE_BATCH_MAX_SIZE], 1usize, 32)?.unwrap_or(1),
             _ => 1,
         };
+        // The ONS Java SDK (BatchConsumerImpl) hands it to setMaxBatchConsumeWaitTime, which
+        // refuses more than half the consume timeout.
+        let batch_await_secs = match kind {
+            ConsumerKind::Batch => props
+                .parse_in(&[keys::BATCH_CONSUME_MAX_AWAIT_DURATION_IN_SECONDS], 0u64, timeout_minutes * 60 / 2)?
+                .unwrap_or(0),
+            _ => 0,
+        };
         let suspend_ms =
             props.parse_in(&[keys::SUSPEND_TIME_MILLIS], 10u64, 30_000)?.unwrap_or(DEFAULT_SUSPEND_TIME_MS);
         let max_cached_messages = props
@@ -145,6 +156,7 @@ impl ConsumerSettings {
             max_reconsume_times,
             consume_timeout: Duration::from_secs(timeout_minutes * 60),
             batch_max_size,
+            batch_await: Duration::from_secs(batch_await_secs),
             suspend_time: Duration::from_millis(suspend_ms),
             max_cached_messages,
             max_cached_bytes: max_cached_mib * 1024 * 1024,
@@ -270,6 +282,22 @@ mod tests {
             let e = settings(ConsumerKind::Concurrent, &[(keys::MAX_BATCH_MESSAGE_COUNT, bad)]).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidConfig);
             assert!(e.message().contains("maxBatchMessageCount"), "{e}");
+        }
+    }
+
+    #[test]
+    fn batch_await_is_for_batch_consumers_within_half_the_consume_timeout() {
+        let key = keys::BATCH_CONSUME_MAX_AWAIT_DURATION_IN_SECONDS;
+        assert_eq!(settings(ConsumerKind::Batch, &[]).unwrap().batch_await, Duration::ZERO);
+        let s = settings(ConsumerKind::Batch, &[(key, "5")]).unwrap();
+        assert_eq!(s.batch_await, Duration::from_secs(5));
+        assert_eq!(settings(ConsumerKind::Concurrent, &[(key, "5")]).unwrap().batch_await, Duration::ZERO);
+        // Half of the default 15 minutes, or of the ConsumeTimeout given.
+        assert_eq!(settings(ConsumerKind::Batch, &[(key, "450")]).unwrap().batch_await, Duration::from_secs(450));
+        for (timeout, bad) in [("15", "451"), ("1", "31"), ("15", "-1"), ("15", "x")] {
+            let e = settings(ConsumerKind::Batch, &[(keys::CONSUME_TIMEOUT, timeout), (key, bad)]).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+            assert!(e.message().contains(key), "{e}");
         }
     }
 

@@ -62,6 +62,7 @@ class PropertyKeyConst:
     MaxCachedMessageAmount: ClassVar[str]
     MaxCachedMessageSizeInMiB: ClassVar[str]
     MAX_BATCH_MESSAGE_COUNT: ClassVar[str]
+    BatchConsumeMaxAwaitDurationInSeconds: ClassVar[str]
     ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME: ClassVar[str]
     isVipChannelEnabled: ClassVar[str]
     MsgTraceSwitch: ClassVar[str]

@@ -148,6 +148,9 @@ struct QueueSlot {
     /// messages (ms since the epoch, 0 for never), for the running info administrators read.
     last_pull_ms: AtomicI64,
     last_consume_ms: AtomicI64,
+    /// Batch consumers with batchConsumeMaxAwaitDurationInSeconds: the messages of a batch not
+    /// yet full, and the hold they belong to (a new hold begins when it is empty).
+    held: Mutex<(Vec<Message>, u64)>,
 }
 
 impl QueueSlot {

@@ -231,6 +231,7 @@ impl Engine {
             tasks: Mutex::new(Vec::new()),
             last_pull_ms: AtomicI64::new(0),
             last_consume_ms: AtomicI64::new(0),
+            held: Mutex::new((Vec::new(), 0)),
         });
         if self.orderly() && self.clustering() {
             slot.set_locked();
