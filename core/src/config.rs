@@ -55,6 +55,15 @@ pub mod keys {
     pub const SEND_MSG_TIMEOUT_MILLIS: &str = "SendMsgTimeoutMillis";
     pub const MAX_CACHED_MESSAGE_AMOUNT: &str = "MaxCachedMessageAmount";
     pub const MAX_CACHED_MESSAGE_SIZE_IN_MIB: &str = "MaxCachedMessageSizeInMiB";
+    /// ONS Java `PropertyKeyConst.MAX_BATCH_MESSAGE_COUNT`: the pull batch size.
+    pub const MAX_BATCH_MESSAGE_COUNT: &str = "maxBatchMessageCount";
+    /// ONS Java `PropertyKeyConst.BatchConsumeMaxAwaitDurationInSeconds`.
+    pub const BATCH_CONSUME_MAX_AWAIT_DURATION_IN_SECONDS: &str = "batchConsumeMaxAwaitDurationInSeconds";
+    /// `AVG` or `AVG_BY_CIRCLE` (ONS Java `PropertyKeyConst.ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME`).
+    pub const ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME: &str = "ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME";
+    /// The older ONS spelling: the name of `PropertyKeyConst.ALLOCATE_MESSAGE_QUEUE_STRATEGY`'s
+    /// value, used as a key (`AVG_BY_CIRCLE=AVG_BY_CIRCLE`).
+    pub const ALLOCATE_MESSAGE_QUEUE_STRATEGY_ONS: &str = "AVG_BY_CIRCLE";
     pub const INSTANCE_NAME: &str = "InstanceName";
     /// The ONS C++ SDK's spelling of InstanceName (`ONSFactoryProperty::ConsumerInstanceName`).
     pub const CONSUMER_INSTANCE_NAME_CPP: &str = "ConsumerInstanceName";

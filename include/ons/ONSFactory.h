@@ -96,6 +96,9 @@ struct PropertyKeys {
     static const char* const SuspendTimeMillis;
     static const char* const MaxMsgCacheSize;
     static const char* const MaxCachedMessageSizeInMiB;
+    static const char* const MAX_BATCH_MESSAGE_COUNT;
+    static const char* const BatchConsumeMaxAwaitDurationInSeconds;
+    static const char* const ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME;
     static const char* const ONSAddr;
     static const char* const NAMESRV_ADDR;
     static const char* const ConsumeThreadNums;
@@ -163,6 +166,11 @@ template <typename U> const char* const PropertyKeys<U>::SendMsgRetryTimes = "Se
 template <typename U> const char* const PropertyKeys<U>::SuspendTimeMillis = "SuspendTimeMillis";
 template <typename U> const char* const PropertyKeys<U>::MaxMsgCacheSize = "MaxMsgCacheSize";
 template <typename U> const char* const PropertyKeys<U>::MaxCachedMessageSizeInMiB = "MaxCachedMessageSizeInMiB";
+template <typename U> const char* const PropertyKeys<U>::MAX_BATCH_MESSAGE_COUNT = ONS_PROPERTY_MAX_BATCH_MESSAGE_COUNT;
+template <typename U>
+const char* const PropertyKeys<U>::BatchConsumeMaxAwaitDurationInSeconds = ONS_PROPERTY_BATCH_CONSUME_MAX_AWAIT_DURATION_IN_SECONDS;
+template <typename U>
+const char* const PropertyKeys<U>::ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME = ONS_PROPERTY_ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME;
 template <typename U> const char* const PropertyKeys<U>::ONSAddr = "ONSAddr";
 template <typename U> const char* const PropertyKeys<U>::NAMESRV_ADDR = "NAMESRV_ADDR";
 template <typename U> const char* const PropertyKeys<U>::ConsumeThreadNums = "ConsumeThreadNums";

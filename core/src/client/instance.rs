@@ -763,10 +763,13 @@ mod tests {
 
         let mut cmd = RemotingCommand::request(request::HEART_BEAT).with_ext("k", "v");
         sharing.prepare(&mut cmd);
-        let new = Credentials::new("rocketmq2", "rotate-new").with_security_token("tok");
+        // The new credentials named no OnsChannel: the instance's (ALIYUN, from its properties)
+        // is kept and signed.
+        let new = Credentials::new("rocketmq2", "rotate-new").with_security_token("tok").with_ons_channel("ALIYUN");
         let expected = auth::acl::signature([("k", "v")], b"", &new);
         assert_eq!(cmd.ext(auth::acl::SIGNATURE), Some(expected.as_str()));
         assert_eq!(cmd.ext("SecurityToken"), Some("tok"));
+        assert_eq!(cmd.ext("OnsChannel"), Some("ALIYUN"));
 
         // Created with the old keys: an instance of its own; with the new ones: the rotated one.
         let old = instance("rotate-old");
