@@ -23,6 +23,47 @@ use crate::protocol::route::MessageQueue;
 
 const OFFSET_RPC_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// Orders the first offset commits of a group on each broker and topic.
+///
+/// A broker keeps a group's offsets of one topic in a map it creates on the first commit, and
+/// creates it without a lock: two first commits of different queues processed at once (its
+/// consumer-manage and pull executors have several threads) each make a map, and the second
+/// replaces the first, losing that queue's offset (`ConsumerOffsetManager.commitOffset` in
+/// `broker/src/main/java/org/apache/rocketmq/broker/offset/ConsumerOffsetManager.java`, 4.9.x
+/// and 5.x: `offsetTable.get`, then a plain `put` of a new map). A new group's consumer that
+/// shuts down before its first periodic commit sends all its final commits at once, and one
+/// queue's messages were delivered again to the next consumer.
+///
+/// So the first UPDATE_CONSUMER_OFFSET of each (broker, topic) is sent alone and acknowledged
+/// before any other, and pulls piggy-back a commit only once that has happened ([`is_open`]):
+/// after it, the broker's map exists and commits only update it.
+///
+/// [`is_open`]: CommitGate::is_open
+#[derive(Default)]
+pub struct CommitGate {
+    opened: Mutex<std::collections::HashSet<(String, String)>>,
+    first: tokio::sync::Mutex<()>,
+}
+
+impl CommitGate {
+    /// Whether the broker of `mq` is known to hold the group's offsets of its topic.
+    pub fn is_open(&self, mq: &MessageQueue) -> bool {
+        self.opened.lock().contains(&(mq.broker_name.clone(), mq.topic.clone()))
+    }
+
+    /// Commits `offset` for `mq` at its broker ([`persist_remote`]); the first commit of each
+    /// broker and topic waits for the others' first commits and goes alone.
+    pub async fn commit(&self, instance: &ClientInstance, group: &str, mq: &MessageQueue, offset: i64) -> Result<()> {
+        if self.is_open(mq) {
+            return persist_remote(instance, group, mq, offset).await;
+        }
+        let _alone = self.first.lock().await;
+        persist_remote(instance, group, mq, offset).await?;
+        self.opened.lock().insert((mq.broker_name.clone(), mq.topic.clone()));
+        Ok(())
+    }
+}
+
 /// The offsets of the queues a consumer currently owns.
 #[derive(Default)]
 pub struct OffsetTable {

@@ -37,7 +37,7 @@ use super::listener::{
     DeliveredMessage, MessageListener, MessageOrderListener, MessageSelector, OrderAction,
 };
 use super::lock::{lock_batch, unlock_batch, LOCK_MAX_LIVE, LOCK_RENEW_INTERVAL};
-use super::offset_store::{master_of, persist_remote, query_remote, LocalOffsetFile, OffsetTable};
+use super::offset_store::{master_of, query_remote, CommitGate, LocalOffsetFile, OffsetTable};
 use super::process_queue::{queue_offset, ProcessQueue};
 use super::pull::{parse_pull_response, retry_topic, PullResult, PullStatus};
 use super::retry::{retry_later, send_back, send_to_retry_topic};
@@ -220,6 +220,8 @@ pub(crate) struct Engine {
     runtime: OnceLock<Handle>,
     queues: Mutex<HashMap<MessageQueue, Arc<QueueSlot>>>,
     offsets: OffsetTable,
+    /// Orders the first commits on each broker and topic (see [`CommitGate`]).
+    commit_gate: CommitGate,
     local_offsets: OnceLock<LocalOffsetFile>,
     /// Held while offsets are written out: exclusively by the periodic persist of every queue,
     /// shared by writes of one queue (its final commit, a moved offset). Brokers process
@@ -281,6 +283,7 @@ impl Engine {
             runtime: OnceLock::new(),
             queues: Mutex::new(HashMap::new()),
             offsets: OffsetTable::default(),
+            commit_gate: CommitGate::default(),
             local_offsets: OnceLock::new(),
             persist_turn: tokio::sync::RwLock::new(()),
             rebalance_now: Notify::new(),
@@ -596,7 +599,7 @@ impl Engine {
             // Every queue at once: an unresponsive broker costs one call timeout, not one per queue.
             let instance = &instance;
             futures_util::future::join_all(snapshot.into_iter().map(|(mq, offset)| async move {
-                if let Err(e) = persist_remote(instance, &self.group, &mq, offset).await {
+                if let Err(e) = self.commit_gate.commit(instance, &self.group, &mq, offset).await {
                     tracing::debug!(queue = ?mq, error = %e, "offset persist failed; retried in 5 s");
                 }
             }))
@@ -669,7 +672,9 @@ impl Engine {
                 continue;
             };
             let offset = slot.pq.lock().next_offset();
-            let commit = if self.clustering() { self.offsets.get(&slot.mq) } else { None };
+            // Only once the broker holds the group's offsets of the topic (see `CommitGate`).
+            let commit =
+                if self.clustering() && self.commit_gate.is_open(&slot.mq) { self.offsets.get(&slot.mq) } else { None };
             let outcome = async {
                 let addr = master_of(&instance, &slot.mq).await?;
                 let cmd =

@@ -272,12 +272,13 @@ impl Engine {
             slot.reset_to.lock().take().unwrap_or(c)
         };
         let lost = slot.lost_lock.load(Ordering::Acquire);
+        tracing::debug!(queue = ?slot.mq, offset = commit, lost, "final commit of a queue given up");
         let turn = self.persist_turn.read().await;
         // Out of the table first: a periodic persist after this point no longer writes it.
         self.offsets.remove(&slot.mq);
         if !lost {
             if self.clustering() {
-                if let Err(e) = persist_remote(instance, &self.group, &slot.mq, commit).await {
+                if let Err(e) = self.commit_gate.commit(instance, &self.group, &slot.mq, commit).await {
                     tracing::warn!(queue = ?slot.mq, offset = commit, error = %e, "could not commit the offset of a queue given up");
                 }
             } else if let Some(file) = self.local_offsets.get() {
