@@ -34,33 +34,60 @@ const OFFSET_RPC_TIMEOUT: Duration = Duration::from_secs(3);
 /// shuts down before its first periodic commit sends all its final commits at once, and one
 /// queue's messages were delivered again to the next consumer.
 ///
-/// So the first UPDATE_CONSUMER_OFFSET of each (broker, topic) is sent alone and acknowledged
-/// before any other, and pulls piggy-back a commit only once that has happened ([`is_open`]):
-/// after it, the broker's map exists and commits only update it.
+/// So the first UPDATE_CONSUMER_OFFSET of each (broker, topic) is sent alone: the others wait
+/// for its answer, up to [`FIRST_COMMIT_WAIT`] (a broker that does not answer must not turn a
+/// consumer's bounded shutdown into one call timeout per queue), and pulls piggy-back a commit
+/// only once one was acknowledged ([`is_open`]): after it, the broker's map exists and commits
+/// only update it.
 ///
 /// [`is_open`]: CommitGate::is_open
 #[derive(Default)]
 pub struct CommitGate {
+    /// (broker, topic) with an acknowledged commit.
     opened: Mutex<std::collections::HashSet<(String, String)>>,
+    /// (broker, topic) whose first commit was answered, or failed.
+    tried: Mutex<std::collections::HashSet<(String, String)>>,
     first: tokio::sync::Mutex<()>,
+}
+
+/// How long a commit waits for the first commit of its broker and topic to be answered.
+pub const FIRST_COMMIT_WAIT: Duration = Duration::from_millis(500);
+
+fn gate_key(mq: &MessageQueue) -> (String, String) {
+    (mq.broker_name.clone(), mq.topic.clone())
 }
 
 impl CommitGate {
     /// Whether the broker of `mq` is known to hold the group's offsets of its topic.
     pub fn is_open(&self, mq: &MessageQueue) -> bool {
-        self.opened.lock().contains(&(mq.broker_name.clone(), mq.topic.clone()))
+        self.opened.lock().contains(&gate_key(mq))
+    }
+
+    fn tried(&self, mq: &MessageQueue) -> bool {
+        self.tried.lock().contains(&gate_key(mq))
     }
 
     /// Commits `offset` for `mq` at its broker ([`persist_remote`]); the first commit of each
-    /// broker and topic waits for the others' first commits and goes alone.
+    /// broker and topic goes alone, the others wait for it (bounded by [`FIRST_COMMIT_WAIT`]).
     pub async fn commit(&self, instance: &ClientInstance, group: &str, mq: &MessageQueue, offset: i64) -> Result<()> {
-        if self.is_open(mq) {
-            return persist_remote(instance, group, mq, offset).await;
+        if !self.tried(mq) {
+            if let Ok(_alone) = tokio::time::timeout(FIRST_COMMIT_WAIT, self.first.lock()).await {
+                if !self.tried(mq) {
+                    let result = self.commit_now(instance, group, mq, offset).await;
+                    self.tried.lock().insert(gate_key(mq));
+                    return result;
+                }
+            }
         }
-        let _alone = self.first.lock().await;
-        persist_remote(instance, group, mq, offset).await?;
-        self.opened.lock().insert((mq.broker_name.clone(), mq.topic.clone()));
-        Ok(())
+        self.commit_now(instance, group, mq, offset).await
+    }
+
+    async fn commit_now(&self, instance: &ClientInstance, group: &str, mq: &MessageQueue, offset: i64) -> Result<()> {
+        let result = persist_remote(instance, group, mq, offset).await;
+        if result.is_ok() {
+            self.opened.lock().insert(gate_key(mq));
+        }
+        result
     }
 }
 
