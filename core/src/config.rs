@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::auth::Credentials;
 use crate::error::{Error, Result};
+use crate::protocol::codes::LanguageCode;
 use crate::protocol::message::DEFAULT_COMPRESS_LEVEL;
 // Types of ClientConfig's fields, named here for users of the crate (their modules are
 // internal unless the `unstable` feature is on).
@@ -54,6 +55,15 @@ pub mod keys {
     pub const SEND_MSG_TIMEOUT_MILLIS: &str = "SendMsgTimeoutMillis";
     pub const MAX_CACHED_MESSAGE_AMOUNT: &str = "MaxCachedMessageAmount";
     pub const MAX_CACHED_MESSAGE_SIZE_IN_MIB: &str = "MaxCachedMessageSizeInMiB";
+    /// ONS Java `PropertyKeyConst.MAX_BATCH_MESSAGE_COUNT`: the pull batch size.
+    pub const MAX_BATCH_MESSAGE_COUNT: &str = "maxBatchMessageCount";
+    /// ONS Java `PropertyKeyConst.BatchConsumeMaxAwaitDurationInSeconds`.
+    pub const BATCH_CONSUME_MAX_AWAIT_DURATION_IN_SECONDS: &str = "batchConsumeMaxAwaitDurationInSeconds";
+    /// `AVG` or `AVG_BY_CIRCLE` (ONS Java `PropertyKeyConst.ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME`).
+    pub const ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME: &str = "ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME";
+    /// The older ONS spelling: the name of `PropertyKeyConst.ALLOCATE_MESSAGE_QUEUE_STRATEGY`'s
+    /// value, used as a key (`AVG_BY_CIRCLE=AVG_BY_CIRCLE`).
+    pub const ALLOCATE_MESSAGE_QUEUE_STRATEGY_ONS: &str = "AVG_BY_CIRCLE";
     pub const INSTANCE_NAME: &str = "InstanceName";
     /// The ONS C++ SDK's spelling of InstanceName (`ONSFactoryProperty::ConsumerInstanceName`).
     pub const CONSUMER_INSTANCE_NAME_CPP: &str = "ConsumerInstanceName";
@@ -135,6 +145,9 @@ pub struct ClientConfig {
     pub compress_type: CompressionType,
     pub compress_level: i32,
     pub check_immunity_time_secs: Option<u32>,
+    /// The `language` every request announces: `RUST`, or `JAVA` with `LanguageAsJava=true`
+    /// (for servers and ACL rules that expect Java clients; docs/remoting-protocol.md).
+    pub language: LanguageCode,
     /// Plain TCP or TLS (and how server certificates are checked).
     pub tls: TlsOptions,
     /// Every property given, for the consumer settings parsed elsewhere.
@@ -153,6 +166,7 @@ impl fmt::Debug for ClientConfig {
             .field("serialize_type", &self.serialize_type)
             .field("send_timeout", &self.send_timeout)
             .field("send_retry_times", &self.send_retry_times)
+            .field("language", &self.language)
             .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
@@ -295,11 +309,29 @@ pub fn credentials_from_properties(props: &Properties) -> Result<Option<Credenti
             if let Some(token) = props.get(keys::SECURITY_TOKEN) {
                 c = c.with_security_token(token);
             }
-            Ok(Some(c))
+            Ok(Some(c.with_ons_channel(ons_channel(props)?)))
         }
         (None, None) => Ok(None),
         (Some(_), None) => Err(Error::invalid_config("property SecretKey is required when AccessKey is set")),
         (None, Some(_)) => Err(Error::invalid_config("property AccessKey is required when SecretKey is set")),
+    }
+}
+
+/// The channels `OnsChannel` may name: the ONS Java SDK's `ONSChannel` enum (CLOUD, ALIYUN, ALL;
+/// its property is parsed with `ONSChannel.valueOf`, so case matters) and the two more of the
+/// ONS C++ SDK's (LOCAL, INNER; include/ons/ONSFactory.h).
+pub const ONS_CHANNELS: &[&str] = &["CLOUD", "ALIYUN", "ALL", "LOCAL", "INNER"];
+
+/// The `OnsChannel` ext field signed requests carry, as the ONS Java SDK's `ClientRPCHook`
+/// sends it: the property, `ALIYUN` when unset.
+pub fn ons_channel(props: &Properties) -> Result<String> {
+    match props.get(keys::ONS_CHANNEL) {
+        None => Ok("ALIYUN".to_owned()),
+        Some(v) if ONS_CHANNELS.contains(&v) => Ok(v.to_owned()),
+        Some(v) => Err(Error::invalid_config(format!(
+            "property OnsChannel is {v:?}; expected one of {}",
+            ONS_CHANNELS.join(", ")
+        ))),
     }
 }
 
@@ -308,17 +340,24 @@ pub fn credentials_from_properties(props: &Properties) -> Result<Option<Credenti
 /// token not given is dropped (the ONS Java SDK would keep the old one, which is only right
 /// for another key of the same STS session). Other known properties are ignored, so the map
 /// a client was created from can be passed back with new keys; unknown names are refused as
-/// at creation.
+/// at creation. `OnsChannel` is the exception: when it is not given, the client keeps its
+/// channel (the result's `ons_channel` is None), as the ONS Java SDK's `updateCredential` keeps
+/// every field it is not given.
 pub fn rotation_credentials(props: &Properties) -> Result<Credentials> {
     catalogue::check_known(props)?;
     let missing = |name: &str| {
         Error::invalid_config(format!("property {name} is required to update the credentials of a client"))
     };
-    match credentials_from_properties(props) {
-        Ok(Some(credentials)) => Ok(credentials),
-        Ok(None) | Err(_) if props.get(keys::ACCESS_KEY).is_none() => Err(missing(keys::ACCESS_KEY)),
-        _ => Err(missing(keys::SECRET_KEY)),
+    for required in [keys::ACCESS_KEY, keys::SECRET_KEY] {
+        if props.get(required).is_none() {
+            return Err(missing(required));
+        }
     }
+    let mut credentials = credentials_from_properties(props)?.ok_or_else(|| missing(keys::ACCESS_KEY))?;
+    if props.get(keys::ONS_CHANNEL).is_none() {
+        credentials.ons_channel = None;
+    }
+    Ok(credentials)
 }
 
 /// Checks a group id: the RocketMQ group rules (`[%|A-Za-z0-9_-]`, at most 255 characters).
@@ -417,6 +456,11 @@ impl ClientConfig {
             .parse_in(&[keys::COMPRESS_LEVEL], *range.start(), *range.end())?
             .unwrap_or(DEFAULT_COMPRESS_LEVEL as i32);
         let check_immunity_time_secs = props.parse_in(&[keys::CHECK_IMMUNITY_TIME_IN_SECONDS], 0u32, 86_400)?;
+        let language = if props.parse_bool(keys::LANGUAGE_AS_JAVA)?.unwrap_or(false) {
+            LanguageCode::Java
+        } else {
+            LanguageCode::Rust
+        };
 
         Ok(ClientConfig {
             namesrv_addrs,
@@ -431,6 +475,7 @@ impl ClientConfig {
             compress_over_bytes,
             compress_type,
             compress_level,
+            language,
             check_immunity_time_secs,
             tls: TlsOptions::from_properties(props)?,
             properties: props.clone(),
@@ -537,6 +582,21 @@ mod tests {
     }
 
     #[test]
+    fn credentials_carry_the_ons_channel_default_aliyun() {
+        let with =
+            |p: Properties| credentials_from_properties(&p.with(keys::ACCESS_KEY, "ak").with(keys::SECRET_KEY, "sk"));
+        assert_eq!(with(Properties::new()).unwrap().unwrap().ons_channel.as_deref(), Some("ALIYUN"));
+        let cloud = with(Properties::new().with(keys::ONS_CHANNEL, "CLOUD")).unwrap().unwrap();
+        assert_eq!(cloud.ons_channel.as_deref(), Some("CLOUD"));
+        let err = with(Properties::new().with(keys::ONS_CHANNEL, "aliyun")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert_eq!(
+            err.message(),
+            "property OnsChannel is \"aliyun\"; expected one of CLOUD, ALIYUN, ALL, LOCAL, INNER"
+        );
+    }
+
+    #[test]
     fn rotation_needs_both_keys_and_replaces_the_token() {
         let creds = rotation_credentials(&base().with(keys::ACCESS_KEY, "ak2").with(keys::SECRET_KEY, "sk2")).unwrap();
         assert_eq!((creds.access_key.as_str(), creds.security_token), ("ak2", None));
@@ -561,6 +621,16 @@ mod tests {
         let err =
             rotation_credentials(&Properties::new().with("Accesskey", "ak").with(keys::SECRET_KEY, "sk")).unwrap_err();
         assert!(err.message().contains("did you mean 'AccessKey'"), "{err}");
+    }
+
+    #[test]
+    fn rotation_keeps_the_channel_unless_given_and_names_a_bad_one() {
+        let keys_only = Properties::new().with(keys::ACCESS_KEY, "ak").with(keys::SECRET_KEY, "sk");
+        assert_eq!(rotation_credentials(&keys_only).unwrap().ons_channel, None);
+        let cloud = rotation_credentials(&keys_only.clone().with(keys::ONS_CHANNEL, "CLOUD")).unwrap();
+        assert_eq!(cloud.ons_channel.as_deref(), Some("CLOUD"));
+        let err = rotation_credentials(&keys_only.with(keys::ONS_CHANNEL, "aliyun")).unwrap_err();
+        assert!(err.message().starts_with("property OnsChannel is \"aliyun\""), "{err}");
     }
 
     #[test]

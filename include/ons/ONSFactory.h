@@ -55,8 +55,8 @@ private:
 
 enum Action { CommitMessage = ONS_ACTION_COMMIT_MESSAGE, ReconsumeLater = ONS_ACTION_RECONSUME_LATER };
 enum OrderAction { Success = ONS_ORDER_ACTION_SUCCESS, Suspend = ONS_ORDER_ACTION_SUSPEND };
-/** The ONS SDK's channel (property OnsChannel, default ALIYUN). The client accepts and keeps it;
- * a RocketMQ cluster has no channels, so it changes nothing on the wire. */
+/** The ONS SDK's channel (property OnsChannel, default ALIYUN). With AccessKey and SecretKey set,
+ * every request carries it as the signed OnsChannel field, as the ONS Java SDK's do. */
 enum ONSChannel { CLOUD, ALIYUN, ALL, LOCAL, INNER };
 
 enum TransactionStatus {
@@ -96,6 +96,9 @@ struct PropertyKeys {
     static const char* const SuspendTimeMillis;
     static const char* const MaxMsgCacheSize;
     static const char* const MaxCachedMessageSizeInMiB;
+    static const char* const MAX_BATCH_MESSAGE_COUNT;
+    static const char* const BatchConsumeMaxAwaitDurationInSeconds;
+    static const char* const ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME;
     static const char* const ONSAddr;
     static const char* const NAMESRV_ADDR;
     static const char* const ConsumeThreadNums;
@@ -109,6 +112,24 @@ struct PropertyKeys {
     static const char* const ConsumeMessageBatchMaxSize;
     static const char* const CheckImmunityTimeInSeconds;
     static const char* const isVipChannelEnabled;
+    static const char* const RAM_ROLE_NAME;
+    static const char* const MQType;
+    static const char* const PostSubscriptionWhenPull;
+    static const char* const MsgTraceSelectQueueEnable;
+    static const char* const MqttMessageId;
+    static const char* const MqttMessage;
+    static const char* const MqttPublishRetain;
+    static const char* const MqttPublishDubFlag;
+    static const char* const MqttSecondTopic;
+    static const char* const MqttClientId;
+    static const char* const MqttQOS;
+    static const char* const EXACTLYONCE_DELIVERY;
+    static const char* const EXACTLYONCE_RM_REFRESHINTERVAL;
+    static const char* const ENABLE_ORDERLY_CONSUME_ACCELERATOR;
+    static const char* const AUTO_COMMIT;
+    static const char* const AUTO_COMMIT_INTERVAL_MILLIS;
+    static const char* const POLL_TIMEOUT_MILLIS;
+    static const char* const shardingKey;
     static const char* const HeaderFormat;
     static const char* const CompressMsgBodyOverHowmuch;
     static const char* const CompressType;
@@ -145,6 +166,11 @@ template <typename U> const char* const PropertyKeys<U>::SendMsgRetryTimes = "Se
 template <typename U> const char* const PropertyKeys<U>::SuspendTimeMillis = "SuspendTimeMillis";
 template <typename U> const char* const PropertyKeys<U>::MaxMsgCacheSize = "MaxMsgCacheSize";
 template <typename U> const char* const PropertyKeys<U>::MaxCachedMessageSizeInMiB = "MaxCachedMessageSizeInMiB";
+template <typename U> const char* const PropertyKeys<U>::MAX_BATCH_MESSAGE_COUNT = ONS_PROPERTY_MAX_BATCH_MESSAGE_COUNT;
+template <typename U>
+const char* const PropertyKeys<U>::BatchConsumeMaxAwaitDurationInSeconds = ONS_PROPERTY_BATCH_CONSUME_MAX_AWAIT_DURATION_IN_SECONDS;
+template <typename U>
+const char* const PropertyKeys<U>::ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME = ONS_PROPERTY_ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME;
 template <typename U> const char* const PropertyKeys<U>::ONSAddr = "ONSAddr";
 template <typename U> const char* const PropertyKeys<U>::NAMESRV_ADDR = "NAMESRV_ADDR";
 template <typename U> const char* const PropertyKeys<U>::ConsumeThreadNums = "ConsumeThreadNums";
@@ -160,6 +186,24 @@ const char* const PropertyKeys<U>::ConsumeMessageBatchMaxSize = ONS_PROPERTY_CON
 template <typename U>
 const char* const PropertyKeys<U>::CheckImmunityTimeInSeconds = ONS_PROPERTY_CHECK_IMMUNITY_TIME_IN_SECONDS;
 template <typename U> const char* const PropertyKeys<U>::isVipChannelEnabled = ONS_PROPERTY_IS_VIP_CHANNEL_ENABLED;
+template <typename U> const char* const PropertyKeys<U>::RAM_ROLE_NAME = ONS_PROPERTY_RAM_ROLE_NAME;
+template <typename U> const char* const PropertyKeys<U>::MQType = ONS_PROPERTY_MQ_TYPE;
+template <typename U> const char* const PropertyKeys<U>::PostSubscriptionWhenPull = ONS_PROPERTY_POST_SUBSCRIPTION_WHEN_PULL;
+template <typename U> const char* const PropertyKeys<U>::MsgTraceSelectQueueEnable = ONS_PROPERTY_MSG_TRACE_SELECT_QUEUE_ENABLE;
+template <typename U> const char* const PropertyKeys<U>::MqttMessageId = ONS_PROPERTY_MQTT_MESSAGE_ID;
+template <typename U> const char* const PropertyKeys<U>::MqttMessage = ONS_PROPERTY_MQTT_MESSAGE;
+template <typename U> const char* const PropertyKeys<U>::MqttPublishRetain = ONS_PROPERTY_MQTT_PUBLISH_RETAIN;
+template <typename U> const char* const PropertyKeys<U>::MqttPublishDubFlag = ONS_PROPERTY_MQTT_PUBLISH_DUB_FLAG;
+template <typename U> const char* const PropertyKeys<U>::MqttSecondTopic = ONS_PROPERTY_MQTT_SECOND_TOPIC;
+template <typename U> const char* const PropertyKeys<U>::MqttClientId = ONS_PROPERTY_MQTT_CLIENT_ID;
+template <typename U> const char* const PropertyKeys<U>::MqttQOS = ONS_PROPERTY_MQTT_QOS;
+template <typename U> const char* const PropertyKeys<U>::EXACTLYONCE_DELIVERY = ONS_PROPERTY_EXACTLY_ONCE_DELIVERY;
+template <typename U> const char* const PropertyKeys<U>::EXACTLYONCE_RM_REFRESHINTERVAL = ONS_PROPERTY_EXACTLY_ONCE_RM_REFRESH_INTERVAL;
+template <typename U> const char* const PropertyKeys<U>::ENABLE_ORDERLY_CONSUME_ACCELERATOR = ONS_PROPERTY_ENABLE_ORDERLY_CONSUME_ACCELERATOR;
+template <typename U> const char* const PropertyKeys<U>::AUTO_COMMIT = ONS_PROPERTY_AUTO_COMMIT;
+template <typename U> const char* const PropertyKeys<U>::AUTO_COMMIT_INTERVAL_MILLIS = ONS_PROPERTY_AUTO_COMMIT_INTERVAL_MILLIS;
+template <typename U> const char* const PropertyKeys<U>::POLL_TIMEOUT_MILLIS = ONS_PROPERTY_POLL_TIMEOUT_MILLIS;
+template <typename U> const char* const PropertyKeys<U>::shardingKey = ONS_PROPERTY_SHARDING_KEY;
 template <typename U> const char* const PropertyKeys<U>::HeaderFormat = ONS_PROPERTY_HEADER_FORMAT;
 template <typename U>
 const char* const PropertyKeys<U>::CompressMsgBodyOverHowmuch = ONS_PROPERTY_COMPRESS_MSG_BODY_OVER_HOWMUCH;

@@ -436,3 +436,35 @@ fn running_clients_rotate_to_a_second_account_and_outlive_the_first() {
         assert!(!logs.contains(secret.as_str()), "a rotated secret shows in the logs");
     }
 }
+
+/// `OnsChannel` is added to and signed with every request, as the ONS Java SDK does (its
+/// `ClientRPCHook`): the broker, which signs every ext field but `Signature`, accepts it. With
+/// `LanguageAsJava=true` the broker lists the consumer's connection as `JAVA`, without it `RUST`.
+#[test]
+fn ons_channel_is_signed_and_language_as_java_is_what_the_broker_sees() {
+    let topic = new_topic_as(&signed("GID_acl_admin"), "acl_channel", 2);
+    rt().block_on(async {
+        let admin = Admin::new(&signed("GID_acl_admin")).unwrap();
+        for (java, channel) in [(true, "CLOUD"), (false, "ALL")] {
+            let group = ons_tests::unique_name("GID_acl_channel");
+            let p = signed(&group).with(keys::ONS_CHANNEL, channel).with(keys::LANGUAGE_AS_JAVA, java.to_string());
+            let producer = Producer::new(&p).unwrap();
+            producer.start().unwrap();
+            let sent = producer.send(&Message::new(&topic, Some("c"), "channel")).await.unwrap();
+            assert_eq!(admin.view_message(&topic, &sent.offset_msg_id).await.unwrap().body, "channel");
+            producer.shutdown().await;
+
+            let consumer = Consumer::new(&p).unwrap();
+            consumer.subscribe(&topic, "*", Arc::new(|_: &Message, _: &ConsumeContext| Action::CommitMessage)).unwrap();
+            consumer.start().unwrap();
+            wait_for("the consumer online", Duration::from_secs(60), || async {
+                admin.consumer_connections(&group).await.is_ok_and(|c| !c.clients.is_empty())
+            })
+            .await;
+            let connections = admin.consumer_connections(&group).await.unwrap();
+            let languages: Vec<&str> = connections.clients.iter().map(|c| c.language.as_str()).collect();
+            assert_eq!(languages, [if java { "JAVA" } else { "RUST" }], "LanguageAsJava={java}: {connections:?}");
+            consumer.shutdown().await;
+        }
+    });
+}

@@ -2,7 +2,7 @@
 //! way), computed over a request's finished ext fields and body.
 //!
 //! Rule (docs/remoting-protocol.md §8): add `AccessKey` (and `SecurityToken` with STS
-//! credentials), take every ext field except `Signature`, sort by name in Java `String` order,
+//! credentials, and `OnsChannel` when set, as the ONS Java SDK's `ClientRPCHook` does), take every ext field except `Signature`, sort by name in Java `String` order,
 //! concatenate the values only, UTF-8 encode, append the raw body, HMAC-SHA1 with the secret key,
 //! standard padded Base64. The result goes into `Signature`.
 //!
@@ -18,6 +18,9 @@ use super::{hmac_sha1_base64, sorted_pairs, Credentials, Param};
 pub const ACCESS_KEY: &str = "AccessKey";
 /// Ext field carrying the STS security token, present only with STS credentials.
 pub const SECURITY_TOKEN: &str = "SecurityToken";
+/// Ext field the ONS Java SDK adds (and signs) on every signed request; see
+/// [`Credentials::ons_channel`](super::Credentials::ons_channel).
+pub const ONS_CHANNEL: &str = "OnsChannel";
 /// Ext field carrying the signature; it is never part of the signed content.
 pub const SIGNATURE: &str = "Signature";
 
@@ -49,7 +52,8 @@ where
 }
 
 /// The signature of a request whose ext fields are `ext_fields`, as if `AccessKey` (and
-/// `SecurityToken`, when the credentials have one) had been set from `credentials` first.
+/// `SecurityToken` and `OnsChannel`, when the credentials have them) had been set from
+/// `credentials` first.
 /// Fields of those names in `ext_fields` are replaced, matching Java's `addExtField`; a
 /// `SecurityToken` already present is kept when the credentials have none, as Java does.
 pub fn signature<I>(ext_fields: I, body: &[u8], credentials: &Credentials) -> String
@@ -59,24 +63,34 @@ where
 {
     let fields: Vec<I::Item> = ext_fields.into_iter().collect();
     let token = credentials.security_token.as_deref();
+    let channel = credentials.ons_channel.as_deref();
     let mut effective: Vec<(&str, &str)> = fields
         .iter()
         .map(|p| (p.name(), p.value()))
-        .filter(|(k, _)| *k != ACCESS_KEY && !(token.is_some() && *k == SECURITY_TOKEN))
+        .filter(|(k, _)| {
+            *k != ACCESS_KEY && !(token.is_some() && *k == SECURITY_TOKEN) && !(channel.is_some() && *k == ONS_CHANNEL)
+        })
         .collect();
     effective.push((ACCESS_KEY, &credentials.access_key));
     if let Some(token) = token {
         effective.push((SECURITY_TOKEN, token));
     }
+    if let Some(channel) = channel {
+        effective.push((ONS_CHANNEL, channel));
+    }
     signature_over(effective, body, &credentials.secret_key)
 }
 
-/// Signs a request in place: inserts `AccessKey`, `SecurityToken` (STS only) and `Signature`
+/// Signs a request in place: inserts `AccessKey`, `SecurityToken` (STS only), `OnsChannel`
+/// (when set) and `Signature`
 /// into `ext_fields` and returns the signature. Any old `Signature` is ignored and replaced.
 pub fn sign(ext_fields: &mut BTreeMap<String, String>, body: &[u8], credentials: &Credentials) -> String {
     ext_fields.insert(ACCESS_KEY.to_owned(), credentials.access_key.clone());
     if let Some(token) = &credentials.security_token {
         ext_fields.insert(SECURITY_TOKEN.to_owned(), token.clone());
+    }
+    if let Some(channel) = &credentials.ons_channel {
+        ext_fields.insert(ONS_CHANNEL.to_owned(), channel.clone());
     }
     let signature = signature_over(&*ext_fields, body, &credentials.secret_key);
     ext_fields.insert(SIGNATURE.to_owned(), signature.clone());
@@ -134,6 +148,29 @@ mod tests {
         );
         // Re-signing a signed map is stable: the Signature field is never signed.
         assert_eq!(sign(&mut ext, br#"{"a":1}"#, &creds), VECTOR2);
+    }
+
+    // `OnsChannel` is signed like any other field (sorted between `AccessKey` and
+    // `SecurityToken`); vectors re-derived with Python's hmac/hashlib/base64 over the content shown.
+    const VECTOR_CHANNEL: &str = "0XYycYsYUNjJTDiq5JgUg/P0VC4=";
+    const VECTOR_CHANNEL_TOKEN: &str = "7CDBJdA8WPmdnnU+6WGtM/2G4bI=";
+
+    #[test]
+    fn ons_channel_is_added_and_signed() {
+        let creds = Credentials::new("rocketmq2", "12345678").with_ons_channel("ALIYUN");
+        let mut ext = map(&[("topic", "TopicTest")]);
+        assert_eq!(sign(&mut ext, b"", &creds), VECTOR_CHANNEL);
+        assert_eq!(content(&ext, b""), b"rocketmq2ALIYUNTopicTest");
+        assert_eq!(ext.get(ONS_CHANNEL).map(String::as_str), Some("ALIYUN"));
+        // A stale OnsChannel in the input is replaced by the credentials' one.
+        assert_eq!(signature([("topic", "TopicTest"), (ONS_CHANNEL, "ALL")], b"", &creds), VECTOR_CHANNEL);
+
+        let sts = Credentials::new("rocketmq2", "12345678").with_security_token("tok").with_ons_channel("CLOUD");
+        let mut ext = map(&[("consumerGroup", "G1")]);
+        let body = br#"{"a":1}"#;
+        assert_eq!(sign(&mut ext, body, &sts), VECTOR_CHANNEL_TOKEN);
+        assert_eq!(content(&ext, body), br#"rocketmq2CLOUDtokG1{"a":1}"#);
+        assert_eq!(signature([("consumerGroup", "G1")], body, &sts), VECTOR_CHANNEL_TOKEN);
     }
 
     #[test]

@@ -33,7 +33,7 @@ use crate::client::name_servers::{self, NameServers};
 use crate::config::{keys, ClientConfig};
 use crate::http::address_server::AddressServer;
 use crate::error::{Error, ErrorKind, Result};
-use crate::protocol::codes::{request, response};
+use crate::protocol::codes::{request, response, LanguageCode};
 use crate::protocol::command::RemotingCommand;
 use crate::protocol::headers::admin::UNIQUE_KEY_QUERY;
 use crate::protocol::headers::{GetRouteInfoRequestHeader, RequestHeader, UnregisterClientRequestHeader};
@@ -96,6 +96,8 @@ pub struct ClientInstance {
     name_servers: NameServers,
     credentials: RwLock<Option<Arc<Credentials>>>,
     pool: ConnectionPool,
+    /// The `language` of every request sent (`LanguageAsJava`).
+    language: LanguageCode,
     routes: RwLock<HashMap<String, Arc<TopicRoute>>>,
     /// Broker name → version ordinal announced in its heartbeat response.
     broker_versions: Mutex<HashMap<String, i32>>,
@@ -188,11 +190,12 @@ impl ClientInstance {
             None => config.namesrv_addrs.join(";"),
         };
         let settings_key = format!(
-            "{}|{}|{}|{:?}|{}|{}",
+            "{}|{}|{}|{:?}|{:?}|{}|{}",
             crate::process::id(),
             name_servers,
             config.instance_name,
             config.serialize_type,
+            config.language,
             config.namespace.as_deref().unwrap_or(""),
             config.tls.instance_key(),
         );
@@ -220,6 +223,7 @@ impl ClientInstance {
                 credentials: RwLock::new(config.credentials.clone().map(Arc::new)),
                 pool: ConnectionPool::new(config.serialize_type, CONNECT_TIMEOUT, Some(inbound))
                     .with_tls(TlsSettings::new(&config.tls)),
+                language: config.language,
                 routes: RwLock::new(HashMap::new()),
                 broker_versions: Mutex::new(HashMap::new()),
                 heartbeated: Mutex::new(HashSet::new()),
@@ -311,7 +315,11 @@ impl ClientInstance {
 
     /// Replaces the credentials that sign every later request of this instance, and of every
     /// client sharing it (see the module docs), and files the instance under the new ones.
-    pub fn update_credentials(&self, credentials: Credentials) {
+    /// Credentials without an `ons_channel` keep the current one.
+    pub fn update_credentials(&self, mut credentials: Credentials) {
+        if credentials.ons_channel.is_none() {
+            credentials.ons_channel = self.credentials.read().as_ref().and_then(|c| c.ons_channel.clone());
+        }
         let new_key = registry_key(&self.settings_key, Some(&credentials));
         let access_key = credentials.access_key.clone();
         *self.credentials.write() = Some(Arc::new(credentials));
@@ -385,7 +393,10 @@ impl ClientInstance {
         .await;
     }
 
-    fn sign(&self, cmd: &mut RemotingCommand) {
+    /// Makes a request ready to send: this instance's `language`, then the signature (the
+    /// signature covers ext fields and body only).
+    fn prepare(&self, cmd: &mut RemotingCommand) {
+        cmd.language = self.language;
         let Some(creds) = self.credentials.read().clone() else { return };
         // QUERY_MESSAGE's `_UNIQUE_KEY_QUERY` is left out of the signed content: brokers up to
         // 5.0 never verify it, later ones not for request version <= 399
@@ -402,7 +413,7 @@ impl ClientInstance {
     /// Sends a request to a broker (signed when credentials are configured). `timeout` bounds
     /// the whole call, connecting included.
     pub async fn invoke(&self, addr: &str, mut cmd: RemotingCommand, timeout: Duration) -> Result<RemotingCommand> {
-        self.sign(&mut cmd);
+        self.prepare(&mut cmd);
         let started = Instant::now();
         let conn = self.pool.get_within(addr, timeout).await?;
         conn.invoke(cmd, timeout.saturating_sub(started.elapsed())).await
@@ -411,7 +422,7 @@ impl ClientInstance {
     /// Sends a oneway request to a broker (signed when credentials are configured). `timeout`
     /// bounds the whole call, connecting included.
     pub async fn invoke_oneway(&self, addr: &str, mut cmd: RemotingCommand, timeout: Duration) -> Result<()> {
-        self.sign(&mut cmd);
+        self.prepare(&mut cmd);
         let started = Instant::now();
         let conn = self.pool.get_within(addr, timeout).await?;
         conn.invoke_oneway(cmd, timeout.saturating_sub(started.elapsed())).await
@@ -696,22 +707,41 @@ mod tests {
 
     #[tokio::test]
     async fn query_message_is_signed_without_the_unique_key_flag() {
-        let creds = Credentials::new("rocketmq2", "12345678");
+        // Credentials from properties carry the ONS Java SDK's default OnsChannel.
+        let creds = Credentials::new("rocketmq2", "12345678").with_ons_channel("ALIYUN");
         let mut cmd = RemotingCommand::request(request::QUERY_MESSAGE)
             .with_ext("topic", "T")
             .with_ext("key", "K")
             .with_ext("_UNIQUE_KEY_QUERY", "true");
         cmd.version = VERSION_V4_9_3;
-        instance("12345678").sign(&mut cmd);
+        instance("12345678").prepare(&mut cmd);
         assert_eq!(cmd.ext("_UNIQUE_KEY_QUERY"), Some("true"), "sent, though not signed");
+        assert_eq!(cmd.ext(auth::acl::ONS_CHANNEL), Some("ALIYUN"));
         let expected = auth::acl::signature([("topic", "T"), ("key", "K")], b"", &creds);
         assert_eq!(cmd.ext(auth::acl::SIGNATURE), Some(expected.as_str()));
 
         // Any other request signs every field.
         let mut other = RemotingCommand::request(request::HEART_BEAT).with_ext("_UNIQUE_KEY_QUERY", "x");
-        instance("12345678").sign(&mut other);
+        instance("12345678").prepare(&mut other);
         let expected = auth::acl::signature([("_UNIQUE_KEY_QUERY", "x")], b"", &creds);
         assert_eq!(other.ext(auth::acl::SIGNATURE), Some(expected.as_str()));
+    }
+
+    #[tokio::test]
+    async fn language_as_java_sets_every_requests_language_and_its_own_instance() {
+        let props = Properties::new().with(keys::NAMESRV_ADDR, "127.0.0.1:2");
+        let rust = ClientInstance::get_or_create(&ClientConfig::from_properties(&props, false).unwrap());
+        let java_props = props.clone().with(keys::LANGUAGE_AS_JAVA, "true");
+        let java = ClientInstance::get_or_create(&ClientConfig::from_properties(&java_props, false).unwrap());
+        assert!(!Arc::ptr_eq(&rust, &java), "one instance cannot announce two languages");
+        let mut cmd = RemotingCommand::request(request::HEART_BEAT);
+        java.prepare(&mut cmd);
+        assert_eq!(cmd.language, LanguageCode::Java);
+        rust.prepare(&mut cmd);
+        assert_eq!(cmd.language, LanguageCode::Rust);
+        let bad = props.with(keys::LANGUAGE_AS_JAVA, "yes");
+        let err = ClientConfig::from_properties(&bad, false).unwrap_err();
+        assert!(err.message().contains("LanguageAsJava"), "{err}");
     }
 
     #[tokio::test]
@@ -732,11 +762,14 @@ mod tests {
         rotated.update_credentials(Credentials::new("rocketmq2", "rotate-new").with_security_token("tok"));
 
         let mut cmd = RemotingCommand::request(request::HEART_BEAT).with_ext("k", "v");
-        sharing.sign(&mut cmd);
-        let new = Credentials::new("rocketmq2", "rotate-new").with_security_token("tok");
+        sharing.prepare(&mut cmd);
+        // The new credentials named no OnsChannel: the instance's (ALIYUN, from its properties)
+        // is kept and signed.
+        let new = Credentials::new("rocketmq2", "rotate-new").with_security_token("tok").with_ons_channel("ALIYUN");
         let expected = auth::acl::signature([("k", "v")], b"", &new);
         assert_eq!(cmd.ext(auth::acl::SIGNATURE), Some(expected.as_str()));
         assert_eq!(cmd.ext("SecurityToken"), Some("tok"));
+        assert_eq!(cmd.ext("OnsChannel"), Some("ALIYUN"));
 
         // Created with the old keys: an instance of its own; with the new ones: the rotated one.
         let old = instance("rotate-old");

@@ -157,9 +157,8 @@ pub static CATALOGUE: &[Key] =
             Str,
             "ALIYUN",
             OnsJava,
-            "Accepted for compatibility with the ONS SDKs.",
-            cpp = &[("OnsChannel", "OnsChannel")],
-            honoured = false
+            "Signed requests carry it as the `OnsChannel` ext field, as the ONS Java SDK's do: `CLOUD`, `ALIYUN`, `ALL` (`LOCAL`, `INNER`).",
+            cpp = &[("OnsChannel", "OnsChannel")]
         ),
         key!(
             "INSTANCE_ID",
@@ -282,12 +281,39 @@ pub static CATALOGUE: &[Key] =
             cpp = &[("MaxCachedMessageSizeInMiB", "MaxCachedMessageSizeInMiB")]
         ),
         key!(
+            "maxBatchMessageCount",
+            "max_batch_message_count",
+            Int,
+            "32",
+            OnsJava,
+            "Consumers: messages asked of a broker per pull (Java's pullBatchSize), [1, 1024].",
+            member = "MAX_BATCH_MESSAGE_COUNT"
+        ),
+        key!(
+            "batchConsumeMaxAwaitDurationInSeconds",
+            "batch_consume_max_await_duration_in_seconds",
+            Int,
+            "0",
+            OnsJava,
+            "Batch consumers: seconds a batch not yet of ConsumeMessageBatchMaxSize waits for more messages of its queue before the listener gets it, [0, half of ConsumeTimeout]; 0: no wait.",
+            member = "BatchConsumeMaxAwaitDurationInSeconds"
+        ),
+        key!(
+            "ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME",
+            "allocate_message_queue_strategy_name",
+            ValueType::Enum(&["AVG", "AVG_BY_CIRCLE"]),
+            "AVG",
+            OnsJava,
+            "Clustering consumers: how a group splits its queues, in contiguous ranges (AVG) or round robin (AVG_BY_CIRCLE), as Java's AllocateMessageQueueAveragely and AllocateMessageQueueAveragelyByCircle.",
+            aliases = &["AVG_BY_CIRCLE"]
+        ),
+        key!(
             "isVipChannelEnabled",
             "is_vip_channel_enabled",
             Bool,
             "false",
             OnsJava,
-            "Accepted for compatibility with the ONS SDKs.",
+            "The VIP channel (broker port - 2) is a 4.x broker option this client does not use.",
             honoured = false
         ),
         key!(
@@ -299,6 +325,182 @@ pub static CATALOGUE: &[Key] =
             "Accepted for compatibility; no message traces are written.",
             aliases = &["OnsTraceSwitch"],
             cpp = &[("OnsTraceSwitch", "OnsTraceSwitch")],
+            honoured = false
+        ),
+        key!(
+            "RamRoleName",
+            "ram_role_name",
+            Str,
+            "",
+            OnsJava,
+            "ECS RAM-role credentials are not fetched; pass the role's STS keys as AccessKey, SecretKey and SecurityToken.",
+            member = "RAM_ROLE_NAME",
+            honoured = false
+        ),
+        key!(
+            "MQType",
+            "mq_type",
+            Str,
+            "",
+            OnsJava,
+            "Picks the ONS Java SDK's internal implementation (METAQ, NOTIFY); this client has one, RocketMQ remoting.",
+            honoured = false
+        ),
+        key!(
+            "PostSubscriptionWhenPull",
+            "post_subscription_when_pull",
+            Bool,
+            "",
+            OnsJava,
+            "Every pull already carries the subscription (what Java's `true` does), so there is nothing to switch.",
+            honoured = false
+        ),
+        key!(
+            "MsgTraceSelectQueueEnable",
+            "msg_trace_select_queue_enable",
+            Bool,
+            "",
+            OnsJava,
+            "No message traces are written (see MsgTraceSwitch).",
+            honoured = false
+        ),
+        key!(
+            "mqttMessageId",
+            "mqtt_message_id",
+            Str,
+            "",
+            OnsJava,
+            "A message user property of the ONS MQTT bridge, not a client key; set it on the message as a user property (`Message::put_user_property`).",
+            member = "MqttMessageId",
+            honoured = false
+        ),
+        key!(
+            "mqttMessage",
+            "mqtt_message",
+            Str,
+            "",
+            OnsJava,
+            "A message user property of the ONS MQTT bridge, not a client key; set it on the message as a user property (`Message::put_user_property`).",
+            member = "MqttMessage",
+            honoured = false
+        ),
+        key!(
+            "mqttRetain",
+            "mqtt_publish_retain",
+            Str,
+            "",
+            OnsJava,
+            "A message user property of the ONS MQTT bridge, not a client key; set it on the message as a user property (`Message::put_user_property`).",
+            member = "MqttPublishRetain",
+            honoured = false
+        ),
+        key!(
+            "mqttPublishDubFlag",
+            "mqtt_publish_dub_flag",
+            Str,
+            "",
+            OnsJava,
+            "A message user property of the ONS MQTT bridge, not a client key; set it on the message as a user property (`Message::put_user_property`).",
+            member = "MqttPublishDubFlag",
+            honoured = false
+        ),
+        key!(
+            "mqttSecondTopic",
+            "mqtt_second_topic",
+            Str,
+            "",
+            OnsJava,
+            "A message user property of the ONS MQTT bridge, not a client key; set it on the message as a user property (`Message::put_user_property`).",
+            member = "MqttSecondTopic",
+            honoured = false
+        ),
+        key!(
+            "clientId",
+            "mqtt_client_id",
+            Str,
+            "",
+            OnsJava,
+            "A message user property of the ONS MQTT bridge, not a client key; set it on the message as a user property (`Message::put_user_property`).",
+            member = "MqttClientId",
+            honoured = false
+        ),
+        key!(
+            "qoslevel",
+            "mqtt_qos",
+            Str,
+            "",
+            OnsJava,
+            "A message user property of the ONS MQTT bridge, not a client key; set it on the message as a user property (`Message::put_user_property`).",
+            member = "MqttQOS",
+            honoured = false
+        ),
+        key!(
+            "exactlyOnceDelivery",
+            "exactly_once_delivery",
+            Bool,
+            "",
+            OnsJava,
+            "The ONS exactly-once consumer (a resource manager in the application's database) is not in this client.",
+            member = "EXACTLYONCE_DELIVERY",
+            honoured = false
+        ),
+        key!(
+            "exactlyOnceRmRefreshInterval",
+            "exactly_once_rm_refresh_interval",
+            Int,
+            "",
+            OnsJava,
+            "The ONS exactly-once consumer (a resource manager in the application's database) is not in this client.",
+            member = "EXACTLYONCE_RM_REFRESHINTERVAL",
+            honoured = false
+        ),
+        key!(
+            "enableOrderlyConsumeAccelerator",
+            "enable_orderly_consume_accelerator",
+            Bool,
+            "",
+            OnsJava,
+            "ONS Java's parallel orderly consumption by sharding key within a queue is not implemented; a queue is consumed in order, one message at a time.",
+            member = "ENABLE_ORDERLY_CONSUME_ACCELERATOR",
+            honoured = false
+        ),
+        key!(
+            "autoCommit",
+            "auto_commit",
+            Bool,
+            "",
+            OnsJava,
+            "A setting of the ONS Java SDK's `PullConsumer`, which this client does not have (use a push consumer).",
+            member = "AUTO_COMMIT",
+            honoured = false
+        ),
+        key!(
+            "autoCommitIntervalMillis",
+            "auto_commit_interval_millis",
+            Int,
+            "",
+            OnsJava,
+            "A setting of the ONS Java SDK's `PullConsumer`, which this client does not have (use a push consumer).",
+            member = "AUTO_COMMIT_INTERVAL_MILLIS",
+            honoured = false
+        ),
+        key!(
+            "pollTimeoutMillis",
+            "poll_timeout_millis",
+            Int,
+            "",
+            OnsJava,
+            "A setting of the ONS Java SDK's `PullConsumer`, which this client does not have (use a push consumer).",
+            member = "POLL_TIMEOUT_MILLIS",
+            honoured = false
+        ),
+        key!(
+            "shardingKey",
+            "sharding_key",
+            Str,
+            "",
+            Client,
+            "A message property, not a client key; pass it to `OrderProducer::send` or set the message's `sharding_key` field.",
             honoured = false
         ),
         key!(
@@ -341,8 +543,7 @@ pub static CATALOGUE: &[Key] =
             Bool,
             "false",
             Client,
-            "Reserved: accepted, not implemented in this version.",
-            honoured = false
+            "`true`: every request announces language `JAVA` instead of `RUST` (for servers and ACL rules that expect Java clients)."
         ),
         key!(
             "ConsumeFromWhere",
@@ -414,7 +615,7 @@ pub static CATALOGUE: &[Key] =
             Str,
             "",
             OnsCpp,
-            "The ONS C++ SDK's log directory; logs go to `tracing` here.",
+            "The ONS C++ SDK's log directory; this client logs through `tracing` or the binding's logging (see README).",
             cpp = &[("LogPath", "LogPath")],
             honoured = false
         ),
@@ -635,6 +836,10 @@ mod tests {
             keys::SEND_MSG_TIMEOUT_MILLIS,
             keys::MAX_CACHED_MESSAGE_AMOUNT,
             keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB,
+            keys::MAX_BATCH_MESSAGE_COUNT,
+            keys::BATCH_CONSUME_MAX_AWAIT_DURATION_IN_SECONDS,
+            keys::ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME,
+            keys::ALLOCATE_MESSAGE_QUEUE_STRATEGY_ONS,
             keys::INSTANCE_NAME,
             keys::CONSUMER_INSTANCE_NAME_CPP,
             keys::INSTANCE_ID,
@@ -665,6 +870,79 @@ mod tests {
         ] {
             assert!(find(k).is_some(), "keys constant {k:?} is not in the catalogue");
         }
+    }
+
+    /// The value of every `static final String` field of the ONS Java SDK's
+    /// `com.aliyun.openservices.ons.api.PropertyKeyConst`, as `javap -constants` prints them for
+    /// ons-client 1.8.8.8.Final (Maven Central), in its order.
+    const ONS_JAVA_PROPERTY_KEY_CONST: &[(&str, &str)] = &[
+        ("MessageModel", "MessageModel"),
+        ("ProducerId", "ProducerId"),
+        ("ConsumerId", "ConsumerId"),
+        ("GROUP_ID", "GROUP_ID"),
+        ("AccessKey", "AccessKey"),
+        ("SecretKey", "SecretKey"),
+        ("SecurityToken", "SecurityToken"),
+        ("RAM_ROLE_NAME", "RamRoleName"),
+        ("SendMsgTimeoutMillis", "SendMsgTimeoutMillis"),
+        ("ONSAddr", "ONSAddr"),
+        ("NAMESRV_ADDR", "NAMESRV_ADDR"),
+        ("ConsumeThreadNums", "ConsumeThreadNums"),
+        ("OnsChannel", "OnsChannel"),
+        ("MQType", "MQType"),
+        ("isVipChannelEnabled", "isVipChannelEnabled"),
+        ("SuspendTimeMillis", "suspendTimeMillis"),
+        ("MaxReconsumeTimes", "maxReconsumeTimes"),
+        ("ConsumeTimeout", "consumeTimeout"),
+        ("BatchConsumeMaxAwaitDurationInSeconds", "batchConsumeMaxAwaitDurationInSeconds"),
+        ("CheckImmunityTimeInSeconds", "CheckImmunityTimeInSeconds"),
+        ("PostSubscriptionWhenPull", "PostSubscriptionWhenPull"),
+        ("ConsumeMessageBatchMaxSize", "ConsumeMessageBatchMaxSize"),
+        ("MaxCachedMessageAmount", "maxCachedMessageAmount"),
+        ("MaxCachedMessageSizeInMiB", "maxCachedMessageSizeInMiB"),
+        ("InstanceName", "InstanceName"),
+        ("MsgTraceSwitch", "MsgTraceSwitch"),
+        ("MsgTraceSelectQueueEnable", "MsgTraceSelectQueueEnable"),
+        ("MqttMessageId", "mqttMessageId"),
+        ("MqttMessage", "mqttMessage"),
+        ("MqttPublishRetain", "mqttRetain"),
+        ("MqttPublishDubFlag", "mqttPublishDubFlag"),
+        ("MqttSecondTopic", "mqttSecondTopic"),
+        ("MqttClientId", "clientId"),
+        ("MqttQOS", "qoslevel"),
+        ("INSTANCE_ID", "INSTANCE_ID"),
+        ("EXACTLYONCE_DELIVERY", "exactlyOnceDelivery"),
+        ("EXACTLYONCE_RM_REFRESHINTERVAL", "exactlyOnceRmRefreshInterval"),
+        ("MAX_BATCH_MESSAGE_COUNT", "maxBatchMessageCount"),
+        ("ENABLE_ORDERLY_CONSUME_ACCELERATOR", "enableOrderlyConsumeAccelerator"),
+        ("ALLOCATE_MESSAGE_QUEUE_STRATEGY", "AVG_BY_CIRCLE"),
+        ("ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME", "ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME"),
+        ("AUTO_COMMIT", "autoCommit"),
+        ("AUTO_COMMIT_INTERVAL_MILLIS", "autoCommitIntervalMillis"),
+        ("POLL_TIMEOUT_MILLIS", "pollTimeoutMillis"),
+    ];
+
+    #[test]
+    fn every_ons_java_property_key_const_value_is_accepted() {
+        assert_eq!(ONS_JAVA_PROPERTY_KEY_CONST.len(), 44, "javap lists 44 fields");
+        let mut checked = 0;
+        for (field, value) in ONS_JAVA_PROPERTY_KEY_CONST {
+            let props = Properties::new().with(*value, "1");
+            check_known(&props).unwrap_or_else(|e| panic!("PropertyKeyConst.{field} = {value:?}: {e}"));
+            let key = find(value).unwrap();
+            // The one field that is no key's name: its value, "AVG_BY_CIRCLE", is a value of
+            // ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME that the SDK also reads as a property name.
+            assert!(
+                *field == "ALLOCATE_MESSAGE_QUEUE_STRATEGY"
+                    || key.member == *field
+                    || key.deprecated_members.iter().any(|(m, _)| m == field)
+                    || key.aliases.contains(field),
+                "PropertyKeyConst.{field} is not a member or alias of {}",
+                key.name
+            );
+            checked += 1;
+        }
+        assert_eq!(checked, 44);
     }
 
     #[test]

@@ -30,7 +30,7 @@ mod retry;
 mod settings;
 pub(crate) mod subscription;
 
-pub use allocate::allocate_averagely;
+pub use allocate::{allocate_averagely, allocate_by_circle, AllocateStrategy};
 pub use api::{BatchConsumer, Consumer, OrderConsumer};
 pub use listener::{
     Action, ActionReply, BatchMessageListener, ConsumeContext, ConsumeOrderContext, DeferredMessageListener,

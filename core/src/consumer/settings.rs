@@ -8,6 +8,8 @@ use crate::config::{keys, Properties};
 use crate::error::{Error, Result};
 use crate::message::now_ms;
 
+pub use super::allocate::AllocateStrategy;
+
 /// CLUSTERING shares a group's queues among its instances; BROADCASTING gives every instance
 /// every message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,12 +65,19 @@ pub struct ConsumerSettings {
     pub max_reconsume_times: i32,
     pub consume_timeout: Duration,
     pub batch_max_size: usize,
+    /// Batch consumers: how long a batch not yet of `batch_max_size` waits for more messages
+    /// (batchConsumeMaxAwaitDurationInSeconds); zero for no wait.
+    pub batch_await: Duration,
     /// Orderly: pause before a suspended message is delivered again.
     pub suspend_time: Duration,
     pub max_cached_messages: usize,
     pub max_cached_bytes: usize,
     pub consume_from: ConsumeFromWhere,
     pub offset_store_dir: PathBuf,
+    /// Messages asked of a broker per pull (maxBatchMessageCount; Java's pullBatchSize).
+    pub pull_batch_size: u32,
+    /// How a clustering group's queues are split (ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME).
+    pub allocate_strategy: AllocateStrategy,
 }
 
 const DEFAULT_CONSUME_THREADS: usize = 64;
@@ -77,6 +86,10 @@ const DEFAULT_CONSUME_TIMEOUT_MINUTES: u64 = 15;
 const DEFAULT_SUSPEND_TIME_MS: u64 = 3000;
 const DEFAULT_MAX_CACHED_MESSAGES: usize = 5000;
 const DEFAULT_MAX_CACHED_MIB: usize = 512;
+/// Java's default pullBatchSize, and the range `DefaultMQPushConsumerImpl.checkConfig` allows
+/// (apache/rocketmq `client/.../impl/consumer/DefaultMQPushConsumerImpl.java`).
+pub const DEFAULT_PULL_BATCH_SIZE: u32 = 32;
+const MAX_PULL_BATCH_SIZE: u32 = 1024;
 /// Java's default consumeTimestamp: half an hour before start.
 const DEFAULT_TIMESTAMP_LOOKBACK_MS: i64 = 30 * 60 * 1000;
 
@@ -109,6 +122,14 @@ impl ConsumerSettings {
             ConsumerKind::Batch => props.parse_in(&[keys::CONSUME_MESSAGE_BATCH_MAX_SIZE], 1usize, 32)?.unwrap_or(1),
             _ => 1,
         };
+        // The ONS Java SDK (BatchConsumerImpl) hands it to setMaxBatchConsumeWaitTime, which
+        // refuses more than half the consume timeout.
+        let batch_await_secs = match kind {
+            ConsumerKind::Batch => props
+                .parse_in(&[keys::BATCH_CONSUME_MAX_AWAIT_DURATION_IN_SECONDS], 0u64, timeout_minutes * 60 / 2)?
+                .unwrap_or(0),
+            _ => 0,
+        };
         let suspend_ms =
             props.parse_in(&[keys::SUSPEND_TIME_MILLIS], 10u64, 30_000)?.unwrap_or(DEFAULT_SUSPEND_TIME_MS);
         let max_cached_messages = props
@@ -117,6 +138,12 @@ impl ConsumerSettings {
         let max_cached_mib =
             props.parse_in(&[keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB], 16usize, 2048)?.unwrap_or(DEFAULT_MAX_CACHED_MIB);
         let consume_from = parse_consume_from(props)?;
+        // The ONS Java SDK passes maxBatchMessageCount to DefaultMQPushConsumer.setPullBatchSize
+        // for every consumer kind (ONSConsumerAbstract's constructor).
+        let pull_batch_size = props
+            .parse_in(&[keys::MAX_BATCH_MESSAGE_COUNT], 1u32, MAX_PULL_BATCH_SIZE)?
+            .unwrap_or(DEFAULT_PULL_BATCH_SIZE);
+        let allocate_strategy = parse_allocate_strategy(props)?;
         let offset_store_dir = match props.get(keys::OFFSET_STORE_DIR) {
             Some(dir) => PathBuf::from(dir),
             None => {
@@ -129,12 +156,29 @@ impl ConsumerSettings {
             max_reconsume_times,
             consume_timeout: Duration::from_secs(timeout_minutes * 60),
             batch_max_size,
+            batch_await: Duration::from_secs(batch_await_secs),
             suspend_time: Duration::from_millis(suspend_ms),
             max_cached_messages,
             max_cached_bytes: max_cached_mib * 1024 * 1024,
             consume_from,
             offset_store_dir,
+            pull_batch_size,
+            allocate_strategy,
         })
+    }
+}
+
+/// ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME, or the older ONS spelling `AVG_BY_CIRCLE=AVG_BY_CIRCLE`
+/// (the ONS Java SDK's `ONSConsumerAbstract.getAllocateMessageQueueStrategy` reads both).
+/// AVG_BY_HEURISTIC, which that SDK also knows, is refused: Apache RocketMQ has no such strategy.
+fn parse_allocate_strategy(props: &Properties) -> Result<AllocateStrategy> {
+    match props.lookup(&[keys::ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME]) {
+        None => Ok(AllocateStrategy::Averagely),
+        Some((_, v)) if v.eq_ignore_ascii_case("AVG") => Ok(AllocateStrategy::Averagely),
+        Some((_, v)) if v.eq_ignore_ascii_case("AVG_BY_CIRCLE") => Ok(AllocateStrategy::ByCircle),
+        Some((name, v)) => {
+            Err(Error::invalid_config(format!("property {name} must be AVG or AVG_BY_CIRCLE, got {v:?}")))
+        }
     }
 }
 
@@ -222,6 +266,57 @@ mod tests {
         }
         let s = settings(ConsumerKind::Batch, &[(keys::CONSUME_MESSAGE_BATCH_MAX_SIZE, "32")]).unwrap();
         assert_eq!(s.batch_max_size, 32);
+    }
+
+    #[test]
+    fn max_batch_message_count_sets_the_pull_size_of_every_kind() {
+        for kind in [ConsumerKind::Concurrent, ConsumerKind::Orderly, ConsumerKind::Batch] {
+            assert_eq!(settings(kind, &[]).unwrap().pull_batch_size, 32);
+            for n in ["1", "100", "1024"] {
+                let s = settings(kind, &[(keys::MAX_BATCH_MESSAGE_COUNT, n)]).unwrap();
+                assert_eq!(s.pull_batch_size.to_string(), n);
+            }
+        }
+        // DefaultMQPushConsumerImpl.checkConfig: pullBatchSize out of range [1, 1024].
+        for bad in ["0", "1025", "-1", "x"] {
+            let e = settings(ConsumerKind::Concurrent, &[(keys::MAX_BATCH_MESSAGE_COUNT, bad)]).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+            assert!(e.message().contains("maxBatchMessageCount"), "{e}");
+        }
+    }
+
+    #[test]
+    fn batch_await_is_for_batch_consumers_within_half_the_consume_timeout() {
+        let key = keys::BATCH_CONSUME_MAX_AWAIT_DURATION_IN_SECONDS;
+        assert_eq!(settings(ConsumerKind::Batch, &[]).unwrap().batch_await, Duration::ZERO);
+        let s = settings(ConsumerKind::Batch, &[(key, "5")]).unwrap();
+        assert_eq!(s.batch_await, Duration::from_secs(5));
+        assert_eq!(settings(ConsumerKind::Concurrent, &[(key, "5")]).unwrap().batch_await, Duration::ZERO);
+        // Half of the default 15 minutes, or of the ConsumeTimeout given.
+        assert_eq!(settings(ConsumerKind::Batch, &[(key, "450")]).unwrap().batch_await, Duration::from_secs(450));
+        for (timeout, bad) in [("15", "451"), ("1", "31"), ("15", "-1"), ("15", "x")] {
+            let e = settings(ConsumerKind::Batch, &[(keys::CONSUME_TIMEOUT, timeout), (key, bad)]).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+            assert!(e.message().contains(key), "{e}");
+        }
+    }
+
+    #[test]
+    fn allocate_strategy_names() {
+        let strategy = |kv: &[(&str, &str)]| settings(ConsumerKind::Concurrent, kv).map(|s| s.allocate_strategy);
+        assert_eq!(strategy(&[]).unwrap(), AllocateStrategy::Averagely);
+        let name = keys::ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME;
+        assert_eq!(strategy(&[(name, "AVG")]).unwrap(), AllocateStrategy::Averagely);
+        assert_eq!(strategy(&[(name, "AVG_BY_CIRCLE")]).unwrap(), AllocateStrategy::ByCircle);
+        assert_eq!(strategy(&[(name, " avg_by_circle ")]).unwrap(), AllocateStrategy::ByCircle);
+        // The older ONS spelling: PropertyKeyConst.ALLOCATE_MESSAGE_QUEUE_STRATEGY as the key.
+        let ons = keys::ALLOCATE_MESSAGE_QUEUE_STRATEGY_ONS;
+        assert_eq!(strategy(&[(ons, "AVG_BY_CIRCLE")]).unwrap(), AllocateStrategy::ByCircle);
+        for bad in ["AVG_BY_HEURISTIC", "CONSISTENT_HASH"] {
+            let e = strategy(&[(name, bad)]).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+            assert!(e.message().contains("ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME"), "{e}");
+        }
     }
 
     #[test]

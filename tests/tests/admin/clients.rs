@@ -182,22 +182,7 @@ fn a_java_consumer_answers_our_requests() {
     rt().block_on(create_routed(&admin_in_runtime(), &topic, 2));
     // The official Java push consumer, until it has had two deliveries (or 90 s): the message
     // sent below, and the same message again when consumed directly.
-    let java = {
-        let (t, g) = (topic.clone(), group.clone());
-        std::thread::spawn(move || {
-            super::cluster().java_oracle(&[
-                "consume",
-                "--topic",
-                &t,
-                "--group",
-                &g,
-                "--count",
-                "2",
-                "--timeout-ms",
-                "90000",
-            ])
-        })
-    };
+    let java = super::spawn_java_consumer(&topic, &group, &["--count", "2", "--timeout-ms", "90000"]);
     let (client_id, info, sent) = rt().block_on(async {
         let admin = admin();
         let client_id = online_on_both(&admin, &group).await;

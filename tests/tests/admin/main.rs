@@ -6,6 +6,7 @@
 //! The binary starts one cluster of its own with two brokers (broker-a, broker-b), so that
 //! "every master" means two. Tests use names of their own and run side by side on it.
 
+mod allocation;
 mod clients;
 mod cluster;
 mod consumers;
@@ -173,6 +174,14 @@ impl Recorder {
 
 fn ids_of(sent: &[SendResult]) -> BTreeSet<String> {
     sent.iter().map(|r| r.message_id.clone()).collect()
+}
+
+/// The official Java push consumer (`Oracle consume`) of `topic` in `group`, on a thread of its
+/// own, with `args` added (`--count N`, `--timeout-ms M`, ...); join it for its output.
+fn spawn_java_consumer(topic: &str, group: &str, args: &[&str]) -> std::thread::JoinHandle<std::process::Output> {
+    let mut all: Vec<String> = ["consume", "--topic", topic, "--group", group].map(str::to_owned).to_vec();
+    all.extend(args.iter().map(|a| (*a).to_owned()));
+    std::thread::spawn(move || cluster().java_oracle(&all.iter().map(String::as_str).collect::<Vec<_>>()))
 }
 
 /// Waits until the group's one online client is connected to both brokers; its client id.

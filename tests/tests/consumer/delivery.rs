@@ -249,6 +249,79 @@ fn batch_consumer_honours_the_batch_size_and_applies_the_action_to_the_whole_bat
     });
 }
 
+/// A started batch consumer of `topic` with `settings`, whose listener commits every batch and
+/// records its message ids, batch by batch.
+fn start_batch_consumer(
+    group: &str,
+    topic: &str,
+    settings: &[(&str, &str)],
+) -> (BatchConsumer, Arc<Mutex<Vec<Vec<String>>>>) {
+    let batches: Arc<Mutex<Vec<Vec<String>>>> = Arc::default();
+    let b = batches.clone();
+    let listener: Arc<dyn BatchMessageListener> = Arc::new(move |msgs: &[Message], _: &ConsumeContext| {
+        b.lock().unwrap().push(msgs.iter().map(|m| m.msg_id.clone().unwrap_or_default()).collect());
+        Action::CommitMessage
+    });
+    let props = settings.iter().fold(consumer_props(group, "batch"), |p, (k, v)| p.with(*k, *v));
+    let consumer = BatchConsumer::new(&props).unwrap();
+    consumer.subscribe(topic, "*", listener).unwrap();
+    consumer.start().unwrap();
+    (consumer, batches)
+}
+
+/// maxBatchMessageCount is the pull size (the ONS Java SDK hands it to `setPullBatchSize`): with
+/// 4, a batch consumer allowed 32 messages per call gets at most 4 at a time, a batch being cut
+/// from the messages of one pull.
+#[test]
+fn max_batch_message_count_is_the_pull_size() {
+    let topic = new_topic("pullsize", 1);
+    let group = ons_tests::unique_name("GID_pullsize");
+    rt().block_on(async {
+        let producer = start_producer("GID_pullsize_producer");
+        let sent = ids_of(&send_n(&producer, &topic, None, "p", 40).await);
+        let (consumer, batches) = start_batch_consumer(
+            &group,
+            &topic,
+            &[(keys::CONSUME_MESSAGE_BATCH_MAX_SIZE, "32"), (keys::MAX_BATCH_MESSAGE_COUNT, "4")],
+        );
+        wait_for("every message", Duration::from_secs(60), || async {
+            let got: BTreeSet<String> = batches.lock().unwrap().iter().flatten().cloned().collect();
+            sent.is_subset(&got)
+        })
+        .await;
+        let sizes: Vec<usize> = batches.lock().unwrap().iter().map(Vec::len).collect();
+        assert!(sizes.iter().all(|n| (1..=4).contains(n)), "batch sizes {sizes:?}");
+        assert!(sizes.contains(&4), "a backlog fills whole pulls: {sizes:?}");
+        consumer.shutdown().await;
+        producer.shutdown().await;
+    });
+}
+
+/// batchConsumeMaxAwaitDurationInSeconds: messages sent one at a time, each pulled on its own,
+/// wait for each other and reach the listener as one batch of ConsumeMessageBatchMaxSize; a
+/// batch that does not fill is given to the listener when the wait is over.
+#[test]
+fn batch_consumer_awaits_a_full_batch() {
+    let topic = new_topic("batchawait", 1);
+    let group = ons_tests::unique_name("GID_batchawait");
+    rt().block_on(async {
+        let (consumer, batches) = start_batch_consumer(
+            &group,
+            &topic,
+            &[(keys::CONSUME_MESSAGE_BATCH_MAX_SIZE, "5"), (keys::BATCH_CONSUME_MAX_AWAIT_DURATION_IN_SECONDS, "10")],
+        );
+        let producer = start_producer("GID_batchawait_producer");
+        let first = ids_of(&send_n(&producer, &topic, None, "w", 5).await);
+        wait_for("the first batch", Duration::from_secs(60), || async { !batches.lock().unwrap().is_empty() }).await;
+        let second = ids_of(&send_n(&producer, &topic, None, "x", 2).await);
+        wait_for("the second batch", Duration::from_secs(60), || async { batches.lock().unwrap().len() >= 2 }).await;
+        let got: Vec<BTreeSet<String>> = batches.lock().unwrap().iter().map(|b| b.iter().cloned().collect()).collect();
+        assert_eq!(got, vec![first, second]);
+        consumer.shutdown().await;
+        producer.shutdown().await;
+    });
+}
+
 #[test]
 fn sql92_selector_filters_by_user_property() {
     // Property filtering is a broker switch (off by default); it can be turned on at runtime.

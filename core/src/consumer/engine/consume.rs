@@ -21,23 +21,82 @@ impl Engine {
     pub(super) fn dispatch(&self, slot: &Arc<QueueSlot>, messages: Vec<Message>) {
         let Some(me) = self.me.upgrade() else { return };
         let size = self.settings.batch_max_size.max(1);
+        let wait = self.settings.batch_await;
         // Each batch is made shared here, on the pulling thread: listeners and the consumer's
         // bookkeeping then pass it around by reference count (a deferred listener's answer may
         // hand the next batch over from the listener's own thread, e.g. a JS event loop).
         let chunks: Vec<Arc<[Message]>> = if size == 1 {
             messages.into_iter().map(|m| Arc::from([m])).collect()
+        } else if wait.is_zero() {
+            batches(messages, size).into_iter().map(Arc::from).collect()
         } else {
-            let mut chunks: Vec<Vec<Message>> = Vec::new();
-            for m in messages {
-                // A batch holds messages of one topic only (the retry queue mixes topics), so
-                // one listener gets all of them.
-                match chunks.last_mut() {
-                    Some(c) if c.len() < size && c[0].topic == m.topic => c.push(m),
-                    _ => chunks.push(vec![m]),
+            // batchConsumeMaxAwaitDurationInSeconds: a batch that is not full waits, behind the
+            // messages already held, until later pulls fill it or the hold times out. (The ONS
+            // Java SDK, ons-client 1.8.8.8.Final on Maven Central, gathers a topic's messages
+            // across queues in its shaded ConsumeMessageConcurrentlyService; here a batch stays
+            // within one queue, as every batch of this client does.)
+            let mut new_hold = None;
+            let mut chunks = {
+                let mut held = slot.held.lock();
+                let starts_hold = held.0.is_empty();
+                let mut all = std::mem::take(&mut held.0);
+                all.extend(messages);
+                let mut chunks = batches(all, size);
+                if chunks.last().is_some_and(|c| c.len() < size) {
+                    held.0 = chunks.pop().unwrap_or_default();
+                    // Held messages that went out in a full batch end their hold.
+                    if starts_hold || !chunks.is_empty() {
+                        held.1 += 1;
+                        new_hold = Some(held.1);
+                    }
+                }
+                chunks
+            };
+            if let Some(hold) = new_hold {
+                if !self.release_held_after(slot, hold, wait) {
+                    // No runtime to wait on (the consumer is closing): nothing is held back.
+                    chunks.extend(batches(std::mem::take(&mut slot.held.lock().0), size));
                 }
             }
             chunks.into_iter().map(Arc::from).collect()
         };
+        self.start_batches(&me, slot, chunks);
+    }
+
+    /// Gives the listeners what `slot` holds for hold `hold` once `wait` has passed, unless
+    /// the hold ended before (its batch filled) or the queue was given up (the held messages
+    /// are uncommitted: whoever takes the queue next gets them). A timer task, not a thread,
+    /// waits. False when there is no runtime to run it.
+    fn release_held_after(&self, slot: &Arc<QueueSlot>, hold: u64, wait: Duration) -> bool {
+        let Some(me) = self.me.upgrade() else { return true };
+        let slot = slot.clone();
+        let mut stop = slot.stop.subscribe();
+        let spawned = self.spawn(async move {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.wait_for(|stopped| *stopped) => {}
+            }
+            let messages = {
+                let mut held = slot.held.lock();
+                if held.1 != hold {
+                    return;
+                }
+                let messages = std::mem::take(&mut held.0);
+                if slot.dropped() {
+                    return;
+                }
+                messages
+            };
+            if !messages.is_empty() {
+                let chunks = batches(messages, me.settings.batch_max_size.max(1)).into_iter().map(Arc::from).collect();
+                me.start_batches(&me, &slot, chunks);
+            }
+        });
+        spawned.is_some()
+    }
+
+    /// Hands batches to a deferred listener or to the pool.
+    fn start_batches(&self, me: &Arc<Engine>, slot: &Arc<QueueSlot>, chunks: Vec<Arc<[Message]>>) {
         let mut jobs = Vec::with_capacity(chunks.len());
         for chunk in chunks {
             if let Some(Listener::Deferred(listener)) = self.listener_for(&chunk[0].topic) {
@@ -427,4 +486,17 @@ impl Engine {
             }
         }
     }
+}
+
+/// `messages` cut into batches of at most `size`, in order. A batch holds messages of one topic
+/// only (the retry queue mixes topics), so one listener gets all of them.
+fn batches(messages: Vec<Message>, size: usize) -> Vec<Vec<Message>> {
+    let mut chunks: Vec<Vec<Message>> = Vec::new();
+    for m in messages {
+        match chunks.last_mut() {
+            Some(c) if c.len() < size && c[0].topic == m.topic => c.push(m),
+            _ => chunks.push(vec![m]),
+        }
+    }
+    chunks
 }

@@ -30,7 +30,6 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::allocate::allocate_averagely;
 use super::consume_pool::ConsumePool;
 use super::failure_report::FailureReport;
 use super::listener::{
@@ -65,7 +64,7 @@ mod direct;
 mod pull_request;
 mod rebalance;
 
-use pull_request::{pull_header, PULL_BATCH_SIZE, PULL_TIMEOUT};
+use pull_request::{pull_header, PULL_TIMEOUT};
 
 const REBALANCE_INTERVAL: Duration = Duration::from_secs(20);
 const PERSIST_INTERVAL: Duration = Duration::from_secs(5);
@@ -149,6 +148,9 @@ struct QueueSlot {
     /// messages (ms since the epoch, 0 for never), for the running info administrators read.
     last_pull_ms: AtomicI64,
     last_consume_ms: AtomicI64,
+    /// Batch consumers with batchConsumeMaxAwaitDurationInSeconds: the messages of a batch not
+    /// yet full, and the hold they belong to (a new hold begins when it is empty).
+    held: Mutex<(Vec<Message>, u64)>,
 }
 
 impl QueueSlot {
@@ -638,7 +640,7 @@ impl Engine {
         } else {
             body_bytes
         };
-        DecodeLimits { messages: PULL_BATCH_SIZE as usize, body_bytes, first_body_bytes }
+        DecodeLimits { messages: self.settings.pull_batch_size as usize, body_bytes, first_body_bytes }
     }
 
     fn flow_controlled(&self, slot: &QueueSlot) -> bool {
@@ -675,7 +677,8 @@ impl Engine {
                 if self.clustering() && self.commit_gate.is_open(&slot.mq) { self.offsets.get(&slot.mq) } else { None };
             let outcome = async {
                 let addr = master_of(&instance, &slot.mq).await?;
-                let cmd = pull_header(&self.group, &slot.mq, offset, commit, &sub).command();
+                let cmd =
+                    pull_header(&self.group, &slot.mq, offset, commit, &sub, self.settings.pull_batch_size).command();
                 let resp = instance.invoke(&addr, cmd, PULL_TIMEOUT).await?;
                 let parse = |limits| parse_pull_response(&resp, &slot.mq, &self.group, self.namespace(), &sub, limits);
                 let r = parse(self.reply_limits(&slot, false))?;
@@ -822,7 +825,7 @@ impl Engine {
             "consumeMessageBatchMaxSize": self.settings.batch_max_size.to_string(),
             "maxReconsumeTimes": self.settings.max_reconsume_times.to_string(),
             "consumeTimeout": (self.settings.consume_timeout.as_secs() / 60).to_string(),
-            "pullBatchSize": PULL_BATCH_SIZE.to_string(),
+            "pullBatchSize": self.settings.pull_batch_size.to_string(),
         });
         let mut slots: Vec<Arc<QueueSlot>> = self.queues.lock().values().cloned().collect();
         slots.sort_by(|a, b| a.mq.cmp(&b.mq));

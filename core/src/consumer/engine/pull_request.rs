@@ -15,19 +15,19 @@ use crate::protocol::route::MessageQueue;
 pub const BROKER_SUSPEND: Duration = Duration::from_secs(15);
 /// The client-side timeout of a long-polling pull; must exceed the hold (Java: 30 s).
 pub const PULL_TIMEOUT: Duration = Duration::from_secs(30);
-/// Messages per pull (Java pullBatchSize).
-pub const PULL_BATCH_SIZE: u32 = 32;
 /// Bytes per pull (5.x brokers honour it; Java pullBatchSizeInBytes).
 pub const PULL_BATCH_BYTES: u32 = 256 * 1024;
 
-/// The header of one pull of `mq` from `offset`. `commit_offset` is committed along with the
-/// pull when it is > 0 (clustering).
+/// The header of one pull of at most `batch_size` messages (maxBatchMessageCount; Java's
+/// pullBatchSize) of `mq` from `offset`. `commit_offset` is committed along with the pull when
+/// it is > 0 (clustering).
 pub fn pull_header<'a>(
     group: &'a str,
     mq: &'a MessageQueue,
     offset: i64,
     commit_offset: Option<i64>,
     subscription: &'a SubscriptionData,
+    batch_size: u32,
 ) -> PullMessageRequestHeader<'a> {
     let commit = commit_offset.filter(|o| *o > 0);
     // The subscription goes with every pull, so the broker filters correctly even before (or
@@ -38,7 +38,7 @@ pub fn pull_header<'a>(
         topic: &mq.topic,
         queue_id: mq.queue_id,
         queue_offset: offset,
-        max_msg_nums: PULL_BATCH_SIZE,
+        max_msg_nums: batch_size,
         sys_flag,
         commit_offset: commit.unwrap_or(0),
         suspend_timeout_millis: BROKER_SUSPEND.as_millis() as u64,
@@ -59,7 +59,7 @@ mod tests {
     fn request_carries_subscription_and_commit_offset() {
         let sub = SubscriptionData::by_tag("NS%T", "A || B").unwrap();
         let mq = MessageQueue::new("NS%T", "broker-a", 2);
-        let cmd = pull_header("G", &mq, 7, Some(5), &sub).command();
+        let cmd = pull_header("G", &mq, 7, Some(5), &sub, 32).command();
         assert_eq!(cmd.code, 11);
         assert_eq!(cmd.ext("sysFlag"), Some("7"));
         assert_eq!(cmd.ext("commitOffset"), Some("5"));
@@ -68,8 +68,9 @@ mod tests {
         assert_eq!(cmd.ext("maxMsgNums"), Some("32"));
         assert_eq!(cmd.ext("maxMsgBytes"), Some("262144"));
         assert_eq!(cmd.ext("expressionType"), Some("TAG"));
-        let cmd = pull_header("G", &mq, 7, Some(0), &sub).command();
+        let cmd = pull_header("G", &mq, 7, Some(0), &sub, 1024).command();
         assert_eq!(cmd.ext("sysFlag"), Some("6"));
         assert_eq!(cmd.ext("commitOffset"), Some("0"));
+        assert_eq!(cmd.ext("maxMsgNums"), Some("1024"));
     }
 }

@@ -93,7 +93,7 @@ impl Engine {
                 match self.consumer_ids(instance, &route).await {
                     Ok(ids) => {
                         self.rebalance_succeeded(&listing);
-                        allocate_averagely(&all, &ids, instance.client_id())
+                        self.settings.allocate_strategy.allocate(&all, &ids, instance.client_id())
                     }
                     Err(e) => {
                         self.rebalance_failed(&listing, &e);
@@ -231,6 +231,7 @@ impl Engine {
             tasks: Mutex::new(Vec::new()),
             last_pull_ms: AtomicI64::new(0),
             last_consume_ms: AtomicI64::new(0),
+            held: Mutex::new((Vec::new(), 0)),
         });
         if self.orderly() && self.clustering() {
             slot.set_locked();

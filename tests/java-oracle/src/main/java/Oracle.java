@@ -21,7 +21,9 @@ import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerOrderly;
+import org.apache.rocketmq.client.consumer.AllocateMessageQueueStrategy;
 import org.apache.rocketmq.client.consumer.rebalance.AllocateMessageQueueAveragely;
+import org.apache.rocketmq.client.consumer.rebalance.AllocateMessageQueueAveragelyByCircle;
 import org.apache.rocketmq.client.exception.MQClientException;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendResult;
@@ -53,11 +55,12 @@ public final class Oracle {
         "          [--compress-over BYTES] [--compress-type ZLIB|LZ4|ZSTD] [--compress-level N] [--timeout-ms M]",
         "      -> per message {\"msgId\",\"offsetMsgId\",\"queueId\",\"queueOffset\",\"status\",\"brokerName\",\"topic\"}",
         "  consume --namesrv A --topic T --group G [--expr \"*\"] [--count N] [--timeout-ms M] [--from-first]",
-        "          [--orderly] [--fail-times K]",
+        "          [--orderly] [--fail-times K] [--allocate AVG|AVG_BY_CIRCLE]",
         "      -> one line per delivery: msgId, offsetMsgId, topic, tags, keys, bodyHex, properties,",
         "         reconsumeTimes, queueId, queueOffset, bornTimestamp, storeTimestamp, ... , result;",
         "         exits 0 after N successful deliveries, 2 on timeout (default 30000 ms).",
         "         --fail-times K: answer RECONSUME_LATER while reconsumeTimes < K (retry tests).",
+        "         --allocate: the queue allocation strategy (default AVG, AllocateMessageQueueAveragely).",
         "  view    --namesrv A --topic T (--msg-id UNIQ_ID | --offset-msg-id ID) [--timeout-ms M]",
         "      -> the message like consume; retries until found (index is built asynchronously);",
         "         exit 2 if not found in time (default 10000 ms).",
@@ -260,8 +263,14 @@ public final class Oracle {
         int count = Integer.parseInt(a.get("--count", "1"));
         long timeoutMs = Long.parseLong(a.get("--timeout-ms", "30000"));
         int failTimes = Integer.parseInt(a.get("--fail-times", "0"));
-        DefaultMQPushConsumer consumer =
-            new DefaultMQPushConsumer(group, rpcHook(a), new AllocateMessageQueueAveragely());
+        String allocate = a.get("--allocate", "AVG");
+        AllocateMessageQueueStrategy strategy;
+        switch (allocate) {
+            case "AVG": strategy = new AllocateMessageQueueAveragely(); break;
+            case "AVG_BY_CIRCLE": strategy = new AllocateMessageQueueAveragelyByCircle(); break;
+            default: throw new UsageException("--allocate wants AVG or AVG_BY_CIRCLE, got " + allocate);
+        }
+        DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group, rpcHook(a), strategy);
         configure(consumer, a);
         consumer.setConsumeFromWhere(a.flag("--from-first")
             ? ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET : ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET);
