@@ -461,11 +461,24 @@ typedef struct ons_send_result_t ons_send_result_t;
 typedef struct ons_transaction_producer_t ons_transaction_producer_t;
 
 /**
+ * One queue of a topic, named by the caller (for ons_producer_send_to_queue): the topic, the
+ * name of the broker set that holds the queue, and the queue's id on it (a send result's
+ * broker name and queue id name one). The strings are only read during the call.
+ */
+typedef struct {
+  const char *topic;
+  const char *broker_name;
+  int32_t queue_id;
+} ons_message_queue_t;
+
+/**
  * Completion of an async send, called exactly once per accepted send (when
  * ons_producer_send_async returned ONS_OK), on a library thread. On success `status` is
  * ONS_OK, `result` is the send result and `error_message` is NULL; on failure `status` is the
- * error code, `result` is NULL and `error_message` says why. Both pointers are lent for the
- * callback's duration. The callback may call any function of the library except shutting
+ * error code, `result` is NULL and `error_message` says why, and until the callback makes an
+ * ons_* call of its own the ons_last_error_* accessors describe the failure (the failed
+ * message's id and topic: ons_last_error_message_id, ons_last_error_topic). Both pointers are
+ * lent for the callback's duration. The callback may call any function of the library except shutting
  * down or destroying the producer it belongs to. It is not called once the process has
  * started exiting.
  */
@@ -980,6 +993,21 @@ int32_t ons_last_error_response_code(void);
 const char *ons_last_error_api_code(void);
 
 /**
+ * For a failed send (or a failure callback of an async send, while it runs): the id of the
+ * message that failed, NUL-terminated; NULL when the message did not get an id before it
+ * failed (invalid arguments) or the last call was not a send. Valid until the next ons_* call
+ * on this thread. (The ONS SDKs' OnExceptionContext.messageId.)
+ */
+const char *ons_last_error_message_id(void);
+
+/**
+ * For a failed send (or a failure callback of an async send, while it runs): the topic of the
+ * message that failed, NUL-terminated; NULL when the last call was not a send. Valid until
+ * the next ons_* call on this thread. (The ONS SDKs' OnExceptionContext.topic.)
+ */
+const char *ons_last_error_topic(void);
+
+/**
  * Copies the last error message into `buf` (at most `capacity` bytes including the NUL, cut
  * at a byte boundary when it does not fit) and returns the message length without the NUL,
  * so callers that cannot keep a borrowed pointer (P/Invoke) can size their buffer. `buf` may
@@ -1375,6 +1403,19 @@ int32_t ons_producer_update_credential(ons_producer_t *producer,
 int32_t ons_producer_send(ons_producer_t *producer,
                           const ons_message_t *message,
                           ons_send_result_t **result);
+
+/**
+ * Sends to one queue and waits for the broker, as ons_producer_send does but with a single
+ * attempt (another queue is not what was asked; ONS C++ `Producer::send(Message&, const
+ * MessageQueueONS&)`). The queue's topic must be the message's: ONS_ERR_INVALID_ARGUMENT
+ * otherwise, and for a queue the topic's route does not list as writable (the message names
+ * the queues it does list); ONS_ERR_TOPIC_NOT_FOUND when the topic does not exist. On success
+ * `*result` is a new send result the caller frees with ons_send_result_free.
+ */
+int32_t ons_producer_send_to_queue(ons_producer_t *producer,
+                                   const ons_message_t *message,
+                                   const ons_message_queue_t *queue,
+                                   ons_send_result_t **result);
 
 /**
  * Sends in the background; `callback(user_data, ...)` reports the outcome exactly once, on a

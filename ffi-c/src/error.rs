@@ -2,9 +2,11 @@
 //!
 //! Every export runs inside [`guard`], which clears the calling thread's last error, catches
 //! panics, and on failure stores the error (code + NUL-terminated message + broker response
-//! code) and returns its code. So the last error always belongs to the most recent call on the
-//! thread, and an error is reported exactly once: an error handed to a callback is not also
-//! stored as the last error.
+//! code + the failed message's id and topic) and returns its code. So the last error always
+//! belongs to the most recent call on the thread, and an error is reported exactly once: an
+//! error handed to a callback is not stored as any caller's last error; it is the last error
+//! of the library thread running the callback, for the callback's duration only
+//! ([`as_last_error_during`]), so the callback can read its details with the same accessors.
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CString};
@@ -88,6 +90,9 @@ struct LastError {
     message: CString,
     response_code: i32,
     api_code: Option<CString>,
+    /// For a failed send: the message's id, once it had one, and its topic.
+    message_id: Option<CString>,
+    topic: Option<CString>,
 }
 
 thread_local! {
@@ -106,8 +111,20 @@ fn store(err: &Error) -> i32 {
     let message = CString::new(text).unwrap_or_default();
     let response_code = err.response_code().unwrap_or(-1);
     let api_code = err.api_code().and_then(|c| CString::new(c).ok());
-    let _ = LAST.try_with(|l| *l.borrow_mut() = Some(LastError { code, message, response_code, api_code }));
+    let message_id = err.message_id().and_then(|c| CString::new(c).ok());
+    let topic = err.topic().and_then(|c| CString::new(c).ok());
+    let _ = LAST
+        .try_with(|l| *l.borrow_mut() = Some(LastError { code, message, response_code, api_code, message_id, topic }));
     code
+}
+
+/// Runs `callback` (a user callback handed `err` on a library thread) with `err` as this
+/// thread's last error, and clears it afterwards, so the callback can read the error's details
+/// (ons_last_error_message_id, ons_last_error_topic, ...) and nothing outlives the callback.
+pub(crate) fn as_last_error_during(err: &Error, callback: impl FnOnce()) {
+    store(err);
+    callback();
+    clear();
 }
 
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
@@ -173,6 +190,29 @@ pub extern "C" fn ons_last_error_response_code() -> i32 {
 #[no_mangle]
 pub extern "C" fn ons_last_error_api_code() -> *const c_char {
     LAST.try_with(|l| l.borrow().as_ref().and_then(|e| e.api_code.as_ref().map(|c| c.as_ptr())))
+        .ok()
+        .flatten()
+        .unwrap_or(std::ptr::null())
+}
+
+/// For a failed send (or a failure callback of an async send, while it runs): the id of the
+/// message that failed, NUL-terminated; NULL when the message did not get an id before it
+/// failed (invalid arguments) or the last call was not a send. Valid until the next ons_* call
+/// on this thread. (The ONS SDKs' OnExceptionContext.messageId.)
+#[no_mangle]
+pub extern "C" fn ons_last_error_message_id() -> *const c_char {
+    LAST.try_with(|l| l.borrow().as_ref().and_then(|e| e.message_id.as_ref().map(|c| c.as_ptr())))
+        .ok()
+        .flatten()
+        .unwrap_or(std::ptr::null())
+}
+
+/// For a failed send (or a failure callback of an async send, while it runs): the topic of the
+/// message that failed, NUL-terminated; NULL when the last call was not a send. Valid until
+/// the next ons_* call on this thread. (The ONS SDKs' OnExceptionContext.topic.)
+#[no_mangle]
+pub extern "C" fn ons_last_error_topic() -> *const c_char {
+    LAST.try_with(|l| l.borrow().as_ref().and_then(|e| e.topic.as_ref().map(|c| c.as_ptr())))
         .ok()
         .flatten()
         .unwrap_or(std::ptr::null())

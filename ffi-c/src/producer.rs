@@ -6,10 +6,10 @@
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
-use ons::{Message, OrderProducer, Producer, SendResult, TransactionProducer, TransactionStatus};
+use ons::{Message, MessageQueue, OrderProducer, Producer, SendResult, TransactionProducer, TransactionStatus};
 
 use crate::args;
-use crate::error::{guard, invalid_argument, not_started, to_c, Result, ONS_OK};
+use crate::error::{as_last_error_during, guard, invalid_argument, not_started, to_c, Result, ONS_OK};
 use crate::handle::Handle;
 use crate::message::{core_message, OnsMessage, OnsSendResult};
 use crate::properties::{core_properties, OnsProperties};
@@ -24,8 +24,10 @@ pub const ONS_TRANSACTION_UNKNOWN: i32 = 2;
 /// Completion of an async send, called exactly once per accepted send (when
 /// ons_producer_send_async returned ONS_OK), on a library thread. On success `status` is
 /// ONS_OK, `result` is the send result and `error_message` is NULL; on failure `status` is the
-/// error code, `result` is NULL and `error_message` says why. Both pointers are lent for the
-/// callback's duration. The callback may call any function of the library except shutting
+/// error code, `result` is NULL and `error_message` says why, and until the callback makes an
+/// ons_* call of its own the ons_last_error_* accessors describe the failure (the failed
+/// message's id and topic: ons_last_error_message_id, ons_last_error_topic). Both pointers are
+/// lent for the callback's duration. The callback may call any function of the library except shutting
 /// down or destroying the producer it belongs to. It is not called once the process has
 /// started exiting.
 pub type OnsSendCallback = Option<
@@ -172,6 +174,45 @@ pub unsafe extern "C" fn ons_producer_send(
     })
 }
 
+/// One queue of a topic, named by the caller (for ons_producer_send_to_queue): the topic, the
+/// name of the broker set that holds the queue, and the queue's id on it (a send result's
+/// broker name and queue id name one). The strings are only read during the call.
+#[repr(C)]
+pub struct OnsMessageQueue {
+    pub topic: *const c_char,
+    pub broker_name: *const c_char,
+    pub queue_id: i32,
+}
+
+/// Sends to one queue and waits for the broker, as ons_producer_send does but with a single
+/// attempt (another queue is not what was asked; ONS C++ `Producer::send(Message&, const
+/// MessageQueueONS&)`). The queue's topic must be the message's: ONS_ERR_INVALID_ARGUMENT
+/// otherwise, and for a queue the topic's route does not list as writable (the message names
+/// the queues it does list); ONS_ERR_TOPIC_NOT_FOUND when the topic does not exist. On success
+/// `*result` is a new send result the caller frees with ons_send_result_free.
+#[no_mangle]
+pub unsafe extern "C" fn ons_producer_send_to_queue(
+    producer: *mut OnsProducer,
+    message: *const OnsMessage,
+    queue: *const OnsMessageQueue,
+    result: *mut *mut OnsSendResult,
+) -> i32 {
+    guard("ons_producer_send_to_queue", || {
+        let out = args::out_ptr(result, "result")?;
+        let h = handle(producer, |p: &OnsProducer| &p.h)?;
+        let msg = core_message(message, "message")?;
+        let queue: &OnsMessageQueue = args::obj(queue, "queue")?;
+        let queue = MessageQueue::new(
+            args::string(queue.topic, "queue->topic")?,
+            args::string(queue.broker_name, "queue->broker_name")?,
+            queue.queue_id,
+        );
+        let r = block_on(h.inner.send_to_queue(msg, &queue))??;
+        *out = OnsSendResult::boxed(r);
+        Ok(())
+    })
+}
+
 /// Sends in the background; `callback(user_data, ...)` reports the outcome exactly once, on a
 /// library thread (see ons_send_callback_t). The message is copied, so the caller may free it
 /// at once. Returns an error, and never calls the callback, when an argument is invalid, the
@@ -224,7 +265,10 @@ fn deliver_send(callback: SendFn, user_data: UserData, gate: &Gate, pass: Pass, 
         }
         Err(e) => {
             let (code, message) = to_c(&e);
-            gate.marked(|| unsafe { callback(user_data.ptr(), code, std::ptr::null(), message.as_ptr()) });
+            // The failed message's id and topic through ons_last_error_message_id/_topic.
+            as_last_error_during(&e, || {
+                gate.marked(|| unsafe { callback(user_data.ptr(), code, std::ptr::null(), message.as_ptr()) })
+            });
         }
     }
 }

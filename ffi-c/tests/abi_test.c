@@ -382,6 +382,101 @@ static int32_t destroy_from_listener(void *user_data, const ons_message_t *msg, 
     return ONS_ACTION_COMMIT_MESSAGE;
 }
 
+/* ------------------------------------------- sends to a chosen queue; a failure's context */
+
+struct failure_seen {
+    atomic_int done;
+    int status;
+    char message_id[64];
+    char topic[128];
+};
+
+static void record_failure(void *user_data, int32_t status, const ons_send_result_t *r, const char *e) {
+    (void)r, (void)e;
+    struct failure_seen *seen = user_data;
+    const char *id = ons_last_error_message_id();
+    const char *t = ons_last_error_topic();
+    seen->status = status;
+    snprintf(seen->message_id, sizeof seen->message_id, "%s", id != NULL ? id : "(null)");
+    snprintf(seen->topic, sizeof seen->topic, "%s", t != NULL ? t : "(null)");
+    atomic_store(&seen->done, 1);
+}
+
+static void test_send_to_queue_and_failure_context(void) {
+    ons_properties_t *p = props_for("GID_ffi_abi_to_queue");
+    ons_producer_t *producer = NULL;
+    EXPECT(ons_producer_new(p, &producer), ONS_OK, NULL);
+    EXPECT(ons_producer_start(producer), ONS_OK, NULL);
+    ons_message_t *m = text_message("to a queue");
+    ons_send_result_t *r = NULL;
+    EXPECT(ons_producer_send(producer, m, &r), ONS_OK, NULL);
+    char broker[128] = "";
+    const char *s = NULL;
+    EXPECT(ons_send_result_broker_name(r, &s), ONS_OK, NULL);
+    snprintf(broker, sizeof broker, "%s", s);
+    ons_send_result_free(r);
+    r = NULL;
+
+    ons_message_queue_t queue = {topic, broker, 1};
+    EXPECT(ons_producer_send_to_queue(producer, m, &queue, &r), ONS_OK, NULL);
+    int32_t queue_id = -1;
+    EXPECT(ons_send_result_queue_id(r, &queue_id), ONS_OK, NULL);
+    EXPECT_TRUE(queue_id == 1);
+    ons_send_result_free(r);
+    r = NULL;
+    EXPECT(ons_producer_send_to_queue(producer, m, NULL, &r), ONS_ERR_INVALID_ARGUMENT, "queue is NULL");
+    EXPECT_TRUE(ons_last_error_message_id() == NULL && ons_last_error_topic() == NULL);
+    ons_message_queue_t no_broker = {topic, NULL, 0};
+    EXPECT(ons_producer_send_to_queue(producer, m, &no_broker, &r), ONS_ERR_INVALID_ARGUMENT,
+           "queue->broker_name is NULL");
+    ons_message_queue_t other_topic = {"ffi_abi_other", broker, 0};
+    EXPECT(ons_producer_send_to_queue(producer, m, &other_topic, &r), ONS_ERR_INVALID_ARGUMENT, "must be the same");
+    /* Refused before the message got an id: the topic only. */
+    EXPECT_TRUE(ons_last_error_message_id() == NULL && ons_last_error_topic() != NULL &&
+                strcmp(ons_last_error_topic(), topic) == 0);
+    /* The topic was made with 2 queues: queue 2 is refused after the message got its id. */
+    queue.queue_id = 2;
+    EXPECT(ons_producer_send_to_queue(producer, m, &queue, &r), ONS_ERR_INVALID_ARGUMENT, "writable queues are 0, 1");
+    EXPECT_TRUE(r == NULL);
+    EXPECT_TRUE(ons_last_error_message_id() != NULL && strlen(ons_last_error_message_id()) == 32);
+    EXPECT_TRUE(ons_last_error_topic() != NULL && strcmp(ons_last_error_topic(), topic) == 0);
+    /* The next call clears them. */
+    EXPECT(ons_producer_send_to_queue(producer, m, &queue, NULL), ONS_ERR_INVALID_ARGUMENT, "result is NULL");
+    EXPECT_TRUE(ons_last_error_message_id() == NULL && ons_last_error_topic() == NULL);
+    EXPECT(ons_producer_destroy(producer), ONS_OK, NULL);
+    ons_properties_free(p);
+
+    /* Sends that fail on the network after the id was assigned: sync, then async. */
+    ons_properties_t *unreachable = NULL;
+    ons_properties_new(&unreachable);
+    ons_properties_set(unreachable, ONS_PROPERTY_NAMESRV_ADDR, "127.0.0.1:1");
+    ons_properties_set(unreachable, ONS_PROPERTY_GROUP_ID, "GID_ffi_abi_unreachable");
+    ons_properties_set(unreachable, ONS_PROPERTY_SEND_MSG_TIMEOUT_MILLIS, "300");
+    EXPECT(ons_producer_new(unreachable, &producer), ONS_OK, NULL);
+    EXPECT(ons_producer_start(producer), ONS_OK, NULL);
+    int32_t rc = ons_producer_send(producer, m, &r);
+    EXPECT_TRUE(rc == ONS_ERR_NETWORK || rc == ONS_ERR_TIMEOUT);
+    EXPECT_TRUE(ons_last_error_message_id() != NULL && strlen(ons_last_error_message_id()) == 32);
+    EXPECT_TRUE(ons_last_error_topic() != NULL && strcmp(ons_last_error_topic(), topic) == 0);
+    struct failure_seen seen;
+    memset(&seen, 0, sizeof seen);
+    atomic_init(&seen.done, 0);
+    EXPECT(ons_producer_send_async(producer, m, record_failure, &seen), ONS_OK, NULL);
+    for (int i = 0; i < 200 && !atomic_load(&seen.done); i++) {
+        sleep_ms(25);
+    }
+    EXPECT_TRUE(atomic_load(&seen.done) == 1);
+    EXPECT_TRUE(seen.status == ONS_ERR_NETWORK || seen.status == ONS_ERR_TIMEOUT);
+    EXPECT_TRUE(strlen(seen.message_id) == 32);
+    EXPECT_TRUE(strcmp(seen.topic, topic) == 0);
+    if (strlen(seen.message_id) != 32 || strcmp(seen.topic, topic) != 0) {
+        fprintf(stderr, "async failure context: id %s, topic %s\n", seen.message_id, seen.topic);
+    }
+    EXPECT(ons_producer_destroy(producer), ONS_OK, NULL);
+    ons_properties_free(unreachable);
+    ons_message_free(m);
+}
+
 static void test_inside_callbacks(void) {
     ons_properties_t *p = props_for("GID_ffi_abi_callbacks");
     struct self_ref s;
@@ -639,6 +734,7 @@ int main(void) {
     ons_properties_free(p);
 
     test_producer_lifecycle();
+    test_send_to_queue_and_failure_context();
     test_inside_callbacks();
     test_fork();
 

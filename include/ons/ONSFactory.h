@@ -41,16 +41,27 @@ class ONSClientException : public std::exception {
 public:
     ONSClientException() : msg_(), error_(-1) {}
     explicit ONSClientException(const std::string& msg, int error = -1) : msg_(msg), error_(error) {}
+    /** A failed send's exception: also the message's id and topic. */
+    ONSClientException(const std::string& msg, int error, const std::string& msgId, const std::string& topic)
+        : msg_(msg), error_(error), msgId_(msgId), topic_(topic) {}
     virtual ~ONSClientException() {}
     /** The message, NUL-terminated. */
     const char* GetMsg() const noexcept { return msg_.c_str(); }
     /** The status code: an ONS_ERR_* value (-1 when raised by the wrapper itself). */
     int GetError() const noexcept { return error_; }
+    /** For a failed send (thrown, or given to SendCallbackONS::onException): the message's id,
+     * "" when it failed before it got one (an invalid argument) or the failure was not a send.
+     * The ONS Java SDK hands it over as OnExceptionContext.getMessageId(). */
+    const char* GetMsgId() const noexcept { return msgId_.c_str(); }
+    /** For a failed send: the message's topic ("" when the failure was not a send); the ONS Java
+     * SDK's OnExceptionContext.getTopic(). */
+    const char* GetTopic() const noexcept { return topic_.c_str(); }
     const char* what() const noexcept override { return msg_.c_str(); }
 
 private:
     std::string msg_;
     int error_;
+    std::string msgId_, topic_;
 };
 
 enum Action { CommitMessage = ONS_ACTION_COMMIT_MESSAGE, ReconsumeLater = ONS_ACTION_RECONSUME_LATER };
@@ -67,9 +78,17 @@ enum TransactionStatus {
 
 namespace detail {
 
+/* The calling thread's last error (a failed call's, or in a failure callback the failure's). */
+inline ONSClientException last_error(int32_t status) {
+    const char* id = ons_last_error_message_id();
+    const char* topic = ons_last_error_topic();
+    return ONSClientException(ons_last_error_message(), status, id != nullptr ? id : "",
+                              topic != nullptr ? topic : "");
+}
+
 inline void check(int32_t status) {
     if (status != ONS_OK) {
-        throw ONSClientException(ons_last_error_message(), status);
+        throw last_error(status);
     }
 }
 
@@ -630,6 +649,39 @@ private:
     bool sql_;
 };
 
+/** One queue of a topic: the topic, the broker set holding it, its id there (a SendResultONS's
+ * getBrokerName() and getQueueId() name one). A value type, as in the ONS C++ SDK. */
+class MessageQueueONS {
+public:
+    MessageQueueONS() : queueId_(-1) {}
+    MessageQueueONS(const std::string& topic, const std::string& brokerName, int queueId)
+        : topic_(topic), brokerName_(brokerName), queueId_(queueId) {}
+    std::string getTopic() const { return topic_; }
+    void setTopic(const std::string& topic) { topic_ = topic; }
+    std::string getBrokerName() const { return brokerName_; }
+    void setBrokerName(const std::string& brokerName) { brokerName_ = brokerName; }
+    int getQueueId() const { return queueId_; }
+    void setQueueId(int queueId) { queueId_ = queueId; }
+    /** Ordered by topic, then broker name, then queue id (as the Java MessageQueue). */
+    int compareTo(const MessageQueueONS& other) const {
+        int byTopic = topic_.compare(other.topic_);
+        if (byTopic != 0) return byTopic;
+        int byBroker = brokerName_.compare(other.brokerName_);
+        if (byBroker != 0) return byBroker;
+        return queueId_ < other.queueId_ ? -1 : (queueId_ > other.queueId_ ? 1 : 0);
+    }
+    bool operator==(const MessageQueueONS& other) const { return compareTo(other) == 0; }
+    bool operator<(const MessageQueueONS& other) const { return compareTo(other) < 0; }
+    std::string toString() const {
+        return "MessageQueue [topic=" + topic_ + ", brokerName=" + brokerName_ + ", queueId=" + std::to_string(queueId_) +
+               "]";
+    }
+
+private:
+    std::string topic_, brokerName_;
+    int queueId_;
+};
+
 /** Completion of Producer::sendAsync, called once on a library thread. */
 class SendCallbackONS {
 public:
@@ -757,7 +809,9 @@ inline void send_callback(void* user_data, int32_t status, const ons_send_result
             SendResultONS r = Access::result(result);
             callback->onSuccess(r);
         } else {
-            ONSClientException e(or_empty(error), status);
+            // While a failure callback runs, the thread's last error is the failure.
+            ONSClientException e(or_empty(error), status, or_empty(ons_last_error_message_id()),
+                                 or_empty(ons_last_error_topic()));
             callback->onException(e);
         }
     } catch (...) {
@@ -877,6 +931,17 @@ public:
     SendResultONS send(Message& msg) {
         ons_send_result_t* r = nullptr;
         detail::check(ons_producer_send(h_, msg.c_message(), &r));
+        return detail::Access::take(r);
+    }
+    /** Sends to `mq`, a queue of the message's topic, in a single attempt (ons_producer_send_to_queue). */
+    SendResultONS send(Message& msg, const MessageQueueONS& mq) {
+        std::string topic = mq.getTopic(), brokerName = mq.getBrokerName();
+        ons_message_queue_t queue;
+        queue.topic = topic.c_str();
+        queue.broker_name = brokerName.c_str();
+        queue.queue_id = mq.getQueueId();
+        ons_send_result_t* r = nullptr;
+        detail::check(ons_producer_send_to_queue(h_, msg.c_message(), &queue, &r));
         return detail::Access::take(r);
     }
     /** `callback` must stay alive until it has been called. */

@@ -10,7 +10,9 @@ use ons_tests::support::{hex_decode, hex_encode, new_topic, plain_props, rt};
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
 use rocketmq_ons::protocol::java_hash::ons_order_queue_index;
-use rocketmq_ons::{ErrorKind, Message, OrderProducer, Producer, Properties, TransactionProducer, TransactionStatus};
+use rocketmq_ons::{
+    ErrorKind, Message, MessageQueue, OrderProducer, Producer, Properties, TransactionProducer, TransactionStatus,
+};
 
 fn binary_props(group: &str) -> Properties {
     plain_props(group).with(keys::HEADER_FORMAT, "ROCKETMQ")
@@ -162,6 +164,54 @@ fn order_producer_keeps_each_key_on_the_java_queue() {
             assert!(queues.iter().all(|q| *q == queues[0]), "{key}: {queues:?}");
             assert_eq!(queues[0] as usize, ons_order_queue_index(key, 8), "{key}");
         }
+        producer.shutdown().await;
+    });
+}
+
+#[test]
+fn send_to_queue_stores_on_that_queue_and_names_the_queues_it_refuses() {
+    let topic = new_topic("to_queue", 4);
+    rt().block_on(async {
+        let props = plain_props("GID_to_queue");
+        let producer = Producer::new(&props).unwrap();
+        producer.start().unwrap();
+        let broker = producer.send(&Message::new(&topic, Some("q"), "first")).await.unwrap().broker_name;
+        let admin = Admin::new(&props).unwrap();
+        for queue_id in [3, 0, 2, 1, 3] {
+            let queue = MessageQueue::new(&topic, &broker, queue_id);
+            let body = format!("to queue {queue_id}");
+            let sent = producer.send_to_queue(&Message::new(&topic, Some("q"), body.clone()), &queue).await.unwrap();
+            assert_eq!((sent.broker_name.as_str(), sent.queue_id), (broker.as_str(), queue_id), "{sent:?}");
+            // The broker's own record of where it stored the message.
+            let back = admin.view_message(&topic, &sent.offset_msg_id).await.unwrap();
+            assert_eq!(back.body, body.as_bytes());
+            assert_eq!(back.received.as_ref().unwrap().queue_id, queue_id);
+        }
+
+        let refused = |queue: MessageQueue| {
+            let producer = &producer;
+            let topic = topic.clone();
+            async move { producer.send_to_queue(&Message::new(&topic, None, "x"), &queue).await.unwrap_err() }
+        };
+        let err = refused(MessageQueue::new(&topic, &broker, 4)).await;
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+        assert!(err.message().contains(&format!("{broker}'s writable queues are 0, 1, 2, 3")), "{err}");
+        assert_eq!(err.topic(), Some(topic.as_str()));
+        let err = refused(MessageQueue::new(&topic, "no-such-broker", 0)).await;
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+        assert!(err.message().contains("broker no-such-broker has no writable queue"), "{err}");
+        let err = refused(MessageQueue::new("OtherTopic", &broker, 0)).await;
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+        assert!(err.message().contains("\"OtherTopic\"") && err.message().contains(&topic), "{err}");
+        let err = refused(MessageQueue::new(&topic, &broker, -1)).await;
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+        let missing = format!("{topic}_missing");
+        let err = producer
+            .send_to_queue(&Message::new(&missing, None, "x"), &MessageQueue::new(&missing, &broker, 0))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TopicNotFound, "{err}");
+        assert_eq!(err.topic(), Some(missing.as_str()));
         producer.shutdown().await;
     });
 }

@@ -54,6 +54,8 @@ enum Mode {
 enum QueueChoice<'a> {
     RoundRobin,
     ShardingKey(&'a str),
+    /// The caller's queue (ONS C++ `Producer::send(Message&, const MessageQueueONS&)`).
+    Given(&'a MessageQueue),
 }
 
 enum State {
@@ -263,8 +265,16 @@ impl ProducerCore {
         }
     }
 
-    fn choose_queue(&self, queues: &[MessageQueue], choice: &QueueChoice<'_>, avoid: Option<&str>) -> MessageQueue {
-        match choice {
+    fn choose_queue(
+        &self,
+        route: &TopicRoute,
+        template: bool,
+        choice: &QueueChoice<'_>,
+        avoid: Option<&str>,
+    ) -> Result<MessageQueue> {
+        let queues = &route.publish_queues;
+        Ok(match choice {
+            QueueChoice::Given(wanted) => given_queue(route, template, wanted)?,
             QueueChoice::ShardingKey(key) => queues[ons_order_queue_index(key, queues.len())].clone(),
             QueueChoice::RoundRobin => {
                 let start = self.round_robin.fetch_add(1, Ordering::Relaxed);
@@ -278,7 +288,7 @@ impl ProducerCore {
                     .unwrap_or(&queues[start % n])
                     .clone()
             }
-        }
+        })
     }
 
     fn send_header(
@@ -352,7 +362,7 @@ impl ProducerCore {
     ) -> Result<Option<SendResult>> {
         let deadline = Instant::now() + self.config.send_timeout;
         let attempts = match (mode, &choice) {
-            (Mode::Oneway, _) | (_, QueueChoice::ShardingKey(_)) => 1,
+            (Mode::Oneway, _) | (_, QueueChoice::ShardingKey(_) | QueueChoice::Given(_)) => 1,
             _ => 1 + self.config.send_retry_times,
         };
         let mut last_error: Option<Error> = None;
@@ -373,7 +383,7 @@ impl ProducerCore {
                     break;
                 }
             };
-            let queue = self.choose_queue(&route.publish_queues, &choice, avoid.as_deref());
+            let queue = self.choose_queue(&route, template, &choice, avoid.as_deref())?;
             let Some(addr) = route.data.master_addr(&queue.broker_name).map(str::to_owned) else {
                 last_error = Some(Error::network(format!("broker {} has no master address", queue.broker_name)));
                 avoid = Some(queue.broker_name.clone());
@@ -498,7 +508,7 @@ impl ProducerCore {
             }
             let (route, template) = self.publish_queues(&instance, &wire_topic, remaining).await?;
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let queue = self.choose_queue(&route.publish_queues, &QueueChoice::RoundRobin, avoid.as_deref());
+            let queue = self.choose_queue(&route, template, &QueueChoice::RoundRobin, avoid.as_deref())?;
             let Some(addr) = route.data.master_addr(&queue.broker_name).map(str::to_owned) else {
                 avoid = Some(queue.broker_name.clone());
                 continue;
@@ -635,6 +645,33 @@ impl Producer {
         });
     }
 
+    /// Sends to one queue of the message's topic, and waits for the broker; a single attempt,
+    /// since another queue is not what was asked (the ONS C++ SDK's `Producer::send(Message&,
+    /// const MessageQueueONS&)`, Java's `DefaultMQProducer.send(Message, MessageQueue)`). The
+    /// queue's topic must be the message's (both without the namespace); a queue that the
+    /// topic's route does not list as writable is refused as an invalid argument naming the
+    /// queues it does list.
+    pub async fn send_to_queue(&self, msg: &Message, queue: &MessageQueue) -> Result<SendResult> {
+        if queue.topic != msg.topic {
+            return Err(Error::invalid_argument(format!(
+                "the queue is of topic {:?} but the message is of topic {:?}; they must be the same",
+                queue.topic, msg.topic
+            ))
+            .for_message(None, &msg.topic));
+        }
+        if queue.broker_name.is_empty() || queue.queue_id < 0 {
+            return Err(Error::invalid_argument(format!(
+                "the queue needs a broker name and a queue id of 0 or more (got broker {:?}, queue id {})",
+                queue.broker_name, queue.queue_id
+            ))
+            .for_message(None, &msg.topic));
+        }
+        self.core
+            .send(msg, Mode::Sync, QueueChoice::Given(queue), false)
+            .await?
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "send to a queue produced no result"))
+    }
+
     /// Sends without waiting for the broker (no result, no retry).
     pub async fn send_oneway(&self, msg: &Message) -> Result<()> {
         self.core.send(msg, Mode::Oneway, QueueChoice::RoundRobin, false).await.map(|_| ())
@@ -690,6 +727,43 @@ impl OrderProducer {
             .await?
             .ok_or_else(|| Error::new(ErrorKind::Internal, "order send produced no result"))
     }
+}
+
+/// The route's queue for a send to `wanted` (its topic already checked against the message's):
+/// a queue the route does not list as writable is refused with what the route does list, as
+/// the broker would refuse it with less said. A topic that does not exist yet (the route is the
+/// auto-create template's) has no queues to choose from.
+fn given_queue(route: &TopicRoute, template: bool, wanted: &MessageQueue) -> Result<MessageQueue> {
+    if template {
+        return Err(Error::new(
+            ErrorKind::TopicNotFound,
+            format!(
+                "topic {} does not exist; a message is sent to a chosen queue only of an existing topic",
+                wanted.topic
+            ),
+        ));
+    }
+    let queues = &route.publish_queues;
+    if let Some(queue) = queues.iter().find(|q| q.broker_name == wanted.broker_name && q.queue_id == wanted.queue_id) {
+        return Ok(queue.clone());
+    }
+    let of_broker: Vec<String> =
+        queues.iter().filter(|q| q.broker_name == wanted.broker_name).map(|q| q.queue_id.to_string()).collect();
+    let listed = if of_broker.is_empty() {
+        let mut brokers: Vec<&str> = queues.iter().map(|q| q.broker_name.as_str()).collect();
+        brokers.dedup();
+        format!(
+            "broker {} has no writable queue of it (brokers with writable queues: {})",
+            wanted.broker_name,
+            brokers.join(", ")
+        )
+    } else {
+        format!("broker {}'s writable queues are {}", wanted.broker_name, of_broker.join(", "))
+    };
+    Err(Error::invalid_argument(format!(
+        "queue {} of broker {} is not a writable queue of topic {}: {listed}",
+        wanted.queue_id, wanted.broker_name, wanted.topic
+    )))
 }
 
 /// The send status for a response code that means "stored"; `None` for every other code.

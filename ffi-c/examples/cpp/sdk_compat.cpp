@@ -1,6 +1,7 @@
 // What a program moved from the ONS C++ SDK also uses: factory properties passed as
 // temporaries, ONSChannel, Message's system properties (setMsgID, setReconsumeTimes,
-// getSystemProperties(), getByteBody), batch sends and SQL92 subscriptions (MessageSelector).
+// getSystemProperties(), getByteBody), batch sends, sends to a chosen queue (MessageQueueONS),
+// SQL92 subscriptions (MessageSelector), and the failed message's id and topic on an exception.
 #include "example_util.hpp"
 
 #include <mutex>
@@ -105,6 +106,74 @@ public:
     }
 };
 
+// Records what SendCallbackONS::onException is given.
+class FailureRecorder : public SendCallbackONS {
+public:
+    std::atomic<int> calls{0};
+    int error = 0;
+    std::string msgId, topic;
+    void onSuccess(SendResultONS& sendResult) override {
+        std::cerr << "unexpected success: " << sendResult.toString() << std::endl;
+        calls++;
+    }
+    void onException(ONSClientException& e) override {
+        error = e.GetError();
+        msgId = e.GetMsgId();
+        topic = e.GetTopic();
+        calls++;
+    }
+};
+
+// Producer::send(Message&, const MessageQueueONS&), and the failed message's id and topic on
+// the exceptions of sync and async sends.
+static void queues_and_failures(Producer* producer, const std::string& topic) {
+    Message first(topic, "TagQ", "first");
+    std::string broker = producer->send(first).getBrokerName();
+    for (int queueId = 3; queueId >= 0; queueId--) {
+        Message m(topic, "TagQ", "to queue " + std::to_string(queueId));
+        SendResultONS r = producer->send(m, MessageQueueONS(topic, broker, queueId));
+        EXPECT(r.getQueueId() == queueId && std::string(r.getBrokerName()) == broker);
+    }
+    MessageQueueONS mq(topic, broker, 0);
+    mq.setQueueId(4);
+    EXPECT(mq.getQueueId() == 4 && mq.getBrokerName() == broker && mq.getTopic() == topic);
+    EXPECT(MessageQueueONS(topic, broker, 1) < mq && !(mq == MessageQueueONS(topic, broker, 1)));
+    Message m(topic, "TagQ", "to no queue");
+    try {
+        producer->send(m, mq);
+        std::cerr << "a send to queue 4 of a 4-queue topic succeeded" << std::endl;
+        failures++;
+    } catch (ONSClientException& e) {
+        EXPECT(e.GetError() == ONS_ERR_INVALID_ARGUMENT);
+        EXPECT(std::string(e.GetMsg()).find("writable queues are 0, 1, 2, 3") != std::string::npos);
+        EXPECT(std::string(e.GetMsgId()).size() == 32);
+        EXPECT(std::string(e.GetTopic()) == topic);
+    }
+    expect_throws([&] { producer->send(m, MessageQueueONS("OtherTopic", broker, 0)); }, ONS_ERR_INVALID_ARGUMENT,
+                  "must be the same", __LINE__);
+
+    // An async send that fails after the message got its id.
+    ONSFactoryProperty unreachable = example_properties("GID_ffi_cpp_sdk_compat_unreachable");
+    unreachable.setFactoryProperty(ONSFactoryProperty::NAMESRV_ADDR, "127.0.0.1:1");
+    unreachable.setFactoryProperty(ONSFactoryProperty::SendMsgTimeoutMillis, "300");
+    Producer* lost = ONSFactory::getInstance()->createProducer(unreachable);
+    lost->start();
+    FailureRecorder recorder;
+    lost->sendAsync(m, &recorder);
+    wait_for(recorder.calls, 1, 30);
+    EXPECT(recorder.calls == 1 && (recorder.error == ONS_ERR_NETWORK || recorder.error == ONS_ERR_TIMEOUT));
+    EXPECT(recorder.msgId.size() == 32 && recorder.topic == topic);
+    try {
+        lost->send(m);
+        failures++;
+    } catch (ONSClientException& e) {
+        EXPECT(std::string(e.GetMsgId()).size() == 32 && std::string(e.GetTopic()) == topic);
+    }
+    ONSFactory::getInstance()->destroy(lost);
+    std::cout << "send to queue: 4 queues; async failure: id " << recorder.msgId << ", topic " << recorder.topic
+              << std::endl;
+}
+
 int main() {
     channels();
     system_properties();
@@ -153,6 +222,8 @@ int main() {
               << " not matching)" << std::endl;
     EXPECT(done && listener.count == count / 2 && listener.wrong == 0);
     EXPECT(listener.ids == hz_ids);
+
+    queues_and_failures(producer, topic);
 
     // The tag selector is the plain subscribe.
     SqlListener tags;
