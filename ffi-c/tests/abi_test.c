@@ -153,7 +153,7 @@ static void test_nulls(void) {
     EXPECT(ons_consumer_subscribe(NULL, "T", "*", NULL, NULL), ONS_ERR_INVALID_ARGUMENT, "consumer is NULL");
     EXPECT(ons_consumer_start(NULL), ONS_ERR_INVALID_ARGUMENT, "consumer is NULL");
     EXPECT(ons_batch_consumer_shutdown(NULL), ONS_ERR_INVALID_ARGUMENT, "consumer is NULL");
-    EXPECT(ons_send_result_message_id(NULL, &s), ONS_ERR_INVALID_ARGUMENT, "result is NULL");
+    EXPECT(ons_send_result_message_id(NULL, &s), ONS_ERR_INVALID_ARGUMENT, "result (the out-parameter) is NULL");
     EXPECT(ons_consume_context_queue(NULL, NULL, NULL, NULL), ONS_ERR_INVALID_ARGUMENT, "context is NULL");
     EXPECT(ons_producer_new(NULL, NULL), ONS_ERR_INVALID_ARGUMENT, "out");
 
@@ -441,7 +441,7 @@ static void test_send_to_queue_and_failure_context(void) {
     EXPECT_TRUE(ons_last_error_message_id() != NULL && strlen(ons_last_error_message_id()) == 32);
     EXPECT_TRUE(ons_last_error_topic() != NULL && strcmp(ons_last_error_topic(), topic) == 0);
     /* The next call clears them. */
-    EXPECT(ons_producer_send_to_queue(producer, m, &queue, NULL), ONS_ERR_INVALID_ARGUMENT, "result is NULL");
+    EXPECT(ons_producer_send_to_queue(producer, m, &queue, NULL), ONS_ERR_INVALID_ARGUMENT, "result (the out-parameter) is NULL");
     EXPECT_TRUE(ons_last_error_message_id() == NULL && ons_last_error_topic() == NULL);
     EXPECT(ons_producer_destroy(producer), ONS_OK, NULL);
     ons_properties_free(p);

@@ -38,7 +38,7 @@ use crate::protocol::command::RemotingCommand;
 use crate::protocol::headers::admin::UNIQUE_KEY_QUERY;
 use crate::protocol::headers::{GetRouteInfoRequestHeader, RequestHeader, UnregisterClientRequestHeader};
 use crate::protocol::message::{decode_stored_messages, property};
-use crate::protocol::route::{MessageQueue, TopicRouteData};
+use crate::protocol::route::{MessageQueue, TopicRouteData, MASTER_ID};
 use crate::transport::tls::TlsSettings;
 use crate::transport::{ConnectionPool, InboundHandler, InboundRequest};
 
@@ -50,6 +50,19 @@ const BACKGROUND_PERIOD: Duration = Duration::from_secs(30);
 /// How long one heartbeat or unregistration may wait for a broker's answer. They go to every
 /// broker at once, so this also bounds a whole round (and a client's unregistration at shutdown).
 pub const BROKER_CALL_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long [`ClientInstance::read_target`] passes over an address that could not be reached,
+/// when its broker set has another: long enough that a dead master costs one failed request per
+/// queue in that time, short enough that a master back from a restart is read from again soon
+/// (the route refresh, every 30 s, drops a dead master's address for good).
+pub const UNREACHABLE_FOR: Duration = Duration::from_secs(10);
+
+/// A broker address to read a queue from, and its brokerId in the set (0: the master).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadTarget {
+    pub addr: String,
+    pub broker_id: i64,
+}
 
 /// Handles broker-initiated requests for one group (a transaction producer's check-back, a
 /// consumer's rebalance notification). Runs on the connection's reader task: must not block.
@@ -103,6 +116,9 @@ pub struct ClientInstance {
     broker_versions: Mutex<HashMap<String, i32>>,
     /// Broker addresses that got at least one heartbeat from this instance.
     heartbeated: Mutex<HashSet<String>>,
+    /// Broker addresses a consumer's request could not reach, and when: reads pass them over
+    /// for another broker of the same set for [`UNREACHABLE_FOR`] (see [`ClientInstance::read_target`]).
+    unreachable: Mutex<HashMap<String, Instant>>,
     members: Mutex<Vec<(u64, Registration)>>,
     next_member_id: AtomicUsize,
     /// Route refresh and heartbeats; the address server's polling when there is one.
@@ -227,6 +243,7 @@ impl ClientInstance {
                 routes: RwLock::new(HashMap::new()),
                 broker_versions: Mutex::new(HashMap::new()),
                 heartbeated: Mutex::new(HashSet::new()),
+                unreachable: Mutex::new(HashMap::new()),
                 members: Mutex::new(Vec::new()),
                 next_member_id: AtomicUsize::new(1),
                 background: Mutex::new(Vec::new()),
@@ -557,6 +574,45 @@ impl ClientInstance {
         out
     }
 
+    /// Where to read `broker_name`'s queues of `topic` from (pulls, offset queries and commits):
+    /// brokerId `preferred` when the topic's route lists it, else the master, else the lowest
+    /// brokerId listed, passing over addresses [`mark_unreachable`](Self::mark_unreachable)
+    /// recently unless every address of the set is. This is how consumers follow a broker's
+    /// `suggestWhichBrokerId` and keep reading from a slave while its master is down (as the
+    /// Java client's `MQClientInstance.findBrokerAddressInSubscribe` with `onlyThisBroker`
+    /// false does once the route stops listing the master; the marks make that switch before
+    /// the next route refresh). `None` when no cached route lists the broker set.
+    pub fn read_target(&self, topic: &str, broker_name: &str, preferred: i64) -> Option<ReadTarget> {
+        let routes = self.routes.read();
+        let data = routes
+            .get(topic)
+            .and_then(|r| r.data.broker_data(broker_name))
+            .or_else(|| routes.values().find_map(|r| r.data.broker_data(broker_name)))?;
+        let now = Instant::now();
+        let unreachable = self.unreachable.lock();
+        let reachable =
+            |addr: &String| unreachable.get(addr).is_none_or(|since| now.duration_since(*since) >= UNREACHABLE_FOR);
+        let candidates = [preferred, MASTER_ID].into_iter().chain(data.broker_addrs.keys().copied());
+        let listed: Vec<(i64, &String)> =
+            candidates.filter_map(|id| data.broker_addrs.get(&id).map(|addr| (id, addr))).collect();
+        let (broker_id, addr) = listed.iter().find(|(_, addr)| reachable(addr)).or_else(|| listed.first())?;
+        Some(ReadTarget { addr: (*addr).clone(), broker_id: *broker_id })
+    }
+
+    /// Notes that a request to `addr` failed to reach it (refused, reset, no answer), so that
+    /// [`read_target`](Self::read_target) prefers the other brokers of its set for a while.
+    pub fn mark_unreachable(&self, addr: &str) {
+        self.unreachable.lock().insert(addr.to_owned(), Instant::now());
+    }
+
+    /// Notes that `addr` answered: it is no longer passed over.
+    pub fn mark_reachable(&self, addr: &str) {
+        let mut unreachable = self.unreachable.lock();
+        if !unreachable.is_empty() {
+            unreachable.remove(addr);
+        }
+    }
+
     /// Master address of `broker_name` in any cached route.
     pub fn master_addr(&self, broker_name: &str) -> Option<String> {
         let routes = self.routes.read();
@@ -725,6 +781,34 @@ mod tests {
         instance("12345678").prepare(&mut other);
         let expected = auth::acl::signature([("_UNIQUE_KEY_QUERY", "x")], b"", &creds);
         assert_eq!(other.ext(auth::acl::SIGNATURE), Some(expected.as_str()));
+    }
+
+    #[tokio::test]
+    async fn reads_follow_the_suggested_broker_and_pass_over_unreachable_ones() {
+        let props = Properties::new().with(keys::NAMESRV_ADDR, "127.0.0.1:4");
+        let instance = ClientInstance::get_or_create(&ClientConfig::from_properties(&props, false).unwrap());
+        let body = br#"{"queueDatas":[{"brokerName":"a","readQueueNums":2,"writeQueueNums":2,"perm":6}],
+            "brokerDatas":[{"cluster":"C","brokerName":"a","brokerAddrs":{"0":"m:1","1":"s1:1","2":"s2:1"}}]}"#;
+        let data = TopicRouteData::parse(body).unwrap();
+        let route = TopicRoute { publish_queues: data.publish_queues("T"), subscribe_queues: data.subscribe_queues("T"), data };
+        instance.routes.write().insert("T".to_owned(), Arc::new(route));
+        let target = |preferred| instance.read_target("T", "a", preferred).map(|t| (t.addr, t.broker_id));
+        assert_eq!(target(0), Some(("m:1".to_owned(), 0)));
+        assert_eq!(target(2), Some(("s2:1".to_owned(), 2)), "the broker's suggestion is followed");
+        assert_eq!(target(7), Some(("m:1".to_owned(), 0)), "an id the route does not list: the master");
+        assert_eq!(instance.read_target("T", "b", 0), None);
+
+        instance.mark_unreachable("m:1");
+        assert_eq!(target(0), Some(("s1:1".to_owned(), 1)), "a master that cannot be reached: the first slave");
+        instance.mark_unreachable("s1:1");
+        assert_eq!(target(0), Some(("s2:1".to_owned(), 2)));
+        instance.mark_unreachable("s2:1");
+        assert_eq!(target(2), Some(("s2:1".to_owned(), 2)), "all unreachable: the preferred one anyway");
+        instance.mark_reachable("m:1");
+        assert_eq!(target(1), Some(("m:1".to_owned(), 0)));
+        // Marks run out.
+        instance.unreachable.lock().insert("s1:1".to_owned(), Instant::now() - UNREACHABLE_FOR);
+        assert_eq!(target(1), Some(("s1:1".to_owned(), 1)));
     }
 
     #[tokio::test]

@@ -11,15 +11,15 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::client::instance::ClientInstance;
-use crate::error::{Error, Result};
+use crate::client::instance::{ClientInstance, ReadTarget};
+use crate::error::{Error, ErrorKind, Result};
 use crate::protocol::codes::response;
 use crate::protocol::command::RemotingCommand;
 use crate::protocol::headers::{
     OffsetResponseHeader, QueryConsumerOffsetRequestHeader, RequestHeader, UpdateConsumerOffsetRequestHeader,
 };
 use crate::protocol::lenient_json;
-use crate::protocol::route::MessageQueue;
+use crate::protocol::route::{MessageQueue, MASTER_ID};
 
 const OFFSET_RPC_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -128,9 +128,42 @@ pub async fn master_of(instance: &ClientInstance, mq: &MessageQueue) -> Result<S
         .ok_or_else(|| Error::network(format!("broker {} has no master address", mq.broker_name)))
 }
 
-/// The group's committed offset of `mq` at the broker; `None` if it has none.
+/// Where `mq` is read from, preferring brokerId `preferred` ([`ClientInstance::read_target`]:
+/// the master unless the broker suggested another, a slave while the master cannot be
+/// reached), refreshing the topic's route once if no cached route lists the broker set.
+pub async fn read_target_of(instance: &ClientInstance, mq: &MessageQueue, preferred: i64) -> Result<ReadTarget> {
+    if let Some(target) = instance.read_target(&mq.topic, &mq.broker_name, preferred) {
+        return Ok(target);
+    }
+    instance.fetch_route(&mq.topic).await?;
+    instance
+        .read_target(&mq.topic, &mq.broker_name, preferred)
+        .ok_or_else(|| Error::network(format!("broker {} has no address in the route of {}", mq.broker_name, mq.topic)))
+}
+
+/// Sends a request about one queue to `target`; a failure to reach it (refused, reset, no
+/// answer in time) is noted so that the next read of the broker set tries its other brokers.
+pub async fn invoke_read(
+    instance: &ClientInstance,
+    target: &ReadTarget,
+    cmd: RemotingCommand,
+    timeout: Duration,
+) -> Result<RemotingCommand> {
+    let result = instance.invoke(&target.addr, cmd, timeout).await;
+    match &result {
+        Ok(_) => instance.mark_reachable(&target.addr),
+        Err(e) if matches!(e.kind(), ErrorKind::Network | ErrorKind::Timeout) => {
+            instance.mark_unreachable(&target.addr)
+        }
+        Err(_) => {}
+    }
+    result
+}
+
+/// The group's committed offset of `mq` at the broker; `None` if it has none. Asked of the
+/// master, or of a slave while the master cannot be reached (slaves copy the master's offsets).
 pub async fn query_remote(instance: &ClientInstance, group: &str, mq: &MessageQueue) -> Result<Option<i64>> {
-    let addr = master_of(instance, mq).await?;
+    let target = read_target_of(instance, mq, MASTER_ID).await?;
     let cmd = QueryConsumerOffsetRequestHeader {
         consumer_group: group,
         topic: &mq.topic,
@@ -138,7 +171,7 @@ pub async fn query_remote(instance: &ClientInstance, group: &str, mq: &MessageQu
         broker_name: &mq.broker_name,
     }
     .command();
-    let resp = instance.invoke(&addr, cmd, OFFSET_RPC_TIMEOUT).await?;
+    let resp = invoke_read(instance, &target, cmd, OFFSET_RPC_TIMEOUT).await?;
     match resp.code {
         response::SUCCESS => {
             let offset = OffsetResponseHeader::decode(&resp)?.offset;
@@ -149,9 +182,11 @@ pub async fn query_remote(instance: &ClientInstance, group: &str, mq: &MessageQu
     }
 }
 
-/// Stores the group's offset of `mq` at the broker and waits for its answer.
+/// Stores the group's offset of `mq` at the broker and waits for its answer: at the master,
+/// or while it cannot be reached at a slave of its set, which keeps it until the master is
+/// back (as the Java client's `RemoteBrokerOffsetStore` does when the route lists no master).
 pub async fn persist_remote(instance: &ClientInstance, group: &str, mq: &MessageQueue, offset: i64) -> Result<()> {
-    let addr = master_of(instance, mq).await?;
+    let target = read_target_of(instance, mq, MASTER_ID).await?;
     let cmd = UpdateConsumerOffsetRequestHeader {
         consumer_group: group,
         topic: &mq.topic,
@@ -160,7 +195,11 @@ pub async fn persist_remote(instance: &ClientInstance, group: &str, mq: &Message
         broker_name: &mq.broker_name,
     }
     .command();
-    send_expecting_success(instance, &addr, cmd, false, "update consumer offset").await
+    let resp = invoke_read(instance, &target, cmd, OFFSET_RPC_TIMEOUT).await?;
+    if resp.code != response::SUCCESS {
+        return Err(Error::from_response(resp.code, resp.remark.as_deref(), "update consumer offset"));
+    }
+    Ok(())
 }
 
 /// Sends a request that answers nothing but a code: oneway, or acknowledged with SUCCESS.

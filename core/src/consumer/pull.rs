@@ -44,6 +44,8 @@ pub struct PullResult {
     pub undecodable: Vec<Message>,
     /// The reply held more than the limits allowed, or a broken entry ended the walk.
     pub cut_short: bool,
+    /// The broker id the broker suggests for the next pull of the queue (0: the master).
+    pub suggested_broker_id: i64,
 }
 
 /// Decodes a pull response. Messages are converted for `group` and filtered by `sub`; no more
@@ -72,6 +74,7 @@ pub fn parse_pull_response(
         messages: Vec::new(),
         undecodable: Vec::new(),
         cut_short: false,
+        suggested_broker_id: header.suggest_which_broker_id,
     };
     if status != PullStatus::Found {
         return Ok(result);

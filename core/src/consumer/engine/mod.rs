@@ -37,7 +37,7 @@ use super::listener::{
     DeliveredMessage, MessageListener, MessageOrderListener, MessageSelector, OrderAction,
 };
 use super::lock::{lock_batch, unlock_batch, LOCK_MAX_LIVE, LOCK_RENEW_INTERVAL};
-use super::offset_store::{master_of, query_remote, CommitGate, LocalOffsetFile, OffsetTable};
+use super::offset_store::{invoke_read, query_remote, read_target_of, CommitGate, LocalOffsetFile, OffsetTable};
 use super::process_queue::{queue_offset, ProcessQueue};
 use super::pull::{parse_pull_response, retry_topic, PullResult, PullStatus};
 use super::retry::{retry_later, send_back, send_to_retry_topic};
@@ -57,6 +57,7 @@ use crate::protocol::headers::{
 use crate::protocol::lenient_json;
 use crate::protocol::message::{DecodeLimits, MAX_DECOMPRESSED_BODY_LEN};
 use crate::protocol::route::MessageQueue;
+use crate::protocol::route::MASTER_ID;
 use crate::transport::InboundRequest;
 
 mod consume;
@@ -72,6 +73,8 @@ const PERSIST_INTERVAL: Duration = Duration::from_secs(5);
 const FLOW_CONTROL_DELAY: Duration = Duration::from_millis(50);
 /// Pause after a failed pull.
 const PULL_ERROR_DELAY: Duration = Duration::from_secs(1);
+/// Pause after a pull from a slave found nothing (slaves may answer such pulls at once).
+const SLAVE_IDLE_DELAY: Duration = Duration::from_millis(500);
 /// Pause after the broker answered FLOW_CONTROL or SYSTEM_BUSY (Java: 20 ms).
 const BROKER_BUSY_DELAY: Duration = Duration::from_millis(20);
 /// Largest offset span of one queue's cache in concurrent consumption (Java
@@ -148,6 +151,9 @@ struct QueueSlot {
     /// messages (ms since the epoch, 0 for never), for the running info administrators read.
     last_pull_ms: AtomicI64,
     last_consume_ms: AtomicI64,
+    /// The brokerId of its set the queue's next pull goes to: what the last reply suggested
+    /// (`suggestWhichBrokerId`; 0, the master, until one does).
+    pull_from: AtomicI64,
     /// Batch consumers with batchConsumeMaxAwaitDurationInSeconds: the messages of a batch not
     /// yet full, and the hold they belong to (a new hold begins when it is empty).
     held: Mutex<(Vec<Message>, u64)>,
@@ -676,26 +682,37 @@ impl Engine {
             let commit =
                 if self.clustering() && self.commit_gate.is_open(&slot.mq) { self.offsets.get(&slot.mq) } else { None };
             let outcome = async {
-                let addr = master_of(&instance, &slot.mq).await?;
+                let target = read_target_of(&instance, &slot.mq, slot.pull_from.load(Ordering::Relaxed)).await?;
+                // Offsets piggy-back only on pulls from the master (a slave's copy is replaced by
+                // the master's), as the Java client's PullAPIWrapper clears the flag for a slave.
+                let commit = if target.broker_id == MASTER_ID { commit } else { None };
                 let cmd =
                     pull_header(&self.group, &slot.mq, offset, commit, &sub, self.settings.pull_batch_size).command();
-                let resp = instance.invoke(&addr, cmd, PULL_TIMEOUT).await?;
+                let resp = invoke_read(&instance, &target, cmd, PULL_TIMEOUT).await?;
                 let parse = |limits| parse_pull_response(&resp, &slot.mq, &self.group, self.namespace(), &sub, limits);
                 let r = parse(self.reply_limits(&slot, false))?;
                 if r.cut_short && r.messages.is_empty() && r.undecodable.is_empty() && r.next_begin_offset == offset {
                     // Not even the first message fits this queue's share: try the room of the
                     // whole cache (computed only now: it visits every queue).
-                    return parse(self.reply_limits(&slot, true));
+                    return Ok((parse(self.reply_limits(&slot, true))?, target.broker_id));
                 }
-                Ok(r)
+                Ok((r, target.broker_id))
             };
             let result = tokio::select! {
                 r = outcome => r,
                 _ = stop.changed() => break,
             };
             match result {
-                Ok(r) => {
+                Ok((r, from_broker_id)) => {
                     slot.last_pull_ms.store(now_ms(), Ordering::Relaxed);
+                    // A 5.x slave whose master is listed answers a pull that finds nothing at once
+                    // (PULL_RETRY_IMMEDIATELY) instead of holding it as a master does: pause, or
+                    // a caught-up queue read from a slave while its master is away would spin.
+                    let idle_slave = from_broker_id != MASTER_ID && r.status != PullStatus::Found;
+                    let suggested = r.suggested_broker_id;
+                    if slot.pull_from.swap(suggested, Ordering::Relaxed) != suggested {
+                        tracing::debug!(queue = ?slot.mq, broker_id = suggested, "the broker suggests pulling from another broker of its set");
+                    }
                     if let Some(line) = errors.succeeded(std::time::Instant::now()) {
                         tracing::info!(queue = ?slot.mq, "{line}");
                     }
@@ -705,6 +722,8 @@ impl Engine {
                     self.on_pulled(&slot, offset, r);
                     if no_room {
                         sleep_or_stop(FLOW_CONTROL_DELAY, &mut stop).await;
+                    } else if idle_slave {
+                        sleep_or_stop(SLAVE_IDLE_DELAY, &mut stop).await;
                     }
                 }
                 Err(e) => {

@@ -199,13 +199,13 @@ impl Engine {
         mq: &MessageQueue,
         timestamp: Option<i64>,
     ) -> Result<i64> {
-        let addr = master_of(instance, mq).await?;
+        let target = read_target_of(instance, mq, MASTER_ID).await?;
         let (topic, queue_id, broker_name) = (mq.topic.as_str(), mq.queue_id, mq.broker_name.as_str());
         let cmd = match timestamp {
             None => GetMaxOffsetRequestHeader { topic, queue_id, broker_name: Some(broker_name) }.command(),
             Some(timestamp) => SearchOffsetRequestHeader { topic, queue_id, timestamp, broker_name }.command(),
         };
-        let resp = instance.invoke(&addr, cmd, ADMIN_RPC_TIMEOUT).await?;
+        let resp = invoke_read(instance, &target, cmd, ADMIN_RPC_TIMEOUT).await?;
         if resp.code != response::SUCCESS {
             return Err(Error::from_response(resp.code, resp.remark.as_deref(), "queue offset lookup"));
         }
@@ -231,6 +231,7 @@ impl Engine {
             tasks: Mutex::new(Vec::new()),
             last_pull_ms: AtomicI64::new(0),
             last_consume_ms: AtomicI64::new(0),
+            pull_from: AtomicI64::new(MASTER_ID),
             held: Mutex::new((Vec::new(), 0)),
         });
         if self.orderly() && self.clustering() {

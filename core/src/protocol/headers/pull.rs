@@ -45,6 +45,10 @@ pub struct PullMessageResponseHeader {
     /// a queue through a static-topic mapping. Lenient: absent or malformed reads as 0, as
     /// older brokers do not send it.
     pub offset_delta: i64,
+    /// Which broker of the set (brokerId: 0 the master, 1.. slaves) the next pull of this queue
+    /// should go to (Java `PullAPIWrapper.updatePullFromWhichNode`). Lenient: absent or
+    /// malformed reads as 0, the master.
+    pub suggest_which_broker_id: i64,
 }
 
 impl PullMessageResponseHeader {
@@ -54,6 +58,7 @@ impl PullMessageResponseHeader {
             min_offset: resp.ext_parse("minOffset")?,
             max_offset: resp.ext_parse("maxOffset")?,
             offset_delta: resp.ext("offsetDelta").and_then(|v| v.parse().ok()).unwrap_or(0),
+            suggest_which_broker_id: resp.ext("suggestWhichBrokerId").and_then(|v| v.parse().ok()).unwrap_or(0),
         })
     }
 }
@@ -112,10 +117,18 @@ mod tests {
         let h = PullMessageResponseHeader::decode(&resp).unwrap();
         assert_eq!(
             h,
-            PullMessageResponseHeader { next_begin_offset: 13, min_offset: 0, max_offset: 13, offset_delta: 0 }
+            PullMessageResponseHeader {
+                next_begin_offset: 13,
+                min_offset: 0,
+                max_offset: 13,
+                offset_delta: 0,
+                suggest_which_broker_id: 0
+            }
         );
         let moved = resp.clone().with_ext("offsetDelta", 100);
         assert_eq!(PullMessageResponseHeader::decode(&moved).unwrap().offset_delta, 100);
+        let to_slave = resp.clone().with_ext("suggestWhichBrokerId", 1);
+        assert_eq!(PullMessageResponseHeader::decode(&to_slave).unwrap().suggest_which_broker_id, 1);
         let missing = RemotingCommand::response(0, 1, None).with_ext("minOffset", 0).with_ext("maxOffset", 1);
         assert!(PullMessageResponseHeader::decode(&missing).unwrap_err().message().contains("nextBeginOffset"));
     }
