@@ -67,11 +67,17 @@ macro_rules! client_class {
                 Ok(false)
             }
 
+            /// Starts the client off the event loop (a consumer's start waits for a name server).
             fn __aenter__(slf: pyo3::PyRef<'_, Self>) -> pyo3::PyResult<pyo3::Py<pyo3::PyAny>> {
-                crate::runtime::start(slf.py(), slf.inner.get()?)?;
                 let py = slf.py();
+                let handle = slf.inner.get()?.clone();
                 let me = pyo3::IntoPyObjectExt::into_py_any(slf, py)?;
-                crate::completion::ready(py, me)
+                crate::completion::spawn_future(
+                    py,
+                    crate::completion::Start::OnRuntime,
+                    crate::runtime::start_in_background(handle),
+                    move |_py, outcome| outcome.map(|()| me).map_err(crate::errors::to_py_err),
+                )
             }
 
             #[pyo3(signature = (*_args))]

@@ -112,14 +112,6 @@ where
     Ok(())
 }
 
-/// An already completed asyncio future (for `__aenter__`).
-pub(crate) fn ready(py: Python<'_>, value: Py<PyAny>) -> PyResult<Py<PyAny>> {
-    let event_loop = running_loop(py)?.ok_or_else(|| PyRuntimeError::new_err("no running event loop"))?;
-    let future = event_loop.bind(py).call_method0("create_future")?;
-    future.call_method1("set_result", (value,))?;
-    Ok(future.unbind())
-}
-
 /// The completion pump: runs on a daemon thread of the package until the exit hook stops it,
 /// after calling the callbacks of every send that finished before. `call_callback` is
 /// `_callbacks.call_send_callback`, looked up by the thread that starts the pumps.

@@ -64,11 +64,35 @@ pub(crate) fn start<T: ClientLifecycle>(py: Python<'_>, handle: &Arc<T>) -> PyRe
         handle.start_client()
     })
     .map_err(to_py_err)?;
+    register_live(handle);
+    Ok(())
+}
+
+/// Starts `handle` off the calling thread (for `async with`: a consumer's start waits for a
+/// name server to answer, which must not hold up the event loop); the future resolves once it
+/// has started.
+pub(crate) async fn start_in_background<T: ClientLifecycle + 'static>(handle: Arc<T>) -> rocketmq_ons::Result<()> {
+    // A blocking-pool thread has the runtime's context, as start() needs.
+    let started = tokio::task::spawn_blocking(move || handle.start_client().map(|()| handle)).await;
+    match started {
+        Ok(Ok(handle)) => {
+            register_live(&handle);
+            Ok(())
+        }
+        Ok(Err(e)) => Err(e),
+        Err(join) => Err(rocketmq_ons::Error::new(
+            rocketmq_ons::ErrorKind::Internal,
+            format!("starting the client failed unexpectedly: {join}"),
+        )),
+    }
+}
+
+/// Remembers a started client for the exit hook (which shuts down those of this process).
+fn register_live<T: ClientLifecycle + 'static>(handle: &Arc<T>) {
     let weak: Weak<dyn ClientLifecycle> = Arc::downgrade(handle) as Weak<dyn ClientLifecycle>;
     let mut live = LIVE.lock();
     live.retain(|(_, w)| w.strong_count() > 0);
     live.push((rocketmq_ons::current_process_id(), weak));
-    Ok(())
 }
 
 /// Set once the interpreter is exiting: listeners and checkers no longer call into Python.

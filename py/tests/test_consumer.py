@@ -4,7 +4,8 @@ start that waits for a silent name server, a missing topic said at WARNING."""
 import asyncio
 import logging
 import threading
-from typing import Any, Callable, Dict, List
+import time
+from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 
@@ -182,6 +183,44 @@ def test_sql92_selector_filters_by_user_property(namesrv: str, topic: str, produ
         wait_for(lambda: len(got) > len(wanted), timeout=3)
     assert set(got) == wanted, got
     assert sorted(got.values()) == [b"a=3", b"a=5"]
+
+
+def test_async_with_starts_off_the_event_loop(silent_namesrv: str, unique: Callable[[str], str]) -> None:
+    # `async with` waits for start() (here for a name server that never answers) without
+    # holding up the event loop: a task ticking every 10 ms keeps ticking meanwhile.
+    group = unique("GID_AW")
+
+    async def main() -> Tuple[float, int, BaseException]:
+        c = ons.Consumer(**consumer_options(silent_namesrv, group))
+        c.subscribe(unique("PyT"), "*", lambda msg, ctx: ons.Action.CommitMessage)
+        ticks = [0]
+        done = asyncio.Event()
+
+        async def tick() -> None:
+            while not done.is_set():
+                ticks[0] += 1
+                await asyncio.sleep(0.01)
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0.05)
+        before = ticks[0]
+        started = time.monotonic()
+        try:
+            with pytest.raises((ons.NetworkError, ons.ONSTimeoutError)) as e:
+                async with c:
+                    pass
+            waited = time.monotonic() - started
+        finally:
+            done.set()
+            await ticker
+            c.shutdown()
+        return waited, ticks[0] - before, e.value
+
+    waited, ticks, error = asyncio.run(main())
+    assert f"consumer of group {group} cannot start" in str(error), error
+    assert waited > 1.0
+    # Had start() run on the loop's thread, the ticker would not have run until it returned.
+    assert ticks > 10 * waited, (ticks, waited)
 
 
 def test_start_releases_the_gil(silent_namesrv: str, unique: Callable[[str], str]) -> None:
