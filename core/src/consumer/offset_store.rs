@@ -17,8 +17,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::protocol::codes::response;
 use crate::protocol::command::RemotingCommand;
 use crate::protocol::headers::{
-    GetMaxOffsetRequestHeader, OffsetResponseHeader, QueryConsumerOffsetRequestHeader, RequestHeader,
-    SearchOffsetRequestHeader, UpdateConsumerOffsetRequestHeader,
+    GetMaxOffsetRequestHeader, GetMinOffsetRequestHeader, OffsetResponseHeader, QueryConsumerOffsetRequestHeader,
+    RequestHeader, SearchOffsetRequestHeader, UpdateConsumerOffsetRequestHeader,
 };
 use crate::protocol::lenient_json;
 use crate::protocol::route::{MessageQueue, MASTER_ID};
@@ -187,6 +187,8 @@ pub async fn query_remote(instance: &ClientInstance, group: &str, mq: &MessageQu
 /// A queue's own offset, as a broker reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueOffset {
+    /// The oldest stored message's offset (GET_MIN_OFFSET).
+    Min,
     /// The offset the next message will get (GET_MAX_OFFSET).
     Max,
     /// The first message stored at or after these epoch milliseconds (SEARCH_OFFSET_BY_TIMESTAMP).
@@ -199,6 +201,7 @@ pub async fn queue_offset(instance: &ClientInstance, mq: &MessageQueue, which: Q
     let target = read_target_of(instance, mq, MASTER_ID).await?;
     let (topic, queue_id, broker_name) = (mq.topic.as_str(), mq.queue_id, mq.broker_name.as_str());
     let cmd = match which {
+        QueueOffset::Min => GetMinOffsetRequestHeader { topic, queue_id, broker_name }.command(),
         QueueOffset::Max => GetMaxOffsetRequestHeader { topic, queue_id, broker_name: Some(broker_name) }.command(),
         QueueOffset::At(timestamp) => SearchOffsetRequestHeader { topic, queue_id, timestamp, broker_name }.command(),
     };
