@@ -7,8 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ons_tests::support::{new_topic, plain_props, rt, wait_for};
+use ons_tests::support::{create_topic, new_topic, plain_props, rt, wait_for};
+use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
+use rocketmq_ons::consumer::TopicPartitionChangeListener;
 use rocketmq_ons::{ErrorKind, Message, MessageQueue, Producer, PullConsumer, SendResult};
 
 /// A pull consumer of `group` from the first offset; `extra` properties on top.
@@ -418,5 +420,50 @@ fn mixed_group_with_the_java_lite_pull_consumer_shares_the_queues_exactly_once()
         ours.shutdown().await;
         task.await.unwrap();
         p.shutdown().await;
+    });
+}
+
+#[derive(Default)]
+struct Told(Mutex<Vec<(String, Vec<MessageQueue>)>>);
+
+impl TopicPartitionChangeListener for Told {
+    fn on_changed(&self, topic: &str, partitions: &[MessageQueue]) {
+        self.0.lock().unwrap().push((topic.to_owned(), partitions.to_vec()));
+    }
+}
+
+impl Told {
+    fn calls(&self) -> Vec<(String, Vec<MessageQueue>)> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+#[test]
+fn topic_partition_change_listeners_are_told_the_queues_and_their_changes() {
+    let topic = new_topic("pull_watch", 2);
+    let growing = new_topic("pull_grow", 2);
+    let group = ons_tests::unique_name("GID_pull_watch");
+    rt().block_on(async {
+        let c = pull_consumer(&group, &[]);
+        // Registered before start: told the queues at the first check (10 s after start).
+        let before = Arc::new(Told::default());
+        c.register_topic_partition_change_listener(&topic, before.clone()).await.unwrap();
+        c.start().unwrap();
+        let queues = c.topic_partitions(&topic).await.unwrap();
+        // Registered while running: told only of changes.
+        let during = Arc::new(Told::default());
+        c.register_topic_partition_change_listener(&growing, during.clone()).await.unwrap();
+        let old = c.topic_partitions(&growing).await.unwrap();
+        let admin = Admin::new(&plain_props("GID_test_admin")).unwrap();
+        create_topic(&admin, &growing, 4).await;
+        wait_for("the new queues in the route", Duration::from_secs(60), || async {
+            c.topic_partitions(&growing).await.unwrap().len() == old.len() * 2
+        })
+        .await;
+        let grown = c.topic_partitions(&growing).await.unwrap();
+        wait_for("the change to be told", Duration::from_secs(60), || async { !during.calls().is_empty() }).await;
+        assert_eq!(during.calls(), vec![(growing.clone(), grown)]);
+        assert_eq!(before.calls(), vec![(topic.clone(), queues)], "told once, at the first check");
+        c.shutdown().await;
     });
 }

@@ -39,5 +39,5 @@ pub use listener::{
     Action, ActionReply, BatchMessageListener, ConsumeContext, ConsumeOrderContext, DeferredMessageListener,
     DeliveredMessage, MessageListener, MessageOrderListener, MessageSelector, OrderAction,
 };
-pub use pull_consumer::PullConsumer;
+pub use pull_consumer::{PullConsumer, TopicPartitionChangeListener};
 pub use settings::{ConsumeFromWhere, ConsumerKind, ConsumerSettings, MessageModel};

@@ -71,6 +71,25 @@ const PULL_ERROR_DELAY: Duration = Duration::from_secs(1);
 const SLAVE_IDLE_DELAY: Duration = Duration::from_millis(500);
 /// While pulls of one queue keep failing, a line about them is logged at most this often.
 const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(30);
+/// When the queues of topics with a change listener are first compared after start, and how
+/// often after that (Java `DefaultLitePullConsumerImpl.startScheduleTask`: 10 s, then
+/// topicMetadataCheckIntervalMillis, 30 s by default).
+const TOPIC_CHECK_FIRST: Duration = Duration::from_secs(10);
+const TOPIC_CHECK_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Told when the queues of a topic change (ONS `PullConsumer.TopicPartitionChangeListener`,
+/// Apache `TopicMessageQueueChangeListener`). Runs on a blocking thread of the runtime.
+pub trait TopicPartitionChangeListener: Send + Sync {
+    /// All queues of `topic` now (names without namespace), sorted.
+    fn on_changed(&self, topic: &str, partitions: &[MessageQueue]);
+}
+
+/// A topic's change listener and the queues it was last told of (`None`: not yet known; the
+/// first check then tells it).
+struct Watched {
+    listener: Arc<dyn TopicPartitionChangeListener>,
+    known: Option<Vec<MessageQueue>>,
+}
 
 /// How the consumer gets its queues; fixed by the first `assign` or `subscribe`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +178,8 @@ struct Inner {
     next_auto_commit: Mutex<Instant>,
     rebalance_now: Notify,
     closing: watch::Sender<bool>,
+    /// Wire topic → its change listener.
+    watched: Mutex<BTreeMap<String, Watched>>,
 }
 
 /// The ONS `PullConsumer`: assign queues or subscribe to topics, then [`poll`](Self::poll).
@@ -205,6 +226,7 @@ impl PullConsumer {
             next_auto_commit: Mutex::new(Instant::now()),
             rebalance_now: Notify::new(),
             closing: watch::channel(false).0,
+            watched: Mutex::new(BTreeMap::new()),
         });
         Ok(PullConsumer { inner })
     }
@@ -225,6 +247,26 @@ impl PullConsumer {
         let data = SubscriptionData::new(&wire, selector)?;
         self.inner.subscriptions.write().insert(wire, data);
         self.inner.membership_changed();
+        Ok(())
+    }
+
+    /// Calls `listener` with all of `topic`'s queues whenever they change (ONS
+    /// `registerTopicPartitionChangedListener`), checking 10 s after start and every 30 s after
+    /// that, as Java does. Registered before start, it is told the queues at the first check;
+    /// registered while running, only of changes. Replaces an earlier listener of `topic`.
+    pub async fn register_topic_partition_change_listener(
+        &self,
+        topic: &str,
+        listener: Arc<dyn TopicPartitionChangeListener>,
+    ) -> Result<()> {
+        self.inner.usable()?;
+        validate_topic(topic)?;
+        let wire = self.inner.wire(topic);
+        let known = match self.inner.instance() {
+            Ok(_) => Some(self.inner.queues_of(&wire).await?),
+            Err(_) => None,
+        };
+        self.inner.watched.lock().insert(wire, Watched { listener, known });
         Ok(())
     }
 
@@ -292,11 +334,7 @@ impl PullConsumer {
     /// The queues of `topic` that can be consumed (ONS `topicPartitions`), from its route.
     pub async fn topic_partitions(&self, topic: &str) -> Result<Vec<MessageQueue>> {
         validate_topic(topic)?;
-        let instance = self.inner.instance()?;
-        let route = instance.fetch_route(&self.inner.wire(topic)).await?;
-        let mut out: Vec<MessageQueue> = route.subscribe_queues.iter().map(|q| self.inner.user_mq(q)).collect();
-        out.sort();
-        Ok(out)
+        self.inner.queues_of(&self.inner.wire(topic)).await
     }
 
     /// The queues this consumer pulls at the moment (names without namespace), sorted.
@@ -547,7 +585,7 @@ impl Inner {
         let _ = self.instance.set(instance.clone());
         let _ = self.runtime.set(runtime.clone());
         *self.next_auto_commit.lock() = Instant::now() + self.pull.auto_commit_interval;
-        let tasks = vec![runtime.spawn(me.rebalance_loop())];
+        let tasks = vec![runtime.spawn(me.clone().rebalance_loop()), runtime.spawn(me.watch_topics())];
         *state = State::Started { instance, member, tasks };
         drop(state);
         if *self.mode.lock() == Mode::Assign {
@@ -687,6 +725,54 @@ impl Inner {
         self.forget_cached(slot);
         slot.interrupt.notify_one();
         tracing::debug!(queue = ?slot.mq, offset, "pull consumer: seek");
+    }
+
+    // -------------------------------------------------------------------- topic changes
+
+    /// All queues of a (wire) topic from a fresh route, named for users, sorted.
+    async fn queues_of(&self, wire_topic: &str) -> Result<Vec<MessageQueue>> {
+        let instance = self.instance()?;
+        let route = instance.fetch_route(wire_topic).await?;
+        let mut out: Vec<MessageQueue> = route.subscribe_queues.iter().map(|q| self.user_mq(q)).collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// Tells each topic's change listener when its queues differ from what it was last told.
+    async fn watch_topics(self: Arc<Self>) {
+        let mut closing = self.closing.subscribe();
+        let mut wait = TOPIC_CHECK_FIRST;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = closing.changed() => return,
+            }
+            wait = TOPIC_CHECK_INTERVAL;
+            let topics: Vec<String> = self.watched.lock().keys().cloned().collect();
+            for topic in topics {
+                let now = match self.queues_of(&topic).await {
+                    Ok(q) => q,
+                    Err(e) => {
+                        tracing::warn!(topic = %topic, error = %e, "pull consumer: cannot read the topic's queues");
+                        continue;
+                    }
+                };
+                let listener = {
+                    let mut watched = self.watched.lock();
+                    let Some(w) = watched.get_mut(&topic) else { continue };
+                    if w.known.as_ref() == Some(&now) {
+                        continue;
+                    }
+                    w.known = Some(now.clone());
+                    w.listener.clone()
+                };
+                let user_topic = namespace::unwrap(self.namespace(), &topic);
+                let call = tokio::task::spawn_blocking(move || listener.on_changed(&user_topic, &now));
+                if call.await.is_err() {
+                    tracing::warn!(topic = %topic, "a topic partition change listener panicked");
+                }
+            }
+        }
     }
 
     // -------------------------------------------------------------------- rebalance
