@@ -57,6 +57,13 @@ pub mod keys {
     pub const MAX_CACHED_MESSAGE_SIZE_IN_MIB: &str = "MaxCachedMessageSizeInMiB";
     /// ONS Java `PropertyKeyConst.MAX_BATCH_MESSAGE_COUNT`: the pull batch size.
     pub const MAX_BATCH_MESSAGE_COUNT: &str = "maxBatchMessageCount";
+    /// ONS Java `PropertyKeyConst.AUTO_COMMIT`: whether a pull consumer commits what `poll`
+    /// returned by itself.
+    pub const AUTO_COMMIT: &str = "autoCommit";
+    /// ONS Java `PropertyKeyConst.AUTO_COMMIT_INTERVAL_MILLIS`.
+    pub const AUTO_COMMIT_INTERVAL_MILLIS: &str = "autoCommitIntervalMillis";
+    /// ONS Java `PropertyKeyConst.POLL_TIMEOUT_MILLIS`: how long a pull consumer's `poll` waits by default.
+    pub const POLL_TIMEOUT_MILLIS: &str = "pollTimeoutMillis";
     /// ONS Java `PropertyKeyConst.BatchConsumeMaxAwaitDurationInSeconds`.
     pub const BATCH_CONSUME_MAX_AWAIT_DURATION_IN_SECONDS: &str = "batchConsumeMaxAwaitDurationInSeconds";
     /// `AVG` or `AVG_BY_CIRCLE` (ONS Java `PropertyKeyConst.ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME`).

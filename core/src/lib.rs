@@ -42,7 +42,7 @@ wire_level_modules! {
 pub use config::Properties;
 pub use consumer::{
     Action, BatchConsumer, BatchMessageListener, ConsumeContext, ConsumeOrderContext, Consumer, MessageListener,
-    MessageOrderListener, MessageSelector, OrderAction, OrderConsumer,
+    MessageOrderListener, MessageSelector, OrderAction, OrderConsumer, PullConsumer,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use message::{Message, SendResult, SendStatus};

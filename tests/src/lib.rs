@@ -169,10 +169,23 @@ pub fn java_oracle(args: &[&str]) -> Output {
     java_oracle_in(cluster(), args)
 }
 
+/// [`java_oracle`] with a Java client of the cluster's own line (4.9.7 against 4.x brokers)
+/// unless `ONS_TEST_ORACLE_CLIENT_VERSION` says otherwise: for requests older brokers do not
+/// know, such as the 5.x client's LITE_PULL_MESSAGE (code 361), which its
+/// `DefaultLitePullConsumer` sends.
+pub fn java_oracle_of_broker_line(args: &[&str]) -> Output {
+    let line = if broker_version().starts_with("4.") { Some("4.9.7".to_owned()) } else { None };
+    java_oracle_with(cluster(), non_empty_env("ONS_TEST_ORACLE_CLIENT_VERSION").or(line), args)
+}
+
 fn java_oracle_in(c: &Cluster, args: &[&str]) -> Output {
+    java_oracle_with(c, non_empty_env("ONS_TEST_ORACLE_CLIENT_VERSION"), args)
+}
+
+fn java_oracle_with(c: &Cluster, client_version: Option<String>, args: &[&str]) -> Output {
     let mut cmd = Command::new("bash");
     cmd.arg(rmq_sh()).arg("oracle");
-    if let Some(v) = non_empty_env("ONS_TEST_ORACLE_CLIENT_VERSION") {
+    if let Some(v) = client_version {
         cmd.args(["--client-version", &v]);
     }
     if let Some(dir) = &c.dir {

@@ -286,7 +286,7 @@ pub static CATALOGUE: &[Key] =
             Int,
             "32",
             OnsJava,
-            "Consumers: messages asked of a broker per pull (Java's pullBatchSize), [1, 1024].",
+            "Consumers: messages asked of a broker per pull (Java's pullBatchSize), [1, 1024]; for a pull consumer also the most one `poll` returns.",
             member = "MAX_BATCH_MESSAGE_COUNT"
         ),
         key!(
@@ -468,31 +468,28 @@ pub static CATALOGUE: &[Key] =
             "autoCommit",
             "auto_commit",
             Bool,
-            "",
+            "true",
             OnsJava,
-            "A setting of the ONS Java SDK's `PullConsumer`, which this client does not have (use a push consumer).",
-            member = "AUTO_COMMIT",
-            honoured = false
+            "Pull consumers: `poll` commits, every autoCommitIntervalMillis, the offsets after what earlier polls returned (and shutdown and a queue given up commit them too); `false` leaves committing to `commit_sync`.",
+            member = "AUTO_COMMIT"
         ),
         key!(
             "autoCommitIntervalMillis",
             "auto_commit_interval_millis",
             Int,
-            "",
+            "5000",
             OnsJava,
-            "A setting of the ONS Java SDK's `PullConsumer`, which this client does not have (use a push consumer).",
-            member = "AUTO_COMMIT_INTERVAL_MILLIS",
-            honoured = false
+            "Pull consumers with autoCommit: the least time between two automatic commits, [1000, 86400000] ms.",
+            member = "AUTO_COMMIT_INTERVAL_MILLIS"
         ),
         key!(
             "pollTimeoutMillis",
             "poll_timeout_millis",
             Int,
-            "",
+            "5000",
             OnsJava,
-            "A setting of the ONS Java SDK's `PullConsumer`, which this client does not have (use a push consumer).",
-            member = "POLL_TIMEOUT_MILLIS",
-            honoured = false
+            "Pull consumers: how long `poll_default` waits for messages, [1, 86400000] ms.",
+            member = "POLL_TIMEOUT_MILLIS"
         ),
         key!(
             "shardingKey",
@@ -838,6 +835,9 @@ mod tests {
             keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB,
             keys::MAX_BATCH_MESSAGE_COUNT,
             keys::BATCH_CONSUME_MAX_AWAIT_DURATION_IN_SECONDS,
+            keys::AUTO_COMMIT,
+            keys::AUTO_COMMIT_INTERVAL_MILLIS,
+            keys::POLL_TIMEOUT_MILLIS,
             keys::ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME,
             keys::ALLOCATE_MESSAGE_QUEUE_STRATEGY_ONS,
             keys::INSTANCE_NAME,

@@ -2,10 +2,45 @@
 //! `AllocateMessageQueueAveragely` and `AllocateMessageQueueAveragelyByCircle` (apache/rocketmq
 //! `client/src/main/java/org/apache/rocketmq/client/consumer/rebalance/`), with queues and client
 //! ids sorted exactly as Java's `RebalanceImpl` sorts them, so that a group mixing Java instances
-//! and ours (all using the same strategy) splits the queues without gap or overlap.
+//! and ours (all using the same strategy) splits the queues without gap or overlap; and the
+//! group's live instances that allocation is among ([`group_consumer_ids`]), which the push
+//! engine's rebalance and the pull consumer's subscribe mode both ask a broker for.
 
+use std::time::Duration;
+
+use crate::client::instance::{ClientInstance, TopicRoute};
+use crate::error::{Error, Result};
+use crate::protocol::codes::response;
+use crate::protocol::headers::{GetConsumerListByGroupRequestHeader, RequestHeader};
 use crate::protocol::java_hash::java_string_cmp;
+use crate::protocol::lenient_json;
 use crate::protocol::route::MessageQueue;
+
+const CONSUMER_LIST_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The live client ids of `group` (as on the wire), from the first master of `route` that
+/// answers (GET_CONSUMER_LIST_BY_GROUP, as Java's `MQClientInstance.findConsumerIdList`).
+pub async fn group_consumer_ids(instance: &ClientInstance, group: &str, route: &TopicRoute) -> Result<Vec<String>> {
+    let mut last = None;
+    for bd in &route.data.broker_datas {
+        let Some(addr) = bd.master_addr() else { continue };
+        let cmd = GetConsumerListByGroupRequestHeader { consumer_group: group }.command();
+        match instance.invoke(addr, cmd, CONSUMER_LIST_TIMEOUT).await {
+            Ok(resp) if resp.code == response::SUCCESS => {
+                let v = lenient_json::parse(&resp.body)?;
+                let ids = v
+                    .get("consumerIdList")
+                    .and_then(|l| l.as_array())
+                    .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+                    .unwrap_or_default();
+                return Ok(ids);
+            }
+            Ok(resp) => last = Some(Error::from_response(resp.code, resp.remark.as_deref(), "get consumer list")),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::network("no master broker in the route")))
+}
 
 /// How a clustering group's queues are split among its instances
 /// (ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME).

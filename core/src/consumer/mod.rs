@@ -14,7 +14,9 @@
 //! * `lock` — orderly queue locks at the brokers;
 //! * `pool` — the threads listeners run on;
 //! * `engine` — the running consumer: rebalance, pull loops, dispatch, persistence, shutdown;
-//! * `api` — the three ONS consumer handles.
+//! * `api` — the three ONS consumer handles;
+//! * `pull_consumer` — the ONS [`PullConsumer`] (poll instead of a listener; Java's
+//!   `DefaultLitePullConsumer`), built on the same pull, offset and allocation parts.
 
 mod allocate;
 mod api;
@@ -26,6 +28,7 @@ mod lock;
 mod offset_store;
 mod process_queue;
 pub(crate) mod pull;
+mod pull_consumer;
 mod retry;
 mod settings;
 pub(crate) mod subscription;
@@ -36,4 +39,5 @@ pub use listener::{
     Action, ActionReply, BatchMessageListener, ConsumeContext, ConsumeOrderContext, DeferredMessageListener,
     DeliveredMessage, MessageListener, MessageOrderListener, MessageSelector, OrderAction,
 };
+pub use pull_consumer::{PullConsumer, TopicPartitionChangeListener};
 pub use settings::{ConsumeFromWhere, ConsumerKind, ConsumerSettings, MessageModel};

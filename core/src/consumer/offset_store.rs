@@ -11,12 +11,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::settings::ConsumeFromWhere;
 use crate::client::instance::{ClientInstance, ReadTarget};
 use crate::error::{Error, ErrorKind, Result};
 use crate::protocol::codes::response;
 use crate::protocol::command::RemotingCommand;
 use crate::protocol::headers::{
-    OffsetResponseHeader, QueryConsumerOffsetRequestHeader, RequestHeader, UpdateConsumerOffsetRequestHeader,
+    GetMaxOffsetRequestHeader, GetMinOffsetRequestHeader, OffsetResponseHeader, QueryConsumerOffsetRequestHeader,
+    RequestHeader, SearchOffsetRequestHeader, UpdateConsumerOffsetRequestHeader,
 };
 use crate::protocol::lenient_json;
 use crate::protocol::route::{MessageQueue, MASTER_ID};
@@ -179,6 +181,52 @@ pub async fn query_remote(instance: &ClientInstance, group: &str, mq: &MessageQu
         }
         response::QUERY_NOT_FOUND => Ok(None),
         code => Err(Error::from_response(code, resp.remark.as_deref(), "query consumer offset")),
+    }
+}
+
+/// A queue's own offset, as a broker reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueOffset {
+    /// The oldest stored message's offset (GET_MIN_OFFSET).
+    Min,
+    /// The offset the next message will get (GET_MAX_OFFSET).
+    Max,
+    /// The first message stored at or after these epoch milliseconds (SEARCH_OFFSET_BY_TIMESTAMP).
+    At(i64),
+}
+
+/// Asks `mq`'s broker (its master, or a slave while the master cannot be reached) for one of
+/// the queue's own offsets.
+pub async fn queue_offset(instance: &ClientInstance, mq: &MessageQueue, which: QueueOffset) -> Result<i64> {
+    let target = read_target_of(instance, mq, MASTER_ID).await?;
+    let (topic, queue_id, broker_name) = (mq.topic.as_str(), mq.queue_id, mq.broker_name.as_str());
+    let cmd = match which {
+        QueueOffset::Min => GetMinOffsetRequestHeader { topic, queue_id, broker_name }.command(),
+        QueueOffset::Max => GetMaxOffsetRequestHeader { topic, queue_id, broker_name: Some(broker_name) }.command(),
+        QueueOffset::At(timestamp) => SearchOffsetRequestHeader { topic, queue_id, timestamp, broker_name }.command(),
+    };
+    let resp = invoke_read(instance, &target, cmd, OFFSET_RPC_TIMEOUT).await?;
+    if resp.code != response::SUCCESS {
+        return Err(Error::from_response(resp.code, resp.remark.as_deref(), "queue offset lookup"));
+    }
+    Ok(OffsetResponseHeader::decode(&resp)?.offset)
+}
+
+/// Where a queue the group has committed nothing for starts, per ConsumeFromWhere (Java
+/// `RebalancePushImpl.computePullFromWhereWithException`, and its twin in
+/// `RebalanceLitePullImpl`): a retry topic from its start (LAST_OFFSET) or end (TIMESTAMP).
+pub async fn offset_without_commit(
+    instance: &ClientInstance,
+    mq: &MessageQueue,
+    from: ConsumeFromWhere,
+) -> Result<i64> {
+    let is_retry = mq.topic.starts_with("%RETRY%");
+    match from {
+        ConsumeFromWhere::LastOffset if is_retry => Ok(0),
+        ConsumeFromWhere::LastOffset => queue_offset(instance, mq, QueueOffset::Max).await,
+        ConsumeFromWhere::FirstOffset => Ok(0),
+        ConsumeFromWhere::Timestamp(_) if is_retry => queue_offset(instance, mq, QueueOffset::Max).await,
+        ConsumeFromWhere::Timestamp(at) => queue_offset(instance, mq, QueueOffset::At(at)).await,
     }
 }
 

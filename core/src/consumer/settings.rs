@@ -168,6 +168,40 @@ impl ConsumerSettings {
     }
 }
 
+/// What only the pull consumer reads, with the ONS Java SDK's defaults (`PullConsumerImpl`
+/// reads autoCommit, autoCommitIntervalMillis and pollTimeoutMillis into a
+/// `DefaultLitePullConsumer`, whose defaults these are: apache/rocketmq
+/// `client/src/main/java/org/apache/rocketmq/client/consumer/DefaultLitePullConsumer.java`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullSettings {
+    pub auto_commit: bool,
+    pub auto_commit_interval: Duration,
+    /// What `poll_default` waits.
+    pub poll_timeout: Duration,
+}
+
+/// Java refuses an autoCommitIntervalMillis under 1 s (`DefaultLitePullConsumerImpl.checkConfig`).
+const MIN_AUTO_COMMIT_INTERVAL_MS: u64 = 1000;
+const DEFAULT_AUTO_COMMIT_INTERVAL_MS: u64 = 5000;
+const DEFAULT_POLL_TIMEOUT_MS: u64 = 5000;
+const MAX_INTERVAL_MS: u64 = 86_400_000;
+
+impl PullSettings {
+    pub fn from_properties(props: &Properties) -> Result<Self> {
+        let auto_commit = props.parse_bool(keys::AUTO_COMMIT)?.unwrap_or(true);
+        let interval = props
+            .parse_in(&[keys::AUTO_COMMIT_INTERVAL_MILLIS], MIN_AUTO_COMMIT_INTERVAL_MS, MAX_INTERVAL_MS)?
+            .unwrap_or(DEFAULT_AUTO_COMMIT_INTERVAL_MS);
+        let poll =
+            props.parse_in(&[keys::POLL_TIMEOUT_MILLIS], 1u64, MAX_INTERVAL_MS)?.unwrap_or(DEFAULT_POLL_TIMEOUT_MS);
+        Ok(PullSettings {
+            auto_commit,
+            auto_commit_interval: Duration::from_millis(interval),
+            poll_timeout: Duration::from_millis(poll),
+        })
+    }
+}
+
 /// ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME, or the older ONS spelling `AVG_BY_CIRCLE=AVG_BY_CIRCLE`
 /// (the ONS Java SDK's `ONSConsumerAbstract.getAllocateMessageQueueStrategy` reads both).
 /// AVG_BY_HEURISTIC, which that SDK also knows, is refused: Apache RocketMQ has no such strategy.
@@ -240,6 +274,30 @@ mod tests {
     fn settings(kind: ConsumerKind, kv: &[(&str, &str)]) -> Result<ConsumerSettings> {
         let props: Properties = kv.iter().copied().collect();
         ConsumerSettings::from_properties(&props, kind)
+    }
+
+    #[test]
+    fn pull_settings() {
+        let p = PullSettings::from_properties(&Properties::new()).unwrap();
+        assert_eq!(
+            p,
+            PullSettings {
+                auto_commit: true,
+                auto_commit_interval: Duration::from_secs(5),
+                poll_timeout: Duration::from_secs(5)
+            }
+        );
+        let props = Properties::new()
+            .with(keys::AUTO_COMMIT, "false")
+            .with(keys::AUTO_COMMIT_INTERVAL_MILLIS, "1500")
+            .with(keys::POLL_TIMEOUT_MILLIS, "20");
+        let p = PullSettings::from_properties(&props).unwrap();
+        assert!(!p.auto_commit);
+        assert_eq!((p.auto_commit_interval, p.poll_timeout), (Duration::from_millis(1500), Duration::from_millis(20)));
+        let e = PullSettings::from_properties(&Properties::new().with(keys::AUTO_COMMIT_INTERVAL_MILLIS, "999"))
+            .unwrap_err();
+        assert!(e.message().contains(keys::AUTO_COMMIT_INTERVAL_MILLIS), "{}", e.message());
+        assert!(PullSettings::from_properties(&Properties::new().with(keys::AUTO_COMMIT, "maybe")).is_err());
     }
 
     #[test]

@@ -30,6 +30,7 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::allocate::group_consumer_ids;
 use super::consume_pool::ConsumePool;
 use super::failure_report::FailureReport;
 use super::listener::{
@@ -37,23 +38,22 @@ use super::listener::{
     DeliveredMessage, MessageListener, MessageOrderListener, MessageSelector, OrderAction,
 };
 use super::lock::{lock_batch, unlock_batch, LOCK_MAX_LIVE, LOCK_RENEW_INTERVAL};
-use super::offset_store::{invoke_read, query_remote, read_target_of, CommitGate, LocalOffsetFile, OffsetTable};
+use super::offset_store::{
+    invoke_read, offset_without_commit, query_remote, read_target_of, CommitGate, LocalOffsetFile, OffsetTable,
+};
 use super::process_queue::{queue_offset, ProcessQueue};
 use super::pull::{parse_pull_response, retry_topic, PullResult, PullStatus};
 use super::retry::{retry_later, send_back, send_to_retry_topic};
-use super::settings::{ConsumeFromWhere, ConsumerKind, ConsumerSettings, MessageModel};
+use super::settings::{ConsumerKind, ConsumerSettings, MessageModel};
 use super::subscription::SubscriptionData;
-use crate::client::instance::{ClientInstance, GroupRequestHandler, Member, TopicRoute};
+use crate::client::instance::{ClientInstance, GroupRequestHandler, Member};
 use crate::client::namespace;
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::message::{now_ms, validate_topic, Message};
 use crate::protocol::codes::{request, response, CLIENT_VERSION_DESC};
 use crate::protocol::command::RemotingCommand;
-use crate::protocol::headers::{
-    GetConsumerListByGroupRequestHeader, GetMaxOffsetRequestHeader, OffsetResponseHeader, RequestHeader,
-    SearchOffsetRequestHeader,
-};
+use crate::protocol::headers::RequestHeader;
 use crate::protocol::lenient_json;
 use crate::protocol::message::{DecodeLimits, MAX_DECOMPRESSED_BODY_LEN};
 use crate::protocol::route::MessageQueue;
@@ -62,7 +62,7 @@ use crate::transport::InboundRequest;
 
 mod consume;
 mod direct;
-mod pull_request;
+pub(super) mod pull_request;
 mod rebalance;
 
 use pull_request::{pull_header, PULL_TIMEOUT};
@@ -86,7 +86,6 @@ const LOCAL_RETRY_DELAY: Duration = Duration::from_secs(5);
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long shutdown waits for every queue to be given up.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
-const ADMIN_RPC_TIMEOUT: Duration = Duration::from_secs(3);
 /// While pulls of one queue keep failing, a line about them is logged at most this often.
 const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(30);
 /// How often running listeners are checked against ConsumeTimeout.

@@ -35,29 +35,6 @@ impl Engine {
         }
     }
 
-    /// The group's live client ids, from a broker hosting the topic.
-    async fn consumer_ids(&self, instance: &ClientInstance, route: &TopicRoute) -> Result<Vec<String>> {
-        let mut last = None;
-        for bd in &route.data.broker_datas {
-            let Some(addr) = bd.master_addr() else { continue };
-            let cmd = GetConsumerListByGroupRequestHeader { consumer_group: &self.group }.command();
-            match instance.invoke(addr, cmd, ADMIN_RPC_TIMEOUT).await {
-                Ok(resp) if resp.code == response::SUCCESS => {
-                    let v = lenient_json::parse(&resp.body)?;
-                    let ids = v
-                        .get("consumerIdList")
-                        .and_then(|l| l.as_array())
-                        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
-                        .unwrap_or_default();
-                    return Ok(ids);
-                }
-                Ok(resp) => last = Some(Error::from_response(resp.code, resp.remark.as_deref(), "get consumer list")),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| Error::network("no master broker in the route")))
-    }
-
     /// One rebalance; `false` when something could not be done (retried soon).
     async fn rebalance(&self, instance: &Arc<ClientInstance>) -> bool {
         let topics = self.topics();
@@ -90,7 +67,7 @@ impl Engine {
             let all = route.subscribe_queues.clone();
             let mine = if self.clustering() {
                 let listing = format!("consumer list of group {} for topic {shown}", self.group);
-                match self.consumer_ids(instance, &route).await {
+                match group_consumer_ids(instance, &self.group, &route).await {
                     Ok(ids) => {
                         self.rebalance_succeeded(&listing);
                         self.settings.allocate_strategy.allocate(&all, &ids, instance.client_id())
@@ -178,38 +155,10 @@ impl Engine {
         } else {
             self.local_offsets.get().and_then(|f| f.get(mq))
         };
-        if let Some(offset) = stored {
-            return Ok(offset);
+        match stored {
+            Some(offset) => Ok(offset),
+            None => offset_without_commit(instance, mq, self.settings.consume_from).await,
         }
-        let is_retry = mq.topic.starts_with("%RETRY%");
-        match self.settings.consume_from {
-            ConsumeFromWhere::LastOffset if is_retry => Ok(0),
-            ConsumeFromWhere::LastOffset => self.queue_offset_rpc(instance, mq, None).await,
-            ConsumeFromWhere::FirstOffset => Ok(0),
-            ConsumeFromWhere::Timestamp(_) if is_retry => self.queue_offset_rpc(instance, mq, None).await,
-            ConsumeFromWhere::Timestamp(at) => self.queue_offset_rpc(instance, mq, Some(at)).await,
-        }
-    }
-
-    /// The queue's max offset (GET_MAX_OFFSET), or with `timestamp` the offset of the first
-    /// message stored at or after it (SEARCH_OFFSET_BY_TIMESTAMP).
-    async fn queue_offset_rpc(
-        &self,
-        instance: &ClientInstance,
-        mq: &MessageQueue,
-        timestamp: Option<i64>,
-    ) -> Result<i64> {
-        let target = read_target_of(instance, mq, MASTER_ID).await?;
-        let (topic, queue_id, broker_name) = (mq.topic.as_str(), mq.queue_id, mq.broker_name.as_str());
-        let cmd = match timestamp {
-            None => GetMaxOffsetRequestHeader { topic, queue_id, broker_name: Some(broker_name) }.command(),
-            Some(timestamp) => SearchOffsetRequestHeader { topic, queue_id, timestamp, broker_name }.command(),
-        };
-        let resp = invoke_read(instance, &target, cmd, ADMIN_RPC_TIMEOUT).await?;
-        if resp.code != response::SUCCESS {
-            return Err(Error::from_response(resp.code, resp.remark.as_deref(), "queue offset lookup"));
-        }
-        Ok(OffsetResponseHeader::decode(&resp)?.offset)
     }
 
     fn add_queue(&self, mq: MessageQueue, offset: i64) {

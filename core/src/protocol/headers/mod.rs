@@ -30,7 +30,7 @@ pub use group_admin::{
     ResetOffsetRequestHeader,
 };
 pub use offset::{
-    GetMaxOffsetRequestHeader, OffsetResponseHeader, QueryConsumerOffsetRequestHeader, SearchOffsetRequestHeader,
+    GetMaxOffsetRequestHeader, GetMinOffsetRequestHeader, OffsetResponseHeader, QueryConsumerOffsetRequestHeader, SearchOffsetRequestHeader,
     UpdateConsumerOffsetRequestHeader,
 };
 pub use pull::{PullMessageRequestHeader, PullMessageResponseHeader};

@@ -1,6 +1,6 @@
 //! Offsets: a group's committed consumer offset (QUERY_CONSUMER_OFFSET 14,
-//! UPDATE_CONSUMER_OFFSET 15) and a queue's own offsets (GET_MAX_OFFSET 30,
-//! SEARCH_OFFSET_BY_TIMESTAMP 29). All four answer with one `offset` field.
+//! UPDATE_CONSUMER_OFFSET 15) and a queue's own offsets (GET_MAX_OFFSET 30, GET_MIN_OFFSET 31,
+//! SEARCH_OFFSET_BY_TIMESTAMP 29). All five answer with one `offset` field.
 
 use super::BNAME;
 use crate::error::Result;
@@ -35,6 +35,15 @@ request_header! {
         queue_id: i32 => "queueId",
         /// Sent when the caller knows the queue's broker name.
         broker_name: Option<&'a str> => BNAME,
+    }
+}
+
+request_header! {
+    /// Java `GetMinOffsetRequestHeader`: the offset of the queue's oldest stored message.
+    pub struct GetMinOffsetRequestHeader<'a>, code request::GET_MIN_OFFSET, {
+        topic: &'a str => "topic",
+        queue_id: i32 => "queueId",
+        broker_name: &'a str => BNAME,
     }
 }
 
@@ -98,6 +107,9 @@ mod tests {
         assert_eq!(fields_of(&max), vector(&[("topic", "T"), ("queueId", "3")]));
         let max = GetMaxOffsetRequestHeader { broker_name: Some("b"), ..max };
         assert_eq!(fields_of(&max), vector(&[("topic", "T"), ("queueId", "3"), ("bname", "b")]));
+        let min = GetMinOffsetRequestHeader { topic: "T", queue_id: 3, broker_name: "b" };
+        assert_eq!(min.code(), 31);
+        assert_eq!(fields_of(&min), vector(&[("topic", "T"), ("queueId", "3"), ("bname", "b")]));
         let search =
             SearchOffsetRequestHeader { topic: "T", queue_id: 3, timestamp: 1_700_000_000_000, broker_name: "b" };
         assert_eq!(search.code(), 29);

@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.rocketmq.acl.common.AclClientRPCHook;
 import org.apache.rocketmq.acl.common.SessionCredentials;
+import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
@@ -61,6 +62,10 @@ public final class Oracle {
         "         exits 0 after N successful deliveries, 2 on timeout (default 30000 ms).",
         "         --fail-times K: answer RECONSUME_LATER while reconsumeTimes < K (retry tests).",
         "         --allocate: the queue allocation strategy (default AVG, AllocateMessageQueueAveragely).",
+        "  lite-pull --namesrv A --topic T --group G [--count N] [--timeout-ms M] [--from-first] [--linger-ms L]",
+        "      -> DefaultLitePullConsumer in subscribe mode (auto-commit, AVG allocation): one line per",
+        "         polled message like consume; after N messages polls (and prints) L ms more (default 0),",
+        "         then exits 0; 2 on timeout.",
         "  view    --namesrv A --topic T (--msg-id UNIQ_ID | --offset-msg-id ID) [--timeout-ms M]",
         "      -> the message like consume; retries until found (index is built asynchronously);",
         "         exit 2 if not found in time (default 10000 ms).",
@@ -85,6 +90,7 @@ public final class Oracle {
                 switch (args[0]) {
                     case "send": code = send(a); break;
                     case "consume": code = consume(a); break;
+                    case "lite-pull": code = litePull(a); break;
                     case "view": code = view(a); break;
                     case "bench-consume": code = benchConsume(a); break;
                     default: throw new UsageException("unknown subcommand " + args[0]);
@@ -327,6 +333,44 @@ public final class Oracle {
             synchronized (lock) {
                 System.err.printf("oracle: timeout after %d ms with %d of %d messages%n", timeoutMs, done[0], count);
             }
+            return 2;
+        }
+        return 0;
+    }
+
+    // ------------------------------------------------------------------------------- lite-pull
+
+    private static int litePull(Args a) throws Exception {
+        String topic = a.required("--topic");
+        String group = a.required("--group");
+        int count = Integer.parseInt(a.get("--count", "1"));
+        long deadline = System.currentTimeMillis() + Long.parseLong(a.get("--timeout-ms", "30000"));
+        DefaultLitePullConsumer consumer = new DefaultLitePullConsumer(group, rpcHook(a));
+        configure(consumer, a);
+        consumer.setConsumeFromWhere(a.flag("--from-first")
+            ? ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET : ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET);
+        consumer.setAutoCommit(true);
+        consumer.subscribe(topic, "*");
+        consumer.start();
+        long linger = Long.parseLong(a.get("--linger-ms", "0"));
+        int done = 0;
+        long end = deadline;
+        while (System.currentTimeMillis() < end) {
+            for (MessageExt m : consumer.poll(500)) {
+                Map<String, Object> o = messageJson(m);
+                o.put("result", "POLLED");
+                OUT.println(Json.of(o));
+                done++;
+            }
+            if (done >= count && end == deadline) {
+                end = System.currentTimeMillis() + linger;
+            }
+        }
+        // Auto-commit writes what earlier polls returned at the start of a later poll (every
+        // autoCommitIntervalMillis); shutdown persists what was committed so far.
+        consumer.shutdown();
+        if (done < count) {
+            System.err.printf("oracle: timeout with %d of %d messages%n", done, count);
             return 2;
         }
         return 0;

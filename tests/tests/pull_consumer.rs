@@ -1,0 +1,469 @@
+//! The pull consumer (`rocketmq_ons::PullConsumer`) against a real Apache RocketMQ cluster
+//! (tests/harness/rmq.sh): assign and poll, seeks, pause and resume, synchronous and automatic
+//! commits, subscribe mode with two instances, and a group shared with the Java client's
+//! `DefaultLitePullConsumer` (tests/java-oracle `lite-pull`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ons_tests::support::{create_topic, new_topic, plain_props, rt, wait_for};
+use rocketmq_ons::admin::Admin;
+use rocketmq_ons::config::keys;
+use rocketmq_ons::consumer::TopicPartitionChangeListener;
+use rocketmq_ons::{ErrorKind, Message, MessageQueue, Producer, PullConsumer, SendResult};
+
+/// A pull consumer of `group` from the first offset; `extra` properties on top.
+fn pull_consumer(group: &str, extra: &[(&str, &str)]) -> PullConsumer {
+    let mut props = plain_props(group)
+        .with(keys::INSTANCE_NAME, ons_tests::unique_name("pull"))
+        .with(keys::CONSUME_FROM_WHERE, "CONSUME_FROM_FIRST_OFFSET");
+    for (k, v) in extra {
+        props.set(*k, *v);
+    }
+    PullConsumer::new(&props).unwrap()
+}
+
+async fn producer() -> Producer {
+    // Tests run at once in one process: one instance name each.
+    let p = Producer::new(&plain_props("GID_pull_producer").with(keys::INSTANCE_NAME, ons_tests::unique_name("pp")))
+        .unwrap();
+    p.start().unwrap();
+    p
+}
+
+fn offset_of(m: &Message) -> i64 {
+    m.received.as_ref().unwrap().queue_offset
+}
+
+fn queue_of(m: &Message) -> MessageQueue {
+    let r = m.received.as_ref().unwrap();
+    MessageQueue::new(m.topic.clone(), r.broker_name.clone(), r.queue_id)
+}
+
+/// Polls until `n` messages came (more are kept too), failing after `timeout`.
+async fn poll_n(c: &PullConsumer, n: usize, timeout: Duration) -> Vec<Message> {
+    let deadline = Instant::now() + timeout;
+    let mut got = Vec::new();
+    while got.len() < n {
+        assert!(Instant::now() < deadline, "only {} of {n} messages polled in {timeout:?}", got.len());
+        got.extend(c.poll(Duration::from_millis(500)).await.unwrap());
+    }
+    got
+}
+
+/// Polls for `d` and returns everything that came.
+async fn poll_for(c: &PullConsumer, d: Duration) -> Vec<Message> {
+    let deadline = Instant::now() + d;
+    let mut got = Vec::new();
+    while Instant::now() < deadline {
+        got.extend(c.poll(Duration::from_millis(200)).await.unwrap());
+    }
+    got
+}
+
+async fn send_to(p: &Producer, q: &MessageQueue, bodies: impl IntoIterator<Item = Vec<u8>>) -> Vec<SendResult> {
+    let mut out = Vec::new();
+    for b in bodies {
+        out.push(p.send_to_queue(&Message::new(&q.topic, Some("T"), b), q).await.unwrap());
+    }
+    out
+}
+
+#[test]
+fn assign_and_poll_get_every_message_byte_exact() {
+    let topic = new_topic("pull_all", 2);
+    let group = ons_tests::unique_name("GID_pull_all");
+    rt().block_on(async {
+        let c = pull_consumer(&group, &[(keys::AUTO_COMMIT, "false")]);
+        c.start().unwrap();
+        let queues = c.topic_partitions(&topic).await.unwrap();
+        assert!(queues.len() >= 2, "{queues:?}");
+        c.assign(&queues).unwrap();
+        assert_eq!(c.assignment(), queues);
+
+        let p = producer().await;
+        let mut sent: BTreeMap<String, Message> = BTreeMap::new();
+        for i in 0..40u32 {
+            // Every byte value, and a body past the producer's 4 KiB compression threshold.
+            let mut body: Vec<u8> = (0..=255u8).cycle().skip(i as usize).take(300 + i as usize * 7).collect();
+            if i == 7 {
+                body = (0..20_000u32).map(|x| (x * 31 % 251) as u8).collect();
+            }
+            let mut m = Message::new(&topic, Some(&format!("tag{}", i % 3)), body).with_key(format!("key-{i}"));
+            m.put_user_property("n", i.to_string()).unwrap();
+            let r = p.send(&m).await.unwrap();
+            sent.insert(r.message_id, m);
+        }
+        let got = poll_n(&c, sent.len(), Duration::from_secs(60)).await;
+        assert_eq!(got.len(), sent.len(), "no message twice");
+        for m in &got {
+            let id = m.msg_id.clone().unwrap();
+            let s = sent.get(&id).unwrap_or_else(|| panic!("polled a message never sent: {id}"));
+            assert_eq!(m.body, s.body, "body of {id}");
+            assert_eq!((&m.tag, &m.key, m.user_property("n")), (&s.tag, &s.key, s.user_property("n")));
+            assert_eq!(m.topic, topic);
+            assert!(queues.contains(&queue_of(m)));
+        }
+        // Per queue, in offset order.
+        let mut last: BTreeMap<MessageQueue, i64> = BTreeMap::new();
+        for m in &got {
+            let prev = last.insert(queue_of(m), offset_of(m));
+            assert!(prev.is_none_or(|p| p < offset_of(m)), "out of order in {:?}", queue_of(m));
+        }
+        c.shutdown().await;
+        p.shutdown().await;
+    });
+}
+
+#[test]
+fn seek_to_beginning_end_offset_and_timestamp() {
+    let topic = new_topic("pull_seek", 1);
+    let group = ons_tests::unique_name("GID_pull_seek");
+    rt().block_on(async {
+        let c = pull_consumer(&group, &[(keys::AUTO_COMMIT, "false"), (keys::MAX_BATCH_MESSAGE_COUNT, "4")]);
+        c.start().unwrap();
+        let q = c.topic_partitions(&topic).await.unwrap().remove(0);
+        c.assign(std::slice::from_ref(&q)).unwrap();
+        let p = producer().await;
+        send_to(&p, &q, (0..5u8).map(|i| vec![i])).await;
+        // Closer to the later messages: 4.9.x brokers answer the offset of the message stored
+        // nearest to the time, 5.x ones the first stored at or after it.
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+        let between = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        send_to(&p, &q, (5..10u8).map(|i| vec![i])).await;
+
+        let first = poll_n(&c, 10, Duration::from_secs(30)).await;
+        assert_eq!(first.iter().map(offset_of).collect::<Vec<_>>(), (0..10).collect::<Vec<_>>());
+        assert!(first.iter().enumerate().all(|(i, m)| m.body[..] == [i as u8]));
+
+        c.seek_to_beginning(&q).await.unwrap();
+        let again = poll_n(&c, 10, Duration::from_secs(30)).await;
+        assert_eq!(again.iter().map(offset_of).collect::<Vec<_>>(), (0..10).collect::<Vec<_>>());
+
+        c.seek(&q, 6).await.unwrap();
+        let from6 = poll_n(&c, 4, Duration::from_secs(30)).await;
+        assert_eq!(from6.iter().map(offset_of).collect::<Vec<_>>(), vec![6, 7, 8, 9]);
+
+        let at = c.offset_for_timestamp(&q, between).await.unwrap();
+        assert_eq!(at, 5, "the first message stored after the pause");
+        c.seek(&q, at).await.unwrap();
+        let from_ts = poll_n(&c, 5, Duration::from_secs(30)).await;
+        assert_eq!(offset_of(&from_ts[0]), 5);
+
+        c.seek_to_end(&q).await.unwrap();
+        assert!(poll_for(&c, Duration::from_secs(2)).await.is_empty(), "nothing after the end");
+        send_to(&p, &q, [vec![10u8]]).await;
+        let after_end = poll_n(&c, 1, Duration::from_secs(30)).await;
+        assert_eq!((offset_of(&after_end[0]), &after_end[0].body[..]), (10, &[10u8][..]));
+
+        // Bad input: named, refused, nothing moves.
+        let e = c.seek(&q, -1).await.unwrap_err();
+        assert!(e.message().contains("negative"), "{}", e.message());
+        let e = c.seek(&q, 1000).await.unwrap_err();
+        assert!(e.message().contains("outside the stored range [0, 11]"), "{}", e.message());
+        let unknown = MessageQueue::new(&topic, &q.broker_name, 99);
+        let e = c.seek(&unknown, 0).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(e.message().contains("not one this consumer owns") && e.message().contains("99"), "{}", e.message());
+        assert!(c.pause(std::slice::from_ref(&unknown)).is_err());
+        let e = c.subscribe(&topic, "*").unwrap_err();
+        assert!(e.message().contains("assigned queues"), "{}", e.message());
+        c.shutdown().await;
+        let e = c.poll(Duration::from_millis(10)).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotStarted);
+        p.shutdown().await;
+    });
+}
+
+#[test]
+fn paused_queues_are_not_pulled_until_resumed() {
+    let topic = new_topic("pull_pause", 2);
+    let group = ons_tests::unique_name("GID_pull_pause");
+    rt().block_on(async {
+        let c = pull_consumer(&group, &[(keys::AUTO_COMMIT, "false")]);
+        c.start().unwrap();
+        let queues = c.topic_partitions(&topic).await.unwrap();
+        let (a, b) = (queues[0].clone(), queues[1].clone());
+        c.assign(&[a.clone(), b.clone()]).unwrap();
+        // Both queues pulled once (empty) so their positions are known, then `a` paused: its
+        // pull held by the broker is abandoned, and no other is sent until it is resumed.
+        assert!(poll_for(&c, Duration::from_secs(1)).await.is_empty());
+        c.pause(std::slice::from_ref(&a)).unwrap();
+        let p = producer().await;
+        send_to(&p, &a, (0..5u8).map(|i| vec![b'a', i])).await;
+        send_to(&p, &b, (0..5u8).map(|i| vec![b'b', i])).await;
+        let while_paused = poll_for(&c, Duration::from_secs(4)).await;
+        assert!(while_paused.iter().all(|m| queue_of(m) == b), "a paused queue was pulled");
+        assert_eq!(while_paused.iter().map(offset_of).collect::<Vec<_>>(), (0..5).collect::<Vec<_>>());
+        c.resume(std::slice::from_ref(&a)).unwrap();
+        let resumed = poll_n(&c, 5, Duration::from_secs(30)).await;
+        assert!(resumed.iter().all(|m| queue_of(m) == a));
+        assert_eq!(
+            resumed.iter().map(|m| m.body.to_vec()).collect::<Vec<_>>(),
+            (0..5u8).map(|i| vec![b'a', i]).collect::<Vec<_>>()
+        );
+        c.shutdown().await;
+        p.shutdown().await;
+    });
+}
+
+#[test]
+fn commit_sync_then_a_new_consumer_resumes_from_the_committed_offset() {
+    let topic = new_topic("pull_commit", 1);
+    let group = ons_tests::unique_name("GID_pull_commit");
+    rt().block_on(async {
+        let props = [(keys::AUTO_COMMIT, "false"), (keys::MAX_BATCH_MESSAGE_COUNT, "4")];
+        let c = pull_consumer(&group, &props);
+        c.start().unwrap();
+        let q = c.topic_partitions(&topic).await.unwrap().remove(0);
+        c.assign(std::slice::from_ref(&q)).unwrap();
+        let p = producer().await;
+        send_to(&p, &q, (0..12u8).map(|i| vec![i])).await;
+        let first = poll_n(&c, 1, Duration::from_secs(30)).await;
+        assert!(first.len() <= 4, "maxBatchMessageCount bounds a poll: {}", first.len());
+        let end = offset_of(first.last().unwrap()) + 1;
+        // A 5.x broker answers 0 for a group without an offset while the queue starts at 0.
+        assert!(matches!(c.committed(&q).await.unwrap(), None | Some(0)), "nothing committed before commit_sync");
+        c.commit_sync().await.unwrap();
+        assert_eq!(c.committed(&q).await.unwrap(), Some(end));
+        // Polled but not committed (autoCommit off): shutdown must not commit it.
+        let more = poll_n(&c, 1, Duration::from_secs(30)).await;
+        assert_eq!(offset_of(&more[0]), end);
+        c.shutdown().await;
+
+        let d = pull_consumer(&group, &props);
+        d.start().unwrap();
+        assert_eq!(d.committed(&q).await.unwrap(), Some(end));
+        d.assign(std::slice::from_ref(&q)).unwrap();
+        let resumed = poll_n(&d, (12 - end) as usize, Duration::from_secs(30)).await;
+        assert_eq!(resumed.iter().map(offset_of).collect::<Vec<_>>(), (end..12).collect::<Vec<_>>());
+        d.shutdown().await;
+        p.shutdown().await;
+    });
+}
+
+#[test]
+fn auto_commit_commits_what_earlier_polls_returned() {
+    let topic = new_topic("pull_auto", 1);
+    let group = ons_tests::unique_name("GID_pull_auto");
+    rt().block_on(async {
+        let props = [(keys::AUTO_COMMIT_INTERVAL_MILLIS, "1000"), (keys::MAX_BATCH_MESSAGE_COUNT, "3")];
+        let c = pull_consumer(&group, &props);
+        c.start().unwrap();
+        let q = c.topic_partitions(&topic).await.unwrap().remove(0);
+        c.assign(std::slice::from_ref(&q)).unwrap();
+        let p = producer().await;
+        send_to(&p, &q, (0..9u8).map(|i| vec![i])).await;
+        let first = poll_n(&c, 1, Duration::from_secs(30)).await;
+        let end1 = offset_of(first.last().unwrap()) + 1;
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        // This poll commits what the first returned, before returning more.
+        let second = poll_n(&c, 1, Duration::from_secs(30)).await;
+        assert_eq!(offset_of(&second[0]), end1);
+        assert_eq!(c.committed(&q).await.unwrap(), Some(end1));
+        let end2 = offset_of(second.last().unwrap()) + 1;
+        // Shutdown commits what the last poll returned.
+        c.shutdown().await;
+        let d = pull_consumer(&group, &props);
+        d.start().unwrap();
+        assert_eq!(d.committed(&q).await.unwrap(), Some(end2));
+        d.assign(std::slice::from_ref(&q)).unwrap();
+        let rest = poll_n(&d, (9 - end2) as usize, Duration::from_secs(30)).await;
+        assert_eq!(offset_of(&rest[0]), end2);
+        d.shutdown().await;
+        p.shutdown().await;
+    });
+}
+
+/// Polls `c` in the background into `log` (tagged `who`) until `stop` is set.
+fn poll_into(
+    c: Arc<PullConsumer>,
+    who: &'static str,
+    log: Arc<Mutex<Vec<(String, Message)>>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while !c.is_closed() {
+            match c.poll(Duration::from_millis(300)).await {
+                Ok(ms) => log.lock().unwrap().extend(ms.into_iter().map(|m| (who.to_owned(), m))),
+                Err(_) => return,
+            }
+        }
+    })
+}
+
+#[test]
+fn subscribe_mode_two_instances_share_the_queues_exactly_once() {
+    let topic = new_topic("pull_sub", 4);
+    let group = ons_tests::unique_name("GID_pull_sub");
+    rt().block_on(async {
+        let a = Arc::new(pull_consumer(&group, &[]));
+        let b = Arc::new(pull_consumer(&group, &[]));
+        a.subscribe(&topic, "*").unwrap();
+        b.subscribe(&topic, "*").unwrap();
+        a.start().unwrap();
+        b.start().unwrap();
+        let all = a.topic_partitions(&topic).await.unwrap();
+        wait_for("the two instances to split the queues", Duration::from_secs(60), || async {
+            let (x, y) = (a.assignment(), b.assignment());
+            x.len() + y.len() == all.len() && x.len() == all.len() / 2 && x.iter().all(|q| !y.contains(q))
+        })
+        .await;
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let tasks = [poll_into(a.clone(), "a", log.clone()), poll_into(b.clone(), "b", log.clone())];
+        let p = producer().await;
+        let mut sent = BTreeSet::new();
+        for i in 0..60u32 {
+            sent.insert(p.send(&Message::new(&topic, None, i.to_be_bytes().to_vec())).await.unwrap().message_id);
+        }
+        wait_for("every message", Duration::from_secs(60), || async { log.lock().unwrap().len() >= sent.len() }).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let got = log.lock().unwrap().clone();
+        let ids: Vec<String> = got.iter().map(|(_, m)| m.msg_id.clone().unwrap()).collect();
+        assert_eq!(ids.len(), sent.len(), "no message twice");
+        assert_eq!(ids.iter().cloned().collect::<BTreeSet<_>>(), sent);
+        let (qa, qb) = (a.assignment(), b.assignment());
+        for (who, m) in &got {
+            let mine = if who == "a" { &qa } else { &qb };
+            assert!(mine.contains(&queue_of(m)), "{who} polled a queue it does not own");
+        }
+        a.shutdown().await;
+        b.shutdown().await;
+        for t in tasks {
+            t.await.unwrap();
+        }
+        p.shutdown().await;
+    });
+}
+
+#[test]
+fn mixed_group_with_the_java_lite_pull_consumer_shares_the_queues_exactly_once() {
+    let topic = new_topic("pull_mixed", 4);
+    let group = ons_tests::unique_name("GID_pull_mixed");
+    rt().block_on(async {
+        let ours = Arc::new(pull_consumer(&group, &[]));
+        ours.subscribe(&topic, "*").unwrap();
+        ours.start().unwrap();
+        let all = ours.topic_partitions(&topic).await.unwrap();
+        let n = all.len();
+        wait_for("all queues", Duration::from_secs(60), || async { ours.assignment().len() == n }).await;
+        const PER_QUEUE: usize = 10;
+        let java = {
+            let (topic, group, count) = (topic.clone(), group.clone(), (PER_QUEUE * (n / 2)).to_string());
+            std::thread::spawn(move || {
+                ons_tests::java_oracle_of_broker_line(&[
+                    "lite-pull",
+                    "--topic",
+                    &topic,
+                    "--group",
+                    &group,
+                    "--count",
+                    &count,
+                    "--timeout-ms",
+                    "90000",
+                    "--from-first",
+                    "--linger-ms",
+                    "20000",
+                ])
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(150);
+        while ours.assignment().len() != n / 2 {
+            if java.is_finished() {
+                let out = java.join().unwrap();
+                panic!("the Java consumer ended before joining: {}", String::from_utf8_lossy(&out.stderr));
+            }
+            assert!(Instant::now() < deadline, "the Java consumer never took its half of the queues");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let mine = ours.assignment();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let task = poll_into(ours.clone(), "rust", log.clone());
+        let p = producer().await;
+        let mut sent = Vec::new();
+        for q in &all {
+            sent.extend(send_to(&p, q, (0..PER_QUEUE as u8).map(|i| vec![i])).await);
+        }
+        let expected_ours: BTreeSet<String> = sent
+            .iter()
+            .filter(|s| mine.contains(&MessageQueue::new(&topic, &s.broker_name, s.queue_id)))
+            .map(|s| s.message_id.clone())
+            .collect();
+        assert_eq!(expected_ours.len(), PER_QUEUE * n / 2);
+        wait_for("our half", Duration::from_secs(60), || async { log.lock().unwrap().len() >= expected_ours.len() })
+            .await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        // Taken while the Java consumer still holds its queues (it lingers 20 s after its
+        // share): once it leaves, its queues come to us from its last commit.
+        assert!(!java.is_finished(), "the Java consumer left before we had our half");
+        let ours_ids: Vec<String> = log.lock().unwrap().iter().map(|(_, m)| m.msg_id.clone().unwrap()).collect();
+        let out = tokio::task::spawn_blocking(move || java.join().unwrap()).await.unwrap();
+        assert!(
+            out.status.success(),
+            "the Java consumer did not get its share: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(ours_ids.len(), expected_ours.len(), "no message twice on our side");
+        assert_eq!(ours_ids.iter().cloned().collect::<BTreeSet<_>>(), expected_ours, "we polled exactly our queues");
+        let java_ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["msgId"].as_str().map(str::to_owned))
+            .collect();
+        let java_set: BTreeSet<String> = java_ids.iter().cloned().collect();
+        assert_eq!(java_set.len(), java_ids.len(), "no message twice on the Java side");
+        assert!(java_set.is_disjoint(&expected_ours), "a message went to both clients");
+        let union: BTreeSet<String> = java_set.union(&expected_ours).cloned().collect();
+        let all_ids: BTreeSet<String> = sent.iter().map(|s| s.message_id.clone()).collect();
+        assert_eq!(union, all_ids, "together the two clients polled everything");
+        ours.shutdown().await;
+        task.await.unwrap();
+        p.shutdown().await;
+    });
+}
+
+#[derive(Default)]
+struct Told(Mutex<Vec<(String, Vec<MessageQueue>)>>);
+
+impl TopicPartitionChangeListener for Told {
+    fn on_changed(&self, topic: &str, partitions: &[MessageQueue]) {
+        self.0.lock().unwrap().push((topic.to_owned(), partitions.to_vec()));
+    }
+}
+
+impl Told {
+    fn calls(&self) -> Vec<(String, Vec<MessageQueue>)> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+#[test]
+fn topic_partition_change_listeners_are_told_the_queues_and_their_changes() {
+    let topic = new_topic("pull_watch", 2);
+    let growing = new_topic("pull_grow", 2);
+    let group = ons_tests::unique_name("GID_pull_watch");
+    rt().block_on(async {
+        let c = pull_consumer(&group, &[]);
+        // Registered before start: told the queues at the first check (10 s after start).
+        let before = Arc::new(Told::default());
+        c.register_topic_partition_change_listener(&topic, before.clone()).await.unwrap();
+        c.start().unwrap();
+        let queues = c.topic_partitions(&topic).await.unwrap();
+        // Registered while running: told only of changes.
+        let during = Arc::new(Told::default());
+        c.register_topic_partition_change_listener(&growing, during.clone()).await.unwrap();
+        let old = c.topic_partitions(&growing).await.unwrap();
+        let admin = Admin::new(&plain_props("GID_test_admin")).unwrap();
+        create_topic(&admin, &growing, 4).await;
+        wait_for("the new queues in the route", Duration::from_secs(60), || async {
+            c.topic_partitions(&growing).await.unwrap().len() == old.len() * 2
+        })
+        .await;
+        let grown = c.topic_partitions(&growing).await.unwrap();
+        wait_for("the change to be told", Duration::from_secs(60), || async { !during.calls().is_empty() }).await;
+        assert_eq!(during.calls(), vec![(growing.clone(), grown)]);
+        assert_eq!(before.calls(), vec![(topic.clone(), queues)], "told once, at the first check");
+        c.shutdown().await;
+    });
+}
