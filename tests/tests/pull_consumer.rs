@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ons_tests::support::{create_topic, new_topic, plain_props, rt, wait_for};
-use rocketmq_ons::admin::Admin;
+use rocketmq_ons::admin::{Admin, ResetPosition};
 use rocketmq_ons::config::keys;
 use rocketmq_ons::consumer::TopicPartitionChangeListener;
 use rocketmq_ons::{ErrorKind, Message, MessageQueue, Producer, PullConsumer, SendResult};
@@ -465,5 +465,39 @@ fn topic_partition_change_listeners_are_told_the_queues_and_their_changes() {
         assert_eq!(during.calls(), vec![(growing.clone(), grown)]);
         assert_eq!(before.calls(), vec![(topic.clone(), queues)], "told once, at the first check");
         c.shutdown().await;
+    });
+}
+
+#[test]
+fn an_administrators_reset_moves_a_running_consumer_and_what_it_commits() {
+    let topic = new_topic("pull_reset", 1);
+    let group = ons_tests::unique_name("GID_pull_reset");
+    rt().block_on(async {
+        let props = [(keys::AUTO_COMMIT, "false")];
+        let c = pull_consumer(&group, &props);
+        c.start().unwrap();
+        let q = c.topic_partitions(&topic).await.unwrap().remove(0);
+        c.assign(std::slice::from_ref(&q)).unwrap();
+        let p = producer().await;
+        send_to(&p, &q, (0..6u8).map(|i| vec![i])).await;
+        let first = poll_n(&c, 6, Duration::from_secs(30)).await;
+        assert_eq!(first.iter().map(offset_of).collect::<Vec<_>>(), (0..6).collect::<Vec<_>>());
+        c.commit_sync().await.unwrap();
+        assert_eq!(c.committed(&q).await.unwrap(), Some(6));
+
+        // 4.x brokers push the new offsets to the consumer; 5.x brokers keep them and answer
+        // its next pull with PULL_OFFSET_MOVED. Either way the consumer's own position moves,
+        // without a poll, so that its commits write the reset offset and not the old one.
+        let admin = Admin::new(&plain_props("GID_pull_reset_admin")).unwrap();
+        admin.reset_offsets(&group, &topic, ResetPosition::Earliest).await.unwrap();
+        wait_for("the consumer to commit the reset offset", Duration::from_secs(45), || async {
+            c.commit_sync().await.unwrap();
+            c.committed(&q).await.unwrap() == Some(0)
+        })
+        .await;
+        let again = poll_n(&c, 6, Duration::from_secs(30)).await;
+        assert_eq!(again.iter().map(offset_of).collect::<Vec<_>>(), (0..6).collect::<Vec<_>>());
+        c.shutdown().await;
+        p.shutdown().await;
     });
 }

@@ -37,6 +37,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::allocate::group_consumer_ids;
+use super::engine::parse_reset_offsets;
 use super::engine::pull_request::{pull_header, PULL_TIMEOUT};
 use super::failure_report::FailureReport;
 use super::listener::MessageSelector;
@@ -700,6 +701,36 @@ impl Inner {
         }
     }
 
+    /// An administrator's offset reset pushed by a 4.x broker (5.x brokers move the offsets
+    /// themselves and answer the next pull with PULL_OFFSET_MOVED, see `on_pulled`): each owned
+    /// queue is sought to its new offset, which is committed at once so that the group's stored
+    /// offset is the reset one whether or not this consumer commits by itself.
+    fn reset_offsets(&self, offsets: Vec<(MessageQueue, i64)>) {
+        let owned: Vec<(Arc<Slot>, i64)> = {
+            let table = self.queues.lock();
+            offsets
+                .into_iter()
+                .filter_map(|(mq, offset)| Some((table.get(&mq).filter(|s| !s.stopped())?.clone(), offset)))
+                .collect()
+        };
+        let mut reset = Vec::with_capacity(owned.len());
+        for (slot, offset) in owned {
+            tracing::info!(queue = ?slot.mq, offset, "pull consumer: offset reset by an administrator");
+            self.seek(&slot, offset);
+            reset.push(slot);
+        }
+        let (Ok(instance), Some(rt)) = (self.instance(), self.runtime.get()) else { return };
+        let me = self.me.clone();
+        rt.spawn(async move {
+            let Some(inner) = me.upgrade() else { return };
+            for s in &reset {
+                if let Err(e) = inner.commit_slot(&instance, s).await {
+                    tracing::warn!(queue = ?s.mq, error = %e, "could not commit a reset offset");
+                }
+            }
+        });
+    }
+
     /// Drops what the cache holds of `slot`.
     fn forget_cached(&self, slot: &Arc<Slot>) {
         let mut cache = self.cache.lock();
@@ -977,11 +1008,18 @@ impl Inner {
             }
             PullStatus::NoNewMessage | PullStatus::NoMatchedMessage => {}
             PullStatus::OffsetIllegal => {
-                // As Java's lite pull (OFFSET_ILLEGAL: pull on from nextBeginOffset).
+                // The broker moved the queue (an administrator's reset on a 5.x broker, or an
+                // offset outside what it stores): as a seek there, so that what was cached from
+                // the old position is dropped and the next commit writes the new position
+                // instead of putting the old one back over a reset.
                 tracing::warn!(
                     queue = ?slot.mq, requested, next = r.next_begin_offset, min = r.min_offset, max = r.max_offset,
                     "pull consumer: the broker moved this queue's offset"
                 );
+                pos.generation += 1;
+                pos.consumed = Some(r.next_begin_offset);
+                drop(pos);
+                self.forget_cached(slot);
             }
         }
     }
@@ -1076,6 +1114,10 @@ impl GroupRequestHandler for Inner {
         let code = req.command.code;
         match code {
             request::NOTIFY_CONSUMER_IDS_CHANGED => self.rebalance_now.notify_one(),
+            request::RESET_CONSUMER_CLIENT_OFFSET => match parse_reset_offsets(&req.command.body) {
+                Ok(offsets) => self.reset_offsets(offsets),
+                Err(e) => crate::log_limit::warn_limited!(error = %e, "unreadable offset reset request"),
+            },
             request::GET_CONSUMER_RUNNING_INFO => {
                 let subs: Vec<serde_json::Value> = self.subscriptions.read().values().map(|s| s.to_json()).collect();
                 let body = json!({

@@ -914,7 +914,7 @@ impl GroupRequestHandler for Engine {
 
 /// The body of RESET_CONSUMER_CLIENT_OFFSET: `{"offsetTable":{<MessageQueue>:offset,...}}`, or
 /// the list form brokers send to C++ clients.
-fn parse_reset_offsets(body: &[u8]) -> Result<Vec<(MessageQueue, i64)>> {
+pub(crate) fn parse_reset_offsets(body: &[u8]) -> Result<Vec<(MessageQueue, i64)>> {
     let v = lenient_json::parse(body)?;
     let bad = || Error::protocol("offset reset body has no readable offsetTable");
     match v.get("offsetTable") {
