@@ -150,6 +150,9 @@ pub struct ClientConfig {
     pub language: LanguageCode,
     /// Plain TCP or TLS (and how server certificates are checked).
     pub tls: TlsOptions,
+    /// Whether producers and consumers write message traces (`MsgTraceSwitch`, on by default;
+    /// see docs/traces.md).
+    pub msg_trace: bool,
     /// Every property given, for the consumer settings parsed elsewhere.
     pub properties: Properties,
 }
@@ -478,6 +481,7 @@ impl ClientConfig {
             language,
             check_immunity_time_secs,
             tls: TlsOptions::from_properties(props)?,
+            msg_trace: props.parse_bool(keys::MSG_TRACE_SWITCH)?.unwrap_or(true),
             properties: props.clone(),
         })
     }

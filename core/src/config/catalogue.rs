@@ -320,12 +320,11 @@ pub static CATALOGUE: &[Key] =
             "MsgTraceSwitch",
             "msg_trace_switch",
             Bool,
-            "",
+            "true",
             OnsJava,
-            "Accepted for compatibility; no message traces are written.",
+            "Producers and consumers write message traces (Pub, SubBefore, SubAfter, EndTransaction) in the Apache Java client's format to RMQ_SYS_TRACE_TOPIC, asynchronously; false turns them off (docs/traces.md).",
             aliases = &["OnsTraceSwitch"],
-            cpp = &[("OnsTraceSwitch", "OnsTraceSwitch")],
-            honoured = false
+            cpp = &[("OnsTraceSwitch", "OnsTraceSwitch")]
         ),
         key!(
             "RamRoleName",
@@ -361,7 +360,7 @@ pub static CATALOGUE: &[Key] =
             Bool,
             "",
             OnsJava,
-            "No message traces are written (see MsgTraceSwitch).",
+            "Trace messages go round robin over the trace topic's writable queues; there is no queue selection to switch (see MsgTraceSwitch).",
             honoured = false
         ),
         key!(
