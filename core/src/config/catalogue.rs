@@ -545,6 +545,15 @@ pub static CATALOGUE: &[Key] =
             "`true`: every request announces language `JAVA` instead of `RUST` (for servers and ACL rules that expect Java clients)."
         ),
         key!(
+            "traceTopicName",
+            "trace_topic_name",
+            Str,
+            "RMQ_SYS_TRACE_TOPIC",
+            Client,
+            "The topic message traces go to (MsgTraceSwitch), as `TRACE_TOPIC_NAME` of Apache RocketMQ's OpenMessaging ONS API and Java's `customizedTraceTopic`; `mqadmin queryMsgTraceById -t` reads it.",
+            member = "TRACE_TOPIC_NAME"
+        ),
+        key!(
             "ConsumeFromWhere",
             "consume_from_where",
             ValueType::Enum(&["CONSUME_FROM_LAST_OFFSET", "CONSUME_FROM_FIRST_OFFSET", "CONSUME_FROM_TIMESTAMP"]),
@@ -855,6 +864,7 @@ mod tests {
             keys::COMPRESS_LEVEL_JAVA,
             keys::COMPRESS_LEVEL_SYSTEM_PROPERTY,
             keys::LANGUAGE_AS_JAVA,
+            keys::TRACE_TOPIC_NAME,
             keys::MAX_CACHED_MESSAGE_AMOUNT_ONS,
             keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB_ONS,
             keys::MAX_MSG_CACHE_SIZE_CPP,

@@ -112,7 +112,7 @@ impl Tracer {
         }
         let shared = Arc::new(Shared {
             producer,
-            topic: DEFAULT_TRACE_TOPIC.to_owned(),
+            topic: config.trace_topic.clone(),
             dropped: AtomicU64::new(0),
             sent: AtomicU64::new(0),
             paused_until: Mutex::new(None),
