@@ -475,6 +475,8 @@ impl Engine {
             tasks.push(runtime.spawn(me.every(TIMEOUT_CHECK_INTERVAL, |e| async move { e.expire_stuck_listeners() })));
         }
         *state = State::Started(Running { instance, member, tasks });
+        // Under the state lock, so that a shutdown finds the tracer (registering with the
+        // instance only takes its member list, as the consumer's own registration above).
         *self.tracer.lock() = Tracer::start(&self.config, TracedKind::Consume, &runtime);
         Ok(())
     }
