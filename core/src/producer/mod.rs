@@ -130,21 +130,18 @@ impl ProducerCore {
 
     pub(crate) async fn shutdown(&self) {
         let previous = std::mem::replace(&mut *self.state.lock(), State::Closed);
-        // Queued traces go out (within a bound) while the instance still has this member.
         let tracer = self.tracer.lock().take();
-        if let Some(tracer) = tracer {
-            tracer.shutdown().await;
-        }
         if let State::Started { instance, member } = previous {
-            instance.unregister(member).await;
+            crate::trace::shutdown_with(&instance, member, tracer).await;
         }
     }
 
-    /// Shuts down a producer that has no tracer (the trace producer itself).
-    pub(crate) async fn leave(&self) {
-        let previous = std::mem::replace(&mut *self.state.lock(), State::Closed);
-        if let State::Started { instance, member } = previous {
-            instance.unregister(member).await;
+    /// Closes the producer and hands back its registration, unregistered by the caller (the
+    /// trace producer's, unregistered with its client's).
+    pub(crate) fn detach(&self) -> Option<(Arc<ClientInstance>, u64)> {
+        match std::mem::replace(&mut *self.state.lock(), State::Closed) {
+            State::Started { instance, member } => Some((instance, member)),
+            _ => None,
         }
     }
 

@@ -29,6 +29,7 @@ use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::client::instance::ClientInstance;
 use crate::config::ClientConfig;
 use crate::error::ErrorKind;
 use crate::log_limit::warn_limited;
@@ -52,10 +53,11 @@ pub const MAX_TRACE_BODY: usize = 128_000;
 const BATCH_WAIT: Duration = Duration::from_millis(50);
 /// How long trace sends pause after the trace topic was found missing.
 pub const MISSING_TOPIC_PAUSE: Duration = Duration::from_secs(30);
-/// How long a shutdown waits for queued records to be sent.
-pub const FLUSH_BOUND: Duration = Duration::from_secs(3);
+/// How long a shutdown waits for queued records to be sent (Java's `AsyncTraceDispatcher.flush`
+/// waits 500 ms too).
+pub const FLUSH_BOUND: Duration = Duration::from_millis(500);
 /// Timeout of one trace send (the Java trace producer's `sendMsgTimeout` is 5 s; shorter
-/// here so that a flush at shutdown stays within [`FLUSH_BOUND`]).
+/// here, so that a broker that stops answering holds the queue up less long).
 const TRACE_SEND_TIMEOUT: Duration = Duration::from_millis(2500);
 
 /// Which kind of client a tracer serves; part of the trace producer's group name.
@@ -143,9 +145,11 @@ impl Tracer {
         self.shared.sent.load(Ordering::Relaxed)
     }
 
-    /// Sends what is queued, within [`FLUSH_BOUND`] (the rest is dropped), and stops the
-    /// trace producer. Records appended afterwards are ignored.
-    pub async fn shutdown(&self) {
+    /// Sends what is queued, within [`FLUSH_BOUND`] (the rest is dropped), and takes
+    /// the trace producer off its instance without telling the brokers: its registration,
+    /// for [`shutdown_with`] to unregister together with the client's own. Records appended
+    /// afterwards are ignored.
+    async fn stop(&self) -> Option<(Arc<ClientInstance>, u64)> {
         drop(self.tx.lock().take());
         let worker = self.worker.lock().take();
         if let Some(mut worker) = worker {
@@ -154,7 +158,26 @@ impl Tracer {
                 tracing::debug!("message traces still queued at shutdown were dropped");
             }
         }
-        self.shared.producer.leave().await;
+        self.shared.producer.detach()
+    }
+}
+
+/// The end of a traced client's shutdown: flushes `tracer` (within [`FLUSH_BOUND`]), then
+/// unregisters the client's `member` of `instance` and the trace producer together (one
+/// broker call timeout for both).
+pub(crate) async fn shutdown_with(instance: &Arc<ClientInstance>, member: u64, tracer: Option<Arc<Tracer>>) {
+    let trace_member = match tracer {
+        Some(tracer) => tracer.stop().await,
+        None => None,
+    };
+    match trace_member {
+        None => instance.unregister(member).await,
+        Some((trace_instance, id)) if Arc::ptr_eq(&trace_instance, instance) => {
+            instance.unregister_many(&[member, id]).await
+        }
+        Some((trace_instance, id)) => {
+            tokio::join!(instance.unregister(member), trace_instance.unregister(id));
+        }
     }
 }
 

@@ -540,10 +540,7 @@ impl Engine {
         self.deferred_places.close();
         self.deferred_backlog.lock().clear();
         let tracer = self.tracer.lock().take();
-        if let Some(tracer) = tracer {
-            tracer.shutdown().await;
-        }
-        running.instance.unregister(running.member).await;
+        crate::trace::shutdown_with(&running.instance, running.member, tracer).await;
     }
 
     /// Called when the user's handle is dropped while started: shut down in the background.
