@@ -398,6 +398,39 @@ mod tests {
     }
 
     #[test]
+    fn a_full_queue_drops_and_counts_without_waiting() {
+        let props = crate::config::Properties::new()
+            .with(crate::config::keys::NAMESRV_ADDR, "127.0.0.1:9876")
+            .with(crate::config::keys::GROUP_ID, "GID_t");
+        let config = ClientConfig::from_properties(&props, true).unwrap();
+        assert!(config.msg_trace, "traces are on by default");
+        assert_eq!(config.trace_topic, DEFAULT_TRACE_TOPIC);
+        // A queue of 2 with nobody draining it: the third and fourth records are dropped.
+        let (tx, _rx) = mpsc::channel(2);
+        let tracer = Tracer {
+            tx: Mutex::new(Some(tx)),
+            worker: Mutex::new(None),
+            shared: Arc::new(Shared {
+                producer: ProducerCore::new(config),
+                topic: DEFAULT_TRACE_TOPIC.to_owned(),
+                dropped: AtomicU64::new(0),
+                sent: AtomicU64::new(0),
+                paused_until: Mutex::new(None),
+            }),
+        };
+        let started = Instant::now();
+        for i in 0..4 {
+            tracer.append(pub_trace("A", &format!("M{i}"), None));
+        }
+        assert!(started.elapsed() < Duration::from_millis(100));
+        assert_eq!((tracer.dropped(), tracer.sent()), (2, 0));
+        // After shutdown's stop, records are ignored (not queued, not counted).
+        drop(tracer.tx.lock().take());
+        tracer.append(pub_trace("A", "M9", None));
+        assert_eq!(tracer.dropped(), 2);
+    }
+
+    #[test]
     fn a_large_batch_is_split_at_the_body_bound() {
         let big = "k".repeat(70_000);
         let batch =
