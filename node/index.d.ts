@@ -747,6 +747,7 @@ export declare enum PropertyKeyConst {
   CompressType = 'CompressType',
   CompressLevel = 'CompressLevel',
   LanguageAsJava = 'LanguageAsJava',
+  TRACE_TOPIC_NAME = 'traceTopicName',
   ConsumeFromWhere = 'ConsumeFromWhere',
   ConsumeTimestamp = 'ConsumeTimestamp',
   OffsetStoreDir = 'OffsetStoreDir',

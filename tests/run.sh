@@ -62,7 +62,8 @@ for v in $versions; do
   step "tests against a real Apache RocketMQ $v cluster"
   tests/harness/rmq.sh fetch "$v" >/dev/null
   ONS_BINDING_SUITES=$first tests/harness/rmq.sh run --version "$v" --auto-ports \
-    --broker-conf transactionCheckInterval=3000 --broker-conf enablePropertyFilter=true -- tests/cluster-suite.sh
+    --broker-conf transactionCheckInterval=3000 --broker-conf enablePropertyFilter=true \
+    --broker-conf traceTopicEnable=true -- tests/cluster-suite.sh
   first=0
 done
 step "all tests passed"

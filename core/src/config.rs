@@ -78,6 +78,8 @@ pub mod keys {
     pub const NAMESPACE: &str = "Namespace";
     pub const VIP_CHANNEL_ENABLED: &str = "isVipChannelEnabled";
     pub const MSG_TRACE_SWITCH: &str = "MsgTraceSwitch";
+    /// The trace topic (Apache RocketMQ OpenMessaging ONS API `PropertyKeyConst.TRACE_TOPIC_NAME`).
+    pub const TRACE_TOPIC_NAME: &str = "traceTopicName";
     /// This client's own: attempts after the first for a failed sync send (Java default 2).
     pub const SEND_MSG_RETRY_TIMES: &str = "SendMsgRetryTimes";
     /// This client's own: `JSON` (default) or `ROCKETMQ` (binary) request headers.
@@ -157,6 +159,11 @@ pub struct ClientConfig {
     pub language: LanguageCode,
     /// Plain TCP or TLS (and how server certificates are checked).
     pub tls: TlsOptions,
+    /// Whether producers and consumers write message traces (`MsgTraceSwitch`, on by default;
+    /// see docs/traces.md).
+    pub msg_trace: bool,
+    /// Where traces go (`traceTopicName`, default `RMQ_SYS_TRACE_TOPIC`).
+    pub trace_topic: String,
     /// Every property given, for the consumer settings parsed elsewhere.
     pub properties: Properties,
 }
@@ -469,6 +476,15 @@ impl ClientConfig {
             LanguageCode::Rust
         };
 
+        let trace_topic = match props.get(keys::TRACE_TOPIC_NAME) {
+            Some(t) => {
+                crate::message::validate_topic(t).map_err(|e| {
+                    Error::invalid_config(format!("property {}: {}", keys::TRACE_TOPIC_NAME, e.message()))
+                })?;
+                t.to_owned()
+            }
+            None => crate::trace::DEFAULT_TRACE_TOPIC.to_owned(),
+        };
         Ok(ClientConfig {
             namesrv_addrs,
             address_server,
@@ -485,6 +501,8 @@ impl ClientConfig {
             language,
             check_immunity_time_secs,
             tls: TlsOptions::from_properties(props)?,
+            msg_trace: props.parse_bool(keys::MSG_TRACE_SWITCH)?.unwrap_or(true),
+            trace_topic,
             properties: props.clone(),
         })
     }

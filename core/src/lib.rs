@@ -32,6 +32,7 @@ pub mod log_limit;
 pub mod message;
 pub(crate) mod process;
 pub mod producer;
+pub mod trace;
 
 wire_level_modules! {
     client;

@@ -154,6 +154,7 @@ struct PropertyKeys {
     static const char* const CompressType;
     static const char* const CompressLevel;
     static const char* const LanguageAsJava;
+    static const char* const TRACE_TOPIC_NAME;
     static const char* const ConsumeFromWhere;
     static const char* const ConsumeTimestamp;
     static const char* const OffsetStoreDir;
@@ -229,6 +230,7 @@ const char* const PropertyKeys<U>::CompressMsgBodyOverHowmuch = ONS_PROPERTY_COM
 template <typename U> const char* const PropertyKeys<U>::CompressType = ONS_PROPERTY_COMPRESS_TYPE;
 template <typename U> const char* const PropertyKeys<U>::CompressLevel = ONS_PROPERTY_COMPRESS_LEVEL;
 template <typename U> const char* const PropertyKeys<U>::LanguageAsJava = ONS_PROPERTY_LANGUAGE_AS_JAVA;
+template <typename U> const char* const PropertyKeys<U>::TRACE_TOPIC_NAME = ONS_PROPERTY_TRACE_TOPIC_NAME;
 template <typename U> const char* const PropertyKeys<U>::ConsumeFromWhere = ONS_PROPERTY_CONSUME_FROM_WHERE;
 template <typename U> const char* const PropertyKeys<U>::ConsumeTimestamp = ONS_PROPERTY_CONSUME_TIMESTAMP;
 template <typename U> const char* const PropertyKeys<U>::OffsetStoreDir = ONS_PROPERTY_OFFSET_STORE_DIR;

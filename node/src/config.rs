@@ -79,6 +79,7 @@ property_keys! {
     CompressType = "CompressType",
     CompressLevel = "CompressLevel",
     LanguageAsJava = "LanguageAsJava",
+    TRACE_TOPIC_NAME = "traceTopicName",
     ConsumeFromWhere = "ConsumeFromWhere",
     ConsumeTimestamp = "ConsumeTimestamp",
     OffsetStoreDir = "OffsetStoreDir",

@@ -74,6 +74,27 @@ impl Admin {
         self.query(topic, key, false, now - UNIQUE_KEY_WINDOW_MS, i64::MAX, UNIQUE_KEY_MAX).await
     }
 
+    /// The trace records of message `msg_id` (its unique key) in trace topic `trace_topic`
+    /// (`None`: `RMQ_SYS_TRACE_TOPIC`), whoever wrote them (this client or a Java one), as
+    /// `mqadmin queryMsgTraceById` finds them: trace messages whose index keys include the id,
+    /// stored within the last 3 days, decoded ([`crate::trace::record::decode`]); only the
+    /// records about `msg_id`, in the order the trace messages were stored.
+    pub async fn message_traces(
+        &self,
+        msg_id: &str,
+        trace_topic: Option<&str>,
+    ) -> Result<Vec<crate::trace::TraceRecord>> {
+        let topic = trace_topic.unwrap_or(crate::trace::DEFAULT_TRACE_TOPIC);
+        let mut messages = self.query_by_key(topic, msg_id).await?;
+        messages.sort_by_key(|m| m.received.as_ref().map_or(0, |r| r.store_timestamp));
+        let mut out = Vec::new();
+        for m in messages {
+            let body = String::from_utf8_lossy(&m.body);
+            out.extend(crate::trace::record::decode(&body)?.into_iter().filter(|r| r.msg_id() == msg_id));
+        }
+        Ok(out)
+    }
+
     /// One message by either kind of id: an offset message id naming a broker of the cluster is
     /// read from that broker directly; anything else is looked up as a unique key in the index
     /// of every master of the topic (messages of the last 3 days), as `mqadmin queryMsgById`

@@ -386,26 +386,46 @@ impl ClientInstance {
     /// once, so this returns within [`BROKER_CALL_TIMEOUT`] (plus a connect, itself bounded by the
     /// same) however many brokers are unresponsive.
     pub async fn unregister(&self, id: u64) {
-        let removed = {
+        self.unregister_many(&[id]).await
+    }
+
+    /// [`unregister`](Self::unregister) of several registrations at once (a client and its
+    /// trace producer): every request to every broker at once, so still within one
+    /// [`BROKER_CALL_TIMEOUT`].
+    pub async fn unregister_many(&self, ids: &[u64]) {
+        let removed: Vec<Registration> = {
             let mut members = self.members.lock();
-            let pos = members.iter().position(|(i, _)| *i == id);
-            pos.map(|p| members.remove(p).1)
-        };
-        let Some(reg) = removed else { return };
-        let (producer_group, consumer_group) = match &reg.member {
-            Member::Producer { group } => (Some(group.as_str()), None),
-            Member::Consumer { group } => (None, Some(group.as_str())),
-        };
-        let cmd =
-            UnregisterClientRequestHeader { client_id: &self.client_id, producer_group, consumer_group }.command();
-        let addrs = self.all_broker_addrs(false);
-        join_all(addrs.iter().map(|addr| {
-            let cmd = cmd.clone();
-            async move {
-                if let Err(e) = self.invoke(addr, cmd, BROKER_CALL_TIMEOUT).await {
-                    tracing::debug!(addr = %addr, error = %e, "unregister failed");
+            let mut removed = Vec::new();
+            for id in ids {
+                if let Some(p) = members.iter().position(|(i, _)| i == id) {
+                    removed.push(members.remove(p).1);
                 }
             }
+            removed
+        };
+        if removed.is_empty() {
+            return;
+        }
+        let cmds: Vec<RemotingCommand> = removed
+            .iter()
+            .map(|reg| {
+                let (producer_group, consumer_group) = match &reg.member {
+                    Member::Producer { group } => (Some(group.as_str()), None),
+                    Member::Consumer { group } => (None, Some(group.as_str())),
+                };
+                UnregisterClientRequestHeader { client_id: &self.client_id, producer_group, consumer_group }.command()
+            })
+            .collect();
+        let addrs = self.all_broker_addrs(false);
+        join_all(addrs.iter().flat_map(|addr| {
+            cmds.iter().map(move |cmd| {
+                let cmd = cmd.clone();
+                async move {
+                    if let Err(e) = self.invoke(addr, cmd, BROKER_CALL_TIMEOUT).await {
+                        tracing::debug!(addr = %addr, error = %e, "unregister failed");
+                    }
+                }
+            })
         }))
         .await;
     }

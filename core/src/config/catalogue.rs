@@ -320,12 +320,11 @@ pub static CATALOGUE: &[Key] =
             "MsgTraceSwitch",
             "msg_trace_switch",
             Bool,
-            "",
+            "true",
             OnsJava,
-            "Accepted for compatibility; no message traces are written.",
+            "Producers and consumers write message traces (Pub, SubBefore, SubAfter, EndTransaction) in the Apache Java client's format to RMQ_SYS_TRACE_TOPIC, asynchronously; false turns them off (docs/traces.md).",
             aliases = &["OnsTraceSwitch"],
-            cpp = &[("OnsTraceSwitch", "OnsTraceSwitch")],
-            honoured = false
+            cpp = &[("OnsTraceSwitch", "OnsTraceSwitch")]
         ),
         key!(
             "RamRoleName",
@@ -361,7 +360,7 @@ pub static CATALOGUE: &[Key] =
             Bool,
             "",
             OnsJava,
-            "No message traces are written (see MsgTraceSwitch).",
+            "Trace messages go round robin over the trace topic's writable queues; there is no queue selection to switch (see MsgTraceSwitch).",
             honoured = false
         ),
         key!(
@@ -541,6 +540,15 @@ pub static CATALOGUE: &[Key] =
             "false",
             Client,
             "`true`: every request announces language `JAVA` instead of `RUST` (for servers and ACL rules that expect Java clients)."
+        ),
+        key!(
+            "traceTopicName",
+            "trace_topic_name",
+            Str,
+            "RMQ_SYS_TRACE_TOPIC",
+            Client,
+            "The topic message traces go to (MsgTraceSwitch), as `TRACE_TOPIC_NAME` of Apache RocketMQ's OpenMessaging ONS API and Java's `customizedTraceTopic`; `mqadmin queryMsgTraceById -t` reads it.",
+            member = "TRACE_TOPIC_NAME"
         ),
         key!(
             "ConsumeFromWhere",
@@ -856,6 +864,7 @@ mod tests {
             keys::COMPRESS_LEVEL_JAVA,
             keys::COMPRESS_LEVEL_SYSTEM_PROPERTY,
             keys::LANGUAGE_AS_JAVA,
+            keys::TRACE_TOPIC_NAME,
             keys::MAX_CACHED_MESSAGE_AMOUNT_ONS,
             keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB_ONS,
             keys::MAX_MSG_CACHE_SIZE_CPP,

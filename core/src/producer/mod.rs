@@ -31,6 +31,8 @@ use crate::protocol::message::{
 };
 use crate::protocol::msgid::UniqueIdGenerator;
 use crate::protocol::route::MessageQueue;
+use crate::trace::record::{PubTrace, TraceMessageType};
+use crate::trace::{TraceRecord, TracedKind, Tracer, DEFAULT_TRACE_REGION};
 use fault::FaultTracker;
 
 /// Broker delay levels 1..=18 in seconds (the broker default `messageDelayLevel`).
@@ -70,6 +72,18 @@ pub(crate) struct ProducerCore {
     state: Mutex<State>,
     round_robin: AtomicUsize,
     faults: FaultTracker,
+    /// Where this producer's trace records go while it is started with `MsgTraceSwitch` on.
+    tracer: Mutex<Option<Arc<Tracer>>>,
+}
+
+/// What a stored send tells the trace record besides the [`SendResult`].
+struct Stored {
+    /// The broker's address.
+    addr: String,
+    /// The broker's region (`MSG_REGION` of its answer).
+    region: String,
+    /// False when the broker said `TRACE_ON=false`.
+    trace_on: bool,
 }
 
 /// A message's properties as sent: the names and fixed values this client adds are borrowed
@@ -87,16 +101,17 @@ struct Prepared {
 }
 
 impl ProducerCore {
-    fn new(config: ClientConfig) -> Self {
+    pub(crate) fn new(config: ClientConfig) -> Self {
         ProducerCore {
             config,
             state: Mutex::new(State::Created),
             round_robin: AtomicUsize::new(rand::random::<u16>() as usize),
             faults: FaultTracker::default(),
+            tracer: Mutex::new(None),
         }
     }
 
-    fn start(&self, handler: Option<std::sync::Weak<dyn GroupRequestHandler>>) -> Result<()> {
+    pub(crate) fn start(&self, handler: Option<std::sync::Weak<dyn GroupRequestHandler>>) -> Result<()> {
         let mut state = self.state.lock();
         match &*state {
             State::Started { .. } => return Ok(()),
@@ -107,14 +122,38 @@ impl ProducerCore {
         let group = namespace::wrap(self.config.namespace.as_deref(), &self.config.group_id);
         let member = instance.register(Member::Producer { group }, handler, None)?;
         *state = State::Started { instance, member };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            *self.tracer.lock() = Tracer::start(&self.config, TracedKind::Produce, &runtime);
+        }
         Ok(())
     }
 
-    async fn shutdown(&self) {
+    pub(crate) async fn shutdown(&self) {
         let previous = std::mem::replace(&mut *self.state.lock(), State::Closed);
+        let tracer = self.tracer.lock().take();
         if let State::Started { instance, member } = previous {
-            instance.unregister(member).await;
+            crate::trace::shutdown_with(&instance, member, tracer).await;
         }
+    }
+
+    /// Closes the producer and hands back its registration, unregistered by the caller (the
+    /// trace producer's, unregistered with its client's).
+    pub(crate) fn detach(&self) -> Option<(Arc<ClientInstance>, u64)> {
+        match std::mem::replace(&mut *self.state.lock(), State::Closed) {
+            State::Started { instance, member } => Some((instance, member)),
+            _ => None,
+        }
+    }
+
+    /// The tracer of this started producer, if it traces.
+    pub(crate) fn tracer(&self) -> Option<Arc<Tracer>> {
+        self.tracer.lock().clone()
+    }
+
+    /// One send of the trace producer (async retry policy, never traced itself).
+    pub(crate) async fn send_untraced(&self, msg: &Message) -> Result<Option<SendResult>> {
+        let mut message_id = None;
+        self.send_attempts(msg, Mode::Async, QueueChoice::RoundRobin, false, &mut message_id, &mut None).await
     }
 
     fn is_started(&self) -> bool {
@@ -324,7 +363,41 @@ impl ProducerCore {
         tran_half: bool,
     ) -> Result<Option<SendResult>> {
         let mut message_id = None;
-        let result = self.send_attempts(msg, mode, choice, tran_half, &mut message_id).await;
+        let tracer = self.tracer();
+        let started = now_ms();
+        let mut stored = None;
+        let ordered = matches!(choice, QueueChoice::ShardingKey(_));
+        let result = self.send_attempts(msg, mode, choice, tran_half, &mut message_id, &mut stored).await;
+        if let (Some(tracer), Ok(Some(sent)), Some(stored)) = (tracer, &result, stored) {
+            // As the Java hook: only sends with a broker's answer are traced (not oneway ones,
+            // not failures), and not when the broker turned traces off.
+            if stored.trace_on {
+                let msg_type = if tran_half {
+                    TraceMessageType::TransactionHalf
+                } else if msg.start_deliver_time.is_some_and(|at| at > started) {
+                    TraceMessageType::Delay
+                } else if ordered {
+                    TraceMessageType::Order
+                } else {
+                    TraceMessageType::Normal
+                };
+                tracer.append(TraceRecord::Pub(PubTrace {
+                    timestamp: started,
+                    region_id: stored.region,
+                    group: self.config.group_id.clone(),
+                    topic: msg.topic.clone(),
+                    msg_id: sent.message_id.clone(),
+                    tags: msg.tag.clone().filter(|t| !t.is_empty()),
+                    keys: msg.key.clone().filter(|k| !k.is_empty()),
+                    store_host: stored.addr,
+                    body_length: msg.body.len() as i32,
+                    cost_ms: now_ms() - started,
+                    msg_type,
+                    offset_msg_id: sent.offset_msg_id.clone(),
+                    success: sent.status == SendStatus::SendOk,
+                }));
+            }
+        }
         result.map_err(|e| e.for_message(message_id, &msg.topic))
     }
 
@@ -336,6 +409,7 @@ impl ProducerCore {
         choice: QueueChoice<'_>,
         tran_half: bool,
         message_id: &mut Option<String>,
+        stored: &mut Option<Stored>,
     ) -> Result<Option<SendResult>> {
         let instance = self.instance()?;
         let mut prepared = self.prepare(msg, true)?;
@@ -348,7 +422,7 @@ impl ProducerCore {
             }
             prepared.sys_flag |= sys_flag::TRANSACTION_PREPARED_TYPE;
         }
-        self.attempts(instance, msg, mode, choice, prepared).await
+        self.attempts(instance, msg, mode, choice, prepared, stored).await
     }
 
     /// The attempts of [`send`](Self::send) for a prepared message.
@@ -359,6 +433,7 @@ impl ProducerCore {
         mode: Mode,
         choice: QueueChoice<'_>,
         prepared: Prepared,
+        stored: &mut Option<Stored>,
     ) -> Result<Option<SendResult>> {
         let deadline = Instant::now() + self.config.send_timeout;
         let attempts = match (mode, &choice) {
@@ -441,6 +516,11 @@ impl ProducerCore {
                 }
             };
             let header = SendMessageResponseHeader::decode(&resp)?;
+            *stored = Some(Stored {
+                region: resp.ext(property::MSG_REGION).unwrap_or(DEFAULT_TRACE_REGION).to_owned(),
+                trace_on: resp.ext(property::TRACE_ON) != Some("false"),
+                addr,
+            });
             return Ok(Some(SendResult {
                 message_id: prepared.msg_id.clone(),
                 topic: msg.topic.clone(),

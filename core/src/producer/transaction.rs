@@ -16,6 +16,8 @@ use crate::protocol::codes::request;
 use crate::protocol::headers::{CheckTransactionStateRequestHeader, EndTransactionRequestHeader, RequestHeader};
 use crate::protocol::message::{decode_stored_messages, property, sys_flag};
 use crate::protocol::msgid::decode_offset_msg_id;
+use crate::trace::record::{EndTransactionTrace, TraceMessageType};
+use crate::trace::{TraceRecord, DEFAULT_TRACE_REGION};
 use crate::transport::InboundRequest;
 
 /// The outcome of a local transaction (ONS names).
@@ -35,6 +37,47 @@ impl TransactionStatus {
             TransactionStatus::Unknow => sys_flag::TRANSACTION_NOT_TYPE,
         }
     }
+
+    /// The Java `LocalTransactionState` name, as EndTransaction trace records carry it.
+    fn java_state(self) -> &'static str {
+        match self {
+            TransactionStatus::CommitTransaction => "COMMIT_MESSAGE",
+            TransactionStatus::RollbackTransaction => "ROLLBACK_MESSAGE",
+            TransactionStatus::Unknow => "UNKNOW",
+        }
+    }
+}
+
+/// What an EndTransaction trace record says about one transaction's end.
+struct EndTrace<'a> {
+    msg: &'a Message,
+    msg_id: &'a str,
+    addr: &'a str,
+    region: Option<&'a str>,
+    transaction_id: &'a str,
+    status: TransactionStatus,
+    from_check: bool,
+}
+
+/// Queues the EndTransaction trace record of `end` when `core` traces (Java
+/// `EndTransactionTraceHookImpl`: message type `Trans_msg_Commit` whatever the outcome, the
+/// region `DefaultRegion` when the message names none).
+fn trace_end(core: &ProducerCore, end: EndTrace<'_>) {
+    let Some(tracer) = core.tracer() else { return };
+    tracer.append(TraceRecord::EndTransaction(EndTransactionTrace {
+        timestamp: crate::message::now_ms(),
+        region_id: end.region.filter(|r| !r.is_empty()).unwrap_or(DEFAULT_TRACE_REGION).to_owned(),
+        group: core.config.group_id.clone(),
+        topic: end.msg.topic.clone(),
+        msg_id: end.msg_id.to_owned(),
+        tags: end.msg.tag.clone().filter(|t| !t.is_empty()),
+        keys: end.msg.key.clone().filter(|k| !k.is_empty()),
+        store_host: end.addr.to_owned(),
+        msg_type: TraceMessageType::TransactionCommit,
+        transaction_id: end.transaction_id.to_owned(),
+        transaction_state: end.status.java_state().to_owned(),
+        from_transaction_check: end.from_check,
+    }));
 }
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -104,6 +147,7 @@ async fn answer_check(
     let unique_key = stored.properties.get(property::UNIQ_KEY).cloned();
     let topic = namespace::unwrap(namespace, &stored.topic);
     let broker = header.broker_name.unwrap_or_default().to_owned();
+    let region = stored.properties.get(property::MSG_REGION).cloned();
     let msg = from_stored(stored, &broker, topic);
     let status = run_guarded(checker.check(msg.clone()), "transaction checker").await;
     let msg_id = unique_key.or_else(|| header.msg_id.map(str::to_owned)).unwrap_or_default();
@@ -120,7 +164,22 @@ async fn answer_check(
     }
     .command();
     tracing::debug!(status = ?status, from = %req.addr, "answering transaction check");
-    instance.invoke_oneway(&req.addr, end, Duration::from_secs(3)).await
+    let sent = instance.invoke_oneway(&req.addr, end, Duration::from_secs(3)).await;
+    if sent.is_ok() {
+        trace_end(
+            core,
+            EndTrace {
+                msg: &msg,
+                msg_id: &msg_id,
+                addr: &req.addr.to_string(),
+                region: region.as_deref(),
+                transaction_id: header.transaction_id.unwrap_or(&msg_id),
+                status,
+                from_check: true,
+            },
+        );
+    }
+    sent
 }
 
 /// The ONS `TransactionProducer`.
@@ -204,8 +263,20 @@ impl TransactionProducer {
         }
         .command();
         // Oneway, as the Java client: if it is lost, the broker's check-back settles it.
-        if let Err(e) = instance.invoke_oneway(&addr, end, Duration::from_secs(3)).await {
-            tracing::warn!(error = %e, "END_TRANSACTION not sent; the broker will check back");
+        match instance.invoke_oneway(&addr, end, Duration::from_secs(3)).await {
+            Err(e) => tracing::warn!(error = %e, "END_TRANSACTION not sent; the broker will check back"),
+            Ok(()) => trace_end(
+                &self.core,
+                EndTrace {
+                    msg,
+                    msg_id: &result.message_id,
+                    addr: &addr,
+                    region: None,
+                    transaction_id: result.transaction_id.as_deref().unwrap_or(&result.message_id),
+                    status,
+                    from_check: false,
+                },
+            ),
         }
         Ok(result)
     }

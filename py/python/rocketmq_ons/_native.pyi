@@ -89,6 +89,7 @@ class PropertyKeyConst:
     CompressType: ClassVar[str]
     CompressLevel: ClassVar[str]
     LanguageAsJava: ClassVar[str]
+    TRACE_TOPIC_NAME: ClassVar[str]
     ConsumeFromWhere: ClassVar[str]
     ConsumeTimestamp: ClassVar[str]
     OffsetStoreDir: ClassVar[str]

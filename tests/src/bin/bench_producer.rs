@@ -128,11 +128,17 @@ impl Tally {
 
 // ------------------------------------------------------------------------------ our producer
 
+/// Our producer's properties; `BENCH_MSG_TRACE` (`true`/`false`), when set, is its
+/// `MsgTraceSwitch` (traced against untraced runs; the client's default is on).
 fn props(namesrv: &str, format: &str) -> Properties {
-    Properties::new()
+    let p = Properties::new()
         .with(keys::NAMESRV_ADDR, namesrv)
         .with(keys::GROUP_ID, format!("GID_bench_{}", format.to_ascii_lowercase()))
-        .with(keys::HEADER_FORMAT, format.to_ascii_uppercase())
+        .with(keys::HEADER_FORMAT, format.to_ascii_uppercase());
+    match std::env::var("BENCH_MSG_TRACE") {
+        Ok(v) if !v.is_empty() => p.with(keys::MSG_TRACE_SWITCH, v),
+        _ => p,
+    }
 }
 
 /// A 1 KiB (by default) alphanumeric body, like the Java benchmark's.

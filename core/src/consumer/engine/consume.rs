@@ -190,11 +190,20 @@ impl Engine {
         let batch = messages;
         let (id, job) = self.watch(slot, &batch, Some(place));
         let settle_with = self.clone();
+        let trace = self.trace_before(&batch);
         let reply = ActionReply::new(move |action| {
             let me = settle_with;
             me.running.lock().remove(&id);
             let freed = job.permit.lock().take();
-            if !job.expired.load(Ordering::Acquire) {
+            let expired = job.expired.load(Ordering::Acquire);
+            if let Some(trace) = trace {
+                match action {
+                    _ if expired => trace.after(false, ConsumeReturn::Timeout),
+                    Action::CommitMessage => trace.after(true, ConsumeReturn::Success),
+                    _ => trace.after(false, ConsumeReturn::Failed),
+                }
+            }
+            if !expired {
                 me.settle(guard, &job.slot, job.messages.clone(), action);
             }
             if let Some(place) = freed {
@@ -237,7 +246,9 @@ impl Engine {
         let guard = RunningGuard::new(slot);
         let (id, job) = self.watch(slot, &batch, None);
         let context = ConsumeContext { queue: slot.user_mq.clone() };
-        let action = match self.listener_for(&batch[0].topic) {
+        let listener = self.listener_for(&batch[0].topic);
+        let trace = listener.as_ref().and_then(|_| self.trace_before(&batch));
+        let action = match listener {
             Some(Listener::Concurrent(l)) => call_listener("message listener", || l.consume(&batch[0], &context)),
             Some(Listener::Batch(l)) => call_listener("batch message listener", || l.consume(&batch, &context)),
             _ => {
@@ -246,7 +257,17 @@ impl Engine {
             }
         };
         self.running.lock().remove(&id);
-        if job.expired.load(Ordering::Acquire) {
+        let expired = job.expired.load(Ordering::Acquire);
+        if let Some(trace) = trace {
+            let (success, code) = match action {
+                _ if expired => (false, ConsumeReturn::Timeout),
+                None => (false, ConsumeReturn::Exception),
+                Some(Action::CommitMessage) => (true, ConsumeReturn::Success),
+                Some(_) => (false, ConsumeReturn::Failed),
+            };
+            trace.after(success, code);
+        }
+        if expired {
             return;
         }
         self.settle(guard, slot, batch, action.unwrap_or(Action::ReconsumeLater));
@@ -408,9 +429,18 @@ impl Engine {
                 Some(Listener::Orderly(l)) => {
                     slot.last_consume_ms.store(now_ms(), Ordering::Relaxed);
                     let m = msg.clone();
+                    let trace = self.trace_before(std::slice::from_ref(&msg));
                     // No timeout: a second delivery while the first still runs would break order.
                     self.pool.submit([Box::new(move || {
-                        let _ = tx.send(call_listener("order listener", || l.consume(&m, &context)));
+                        let result = call_listener("order listener", || l.consume(&m, &context));
+                        if let Some(trace) = trace {
+                            match result {
+                                Some(OrderAction::Success) => trace.after(true, ConsumeReturn::Success),
+                                Some(_) => trace.after(false, ConsumeReturn::Failed),
+                                None => trace.after(false, ConsumeReturn::Exception),
+                            }
+                        }
+                        let _ = tx.send(result);
                     }) as Box<dyn FnOnce() + Send>]);
                 }
                 _ => {

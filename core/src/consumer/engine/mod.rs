@@ -18,6 +18,7 @@
 //! listener are forgotten, listeners already running get a short grace period, and then the
 //! smallest unfinished offset is committed — so nothing unfinished is ever committed.
 
+use crate::trace::{ConsumeReturn, ConsumeTrace, TracedKind, Tracer};
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
@@ -248,6 +249,8 @@ pub(crate) struct Engine {
     /// Rebalance steps that keep failing (a topic's route lookup, the group's consumer list),
     /// by what they name: each is logged once and then at most every ERROR_LOG_INTERVAL.
     rebalance_failures: Mutex<HashMap<String, FailureReport>>,
+    /// Where the SubBefore/SubAfter trace records go while started with `MsgTraceSwitch` on.
+    tracer: Mutex<Option<Arc<Tracer>>>,
 }
 
 async fn sleep_or_stop(d: Duration, stop: &mut watch::Receiver<bool>) {
@@ -300,6 +303,7 @@ impl Engine {
             next_job: AtomicU64::new(0),
             started_at: now_ms(),
             rebalance_failures: Mutex::new(HashMap::new()),
+            tracer: Mutex::new(None),
         })
     }
 
@@ -476,6 +480,9 @@ impl Engine {
             tasks.push(runtime.spawn(me.every(TIMEOUT_CHECK_INTERVAL, |e| async move { e.expire_stuck_listeners() })));
         }
         *state = State::Started(Running { instance, member, tasks });
+        // Under the state lock, so that a shutdown finds the tracer (registering with the
+        // instance only takes its member list, as the consumer's own registration above).
+        *self.tracer.lock() = Tracer::start(&self.config, TracedKind::Consume, &runtime);
         Ok(())
     }
 
@@ -537,7 +544,8 @@ impl Engine {
         self.pool.close();
         self.deferred_places.close();
         self.deferred_backlog.lock().clear();
-        running.instance.unregister(running.member).await;
+        let tracer = self.tracer.lock().take();
+        crate::trace::shutdown_with(&running.instance, running.member, tracer).await;
     }
 
     /// Called when the user's handle is dropped while started: shut down in the background.
@@ -547,6 +555,12 @@ impl Engine {
         }
         let Some(me) = self.me.upgrade() else { return };
         self.spawn(async move { me.shutdown().await });
+    }
+
+    /// Starts tracing a listener call with `messages` (None when this consumer does not trace).
+    fn trace_before(&self, messages: &[Message]) -> Option<ConsumeTrace> {
+        let tracer = self.tracer.lock().clone()?;
+        tracer.before(&self.config.group_id, messages)
     }
 
     pub(crate) fn instance(&self) -> Result<Arc<ClientInstance>> {

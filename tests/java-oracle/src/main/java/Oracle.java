@@ -53,7 +53,7 @@ public final class Oracle {
         "",
         "  send    --namesrv A --topic T [--tag X] [--keys \"k1 k2\"] [--body-hex HEX | --body-file F | --body TEXT]",
         "          [--property k=v]... [--group G] [--count N] [--queue-id Q] [--delay-level L]",
-        "          [--compress-over BYTES] [--compress-type ZLIB|LZ4|ZSTD] [--compress-level N] [--timeout-ms M]",
+        "          [--compress-over BYTES] [--compress-type ZLIB|LZ4|ZSTD] [--compress-level N] [--timeout-ms M] [--trace]",
         "      -> per message {\"msgId\",\"offsetMsgId\",\"queueId\",\"queueOffset\",\"status\",\"brokerName\",\"topic\"}",
         "  consume --namesrv A --topic T --group G [--expr \"*\"] [--count N] [--timeout-ms M] [--from-first]",
         "          [--orderly] [--fail-times K] [--allocate AVG|AVG_BY_CIRCLE]",
@@ -66,6 +66,9 @@ public final class Oracle {
         "      -> DefaultLitePullConsumer in subscribe mode (auto-commit, AVG allocation): one line per",
         "         polled message like consume; after N messages polls (and prints) L ms more (default 0),",
         "         then exits 0; 2 on timeout.",
+        "  traces  --namesrv A --msg-id ID [--topic RMQ_SYS_TRACE_TOPIC] [--min N] [--timeout-ms M]",
+        "      -> the trace records about ID, decoded by the Java TraceDataEncoder, one line each; exit 2 if",
+        "         fewer than N (default 1) are found in time (default 20000 ms).",
         "  view    --namesrv A --topic T (--msg-id UNIQ_ID | --offset-msg-id ID) [--timeout-ms M]",
         "      -> the message like consume; retries until found (index is built asynchronously);",
         "         exit 2 if not found in time (default 10000 ms).",
@@ -92,6 +95,7 @@ public final class Oracle {
                     case "consume": code = consume(a); break;
                     case "lite-pull": code = litePull(a); break;
                     case "view": code = view(a); break;
+                    case "traces": code = traces(a); break;
                     case "bench-consume": code = benchConsume(a); break;
                     default: throw new UsageException("unknown subcommand " + args[0]);
                 }
@@ -136,7 +140,9 @@ public final class Oracle {
         } else {
             body = a.get("--body", "hello").getBytes(StandardCharsets.UTF_8);
         }
-        DefaultMQProducer producer = new DefaultMQProducer(a.get("--group", "ORACLE_PRODUCER"), rpcHook(a));
+        // --trace: the Java client's own message traces (AsyncTraceDispatcher, default trace topic).
+        DefaultMQProducer producer =
+            new DefaultMQProducer(a.get("--group", "ORACLE_PRODUCER"), rpcHook(a), a.flag("--trace"), null);
         configure(producer, a);
         if (a.has("--compress-over")) {
             producer.setCompressMsgBodyOverHowmuch(Integer.parseInt(a.get("--compress-over")));
@@ -414,6 +420,75 @@ public final class Oracle {
         }
     }
 
+    /**
+     * The trace records of a message, found and decoded as `mqadmin queryMsgTraceById` does: trace
+     * topic messages by the message id as key, bodies through TraceDataEncoder.decoderFromTraceDataString.
+     * Retries until at least --min records (default 1) about the id are found.
+     */
+    private static int traces(Args a) throws Exception {
+        String traceTopic = a.get("--topic", "RMQ_SYS_TRACE_TOPIC");
+        String id = a.required("--msg-id");
+        int min = Integer.parseInt(a.get("--min", "1"));
+        long deadline = System.currentTimeMillis() + Long.parseLong(a.get("--timeout-ms", "20000"));
+        DefaultMQProducer producer = new DefaultMQProducer(a.get("--group", "ORACLE_TRACE_VIEWER"), rpcHook(a));
+        configure(producer, a);
+        producer.start();
+        try {
+            List<String> lines = new ArrayList<>();
+            while (System.currentTimeMillis() < deadline) {
+                lines.clear();
+                try {
+                    for (MessageExt m : producer.queryMessage(traceTopic, id, 64, 0, Long.MAX_VALUE).getMessageList()) {
+                        String body = new String(m.getBody(), StandardCharsets.UTF_8);
+                        for (org.apache.rocketmq.client.trace.TraceContext c
+                            : org.apache.rocketmq.client.trace.TraceDataEncoder.decoderFromTraceDataString(body)) {
+                            org.apache.rocketmq.client.trace.TraceBean b = c.getTraceBeans().get(0);
+                            if (!id.equals(b.getMsgId())) {
+                                continue;
+                            }
+                            Map<String, Object> o = new LinkedHashMap<>();
+                            o.put("type", c.getTraceType().name());
+                            o.put("timeStamp", c.getTimeStamp());
+                            o.put("regionId", c.getRegionId());
+                            o.put("groupName", c.getGroupName());
+                            o.put("costTime", c.getCostTime());
+                            o.put("success", c.isSuccess());
+                            o.put("requestId", c.getRequestId());
+                            o.put("contextCode", c.getContextCode());
+                            o.put("topic", b.getTopic());
+                            o.put("msgId", b.getMsgId());
+                            o.put("tags", b.getTags());
+                            o.put("keys", b.getKeys());
+                            o.put("storeHost", b.getStoreHost());
+                            o.put("bodyLength", b.getBodyLength());
+                            o.put("msgType", b.getMsgType() == null ? null : b.getMsgType().name());
+                            o.put("offsetMsgId", b.getOffsetMsgId());
+                            o.put("retryTimes", b.getRetryTimes());
+                            o.put("transactionId", b.getTransactionId());
+                            o.put("transactionState", b.getTransactionState() == null ? null : b.getTransactionState().name());
+                            o.put("fromTransactionCheck", b.isFromTransactionCheck());
+                            o.put("traceMessageKeys", m.getKeys());
+                            o.put("clientHost", m.getBornHostString());
+                            lines.add(Json.of(o));
+                        }
+                    }
+                } catch (MQClientException e) {
+                    // "query message by key finished, but no message." until indexed
+                }
+                if (lines.size() >= min) {
+                    break;
+                }
+                Thread.sleep(300);
+            }
+            for (String l : lines) {
+                OUT.println(l);
+            }
+            return lines.size() >= min ? 0 : 2;
+        } finally {
+            producer.shutdown();
+        }
+    }
+
     // ---------------------------------------------------------------------------------- shared
 
     private static void configure(org.apache.rocketmq.client.ClientConfig c, Args a) {
@@ -477,7 +552,7 @@ public final class Oracle {
 
     /** --key value options (repeatable) and bare --flags. */
     static final class Args {
-        private static final java.util.Set<String> FLAGS = java.util.Set.of("--from-first", "--orderly", "--tls");
+        private static final java.util.Set<String> FLAGS = java.util.Set.of("--from-first", "--orderly", "--tls", "--trace");
         private final Map<String, List<String>> values = new LinkedHashMap<>();
 
         Args(String[] argv, int from) {

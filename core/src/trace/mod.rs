@@ -1,0 +1,443 @@
+//! Message traces in the Apache RocketMQ Java client's format (docs/traces.md).
+//!
+//! This module owns what a traced client adds to its work: the records ([`record`]: `Pub` for a
+//! send, `SubBefore`/`SubAfter` around a listener call, `EndTransaction`), and the [`Tracer`]
+//! that a producer or consumer with `MsgTraceSwitch` on (the default) hands them to. The tracer
+//! keeps them in a bounded queue and a task of its own batches them into messages of the trace
+//! topic, sent by an internal producer of the same client instance (group
+//! `_INNER_TRACE_PRODUCER-<group>-<PRODUCE|CONSUME>`, whose own sends are not traced). Nothing
+//! of this is on a business call's path beyond building a record and a non-blocking push: a
+//! full queue drops the record and counts it, a failing trace send is logged at most once per
+//! [`log_limit::INTERVAL`](crate::log_limit::INTERVAL), and a trace topic that does not exist
+//! (brokers create `RMQ_SYS_TRACE_TOPIC` only with `traceTopicEnable=true`) pauses trace sends
+//! for [`MISSING_TOPIC_PAUSE`], dropping (and counting) what comes meanwhile.
+//!
+//! Sources: Apache RocketMQ `client/src/main/java/org/apache/rocketmq/client/trace/`
+//! (`AsyncTraceDispatcher.java` for batching and the trace message's keys,
+//! `TraceConstants.java` for names, `hook/SendMessageTraceHookImpl.java` and
+//! `hook/ConsumeMessageTraceHookImpl.java` for what each record holds).
+
+pub mod record;
+
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::client::instance::ClientInstance;
+use crate::config::ClientConfig;
+use crate::error::ErrorKind;
+use crate::log_limit::warn_limited;
+use crate::message::Message;
+use crate::producer::ProducerCore;
+pub use record::TraceRecord;
+
+/// The default trace topic (Java `TopicValidator.RMQ_SYS_TRACE_TOPIC`).
+pub const DEFAULT_TRACE_TOPIC: &str = "RMQ_SYS_TRACE_TOPIC";
+/// The region of a record when the broker names none (Java `MixAll.DEFAULT_TRACE_REGION_ID`).
+pub const DEFAULT_TRACE_REGION: &str = "DefaultRegion";
+/// Prefix of the trace producer's group (Java `TraceConstants.GROUP_NAME_PREFIX`).
+pub const TRACE_GROUP_PREFIX: &str = "_INNER_TRACE_PRODUCER";
+/// Records queued for sending at most (Java's `traceContextQueue` holds 2048 too).
+pub const QUEUE_CAPACITY: usize = 2048;
+/// Records per batch at most (Java caps `batchNum` at 20).
+pub const BATCH_MAX: usize = 20;
+/// A trace message's body at most, in bytes (Java's trace producer `maxMessageSize`, 128000).
+pub const MAX_TRACE_BODY: usize = 128_000;
+/// How long a batch waits for more records after its first one.
+const BATCH_WAIT: Duration = Duration::from_millis(50);
+/// How long trace sends pause after the trace topic was found missing.
+pub const MISSING_TOPIC_PAUSE: Duration = Duration::from_secs(30);
+/// How long a shutdown waits for queued records to be sent (Java's `AsyncTraceDispatcher.flush`
+/// waits 500 ms too).
+pub const FLUSH_BOUND: Duration = Duration::from_millis(500);
+/// Timeout of one trace send (the Java trace producer's `sendMsgTimeout` is 5 s; shorter
+/// here, so that a broker that stops answering holds the queue up less long).
+const TRACE_SEND_TIMEOUT: Duration = Duration::from_millis(2500);
+
+/// Which kind of client a tracer serves; part of the trace producer's group name.
+#[derive(Clone, Copy, Debug)]
+pub enum TracedKind {
+    Produce,
+    Consume,
+}
+
+/// Hands a client's trace records to the trace topic, off the caller's path.
+pub struct Tracer {
+    tx: Mutex<Option<mpsc::Sender<TraceRecord>>>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+    shared: Arc<Shared>,
+}
+
+/// What the tracer and its sending task share.
+struct Shared {
+    producer: ProducerCore,
+    topic: String,
+    /// Records dropped: queue full, trace topic missing, or a failed trace send.
+    dropped: AtomicU64,
+    /// Records sent in trace messages the broker stored.
+    sent: AtomicU64,
+    paused_until: Mutex<Option<Instant>>,
+}
+
+static TRACER_COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl Tracer {
+    /// A started tracer for a client with `config`, or `None` when its `MsgTraceSwitch` is off
+    /// or the internal producer cannot start (logged; the client works untraced). `group` is
+    /// the client's group without namespace. Needs `runtime` for its sending task.
+    pub(crate) fn start(config: &ClientConfig, kind: TracedKind, runtime: &Handle) -> Option<Arc<Tracer>> {
+        if !config.msg_trace {
+            return None;
+        }
+        let mut trace_config = config.clone();
+        let kind_name = match kind {
+            TracedKind::Produce => "PRODUCE",
+            TracedKind::Consume => "CONSUME",
+        };
+        let n = TRACER_COUNTER.fetch_add(1, Ordering::Relaxed) + 1;
+        trace_config.group_id = format!("{TRACE_GROUP_PREFIX}-{}-{kind_name}-{n}", config.group_id);
+        // Trace messages are not traced, and carry no timed delivery or compression worth it.
+        trace_config.msg_trace = false;
+        trace_config.send_timeout = TRACE_SEND_TIMEOUT;
+        trace_config.compress_over_bytes = usize::MAX;
+        let producer = ProducerCore::new(trace_config);
+        let _guard = runtime.enter();
+        if let Err(e) = producer.start(None) {
+            tracing::warn!(error = %e, "message traces are off for this client: the trace producer did not start");
+            return None;
+        }
+        let shared = Arc::new(Shared {
+            producer,
+            topic: config.trace_topic.clone(),
+            dropped: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+            paused_until: Mutex::new(None),
+        });
+        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let worker = runtime.spawn(shared.clone().run(rx));
+        Some(Arc::new(Tracer { tx: Mutex::new(Some(tx)), worker: Mutex::new(Some(worker)), shared }))
+    }
+
+    /// Queues a record; never waits. A full queue drops it (counted, logged at most once per
+    /// interval).
+    pub fn append(&self, record: TraceRecord) {
+        let tx = self.tx.lock();
+        let Some(tx) = tx.as_ref() else { return };
+        if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(record) {
+            let dropped = self.shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            warn_limited!(dropped, topic = %self.shared.topic, "message trace queue full; trace records dropped");
+        }
+    }
+
+    /// Records dropped so far (queue full, trace topic missing, failed trace sends).
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Records the broker stored so far.
+    pub fn sent(&self) -> u64 {
+        self.shared.sent.load(Ordering::Relaxed)
+    }
+
+    /// Sends what is queued, within [`FLUSH_BOUND`] (the rest is dropped), and takes
+    /// the trace producer off its instance without telling the brokers: its registration,
+    /// for [`shutdown_with`] to unregister together with the client's own. Records appended
+    /// afterwards are ignored.
+    async fn stop(&self) -> Option<(Arc<ClientInstance>, u64)> {
+        drop(self.tx.lock().take());
+        let worker = self.worker.lock().take();
+        if let Some(mut worker) = worker {
+            if tokio::time::timeout(FLUSH_BOUND, &mut worker).await.is_err() {
+                worker.abort();
+                tracing::debug!("message traces still queued at shutdown were dropped");
+            }
+        }
+        self.shared.producer.detach()
+    }
+}
+
+/// The end of a traced client's shutdown: flushes `tracer` (within [`FLUSH_BOUND`]), then
+/// unregisters the client's `member` of `instance` and the trace producer together (one
+/// broker call timeout for both).
+pub(crate) async fn shutdown_with(instance: &Arc<ClientInstance>, member: u64, tracer: Option<Arc<Tracer>>) {
+    let trace_member = match tracer {
+        Some(tracer) => tracer.stop().await,
+        None => None,
+    };
+    match trace_member {
+        None => instance.unregister(member).await,
+        Some((trace_instance, id)) if Arc::ptr_eq(&trace_instance, instance) => {
+            instance.unregister_many(&[member, id]).await
+        }
+        Some((trace_instance, id)) => {
+            tokio::join!(instance.unregister(member), trace_instance.unregister(id));
+        }
+    }
+}
+
+/// Java `ConsumeReturnType`, whose ordinal a `SubAfter` record carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsumeReturn {
+    Success = 0,
+    Timeout = 1,
+    /// The listener panicked (threw).
+    Exception = 2,
+    ReturnNull = 3,
+    Failed = 4,
+}
+
+/// A listener call being traced: its `SubBefore` records are queued, its `SubAfter` ones
+/// follow from [`ConsumeTrace::after`].
+pub(crate) struct ConsumeTrace {
+    tracer: Arc<Tracer>,
+    request_id: String,
+    group: String,
+    started: Instant,
+    /// (message id, keys) of the messages traced.
+    messages: Vec<(String, Option<String>)>,
+    /// All messages handed over, traced or not (the cost is divided by them, as in Java).
+    handed: usize,
+}
+
+impl Tracer {
+    /// Queues the `SubBefore` records of a listener call with `messages` for consumer group
+    /// `group` (without namespace); messages the broker marked `TRACE_ON=false` are left out.
+    pub(crate) fn before(self: &Arc<Self>, group: &str, messages: &[Message]) -> Option<ConsumeTrace> {
+        let now = crate::message::now_ms();
+        let request_id = crate::client::identity::unique_ids().next_id_at(now);
+        let mut traced = Vec::with_capacity(messages.len());
+        for m in messages {
+            let props = m.received.as_ref().map(|r| &r.properties);
+            if props.and_then(|p| p.get(crate::protocol::message::property::TRACE_ON)).is_some_and(|v| v == "false") {
+                continue;
+            }
+            let Some(msg_id) = m.msg_id.clone() else { continue };
+            let region = props
+                .and_then(|p| p.get(crate::protocol::message::property::MSG_REGION))
+                .filter(|r| !r.is_empty())
+                .map_or(DEFAULT_TRACE_REGION, String::as_str);
+            let keys = m.key.clone().filter(|k| !k.is_empty());
+            self.append(TraceRecord::SubBefore(record::SubBeforeTrace {
+                timestamp: now,
+                region_id: region.to_owned(),
+                group: group.to_owned(),
+                request_id: request_id.clone(),
+                msg_id: msg_id.clone(),
+                retry_times: m.reconsume_times,
+                keys: keys.clone(),
+            }));
+            traced.push((msg_id, keys));
+        }
+        if traced.is_empty() {
+            return None;
+        }
+        Some(ConsumeTrace {
+            tracer: self.clone(),
+            request_id,
+            group: group.to_owned(),
+            started: Instant::now(),
+            messages: traced,
+            handed: messages.len().max(1),
+        })
+    }
+}
+
+impl ConsumeTrace {
+    /// Queues the `SubAfter` records: `success` as the listener answered, `code` how.
+    pub(crate) fn after(self, success: bool, code: ConsumeReturn) {
+        let cost_ms = (self.started.elapsed().as_millis() / self.handed as u128) as i64;
+        let now = crate::message::now_ms();
+        for (msg_id, keys) in self.messages {
+            self.tracer.append(TraceRecord::SubAfter(record::SubAfterTrace {
+                request_id: self.request_id.clone(),
+                msg_id,
+                cost_ms,
+                success,
+                keys,
+                context_code: code as i32,
+                timestamp: now,
+                group: self.group.clone(),
+            }));
+        }
+    }
+}
+
+impl Shared {
+    /// The sending task: batches of up to [`BATCH_MAX`] records, gathered for at most
+    /// [`BATCH_WAIT`] after the first; ends when the tracer's sender is dropped and the queue
+    /// is empty.
+    async fn run(self: Arc<Self>, mut rx: mpsc::Receiver<TraceRecord>) {
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            let deadline = tokio::time::Instant::now() + BATCH_WAIT;
+            while batch.len() < BATCH_MAX {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(r)) => batch.push(r),
+                    _ => break,
+                }
+            }
+            self.send_batch(batch).await;
+        }
+    }
+
+    async fn send_batch(&self, batch: Vec<TraceRecord>) {
+        if let Some(until) = *self.paused_until.lock() {
+            if Instant::now() < until {
+                self.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                return;
+            }
+        }
+        for (body, keys, count) in pack(&batch) {
+            let mut msg = Message::new(self.topic.clone(), None, body.into_bytes());
+            msg.key = Some(keys);
+            match self.producer.send_untraced(&msg).await {
+                Ok(_) => {
+                    self.sent.fetch_add(count as u64, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    self.dropped.fetch_add(count as u64, Ordering::Relaxed);
+                    let dropped = self.dropped.load(Ordering::Relaxed);
+                    if e.kind() == ErrorKind::TopicNotFound {
+                        *self.paused_until.lock() = Some(Instant::now() + MISSING_TOPIC_PAUSE);
+                        warn_limited!(topic = %self.topic, dropped, pause = ?MISSING_TOPIC_PAUSE,
+                            "message trace topic not found (brokers create it with traceTopicEnable=true); trace records dropped");
+                        return;
+                    }
+                    warn_limited!(topic = %self.topic, dropped, error = %e, "message trace send failed; trace records dropped");
+                }
+            }
+        }
+    }
+}
+
+/// Packs records into trace messages as the Java dispatcher does: records of one traced topic
+/// together, a message's body up to [`MAX_TRACE_BODY`] (a record that crosses the bound ends
+/// its message), and its keys the message ids and keys of its records, space-separated (the
+/// broker indexes each, which is what `queryMsgTraceById` looks up). Returns (body, keys,
+/// number of records).
+fn pack(batch: &[TraceRecord]) -> Vec<(String, String, usize)> {
+    let mut by_topic: BTreeMap<&str, Vec<&TraceRecord>> = BTreeMap::new();
+    for r in batch {
+        by_topic.entry(traced_topic(r)).or_default().push(r);
+    }
+    let mut out = Vec::new();
+    for records in by_topic.values() {
+        let mut body = String::new();
+        let mut keys = BTreeSet::new();
+        let mut count = 0;
+        for r in records {
+            r.encode_into(&mut body);
+            keys.extend(r.index_keys());
+            count += 1;
+            if body.len() >= MAX_TRACE_BODY {
+                out.push((std::mem::take(&mut body), join_keys(&mut keys), count));
+                count = 0;
+            }
+        }
+        if count > 0 {
+            out.push((body, join_keys(&mut keys), count));
+        }
+    }
+    out
+}
+
+fn join_keys(keys: &mut BTreeSet<&str>) -> String {
+    let joined = keys.iter().copied().collect::<Vec<_>>().join(" ");
+    keys.clear();
+    joined
+}
+
+/// The topic a record is about; the consume records carry none (Java groups them under the
+/// topic of their first bean, which they do not write either).
+fn traced_topic(r: &TraceRecord) -> &str {
+    match r {
+        TraceRecord::Pub(p) => &p.topic,
+        TraceRecord::EndTransaction(e) => &e.topic,
+        TraceRecord::SubBefore(_) | TraceRecord::SubAfter(_) => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::record::*;
+    use super::*;
+
+    fn pub_trace(topic: &str, id: &str, keys: Option<&str>) -> TraceRecord {
+        TraceRecord::Pub(PubTrace {
+            timestamp: 1,
+            region_id: "R".into(),
+            group: "G".into(),
+            topic: topic.into(),
+            msg_id: id.into(),
+            tags: None,
+            keys: keys.map(str::to_owned),
+            store_host: "h:1".into(),
+            body_length: 1,
+            cost_ms: 1,
+            msg_type: TraceMessageType::Normal,
+            offset_msg_id: "O".into(),
+            success: true,
+        })
+    }
+
+    #[test]
+    fn packs_by_topic_with_ids_and_keys_as_message_keys() {
+        let batch = vec![pub_trace("A", "M1", Some("k1 k2")), pub_trace("B", "M2", None), pub_trace("A", "M3", None)];
+        let packed = pack(&batch);
+        assert_eq!(packed.len(), 2);
+        let (body, keys, count) = &packed[0];
+        assert_eq!((keys.as_str(), *count), ("M1 M3 k1 k2", 2));
+        assert_eq!(record::decode(body).unwrap(), vec![batch[0].clone(), batch[2].clone()]);
+        assert_eq!((packed[1].1.as_str(), packed[1].2), ("M2", 1));
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_without_waiting() {
+        let props = crate::config::Properties::new()
+            .with(crate::config::keys::NAMESRV_ADDR, "127.0.0.1:9876")
+            .with(crate::config::keys::GROUP_ID, "GID_t");
+        let config = ClientConfig::from_properties(&props, true).unwrap();
+        assert!(config.msg_trace, "traces are on by default");
+        assert_eq!(config.trace_topic, DEFAULT_TRACE_TOPIC);
+        // A queue of 2 with nobody draining it: the third and fourth records are dropped.
+        let (tx, _rx) = mpsc::channel(2);
+        let tracer = Tracer {
+            tx: Mutex::new(Some(tx)),
+            worker: Mutex::new(None),
+            shared: Arc::new(Shared {
+                producer: ProducerCore::new(config),
+                topic: DEFAULT_TRACE_TOPIC.to_owned(),
+                dropped: AtomicU64::new(0),
+                sent: AtomicU64::new(0),
+                paused_until: Mutex::new(None),
+            }),
+        };
+        let started = Instant::now();
+        for i in 0..4 {
+            tracer.append(pub_trace("A", &format!("M{i}"), None));
+        }
+        assert!(started.elapsed() < Duration::from_millis(100));
+        assert_eq!((tracer.dropped(), tracer.sent()), (2, 0));
+        // After shutdown's stop, records are ignored (not queued, not counted).
+        drop(tracer.tx.lock().take());
+        tracer.append(pub_trace("A", "M9", None));
+        assert_eq!(tracer.dropped(), 2);
+    }
+
+    #[test]
+    fn a_large_batch_is_split_at_the_body_bound() {
+        let big = "k".repeat(70_000);
+        let batch =
+            vec![pub_trace("A", "M1", Some(&big)), pub_trace("A", "M2", Some(&big)), pub_trace("A", "M3", None)];
+        let packed = pack(&batch);
+        assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [2, 1]);
+        assert!(packed[0].1.starts_with("M1 M2 "));
+        assert_eq!(packed[1].1, "M3");
+    }
+}

@@ -1,0 +1,424 @@
+//! Trace records and their text form, as the Apache RocketMQ Java client writes and reads them
+//! (`client/src/main/java/org/apache/rocketmq/client/trace/TraceDataEncoder.java`,
+//! `encoderFromContextBean` and `decoderFromTraceDataString`; docs/traces.md lists the fields).
+//!
+//! A record is its fields joined by [`CONTENT_SEPARATOR`] (char 1) and ended by
+//! [`FIELD_SEPARATOR`] (char 2); a trace message's body is records one after the other. A field
+//! the Java client has no value for is written as `null` (Java's `StringBuilder.append` of a
+//! null string), so a message without tags or keys has `null` there.
+
+use std::fmt::Write as _;
+
+use crate::error::{Error, Result};
+
+/// Between the fields of a record (Java `TraceConstants.CONTENT_SPLITOR`).
+pub const CONTENT_SEPARATOR: char = '\u{1}';
+/// After each record (Java `TraceConstants.FIELD_SPLITOR`).
+pub const FIELD_SEPARATOR: char = '\u{2}';
+
+/// Java `org.apache.rocketmq.common.message.MessageType`; the records carry its ordinal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceMessageType {
+    Normal = 0,
+    TransactionHalf = 1,
+    TransactionCommit = 2,
+    Delay = 3,
+    Order = 4,
+}
+
+impl TraceMessageType {
+    fn from_ordinal(n: i32) -> Option<Self> {
+        Some(match n {
+            0 => Self::Normal,
+            1 => Self::TransactionHalf,
+            2 => Self::TransactionCommit,
+            3 => Self::Delay,
+            4 => Self::Order,
+            _ => return None,
+        })
+    }
+}
+
+/// A message sent (Java `TraceType.Pub`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PubTrace {
+    /// When the send started, ms since the epoch.
+    pub timestamp: i64,
+    /// The region the broker named in its answer (`MSG_REGION`).
+    pub region_id: String,
+    /// The producer group, without namespace.
+    pub group: String,
+    /// The topic, without namespace.
+    pub topic: String,
+    /// The message id (`UNIQ_KEY`).
+    pub msg_id: String,
+    pub tags: Option<String>,
+    pub keys: Option<String>,
+    /// The address of the broker that stored the message.
+    pub store_host: String,
+    pub body_length: i32,
+    /// How long the send took, ms.
+    pub cost_ms: i64,
+    pub msg_type: TraceMessageType,
+    /// The broker's offset message id.
+    pub offset_msg_id: String,
+    pub success: bool,
+}
+
+/// A message handed to a listener (Java `TraceType.SubBefore`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubBeforeTrace {
+    pub timestamp: i64,
+    pub region_id: String,
+    /// The consumer group, without namespace.
+    pub group: String,
+    /// Pairs this record with its [`SubAfterTrace`].
+    pub request_id: String,
+    pub msg_id: String,
+    pub retry_times: i32,
+    pub keys: Option<String>,
+}
+
+/// A listener's result (Java `TraceType.SubAfter`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubAfterTrace {
+    pub request_id: String,
+    pub msg_id: String,
+    /// The listener's time divided by the messages it was given, ms.
+    pub cost_ms: i64,
+    pub success: bool,
+    pub keys: Option<String>,
+    /// Java `ConsumeReturnType` ordinal: 0 success, 1 timeout, 2 exception, 3 null, 4 failed.
+    pub context_code: i32,
+    /// When the listener returned, ms since the epoch. Written since Apache RocketMQ 4.9 (the
+    /// Java decoder reads it when a record has 9 fields); 0 when a record read lacks it.
+    pub timestamp: i64,
+    /// The consumer group (same version note as `timestamp`); empty when a record read lacks it.
+    pub group: String,
+}
+
+/// A transaction's end (Java `TraceType.EndTransaction`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndTransactionTrace {
+    pub timestamp: i64,
+    pub region_id: String,
+    pub group: String,
+    pub topic: String,
+    pub msg_id: String,
+    pub tags: Option<String>,
+    pub keys: Option<String>,
+    pub store_host: String,
+    pub msg_type: TraceMessageType,
+    pub transaction_id: String,
+    /// Java `LocalTransactionState` name: `COMMIT_MESSAGE`, `ROLLBACK_MESSAGE` or `UNKNOW`.
+    pub transaction_state: String,
+    pub from_transaction_check: bool,
+}
+
+/// One trace record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TraceRecord {
+    Pub(PubTrace),
+    SubBefore(SubBeforeTrace),
+    SubAfter(SubAfterTrace),
+    EndTransaction(EndTransactionTrace),
+}
+
+fn opt(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or("null")
+}
+
+/// A record's text field back to an option (`null` is how Java writes none).
+fn unopt(s: &str) -> Option<String> {
+    (s != "null").then(|| s.to_owned())
+}
+
+impl TraceRecord {
+    /// The id of the message the record is about.
+    pub fn msg_id(&self) -> &str {
+        match self {
+            TraceRecord::Pub(r) => &r.msg_id,
+            TraceRecord::SubBefore(r) => &r.msg_id,
+            TraceRecord::SubAfter(r) => &r.msg_id,
+            TraceRecord::EndTransaction(r) => &r.msg_id,
+        }
+    }
+
+    /// The message's keys (space-separated, as in the `KEYS` property).
+    pub fn keys(&self) -> Option<&str> {
+        match self {
+            TraceRecord::Pub(r) => r.keys.as_deref(),
+            TraceRecord::SubBefore(r) => r.keys.as_deref(),
+            TraceRecord::SubAfter(r) => r.keys.as_deref(),
+            TraceRecord::EndTransaction(r) => r.keys.as_deref(),
+        }
+    }
+
+    /// Appends the record's text, ended by [`FIELD_SEPARATOR`].
+    pub fn encode_into(&self, out: &mut String) {
+        let fields: Vec<String> = match self {
+            TraceRecord::Pub(r) => vec![
+                "Pub".into(),
+                r.timestamp.to_string(),
+                r.region_id.clone(),
+                r.group.clone(),
+                r.topic.clone(),
+                r.msg_id.clone(),
+                opt(&r.tags).into(),
+                opt(&r.keys).into(),
+                r.store_host.clone(),
+                r.body_length.to_string(),
+                r.cost_ms.to_string(),
+                (r.msg_type as i32).to_string(),
+                r.offset_msg_id.clone(),
+                r.success.to_string(),
+            ],
+            TraceRecord::SubBefore(r) => vec![
+                "SubBefore".into(),
+                r.timestamp.to_string(),
+                r.region_id.clone(),
+                r.group.clone(),
+                r.request_id.clone(),
+                r.msg_id.clone(),
+                r.retry_times.to_string(),
+                opt(&r.keys).into(),
+            ],
+            // The LOCAL access channel's form (the CLOUD one leaves out timestamp and group
+            // but keeps the separator after the context code).
+            TraceRecord::SubAfter(r) => vec![
+                "SubAfter".into(),
+                r.request_id.clone(),
+                r.msg_id.clone(),
+                r.cost_ms.to_string(),
+                r.success.to_string(),
+                opt(&r.keys).into(),
+                r.context_code.to_string(),
+                r.timestamp.to_string(),
+                r.group.clone(),
+            ],
+            TraceRecord::EndTransaction(r) => vec![
+                "EndTransaction".into(),
+                r.timestamp.to_string(),
+                r.region_id.clone(),
+                r.group.clone(),
+                r.topic.clone(),
+                r.msg_id.clone(),
+                opt(&r.tags).into(),
+                opt(&r.keys).into(),
+                r.store_host.clone(),
+                (r.msg_type as i32).to_string(),
+                r.transaction_id.clone(),
+                r.transaction_state.clone(),
+                r.from_transaction_check.to_string(),
+            ],
+        };
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(CONTENT_SEPARATOR);
+            }
+            let _ = write!(out, "{f}");
+        }
+        out.push(FIELD_SEPARATOR);
+    }
+
+    /// The record's text.
+    pub fn encode(&self) -> String {
+        let mut s = String::with_capacity(256);
+        self.encode_into(&mut s);
+        s
+    }
+
+    /// The index keys a trace message carrying this record needs, so that a query of the
+    /// trace topic by the message's id (or by one of its keys) finds it: the message id and
+    /// each of the message's keys (Java `TraceTransferBean.transKey`).
+    pub fn index_keys(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.msg_id())
+            .chain(self.keys().into_iter().flat_map(|k| k.split(' ')))
+            .filter(|k| !k.is_empty() && *k != "null")
+    }
+}
+
+/// Reads the records of a trace message's body (Java `decoderFromTraceDataString`, including
+/// the shorter forms older Java clients wrote). Records of types this client does not know
+/// (e.g. `Recall`) are skipped; a known record that does not parse is an error.
+pub fn decode(data: &str) -> Result<Vec<TraceRecord>> {
+    let mut out = Vec::new();
+    for record in data.split(FIELD_SEPARATOR).filter(|r| !r.is_empty()) {
+        let f: Vec<&str> = record.split(CONTENT_SEPARATOR).collect();
+        let bad = || Error::new(crate::error::ErrorKind::Protocol, format!("unreadable trace record {record:?}"));
+        let int = |i: usize| -> Result<i64> { f.get(i).and_then(|s| s.parse().ok()).ok_or_else(bad) };
+        let text = |i: usize| -> Result<String> { f.get(i).map(|s| s.to_string()).ok_or_else(bad) };
+        let flag = |i: usize| -> Result<bool> { f.get(i).map(|s| *s == "true").ok_or_else(bad) };
+        let msg_type =
+            |i: usize| -> Result<TraceMessageType> { TraceMessageType::from_ordinal(int(i)? as i32).ok_or_else(bad) };
+        match f[0] {
+            "Pub" => {
+                // 13 fields: no offset id; 14 and more: offset id and status.
+                let (offset_msg_id, success) =
+                    if f.len() == 13 { (String::new(), flag(12)?) } else { (text(12)?, flag(13)?) };
+                out.push(TraceRecord::Pub(PubTrace {
+                    timestamp: int(1)?,
+                    region_id: text(2)?,
+                    group: text(3)?,
+                    topic: text(4)?,
+                    msg_id: text(5)?,
+                    tags: unopt(&text(6)?),
+                    keys: unopt(&text(7)?),
+                    store_host: text(8)?,
+                    body_length: int(9)? as i32,
+                    cost_ms: int(10)?,
+                    msg_type: msg_type(11)?,
+                    offset_msg_id,
+                    success,
+                }));
+            }
+            "SubBefore" => out.push(TraceRecord::SubBefore(SubBeforeTrace {
+                timestamp: int(1)?,
+                region_id: text(2)?,
+                group: text(3)?,
+                request_id: text(4)?,
+                msg_id: text(5)?,
+                retry_times: int(6)? as i32,
+                keys: unopt(&text(7)?),
+            })),
+            "SubAfter" => out.push(TraceRecord::SubAfter(SubAfterTrace {
+                request_id: text(1)?,
+                msg_id: text(2)?,
+                cost_ms: int(3)?,
+                success: flag(4)?,
+                keys: unopt(&text(5)?),
+                context_code: if f.len() >= 7 { int(6)? as i32 } else { 0 },
+                timestamp: if f.len() >= 9 { int(7)? } else { 0 },
+                group: if f.len() >= 9 { text(8)? } else { String::new() },
+            })),
+            "EndTransaction" => out.push(TraceRecord::EndTransaction(EndTransactionTrace {
+                timestamp: int(1)?,
+                region_id: text(2)?,
+                group: text(3)?,
+                topic: text(4)?,
+                msg_id: text(5)?,
+                tags: unopt(&text(6)?),
+                keys: unopt(&text(7)?),
+                store_host: text(8)?,
+                msg_type: msg_type(9)?,
+                transaction_id: text(10)?,
+                transaction_state: text(11)?,
+                from_transaction_check: flag(12)?,
+            })),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pub_record() -> TraceRecord {
+        TraceRecord::Pub(PubTrace {
+            timestamp: 1700000000123,
+            region_id: "DefaultRegion".into(),
+            group: "GID_p".into(),
+            topic: "T1".into(),
+            msg_id: "7F00000100002A9F0000000000000001".into(),
+            tags: Some("TagA".into()),
+            keys: Some("k1 k2".into()),
+            store_host: "127.0.0.1:10911".into(),
+            body_length: 5,
+            cost_ms: 3,
+            msg_type: TraceMessageType::Normal,
+            offset_msg_id: "7F00000100002A9F0000000000000ABC".into(),
+            success: true,
+        })
+    }
+
+    // The vectors follow `TraceDataEncoder.encoderFromContextBean` field by field; the
+    // integration test (tests/tests/trace.rs) has the Java decoder read what we write.
+    #[test]
+    fn pub_record_has_the_java_fields_in_order() {
+        let expected = "Pub\u{1}1700000000123\u{1}DefaultRegion\u{1}GID_p\u{1}T1\u{1}\
+            7F00000100002A9F0000000000000001\u{1}TagA\u{1}k1 k2\u{1}127.0.0.1:10911\u{1}5\u{1}3\u{1}0\u{1}\
+            7F00000100002A9F0000000000000ABC\u{1}true\u{2}";
+        assert_eq!(pub_record().encode(), expected);
+        assert_eq!(decode(expected).unwrap(), vec![pub_record()]);
+        let record = pub_record();
+        let keys: Vec<&str> = record.index_keys().collect();
+        assert_eq!(keys, ["7F00000100002A9F0000000000000001", "k1", "k2"]);
+    }
+
+    #[test]
+    fn sub_records_and_missing_tags_and_keys() {
+        let before = TraceRecord::SubBefore(SubBeforeTrace {
+            timestamp: 1,
+            region_id: "R".into(),
+            group: "GID_c".into(),
+            request_id: "REQ".into(),
+            msg_id: "M".into(),
+            retry_times: 2,
+            keys: None,
+        });
+        let after = TraceRecord::SubAfter(SubAfterTrace {
+            request_id: "REQ".into(),
+            msg_id: "M".into(),
+            cost_ms: 7,
+            success: false,
+            keys: None,
+            context_code: 4,
+            timestamp: 9,
+            group: "GID_c".into(),
+        });
+        let mut body = String::new();
+        before.encode_into(&mut body);
+        after.encode_into(&mut body);
+        assert_eq!(
+            body,
+            "SubBefore\u{1}1\u{1}R\u{1}GID_c\u{1}REQ\u{1}M\u{1}2\u{1}null\u{2}\
+             SubAfter\u{1}REQ\u{1}M\u{1}7\u{1}false\u{1}null\u{1}4\u{1}9\u{1}GID_c\u{2}"
+        );
+        assert_eq!(decode(&body).unwrap(), vec![before.clone(), after]);
+        assert_eq!(before.index_keys().collect::<Vec<_>>(), ["M"]);
+    }
+
+    #[test]
+    fn end_transaction_record() {
+        let r = TraceRecord::EndTransaction(EndTransactionTrace {
+            timestamp: 5,
+            region_id: "R".into(),
+            group: "GID_t".into(),
+            topic: "T".into(),
+            msg_id: "M".into(),
+            tags: None,
+            keys: Some("k".into()),
+            store_host: "h:1".into(),
+            msg_type: TraceMessageType::TransactionHalf,
+            transaction_id: "X".into(),
+            transaction_state: "COMMIT_MESSAGE".into(),
+            from_transaction_check: false,
+        });
+        let text = "EndTransaction\u{1}5\u{1}R\u{1}GID_t\u{1}T\u{1}M\u{1}null\u{1}k\u{1}h:1\u{1}1\u{1}X\u{1}COMMIT_MESSAGE\u{1}false\u{2}";
+        assert_eq!(r.encode(), text);
+        assert_eq!(decode(text).unwrap(), vec![r]);
+    }
+
+    #[test]
+    fn older_and_cloud_forms_decode() {
+        // A 13-field Pub (no offset id) and a 7-field SubAfter (CLOUD channel), as older or
+        // cloud Java clients write them; an unknown type is skipped.
+        let text = "Pub\u{1}1\u{1}R\u{1}G\u{1}T\u{1}M\u{1}null\u{1}null\u{1}h\u{1}0\u{1}1\u{1}3\u{1}false\u{2}\
+            SubAfter\u{1}REQ\u{1}M\u{1}2\u{1}true\u{1}null\u{1}0\u{1}\u{2}Recall\u{1}1\u{1}R\u{1}G\u{1}T\u{1}M\u{1}true\u{2}";
+        let records = decode(text).unwrap();
+        assert_eq!(records.len(), 2);
+        match &records[0] {
+            TraceRecord::Pub(p) => {
+                assert_eq!((p.msg_type, p.success, p.offset_msg_id.as_str()), (TraceMessageType::Delay, false, ""))
+            }
+            other => panic!("{other:?}"),
+        }
+        match &records[1] {
+            TraceRecord::SubAfter(s) => assert_eq!((s.cost_ms, s.timestamp, s.group.as_str()), (2, 0, "")),
+            other => panic!("{other:?}"),
+        }
+        assert!(decode("Pub\u{1}x\u{2}").is_err());
+    }
+}
