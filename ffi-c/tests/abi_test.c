@@ -153,7 +153,7 @@ static void test_nulls(void) {
     EXPECT(ons_consumer_subscribe(NULL, "T", "*", NULL, NULL), ONS_ERR_INVALID_ARGUMENT, "consumer is NULL");
     EXPECT(ons_consumer_start(NULL), ONS_ERR_INVALID_ARGUMENT, "consumer is NULL");
     EXPECT(ons_batch_consumer_shutdown(NULL), ONS_ERR_INVALID_ARGUMENT, "consumer is NULL");
-    EXPECT(ons_send_result_message_id(NULL, &s), ONS_ERR_INVALID_ARGUMENT, "result (the out-parameter) is NULL");
+    EXPECT(ons_send_result_message_id(NULL, &s), ONS_ERR_INVALID_ARGUMENT, "result is NULL");
     EXPECT(ons_consume_context_queue(NULL, NULL, NULL, NULL), ONS_ERR_INVALID_ARGUMENT, "context is NULL");
     EXPECT(ons_producer_new(NULL, NULL), ONS_ERR_INVALID_ARGUMENT, "out");
 
