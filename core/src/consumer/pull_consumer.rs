@@ -38,7 +38,9 @@ use tokio::time::Instant;
 
 use super::allocate::group_consumer_ids;
 use super::engine::parse_reset_offsets;
-use super::engine::pull_request::{pull_header, PULL_TIMEOUT};
+use super::engine::pull_request::{
+    pull_header, FLOW_CONTROL_DELAY, PULL_ERROR_DELAY, PULL_TIMEOUT, REBALANCE_INTERVAL, SLAVE_IDLE_DELAY,
+};
 use super::failure_report::FailureReport;
 use super::listener::MessageSelector;
 use super::offset_store::{
@@ -59,17 +61,9 @@ use crate::protocol::message::{DecodeLimits, MAX_DECOMPRESSED_BODY_LEN};
 use crate::protocol::route::{MessageQueue, MASTER_ID};
 use crate::transport::InboundRequest;
 
-/// How often subscribe mode re-splits the group's queues (Java `RebalanceService`: 20 s).
-const REBALANCE_INTERVAL: Duration = Duration::from_secs(20);
 /// Pause before looking again at a paused queue (Java: PULL_TIME_DELAY_MILLS_WHEN_PAUSE, 1 s;
 /// shorter here so a resumed queue is pulled soon).
 const PAUSED_DELAY: Duration = Duration::from_millis(200);
-/// Pause before pulling again while the cache is full (Java: 50 ms).
-const FLOW_CONTROL_DELAY: Duration = Duration::from_millis(50);
-/// Pause after a failed pull (Java lite pull: PULL_TIME_DELAY_MILLS_ON_EXCEPTION, 3 s).
-const PULL_ERROR_DELAY: Duration = Duration::from_secs(1);
-/// Pause after a pull from a slave found nothing (a 5.x slave answers such pulls at once).
-const SLAVE_IDLE_DELAY: Duration = Duration::from_millis(500);
 /// While pulls of one queue keep failing, a line about them is logged at most this often.
 const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(30);
 /// When the queues of topics with a change listener are first compared after start, and how

@@ -66,16 +66,11 @@ mod direct;
 pub(super) mod pull_request;
 mod rebalance;
 
-use pull_request::{pull_header, PULL_TIMEOUT};
+use pull_request::{
+    pull_header, FLOW_CONTROL_DELAY, PULL_ERROR_DELAY, PULL_TIMEOUT, REBALANCE_INTERVAL, SLAVE_IDLE_DELAY,
+};
 
-const REBALANCE_INTERVAL: Duration = Duration::from_secs(20);
 const PERSIST_INTERVAL: Duration = Duration::from_secs(5);
-/// Pause before pulling again when the cache is over its limits (Java: 50 ms).
-const FLOW_CONTROL_DELAY: Duration = Duration::from_millis(50);
-/// Pause after a failed pull.
-const PULL_ERROR_DELAY: Duration = Duration::from_secs(1);
-/// Pause after a pull from a slave found nothing (slaves may answer such pulls at once).
-const SLAVE_IDLE_DELAY: Duration = Duration::from_millis(500);
 /// Pause after the broker answered FLOW_CONTROL or SYSTEM_BUSY (Java: 20 ms).
 const BROKER_BUSY_DELAY: Duration = Duration::from_millis(20);
 /// Largest offset span of one queue's cache in concurrent consumption (Java

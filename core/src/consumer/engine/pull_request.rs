@@ -17,6 +17,16 @@ pub const BROKER_SUSPEND: Duration = Duration::from_secs(15);
 pub const PULL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bytes per pull (5.x brokers honour it; Java pullBatchSizeInBytes).
 pub const PULL_BATCH_BYTES: u32 = 256 * 1024;
+/// The pauses of a queue's pull loop, shared by the push and pull consumers.
+/// How often the group's queues are split again (Java `RebalanceService`: 20 s).
+pub const REBALANCE_INTERVAL: Duration = Duration::from_secs(20);
+/// Pause before pulling again while the cache is over its limits (Java: 50 ms).
+pub const FLOW_CONTROL_DELAY: Duration = Duration::from_millis(50);
+/// Pause after a failed pull.
+pub const PULL_ERROR_DELAY: Duration = Duration::from_secs(1);
+/// Pause after a pull from a slave found nothing (a 5.x slave answers such pulls at once
+/// instead of holding them, docs/high-availability.md).
+pub const SLAVE_IDLE_DELAY: Duration = Duration::from_millis(500);
 
 /// The header of one pull of at most `batch_size` messages (maxBatchMessageCount; Java's
 /// pullBatchSize) of `mq` from `offset`. `commit_offset` is committed along with the pull when
