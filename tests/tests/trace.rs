@@ -17,7 +17,8 @@ use rocketmq_ons::config::keys;
 use rocketmq_ons::trace::record::TraceMessageType;
 use rocketmq_ons::trace::TraceRecord;
 use rocketmq_ons::{
-    Action, ConsumeContext, Consumer, Message, Producer, Properties, TransactionProducer, TransactionStatus,
+    Action, ConsumeContext, Consumer, Message, Producer, Properties, PullConsumer, TransactionProducer,
+    TransactionStatus,
 };
 
 fn oracle_traces(msg_id: &str, min: usize) -> Vec<serde_json::Value> {
@@ -292,5 +293,68 @@ fn a_custom_trace_topic_gets_the_traces() {
         assert_eq!(admin.message_traces(&sent.message_id, Some(&trace_topic)).await.unwrap().len(), 1);
         // Nothing of it in the default trace topic.
         assert_eq!(admin.message_traces(&sent.message_id, None).await.unwrap(), vec![]);
+    });
+}
+
+#[test]
+fn batch_sends_and_pull_consumer_polls_are_traced_per_message() {
+    let topic = new_topic("trace_batch", 1);
+    let producer_group = ons_tests::unique_name("GID_trace_bp");
+    let pull_group = ons_tests::unique_name("GID_trace_pc");
+    rt().block_on(async {
+        let producer = Producer::new(&plain_props(&producer_group)).unwrap();
+        producer.start().unwrap();
+        let batch: Vec<Message> = (0..3)
+            .map(|i| {
+                Message::new(&topic, Some(&format!("Tag{i}")), format!("batch body {i}")).with_key(format!("bk{i}"))
+            })
+            .collect();
+        let sent = producer.send_batch(&batch).await.unwrap();
+        assert_eq!(sent.len(), 3);
+
+        let consumer = PullConsumer::new(
+            &plain_props(&pull_group)
+                .with(keys::CONSUME_FROM_WHERE, "CONSUME_FROM_FIRST_OFFSET")
+                .with(keys::AUTO_COMMIT, "false"),
+        )
+        .unwrap();
+        consumer.start().unwrap();
+        let queues = consumer.topic_partitions(&topic).await.unwrap();
+        consumer.assign(&queues).unwrap();
+        let mut polled = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while polled.len() < 3 {
+            assert!(std::time::Instant::now() < deadline, "only {} of 3 messages polled in 60 s", polled.len());
+            polled.extend(consumer.poll(Duration::from_millis(500)).await.unwrap());
+        }
+
+        // Each message of the batch has its own Pub record (found by its own id), and the
+        // pull consumer's SubBefore/SubAfter pair, as Java's lite pull consumer writes them.
+        for (i, s) in sent.iter().enumerate() {
+            let id = s.message_id.clone();
+            let lines = tokio::task::spawn_blocking(move || oracle_traces(&id, 3)).await.unwrap();
+            let pubs = of_type(&lines, "Pub");
+            assert_eq!(pubs.len(), 1, "{lines:?}");
+            let p = pubs[0];
+            assert_eq!(p["groupName"], producer_group.as_str());
+            assert_eq!(p["tags"], format!("Tag{i}"));
+            assert_eq!(p["keys"], format!("bk{i}"));
+            assert_eq!(p["bodyLength"], format!("batch body {i}").len());
+            assert_eq!(p["offsetMsgId"], s.offset_msg_id.as_str());
+            assert_eq!((p["msgType"].clone(), p["success"].clone()), ("Normal_Msg".into(), true.into()));
+            let before = of_type(&lines, "SubBefore");
+            let after = of_type(&lines, "SubAfter");
+            assert_eq!((before.len(), after.len()), (1, 1), "{lines:?}");
+            assert_eq!(before[0]["groupName"], pull_group.as_str());
+            assert_eq!(after[0]["requestId"], before[0]["requestId"]);
+            assert_eq!((after[0]["success"].clone(), after[0]["contextCode"].clone()), (true.into(), 0.into()));
+        }
+        let id = sent[1].message_id.clone();
+        let out =
+            tokio::task::spawn_blocking(move || ons_tests::mqadmin(&["queryMsgTraceById", "-i", &id])).await.unwrap();
+        assert!(out.lines().any(|l| l.starts_with("Pub ") && l.contains(producer_group.as_str())), "{out}");
+        assert!(out.lines().any(|l| l.starts_with("Sub ") && l.contains(pull_group.as_str())), "{out}");
+        producer.shutdown().await;
+        consumer.shutdown().await;
     });
 }

@@ -15,7 +15,8 @@
 //! consumed offsets to the brokers; with autoCommit (the default) `poll` does so itself every
 //! autoCommitIntervalMillis, before taking new messages, so what is committed is what earlier
 //! polls returned. A seek moves a queue's next pull and consumed offset and forgets what is
-//! cached of it; a paused queue is not pulled until resumed.
+//! cached of it; a paused queue is not pulled until resumed. With `MsgTraceSwitch` on, what
+//! `poll` hands over is traced as Java's lite pull consumer traces it (`crate::trace`).
 //!
 //! Shared with the push consumer: the PULL_MESSAGE header (`engine::pull_request`), reply
 //! decoding and tag filtering (`pull`), which broker of a set to read from and offset requests
@@ -59,6 +60,7 @@ use crate::protocol::command::RemotingCommand;
 use crate::protocol::headers::RequestHeader;
 use crate::protocol::message::{DecodeLimits, MAX_DECOMPRESSED_BODY_LEN};
 use crate::protocol::route::{MessageQueue, MASTER_ID};
+use crate::trace::{ConsumeReturn, TracedKind, Tracer};
 use crate::transport::InboundRequest;
 
 /// Pause before looking again at a paused queue (Java: PULL_TIME_DELAY_MILLS_WHEN_PAUSE, 1 s;
@@ -175,6 +177,9 @@ struct Inner {
     closing: watch::Sender<bool>,
     /// Wire topic → its change listener.
     watched: Mutex<BTreeMap<String, Watched>>,
+    /// Where `SubBefore`/`SubAfter` records of polled messages go while started with
+    /// `MsgTraceSwitch` on.
+    tracer: Mutex<Option<Arc<Tracer>>>,
 }
 
 /// The ONS `PullConsumer`: assign queues or subscribe to topics, then [`poll`](Self::poll).
@@ -222,6 +227,7 @@ impl PullConsumer {
             rebalance_now: Notify::new(),
             closing: watch::channel(false).0,
             watched: Mutex::new(BTreeMap::new()),
+            tracer: Mutex::new(None),
         });
         Ok(PullConsumer { inner })
     }
@@ -581,6 +587,8 @@ impl Inner {
         let _ = self.runtime.set(runtime.clone());
         *self.next_auto_commit.lock() = Instant::now() + self.pull.auto_commit_interval;
         let tasks = vec![runtime.spawn(me.clone().rebalance_loop()), runtime.spawn(me.watch_topics())];
+        // Under the state lock, so that a shutdown finds the tracer to flush and unregister.
+        *self.tracer.lock() = Tracer::start(&self.config, TracedKind::Consume, &runtime);
         *state = State::Started { instance, member, tasks };
         drop(state);
         if *self.mode.lock() == Mode::Assign {
@@ -611,7 +619,8 @@ impl Inner {
         }
         self.cache.lock().clear();
         self.cached.store(0, Ordering::Release);
-        instance.unregister(member).await;
+        let tracer = self.tracer.lock().take();
+        crate::trace::shutdown_with(&instance, member, tracer).await;
     }
 
     /// After a change of subscriptions or assignment while running: tell the brokers (they keep
@@ -1063,6 +1072,8 @@ impl Inner {
                     continue;
                 }
                 pos.consumed = Some(batch.end);
+                drop(pos);
+                self.trace_handed_over(&batch.messages);
                 return Ok(batch.messages);
             }
             if self.is_closing() {
@@ -1071,6 +1082,16 @@ impl Inner {
             if tokio::time::timeout_at(deadline, filled).await.is_err() {
                 return Ok(Vec::new());
             }
+        }
+    }
+
+    /// Traces messages `poll` hands over as Java's `DefaultLitePullConsumerImpl.poll` does:
+    /// a `SubBefore` and a successful `SubAfter` per message, at once (the application's
+    /// handling after a poll is not seen).
+    fn trace_handed_over(&self, messages: &[Message]) {
+        let tracer = self.tracer.lock().clone();
+        if let Some(trace) = tracer.and_then(|t| t.before(&self.config.group_id, messages)) {
+            trace.after(true, ConsumeReturn::Success);
         }
     }
 

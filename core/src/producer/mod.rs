@@ -86,6 +86,17 @@ struct Stored {
     trace_on: bool,
 }
 
+impl Stored {
+    /// What the answer `resp` of broker `addr` to a stored send says.
+    fn from_answer(resp: &RemotingCommand, addr: String) -> Stored {
+        Stored {
+            region: resp.ext(property::MSG_REGION).unwrap_or(DEFAULT_TRACE_REGION).to_owned(),
+            trace_on: resp.ext(property::TRACE_ON) != Some("false"),
+            addr,
+        }
+    }
+}
+
 /// A message's properties as sent: the names and fixed values this client adds are borrowed
 /// (no allocation per message for them), the user's are copied.
 type WireProperties = BTreeMap<Cow<'static, str>, Cow<'static, str>>;
@@ -370,35 +381,53 @@ impl ProducerCore {
         let result = self.send_attempts(msg, mode, choice, tran_half, &mut message_id, &mut stored).await;
         if let (Some(tracer), Ok(Some(sent)), Some(stored)) = (tracer, &result, stored) {
             // As the Java hook: only sends with a broker's answer are traced (not oneway ones,
-            // not failures), and not when the broker turned traces off.
-            if stored.trace_on {
-                let msg_type = if tran_half {
-                    TraceMessageType::TransactionHalf
-                } else if msg.start_deliver_time.is_some_and(|at| at > started) {
-                    TraceMessageType::Delay
-                } else if ordered {
-                    TraceMessageType::Order
-                } else {
-                    TraceMessageType::Normal
-                };
-                tracer.append(TraceRecord::Pub(PubTrace {
-                    timestamp: started,
-                    region_id: stored.region,
-                    group: self.config.group_id.clone(),
-                    topic: msg.topic.clone(),
-                    msg_id: sent.message_id.clone(),
-                    tags: msg.tag.clone().filter(|t| !t.is_empty()),
-                    keys: msg.key.clone().filter(|k| !k.is_empty()),
-                    store_host: stored.addr,
-                    body_length: msg.body.len() as i32,
-                    cost_ms: now_ms() - started,
-                    msg_type,
-                    offset_msg_id: sent.offset_msg_id.clone(),
-                    success: sent.status == SendStatus::SendOk,
-                }));
-            }
+            // not failures).
+            let msg_type = if tran_half {
+                TraceMessageType::TransactionHalf
+            } else if msg.start_deliver_time.is_some_and(|at| at > started) {
+                TraceMessageType::Delay
+            } else if ordered {
+                TraceMessageType::Order
+            } else {
+                TraceMessageType::Normal
+            };
+            self.trace_pub(&tracer, &stored, msg, sent, started, now_ms() - started, msg_type);
         }
         result.map_err(|e| e.for_message(message_id, &msg.topic))
+    }
+
+    /// Queues the `Pub` record of `msg`, stored as `sent` by the broker `stored` names, unless
+    /// that broker turned traces off (`TRACE_ON=false`, Java's `SendResult.isTraceOn`).
+    /// `started` is when the send began, `cost_ms` its duration.
+    #[allow(clippy::too_many_arguments)]
+    fn trace_pub(
+        &self,
+        tracer: &Tracer,
+        stored: &Stored,
+        msg: &Message,
+        sent: &SendResult,
+        started: i64,
+        cost_ms: i64,
+        msg_type: TraceMessageType,
+    ) {
+        if !stored.trace_on {
+            return;
+        }
+        tracer.append(TraceRecord::Pub(PubTrace {
+            timestamp: started,
+            region_id: stored.region.clone(),
+            group: self.config.group_id.clone(),
+            topic: msg.topic.clone(),
+            msg_id: sent.message_id.clone(),
+            tags: msg.tag.clone().filter(|t| !t.is_empty()),
+            keys: msg.key.clone().filter(|k| !k.is_empty()),
+            store_host: stored.addr.clone(),
+            body_length: msg.body.len() as i32,
+            cost_ms,
+            msg_type,
+            offset_msg_id: sent.offset_msg_id.clone(),
+            success: sent.status == SendStatus::SendOk,
+        }));
     }
 
     /// [`ProducerCore::send`]'s work; sets `message_id` when the message gets its id.
@@ -516,11 +545,7 @@ impl ProducerCore {
                 }
             };
             let header = SendMessageResponseHeader::decode(&resp)?;
-            *stored = Some(Stored {
-                region: resp.ext(property::MSG_REGION).unwrap_or(DEFAULT_TRACE_REGION).to_owned(),
-                trace_on: resp.ext(property::TRACE_ON) != Some("false"),
-                addr,
-            });
+            *stored = Some(Stored::from_answer(&resp, addr));
             return Ok(Some(SendResult {
                 message_id: prepared.msg_id.clone(),
                 topic: msg.topic.clone(),
@@ -538,8 +563,25 @@ impl ProducerCore {
         Err(Error::new(err.kind(), format!("send to topic {} failed after retries: {}", msg.topic, err.message())))
     }
 
-    /// Sends several messages of one topic in one request.
+    /// Sends several messages of one topic in one request. Traced with a `Pub` record per
+    /// message, each costing the request's duration divided among them (Java traces a batch as
+    /// one record under its comma-joined ids, which the broker's index cannot find by one id).
     async fn send_batch(&self, msgs: &[Message]) -> Result<Vec<SendResult>> {
+        let tracer = self.tracer();
+        let started = now_ms();
+        let mut stored = None;
+        let result = self.send_batch_attempts(msgs, &mut stored).await;
+        if let (Some(tracer), Ok(sent), Some(stored)) = (tracer, &result, stored) {
+            let cost_ms = (now_ms() - started) / sent.len().max(1) as i64;
+            for (msg, sent) in msgs.iter().zip(sent) {
+                self.trace_pub(&tracer, &stored, msg, sent, started, cost_ms, TraceMessageType::Normal);
+            }
+        }
+        result
+    }
+
+    /// [`ProducerCore::send_batch`]'s work; sets `stored` when the broker stored the batch.
+    async fn send_batch_attempts(&self, msgs: &[Message], stored: &mut Option<Stored>) -> Result<Vec<SendResult>> {
         let instance = self.instance()?;
         let first = msgs.first().ok_or_else(|| Error::invalid_argument("batch is empty"))?;
         let mut entries = Vec::with_capacity(msgs.len());
@@ -634,6 +676,7 @@ impl ProducerCore {
                 }
             };
             let header = SendMessageResponseHeader::decode(&resp)?;
+            *stored = Some(Stored::from_answer(&resp, addr));
             let (queue_id, first_offset) = (header.queue_id, header.queue_offset);
             let offset_ids: Vec<&str> = header.msg_id.split(',').collect();
             return Ok(ids
