@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 use crate::client::instance::ClientInstance;
 use crate::config::ClientConfig;
@@ -47,6 +47,8 @@ pub const TRACE_GROUP_PREFIX: &str = "_INNER_TRACE_PRODUCER";
 pub const QUEUE_CAPACITY: usize = 2048;
 /// Records per batch at most (Java caps `batchNum` at 20).
 pub const BATCH_MAX: usize = 20;
+/// Trace messages being sent at most at once.
+const SENDS_IN_FLIGHT: usize = 16;
 /// A trace message's body at most, in bytes (Java's trace producer `maxMessageSize`, 128000).
 pub const MAX_TRACE_BODY: usize = 128_000;
 /// How long a batch that is not full waits for more records after its first one. Short, so
@@ -281,6 +283,10 @@ impl Shared {
     /// records keep coming faster than batches go out, `recv` finds them ready and nothing
     /// waits; at most one wake-up is paid per batch window.
     async fn run(self: Arc<Self>, mut rx: mpsc::Receiver<TraceRecord>) {
+        // Trace messages go out several at once, as Java's (asynchronous sends from a pool of
+        // up to 4 threads): one at a time, a producer sending faster than 20 messages per
+        // broker round trip would fill the queue and lose most of its records.
+        let mut sending = JoinSet::new();
         while let Some(first) = rx.recv().await {
             let mut batch = Vec::with_capacity(BATCH_MAX);
             batch.push(first);
@@ -289,8 +295,14 @@ impl Shared {
                 tokio::time::sleep(BATCH_WAIT).await;
                 take_ready(&mut rx, &mut batch);
             }
-            self.send_batch(batch).await;
+            while sending.try_join_next().is_some() {}
+            if sending.len() >= SENDS_IN_FLIGHT {
+                sending.join_next().await;
+            }
+            let shared = self.clone();
+            sending.spawn(async move { shared.send_batch(batch).await });
         }
+        while sending.join_next().await.is_some() {}
     }
 
     async fn send_batch(&self, batch: Vec<TraceRecord>) {

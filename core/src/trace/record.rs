@@ -124,6 +124,22 @@ pub enum TraceRecord {
     EndTransaction(EndTransactionTrace),
 }
 
+/// Writes a record's fields, [`CONTENT_SEPARATOR`] between them.
+struct FieldWriter<'a> {
+    out: &'a mut String,
+    first: bool,
+}
+
+impl FieldWriter<'_> {
+    fn field(&mut self, value: impl std::fmt::Display) {
+        if !self.first {
+            self.out.push(CONTENT_SEPARATOR);
+        }
+        self.first = false;
+        let _ = write!(self.out, "{value}");
+    }
+}
+
 fn opt(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("null")
 }
@@ -154,69 +170,65 @@ impl TraceRecord {
         }
     }
 
-    /// Appends the record's text, ended by [`FIELD_SEPARATOR`].
+    /// Appends the record's text, ended by [`FIELD_SEPARATOR`]. Written field by field into
+    /// `out`, allocating nothing else: a traced client encodes one record per message.
     pub fn encode_into(&self, out: &mut String) {
-        let fields: Vec<String> = match self {
-            TraceRecord::Pub(r) => vec![
-                "Pub".into(),
-                r.timestamp.to_string(),
-                r.region_id.clone(),
-                r.group.clone(),
-                r.topic.clone(),
-                r.msg_id.clone(),
-                opt(&r.tags).into(),
-                opt(&r.keys).into(),
-                r.store_host.clone(),
-                r.body_length.to_string(),
-                r.cost_ms.to_string(),
-                (r.msg_type as i32).to_string(),
-                r.offset_msg_id.clone(),
-                r.success.to_string(),
-            ],
-            TraceRecord::SubBefore(r) => vec![
-                "SubBefore".into(),
-                r.timestamp.to_string(),
-                r.region_id.clone(),
-                r.group.clone(),
-                r.request_id.clone(),
-                r.msg_id.clone(),
-                r.retry_times.to_string(),
-                opt(&r.keys).into(),
-            ],
+        let mut w = FieldWriter { out, first: true };
+        match self {
+            TraceRecord::Pub(r) => {
+                w.field("Pub");
+                w.field(r.timestamp);
+                w.field(&r.region_id);
+                w.field(&r.group);
+                w.field(&r.topic);
+                w.field(&r.msg_id);
+                w.field(opt(&r.tags));
+                w.field(opt(&r.keys));
+                w.field(&r.store_host);
+                w.field(r.body_length);
+                w.field(r.cost_ms);
+                w.field(r.msg_type as i32);
+                w.field(&r.offset_msg_id);
+                w.field(r.success);
+            }
+            TraceRecord::SubBefore(r) => {
+                w.field("SubBefore");
+                w.field(r.timestamp);
+                w.field(&r.region_id);
+                w.field(&r.group);
+                w.field(&r.request_id);
+                w.field(&r.msg_id);
+                w.field(r.retry_times);
+                w.field(opt(&r.keys));
+            }
             // The LOCAL access channel's form (the CLOUD one leaves out timestamp and group
             // but keeps the separator after the context code).
-            TraceRecord::SubAfter(r) => vec![
-                "SubAfter".into(),
-                r.request_id.clone(),
-                r.msg_id.clone(),
-                r.cost_ms.to_string(),
-                r.success.to_string(),
-                opt(&r.keys).into(),
-                r.context_code.to_string(),
-                r.timestamp.to_string(),
-                r.group.clone(),
-            ],
-            TraceRecord::EndTransaction(r) => vec![
-                "EndTransaction".into(),
-                r.timestamp.to_string(),
-                r.region_id.clone(),
-                r.group.clone(),
-                r.topic.clone(),
-                r.msg_id.clone(),
-                opt(&r.tags).into(),
-                opt(&r.keys).into(),
-                r.store_host.clone(),
-                (r.msg_type as i32).to_string(),
-                r.transaction_id.clone(),
-                r.transaction_state.clone(),
-                r.from_transaction_check.to_string(),
-            ],
-        };
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(CONTENT_SEPARATOR);
+            TraceRecord::SubAfter(r) => {
+                w.field("SubAfter");
+                w.field(&r.request_id);
+                w.field(&r.msg_id);
+                w.field(r.cost_ms);
+                w.field(r.success);
+                w.field(opt(&r.keys));
+                w.field(r.context_code);
+                w.field(r.timestamp);
+                w.field(&r.group);
             }
-            let _ = write!(out, "{f}");
+            TraceRecord::EndTransaction(r) => {
+                w.field("EndTransaction");
+                w.field(r.timestamp);
+                w.field(&r.region_id);
+                w.field(&r.group);
+                w.field(&r.topic);
+                w.field(&r.msg_id);
+                w.field(opt(&r.tags));
+                w.field(opt(&r.keys));
+                w.field(&r.store_host);
+                w.field(r.msg_type as i32);
+                w.field(&r.transaction_id);
+                w.field(&r.transaction_state);
+                w.field(r.from_transaction_check);
+            }
         }
         out.push(FIELD_SEPARATOR);
     }

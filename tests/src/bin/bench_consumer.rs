@@ -9,7 +9,8 @@
 //!   a new group consumes T from its first offset until N messages were delivered, then prints
 //!   one JSON line: messages/s, CPU seconds per 100k messages and peak RSS. The clock and the CPU
 //!   count run from the first delivery to the N-th, as the Java side measures them, so client
-//!   start-up and the group's first rebalance are left out on both sides.
+//!   start-up and the group's first rebalance are left out on both sides. `BENCH_MSG_TRACE`
+//!   (`true`/`false`), when set, is the consumer's `MsgTraceSwitch`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -117,6 +118,12 @@ fn drain(opts: &Opts) -> BoxResult<()> {
         .with(keys::CONSUME_THREAD_NUMS, threads.to_string())
         .with(keys::MAX_CACHED_MESSAGE_AMOUNT, (per_queue * queues.max(1)).clamp(100, 50_000).to_string())
         .with(keys::CONSUME_FROM_WHERE, "CONSUME_FROM_FIRST_OFFSET");
+    // `BENCH_MSG_TRACE` (`true`/`false`), when set, is the consumer's `MsgTraceSwitch`
+    // (tests/bench/trace-cost.sh drains with traces on and off; the client's default is on).
+    let props = match std::env::var("BENCH_MSG_TRACE") {
+        Ok(v) if !v.is_empty() => props.with(keys::MSG_TRACE_SWITCH, v),
+        _ => props,
+    };
 
     let seen = Arc::new(AtomicUsize::new(0));
     let window = Arc::new(Mutex::new(Window::default()));
