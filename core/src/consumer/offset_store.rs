@@ -46,27 +46,37 @@ const OFFSET_RPC_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Default)]
 pub struct CommitGate {
     /// (broker, topic) with an acknowledged commit.
-    opened: Mutex<std::collections::HashSet<(String, String)>>,
+    opened: Mutex<BrokerTopics>,
     /// (broker, topic) whose first commit was answered, or failed.
-    tried: Mutex<std::collections::HashSet<(String, String)>>,
+    tried: Mutex<BrokerTopics>,
     first: tokio::sync::Mutex<()>,
 }
 
 /// How long a commit waits for the first commit of its broker and topic to be answered.
 pub const FIRST_COMMIT_WAIT: Duration = Duration::from_millis(500);
 
-fn gate_key(mq: &MessageQueue) -> (String, String) {
-    (mq.broker_name.clone(), mq.topic.clone())
+/// A set of (broker, topic), looked up by a queue without allocating (every pull asks).
+#[derive(Default)]
+struct BrokerTopics(std::collections::HashMap<String, std::collections::HashSet<String>>);
+
+impl BrokerTopics {
+    fn contains(&self, mq: &MessageQueue) -> bool {
+        self.0.get(mq.broker_name.as_str()).is_some_and(|topics| topics.contains(mq.topic.as_str()))
+    }
+
+    fn insert(&mut self, mq: &MessageQueue) {
+        self.0.entry(mq.broker_name.clone()).or_default().insert(mq.topic.clone());
+    }
 }
 
 impl CommitGate {
     /// Whether the broker of `mq` is known to hold the group's offsets of its topic.
     pub fn is_open(&self, mq: &MessageQueue) -> bool {
-        self.opened.lock().contains(&gate_key(mq))
+        self.opened.lock().contains(mq)
     }
 
     fn tried(&self, mq: &MessageQueue) -> bool {
-        self.tried.lock().contains(&gate_key(mq))
+        self.tried.lock().contains(mq)
     }
 
     /// Commits `offset` for `mq` at its broker ([`persist_remote`]); the first commit of each
@@ -76,7 +86,7 @@ impl CommitGate {
             if let Ok(_alone) = tokio::time::timeout(FIRST_COMMIT_WAIT, self.first.lock()).await {
                 if !self.tried(mq) {
                     let result = self.commit_now(instance, group, mq, offset).await;
-                    self.tried.lock().insert(gate_key(mq));
+                    self.tried.lock().insert(mq);
                     return result;
                 }
             }
@@ -87,7 +97,7 @@ impl CommitGate {
     async fn commit_now(&self, instance: &ClientInstance, group: &str, mq: &MessageQueue, offset: i64) -> Result<()> {
         let result = persist_remote(instance, group, mq, offset).await;
         if result.is_ok() {
-            self.opened.lock().insert(gate_key(mq));
+            self.opened.lock().insert(mq);
         }
         result
     }
