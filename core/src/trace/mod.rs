@@ -20,7 +20,7 @@
 pub mod record;
 
 use parking_lot::Mutex;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,8 +45,13 @@ pub const DEFAULT_TRACE_REGION: &str = "DefaultRegion";
 pub const TRACE_GROUP_PREFIX: &str = "_INNER_TRACE_PRODUCER";
 /// Records queued for sending at most (Java's `traceContextQueue` holds 2048 too).
 pub const QUEUE_CAPACITY: usize = 2048;
-/// Records per batch at most (Java caps `batchNum` at 20).
-pub const BATCH_MAX: usize = 20;
+/// Records per batch at most. Java caps its `batchNum` at 20; here a trace message carries up
+/// to 100 (still far below [`MAX_TRACE_BODY`]), because the trace message's send is most of
+/// what tracing costs per record: a consumer writes two records per message, and at 20 records
+/// a trace message its tracing cost two thirds of its untraced instructions per message
+/// (docs/traces.md). Readers (Java's `decoderFromTraceDataString`, `queryMsgTraceById`, which
+/// looks the message up by one of its keys) take any number of records per message.
+pub const BATCH_MAX: usize = 100;
 /// Trace messages being sent at most at once.
 const SENDS_IN_FLIGHT: usize = 16;
 /// A trace message's body at most, in bytes (Java's trace producer `maxMessageSize`, 128000).
@@ -284,7 +289,7 @@ impl Shared {
     /// waits; at most one wake-up is paid per batch window.
     async fn run(self: Arc<Self>, mut rx: mpsc::Receiver<TraceRecord>) {
         // Trace messages go out several at once, as Java's (asynchronous sends from a pool of
-        // up to 4 threads): one at a time, a producer sending faster than 20 messages per
+        // up to 4 threads): one at a time, a producer sending faster than a batch per
         // broker round trip would fill the queue and lose most of its records.
         let mut sending = JoinSet::new();
         while let Some(first) = rx.recv().await {
@@ -356,9 +361,11 @@ fn pack(batch: &[TraceRecord]) -> Vec<(String, String, usize)> {
         by_topic.entry(traced_topic(r)).or_default().push(r);
     }
     let mut out = Vec::new();
+    // Keys gathered in a list, sorted and deduplicated once per message: a set that orders
+    // every insert cost more than encoding the records.
+    let mut keys = Vec::new();
     for records in by_topic.values() {
-        let mut body = String::new();
-        let mut keys = BTreeSet::new();
+        let mut body = String::with_capacity(records.len() * 160);
         let mut count = 0;
         for r in records {
             r.encode_into(&mut body);
@@ -376,8 +383,11 @@ fn pack(batch: &[TraceRecord]) -> Vec<(String, String, usize)> {
     out
 }
 
-fn join_keys(keys: &mut BTreeSet<&str>) -> String {
-    let joined = keys.iter().copied().collect::<Vec<_>>().join(" ");
+/// The distinct `keys`, sorted, space-separated; empties `keys`.
+fn join_keys(keys: &mut Vec<&str>) -> String {
+    keys.sort_unstable();
+    keys.dedup();
+    let joined = keys.join(" ");
     keys.clear();
     joined
 }

@@ -7,8 +7,6 @@
 //! the Java client has no value for is written as `null` (Java's `StringBuilder.append` of a
 //! null string), so a message without tags or keys has `null` there.
 
-use std::fmt::Write as _;
-
 use crate::error::{Error, Result};
 
 /// Between the fields of a record (Java `TraceConstants.CONTENT_SPLITOR`).
@@ -131,12 +129,44 @@ struct FieldWriter<'a> {
 }
 
 impl FieldWriter<'_> {
-    fn field(&mut self, value: impl std::fmt::Display) {
+    fn separate(&mut self) {
         if !self.first {
             self.out.push(CONTENT_SEPARATOR);
         }
         self.first = false;
-        let _ = write!(self.out, "{value}");
+    }
+
+    fn text(&mut self, value: &str) {
+        self.separate();
+        self.out.push_str(value);
+    }
+
+    /// Java's `String.valueOf(boolean)`.
+    fn flag(&mut self, value: bool) {
+        self.text(if value { "true" } else { "false" });
+    }
+
+    /// A decimal number, as Java's `String.valueOf` writes it (digits, a leading `-`), without
+    /// the formatting machinery (a record has up to four numbers, and one record per message).
+    fn num(&mut self, value: impl Into<i64>) {
+        let value: i64 = value.into();
+        self.separate();
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = value.unsigned_abs();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        if value < 0 {
+            self.out.push('-');
+        }
+        // Only ASCII digits were written.
+        self.out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
     }
 }
 
@@ -176,58 +206,58 @@ impl TraceRecord {
         let mut w = FieldWriter { out, first: true };
         match self {
             TraceRecord::Pub(r) => {
-                w.field("Pub");
-                w.field(r.timestamp);
-                w.field(&r.region_id);
-                w.field(&r.group);
-                w.field(&r.topic);
-                w.field(&r.msg_id);
-                w.field(opt(&r.tags));
-                w.field(opt(&r.keys));
-                w.field(&r.store_host);
-                w.field(r.body_length);
-                w.field(r.cost_ms);
-                w.field(r.msg_type as i32);
-                w.field(&r.offset_msg_id);
-                w.field(r.success);
+                w.text("Pub");
+                w.num(r.timestamp);
+                w.text(&r.region_id);
+                w.text(&r.group);
+                w.text(&r.topic);
+                w.text(&r.msg_id);
+                w.text(opt(&r.tags));
+                w.text(opt(&r.keys));
+                w.text(&r.store_host);
+                w.num(r.body_length);
+                w.num(r.cost_ms);
+                w.num(r.msg_type as i32);
+                w.text(&r.offset_msg_id);
+                w.flag(r.success);
             }
             TraceRecord::SubBefore(r) => {
-                w.field("SubBefore");
-                w.field(r.timestamp);
-                w.field(&r.region_id);
-                w.field(&r.group);
-                w.field(&r.request_id);
-                w.field(&r.msg_id);
-                w.field(r.retry_times);
-                w.field(opt(&r.keys));
+                w.text("SubBefore");
+                w.num(r.timestamp);
+                w.text(&r.region_id);
+                w.text(&r.group);
+                w.text(&r.request_id);
+                w.text(&r.msg_id);
+                w.num(r.retry_times);
+                w.text(opt(&r.keys));
             }
             // The LOCAL access channel's form (the CLOUD one leaves out timestamp and group
             // but keeps the separator after the context code).
             TraceRecord::SubAfter(r) => {
-                w.field("SubAfter");
-                w.field(&r.request_id);
-                w.field(&r.msg_id);
-                w.field(r.cost_ms);
-                w.field(r.success);
-                w.field(opt(&r.keys));
-                w.field(r.context_code);
-                w.field(r.timestamp);
-                w.field(&r.group);
+                w.text("SubAfter");
+                w.text(&r.request_id);
+                w.text(&r.msg_id);
+                w.num(r.cost_ms);
+                w.flag(r.success);
+                w.text(opt(&r.keys));
+                w.num(r.context_code);
+                w.num(r.timestamp);
+                w.text(&r.group);
             }
             TraceRecord::EndTransaction(r) => {
-                w.field("EndTransaction");
-                w.field(r.timestamp);
-                w.field(&r.region_id);
-                w.field(&r.group);
-                w.field(&r.topic);
-                w.field(&r.msg_id);
-                w.field(opt(&r.tags));
-                w.field(opt(&r.keys));
-                w.field(&r.store_host);
-                w.field(r.msg_type as i32);
-                w.field(&r.transaction_id);
-                w.field(&r.transaction_state);
-                w.field(r.from_transaction_check);
+                w.text("EndTransaction");
+                w.num(r.timestamp);
+                w.text(&r.region_id);
+                w.text(&r.group);
+                w.text(&r.topic);
+                w.text(&r.msg_id);
+                w.text(opt(&r.tags));
+                w.text(opt(&r.keys));
+                w.text(&r.store_host);
+                w.num(r.msg_type as i32);
+                w.text(&r.transaction_id);
+                w.text(&r.transaction_state);
+                w.flag(r.from_transaction_check);
             }
         }
         out.push(FIELD_SEPARATOR);
@@ -411,6 +441,15 @@ mod tests {
         let text = "EndTransaction\u{1}5\u{1}R\u{1}GID_t\u{1}T\u{1}M\u{1}null\u{1}k\u{1}h:1\u{1}1\u{1}X\u{1}COMMIT_MESSAGE\u{1}false\u{2}";
         assert_eq!(r.encode(), text);
         assert_eq!(decode(text).unwrap(), vec![r]);
+    }
+
+    #[test]
+    fn numbers_are_written_as_java_writes_them() {
+        for n in [0, 7, -7, 1_733_300_000_123, i64::MIN, i64::MAX] {
+            let mut out = String::new();
+            FieldWriter { out: &mut out, first: true }.num(n);
+            assert_eq!(out, n.to_string());
+        }
     }
 
     #[test]
