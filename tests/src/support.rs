@@ -112,3 +112,54 @@ pub fn hex_decode(s: &str) -> Vec<u8> {
 pub fn hex_encode(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+/// Consumed messages as (message id, broker name), in the order the listener saw them.
+pub type ConsumedLog = Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A started push consumer of every message of `topic` that falls behind on purpose: pulls of 2
+/// messages, 2 listener threads taking 40 ms per message, each message appended to `consumed`.
+/// The high-availability tests kill a broker while most messages are still stored at it.
+pub fn start_slow_consumer(props: Properties, topic: &str, consumed: ConsumedLog) -> rocketmq_ons::Consumer {
+    use rocketmq_ons::{Action, ConsumeContext, Message};
+    let consumer = rocketmq_ons::Consumer::new(
+        &props
+            .with(keys::CONSUME_FROM_WHERE, "CONSUME_FROM_FIRST_OFFSET")
+            .with(keys::MAX_BATCH_MESSAGE_COUNT, "2")
+            .with(keys::CONSUME_THREAD_NUMS, "2"),
+    )
+    .unwrap_or_else(|e| panic!("consumer: {e}"));
+    let listener = move |m: &Message, _: &ConsumeContext| {
+        std::thread::sleep(Duration::from_millis(40));
+        let broker = m.received.as_ref().map(|r| r.broker_name.clone()).unwrap_or_default();
+        consumed.lock().unwrap().push((m.msg_id.clone().unwrap_or_default(), broker));
+        Action::CommitMessage
+    };
+    consumer.subscribe(topic, "*", Arc::new(listener)).unwrap_or_else(|e| panic!("subscribe {topic}: {e}"));
+    consumer.start().unwrap_or_else(|e| panic!("consumer start: {e}"));
+    consumer
+}
+
+/// Waits until every message id of `expected` is in `consumed` (repeats count once); panics with
+/// how many are missing once `within` has passed since `since` (`since_what` names that moment).
+pub async fn wait_all_consumed(
+    expected: &std::collections::BTreeSet<String>,
+    consumed: &ConsumedLog,
+    since: Instant,
+    since_what: &str,
+    within: Duration,
+) {
+    let missing = || {
+        let seen: std::collections::BTreeSet<String> =
+            consumed.lock().unwrap().iter().map(|(id, _)| id.clone()).collect();
+        expected.difference(&seen).count()
+    };
+    while missing() > 0 {
+        assert!(
+            since.elapsed() < within,
+            "{} of {} expected messages not consumed {within:?} after {since_what}",
+            missing(),
+            expected.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

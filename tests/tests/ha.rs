@@ -13,14 +13,14 @@
 //! The timings are printed (`cargo test -p ons-tests --test ha -- --nocapture`).
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use ons_tests::support::{create_topic, rt, wait_for};
+use ons_tests::support::{create_topic, rt, start_slow_consumer, wait_all_consumed, wait_for, ConsumedLog};
 use ons_tests::OwnCluster;
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
-use rocketmq_ons::{Action, ConsumeContext, Consumer, Message, Producer, Properties};
+use rocketmq_ons::{Message, Producer, Properties};
 
 /// Messages sent before the kill.
 const BEFORE: usize = 240;
@@ -85,7 +85,7 @@ fn consumers_read_from_the_slave_while_the_master_is_dead_and_sends_go_to_the_ot
     let cluster = cluster();
     let topic = ons_tests::unique_name("HaTopic");
     let group = ons_tests::unique_name("GID_ha");
-    let consumed: Arc<Mutex<Vec<(String, String)>>> = Arc::new(Mutex::new(Vec::new()));
+    let consumed = ConsumedLog::default();
 
     rt().block_on(async {
         let admin = Admin::new(&props("GID_ha_admin")).unwrap();
@@ -111,22 +111,7 @@ fn consumers_read_from_the_slave_while_the_master_is_dead_and_sends_go_to_the_ot
 
         // Small pulls and a slow listener: most of broker-a's messages are still at the broker
         // when its master dies.
-        let consumer = Consumer::new(
-            &props(&group)
-                .with(keys::CONSUME_FROM_WHERE, "CONSUME_FROM_FIRST_OFFSET")
-                .with(keys::MAX_BATCH_MESSAGE_COUNT, "2")
-                .with(keys::CONSUME_THREAD_NUMS, "2"),
-        )
-        .unwrap();
-        let log = consumed.clone();
-        let listener = move |m: &Message, _: &ConsumeContext| {
-            std::thread::sleep(Duration::from_millis(40));
-            let broker = m.received.as_ref().map(|r| r.broker_name.clone()).unwrap_or_default();
-            log.lock().unwrap().push((m.msg_id.clone().unwrap_or_default(), broker));
-            Action::CommitMessage
-        };
-        consumer.subscribe(&topic, "*", Arc::new(listener)).unwrap();
-        consumer.start().unwrap();
+        let consumer = start_slow_consumer(props(&group), &topic, consumed.clone());
         let count = |broker: &str| consumed.lock().unwrap().iter().filter(|(_, b)| b == broker).count();
         wait_for("some of broker-a's messages consumed", Duration::from_secs(60), || async { count("broker-a") >= 10 })
             .await;
@@ -159,20 +144,7 @@ fn consumers_read_from_the_slave_while_the_master_is_dead_and_sends_go_to_the_ot
         assert_eq!(failed_sends, 0, "sync sends must go to broker-b within the retry budget");
         assert_eq!(during_on, BTreeSet::from(["broker-b".to_owned()]));
 
-        let all_consumed = || {
-            let seen: BTreeSet<String> = consumed.lock().unwrap().iter().map(|(id, _)| id.clone()).collect();
-            acknowledged.difference(&seen).count()
-        };
-        let deadline = killed + CONSUMED_WITHIN;
-        while all_consumed() > 0 {
-            assert!(
-                Instant::now() < deadline,
-                "{} acknowledged messages not consumed {CONSUMED_WITHIN:?} after the kill ({} of broker-a's consumed)",
-                all_consumed(),
-                count("broker-a")
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_all_consumed(&acknowledged, &consumed, killed, "the kill", CONSUMED_WITHIN).await;
         let a_after_kill = count("broker-a") - a_before_kill;
         eprintln!(
             "every acknowledged message ({}) consumed {:?} after the kill; broker-a's: {a_after_kill} of {on_a} after it",

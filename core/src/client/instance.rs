@@ -57,6 +57,13 @@ pub const BROKER_CALL_TIMEOUT: Duration = Duration::from_secs(3);
 /// (the route refresh, every 30 s, drops a dead master's address for good).
 pub const UNREACHABLE_FOR: Duration = Duration::from_secs(10);
 
+/// How often a topic's route is fetched again while reads of one of its broker sets find no
+/// reachable master in it: the name server drops a dead broker at once and, in controller mode,
+/// lists the master the set elects within a second or two (docs/high-availability.md), so
+/// reads go to it long before the periodic refresh; reads repeat (a pull per queue per second)
+/// and must not each cost a lookup.
+const ROUTE_RECHECK: Duration = Duration::from_secs(1);
+
 /// A broker address to read a queue from, and its brokerId in the set (0: the master).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadTarget {
@@ -119,6 +126,8 @@ pub struct ClientInstance {
     /// Broker addresses a consumer's request could not reach, and when: reads pass them over
     /// for another broker of the same set for [`UNREACHABLE_FOR`] (see [`ClientInstance::read_target`]).
     unreachable: Mutex<HashMap<String, Instant>>,
+    /// Topic → when [`ClientInstance::recheck_route`] last fetched its route.
+    route_rechecked: Mutex<HashMap<String, Instant>>,
     members: Mutex<Vec<(u64, Registration)>>,
     next_member_id: AtomicUsize,
     /// Route refresh and heartbeats; the address server's polling when there is one.
@@ -244,6 +253,7 @@ impl ClientInstance {
                 broker_versions: Mutex::new(HashMap::new()),
                 heartbeated: Mutex::new(HashSet::new()),
                 unreachable: Mutex::new(HashMap::new()),
+                route_rechecked: Mutex::new(HashMap::new()),
                 members: Mutex::new(Vec::new()),
                 next_member_id: AtomicUsize::new(1),
                 background: Mutex::new(Vec::new()),
@@ -602,27 +612,61 @@ impl ClientInstance {
     /// Java client's `MQClientInstance.findBrokerAddressInSubscribe` with `onlyThisBroker`
     /// false does once the route stops listing the master; the marks make that switch before
     /// the next route refresh). `None` when no cached route lists the broker set.
+    ///
+    /// While the route lists no master of the set, or one that cannot be reached, the topic's
+    /// route is fetched again in the background (every [`ROUTE_RECHECK`] at most), so that a
+    /// master elected in the dead one's place (controller mode) is read from once the name
+    /// server lists it.
     pub fn read_target(&self, topic: &str, broker_name: &str, preferred: i64) -> Option<ReadTarget> {
-        let routes = self.routes.read();
-        let data = routes
-            .get(topic)
-            .and_then(|r| r.data.broker_data(broker_name))
-            .or_else(|| routes.values().find_map(|r| r.data.broker_data(broker_name)))?;
-        let now = Instant::now();
-        let unreachable = self.unreachable.lock();
-        let reachable =
-            |addr: &String| unreachable.get(addr).is_none_or(|since| now.duration_since(*since) >= UNREACHABLE_FOR);
-        let candidates = [preferred, MASTER_ID].into_iter().chain(data.broker_addrs.keys().copied());
-        let listed: Vec<(i64, &String)> =
-            candidates.filter_map(|id| data.broker_addrs.get(&id).map(|addr| (id, addr))).collect();
-        let (broker_id, addr) = listed.iter().find(|(_, addr)| reachable(addr)).or_else(|| listed.first())?;
-        Some(ReadTarget { addr: (*addr).clone(), broker_id: *broker_id })
+        let (target, master_reachable) = {
+            let routes = self.routes.read();
+            let data = routes
+                .get(topic)
+                .and_then(|r| r.data.broker_data(broker_name))
+                .or_else(|| routes.values().find_map(|r| r.data.broker_data(broker_name)))?;
+            let now = Instant::now();
+            let unreachable = self.unreachable.lock();
+            let reachable = |addr: &String| {
+                unreachable.get(addr).is_none_or(|since| now.duration_since(*since) >= UNREACHABLE_FOR)
+            };
+            let candidates = [preferred, MASTER_ID].into_iter().chain(data.broker_addrs.keys().copied());
+            let listed: Vec<(i64, &String)> =
+                candidates.filter_map(|id| data.broker_addrs.get(&id).map(|addr| (id, addr))).collect();
+            let (broker_id, addr) = listed.iter().find(|(_, addr)| reachable(addr)).or_else(|| listed.first())?;
+            let target = ReadTarget { addr: (*addr).clone(), broker_id: *broker_id };
+            (target, data.broker_addrs.get(&MASTER_ID).is_some_and(reachable))
+        };
+        if !master_reachable {
+            self.recheck_route(topic);
+        }
+        Some(target)
     }
 
     /// Notes that a request to `addr` failed to reach it (refused, reset, no answer), so that
     /// [`read_target`](Self::read_target) prefers the other brokers of its set for a while.
     pub fn mark_unreachable(&self, addr: &str) {
         self.unreachable.lock().insert(addr.to_owned(), Instant::now());
+    }
+
+    /// Fetches `topic`'s route again in the background, unless that was done less than
+    /// [`ROUTE_RECHECK`] ago.
+    fn recheck_route(&self, topic: &str) {
+        let now = Instant::now();
+        {
+            let mut rechecked = self.route_rechecked.lock();
+            if rechecked.get(topic).is_some_and(|at| now.duration_since(*at) < ROUTE_RECHECK) {
+                return;
+            }
+            rechecked.insert(topic.to_owned(), now);
+        }
+        let me = self.me.clone();
+        let topic = topic.to_owned();
+        self.runtime.spawn(async move {
+            let Some(instance) = me.upgrade() else { return };
+            if let Err(e) = instance.fetch_route(&topic).await {
+                tracing::debug!(topic = %topic, error = %e, "route lookup for a set without a reachable master failed");
+            }
+        });
     }
 
     /// Notes that `addr` answered: it is no longer passed over.

@@ -298,7 +298,17 @@ impl ProducerCore {
         budget: Duration,
     ) -> Result<(Arc<TopicRoute>, bool)> {
         let started = Instant::now();
-        match instance.route_within(wire_topic, budget).await {
+        let mut found = instance.route_within(wire_topic, budget).await;
+        if found.as_ref().is_ok_and(|route| route.publish_queues.is_empty()) {
+            // A set without a master has no writable queues; a cached route may be older than
+            // the master the name server lists by now (in controller mode the set elects a new
+            // one within a second or two), so ask again before giving up.
+            let left = budget.saturating_sub(started.elapsed());
+            found = tokio::time::timeout(left, instance.fetch_route(wire_topic)).await.unwrap_or_else(|_| {
+                Err(Error::timeout(format!("the route of topic {wire_topic} was not fetched in time")))
+            });
+        }
+        match found {
             Ok(route) if !route.publish_queues.is_empty() => Ok((route, false)),
             Ok(_) => Err(Error::new(
                 ErrorKind::TopicNotFound,
@@ -518,6 +528,9 @@ impl ProducerCore {
                 Ok(resp) => resp,
                 Err(e) => {
                     tracing::debug!(attempt, broker = %queue.broker_name, error = %e, "send attempt failed");
+                    if !template {
+                        refresh_route_after_failure(&instance, &prepared.wire_topic, &e, deadline).await;
+                    }
                     avoid = Some(queue.broker_name.clone());
                     last_error = Some(e);
                     continue;
@@ -655,6 +668,9 @@ impl ProducerCore {
             let resp = match result {
                 Ok(r) => r,
                 Err(e) => {
+                    if !template {
+                        refresh_route_after_failure(&instance, &wire_topic, &e, deadline).await;
+                    }
                     avoid = Some(queue.broker_name.clone());
                     last_error = Some(e);
                     continue;
@@ -897,6 +913,22 @@ fn stored_status(code: i32) -> Option<SendStatus> {
         response::FLUSH_SLAVE_TIMEOUT => Some(SendStatus::FlushSlaveTimeout),
         response::SLAVE_NOT_AVAILABLE => Some(SendStatus::SlaveNotAvailable),
         _ => None,
+    }
+}
+
+/// After a send attempt could not reach a broker (`error` a network failure or timeout), fetches
+/// `wire_topic`'s route again within what is left until `deadline`, so that the next attempt
+/// and the sends after it use the name server's current route rather than the cached one (which
+/// the periodic refresh replaces only every 30 s). The master may be gone: the name server drops
+/// a broker whose connection closed, and lists the master a controller-mode set elects in its
+/// place (docs/high-availability.md). A failed lookup keeps the cached route.
+async fn refresh_route_after_failure(instance: &ClientInstance, wire_topic: &str, error: &Error, deadline: Instant) {
+    if !matches!(error.kind(), ErrorKind::Network | ErrorKind::Timeout) {
+        return;
+    }
+    let left = deadline.saturating_duration_since(Instant::now());
+    if let Ok(Err(e)) = tokio::time::timeout(left, instance.fetch_route(wire_topic)).await {
+        tracing::debug!(topic = %wire_topic, error = %e, "route lookup after a failed send failed; keeping the old route");
     }
 }
 
