@@ -35,6 +35,7 @@ use crate::error::ErrorKind;
 use crate::log_limit::warn_limited;
 use crate::message::Message;
 use crate::producer::ProducerCore;
+use record::Spans;
 pub use record::TraceRecord;
 
 /// The default trace topic (Java `TopicValidator.RMQ_SYS_TRACE_TOPIC`).
@@ -78,7 +79,7 @@ pub enum TracedKind {
 
 /// Hands a client's trace records to the trace topic, off the caller's path.
 pub struct Tracer {
-    tx: Mutex<Option<mpsc::Sender<TraceRecord>>>,
+    tx: Mutex<Option<mpsc::Sender<Queued>>>,
     worker: Mutex<Option<JoinHandle<()>>>,
     shared: Arc<Shared>,
 }
@@ -136,6 +137,12 @@ impl Tracer {
     /// Queues a record; never waits. A full queue drops it (counted, logged at most once per
     /// interval).
     pub fn append(&self, record: TraceRecord) {
+        let mut text = String::with_capacity(ENCODED_CAPACITY);
+        let spans = record.encode_spans(&mut text);
+        self.queue(Queued { text, spans });
+    }
+
+    fn queue(&self, record: Queued) {
         let tx = self.tx.lock();
         let Some(tx) = tx.as_ref() else { return };
         if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(record) {
@@ -226,22 +233,25 @@ impl Tracer {
             if props.and_then(|p| p.get(crate::protocol::message::property::TRACE_ON)).is_some_and(|v| v == "false") {
                 continue;
             }
-            let Some(msg_id) = m.msg_id.clone() else { continue };
+            let Some(msg_id) = m.msg_id.as_deref() else { continue };
             let region = props
                 .and_then(|p| p.get(crate::protocol::message::property::MSG_REGION))
                 .filter(|r| !r.is_empty())
                 .map_or(DEFAULT_TRACE_REGION, String::as_str);
-            let keys = m.key.clone().filter(|k| !k.is_empty());
-            self.append(TraceRecord::SubBefore(record::SubBeforeTrace {
+            let keys = m.key.as_deref().filter(|k| !k.is_empty());
+            let mut text = String::with_capacity(ENCODED_CAPACITY);
+            let spans = record::SubBeforeFields {
                 timestamp: now,
-                region_id: region.to_owned(),
-                group: group.to_owned(),
-                request_id: request_id.clone(),
-                msg_id: msg_id.clone(),
+                region_id: region,
+                group,
+                request_id: &request_id,
+                msg_id,
                 retry_times: m.reconsume_times,
-                keys: keys.clone(),
-            }));
-            traced.push((msg_id, keys));
+                keys,
+            }
+            .encode(&mut text);
+            self.queue(Queued { text, spans });
+            traced.push((msg_id.to_owned(), keys.map(str::to_owned)));
         }
         if traced.is_empty() {
             return None;
@@ -262,17 +272,20 @@ impl ConsumeTrace {
     pub(crate) fn after(self, success: bool, code: ConsumeReturn) {
         let cost_ms = (self.started.elapsed().as_millis() / self.handed as u128) as i64;
         let now = crate::message::now_ms();
-        for (msg_id, keys) in self.messages {
-            self.tracer.append(TraceRecord::SubAfter(record::SubAfterTrace {
-                request_id: self.request_id.clone(),
+        for (msg_id, keys) in &self.messages {
+            let mut text = String::with_capacity(ENCODED_CAPACITY);
+            let spans = record::SubAfterFields {
+                request_id: &self.request_id,
                 msg_id,
                 cost_ms,
                 success,
-                keys,
+                keys: keys.as_deref(),
                 context_code: code as i32,
                 timestamp: now,
-                group: self.group.clone(),
-            }));
+                group: &self.group,
+            }
+            .encode(&mut text);
+            self.tracer.queue(Queued { text, spans });
         }
     }
 }
@@ -287,7 +300,7 @@ impl Shared {
     /// switch on the tracer's) cost the traced client more than building the records. While
     /// records keep coming faster than batches go out, `recv` finds them ready and nothing
     /// waits; at most one wake-up is paid per batch window.
-    async fn run(self: Arc<Self>, mut rx: mpsc::Receiver<TraceRecord>) {
+    async fn run(self: Arc<Self>, mut rx: mpsc::Receiver<Queued>) {
         // Trace messages go out several at once, as Java's (asynchronous sends from a pool of
         // up to 4 threads): one at a time, a producer sending faster than a batch per
         // broker round trip would fill the queue and lose most of its records.
@@ -310,7 +323,7 @@ impl Shared {
         while sending.join_next().await.is_some() {}
     }
 
-    async fn send_batch(&self, batch: Vec<TraceRecord>) {
+    async fn send_batch(&self, batch: Vec<Queued>) {
         if let Some(until) = *self.paused_until.lock() {
             if Instant::now() < until {
                 self.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -341,7 +354,7 @@ impl Shared {
 }
 
 /// Moves records already queued into `batch` until it holds [`BATCH_MAX`].
-fn take_ready(rx: &mut mpsc::Receiver<TraceRecord>, batch: &mut Vec<TraceRecord>) {
+fn take_ready(rx: &mut mpsc::Receiver<Queued>, batch: &mut Vec<Queued>) {
     while batch.len() < BATCH_MAX {
         match rx.try_recv() {
             Ok(record) => batch.push(record),
@@ -355,20 +368,20 @@ fn take_ready(rx: &mut mpsc::Receiver<TraceRecord>, batch: &mut Vec<TraceRecord>
 /// its message), and its keys the message ids and keys of its records, space-separated (the
 /// broker indexes each, which is what `queryMsgTraceById` looks up). Returns (body, keys,
 /// number of records).
-fn pack(batch: &[TraceRecord]) -> Vec<(String, String, usize)> {
-    let mut by_topic: BTreeMap<&str, Vec<&TraceRecord>> = BTreeMap::new();
+fn pack(batch: &[Queued]) -> Vec<(String, String, usize)> {
+    let mut by_topic: BTreeMap<&str, Vec<&Queued>> = BTreeMap::new();
     for r in batch {
-        by_topic.entry(traced_topic(r)).or_default().push(r);
+        by_topic.entry(r.topic()).or_default().push(r);
     }
     let mut out = Vec::new();
     // Keys gathered in a list, sorted and deduplicated once per message: a set that orders
     // every insert cost more than encoding the records.
     let mut keys = Vec::new();
     for records in by_topic.values() {
-        let mut body = String::with_capacity(records.len() * 160);
+        let mut body = String::with_capacity(records.iter().map(|r| r.text.len()).sum::<usize>().min(MAX_TRACE_BODY));
         let mut count = 0;
         for r in records {
-            r.encode_into(&mut body);
+            body.push_str(&r.text);
             keys.extend(r.index_keys());
             count += 1;
             if body.len() >= MAX_TRACE_BODY {
@@ -392,13 +405,27 @@ fn join_keys(keys: &mut Vec<&str>) -> String {
     joined
 }
 
-/// The topic a record is about; the consume records carry none (Java groups them under the
-/// topic of their first bean, which they do not write either).
-fn traced_topic(r: &TraceRecord) -> &str {
-    match r {
-        TraceRecord::Pub(p) => &p.topic,
-        TraceRecord::EndTransaction(e) => &e.topic,
-        TraceRecord::SubBefore(_) | TraceRecord::SubAfter(_) => "",
+/// A record as queued: its text, encoded by the traced call (one allocation; the fields are
+/// not copied into a record first), and where its topic, message id and keys are in it.
+struct Queued {
+    text: String,
+    spans: Spans,
+}
+
+/// Room for an encoded record: most are 100 to 200 bytes.
+const ENCODED_CAPACITY: usize = 192;
+
+impl Queued {
+    /// The topic the record is about; empty for consume records, which carry none (Java groups
+    /// them under the topic of their first bean, which they do not write either).
+    fn topic(&self) -> &str {
+        &self.text[self.spans.topic.clone()]
+    }
+
+    /// The index keys a trace message carrying this record needs
+    /// ([`TraceRecord::index_keys`]).
+    fn index_keys(&self) -> impl Iterator<Item = &str> {
+        record::index_keys_of(&self.text[self.spans.msg_id.clone()], Some(&self.text[self.spans.keys.clone()]))
     }
 }
 
@@ -425,10 +452,21 @@ mod tests {
         })
     }
 
+    fn queued(records: &[TraceRecord]) -> Vec<Queued> {
+        records
+            .iter()
+            .map(|r| {
+                let mut text = String::new();
+                let spans = r.encode_spans(&mut text);
+                Queued { text, spans }
+            })
+            .collect()
+    }
+
     #[test]
     fn packs_by_topic_with_ids_and_keys_as_message_keys() {
         let batch = vec![pub_trace("A", "M1", Some("k1 k2")), pub_trace("B", "M2", None), pub_trace("A", "M3", None)];
-        let packed = pack(&batch);
+        let packed = pack(&queued(&batch));
         assert_eq!(packed.len(), 2);
         let (body, keys, count) = &packed[0];
         assert_eq!((keys.as_str(), *count), ("M1 M3 k1 k2", 2));
@@ -474,7 +512,7 @@ mod tests {
         let big = "k".repeat(70_000);
         let batch =
             vec![pub_trace("A", "M1", Some(&big)), pub_trace("A", "M2", Some(&big)), pub_trace("A", "M3", None)];
-        let packed = pack(&batch);
+        let packed = pack(&queued(&batch));
         assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [2, 1]);
         assert!(packed[0].1.starts_with("M1 M2 "));
         assert_eq!(packed[1].1, "M3");

@@ -7,6 +7,8 @@
 //! the Java client has no value for is written as `null` (Java's `StringBuilder.append` of a
 //! null string), so a message without tags or keys has `null` there.
 
+use std::ops::Range;
+
 use crate::error::{Error, Result};
 
 /// Between the fields of a record (Java `TraceConstants.CONTENT_SPLITOR`).
@@ -122,13 +124,85 @@ pub enum TraceRecord {
     EndTransaction(EndTransactionTrace),
 }
 
-/// Writes a record's fields, [`CONTENT_SEPARATOR`] between them.
+/// Where in an encoded record (see [`TraceRecord::encode_spans`]) its traced topic (empty for
+/// consume records, which name none), message id and keys (empty when it has none) are.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Spans {
+    pub topic: Range<usize>,
+    pub msg_id: Range<usize>,
+    pub keys: Range<usize>,
+}
+
+/// A `SubBefore` record's fields, borrowed: a consumer encodes one per message it hands over
+/// without first copying them into a [`SubBeforeTrace`].
+pub(crate) struct SubBeforeFields<'a> {
+    pub timestamp: i64,
+    pub region_id: &'a str,
+    pub group: &'a str,
+    pub request_id: &'a str,
+    pub msg_id: &'a str,
+    pub retry_times: i32,
+    pub keys: Option<&'a str>,
+}
+
+impl SubBeforeFields<'_> {
+    pub fn encode(&self, out: &mut String) -> Spans {
+        let mut w = FieldWriter::new(out);
+        w.text("SubBefore");
+        w.num(self.timestamp);
+        w.text(self.region_id);
+        w.text(self.group);
+        w.text(self.request_id);
+        let msg_id = w.text(self.msg_id);
+        w.num(self.retry_times);
+        let keys = w.optional(self.keys);
+        w.end();
+        Spans { topic: 0..0, msg_id, keys }
+    }
+}
+
+/// A `SubAfter` record's fields, borrowed (see [`SubBeforeFields`]).
+pub(crate) struct SubAfterFields<'a> {
+    pub request_id: &'a str,
+    pub msg_id: &'a str,
+    pub cost_ms: i64,
+    pub success: bool,
+    pub keys: Option<&'a str>,
+    pub context_code: i32,
+    pub timestamp: i64,
+    pub group: &'a str,
+}
+
+impl SubAfterFields<'_> {
+    /// The LOCAL access channel's form (the CLOUD one leaves out timestamp and group but keeps
+    /// the separator after the context code).
+    pub fn encode(&self, out: &mut String) -> Spans {
+        let mut w = FieldWriter::new(out);
+        w.text("SubAfter");
+        w.text(self.request_id);
+        let msg_id = w.text(self.msg_id);
+        w.num(self.cost_ms);
+        w.flag(self.success);
+        let keys = w.optional(self.keys);
+        w.num(self.context_code);
+        w.num(self.timestamp);
+        w.text(self.group);
+        w.end();
+        Spans { topic: 0..0, msg_id, keys }
+    }
+}
+
+/// Writes a record's fields, [`CONTENT_SEPARATOR`] between them, [`FIELD_SEPARATOR`] at the end.
 struct FieldWriter<'a> {
     out: &'a mut String,
     first: bool,
 }
 
-impl FieldWriter<'_> {
+impl<'a> FieldWriter<'a> {
+    fn new(out: &'a mut String) -> Self {
+        FieldWriter { out, first: true }
+    }
+
     fn separate(&mut self) {
         if !self.first {
             self.out.push(CONTENT_SEPARATOR);
@@ -136,9 +210,27 @@ impl FieldWriter<'_> {
         self.first = false;
     }
 
-    fn text(&mut self, value: &str) {
+    /// Writes `value`; returns where it is.
+    fn text(&mut self, value: &str) -> Range<usize> {
         self.separate();
+        let start = self.out.len();
         self.out.push_str(value);
+        start..self.out.len()
+    }
+
+    /// Writes `value`, or `null` for none; returns where the value is (empty for none).
+    fn optional(&mut self, value: Option<&str>) -> Range<usize> {
+        match value {
+            Some(v) => self.text(v),
+            None => {
+                let at = self.text("null").start;
+                at..at
+            }
+        }
+    }
+
+    fn end(self) {
+        self.out.push(FIELD_SEPARATOR);
     }
 
     /// Java's `String.valueOf(boolean)`.
@@ -200,67 +292,74 @@ impl TraceRecord {
         }
     }
 
-    /// Appends the record's text, ended by [`FIELD_SEPARATOR`]. Written field by field into
-    /// `out`, allocating nothing else: a traced client encodes one record per message.
+    /// Appends the record's text, ended by [`FIELD_SEPARATOR`].
     pub fn encode_into(&self, out: &mut String) {
-        let mut w = FieldWriter { out, first: true };
+        self.encode_spans(out);
+    }
+
+    /// [`encode_into`](Self::encode_into), telling where in `out` the traced topic, message id
+    /// and keys were written.
+    pub(crate) fn encode_spans(&self, out: &mut String) -> Spans {
         match self {
             TraceRecord::Pub(r) => {
+                let mut w = FieldWriter::new(out);
                 w.text("Pub");
                 w.num(r.timestamp);
                 w.text(&r.region_id);
                 w.text(&r.group);
-                w.text(&r.topic);
-                w.text(&r.msg_id);
+                let topic = w.text(&r.topic);
+                let msg_id = w.text(&r.msg_id);
                 w.text(opt(&r.tags));
-                w.text(opt(&r.keys));
+                let keys = w.optional(r.keys.as_deref());
                 w.text(&r.store_host);
                 w.num(r.body_length);
                 w.num(r.cost_ms);
                 w.num(r.msg_type as i32);
                 w.text(&r.offset_msg_id);
                 w.flag(r.success);
+                w.end();
+                Spans { topic, msg_id, keys }
             }
-            TraceRecord::SubBefore(r) => {
-                w.text("SubBefore");
-                w.num(r.timestamp);
-                w.text(&r.region_id);
-                w.text(&r.group);
-                w.text(&r.request_id);
-                w.text(&r.msg_id);
-                w.num(r.retry_times);
-                w.text(opt(&r.keys));
+            TraceRecord::SubBefore(r) => SubBeforeFields {
+                timestamp: r.timestamp,
+                region_id: &r.region_id,
+                group: &r.group,
+                request_id: &r.request_id,
+                msg_id: &r.msg_id,
+                retry_times: r.retry_times,
+                keys: r.keys.as_deref(),
             }
-            // The LOCAL access channel's form (the CLOUD one leaves out timestamp and group
-            // but keeps the separator after the context code).
-            TraceRecord::SubAfter(r) => {
-                w.text("SubAfter");
-                w.text(&r.request_id);
-                w.text(&r.msg_id);
-                w.num(r.cost_ms);
-                w.flag(r.success);
-                w.text(opt(&r.keys));
-                w.num(r.context_code);
-                w.num(r.timestamp);
-                w.text(&r.group);
+            .encode(out),
+            TraceRecord::SubAfter(r) => SubAfterFields {
+                request_id: &r.request_id,
+                msg_id: &r.msg_id,
+                cost_ms: r.cost_ms,
+                success: r.success,
+                keys: r.keys.as_deref(),
+                context_code: r.context_code,
+                timestamp: r.timestamp,
+                group: &r.group,
             }
+            .encode(out),
             TraceRecord::EndTransaction(r) => {
+                let mut w = FieldWriter::new(out);
                 w.text("EndTransaction");
                 w.num(r.timestamp);
                 w.text(&r.region_id);
                 w.text(&r.group);
-                w.text(&r.topic);
-                w.text(&r.msg_id);
+                let topic = w.text(&r.topic);
+                let msg_id = w.text(&r.msg_id);
                 w.text(opt(&r.tags));
-                w.text(opt(&r.keys));
+                let keys = w.optional(r.keys.as_deref());
                 w.text(&r.store_host);
                 w.num(r.msg_type as i32);
                 w.text(&r.transaction_id);
                 w.text(&r.transaction_state);
                 w.flag(r.from_transaction_check);
+                w.end();
+                Spans { topic, msg_id, keys }
             }
         }
-        out.push(FIELD_SEPARATOR);
     }
 
     /// The record's text.
@@ -274,10 +373,14 @@ impl TraceRecord {
     /// trace topic by the message's id (or by one of its keys) finds it: the message id and
     /// each of the message's keys (Java `TraceTransferBean.transKey`).
     pub fn index_keys(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.msg_id())
-            .chain(self.keys().into_iter().flat_map(|k| k.split(' ')))
-            .filter(|k| !k.is_empty() && *k != "null")
+        index_keys_of(self.msg_id(), self.keys())
     }
+}
+
+/// The index keys of a record about message `msg_id` with `keys` (see
+/// [`TraceRecord::index_keys`]).
+pub(crate) fn index_keys_of<'a>(msg_id: &'a str, keys: Option<&'a str>) -> impl Iterator<Item = &'a str> {
+    std::iter::once(msg_id).chain(keys.into_iter().flat_map(|k| k.split(' '))).filter(|k| !k.is_empty() && *k != "null")
 }
 
 /// Reads the records of a trace message's body (Java `decoderFromTraceDataString`, including
@@ -441,6 +544,30 @@ mod tests {
         let text = "EndTransaction\u{1}5\u{1}R\u{1}GID_t\u{1}T\u{1}M\u{1}null\u{1}k\u{1}h:1\u{1}1\u{1}X\u{1}COMMIT_MESSAGE\u{1}false\u{2}";
         assert_eq!(r.encode(), text);
         assert_eq!(decode(text).unwrap(), vec![r]);
+    }
+
+    #[test]
+    fn spans_point_at_the_topic_id_and_keys() {
+        let mut text = String::from("earlier records");
+        let spans = pub_record().encode_spans(&mut text);
+        let TraceRecord::Pub(p) = pub_record() else { unreachable!() };
+        assert_eq!(&text[spans.topic.clone()], p.topic);
+        assert_eq!(&text[spans.msg_id.clone()], p.msg_id);
+        assert_eq!(Some(&text[spans.keys.clone()]), p.keys.as_deref());
+        let after = SubAfterFields {
+            request_id: "REQ",
+            msg_id: "MID",
+            cost_ms: 3,
+            success: true,
+            keys: None,
+            context_code: 0,
+            timestamp: 9,
+            group: "G",
+        };
+        let mut text = String::new();
+        let spans = after.encode(&mut text);
+        assert_eq!((spans.topic.is_empty(), &text[spans.msg_id], spans.keys.is_empty()), (true, "MID", true));
+        assert!(text.contains("\u{1}null\u{1}"), "no keys are written as null: {text:?}");
     }
 
     #[test]
