@@ -137,6 +137,8 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+PEER_LIST=${PEERS#,}
+PEER_LIST=${PEER_LIST%,}
 python3 - "$RESULTS" <<PY
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
@@ -149,15 +151,17 @@ print("Consumer benchmark: drain $MESSAGES x 1 KiB from the first offset, $THREA
 print("$PER_QUEUE messages cached per queue at most, topic of $QUEUES queues, Apache RocketMQ $VERSION.")
 print("Machine: $(nproc --all) x $MODEL; $PINNING; load average at start $LOAD_START.")
 print("Window: first delivery to the last; CPU = the client process's user+system time in it; best of $ROUNDS rounds.")
-print("Go: github.com/apache/rocketmq-client-go/v2 push consumer, ConsumeGoroutineNums = threads, PullThresholdForQueue,")
-print("    one message per listener call (as Java); peers run: ${PEERS:1:-1}.")
+print("Peers run: ${PEER_LIST:-none}.")
+if "go" in "$PEER_LIST".split(","):
+    print("Go: github.com/apache/rocketmq-client-go/v2 push consumer, ConsumeGoroutineNums = threads,")
+    print("    PullThresholdForQueue = the per-queue bound, one message per listener call (as Java).")
 print()
 print(f"{'side':<6} {'msg/s':>10} {'CPU s/100k':>11} {'peak RSS MiB':>13}")
 for side in ("ours", "java", "go"):
     r = best.get(side)
     if r:
         print(f"{side:<6} {r['rate']:>10.0f} {r['cpuSecsPer100k']:>11.2f} {r['peakRssKiB'] / 1024:>13.1f}")
-expected = ["ours"] + [p for p in "${PEERS:1:-1}".split(",") if p]
+expected = ["ours"] + [p for p in "$PEER_LIST".split(",") if p]
 missing = [side for side in expected if side not in best]
 if "ours" in best:
     o = best["ours"]

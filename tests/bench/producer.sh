@@ -221,8 +221,8 @@ go_run() { # MODE CONC ARGS...
   "${PIN_CLIENT[@]}" "$GO_PEER" produce "${COMMON[@]}" "${BPID[@]}" --mode "$mode" --conc "$conc" \
     --messages "$MESSAGES" --max-secs "$MAX_SECS" "$@" | tee -a "$RUN/go.tsv" >&2 || true
 }
-JAVA_CMD=("${PIN_CLIENT[@]}" java "${JDK17_FLAGS[@]}" "${JAVA_OPTS[@]}" "-Drmq.logback.configurationFile=$LOGCONF"
-  -cp "$JLIB/*")
+JAVA_CMD=("${PIN_CLIENT[@]}" java "${JDK17_FLAGS[@]}" "${JAVA_OPTS[@]}" "-Drmq.logback.configurationFile=${LOGCONF:-}"
+  -cp "${JLIB:-}/*") # used only when the java peer runs
 JARGS=(-n "$NAMESRV_ADDR" -t "$TOPIC" -s "$SIZE" -k false -c false -ri 1000)
 java_run() { # MODE CONC CLASS ARGS...
   peer java || return 0
@@ -261,7 +261,12 @@ MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 MACHINE="nproc=$(nproc --all) ($MODEL), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), Linux $(uname -r)"
 if peer java; then MACHINE+=", $(java -version 2>&1 | head -n1)"; fi
 PEER_NOTES=
-if ! peer java; then
+if peer java; then
+  PEER_NOTES+="Java: $JNOTE, binary ROCKETMQ request headers; sync = Producer -w N; async = Producer -y true (1 thread, up to 10000 queued);
+      batch = BatchProducer -w $BATCH_TASKS -b $BATCH; ${JAVA_SECS}s window after ${JAVA_WARMUP}s of sending, counted by the topic's max offsets;
+      CPU = /proc/PID/stat utime+stime delta over the window; RSS = VmHWM; avg RT and errors from its own last report.
+"
+else
   PEER_NOTES+="Java: not run (BENCH_PEERS or missing tools).
 "
 fi
@@ -279,9 +284,6 @@ Load average at start/end: $LOAD_START / $(cut -d' ' -f1-3 /proc/loadavg) (anyth
 Ours: sync = N tasks each awaiting send(); async = send_with_callback, at most $ASYNC_WINDOW in flight; oneway = $ONEWAY_TASKS tasks (phase ends when the broker
       stored them; what it dropped counts as errors); batch = $BATCH_TASKS tasks x send_batch($BATCH). Up to $MESSAGES messages or ${MAX_SECS}s per phase after a warm-up;
       CPU = getrusage(RUSAGE_SELF) delta; peak RSS = VmHWM (reset per phase); allocs = heap allocations per message (counting allocator).
-Java: ${JNOTE:-}, binary ROCKETMQ request headers; sync = Producer -w N; async = Producer -y true (1 thread, up to 10000 queued);
-      batch = BatchProducer -w $BATCH_TASKS -b $BATCH; ${JAVA_SECS}s window after ${JAVA_WARMUP}s of sending, counted by the topic's max offsets;
-      CPU = /proc/PID/stat utime+stime delta over the window; RSS = VmHWM; avg RT and errors from its own last report.
 ${PEER_NOTES}Broker CPU s per 100k messages (both sides) shows what each client's traffic costs the broker. Brokers answer with JSON headers either way.
 $ROUNDS round(s), ours and the peers alternating phase by phase; each side's best run of every phase is shown.
 Ratios: thr = our msg/s / the peer's; CPU = our CPU per message / the peer's; RSS = our peak RSS / the peer's."
