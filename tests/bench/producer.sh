@@ -272,7 +272,8 @@ else
 fi
 if peer go; then
   PEER_NOTES+="Go: $GNOTE, JSON request headers (the client's default), WithRetry(2), default GOGC;
-      sync = N goroutines calling SendSync; async = SendAsync, at most $ASYNC_WINDOW in flight; batch = $BATCH_TASKS goroutines x SendSync of $BATCH messages;
+      sync = N goroutines calling SendSync; async = SendAsync, at most $ASYNC_WINDOW in flight; batch = $BATCH_TASKS goroutines x SendSync of $BATCH messages
+      (the Go client gives the messages of a batch no UNIQ_KEY message ids, which ours and Java's generate);
       same message cap, time limit and warm-up as ours and measured as ours (getrusage, latency per call, VmHWM reset per phase).
 "
 else
