@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Consumer benchmark (not a test): rocketmq-ons against the official Java push consumer
-# (DefaultMQPushConsumer of rocketmq-client, as `Oracle bench-consume` in tests/java-oracle),
-# each draining the same backlog of 1 KiB messages with a new group from the first offset, same
-# broker, equal listener threads and per-queue cache bound. Prints both sides and the ratios.
+# Consumer benchmark (not a test): rocketmq-ons against its peers, the official Java push consumer
+# (DefaultMQPushConsumer of rocketmq-client, as `Oracle bench-consume` in tests/java-oracle) and
+# the Go push consumer (github.com/apache/rocketmq-client-go/v2, `go-peer drain` of
+# tests/bench/go-peer), each draining the same backlog of 1 KiB messages with a new group from
+# the first offset, same broker, equal listener threads and per-queue cache bound. Prints every
+# client and our ratios to each.
 #
 #   tests/bench/consumer.sh
 #
 # Starts a RocketMQ cluster with tests/harness/rmq.sh (or reuses NAMESRV_ADDR), pins the broker
 # and the consumers to separate cores with taskset where the machine has 2+ cores, fills the
 # backlog with bench_consumer (tests/src/bin/bench_consumer.rs, built --release), then lets each
-# side drain it, ROUNDS times alternating who goes first, and stops the cluster it started.
+# side drain it, ROUNDS times with the order reversed every other round, and stops the cluster it
+# started.
 #
 # Environment (defaults in brackets):
 #   NAMESRV_ADDR             reuse a running cluster instead of starting one (not pinned)
@@ -19,6 +22,9 @@
 #   BENCH_CACHE_PER_QUEUE [1000]  Java pullThresholdForQueue (its default); ours gets the same
 #                            bound in total (MaxCachedMessageAmount = queues x this)
 #   BENCH_ROUNDS [2]         each side's best round is compared
+#   BENCH_PEERS [java,go]    peers to run; one whose tool is missing (java; go) is skipped with a
+#                            message
+#   BENCH_OUT [<repo>/target/bench]  where go-peer is built
 #   BENCH_JAVA_OPTS          JVM options of the Java consumer [-server -Xms1g -Xmx1g]
 set -euo pipefail
 
@@ -29,19 +35,33 @@ MESSAGES=${BENCH_MESSAGES:-200000}
 THREADS=${BENCH_THREADS:-20}
 PER_QUEUE=${BENCH_CACHE_PER_QUEUE:-1000}
 ROUNDS=${BENCH_ROUNDS:-2}
+PEERS=",${BENCH_PEERS:-java,go},"
+OUT=${BENCH_OUT:-$REPO/target/bench}
 QUEUES=8
 TOPIC=BenchConsumer_$$
 export ORACLE_JAVA_OPTS=${BENCH_JAVA_OPTS:--server -Xms1g -Xmx1g}
 
 log() { echo "consumer.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
+peer() { [[ $PEERS == *",$1,"* ]]; }
+skip_peer() { log "$2: skipping the $1 peer"; PEERS=${PEERS//,$1,/,}; }
 
 log "building bench_consumer (--release)"
 (cd "$REPO" && cargo build -q --release -p ons-tests --bin bench_consumer)
 BIN=${CARGO_TARGET_DIR:-$REPO/target}/release/bench_consumer
 [[ -x $BIN ]] || die "no $BIN"
-log "building the Java oracle (once; cached)"
-"$HARNESS" oracle --client-version "$VERSION" -- help >/dev/null
+if peer java && ! command -v java >/dev/null; then skip_peer java "no java"; fi
+if peer java; then
+  log "building the Java oracle (once; cached)"
+  "$HARNESS" oracle --client-version "$VERSION" -- help >/dev/null
+fi
+if peer go && ! command -v go >/dev/null; then skip_peer go "no go"; fi
+if peer go; then
+  log "building tests/bench/go-peer (go build)"
+  mkdir -p "$OUT"
+  GO_PEER=$OUT/go-peer
+  (cd "$REPO/tests/bench/go-peer" && go build -buildvcs=false -o "$GO_PEER" .) || die "go build of tests/bench/go-peer failed"
+fi
 
 NCPU=$(nproc)
 PIN_BROKER=() PIN_CLIENT=()
@@ -75,7 +95,7 @@ if [[ -z ${NAMESRV_ADDR:-} ]]; then
   CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rmq-bench.XXXXXX")
   log "starting RocketMQ $VERSION in $CLUSTER_DIR ($PINNING)"
   "${PIN_BROKER[@]}" "$HARNESS" start --dir "$CLUSTER_DIR" --auto-ports --version "$VERSION" >/dev/null
-  NAMESRV_ADDR=$(sed -n 's/^NAMESRV_ADDR=//p' "$CLUSTER_DIR/env")
+  NAMESRV_ADDR=$(sed -n 's/^\(export \)\{0,1\}NAMESRV_ADDR=//p' "$CLUSTER_DIR/env")
   "$HARNESS" mqadmin --dir "$CLUSTER_DIR" -- updateTopic -c DefaultCluster -t "$TOPIC" -r $QUEUES -w $QUEUES >/dev/null
 else
   "$HARNESS" mqadmin --version "$VERSION" -- updateTopic -n "$NAMESRV_ADDR" -c DefaultCluster -t "$TOPIC" \
@@ -99,17 +119,26 @@ ours() {
     --messages "$MESSAGES" --threads "$THREADS" --cache-per-queue "$PER_QUEUE" | tee -a "$RESULTS" >&2
 }
 java() {
+  peer java || return 0
   log "round $round: Java drains $MESSAGES"
   "${PIN_CLIENT[@]}" "$HARNESS" oracle --client-version "$VERSION" -- bench-consume --namesrv "$NAMESRV_ADDR" \
     --topic "$TOPIC" --group "GID_bench_java_${round}_$$" --count "$MESSAGES" --threads "$THREADS" \
     --pull-threshold-queue "$PER_QUEUE" 2>/dev/null | tee -a "$RESULTS" >&2
 }
+go_drain() {
+  peer go || return 0
+  log "round $round: Go drains $MESSAGES"
+  "${PIN_CLIENT[@]}" "$GO_PEER" drain --namesrv "$NAMESRV_ADDR" --topic "$TOPIC" --group "GID_bench_go_${round}_$$" \
+    --messages "$MESSAGES" --threads "$THREADS" --cache-per-queue "$PER_QUEUE" | tee -a "$RESULTS" >&2
+}
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq 1 "$ROUNDS"); do
-  if ((round % 2)); then ours; java; else java; ours; fi
+  if ((round % 2)); then ours; java; go_drain; else go_drain; java; ours; fi
 done
 
 MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+PEER_LIST=${PEERS#,}
+PEER_LIST=${PEER_LIST%,}
 python3 - "$RESULTS" <<PY
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
@@ -122,18 +151,27 @@ print("Consumer benchmark: drain $MESSAGES x 1 KiB from the first offset, $THREA
 print("$PER_QUEUE messages cached per queue at most, topic of $QUEUES queues, Apache RocketMQ $VERSION.")
 print("Machine: $(nproc --all) x $MODEL; $PINNING; load average at start $LOAD_START.")
 print("Window: first delivery to the last; CPU = the client process's user+system time in it; best of $ROUNDS rounds.")
+print("Peers run: ${PEER_LIST:-none}.")
+if "go" in "$PEER_LIST".split(","):
+    print("Go: github.com/apache/rocketmq-client-go/v2 push consumer, ConsumeGoroutineNums = threads,")
+    print("    PullThresholdForQueue = the per-queue bound, one message per listener call (as Java).")
 print()
 print(f"{'side':<6} {'msg/s':>10} {'CPU s/100k':>11} {'peak RSS MiB':>13}")
-for side in ("ours", "java"):
+for side in ("ours", "java", "go"):
     r = best.get(side)
     if r:
         print(f"{side:<6} {r['rate']:>10.0f} {r['cpuSecsPer100k']:>11.2f} {r['peakRssKiB'] / 1024:>13.1f}")
-if len(best) == 2:
-    o, j = best["ours"], best["java"]
+expected = ["ours"] + [p for p in "$PEER_LIST".split(",") if p]
+missing = [side for side in expected if side not in best]
+if "ours" in best:
+    o = best["ours"]
     print()
-    print(f"ours/Java: throughput {o['rate'] / j['rate']:.2f}x (target >= 1), "
-          f"CPU per message {o['cpuSecsPer100k'] / j['cpuSecsPer100k']:.2f}x (target <= 0.33), "
-          f"peak RSS {o['peakRssKiB'] / j['peakRssKiB']:.2f}x")
-else:
-    sys.exit("a side produced no result")
+    for side, name, target in (("java", "Java", True), ("go", "Go", False)):
+        p = best.get(side)
+        if p:
+            print(f"ours/{name}: throughput {o['rate'] / p['rate']:.2f}x{' (target >= 1)' if target else ''}, "
+                  f"CPU per message {o['cpuSecsPer100k'] / p['cpuSecsPer100k']:.2f}x"
+                  f"{' (target <= 0.33)' if target else ''}, peak RSS {o['peakRssKiB'] / p['peakRssKiB']:.2f}x")
+if missing:
+    sys.exit("no result from: " + ", ".join(missing))
 PY

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Producer benchmark (not a test): rocketmq-ons against the official Java benchmark producer
-# (org.apache.rocketmq:rocketmq-example, started with `java -cp`), same broker, same topic, equal
-# concurrency, 1 KiB bodies. Prints one table with both sides and the ratios.
+# Producer benchmark (not a test): rocketmq-ons against its peers, same broker, same topic, equal
+# concurrency, 1 KiB bodies: the official Java benchmark producer (org.apache.rocketmq:rocketmq-example,
+# started with `java -cp`) and the Go client (github.com/apache/rocketmq-client-go/v2, driven by
+# tests/bench/go-peer). Prints one table with every client and our ratios to each.
 #
 #   tests/bench/producer.sh
 #
 # Starts a RocketMQ cluster with tests/harness/rmq.sh (or reuses NAMESRV_ADDR), pins the broker
 # and the clients to separate cores with taskset where the machine has 2+ cores, runs
 # bench_producer (tests/src/bin/bench_producer.rs, built --release) through every phase in both
-# header formats, then the Java Producer / BatchProducer, and stops the cluster it started.
+# header formats, then the Java Producer / BatchProducer and go-peer (built with `go build` into
+# BENCH_OUT) through the same phases, and stops the cluster it started.
 #
 # Environment (defaults in brackets):
 #   NAMESRV_ADDR             reuse a running cluster instead of starting one (not pinned)
@@ -19,12 +21,14 @@
 #   BENCH_MAX_SECS [5]
 #   BENCH_SWEEP [1,2,4,8,16,32]  sync in-flight counts (= Java -w threads)
 #   BENCH_JAVA_SECS [5]      Java measurement window, after BENCH_JAVA_WARMUP_SECS [4] of sending (JIT)
-#   BENCH_ROUNDS [2]         rounds; ours and Java alternate phase by phase (their order flips each
-#                            round) and the table keeps each side's best run of every phase
+#   BENCH_ROUNDS [2]         rounds; ours and the peers alternate phase by phase (their order flips
+#                            each round) and the table keeps each side's best run of every phase
+#   BENCH_PEERS [java,go]    peers to run; one whose tools are missing (java and mvn; go) is skipped
+#                            with a message
 #   BENCH_JAVA_OPTS          JVM options for the Java benchmark (default: runclass.sh's heap sizing)
 #   BENCH_EXAMPLE_FALLBACK [5.5.0]  rocketmq-example version to take the benchmark classes from
 #                            when none is published for RMQ_VERSION (client jars stay RMQ_VERSION)
-#   BENCH_OUT [<repo>/target/bench]  raw records and the printed table
+#   BENCH_OUT [<repo>/target/bench]  raw records, the printed table and the go-peer binary
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -39,6 +43,7 @@ ROUNDS=${BENCH_ROUNDS:-2}
 JAVA_WARMUP=${BENCH_JAVA_WARMUP_SECS:-4}
 EXAMPLE_FALLBACK=${BENCH_EXAMPLE_FALLBACK:-5.5.0}
 OUT=${BENCH_OUT:-$REPO/target/bench}
+PEERS=",${BENCH_PEERS:-java,go},"
 TOPIC=BenchProducer
 SIZE=1024 ASYNC_WINDOW=256 ONEWAY_TASKS=8 BATCH=32 BATCH_TASKS=4
 # distribution/benchmark/runclass.sh sizes the heap like this; its CMS/PermSize options are
@@ -49,6 +54,8 @@ JDK17_FLAGS=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/j
 
 log() { echo "producer.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
+peer() { [[ $PEERS == *",$1,"* ]]; }
+skip_peer() { log "$2: skipping the $1 peer"; PEERS=${PEERS//,$1,/,}; }
 
 mkdir -p "$OUT"
 RUN=$OUT/producer-$(date +%Y%m%d-%H%M%S)
@@ -108,12 +115,18 @@ log "building bench_producer (--release)"
 BIN=${CARGO_TARGET_DIR:-$REPO/target}/release/bench_producer
 [[ -x $BIN ]] || die "no $BIN"
 
-command -v java >/dev/null || die "java is needed for the Java benchmark"
-command -v mvn >/dev/null || die "Maven is needed to fetch the Java benchmark"
-JLIB=$(example_jars)
-JNOTE=$(cat "$JLIB/.complete")
-LOGCONF=$CACHE/bench-example-$VERSION/logback-stderr.xml
-cat >"$LOGCONF" <<'EOF'
+if peer java; then
+  if ! command -v java >/dev/null; then
+    skip_peer java "no java"
+  elif ! command -v mvn >/dev/null; then
+    skip_peer java "no Maven (mvn) to fetch the Java benchmark"
+  fi
+fi
+if peer java; then
+  JLIB=$(example_jars)
+  JNOTE=$(cat "$JLIB/.complete")
+  LOGCONF=$CACHE/bench-example-$VERSION/logback-stderr.xml
+  cat >"$LOGCONF" <<'EOF'
 <configuration>
   <appender name="E" class="org.apache.rocketmq.logging.ch.qos.logback.core.ConsoleAppender">
     <target>System.err</target>
@@ -122,6 +135,18 @@ cat >"$LOGCONF" <<'EOF'
   <root level="ERROR"><appender-ref ref="E"/></root>
 </configuration>
 EOF
+fi
+if peer go; then
+  if command -v go >/dev/null; then
+    log "building tests/bench/go-peer (go build)"
+    GO_PEER=$OUT/go-peer
+    (cd "$REPO/tests/bench/go-peer" && go build -buildvcs=false -o "$GO_PEER" .) || die "go build of tests/bench/go-peer failed"
+    GNOTE="github.com/apache/rocketmq-client-go/v2 $(sed -n 's|^require github.com/apache/rocketmq-client-go/v2 ||p' \
+      "$REPO/tests/bench/go-peer/go.mod"), $(go version | cut -d' ' -f3)"
+  else
+    skip_peer go "no go"
+  fi
+fi
 
 NCPU=$(nproc)
 PIN_BROKER=() PIN_CLIENT=()
@@ -135,7 +160,7 @@ elif command -v taskset >/dev/null && ((NCPU >= 2)); then
   BROKER_CPUS=0
   ((NCPU > 2)) && BROKER_CPUS=0-$((NCPU - 2))
   PIN_BROKER=(taskset -c "$BROKER_CPUS") PIN_CLIENT=(taskset -c $((NCPU - 1)))
-  PINNING="pinned with taskset: name server + broker (and the Java sampler) on core(s) $BROKER_CPUS, each client (ours, then Java) alone on core $((NCPU - 1))"
+  PINNING="pinned with taskset: name server + broker (and the Java sampler) on core(s) $BROKER_CPUS, each client (ours, then the peers) alone on core $((NCPU - 1))"
 else
   PINNING="not pinned (needs taskset and 2+ cores; nproc=$NCPU)"
 fi
@@ -155,7 +180,7 @@ if [[ -z ${NAMESRV_ADDR:-} ]]; then
   CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rmq-bench.XXXXXX")
   log "starting RocketMQ $VERSION in $CLUSTER_DIR (${PINNING})"
   "${PIN_BROKER[@]}" "$HARNESS" start --dir "$CLUSTER_DIR" --auto-ports --version "$VERSION" >/dev/null
-  NAMESRV_ADDR=$(sed -n 's/^NAMESRV_ADDR=//p' "$CLUSTER_DIR/env")
+  NAMESRV_ADDR=$(sed -n 's/^\(export \)\{0,1\}NAMESRV_ADDR=//p' "$CLUSTER_DIR/env")
   "$HARNESS" mqadmin --dir "$CLUSTER_DIR" -- updateTopic -c DefaultCluster -t "$TOPIC" -r 8 -w 8 >/dev/null
 else
   "$HARNESS" mqadmin --version "$VERSION" -- updateTopic -n "$NAMESRV_ADDR" -c DefaultCluster -t "$TOPIC" -r 8 -w 8 >/dev/null
@@ -188,10 +213,19 @@ ours_run() { # PHASES SWEEP: both header formats
     --messages "$MESSAGES" --max-secs "$MAX_SECS" --async-window "$ASYNC_WINDOW" \
     --oneway-tasks "$ONEWAY_TASKS" --batch "$BATCH" --batch-tasks "$BATCH_TASKS" | tee -a "$RUN/ours.tsv" >&2 || true
 }
-JAVA_CMD=("${PIN_CLIENT[@]}" java "${JDK17_FLAGS[@]}" "${JAVA_OPTS[@]}" "-Drmq.logback.configurationFile=$LOGCONF"
-  -cp "$JLIB/*")
+go_run() { # MODE CONC ARGS...
+  peer go || return 0
+  local mode=$1 conc=$2
+  shift 2
+  log "Go: $mode $conc $*"
+  "${PIN_CLIENT[@]}" "$GO_PEER" produce "${COMMON[@]}" "${BPID[@]}" --mode "$mode" --conc "$conc" \
+    --messages "$MESSAGES" --max-secs "$MAX_SECS" "$@" | tee -a "$RUN/go.tsv" >&2 || true
+}
+JAVA_CMD=("${PIN_CLIENT[@]}" java "${JDK17_FLAGS[@]}" "${JAVA_OPTS[@]}" "-Drmq.logback.configurationFile=${LOGCONF:-}"
+  -cp "${JLIB:-}/*") # used only when the java peer runs
 JARGS=(-n "$NAMESRV_ADDR" -t "$TOPIC" -s "$SIZE" -k false -c false -ri 1000)
 java_run() { # MODE CONC CLASS ARGS...
+  peer java || return 0
   local mode=$1 conc=$2 class=$3
   shift 3
   log "Java $class $* (${JAVA_WARMUP}s warm-up, ${JAVA_SECS}s measured)"
@@ -199,33 +233,61 @@ java_run() { # MODE CONC CLASS ARGS...
     "${BPID[@]}" --warmup-secs "$JAVA_WARMUP" --secs "$JAVA_SECS" --log "$RUN/java-$mode-$conc-$round.log" \
     -- "${JAVA_CMD[@]}" "org.apache.rocketmq.example.benchmark.$class" "${JARGS[@]}" "$@" | tee -a "$RUN/java.tsv" >&2 || true
 }
-# pair FIRST SECOND: run both, in this order on odd rounds and reversed on even ones, so neither
-# side always meets the broker right after the other.
-pair() {
-  if ((round % 2)); then eval "$1"; eval "$2"; else eval "$2"; eval "$1"; fi
+# in_turn CMD...: run them all, in this order on odd rounds and reversed on even ones, so no
+# side always meets the broker right after the same other one.
+in_turn() {
+  local cmds=("$@") i
+  if ((round % 2)); then
+    for ((i = 0; i < ${#cmds[@]}; i++)); do eval "${cmds[i]}"; done
+  else
+    for ((i = ${#cmds[@]} - 1; i >= 0; i--)); do eval "${cmds[i]}"; done
+  fi
 }
+touch "$RUN/ours.tsv" "$RUN/java.tsv" "$RUN/go.tsv"
 for round in $(seq 1 "$ROUNDS"); do
   log "round $round of $ROUNDS"
-  for c in ${SWEEP//,/ }; do pair "ours_run sync $c" "java_run sync $c Producer -w $c"; done
-  pair "ours_run async" "java_run async 1 Producer -y true"
+  for c in ${SWEEP//,/ }; do
+    in_turn "ours_run sync $c" "java_run sync $c Producer -w $c" "go_run sync $c"
+  done
+  in_turn "ours_run async" "java_run async 1 Producer -y true" "go_run async $ASYNC_WINDOW"
   ours_run oneway
-  pair "ours_run batch" "java_run batch $BATCH_TASKS BatchProducer -w $BATCH_TASKS -b $BATCH"
+  in_turn "ours_run batch" "java_run batch $BATCH_TASKS BatchProducer -w $BATCH_TASKS -b $BATCH" \
+    "go_run batch $BATCH_TASKS --batch $BATCH"
 done
 
 #################################################################### table
 
 MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
-MACHINE="nproc=$(nproc --all) ($MODEL), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), Linux $(uname -r), $(java -version 2>&1 | head -n1)"
+MACHINE="nproc=$(nproc --all) ($MODEL), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), Linux $(uname -r)"
+if peer java; then MACHINE+=", $(java -version 2>&1 | head -n1)"; fi
+PEER_NOTES=
+if peer java; then
+  PEER_NOTES+="Java: $JNOTE, binary ROCKETMQ request headers; sync = Producer -w N; async = Producer -y true (1 thread, up to 10000 queued);
+      batch = BatchProducer -w $BATCH_TASKS -b $BATCH; ${JAVA_SECS}s window after ${JAVA_WARMUP}s of sending, counted by the topic's max offsets;
+      CPU = /proc/PID/stat utime+stime delta over the window; RSS = VmHWM; avg RT and errors from its own last report.
+"
+else
+  PEER_NOTES+="Java: not run (BENCH_PEERS or missing tools).
+"
+fi
+if peer go; then
+  PEER_NOTES+="Go: $GNOTE, JSON request headers (the client's default), WithRetry(2), default GOGC;
+      sync = N goroutines calling SendSync; async = SendAsync, at most $ASYNC_WINDOW in flight; batch = $BATCH_TASKS goroutines x SendSync of $BATCH messages
+      (the Go client gives the messages of a batch no UNIQ_KEY message ids, which ours and Java's generate);
+      same message cap, time limit and warm-up as ours and measured as ours (getrusage, latency per call, VmHWM reset per phase).
+"
+else
+  PEER_NOTES+="Go: not run (BENCH_PEERS or no go).
+"
+fi
 NOTES="Broker: Apache RocketMQ $VERSION (tests/harness/rmq.sh), topic $TOPIC with 8 queues; ${PINNING}.
 Load average at start/end: $LOAD_START / $(cut -d' ' -f1-3 /proc/loadavg) (anything else running on the machine shares these cores).
 Ours: sync = N tasks each awaiting send(); async = send_with_callback, at most $ASYNC_WINDOW in flight; oneway = $ONEWAY_TASKS tasks (phase ends when the broker
       stored them; what it dropped counts as errors); batch = $BATCH_TASKS tasks x send_batch($BATCH). Up to $MESSAGES messages or ${MAX_SECS}s per phase after a warm-up;
       CPU = getrusage(RUSAGE_SELF) delta; peak RSS = VmHWM (reset per phase); allocs = heap allocations per message (counting allocator).
-Java: $JNOTE, binary ROCKETMQ request headers; sync = Producer -w N; async = Producer -y true (1 thread, up to 10000 queued);
-      batch = BatchProducer -w $BATCH_TASKS -b $BATCH; ${JAVA_SECS}s window after ${JAVA_WARMUP}s of sending, counted by the topic's max offsets;
-      CPU = /proc/PID/stat utime+stime delta over the window; RSS = VmHWM; avg RT and errors from its own last report.
-Broker CPU s per 100k messages (both sides) shows what each client's traffic costs the broker. Brokers answer with JSON headers either way.
-$ROUNDS round(s), ours and Java alternating phase by phase; each side's best run of every phase is shown.
-Ratios: thr = our msg/s / Java's; CPU = our CPU per message / Java's; RSS = our peak RSS / Java's."
-"$BIN" table --machine "$MACHINE" --notes "$NOTES" "$RUN/idle.tsv" "$RUN/ours.tsv" "$RUN/java.tsv" | tee "$RUN/table.txt"
+${PEER_NOTES}Broker CPU s per 100k messages (both sides) shows what each client's traffic costs the broker. Brokers answer with JSON headers either way.
+$ROUNDS round(s), ours and the peers alternating phase by phase; each side's best run of every phase is shown.
+Ratios: thr = our msg/s / the peer's; CPU = our CPU per message / the peer's; RSS = our peak RSS / the peer's."
+"$BIN" table --machine "$MACHINE" --notes "$NOTES" "$RUN/idle.tsv" "$RUN/ours.tsv" "$RUN/java.tsv" "$RUN/go.tsv" |
+  tee "$RUN/table.txt"
 log "records and table in $RUN"

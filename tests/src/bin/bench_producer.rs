@@ -13,7 +13,8 @@
 //!   runs CMD (the official Java benchmark producer), waits until messages land, then measures
 //!   its CPU (/proc/PID/stat utime+stime) and the topic's max offsets over `--secs` seconds,
 //!   reads VmHWM, and stops it.
-//! * `table --machine TEXT [--notes TEXT] FILE...`: the comparison table.
+//! * `table --machine TEXT [--notes TEXT] FILE...`: the comparison table; records of the Go client
+//!   (`go ...`, printed by tests/bench/go-peer) add a section comparing ours with Go.
 
 use parking_lot::Mutex;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -552,7 +553,8 @@ async fn java(opts: &Opts) -> BoxResult<()> {
 
 /// One result record: `ours FMT MODE CONC msgs secs cpu p50 p99 p99.9 hwm_kb errors busy broker_cpu
 /// allocations_per_message`
-/// or `java MODE CONC msgs secs cpu hwm_kb avg_rt send_failed response_failed total_cpu broker_cpu`.
+/// or `java MODE CONC msgs secs cpu hwm_kb avg_rt send_failed response_failed total_cpu broker_cpu`
+/// or `go MODE CONC msgs secs cpu p50 p99 p99.9 hwm_kb errors busy broker_cpu`.
 struct Row {
     msgs: f64,
     secs: f64,
@@ -596,11 +598,90 @@ fn num(v: f64, width: usize, decimals: usize) -> String {
     }
 }
 
+fn phase_label(mode: &str, conc: usize) -> String {
+    match mode {
+        "sync" => format!("sync c={conc}"),
+        "async" => format!("async w={conc}"),
+        "oneway" => format!("oneway c={conc}"),
+        "batch" => format!("batch t={conc}"),
+        m => format!("{m} {conc}"),
+    }
+}
+
+/// A peer's run to compare with our phase: sync at equal concurrency, the other modes with the
+/// peer's run of that mode.
+fn peer_run<'a>(peer: &'a HashMap<(String, usize), Row>, mode: &str, conc: usize) -> Option<&'a Row> {
+    if mode == "sync" {
+        peer.get(&(mode.to_owned(), conc))
+    } else {
+        peer.iter().find(|((m, _), _)| m == mode).map(|(_, v)| v)
+    }
+}
+
+/// The Go client (github.com/apache/rocketmq-client-go/v2, tests/bench/go-peer) against each of
+/// our rows: its own figures, measured as ours are, and our ratios to them. Reported only.
+fn go_section(out: &mut String, ours: &[(String, String, usize, Row)], go: &HashMap<(String, usize), Row>) {
+    const W: [usize; 14] = [13, 9, 8, 9, 7, 7, 8, 8, 8, 9, 8, 6, 6, 6];
+    let line = |cols: [&str; 14]| {
+        let mut l = String::new();
+        for (i, (c, w)) in cols.iter().zip(W).enumerate() {
+            if i < 2 {
+                let _ = write!(l, "{c:<w$}");
+            } else {
+                if i == 2 || i == 3 || i == 11 {
+                    l.push_str(" |");
+                }
+                let _ = write!(l, "{c:>w$}");
+            }
+        }
+        l
+    };
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{}",
+        line(["", "", "ours:", "Go:", "p50", "p99", "p99.9", "CPU s", "peak", "errors", "broker", "our/", "Go", ""])
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        line([
+            "phase", "header", "msg/s", "msg/s", "ms", "ms", "ms", "/100k", "RSS MB", "(busy)", "CPU s", "thr", "CPU",
+            "RSS"
+        ])
+    );
+    let rule = "-".repeat(line([""; 14]).len());
+    let _ = writeln!(out, "{rule}");
+    for (mode, header, conc, r) in ours {
+        let Some(g) = peer_run(go, mode, *conc) else { continue };
+        let ms = |i: usize| num(g.field(i).parse().unwrap_or(f64::NAN), 0, 2);
+        let cells = [
+            phase_label(mode, *conc),
+            header.clone(),
+            num(r.rate(), 0, 0),
+            num(g.rate(), 0, 0),
+            ms(6),
+            ms(7),
+            ms(8),
+            num(g.per_100k(g.cpu), 0, 2),
+            num(g.rss_kb / 1024.0, 0, 1),
+            format!("{}({})", g.field(10), g.field(11)),
+            num(g.per_100k(g.broker_cpu), 0, 1),
+            num(r.rate() / g.rate(), 0, 2),
+            num(r.per_100k(r.cpu) / g.per_100k(g.cpu), 0, 2),
+            num(r.rss_kb / g.rss_kb, 0, 3),
+        ];
+        let _ = writeln!(out, "{}", line(cells.each_ref().map(String::as_str)));
+    }
+    let _ = writeln!(out, "{rule}");
+}
+
 fn table(opts: &Opts) -> BoxResult<()> {
     // With several rounds, each side keeps its best (highest-throughput) run of every phase:
     // interference from other processes on a shared machine only ever slows a run down.
     let mut best: HashMap<(String, String, usize), Row> = HashMap::new();
     let mut java: HashMap<(String, usize), Row> = HashMap::new();
+    let mut go: HashMap<(String, usize), Row> = HashMap::new();
     let mut counts: HashMap<String, usize> = HashMap::new();
     let mut idle: Vec<(String, u64)> = Vec::new();
     for path in &opts.positional {
@@ -616,12 +697,16 @@ fn table(opts: &Opts) -> BoxResult<()> {
                         best.insert(key, row);
                     }
                 }
-                Some("java") if f.len() >= 11 => {
+                Some(side @ ("java" | "go")) if f.len() >= if side == "go" { 13 } else { 11 } => {
                     let key = (f[1].clone(), f[2].parse().unwrap_or(0));
-                    *counts.entry("java".into()).or_default() += 1;
-                    let row = parse_row(f, 3, 5, 6, 11);
-                    if java.get(&key).is_none_or(|old| row.rate() > old.rate()) {
-                        java.insert(key, row);
+                    *counts.entry(side.into()).or_default() += 1;
+                    let (row, peer) = if side == "go" {
+                        (parse_row(f, 3, 5, 9, 12), &mut go)
+                    } else {
+                        (parse_row(f, 3, 5, 6, 11), &mut java)
+                    };
+                    if peer.get(&key).is_none_or(|old| row.rate() > old.rate()) {
+                        peer.insert(key, row);
                     }
                 }
                 _ => {}
@@ -635,7 +720,8 @@ fn table(opts: &Opts) -> BoxResult<()> {
     let mib = |kb: f64| kb / 1024.0;
     let _ = writeln!(
         out,
-        "Producer benchmark, 1 KiB bodies: ours = rocketmq-ons (--release) vs Java = the official benchmark"
+        "Producer benchmark, 1 KiB bodies: ours = rocketmq-ons (--release) vs Java = the official benchmark{}",
+        if go.is_empty() { "" } else { " and Go = rocketmq-client-go/v2 (second section)" }
     );
     let _ = writeln!(out, "Machine: {}", opts.named.get("machine").map(String::as_str).unwrap_or("?"));
     if let Some(notes) = opts.named.get("notes") {
@@ -682,19 +768,8 @@ fn table(opts: &Opts) -> BoxResult<()> {
     let mut misses: Vec<String> = Vec::new();
     let f64_of = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
     for (mode, header, conc, r) in &ours {
-        let label = match mode.as_str() {
-            "sync" => format!("sync c={conc}"),
-            "async" => format!("async w={conc}"),
-            "oneway" => format!("oneway c={conc}"),
-            "batch" => format!("batch t={conc}"),
-            m => format!("{m} {conc}"),
-        };
-        // Sync rows compare at equal concurrency; the other modes with Java's run of that mode.
-        let j = if mode == "sync" {
-            java.get(&(mode.clone(), *conc))
-        } else {
-            java.iter().find(|((m, _), _)| m == mode).map(|(_, v)| v)
-        };
+        let label = phase_label(mode, *conc);
+        let j = peer_run(&java, mode, *conc);
         let blank = || "".to_owned();
         let mut jcols: [String; 9] = std::array::from_fn(|_| blank());
         if let Some(j) = j {
@@ -752,6 +827,9 @@ fn table(opts: &Opts) -> BoxResult<()> {
         );
     }
     let _ = writeln!(out, "{rule}");
+    if !go.is_empty() {
+        go_section(&mut out, &ours, &go);
+    }
     for (header, kb) in &idle {
         let met = *kb < 20 * 1024;
         let _ = writeln!(
@@ -771,17 +849,22 @@ fn table(opts: &Opts) -> BoxResult<()> {
         writeln!(out, "Java CPU s for the whole process (JVM start-up and warm-up included): {}", totals.join(", "));
     let _ = writeln!(
         out,
-        "Records: {} of ours, {} of Java; with several rounds each side shows its best run of every phase.",
+        "Records: {} of ours, {} of Java, {} of Go; with several rounds each side shows its best run of every \
+         phase.",
         counts.get("ours").copied().unwrap_or(0),
-        counts.get("java").copied().unwrap_or(0)
+        counts.get("java").copied().unwrap_or(0),
+        counts.get("go").copied().unwrap_or(0)
     );
     let _ = writeln!(
         out,
         "Targets (reported, not asserted): throughput >= Java at equal concurrency; CPU per message <= 1/3 of \
          Java's (CPU ratio <= 0.33); idle RSS < 20 MiB."
     );
+    if java.is_empty() {
+        let _ = writeln!(out, "No Java records: the throughput and CPU targets were not checked.");
+    }
     if misses.is_empty() {
-        let _ = writeln!(out, "All targets met.");
+        let _ = writeln!(out, "All {}targets met.", if java.is_empty() { "checked " } else { "" });
     } else {
         let _ = writeln!(out, "Missed: {}", misses.join("; "));
     }
