@@ -198,6 +198,11 @@ public final class Oracle {
                 OUT.println(Json.of(o));
             }
         } finally {
+            // The trace dispatcher's send is asynchronous and shutdown() does not wait for its
+            // answer (AsyncTraceDispatcher.shutdown): give it time to land before the producer stops.
+            if (a.flag("--trace")) {
+                Thread.sleep(3000);
+            }
             producer.shutdown();
         }
         return 0;
