@@ -28,6 +28,13 @@ export declare class ONSClientException extends Error {
 }
 
 /**
+ * A queue of a topic, as `PullConsumer` takes and returns it: the same object as the
+ * `ConsumeContext` a push consumer's listener gets (`{ topic, brokerName, queueId }`).
+ * Written by hand in node/src/dts-header.d.ts (napi declares no type alias).
+ */
+export type MessageQueue = ConsumeContext
+
+/**
  * Cluster management against the cluster named by NAMESRV_ADDR (credentials when the brokers
  * check them): topics, subscription groups, consumer progress and clients, offsets, stored
  * messages (docs/admin.md). Every method returns a Promise. Shares connections with the other
@@ -289,6 +296,12 @@ export declare class ONSFactory {
   static createConsumer(properties: Record<string, string | number | boolean | null | undefined>): Consumer
   static createOrderedConsumer(properties: Record<string, string | number | boolean | null | undefined>): OrderConsumer
   static createBatchConsumer(properties: Record<string, string | number | boolean | null | undefined>): BatchConsumer
+  /**
+   * A `PullConsumer`: messages are asked for with `poll()` or `for await`, not pushed to a
+   * listener (autoCommit, autoCommitIntervalMillis, pollTimeoutMillis, maxBatchMessageCount
+   * apply).
+   */
+  static createPullConsumer(properties: Record<string, string | number | boolean | null | undefined>): PullConsumer
 }
 export type OnsFactory = ONSFactory
 
@@ -371,6 +384,91 @@ export declare class Producer {
    * `NOT_STARTED` before `start()` or after `shutdown()`.
    */
   updateCredential(properties: Record<string, string | number | boolean | null | undefined>): void
+}
+
+/**
+ * The ONS `PullConsumer`: assign queues (`assign`) or subscribe topics (`subscribe`, the
+ * group's queues split among its instances), then `poll()` or `for await (const batch of
+ * consumer)`. With autoCommit (the default) what earlier polls returned is committed every
+ * autoCommitIntervalMillis; otherwise `commitSync()` commits it. Created by
+ * `ONSFactory.createPullConsumer`.
+ *
+ * This type implements JavaScript's async iterable protocol.
+ * It can be used with `for await...of` loops.
+ *
+ * @see https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Iteration_protocols#the_async_iterator_and_async_iterable_protocols
+ */
+export declare class PullConsumer {
+  /** Joins the group and starts pulling; the process stays alive until `shutdown()`. */
+  start(): void
+  /**
+   * Stops pulling, commits (with autoCommit) what `poll` returned, leaves the group; a
+   * `for await` loop over the consumer ends.
+   */
+  shutdown(): Promise<void>
+  isStarted(): boolean
+  isClosed(): boolean
+  /**
+   * Subscribe mode: `topic`'s messages matching a tag expression (`*`, `null` or `undefined`
+   * for all, `a || b`) or `{ sql }`, from the queues the group's split gives this instance
+   * (re-split as instances come and go). Refused once queues were assigned.
+   */
+  subscribe(topic: string, expression?: string | SqlSelector | null): void
+  /** Subscribe mode: stops consuming `topic`. */
+  unsubscribe(topic: string): void
+  /**
+   * Assign mode: consume exactly `queues` (as `topicPartitions` lists them), replacing an
+   * earlier assignment; no rebalance. Refused after `subscribe`.
+   */
+  assign(queues: MessageQueue[]): void
+  /** The queues of `topic` that can be consumed, from its route. */
+  topicPartitions(topic: string): Promise<MessageQueue[]>
+  /** The queues this consumer pulls at the moment, sorted. */
+  assignment(): MessageQueue[]
+  /**
+   * Waits up to `timeoutMs` (pollTimeoutMillis when not given) for messages and resolves with
+   * one pull's worth of one queue (at most maxBatchMessageCount), oldest first; with `[]`
+   * when none came in time.
+   */
+  poll(timeoutMs?: number | null): Promise<Message[]>
+  /**
+   * The next poll of `queue` (an owned one) starts at `offset`, which must be within the
+   * queue's stored range; what is cached of the queue is dropped.
+   */
+  seek(queue: MessageQueue, offset: number): Promise<void>
+  /** Seeks `queue` to the oldest message its broker still stores. */
+  seekToBeginning(queue: MessageQueue): Promise<void>
+  /** Seeks `queue` past its last message: only messages sent later are polled. */
+  seekToEnd(queue: MessageQueue): Promise<void>
+  /**
+   * The offset of `queue`'s message stored at `timestampMs` (ms since the epoch), as its
+   * broker answers; any queue of a topic, owned or not.
+   */
+  offsetForTimestamp(queue: MessageQueue, timestampMs: number): Promise<number>
+  /**
+   * The group's committed offset of `queue` at its broker; `null` if the group has committed
+   * none.
+   */
+  committed(queue: MessageQueue): Promise<number | null>
+  /**
+   * Commits the offset after what `poll` returned of every owned queue and resolves when the
+   * brokers acknowledged it.
+   */
+  commitSync(): Promise<void>
+  /**
+   * Stops pulling `queues` (owned ones) until `resume`d; messages already fetched are still
+   * polled.
+   */
+  pause(queues: MessageQueue[]): void
+  resume(queues: MessageQueue[]): void
+  /**
+   * Calls `listener(topic, queues)` with all of `topic`'s queues whenever they change
+   * (checked 10 s after start, then every 30 s, as the Java client does); registered before
+   * `start()` it is also told the queues at the first check. Replaces an earlier listener of
+   * `topic`. A listener that throws is an uncaught exception, as an event listener's throw.
+   */
+  registerTopicPartitionChangeListener(topic: string, listener: (topic: string, queues: MessageQueue[]) => void): Promise<void>
+  [globalThis.Symbol.asyncIterator](): globalThis.AsyncIterator<Array<Message>, void, undefined>
 }
 
 /**

@@ -24,6 +24,7 @@ export const {
   Producer,
   PropertyKeyConst,
   PropertyValueConst,
+  PullConsumer,
   ResetPosition,
   RetryPolicyType,
   TrackType,

@@ -87,7 +87,7 @@ pub struct SqlSelector {
 pub type Expression = Option<Either<String, SqlSelector>>;
 
 /// Argument `what` as an [`Expression`], or a `TypeError` naming it and what it accepts.
-fn expression_arg(env: &Env, value: Unknown<'_>, what: &str) -> Result<Expression> {
+pub(crate) fn expression_arg(env: &Env, value: Unknown<'_>, what: &str) -> Result<Expression> {
     match value.get_type()? {
         ValueType::Undefined | ValueType::Null => Ok(None),
         // SAFETY: a string or object value of this env; napi-rs reads it as it would the
@@ -103,7 +103,7 @@ fn expression_arg(env: &Env, value: Unknown<'_>, what: &str) -> Result<Expressio
     }
 }
 
-fn selector(expression: Expression) -> MessageSelector {
+pub(crate) fn selector(expression: Expression) -> MessageSelector {
     match expression {
         None => MessageSelector::by_tag("*"),
         Some(Either::A(tags)) => MessageSelector::by_tag(tags),

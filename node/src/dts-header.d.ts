@@ -27,3 +27,9 @@ export declare class ONSClientException extends Error {
   topic?: string
 }
 
+/**
+ * A queue of a topic, as `PullConsumer` takes and returns it: the same object as the
+ * `ConsumeContext` a push consumer's listener gets (`{ topic, brokerName, queueId }`).
+ * Written by hand in node/src/dts-header.d.ts (napi declares no type alias).
+ */
+export type MessageQueue = ConsumeContext

@@ -19,6 +19,7 @@ mod log;
 mod message;
 mod open_api;
 mod producer;
+mod pull_consumer;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -40,6 +41,7 @@ pub use log::set_log_handler;
 pub use message::{ConsumeContext, Message, SendResult};
 pub use open_api::{ApiResponse, AsapiClient, AsapiOptions, AsapiResponse, OpenApiClient, OpenApiOptions};
 pub use producer::{OrderProducer, Producer, TransactionProducer, TransactionStatus};
+pub use pull_consumer::PullConsumer;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -107,5 +109,13 @@ impl OnsFactory {
     #[napi(ts_args_type = "properties: Record<string, string | number | boolean | null | undefined>")]
     pub fn create_batch_consumer(env: &Env, properties: Object) -> Result<BatchConsumer> {
         BatchConsumer::create(env, &config::properties(env, &properties)?)
+    }
+
+    /// A `PullConsumer`: messages are asked for with `poll()` or `for await`, not pushed to a
+    /// listener (autoCommit, autoCommitIntervalMillis, pollTimeoutMillis, maxBatchMessageCount
+    /// apply).
+    #[napi(ts_args_type = "properties: Record<string, string | number | boolean | null | undefined>")]
+    pub fn create_pull_consumer(env: &Env, properties: Object) -> Result<PullConsumer> {
+        PullConsumer::create(env, &config::properties(env, &properties)?)
     }
 }
