@@ -60,7 +60,7 @@ use crate::protocol::command::RemotingCommand;
 use crate::protocol::headers::RequestHeader;
 use crate::protocol::message::{DecodeLimits, MAX_DECOMPRESSED_BODY_LEN};
 use crate::protocol::route::{MessageQueue, MASTER_ID};
-use crate::trace::{ConsumeReturn, TracedKind, Tracer};
+use crate::trace::{TracedKind, Tracer};
 use crate::transport::InboundRequest;
 
 /// Pause before looking again at a paused queue (Java: PULL_TIME_DELAY_MILLS_WHEN_PAUSE, 1 s;
@@ -1090,8 +1090,8 @@ impl Inner {
     /// handling after a poll is not seen).
     fn trace_handed_over(&self, messages: &[Message]) {
         let tracer = self.tracer.lock().clone();
-        if let Some(trace) = tracer.and_then(|t| t.before(&self.config.group_id, messages)) {
-            trace.after(true, ConsumeReturn::Success);
+        if let Some(tracer) = tracer {
+            tracer.handed_over(&self.config.group_id, messages);
         }
     }
 

@@ -215,77 +215,109 @@ pub(crate) struct ConsumeTrace {
     request_id: String,
     group: String,
     started: Instant,
-    /// (message id, keys) of the messages traced.
-    messages: Vec<(String, Option<String>)>,
-    /// All messages handed over, traced or not (the cost is divided by them, as in Java).
-    handed: usize,
+    /// The messages handed over, traced or not (the cost is divided by all of them, as in Java).
+    messages: Arc<[Message]>,
+}
+
+/// What the consume records of `m` carry: its id, keys and region; `None` when it is not
+/// traced (the broker stored it with `TRACE_ON=false`, or it has no id).
+fn consumed_fields(m: &Message) -> Option<(&str, Option<&str>, &str)> {
+    let props = m.received.as_ref().map(|r| &r.properties);
+    if props.and_then(|p| p.get(crate::protocol::message::property::TRACE_ON)).is_some_and(|v| v == "false") {
+        return None;
+    }
+    let msg_id = m.msg_id.as_deref()?;
+    let region = props
+        .and_then(|p| p.get(crate::protocol::message::property::MSG_REGION))
+        .filter(|r| !r.is_empty())
+        .map_or(DEFAULT_TRACE_REGION, String::as_str);
+    Some((msg_id, m.key.as_deref().filter(|k| !k.is_empty()), region))
 }
 
 impl Tracer {
     /// Queues the `SubBefore` records of a listener call with `messages` for consumer group
     /// `group` (without namespace); messages the broker marked `TRACE_ON=false` are left out.
-    pub(crate) fn before(self: &Arc<Self>, group: &str, messages: &[Message]) -> Option<ConsumeTrace> {
+    /// `None` when none is traced.
+    pub(crate) fn before(self: &Arc<Self>, group: &str, messages: &Arc<[Message]>) -> Option<ConsumeTrace> {
         let now = crate::message::now_ms();
         let request_id = crate::client::identity::unique_ids().next_id_at(now);
-        let mut traced = Vec::with_capacity(messages.len());
-        for m in messages {
-            let props = m.received.as_ref().map(|r| &r.properties);
-            if props.and_then(|p| p.get(crate::protocol::message::property::TRACE_ON)).is_some_and(|v| v == "false") {
-                continue;
-            }
-            let Some(msg_id) = m.msg_id.as_deref() else { continue };
-            let region = props
-                .and_then(|p| p.get(crate::protocol::message::property::MSG_REGION))
-                .filter(|r| !r.is_empty())
-                .map_or(DEFAULT_TRACE_REGION, String::as_str);
-            let keys = m.key.as_deref().filter(|k| !k.is_empty());
-            let mut text = String::with_capacity(ENCODED_CAPACITY);
-            let spans = record::SubBeforeFields {
-                timestamp: now,
-                region_id: region,
-                group,
-                request_id: &request_id,
-                msg_id,
-                retry_times: m.reconsume_times,
-                keys,
-            }
-            .encode(&mut text);
-            self.queue(Queued { text, spans });
-            traced.push((msg_id.to_owned(), keys.map(str::to_owned)));
-        }
-        if traced.is_empty() {
-            return None;
-        }
-        Some(ConsumeTrace {
+        let traced = messages.iter().filter(|m| self.sub_before(now, group, &request_id, m)).count();
+        (traced > 0).then(|| ConsumeTrace {
             tracer: self.clone(),
             request_id,
             group: group.to_owned(),
             started: Instant::now(),
-            messages: traced,
-            handed: messages.len().max(1),
+            messages: messages.clone(),
         })
+    }
+
+    /// Queues a `SubBefore` and a successful `SubAfter` record for each of `messages`, handed
+    /// to the application at once (the pull consumer's `poll`, as Java's lite pull consumer
+    /// traces it).
+    pub(crate) fn handed_over(&self, group: &str, messages: &[Message]) {
+        let now = crate::message::now_ms();
+        let request_id = crate::client::identity::unique_ids().next_id_at(now);
+        for m in messages {
+            if self.sub_before(now, group, &request_id, m) {
+                self.sub_after(&request_id, group, m, 0, true, ConsumeReturn::Success, now);
+            }
+        }
+    }
+
+    /// Queues `m`'s `SubBefore` record; false when `m` is not traced.
+    fn sub_before(&self, now: i64, group: &str, request_id: &str, m: &Message) -> bool {
+        let Some((msg_id, keys, region_id)) = consumed_fields(m) else { return false };
+        let mut text = String::with_capacity(ENCODED_CAPACITY);
+        let spans = record::SubBeforeFields {
+            timestamp: now,
+            region_id,
+            group,
+            request_id,
+            msg_id,
+            retry_times: m.reconsume_times,
+            keys,
+        }
+        .encode(&mut text);
+        self.queue(Queued { text, spans });
+        true
+    }
+
+    /// Queues `m`'s `SubAfter` record, unless `m` is not traced.
+    #[allow(clippy::too_many_arguments)]
+    fn sub_after(
+        &self,
+        request_id: &str,
+        group: &str,
+        m: &Message,
+        cost_ms: i64,
+        success: bool,
+        code: ConsumeReturn,
+        now: i64,
+    ) {
+        let Some((msg_id, keys, _)) = consumed_fields(m) else { return };
+        let mut text = String::with_capacity(ENCODED_CAPACITY);
+        let spans = record::SubAfterFields {
+            request_id,
+            msg_id,
+            cost_ms,
+            success,
+            keys,
+            context_code: code as i32,
+            timestamp: now,
+            group,
+        }
+        .encode(&mut text);
+        self.queue(Queued { text, spans });
     }
 }
 
 impl ConsumeTrace {
     /// Queues the `SubAfter` records: `success` as the listener answered, `code` how.
     pub(crate) fn after(self, success: bool, code: ConsumeReturn) {
-        let cost_ms = (self.started.elapsed().as_millis() / self.handed as u128) as i64;
+        let cost_ms = (self.started.elapsed().as_millis() / self.messages.len().max(1) as u128) as i64;
         let now = crate::message::now_ms();
-        for (msg_id, keys) in &self.messages {
-            let mut text = String::with_capacity(ENCODED_CAPACITY);
-            let spans = record::SubAfterFields {
-                request_id: &self.request_id,
-                msg_id,
-                cost_ms,
-                success,
-                keys: keys.as_deref(),
-                context_code: code as i32,
-                timestamp: now,
-                group: &self.group,
-            }
-            .encode(&mut text);
-            self.tracer.queue(Queued { text, spans });
+        for m in self.messages.iter() {
+            self.tracer.sub_after(&self.request_id, &self.group, m, cost_ms, success, code, now);
         }
     }
 }

@@ -428,11 +428,11 @@ impl Engine {
             match self.listener_for(&msg.topic) {
                 Some(Listener::Orderly(l)) => {
                     slot.last_consume_ms.store(now_ms(), Ordering::Relaxed);
-                    let m = msg.clone();
-                    let trace = self.trace_before(std::slice::from_ref(&msg));
+                    let m: Arc<[Message]> = Arc::from([msg.clone()]);
+                    let trace = self.trace_before(&m);
                     // No timeout: a second delivery while the first still runs would break order.
                     self.pool.submit([Box::new(move || {
-                        let result = call_listener("order listener", || l.consume(&m, &context));
+                        let result = call_listener("order listener", || l.consume(&m[0], &context));
                         if let Some(trace) = trace {
                             match result {
                                 Some(OrderAction::Success) => trace.after(true, ConsumeReturn::Success),

@@ -553,7 +553,7 @@ impl Engine {
     }
 
     /// Starts tracing a listener call with `messages` (None when this consumer does not trace).
-    fn trace_before(&self, messages: &[Message]) -> Option<ConsumeTrace> {
+    fn trace_before(&self, messages: &Arc<[Message]>) -> Option<ConsumeTrace> {
         let tracer = self.tracer.lock().clone()?;
         tracer.before(&self.config.group_id, messages)
     }
