@@ -74,14 +74,15 @@ async fn poll(consumer: Arc<PullConsumer>, timeout: Option<Duration>) -> rocketm
     .map(messages)
 }
 
-/// The next non-empty batch; None once the consumer is shut down (the iteration's end).
-async fn next_batch(consumer: Arc<PullConsumer>) -> rocketmq_ons::Result<Option<Vec<PyMessage>>> {
+/// The next non-empty batch, polling until one comes (`until_batch`) or once (an empty batch
+/// then); None once the consumer is shut down (the iteration's end).
+async fn next_batch(consumer: Arc<PullConsumer>, until_batch: bool) -> rocketmq_ons::Result<Option<Vec<PyMessage>>> {
     loop {
         if consumer.is_closed() {
             return Ok(None);
         }
         match consumer.poll_default().await {
-            Ok(batch) if batch.is_empty() => continue,
+            Ok(batch) if batch.is_empty() && until_batch => continue,
             Ok(batch) => return Ok(Some(messages(batch))),
             // Shut down while this poll waited.
             Err(_) if consumer.is_closed() => return Ok(None),
@@ -267,7 +268,14 @@ client_class!(
 
         /// The next non-empty batch (the GIL is released while waiting); ends at shutdown.
         fn __next__(&self, py: Python<'_>) -> PyResult<Vec<PyMessage>> {
-            wait(py, next_batch(self.inner.get()?.clone()))?.ok_or_else(|| PyStopIteration::new_err(()))
+            loop {
+                match wait(py, next_batch(self.inner.get()?.clone(), false))? {
+                    None => return Err(PyStopIteration::new_err(())),
+                    Some(batch) if !batch.is_empty() => return Ok(batch),
+                    // Between polls, so Ctrl-C ends a wait for messages that do not come.
+                    Some(_) => py.check_signals()?,
+                }
+            }
         }
 
         fn __aiter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -276,7 +284,7 @@ client_class!(
 
         fn __anext__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
             let c = self.inner.get()?.clone();
-            completion::spawn_future(py, Start::OnRuntime, next_batch(c), |py, outcome| match outcome.map_err(to_py_err)? {
+            completion::spawn_future(py, Start::OnRuntime, next_batch(c, true), |py, outcome| match outcome.map_err(to_py_err)? {
                 Some(batch) => batch.into_py_any(py),
                 None => Err(PyStopAsyncIteration::new_err(())),
             })
