@@ -100,10 +100,8 @@ def test_pause_stops_a_queue(namesrv: str, topic: str, producer: ons.Producer, u
 
 def test_subscribe_mode_receives(namesrv: str, topic: str, producer: ons.Producer,
                                  unique: Callable[[str], str]) -> None:
-    changes: List[Tuple[str, List[ons.MessageQueue]]] = []
     with pull_consumer(namesrv, unique("GID_PULL"), **{K.ConsumeFromWhere: "CONSUME_FROM_FIRST_OFFSET"}) as c:
         c.subscribe(topic, "TagA")
-        c.register_topic_partition_change_listener(topic, lambda t, qs: changes.append((t, qs)))
         assert wait_for(lambda: len(c.assignment()) == 4), c.assignment()
         sent = send(producer, topic, 6, "sub")
         producer.send(ons.Message(topic, "TagB", b"filtered out"))
@@ -112,6 +110,19 @@ def test_subscribe_mode_receives(namesrv: str, topic: str, producer: ons.Produce
         assert c.poll(1.0) == []
         c.unsubscribe(topic)
         assert wait_for(lambda: c.assignment() == [])
+
+
+def test_partition_change_listener_is_told_the_queues(namesrv: str, topic: str,
+                                                      unique: Callable[[str], str]) -> None:
+    # Registered before start, the listener is told the topic's queues at the first check, 10 s
+    # after start (as Java's DefaultLitePullConsumerImpl does).
+    changes: List[Tuple[str, List[ons.MessageQueue]]] = []
+    c = pull_consumer(namesrv, unique("GID_PULL"))
+    c.register_topic_partition_change_listener(topic, lambda t, qs: changes.append((t, qs)))
+    with c:
+        assert wait_for(lambda: bool(changes), timeout=20.0)
+        assert changes[0] == (topic, c.topic_partitions(topic))
+        assert all(isinstance(q, ons.MessageQueue) for q in changes[0][1])
 
 
 def test_async_for_yields_batches_without_blocking_the_loop(namesrv: str, topic: str, producer: ons.Producer,
