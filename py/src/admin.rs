@@ -61,7 +61,7 @@ fn reset_position(to: &Bound<'_, PyAny>) -> PyResult<ResetPosition> {
     )))
 }
 
-fn messages(found: Vec<rocketmq_ons::Message>) -> Vec<PyMessage> {
+pub(crate) fn messages(found: Vec<rocketmq_ons::Message>) -> Vec<PyMessage> {
     found.into_iter().map(|inner| PyMessage { inner }).collect()
 }
 

@@ -104,6 +104,12 @@ impl PyMessageQueue {
     }
 }
 
+impl From<&PyMessageQueue> for MessageQueue {
+    fn from(q: &PyMessageQueue) -> Self {
+        MessageQueue::new(q.topic.as_str(), q.broker_name.as_str(), q.queue_id)
+    }
+}
+
 impl From<MessageQueue> for PyMessageQueue {
     fn from(q: MessageQueue) -> Self {
         PyMessageQueue { topic: q.topic, broker_name: q.broker_name, queue_id: q.queue_id }

@@ -140,7 +140,7 @@ impl PyMessageSelector {
 }
 
 /// `subscribe`'s expression: a tag expression string or a MessageSelector.
-fn selector(expression: &Bound<'_, PyAny>) -> PyResult<MessageSelector> {
+pub(crate) fn selector(expression: &Bound<'_, PyAny>) -> PyResult<MessageSelector> {
     if let Ok(s) = expression.cast::<PyMessageSelector>() {
         return Ok(s.get().inner.clone());
     }

@@ -22,6 +22,7 @@ mod logging;
 mod message;
 mod producer;
 mod props;
+mod pull_consumer;
 mod pump;
 mod runtime;
 
@@ -44,6 +45,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<consumer::PyOrderConsumer>()?;
     m.add_class::<consumer::PyBatchConsumer>()?;
     m.add_class::<consumer::PyMessageSelector>()?;
+    m.add_class::<pull_consumer::PyPullConsumer>()?;
     m.add_class::<admin::PyAdmin>()?;
     admin_types::register(m)?;
     m.add_class::<completion::LoopBridge>()?;

@@ -1,5 +1,7 @@
 """Fixtures for the tests against a real cluster (tests/harness/rmq.sh exports NAMESRV_ADDR)."""
 
+import asyncio
+import contextlib
 import itertools
 import os
 import socket
@@ -8,7 +10,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Iterator, Tuple
+from typing import AsyncIterator, Callable, Iterator, List, Tuple
 
 import pytest
 
@@ -97,6 +99,26 @@ def ticks_while(blocking: Callable[[], None]) -> Tuple[float, int]:
     finally:
         stop.set()
         t.join()
+
+
+@contextlib.asynccontextmanager
+async def ticking() -> AsyncIterator[List[int]]:
+    """A task on the running event loop adding 1 to `ticks[0]` every 10 ms: a call that holds up
+    the loop shows as too few ticks."""
+    ticks = [0]
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        while not done.is_set():
+            ticks[0] += 1
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(tick())
+    try:
+        yield ticks
+    finally:
+        done.set()
+        await ticker
 
 
 _repo = Path(__file__).resolve().parents[2]

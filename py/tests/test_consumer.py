@@ -11,7 +11,7 @@ import pytest
 
 import rocketmq_ons as ons
 
-from conftest import ticks_while, wait_for
+from conftest import ticking, ticks_while, wait_for
 
 
 def consumer_options(namesrv: str, group: str, **extra: object) -> Dict[str, Any]:
@@ -193,28 +193,18 @@ def test_async_with_starts_off_the_event_loop(silent_namesrv: str, unique: Calla
     async def main() -> Tuple[float, int, BaseException]:
         c = ons.Consumer(**consumer_options(silent_namesrv, group))
         c.subscribe(unique("PyT"), "*", lambda msg, ctx: ons.Action.CommitMessage)
-        ticks = [0]
-        done = asyncio.Event()
-
-        async def tick() -> None:
-            while not done.is_set():
-                ticks[0] += 1
-                await asyncio.sleep(0.01)
-
-        ticker = asyncio.create_task(tick())
-        await asyncio.sleep(0.05)
-        before = ticks[0]
-        started = time.monotonic()
-        try:
-            with pytest.raises((ons.NetworkError, ons.ONSTimeoutError)) as e:
-                async with c:
-                    pass
-            waited = time.monotonic() - started
-        finally:
-            done.set()
-            await ticker
-            c.shutdown()
-        return waited, ticks[0] - before, e.value
+        async with ticking() as ticks:
+            await asyncio.sleep(0.05)
+            before = ticks[0]
+            started = time.monotonic()
+            try:
+                with pytest.raises((ons.NetworkError, ons.ONSTimeoutError)) as e:
+                    async with c:
+                        pass
+                waited = time.monotonic() - started
+            finally:
+                c.shutdown()
+            return waited, ticks[0] - before, e.value
 
     waited, ticks, error = asyncio.run(main())
     assert f"consumer of group {group} cannot start" in str(error), error

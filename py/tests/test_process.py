@@ -180,7 +180,7 @@ def test_stubs_match_the_extension() -> None:
         if name.startswith("_") or name == "PropertyKeyConst" or name.endswith(("Error", "Exception")):
             continue
         runtime = {m for m in dir(getattr(_native, name)) if not m.startswith("__") or m in (
-            "__enter__", "__exit__", "__aenter__", "__aexit__")}
+            "__enter__", "__exit__", "__aenter__", "__aexit__", "__iter__", "__next__", "__aiter__", "__anext__")}
         members = {m.name for m in node.body if isinstance(m, ast.FunctionDef)} | {
             m.target.id for m in node.body if isinstance(m, ast.AnnAssign) and isinstance(m.target, ast.Name)}
         bases = [b.id for b in node.bases if isinstance(b, ast.Name)]

@@ -57,4 +57,5 @@ impl_lifecycle!(
     rocketmq_ons::Consumer: false,
     rocketmq_ons::OrderConsumer: false,
     rocketmq_ons::BatchConsumer: false,
+    rocketmq_ons::PullConsumer: false,
 );

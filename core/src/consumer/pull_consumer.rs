@@ -328,6 +328,14 @@ impl PullConsumer {
         self.inner.is_started()
     }
 
+    /// Replaces AccessKey, SecretKey and SecurityToken of the started consumer for its next
+    /// requests (ONS `updateCredential`, as the other consumers have it).
+    pub fn update_credential(&self, properties: &Properties) -> Result<()> {
+        let credentials = crate::config::rotation_credentials(properties)?;
+        self.inner.instance()?.update_credentials(credentials);
+        Ok(())
+    }
+
     pub fn is_closed(&self) -> bool {
         matches!(*self.inner.state.lock(), State::Closed)
     }

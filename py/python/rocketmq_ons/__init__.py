@@ -7,9 +7,9 @@
         result = producer.send(Message("TopicA", b"hello", tag="TagA"))
 
 Sync methods release the GIL while they wait; `send_async`, `shutdown_async` and the
-`*_async` methods of `Admin` are awaitables; listeners may be coroutine functions. Errors
-are `ONSClientException` subclasses with `.code`. The core logs through the `rocketmq_ons`
-logger.
+`*_async` methods of `Admin` and `PullConsumer` are awaitables; listeners may be coroutine
+functions. Errors are `ONSClientException` subclasses with `.code`. The core logs through the
+`rocketmq_ons` logger.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ from ._native import (
     Producer,
     PropertyKeyConst,
     ProtocolError,
+    PullConsumer,
     QueueConsumeStats,
     QueueOffset,
     QueueOffsets,
@@ -137,6 +138,7 @@ __all__ = [
     "PropertyKeyConst",
     "PropertyValueConst",
     "ProtocolError",
+    "PullConsumer",
     "QueueConsumeStats",
     "QueueOffset",
     "QueueOffsets",
@@ -292,6 +294,10 @@ class ONSFactory:
     @staticmethod
     def create_batch_consumer(properties: Properties = None, **options: Any) -> BatchConsumer:
         return BatchConsumer(properties, **options)
+
+    @staticmethod
+    def create_pull_consumer(properties: Properties = None, **options: Any) -> PullConsumer:
+        return PullConsumer(properties, **options)
 
 
 # The two pump threads (send callbacks, log records): daemon threads, so they never keep the
