@@ -20,8 +20,9 @@ pub trait ClientLifecycle: Send + Sync + 'static {
     fn update_client_credential(&self, properties: &rocketmq_ons::Properties) -> rocketmq_ons::Result<()>;
 }
 
+/// `type: is_producer, |client, properties| credential rotation`.
 macro_rules! impl_lifecycle {
-    ($($ty:ty: $producer:expr),* $(,)?) => {$(
+    ($($ty:ty: $producer:expr, |$client:ident, $properties:ident| $rotate:expr),* $(,)?) => {$(
         impl ClientLifecycle for $ty {
             fn is_producer(&self) -> bool {
                 $producer
@@ -44,17 +45,23 @@ macro_rules! impl_lifecycle {
             }
 
             fn update_client_credential(&self, properties: &rocketmq_ons::Properties) -> rocketmq_ons::Result<()> {
-                self.update_credential(properties)
+                let ($client, $properties) = (self, properties);
+                $rotate
             }
         }
     )*};
 }
 
 impl_lifecycle!(
-    rocketmq_ons::Producer: true,
-    rocketmq_ons::OrderProducer: true,
-    rocketmq_ons::TransactionProducer: true,
-    rocketmq_ons::Consumer: false,
-    rocketmq_ons::OrderConsumer: false,
-    rocketmq_ons::BatchConsumer: false,
+    rocketmq_ons::Producer: true, |client, properties| client.update_credential(properties),
+    rocketmq_ons::OrderProducer: true, |client, properties| client.update_credential(properties),
+    rocketmq_ons::TransactionProducer: true, |client, properties| client.update_credential(properties),
+    rocketmq_ons::Consumer: false, |client, properties| client.update_credential(properties),
+    rocketmq_ons::OrderConsumer: false, |client, properties| client.update_credential(properties),
+    rocketmq_ons::BatchConsumer: false, |client, properties| client.update_credential(properties),
+    // Core's PullConsumer has no update_credential; the bindings do not offer it for it.
+    rocketmq_ons::PullConsumer: false, |_client, _properties| Err(rocketmq_ons::Error::new(
+        rocketmq_ons::ErrorKind::InvalidArgument,
+        "a pull consumer cannot rotate its credentials; create a new one with the new credentials",
+    )),
 );
