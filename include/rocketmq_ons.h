@@ -1900,8 +1900,8 @@ int32_t ons_pull_consumer_offset_for_timestamp(ons_pull_consumer_t *consumer,
 
 /**
  * `*out` = the group's committed offset of `queue` at its broker (ONS committed): the offset
- * of the next message to consume; -1 when the group has committed none. Needs a started
- * consumer.
+ * of the next message to consume; -1 when the broker has none for the group (a broker answers
+ * 0 instead while the queue's first message is still in its memory). Needs a started consumer.
  */
 int32_t ons_pull_consumer_committed(ons_pull_consumer_t *consumer,
                                     const ons_message_queue_t *queue,

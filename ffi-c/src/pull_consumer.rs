@@ -286,8 +286,8 @@ pub unsafe extern "C" fn ons_pull_consumer_offset_for_timestamp(
 }
 
 /// `*out` = the group's committed offset of `queue` at its broker (ONS committed): the offset
-/// of the next message to consume; -1 when the group has committed none. Needs a started
-/// consumer.
+/// of the next message to consume; -1 when the broker has none for the group (a broker answers
+/// 0 instead while the queue's first message is still in its memory). Needs a started consumer.
 #[no_mangle]
 pub unsafe extern "C" fn ons_pull_consumer_committed(
     consumer: *mut OnsPullConsumer,

@@ -480,7 +480,9 @@ static void test_send_to_queue_and_failure_context(void) {
 /* ---------------------------------------------------------------------- pull consumer */
 
 static void test_pull_consumer(void) {
-    ons_properties_t *p = props_for("GID_ffi_abi_pull");
+    char group[128];
+    snprintf(group, sizeof group, "GID_%s_pull", topic); /* a new group every run */
+    ons_properties_t *p = props_for(group);
     ons_pull_consumer_t *c = NULL;
     EXPECT(ons_pull_consumer_new(NULL, &c), ONS_ERR_INVALID_ARGUMENT, "properties is NULL");
     EXPECT(ons_pull_consumer_new(p, NULL), ONS_ERR_INVALID_ARGUMENT, "out");
@@ -563,9 +565,12 @@ static void test_pull_consumer(void) {
                "negative");
         /* Assign and subscribe do not mix. */
         EXPECT(ons_pull_consumer_subscribe(c, topic, "*"), ONS_ERR_INVALID_ARGUMENT, NULL);
-        offset = 0;
-        EXPECT(ons_pull_consumer_committed(c, &list->items[0], &offset), ONS_OK, NULL);
-        EXPECT_TRUE(offset == -1); /* nothing committed by this group yet */
+        /* A queue this new group never consumed (the assigned one may have its start offset
+         * committed by now): -1, or 0 when the queue's first message is still in the broker's
+         * memory (apache/rocketmq ConsumerManageProcessor answers 0 then, setZeroIfNotFound). */
+        offset = -2;
+        EXPECT(ons_pull_consumer_committed(c, &list->items[list->count - 1], &offset), ONS_OK, NULL);
+        EXPECT_TRUE(list->count < 2 || offset == -1 || offset == 0);
         EXPECT(ons_pull_consumer_pause(c, list->items, 1), ONS_OK, NULL);
         EXPECT(ons_pull_consumer_resume(c, list->items, 1), ONS_OK, NULL);
         EXPECT(ons_pull_consumer_poll(c, 0, &msgs, &count), ONS_OK, NULL);

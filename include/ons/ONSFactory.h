@@ -1185,7 +1185,8 @@ public:
         detail::check(ons_pull_consumer_offset_for_timestamp(h_, &q.c, timestampMs, &out));
         return out;
     }
-    /** The group's committed offset of `queue` (the next message to consume); -1 when none. */
+    /** The group's committed offset of `queue` (the next message to consume); -1 when the
+     * broker has none (ons_pull_consumer_committed). */
     long long committed(const MessageQueueONS& queue) {
         Queue q(queue);
         int64_t out = -1;
