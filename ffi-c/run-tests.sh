@@ -44,8 +44,8 @@ step "library and header drift (cargo test -p rocketmq-ons-ffi)"
 cargo build -p rocketmq-ons-ffi
 cargo test -p rocketmq-ons-ffi --lib
 
-c_programs=(send async_send order transaction consume order_consume batch_consume admin)
-cpp_programs=(send consume transaction order batch_consume admin sdk_compat)
+c_programs=(send async_send order transaction consume order_consume batch_consume pull_consume admin)
+cpp_programs=(send consume transaction order batch_consume pull_consume admin sdk_compat)
 cflags=(-std=c11 -g -Wall -Wextra -Werror -I"$root/include")
 cxxflags=(-std=c++11 -g -Wall -Wextra -Werror -pedantic -I"$root/include")
 ldflags=(-L"$lib" "-Wl,-rpath,$lib" -lrocketmq_ons -lpthread)

@@ -452,6 +452,12 @@ typedef struct ons_producer_t ons_producer_t;
 typedef struct ons_properties_t ons_properties_t;
 
 /**
+ * A pull consumer (ONS PullConsumer): assign queues or subscribe to topics, then poll.
+ * Thread-safe.
+ */
+typedef struct ons_pull_consumer_t ons_pull_consumer_t;
+
+/**
  * The result of a successful send. Immutable; its strings live as long as it does.
  */
 typedef struct ons_send_result_t ons_send_result_t;
@@ -462,9 +468,10 @@ typedef struct ons_send_result_t ons_send_result_t;
 typedef struct ons_transaction_producer_t ons_transaction_producer_t;
 
 /**
- * One queue of a topic, named by the caller (for ons_producer_send_to_queue): the topic, the
- * name of the broker set that holds the queue, and the queue's id on it (a send result's
- * broker name and queue id name one). The strings are only read during the call.
+ * One queue of a topic (for ons_producer_send_to_queue and the ons_pull_consumer_* calls): the
+ * topic, the name of the broker set that holds the queue, and the queue's id on it (a send
+ * result's broker name and queue id name one). Strings passed in are only read during the
+ * call; in a list the library returns (ons_message_queue_list_t) they are owned by the list.
  */
 typedef struct {
   const char *topic;
@@ -519,6 +526,15 @@ typedef int32_t (*ons_batch_message_listener_t)(void *user_data,
                                                 const ons_message_t *const *messages,
                                                 size_t count,
                                                 const ons_consume_context_t *context);
+
+/**
+ * Queues returned by ons_pull_consumer_topic_partitions: `count` queues at `items` (NULL when
+ * `count` is 0), their strings owned by the list. Free it with ons_message_queue_list_free.
+ */
+typedef struct {
+  const ons_message_queue_t *items;
+  size_t count;
+} ons_message_queue_list_t;
 
 /**
  * A string pair (runtime info, client properties, attributes, addresses by broker).
@@ -1762,6 +1778,168 @@ int32_t ons_batch_consumer_update_credential(ons_batch_consumer_t *consumer,
                                              const ons_properties_t *properties);
 
 /**
+ * Creates a pull consumer from ONS properties: NAMESRV_ADDR and GROUP_ID required;
+ * autoCommit (default true), autoCommitIntervalMillis, pollTimeoutMillis,
+ * maxBatchMessageCount, MaxCachedMessageAmount, ConsumeFromWhere and
+ * ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME optional; MessageModel must be CLUSTERING. Invalid
+ * properties fail with ONS_ERR_INVALID_CONFIG naming the property. Nothing connects before
+ * ons_pull_consumer_start. Release it with ons_pull_consumer_destroy.
+ */
+int32_t ons_pull_consumer_new(const ons_properties_t *properties, ons_pull_consumer_t **out);
+
+/**
+ * Joins the group and starts pulling the assigned or subscribed queues (idempotent).
+ */
+int32_t ons_pull_consumer_start(ons_pull_consumer_t *consumer);
+
+/**
+ * Replaces AccessKey, SecretKey and SecurityToken of the started pull consumer for its next
+ * requests (ONS updateCredential), and of the clients sharing its settings and credentials.
+ * AccessKey and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing),
+ * SecurityToken is optional, other known properties are ignored. ONS_ERR_NOT_STARTED before
+ * start and after shutdown. The map is only read.
+ */
+int32_t ons_pull_consumer_update_credential(ons_pull_consumer_t *consumer,
+                                            const ons_properties_t *properties);
+
+/**
+ * Stops pulling, commits what poll returned (with autoCommit) and leaves the group. Again:
+ * ONS_ERR_NOT_STARTED.
+ */
+int32_t ons_pull_consumer_shutdown(ons_pull_consumer_t *consumer);
+
+/**
+ * Shuts down (unless done) and frees the consumer. NULL is accepted.
+ */
+int32_t ons_pull_consumer_destroy(ons_pull_consumer_t *consumer);
+
+/**
+ * `*out` = 1 if started and not shut down, else 0.
+ */
+int32_t ons_pull_consumer_is_started(const ons_pull_consumer_t *consumer, int32_t *out);
+
+/**
+ * `*out` = 1 if shut down, else 0.
+ */
+int32_t ons_pull_consumer_is_closed(const ons_pull_consumer_t *consumer, int32_t *out);
+
+/**
+ * Subscribe mode: consume the messages of `topic` matching `expression` (NULL, "" or "*" for
+ * all; tags separated by "||") from the queues the group's split gives this consumer
+ * (re-split every 20 s and when the group changes). Before or after start. Refused with
+ * ONS_ERR_INVALID_ARGUMENT once queues were assigned: a consumer either assigns or subscribes.
+ */
+int32_t ons_pull_consumer_subscribe(ons_pull_consumer_t *consumer,
+                                    const char *topic,
+                                    const char *expression);
+
+/**
+ * Subscribe mode: stops consuming `topic`. ONS_ERR_INVALID_ARGUMENT when the consumer did not
+ * subscribe to any topic.
+ */
+int32_t ons_pull_consumer_unsubscribe(ons_pull_consumer_t *consumer, const char *topic);
+
+/**
+ * Assign mode (ONS assign): consume exactly the `count` queues at `queues` (as
+ * ons_pull_consumer_topic_partitions lists them), replacing an earlier assignment; queues left
+ * out are given up; `count` 0 gives up all (`queues` may then be NULL). No rebalance. Before
+ * or after start; refused after subscribe. A queue with a NULL or invalid topic or broker
+ * name, or a negative queue id, is ONS_ERR_INVALID_ARGUMENT naming it.
+ */
+int32_t ons_pull_consumer_assign(ons_pull_consumer_t *consumer,
+                                 const ons_message_queue_t *queues,
+                                 size_t count);
+
+/**
+ * The queues of `topic` that can be consumed (ONS topicPartitions), from its route; needs a
+ * started consumer. `*out` is new; free it with ons_message_queue_list_free.
+ */
+int32_t ons_pull_consumer_topic_partitions(ons_pull_consumer_t *consumer,
+                                           const char *topic,
+                                           ons_message_queue_list_t **out);
+
+/**
+ * Frees a list returned by ons_pull_consumer_topic_partitions. NULL is accepted.
+ */
+int32_t ons_message_queue_list_free(ons_message_queue_list_t *list);
+
+/**
+ * Waits up to `timeout_ms` (0 or more) for messages and returns one pull's worth of one
+ * queue (at most maxBatchMessageCount), oldest first; none when nothing came in time. With
+ * autoCommit, first commits (every autoCommitIntervalMillis) what earlier polls returned.
+ * `*out` is a new array of `*count` new messages (possibly 0; read them with the
+ * ons_message_* accessors, including ons_message_queue_id, _queue_offset and _broker_name);
+ * free it with ons_message_array_free. Needs a started consumer.
+ */
+int32_t ons_pull_consumer_poll(ons_pull_consumer_t *consumer,
+                               int64_t timeout_ms,
+                               ons_message_t ***out,
+                               size_t *count);
+
+/**
+ * The next poll of `queue` (one this consumer owns) starts at `offset`, which must be within
+ * the queue's stored range [min, max] (max: where the next message will go): otherwise
+ * ONS_ERR_INVALID_ARGUMENT naming the range. What is cached of the queue is dropped.
+ */
+int32_t ons_pull_consumer_seek(ons_pull_consumer_t *consumer,
+                               const ons_message_queue_t *queue,
+                               int64_t offset);
+
+/**
+ * Seeks `queue` (owned) to the oldest message its broker still stores.
+ */
+int32_t ons_pull_consumer_seek_to_beginning(ons_pull_consumer_t *consumer,
+                                            const ons_message_queue_t *queue);
+
+/**
+ * Seeks `queue` (owned) past its last message: only messages sent later are polled.
+ */
+int32_t ons_pull_consumer_seek_to_end(ons_pull_consumer_t *consumer,
+                                      const ons_message_queue_t *queue);
+
+/**
+ * `*out` = the offset of the message of `queue` (any queue, owned or not) stored at
+ * `timestamp_ms` (epoch milliseconds, 0 or more; ONS offsetForTimestamp), as the broker
+ * answers: 5.x brokers the first message stored at or after it, 4.x brokers the one stored
+ * nearest to it; the max offset when every message is older. Needs a started consumer.
+ */
+int32_t ons_pull_consumer_offset_for_timestamp(ons_pull_consumer_t *consumer,
+                                               const ons_message_queue_t *queue,
+                                               int64_t timestamp_ms,
+                                               int64_t *out);
+
+/**
+ * `*out` = the group's committed offset of `queue` at its broker (ONS committed): the offset
+ * of the next message to consume; -1 when the broker has none for the group (a broker answers
+ * 0 instead while the queue's first message is still in its memory). Needs a started consumer.
+ */
+int32_t ons_pull_consumer_committed(ons_pull_consumer_t *consumer,
+                                    const ons_message_queue_t *queue,
+                                    int64_t *out);
+
+/**
+ * Commits, and waits for the brokers to acknowledge, the offset after what poll returned of
+ * every owned queue (ONS commitSync). The first failure is the error; the other queues are
+ * committed all the same.
+ */
+int32_t ons_pull_consumer_commit_sync(ons_pull_consumer_t *consumer);
+
+/**
+ * Stops pulling the `count` queues at `queues` (owned ones) until resumed; messages already
+ * cached are still polled. Queues as for ons_pull_consumer_assign.
+ */
+int32_t ons_pull_consumer_pause(ons_pull_consumer_t *consumer,
+                                const ons_message_queue_t *queues,
+                                size_t count);
+
+/**
+ * Pulls the `count` paused queues at `queues` again.
+ */
+int32_t ons_pull_consumer_resume(ons_pull_consumer_t *consumer,
+                                 const ons_message_queue_t *queues,
+                                 size_t count);
+
+/**
  * Creates an admin handle (NAMESRV_ADDR required; credentials when the cluster checks them).
  * Release it with ons_admin_destroy.
  */
@@ -1812,7 +1990,8 @@ int32_t ons_admin_query_by_key(ons_admin_t *admin,
                                size_t *count);
 
 /**
- * Frees an array returned by an ons_admin_query_* call and every message in it. `count` must
+ * Frees an array returned by an ons_admin_query_* call, ons_admin_read_queue or
+ * ons_pull_consumer_poll, and every message in it. `count` must
  * be the count that call returned. NULL is accepted.
  */
 int32_t ons_message_array_free(ons_message_t **messages, size_t count);

@@ -92,7 +92,7 @@ pub unsafe extern "C" fn ons_admin_view_message(
     })
 }
 
-fn message_array(found: Vec<Message>, out: &mut *mut *mut OnsMessage, count: &mut usize) {
+pub(crate) fn message_array(found: Vec<Message>, out: &mut *mut *mut OnsMessage, count: &mut usize) {
     let array: Box<[*mut OnsMessage]> =
         found.into_iter().map(|m| Box::into_raw(Box::new(OnsMessage::owned(m)))).collect();
     *count = array.len();
@@ -160,7 +160,8 @@ pub unsafe extern "C" fn ons_admin_query_by_key(
     guard("ons_admin_query_by_key", || query(admin, topic, key, false, out, count))
 }
 
-/// Frees an array returned by an ons_admin_query_* call and every message in it. `count` must
+/// Frees an array returned by an ons_admin_query_* call, ons_admin_read_queue or
+/// ons_pull_consumer_poll, and every message in it. `count` must
 /// be the count that call returned. NULL is accepted.
 #[no_mangle]
 pub unsafe extern "C" fn ons_message_array_free(messages: *mut *mut OnsMessage, count: usize) -> i32 {

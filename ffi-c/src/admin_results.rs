@@ -407,7 +407,7 @@ pub(crate) struct Arena {
 impl Arena {
     /// A C copy of a string from the cluster; one with a NUL byte cannot be handed to C, and is
     /// an error naming what it is.
-    fn string(&mut self, value: &str, what: &str) -> Result<*const c_char> {
+    pub(crate) fn string(&mut self, value: &str, what: &str) -> Result<*const c_char> {
         let c = CString::new(value)
             .map_err(|_| Error::new(ErrorKind::Protocol, format!("{what} {value:?} contains a NUL byte")))?;
         let ptr = c.as_ptr();
@@ -420,7 +420,7 @@ impl Arena {
     }
 
     /// The items as a C array and its length; NULL for none.
-    fn array<T: 'static>(&mut self, items: Vec<T>) -> (*const T, usize) {
+    pub(crate) fn array<T: 'static>(&mut self, items: Vec<T>) -> (*const T, usize) {
         if items.is_empty() {
             return (std::ptr::null(), 0);
         }
@@ -466,7 +466,7 @@ pub(crate) fn hand_out<T>(out: &mut *mut T, value: T, arena: Arena) {
 }
 
 /// Frees a result made by [`hand_out`] with the same `T`; NULL is accepted.
-unsafe fn release<T>(ptr: *mut T) {
+pub(crate) unsafe fn release<T>(ptr: *mut T) {
     if !ptr.is_null() {
         drop(Box::from_raw(ptr.cast::<Owned<T>>()));
     }

@@ -28,6 +28,8 @@ mod producer;
 
 mod consumer;
 
+mod pull_consumer;
+
 mod admin;
 
 mod admin_results;
@@ -49,6 +51,7 @@ pub use message::*;
 pub use open_api::*;
 pub use producer::*;
 pub use properties::*;
+pub use pull_consumer::*;
 
 #[cfg(test)]
 mod header {

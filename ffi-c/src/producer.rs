@@ -174,14 +174,24 @@ pub unsafe extern "C" fn ons_producer_send(
     })
 }
 
-/// One queue of a topic, named by the caller (for ons_producer_send_to_queue): the topic, the
-/// name of the broker set that holds the queue, and the queue's id on it (a send result's
-/// broker name and queue id name one). The strings are only read during the call.
+/// One queue of a topic (for ons_producer_send_to_queue and the ons_pull_consumer_* calls): the
+/// topic, the name of the broker set that holds the queue, and the queue's id on it (a send
+/// result's broker name and queue id name one). Strings passed in are only read during the
+/// call; in a list the library returns (ons_message_queue_list_t) they are owned by the list.
 #[repr(C)]
 pub struct OnsMessageQueue {
     pub topic: *const c_char,
     pub broker_name: *const c_char,
     pub queue_id: i32,
+}
+
+/// Core's queue named by `queue`; `prefix` names it in errors ("queue->", "queues[2].").
+pub(crate) unsafe fn core_queue(queue: &OnsMessageQueue, prefix: &str) -> Result<MessageQueue> {
+    Ok(MessageQueue::new(
+        args::string(queue.topic, &format!("{prefix}topic"))?,
+        args::string(queue.broker_name, &format!("{prefix}broker_name"))?,
+        queue.queue_id,
+    ))
 }
 
 /// Sends to one queue and waits for the broker, as ons_producer_send does but with a single
@@ -201,12 +211,7 @@ pub unsafe extern "C" fn ons_producer_send_to_queue(
         let out = args::out_ptr(result, "result")?;
         let h = handle(producer, |p: &OnsProducer| &p.h)?;
         let msg = core_message(message, "message")?;
-        let queue: &OnsMessageQueue = args::obj(queue, "queue")?;
-        let queue = MessageQueue::new(
-            args::string(queue.topic, "queue->topic")?,
-            args::string(queue.broker_name, "queue->broker_name")?,
-            queue.queue_id,
-        );
+        let queue = core_queue(args::obj(queue, "queue")?, "queue->")?;
         let r = block_on(h.inner.send_to_queue(msg, &queue))??;
         *out = OnsSendResult::boxed(r);
         Ok(())

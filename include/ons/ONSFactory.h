@@ -1,8 +1,9 @@
 /*
  * ons/ONSFactory.h: a header-only C++11 wrapper over rocketmq_ons.h with the names and shapes
  * of the Alibaba Cloud ONS C++ SDK (namespace ons): ONSFactory, ONSFactoryProperty, Producer,
- * OrderProducer, TransactionProducer, PushConsumer, OrderConsumer, Message, SendResultONS,
- * MessageListener, MessageOrderListener, LocalTransactionExecuter/Checker, ONSClientException.
+ * OrderProducer, TransactionProducer, PushConsumer, OrderConsumer, PullConsumer, Message,
+ * SendResultONS, MessageQueueONS, MessageListener, MessageOrderListener,
+ * LocalTransactionExecuter/Checker, ONSClientException.
  * Programs written against that SDK port by changing their includes to <ons/ONSFactory.h>.
  *
  * Errors are thrown as ONSClientException (GetMsg(), GetError() = the ONS_ERR_* code).
@@ -1092,6 +1093,152 @@ public:
 };
 
 /**
+ * ONS PullConsumer: assign queues (or subscribe to topics), then poll. Every call blocks the
+ * calling thread while it talks to the brokers; no callback is involved. Errors are thrown as
+ * ONSClientException. RAII as the other handles.
+ */
+class PullConsumer {
+public:
+    explicit PullConsumer(const ONSFactoryProperty& properties) : h_(nullptr) {
+        detail::CProperties p(properties);
+        detail::check(ons_pull_consumer_new(p.get(), &h_));
+    }
+    PullConsumer(PullConsumer&& other) noexcept : h_(other.h_) { other.h_ = nullptr; }
+    PullConsumer& operator=(PullConsumer&& other) noexcept {
+        std::swap(h_, other.h_);
+        return *this;
+    }
+    PullConsumer(const PullConsumer&) = delete;
+    PullConsumer& operator=(const PullConsumer&) = delete;
+    /* Shuts down (unless done) and releases the handle; errors cannot be reported here. */
+    ~PullConsumer() { ons_pull_consumer_destroy(h_); }
+
+    void start() { detail::check(ons_pull_consumer_start(h_)); }
+    /** Stops pulling, commits what poll returned (with autoCommit), leaves the group. */
+    void shutdown() { detail::check(ons_pull_consumer_shutdown(h_)); }
+    bool isStarted() const { return flag(ons_pull_consumer_is_started); }
+    bool isClosed() const { return flag(ons_pull_consumer_is_closed); }
+    /** The ONS SDK's updateCredential, as the other clients have it. */
+    void updateCredential(const ONSFactoryProperty& credentials) {
+        detail::CProperties p(credentials);
+        detail::check(ons_pull_consumer_update_credential(h_, p.get()));
+    }
+
+    /** The queues of `topic` that can be consumed, from its route (started consumers). */
+    std::vector<MessageQueueONS> topicPartitions(const std::string& topic) {
+        ons_message_queue_list_t* list = nullptr;
+        detail::check(ons_pull_consumer_topic_partitions(h_, topic.c_str(), &list));
+        struct Free {
+            ons_message_queue_list_t* list;
+            ~Free() { ons_message_queue_list_free(list); }
+        } guard = {list};
+        std::vector<MessageQueueONS> out;
+        out.reserve(list->count);
+        for (size_t i = 0; i < list->count; i++) {
+            const ons_message_queue_t& q = list->items[i];
+            out.push_back(MessageQueueONS(q.topic, q.broker_name, q.queue_id));
+        }
+        return out;
+    }
+    /** Consumes exactly `queues` (no rebalance), replacing an earlier assignment. */
+    void assign(const std::vector<MessageQueueONS>& queues) { withQueues(queues, ons_pull_consumer_assign); }
+    /** Consumes `topic`'s messages matching `subExpression` ("*" or tags joined by "||") from
+     * the queues the group's split gives this consumer. */
+    void subscribe(const std::string& topic, const std::string& subExpression) {
+        detail::check(ons_pull_consumer_subscribe(h_, topic.c_str(), subExpression.c_str()));
+    }
+    void unsubscribe(const std::string& topic) { detail::check(ons_pull_consumer_unsubscribe(h_, topic.c_str())); }
+    /** Up to one pull's messages of one queue, oldest first; empty when none came within
+     * `timeoutMs`. The messages are owned copies. */
+    std::vector<Message> poll(long long timeoutMs) {
+        ons_message_t** messages = nullptr;
+        size_t count = 0;
+        detail::check(ons_pull_consumer_poll(h_, timeoutMs, &messages, &count));
+        std::vector<Message> out;
+        try {
+            out.reserve(count);
+            for (size_t i = 0; i < count; i++) {
+                // Copying the lent view makes an owned copy, which outlives the array.
+                const Message lent = detail::Access::lend(messages[i]);
+                out.push_back(lent);
+            }
+        } catch (...) {
+            ons_message_array_free(messages, count);
+            throw;
+        }
+        ons_message_array_free(messages, count);
+        return out;
+    }
+    /** The next poll of `queue` (owned) starts at `offset`, within its stored range. */
+    void seek(const MessageQueueONS& queue, long long offset) {
+        Queue q(queue);
+        detail::check(ons_pull_consumer_seek(h_, &q.c, offset));
+    }
+    void seekToBeginning(const MessageQueueONS& queue) {
+        Queue q(queue);
+        detail::check(ons_pull_consumer_seek_to_beginning(h_, &q.c));
+    }
+    void seekToEnd(const MessageQueueONS& queue) {
+        Queue q(queue);
+        detail::check(ons_pull_consumer_seek_to_end(h_, &q.c));
+    }
+    /** The offset of `queue`'s message stored at `timestampMs` (epoch ms), as the broker answers. */
+    long long offsetForTimestamp(const MessageQueueONS& queue, long long timestampMs) {
+        Queue q(queue);
+        int64_t out = -1;
+        detail::check(ons_pull_consumer_offset_for_timestamp(h_, &q.c, timestampMs, &out));
+        return out;
+    }
+    /** The group's committed offset of `queue` (the next message to consume); -1 when the
+     * broker has none (ons_pull_consumer_committed). */
+    long long committed(const MessageQueueONS& queue) {
+        Queue q(queue);
+        int64_t out = -1;
+        detail::check(ons_pull_consumer_committed(h_, &q.c, &out));
+        return out;
+    }
+    /** Commits the offset after what poll returned of every owned queue, and waits for it. */
+    void commitSync() { detail::check(ons_pull_consumer_commit_sync(h_)); }
+    void pause(const std::vector<MessageQueueONS>& queues) { withQueues(queues, ons_pull_consumer_pause); }
+    void resume(const std::vector<MessageQueueONS>& queues) { withQueues(queues, ons_pull_consumer_resume); }
+    ons_pull_consumer_t* c_handle() const { return h_; }
+
+private:
+    /* A C view of a MessageQueueONS; the strings live as long as it does. */
+    struct Queue {
+        explicit Queue(const MessageQueueONS& q) : topic(q.getTopic()), broker(q.getBrokerName()) {
+            c.topic = topic.c_str();
+            c.broker_name = broker.c_str();
+            c.queue_id = q.getQueueId();
+        }
+        Queue(const Queue& other) : topic(other.topic), broker(other.broker), c(other.c) {
+            c.topic = topic.c_str();
+            c.broker_name = broker.c_str();
+        }
+        Queue& operator=(const Queue&) = delete;
+        std::string topic, broker;
+        ons_message_queue_t c;
+    };
+    void withQueues(const std::vector<MessageQueueONS>& queues,
+                    int32_t (*call)(ons_pull_consumer_t*, const ons_message_queue_t*, size_t)) {
+        std::vector<Queue> views(queues.begin(), queues.end());
+        std::vector<ons_message_queue_t> cqueues;
+        cqueues.reserve(views.size());
+        for (size_t i = 0; i < views.size(); i++) {
+            cqueues.push_back(views[i].c);
+        }
+        detail::check(call(h_, cqueues.data(), cqueues.size()));
+    }
+    bool flag(int32_t (*f)(const ons_pull_consumer_t*, int32_t*)) const {
+        int32_t out = 0;
+        detail::check(f(h_, &out));
+        return out != 0;
+    }
+
+    ons_pull_consumer_t* h_;
+};
+
+/**
  * The SDK's factory: create* returns an object owned by the factory, released when the
  * process exits (static destruction) or by destroy*. Thread-safe.
  */
@@ -1105,6 +1252,7 @@ public:
     PushConsumer* createPushConsumer(const ONSFactoryProperty& properties) { return keep(new PushConsumer(properties)); }
     OrderConsumer* createOrderConsumer(const ONSFactoryProperty& properties) { return keep(new OrderConsumer(properties)); }
     BatchConsumer* createBatchConsumer(const ONSFactoryProperty& properties) { return keep(new BatchConsumer(properties)); }
+    PullConsumer* createPullConsumer(const ONSFactoryProperty& properties) { return keep(new PullConsumer(properties)); }
 
     /** Shuts down and releases one object made by this factory (no-op for others). */
     template <typename T>

@@ -610,6 +610,8 @@ impl Inner {
         let previous = std::mem::replace(&mut *self.state.lock(), State::Closed);
         let State::Started { instance, member, tasks } = previous else { return };
         self.closing.send_replace(true);
+        // A poll waiting for messages ends now, not at its timeout.
+        self.cache_filled.notify_waiters();
         for t in &tasks {
             t.abort();
         }
