@@ -226,10 +226,14 @@ def test_online_consumer_group(admin: ons.Admin, namesrv: str, topic: str, produ
         tracked = producer.send(ons.Message(topic, body=b"tracked", tag="A"))
         other_tag = producer.send(ons.Message(topic, body=b"direct", tag="B"))
 
+        # Both messages committed (the tag-B one is filtered out, but its offset is committed too, by
+        # the next periodic commit): only then do the offsets stop moving, so that our figures and
+        # mqadmin's, read one after the other, describe the same state.
         def committed() -> bool:
             queues = admin.consume_stats(group, topic).queues
-            return any((q.queue.broker_name, q.queue.queue_id) == (tracked.broker_name, tracked.queue_id)
-                       and q.consumer_offset > tracked.queue_offset for q in queues)
+            return all(any((q.queue.broker_name, q.queue.queue_id) == (sent.broker_name, sent.queue_id)
+                           and q.consumer_offset > sent.queue_offset for q in queues)
+                       for sent in (tracked, other_tag))
 
         assert wait_for(committed, timeout=30)
         assert (tracked.message_id, "A") in got
