@@ -155,7 +155,7 @@ pub fn is_system_property(key: &str) -> bool {
 }
 
 fn check_no_separators(what: &str, value: &str) -> Result<()> {
-    if value.contains(['\u{1}', '\u{2}']) {
+    if crate::protocol::message::contains_separator(value) {
         return Err(Error::invalid_argument(format!("{what} {value:?} contains a property separator character")));
     }
     Ok(())

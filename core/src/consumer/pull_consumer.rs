@@ -1101,7 +1101,7 @@ impl Inner {
     fn trace_handed_over(&self, messages: &[Message]) {
         let tracer = self.tracer.lock().clone();
         if let Some(tracer) = tracer {
-            tracer.handed_over(&self.config.group_id, messages);
+            tracer.handed_over(messages);
         }
     }
 

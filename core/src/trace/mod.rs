@@ -47,16 +47,21 @@ pub const TRACE_GROUP_PREFIX: &str = "_INNER_TRACE_PRODUCER";
 /// Records queued for sending at most (Java's `traceContextQueue` holds 2048 too).
 pub const QUEUE_CAPACITY: usize = 2048;
 /// Records per batch at most. Java caps its `batchNum` at 20; here a trace message carries up
-/// to 100 (still far below [`MAX_TRACE_BODY`]), because the trace message's send is most of
-/// what tracing costs per record: a consumer writes two records per message, and at 20 records
-/// a trace message its tracing cost two thirds of its untraced instructions per message
-/// (docs/traces.md). Readers (Java's `decoderFromTraceDataString`, `queryMsgTraceById`, which
-/// looks the message up by one of its keys) take any number of records per message.
-pub const BATCH_MAX: usize = 100;
+/// to 400 (about 60 KB of consume records, within [`MAX_TRACE_BODY`]; [`MAX_TRACE_KEYS`] ends
+/// one earlier when the records' ids and keys run long), because a trace message's send is a
+/// large part of what tracing costs per record: a consumer writes two records per message,
+/// and at 20 records a trace message its tracing cost two thirds of its untraced instructions
+/// per message (docs/traces.md). Readers (Java's `decoderFromTraceDataString`,
+/// `queryMsgTraceById`, which looks the message up by one of its keys) take any number of
+/// records per message.
+pub const BATCH_MAX: usize = 400;
 /// Trace messages being sent at most at once.
 const SENDS_IN_FLIGHT: usize = 16;
 /// A trace message's body at most, in bytes (Java's trace producer `maxMessageSize`, 128000).
 pub const MAX_TRACE_BODY: usize = 128_000;
+/// A trace message's `KEYS` property at most, in bytes: a broker stores a message's properties
+/// only up to 32767 bytes (their length is a 16-bit field), and the keys are most of them.
+pub const MAX_TRACE_KEYS: usize = 24_000;
 /// How long a batch that is not full waits for more records after its first one. Short, so
 /// that a burst after a quiet spell fills little of the queue meanwhile (2048 records in 20 ms
 /// is a rate of 100k per second).
@@ -79,6 +84,8 @@ pub enum TracedKind {
 
 /// Hands a client's trace records to the trace topic, off the caller's path.
 pub struct Tracer {
+    /// The traced client's group, without namespace; the consume records name it.
+    group: String,
     tx: Mutex<Option<mpsc::Sender<Queued>>>,
     worker: Mutex<Option<JoinHandle<()>>>,
     shared: Arc<Shared>,
@@ -131,7 +138,12 @@ impl Tracer {
         });
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let worker = runtime.spawn(shared.clone().run(rx));
-        Some(Arc::new(Tracer { tx: Mutex::new(Some(tx)), worker: Mutex::new(Some(worker)), shared }))
+        Some(Arc::new(Tracer {
+            group: config.group_id.clone(),
+            tx: Mutex::new(Some(tx)),
+            worker: Mutex::new(Some(worker)),
+            shared,
+        }))
     }
 
     /// Queues a record; never waits. A full queue drops it (counted, logged at most once per
@@ -213,10 +225,12 @@ pub enum ConsumeReturn {
 pub(crate) struct ConsumeTrace {
     tracer: Arc<Tracer>,
     request_id: String,
-    group: String,
     started: Instant,
     /// The messages handed over, traced or not (the cost is divided by all of them, as in Java).
     messages: Arc<[Message]>,
+    /// Where in `messages` those not traced are (rarely any), so that the `SubAfter` records
+    /// skip them without reading their properties again.
+    untraced: Vec<usize>,
 }
 
 /// What the consume records of `m` carry: its id, keys and region; `None` when it is not
@@ -231,47 +245,58 @@ fn consumed_fields(m: &Message) -> Option<(&str, Option<&str>, &str)> {
         .and_then(|p| p.get(crate::protocol::message::property::MSG_REGION))
         .filter(|r| !r.is_empty())
         .map_or(DEFAULT_TRACE_REGION, String::as_str);
-    Some((msg_id, m.key.as_deref().filter(|k| !k.is_empty()), region))
+    Some((msg_id, consumed_keys(m), region))
+}
+
+/// The keys a consume record of `m` carries.
+fn consumed_keys(m: &Message) -> Option<&str> {
+    m.key.as_deref().filter(|k| !k.is_empty())
 }
 
 impl Tracer {
-    /// Queues the `SubBefore` records of a listener call with `messages` for consumer group
-    /// `group` (without namespace); messages the broker marked `TRACE_ON=false` are left out.
-    /// `None` when none is traced.
-    pub(crate) fn before(self: &Arc<Self>, group: &str, messages: &Arc<[Message]>) -> Option<ConsumeTrace> {
+    /// Queues the `SubBefore` records of a listener call with `messages`; messages the broker
+    /// marked `TRACE_ON=false` are left out. `None` when none is traced.
+    pub(crate) fn before(self: &Arc<Self>, messages: &Arc<[Message]>) -> Option<ConsumeTrace> {
         let now = crate::message::now_ms();
         let request_id = crate::client::identity::unique_ids().next_id_at(now);
-        let traced = messages.iter().filter(|m| self.sub_before(now, group, &request_id, m)).count();
-        (traced > 0).then(|| ConsumeTrace {
+        let mut untraced = Vec::new();
+        for (at, m) in messages.iter().enumerate() {
+            match consumed_fields(m) {
+                Some((msg_id, keys, region_id)) => self.sub_before(now, &request_id, msg_id, keys, region_id, m),
+                None => untraced.push(at),
+            }
+        }
+        (untraced.len() < messages.len()).then(|| ConsumeTrace {
             tracer: self.clone(),
             request_id,
-            group: group.to_owned(),
             started: Instant::now(),
             messages: messages.clone(),
+            untraced,
         })
     }
 
     /// Queues a `SubBefore` and a successful `SubAfter` record for each of `messages`, handed
     /// to the application at once (the pull consumer's `poll`, as Java's lite pull consumer
     /// traces it).
-    pub(crate) fn handed_over(&self, group: &str, messages: &[Message]) {
+    pub(crate) fn handed_over(&self, messages: &[Message]) {
         let now = crate::message::now_ms();
         let request_id = crate::client::identity::unique_ids().next_id_at(now);
         for m in messages {
-            if self.sub_before(now, group, &request_id, m) {
-                self.sub_after(&request_id, group, m, 0, true, ConsumeReturn::Success, now);
+            if let Some((msg_id, keys, region_id)) = consumed_fields(m) {
+                self.sub_before(now, &request_id, msg_id, keys, region_id, m);
+                let outcome = ConsumeOutcome { cost_ms: 0, success: true, code: ConsumeReturn::Success, now };
+                self.sub_after(&request_id, msg_id, keys, &outcome);
             }
         }
     }
 
-    /// Queues `m`'s `SubBefore` record; false when `m` is not traced.
-    fn sub_before(&self, now: i64, group: &str, request_id: &str, m: &Message) -> bool {
-        let Some((msg_id, keys, region_id)) = consumed_fields(m) else { return false };
+    /// Queues the `SubBefore` record of `m`, whose id, keys and region are given.
+    fn sub_before(&self, now: i64, request_id: &str, msg_id: &str, keys: Option<&str>, region_id: &str, m: &Message) {
         let mut text = String::with_capacity(ENCODED_CAPACITY);
         let spans = record::SubBeforeFields {
             timestamp: now,
             region_id,
-            group,
+            group: &self.group,
             request_id,
             msg_id,
             retry_times: m.reconsume_times,
@@ -279,45 +304,47 @@ impl Tracer {
         }
         .encode(&mut text);
         self.queue(Queued { text, spans });
-        true
     }
 
-    /// Queues `m`'s `SubAfter` record, unless `m` is not traced.
-    #[allow(clippy::too_many_arguments)]
-    fn sub_after(
-        &self,
-        request_id: &str,
-        group: &str,
-        m: &Message,
-        cost_ms: i64,
-        success: bool,
-        code: ConsumeReturn,
-        now: i64,
-    ) {
-        let Some((msg_id, keys, _)) = consumed_fields(m) else { return };
+    /// Queues the `SubAfter` record of message `msg_id` with `keys`.
+    fn sub_after(&self, request_id: &str, msg_id: &str, keys: Option<&str>, outcome: &ConsumeOutcome) {
         let mut text = String::with_capacity(ENCODED_CAPACITY);
         let spans = record::SubAfterFields {
             request_id,
             msg_id,
-            cost_ms,
-            success,
+            cost_ms: outcome.cost_ms,
+            success: outcome.success,
             keys,
-            context_code: code as i32,
-            timestamp: now,
-            group,
+            context_code: outcome.code as i32,
+            timestamp: outcome.now,
+            group: &self.group,
         }
         .encode(&mut text);
         self.queue(Queued { text, spans });
     }
 }
 
+/// How a listener call ended, as its `SubAfter` records tell.
+struct ConsumeOutcome {
+    /// The call's time divided by its messages, ms.
+    cost_ms: i64,
+    success: bool,
+    code: ConsumeReturn,
+    /// When it returned, ms since the epoch.
+    now: i64,
+}
+
 impl ConsumeTrace {
     /// Queues the `SubAfter` records: `success` as the listener answered, `code` how.
     pub(crate) fn after(self, success: bool, code: ConsumeReturn) {
         let cost_ms = (self.started.elapsed().as_millis() / self.messages.len().max(1) as u128) as i64;
-        let now = crate::message::now_ms();
-        for m in self.messages.iter() {
-            self.tracer.sub_after(&self.request_id, &self.group, m, cost_ms, success, code, now);
+        let outcome = ConsumeOutcome { cost_ms, success, code, now: crate::message::now_ms() };
+        for (at, m) in self.messages.iter().enumerate() {
+            // A traced message has an id (`consumed_fields`).
+            let Some(msg_id) = m.msg_id.as_deref() else { continue };
+            if !self.untraced.contains(&at) {
+                self.tracer.sub_after(&self.request_id, msg_id, consumed_keys(m), &outcome);
+            }
         }
     }
 }
@@ -396,10 +423,10 @@ fn take_ready(rx: &mut mpsc::Receiver<Queued>, batch: &mut Vec<Queued>) {
 }
 
 /// Packs records into trace messages as the Java dispatcher does: records of one traced topic
-/// together, a message's body up to [`MAX_TRACE_BODY`] (a record that crosses the bound ends
-/// its message), and its keys the message ids and keys of its records, space-separated (the
-/// broker indexes each, which is what `queryMsgTraceById` looks up). Returns (body, keys,
-/// number of records).
+/// together, a message's body up to [`MAX_TRACE_BODY`] and its keys up to [`MAX_TRACE_KEYS`]
+/// (a record that crosses a bound ends its message), and its keys the message ids and keys of
+/// its records, space-separated (the broker indexes each, which is what `queryMsgTraceById`
+/// looks up). Returns (body, keys, number of records).
 fn pack(batch: &[Queued]) -> Vec<(String, String, usize)> {
     let mut by_topic: BTreeMap<&str, Vec<&Queued>> = BTreeMap::new();
     for r in batch {
@@ -412,13 +439,18 @@ fn pack(batch: &[Queued]) -> Vec<(String, String, usize)> {
     for records in by_topic.values() {
         let mut body = String::with_capacity(records.iter().map(|r| r.text.len()).sum::<usize>().min(MAX_TRACE_BODY));
         let mut count = 0;
+        // The keys' joined length before duplicates are removed: at least what is sent.
+        let mut keys_len = 0;
         for r in records {
             body.push_str(&r.text);
+            let before = keys.len();
             keys.extend(r.index_keys());
+            keys_len += keys[before..].iter().map(|k| k.len() + 1).sum::<usize>();
             count += 1;
-            if body.len() >= MAX_TRACE_BODY {
+            if body.len() >= MAX_TRACE_BODY || keys_len >= MAX_TRACE_KEYS {
                 out.push((std::mem::take(&mut body), join_keys(&mut keys), count));
                 count = 0;
+                keys_len = 0;
             }
         }
         if count > 0 {
@@ -457,7 +489,9 @@ impl Queued {
     /// The index keys a trace message carrying this record needs
     /// ([`TraceRecord::index_keys`]).
     fn index_keys(&self) -> impl Iterator<Item = &str> {
-        record::index_keys_of(&self.text[self.spans.msg_id.clone()], Some(&self.text[self.spans.keys.clone()]))
+        // An empty span is a record without keys (`Spans`).
+        let keys = Some(&self.text[self.spans.keys.clone()]).filter(|k| !k.is_empty());
+        record::index_keys_of(&self.text[self.spans.msg_id.clone()], keys)
     }
 }
 
@@ -517,6 +551,7 @@ mod tests {
         // A queue of 2 with nobody draining it: the third and fourth records are dropped.
         let (tx, _rx) = mpsc::channel(2);
         let tracer = Tracer {
+            group: "GID_t".to_owned(),
             tx: Mutex::new(Some(tx)),
             worker: Mutex::new(None),
             shared: Arc::new(Shared {
@@ -541,12 +576,33 @@ mod tests {
 
     #[test]
     fn a_large_batch_is_split_at_the_body_bound() {
-        let big = "k".repeat(70_000);
-        let batch =
-            vec![pub_trace("A", "M1", Some(&big)), pub_trace("A", "M2", Some(&big)), pub_trace("A", "M3", None)];
+        let with_tag = |id: &str, tag: &str| {
+            let mut r = pub_trace("A", id, None);
+            if let TraceRecord::Pub(p) = &mut r {
+                p.tags = Some(tag.to_owned());
+            }
+            r
+        };
+        let big = "t".repeat(70_000);
+        let batch = vec![with_tag("M1", &big), with_tag("M2", &big), pub_trace("A", "M3", None)];
         let packed = pack(&queued(&batch));
         assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [2, 1]);
-        assert!(packed[0].1.starts_with("M1 M2 "));
+        assert_eq!(packed[0].1, "M1 M2");
+        assert!(packed[0].0.len() >= MAX_TRACE_BODY);
         assert_eq!(packed[1].1, "M3");
+    }
+
+    #[test]
+    fn a_batch_is_split_before_its_keys_outgrow_what_a_broker_stores() {
+        // Records whose own keys are 5000 bytes: five of them reach MAX_TRACE_KEYS.
+        let keys: Vec<String> = (0..7).map(|i| format!("{i}{}", "k".repeat(4999))).collect();
+        let batch: Vec<TraceRecord> =
+            keys.iter().enumerate().map(|(i, k)| pub_trace("A", &format!("M{i}"), Some(k))).collect();
+        let packed = pack(&queued(&batch));
+        assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [5, 2]);
+        for (_, keys, _) in &packed {
+            assert!(keys.len() < crate::protocol::message::MAX_PROPERTIES_LEN - 1000, "{} bytes of keys", keys.len());
+        }
+        assert!(packed[1].1.starts_with("5kkk"), "{}", &packed[1].1[..10]);
     }
 }

@@ -241,24 +241,8 @@ impl<'a> FieldWriter<'a> {
     /// A decimal number, as Java's `String.valueOf` writes it (digits, a leading `-`), without
     /// the formatting machinery (a record has up to four numbers, and one record per message).
     fn num(&mut self, value: impl Into<i64>) {
-        let value: i64 = value.into();
         self.separate();
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut rest = value.unsigned_abs();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        if value < 0 {
-            self.out.push('-');
-        }
-        // Only ASCII digits were written.
-        self.out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+        self.out.push_str(itoa::Buffer::new().format(value.into()));
     }
 }
 

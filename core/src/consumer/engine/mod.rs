@@ -555,7 +555,7 @@ impl Engine {
     /// Starts tracing a listener call with `messages` (None when this consumer does not trace).
     fn trace_before(&self, messages: &Arc<[Message]>) -> Option<ConsumeTrace> {
         let tracer = self.tracer.lock().clone()?;
-        tracer.before(&self.config.group_id, messages)
+        tracer.before(messages)
     }
 
     pub(crate) fn instance(&self) -> Result<Arc<ClientInstance>> {
