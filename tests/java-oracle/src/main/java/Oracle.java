@@ -78,6 +78,14 @@ public final class Oracle {
         "      -> (benchmark, not a test) drains T from the first offset until N deliveries, then one line:",
         "         messages/s, CPU seconds per 100k and peak RSS, measured from the first delivery to the N-th.",
         "",
+        "  bench-produce --namesrv A --topic T [--mode sync|async|batch] [--conc N] [--messages 300000]",
+        "          [--max-secs 5] [--warmup-secs 4] [--size 1024] [--batch 32] [--broker-pid PID] [--side java]",
+        "      -> (benchmark, not a test) one phase measured as tests/bench/go-peer measures the Go client:",
+        "         sync = N threads calling send(msg); async = send(msg, callback) with at most N in flight;",
+        "         batch = N threads calling send(batch of --batch). Sends for --warmup-secs first (JIT, not",
+        "         measured), then one tab-separated line: SIDE MODE CONC msgs secs cpu_s p50_ms p99_ms p99.9_ms",
+        "         vmhwm_kb errors busy broker_cpu_s (latency per call; VmHWM of the measured window).",
+        "",
         "Common: [--access-key AK --secret-key SK] (ACL signing) [--tls] [--namespace NS]",
         "Exit codes: 0 ok, 1 error, 2 timeout / not found, 64 usage.");
 
@@ -97,6 +105,7 @@ public final class Oracle {
                     case "view": code = view(a); break;
                     case "traces": code = traces(a); break;
                     case "bench-consume": code = benchConsume(a); break;
+                    case "bench-produce": code = benchProduce(a); break;
                     default: throw new UsageException("unknown subcommand " + args[0]);
                 }
             }
@@ -272,6 +281,188 @@ public final class Oracle {
         o.put("peakRssKiB", peakRssKiB);
         OUT.println(Json.of(o));
         return 0;
+    }
+
+    /** What the sending threads of one bench-produce window observed. */
+    private static final class Tally {
+        final List<Long> latenciesNs = new ArrayList<>();
+        long ok;
+        long errors;
+        long busy;
+        Throwable firstError;
+
+        synchronized void success(long startedNs, int messages) {
+            latenciesNs.add(System.nanoTime() - startedNs);
+            ok += messages;
+        }
+
+        synchronized void failure(Throwable e) {
+            errors++;
+            // The broker's flow control answers SYSTEM_BUSY (code 2), which the client reports as
+            // an MQBrokerException with that response code.
+            if (e instanceof org.apache.rocketmq.client.exception.MQBrokerException
+                && ((org.apache.rocketmq.client.exception.MQBrokerException) e).getResponseCode() == 2) {
+                busy++;
+            }
+            if (firstError == null) {
+                firstError = e;
+            }
+        }
+    }
+
+    /** The body bench_producer, go-peer and the other peers send: SIZE bytes of one xorshift sequence. */
+    private static byte[] benchBody(int size) {
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        long seed = 0x2545_f491_4f6c_dd1dL;
+        byte[] out = new byte[size];
+        for (int i = 0; i < size; i++) {
+            seed ^= seed << 13;
+            seed ^= seed >>> 7;
+            seed ^= seed << 17;
+            out[i] = (byte) alphabet.charAt((int) Long.remainderUnsigned(seed, alphabet.length()));
+        }
+        return out;
+    }
+
+    /** Sends until `messages` are acknowledged or `deadlineNs` passes, as `mode` says. */
+    private static Tally benchWindow(DefaultMQProducer producer, String topic, byte[] body, String mode, int conc,
+                                     int batch, long messages, long deadlineNs) throws Exception {
+        Tally t = new Tally();
+        java.util.concurrent.atomic.AtomicLong claimed = new java.util.concurrent.atomic.AtomicLong();
+        if (mode.equals("async")) {
+            java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(conc);
+            while (System.nanoTime() < deadlineNs && claimed.getAndIncrement() < messages) {
+                inFlight.acquire();
+                long started = System.nanoTime();
+                try {
+                    producer.send(new Message(topic, body), new org.apache.rocketmq.client.producer.SendCallback() {
+                        @Override public void onSuccess(SendResult r) { t.success(started, 1); inFlight.release(); }
+                        @Override public void onException(Throwable e) { t.failure(e); inFlight.release(); }
+                    });
+                } catch (Exception e) {
+                    t.failure(e);
+                    inFlight.release();
+                }
+            }
+            inFlight.acquire(conc);
+            return t;
+        }
+        int perCall = mode.equals("batch") ? batch : 1;
+        Thread[] workers = new Thread[conc];
+        for (int w = 0; w < conc; w++) {
+            workers[w] = new Thread(() -> {
+                while (System.nanoTime() < deadlineNs && claimed.getAndAdd(perCall) < messages) {
+                    long started = System.nanoTime();
+                    try {
+                        if (perCall == 1) {
+                            producer.send(new Message(topic, body));
+                        } else {
+                            List<Message> msgs = new ArrayList<>(perCall);
+                            for (int i = 0; i < perCall; i++) {
+                                msgs.add(new Message(topic, body));
+                            }
+                            producer.send(msgs);
+                        }
+                        t.success(started, perCall);
+                    } catch (Exception e) {
+                        t.failure(e);
+                    }
+                }
+            });
+            workers[w].start();
+        }
+        for (Thread w : workers) {
+            w.join();
+        }
+        return t;
+    }
+
+    /** The p-th percentile (0..100) of sorted latencies in ms, nearest rank, as go-peer writes it. */
+    private static String percentileMs(List<Long> sortedNs, double p) {
+        if (sortedNs.isEmpty()) {
+            return "-";
+        }
+        int rank = (int) Math.ceil(sortedNs.size() * p / 100);
+        rank = Math.min(Math.max(rank, 1), sortedNs.size());
+        return String.format(java.util.Locale.ROOT, "%.3f", sortedNs.get(rank - 1) / 1e6);
+    }
+
+    /** A process's utime+stime in seconds from /proc/PID/stat (USER_HZ is 100 on Linux), or -1. */
+    private static double procCpuSecs(String pid) {
+        try {
+            String stat = Files.readString(Paths.get("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static int benchProduce(Args a) throws Exception {
+        String topic = a.required("--topic");
+        String mode = a.get("--mode", "sync");
+        if (!mode.equals("sync") && !mode.equals("async") && !mode.equals("batch")) {
+            throw new UsageException("--mode: " + mode + " is not sync, async or batch");
+        }
+        int conc = Integer.parseInt(a.get("--conc", "1"));
+        int batch = Integer.parseInt(a.get("--batch", "32"));
+        long messages = Long.parseLong(a.get("--messages", "300000"));
+        double maxSecs = Double.parseDouble(a.get("--max-secs", "5"));
+        double warmupSecs = Double.parseDouble(a.get("--warmup-secs", "4"));
+        String brokerPid = a.get("--broker-pid", "");
+        if (conc < 1 || batch < 1) {
+            throw new UsageException("--conc and --batch must be at least 1");
+        }
+        byte[] body = benchBody(Integer.parseInt(a.get("--size", "1024")));
+        DefaultMQProducer producer = new DefaultMQProducer("GID_bench_java", rpcHook(a));
+        configure(producer, a);
+        producer.setRetryTimesWhenSendFailed(2);
+        producer.start();
+        try {
+            Tally warm = benchWindow(producer, topic, body, mode, conc, batch, Long.MAX_VALUE,
+                System.nanoTime() + (long) (warmupSecs * 1e9));
+            if (warm.ok == 0) {
+                System.err.println("bench-produce: warm-up sends failed: " + warm.firstError);
+                return 1;
+            }
+            // Resetting the peak RSS to the current RSS (proc(5), clear_refs "5") makes VmHWM this window's.
+            boolean peakOk;
+            try {
+                Files.writeString(Paths.get("/proc/self/clear_refs"), "5");
+                peakOk = true;
+            } catch (Exception e) {
+                peakOk = false;
+            }
+            com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            double broker0 = brokerPid.isEmpty() ? -1 : procCpuSecs(brokerPid);
+            long cpu0 = os.getProcessCpuTime();
+            long t0 = System.nanoTime();
+            Tally t = benchWindow(producer, topic, body, mode, conc, batch, messages, t0 + (long) (maxSecs * 1e9));
+            double secs = (System.nanoTime() - t0) / 1e9;
+            double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
+            double broker1 = brokerPid.isEmpty() ? -1 : procCpuSecs(brokerPid);
+            String brokerCpu = broker0 >= 0 && broker1 >= 0 ? String.format(java.util.Locale.ROOT, "%.2f", broker1 - broker0) : "-";
+            long hwm = 0;
+            if (peakOk) {
+                for (String line : Files.readAllLines(Paths.get("/proc/self/status"))) {
+                    if (line.startsWith("VmHWM:")) {
+                        hwm = Long.parseLong(line.replaceAll("[^0-9]", ""));
+                    }
+                }
+            }
+            if (t.firstError != null) {
+                System.err.println("java " + mode + " " + conc + ": " + t.errors + " errors (" + t.busy + " busy); first: " + t.firstError);
+            }
+            java.util.Collections.sort(t.latenciesNs);
+            OUT.println(String.join("\t", a.get("--side", "java"), mode, String.valueOf(conc), String.valueOf(t.ok),
+                String.format(java.util.Locale.ROOT, "%.3f", secs), String.format(java.util.Locale.ROOT, "%.4f", cpu),
+                percentileMs(t.latenciesNs, 50), percentileMs(t.latenciesNs, 99), percentileMs(t.latenciesNs, 99.9),
+                String.valueOf(hwm), String.valueOf(t.errors), String.valueOf(t.busy), brokerCpu));
+            return 0;
+        } finally {
+            producer.shutdown();
+        }
     }
 
     private static int consume(Args a) throws Exception {
