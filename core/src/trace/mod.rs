@@ -20,14 +20,15 @@
 pub mod record;
 
 use parking_lot::Mutex;
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::runtime::Handle;
-use tokio::sync::mpsc;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 
 use crate::client::instance::ClientInstance;
 use crate::config::ClientConfig;
@@ -86,7 +87,6 @@ pub enum TracedKind {
 pub struct Tracer {
     /// The traced client's group, without namespace; the consume records name it.
     group: String,
-    tx: Mutex<Option<mpsc::Sender<Queued>>>,
     worker: Mutex<Option<JoinHandle<()>>>,
     shared: Arc<Shared>,
 }
@@ -95,6 +95,14 @@ pub struct Tracer {
 struct Shared {
     producer: ProducerCore,
     topic: String,
+    /// Records waiting for the sending task. A locked vector, not a channel: a push is a few
+    /// instructions under an uncontended lock, where a channel's send and receive cost more
+    /// than encoding the record (docs/traces.md).
+    queue: Mutex<Pending>,
+    /// Records the queue holds at most ([`QUEUE_CAPACITY`]).
+    capacity: usize,
+    /// Wakes the sending task when a record arrives in an empty queue, or the tracer stops.
+    arrived: Notify,
     /// Records dropped: queue full, trace topic missing, or a failed trace send.
     dropped: AtomicU64,
     /// Records sent in trace messages the broker stored.
@@ -129,21 +137,9 @@ impl Tracer {
             tracing::warn!(error = %e, "message traces are off for this client: the trace producer did not start");
             return None;
         }
-        let shared = Arc::new(Shared {
-            producer,
-            topic: config.trace_topic.clone(),
-            dropped: AtomicU64::new(0),
-            sent: AtomicU64::new(0),
-            paused_until: Mutex::new(None),
-        });
-        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-        let worker = runtime.spawn(shared.clone().run(rx));
-        Some(Arc::new(Tracer {
-            group: config.group_id.clone(),
-            tx: Mutex::new(Some(tx)),
-            worker: Mutex::new(Some(worker)),
-            shared,
-        }))
+        let shared = Arc::new(Shared::new(producer, config.trace_topic.clone(), QUEUE_CAPACITY));
+        let worker = runtime.spawn(shared.clone().run());
+        Some(Arc::new(Tracer { group: config.group_id.clone(), worker: Mutex::new(Some(worker)), shared }))
     }
 
     /// Queues a record; never waits. A full queue drops it (counted, logged at most once per
@@ -155,11 +151,24 @@ impl Tracer {
     }
 
     fn queue(&self, record: Queued) {
-        let tx = self.tx.lock();
-        let Some(tx) = tx.as_ref() else { return };
-        if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(record) {
-            let dropped = self.shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            warn_limited!(dropped, topic = %self.shared.topic, "message trace queue full; trace records dropped");
+        let shared = &*self.shared;
+        let mut pending = shared.queue.lock();
+        if pending.closed {
+            return;
+        }
+        if pending.records.len() >= shared.capacity {
+            drop(pending);
+            let dropped = shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            warn_limited!(dropped, topic = %shared.topic, "message trace queue full; trace records dropped");
+            return;
+        }
+        pending.records.push(record);
+        // Only the first record of an empty queue wakes the task; it takes the others in
+        // batches, on its own timer.
+        let first = pending.records.len() == 1;
+        drop(pending);
+        if first {
+            shared.arrived.notify_one();
         }
     }
 
@@ -178,7 +187,8 @@ impl Tracer {
     /// for [`shutdown_with`] to unregister together with the client's own. Records appended
     /// afterwards are ignored.
     async fn stop(&self) -> Option<(Arc<ClientInstance>, u64)> {
-        drop(self.tx.lock().take());
+        self.shared.queue.lock().closed = true;
+        self.shared.arrived.notify_one();
         let worker = self.worker.lock().take();
         if let Some(mut worker) = worker {
             if tokio::time::timeout(FLUSH_BOUND, &mut worker).await.is_err() {
@@ -349,37 +359,92 @@ impl ConsumeTrace {
     }
 }
 
+/// The queue of records between the traced calls and the sending task.
+#[derive(Default)]
+struct Pending {
+    records: Vec<Queued>,
+    /// Set by [`Tracer::stop`]: records are no longer taken, and the task ends once it has
+    /// sent what is queued.
+    closed: bool,
+}
+
 impl Shared {
+    fn new(producer: ProducerCore, topic: String, capacity: usize) -> Self {
+        Shared {
+            producer,
+            topic,
+            queue: Mutex::new(Pending { records: Vec::with_capacity(capacity.min(BATCH_MAX)), closed: false }),
+            capacity,
+            arrived: Notify::new(),
+            dropped: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+            paused_until: Mutex::new(None),
+        }
+    }
+
+    /// Up to `max` queued records, oldest first; whether the tracer has stopped.
+    fn take_batch(&self, max: usize) -> (Vec<Queued>, bool) {
+        let mut pending = self.queue.lock();
+        let n = pending.records.len().min(max);
+        let batch = if n == 0 {
+            Vec::new()
+        } else if n == pending.records.len() {
+            std::mem::replace(&mut pending.records, Vec::with_capacity(BATCH_MAX))
+        } else {
+            pending.records.drain(..n).collect()
+        };
+        (batch, pending.closed)
+    }
+
     /// The sending task: batches of up to [`BATCH_MAX`] records; a batch that is not full at
-    /// once waits [`BATCH_WAIT`] once for more. Ends when the tracer's sender is dropped and the
-    /// queue is empty.
+    /// once waits [`BATCH_WAIT`] once for more. Ends when the tracer has stopped and the queue
+    /// is empty.
     ///
-    /// It waits with a timer, not on the queue: a task waiting on the queue is woken by every
-    /// record, and those wake-ups (a futex call on the traced client's thread, a context
-    /// switch on the tracer's) cost the traced client more than building the records. While
-    /// records keep coming faster than batches go out, `recv` finds them ready and nothing
-    /// waits; at most one wake-up is paid per batch window.
-    async fn run(self: Arc<Self>, mut rx: mpsc::Receiver<Queued>) {
-        // Trace messages go out several at once, as Java's (asynchronous sends from a pool of
-        // up to 4 threads): one at a time, a producer sending faster than a batch per
-        // broker round trip would fill the queue and lose most of its records.
-        let mut sending = JoinSet::new();
-        while let Some(first) = rx.recv().await {
-            let mut batch = Vec::with_capacity(BATCH_MAX);
-            batch.push(first);
-            take_ready(&mut rx, &mut batch);
-            if batch.len() < BATCH_MAX {
-                tokio::time::sleep(BATCH_WAIT).await;
-                take_ready(&mut rx, &mut batch);
+    /// It waits with a timer, not on the queue: a task woken by every record costs the traced
+    /// client a futex call per record and the tracer a context switch. Only a record that
+    /// finds the queue empty wakes it; at most one wake-up is paid per batch window.
+    ///
+    /// Trace messages go out several at once ([`SENDS_IN_FLIGHT`]), as Java's (asynchronous
+    /// sends from a pool of up to 4 threads): one at a time, a producer sending faster than a
+    /// batch per broker round trip would fill the queue and lose most of its records. The
+    /// sends are futures polled by this task, not tasks of their own: a spawned task is an
+    /// allocation with the task's alignment, which glibc's `memalign` serves slowly.
+    async fn run(self: Arc<Self>) {
+        let mut sending = FuturesUnordered::new();
+        loop {
+            // Wait for a first record, driving the sends meanwhile.
+            let (mut batch, closed) = loop {
+                let (batch, closed) = self.take_batch(BATCH_MAX);
+                if !batch.is_empty() || closed {
+                    break (batch, closed);
+                }
+                tokio::select! {
+                    _ = self.arrived.notified() => {}
+                    Some(()) = sending.next(), if !sending.is_empty() => {}
+                }
+            };
+            if batch.is_empty() {
+                break;
             }
-            while sending.try_join_next().is_some() {}
-            if sending.len() >= SENDS_IN_FLIGHT {
-                sending.join_next().await;
+            if batch.len() < BATCH_MAX && !closed {
+                let window = tokio::time::sleep(BATCH_WAIT);
+                tokio::pin!(window);
+                loop {
+                    tokio::select! {
+                        _ = &mut window => break,
+                        Some(()) = sending.next(), if !sending.is_empty() => {}
+                    }
+                }
+                let (more, _) = self.take_batch(BATCH_MAX - batch.len());
+                batch.extend(more);
+            }
+            while sending.len() >= SENDS_IN_FLIGHT {
+                sending.next().await;
             }
             let shared = self.clone();
-            sending.spawn(async move { shared.send_batch(batch).await });
+            sending.push(async move { shared.send_batch(batch).await });
         }
-        while sending.join_next().await.is_some() {}
+        while sending.next().await.is_some() {}
     }
 
     async fn send_batch(&self, batch: Vec<Queued>) {
@@ -412,61 +477,67 @@ impl Shared {
     }
 }
 
-/// Moves records already queued into `batch` until it holds [`BATCH_MAX`].
-fn take_ready(rx: &mut mpsc::Receiver<Queued>, batch: &mut Vec<Queued>) {
-    while batch.len() < BATCH_MAX {
-        match rx.try_recv() {
-            Ok(record) => batch.push(record),
-            Err(_) => return,
-        }
-    }
-}
-
 /// Packs records into trace messages as the Java dispatcher does: records of one traced topic
 /// together, a message's body up to [`MAX_TRACE_BODY`] and its keys up to [`MAX_TRACE_KEYS`]
 /// (a record that crosses a bound ends its message), and its keys the message ids and keys of
 /// its records, space-separated (the broker indexes each, which is what `queryMsgTraceById`
 /// looks up). Returns (body, keys, number of records).
 fn pack(batch: &[Queued]) -> Vec<(String, String, usize)> {
-    let mut by_topic: BTreeMap<&str, Vec<&Queued>> = BTreeMap::new();
-    for r in batch {
-        by_topic.entry(r.topic()).or_default().push(r);
-    }
+    // Records of one topic together, in their order: a stable sort, which costs a comparison
+    // per record when they are grouped already (a consumer's all name no topic).
+    let mut order: Vec<&Queued> = batch.iter().collect();
+    order.sort_by(|a, b| a.topic().cmp(b.topic()));
     let mut out = Vec::new();
-    // Keys gathered in a list, sorted and deduplicated once per message: a set that orders
-    // every insert cost more than encoding the records.
-    let mut keys = Vec::new();
-    for records in by_topic.values() {
+    let mut keys = IndexKeys::default();
+    for records in order.chunk_by(|a, b| a.topic() == b.topic()) {
         let mut body = String::with_capacity(records.iter().map(|r| r.text.len()).sum::<usize>().min(MAX_TRACE_BODY));
         let mut count = 0;
-        // The keys' joined length before duplicates are removed: at least what is sent.
-        let mut keys_len = 0;
         for r in records {
             body.push_str(&r.text);
-            let before = keys.len();
-            keys.extend(r.index_keys());
-            keys_len += keys[before..].iter().map(|k| k.len() + 1).sum::<usize>();
+            for key in r.index_keys() {
+                keys.add(key);
+            }
             count += 1;
-            if body.len() >= MAX_TRACE_BODY || keys_len >= MAX_TRACE_KEYS {
-                out.push((std::mem::take(&mut body), join_keys(&mut keys), count));
+            if body.len() >= MAX_TRACE_BODY || keys.len() >= MAX_TRACE_KEYS {
+                out.push((std::mem::take(&mut body), keys.take(), count));
                 count = 0;
-                keys_len = 0;
             }
         }
         if count > 0 {
-            out.push((body, join_keys(&mut keys), count));
+            out.push((body, keys.take(), count));
         }
     }
     out
 }
 
-/// The distinct `keys`, sorted, space-separated; empties `keys`.
-fn join_keys(keys: &mut Vec<&str>) -> String {
-    keys.sort_unstable();
-    keys.dedup();
-    let joined = keys.join(" ");
-    keys.clear();
-    joined
+/// The distinct index keys of a trace message, space-separated in the order first seen (a
+/// consumer's `SubBefore` and `SubAfter` records of a message name the same id).
+#[derive(Default)]
+struct IndexKeys<'a> {
+    seen: HashSet<&'a str>,
+    joined: String,
+}
+
+impl<'a> IndexKeys<'a> {
+    fn add(&mut self, key: &'a str) {
+        if self.seen.insert(key) {
+            if !self.joined.is_empty() {
+                self.joined.push(' ');
+            }
+            self.joined.push_str(key);
+        }
+    }
+
+    /// The joined keys' length, in bytes.
+    fn len(&self) -> usize {
+        self.joined.len()
+    }
+
+    /// The joined keys; starts the next message's.
+    fn take(&mut self) -> String {
+        self.seen.clear();
+        std::mem::take(&mut self.joined)
+    }
 }
 
 /// A record as queued: its text, encoded by the traced call (one allocation; the fields are
@@ -531,12 +602,18 @@ mod tests {
 
     #[test]
     fn packs_by_topic_with_ids_and_keys_as_message_keys() {
-        let batch = vec![pub_trace("A", "M1", Some("k1 k2")), pub_trace("B", "M2", None), pub_trace("A", "M3", None)];
+        // The last record names an id and a key the first one named: each is a key once.
+        let batch = vec![
+            pub_trace("A", "M1", Some("k1 k2")),
+            pub_trace("B", "M2", None),
+            pub_trace("A", "M3", None),
+            pub_trace("A", "M1", Some("k2")),
+        ];
         let packed = pack(&queued(&batch));
         assert_eq!(packed.len(), 2);
         let (body, keys, count) = &packed[0];
-        assert_eq!((keys.as_str(), *count), ("M1 M3 k1 k2", 2));
-        assert_eq!(record::decode(body).unwrap(), vec![batch[0].clone(), batch[2].clone()]);
+        assert_eq!((keys.as_str(), *count), ("M1 k1 k2 M3", 3));
+        assert_eq!(record::decode(body).unwrap(), vec![batch[0].clone(), batch[2].clone(), batch[3].clone()]);
         assert_eq!((packed[1].1.as_str(), packed[1].2), ("M2", 1));
     }
 
@@ -549,18 +626,10 @@ mod tests {
         assert!(config.msg_trace, "traces are on by default");
         assert_eq!(config.trace_topic, DEFAULT_TRACE_TOPIC);
         // A queue of 2 with nobody draining it: the third and fourth records are dropped.
-        let (tx, _rx) = mpsc::channel(2);
         let tracer = Tracer {
             group: "GID_t".to_owned(),
-            tx: Mutex::new(Some(tx)),
             worker: Mutex::new(None),
-            shared: Arc::new(Shared {
-                producer: ProducerCore::new(config),
-                topic: DEFAULT_TRACE_TOPIC.to_owned(),
-                dropped: AtomicU64::new(0),
-                sent: AtomicU64::new(0),
-                paused_until: Mutex::new(None),
-            }),
+            shared: Arc::new(Shared::new(ProducerCore::new(config), DEFAULT_TRACE_TOPIC.to_owned(), 2)),
         };
         let started = Instant::now();
         for i in 0..4 {
@@ -569,7 +638,7 @@ mod tests {
         assert!(started.elapsed() < Duration::from_millis(100));
         assert_eq!((tracer.dropped(), tracer.sent()), (2, 0));
         // After shutdown's stop, records are ignored (not queued, not counted).
-        drop(tracer.tx.lock().take());
+        tracer.shared.queue.lock().closed = true;
         tracer.append(pub_trace("A", "M9", None));
         assert_eq!(tracer.dropped(), 2);
     }
@@ -603,6 +672,6 @@ mod tests {
         for (_, keys, _) in &packed {
             assert!(keys.len() < crate::protocol::message::MAX_PROPERTIES_LEN - 1000, "{} bytes of keys", keys.len());
         }
-        assert!(packed[1].1.starts_with("5kkk"), "{}", &packed[1].1[..10]);
+        assert!(packed[1].1.starts_with("M5 5kkk"), "{}", &packed[1].1[..10]);
     }
 }
