@@ -14,14 +14,21 @@
  *     produce --namesrv A --topic T --mode sync|async|batch [--conc N] [--messages 300000]
  *             [--max-secs 5] [--size 1024] [--batch 32] [--broker-pid PID]
  *         One phase: sync = N threads each calling SendMessageSync; async = SendMessageAsync
- *         from one thread with at most N in flight; batch = N threads each calling
- *         SendBatchMessage with --batch messages. A warm-up of max(200, 4 x N) messages (route
- *         lookup, connections) is not measured. Prints one tab-separated record:
+ *         from one thread with at most N in flight. A warm-up of max(200, 4 x N) messages
+ *         (route lookup, connections) is not measured. Prints one tab-separated record:
  *         cpp MODE CONC msgs secs cpu_s p50_ms p99_ms p99.9_ms vmhwm_kb errors busy broker_cpu_s
  *         where cpu_s is getrusage(RUSAGE_SELF) over the measured window, latencies are per
- *         call (per batch for batch; nearest rank), VmHWM is reset after the warm-up
- *         (/proc/self/clear_refs), and broker_cpu_s is the broker process's utime+stime over
- *         the window ("-" without a pid).
+ *         call (nearest rank), VmHWM is reset after the warm-up (/proc/self/clear_refs), and
+ *         broker_cpu_s is the broker process's utime+stime over the window ("-" without a pid).
+ *         batch exits with status 1 and says why on stderr, printing no record: this client's
+ *         SendBatchMessage does not send a batch a broker unpacks. It sends the encoded batch
+ *         with request code SEND_MESSAGE and the header field batch as "1"
+ *         (src/protocol/CommandHeader.cpp writes UtilAll::to_string(bool), 1.2.3 to 2.2.0); the
+ *         broker reads that field with Boolean.parseBoolean, so "1" is false, and it stores the
+ *         whole batch as ONE message: 32 messages sent this way are one queue entry whose body
+ *         is the batch encoding, and a consumer gets one message. (Measured against 5.3.3:
+ *         17 calls of 32 messages left 17 queue entries.) A record would count messages that
+ *         are never delivered.
  *     drain --namesrv A --topic T --group G --messages N [--threads 20] [--cache-per-queue 1000]
  *           [--max-secs 600]
  *         A push consumer of a new group reads T from its first offset until N messages were
@@ -32,11 +39,10 @@
  * not run (bad flags, producer/consumer start failure, warm-up failed, drain incomplete).
  *
  * The library is the client the wheel was built from, not a tagged release: it exports the
- * C API of apache/rocketmq-client-cpp 1.2.3 (SendBatchMessage and GetLatestErrorMessage are
- * there; SendAsync with user data, CreateOrderlyProducer and
+ * C API of apache/rocketmq-client-cpp 1.2.3 (GetLatestErrorMessage is there; SendAsync with user data, CreateOrderlyProducer and
  * SetPushConsumerMaxCacheMessageSize of 1.2.4+ are not). The declarations below are our own,
  * written against that version's public headers (include/CCommon.h, CMessage.h,
- * CMessageExt.h, CBatchMessage.h, CSendResult.h, CMQException.h, CProducer.h,
+ * CMessageExt.h, CSendResult.h, CMQException.h, CProducer.h,
  * CPushConsumer.h, CErrorMessage.h, ConsumeType.h, DefaultMQPushConsumer.h); the struct
  * layouts there are the same from 1.2.0 to 2.0.0, and the wheel's CSendCallback copies
  * exactly 272 bytes (CSendResult) and 904 bytes (CMQException) by value to the callbacks.
@@ -47,8 +53,8 @@
  * and the library exports the methods. That sets ConsumeFromWhere to CONSUME_FROM_FIRST_OFFSET
  * (the C API's default is CONSUME_FROM_LAST_OFFSET) and the per-queue cache bound.
  *
- * Logs: the library writes ~/logs/rocketmq-cpp/<pid>_rocketmq-cpp.log.N; the level is set to
- * errors only.
+ * Logs: the library writes ~/logs/rocketmq-cpp/<pid>_rocketmq-cpp.log.N; the level is errors
+ * only unless CPP_PEER_LOG_LEVEL says otherwise (CLogLevel: 1 fatal ... 4 info, 5 debug, 6 trace).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -65,12 +71,11 @@
 
 /* ------------------------------------------------------------------ the library's C API */
 
-/* Opaque handles (CProducer.h, CPushConsumer.h, CMessage.h, CMessageExt.h, CBatchMessage.h). */
+/* Opaque handles (CProducer.h, CPushConsumer.h, CMessage.h, CMessageExt.h). */
 typedef struct CProducer CProducer;
 typedef struct CPushConsumer CPushConsumer;
 typedef struct CMessage CMessage;
 typedef struct CMessageExt CMessageExt;
-typedef struct CBatchMessage CBatchMessage;
 
 /* CCommon.h: CStatus OK, CLogLevel E_LOG_LEVEL_ERROR, MAX_MESSAGE_ID_LENGTH. */
 enum { C_STATUS_OK = 0, C_LOG_LEVEL_ERROR = 2, C_MAX_MESSAGE_ID_LENGTH = 256 };
@@ -106,10 +111,6 @@ int SetByteMessageBody(CMessage *msg, const char *body, int len);
  * property a send set on our message (see async_send). */
 const char *GetMessageProperty(void *msg, const char *key);
 const char *GetMessageBody(CMessageExt *msg);
-/* CBatchMessage.h */
-CBatchMessage *CreateBatchMessage(void);
-int AddMessage(CBatchMessage *batch, CMessage *msg);
-int DestroyBatchMessage(CBatchMessage *batch);
 /* CProducer.h */
 CProducer *CreateProducer(const char *group);
 int DestroyProducer(CProducer *producer);
@@ -118,7 +119,6 @@ int ShutdownProducer(CProducer *producer);
 int SetProducerNameServerAddress(CProducer *producer, const char *namesrv);
 int SetProducerLogLevel(CProducer *producer, int level);
 int SendMessageSync(CProducer *producer, CMessage *msg, CSendResult *result);
-int SendBatchMessage(CProducer *producer, CBatchMessage *batch, CSendResult *result);
 int SendMessageAsync(CProducer *producer, CMessage *msg, CSendSuccessCallback on_success,
                      CSendExceptionCallback on_exception);
 /* CPushConsumer.h */
@@ -160,6 +160,13 @@ static void die(const char *sub, const char *fmt, ...) {
   fputc('\n', stderr);
   va_end(ap);
   exit(1);
+}
+
+/* The library's log level: CPP_PEER_LOG_LEVEL, or errors only. */
+static int log_level(void) {
+  const char *v = getenv("CPP_PEER_LOG_LEVEL");
+  int level = v ? atoi(v) : 0;
+  return level >= 1 && level <= 6 ? level : C_LOG_LEVEL_ERROR;
 }
 
 static int64_t now_ns(void) {
@@ -361,7 +368,6 @@ static CMessage *new_message(const load *l) {
 
 typedef struct {
   const load *l;
-  int per_call;
   long long *next; /* messages claimed so far, shared by the workers */
   tally t;
 } worker;
@@ -369,51 +375,34 @@ typedef struct {
 static void *worker_run(void *arg) {
   worker *w = arg;
   const load *l = w->l;
-  while (__atomic_fetch_add(w->next, w->per_call, __ATOMIC_RELAXED) < l->messages && now_ns() < l->deadline) {
+  while (__atomic_fetch_add(w->next, 1, __ATOMIC_RELAXED) < l->messages && now_ns() < l->deadline) {
     CSendResult result;
-    int rc;
-    int64_t started;
-    if (w->per_call == 1) {
-      CMessage *m = new_message(l);
-      started = now_ns();
-      rc = SendMessageSync(l->producer, m, &result);
-      DestroyMessage(m);
-    } else {
-      CBatchMessage *batch = CreateBatchMessage();
-      if (!batch) die("produce", "CreateBatchMessage failed");
-      for (int i = 0; i < w->per_call; i++) {
-        CMessage *m = new_message(l);
-        AddMessage(batch, m); /* copies the message */
-        DestroyMessage(m);
-      }
-      started = now_ns();
-      rc = SendBatchMessage(l->producer, batch, &result);
-      DestroyBatchMessage(batch);
-    }
+    CMessage *m = new_message(l);
+    int64_t started = now_ns();
+    int rc = SendMessageSync(l->producer, m, &result);
+    int64_t latency = now_ns() - started;
+    DestroyMessage(m);
     if (rc == C_STATUS_OK) {
-      tally_success(&w->t, now_ns() - started, w->per_call);
+      tally_success(&w->t, latency, 1);
     } else {
       char text[600];
-      /* SendBatchMessage of this version does not record an error text. */
-      const char *latest = w->per_call == 1 ? GetLatestErrorMessage() : NULL;
-      snprintf(text, sizeof text, "%s returned status %d%s%s", w->per_call == 1 ? "SendMessageSync" : "SendBatchMessage",
-               rc, latest && *latest ? ": " : "", latest && *latest ? latest : "");
+      const char *latest = GetLatestErrorMessage();
+      snprintf(text, sizeof text, "SendMessageSync returned status %d%s%s", rc, latest && *latest ? ": " : "",
+               latest && *latest ? latest : "");
       tally_failure(&w->t, text, -1);
     }
   }
   return NULL;
 }
 
-/* `workers` threads, each sending `per_call` messages per call (SendMessageSync when 1,
- * SendBatchMessage otherwise) until the load is sent or its time is up. */
-static tally run_workers(const load *l, int workers, int per_call) {
+/* `workers` threads, each calling SendMessageSync until the load is sent or its time is up. */
+static tally run_workers(const load *l, int workers) {
   long long next = 0;
   worker *ws = calloc((size_t)workers, sizeof *ws);
   pthread_t *threads = calloc((size_t)workers, sizeof *threads);
   if (!ws || !threads) die("produce", "out of memory");
   for (int i = 0; i < workers; i++) {
     ws[i].l = l;
-    ws[i].per_call = per_call;
     ws[i].next = &next;
     if (pthread_create(&threads[i], NULL, worker_run, &ws[i]) != 0) die("produce", "pthread_create failed");
   }
@@ -606,9 +595,8 @@ static tally run_async(const load *l, int window) {
 }
 
 /* One phase: MODE's sends of the load with `conc` threads or sends in flight. */
-static tally run_phase(const load *l, const char *mode, int conc, int batch) {
-  if (strcmp(mode, "async") == 0) return run_async(l, conc);
-  return run_workers(l, conc, strcmp(mode, "batch") == 0 ? batch : 1);
+static tally run_phase(const load *l, const char *mode, int conc) {
+  return strcmp(mode, "async") == 0 ? run_async(l, conc) : run_workers(l, conc);
 }
 
 static int produce(int argc, char **argv) {
@@ -626,21 +614,27 @@ static int produce(int argc, char **argv) {
   long long size = int_flag(sub, flags, nflags, "size");
   long long batch = int_flag(sub, flags, nflags, "batch");
   long long broker_pid = int_flag(sub, flags, nflags, "broker-pid");
-  if (conc < 1 || batch < 1 || conc > 1000000 || batch > 1000000) die(sub, "--conc and --batch must be at least 1");
+  /* --batch is taken for go-peer's command line; batch mode is refused below. */
+  if (conc < 1 || batch < 1 || conc > 1000000 || batch > 1000000) die(sub, "--conc and --batch must be between 1 and 1000000");
   if (size < 0 || size > (1 << 30)) die(sub, "--size must be between 0 and 1 GiB");
-  if (strcmp(mode, "sync") != 0 && strcmp(mode, "async") != 0 && strcmp(mode, "batch") != 0) die(sub, "--mode: \"%s\" is not sync, async or batch", mode);
+  if (strcmp(mode, "batch") == 0)
+    die(sub,
+        "batch is not measured for this client: its SendBatchMessage marks the request batch=\"1\", "
+        "which the broker parses as false, so it stores each batch as one message (see the header "
+        "of tests/bench/cpp-peer/cpp-peer.c)");
+  if (strcmp(mode, "sync") != 0 && strcmp(mode, "async") != 0) die(sub, "--mode: \"%s\" is not sync, async or batch", mode);
 
   CProducer *p = CreateProducer("GID_bench_cpp");
   if (!p) die(sub, "CreateProducer failed");
   SetProducerNameServerAddress(p, namesrv);
-  SetProducerLogLevel(p, C_LOG_LEVEL_ERROR);
+  SetProducerLogLevel(p, log_level());
   if (StartProducer(p) != C_STATUS_OK) die(sub, "StartProducer failed: %s", GetLatestErrorMessage());
   char *payload = make_body((int)size);
 
   /* Warm-up as bench_producer's: max(200, 4 x in flight) messages, not measured. */
   long long warm_count = conc * 4 > 200 ? conc * 4 : 200;
   load warm_load = {p, topic, payload, (int)size, warm_count, now_ns() + 10 * (int64_t)1000000000};
-  tally warm = run_phase(&warm_load, mode, (int)conc, (int)batch);
+  tally warm = run_phase(&warm_load, mode, (int)conc);
   if (warm.ok == 0) die(sub, "warm-up sends failed: %s", warm.first_error);
   free(warm.latencies_ns);
 
@@ -653,7 +647,7 @@ static int produce(int argc, char **argv) {
   double cpu0 = cpu_secs();
   int64_t t0 = now_ns();
   load measured = {p, topic, payload, (int)size, messages, t0 + (int64_t)(max_secs * 1e9)};
-  tally t = run_phase(&measured, mode, (int)conc, (int)batch);
+  tally t = run_phase(&measured, mode, (int)conc);
   double secs = (double)(now_ns() - t0) / 1e9;
   double cpu = cpu_secs() - cpu0;
   char broker_cpu[32] = "-";
@@ -728,7 +722,7 @@ static int drain(int argc, char **argv) {
   CPushConsumer *c = CreatePushConsumer(group);
   if (!c) die(sub, "CreatePushConsumer failed");
   SetPushConsumerNameServerAddress(c, namesrv);
-  SetPushConsumerLogLevel(c, C_LOG_LEVEL_ERROR);
+  SetPushConsumerLogLevel(c, log_level());
   consumer_set_consume_from_where(c, CONSUME_FROM_FIRST_OFFSET);
   SetPushConsumerThreadCount(c, (int)threads);
   consumer_set_max_cache_per_queue(c, (int)per_queue);
