@@ -251,9 +251,67 @@ pub fn decode_frame(src: &mut BytesMut) -> Result<Option<RemotingCommand>> {
     RemotingCommand::decode(frame).map(Some)
 }
 
+/// Writes `s` as a JSON string, byte for byte as serde_json writes one: `\"`, `\\`, the short
+/// escapes `\b \t \n \f \r`, `\u00xx` for the other control characters, everything else as
+/// is. Eight bytes are checked at a time where none needs escaping: a header's `properties`
+/// field runs to kilobytes (a trace message's keys), where serde_json looks at every byte.
 fn write_json_string(out: &mut Vec<u8>, s: &str) {
-    // serde_json's escaping is exact and fast; writing into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut clean_from = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        if let Some(word) = bytes.get(at..at + 8) {
+            // Exactly 8 bytes.
+            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            if !word_may_need_escape(word) {
+                at += 8;
+                continue;
+            }
+        }
+        let b = bytes[at];
+        if needs_escape(b) {
+            out.extend_from_slice(&bytes[clean_from..at]);
+            write_escape(out, b);
+            clean_from = at + 1;
+        }
+        at += 1;
+    }
+    out.extend_from_slice(&bytes[clean_from..]);
+    out.push(b'"');
+}
+
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// Whether one of the 8 bytes of `word` may need escaping (false: none does). The tests for a
+/// byte below 0x20 and for a byte equal to c are the usual word-at-a-time ones: exact about
+/// whether some byte matches, which is all this asks.
+fn word_may_need_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let below_0x20 = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    let equal = |c: u8| {
+        let x = word ^ (ONES * u64::from(c));
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
+    (below_0x20 | equal(b'"') | equal(b'\\')) != 0
+}
+
+fn write_escape(out: &mut Vec<u8>, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match b {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        0x0c => out.extend_from_slice(b"\\f"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        _ => out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]),
+    }
 }
 
 fn decode_json_header(header: &[u8]) -> Result<RemotingCommand> {
@@ -354,6 +412,37 @@ fn decode_binary_header(mut h: Bytes) -> Result<RemotingCommand> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn json_strings_are_written_as_serde_json_writes_them() {
+        let mut cases: Vec<String> = (0u8..=0x7f).map(|b| char::from(b).to_string()).collect();
+        cases.extend(["", "plain", "é ü 漢字 😀", "\u{7f}\u{80}\u{2028}", "a\"b\\c/d"].map(str::to_owned));
+        // A separator and a quote at every offset of a long string, across word boundaries.
+        for at in 0..20 {
+            let mut s = "k".repeat(24);
+            s.insert(at, '\u{1}');
+            s.insert(at + 3, '"');
+            cases.push(s);
+        }
+        // A pseudo-random mix of ASCII, control and multi-byte characters.
+        let alphabet: Vec<char> = "ab \u{1}\u{2}\"\\\n\té漢\u{1f}\u{7f}".chars().collect();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200 {
+            let mut s = String::new();
+            for _ in 0..(seed % 64) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                s.push(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            cases.push(s);
+        }
+        for case in cases {
+            let mut ours = Vec::new();
+            super::write_json_string(&mut ours, &case);
+            assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string(&case).unwrap(), "{case:?}");
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 
