@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Consumer benchmark (not a test): rocketmq-ons against its peers, the official Java push consumer
-# (DefaultMQPushConsumer of rocketmq-client, as `Oracle bench-consume` in tests/java-oracle) and
-# the Go push consumer (github.com/apache/rocketmq-client-go/v2, `go-peer drain` of
-# tests/bench/go-peer), each draining the same backlog of 1 KiB messages with a new group from
+# (DefaultMQPushConsumer of rocketmq-client, as `Oracle bench-consume` in tests/java-oracle), the
+# Go push consumer (github.com/apache/rocketmq-client-go/v2, `go-peer drain` of tests/bench/go-peer)
+# and RocketMQ-Rust's push consumer (crate rocketmq-client-rust, `rust-peer drain` of
+# tests/bench/rust-peer), each draining the same backlog of 1 KiB messages with a new group from
 # the first offset, same broker, equal listener threads and per-queue cache bound. Prints every
 # client and our ratios to each.
 #
@@ -22,9 +23,10 @@
 #   BENCH_CACHE_PER_QUEUE [1000]  Java pullThresholdForQueue (its default); ours gets the same
 #                            bound in total (MaxCachedMessageAmount = queues x this)
 #   BENCH_ROUNDS [2]         each side's best round is compared
-#   BENCH_PEERS [java,go]    peers to run; one whose tool is missing (java; go) is skipped with a
-#                            message
-#   BENCH_OUT [<repo>/target/bench]  where go-peer is built
+#   BENCH_PEERS [java,go,rust]  peers to run; one whose tool is missing (java; go; cargo) is skipped
+#                            with a message, and so is rust-peer when its build fails
+#   BENCH_OUT [<repo>/target/bench]  where go-peer and rust-peer (BENCH_OUT/rust-peer-target) are
+#                            built
 #   BENCH_JAVA_OPTS          JVM options of the Java consumer [-server -Xms1g -Xmx1g]
 set -euo pipefail
 
@@ -35,7 +37,7 @@ MESSAGES=${BENCH_MESSAGES:-200000}
 THREADS=${BENCH_THREADS:-20}
 PER_QUEUE=${BENCH_CACHE_PER_QUEUE:-1000}
 ROUNDS=${BENCH_ROUNDS:-2}
-PEERS=",${BENCH_PEERS:-java,go},"
+PEERS=",${BENCH_PEERS:-java,go,rust},"
 OUT=${BENCH_OUT:-$REPO/target/bench}
 QUEUES=8
 TOPIC=BenchConsumer_$$
@@ -61,6 +63,12 @@ if peer go; then
   mkdir -p "$OUT"
   GO_PEER=$OUT/go-peer
   (cd "$REPO/tests/bench/go-peer" && go build -buildvcs=false -o "$GO_PEER" .) || die "go build of tests/bench/go-peer failed"
+fi
+if peer rust; then
+  # shellcheck source=rust-peer/build.sh
+  source "$REPO/tests/bench/rust-peer/build.sh"
+  log "building tests/bench/rust-peer (cargo build --release, target $OUT/rust-peer-target)"
+  build_rust_peer "$OUT" || skip_peer rust "no cargo, or the build of tests/bench/rust-peer failed (see $OUT/rust-peer-build.log)"
 fi
 
 NCPU=$(nproc)
@@ -125,15 +133,17 @@ java() {
     --topic "$TOPIC" --group "GID_bench_java_${round}_$$" --count "$MESSAGES" --threads "$THREADS" \
     --pull-threshold-queue "$PER_QUEUE" 2>/dev/null | tee -a "$RESULTS" >&2
 }
-go_drain() {
-  peer go || return 0
-  log "round $round: Go drains $MESSAGES"
-  "${PIN_CLIENT[@]}" "$GO_PEER" drain --namesrv "$NAMESRV_ADDR" --topic "$TOPIC" --group "GID_bench_go_${round}_$$" \
-    --messages "$MESSAGES" --threads "$THREADS" --cache-per-queue "$PER_QUEUE" | tee -a "$RESULTS" >&2
+peer_drain() { # PEER BINARY: go-peer and rust-peer take the same arguments
+  log "round $round: $1 drains $MESSAGES"
+  "${PIN_CLIENT[@]}" "$2" drain --namesrv "$NAMESRV_ADDR" --topic "$TOPIC" --group "GID_bench_$1_${round}_$$" \
+    --messages "$MESSAGES" --threads "$THREADS" --cache-per-queue "$PER_QUEUE" | tee -a "$RESULTS" >&2 ||
+    log "round $round: $1 did not drain (the table says which side has no result)"
 }
+go_drain() { if peer go; then peer_drain go "$GO_PEER"; fi; }
+rust_drain() { if peer rust; then peer_drain rust "$RUST_PEER"; fi; }
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq 1 "$ROUNDS"); do
-  if ((round % 2)); then ours; java; go_drain; else go_drain; java; ours; fi
+  if ((round % 2)); then ours; java; go_drain; rust_drain; else rust_drain; go_drain; java; ours; fi
 done
 
 MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
@@ -155,9 +165,12 @@ print("Peers run: ${PEER_LIST:-none}.")
 if "go" in "$PEER_LIST".split(","):
     print("Go: github.com/apache/rocketmq-client-go/v2 push consumer, ConsumeGoroutineNums = threads,")
     print("    PullThresholdForQueue = the per-queue bound, one message per listener call (as Java).")
+if "rust" in "$PEER_LIST".split(","):
+    print("Rust: RocketMQ-Rust's DefaultMQPushConsumer, ${RUST_NOTE:-}, consume_thread_min = max = threads,")
+    print("    pull_threshold_for_queue = the per-queue bound, one message per listener call (as Java).")
 print()
 print(f"{'side':<6} {'msg/s':>10} {'CPU s/100k':>11} {'peak RSS MiB':>13}")
-for side in ("ours", "java", "go"):
+for side in ("ours", "java", "go", "rust"):
     r = best.get(side)
     if r:
         print(f"{side:<6} {r['rate']:>10.0f} {r['cpuSecsPer100k']:>11.2f} {r['peakRssKiB'] / 1024:>13.1f}")
@@ -166,7 +179,7 @@ missing = [side for side in expected if side not in best]
 if "ours" in best:
     o = best["ours"]
     print()
-    for side, name, target in (("java", "Java", True), ("go", "Go", False)):
+    for side, name, target in (("java", "Java", True), ("go", "Go", False), ("rust", "Rust", False)):
         p = best.get(side)
         if p:
             print(f"ours/{name}: throughput {o['rate'] / p['rate']:.2f}x{' (target >= 1)' if target else ''}, "

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Producer benchmark (not a test): rocketmq-ons against its peers, same broker, same topic, equal
 # concurrency, 1 KiB bodies: the official Java benchmark producer (org.apache.rocketmq:rocketmq-example,
-# started with `java -cp`) and the Go client (github.com/apache/rocketmq-client-go/v2, driven by
-# tests/bench/go-peer). Prints one table with every client and our ratios to each.
+# started with `java -cp`), the Go client (github.com/apache/rocketmq-client-go/v2, driven by
+# tests/bench/go-peer) and RocketMQ-Rust's client (crate rocketmq-client-rust, driven by
+# tests/bench/rust-peer). Prints one table with every client and our ratios to each.
 #
 #   tests/bench/producer.sh
 #
 # Starts a RocketMQ cluster with tests/harness/rmq.sh (or reuses NAMESRV_ADDR), pins the broker
 # and the clients to separate cores with taskset where the machine has 2+ cores, runs
 # bench_producer (tests/src/bin/bench_producer.rs, built --release) through every phase in both
-# header formats, then the Java Producer / BatchProducer and go-peer (built with `go build` into
-# BENCH_OUT) through the same phases, and stops the cluster it started.
+# header formats, then the Java Producer / BatchProducer, go-peer (built with `go build` into
+# BENCH_OUT) and rust-peer (built with `cargo build --release` into BENCH_OUT/rust-peer-target)
+# through the same phases, and stops the cluster it started.
 #
 # Environment (defaults in brackets):
 #   NAMESRV_ADDR             reuse a running cluster instead of starting one (not pinned)
@@ -23,12 +25,14 @@
 #   BENCH_JAVA_SECS [5]      Java measurement window, after BENCH_JAVA_WARMUP_SECS [4] of sending (JIT)
 #   BENCH_ROUNDS [2]         rounds; ours and the peers alternate phase by phase (their order flips
 #                            each round) and the table keeps each side's best run of every phase
-#   BENCH_PEERS [java,go]    peers to run; one whose tools are missing (java and mvn; go) is skipped
-#                            with a message
+#   BENCH_PEERS [java,go,rust]  peers to run; one whose tools are missing (java and mvn; go; cargo) or
+#                            whose build fails (go-peer: the script stops; rust-peer: skipped) is
+#                            skipped with a message
 #   BENCH_JAVA_OPTS          JVM options for the Java benchmark (default: runclass.sh's heap sizing)
 #   BENCH_EXAMPLE_FALLBACK [5.5.0]  rocketmq-example version to take the benchmark classes from
 #                            when none is published for RMQ_VERSION (client jars stay RMQ_VERSION)
-#   BENCH_OUT [<repo>/target/bench]  raw records, the printed table and the go-peer binary
+#   BENCH_OUT [<repo>/target/bench]  raw records, the printed table, the go-peer binary and
+#                            rust-peer's target directory and build log
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -43,7 +47,7 @@ ROUNDS=${BENCH_ROUNDS:-2}
 JAVA_WARMUP=${BENCH_JAVA_WARMUP_SECS:-4}
 EXAMPLE_FALLBACK=${BENCH_EXAMPLE_FALLBACK:-5.5.0}
 OUT=${BENCH_OUT:-$REPO/target/bench}
-PEERS=",${BENCH_PEERS:-java,go},"
+PEERS=",${BENCH_PEERS:-java,go,rust},"
 TOPIC=BenchProducer
 SIZE=1024 ASYNC_WINDOW=256 ONEWAY_TASKS=8 BATCH=32 BATCH_TASKS=4
 # distribution/benchmark/runclass.sh sizes the heap like this; its CMS/PermSize options are
@@ -148,6 +152,13 @@ if peer go; then
   fi
 fi
 
+if peer rust; then
+  # shellcheck source=rust-peer/build.sh
+  source "$REPO/tests/bench/rust-peer/build.sh"
+  log "building tests/bench/rust-peer (cargo build --release, target $OUT/rust-peer-target)"
+  build_rust_peer "$OUT" || skip_peer rust "no cargo, or the build of tests/bench/rust-peer failed (see $OUT/rust-peer-build.log)"
+fi
+
 NCPU=$(nproc)
 PIN_BROKER=() PIN_CLIENT=()
 if [[ -n ${NAMESRV_ADDR:-} ]]; then
@@ -213,14 +224,15 @@ ours_run() { # PHASES SWEEP: both header formats
     --messages "$MESSAGES" --max-secs "$MAX_SECS" --async-window "$ASYNC_WINDOW" \
     --oneway-tasks "$ONEWAY_TASKS" --batch "$BATCH" --batch-tasks "$BATCH_TASKS" | tee -a "$RUN/ours.tsv" >&2 || true
 }
-go_run() { # MODE CONC ARGS...
-  peer go || return 0
-  local mode=$1 conc=$2
-  shift 2
-  log "Go: $mode $conc $*"
-  "${PIN_CLIENT[@]}" "$GO_PEER" produce "${COMMON[@]}" "${BPID[@]}" --mode "$mode" --conc "$conc" \
-    --messages "$MESSAGES" --max-secs "$MAX_SECS" "$@" | tee -a "$RUN/go.tsv" >&2 || true
+peer_run() { # PEER BINARY MODE CONC ARGS...: go-peer and rust-peer take the same arguments
+  local side=$1 binary=$2 mode=$3 conc=$4
+  shift 4
+  log "$side: $mode $conc $*"
+  "${PIN_CLIENT[@]}" "$binary" produce "${COMMON[@]}" "${BPID[@]}" --mode "$mode" --conc "$conc" \
+    --messages "$MESSAGES" --max-secs "$MAX_SECS" "$@" | tee -a "$RUN/$side.tsv" >&2 || true
 }
+go_run() { peer go && peer_run go "$GO_PEER" "$@" || true; }
+rust_run() { peer rust && peer_run rust "$RUST_PEER" "$@" || true; }
 JAVA_CMD=("${PIN_CLIENT[@]}" java "${JDK17_FLAGS[@]}" "${JAVA_OPTS[@]}" "-Drmq.logback.configurationFile=${LOGCONF:-}"
   -cp "${JLIB:-}/*") # used only when the java peer runs
 JARGS=(-n "$NAMESRV_ADDR" -t "$TOPIC" -s "$SIZE" -k false -c false -ri 1000)
@@ -243,16 +255,17 @@ in_turn() {
     for ((i = ${#cmds[@]} - 1; i >= 0; i--)); do eval "${cmds[i]}"; done
   fi
 }
-touch "$RUN/ours.tsv" "$RUN/java.tsv" "$RUN/go.tsv"
+touch "$RUN/ours.tsv" "$RUN/java.tsv" "$RUN/go.tsv" "$RUN/rust.tsv"
 for round in $(seq 1 "$ROUNDS"); do
   log "round $round of $ROUNDS"
   for c in ${SWEEP//,/ }; do
-    in_turn "ours_run sync $c" "java_run sync $c Producer -w $c" "go_run sync $c"
+    in_turn "ours_run sync $c" "java_run sync $c Producer -w $c" "go_run sync $c" "rust_run sync $c"
   done
-  in_turn "ours_run async" "java_run async 1 Producer -y true" "go_run async $ASYNC_WINDOW"
+  in_turn "ours_run async" "java_run async 1 Producer -y true" "go_run async $ASYNC_WINDOW" \
+    "rust_run async $ASYNC_WINDOW"
   ours_run oneway
   in_turn "ours_run batch" "java_run batch $BATCH_TASKS BatchProducer -w $BATCH_TASKS -b $BATCH" \
-    "go_run batch $BATCH_TASKS --batch $BATCH"
+    "go_run batch $BATCH_TASKS --batch $BATCH" "rust_run batch $BATCH_TASKS --batch $BATCH"
 done
 
 #################################################################### table
@@ -280,6 +293,15 @@ else
   PEER_NOTES+="Go: not run (BENCH_PEERS or no go).
 "
 fi
+if peer rust; then
+  PEER_NOTES+="Rust: RocketMQ-Rust's client, $RUST_NOTE, JSON request headers (the crate's default), retry_times_when_send_failed(2);
+      sync = N tasks awaiting DefaultMQProducer::send; async = send_with_callback, at most $ASYNC_WINDOW in flight; batch = $BATCH_TASKS tasks x send_batch of $BATCH
+      messages; same message cap, time limit and warm-up as ours and measured as ours (getrusage, latency per call, VmHWM reset per phase).
+"
+else
+  PEER_NOTES+="Rust: not run (BENCH_PEERS, no cargo or a failed build of tests/bench/rust-peer).
+"
+fi
 NOTES="Broker: Apache RocketMQ $VERSION (tests/harness/rmq.sh), topic $TOPIC with 8 queues; ${PINNING}.
 Load average at start/end: $LOAD_START / $(cut -d' ' -f1-3 /proc/loadavg) (anything else running on the machine shares these cores).
 Ours: sync = N tasks each awaiting send(); async = send_with_callback, at most $ASYNC_WINDOW in flight; oneway = $ONEWAY_TASKS tasks (phase ends when the broker
@@ -288,6 +310,6 @@ Ours: sync = N tasks each awaiting send(); async = send_with_callback, at most $
 ${PEER_NOTES}Broker CPU s per 100k messages (both sides) shows what each client's traffic costs the broker. Brokers answer with JSON headers either way.
 $ROUNDS round(s), ours and the peers alternating phase by phase; each side's best run of every phase is shown.
 Ratios: thr = our msg/s / the peer's; CPU = our CPU per message / the peer's; RSS = our peak RSS / the peer's."
-"$BIN" table --machine "$MACHINE" --notes "$NOTES" "$RUN/idle.tsv" "$RUN/ours.tsv" "$RUN/java.tsv" "$RUN/go.tsv" |
+"$BIN" table --machine "$MACHINE" --notes "$NOTES" "$RUN/idle.tsv" "$RUN/ours.tsv" "$RUN/java.tsv" "$RUN/go.tsv" "$RUN/rust.tsv" |
   tee "$RUN/table.txt"
 log "records and table in $RUN"

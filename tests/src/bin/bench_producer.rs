@@ -14,7 +14,9 @@
 //!   its CPU (/proc/PID/stat utime+stime) and the topic's max offsets over `--secs` seconds,
 //!   reads VmHWM, and stops it.
 //! * `table --machine TEXT [--notes TEXT] FILE...`: the comparison table; records of the Go client
-//!   (`go ...`, printed by tests/bench/go-peer) add a section comparing ours with Go.
+//!   (`go ...`, printed by tests/bench/go-peer) add a section comparing ours with Go, and records of
+//!   RocketMQ-Rust's client (`rust ...`, same fields, printed by tests/bench/rust-peer) one comparing
+//!   ours with it.
 
 use parking_lot::Mutex;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -554,7 +556,8 @@ async fn java(opts: &Opts) -> BoxResult<()> {
 /// One result record: `ours FMT MODE CONC msgs secs cpu p50 p99 p99.9 hwm_kb errors busy broker_cpu
 /// allocations_per_message`
 /// or `java MODE CONC msgs secs cpu hwm_kb avg_rt send_failed response_failed total_cpu broker_cpu`
-/// or `go MODE CONC msgs secs cpu p50 p99 p99.9 hwm_kb errors busy broker_cpu`.
+/// or `go MODE CONC msgs secs cpu p50 p99 p99.9 hwm_kb errors busy broker_cpu` (and `rust ...`, the same
+/// fields).
 struct Row {
     msgs: f64,
     secs: f64,
@@ -618,9 +621,15 @@ fn peer_run<'a>(peer: &'a HashMap<(String, usize), Row>, mode: &str, conc: usize
     }
 }
 
-/// The Go client (github.com/apache/rocketmq-client-go/v2, tests/bench/go-peer) against each of
-/// our rows: its own figures, measured as ours are, and our ratios to them. Reported only.
-fn go_section(out: &mut String, ours: &[(String, String, usize, Row)], go: &HashMap<(String, usize), Row>) {
+/// A peer measured as ours are (the Go client by tests/bench/go-peer, RocketMQ-Rust's client by
+/// tests/bench/rust-peer), named `name`, against each of our rows: its own figures and our ratios
+/// to them. Reported only.
+fn peer_section(
+    out: &mut String,
+    name: &str,
+    ours: &[(String, String, usize, Row)],
+    peer: &HashMap<(String, usize), Row>,
+) {
     const W: [usize; 14] = [13, 9, 8, 9, 7, 7, 8, 8, 8, 9, 8, 6, 6, 6];
     let line = |cols: [&str; 14]| {
         let mut l = String::new();
@@ -640,7 +649,22 @@ fn go_section(out: &mut String, ours: &[(String, String, usize, Row)], go: &Hash
     let _ = writeln!(
         out,
         "{}",
-        line(["", "", "ours:", "Go:", "p50", "p99", "p99.9", "CPU s", "peak", "errors", "broker", "our/", "Go", ""])
+        line([
+            "",
+            "",
+            "ours:",
+            &format!("{name}:"),
+            "p50",
+            "p99",
+            "p99.9",
+            "CPU s",
+            "peak",
+            "errors",
+            "broker",
+            "our/",
+            name,
+            ""
+        ])
     );
     let _ = writeln!(
         out,
@@ -653,7 +677,7 @@ fn go_section(out: &mut String, ours: &[(String, String, usize, Row)], go: &Hash
     let rule = "-".repeat(line([""; 14]).len());
     let _ = writeln!(out, "{rule}");
     for (mode, header, conc, r) in ours {
-        let Some(g) = peer_run(go, mode, *conc) else { continue };
+        let Some(g) = peer_run(peer, mode, *conc) else { continue };
         let ms = |i: usize| num(g.field(i).parse().unwrap_or(f64::NAN), 0, 2);
         let cells = [
             phase_label(mode, *conc),
@@ -682,6 +706,7 @@ fn table(opts: &Opts) -> BoxResult<()> {
     let mut best: HashMap<(String, String, usize), Row> = HashMap::new();
     let mut java: HashMap<(String, usize), Row> = HashMap::new();
     let mut go: HashMap<(String, usize), Row> = HashMap::new();
+    let mut rust: HashMap<(String, usize), Row> = HashMap::new();
     let mut counts: HashMap<String, usize> = HashMap::new();
     let mut idle: Vec<(String, u64)> = Vec::new();
     for path in &opts.positional {
@@ -697,13 +722,13 @@ fn table(opts: &Opts) -> BoxResult<()> {
                         best.insert(key, row);
                     }
                 }
-                Some(side @ ("java" | "go")) if f.len() >= if side == "go" { 13 } else { 11 } => {
+                Some(side @ ("java" | "go" | "rust")) if f.len() >= if side == "java" { 11 } else { 13 } => {
                     let key = (f[1].clone(), f[2].parse().unwrap_or(0));
                     *counts.entry(side.into()).or_default() += 1;
-                    let (row, peer) = if side == "go" {
-                        (parse_row(f, 3, 5, 9, 12), &mut go)
-                    } else {
-                        (parse_row(f, 3, 5, 6, 11), &mut java)
+                    let (row, peer) = match side {
+                        "go" => (parse_row(f, 3, 5, 9, 12), &mut go),
+                        "rust" => (parse_row(f, 3, 5, 9, 12), &mut rust),
+                        _ => (parse_row(f, 3, 5, 6, 11), &mut java),
                     };
                     if peer.get(&key).is_none_or(|old| row.rate() > old.rate()) {
                         peer.insert(key, row);
@@ -718,10 +743,17 @@ fn table(opts: &Opts) -> BoxResult<()> {
 
     let mut out = String::new();
     let mib = |kb: f64| kb / 1024.0;
+    let mut further = Vec::new();
+    if !go.is_empty() {
+        further.push("Go = rocketmq-client-go/v2");
+    }
+    if !rust.is_empty() {
+        further.push("Rust = RocketMQ-Rust's rocketmq-client-rust");
+    }
     let _ = writeln!(
         out,
         "Producer benchmark, 1 KiB bodies: ours = rocketmq-ons (--release) vs Java = the official benchmark{}",
-        if go.is_empty() { "" } else { " and Go = rocketmq-client-go/v2 (second section)" }
+        if further.is_empty() { String::new() } else { format!(" and {} (sections below)", further.join(", ")) }
     );
     let _ = writeln!(out, "Machine: {}", opts.named.get("machine").map(String::as_str).unwrap_or("?"));
     if let Some(notes) = opts.named.get("notes") {
@@ -827,8 +859,10 @@ fn table(opts: &Opts) -> BoxResult<()> {
         );
     }
     let _ = writeln!(out, "{rule}");
-    if !go.is_empty() {
-        go_section(&mut out, &ours, &go);
+    for (name, peer) in [("Go", &go), ("Rust", &rust)] {
+        if !peer.is_empty() {
+            peer_section(&mut out, name, &ours, peer);
+        }
     }
     for (header, kb) in &idle {
         let met = *kb < 20 * 1024;
@@ -849,11 +883,12 @@ fn table(opts: &Opts) -> BoxResult<()> {
         writeln!(out, "Java CPU s for the whole process (JVM start-up and warm-up included): {}", totals.join(", "));
     let _ = writeln!(
         out,
-        "Records: {} of ours, {} of Java, {} of Go; with several rounds each side shows its best run of every \
-         phase.",
+        "Records: {} of ours, {} of Java, {} of Go, {} of Rust; with several rounds each side shows its best run \
+         of every phase.",
         counts.get("ours").copied().unwrap_or(0),
         counts.get("java").copied().unwrap_or(0),
-        counts.get("go").copied().unwrap_or(0)
+        counts.get("go").copied().unwrap_or(0),
+        counts.get("rust").copied().unwrap_or(0)
     );
     let _ = writeln!(
         out,
