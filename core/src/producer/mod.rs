@@ -31,8 +31,8 @@ use crate::protocol::message::{
 };
 use crate::protocol::msgid::UniqueIdGenerator;
 use crate::protocol::route::MessageQueue;
-use crate::trace::record::{PubTrace, TraceMessageType};
-use crate::trace::{TraceRecord, TracedKind, Tracer, DEFAULT_TRACE_REGION};
+use crate::trace::record::{PubFields, TraceMessageType};
+use crate::trace::{TracedKind, Tracer, DEFAULT_TRACE_REGION};
 use fault::FaultTracker;
 
 /// Broker delay levels 1..=18 in seconds (the broker default `messageDelayLevel`).
@@ -423,21 +423,21 @@ impl ProducerCore {
         if !stored.trace_on {
             return;
         }
-        tracer.append(TraceRecord::Pub(PubTrace {
+        tracer.append_pub(&PubFields {
             timestamp: started,
-            region_id: stored.region.clone(),
-            group: self.config.group_id.clone(),
-            topic: msg.topic.clone(),
-            msg_id: sent.message_id.clone(),
-            tags: msg.tag.clone().filter(|t| !t.is_empty()),
-            keys: msg.key.clone().filter(|k| !k.is_empty()),
-            store_host: stored.addr.clone(),
+            region_id: &stored.region,
+            group: &self.config.group_id,
+            topic: &msg.topic,
+            msg_id: &sent.message_id,
+            tags: msg.tag.as_deref().filter(|t| !t.is_empty()),
+            keys: msg.key.as_deref().filter(|k| !k.is_empty()),
+            store_host: &stored.addr,
             body_length: msg.body.len() as i32,
             cost_ms,
             msg_type,
-            offset_msg_id: sent.offset_msg_id.clone(),
+            offset_msg_id: &sent.offset_msg_id,
             success: sent.status == SendStatus::SendOk,
-        }));
+        });
     }
 
     /// [`ProducerCore::send`]'s work; sets `message_id` when the message gets its id.

@@ -150,6 +150,13 @@ impl Tracer {
         self.queue(Queued { text, spans });
     }
 
+    /// Queues a `Pub` record encoded straight from the send's fields (see [`append`](Self::append)).
+    pub(crate) fn append_pub(&self, fields: &record::PubFields<'_>) {
+        let mut text = String::with_capacity(ENCODED_CAPACITY);
+        let spans = fields.encode(&mut text);
+        self.queue(Queued { text, spans });
+    }
+
     fn queue(&self, record: Queued) {
         let shared = &*self.shared;
         let mut pending = shared.queue.lock();

@@ -133,6 +133,46 @@ pub(crate) struct Spans {
     pub keys: Range<usize>,
 }
 
+/// A `Pub` record's fields, borrowed: a producer encodes one per message it sends without first
+/// copying them into a [`PubTrace`].
+pub(crate) struct PubFields<'a> {
+    pub timestamp: i64,
+    pub region_id: &'a str,
+    pub group: &'a str,
+    pub topic: &'a str,
+    pub msg_id: &'a str,
+    pub tags: Option<&'a str>,
+    pub keys: Option<&'a str>,
+    pub store_host: &'a str,
+    pub body_length: i32,
+    pub cost_ms: i64,
+    pub msg_type: TraceMessageType,
+    pub offset_msg_id: &'a str,
+    pub success: bool,
+}
+
+impl PubFields<'_> {
+    pub fn encode(&self, out: &mut String) -> Spans {
+        let mut w = FieldWriter::new(out);
+        w.text("Pub");
+        w.num(self.timestamp);
+        w.text(self.region_id);
+        w.text(self.group);
+        let topic = w.text(self.topic);
+        let msg_id = w.text(self.msg_id);
+        w.text(self.tags.unwrap_or("null"));
+        let keys = w.optional(self.keys);
+        w.text(self.store_host);
+        w.num(self.body_length);
+        w.num(self.cost_ms);
+        w.num(self.msg_type as i32);
+        w.text(self.offset_msg_id);
+        w.flag(self.success);
+        w.end();
+        Spans { topic, msg_id, keys }
+    }
+}
+
 /// A `SubBefore` record's fields, borrowed: a consumer encodes one per message it hands over
 /// without first copying them into a [`SubBeforeTrace`].
 pub(crate) struct SubBeforeFields<'a> {
@@ -285,25 +325,22 @@ impl TraceRecord {
     /// and keys were written.
     pub(crate) fn encode_spans(&self, out: &mut String) -> Spans {
         match self {
-            TraceRecord::Pub(r) => {
-                let mut w = FieldWriter::new(out);
-                w.text("Pub");
-                w.num(r.timestamp);
-                w.text(&r.region_id);
-                w.text(&r.group);
-                let topic = w.text(&r.topic);
-                let msg_id = w.text(&r.msg_id);
-                w.text(opt(&r.tags));
-                let keys = w.optional(r.keys.as_deref());
-                w.text(&r.store_host);
-                w.num(r.body_length);
-                w.num(r.cost_ms);
-                w.num(r.msg_type as i32);
-                w.text(&r.offset_msg_id);
-                w.flag(r.success);
-                w.end();
-                Spans { topic, msg_id, keys }
+            TraceRecord::Pub(r) => PubFields {
+                timestamp: r.timestamp,
+                region_id: &r.region_id,
+                group: &r.group,
+                topic: &r.topic,
+                msg_id: &r.msg_id,
+                tags: r.tags.as_deref(),
+                keys: r.keys.as_deref(),
+                store_host: &r.store_host,
+                body_length: r.body_length,
+                cost_ms: r.cost_ms,
+                msg_type: r.msg_type,
+                offset_msg_id: &r.offset_msg_id,
+                success: r.success,
             }
+            .encode(out),
             TraceRecord::SubBefore(r) => SubBeforeFields {
                 timestamp: r.timestamp,
                 region_id: &r.region_id,
