@@ -2,8 +2,9 @@
 # Consumer benchmark (not a test): rocketmq-ons against its peers, the official Java push consumer
 # (DefaultMQPushConsumer of rocketmq-client, as `Oracle bench-consume` in tests/java-oracle), the
 # Go push consumer (github.com/apache/rocketmq-client-go/v2, `go-peer drain` of tests/bench/go-peer)
-# and RocketMQ-Rust's push consumer (crate rocketmq-client-rust, `rust-peer drain` of
-# tests/bench/rust-peer), each draining the same backlog of 1 KiB messages with a new group from
+# RocketMQ-Rust's push consumer (crate rocketmq-client-rust, `rust-peer drain` of
+# tests/bench/rust-peer) and the C++ push consumer (librocketmq of PyPI rocketmq==0.4.4,
+# `cpp-peer drain` of tests/bench/cpp-peer), each draining the same backlog of 1 KiB messages with a new group from
 # the first offset, same broker, equal listener threads and per-queue cache bound. Prints every
 # client and our ratios to each.
 #
@@ -23,10 +24,12 @@
 #   BENCH_CACHE_PER_QUEUE [1000]  Java pullThresholdForQueue (its default); ours gets the same
 #                            bound in total (MaxCachedMessageAmount = queues x this)
 #   BENCH_ROUNDS [2]         each side's best round is compared
-#   BENCH_PEERS [java,go,rust]  peers to run; one whose tool is missing (java; go; cargo) is skipped
-#                            with a message, and so is rust-peer when its build fails
-#   BENCH_OUT [<repo>/target/bench]  where go-peer and rust-peer (BENCH_OUT/rust-peer-target) are
-#                            built
+#   BENCH_PEERS [java,go,rust,cpp]  peers to run; one whose tool is missing (java; go; cargo) is
+#                            skipped with a message, and so are rust-peer and cpp-peer when their
+#                            build fails
+#   BENCH_OUT [<repo>/target/bench]  where go-peer, cpp-peer and rust-peer
+#                            (BENCH_OUT/rust-peer-target) are built
+#   BENCH_RUN_DIR            keep this run's results (JSON lines) in BENCH_RUN_DIR/drain.jsonl
 #   BENCH_JAVA_OPTS          JVM options of the Java consumer [-server -Xms1g -Xmx1g]
 set -euo pipefail
 
@@ -37,7 +40,7 @@ MESSAGES=${BENCH_MESSAGES:-200000}
 THREADS=${BENCH_THREADS:-20}
 PER_QUEUE=${BENCH_CACHE_PER_QUEUE:-1000}
 ROUNDS=${BENCH_ROUNDS:-2}
-PEERS=",${BENCH_PEERS:-java,go,rust},"
+PEERS=",${BENCH_PEERS:-java,go,rust,cpp},"
 OUT=${BENCH_OUT:-$REPO/target/bench}
 QUEUES=8
 TOPIC=BenchConsumer_$$
@@ -64,6 +67,13 @@ if peer go; then
   GO_PEER=$OUT/go-peer
   (cd "$REPO/tests/bench/go-peer" && go build -buildvcs=false -o "$GO_PEER" .) || die "go build of tests/bench/go-peer failed"
 fi
+if peer cpp; then
+  mkdir -p "$OUT"
+  CPP_PEER=$OUT/cpp-peer
+  log "building tests/bench/cpp-peer (PyPI rocketmq==0.4.4's librocketmq; log $OUT/cpp-peer-build.log)"
+  "$REPO/tests/bench/cpp-peer/build.sh" "$CPP_PEER" >"$OUT/cpp-peer-build.log" 2>&1 ||
+    skip_peer cpp "the build of tests/bench/cpp-peer failed (see $OUT/cpp-peer-build.log)"
+fi
 if peer rust; then
   # shellcheck source=rust-peer/build.sh
   source "$REPO/tests/bench/rust-peer/build.sh"
@@ -89,9 +99,15 @@ else
 fi
 
 CLUSTER_DIR=
-RESULTS=$(mktemp)
+if [[ -n ${BENCH_RUN_DIR:-} ]]; then
+  mkdir -p "$BENCH_RUN_DIR"
+  RESULTS=$BENCH_RUN_DIR/drain.jsonl
+  : >"$RESULTS"
+else
+  RESULTS=$(mktemp)
+fi
 cleanup() {
-  rm -f "$RESULTS"
+  [[ -n ${BENCH_RUN_DIR:-} ]] || rm -f "$RESULTS"
   if [[ -n $CLUSTER_DIR ]]; then
     log "stopping the cluster"
     "$HARNESS" stop --dir "$CLUSTER_DIR" --purge >/dev/null 2>&1 || true
@@ -133,7 +149,7 @@ java() {
     --topic "$TOPIC" --group "GID_bench_java_${round}_$$" --count "$MESSAGES" --threads "$THREADS" \
     --pull-threshold-queue "$PER_QUEUE" 2>/dev/null | tee -a "$RESULTS" >&2
 }
-peer_drain() { # PEER BINARY: go-peer and rust-peer take the same arguments
+peer_drain() { # PEER BINARY: go-peer, rust-peer and cpp-peer take the same arguments
   log "round $round: $1 drains $MESSAGES"
   "${PIN_CLIENT[@]}" "$2" drain --namesrv "$NAMESRV_ADDR" --topic "$TOPIC" --group "GID_bench_$1_${round}_$$" \
     --messages "$MESSAGES" --threads "$THREADS" --cache-per-queue "$PER_QUEUE" | tee -a "$RESULTS" >&2 ||
@@ -141,9 +157,10 @@ peer_drain() { # PEER BINARY: go-peer and rust-peer take the same arguments
 }
 go_drain() { if peer go; then peer_drain go "$GO_PEER"; fi; }
 rust_drain() { if peer rust; then peer_drain rust "$RUST_PEER"; fi; }
+cpp_drain() { if peer cpp; then peer_drain cpp "$CPP_PEER"; fi; }
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq 1 "$ROUNDS"); do
-  if ((round % 2)); then ours; java; go_drain; rust_drain; else rust_drain; go_drain; java; ours; fi
+  if ((round % 2)); then ours; java; go_drain; rust_drain; cpp_drain; else cpp_drain; rust_drain; go_drain; java; ours; fi
 done
 
 MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
@@ -168,9 +185,12 @@ if "go" in "$PEER_LIST".split(","):
 if "rust" in "$PEER_LIST".split(","):
     print("Rust: RocketMQ-Rust's DefaultMQPushConsumer, ${RUST_NOTE:-}, consume_thread_min = max = threads,")
     print("    pull_threshold_for_queue = the per-queue bound, one message per listener call (as Java).")
+if "cpp" in "$PEER_LIST".split(","):
+    print("C++: librocketmq of PyPI rocketmq==0.4.4 (rocketmq-client-cpp 1.2.3), CPushConsumer through its C API,")
+    print("    thread count = threads, max cache per queue = the per-queue bound, from the first offset.")
 print()
 print(f"{'side':<6} {'msg/s':>10} {'CPU s/100k':>11} {'peak RSS MiB':>13}")
-for side in ("ours", "java", "go", "rust"):
+for side in ("ours", "java", "go", "rust", "cpp"):
     r = best.get(side)
     if r:
         print(f"{side:<6} {r['rate']:>10.0f} {r['cpuSecsPer100k']:>11.2f} {r['peakRssKiB'] / 1024:>13.1f}")
@@ -179,12 +199,12 @@ missing = [side for side in expected if side not in best]
 if "ours" in best:
     o = best["ours"]
     print()
-    for side, name, target in (("java", "Java", True), ("go", "Go", False), ("rust", "Rust", False)):
+    for side, name, target in (("java", "Java", True), ("go", "Go", False), ("rust", "Rust", False), ("cpp", "C++", False)):
         p = best.get(side)
         if p:
             print(f"ours/{name}: throughput {o['rate'] / p['rate']:.2f}x{' (target >= 1)' if target else ''}, "
                   f"CPU per message {o['cpuSecsPer100k'] / p['cpuSecsPer100k']:.2f}x"
-                  f"{' (target <= 0.33)' if target else ''}, peak RSS {o['peakRssKiB'] / p['peakRssKiB']:.2f}x")
+                  f"{' (target <= 0.25)' if target else ''}, peak RSS {o['peakRssKiB'] / p['peakRssKiB']:.2f}x")
 if missing:
     sys.exit("no result from: " + ", ".join(missing))
 PY

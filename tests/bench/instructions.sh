@@ -17,7 +17,7 @@
 # broker queries while it waits for the broker to settle) is not cancelled; it is small next to
 # the messages' share, and two repetitions of the table show how much it moves the figures.
 #
-# Environment (defaults in brackets): RMQ_VERSION [5.3.3]  BENCH_SMALL [1000]  BENCH_LARGE [5000]
+# Environment (defaults in brackets): RMQ_VERSION [5.3.3]  BENCH_SMALL [1000]  BENCH_LARGE [11000]
 #   BENCH_OUT [<repo>/target/bench]
 set -euo pipefail
 
@@ -25,7 +25,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HARNESS=$REPO/tests/harness/rmq.sh
 VERSION=${RMQ_VERSION:-5.3.3}
 SMALL=${BENCH_SMALL:-1000}
-LARGE=${BENCH_LARGE:-5000}
+LARGE=${BENCH_LARGE:-11000}
 OUT=${BENCH_OUT:-$REPO/target/bench}
 TOPIC=BenchInstructions DRAIN_TOPIC=BenchInstructionsDrain
 

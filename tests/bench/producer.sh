@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Producer benchmark (not a test): rocketmq-ons against its peers, same broker, same topic, equal
 # concurrency, 1 KiB bodies: the official Java benchmark producer (org.apache.rocketmq:rocketmq-example,
-# started with `java -cp`), the Go client (github.com/apache/rocketmq-client-go/v2, driven by
-# tests/bench/go-peer) and RocketMQ-Rust's client (crate rocketmq-client-rust, driven by
-# tests/bench/rust-peer). Prints one table with every client and our ratios to each.
+# started with `java -cp`), the same Java client driven by our own loop (`java-loop`:
+# `bench-produce` of tests/java-oracle, measured as the other peers are, with per-call latency
+# percentiles), the Go client (github.com/apache/rocketmq-client-go/v2, driven by
+# tests/bench/go-peer), RocketMQ-Rust's client (crate rocketmq-client-rust, driven by
+# tests/bench/rust-peer) and the C++ client (librocketmq of PyPI rocketmq==0.4.4, driven by
+# tests/bench/cpp-peer). Prints one table with every client and our ratios to each.
 #
 #   tests/bench/producer.sh
 #
 # Starts a RocketMQ cluster with tests/harness/rmq.sh (or reuses NAMESRV_ADDR), pins the broker
 # and the clients to separate cores with taskset where the machine has 2+ cores, runs
 # bench_producer (tests/src/bin/bench_producer.rs, built --release) through every phase in both
-# header formats, then the Java Producer / BatchProducer, go-peer (built with `go build` into
-# BENCH_OUT) and rust-peer (built with `cargo build --release` into BENCH_OUT/rust-peer-target)
-# through the same phases, and stops the cluster it started.
+# header formats, then the Java Producer / BatchProducer, java-loop, go-peer (built with `go build`
+# into BENCH_OUT), rust-peer (built with `cargo build --release` into BENCH_OUT/rust-peer-target)
+# and cpp-peer (built by its build.sh into BENCH_OUT) through the same phases (cpp-peer: no batch,
+# see its source), and stops the cluster it started.
 #
 # Environment (defaults in brackets):
 #   NAMESRV_ADDR             reuse a running cluster instead of starting one (not pinned)
@@ -25,14 +29,15 @@
 #   BENCH_JAVA_SECS [5]      Java measurement window, after BENCH_JAVA_WARMUP_SECS [4] of sending (JIT)
 #   BENCH_ROUNDS [2]         rounds; ours and the peers alternate phase by phase (their order flips
 #                            each round) and the table keeps each side's best run of every phase
-#   BENCH_PEERS [java,go,rust]  peers to run; one whose tools are missing (java and mvn; go; cargo) or
-#                            whose build fails (go-peer: the script stops; rust-peer: skipped) is
-#                            skipped with a message
+#   BENCH_PEERS [java,java-loop,go,rust,cpp]  peers to run; one whose tools are missing (java and
+#                            mvn; go; cargo; python3 and cc) or whose build fails (go-peer: the
+#                            script stops; rust-peer, cpp-peer: skipped) is skipped with a message
 #   BENCH_JAVA_OPTS          JVM options for the Java benchmark (default: runclass.sh's heap sizing)
 #   BENCH_EXAMPLE_FALLBACK [5.5.0]  rocketmq-example version to take the benchmark classes from
 #                            when none is published for RMQ_VERSION (client jars stay RMQ_VERSION)
-#   BENCH_OUT [<repo>/target/bench]  raw records, the printed table, the go-peer binary and
-#                            rust-peer's target directory and build log
+#   BENCH_OUT [<repo>/target/bench]  raw records, the printed table, the go-peer and cpp-peer
+#                            binaries and rust-peer's target directory and build log
+#   BENCH_RUN_DIR            where this run's records and table go [BENCH_OUT/producer-<time>]
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -47,7 +52,7 @@ ROUNDS=${BENCH_ROUNDS:-2}
 JAVA_WARMUP=${BENCH_JAVA_WARMUP_SECS:-4}
 EXAMPLE_FALLBACK=${BENCH_EXAMPLE_FALLBACK:-5.5.0}
 OUT=${BENCH_OUT:-$REPO/target/bench}
-PEERS=",${BENCH_PEERS:-java,go,rust},"
+PEERS=",${BENCH_PEERS:-java,java-loop,go,rust,cpp},"
 TOPIC=BenchProducer
 SIZE=1024 ASYNC_WINDOW=256 ONEWAY_TASKS=8 BATCH=32 BATCH_TASKS=4
 # distribution/benchmark/runclass.sh sizes the heap like this; its CMS/PermSize options are
@@ -62,7 +67,7 @@ peer() { [[ $PEERS == *",$1,"* ]]; }
 skip_peer() { log "$2: skipping the $1 peer"; PEERS=${PEERS//,$1,/,}; }
 
 mkdir -p "$OUT"
-RUN=$OUT/producer-$(date +%Y%m%d-%H%M%S)
+RUN=${BENCH_RUN_DIR:-$OUT/producer-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$RUN"
 
 #################################################################### Java benchmark jars
@@ -152,6 +157,23 @@ if peer go; then
   fi
 fi
 
+if peer java-loop; then
+  if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
+    skip_peer java-loop "no java or no Maven (mvn) to build tests/java-oracle"
+  else
+    log "building the Java oracle (once; cached)"
+    "$HARNESS" oracle --client-version "$VERSION" -- help >/dev/null
+  fi
+fi
+if peer cpp; then
+  CPP_PEER=$OUT/cpp-peer
+  log "building tests/bench/cpp-peer (PyPI rocketmq==0.4.4's librocketmq; log $OUT/cpp-peer-build.log)"
+  if "$REPO/tests/bench/cpp-peer/build.sh" "$CPP_PEER" >"$OUT/cpp-peer-build.log" 2>&1; then
+    CPP_NOTE="librocketmq of PyPI rocketmq==0.4.4 (rocketmq-client-cpp 1.2.3 by its symbols)"
+  else
+    skip_peer cpp "the build of tests/bench/cpp-peer failed (see $OUT/cpp-peer-build.log)"
+  fi
+fi
 if peer rust; then
   # shellcheck source=rust-peer/build.sh
   source "$REPO/tests/bench/rust-peer/build.sh"
@@ -233,6 +255,16 @@ peer_run() { # PEER BINARY MODE CONC ARGS...: go-peer and rust-peer take the sam
 }
 go_run() { peer go && peer_run go "$GO_PEER" "$@" || true; }
 rust_run() { peer rust && peer_run rust "$RUST_PEER" "$@" || true; }
+cpp_run() { peer cpp && peer_run cpp "$CPP_PEER" "$@" || true; }
+javaloop_run() { # MODE CONC ARGS...: the Java client in java-oracle's bench-produce loop
+  peer java-loop || return 0
+  local mode=$1 conc=$2
+  shift 2
+  log "java-loop: $mode $conc $* (${JAVA_WARMUP}s warm-up)"
+  "${PIN_CLIENT[@]}" "$HARNESS" oracle --client-version "$VERSION" -- bench-produce "${COMMON[@]}" "${BPID[@]}" \
+    --side java-loop --mode "$mode" --conc "$conc" --messages "$MESSAGES" --max-secs "$MAX_SECS" \
+    --warmup-secs "$JAVA_WARMUP" "$@" 2>>"$RUN/java-loop.log" | tee -a "$RUN/java-loop.tsv" >&2 || true
+}
 JAVA_CMD=("${PIN_CLIENT[@]}" java "${JDK17_FLAGS[@]}" "${JAVA_OPTS[@]}" "-Drmq.logback.configurationFile=${LOGCONF:-}"
   -cp "${JLIB:-}/*") # used only when the java peer runs
 JARGS=(-n "$NAMESRV_ADDR" -t "$TOPIC" -s "$SIZE" -k false -c false -ri 1000)
@@ -255,17 +287,20 @@ in_turn() {
     for ((i = ${#cmds[@]} - 1; i >= 0; i--)); do eval "${cmds[i]}"; done
   fi
 }
-touch "$RUN/ours.tsv" "$RUN/java.tsv" "$RUN/go.tsv" "$RUN/rust.tsv"
+touch "$RUN/ours.tsv" "$RUN/java.tsv" "$RUN/java-loop.tsv" "$RUN/go.tsv" "$RUN/rust.tsv" "$RUN/cpp.tsv"
 for round in $(seq 1 "$ROUNDS"); do
   log "round $round of $ROUNDS"
   for c in ${SWEEP//,/ }; do
-    in_turn "ours_run sync $c" "java_run sync $c Producer -w $c" "go_run sync $c" "rust_run sync $c"
+    in_turn "ours_run sync $c" "java_run sync $c Producer -w $c" "javaloop_run sync $c" "go_run sync $c" \
+      "rust_run sync $c" "cpp_run sync $c"
   done
-  in_turn "ours_run async" "java_run async 1 Producer -y true" "go_run async $ASYNC_WINDOW" \
-    "rust_run async $ASYNC_WINDOW"
+  in_turn "ours_run async" "java_run async 1 Producer -y true" "javaloop_run async $ASYNC_WINDOW" \
+    "go_run async $ASYNC_WINDOW" "rust_run async $ASYNC_WINDOW" "cpp_run async $ASYNC_WINDOW"
   ours_run oneway
+  # cpp-peer has no batch phase: the C++ client's batches are stored as one message each.
   in_turn "ours_run batch" "java_run batch $BATCH_TASKS BatchProducer -w $BATCH_TASKS -b $BATCH" \
-    "go_run batch $BATCH_TASKS --batch $BATCH" "rust_run batch $BATCH_TASKS --batch $BATCH"
+    "javaloop_run batch $BATCH_TASKS --batch $BATCH" "go_run batch $BATCH_TASKS --batch $BATCH" \
+    "rust_run batch $BATCH_TASKS --batch $BATCH"
 done
 
 #################################################################### table
@@ -302,6 +337,17 @@ else
   PEER_NOTES+="Rust: not run (BENCH_PEERS, no cargo or a failed build of tests/bench/rust-peer).
 "
 fi
+if peer java-loop; then
+  PEER_NOTES+="Java loop: the same Java client (rocketmq-client $VERSION, JSON request headers, its default) in java-oracle's bench-produce:
+      sync = N threads calling send(msg); async = send(msg, callback), at most $ASYNC_WINDOW in flight; batch = $BATCH_TASKS threads x send of $BATCH
+      messages; ${JAVA_WARMUP}s of unmeasured sends (JIT) first, then measured as ours (process CPU time, latency per call, VmHWM reset).
+"
+fi
+if peer cpp; then
+  PEER_NOTES+="C++: $CPP_NOTE, through its C API; sync = N threads calling SendMessageSync; async = SendMessageAsync, at most
+      $ASYNC_WINDOW in flight; no batch phase (SendBatchMessage's batches are stored as one message each); measured as ours.
+"
+fi
 NOTES="Broker: Apache RocketMQ $VERSION (tests/harness/rmq.sh), topic $TOPIC with 8 queues; ${PINNING}.
 Load average at start/end: $LOAD_START / $(cut -d' ' -f1-3 /proc/loadavg) (anything else running on the machine shares these cores).
 Ours: sync = N tasks each awaiting send(); async = send_with_callback, at most $ASYNC_WINDOW in flight; oneway = $ONEWAY_TASKS tasks (phase ends when the broker
@@ -310,6 +356,7 @@ Ours: sync = N tasks each awaiting send(); async = send_with_callback, at most $
 ${PEER_NOTES}Broker CPU s per 100k messages (both sides) shows what each client's traffic costs the broker. Brokers answer with JSON headers either way.
 $ROUNDS round(s), ours and the peers alternating phase by phase; each side's best run of every phase is shown.
 Ratios: thr = our msg/s / the peer's; CPU = our CPU per message / the peer's; RSS = our peak RSS / the peer's."
-"$BIN" table --machine "$MACHINE" --notes "$NOTES" "$RUN/idle.tsv" "$RUN/ours.tsv" "$RUN/java.tsv" "$RUN/go.tsv" "$RUN/rust.tsv" |
+"$BIN" table --machine "$MACHINE" --notes "$NOTES" "$RUN/idle.tsv" "$RUN/ours.tsv" "$RUN/java.tsv" \
+  "$RUN/java-loop.tsv" "$RUN/go.tsv" "$RUN/rust.tsv" "$RUN/cpp.tsv" |
   tee "$RUN/table.txt"
 log "records and table in $RUN"
