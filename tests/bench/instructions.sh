@@ -12,6 +12,7 @@
 # shutdown). Cases, each with MsgTraceSwitch off and on:
 #   * sync: bench_producer (tests/src/bin/bench_producer.rs) sync sends, 1 in flight, 1 KiB;
 #   * async: bench_producer async sends, 256 in flight;
+#   * batch: bench_producer batch sends, 4 tasks sending batches of 32;
 #   * drain: bench_consumer (tests/src/bin/bench_consumer.rs) drain of a 1 KiB backlog by a new group.
 # What grows with the wall-clock time of a run (heartbeats every 30 s, the benchmark's own
 # broker queries while it waits for the broker to settle) is not cancelled; it is small next to
@@ -75,12 +76,13 @@ instructions() {
   awk '/^summary:/ { print $2 }' "$out"
 }
 
-producer_case() { # MODE TRACE REP: sync 1 in flight, or async 256 in flight
+producer_case() { # MODE TRACE REP: sync 1 in flight, async 256 in flight, or batches of 32 by 4 tasks
   local mode=$1 trace=$2 rep=$3 n small large
   for n in "$SMALL" "$LARGE"; do
     local ir
     ir=$(instructions "$mode-$trace-$rep-$n" "$trace" "$BIN_DIR/bench_producer" ours --namesrv "$NAMESRV_ADDR" \
-      --topic "$TOPIC" --formats rocketmq --phases "$mode" --sweep 1 --async-window 256 --messages "$n" --max-secs 3600)
+      --topic "$TOPIC" --formats rocketmq --phases "$mode" --sweep 1 --async-window 256 --batch 32 --batch-tasks 4 \
+      --messages "$n" --max-secs 3600)
     if [[ $n == "$SMALL" ]]; then small=$ir; else large=$ir; fi
   done
   printf '%s\t%s\t%s\t%s\n' "$mode" "$trace" "$rep" $(((large - small) / (LARGE - SMALL)))
@@ -99,9 +101,10 @@ drain_case() { # TRACE REP
 
 for rep in 1 2; do
   for trace in false true; do
-    log "repetition $rep, MsgTraceSwitch=$trace: sync, async, drain ($SMALL and $LARGE messages each)"
+    log "repetition $rep, MsgTraceSwitch=$trace: sync, async, batch, drain ($SMALL and $LARGE messages each)"
     producer_case sync "$trace" "$rep"
     producer_case async "$trace" "$rep"
+    producer_case batch "$trace" "$rep"
     drain_case "$trace" "$rep"
   done
 done | tee "$RUN/per-message.tsv" >&2
@@ -118,5 +121,5 @@ done | tee "$RUN/per-message.tsv" >&2
         printf "%-7s %10d %10d  %10d %10d  %10.1f%%\n", c, v[c, "false", 1], v[c, "false", 2], v[c, "true", 1], v[c, "true", 2], (on / off - 1) * 100
       }
     }' "$RUN/per-message.tsv"
-  echo "(sync: 1 in flight; async: 256 in flight; drain: a new group consuming a backlog; the cost compares the means)"
+  echo "(sync: 1 in flight; async: 256 in flight; batch: 4 tasks x 32 messages; drain: a new group consuming a backlog; the cost compares the means)"
 } | tee "$RUN/table.txt"

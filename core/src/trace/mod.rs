@@ -21,6 +21,7 @@ pub mod record;
 
 use parking_lot::Mutex;
 use std::collections::HashSet;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -495,7 +496,7 @@ fn pack(batch: &[Queued]) -> Vec<(String, String, usize)> {
     let mut order: Vec<&Queued> = batch.iter().collect();
     order.sort_by(|a, b| a.topic().cmp(b.topic()));
     let mut out = Vec::new();
-    let mut keys = IndexKeys::default();
+    let mut keys = IndexKeys::with_capacity(batch.len() * 2);
     for records in order.chunk_by(|a, b| a.topic() == b.topic()) {
         let mut body = String::with_capacity(records.iter().map(|r| r.text.len()).sum::<usize>().min(MAX_TRACE_BODY));
         let mut count = 0;
@@ -519,13 +520,17 @@ fn pack(batch: &[Queued]) -> Vec<(String, String, usize)> {
 
 /// The distinct index keys of a trace message, space-separated in the order first seen (a
 /// consumer's `SubBefore` and `SubAfter` records of a message name the same id).
-#[derive(Default)]
 struct IndexKeys<'a> {
-    seen: HashSet<&'a str>,
+    seen: HashSet<&'a str, KeyHashing>,
     joined: String,
 }
 
 impl<'a> IndexKeys<'a> {
+    /// Room for `keys` keys without growing.
+    fn with_capacity(keys: usize) -> Self {
+        IndexKeys { seen: HashSet::with_capacity_and_hasher(keys, KeyHashing::new()), joined: String::new() }
+    }
+
     fn add(&mut self, key: &'a str) {
         if self.seen.insert(key) {
             if !self.joined.is_empty() {
@@ -547,6 +552,57 @@ impl<'a> IndexKeys<'a> {
     }
 }
 
+/// Hashes [`IndexKeys`]: a word at a time from a seed drawn once per process (keys chosen to
+/// collide cannot be prepared ahead). std's SipHash cost more per key than the rest of packing
+/// a record (a callgrind profile of traced batch sends, docs/traces.md).
+#[derive(Clone, Copy)]
+struct KeyHashing {
+    seed: u64,
+}
+
+impl KeyHashing {
+    fn new() -> Self {
+        static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        KeyHashing { seed: *SEED.get_or_init(rand::random) }
+    }
+}
+
+impl BuildHasher for KeyHashing {
+    type Hasher = KeyHasher;
+
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(self.seed)
+    }
+}
+
+struct KeyHasher(u64);
+
+/// One round of mixing: multiplies by an odd constant (the 64-bit golden ratio), then folds
+/// the high half into the low one, so every input bit reaches the bits a table uses.
+fn mix(x: u64) -> u64 {
+    let x = x.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    x ^ (x >> 32)
+}
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            self.0 = mix(self.0 ^ u64::from_le_bytes(w));
+        }
+        let rest = words.remainder();
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        self.0 = mix(self.0 ^ u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+    }
+
+    fn finish(&self) -> u64 {
+        mix(self.0 ^ (self.0 >> 29))
+    }
+}
+
 /// A record as queued: its text, encoded by the traced call (one allocation; the fields are
 /// not copied into a record first), and where its topic, message id and keys are in it.
 struct Queued {
@@ -554,8 +610,8 @@ struct Queued {
     spans: Spans,
 }
 
-/// Room for an encoded record: most are 100 to 200 bytes.
-const ENCODED_CAPACITY: usize = 192;
+/// Room for an encoded record: most are 100 to 250 bytes (a `Pub` record carries two ids).
+const ENCODED_CAPACITY: usize = 256;
 
 impl Queued {
     /// The topic the record is about; empty for consume records, which carry none (Java groups
