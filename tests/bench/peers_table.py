@@ -41,7 +41,7 @@ def producer_runs(directory):
             f = line.rstrip("\n").split("\t")
             side = f[0]
             if side == "ours" and len(f) >= 14:
-                side = "ours" if f[1] == "json" else "ours-rmq"
+                side = "ours" if f[1].lower() == "json" else "ours-rmq"
                 mode, conc, rest = f[2], f[3], f[4:]
                 lat, rss = rest[3:6], rest[6]
             elif side == "java" and len(f) >= 12:
@@ -119,7 +119,9 @@ def main():
             if ours and not side.startswith("ours"):
                 ratios = [fmt(ours["rate"] / run["rate"], 2), fmt(ours["cpu100k"] / run["cpu100k"], 2),
                           fmt(ours["p99"] / run["p99"], 2), fmt(ours["rss_mib"] / run["rss_mib"], 2)]
-            name = "Java" if side == "java" and mode == "drain" else NAMES[side]
+            name = NAMES[side]
+            if mode == "drain":
+                name = {"java": "Java", "ours": "ours"}.get(side, name)
             print(f"{label:<12} {name:<17} {run['rate']:>9.0f} {fmt(run['cpu100k'], 2):>10} "
                   f"{fmt(run['p50'], 2):>7} {fmt(run['p99'], 2):>7} {fmt(run['p999'], 2):>8} "
                   f"{fmt(run['rss_mib'], 1):>8} | {ratios[0]:>16} {ratios[1]:>5} {ratios[2]:>5} {ratios[3]:>5}")
