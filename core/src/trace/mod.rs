@@ -208,6 +208,15 @@ impl Tracer {
     }
 }
 
+impl Drop for Tracer {
+    /// A tracer dropped without [`Tracer::stop`] (its client dropped unstopped) still ends its
+    /// task, after the task has sent what is queued.
+    fn drop(&mut self) {
+        self.shared.queue.lock().closed = true;
+        self.shared.arrived.notify_one();
+    }
+}
+
 /// The end of a traced client's shutdown: flushes `tracer` (within [`FLUSH_BOUND`]), then
 /// unregisters the client's `member` of `instance` and the trace producer together (one
 /// broker call timeout for both).
@@ -704,6 +713,25 @@ mod tests {
         tracer.shared.queue.lock().closed = true;
         tracer.append(pub_trace("A", "M9", None));
         assert_eq!(tracer.dropped(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_task_sends_what_is_queued_and_ends_once_its_tracer_is_dropped() {
+        let props = crate::config::Properties::new()
+            .with(crate::config::keys::NAMESRV_ADDR, "127.0.0.1:9876")
+            .with(crate::config::keys::GROUP_ID, "GID_t");
+        let config = ClientConfig::from_properties(&props, true).unwrap();
+        let shared = Arc::new(Shared::new(ProducerCore::new(config), DEFAULT_TRACE_TOPIC.to_owned(), 8));
+        let worker = tokio::spawn(shared.clone().run());
+        let tracer = Tracer { group: "GID_t".to_owned(), worker: Mutex::new(None), shared: shared.clone() };
+        tracer.append(pub_trace("A", "M1", None));
+        tracer.append(pub_trace("A", "M2", None));
+        drop(tracer);
+        tokio::time::timeout(Duration::from_secs(5), worker).await.expect("the task ended").unwrap();
+        // Both records were taken and sent; the send failed (the trace producer never started),
+        // so they are counted as dropped.
+        assert_eq!((shared.dropped.load(Ordering::Relaxed), shared.sent.load(Ordering::Relaxed)), (2, 0));
+        assert!(shared.queue.lock().records.is_empty());
     }
 
     #[test]
