@@ -22,6 +22,7 @@ pub mod record;
 use parking_lot::Mutex;
 use std::collections::HashSet;
 use std::hash::{BuildHasher, Hasher};
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -146,19 +147,17 @@ impl Tracer {
     /// Queues a record; never waits. A full queue drops it (counted, logged at most once per
     /// interval).
     pub fn append(&self, record: TraceRecord) {
-        let mut text = String::with_capacity(ENCODED_CAPACITY);
-        let spans = record.encode_spans(&mut text);
-        self.queue(Queued { text, spans });
+        self.queue(|out| record.encode_spans(out));
     }
 
     /// Queues a `Pub` record encoded straight from the send's fields (see [`append`](Self::append)).
     pub(crate) fn append_pub(&self, fields: &record::PubFields<'_>) {
-        let mut text = String::with_capacity(ENCODED_CAPACITY);
-        let spans = fields.encode(&mut text);
-        self.queue(Queued { text, spans });
+        self.queue(|out| fields.encode(out));
     }
 
-    fn queue(&self, record: Queued) {
+    /// Queues the record `encode` writes (at the end of the queue's text, under its lock:
+    /// encoding in place costs no allocation per record, where a record of its own did).
+    fn queue(&self, encode: impl FnOnce(&mut String) -> Spans) {
         let shared = &*self.shared;
         let mut pending = shared.queue.lock();
         if pending.closed {
@@ -170,7 +169,7 @@ impl Tracer {
             warn_limited!(dropped, topic = %shared.topic, "message trace queue full; trace records dropped");
             return;
         }
-        pending.records.push(record);
+        pending.records.push_with(encode);
         // Only the first record of an empty queue wakes the task; it takes the others in
         // batches, on its own timer.
         let first = pending.records.len() == 1;
@@ -319,8 +318,7 @@ impl Tracer {
 
     /// Queues the `SubBefore` record of `m`, whose id, keys and region are given.
     fn sub_before(&self, now: i64, request_id: &str, msg_id: &str, keys: Option<&str>, region_id: &str, m: &Message) {
-        let mut text = String::with_capacity(ENCODED_CAPACITY);
-        let spans = record::SubBeforeFields {
+        let fields = record::SubBeforeFields {
             timestamp: now,
             region_id,
             group: &self.group,
@@ -328,15 +326,13 @@ impl Tracer {
             msg_id,
             retry_times: m.reconsume_times,
             keys,
-        }
-        .encode(&mut text);
-        self.queue(Queued { text, spans });
+        };
+        self.queue(|out| fields.encode(out));
     }
 
     /// Queues the `SubAfter` record of message `msg_id` with `keys`.
     fn sub_after(&self, request_id: &str, msg_id: &str, keys: Option<&str>, outcome: &ConsumeOutcome) {
-        let mut text = String::with_capacity(ENCODED_CAPACITY);
-        let spans = record::SubAfterFields {
+        let fields = record::SubAfterFields {
             request_id,
             msg_id,
             cost_ms: outcome.cost_ms,
@@ -345,9 +341,8 @@ impl Tracer {
             context_code: outcome.code as i32,
             timestamp: outcome.now,
             group: &self.group,
-        }
-        .encode(&mut text);
-        self.queue(Queued { text, spans });
+        };
+        self.queue(|out| fields.encode(out));
     }
 }
 
@@ -377,9 +372,8 @@ impl ConsumeTrace {
 }
 
 /// The queue of records between the traced calls and the sending task.
-#[derive(Default)]
 struct Pending {
-    records: Vec<Queued>,
+    records: Queued,
     /// Set by [`Tracer::stop`]: records are no longer taken, and the task ends once it has
     /// sent what is queued.
     closed: bool,
@@ -390,7 +384,7 @@ impl Shared {
         Shared {
             producer,
             topic,
-            queue: Mutex::new(Pending { records: Vec::with_capacity(capacity.min(BATCH_MAX)), closed: false }),
+            queue: Mutex::new(Pending { records: Queued::default(), closed: false }),
             capacity,
             arrived: Notify::new(),
             dropped: AtomicU64::new(0),
@@ -400,16 +394,9 @@ impl Shared {
     }
 
     /// Up to `max` queued records, oldest first; whether the tracer has stopped.
-    fn take_batch(&self, max: usize) -> (Vec<Queued>, bool) {
+    fn take_batch(&self, max: usize) -> (Queued, bool) {
         let mut pending = self.queue.lock();
-        let n = pending.records.len().min(max);
-        let batch = if n == 0 {
-            Vec::new()
-        } else if n == pending.records.len() {
-            std::mem::replace(&mut pending.records, Vec::with_capacity(BATCH_MAX))
-        } else {
-            pending.records.drain(..n).collect()
-        };
+        let batch = pending.records.take_front(max);
         (batch, pending.closed)
     }
 
@@ -453,7 +440,7 @@ impl Shared {
                     }
                 }
                 let (more, _) = self.take_batch(BATCH_MAX - batch.len());
-                batch.extend(more);
+                batch.append(more);
             }
             while sending.len() >= SENDS_IN_FLIGHT {
                 sending.next().await;
@@ -464,7 +451,7 @@ impl Shared {
         while sending.next().await.is_some() {}
     }
 
-    async fn send_batch(&self, batch: Vec<Queued>) {
+    async fn send_batch(&self, batch: Queued) {
         if let Some(until) = *self.paused_until.lock() {
             if Instant::now() < until {
                 self.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -499,18 +486,18 @@ impl Shared {
 /// (a record that crosses a bound ends its message), and its keys the message ids and keys of
 /// its records, space-separated (the broker indexes each, which is what `queryMsgTraceById`
 /// looks up). Returns (body, keys, number of records).
-fn pack(batch: &[Queued]) -> Vec<(String, String, usize)> {
+fn pack(batch: &Queued) -> Vec<(String, String, usize)> {
     // Records of one topic together, in their order: a stable sort, which costs a comparison
     // per record when they are grouped already (a consumer's all name no topic).
-    let mut order: Vec<&Queued> = batch.iter().collect();
+    let mut order: Vec<QueuedRecord<'_>> = batch.iter().collect();
     order.sort_by(|a, b| a.topic().cmp(b.topic()));
     let mut out = Vec::new();
     let mut keys = IndexKeys::with_capacity(batch.len() * 2);
     for records in order.chunk_by(|a, b| a.topic() == b.topic()) {
-        let mut body = String::with_capacity(records.iter().map(|r| r.text.len()).sum::<usize>().min(MAX_TRACE_BODY));
+        let mut body = String::with_capacity(records.iter().map(|r| r.text().len()).sum::<usize>().min(MAX_TRACE_BODY));
         let mut count = 0;
         for r in records {
-            body.push_str(&r.text);
+            body.push_str(r.text());
             for key in r.index_keys() {
                 keys.add(key);
             }
@@ -612,26 +599,86 @@ impl Hasher for KeyHasher {
     }
 }
 
-/// A record as queued: its text, encoded by the traced call (one allocation; the fields are
-/// not copied into a record first), and where its topic, message id and keys are in it.
+/// Records as queued: their texts one after the other in one buffer, encoded there by the
+/// traced calls (no allocation per record, and the fields are not copied into a record
+/// first), and where each record is, with where its topic, message id and keys are in it.
+#[derive(Default)]
 struct Queued {
     text: String,
-    spans: Spans,
+    /// Per record: its span of `text`, and its fields' spans relative to the record's start.
+    records: Vec<(Range<usize>, Spans)>,
 }
 
-/// Room for an encoded record: most are 100 to 250 bytes (a `Pub` record carries two ids).
-const ENCODED_CAPACITY: usize = 256;
-
 impl Queued {
+    fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Appends the record `encode` writes at the end of the text (its spans are where in the
+    /// text it wrote each field).
+    fn push_with(&mut self, encode: impl FnOnce(&mut String) -> Spans) {
+        let start = self.text.len();
+        let spans = encode(&mut self.text);
+        let relative = |r: Range<usize>| r.start - start..r.end - start;
+        let spans = Spans { topic: relative(spans.topic), msg_id: relative(spans.msg_id), keys: relative(spans.keys) };
+        self.records.push((start..self.text.len(), spans));
+    }
+
+    /// Takes the first `max` records (all when there are no more), leaving the rest.
+    fn take_front(&mut self, max: usize) -> Queued {
+        if self.records.len() <= max {
+            // Room for as much as this batch held: what a steady stream needs, without
+            // reserving a full batch's for a client that traces a message now and then.
+            let fresh =
+                Queued { text: String::with_capacity(self.text.len()), records: Vec::with_capacity(self.len()) };
+            return std::mem::replace(self, fresh);
+        }
+        let cut = self.records[max].0.start;
+        let front = Queued { text: self.text[..cut].to_owned(), records: self.records.drain(..max).collect() };
+        self.text.drain(..cut);
+        for (range, _) in &mut self.records {
+            *range = range.start - cut..range.end - cut;
+        }
+        front
+    }
+
+    /// Appends `other`'s records after these.
+    fn append(&mut self, other: Queued) {
+        let base = self.text.len();
+        self.text.push_str(&other.text);
+        self.records.extend(other.records.into_iter().map(|(r, spans)| (r.start + base..r.end + base, spans)));
+    }
+
+    fn iter(&self) -> impl Iterator<Item = QueuedRecord<'_>> {
+        self.records.iter().map(|(range, spans)| QueuedRecord { text: &self.text[range.clone()], spans })
+    }
+}
+
+/// One queued record: its text and where its fields are in it.
+#[derive(Clone, Copy)]
+struct QueuedRecord<'a> {
+    text: &'a str,
+    spans: &'a Spans,
+}
+
+impl<'a> QueuedRecord<'a> {
+    fn text(&self) -> &'a str {
+        self.text
+    }
+
     /// The topic the record is about; empty for consume records, which carry none (Java groups
     /// them under the topic of their first bean, which they do not write either).
-    fn topic(&self) -> &str {
+    fn topic(&self) -> &'a str {
         &self.text[self.spans.topic.clone()]
     }
 
     /// The index keys a trace message carrying this record needs
     /// ([`TraceRecord::index_keys`]).
-    fn index_keys(&self) -> impl Iterator<Item = &str> {
+    fn index_keys(&self) -> impl Iterator<Item = &'a str> {
         // An empty span is a record without keys (`Spans`).
         let keys = Some(&self.text[self.spans.keys.clone()]).filter(|k| !k.is_empty());
         record::index_keys_of(&self.text[self.spans.msg_id.clone()], keys)
@@ -661,15 +708,12 @@ mod tests {
         })
     }
 
-    fn queued(records: &[TraceRecord]) -> Vec<Queued> {
-        records
-            .iter()
-            .map(|r| {
-                let mut text = String::new();
-                let spans = r.encode_spans(&mut text);
-                Queued { text, spans }
-            })
-            .collect()
+    fn queued(records: &[TraceRecord]) -> Queued {
+        let mut queued = Queued::default();
+        for r in records {
+            queued.push_with(|out| r.encode_spans(out));
+        }
+        queued
     }
 
     #[test]
@@ -713,6 +757,33 @@ mod tests {
         tracer.shared.queue.lock().closed = true;
         tracer.append(pub_trace("A", "M9", None));
         assert_eq!(tracer.dropped(), 2);
+    }
+
+    #[test]
+    fn queued_records_are_taken_in_batches_in_their_order() {
+        let mut records: Vec<TraceRecord> =
+            (0..5).map(|i| pub_trace("A", &format!("M{i}"), Some(&format!("k{i}")))).collect();
+        // A consume record (no topic) after the first.
+        records[1] = TraceRecord::SubBefore(SubBeforeTrace {
+            timestamp: 1,
+            region_id: "R".into(),
+            group: "G".into(),
+            request_id: "Q".into(),
+            msg_id: "M1".into(),
+            retry_times: 0,
+            keys: Some("k1".into()),
+        });
+        let mut queued = queued(&records);
+        let front = queued.take_front(2);
+        let ids = |q: &Queued| q.iter().flat_map(|r| r.index_keys().map(str::to_owned)).collect::<Vec<_>>();
+        assert_eq!(ids(&front), ["M0", "k0", "M1", "k1"]);
+        assert_eq!(ids(&queued), ["M2", "k2", "M3", "k3", "M4", "k4"]);
+        let mut rejoined = front;
+        rejoined.append(queued.take_front(10));
+        assert!(queued.is_empty());
+        assert_eq!(rejoined.len(), 5);
+        assert_eq!(record::decode(&rejoined.text).unwrap(), records);
+        assert_eq!(rejoined.iter().map(|r| r.topic()).collect::<Vec<_>>(), ["A", "", "A", "A", "A"]);
     }
 
     #[tokio::test]

@@ -125,7 +125,8 @@ pub enum TraceRecord {
 }
 
 /// Where in an encoded record (see [`TraceRecord::encode_spans`]) its traced topic (empty for
-/// consume records, which name none), message id and keys (empty when it has none) are.
+/// consume records, which name none), message id and keys (empty when it has none) are: ranges
+/// of the text the record was written into, none before the record's start.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Spans {
     pub topic: Range<usize>,
@@ -187,6 +188,8 @@ pub(crate) struct SubBeforeFields<'a> {
 
 impl SubBeforeFields<'_> {
     pub fn encode(&self, out: &mut String) -> Spans {
+        // Consume records name no topic: an empty span where the record starts.
+        let start = out.len();
         let mut w = FieldWriter::new(out);
         w.text("SubBefore");
         w.num(self.timestamp);
@@ -197,7 +200,7 @@ impl SubBeforeFields<'_> {
         w.num(self.retry_times);
         let keys = w.optional(self.keys);
         w.end();
-        Spans { topic: 0..0, msg_id, keys }
+        Spans { topic: start..start, msg_id, keys }
     }
 }
 
@@ -217,6 +220,8 @@ impl SubAfterFields<'_> {
     /// The LOCAL access channel's form (the CLOUD one leaves out timestamp and group but keeps
     /// the separator after the context code).
     pub fn encode(&self, out: &mut String) -> Spans {
+        // Consume records name no topic: an empty span where the record starts.
+        let start = out.len();
         let mut w = FieldWriter::new(out);
         w.text("SubAfter");
         w.text(self.request_id);
@@ -228,7 +233,7 @@ impl SubAfterFields<'_> {
         w.num(self.timestamp);
         w.text(self.group);
         w.end();
-        Spans { topic: 0..0, msg_id, keys }
+        Spans { topic: start..start, msg_id, keys }
     }
 }
 
