@@ -393,11 +393,15 @@ impl Shared {
         }
     }
 
-    /// Up to `max` queued records, oldest first; whether the tracer has stopped.
-    fn take_batch(&self, max: usize) -> (Queued, bool) {
-        let mut pending = self.queue.lock();
-        let batch = pending.records.take_front(max);
-        (batch, pending.closed)
+    /// How many records are queued; whether the tracer has stopped.
+    fn queued(&self) -> (usize, bool) {
+        let pending = self.queue.lock();
+        (pending.records.len(), pending.closed)
+    }
+
+    /// Up to `max` queued records, oldest first.
+    fn take_batch(&self, max: usize) -> Queued {
+        self.queue.lock().records.take_front(max)
     }
 
     /// The sending task: batches of up to [`BATCH_MAX`] records; a batch that is not full at
@@ -416,21 +420,23 @@ impl Shared {
     async fn run(self: Arc<Self>) {
         let mut sending = FuturesUnordered::new();
         loop {
-            // Wait for a first record, driving the sends meanwhile.
-            let (mut batch, closed) = loop {
-                let (batch, closed) = self.take_batch(BATCH_MAX);
-                if !batch.is_empty() || closed {
-                    break (batch, closed);
+            // Wait for a first record, driving the sends meanwhile. Records stay queued until
+            // the batch is taken, at once (taking the first and adding the others later moved
+            // their text twice).
+            let (queued, closed) = loop {
+                let (queued, closed) = self.queued();
+                if queued > 0 || closed {
+                    break (queued, closed);
                 }
                 tokio::select! {
                     _ = self.arrived.notified() => {}
                     Some(()) = sending.next(), if !sending.is_empty() => {}
                 }
             };
-            if batch.is_empty() {
+            if queued == 0 {
                 break;
             }
-            if batch.len() < BATCH_MAX && !closed {
+            if queued < BATCH_MAX && !closed {
                 let window = tokio::time::sleep(BATCH_WAIT);
                 tokio::pin!(window);
                 loop {
@@ -439,9 +445,8 @@ impl Shared {
                         Some(()) = sending.next(), if !sending.is_empty() => {}
                     }
                 }
-                let (more, _) = self.take_batch(BATCH_MAX - batch.len());
-                batch.append(more);
             }
+            let batch = self.take_batch(BATCH_MAX);
             while sending.len() >= SENDS_IN_FLIGHT {
                 sending.next().await;
             }
@@ -614,10 +619,6 @@ impl Queued {
         self.records.len()
     }
 
-    fn is_empty(&self) -> bool {
-        self.records.is_empty()
-    }
-
     /// Appends the record `encode` writes at the end of the text (its spans are where in the
     /// text it wrote each field).
     fn push_with(&mut self, encode: impl FnOnce(&mut String) -> Spans) {
@@ -644,13 +645,6 @@ impl Queued {
             *range = range.start - cut..range.end - cut;
         }
         front
-    }
-
-    /// Appends `other`'s records after these.
-    fn append(&mut self, other: Queued) {
-        let base = self.text.len();
-        self.text.push_str(&other.text);
-        self.records.extend(other.records.into_iter().map(|(r, spans)| (r.start + base..r.end + base, spans)));
     }
 
     fn iter(&self) -> impl Iterator<Item = QueuedRecord<'_>> {
@@ -778,12 +772,12 @@ mod tests {
         let ids = |q: &Queued| q.iter().flat_map(|r| r.index_keys().map(str::to_owned)).collect::<Vec<_>>();
         assert_eq!(ids(&front), ["M0", "k0", "M1", "k1"]);
         assert_eq!(ids(&queued), ["M2", "k2", "M3", "k3", "M4", "k4"]);
-        let mut rejoined = front;
-        rejoined.append(queued.take_front(10));
-        assert!(queued.is_empty());
-        assert_eq!(rejoined.len(), 5);
-        assert_eq!(record::decode(&rejoined.text).unwrap(), records);
-        assert_eq!(rejoined.iter().map(|r| r.topic()).collect::<Vec<_>>(), ["A", "", "A", "A", "A"]);
+        let rest = queued.take_front(10);
+        assert_eq!(queued.len(), 0);
+        assert_eq!((front.len(), rest.len()), (2, 3));
+        assert_eq!(record::decode(&(front.text.clone() + &rest.text)).unwrap(), records);
+        let topics = |q: &Queued| q.iter().map(|r| r.topic().to_owned()).collect::<Vec<_>>();
+        assert_eq!((topics(&front), topics(&rest)), (vec!["A".into(), "".into()], vec!["A".to_owned(); 3]));
     }
 
     #[tokio::test]
@@ -802,7 +796,7 @@ mod tests {
         // Both records were taken and sent; the send failed (the trace producer never started),
         // so they are counted as dropped.
         assert_eq!((shared.dropped.load(Ordering::Relaxed), shared.sent.load(Ordering::Relaxed)), (2, 0));
-        assert!(shared.queue.lock().records.is_empty());
+        assert_eq!(shared.queue.lock().records.len(), 0);
     }
 
     #[test]

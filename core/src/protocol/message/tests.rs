@@ -495,3 +495,23 @@ proptest! {
         prop_assert_eq!(decompress_body(&compress_body(&body, level)).unwrap(), body);
     }
 }
+
+#[test]
+fn separators_are_found_in_short_and_long_values_at_any_offset() {
+    for len in [0usize, 1, 10, 63, 64, 65, 200, 5000] {
+        let clean = "k".repeat(len);
+        assert!(!contains_separator(&clean), "{len} clean bytes");
+        for at in [0, len / 2, len.saturating_sub(1)] {
+            if len == 0 {
+                continue;
+            }
+            for sep in ['\u{1}', '\u{2}'] {
+                let mut s = clean.clone();
+                s.replace_range(at..at + 1, &sep.to_string());
+                assert!(contains_separator(&s), "{sep:?} at {at} of {len}");
+            }
+        }
+    }
+    // Bytes next to the separators' values, and multi-byte characters, are not separators.
+    assert!(!contains_separator("\u{0}\u{3}\u{7f}é漢"));
+}
