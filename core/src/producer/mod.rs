@@ -31,7 +31,7 @@ use crate::protocol::message::{
 };
 use crate::protocol::msgid::UniqueIdGenerator;
 use crate::protocol::route::MessageQueue;
-use crate::trace::record::{PubFields, TraceMessageType};
+use crate::trace::record::{PubBatchFields, PubFields, PubOfBatch, TraceMessageType};
 use crate::trace::{TracedKind, Tracer, DEFAULT_TRACE_REGION};
 use fault::FaultTracker;
 
@@ -585,9 +585,28 @@ impl ProducerCore {
         let mut stored = None;
         let result = self.send_batch_attempts(msgs, &mut stored).await;
         if let (Some(tracer), Ok(sent), Some(stored)) = (tracer, &result, stored) {
-            let cost_ms = (now_ms() - started) / sent.len().max(1) as i64;
-            for (msg, sent) in msgs.iter().zip(sent) {
-                self.trace_pub(&tracer, &stored, msg, sent, started, cost_ms, TraceMessageType::Normal);
+            if stored.trace_on {
+                let shared = PubBatchFields {
+                    timestamp: started,
+                    region_id: &stored.region,
+                    group: &self.config.group_id,
+                    // Every message of a batch has its first one's topic (checked before sending).
+                    topic: msgs.first().map_or("", |m| m.topic.as_str()),
+                    store_host: &stored.addr,
+                    cost_ms: (now_ms() - started) / sent.len().max(1) as i64,
+                    msg_type: TraceMessageType::Normal,
+                };
+                tracer.append_pubs(
+                    &shared,
+                    msgs.iter().zip(sent).map(|(msg, sent)| PubOfBatch {
+                        msg_id: &sent.message_id,
+                        tags: msg.tag.as_deref().filter(|t| !t.is_empty()),
+                        keys: msg.key.as_deref().filter(|k| !k.is_empty()),
+                        body_length: msg.body.len() as i32,
+                        offset_msg_id: &sent.offset_msg_id,
+                        success: sent.status == SendStatus::SendOk,
+                    }),
+                );
             }
         }
         result

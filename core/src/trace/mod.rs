@@ -49,7 +49,7 @@ pub const DEFAULT_TRACE_REGION: &str = "DefaultRegion";
 pub const TRACE_GROUP_PREFIX: &str = "_INNER_TRACE_PRODUCER";
 /// Records queued for sending at most (Java's `traceContextQueue` holds 2048 too).
 pub const QUEUE_CAPACITY: usize = 2048;
-/// Records per batch at most. Java caps its `batchNum` at 20; here a trace message carries up
+/// Records per trace message at most. Java caps its `batchNum` at 20; here a trace message carries up
 /// to 400 (about 60 KB of consume records, within [`MAX_TRACE_BODY`]; [`MAX_TRACE_KEYS`] ends
 /// one earlier when the records' ids and keys run long), because a trace message's send is a
 /// large part of what tracing costs per record: a consumer writes two records per message,
@@ -153,6 +153,36 @@ impl Tracer {
     /// Queues a `Pub` record encoded straight from the send's fields (see [`append`](Self::append)).
     pub(crate) fn append_pub(&self, fields: &record::PubFields<'_>) {
         self.queue(|out| fields.encode(out));
+    }
+
+    /// Queues the `Pub` records of one batch send: the fields the messages share are encoded
+    /// once, and the records pushed under one lock (see [`append`](Self::append)).
+    pub(crate) fn append_pubs<'m>(
+        &self,
+        shared_fields: &record::PubBatchFields<'_>,
+        messages: impl ExactSizeIterator<Item = record::PubOfBatch<'m>>,
+    ) {
+        let encoder = record::PubBatchEncoder::new(shared_fields);
+        let shared = &*self.shared;
+        let mut pending = shared.queue.lock();
+        if pending.closed {
+            return;
+        }
+        let was_empty = pending.records.len() == 0;
+        let room = shared.capacity.saturating_sub(pending.records.len());
+        let lost = messages.len().saturating_sub(room);
+        for (i, m) in messages.take(room).enumerate() {
+            pending.records.push_record(|out| encoder.encode(&m, out), i > 0);
+        }
+        let woken = was_empty && pending.records.len() > 0;
+        drop(pending);
+        if lost > 0 {
+            let dropped = shared.dropped.fetch_add(lost as u64, Ordering::Relaxed) + lost as u64;
+            warn_limited!(dropped, topic = %shared.topic, "message trace queue full; trace records dropped");
+        }
+        if woken {
+            shared.arrived.notify_one();
+        }
     }
 
     /// Queues the record `encode` writes (at the end of the queue's text, under its lock:
@@ -399,14 +429,14 @@ impl Shared {
         (pending.records.len(), pending.closed)
     }
 
-    /// Up to `max` queued records, oldest first.
-    fn take_batch(&self, max: usize) -> Queued {
-        self.queue.lock().records.take_front(max)
+    /// The queued records, oldest first ([`pack`] makes them messages of up to [`BATCH_MAX`]).
+    fn take_batch(&self) -> Queued {
+        self.queue.lock().records.take_all()
     }
 
-    /// The sending task: batches of up to [`BATCH_MAX`] records; a batch that is not full at
-    /// once waits [`BATCH_WAIT`] once for more. Ends when the tracer has stopped and the queue
-    /// is empty.
+    /// The sending task: takes what is queued, after waiting [`BATCH_WAIT`] once for more when
+    /// that is less than a message's [`BATCH_MAX`] records, and sends it as trace messages
+    /// ([`pack`]). Ends when the tracer has stopped and the queue is empty.
     ///
     /// It waits with a timer, not on the queue: a task woken by every record costs the traced
     /// client a futex call per record and the tracer a context switch. Only a record that
@@ -446,7 +476,7 @@ impl Shared {
                     }
                 }
             }
-            let batch = self.take_batch(BATCH_MAX);
+            let batch = self.take_batch();
             while sending.len() >= SENDS_IN_FLIGHT {
                 sending.next().await;
             }
@@ -463,7 +493,7 @@ impl Shared {
                 return;
             }
         }
-        for (body, keys, count) in pack(&batch) {
+        for (body, keys, count) in pack(batch) {
             let mut msg = Message::new(self.topic.clone(), None, body.into_bytes());
             msg.key = Some(keys);
             match self.producer.send_untraced(&msg).await {
@@ -487,36 +517,78 @@ impl Shared {
 }
 
 /// Packs records into trace messages as the Java dispatcher does: records of one traced topic
-/// together, a message's body up to [`MAX_TRACE_BODY`] and its keys up to [`MAX_TRACE_KEYS`]
+/// together, a message's records up to [`BATCH_MAX`], its body up to [`MAX_TRACE_BODY`] and its
+/// keys up to [`MAX_TRACE_KEYS`]
 /// (a record that crosses a bound ends its message), and its keys the message ids and keys of
 /// its records, space-separated (the broker indexes each, which is what `queryMsgTraceById`
 /// looks up). Returns (body, keys, number of records).
-fn pack(batch: &Queued) -> Vec<(String, String, usize)> {
-    // Records of one topic together, in their order: a stable sort, which costs a comparison
-    // per record when they are grouped already (a consumer's all name no topic).
-    let mut order: Vec<QueuedRecord<'_>> = batch.iter().collect();
-    order.sort_by(|a, b| a.topic().cmp(b.topic()));
-    let mut out = Vec::new();
-    let mut keys = IndexKeys::with_capacity(batch.len() * 2);
-    for records in order.chunk_by(|a, b| a.topic() == b.topic()) {
-        let mut body = String::with_capacity(records.iter().map(|r| r.text().len()).sum::<usize>().min(MAX_TRACE_BODY));
-        let mut count = 0;
-        for r in records {
-            body.push_str(r.text());
-            for key in r.index_keys() {
-                keys.add(key);
+fn pack(batch: Queued) -> Vec<(String, String, usize)> {
+    let mut planned: Vec<PlannedMessage> = Vec::new();
+    {
+        let mut records: Vec<QueuedRecord<'_>> = batch.iter().collect();
+        let groups: Vec<&[QueuedRecord<'_>]> = if batch.mixed_topics {
+            // Records of one topic together, in their order.
+            records.sort_by(|a, b| a.topic().cmp(b.topic()));
+            records.chunk_by(|a, b| a.topic() == b.topic()).collect()
+        } else {
+            vec![&records[..]]
+        };
+        let mut keys = IndexKeys::with_capacity(batch.len() * 2);
+        for records in groups {
+            let mut message = PlannedMessage::default();
+            for r in records {
+                message.add_text(r.at..r.at + r.text().len());
+                for key in r.index_keys() {
+                    keys.add(key);
+                }
+                message.count += 1;
+                if message.count >= BATCH_MAX || message.body_len >= MAX_TRACE_BODY || keys.len() >= MAX_TRACE_KEYS {
+                    message.keys = keys.take();
+                    planned.push(std::mem::take(&mut message));
+                }
             }
-            count += 1;
-            if body.len() >= MAX_TRACE_BODY || keys.len() >= MAX_TRACE_KEYS {
-                out.push((std::mem::take(&mut body), keys.take(), count));
-                count = 0;
+            if message.count > 0 {
+                message.keys = keys.take();
+                planned.push(message);
             }
-        }
-        if count > 0 {
-            out.push((body, keys.take(), count));
         }
     }
-    out
+    // The usual batch, one message of one topic, takes the queue's text as its body.
+    if let [message] = &mut planned[..] {
+        if message.runs.len() == 1 && message.runs[0] == (0..batch.text.len()) {
+            return vec![(batch.text, std::mem::take(&mut message.keys), message.count)];
+        }
+    }
+    planned
+        .into_iter()
+        .map(|m| {
+            let mut body = String::with_capacity(m.body_len);
+            for run in m.runs {
+                body.push_str(&batch.text[run]);
+            }
+            (body, m.keys, m.count)
+        })
+        .collect()
+}
+
+/// A trace message being packed: where its records are in the queue's text (records next to
+/// each other there are one run, copied at once), its keys and how many records it has.
+#[derive(Default)]
+struct PlannedMessage {
+    runs: Vec<Range<usize>>,
+    body_len: usize,
+    keys: String,
+    count: usize,
+}
+
+impl PlannedMessage {
+    fn add_text(&mut self, text: Range<usize>) {
+        self.body_len += text.len();
+        match self.runs.last_mut() {
+            Some(run) if run.end == text.start => run.end = text.end,
+            _ => self.runs.push(text),
+        }
+    }
 }
 
 /// The distinct index keys of a trace message, space-separated in the order first seen (a
@@ -524,17 +596,28 @@ fn pack(batch: &Queued) -> Vec<(String, String, usize)> {
 struct IndexKeys<'a> {
     seen: HashSet<&'a str, KeyHashing>,
     joined: String,
+    /// What `joined` reserves when its first key comes (growing it by doubling copied it
+    /// about as often as it has keys).
+    joined_capacity: usize,
 }
 
 impl<'a> IndexKeys<'a> {
     /// Room for `keys` keys without growing.
     fn with_capacity(keys: usize) -> Self {
-        IndexKeys { seen: HashSet::with_capacity_and_hasher(keys, KeyHashing::new()), joined: String::new() }
+        // Most keys are message ids (32 characters and a space).
+        let joined_capacity = (keys * 33).min(MAX_TRACE_KEYS + 256);
+        IndexKeys {
+            seen: HashSet::with_capacity_and_hasher(keys, KeyHashing::new()),
+            joined: String::new(),
+            joined_capacity,
+        }
     }
 
     fn add(&mut self, key: &'a str) {
         if self.seen.insert(key) {
-            if !self.joined.is_empty() {
+            if self.joined.is_empty() {
+                self.joined.reserve(self.joined_capacity);
+            } else {
                 self.joined.push(' ');
             }
             self.joined.push_str(key);
@@ -612,6 +695,10 @@ struct Queued {
     text: String,
     /// Per record: its span of `text`, and its fields' spans relative to the record's start.
     records: Vec<(Range<usize>, Spans)>,
+    /// Whether some record's topic differs from the record's before it: only then does
+    /// [`pack`] group the records by topic (a producer sending to one topic, and every
+    /// consumer, whose records name none, never pay for it).
+    mixed_topics: bool,
 }
 
 impl Queued {
@@ -622,33 +709,45 @@ impl Queued {
     /// Appends the record `encode` writes at the end of the text (its spans are where in the
     /// text it wrote each field).
     fn push_with(&mut self, encode: impl FnOnce(&mut String) -> Spans) {
+        self.push_record(encode, false);
+    }
+
+    /// [`push_with`](Self::push_with); `same_topic` when the caller knows that the record's
+    /// topic is the one of the record before it (the records of one batch send).
+    fn push_record(&mut self, encode: impl FnOnce(&mut String) -> Spans, same_topic: bool) {
         let start = self.text.len();
         let spans = encode(&mut self.text);
+        if !same_topic && !self.mixed_topics {
+            if let Some((previous, previous_spans)) = self.records.last() {
+                let at = |r: &Range<usize>, base: usize| base + r.start..base + r.end;
+                let previous_topic = &self.text[at(&previous_spans.topic, previous.start)];
+                self.mixed_topics = previous_topic != &self.text[spans.topic.clone()];
+            }
+        }
         let relative = |r: Range<usize>| r.start - start..r.end - start;
         let spans = Spans { topic: relative(spans.topic), msg_id: relative(spans.msg_id), keys: relative(spans.keys) };
         self.records.push((start..self.text.len(), spans));
     }
 
-    /// Takes the first `max` records (all when there are no more), leaving the rest.
-    fn take_front(&mut self, max: usize) -> Queued {
-        if self.records.len() <= max {
-            // Room for as much as this batch held: what a steady stream needs, without
-            // reserving a full batch's for a client that traces a message now and then.
-            let fresh =
-                Queued { text: String::with_capacity(self.text.len()), records: Vec::with_capacity(self.len()) };
-            return std::mem::replace(self, fresh);
-        }
-        let cut = self.records[max].0.start;
-        let front = Queued { text: self.text[..cut].to_owned(), records: self.records.drain(..max).collect() };
-        self.text.drain(..cut);
-        for (range, _) in &mut self.records {
-            *range = range.start - cut..range.end - cut;
-        }
-        front
+    /// Takes every record, leaving an empty queue with room for as much as was taken: what a
+    /// steady stream needs, without reserving a full queue's for a client that traces a
+    /// message now and then. (Taking some and shifting the rest to the front moved each
+    /// record's text once more whenever records came faster than one batch per window.)
+    fn take_all(&mut self) -> Queued {
+        let fresh = Queued {
+            text: String::with_capacity(self.text.len()),
+            records: Vec::with_capacity(self.len()),
+            mixed_topics: false,
+        };
+        std::mem::replace(self, fresh)
     }
 
     fn iter(&self) -> impl Iterator<Item = QueuedRecord<'_>> {
-        self.records.iter().map(|(range, spans)| QueuedRecord { text: &self.text[range.clone()], spans })
+        self.records.iter().map(|(range, spans)| QueuedRecord {
+            text: &self.text[range.clone()],
+            at: range.start,
+            spans,
+        })
     }
 }
 
@@ -656,6 +755,8 @@ impl Queued {
 #[derive(Clone, Copy)]
 struct QueuedRecord<'a> {
     text: &'a str,
+    /// Where `text` starts in the queue's text.
+    at: usize,
     spans: &'a Spans,
 }
 
@@ -719,12 +820,90 @@ mod tests {
             pub_trace("A", "M3", None),
             pub_trace("A", "M1", Some("k2")),
         ];
-        let packed = pack(&queued(&batch));
+        let packed = pack(queued(&batch));
         assert_eq!(packed.len(), 2);
         let (body, keys, count) = &packed[0];
         assert_eq!((keys.as_str(), *count), ("M1 k1 k2 M3", 3));
         assert_eq!(record::decode(body).unwrap(), vec![batch[0].clone(), batch[2].clone(), batch[3].clone()]);
         assert_eq!((packed[1].1.as_str(), packed[1].2), ("M2", 1));
+    }
+
+    #[test]
+    fn records_of_one_topic_are_one_message_whose_body_is_the_queued_text() {
+        let batch: Vec<TraceRecord> = (0..5).map(|i| pub_trace("A", &format!("M{i}"), None)).collect();
+        let queued = queued(&batch);
+        assert!(!queued.mixed_topics);
+        let text = queued.text.clone();
+        let packed = pack(queued);
+        assert_eq!(packed.len(), 1);
+        assert_eq!((packed[0].0.as_str(), packed[0].1.as_str(), packed[0].2), (text.as_str(), "M0 M1 M2 M3 M4", 5));
+        assert_eq!(record::decode(&packed[0].0).unwrap(), batch);
+    }
+
+    #[test]
+    fn the_queue_knows_when_its_records_name_several_topics() {
+        let mut q = queued(&[pub_trace("A", "M1", None), pub_trace("A", "M2", None)]);
+        assert!(!q.mixed_topics);
+        q.push_with(|out| pub_trace("B", "M3", None).encode_spans(out));
+        assert!(q.mixed_topics);
+        // Taking them all starts afresh.
+        q.take_all();
+        assert!(!q.mixed_topics);
+        // Consume records name no topic: never mixed.
+        let sub = TraceRecord::SubAfter(SubAfterTrace {
+            request_id: "Q".into(),
+            msg_id: "M1".into(),
+            cost_ms: 1,
+            success: true,
+            keys: None,
+            context_code: 0,
+            timestamp: 1,
+            group: "G".into(),
+        });
+        assert!(!queued(&[sub.clone(), sub]).mixed_topics);
+    }
+
+    #[test]
+    fn a_batch_send_queues_its_records_under_one_lock_and_drops_what_does_not_fit() {
+        let props = crate::config::Properties::new()
+            .with(crate::config::keys::NAMESRV_ADDR, "127.0.0.1:9876")
+            .with(crate::config::keys::GROUP_ID, "GID_t");
+        let config = ClientConfig::from_properties(&props, true).unwrap();
+        let tracer = Tracer {
+            group: "GID_t".to_owned(),
+            worker: Mutex::new(None),
+            shared: Arc::new(Shared::new(ProducerCore::new(config), DEFAULT_TRACE_TOPIC.to_owned(), 3)),
+        };
+        tracer.append(pub_trace("B", "M0", None));
+        let shared = PubBatchFields {
+            timestamp: 1,
+            region_id: "R",
+            group: "G",
+            topic: "A",
+            store_host: "h:1",
+            cost_ms: 1,
+            msg_type: TraceMessageType::Normal,
+        };
+        let ids = ["M1", "M2", "M3"];
+        tracer.append_pubs(
+            &shared,
+            ids.iter().map(|id| PubOfBatch {
+                msg_id: id,
+                tags: None,
+                keys: None,
+                body_length: 1,
+                offset_msg_id: "O",
+                success: true,
+            }),
+        );
+        // Room for two of the three; the last is dropped and counted.
+        assert_eq!(tracer.dropped(), 1);
+        let queued = tracer.shared.take_batch();
+        assert!(queued.mixed_topics, "B, then A");
+        let records = record::decode(&queued.text).unwrap();
+        assert_eq!(records.iter().map(TraceRecord::msg_id).collect::<Vec<_>>(), ["M0", "M1", "M2"]);
+        let packed = pack(queued);
+        assert_eq!(packed.iter().map(|p| (p.1.as_str(), p.2)).collect::<Vec<_>>(), [("M1 M2", 2), ("M0", 1)]);
     }
 
     #[test]
@@ -754,7 +933,7 @@ mod tests {
     }
 
     #[test]
-    fn queued_records_are_taken_in_batches_in_their_order() {
+    fn queued_records_are_taken_in_their_order_and_packed_by_the_message() {
         let mut records: Vec<TraceRecord> =
             (0..5).map(|i| pub_trace("A", &format!("M{i}"), Some(&format!("k{i}")))).collect();
         // A consume record (no topic) after the first.
@@ -768,16 +947,31 @@ mod tests {
             keys: Some("k1".into()),
         });
         let mut queued = queued(&records);
-        let front = queued.take_front(2);
-        let ids = |q: &Queued| q.iter().flat_map(|r| r.index_keys().map(str::to_owned)).collect::<Vec<_>>();
-        assert_eq!(ids(&front), ["M0", "k0", "M1", "k1"]);
-        assert_eq!(ids(&queued), ["M2", "k2", "M3", "k3", "M4", "k4"]);
-        let rest = queued.take_front(10);
+        let taken = queued.take_all();
         assert_eq!(queued.len(), 0);
-        assert_eq!((front.len(), rest.len()), (2, 3));
-        assert_eq!(record::decode(&(front.text.clone() + &rest.text)).unwrap(), records);
-        let topics = |q: &Queued| q.iter().map(|r| r.topic().to_owned()).collect::<Vec<_>>();
-        assert_eq!((topics(&front), topics(&rest)), (vec!["A".into(), "".into()], vec!["A".to_owned(); 3]));
+        let ids = taken.iter().flat_map(|r| r.index_keys().map(str::to_owned)).collect::<Vec<_>>();
+        assert_eq!(ids, ["M0", "k0", "M1", "k1", "M2", "k2", "M3", "k3", "M4", "k4"]);
+        assert_eq!(record::decode(&taken.text).unwrap(), records);
+        let topics = taken.iter().map(|r| r.topic().to_owned()).collect::<Vec<_>>();
+        assert_eq!(topics, ["A", "", "A", "A", "A"]);
+        assert!(taken.mixed_topics);
+        // The consume record's message first (its topic sorts first), then the topic's.
+        let packed = pack(taken);
+        assert_eq!(
+            packed.iter().map(|p| (p.1.as_str(), p.2)).collect::<Vec<_>>(),
+            [("M1 k1", 1), ("M0 k0 M2 k2 M3 k3 M4 k4", 4)]
+        );
+    }
+
+    #[test]
+    fn a_message_carries_at_most_batch_max_records() {
+        let batch: Vec<TraceRecord> = (0..BATCH_MAX * 2 + 1).map(|i| pub_trace("A", &format!("M{i}"), None)).collect();
+        let queued = queued(&batch);
+        let text = queued.text.clone();
+        let packed = pack(queued);
+        assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [BATCH_MAX, BATCH_MAX, 1]);
+        assert_eq!(packed.iter().map(|p| p.0.as_str()).collect::<String>(), text);
+        assert!(packed[2].1 == format!("M{}", BATCH_MAX * 2));
     }
 
     #[tokio::test]
@@ -810,7 +1004,7 @@ mod tests {
         };
         let big = "t".repeat(70_000);
         let batch = vec![with_tag("M1", &big), with_tag("M2", &big), pub_trace("A", "M3", None)];
-        let packed = pack(&queued(&batch));
+        let packed = pack(queued(&batch));
         assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [2, 1]);
         assert_eq!(packed[0].1, "M1 M2");
         assert!(packed[0].0.len() >= MAX_TRACE_BODY);
@@ -823,7 +1017,7 @@ mod tests {
         let keys: Vec<String> = (0..7).map(|i| format!("{i}{}", "k".repeat(4999))).collect();
         let batch: Vec<TraceRecord> =
             keys.iter().enumerate().map(|(i, k)| pub_trace("A", &format!("M{i}"), Some(k))).collect();
-        let packed = pack(&queued(&batch));
+        let packed = pack(queued(&batch));
         assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [5, 2]);
         for (_, keys, _) in &packed {
             assert!(keys.len() < crate::protocol::message::MAX_PROPERTIES_LEN - 1000, "{} bytes of keys", keys.len());

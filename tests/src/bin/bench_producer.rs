@@ -6,9 +6,12 @@
 //!   print the process's VmRSS.
 //! * `ours  --namesrv A --topic T [--formats json,rocketmq] [--sweep 1,2,4,8,16,32]
 //!   [--messages 50000] [--max-secs 8] [--size 1024] [--async-window 256 (or a list: 1,256)] [--oneway-tasks 8]
-//!   [--batch 32] [--batch-tasks 4]`: every phase (sync with N tasks in flight, async, oneway,
+//!   [--batch 32] [--batch-tasks 4] [--rate 0]`: every phase (sync with N tasks in flight, async, oneway,
 //!   batch) in both header formats. Per phase: messages/s, latency percentiles, CPU seconds from
 //!   `getrusage(RUSAGE_SELF)` and peak RSS (VmHWM, reset per phase through /proc/self/clear_refs).
+//!   `--rate N` paces the sync and batch phases to N messages per second (0: as fast as they
+//!   go), so that two runs compare at one offered load (the message-trace cost, where a broker
+//!   slowed by storing the traces would otherwise change the traced run's I/O pattern).
 //! * `java  --namesrv A --topic T --mode M --conc N [--warmup-secs 2] [--secs 8] --log F -- CMD..`:
 //!   runs CMD (the official Java benchmark producer), waits until messages land, then measures
 //!   its CPU (/proc/PID/stat utime+stime) and the topic's max offsets over `--secs` seconds,
@@ -205,6 +208,8 @@ struct Load {
     template: Message,
     messages: usize,
     max_time: Duration,
+    /// Messages per second the sync and batch phases are paced to; 0 for no pacing.
+    rate: f64,
 }
 
 async fn ours(opts: &Opts) -> BoxResult<()> {
@@ -230,6 +235,7 @@ async fn ours(opts: &Opts) -> BoxResult<()> {
             template: Message::new(topic.as_str(), None, payload.clone()),
             messages: opts.get("messages", 50_000)?,
             max_time: Duration::from_secs_f64(opts.get("max-secs", 8.0)?),
+            rate: opts.get("rate", 0.0)?,
         };
         let cluster = Cluster { admin: Admin::new(&p)?, topic: topic.clone(), broker_pid };
         for &phase in phases.iter().filter(|ph| only.iter().any(|o| o == ph.mode())) {
@@ -366,15 +372,25 @@ enum Call {
 /// `tasks` tasks, each making `call` one at a time until the load is sent or its time is up.
 async fn run_tasks(load: &Load, producer: &Arc<Producer>, tasks: usize, call: Call) -> Tally {
     let next = Arc::new(AtomicUsize::new(0));
+    let phase_start = tokio::time::Instant::now();
     let deadline = Instant::now() + load.max_time;
     let per_call = if let Call::Batch(size) = call { size } else { 1 };
+    let rate = load.rate;
     let handles: Vec<_> = (0..tasks)
         .map(|_| {
             let (producer, next, template, total) =
                 (producer.clone(), next.clone(), load.template.clone(), load.messages);
             tokio::spawn(async move {
                 let mut tally = Tally::default();
-                while next.fetch_add(per_call, Ordering::Relaxed) < total && Instant::now() < deadline {
+                loop {
+                    let claimed = next.fetch_add(per_call, Ordering::Relaxed);
+                    if claimed >= total || Instant::now() >= deadline {
+                        break;
+                    }
+                    if rate > 0.0 {
+                        // The call is due when the messages before it are, at `rate`.
+                        tokio::time::sleep_until(phase_start + Duration::from_secs_f64(claimed as f64 / rate)).await;
+                    }
                     let started = Instant::now();
                     let result = match call {
                         Call::Send => producer.send(&template.clone()).await.map(drop),
