@@ -15,16 +15,17 @@
 # side's lowest CPU per message of every phase and prints the cost: traced / untraced - 1.
 #
 # Environment (defaults in brackets):
-#   RMQ_VERSION [5.3.3]   BENCH_ROUNDS [3]   BENCH_MESSAGES [60000] (per producer phase, which also
-#   stops after BENCH_MAX_SECS [4])   BENCH_DRAIN [100000]   BENCH_OUT [<repo>/target/bench]
+#   RMQ_VERSION [5.3.3]   BENCH_ROUNDS [3]   BENCH_MESSAGES [150000] (per producer phase, which also
+#   stops after BENCH_MAX_SECS [6]; a shorter batch phase measures too little CPU)   BENCH_DRAIN [100000]
+#   BENCH_OUT [<repo>/target/bench]
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HARNESS=$REPO/tests/harness/rmq.sh
 VERSION=${RMQ_VERSION:-5.3.3}
 ROUNDS=${BENCH_ROUNDS:-3}
-MESSAGES=${BENCH_MESSAGES:-60000}
-MAX_SECS=${BENCH_MAX_SECS:-4}
+MESSAGES=${BENCH_MESSAGES:-150000}
+MAX_SECS=${BENCH_MAX_SECS:-6}
 DRAIN=${BENCH_DRAIN:-100000}
 OUT=${BENCH_OUT:-$REPO/target/bench}
 TOPIC=BenchTraceCost DRAIN_TOPIC=BenchTraceDrain
