@@ -31,6 +31,7 @@
 #                            (BENCH_OUT/rust-peer-target) are built
 #   BENCH_RUN_DIR            keep this run's results (JSON lines) in BENCH_RUN_DIR/drain.jsonl
 #   BENCH_JAVA_OPTS          JVM options of the Java consumer [-server -Xms1g -Xmx1g]
+#   BENCH_MSG_TRACE [false]  our client's MsgTraceSwitch (its default is on; the peers trace nothing)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -41,6 +42,9 @@ THREADS=${BENCH_THREADS:-20}
 PER_QUEUE=${BENCH_CACHE_PER_QUEUE:-1000}
 ROUNDS=${BENCH_ROUNDS:-2}
 PEERS=",${BENCH_PEERS:-java,go,rust,cpp},"
+# No peer traces its messages (the Java benchmark only with -m true), so ours does not either
+# unless asked; tests/bench/trace-cost.sh measures what tracing costs.
+export BENCH_MSG_TRACE=${BENCH_MSG_TRACE:-false}
 OUT=${BENCH_OUT:-$REPO/target/bench}
 QUEUES=8
 TOPIC=BenchConsumer_$$

@@ -38,6 +38,7 @@
 #   BENCH_OUT [<repo>/target/bench]  raw records, the printed table, the go-peer and cpp-peer
 #                            binaries and rust-peer's target directory and build log
 #   BENCH_RUN_DIR            where this run's records and table go [BENCH_OUT/producer-<time>]
+#   BENCH_MSG_TRACE [false]  our client's MsgTraceSwitch (its default is on; the peers trace nothing)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -53,6 +54,9 @@ JAVA_WARMUP=${BENCH_JAVA_WARMUP_SECS:-4}
 EXAMPLE_FALLBACK=${BENCH_EXAMPLE_FALLBACK:-5.5.0}
 OUT=${BENCH_OUT:-$REPO/target/bench}
 PEERS=",${BENCH_PEERS:-java,java-loop,go,rust,cpp},"
+# No peer traces its messages (the Java benchmark only with -m true), so ours does not either
+# unless asked; tests/bench/trace-cost.sh measures what tracing costs.
+export BENCH_MSG_TRACE=${BENCH_MSG_TRACE:-false}
 TOPIC=BenchProducer
 SIZE=1024 ASYNC_WINDOW=256 ONEWAY_TASKS=8 BATCH=32 BATCH_TASKS=4
 # distribution/benchmark/runclass.sh sizes the heap like this; its CMS/PermSize options are

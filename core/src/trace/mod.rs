@@ -23,7 +23,7 @@ use parking_lot::Mutex;
 use std::collections::HashSet;
 use std::hash::{BuildHasher, Hasher};
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -109,7 +109,11 @@ struct Shared {
     dropped: AtomicU64,
     /// Records sent in trace messages the broker stored.
     sent: AtomicU64,
-    paused_until: Mutex<Option<Instant>>,
+    /// Until when (ms since the epoch) trace sends pause because the trace topic is missing;
+    /// 0 when they do not. Records traced meanwhile are dropped before they are encoded: with
+    /// `MsgTraceSwitch` on by default and brokers creating the trace topic only when told to,
+    /// a client on such a cluster would otherwise encode every record for nothing.
+    paused_until_ms: AtomicI64,
 }
 
 static TRACER_COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -162,8 +166,12 @@ impl Tracer {
         shared_fields: &record::PubBatchFields<'_>,
         messages: impl ExactSizeIterator<Item = record::PubOfBatch<'m>>,
     ) {
-        let encoder = record::PubBatchEncoder::new(shared_fields);
         let shared = &*self.shared;
+        if shared.paused() {
+            shared.dropped.fetch_add(messages.len() as u64, Ordering::Relaxed);
+            return;
+        }
+        let encoder = record::PubBatchEncoder::new(shared_fields);
         let mut pending = shared.queue.lock();
         if pending.closed {
             return;
@@ -189,6 +197,10 @@ impl Tracer {
     /// encoding in place costs no allocation per record, where a record of its own did).
     fn queue(&self, encode: impl FnOnce(&mut String) -> Spans) {
         let shared = &*self.shared;
+        if shared.paused() {
+            shared.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         let mut pending = shared.queue.lock();
         if pending.closed {
             return;
@@ -419,7 +431,7 @@ impl Shared {
             arrived: Notify::new(),
             dropped: AtomicU64::new(0),
             sent: AtomicU64::new(0),
-            paused_until: Mutex::new(None),
+            paused_until_ms: AtomicI64::new(0),
         }
     }
 
@@ -486,12 +498,16 @@ impl Shared {
         while sending.next().await.is_some() {}
     }
 
+    /// Whether trace sends pause (see `paused_until_ms`).
+    fn paused(&self) -> bool {
+        let until = self.paused_until_ms.load(Ordering::Relaxed);
+        until != 0 && crate::message::now_ms() < until
+    }
+
     async fn send_batch(&self, batch: Queued) {
-        if let Some(until) = *self.paused_until.lock() {
-            if Instant::now() < until {
-                self.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
-                return;
-            }
+        if self.paused() {
+            self.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            return;
         }
         for (body, keys, count) in pack(batch) {
             let mut msg = Message::new(self.topic.clone(), None, body.into_bytes());
@@ -504,7 +520,8 @@ impl Shared {
                     self.dropped.fetch_add(count as u64, Ordering::Relaxed);
                     let dropped = self.dropped.load(Ordering::Relaxed);
                     if e.kind() == ErrorKind::TopicNotFound {
-                        *self.paused_until.lock() = Some(Instant::now() + MISSING_TOPIC_PAUSE);
+                        let until = crate::message::now_ms() + MISSING_TOPIC_PAUSE.as_millis() as i64;
+                        self.paused_until_ms.store(until, Ordering::Relaxed);
                         warn_limited!(topic = %self.topic, dropped, pause = ?MISSING_TOPIC_PAUSE,
                             "message trace topic not found (brokers create it with traceTopicEnable=true); trace records dropped");
                         return;
@@ -904,6 +921,39 @@ mod tests {
         assert_eq!(records.iter().map(TraceRecord::msg_id).collect::<Vec<_>>(), ["M0", "M1", "M2"]);
         let packed = pack(queued);
         assert_eq!(packed.iter().map(|p| (p.1.as_str(), p.2)).collect::<Vec<_>>(), [("M1 M2", 2), ("M0", 1)]);
+    }
+
+    #[test]
+    fn while_the_trace_topic_is_missing_records_are_dropped_before_they_are_encoded() {
+        let props = crate::config::Properties::new()
+            .with(crate::config::keys::NAMESRV_ADDR, "127.0.0.1:9876")
+            .with(crate::config::keys::GROUP_ID, "GID_t");
+        let config = ClientConfig::from_properties(&props, true).unwrap();
+        let tracer = Tracer {
+            group: "GID_t".to_owned(),
+            worker: Mutex::new(None),
+            shared: Arc::new(Shared::new(ProducerCore::new(config), DEFAULT_TRACE_TOPIC.to_owned(), 10)),
+        };
+        let now = crate::message::now_ms();
+        tracer.shared.paused_until_ms.store(now + 60_000, Ordering::Relaxed);
+        tracer.append(pub_trace("A", "M0", None));
+        let shared = PubBatchFields {
+            timestamp: 1,
+            region_id: "R",
+            group: "G",
+            topic: "A",
+            store_host: "h:1",
+            cost_ms: 1,
+            msg_type: TraceMessageType::Normal,
+        };
+        let one =
+            |id| PubOfBatch { msg_id: id, tags: None, keys: None, body_length: 1, offset_msg_id: "O", success: true };
+        tracer.append_pubs(&shared, ["M1", "M2"].into_iter().map(one));
+        assert_eq!((tracer.dropped(), tracer.shared.queued().0), (3, 0));
+        // Once the pause is over, records are queued again.
+        tracer.shared.paused_until_ms.store(now - 1, Ordering::Relaxed);
+        tracer.append(pub_trace("A", "M3", None));
+        assert_eq!((tracer.dropped(), tracer.shared.queued().0), (3, 1));
     }
 
     #[test]
