@@ -176,13 +176,13 @@ impl Tracer {
         if pending.closed {
             return;
         }
-        let was_empty = pending.records.len() == 0;
+        let before = pending.records.len();
         let room = shared.capacity.saturating_sub(pending.records.len());
         let lost = messages.len().saturating_sub(room);
         for (i, m) in messages.take(room).enumerate() {
             pending.records.push_record(|out| encoder.encode(&m, out), i > 0);
         }
-        let woken = was_empty && pending.records.len() > 0;
+        let woken = wakes_the_task(before, pending.records.len());
         drop(pending);
         if lost > 0 {
             let dropped = shared.dropped.fetch_add(lost as u64, Ordering::Relaxed) + lost as u64;
@@ -212,11 +212,9 @@ impl Tracer {
             return;
         }
         pending.records.push_with(encode);
-        // Only the first record of an empty queue wakes the task; it takes the others in
-        // batches, on its own timer.
-        let first = pending.records.len() == 1;
+        let wake = wakes_the_task(pending.records.len() - 1, pending.records.len());
         drop(pending);
-        if first {
+        if wake {
             shared.arrived.notify_one();
         }
     }
@@ -413,6 +411,14 @@ impl ConsumeTrace {
     }
 }
 
+/// Whether a push that took the queue from `before` to `after` records wakes the sending task:
+/// the first record of an empty queue does (the task then waits [`BATCH_WAIT`] for more), and
+/// so does the one that makes a message's worth ([`BATCH_MAX`]), which ends that wait. The
+/// others do not: a task woken per record costs the traced call a futex call each.
+fn wakes_the_task(before: usize, after: usize) -> bool {
+    (before == 0 && after > 0) || (before < BATCH_MAX && after >= BATCH_MAX)
+}
+
 /// The queue of records between the traced calls and the sending task.
 struct Pending {
     records: Queued,
@@ -451,8 +457,8 @@ impl Shared {
     /// ([`pack`]). Ends when the tracer has stopped and the queue is empty.
     ///
     /// It waits with a timer, not on the queue: a task woken by every record costs the traced
-    /// client a futex call per record and the tracer a context switch. Only a record that
-    /// finds the queue empty wakes it; at most one wake-up is paid per batch window.
+    /// client a futex call per record and the tracer a context switch. Only the record that
+    /// finds the queue empty and the one that makes [`BATCH_MAX`] wake it ([`wakes_the_task`]).
     ///
     /// Trace messages go out several at once ([`SENDS_IN_FLIGHT`]), as Java's (asynchronous
     /// sends from a pool of up to 4 threads): one at a time, a producer sending faster than a
@@ -479,11 +485,20 @@ impl Shared {
                 break;
             }
             if queued < BATCH_MAX && !closed {
+                // Until the window ends, or a message's worth is queued (a consumer draining
+                // 100k messages a second writes 200k records a second: a full window of them
+                // would overflow the queue), or the tracer stops.
                 let window = tokio::time::sleep(BATCH_WAIT);
                 tokio::pin!(window);
                 loop {
                     tokio::select! {
                         _ = &mut window => break,
+                        _ = self.arrived.notified() => {
+                            let (queued, closed) = self.queued();
+                            if queued >= BATCH_MAX || closed {
+                                break;
+                            }
+                        }
                         Some(()) = sending.next(), if !sending.is_empty() => {}
                     }
                 }
