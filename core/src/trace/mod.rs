@@ -1058,6 +1058,38 @@ mod tests {
         assert_eq!(shared.queue.lock().records.len(), 0);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_message_s_worth_of_records_is_taken_before_the_window_ends() {
+        let props = crate::config::Properties::new()
+            .with(crate::config::keys::NAMESRV_ADDR, "127.0.0.1:9876")
+            .with(crate::config::keys::GROUP_ID, "GID_t");
+        let config = ClientConfig::from_properties(&props, true).unwrap();
+        let shared = Arc::new(Shared::new(ProducerCore::new(config), DEFAULT_TRACE_TOPIC.to_owned(), QUEUE_CAPACITY));
+        let worker = tokio::spawn(shared.clone().run());
+        let tracer = Tracer { group: "GID_t".to_owned(), worker: Mutex::new(None), shared: shared.clone() };
+        let settle = || async {
+            for _ in 0..20 {
+                tokio::task::yield_now().await;
+            }
+        };
+        let started = tokio::time::Instant::now();
+        tracer.append(pub_trace("A", "M0", None));
+        settle().await;
+        // The task woke for the first record and waits its window for more (time stands still).
+        assert_eq!(shared.queued().0, 1);
+        for i in 1..BATCH_MAX {
+            tracer.append(pub_trace("A", &format!("M{i}"), None));
+        }
+        settle().await;
+        // The 400th record ended the wait: all were taken, within no time at all.
+        assert_eq!(shared.queued().0, 0);
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        drop(tracer);
+        tokio::time::timeout(Duration::from_secs(5), worker).await.expect("the task ended").unwrap();
+        // The trace producer never started: the send failed and the records count as dropped.
+        assert_eq!(shared.dropped.load(Ordering::Relaxed), BATCH_MAX as u64);
+    }
+
     #[test]
     fn a_large_batch_is_split_at_the_body_bound() {
         let with_tag = |id: &str, tag: &str| {
