@@ -12,7 +12,9 @@
 #   * bench_consumer drain (tests/src/bin/bench_consumer.rs) of a backlog of BENCH_DRAIN
 #     messages by a new group.
 # Client CPU is getrusage of the client process, trace producer included. The table keeps each
-# side's lowest CPU per message of every phase and prints the cost: traced / untraced - 1.
+# side's lowest CPU per message of every phase and prints the cost: traced / untraced - 1. Below
+# it, the traced runs' trace records, sent and dropped (a run that dropped some understates the
+# cost; the clients' stderr is in the run's trace-records.log).
 #
 # Environment (defaults in brackets):
 #   RMQ_VERSION [5.3.3]   BENCH_ROUNDS [3]   BENCH_MESSAGES [150000] (per producer phase, which also
@@ -76,12 +78,12 @@ producer_run() { # TRACE ROUND
   log "round $2: producer, MsgTraceSwitch=$1"
   BENCH_MSG_TRACE=$1 "${PIN_CLIENT[@]}" "$BIN_DIR/bench_producer" ours "${COMMON[@]}" --formats rocketmq \
     --phases sync,async,batch --sweep 1,8 --async-window 256 --batch 32 --batch-tasks 4 \
-    --messages "$MESSAGES" --max-secs "$MAX_SECS" | sed "s/^/$1\t/" >>"$RUN/producer.tsv"
+    --messages "$MESSAGES" --max-secs "$MAX_SECS" 2>>"$RUN/trace-records.log" | sed "s/^/$1\t/" >>"$RUN/producer.tsv"
 }
 drain_run() { # TRACE ROUND
   log "round $2: drain of $DRAIN, MsgTraceSwitch=$1"
   BENCH_MSG_TRACE=$1 "${PIN_CLIENT[@]}" "$BIN_DIR/bench_consumer" drain --namesrv "$NAMESRV_ADDR" \
-    --topic "$DRAIN_TOPIC" --group "GID_trace_drain_$1_$2_$RANDOM" --messages "$DRAIN" |
+    --topic "$DRAIN_TOPIC" --group "GID_trace_drain_$1_$2_$RANDOM" --messages "$DRAIN" 2>>"$RUN/trace-records.log" |
     sed "s/^/$1\t/" >>"$RUN/drain.tsv"
 }
 for round in $(seq 1 "$ROUNDS"); do
@@ -112,4 +114,7 @@ done
       }
     }' "$RUN/cpu.tsv"
   echo "(drain: µs per message = CPU s per 100k × 10; the batch phase counts messages, not batches)"
+  # A traced run that dropped records would understate the cost: say how many were.
+  awk '/^trace records of/ { sent += $(NF - 2) + 0; dropped += $NF + 0 }
+    END { printf "trace records of the traced runs: %d sent, %d dropped\n", sent, dropped }' "$RUN/trace-records.log"
 } | tee "$RUN/table.txt"

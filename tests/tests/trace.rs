@@ -15,7 +15,7 @@ use ons_tests::OwnCluster;
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
 use rocketmq_ons::trace::record::TraceMessageType;
-use rocketmq_ons::trace::TraceRecord;
+use rocketmq_ons::trace::{TraceCounts, TraceRecord};
 use rocketmq_ons::{
     Action, ConsumeContext, Consumer, Message, Producer, Properties, PullConsumer, TransactionProducer,
     TransactionStatus,
@@ -134,6 +134,10 @@ fn our_producer_and_consumer_traces_are_read_by_the_java_decoder_and_mqadmin() {
 
         producer.shutdown().await;
         consumer.shutdown().await;
+        // Every record was sent: the producer's Pub, the consumer's SubBefore and SubAfter.
+        assert_eq!(producer.trace_counts(), Some(TraceCounts { sent: 1, dropped: 0 }));
+        let consumed = consumer.trace_counts().unwrap();
+        assert!(consumed.sent >= 2 && consumed.dropped == 0, "{consumed:?}");
     });
 }
 
@@ -261,6 +265,9 @@ fn without_the_trace_topic_nothing_fails_slows_or_floods_the_log() {
         consumer.shutdown().await;
         let shutdown = t.elapsed();
         assert!(shutdown < Duration::from_secs(8), "shutdown took {shutdown:?}");
+        // No trace topic: nothing was sent, and what was not left queued at shutdown was dropped.
+        let counts = producer.trace_counts().unwrap();
+        assert!(counts.sent == 0 && counts.dropped > 0, "{counts:?}");
         assert!(sending < Duration::from_secs(20), "200 sends took {sending:?}");
     });
     let logs = captured_logs();
@@ -356,5 +363,6 @@ fn batch_sends_and_pull_consumer_polls_are_traced_per_message() {
         assert!(out.lines().any(|l| l.starts_with("Sub ") && l.contains(pull_group.as_str())), "{out}");
         producer.shutdown().await;
         consumer.shutdown().await;
+        assert_eq!(producer.trace_counts(), Some(TraceCounts { sent: 3, dropped: 0 }));
     });
 }

@@ -68,6 +68,12 @@ macro_rules! consumer_handle {
                 self.engine.is_started()
             }
 
+            /// What this consumer's message traces came to (`MsgTraceSwitch`): records sent
+            /// and dropped, while it runs and after shutdown; `None` when it has not traced.
+            pub fn trace_counts(&self) -> Option<crate::trace::TraceCounts> {
+                self.engine.trace_counts()
+            }
+
             pub fn is_closed(&self) -> bool {
                 self.engine.is_closed()
             }

@@ -32,7 +32,7 @@ use crate::protocol::message::{
 use crate::protocol::msgid::UniqueIdGenerator;
 use crate::protocol::route::MessageQueue;
 use crate::trace::record::{PubBatchFields, PubFields, PubOfBatch, TraceMessageType};
-use crate::trace::{TracedKind, Tracer, DEFAULT_TRACE_REGION};
+use crate::trace::{TraceCounts, TracedKind, Tracer, DEFAULT_TRACE_REGION};
 use fault::FaultTracker;
 
 /// Broker delay levels 1..=18 in seconds (the broker default `messageDelayLevel`).
@@ -74,6 +74,8 @@ pub(crate) struct ProducerCore {
     faults: FaultTracker,
     /// Where this producer's trace records go while it is started with `MsgTraceSwitch` on.
     tracer: Mutex<Option<Arc<Tracer>>>,
+    /// The counts of the tracer of the last run, once it has shut down.
+    final_trace_counts: Mutex<Option<TraceCounts>>,
 }
 
 /// What a stored send tells the trace record besides the [`SendResult`].
@@ -119,6 +121,7 @@ impl ProducerCore {
             round_robin: AtomicUsize::new(rand::random::<u16>() as usize),
             faults: FaultTracker::default(),
             tracer: Mutex::new(None),
+            final_trace_counts: Mutex::new(None),
         }
     }
 
@@ -142,8 +145,21 @@ impl ProducerCore {
     pub(crate) async fn shutdown(&self) {
         let previous = std::mem::replace(&mut *self.state.lock(), State::Closed);
         let tracer = self.tracer.lock().take();
+        let counted = tracer.clone();
         if let State::Started { instance, member } = previous {
             crate::trace::shutdown_with(&instance, member, tracer).await;
+        }
+        if let Some(counted) = counted {
+            *self.final_trace_counts.lock() = Some(counted.counts());
+        }
+    }
+
+    /// What this producer's message traces came to: its tracer's counts while it runs, the
+    /// last run's after shutdown (its queue flushed); `None` when it has not traced.
+    pub(crate) fn trace_counts(&self) -> Option<TraceCounts> {
+        match self.tracer() {
+            Some(tracer) => Some(tracer.counts()),
+            None => *self.final_trace_counts.lock(),
         }
     }
 
@@ -757,6 +773,12 @@ impl Producer {
 
     pub async fn shutdown(&self) {
         self.core.shutdown().await
+    }
+
+    /// What this producer's message traces came to (`MsgTraceSwitch`): records sent and
+    /// dropped, while it runs and after shutdown; `None` when it has not traced.
+    pub fn trace_counts(&self) -> Option<crate::trace::TraceCounts> {
+        self.core.trace_counts()
     }
 
     pub fn is_started(&self) -> bool {

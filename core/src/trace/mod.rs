@@ -78,6 +78,14 @@ pub const FLUSH_BOUND: Duration = Duration::from_millis(500);
 /// here, so that a broker that stops answering holds the queue up less long).
 const TRACE_SEND_TIMEOUT: Duration = Duration::from_millis(2500);
 
+/// What a client's tracer did with its trace records: sent (stored by a broker) and dropped
+/// (queue full, trace topic missing, failed trace sends). Records still queued are in neither.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TraceCounts {
+    pub sent: u64,
+    pub dropped: u64,
+}
+
 /// Which kind of client a tracer serves; part of the trace producer's group name.
 #[derive(Clone, Copy, Debug)]
 pub enum TracedKind {
@@ -217,6 +225,11 @@ impl Tracer {
         if wake {
             shared.arrived.notify_one();
         }
+    }
+
+    /// What the tracer has done with its records so far.
+    pub fn counts(&self) -> TraceCounts {
+        TraceCounts { sent: self.sent(), dropped: self.dropped() }
     }
 
     /// Records dropped so far (queue full, trace topic missing, failed trace sends).

@@ -155,6 +155,10 @@ fn drain(opts: &Opts) -> BoxResult<()> {
     let finished = done_rx.recv_timeout(deadline).is_ok();
     let peak_rss_kib = status_kb("self", "VmHWM").unwrap_or(0);
     rt.block_on(consumer.shutdown());
+    if let Some(t) = consumer.trace_counts() {
+        // On stderr: the result on stdout keeps its fields.
+        eprintln!("trace records of drain: sent {}, dropped {}", t.sent, t.dropped);
+    }
     if !finished {
         return Err(
             format!("only {} of {total} messages arrived within {deadline:?}", seen.load(Ordering::Relaxed)).into()

@@ -248,6 +248,16 @@ async fn ours(opts: &Opts) -> BoxResult<()> {
                 Err(e) => eprintln!("{} {} {format}: phase skipped: {e}", phase.mode(), phase.concurrency()),
             }
             producer.shutdown().await;
+            if let Some(t) = producer.trace_counts() {
+                // On stderr: the records on stdout keep their fields.
+                eprintln!(
+                    "trace records of {} {} {format}: sent {}, dropped {}",
+                    phase.mode(),
+                    phase.concurrency(),
+                    t.sent,
+                    t.dropped
+                );
+            }
         }
     }
     Ok(())

@@ -18,7 +18,7 @@
 //! listener are forgotten, listeners already running get a short grace period, and then the
 //! smallest unfinished offset is committed — so nothing unfinished is ever committed.
 
-use crate::trace::{ConsumeReturn, ConsumeTrace, TracedKind, Tracer};
+use crate::trace::{ConsumeReturn, ConsumeTrace, TraceCounts, TracedKind, Tracer};
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
@@ -246,6 +246,8 @@ pub(crate) struct Engine {
     rebalance_failures: Mutex<HashMap<String, FailureReport>>,
     /// Where the SubBefore/SubAfter trace records go while started with `MsgTraceSwitch` on.
     tracer: Mutex<Option<Arc<Tracer>>>,
+    /// The counts of the tracer of the last run, once it has shut down.
+    final_trace_counts: Mutex<Option<TraceCounts>>,
 }
 
 async fn sleep_or_stop(d: Duration, stop: &mut watch::Receiver<bool>) {
@@ -299,6 +301,7 @@ impl Engine {
             started_at: now_ms(),
             rebalance_failures: Mutex::new(HashMap::new()),
             tracer: Mutex::new(None),
+            final_trace_counts: Mutex::new(None),
         })
     }
 
@@ -540,7 +543,20 @@ impl Engine {
         self.deferred_places.close();
         self.deferred_backlog.lock().clear();
         let tracer = self.tracer.lock().take();
+        let counted = tracer.clone();
         crate::trace::shutdown_with(&running.instance, running.member, tracer).await;
+        if let Some(counted) = counted {
+            *self.final_trace_counts.lock() = Some(counted.counts());
+        }
+    }
+
+    /// What this consumer's message traces came to (see `Consumer::trace_counts`).
+    pub(crate) fn trace_counts(&self) -> Option<TraceCounts> {
+        let live = self.tracer.lock().clone();
+        match live {
+            Some(tracer) => Some(tracer.counts()),
+            None => *self.final_trace_counts.lock(),
+        }
     }
 
     /// Called when the user's handle is dropped while started: shut down in the background.
