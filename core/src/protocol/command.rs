@@ -114,6 +114,14 @@ impl RemotingCommand {
 
     /// Appends this command as one frame to `dst`.
     pub fn encode(&self, serialize: SerializeType, dst: &mut BytesMut) -> Result<()> {
+        self.encode_head(serialize, dst)?;
+        dst.put_slice(&self.body);
+        Ok(())
+    }
+
+    /// Appends this command's frame up to its body (length prefix, header length and header) to
+    /// `dst`; the body follows it on the wire, written from its own buffer by the transport.
+    pub fn encode_head(&self, serialize: SerializeType, dst: &mut BytesMut) -> Result<()> {
         let header = match serialize {
             SerializeType::Json => self.json_header(),
             SerializeType::RocketMq => self.binary_header()?,
@@ -131,11 +139,10 @@ impl RemotingCommand {
                 length + 4
             )));
         }
-        dst.reserve(4 + length);
+        dst.reserve(4 + length - self.body.len());
         dst.put_i32(length as i32);
         dst.put_u32(((serialize.byte() as u32) << 24) | header.len() as u32);
         dst.put_slice(&header);
-        dst.put_slice(&self.body);
         Ok(())
     }
 

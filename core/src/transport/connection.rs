@@ -40,7 +40,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use parking_lot::Mutex;
 use std::sync::{Arc, OnceLock};
 
-use super::outbox::{Outbox, OutboxError};
+use super::outbox::{empty_slices, Frame, Outbox, OutboxError, WriteBatch, WriteCursor};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -84,11 +84,12 @@ impl Responder {
         }
         answer.opaque = self.opaque;
         answer.flag |= FLAG_RESPONSE;
-        let mut buf = BytesMut::new();
-        match answer.encode(self.serialize, &mut buf) {
+        let mut head = BytesMut::new();
+        match answer.encode_head(self.serialize, &mut head) {
             Ok(()) => {
                 let write_now = tokio::task::try_id().is_none();
-                if let Err(e) = self.shared.outbox.try_send(buf.freeze(), write_now) {
+                let frame = Frame { head: head.freeze(), body: answer.body };
+                if let Err(e) = self.shared.outbox.try_send(frame, write_now) {
                     match e {
                         OutboxError::Write(e) => self.shared.write_failed(e),
                         _ => crate::log_limit::debug_limited!(
@@ -241,7 +242,7 @@ impl ConnectionState {
     /// names the request in a timeout error.
     async fn send_frame(
         &self,
-        frame: Bytes,
+        frame: Frame,
         alone: bool,
         deadline: Instant,
         what: impl FnOnce() -> String,
@@ -347,13 +348,15 @@ impl Connection {
         self.shared.poison(Error::network("closed by the client"));
     }
 
-    fn encode(&self, cmd: &mut RemotingCommand, flag: i32) -> Result<(i32, Bytes)> {
+    /// The request's frame; its body is moved out of `cmd`, not copied (see the outbox's
+    /// module doc).
+    fn encode(&self, cmd: &mut RemotingCommand, flag: i32) -> Result<(i32, Frame)> {
         let opaque = self.next_opaque.fetch_add(1, Ordering::Relaxed) & i32::MAX;
         cmd.opaque = opaque;
         cmd.flag = (cmd.flag & !(FLAG_RESPONSE | FLAG_ONEWAY)) | flag;
-        let mut buf = BytesMut::new();
-        cmd.encode(self.serialize, &mut buf)?;
-        Ok((opaque, buf.freeze()))
+        let mut head = BytesMut::new();
+        cmd.encode_head(self.serialize, &mut head)?;
+        Ok((opaque, Frame { head: head.freeze(), body: std::mem::take(&mut cmd.body) }))
     }
 
     /// Sends a request and waits for its response (or the timeout, which the sweeper keeps, or
@@ -412,18 +415,28 @@ enum SocketWriter {
 }
 
 impl SocketWriter {
-    async fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+    /// Writes `pieces` in order by vectored writes (the outbox module doc says why).
+    async fn write_all(&mut self, pieces: &[Bytes]) -> io::Result<()> {
+        let mut cursor = WriteCursor::new(pieces);
+        let mut slices = empty_slices();
         match self {
             SocketWriter::Stream(stream) => {
-                stream.write_all(bytes).await?;
+                while !cursor.is_done() {
+                    let count = cursor.slices(&mut slices);
+                    match stream.write_vectored(&slices[..count]).await? {
+                        0 => return Err(io::ErrorKind::WriteZero.into()),
+                        n => cursor.advance(n),
+                    }
+                }
                 stream.flush().await
             }
             SocketWriter::Tcp(socket) => {
-                while !bytes.is_empty() {
+                while !cursor.is_done() {
                     socket.writable().await?;
-                    match socket.try_write(bytes) {
+                    let count = cursor.slices(&mut slices);
+                    match socket.try_write_vectored(&slices[..count]) {
                         Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                        Ok(n) => bytes = &bytes[n..],
+                        Ok(n) => cursor.advance(n),
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                         Err(e) => return Err(e),
                     }
@@ -435,17 +448,17 @@ impl SocketWriter {
 }
 
 async fn write_loop(mut writer: SocketWriter, shared: Arc<ConnectionState>) {
-    let mut batch = BytesMut::new();
+    let mut batch = WriteBatch::default();
     let mut closed = shared.closed.subscribe();
     loop {
-        let Some(bytes) = shared.outbox.take(&mut batch) else {
+        if !shared.outbox.take(&mut batch) {
             tokio::select! {
                 biased;
                 _ = closed.wait_for(|c| *c) => break,
                 _ = shared.outbox.work_queued() => continue,
             }
-        };
-        if let Err(e) = writer.write_all(&bytes).await {
+        }
+        if let Err(e) = writer.write_all(batch.pieces()).await {
             shared.write_failed(e);
             break;
         }
@@ -721,6 +734,97 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::Network, "{err}");
     }
 
+    /// A peer for the frame-order tests: accepts one connection, reads nothing for 300 ms (so
+    /// the client's writes hit a full socket buffer), then reads `frames` frames, checking that
+    /// each of `senders` senders' frames come in order (ext field `seq` from 0, by ext field
+    /// `sender`) and whole (`body_len(seq)` bytes, each the sender's number). Returns the frames
+    /// read per sender, and the socket (kept open until the test ends).
+    fn late_reading_peer(
+        rt: &tokio::runtime::Runtime,
+        senders: usize,
+        frames: usize,
+        body_len: fn(usize) -> usize,
+    ) -> (std::net::SocketAddr, tokio::task::JoinHandle<(Vec<usize>, TcpStream)>) {
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = rt.spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let mut buf = BytesMut::new();
+            let mut next_seq = vec![0usize; senders];
+            for _ in 0..frames {
+                let cmd = read_request(&mut socket, &mut buf).await;
+                let sender: usize = cmd.ext("sender").unwrap().parse().unwrap();
+                let seq: usize = cmd.ext("seq").unwrap().parse().unwrap();
+                assert_eq!(seq, next_seq[sender], "sender {sender}: frame out of order");
+                next_seq[sender] += 1;
+                assert_eq!(cmd.body.len(), body_len(seq), "sender {sender} frame {seq}: body length");
+                assert!(cmd.body.iter().all(|b| *b == sender as u8), "sender {sender} frame {seq}: body bytes");
+            }
+            (next_seq, socket)
+        });
+        (addr, peer)
+    }
+
+    /// Frame `seq` of `sender`, as [`late_reading_peer`] checks it.
+    fn numbered_frame(code: i32, sender: usize, seq: usize, body_len: fn(usize) -> usize) -> RemotingCommand {
+        RemotingCommand::request(code)
+            .with_ext("sender", sender)
+            .with_ext("seq", seq)
+            .with_body(vec![sender as u8; body_len(seq)])
+    }
+
+    /// Runtime tasks with company queue their frames for the writer task, which writes several
+    /// at once: small pieces copied into runs, large bodies from their own buffers (see the
+    /// outbox module doc). With the peer reading nothing at first, the queue fills past a write
+    /// batch and the writes are short. Every frame must arrive whole, and each task's in order.
+    #[test]
+    fn queued_frames_of_mixed_sizes_arrive_whole_and_in_order() {
+        const TASKS: usize = 8;
+        const PER_TASK: usize = 200;
+        fn body_len(seq: usize) -> usize {
+            match seq % 4 {
+                0 => 64 * 1024 + seq,
+                1 => super::super::outbox::COPY_UNDER,
+                2 => 0,
+                _ => 10 + seq,
+            }
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        // Sender TASKS is a request left waiting for an answer, so that no task is alone and
+        // every frame is queued.
+        let (addr, peer) = late_reading_peer(&rt, TASKS + 1, TASKS * PER_TASK + 1, body_len);
+        let stream = rt.block_on(TcpStream::connect(addr)).unwrap();
+        let conn = rt.block_on(async { Connection::start_plain("peer".into(), stream, SerializeType::RocketMq, None) });
+        let waiting = {
+            let conn = conn.clone();
+            let cmd = numbered_frame(2, TASKS, 0, body_len);
+            rt.spawn(async move { conn.invoke(cmd, Duration::from_secs(60)).await })
+        };
+        while conn.shared.pending.lock().is_empty() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let senders: Vec<_> = (0..TASKS)
+            .map(|task| {
+                let conn = conn.clone();
+                rt.spawn(async move {
+                    for seq in 0..PER_TASK {
+                        let cmd = numbered_frame(1, task, seq, body_len);
+                        conn.invoke_oneway(cmd, Duration::from_secs(30)).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for sender in senders {
+            rt.block_on(sender).unwrap();
+        }
+        let (received, _open_socket) = rt.block_on(peer).unwrap();
+        assert_eq!(received[..TASKS], [PER_TASK; TASKS]);
+        assert_eq!(received[TASKS], 1, "the waiting request");
+        assert!(conn.is_alive(), "no write failed");
+        waiting.abort();
+    }
+
     /// Plain TCP, where senders write frames themselves: threads outside the runtime (as a
     /// Python or C caller is) send interleaved small and large frames while the peer first
     /// reads nothing, so direct writes hit a full socket buffer (partly written frames, then the
@@ -729,27 +833,6 @@ mod tests {
     fn direct_writes_from_many_threads_arrive_whole_and_in_order() {
         const THREADS: usize = 4;
         const PER_THREAD: usize = 300;
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let peer = rt.spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let mut buf = BytesMut::new();
-            let mut next_seq = [0usize; THREADS];
-            for _ in 0..THREADS * PER_THREAD {
-                let cmd = read_request(&mut socket, &mut buf).await;
-                let thread: usize = cmd.ext("thread").unwrap().parse().unwrap();
-                let seq: usize = cmd.ext("seq").unwrap().parse().unwrap();
-                assert_eq!(seq, next_seq[thread], "thread {thread}: frame out of order");
-                next_seq[thread] += 1;
-                assert_eq!(cmd.body.len(), body_len(seq), "thread {thread} frame {seq}: body length");
-                assert!(cmd.body.iter().all(|b| *b == thread as u8), "thread {thread} frame {seq}: body bytes");
-            }
-            (next_seq, socket)
-        });
-        let stream = rt.block_on(TcpStream::connect(addr)).unwrap();
-        let conn = rt.block_on(async { Connection::start_plain("peer".into(), stream, SerializeType::RocketMq, None) });
         fn body_len(seq: usize) -> usize {
             if seq.is_multiple_of(10) {
                 512 * 1024
@@ -757,15 +840,16 @@ mod tests {
                 100 + seq
             }
         }
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let (addr, peer) = late_reading_peer(&rt, THREADS, THREADS * PER_THREAD, body_len);
+        let stream = rt.block_on(TcpStream::connect(addr)).unwrap();
+        let conn = rt.block_on(async { Connection::start_plain("peer".into(), stream, SerializeType::RocketMq, None) });
         std::thread::scope(|scope| {
             for thread in 0..THREADS {
                 let (conn, handle) = (conn.clone(), rt.handle().clone());
                 scope.spawn(move || {
                     for seq in 0..PER_THREAD {
-                        let cmd = RemotingCommand::request(1)
-                            .with_ext("thread", thread)
-                            .with_ext("seq", seq)
-                            .with_body(vec![thread as u8; body_len(seq)]);
+                        let cmd = numbered_frame(1, thread, seq, body_len);
                         handle.block_on(conn.invoke_oneway(cmd, Duration::from_secs(30))).unwrap();
                     }
                 });
