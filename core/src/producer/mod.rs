@@ -69,6 +69,8 @@ enum State {
 /// The send path shared by every producer kind.
 pub(crate) struct ProducerCore {
     config: ClientConfig,
+    /// The group as the broker knows it (namespace applied), built once: every send names it.
+    wire_group: String,
     state: Mutex<State>,
     round_robin: AtomicUsize,
     faults: FaultTracker,
@@ -105,7 +107,6 @@ type WireProperties = BTreeMap<Cow<'static, str>, Cow<'static, str>>;
 
 /// A message encoded for one attempt.
 struct Prepared {
-    wire_topic: String,
     body: Bytes,
     sys_flag: i32,
     properties: WireProperties,
@@ -116,6 +117,7 @@ struct Prepared {
 impl ProducerCore {
     pub(crate) fn new(config: ClientConfig) -> Self {
         ProducerCore {
+            wire_group: namespace::wrap(config.namespace.as_deref(), &config.group_id),
             config,
             state: Mutex::new(State::Created),
             round_robin: AtomicUsize::new(rand::random::<u16>() as usize),
@@ -207,11 +209,17 @@ impl ProducerCore {
         Ok(())
     }
 
-    pub(crate) fn wire_group(&self) -> String {
-        namespace::wrap(self.config.namespace.as_deref(), &self.config.group_id)
+    pub(crate) fn wire_group(&self) -> &str {
+        &self.wire_group
     }
 
-    /// Validates the message and builds what every attempt shares; assigns the message id.
+    /// `topic` as the broker knows it (namespace applied).
+    fn wire_topic(&self, topic: &str) -> String {
+        namespace::wrap(self.config.namespace.as_deref(), topic)
+    }
+
+    /// Validates the message and builds what every attempt shares but its topic (the same for
+    /// every message of a batch); assigns the message id.
     fn prepare(&self, msg: &Message, compress: bool) -> Result<Prepared> {
         msg.validate()?;
         let mut properties: WireProperties =
@@ -251,14 +259,7 @@ impl ProducerCore {
         } else {
             msg.body.clone()
         };
-        let prepared = Prepared {
-            wire_topic: namespace::wrap(self.config.namespace.as_deref(), &msg.topic),
-            body,
-            sys_flag,
-            properties,
-            msg_id,
-            born_timestamp,
-        };
+        let prepared = Prepared { body, sys_flag, properties, msg_id, born_timestamp };
         // Checked once up front with the largest timer property an attempt may add.
         let worst = encoded_properties_len(&prepared.properties)? + 40;
         if worst > MAX_PROPERTIES_BYTES {
@@ -370,6 +371,7 @@ impl ProducerCore {
     fn send_header(
         &self,
         prepared: &Prepared,
+        wire_topic: &str,
         queue: &MessageQueue,
         template: bool,
         properties: String,
@@ -377,8 +379,8 @@ impl ProducerCore {
         let mut cmd = SendMessageRequestHeader {
             sys_flag: prepared.sys_flag,
             ..SendMessageRequestHeader::new(
-                &self.wire_group(),
-                &prepared.wire_topic,
+                self.wire_group(),
+                wire_topic,
                 template_queue_id(template, queue),
                 &queue.broker_name,
                 &properties,
@@ -471,7 +473,7 @@ impl ProducerCore {
         *message_id = Some(prepared.msg_id.clone());
         if tran_half {
             prepared.properties.insert(property::TRAN_MSG.into(), "true".into());
-            prepared.properties.insert(property::PGROUP.into(), self.wire_group().into());
+            prepared.properties.insert(property::PGROUP.into(), self.wire_group().to_owned().into());
             if let Some(secs) = self.config.check_immunity_time_secs {
                 prepared.properties.insert(property::CHECK_IMMUNITY_TIME_IN_SECONDS.into(), secs.to_string().into());
             }
@@ -490,6 +492,7 @@ impl ProducerCore {
         prepared: Prepared,
         stored: &mut Option<Stored>,
     ) -> Result<Option<SendResult>> {
+        let wire_topic = self.wire_topic(&msg.topic);
         let deadline = Instant::now() + self.config.send_timeout;
         let attempts = match (mode, &choice) {
             (Mode::Oneway, _) | (_, QueueChoice::ShardingKey(_) | QueueChoice::Given(_)) => 1,
@@ -502,7 +505,7 @@ impl ProducerCore {
             if remaining.is_zero() {
                 break;
             }
-            let (route, template) = match self.publish_queues(&instance, &prepared.wire_topic, remaining).await {
+            let (route, template) = match self.publish_queues(&instance, &wire_topic, remaining).await {
                 Ok(r) => r,
                 Err(e) => {
                     let retry = e.kind() != ErrorKind::TopicNotFound && mode == Mode::Sync;
@@ -530,7 +533,7 @@ impl ProducerCore {
                 }
                 Err(e) => return Err(e),
             };
-            let cmd = self.send_header(&prepared, &queue, template, properties);
+            let cmd = self.send_header(&prepared, &wire_topic, &queue, template, properties);
             // What the route lookup and the version check left of the send's time.
             let remaining = deadline.saturating_duration_since(Instant::now());
             let started = Instant::now();
@@ -545,7 +548,7 @@ impl ProducerCore {
                 Err(e) => {
                     tracing::debug!(attempt, broker = %queue.broker_name, error = %e, "send attempt failed");
                     if !template {
-                        refresh_route_after_failure(&instance, &prepared.wire_topic, &e, deadline).await;
+                        refresh_route_after_failure(&instance, &wire_topic, &e, deadline).await;
                     }
                     avoid = Some(queue.broker_name.clone());
                     last_error = Some(e);
@@ -554,7 +557,7 @@ impl ProducerCore {
             };
             if template {
                 // The broker has now created the topic; use its own route from here on.
-                instance.invalidate_route(&prepared.wire_topic);
+                instance.invalidate_route(&wire_topic);
             }
             let status = match stored_status(resp.code) {
                 Some(status) => status,
@@ -564,7 +567,7 @@ impl ProducerCore {
                     tracing::debug!(attempt, broker = %queue.broker_name, error = %err, "broker refused the send");
                     if mode == Mode::Sync && err.is_retryable() {
                         if code == response::TOPIC_NOT_EXIST {
-                            instance.invalidate_route(&prepared.wire_topic);
+                            instance.invalidate_route(&wire_topic);
                         }
                         avoid = Some(queue.broker_name.clone());
                         last_error = Some(err);
@@ -634,7 +637,7 @@ impl ProducerCore {
         let first = msgs.first().ok_or_else(|| Error::invalid_argument("batch is empty"))?;
         let mut entries = Vec::with_capacity(msgs.len());
         let mut ids = Vec::with_capacity(msgs.len());
-        let mut wire_topic = String::new();
+        let wire_topic = self.wire_topic(&first.topic);
         for (i, msg) in msgs.iter().enumerate() {
             if msg.topic != first.topic {
                 return Err(Error::invalid_argument(format!(
@@ -654,7 +657,6 @@ impl ProducerCore {
                 properties: encode_properties(&prepared.properties)?,
             });
             ids.push(prepared.msg_id);
-            wire_topic = prepared.wire_topic;
         }
         let body = encode_batch_body(&entries)?;
         if body.len() > MAX_BODY_BYTES {
@@ -687,7 +689,7 @@ impl ProducerCore {
             let mut cmd = SendMessageRequestHeader {
                 batch: true,
                 ..SendMessageRequestHeader::new(
-                    &self.wire_group(),
+                    self.wire_group(),
                     &wire_topic,
                     template_queue_id(template, &queue),
                     &queue.broker_name,

@@ -153,7 +153,7 @@ async fn answer_check(
     let msg_id = unique_key.or_else(|| header.msg_id.map(str::to_owned)).unwrap_or_default();
     let end = EndTransactionRequestHeader {
         topic: header.topic,
-        producer_group: &core.wire_group(),
+        producer_group: core.wire_group(),
         tran_state_table_offset: header.tran_state_table_offset,
         commit_log_offset: header.commit_log_offset,
         commit_or_rollback: status.wire_value(),
@@ -252,7 +252,7 @@ impl TransactionProducer {
             .map_err(about_it)?;
         let end = EndTransactionRequestHeader {
             topic: Some(&namespace::wrap(self.core.config.namespace.as_deref(), &msg.topic)),
-            producer_group: &self.core.wire_group(),
+            producer_group: self.core.wire_group(),
             tran_state_table_offset: result.queue_offset,
             commit_log_offset,
             commit_or_rollback: status.wire_value(),

@@ -322,52 +322,149 @@ fn write_escape(out: &mut Vec<u8>, b: u8) {
 }
 
 fn decode_json_header(header: &[u8]) -> Result<RemotingCommand> {
-    let value: serde_json::Value = serde_json::from_slice(header)
-        .map_err(|e| Error::protocol(format!("JSON command header does not parse: {e}")))?;
-    let obj = value.as_object().ok_or_else(|| Error::protocol("JSON command header is not an object"))?;
-    let int = |name: &str| -> Result<i32> {
-        match obj.get(name) {
-            None | Some(serde_json::Value::Null) => Ok(0),
-            Some(v) => v
-                .as_i64()
-                .and_then(|n| i32::try_from(n).ok())
-                .ok_or_else(|| Error::protocol(format!("JSON command header field `{name}` is not an i32"))),
+    // Deserialized straight into the fields (no `serde_json::Value` tree: a send's answer cost
+    // about thirty allocations that way, one per key, value and map node).
+    let h: JsonHeader = serde_json::from_slice(header).map_err(|e| {
+        if e.is_data() {
+            Error::protocol(format!("JSON command header has a malformed field: {e}"))
+        } else {
+            Error::protocol(format!("JSON command header does not parse: {e}"))
         }
+    })?;
+    let int = |name: &str, v: Option<i64>| -> Result<i32> {
+        v.map_or(Ok(0), |n| {
+            i32::try_from(n).map_err(|_| Error::protocol(format!("JSON command header field `{name}` is not an i32")))
+        })
     };
-    let language = match obj.get("language") {
-        Some(serde_json::Value::String(s)) => LanguageCode::from_name(s).unwrap_or(LanguageCode::Other),
-        Some(serde_json::Value::Number(n)) => n
-            .as_u64()
-            .and_then(|n| u8::try_from(n).ok())
-            .and_then(LanguageCode::from_ordinal)
-            .unwrap_or(LanguageCode::Other),
+    let language = match h.language {
+        Some(StrOrNumber::Name(s)) => LanguageCode::from_name(&s).unwrap_or(LanguageCode::Other),
+        Some(StrOrNumber::Ordinal(n)) => {
+            u8::try_from(n).ok().and_then(LanguageCode::from_ordinal).unwrap_or(LanguageCode::Other)
+        }
         _ => LanguageCode::Other,
     };
-    let remark = match obj.get("remark") {
-        Some(serde_json::Value::String(s)) => Some(s.clone()),
-        _ => None,
-    };
-    let mut ext_fields = BTreeMap::new();
-    if let Some(serde_json::Value::Object(map)) = obj.get("extFields") {
-        for (k, v) in map {
-            let v = match v {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Null => continue,
-                other => other.to_string(),
-            };
-            ext_fields.insert(k.clone(), v);
-        }
-    }
+    let ext_fields = h.ext_fields.unwrap_or_default().into_iter().filter_map(|(k, v)| Some((k, v.0?))).collect();
     Ok(RemotingCommand {
-        code: int("code")?,
+        code: int("code", h.code)?,
         language,
-        version: int("version")?,
-        opaque: int("opaque")?,
-        flag: int("flag")?,
-        remark,
+        version: int("version", h.version)?,
+        opaque: int("opaque", h.opaque)?,
+        flag: int("flag", h.flag)?,
+        remark: h.remark.and_then(|r| match r {
+            StrOrNumber::Name(s) => Some(s),
+            _ => None,
+        }),
         ext_fields,
         body: Bytes::new(),
     })
+}
+
+/// A JSON command header as Java writes it; other keys (`serializeTypeCurrentRPC`) are ignored.
+#[derive(serde::Deserialize)]
+struct JsonHeader {
+    code: Option<i64>,
+    language: Option<StrOrNumber>,
+    version: Option<i64>,
+    opaque: Option<i64>,
+    flag: Option<i64>,
+    /// Only a string is a remark; anything else is dropped.
+    remark: Option<StrOrNumber>,
+    #[serde(rename = "extFields")]
+    ext_fields: Option<BTreeMap<String, ExtValue>>,
+}
+
+/// A JSON value that is a string, an unsigned number, or anything else (`Other`, ignored):
+/// the language is a name or an ordinal, a remark a string.
+enum StrOrNumber {
+    Name(String),
+    Ordinal(u64),
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for StrOrNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = StrOrNumber;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<StrOrNumber, E> {
+                Ok(StrOrNumber::Name(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> std::result::Result<StrOrNumber, E> {
+                Ok(StrOrNumber::Name(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<StrOrNumber, E> {
+                Ok(StrOrNumber::Ordinal(v))
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<StrOrNumber, E> {
+                Ok(StrOrNumber::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<StrOrNumber, E> {
+                Ok(StrOrNumber::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<StrOrNumber, E> {
+                Ok(StrOrNumber::Other)
+            }
+            fn visit_unit<E>(self) -> std::result::Result<StrOrNumber, E> {
+                Ok(StrOrNumber::Other)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> std::result::Result<StrOrNumber, A::Error> {
+                serde::de::IgnoredAny.visit_seq(seq).map(|_| StrOrNumber::Other)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> std::result::Result<StrOrNumber, A::Error> {
+                serde::de::IgnoredAny.visit_map(map).map(|_| StrOrNumber::Other)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// An `extFields` value: a string as it is, `null` as absent (`None`), any other value as its
+/// JSON text (Java's fastjson writes every field as a string; others are tolerated).
+struct ExtValue(Option<String>);
+
+impl<'de> serde::Deserialize<'de> for ExtValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ExtValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<ExtValue, E> {
+                Ok(ExtValue(Some(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> std::result::Result<ExtValue, E> {
+                Ok(ExtValue(Some(v)))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<ExtValue, E> {
+                Ok(ExtValue(None))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<ExtValue, E> {
+                Ok(ExtValue(Some(v.to_string())))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<ExtValue, E> {
+                Ok(ExtValue(Some(v.to_string())))
+            }
+            fn visit_f64<E>(self, v: f64) -> std::result::Result<ExtValue, E> {
+                Ok(ExtValue(Some(serde_json::Value::from(v).to_string())))
+            }
+            fn visit_bool<E>(self, v: bool) -> std::result::Result<ExtValue, E> {
+                Ok(ExtValue(Some(v.to_string())))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> std::result::Result<ExtValue, A::Error> {
+                let v = <serde_json::Value as serde::Deserialize>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(ExtValue(Some(v.to_string())))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> std::result::Result<ExtValue, A::Error> {
+                let v = <serde_json::Value as serde::Deserialize>::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(ExtValue(Some(v.to_string())))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 fn take_string(buf: &mut Bytes, len: usize, what: &str) -> Result<String> {
@@ -500,6 +597,33 @@ mod tests {
         assert_eq!(cmd.ext_parse::<i32>("queueId").unwrap(), 3);
         assert_eq!(&cmd.body[..], b"ok");
         assert!(cmd.ext_parse::<i32>("missing").unwrap_err().message().contains("missing"));
+    }
+
+    /// Java writes every ext field as a string; other JSON values are kept as their text,
+    /// `null` as absent, and unknown keys and non-string remarks are ignored.
+    #[test]
+    fn json_headers_tolerate_what_java_does_not_write() {
+        let decode = |header: &str| decode_json_header(header.as_bytes());
+        let cmd = decode(
+            r#"{"code":1,"extFields":{"n":12,"neg":-3,"f":1.5,"b":true,"z":null,"o":{"a":[1,"x"]},"s":"v"},
+                "flag":0,"language":5,"opaque":-9,"remark":7,"serializeTypeCurrentRPC":"JSON","unknown":[1,{}]}"#,
+        )
+        .unwrap();
+        let ext: Vec<(&str, &str)> = cmd.ext_fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            ext,
+            [("b", "true"), ("f", "1.5"), ("n", "12"), ("neg", "-3"), ("o", r#"{"a":[1,"x"]}"#), ("s", "v")]
+        );
+        assert_eq!((cmd.code, cmd.opaque, cmd.version), (1, -9, 0));
+        assert_eq!(cmd.language, LanguageCode::from_ordinal(5).unwrap());
+        assert_eq!(cmd.remark, None);
+        assert_eq!(decode(r#"{"language":"GO","remark":"why"}"#).unwrap().remark.as_deref(), Some("why"));
+        assert_eq!(decode(r#"{"language":"NOPE"}"#).unwrap().language, LanguageCode::Other);
+        assert_eq!(decode(r#"{"language":{"a":1}}"#).unwrap().language, LanguageCode::Other);
+        assert!(decode(r#"{"code":4294967296}"#).unwrap_err().message().contains("`code` is not an i32"));
+        assert!(decode(r#"{"code":"1"}"#).unwrap_err().message().contains("malformed field"));
+        assert!(decode(r#"{"code":1"#).unwrap_err().message().contains("does not parse"));
+        assert!(decode(r#"[1]"#).is_err());
     }
 
     #[test]
