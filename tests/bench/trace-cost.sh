@@ -9,6 +9,11 @@
 # of BENCH_ROUNDS rounds, untraced and traced runs alternate (their order flips each round):
 #   * bench_producer (tests/src/bin/bench_producer.rs) phases sync with 1 and 8 in flight, async
 #     with 256 in flight, batches of 32 by 4 tasks; 1 KiB bodies, ROCKETMQ header format;
+#   * the batch phase again, paced to BENCH_PACED_RATE messages a second (row "batch@<rate>"):
+#     both sides at one offered load. At full speed the broker, which also stores and indexes
+#     the traces, answers the traced run more slowly, so its writes carry fewer messages each
+#     and the kernel's share per message grows; the paced row leaves that out (the table prints
+#     each paced run's achieved rate: one below the pace means the pace was too high);
 #   * bench_consumer drain (tests/src/bin/bench_consumer.rs) of a backlog of BENCH_DRAIN
 #     messages by a new group.
 # Client CPU is getrusage of the client process, trace producer included. The table keeps each
@@ -19,6 +24,7 @@
 # Environment (defaults in brackets):
 #   RMQ_VERSION [5.3.3]   BENCH_ROUNDS [3]   BENCH_MESSAGES [150000] (per producer phase, which also
 #   stops after BENCH_MAX_SECS [6]; a shorter batch phase measures too little CPU)   BENCH_DRAIN [100000]
+#   BENCH_PACED_RATE [50000] (0 leaves the paced phase out)
 #   BENCH_OUT [<repo>/target/bench]
 set -euo pipefail
 
@@ -29,6 +35,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 MESSAGES=${BENCH_MESSAGES:-150000}
 MAX_SECS=${BENCH_MAX_SECS:-6}
 DRAIN=${BENCH_DRAIN:-100000}
+PACED_RATE=${BENCH_PACED_RATE:-50000}
 OUT=${BENCH_OUT:-$REPO/target/bench}
 TOPIC=BenchTraceCost DRAIN_TOPIC=BenchTraceDrain
 
@@ -79,6 +86,14 @@ producer_run() { # TRACE ROUND
   BENCH_MSG_TRACE=$1 "${PIN_CLIENT[@]}" "$BIN_DIR/bench_producer" ours "${COMMON[@]}" --formats rocketmq \
     --phases sync,async,batch --sweep 1,8 --async-window 256 --batch 32 --batch-tasks 4 \
     --messages "$MESSAGES" --max-secs "$MAX_SECS" 2>>"$RUN/trace-records.log" | sed "s/^/$1\t/" >>"$RUN/producer.tsv"
+  ((PACED_RATE > 0)) || return 0
+  log "round $2: batches paced to $PACED_RATE msg/s, MsgTraceSwitch=$1"
+  # The phase's mode column becomes batch@<rate>: its own row of the table.
+  BENCH_MSG_TRACE=$1 "${PIN_CLIENT[@]}" "$BIN_DIR/bench_producer" ours "${COMMON[@]}" --formats rocketmq \
+    --phases batch --batch 32 --batch-tasks 4 --rate "$PACED_RATE" \
+    --messages "$MESSAGES" --max-secs "$MAX_SECS" 2>>"$RUN/trace-records.log" |
+    awk -F'\t' -v OFS='\t' -v mode="batch@$PACED_RATE" -v trace="$1" '$3 == "batch" { $3 = mode } { print trace, $0 }' \
+      >>"$RUN/producer.tsv"
 }
 drain_run() { # TRACE ROUND
   log "round $2: drain of $DRAIN, MsgTraceSwitch=$1"
@@ -96,21 +111,22 @@ done
 # producer.tsv: trace, "ours", format, mode, conc, ok, secs, cpu, p50, p99, p99.9, hwm, errors,
 # busy, broker cpu, allocations per message. drain.tsv: trace, JSON line.
 {
-  awk -F'\t' '$7 > 0 { printf "%s\t%s %s\t%.3f\t%.1f\n", $1, $4, $5, $8 / $6 * 1e6, $16 }' "$RUN/producer.tsv"
+  awk -F'\t' '$7 > 0 { printf "%s\t%s %s\t%.3f\t%.1f\t%.0f\n", $1, $4, $5, $8 / $6 * 1e6, $16, $6 / $7 }' "$RUN/producer.tsv"
   sed -E 's/^(true|false)\t.*"cpuSecsPer100k":([0-9.e+-]+).*/\1\tdrain\t\2/' "$RUN/drain.tsv" |
-    awk -F'\t' '{ printf "%s\t%s\t%.3f\t-\n", $1, $2, $3 * 10 }'
+    awk -F'\t' '{ printf "%s\t%s\t%.3f\t-\t-\n", $1, $2, $3 * 10 }'
 } >"$RUN/cpu.tsv"
 {
   echo "Message-trace cost, RocketMQ $VERSION, $ROUNDS rounds, $PINNING; load at start $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "client CPU per message (lowest of the rounds); allocations per message of that run"
+  echo "client CPU per message (lowest of the rounds); allocations per message and msg/s of that run"
   awk -F'\t' '
     { key = $2; if (!(key in order)) { order[key] = ++n; names[n] = key }
-      if (!((key, $1) in best) || $3 < best[key, $1]) { best[key, $1] = $3; allocs[key, $1] = $4 } }
+      if (!((key, $1) in best) || $3 < best[key, $1]) { best[key, $1] = $3; allocs[key, $1] = $4; rate[key, $1] = $5 } }
     END {
-      printf "%-12s %14s %14s %8s %16s\n", "phase", "untraced µs", "traced µs", "cost", "allocs off → on"
+      printf "%-18s %12s %12s %8s %16s %18s\n", "phase", "untraced µs", "traced µs", "cost", "allocs off → on", "msg/s off → on"
       for (i = 1; i <= n; i++) {
         k = names[i]; off = best[k, "false"]; on = best[k, "true"]
-        printf "%-12s %14.2f %14.2f %7.1f%% %7s → %-7s\n", k, off, on, (on / off - 1) * 100, allocs[k, "false"], allocs[k, "true"]
+        printf "%-18s %12.2f %12.2f %7.1f%% %7s → %-7s %8s → %-8s\n", k, off, on, (on / off - 1) * 100,
+          allocs[k, "false"], allocs[k, "true"], rate[k, "false"], rate[k, "true"]
       }
     }' "$RUN/cpu.tsv"
   echo "(drain: µs per message = CPU s per 100k × 10; the batch phase counts messages, not batches)"
