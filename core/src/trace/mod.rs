@@ -27,6 +27,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
@@ -122,6 +124,8 @@ struct Shared {
     /// `MsgTraceSwitch` on by default and brokers creating the trace topic only when told to,
     /// a client on such a cluster would otherwise encode every record for nothing.
     paused_until_ms: AtomicI64,
+    /// The buffer of a batch whose trace messages are sent, for the next batch's text.
+    spare_text: Arc<SpareText>,
 }
 
 static TRACER_COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -451,6 +455,7 @@ impl Shared {
             dropped: AtomicU64::new(0),
             sent: AtomicU64::new(0),
             paused_until_ms: AtomicI64::new(0),
+            spare_text: Arc::default(),
         }
     }
 
@@ -462,7 +467,8 @@ impl Shared {
 
     /// The queued records, oldest first ([`pack`] makes them messages of up to [`BATCH_MAX`]).
     fn take_batch(&self) -> Queued {
-        self.queue.lock().records.take_all()
+        let spare = self.spare_text.take();
+        self.queue.lock().records.take_all(spare)
     }
 
     /// The sending task: takes what is queued, after waiting [`BATCH_WAIT`] once for more when
@@ -537,8 +543,8 @@ impl Shared {
             self.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
             return;
         }
-        for (body, keys, count) in pack(batch) {
-            let mut msg = Message::new(self.topic.clone(), None, body.into_bytes());
+        for (body, keys, count) in pack(batch, &self.spare_text) {
+            let mut msg = Message::new(self.topic.clone(), None, body);
             msg.key = Some(keys);
             match self.producer.send_untraced(&msg).await {
                 Ok(_) => {
@@ -567,7 +573,11 @@ impl Shared {
 /// (a record that crosses a bound ends its message), and its keys the message ids and keys of
 /// its records, space-separated (the broker indexes each, which is what `queryMsgTraceById`
 /// looks up). Returns (body, keys, number of records).
-fn pack(batch: Queued) -> Vec<(String, String, usize)> {
+///
+/// A message whose records are one run of the queue's text (every message, unless the batch
+/// mixes topics) has a slice of it as its body, not a copy; the text returns to `spare` once
+/// the last of them is dropped ([`BatchText`]).
+fn pack(batch: Queued, spare: &Arc<SpareText>) -> Vec<(Bytes, String, usize)> {
     let mut planned: Vec<PlannedMessage> = Vec::new();
     {
         let mut records: Vec<QueuedRecord<'_>> = batch.iter().collect();
@@ -598,22 +608,65 @@ fn pack(batch: Queued) -> Vec<(String, String, usize)> {
             }
         }
     }
-    // The usual batch, one message of one topic, takes the queue's text as its body.
-    if let [message] = &mut planned[..] {
-        if message.runs.len() == 1 && message.runs[0] == (0..batch.text.len()) {
-            return vec![(batch.text, std::mem::take(&mut message.keys), message.count)];
-        }
-    }
+    let text = Bytes::from_owner(BatchText { text: batch.text, spare: spare.clone() });
     planned
         .into_iter()
         .map(|m| {
-            let mut body = String::with_capacity(m.body_len);
-            for run in m.runs {
-                body.push_str(&batch.text[run]);
-            }
+            let body = match &m.runs[..] {
+                [run] => text.slice(run.clone()),
+                runs => {
+                    let mut body = Vec::with_capacity(m.body_len);
+                    for run in runs {
+                        body.extend_from_slice(&text[run.clone()]);
+                    }
+                    Bytes::from(body)
+                }
+            };
             (body, m.keys, m.count)
         })
         .collect()
+}
+
+/// The text of a taken batch, owned by the bodies of its trace messages (slices of it). When
+/// the last of them is dropped, the buffer goes back to [`SpareText`] for a later batch: a
+/// batch's text is some 80 KB, and glibc, besides the allocation and the free, consolidates
+/// its free lists at every free of a chunk of 64 KB or more (`malloc.c`,
+/// `FASTBIN_CONSOLIDATION_THRESHOLD`), which a profile of traced batch sends showed.
+struct BatchText {
+    text: String,
+    spare: Arc<SpareText>,
+}
+
+impl AsRef<[u8]> for BatchText {
+    fn as_ref(&self) -> &[u8] {
+        self.text.as_bytes()
+    }
+}
+
+impl Drop for BatchText {
+    fn drop(&mut self) {
+        let mut text = std::mem::take(&mut self.text);
+        text.clear();
+        self.spare.put(text);
+    }
+}
+
+/// A batch text's buffer kept for the next batch ([`BatchText`]): the largest one returned
+/// since a batch last took it.
+#[derive(Default)]
+struct SpareText(Mutex<Option<String>>);
+
+impl SpareText {
+    fn take(&self) -> Option<String> {
+        self.0.lock().take()
+    }
+
+    fn put(&self, text: String) {
+        let mut spare = self.0.lock();
+        if spare.as_ref().is_none_or(|kept| kept.capacity() < text.capacity()) {
+            *spare = Some(text);
+        }
+    }
 }
 
 /// A trace message being packed: where its records are in the queue's text (records next to
@@ -778,12 +831,11 @@ impl Queued {
     /// steady stream needs, without reserving a full queue's for a client that traces a
     /// message now and then. (Taking some and shifting the rest to the front moved each
     /// record's text once more whenever records came faster than one batch per window.)
-    fn take_all(&mut self) -> Queued {
-        let fresh = Queued {
-            text: String::with_capacity(self.text.len()),
-            records: Vec::with_capacity(self.len()),
-            mixed_topics: false,
-        };
+    /// The queue's text goes into `spare` when there is one (an earlier batch's, sent).
+    fn take_all(&mut self, spare: Option<String>) -> Queued {
+        let mut text = spare.unwrap_or_default();
+        text.reserve(self.text.len());
+        let fresh = Queued { text, records: Vec::with_capacity(self.len()), mixed_topics: false };
         std::mem::replace(self, fresh)
     }
 
@@ -848,6 +900,10 @@ mod tests {
         })
     }
 
+    fn body_text(body: &Bytes) -> &str {
+        std::str::from_utf8(body).expect("trace bodies are text")
+    }
+
     fn queued(records: &[TraceRecord]) -> Queued {
         let mut queued = Queued::default();
         for r in records {
@@ -865,11 +921,14 @@ mod tests {
             pub_trace("A", "M3", None),
             pub_trace("A", "M1", Some("k2")),
         ];
-        let packed = pack(queued(&batch));
+        let packed = pack(queued(&batch), &Arc::default());
         assert_eq!(packed.len(), 2);
         let (body, keys, count) = &packed[0];
         assert_eq!((keys.as_str(), *count), ("M1 k1 k2 M3", 3));
-        assert_eq!(record::decode(body).unwrap(), vec![batch[0].clone(), batch[2].clone(), batch[3].clone()]);
+        assert_eq!(
+            record::decode(body_text(body)).unwrap(),
+            vec![batch[0].clone(), batch[2].clone(), batch[3].clone()]
+        );
         assert_eq!((packed[1].1.as_str(), packed[1].2), ("M2", 1));
     }
 
@@ -879,10 +938,45 @@ mod tests {
         let queued = queued(&batch);
         assert!(!queued.mixed_topics);
         let text = queued.text.clone();
-        let packed = pack(queued);
+        let text_at = queued.text.as_ptr();
+        let spare = Arc::default();
+        let packed = pack(queued, &spare);
         assert_eq!(packed.len(), 1);
-        assert_eq!((packed[0].0.as_str(), packed[0].1.as_str(), packed[0].2), (text.as_str(), "M0 M1 M2 M3 M4", 5));
-        assert_eq!(record::decode(&packed[0].0).unwrap(), batch);
+        assert_eq!((body_text(&packed[0].0), packed[0].1.as_str(), packed[0].2), (text.as_str(), "M0 M1 M2 M3 M4", 5));
+        assert_eq!(record::decode(body_text(&packed[0].0)).unwrap(), batch);
+        // The body is the queue's text itself, which comes back for a later batch once the
+        // body is dropped.
+        assert_eq!(packed[0].0.as_ptr(), text_at);
+        assert!(spare.take().is_none());
+        drop(packed);
+        let returned = spare.take().expect("the text returns once its messages are dropped");
+        assert_eq!((returned.as_ptr(), returned.len()), (text_at, 0));
+    }
+
+    #[test]
+    fn a_batch_split_into_messages_shares_one_text_which_a_later_batch_reuses() {
+        let batch: Vec<TraceRecord> = (0..BATCH_MAX + 3).map(|i| pub_trace("A", &format!("M{i}"), None)).collect();
+        let mut queue = queued(&batch);
+        let taken = queue.take_all(None);
+        let (text_at, taken_len) = (taken.text.as_ptr(), taken.text.len());
+        let spare = Arc::default();
+        let packed = pack(taken, &spare);
+        assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [BATCH_MAX, 3]);
+        assert_eq!(packed[0].0.as_ptr(), text_at);
+        assert_eq!(packed[1].0.as_ptr(), text_at.wrapping_add(packed[0].0.len()));
+        let (first, second) = (packed[0].0.clone(), packed[1].0.clone());
+        drop(packed);
+        drop(first);
+        assert!(spare.take().is_none(), "a body still refers to the text");
+        drop(second);
+        let reused = spare.take();
+        for record in &batch[..2] {
+            queue.push_with(|out| record.encode_spans(out));
+        }
+        let next = queue.take_all(reused);
+        assert_eq!(record::decode(&next.text).unwrap(), batch[..2]);
+        assert_eq!(queue.text.as_ptr(), text_at, "records queued from now on are written into the spare buffer");
+        assert!(queue.text.capacity() >= taken_len);
     }
 
     #[test]
@@ -892,7 +986,7 @@ mod tests {
         q.push_with(|out| pub_trace("B", "M3", None).encode_spans(out));
         assert!(q.mixed_topics);
         // Taking them all starts afresh.
-        q.take_all();
+        q.take_all(None);
         assert!(!q.mixed_topics);
         // Consume records name no topic: never mixed.
         let sub = TraceRecord::SubAfter(SubAfterTrace {
@@ -947,7 +1041,7 @@ mod tests {
         assert!(queued.mixed_topics, "B, then A");
         let records = record::decode(&queued.text).unwrap();
         assert_eq!(records.iter().map(TraceRecord::msg_id).collect::<Vec<_>>(), ["M0", "M1", "M2"]);
-        let packed = pack(queued);
+        let packed = pack(queued, &Arc::default());
         assert_eq!(packed.iter().map(|p| (p.1.as_str(), p.2)).collect::<Vec<_>>(), [("M1 M2", 2), ("M0", 1)]);
     }
 
@@ -1025,7 +1119,7 @@ mod tests {
             keys: Some("k1".into()),
         });
         let mut queued = queued(&records);
-        let taken = queued.take_all();
+        let taken = queued.take_all(None);
         assert_eq!(queued.len(), 0);
         let ids = taken.iter().flat_map(|r| r.index_keys().map(str::to_owned)).collect::<Vec<_>>();
         assert_eq!(ids, ["M0", "k0", "M1", "k1", "M2", "k2", "M3", "k3", "M4", "k4"]);
@@ -1034,7 +1128,7 @@ mod tests {
         assert_eq!(topics, ["A", "", "A", "A", "A"]);
         assert!(taken.mixed_topics);
         // The consume record's message first (its topic sorts first), then the topic's.
-        let packed = pack(taken);
+        let packed = pack(taken, &Arc::default());
         assert_eq!(
             packed.iter().map(|p| (p.1.as_str(), p.2)).collect::<Vec<_>>(),
             [("M1 k1", 1), ("M0 k0 M2 k2 M3 k3 M4 k4", 4)]
@@ -1046,9 +1140,9 @@ mod tests {
         let batch: Vec<TraceRecord> = (0..BATCH_MAX * 2 + 1).map(|i| pub_trace("A", &format!("M{i}"), None)).collect();
         let queued = queued(&batch);
         let text = queued.text.clone();
-        let packed = pack(queued);
+        let packed = pack(queued, &Arc::default());
         assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [BATCH_MAX, BATCH_MAX, 1]);
-        assert_eq!(packed.iter().map(|p| p.0.as_str()).collect::<String>(), text);
+        assert_eq!(packed.iter().map(|p| body_text(&p.0)).collect::<String>(), text);
         assert!(packed[2].1 == format!("M{}", BATCH_MAX * 2));
     }
 
@@ -1114,7 +1208,7 @@ mod tests {
         };
         let big = "t".repeat(70_000);
         let batch = vec![with_tag("M1", &big), with_tag("M2", &big), pub_trace("A", "M3", None)];
-        let packed = pack(queued(&batch));
+        let packed = pack(queued(&batch), &Arc::default());
         assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [2, 1]);
         assert_eq!(packed[0].1, "M1 M2");
         assert!(packed[0].0.len() >= MAX_TRACE_BODY);
@@ -1127,7 +1221,7 @@ mod tests {
         let keys: Vec<String> = (0..7).map(|i| format!("{i}{}", "k".repeat(4999))).collect();
         let batch: Vec<TraceRecord> =
             keys.iter().enumerate().map(|(i, k)| pub_trace("A", &format!("M{i}"), Some(k))).collect();
-        let packed = pack(queued(&batch));
+        let packed = pack(queued(&batch), &Arc::default());
         assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [5, 2]);
         for (_, keys, _) in &packed {
             assert!(keys.len() < crate::protocol::message::MAX_PROPERTIES_LEN - 1000, "{} bytes of keys", keys.len());

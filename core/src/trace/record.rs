@@ -203,52 +203,62 @@ pub(crate) struct PubOfBatch<'a> {
 /// wrote four numbers and fourteen fields: this is most of what tracing a batch costs
 /// (docs/traces.md).
 pub(crate) struct PubBatchEncoder {
-    /// `Pub`, timestamp, region, group, topic, each followed by a separator.
-    head: String,
-    /// The topic's span of `head`.
+    /// Three parts one after the other, in one allocation (three, and their growth, cost
+    /// about 80 instructions per record of a batch of 32): `Pub`, timestamp, region, group,
+    /// topic, each followed by a separator (up to `head_end`); the store host between
+    /// separators (up to `host_end`); cost and message type, each followed by a separator.
+    parts: String,
+    head_end: usize,
+    host_end: usize,
+    /// The topic's span of `parts`.
     topic: Range<usize>,
-    /// The store host between separators.
-    host: String,
-    /// Cost and message type, each followed by a separator.
-    cost_and_type: String,
 }
 
 impl PubBatchEncoder {
     pub fn new(shared: &PubBatchFields<'_>) -> Self {
-        let mut head = String::new();
-        let mut w = FieldWriter::new(&mut head);
+        // Room for every field: a number takes at most 20 characters, plus 8 separators.
+        let room =
+            3 + 3 * 20 + shared.region_id.len() + shared.group.len() + shared.topic.len() + shared.store_host.len() + 8;
+        let mut parts = String::with_capacity(room);
+        let mut w = FieldWriter::new(&mut parts);
         w.text("Pub");
         w.num(shared.timestamp);
         w.text(shared.region_id);
         w.text(shared.group);
         let topic = w.text(shared.topic);
-        head.push(CONTENT_SEPARATOR);
-        let host = format!("{CONTENT_SEPARATOR}{}{CONTENT_SEPARATOR}", shared.store_host);
-        let mut cost_and_type = String::new();
-        let mut w = FieldWriter::new(&mut cost_and_type);
+        parts.push(CONTENT_SEPARATOR);
+        let head_end = parts.len();
+        parts.push(CONTENT_SEPARATOR);
+        parts.push_str(shared.store_host);
+        parts.push(CONTENT_SEPARATOR);
+        let host_end = parts.len();
+        let mut w = FieldWriter::new(&mut parts);
         w.num(shared.cost_ms);
         w.num(shared.msg_type as i32);
-        cost_and_type.push(CONTENT_SEPARATOR);
-        PubBatchEncoder { head, topic, host, cost_and_type }
+        parts.push(CONTENT_SEPARATOR);
+        PubBatchEncoder { parts, head_end, host_end, topic }
     }
 
     /// Appends the record of message `m` to `out`.
     pub fn encode(&self, m: &PubOfBatch<'_>, out: &mut String) -> Spans {
+        let head = &self.parts[..self.head_end];
+        let host = &self.parts[self.head_end..self.host_end];
+        let cost_and_type = &self.parts[self.host_end..];
         let tags = m.tags.unwrap_or("null");
         let keys_text = m.keys.unwrap_or("null");
         out.reserve(
-            self.head.len()
+            head.len()
                 + m.msg_id.len()
                 + tags.len()
                 + keys_text.len()
-                + self.host.len()
+                + host.len()
                 + 11
-                + self.cost_and_type.len()
+                + cost_and_type.len()
                 + m.offset_msg_id.len()
                 + 8,
         );
         let start = out.len();
-        out.push_str(&self.head);
+        out.push_str(head);
         let topic = start + self.topic.start..start + self.topic.end;
         let msg_id = out.len()..out.len() + m.msg_id.len();
         out.push_str(m.msg_id);
@@ -259,10 +269,10 @@ impl PubBatchEncoder {
         out.push_str(keys_text);
         // An absent key's span is empty (`Spans`), though `null` is written.
         let keys = if m.keys.is_some() { keys_at..out.len() } else { keys_at..keys_at };
-        out.push_str(&self.host);
+        out.push_str(host);
         out.push_str(itoa::Buffer::new().format(m.body_length));
         out.push(CONTENT_SEPARATOR);
-        out.push_str(&self.cost_and_type);
+        out.push_str(cost_and_type);
         out.push_str(m.offset_msg_id);
         out.push(CONTENT_SEPARATOR);
         out.push_str(if m.success { "true" } else { "false" });
