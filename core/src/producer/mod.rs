@@ -27,7 +27,7 @@ use crate::protocol::headers::send::{AUTO_CREATE_TEMPLATE_TOPIC, DEFAULT_TOPIC_Q
 use crate::protocol::headers::{RequestHeader, SendMessageRequestHeader, SendMessageResponseHeader};
 use crate::protocol::java_hash::ons_order_queue_index;
 use crate::protocol::message::{
-    compress_body_as, encode_batch_body, encode_properties, encoded_properties_len, property, sys_flag, BatchEntry,
+    compress_body_as, encode_batch_body, encode_properties, property, sys_flag, BatchEntry,
 };
 use crate::protocol::msgid::UniqueIdGenerator;
 use crate::protocol::route::MessageQueue;
@@ -110,6 +110,9 @@ struct Prepared {
     body: Bytes,
     sys_flag: i32,
     properties: WireProperties,
+    /// `properties` encoded (and checked) once: what every attempt sends, unless a timed
+    /// delivery adds the broker's timer property (`properties_for`).
+    encoded_properties: String,
     msg_id: String,
     born_timestamp: i64,
 }
@@ -219,8 +222,9 @@ impl ProducerCore {
     }
 
     /// Validates the message and builds what every attempt shares but its topic (the same for
-    /// every message of a batch); assigns the message id.
-    fn prepare(&self, msg: &Message, compress: bool) -> Result<Prepared> {
+    /// every message of a batch); assigns the message id. A transaction's half message
+    /// (`transaction_half`) carries the properties that tell the broker to hold it.
+    fn prepare(&self, msg: &Message, compress: bool, transaction_half: bool) -> Result<Prepared> {
         msg.validate()?;
         let mut properties: WireProperties =
             msg.user_properties().iter().map(|(k, v)| (Cow::Owned(k.clone()), Cow::Owned(v.clone()))).collect();
@@ -244,8 +248,16 @@ impl ProducerCore {
         let born_timestamp = now_ms();
         let msg_id = unique_ids().next_id_at(born_timestamp);
         properties.insert(property::UNIQ_KEY.into(), msg_id.clone().into());
-
         let mut sys_flag = 0;
+        if transaction_half {
+            properties.insert(property::TRAN_MSG.into(), "true".into());
+            properties.insert(property::PGROUP.into(), self.wire_group().to_owned().into());
+            if let Some(secs) = self.config.check_immunity_time_secs {
+                properties.insert(property::CHECK_IMMUNITY_TIME_IN_SECONDS.into(), secs.to_string().into());
+            }
+            sys_flag |= sys_flag::TRANSACTION_PREPARED_TYPE;
+        }
+
         let body = if compress && msg.body.len() >= self.config.compress_over_bytes {
             let kind = self.config.compress_type;
             let compressed = compress_body_as(&msg.body, kind, self.config.compress_level)?;
@@ -259,33 +271,33 @@ impl ProducerCore {
         } else {
             msg.body.clone()
         };
-        let prepared = Prepared { body, sys_flag, properties, msg_id, born_timestamp };
+        let encoded_properties = encode_properties(&properties)?;
         // Checked once up front with the largest timer property an attempt may add.
-        let worst = encoded_properties_len(&prepared.properties)? + 40;
+        let worst = encoded_properties.len() + 40;
         if worst > MAX_PROPERTIES_BYTES {
             return Err(Error::invalid_argument(format!(
                 "message properties encode to about {worst} bytes; the limit is {MAX_PROPERTIES_BYTES} bytes"
             )));
         }
-        Ok(prepared)
+        Ok(Prepared { body, sys_flag, properties, encoded_properties, msg_id, born_timestamp })
     }
 
     /// The properties string for an attempt on `broker`, with the timed-delivery mapping for
     /// that broker's version.
-    async fn properties_for(
+    async fn properties_for<'p>(
         &self,
         instance: &ClientInstance,
         broker: &str,
         msg: &Message,
-        prepared: &Prepared,
+        prepared: &'p Prepared,
         budget: Duration,
-    ) -> Result<String> {
+    ) -> Result<Cow<'p, str>> {
         let Some(at) = msg.start_deliver_time else {
-            return encode_properties(&prepared.properties);
+            return Ok(Cow::Borrowed(&prepared.encoded_properties));
         };
         let delta_ms = at - now_ms();
         if delta_ms <= 0 {
-            return encode_properties(&prepared.properties);
+            return Ok(Cow::Borrowed(&prepared.encoded_properties));
         }
         let mut props = prepared.properties.clone();
         let version = instance.broker_version(broker, budget).await?;
@@ -303,7 +315,7 @@ impl ProducerCore {
             })?;
             props.insert(property::DELAY.into(), (level + 1).to_string().into());
         }
-        encode_properties(&props)
+        encode_properties(&props).map(Cow::Owned)
     }
 
     /// The publish queues of a topic; for a topic the name servers do not know yet, the
@@ -374,7 +386,7 @@ impl ProducerCore {
         wire_topic: &str,
         queue: &MessageQueue,
         template: bool,
-        properties: String,
+        properties: &str,
     ) -> RemotingCommand {
         let mut cmd = SendMessageRequestHeader {
             sys_flag: prepared.sys_flag,
@@ -383,7 +395,7 @@ impl ProducerCore {
                 wire_topic,
                 template_queue_id(template, queue),
                 &queue.broker_name,
-                &properties,
+                properties,
                 prepared.born_timestamp,
             )
         }
@@ -469,16 +481,8 @@ impl ProducerCore {
         stored: &mut Option<Stored>,
     ) -> Result<Option<SendResult>> {
         let instance = self.instance()?;
-        let mut prepared = self.prepare(msg, true)?;
+        let prepared = self.prepare(msg, true, tran_half)?;
         *message_id = Some(prepared.msg_id.clone());
-        if tran_half {
-            prepared.properties.insert(property::TRAN_MSG.into(), "true".into());
-            prepared.properties.insert(property::PGROUP.into(), self.wire_group().to_owned().into());
-            if let Some(secs) = self.config.check_immunity_time_secs {
-                prepared.properties.insert(property::CHECK_IMMUNITY_TIME_IN_SECONDS.into(), secs.to_string().into());
-            }
-            prepared.sys_flag |= sys_flag::TRANSACTION_PREPARED_TYPE;
-        }
         self.attempts(instance, msg, mode, choice, prepared, stored).await
     }
 
@@ -533,7 +537,7 @@ impl ProducerCore {
                 }
                 Err(e) => return Err(e),
             };
-            let cmd = self.send_header(&prepared, &wire_topic, &queue, template, properties);
+            let cmd = self.send_header(&prepared, &wire_topic, &queue, template, &properties);
             // What the route lookup and the version check left of the send's time.
             let remaining = deadline.saturating_duration_since(Instant::now());
             let started = Instant::now();
@@ -650,12 +654,8 @@ impl ProducerCore {
                     "batch message {i} is timed; batches cannot carry timed messages"
                 )));
             }
-            let prepared = self.prepare(msg, false)?;
-            entries.push(BatchEntry {
-                flag: 0,
-                body: prepared.body,
-                properties: encode_properties(&prepared.properties)?,
-            });
+            let prepared = self.prepare(msg, false, false)?;
+            entries.push(BatchEntry { flag: 0, body: prepared.body, properties: prepared.encoded_properties });
             ids.push(prepared.msg_id);
         }
         let body = encode_batch_body(&entries)?;

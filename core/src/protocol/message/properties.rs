@@ -36,15 +36,38 @@ pub fn parse_properties(raw: &[u8]) -> MessageProperties {
 /// Whether `s` holds a byte that separates properties or a name from its value (0x01, 0x02).
 /// Long values are searched a vector at a time (memchr: a trace message's keys run to
 /// kilobytes, checked more than once per send); short ones, most property names and values,
-/// byte by byte, which costs less than setting the vector search up (about 80 instructions).
+/// a word (8 bytes) at a time, which costs less than setting the vector search up (about 80
+/// instructions). Byte by byte, checking a message's properties twice per send (a message id,
+/// `WAIT`, perhaps tags and keys) cost about 400 instructions of a batch send's 8300 per message
+/// (callgrind).
 pub fn contains_separator(s: &str) -> bool {
     const VECTOR_SEARCH_FROM: usize = 64;
     let bytes = s.as_bytes();
-    if bytes.len() < VECTOR_SEARCH_FROM {
-        bytes.iter().any(|&b| b == NAME_VALUE_SEPARATOR || b == PROPERTY_SEPARATOR)
-    } else {
-        memchr::memchr2(NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR, bytes).is_some()
+    if bytes.len() >= VECTOR_SEARCH_FROM {
+        return memchr::memchr2(NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR, bytes).is_some();
     }
+    let mut words = bytes.chunks_exact(8);
+    let mut found = false;
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        found |= word_has_separator(u64::from_le_bytes(w));
+    }
+    found || words.remainder().iter().any(|&b| b == NAME_VALUE_SEPARATOR || b == PROPERTY_SEPARATOR)
+}
+
+/// Whether one of the 8 bytes of `word` is 0x01 or 0x02. `x - 0x01.. & !x & 0x80..` is nonzero
+/// exactly when some byte of `x` is zero (a borrow can set a byte's high bit only after a byte
+/// below it was zero), so it is exact about whether a byte equals the separator `x` was
+/// XORed with, which is all this asks.
+fn word_has_separator(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let equal = |c: u8| {
+        let x = word ^ (ONES * u64::from(c));
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
+    (equal(NAME_VALUE_SEPARATOR) | equal(PROPERTY_SEPARATOR)) != 0
 }
 
 /// Encodes properties as `name 0x01 value 0x02` per entry, in iteration order.
@@ -71,23 +94,6 @@ where
         }
     }
     Ok(out)
-}
-
-/// The length [`encode_properties`] would produce, with the same checks, without building it.
-pub fn encoded_properties_len<I, K, V>(props: I) -> Result<usize>
-where
-    I: IntoIterator<Item = (K, V)>,
-    K: AsRef<str>,
-    V: AsRef<str>,
-{
-    let mut len = 0;
-    for (name, value) in props {
-        let (name, value) = (name.as_ref(), value.as_ref());
-        if check_property(name, value)? {
-            len += name.len() + value.len() + 2;
-        }
-    }
-    Ok(len)
 }
 
 /// Whether a property may be sent (an error if it never may); `false` for an empty value,
