@@ -27,7 +27,7 @@ use crate::protocol::headers::send::{AUTO_CREATE_TEMPLATE_TOPIC, DEFAULT_TOPIC_Q
 use crate::protocol::headers::{RequestHeader, SendMessageRequestHeader, SendMessageResponseHeader};
 use crate::protocol::java_hash::ons_order_queue_index;
 use crate::protocol::message::{
-    compress_body_as, encode_batch_body, encode_properties, property, sys_flag, BatchEntry,
+    append_property, compress_body_as, encode_batch_body, encode_properties, property, sys_flag, BatchEntry,
 };
 use crate::protocol::msgid::UniqueIdGenerator;
 use crate::protocol::route::MessageQueue;
@@ -101,18 +101,15 @@ impl Stored {
     }
 }
 
-/// A message's properties as sent: the names and fixed values this client adds are borrowed
-/// (no allocation per message for them), the user's are copied.
-type WireProperties = BTreeMap<Cow<'static, str>, Cow<'static, str>>;
-
 /// A message encoded for one attempt.
 struct Prepared {
     body: Bytes,
     sys_flag: i32,
-    properties: WireProperties,
-    /// `properties` encoded (and checked) once: what every attempt sends, unless a timed
-    /// delivery adds the broker's timer property (`properties_for`).
-    encoded_properties: String,
+    /// The message's properties encoded (and checked) once: what every attempt sends, unless a
+    /// timed delivery adds the broker's timer property (`properties_for`). Written straight
+    /// from the message, not through a map of them (the map's node, its entries' copies and
+    /// its drop were about 5% of a batch send's instructions).
+    properties: String,
     msg_id: String,
     born_timestamp: i64,
 }
@@ -226,34 +223,45 @@ impl ProducerCore {
     /// (`transaction_half`) carries the properties that tell the broker to hold it.
     fn prepare(&self, msg: &Message, compress: bool, transaction_half: bool) -> Result<Prepared> {
         msg.validate()?;
-        let mut properties: WireProperties =
-            msg.user_properties().iter().map(|(k, v)| (Cow::Owned(k.clone()), Cow::Owned(v.clone()))).collect();
-        if let Some(tag) = msg.tag.as_deref().filter(|t| !t.is_empty()) {
-            properties.insert(property::TAGS.into(), tag.to_owned().into());
+        let tag = msg.tag.as_deref().unwrap_or_default();
+        let key = msg.key.as_deref().unwrap_or_default();
+        let sharding_key = msg.sharding_key.as_deref().unwrap_or_default();
+        let namespace = self.config.namespace.as_deref().unwrap_or_default();
+        // Room for what is written below but the numbers' digits, which the slack covers.
+        let room = msg.user_properties().iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>()
+            + tag.len()
+            + key.len()
+            + sharding_key.len()
+            + namespace.len()
+            + 160;
+        let mut properties = String::with_capacity(room);
+        // The user's never use the names written after them (`Message::put_user_property`
+        // refuses them, and a received message's user properties leave them out).
+        for (name, value) in msg.user_properties() {
+            append_property(&mut properties, name, value)?;
         }
-        if let Some(key) = msg.key.as_deref().filter(|k| !k.is_empty()) {
-            properties.insert(property::KEYS.into(), key.to_owned().into());
-        }
-        if let Some(sk) = msg.sharding_key.as_deref().filter(|k| !k.is_empty()) {
-            properties.insert(property::SHARDING_KEY.into(), sk.to_owned().into());
-        }
+        append_property(&mut properties, property::TAGS, tag)?;
+        append_property(&mut properties, property::KEYS, key)?;
+        append_property(&mut properties, property::SHARDING_KEY, sharding_key)?;
         if let Some(at) = msg.start_deliver_time {
-            properties.insert(property::START_DELIVER_TIME.into(), at.to_string().into());
+            append_property(&mut properties, property::START_DELIVER_TIME, itoa::Buffer::new().format(at))?;
         }
-        if let Some(ns) = &self.config.namespace {
-            properties.insert(property::INSTANCE_ID.into(), ns.clone().into());
-        }
-        properties.insert(property::WAIT.into(), "true".into());
+        append_property(&mut properties, property::INSTANCE_ID, namespace)?;
+        append_property(&mut properties, property::WAIT, "true")?;
         // One clock read serves the born timestamp and the key's time part.
         let born_timestamp = now_ms();
         let msg_id = unique_ids().next_id_at(born_timestamp);
-        properties.insert(property::UNIQ_KEY.into(), msg_id.clone().into());
+        append_property(&mut properties, property::UNIQ_KEY, &msg_id)?;
         let mut sys_flag = 0;
         if transaction_half {
-            properties.insert(property::TRAN_MSG.into(), "true".into());
-            properties.insert(property::PGROUP.into(), self.wire_group().to_owned().into());
+            append_property(&mut properties, property::TRAN_MSG, "true")?;
+            append_property(&mut properties, property::PGROUP, self.wire_group())?;
             if let Some(secs) = self.config.check_immunity_time_secs {
-                properties.insert(property::CHECK_IMMUNITY_TIME_IN_SECONDS.into(), secs.to_string().into());
+                append_property(
+                    &mut properties,
+                    property::CHECK_IMMUNITY_TIME_IN_SECONDS,
+                    itoa::Buffer::new().format(secs),
+                )?;
             }
             sys_flag |= sys_flag::TRANSACTION_PREPARED_TYPE;
         }
@@ -271,15 +279,14 @@ impl ProducerCore {
         } else {
             msg.body.clone()
         };
-        let encoded_properties = encode_properties(&properties)?;
         // Checked once up front with the largest timer property an attempt may add.
-        let worst = encoded_properties.len() + 40;
+        let worst = properties.len() + 40;
         if worst > MAX_PROPERTIES_BYTES {
             return Err(Error::invalid_argument(format!(
                 "message properties encode to about {worst} bytes; the limit is {MAX_PROPERTIES_BYTES} bytes"
             )));
         }
-        Ok(Prepared { body, sys_flag, properties, encoded_properties, msg_id, born_timestamp })
+        Ok(Prepared { body, sys_flag, properties, msg_id, born_timestamp })
     }
 
     /// The properties string for an attempt on `broker`, with the timed-delivery mapping for
@@ -293,16 +300,16 @@ impl ProducerCore {
         budget: Duration,
     ) -> Result<Cow<'p, str>> {
         let Some(at) = msg.start_deliver_time else {
-            return Ok(Cow::Borrowed(&prepared.encoded_properties));
+            return Ok(Cow::Borrowed(&prepared.properties));
         };
         let delta_ms = at - now_ms();
         if delta_ms <= 0 {
-            return Ok(Cow::Borrowed(&prepared.encoded_properties));
+            return Ok(Cow::Borrowed(&prepared.properties));
         }
         let mut props = prepared.properties.clone();
         let version = instance.broker_version(broker, budget).await?;
         if version >= VERSION_V5_0_0 {
-            props.insert(property::TIMER_DELIVER_MS.into(), at.to_string().into());
+            append_property(&mut props, property::TIMER_DELIVER_MS, itoa::Buffer::new().format(at))?;
         } else {
             // 4.x brokers only know fixed delay levels: take the smallest one that is not
             // earlier than asked; beyond the longest (2 h) the time cannot be honoured.
@@ -313,9 +320,9 @@ impl ProducerCore {
                      a delivery {delta_secs} s ahead cannot be honoured"
                 ))
             })?;
-            props.insert(property::DELAY.into(), (level + 1).to_string().into());
+            append_property(&mut props, property::DELAY, itoa::Buffer::new().format(level + 1))?;
         }
-        encode_properties(&props).map(Cow::Owned)
+        Ok(Cow::Owned(props))
     }
 
     /// The publish queues of a topic; for a topic the name servers do not know yet, the
@@ -655,7 +662,7 @@ impl ProducerCore {
                 )));
             }
             let prepared = self.prepare(msg, false, false)?;
-            entries.push(BatchEntry { flag: 0, body: prepared.body, properties: prepared.encoded_properties });
+            entries.push(BatchEntry { flag: 0, body: prepared.body, properties: prepared.properties });
             ids.push(prepared.msg_id);
         }
         let body = encode_batch_body(&entries)?;

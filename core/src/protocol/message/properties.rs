@@ -85,15 +85,21 @@ where
     // Enough for the usual TAGS, KEYS, WAIT and UNIQ_KEY without growing.
     let mut out = String::with_capacity(128);
     for (name, value) in props {
-        let (name, value) = (name.as_ref(), value.as_ref());
-        if check_property(name, value)? {
-            out.push_str(name);
-            out.push(char::from(NAME_VALUE_SEPARATOR));
-            out.push_str(value);
-            out.push(char::from(PROPERTY_SEPARATOR));
-        }
+        append_property(&mut out, name.as_ref(), value.as_ref())?;
     }
     Ok(out)
+}
+
+/// Appends one property to an [`encode_properties`] string, by its rules (nothing for an empty
+/// value; an error for an empty name or a separator byte).
+pub fn append_property(out: &mut String, name: &str, value: &str) -> Result<()> {
+    if check_property(name, value)? {
+        out.push_str(name);
+        out.push(char::from(NAME_VALUE_SEPARATOR));
+        out.push_str(value);
+        out.push(char::from(PROPERTY_SEPARATOR));
+    }
+    Ok(())
 }
 
 /// Whether a property may be sent (an error if it never may); `false` for an empty value,
