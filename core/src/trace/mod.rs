@@ -163,12 +163,13 @@ impl Tracer {
     /// Queues a record; never waits. A full queue drops it (counted, logged at most once per
     /// interval).
     pub fn append(&self, record: TraceRecord) {
-        self.queue(|out| record.encode_spans(out));
+        self.queue(|out| record.encode_spans(out), KeysOf::Any);
     }
 
     /// Queues a `Pub` record encoded straight from the send's fields (see [`append`](Self::append)).
+    /// `fields.msg_id` must be the id the producer made for the send ([`KeysOf::FreshId`]).
     pub(crate) fn append_pub(&self, fields: &record::PubFields<'_>) {
-        self.queue(|out| fields.encode(out));
+        self.queue(|out| fields.encode(out), KeysOf::of_send(fields.keys));
     }
 
     /// Queues the `Pub` records of one batch send: the fields the messages share are encoded
@@ -192,7 +193,7 @@ impl Tracer {
         let room = shared.capacity.saturating_sub(pending.records.len());
         let lost = messages.len().saturating_sub(room);
         for (i, m) in messages.take(room).enumerate() {
-            pending.records.push_record(|out| encoder.encode(&m, out), i > 0);
+            pending.records.push_record(|out| encoder.encode(&m, out), i > 0, KeysOf::of_send(m.keys));
         }
         let woken = wakes_the_task(before, pending.records.len());
         drop(pending);
@@ -207,7 +208,7 @@ impl Tracer {
 
     /// Queues the record `encode` writes (at the end of the queue's text, under its lock:
     /// encoding in place costs no allocation per record, where a record of its own did).
-    fn queue(&self, encode: impl FnOnce(&mut String) -> Spans) {
+    fn queue(&self, encode: impl FnOnce(&mut String) -> Spans, keys: KeysOf) {
         let shared = &*self.shared;
         if shared.paused() {
             shared.dropped.fetch_add(1, Ordering::Relaxed);
@@ -223,7 +224,7 @@ impl Tracer {
             warn_limited!(dropped, topic = %shared.topic, "message trace queue full; trace records dropped");
             return;
         }
-        pending.records.push_with(encode);
+        pending.records.push_record(encode, false, keys);
         let wake = wakes_the_task(pending.records.len() - 1, pending.records.len());
         drop(pending);
         if wake {
@@ -384,7 +385,7 @@ impl Tracer {
             retry_times: m.reconsume_times,
             keys,
         };
-        self.queue(|out| fields.encode(out));
+        self.queue(|out| fields.encode(out), KeysOf::Any);
     }
 
     /// Queues the `SubAfter` record of message `msg_id` with `keys`.
@@ -399,7 +400,7 @@ impl Tracer {
             timestamp: outcome.now,
             group: &self.group,
         };
-        self.queue(|out| fields.encode(out));
+        self.queue(|out| fields.encode(out), KeysOf::Any);
     }
 }
 
@@ -588,7 +589,7 @@ fn pack(batch: Queued, spare: &Arc<SpareText>) -> Vec<(Bytes, String, usize)> {
         } else {
             vec![&records[..]]
         };
-        let mut keys = IndexKeys::with_capacity(batch.len() * 2);
+        let mut keys = IndexKeys::with_capacity(batch.len() * 2, batch.keys_may_repeat);
         for records in groups {
             let mut message = PlannedMessage::default();
             for r in records {
@@ -692,7 +693,8 @@ impl PlannedMessage {
 /// The distinct index keys of a trace message, space-separated in the order first seen (a
 /// consumer's `SubBefore` and `SubAfter` records of a message name the same id).
 struct IndexKeys<'a> {
-    seen: HashSet<&'a str, KeyHashing>,
+    /// The keys written so far; none when they cannot repeat ([`Queued::keys_may_repeat`]).
+    seen: Option<HashSet<&'a str, KeyHashing>>,
     joined: String,
     /// What `joined` reserves when its first key comes (growing it by doubling copied it
     /// about as often as it has keys).
@@ -700,19 +702,19 @@ struct IndexKeys<'a> {
 }
 
 impl<'a> IndexKeys<'a> {
-    /// Room for `keys` keys without growing.
-    fn with_capacity(keys: usize) -> Self {
+    /// Room for `keys` keys without growing; `may_repeat` when some key may be added twice.
+    fn with_capacity(keys: usize, may_repeat: bool) -> Self {
         // Most keys are message ids (32 characters and a space).
         let joined_capacity = (keys * 33).min(MAX_TRACE_KEYS + 256);
         IndexKeys {
-            seen: HashSet::with_capacity_and_hasher(keys, KeyHashing::new()),
+            seen: may_repeat.then(|| HashSet::with_capacity_and_hasher(keys, KeyHashing::new())),
             joined: String::new(),
             joined_capacity,
         }
     }
 
     fn add(&mut self, key: &'a str) {
-        if self.seen.insert(key) {
+        if self.seen.as_mut().is_none_or(|seen| seen.insert(key)) {
             if self.joined.is_empty() {
                 self.joined.reserve(self.joined_capacity);
             } else {
@@ -729,7 +731,9 @@ impl<'a> IndexKeys<'a> {
 
     /// The joined keys; starts the next message's.
     fn take(&mut self) -> String {
-        self.seen.clear();
+        if let Some(seen) = &mut self.seen {
+            seen.clear();
+        }
         std::mem::take(&mut self.joined)
     }
 }
@@ -797,6 +801,33 @@ struct Queued {
     /// [`pack`] group the records by topic (a producer sending to one topic, and every
     /// consumer, whose records name none, never pay for it).
     mixed_topics: bool,
+    /// Whether some record's index keys may be another's too ([`KeysOf`]): only then does
+    /// [`pack`] keep a set of the keys it has written (for a producer's records, whose keys
+    /// cannot repeat, the set was a quarter of packing's instructions).
+    keys_may_repeat: bool,
+}
+
+/// What a queued record's index keys may have in common with other records'.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeysOf {
+    /// Only a message id the producer made for this send, just now: the ids one process makes
+    /// do not repeat (`protocol/msgid.rs`), and no other record of a producer's tracer but an
+    /// `EndTransaction` names a sent message's id ([`KeysOf::Any`]).
+    FreshId,
+    /// Anything: user keys (which repeat at will, and may name another message's id), and the
+    /// ids of consume records (a `SubBefore` and its `SubAfter` name the same) or of
+    /// `EndTransaction` records (their half message's `Pub` names it).
+    Any,
+}
+
+impl KeysOf {
+    /// A send's `Pub` record, whose message has user keys `keys`.
+    fn of_send(keys: Option<&str>) -> KeysOf {
+        match keys {
+            None => KeysOf::FreshId,
+            Some(_) => KeysOf::Any,
+        }
+    }
 }
 
 impl Queued {
@@ -806,13 +837,16 @@ impl Queued {
 
     /// Appends the record `encode` writes at the end of the text (its spans are where in the
     /// text it wrote each field).
+    #[cfg(test)]
     fn push_with(&mut self, encode: impl FnOnce(&mut String) -> Spans) {
-        self.push_record(encode, false);
+        self.push_record(encode, false, KeysOf::Any);
     }
 
     /// [`push_with`](Self::push_with); `same_topic` when the caller knows that the record's
     /// topic is the one of the record before it (the records of one batch send).
-    fn push_record(&mut self, encode: impl FnOnce(&mut String) -> Spans, same_topic: bool) {
+    /// `keys` says what its index keys may share with other records'.
+    fn push_record(&mut self, encode: impl FnOnce(&mut String) -> Spans, same_topic: bool, keys: KeysOf) {
+        self.keys_may_repeat |= keys == KeysOf::Any;
         let start = self.text.len();
         let spans = encode(&mut self.text);
         if !same_topic && !self.mixed_topics {
@@ -835,7 +869,8 @@ impl Queued {
     fn take_all(&mut self, spare: Option<String>) -> Queued {
         let mut text = spare.unwrap_or_default();
         text.reserve(self.text.len());
-        let fresh = Queued { text, records: Vec::with_capacity(self.len()), mixed_topics: false };
+        let fresh =
+            Queued { text, records: Vec::with_capacity(self.len()), mixed_topics: false, keys_may_repeat: false };
         std::mem::replace(self, fresh)
     }
 
@@ -977,6 +1012,44 @@ mod tests {
         assert_eq!(record::decode(&next.text).unwrap(), batch[..2]);
         assert_eq!(queue.text.as_ptr(), text_at, "records queued from now on are written into the spare buffer");
         assert!(queue.text.capacity() >= taken_len);
+    }
+
+    #[test]
+    fn keys_are_written_once_each_and_checked_only_when_they_may_repeat() {
+        let fresh = |id: &str| pub_trace("A", id, None);
+        // A producer's records without user keys: ids it made, which cannot repeat.
+        let mut queue = Queued::default();
+        for id in ["M0", "M1", "M2"] {
+            queue.push_record(|out| fresh(id).encode_spans(out), false, KeysOf::FreshId);
+        }
+        assert!(!queue.keys_may_repeat);
+        let packed = pack(queue, &Arc::default());
+        assert_eq!(packed[0].1, "M0 M1 M2");
+
+        // An EndTransaction names its half message's id again; a user key may name another
+        // message's id, or repeat: each key is written once.
+        let mut queue = Queued::default();
+        queue.push_record(|out| fresh("M0").encode_spans(out), false, KeysOf::FreshId);
+        queue.push_record(|out| pub_trace("A", "M1", Some("M0 k")).encode_spans(out), false, KeysOf::Any);
+        queue.push_record(|out| fresh("M2").encode_spans(out), false, KeysOf::FreshId);
+        let end = TraceRecord::EndTransaction(EndTransactionTrace {
+            timestamp: 1,
+            region_id: "R".into(),
+            group: "G".into(),
+            topic: "A".into(),
+            msg_id: "M2".into(),
+            tags: None,
+            keys: Some("k".into()),
+            store_host: "h".into(),
+            msg_type: TraceMessageType::TransactionCommit,
+            transaction_id: "T".into(),
+            transaction_state: "COMMIT_MESSAGE".into(),
+            from_transaction_check: false,
+        });
+        queue.push_record(|out| end.encode_spans(out), false, KeysOf::Any);
+        assert!(queue.keys_may_repeat);
+        let packed = pack(queue, &Arc::default());
+        assert_eq!((packed[0].1.as_str(), packed[0].2), ("M0 M1 k M2", 4));
     }
 
     #[test]
