@@ -10,9 +10,9 @@ use rocketmq_ons::message::{Message, SendResult};
 pub fn send_result_json(r: &SendResult) -> serde_json::Value {
     serde_json::json!({
         "msgId": r.message_id,
-        "topic": r.topic,
+        "topic": &*r.topic,
         "status": r.status.name(),
-        "brokerName": r.broker_name,
+        "brokerName": &*r.broker_name,
         "queueId": r.queue_id,
         "queueOffset": r.queue_offset,
         "offsetMsgId": r.offset_msg_id,

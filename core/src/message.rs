@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -221,10 +222,11 @@ impl SendStatus {
 pub struct SendResult {
     /// The message id (client unique key), as ONS reports it.
     pub message_id: String,
-    /// The topic, without namespace.
-    pub topic: String,
+    /// The topic, without namespace. Shared (as the broker name is) by the results of one
+    /// batch, which would otherwise copy both for every message.
+    pub topic: Arc<str>,
     pub status: SendStatus,
-    pub broker_name: String,
+    pub broker_name: Arc<str>,
     pub queue_id: i32,
     pub queue_offset: i64,
     /// The broker's offset message id (store host + commit-log offset).

@@ -643,7 +643,7 @@ pub unsafe extern "C" fn ons_send_result_message_id(result: *const OnsSendResult
 /// callback, until the callback returns).
 #[no_mangle]
 pub unsafe extern "C" fn ons_send_result_topic(result: *const OnsSendResult, out: *mut *const c_char) -> i32 {
-    result_string("ons_send_result_topic", result, out, |s| &s.topic, "topic", |r| Some(r.topic.as_str()))
+    result_string("ons_send_result_topic", result, out, |s| &s.topic, "topic", |r| Some(&r.topic))
 }
 
 /// The broker that stored the message.
@@ -658,7 +658,7 @@ pub unsafe extern "C" fn ons_send_result_broker_name(result: *const OnsSendResul
         out,
         |s| &s.broker_name,
         "broker name",
-        |r| Some(r.broker_name.as_str()),
+        |r| Some(&r.broker_name),
     )
 }
 

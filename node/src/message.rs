@@ -476,9 +476,9 @@ impl From<rocketmq_ons::SendResult> for SendResult {
     fn from(r: rocketmq_ons::SendResult) -> Self {
         SendResult {
             message_id: r.message_id,
-            topic: r.topic,
+            topic: r.topic.to_string(),
             status: r.status.name().to_owned(),
-            broker_name: r.broker_name,
+            broker_name: r.broker_name.to_string(),
             queue_id: r.queue_id,
             queue_offset: r.queue_offset,
             offset_msg_id: r.offset_msg_id,

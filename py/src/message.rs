@@ -282,9 +282,9 @@ impl From<SendResult> for PySendResult {
     fn from(r: SendResult) -> Self {
         PySendResult {
             message_id: r.message_id,
-            topic: r.topic,
+            topic: r.topic.to_string(),
             status: r.status.name(),
-            broker_name: r.broker_name,
+            broker_name: r.broker_name.to_string(),
             queue_id: r.queue_id,
             queue_offset: r.queue_offset,
             offset_msg_id: r.offset_msg_id,

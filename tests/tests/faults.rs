@@ -41,7 +41,7 @@ struct Outcome {
     mode: &'static str,
     started: Instant,
     took: Duration,
-    result: Result<String, (ErrorKind, String)>,
+    result: Result<Arc<str>, (ErrorKind, String)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -72,7 +72,7 @@ fn send_loop(
             let result = match mode {
                 Mode::Sync => producer.send(&msg).await.map(|r| r.broker_name),
                 Mode::Async => producer.send_async(&msg).await.map(|r| r.broker_name),
-                Mode::Oneway => producer.send_oneway(&msg).await.map(|()| String::new()),
+                Mode::Oneway => producer.send_oneway(&msg).await.map(|()| Arc::from("")),
             };
             let took = started.elapsed();
             let failed = result.is_err();

@@ -13,7 +13,7 @@
 //! The timings are printed (`cargo test -p ons-tests --test ha -- --nocapture`).
 
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use ons_tests::support::{create_topic, rt, start_slow_consumer, wait_all_consumed, wait_for, ConsumedLog};
@@ -113,7 +113,7 @@ fn consumers_read_from_the_slave_while_the_master_is_dead_and_sends_go_to_the_ot
         let mut on_a = 0;
         for i in 0..BEFORE {
             let sent = producer.send(&Message::new(&topic, Some("before"), format!("before-{i}"))).await.unwrap();
-            on_a += usize::from(sent.broker_name == "broker-a");
+            on_a += usize::from(&*sent.broker_name == "broker-a");
             acknowledged.insert(sent.message_id);
         }
         assert!(on_a > 0 && on_a < BEFORE, "{on_a} of {BEFORE} on broker-a: both sets must hold some");
@@ -152,7 +152,7 @@ fn consumers_read_from_the_slave_while_the_master_is_dead_and_sends_go_to_the_ot
             sends_started.elapsed()
         );
         assert_eq!(failed_sends, 0, "sync sends must go to broker-b within the retry budget");
-        assert_eq!(during_on, BTreeSet::from(["broker-b".to_owned()]));
+        assert_eq!(during_on, BTreeSet::from([Arc::<str>::from("broker-b")]));
 
         wait_all_consumed(&acknowledged, &consumed, killed, "the kill", CONSUMED_WITHIN).await;
         let a_after_kill = count("broker-a") - a_before_kill;

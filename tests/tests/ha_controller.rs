@@ -195,7 +195,7 @@ fn sends_resume_on_the_new_master_and_consumers_keep_consuming_after_the_master_
             BTreeSet::from([new_master.clone()]),
             "sends after the kill must be stored on the new master"
         );
-        assert!(on_new_master.iter().all(|s| s.broker_name == SET));
+        assert!(on_new_master.iter().all(|s| &*s.broker_name == SET));
         for sent in on_new_master {
             if sent.status == SendStatus::SendOk {
                 acknowledged.insert(sent.message_id);

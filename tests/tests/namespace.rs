@@ -43,7 +43,7 @@ fn two_namespaces_on_one_broker_are_isolated() {
         let s2 = prod2.send(&Message::new(&topic, Some("t"), "in ns2").with_key(key)).await.unwrap();
         let batch = prod1.send_batch(&[Message::new(&topic, None, "ns1 batch")]).await.unwrap();
         for r in [&s1, &s2, &batch[0]] {
-            assert_eq!(r.topic, topic, "send results show the plain topic");
+            assert_eq!(&*r.topic, topic.as_str(), "send results show the plain topic");
         }
 
         // Each namespace sees its own message under the plain topic name, and only that one.

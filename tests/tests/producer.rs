@@ -36,7 +36,7 @@ fn sync_send_reads_back_byte_exact_in_both_header_formats() {
             msg.put_user_property("订单", "值 ✓").unwrap();
             msg.put_user_property("plain", "v").unwrap();
             let sent = producer.send(&msg).await.unwrap();
-            assert_eq!(sent.topic, topic);
+            assert_eq!(&*sent.topic, topic.as_str());
             assert_eq!(sent.message_id.len(), 32, "{label}");
 
             let admin = Admin::new(&p).unwrap();
@@ -175,13 +175,13 @@ fn send_to_queue_stores_on_that_queue_and_names_the_queues_it_refuses() {
         let props = plain_props("GID_to_queue");
         let producer = Producer::new(&props).unwrap();
         producer.start().unwrap();
-        let broker = producer.send(&Message::new(&topic, Some("q"), "first")).await.unwrap().broker_name;
+        let broker = producer.send(&Message::new(&topic, Some("q"), "first")).await.unwrap().broker_name.to_string();
         let admin = Admin::new(&props).unwrap();
         for queue_id in [3, 0, 2, 1, 3] {
             let queue = MessageQueue::new(&topic, &broker, queue_id);
             let body = format!("to queue {queue_id}");
             let sent = producer.send_to_queue(&Message::new(&topic, Some("q"), body.clone()), &queue).await.unwrap();
-            assert_eq!((sent.broker_name.as_str(), sent.queue_id), (broker.as_str(), queue_id), "{sent:?}");
+            assert_eq!((&*sent.broker_name, sent.queue_id), (broker.as_str(), queue_id), "{sent:?}");
             // The broker's own record of where it stored the message.
             let back = admin.view_message(&topic, &sent.offset_msg_id).await.unwrap();
             assert_eq!(back.body, body.as_bytes());

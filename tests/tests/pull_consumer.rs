@@ -387,7 +387,7 @@ fn mixed_group_with_the_java_lite_pull_consumer_shares_the_queues_exactly_once()
         }
         let expected_ours: BTreeSet<String> = sent
             .iter()
-            .filter(|s| mine.contains(&MessageQueue::new(&topic, &s.broker_name, s.queue_id)))
+            .filter(|s| mine.contains(&MessageQueue::new(&topic, &*s.broker_name, s.queue_id)))
             .map(|s| s.message_id.clone())
             .collect();
         assert_eq!(expected_ours.len(), PER_QUEUE * n / 2);

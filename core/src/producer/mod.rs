@@ -7,7 +7,6 @@ mod transaction;
 
 use parking_lot::Mutex;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,7 +26,7 @@ use crate::protocol::headers::send::{AUTO_CREATE_TEMPLATE_TOPIC, DEFAULT_TOPIC_Q
 use crate::protocol::headers::{RequestHeader, SendMessageRequestHeader, SendMessageResponseHeader};
 use crate::protocol::java_hash::ons_order_queue_index;
 use crate::protocol::message::{
-    append_property, compress_body_as, encode_batch_body, encode_properties, property, sys_flag, BatchEntry,
+    append_batch_entry, append_property, batch_entry_len, compress_body_as, property, sys_flag,
 };
 use crate::protocol::msgid::UniqueIdGenerator;
 use crate::protocol::route::MessageQueue;
@@ -112,6 +111,14 @@ struct Prepared {
     properties: String,
     msg_id: String,
     born_timestamp: i64,
+}
+
+/// What writing a message's properties assigned it.
+struct Assigned {
+    msg_id: String,
+    born_timestamp: i64,
+    /// System flag bits the properties imply (a transaction's half message).
+    sys_flag: i32,
 }
 
 impl ProducerCore {
@@ -222,50 +229,9 @@ impl ProducerCore {
     /// every message of a batch); assigns the message id. A transaction's half message
     /// (`transaction_half`) carries the properties that tell the broker to hold it.
     fn prepare(&self, msg: &Message, compress: bool, transaction_half: bool) -> Result<Prepared> {
-        msg.validate()?;
-        let tag = msg.tag.as_deref().unwrap_or_default();
-        let key = msg.key.as_deref().unwrap_or_default();
-        let sharding_key = msg.sharding_key.as_deref().unwrap_or_default();
-        let namespace = self.config.namespace.as_deref().unwrap_or_default();
-        // Room for what is written below but the numbers' digits, which the slack covers.
-        let room = msg.user_properties().iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>()
-            + tag.len()
-            + key.len()
-            + sharding_key.len()
-            + namespace.len()
-            + 160;
-        let mut properties = String::with_capacity(room);
-        // The user's never use the names written after them (`Message::put_user_property`
-        // refuses them, and a received message's user properties leave them out).
-        for (name, value) in msg.user_properties() {
-            append_property(&mut properties, name, value)?;
-        }
-        append_property(&mut properties, property::TAGS, tag)?;
-        append_property(&mut properties, property::KEYS, key)?;
-        append_property(&mut properties, property::SHARDING_KEY, sharding_key)?;
-        if let Some(at) = msg.start_deliver_time {
-            append_property(&mut properties, property::START_DELIVER_TIME, itoa::Buffer::new().format(at))?;
-        }
-        append_property(&mut properties, property::INSTANCE_ID, namespace)?;
-        append_property(&mut properties, property::WAIT, "true")?;
-        // One clock read serves the born timestamp and the key's time part.
-        let born_timestamp = now_ms();
-        let msg_id = unique_ids().next_id_at(born_timestamp);
-        append_property(&mut properties, property::UNIQ_KEY, &msg_id)?;
-        let mut sys_flag = 0;
-        if transaction_half {
-            append_property(&mut properties, property::TRAN_MSG, "true")?;
-            append_property(&mut properties, property::PGROUP, self.wire_group())?;
-            if let Some(secs) = self.config.check_immunity_time_secs {
-                append_property(
-                    &mut properties,
-                    property::CHECK_IMMUNITY_TIME_IN_SECONDS,
-                    itoa::Buffer::new().format(secs),
-                )?;
-            }
-            sys_flag |= sys_flag::TRANSACTION_PREPARED_TYPE;
-        }
-
+        let mut properties = String::with_capacity(self.properties_room(msg));
+        let Assigned { msg_id, born_timestamp, mut sys_flag } =
+            self.write_properties(msg, transaction_half, &mut properties)?;
         let body = if compress && msg.body.len() >= self.config.compress_over_bytes {
             let kind = self.config.compress_type;
             let compressed = compress_body_as(&msg.body, kind, self.config.compress_level)?;
@@ -279,14 +245,62 @@ impl ProducerCore {
         } else {
             msg.body.clone()
         };
+        Ok(Prepared { body, sys_flag, properties, msg_id, born_timestamp })
+    }
+
+    /// Bytes `msg`'s properties take on the wire, give or take the digits of its numbers, which
+    /// the slack covers: the capacity to reserve for [`ProducerCore::write_properties`].
+    fn properties_room(&self, msg: &Message) -> usize {
+        let optional = |s: &Option<String>| s.as_deref().map_or(0, str::len);
+        msg.user_properties().iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>()
+            + optional(&msg.tag)
+            + optional(&msg.key)
+            + optional(&msg.sharding_key)
+            + optional(&self.config.namespace)
+            + 160
+    }
+
+    /// Validates the message and appends its encoded properties to `out`, assigning its id;
+    /// fails, naming the limit, when they would not fit the wire's properties length. A batch
+    /// writes every message's properties through one buffer this way, where a single send
+    /// keeps them for its attempts ([`ProducerCore::prepare`]).
+    fn write_properties(&self, msg: &Message, transaction_half: bool, out: &mut String) -> Result<Assigned> {
+        msg.validate()?;
+        let start = out.len();
+        // The user's never use the names written after them (`Message::put_user_property`
+        // refuses them, and a received message's user properties leave them out).
+        for (name, value) in msg.user_properties() {
+            append_property(out, name, value)?;
+        }
+        append_property(out, property::TAGS, msg.tag.as_deref().unwrap_or_default())?;
+        append_property(out, property::KEYS, msg.key.as_deref().unwrap_or_default())?;
+        append_property(out, property::SHARDING_KEY, msg.sharding_key.as_deref().unwrap_or_default())?;
+        if let Some(at) = msg.start_deliver_time {
+            append_property(out, property::START_DELIVER_TIME, itoa::Buffer::new().format(at))?;
+        }
+        append_property(out, property::INSTANCE_ID, self.config.namespace.as_deref().unwrap_or_default())?;
+        append_property(out, property::WAIT, "true")?;
+        // One clock read serves the born timestamp and the key's time part.
+        let born_timestamp = now_ms();
+        let msg_id = unique_ids().next_id_at(born_timestamp);
+        append_property(out, property::UNIQ_KEY, &msg_id)?;
+        let mut sys_flag = 0;
+        if transaction_half {
+            append_property(out, property::TRAN_MSG, "true")?;
+            append_property(out, property::PGROUP, self.wire_group())?;
+            if let Some(secs) = self.config.check_immunity_time_secs {
+                append_property(out, property::CHECK_IMMUNITY_TIME_IN_SECONDS, itoa::Buffer::new().format(secs))?;
+            }
+            sys_flag |= sys_flag::TRANSACTION_PREPARED_TYPE;
+        }
         // Checked once up front with the largest timer property an attempt may add.
-        let worst = properties.len() + 40;
+        let worst = out.len() - start + 40;
         if worst > MAX_PROPERTIES_BYTES {
             return Err(Error::invalid_argument(format!(
                 "message properties encode to about {worst} bytes; the limit is {MAX_PROPERTIES_BYTES} bytes"
             )));
         }
-        Ok(Prepared { body, sys_flag, properties, msg_id, born_timestamp })
+        Ok(Assigned { msg_id, born_timestamp, sys_flag })
     }
 
     /// The properties string for an attempt on `broker`, with the timed-delivery mapping for
@@ -591,9 +605,9 @@ impl ProducerCore {
             *stored = Some(Stored::from_answer(&resp, addr));
             return Ok(Some(SendResult {
                 message_id: prepared.msg_id.clone(),
-                topic: msg.topic.clone(),
+                topic: msg.topic.as_str().into(),
                 status,
-                broker_name: queue.broker_name.clone(),
+                broker_name: queue.broker_name.as_str().into(),
                 queue_id: header.queue_id,
                 queue_offset: header.queue_offset,
                 offset_msg_id: header.msg_id,
@@ -646,9 +660,13 @@ impl ProducerCore {
     async fn send_batch_attempts(&self, msgs: &[Message], stored: &mut Option<Stored>) -> Result<Vec<SendResult>> {
         let instance = self.instance()?;
         let first = msgs.first().ok_or_else(|| Error::invalid_argument("batch is empty"))?;
-        let mut entries = Vec::with_capacity(msgs.len());
         let mut ids = Vec::with_capacity(msgs.len());
         let wire_topic = self.wire_topic(&first.topic);
+        // Each message's entry is written straight into the body, its properties through one
+        // buffer: no string per message to allocate and free.
+        let room = msgs.iter().map(|m| batch_entry_len(m.body.len(), self.properties_room(m))).sum();
+        let mut body = Vec::with_capacity(room);
+        let mut properties = String::new();
         for (i, msg) in msgs.iter().enumerate() {
             if msg.topic != first.topic {
                 return Err(Error::invalid_argument(format!(
@@ -661,11 +679,11 @@ impl ProducerCore {
                     "batch message {i} is timed; batches cannot carry timed messages"
                 )));
             }
-            let prepared = self.prepare(msg, false, false)?;
-            entries.push(BatchEntry { flag: 0, body: prepared.body, properties: prepared.properties });
-            ids.push(prepared.msg_id);
+            properties.clear();
+            let assigned = self.write_properties(msg, false, &mut properties)?;
+            append_batch_entry(&mut body, i, 0, &msg.body, &properties)?;
+            ids.push(assigned.msg_id);
         }
-        let body = encode_batch_body(&entries)?;
         if body.len() > MAX_BODY_BYTES {
             return Err(Error::invalid_argument(format!(
                 "batch encodes to {} bytes; the limit is {MAX_BODY_BYTES} bytes (4 MiB)",
@@ -675,8 +693,8 @@ impl ProducerCore {
         let body = Bytes::from(body);
         // No batch-level UNIQ_KEY: 5.x brokers append the batch's properties to every inner
         // message, so one would replace each message's own id.
-        let mut batch_props = BTreeMap::new();
-        batch_props.insert(property::WAIT.to_owned(), "true".to_owned());
+        let mut batch_properties = String::new();
+        append_property(&mut batch_properties, property::WAIT, "true")?;
         let deadline = Instant::now() + self.config.send_timeout;
         let mut last_error = None;
         let mut avoid: Option<String> = None;
@@ -692,7 +710,6 @@ impl ProducerCore {
                 avoid = Some(queue.broker_name.clone());
                 continue;
             };
-            let properties = encode_properties(&batch_props)?;
             let mut cmd = SendMessageRequestHeader {
                 batch: true,
                 ..SendMessageRequestHeader::new(
@@ -700,7 +717,7 @@ impl ProducerCore {
                     &wire_topic,
                     template_queue_id(template, &queue),
                     &queue.broker_name,
-                    &properties,
+                    &batch_properties,
                     now_ms(),
                 )
             }
@@ -738,18 +755,20 @@ impl ProducerCore {
             let header = SendMessageResponseHeader::decode(&resp)?;
             *stored = Some(Stored::from_answer(&resp, addr));
             let (queue_id, first_offset) = (header.queue_id, header.queue_offset);
-            let offset_ids: Vec<&str> = header.msg_id.split(',').collect();
+            let (topic, broker_name): (Arc<str>, Arc<str>) =
+                (first.topic.as_str().into(), queue.broker_name.as_str().into());
+            let mut offset_ids = header.msg_id.split(',');
             return Ok(ids
                 .into_iter()
                 .enumerate()
                 .map(|(i, id)| SendResult {
                     message_id: id,
-                    topic: first.topic.clone(),
+                    topic: topic.clone(),
                     status,
-                    broker_name: queue.broker_name.clone(),
+                    broker_name: broker_name.clone(),
                     queue_id,
                     queue_offset: first_offset + i as i64,
-                    offset_msg_id: offset_ids.get(i).map(|s| s.to_string()).unwrap_or_default(),
+                    offset_msg_id: offset_ids.next().map(str::to_owned).unwrap_or_default(),
                     transaction_id: None,
                 })
                 .collect());

@@ -78,7 +78,7 @@ fn java_and_ours_split_the_queues_by_circle() {
                 break;
             }
             let r = producer.send(&Message::new(&topic, Some("circle"), format!("circle{i}"))).await.unwrap();
-            let mq = MessageQueue::new(topic.as_str(), r.broker_name.as_str(), r.queue_id);
+            let mq = MessageQueue::new(topic.as_str(), &*r.broker_name, r.queue_id);
             if java_expected.contains(&mq) {
                 java_sent.push(r);
             } else {

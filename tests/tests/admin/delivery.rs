@@ -16,7 +16,7 @@ async fn committed_past(admin: &Admin, group: &str, sent: &SendResult) {
     wait_for(&format!("{group}'s offset past {}", sent.message_id), Duration::from_secs(60), || async {
         let stats = admin.consume_stats(group, Some(&sent.topic)).await.unwrap();
         stats.queues.iter().any(|q| {
-            (q.queue.broker_name.as_str(), q.queue.queue_id) == (sent.broker_name.as_str(), sent.queue_id)
+            (q.queue.broker_name.as_str(), q.queue.queue_id) == (&*sent.broker_name, sent.queue_id)
                 && q.consumer_offset > sent.queue_offset
         })
     })

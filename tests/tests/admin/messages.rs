@@ -138,7 +138,7 @@ fn messages_by_id_key_and_offsets_match_mqadmin() {
     // By queue offsets: every queue read whole gives what was sent to it, in order.
     let mut per_queue: BTreeMap<(String, i32), Vec<&SendResult>> = BTreeMap::new();
     for r in &sent {
-        per_queue.entry((r.broker_name.clone(), r.queue_id)).or_default().push(r);
+        per_queue.entry((r.broker_name.to_string(), r.queue_id)).or_default().push(r);
     }
     for ((broker, queue_id), results) in &per_queue {
         let read = rt().block_on(admin().read_queue(&topic, broker, *queue_id, 0, 100)).unwrap();

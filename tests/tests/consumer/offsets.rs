@@ -222,7 +222,7 @@ fn mixed_group_with_the_java_client_splits_the_queues() {
         }
         let expected_ours: BTreeSet<String> = sent
             .iter()
-            .filter(|s| mine.contains(&(s.broker_name.clone(), s.queue_id)))
+            .filter(|s| mine.contains(&(s.broker_name.to_string(), s.queue_id)))
             .map(|s| s.message_id.clone())
             .collect();
         assert_eq!(expected_ours.len(), PER_QUEUE * n / 2);

@@ -21,34 +21,44 @@ const BATCH_ENTRY_OVERHEAD: usize = 4 + 4 + 4 + 4 + 4 + 2;
 /// Fails with `InvalidArgument` if a properties string exceeds [`MAX_PROPERTIES_LEN`] or an
 /// entry would not fit the i32 size field, instead of writing a corrupt length.
 pub fn encode_batch_body(entries: &[BatchEntry]) -> Result<Vec<u8>> {
-    let mut total = 0usize;
-    for (i, e) in entries.iter().enumerate() {
-        if e.properties.len() > MAX_PROPERTIES_LEN {
-            return Err(Error::invalid_argument(format!(
-                "batch message {i}: properties are {} bytes, the limit is {MAX_PROPERTIES_LEN}",
-                e.properties.len()
-            )));
-        }
-        let size = BATCH_ENTRY_OVERHEAD + e.body.len() + e.properties.len();
-        if i32::try_from(size).is_err() {
-            return Err(Error::invalid_argument(format!("batch message {i} is too large ({size} bytes)")));
-        }
-        total = total.saturating_add(size);
-    }
+    let total = entries.iter().map(|e| batch_entry_len(e.body.len(), e.properties.len())).sum();
     let mut out = Vec::with_capacity(total);
-    for e in entries {
-        // Both lengths were checked above.
-        let size = (BATCH_ENTRY_OVERHEAD + e.body.len() + e.properties.len()) as i32;
-        out.extend_from_slice(&size.to_be_bytes());
-        out.extend_from_slice(&0i32.to_be_bytes()); // magic
-        out.extend_from_slice(&0i32.to_be_bytes()); // body CRC
-        out.extend_from_slice(&e.flag.to_be_bytes());
-        out.extend_from_slice(&(e.body.len() as i32).to_be_bytes());
-        out.extend_from_slice(&e.body);
-        out.extend_from_slice(&(e.properties.len() as i16).to_be_bytes());
-        out.extend_from_slice(e.properties.as_bytes());
+    for (i, e) in entries.iter().enumerate() {
+        append_batch_entry(&mut out, i, e.flag, &e.body, &e.properties)?;
     }
     Ok(out)
+}
+
+/// Bytes one entry of a batch body takes.
+pub fn batch_entry_len(body_len: usize, properties_len: usize) -> usize {
+    BATCH_ENTRY_OVERHEAD.saturating_add(body_len).saturating_add(properties_len)
+}
+
+/// Appends one entry (the `index`th, for the error message) to a batch body; nothing is
+/// appended when it fails: properties over [`MAX_PROPERTIES_LEN`], or an entry whose size does
+/// not fit the i32 size field.
+pub fn append_batch_entry(out: &mut Vec<u8>, index: usize, flag: i32, body: &[u8], properties: &str) -> Result<()> {
+    if properties.len() > MAX_PROPERTIES_LEN {
+        return Err(Error::invalid_argument(format!(
+            "batch message {index}: properties are {} bytes, the limit is {MAX_PROPERTIES_LEN}",
+            properties.len()
+        )));
+    }
+    let size = batch_entry_len(body.len(), properties.len());
+    let Ok(size) = i32::try_from(size) else {
+        return Err(Error::invalid_argument(format!("batch message {index} is too large ({size} bytes)")));
+    };
+    out.reserve(size as usize);
+    out.extend_from_slice(&size.to_be_bytes());
+    out.extend_from_slice(&0i32.to_be_bytes()); // magic
+    out.extend_from_slice(&0i32.to_be_bytes()); // body CRC
+    out.extend_from_slice(&flag.to_be_bytes());
+    // Both fit: each is shorter than `size`, and properties were checked against i16 above.
+    out.extend_from_slice(&(body.len() as i32).to_be_bytes());
+    out.extend_from_slice(body);
+    out.extend_from_slice(&(properties.len() as i16).to_be_bytes());
+    out.extend_from_slice(properties.as_bytes());
+    Ok(())
 }
 
 /// Decodes a batch body (§5.4; also the body of an inner-batch stored message).
