@@ -26,7 +26,7 @@ use crate::protocol::headers::send::{AUTO_CREATE_TEMPLATE_TOPIC, DEFAULT_TOPIC_Q
 use crate::protocol::headers::{RequestHeader, SendMessageRequestHeader, SendMessageResponseHeader};
 use crate::protocol::java_hash::ons_order_queue_index;
 use crate::protocol::message::{
-    append_batch_entry, append_property, batch_entry_len, compress_body_as, property, sys_flag,
+    append_batch_entry, append_property, append_system_property, batch_entry_len, compress_body_as, property, sys_flag,
 };
 use crate::protocol::msgid::UniqueIdGenerator;
 use crate::protocol::route::MessageQueue;
@@ -272,24 +272,28 @@ impl ProducerCore {
         for (name, value) in msg.user_properties() {
             append_property(out, name, value)?;
         }
-        append_property(out, property::TAGS, msg.tag.as_deref().unwrap_or_default())?;
-        append_property(out, property::KEYS, msg.key.as_deref().unwrap_or_default())?;
-        append_property(out, property::SHARDING_KEY, msg.sharding_key.as_deref().unwrap_or_default())?;
+        append_system_property(out, property::TAGS, msg.tag.as_deref().unwrap_or_default())?;
+        append_system_property(out, property::KEYS, msg.key.as_deref().unwrap_or_default())?;
+        append_system_property(out, property::SHARDING_KEY, msg.sharding_key.as_deref().unwrap_or_default())?;
         if let Some(at) = msg.start_deliver_time {
-            append_property(out, property::START_DELIVER_TIME, itoa::Buffer::new().format(at))?;
+            append_system_property(out, property::START_DELIVER_TIME, itoa::Buffer::new().format(at))?;
         }
-        append_property(out, property::INSTANCE_ID, self.config.namespace.as_deref().unwrap_or_default())?;
-        append_property(out, property::WAIT, "true")?;
+        append_system_property(out, property::INSTANCE_ID, self.config.namespace.as_deref().unwrap_or_default())?;
+        append_system_property(out, property::WAIT, "true")?;
         // One clock read serves the born timestamp and the key's time part.
         let born_timestamp = now_ms();
         let msg_id = unique_ids().next_id_at(born_timestamp);
-        append_property(out, property::UNIQ_KEY, &msg_id)?;
+        append_system_property(out, property::UNIQ_KEY, &msg_id)?;
         let mut sys_flag = 0;
         if transaction_half {
-            append_property(out, property::TRAN_MSG, "true")?;
-            append_property(out, property::PGROUP, self.wire_group())?;
+            append_system_property(out, property::TRAN_MSG, "true")?;
+            append_system_property(out, property::PGROUP, self.wire_group())?;
             if let Some(secs) = self.config.check_immunity_time_secs {
-                append_property(out, property::CHECK_IMMUNITY_TIME_IN_SECONDS, itoa::Buffer::new().format(secs))?;
+                append_system_property(
+                    out,
+                    property::CHECK_IMMUNITY_TIME_IN_SECONDS,
+                    itoa::Buffer::new().format(secs),
+                )?;
             }
             sys_flag |= sys_flag::TRANSACTION_PREPARED_TYPE;
         }

@@ -295,7 +295,7 @@ mod tests {
         let now = 1_709_208_000_007;
         let feb1 = 1_706_745_600_000;
         let id = g.next_id_at(now);
-        assert_eq!(id.len(), 32);
+        assert_eq!(id, "0A00000512340BADF00D92C53E070000", "prefix, ms into the month (2462400007), counter 0");
         let parts = parse_uniq_key(&id).unwrap();
         assert_eq!(parts.ip, "10.0.0.5".parse::<IpAddr>().unwrap());
         assert_eq!(parts.pid, 0x1234);
