@@ -10,9 +10,8 @@
 //! change to the ext fields. The one documented exception is `_UNIQUE_KEY_QUERY` on
 //! QUERY_MESSAGE, which the caller adds after signing (and sends with version 399).
 
-use std::collections::BTreeMap;
-
 use super::{hmac_sha1_base64, sorted_pairs, Credentials, Param};
+use crate::protocol::ext_fields::ExtFields;
 
 /// Ext field carrying the access key.
 pub const ACCESS_KEY: &str = "AccessKey";
@@ -84,16 +83,16 @@ where
 /// Signs a request in place: inserts `AccessKey`, `SecurityToken` (STS only), `OnsChannel`
 /// (when set) and `Signature`
 /// into `ext_fields` and returns the signature. Any old `Signature` is ignored and replaced.
-pub fn sign(ext_fields: &mut BTreeMap<String, String>, body: &[u8], credentials: &Credentials) -> String {
-    ext_fields.insert(ACCESS_KEY.to_owned(), credentials.access_key.clone());
+pub fn sign(ext_fields: &mut ExtFields, body: &[u8], credentials: &Credentials) -> String {
+    ext_fields.insert(ACCESS_KEY, credentials.access_key.clone());
     if let Some(token) = &credentials.security_token {
-        ext_fields.insert(SECURITY_TOKEN.to_owned(), token.clone());
+        ext_fields.insert(SECURITY_TOKEN, token.clone());
     }
     if let Some(channel) = &credentials.ons_channel {
-        ext_fields.insert(ONS_CHANNEL.to_owned(), channel.clone());
+        ext_fields.insert(ONS_CHANNEL, channel.clone());
     }
     let signature = signature_over(&*ext_fields, body, &credentials.secret_key);
-    ext_fields.insert(SIGNATURE.to_owned(), signature.clone());
+    ext_fields.insert(SIGNATURE, signature.clone());
     signature
 }
 
@@ -101,7 +100,7 @@ pub fn sign(ext_fields: &mut BTreeMap<String, String>, body: &[u8], credentials:
 mod tests {
     use super::*;
 
-    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn map(pairs: &[(&str, &str)]) -> ExtFields {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
@@ -161,7 +160,7 @@ mod tests {
         let mut ext = map(&[("topic", "TopicTest")]);
         assert_eq!(sign(&mut ext, b"", &creds), VECTOR_CHANNEL);
         assert_eq!(content(&ext, b""), b"rocketmq2ALIYUNTopicTest");
-        assert_eq!(ext.get(ONS_CHANNEL).map(String::as_str), Some("ALIYUN"));
+        assert_eq!(ext.get(ONS_CHANNEL), Some("ALIYUN"));
         // A stale OnsChannel in the input is replaced by the credentials' one.
         assert_eq!(signature([("topic", "TopicTest"), (ONS_CHANNEL, "ALL")], b"", &creds), VECTOR_CHANNEL);
 

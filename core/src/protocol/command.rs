@@ -4,12 +4,13 @@
 //! layout, and read in whichever type each incoming frame announces, because servers answer
 //! in their own configured type rather than the request's (docs/remoting-protocol.md §1.4).
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use super::codes::{LanguageCode, CLIENT_VERSION};
+pub use super::ext_fields::ExtFields;
 use crate::error::{Error, Result};
 
 /// Frames larger than this are refused in both directions (the servers' default limit).
@@ -53,7 +54,7 @@ pub struct RemotingCommand {
     pub opaque: i32,
     pub flag: i32,
     pub remark: Option<String>,
-    pub ext_fields: BTreeMap<String, String>,
+    pub ext_fields: ExtFields,
     pub body: Bytes,
 }
 
@@ -68,7 +69,7 @@ impl RemotingCommand {
             opaque: 0,
             flag: 0,
             remark: None,
-            ext_fields: BTreeMap::new(),
+            ext_fields: ExtFields::new(),
             body: Bytes::new(),
         }
     }
@@ -78,8 +79,8 @@ impl RemotingCommand {
         RemotingCommand { flag: FLAG_RESPONSE, opaque, remark, ..RemotingCommand::request(code) }
     }
 
-    pub fn with_ext(mut self, key: &str, value: impl ToString) -> Self {
-        self.ext_fields.insert(key.to_owned(), value.to_string());
+    pub fn with_ext(mut self, key: &'static str, value: impl ToString) -> Self {
+        self.ext_fields.insert(key, value.to_string());
         self
     }
 
@@ -97,7 +98,7 @@ impl RemotingCommand {
     }
 
     pub fn ext(&self, key: &str) -> Option<&str> {
-        self.ext_fields.get(key).map(String::as_str)
+        self.ext_fields.get(key)
     }
 
     /// A required ext field parsed as `T`; the error names the field.
@@ -343,7 +344,7 @@ fn decode_json_header(header: &[u8]) -> Result<RemotingCommand> {
         }
         _ => LanguageCode::Other,
     };
-    let ext_fields = h.ext_fields.unwrap_or_default().into_iter().filter_map(|(k, v)| Some((k, v.0?))).collect();
+    let ext_fields = h.ext_fields.map(|f| f.0).unwrap_or_default();
     Ok(RemotingCommand {
         code: int("code", h.code)?,
         language,
@@ -370,7 +371,32 @@ struct JsonHeader {
     /// Only a string is a remark; anything else is dropped.
     remark: Option<StrOrNumber>,
     #[serde(rename = "extFields")]
-    ext_fields: Option<BTreeMap<String, ExtValue>>,
+    ext_fields: Option<JsonExtFields>,
+}
+
+/// `extFields` read straight into [`ExtFields`] (no map in between); `null` values are absent.
+struct JsonExtFields(ExtFields);
+
+impl<'de> serde::Deserialize<'de> for JsonExtFields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = JsonExtFields;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of header fields")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<JsonExtFields, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8).min(64));
+                while let Some((name, value)) = map.next_entry::<String, ExtValue>()? {
+                    if let Some(value) = value.0 {
+                        fields.push((Cow::Owned(name), value));
+                    }
+                }
+                Ok(JsonExtFields(ExtFields::from_unsorted(fields)))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 /// A JSON value that is a string, an unsigned number, or anything else (`Other`, ignored):
@@ -494,7 +520,7 @@ fn decode_binary_header(mut h: Bytes) -> Result<RemotingCommand> {
         return Err(Error::protocol(format!("binary header ext-fields length {ext_len} is invalid")));
     }
     let mut ext = h.split_to(ext_len as usize);
-    let mut ext_fields = BTreeMap::new();
+    let mut ext_fields = Vec::new();
     while ext.has_remaining() {
         if ext.len() < 2 {
             return Err(Error::protocol("binary header ext field key length is truncated"));
@@ -509,8 +535,9 @@ fn decode_binary_header(mut h: Bytes) -> Result<RemotingCommand> {
             return Err(Error::protocol("binary header ext field value length is negative"));
         }
         let value = take_string(&mut ext, value_len as usize, "ext field value")?;
-        ext_fields.insert(key, value);
+        ext_fields.push((Cow::Owned(key), value));
     }
+    let ext_fields = ExtFields::from_unsorted(ext_fields);
     Ok(RemotingCommand { code, language, version, opaque, flag, remark, ext_fields, body: Bytes::new() })
 }
 
@@ -609,7 +636,7 @@ mod tests {
                 "flag":0,"language":5,"opaque":-9,"remark":7,"serializeTypeCurrentRPC":"JSON","unknown":[1,{}]}"#,
         )
         .unwrap();
-        let ext: Vec<(&str, &str)> = cmd.ext_fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let ext: Vec<(&str, &str)> = cmd.ext_fields.iter().collect();
         assert_eq!(
             ext,
             [("b", "true"), ("f", "1.5"), ("n", "12"), ("neg", "-3"), ("o", r#"{"a":[1,"x"]}"#), ("s", "v")]
@@ -674,7 +701,7 @@ mod tests {
                 opaque,
                 flag,
                 remark,
-                ext_fields: ext,
+                ext_fields: ext.into_iter().collect(),
                 body: Bytes::from(body),
             })
     }

@@ -6,6 +6,7 @@
 
 pub mod codes;
 pub mod command;
+pub mod ext_fields;
 pub mod headers;
 pub mod java_hash;
 pub mod lenient_json;

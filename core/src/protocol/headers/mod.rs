@@ -17,8 +17,6 @@
 //! nothing (GET_BROKER_RUNTIME_INFO, GET_ALL_TOPIC_LIST_FROM_NAMESERVER,
 //! GET_ALL_SUBSCRIPTIONGROUP_CONFIG) have no header here.
 
-use std::collections::BTreeMap;
-
 use super::command::RemotingCommand;
 
 pub use admin::{QueryMessageRequestHeader, ViewMessageRequestHeader};
@@ -41,8 +39,7 @@ pub use topic_admin::{
 };
 pub use transaction::{CheckTransactionStateRequestHeader, EndTransactionRequestHeader};
 
-/// A command's ext fields, as [`RemotingCommand`] stores them.
-pub type ExtFields = BTreeMap<String, String>;
+pub use super::ext_fields::ExtFields;
 
 /// `bname`: the broker a request is meant for, declared by Java's `RpcRequestHeader`
 /// (`remoting/rpc/RpcRequestHeader.java`), the base of most 5.x broker request headers. Older
@@ -60,6 +57,9 @@ pub trait RequestHeader {
     /// A new request carrying this header (no body).
     fn command(&self) -> RemotingCommand {
         let mut cmd = RemotingCommand::request(self.code());
+        // Room for the largest header's fields and the signature's four, without growing
+        // (and under the 1 KiB at which glibc's malloc starts consolidating its free lists).
+        cmd.ext_fields = ExtFields::with_capacity(20);
         self.write_fields(&mut cmd.ext_fields);
         cmd
     }
@@ -69,22 +69,34 @@ pub trait RequestHeader {
 /// so a typed header puts the same strings on the wire as the hand-written fields it replaced;
 /// `None` writes no field at all.
 pub trait FieldValue {
-    fn write_to(&self, out: &mut ExtFields, name: &str);
+    fn write_to(&self, out: &mut ExtFields, name: &'static str);
 }
 
-macro_rules! display_field_value {
+impl FieldValue for &str {
+    fn write_to(&self, out: &mut ExtFields, name: &'static str) {
+        out.insert(name, (*self).to_owned());
+    }
+}
+
+impl FieldValue for bool {
+    fn write_to(&self, out: &mut ExtFields, name: &'static str) {
+        out.insert(name, if *self { "true" } else { "false" }.to_owned());
+    }
+}
+
+macro_rules! integer_field_value {
     ($($ty:ty),*) => {$(
         impl FieldValue for $ty {
-            fn write_to(&self, out: &mut ExtFields, name: &str) {
-                out.insert(name.to_owned(), self.to_string());
+            fn write_to(&self, out: &mut ExtFields, name: &'static str) {
+                out.insert(name, itoa::Buffer::new().format(*self).to_owned());
             }
         }
     )*};
 }
-display_field_value!(&str, bool, i32, i64, u32, u64);
+integer_field_value!(i32, i64, u32, u64);
 
 impl<T: FieldValue> FieldValue for Option<T> {
-    fn write_to(&self, out: &mut ExtFields, name: &str) {
+    fn write_to(&self, out: &mut ExtFields, name: &'static str) {
         if let Some(value) = self {
             value.write_to(out, name);
         }
@@ -137,7 +149,7 @@ pub(crate) mod test_support {
     /// The fields a header writes, for comparison with a fixed vector.
     pub fn fields_of(header: &impl RequestHeader) -> Vec<(String, String)> {
         let cmd = header.command();
-        cmd.ext_fields.into_iter().collect()
+        cmd.ext_fields.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
     }
 
     /// A fixed vector: field names and values, in any order.
