@@ -338,7 +338,7 @@ fn decode_json_header(header: &[u8]) -> Result<RemotingCommand> {
 /// header took about 10,000 instructions, more than the rest of a sync send's client work
 /// (callgrind).
 struct FlatJsonHeader<'a> {
-    /// The header, checked to be UTF-8 once (`text`), and its bytes.
+    /// The header, checked to be UTF-8 once, and its bytes.
     text: &'a str,
     b: &'a [u8],
     pos: usize,
@@ -364,10 +364,18 @@ const KNOWN_ANSWER_FIELDS: [&str; 12] = [
 impl<'a> FlatJsonHeader<'a> {
     fn decode(header: &'a [u8]) -> Option<RemotingCommand> {
         let text = std::str::from_utf8(header).ok()?;
-        let mut p = FlatJsonHeader { text, b: header, pos: 0 };
-        let mut cmd = RemotingCommand::request(0);
-        cmd.language = LanguageCode::Other;
-        cmd.version = 0;
+        let mut p = FlatJsonHeader { text, b: text.as_bytes(), pos: 0 };
+        // What the full decoder gives a header without a field: 0, `Other`, none.
+        let mut cmd = RemotingCommand {
+            code: 0,
+            language: LanguageCode::Other,
+            version: 0,
+            opaque: 0,
+            flag: 0,
+            remark: None,
+            ext_fields: ExtFields::new(),
+            body: Bytes::new(),
+        };
         let mut seen = 0u8;
         p.byte(b'{')?;
         if !p.peek_is(b'}') {
