@@ -143,7 +143,12 @@ test('topics: update, list, route, stats and delete, against mqadmin topicRoute 
   producer.start()
   const sent = await producer.send(new Message(topic, 'a', 'stats'))
   await producer.shutdown()
-  const stats = await admin.topicStats(topic)
+  // A queue counts a message once the broker's dispatch (asynchronous to the send's answer) has
+  // written it to the consume queue.
+  const stats = await eventually(async () => {
+    const s = await admin.topicStats(topic)
+    return s.queues.reduce((n, q) => n + q.maxOffset, 0) === 1 && s
+  }, 15000, 'the sent message in the topic stats')
   assert.equal(stats.queues.length, 3 * masters.length)
   assert.equal(stats.queues.reduce((n, q) => n + q.maxOffset, 0), 1)
   const stored = stats.queues.find((q) => q.brokerName === sent.brokerName && q.queueId === sent.queueId)
