@@ -22,8 +22,7 @@ pub fn send_result_json(r: &SendResult) -> serde_json::Value {
 /// One consumed message (`consume --json`).
 pub fn message_json(m: &Message) -> serde_json::Value {
     let info = m.received.as_ref();
-    let properties: BTreeMap<&str, &str> =
-        info.map(|i| i.properties.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()).unwrap_or_default();
+    let properties: BTreeMap<&str, &str> = info.map(|i| i.properties.iter().collect()).unwrap_or_default();
     serde_json::json!({
         "msgId": m.msg_id,
         "topic": m.topic,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::error::{Error, Result};
-use crate::protocol::message::{is_reserved_property, property};
+use crate::protocol::message::{is_reserved_property, property, StoredProperties};
 
 /// Longest topic the ONS API accepts.
 pub const MAX_TOPIC_LEN: usize = 255;
@@ -52,7 +52,7 @@ pub struct ReceivedInfo {
     pub offset_msg_id: String,
     pub broker_name: String,
     /// Every property as stored (system ones included).
-    pub properties: BTreeMap<String, String>,
+    pub properties: StoredProperties,
     /// Set only on a consumer's stand-in for a stored message that did not decode (why not):
     /// such a message is handed back to the broker, never to a listener.
     pub undecodable: Option<String>,
@@ -253,14 +253,14 @@ pub(crate) fn from_stored(
     let mut user_properties = BTreeMap::new();
     for (k, v) in &props {
         if !is_system_property(k) {
-            user_properties.insert(k.clone(), v.clone());
+            user_properties.insert(k.to_owned(), v.to_owned());
         }
     }
-    let msg_id = props.get(property::UNIQ_KEY).cloned().unwrap_or_else(|| stored.offset_msg_id.clone());
+    let msg_id = props.get(property::UNIQ_KEY).map(str::to_owned).unwrap_or_else(|| stored.offset_msg_id.clone());
     Message {
         topic,
-        tag: props.get(property::TAGS).cloned(),
-        key: props.get(property::KEYS).cloned(),
+        tag: props.get(property::TAGS).map(str::to_owned),
+        key: props.get(property::KEYS).map(str::to_owned),
         body: stored.body,
         user_properties,
         msg_id: Some(msg_id),
@@ -268,7 +268,7 @@ pub(crate) fn from_stored(
         born_timestamp: Some(stored.born_timestamp),
         born_host: Some(stored.born_host),
         start_deliver_time: props.get(property::START_DELIVER_TIME).and_then(|v| v.parse().ok()),
-        sharding_key: props.get(property::SHARDING_KEY).cloned(),
+        sharding_key: props.get(property::SHARDING_KEY).map(str::to_owned),
         received: Some(ReceivedInfo {
             queue_id: stored.queue_id,
             queue_offset: stored.queue_offset,

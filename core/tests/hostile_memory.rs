@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use rocketmq_ons::protocol::message::{
-    decode_stored_messages_within, encode_stored_message, sys_flag, DecodeLimits, MessageProperties, MessageVersion,
-    StoredMessage,
+    decode_stored_messages_within, encode_stored_message, sys_flag, DecodeLimits, MessageVersion, StoredMessage,
+    StoredProperties,
 };
 use rocketmq_ons::protocol::route::TopicRouteData;
 
@@ -123,7 +123,7 @@ fn stored(offset: i64, body: Vec<u8>, compressed: bool) -> Vec<u8> {
         body_crc: 0,
         body: Bytes::from(body),
         topic: "T".into(),
-        properties: MessageProperties::new(),
+        properties: StoredProperties::default(),
         offset_msg_id: String::new(),
     };
     encode_stored_message(&m, MessageVersion::V1).unwrap()

@@ -2,7 +2,6 @@
 //! `Message`, `SendResult` and consume contexts. Strings handed out are NUL-terminated copies
 //! made on first access and kept with the object; bodies are handed out in place.
 
-use std::collections::BTreeMap;
 use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
@@ -47,8 +46,9 @@ struct MessageStrings {
     all_properties: OnceLock<Vec<Option<(CString, CString)>>>,
 }
 
-fn c_pairs(map: &BTreeMap<String, String>) -> Vec<Option<(CString, CString)>> {
-    map.iter().map(|(k, v)| Some((CString::new(k.as_str()).ok()?, CString::new(v.as_str()).ok()?))).collect()
+/// `pairs` as C strings, in their order; `None` for a pair holding a NUL byte.
+fn c_pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<Option<(CString, CString)>> {
+    pairs.map(|(k, v)| Some((CString::new(k).ok()?, CString::new(v).ok()?))).collect()
 }
 
 impl OnsMessage {
@@ -90,8 +90,8 @@ impl OnsMessage {
         cell.get_or_init(|| {
             let m = self.message();
             match (&m.received, all) {
-                (Some(r), true) => c_pairs(&r.properties),
-                _ => c_pairs(m.user_properties()),
+                (Some(r), true) => c_pairs(r.properties.iter()),
+                _ => c_pairs(m.user_properties().iter().map(|(k, v)| (k.as_str(), v.as_str()))),
             }
         })
     }
@@ -491,11 +491,12 @@ fn property_lookup(
     out: &mut *const c_char,
 ) -> Result<()> {
     let m = msg.message();
-    let map = match (&m.received, all) {
-        (Some(r), true) => &r.properties,
-        _ => m.user_properties(),
+    // The index of `key` among the pairs `pairs` makes (both in name order).
+    let index = match (&m.received, all) {
+        (Some(r), true) => r.properties.iter().position(|(k, _)| k == key),
+        _ => m.user_properties().keys().position(|k| k == key),
     };
-    let Some(index) = map.keys().position(|k| k == key) else { return Ok(()) };
+    let Some(index) = index else { return Ok(()) };
     match &msg.pairs(cell, all)[index] {
         Some((_, v)) => *out = v.as_ptr(),
         None => return Err(invalid_argument(format!("property {key:?} contains a NUL byte"))),

@@ -16,7 +16,7 @@ use rocketmq_ons::config::keys;
 use rocketmq_ons::protocol::codes::{request, response};
 use rocketmq_ons::protocol::command::RemotingCommand;
 use rocketmq_ons::protocol::message::{
-    encode_stored_message, sys_flag, MessageProperties, MessageVersion, StoredMessage,
+    encode_stored_message, sys_flag, MessageVersion, StoredMessage, StoredProperties,
 };
 use rocketmq_ons::{Action, ConsumeContext, Consumer, Message};
 
@@ -57,7 +57,7 @@ fn inflating_entry() -> Vec<u8> {
         body_crc: 0,
         body: Bytes::from(vec![0u8; 64 * MIB as usize]),
         topic: "HOSTILE".into(),
-        properties: MessageProperties::new(),
+        properties: StoredProperties::default(),
         offset_msg_id: String::new(),
     };
     encode_stored_message(&m, MessageVersion::V1).unwrap()

@@ -181,7 +181,7 @@ fn message_text(m: &Message) -> String {
     field("reconsume_times", m.reconsume_times.to_string());
     if let Some(info) = info {
         for (key, value) in &info.properties {
-            field(&format!("property {key}"), value.clone());
+            field(&format!("property {key}"), value.to_owned());
         }
     }
     field("body", body_text(m));

@@ -779,7 +779,7 @@ impl ClientInstance {
             decode_stored_messages(&req.command.body)
                 .ok()
                 .and_then(|msgs| msgs.into_iter().next())
-                .and_then(|m| m.properties.get(property::PGROUP).cloned())
+                .and_then(|m| m.properties.get(property::PGROUP).map(str::to_owned))
         } else {
             req.command.ext("consumerGroup").or(req.command.ext("group")).map(str::to_owned)
         };

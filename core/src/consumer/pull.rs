@@ -116,11 +116,11 @@ pub fn parse_pull_response(
         let mut topic = stored.topic.clone();
         if topic == retry_topic {
             if let Some(original) = stored.properties.get(property::RETRY_TOPIC) {
-                topic = original.clone();
+                topic = original.to_owned();
             }
         }
-        stored.properties.insert(property::MIN_OFFSET.into(), result.min_offset.to_string());
-        stored.properties.insert(property::MAX_OFFSET.into(), result.max_offset.to_string());
+        stored.properties.insert(property::MIN_OFFSET, itoa::Buffer::new().format(result.min_offset));
+        stored.properties.insert(property::MAX_OFFSET, itoa::Buffer::new().format(result.max_offset));
         let user_topic = namespace::unwrap(namespace, &topic);
         result.messages.push(from_stored(stored, &mq.broker_name, user_topic));
     }
@@ -221,14 +221,14 @@ mod tests {
     use std::net::SocketAddr;
 
     fn stored(topic: &str, offset: i64, tag: Option<&str>, retry_of: Option<&str>) -> StoredMessage {
-        let mut properties = crate::protocol::message::MessageProperties::new();
+        let mut properties = crate::protocol::message::StoredProperties::default();
         if let Some(t) = tag {
-            properties.insert(property::TAGS.into(), t.into());
+            properties.insert(property::TAGS, t);
         }
         if let Some(r) = retry_of {
-            properties.insert(property::RETRY_TOPIC.into(), r.into());
+            properties.insert(property::RETRY_TOPIC, r);
         }
-        properties.insert(property::UNIQ_KEY.into(), format!("ID{offset}"));
+        properties.insert(property::UNIQ_KEY, &format!("ID{offset}"));
         let host: SocketAddr = "127.0.0.1:10911".parse().unwrap();
         StoredMessage {
             store_size: 0,

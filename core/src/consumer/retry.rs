@@ -72,7 +72,7 @@ pub async fn send_to_retry_topic(
 ) -> Result<()> {
     let info = msg.received.as_ref().ok_or_else(|| Error::invalid_argument("only received messages can be retried"))?;
     let topic = retry_topic(group);
-    let mut props = info.properties.clone();
+    let mut props = info.properties.to_map();
     props.insert(property::RETRY_TOPIC.into(), namespace::wrap(namespace, &msg.topic));
     if !props.contains_key(property::ORIGIN_MESSAGE_ID) {
         let id = msg.msg_id.clone().unwrap_or_else(|| info.offset_msg_id.clone());

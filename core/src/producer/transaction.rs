@@ -144,10 +144,10 @@ async fn answer_check(
         .into_iter()
         .next()
         .ok_or_else(|| Error::protocol("transaction check carries no message"))?;
-    let unique_key = stored.properties.get(property::UNIQ_KEY).cloned();
+    let unique_key = stored.properties.get(property::UNIQ_KEY).map(str::to_owned);
     let topic = namespace::unwrap(namespace, &stored.topic);
     let broker = header.broker_name.unwrap_or_default().to_owned();
-    let region = stored.properties.get(property::MSG_REGION).cloned();
+    let region = stored.properties.get(property::MSG_REGION).map(str::to_owned);
     let msg = from_stored(stored, &broker, topic);
     let status = run_guarded(checker.check(msg.clone()), "transaction checker").await;
     let msg_id = unique_key.or_else(|| header.msg_id.map(str::to_owned)).unwrap_or_default();

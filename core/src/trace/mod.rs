@@ -328,7 +328,7 @@ fn consumed_fields(m: &Message) -> Option<(&str, Option<&str>, &str)> {
     let region = props
         .and_then(|p| p.get(crate::protocol::message::property::MSG_REGION))
         .filter(|r| !r.is_empty())
-        .map_or(DEFAULT_TRACE_REGION, String::as_str);
+        .unwrap_or(DEFAULT_TRACE_REGION);
     Some((msg_id, consumed_keys(m), region))
 }
 

@@ -73,7 +73,7 @@ impl Engine {
         let mut topic = stored.topic.clone();
         if topic == retry_topic(&self.group) {
             if let Some(original) = stored.properties.get(property::RETRY_TOPIC) {
-                topic = original.clone();
+                topic = original.to_owned();
             }
         }
         let user_topic = namespace::unwrap(self.namespace(), &topic);

@@ -18,19 +18,8 @@ pub type MessageProperties = BTreeMap<String, String>;
 /// value after it (the value may contain further 0x01 bytes); the last entry needs no
 /// trailing 0x02; a repeated name keeps its last value. Invalid UTF-8 becomes U+FFFD, as Java's
 /// decoder does. Never fails.
-pub fn parse_properties(raw: &[u8]) -> MessageProperties {
-    let mut map = MessageProperties::new();
-    for entry in raw.split(|&b| b == PROPERTY_SEPARATOR) {
-        let Some(sep) = entry.iter().position(|&b| b == NAME_VALUE_SEPARATOR) else {
-            continue;
-        };
-        let (name, value) = (&entry[..sep], &entry[sep + 1..]);
-        if name.is_empty() || value.is_empty() {
-            continue;
-        }
-        map.insert(String::from_utf8_lossy(name).into_owned(), String::from_utf8_lossy(value).into_owned());
-    }
-    map
+pub fn parse_properties(raw: &[u8]) -> StoredProperties {
+    StoredProperties::parse(raw)
 }
 
 /// Whether `s` holds a byte that separates properties or a name from its value (0x01, 0x02).

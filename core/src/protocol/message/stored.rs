@@ -74,7 +74,7 @@ pub struct StoredMessage {
     /// Body, decompressed.
     pub body: Bytes,
     pub topic: String,
-    pub properties: MessageProperties,
+    pub properties: StoredProperties,
     /// Offset message id (§7.1) from the store host and commit-log offset; the `offsetMsgId`
     /// of Java's received messages.
     pub offset_msg_id: String,
@@ -83,7 +83,7 @@ pub struct StoredMessage {
 impl StoredMessage {
     /// A property value.
     pub fn property(&self, key: &str) -> Option<&str> {
-        self.properties.get(key).map(String::as_str)
+        self.properties.get(key)
     }
 
     /// The `TAGS` property.
@@ -405,7 +405,7 @@ impl StoredMessage {
         StoredMessage {
             body: Bytes::new(),
             topic: String::new(),
-            properties: MessageProperties::new(),
+            properties: StoredProperties::default(),
             offset_msg_id: String::new(),
             ..*self
         }

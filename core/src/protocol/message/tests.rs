@@ -22,7 +22,7 @@ fn sample(topic: &str) -> StoredMessage {
         body_crc: body_crc(b"hello"),
         body: Bytes::from_static(b"hello"),
         topic: topic.into(),
-        properties,
+        properties: properties.iter().collect(),
         offset_msg_id: String::new(),
     }
 }
@@ -41,7 +41,7 @@ fn expected_after_round_trip(msg: &StoredMessage, encoded_len: usize) -> StoredM
     if !m.body.is_empty() {
         m.sys_flag = sys_flag::clear_compressed(m.sys_flag);
     }
-    m.properties.retain(|_, v| !v.is_empty());
+    m.properties = m.properties.iter().filter(|(_, v)| !v.is_empty()).collect();
     m.offset_msg_id = encode_offset_msg_id(m.store_host, m.commit_log_offset);
     m
 }
@@ -49,19 +49,19 @@ fn expected_after_round_trip(msg: &StoredMessage, encoded_len: usize) -> StoredM
 #[test]
 fn parse_properties_rules() {
     let p = parse_properties(b"TAGS\x01TagA\x02KEYS\x01k1 k2\x02");
-    assert_eq!(p.get("TAGS").map(String::as_str), Some("TagA"));
-    assert_eq!(p.get("KEYS").map(String::as_str), Some("k1 k2"));
+    assert_eq!(p.get("TAGS"), Some("TagA"));
+    assert_eq!(p.get("KEYS"), Some("k1 k2"));
     assert_eq!(p.len(), 2);
     // Last entry without the trailing separator is kept.
-    assert_eq!(parse_properties(b"a\x01b").get("a").map(String::as_str), Some("b"));
+    assert_eq!(parse_properties(b"a\x01b").get("a"), Some("b"));
     // Empty value, empty name, no separator: dropped.
     assert!(parse_properties(b"a\x01\x02\x01b\x02ab\x02\x02\x02").is_empty());
     // Duplicate: last wins. A value may contain 0x01.
     let p = parse_properties(b"k\x01v1\x02k\x01v\x012\x02");
-    assert_eq!(p.get("k").map(String::as_str), Some("v\u{1}2"));
+    assert_eq!(p.get("k"), Some("v\u{1}2"));
     // Invalid UTF-8 is replaced, not an error.
     let p = parse_properties(b"k\x01\xff\x02");
-    assert_eq!(p.get("k").map(String::as_str), Some("\u{FFFD}"));
+    assert_eq!(p.get("k"), Some("\u{FFFD}"));
     assert!(parse_properties(b"").is_empty());
 }
 
@@ -413,7 +413,8 @@ prop_compose! {
         StoredMessage {
             store_size: 0, queue_id, flag, queue_offset, commit_log_offset, sys_flag: sys,
             born_timestamp, born_host, store_timestamp, store_host, reconsume_times,
-            prepared_transaction_offset, body_crc, body: Bytes::from(body), topic, properties,
+            prepared_transaction_offset, body_crc, body: Bytes::from(body), topic,
+            properties: properties.iter().collect(),
             offset_msg_id: String::new(),
         }
     }
@@ -475,7 +476,31 @@ proptest! {
         let encoded = encode_properties(&props).unwrap();
         let mut expected = props.clone();
         expected.retain(|_, v| !v.is_empty());
-        prop_assert_eq!(parse_properties(encoded.as_bytes()), expected);
+        prop_assert_eq!(parse_properties(encoded.as_bytes()).to_map(), expected);
+    }
+
+    /// The parser keeps what the rule, applied entry by entry to a map, keeps: split on 0x02,
+    /// the name up to the first 0x01, entries with an empty name or value dropped, the last
+    /// value of a repeated name, invalid UTF-8 replaced. A small alphabet makes repeated names
+    /// and separators common.
+    #[test]
+    fn properties_parser_keeps_what_the_rule_keeps(buf in proptest::collection::vec(
+        prop_oneof![Just(1u8), Just(2u8), Just(b'a'), Just(b'b'), Just(0xe4u8), any::<u8>()],
+        0..120,
+    )) {
+        let mut expected = MessageProperties::new();
+        for entry in buf.split(|&b| b == PROPERTY_SEPARATOR) {
+            if let Some(sep) = entry.iter().position(|&b| b == NAME_VALUE_SEPARATOR) {
+                let (name, value) = (&entry[..sep], &entry[sep + 1..]);
+                if !name.is_empty() && !value.is_empty() {
+                    expected.insert(
+                        String::from_utf8_lossy(name).into_owned(),
+                        String::from_utf8_lossy(value).into_owned(),
+                    );
+                }
+            }
+        }
+        prop_assert_eq!(parse_properties(&buf).to_map(), expected);
     }
 
     #[test]
