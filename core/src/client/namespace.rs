@@ -42,12 +42,20 @@ pub fn wrap(namespace: Option<&str>, name: &str) -> String {
 
 /// `name` as shown to users: the namespace removed, a retry/DLQ prefix kept.
 pub fn unwrap(namespace: Option<&str>, name: &str) -> String {
-    let Some(ns) = namespace.filter(|n| !n.is_empty()) else { return name.to_owned() };
+    unwrap_borrowed(namespace, name).unwrap_or_else(|| name.to_owned())
+}
+
+/// [`unwrap`] of a name the caller owns: the same string back when there is no namespace to
+/// take off (a consumer unwraps every message's topic).
+pub fn unwrap_owned(namespace: Option<&str>, name: String) -> String {
+    unwrap_borrowed(namespace, &name).unwrap_or(name)
+}
+
+/// The unwrapped name when it differs from `name`.
+fn unwrap_borrowed(namespace: Option<&str>, name: &str) -> Option<String> {
+    let ns = namespace.filter(|n| !n.is_empty())?;
     let (prefix, bare) = split_prefix(name);
-    match bare.strip_prefix(ns).and_then(|r| r.strip_prefix(SEPARATOR)) {
-        Some(plain) => format!("{prefix}{plain}"),
-        None => name.to_owned(),
-    }
+    bare.strip_prefix(ns).and_then(|r| r.strip_prefix(SEPARATOR)).map(|plain| format!("{prefix}{plain}"))
 }
 
 #[cfg(test)]
@@ -66,5 +74,11 @@ mod tests {
         assert_eq!(unwrap(ns, "MQ_INST_1_x%T"), "T");
         assert_eq!(unwrap(ns, "%RETRY%MQ_INST_1_x%G"), "%RETRY%G");
         assert_eq!(unwrap(ns, "other%T"), "other%T");
+        for name in ["MQ_INST_1_x%T", "%RETRY%MQ_INST_1_x%G", "other%T", "T"] {
+            for namespace in [ns, None, Some("")] {
+                assert_eq!(unwrap_owned(namespace, name.to_owned()), unwrap(namespace, name), "{namespace:?} {name}");
+            }
+        }
+        assert_eq!(unwrap(None, "MQ_INST_1_x%T"), "MQ_INST_1_x%T");
     }
 }

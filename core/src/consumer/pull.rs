@@ -113,15 +113,9 @@ pub fn parse_pull_response(
         if !sub.accepts(stored.tags()) {
             continue;
         }
-        let mut topic = stored.topic.clone();
-        if topic == retry_topic {
-            if let Some(original) = stored.properties.get(property::RETRY_TOPIC) {
-                topic = original.to_owned();
-            }
-        }
+        let user_topic = user_topic(&mut stored, &retry_topic, namespace);
         stored.properties.insert(property::MIN_OFFSET, itoa::Buffer::new().format(result.min_offset));
         stored.properties.insert(property::MAX_OFFSET, itoa::Buffer::new().format(result.max_offset));
-        let user_topic = namespace::unwrap(namespace, &topic);
         result.messages.push(from_stored(stored, &mq.broker_name, user_topic));
     }
     if decoded.stopped_at_limit.is_some() || broken.is_some() {
@@ -212,6 +206,20 @@ fn placeholder(
 /// The retry topic of a (namespaced) group.
 pub fn retry_topic(group: &str) -> String {
     format!("%RETRY%{group}")
+}
+
+/// The topic a listener sees for `stored`: for a message redelivered from the group's retry
+/// topic (`retry_topic`) the topic it was sent to (`RETRY_TOPIC`), the namespace taken off. The
+/// stored topic is moved out, not copied, when it is the answer.
+pub(crate) fn user_topic(
+    stored: &mut crate::protocol::message::StoredMessage,
+    retry_topic: &str,
+    namespace: Option<&str>,
+) -> String {
+    match stored.properties.get(property::RETRY_TOPIC) {
+        Some(original) if stored.topic == retry_topic => namespace::unwrap(namespace, original),
+        _ => namespace::unwrap_owned(namespace, std::mem::take(&mut stored.topic)),
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@
 //! panic's message) and the time the listener took.
 
 use super::*;
+use crate::consumer::pull::user_topic;
 use crate::message::from_stored;
-use crate::protocol::message::{decode_stored_messages, property};
+use crate::protocol::message::decode_stored_messages;
 
 /// How long a deferred listener (bindings' event loops) has to answer: the broker waits 10 s
 /// for the client (`Broker2Client.callClient`), so a later answer would reach nobody.
@@ -66,17 +67,11 @@ impl Engine {
     /// the stored message, `brokerName` the broker that read it; a message of the group's retry
     /// topic goes back to its original topic (Java `resetRetryAndNamespace`).
     fn direct_message(&self, cmd: &RemotingCommand) -> Result<Message> {
-        let stored = decode_stored_messages(&cmd.body)?
+        let mut stored = decode_stored_messages(&cmd.body)?
             .into_iter()
             .next()
             .ok_or_else(|| Error::protocol("the request to consume a message directly carries no message"))?;
-        let mut topic = stored.topic.clone();
-        if topic == retry_topic(&self.group) {
-            if let Some(original) = stored.properties.get(property::RETRY_TOPIC) {
-                topic = original.to_owned();
-            }
-        }
-        let user_topic = namespace::unwrap(self.namespace(), &topic);
+        let user_topic = user_topic(&mut stored, &retry_topic(&self.group), self.namespace());
         Ok(from_stored(stored, cmd.ext("brokerName").unwrap_or_default(), user_topic))
     }
 }
