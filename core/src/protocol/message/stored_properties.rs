@@ -56,25 +56,30 @@ impl StoredProperties {
         properties
     }
 
-    /// Sorts the entries by name; of a repeated name only the last entry stays (the sort is
-    /// stable, so it is the last of its equals).
+    /// Sorts the entries by name; of a repeated name only the last entry's value stays (the
+    /// sort is stable, so it is the last of its equals, and each removed duplicate hands its
+    /// spans to the one kept before it).
     fn sort_keeping_last(&mut self) {
         // Compared as bytes (the order of `str`), which skips the char-boundary checks of
         // slicing the text: spans start and end next to ASCII separators or the text's ends.
         let bytes = self.text.as_bytes();
         self.entries.sort_by(|a, b| bytes[a.0.clone()].cmp(&bytes[b.0.clone()]));
-        let mut kept = 0;
-        for i in 0..self.entries.len() {
-            let repeated_later = self
-                .entries
-                .get(i + 1)
-                .is_some_and(|next| bytes[next.0.clone()] == bytes[self.entries[i].0.clone()]);
-            if !repeated_later {
-                self.entries.swap(kept, i);
-                kept += 1;
+        self.entries.dedup_by(|later, kept| {
+            let repeated = bytes[later.0.clone()] == bytes[kept.0.clone()];
+            if repeated {
+                std::mem::swap(later, kept);
             }
-        }
-        self.entries.truncate(kept);
+            repeated
+        });
+    }
+
+    /// Appends `name` and `value` to the text; their spans.
+    fn push_text(&mut self, name: &str, value: &str) -> (Range<usize>, Range<usize>) {
+        let name_at = self.text.len();
+        self.text.push_str(name);
+        let value_at = self.text.len();
+        self.text.push_str(value);
+        (name_at..value_at, value_at..self.text.len())
     }
 
     fn position(&self, name: &str) -> Result<usize, usize> {
@@ -93,11 +98,7 @@ impl StoredProperties {
 
     /// Sets `name` to `value`, replacing a value it had.
     pub fn insert(&mut self, name: &str, value: &str) {
-        let name_at = self.text.len();
-        self.text.push_str(name);
-        let value_at = self.text.len();
-        self.text.push_str(value);
-        let spans = (name_at..value_at, value_at..self.text.len());
+        let spans = self.push_text(name, value);
         match self.position(name) {
             Ok(i) => self.entries[i] = spans,
             Err(i) => self.entries.insert(i, spans),
@@ -159,11 +160,8 @@ impl<N: AsRef<str>, V: AsRef<str>> FromIterator<(N, V)> for StoredProperties {
     fn from_iter<I: IntoIterator<Item = (N, V)>>(pairs: I) -> Self {
         let mut properties = StoredProperties::default();
         for (name, value) in pairs {
-            let name_at = properties.text.len();
-            properties.text.push_str(name.as_ref());
-            let value_at = properties.text.len();
-            properties.text.push_str(value.as_ref());
-            properties.entries.push((name_at..value_at, value_at..properties.text.len()));
+            let spans = properties.push_text(name.as_ref(), value.as_ref());
+            properties.entries.push(spans);
         }
         properties.sort_keeping_last();
         properties
