@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use bytes::Bytes;
 
 use crate::error::{Error, Result};
-use crate::protocol::message::{is_reserved_property, property, StoredProperties};
+use crate::protocol::message::{property, NameSet, StoredProperties, RESERVED_PROPERTIES};
 
 /// Longest topic the ONS API accepts.
 pub const MAX_TOPIC_LEN: usize = 255;
@@ -139,20 +139,24 @@ impl Message {
     }
 }
 
+/// The ONS keys this API exposes as message fields or sets itself, which users may not set
+/// either.
+const ONS_SYSTEM_PROPERTIES: [&str; 6] = [
+    property::START_DELIVER_TIME,
+    property::SHARDING_KEY,
+    property::INSTANCE_ID,
+    property::TRANSACTION_ID,
+    property::CHECK_IMMUNITY_TIME_IN_SECONDS,
+    property::TRANSACTION_CHECK_TIMES,
+];
+
 /// Keys users may not set and do not see among user properties: the Java client's reserved
-/// set, plus the ONS keys this API exposes as message fields or sets itself.
+/// set, plus the ONS keys this API exposes as message fields or sets itself
+/// ([`ONS_SYSTEM_PROPERTIES`]), and transient ones.
 pub fn is_system_property(key: &str) -> bool {
-    is_reserved_property(key)
-        || matches!(
-            key,
-            property::START_DELIVER_TIME
-                | property::SHARDING_KEY
-                | property::INSTANCE_ID
-                | property::TRANSACTION_ID
-                | property::CHECK_IMMUNITY_TIME_IN_SECONDS
-                | property::TRANSACTION_CHECK_TIMES
-        )
-        || key.starts_with(property::TRANSIENT_PREFIX)
+    static SYSTEM: LazyLock<NameSet> =
+        LazyLock::new(|| NameSet::new(RESERVED_PROPERTIES.into_iter().chain(ONS_SYSTEM_PROPERTIES)));
+    SYSTEM.contains(key) || key.starts_with(property::TRANSIENT_PREFIX)
 }
 
 fn check_no_separators(what: &str, value: &str) -> Result<()> {
@@ -250,25 +254,35 @@ pub(crate) fn from_stored(
     topic: String,
 ) -> Message {
     let props = stored.properties;
+    // One pass over the properties (names are unique) rather than a lookup for each field.
+    let (mut uniq_key, mut tag, mut key, mut start_deliver_time, mut sharding_key) = (None, None, None, None, None);
     let mut user_properties = BTreeMap::new();
     for (k, v) in &props {
-        if !is_system_property(k) {
-            user_properties.insert(k.to_owned(), v.to_owned());
+        match k {
+            property::UNIQ_KEY => uniq_key = Some(v),
+            property::TAGS => tag = Some(v.to_owned()),
+            property::KEYS => key = Some(v.to_owned()),
+            property::START_DELIVER_TIME => start_deliver_time = v.parse().ok(),
+            property::SHARDING_KEY => sharding_key = Some(v.to_owned()),
+            _ if is_system_property(k) => {}
+            _ => {
+                user_properties.insert(k.to_owned(), v.to_owned());
+            }
         }
     }
-    let msg_id = props.get(property::UNIQ_KEY).map(str::to_owned).unwrap_or_else(|| stored.offset_msg_id.clone());
+    let msg_id = uniq_key.map_or_else(|| stored.offset_msg_id.clone(), str::to_owned);
     Message {
         topic,
-        tag: props.get(property::TAGS).map(str::to_owned),
-        key: props.get(property::KEYS).map(str::to_owned),
+        tag,
+        key,
         body: stored.body,
         user_properties,
         msg_id: Some(msg_id),
         reconsume_times: stored.reconsume_times,
         born_timestamp: Some(stored.born_timestamp),
         born_host: Some(stored.born_host),
-        start_deliver_time: props.get(property::START_DELIVER_TIME).and_then(|v| v.parse().ok()),
-        sharding_key: props.get(property::SHARDING_KEY).map(str::to_owned),
+        start_deliver_time,
+        sharding_key,
         received: Some(ReceivedInfo {
             queue_id: stored.queue_id,
             queue_offset: stored.queue_offset,
@@ -343,6 +357,78 @@ mod tests {
         assert!(m.put_user_property("k", "a\u{1}b").is_err());
         m.put_user_property("订单", "值 with spaces").unwrap();
         assert_eq!(m.user_property("订单"), Some("值 with spaces"));
+    }
+
+    #[test]
+    fn system_properties_are_the_reserved_set_the_ons_keys_and_transient_ones() {
+        let listed = || RESERVED_PROPERTIES.into_iter().chain(ONS_SYSTEM_PROPERTIES);
+        for name in listed() {
+            assert!(is_system_property(name), "{name}");
+            // A name one byte longer or shorter, or with another last byte, is one only if listed too.
+            for near in
+                [format!("{name}X"), name[..name.len() - 1].to_owned(), format!("{}\u{0}", &name[..name.len() - 1])]
+            {
+                assert_eq!(is_system_property(&near), listed().any(|n| n == near), "{near:?}");
+            }
+        }
+        assert!(is_system_property("__RMQ.TRANSIENT.anything"));
+        for user in ["", "k", "myKey", "tags", "订单", &"K".repeat(200)] {
+            assert!(!is_system_property(user), "{user:?}");
+        }
+    }
+
+    #[test]
+    fn a_stored_message_becomes_fields_and_user_properties() {
+        let properties: StoredProperties = [
+            (property::UNIQ_KEY, "ID1"),
+            (property::TAGS, "TagA"),
+            (property::KEYS, "k1 k2"),
+            (property::START_DELIVER_TIME, "1700000000000"),
+            (property::SHARDING_KEY, "order-7"),
+            (property::WAIT, "true"),
+            (property::MIN_OFFSET, "0"),
+            ("__RMQ.TRANSIENT.x", "y"),
+            ("color", "red"),
+            ("订单", "值"),
+        ]
+        .into_iter()
+        .collect();
+        let host: SocketAddr = "127.0.0.1:10911".parse().unwrap();
+        let stored = crate::protocol::message::StoredMessage {
+            store_size: 0,
+            queue_id: 3,
+            flag: 0,
+            queue_offset: 42,
+            commit_log_offset: 4200,
+            sys_flag: 0,
+            born_timestamp: 1,
+            born_host: host,
+            store_timestamp: 2,
+            store_host: host,
+            reconsume_times: 1,
+            prepared_transaction_offset: 0,
+            body_crc: 0,
+            body: Bytes::from_static(b"body"),
+            topic: "T".into(),
+            properties,
+            offset_msg_id: "OFFSET_ID".into(),
+        };
+        let m = from_stored(stored.clone(), "broker-a", "T".into());
+        assert_eq!(m.msg_id.as_deref(), Some("ID1"));
+        assert_eq!((m.tag.as_deref(), m.key.as_deref()), (Some("TagA"), Some("k1 k2")));
+        assert_eq!((m.start_deliver_time, m.sharding_key.as_deref()), (Some(1_700_000_000_000), Some("order-7")));
+        let users: Vec<(&str, &str)> = m.user_properties().iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(users, [("color", "red"), ("订单", "值")]);
+        let received = m.received.unwrap();
+        assert_eq!(received.properties.len(), 10);
+        assert_eq!((received.queue_offset, received.broker_name.as_str()), (42, "broker-a"));
+        // Without UNIQ_KEY the offset message id names the message; a deliver time that is
+        // not a number is none.
+        let mut bare = stored;
+        bare.properties = [(property::START_DELIVER_TIME, "soon")].into_iter().collect();
+        let m = from_stored(bare, "broker-a", "T".into());
+        assert_eq!((m.msg_id.as_deref(), m.tag.as_deref(), m.start_deliver_time), (Some("OFFSET_ID"), None, None));
+        assert!(m.user_properties().is_empty());
     }
 
     #[test]
