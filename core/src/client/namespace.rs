@@ -1,6 +1,8 @@
 //! Namespaces (ONS instance ids): `NS%name` on the wire, plain names for users. Wrapping is
 //! idempotent and leaves system resources alone; retry and DLQ names keep their prefix outside.
 
+use std::borrow::Cow;
+
 const RETRY_PREFIX: &str = "%RETRY%";
 const DLQ_PREFIX: &str = "%DLQ%";
 const SEPARATOR: char = '%';
@@ -32,12 +34,18 @@ fn split_prefix(name: &str) -> (&'static str, &str) {
 
 /// `name` as sent on the wire under `namespace`.
 pub fn wrap(namespace: Option<&str>, name: &str) -> String {
-    let Some(ns) = namespace.filter(|n| !n.is_empty()) else { return name.to_owned() };
+    wrap_borrowed(namespace, name).into_owned()
+}
+
+/// [`wrap`], borrowing `name` when it stays as it is (a consumer looks every message's listener
+/// up by its wrapped topic, and without a namespace that is the topic itself).
+pub fn wrap_borrowed<'a>(namespace: Option<&str>, name: &'a str) -> Cow<'a, str> {
+    let Some(ns) = namespace.filter(|n| !n.is_empty()) else { return Cow::Borrowed(name) };
     let (prefix, bare) = split_prefix(name);
-    if is_system(bare) || bare.starts_with(&format!("{ns}{SEPARATOR}")) {
-        return name.to_owned();
+    if is_system(bare) || bare.strip_prefix(ns).is_some_and(|rest| rest.starts_with(SEPARATOR)) {
+        return Cow::Borrowed(name);
     }
-    format!("{prefix}{ns}{SEPARATOR}{bare}")
+    Cow::Owned(format!("{prefix}{ns}{SEPARATOR}{bare}"))
 }
 
 /// `name` as shown to users: the namespace removed, a retry/DLQ prefix kept.
@@ -71,6 +79,13 @@ mod tests {
         assert_eq!(wrap(ns, "%DLQ%G"), "%DLQ%MQ_INST_1_x%G");
         assert_eq!(wrap(ns, "TBW102"), "TBW102");
         assert_eq!(wrap(None, "T"), "T");
+        for name in ["T", "MQ_INST_1_x%T", "%RETRY%G", "%DLQ%MQ_INST_1_x%G", "TBW102", "MQ_INST_1_xT"] {
+            for namespace in [ns, None, Some("")] {
+                let borrowed = wrap_borrowed(namespace, name);
+                assert_eq!(matches!(borrowed, Cow::Borrowed(_)), borrowed == name, "{namespace:?} {name}");
+            }
+        }
+        assert_eq!(wrap(ns, "MQ_INST_1_xT"), "MQ_INST_1_x%MQ_INST_1_xT");
         assert_eq!(unwrap(ns, "MQ_INST_1_x%T"), "T");
         assert_eq!(unwrap(ns, "%RETRY%MQ_INST_1_x%G"), "%RETRY%G");
         assert_eq!(unwrap(ns, "other%T"), "other%T");

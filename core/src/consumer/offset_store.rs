@@ -111,7 +111,14 @@ pub struct OffsetTable {
 
 impl OffsetTable {
     pub fn set(&self, mq: &MessageQueue, offset: i64) {
-        self.table.lock().insert(mq.clone(), offset);
+        // Called after every consumed batch: the queue is copied (two strings) only when new.
+        let mut table = self.table.lock();
+        match table.get_mut(mq) {
+            Some(kept) => *kept = offset,
+            None => {
+                table.insert(mq.clone(), offset);
+            }
+        }
     }
 
     pub fn get(&self, mq: &MessageQueue) -> Option<i64> {

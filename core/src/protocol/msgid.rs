@@ -44,13 +44,20 @@ fn parse_hex(s: &str) -> Option<Vec<u8>> {
     pairs.map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?)).collect()
 }
 
-fn ip_octets(ip: IpAddr) -> Vec<u8> {
+/// The address's bytes as Java writes them (4 or 16), in a buffer of 16 and their count: a
+/// consumer encodes an id for every message, so no allocation for them.
+fn ip_octets(ip: IpAddr) -> ([u8; 16], usize) {
+    let four = |v4: std::net::Ipv4Addr| {
+        let mut octets = [0u8; 16];
+        octets[..4].copy_from_slice(&v4.octets());
+        (octets, 4)
+    };
     match ip {
-        IpAddr::V4(v4) => v4.octets().to_vec(),
+        IpAddr::V4(v4) => four(v4),
         // Java represents an IPv4-mapped address as an Inet4Address (4 bytes); match it.
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.octets().to_vec(),
-            None => v6.octets().to_vec(),
+            Some(v4) => four(v4),
+            None => (v6.octets(), 16),
         },
     }
 }
@@ -59,9 +66,10 @@ fn ip_octets(ip: IpAddr) -> Vec<u8> {
 /// offset (i64); 32 hex characters for IPv4, 56 for IPv6.
 /// `127.0.0.1:10911`, offset 0 → `7F00000100002A9F0000000000000000`.
 pub fn encode_offset_msg_id(store_host: SocketAddr, commit_log_offset: i64) -> String {
-    let ip = ip_octets(store_host.ip());
+    let (octets, len) = ip_octets(store_host.ip());
+    let ip = &octets[..len];
     let mut out = String::with_capacity((ip.len() + 12) * 2);
-    push_hex(&mut out, &ip);
+    push_hex(&mut out, ip);
     push_hex(&mut out, &i32::from(store_host.port()).to_be_bytes());
     push_hex(&mut out, &commit_log_offset.to_be_bytes());
     out
@@ -159,9 +167,10 @@ impl UniqueIdGenerator {
     /// process id, and a per-process random value (`crate::client::identity` makes the
     /// process's own).
     pub fn with_parts(ip: IpAddr, pid: u16, random: i32) -> Self {
-        let ip = ip_octets(ip);
+        let (octets, len) = ip_octets(ip);
+        let ip = &octets[..len];
         let mut prefix = String::with_capacity((ip.len() + 6) * 2);
-        push_hex(&mut prefix, &ip);
+        push_hex(&mut prefix, ip);
         push_hex(&mut prefix, &pid.to_be_bytes());
         push_hex(&mut prefix, &random.to_be_bytes());
         UniqueIdGenerator { prefix, counter: AtomicU32::new(0), month: AtomicU64::new(0) }

@@ -211,10 +211,9 @@ impl Engine {
                 me.hand_over_waiting();
             }
         });
-        let context = ConsumeContext { queue: slot.user_mq.clone() };
         let message = DeliveredMessage::new(batch);
         // A panic drops `reply` while unwinding, which answers ReconsumeLater.
-        call_listener("message listener", || listener.consume(message, &context, reply));
+        call_listener("message listener", || listener.consume(message, &slot.context, reply));
         true
     }
 
@@ -245,12 +244,12 @@ impl Engine {
         }
         let guard = RunningGuard::new(slot);
         let (id, job) = self.watch(slot, &batch, None);
-        let context = ConsumeContext { queue: slot.user_mq.clone() };
+        let context = &slot.context;
         let listener = self.listener_for(&batch[0].topic);
         let trace = listener.as_ref().and_then(|_| self.trace_before(&batch));
         let action = match listener {
-            Some(Listener::Concurrent(l)) => call_listener("message listener", || l.consume(&batch[0], &context)),
-            Some(Listener::Batch(l)) => call_listener("batch message listener", || l.consume(&batch, &context)),
+            Some(Listener::Concurrent(l)) => call_listener("message listener", || l.consume(&batch[0], context)),
+            Some(Listener::Batch(l)) => call_listener("batch message listener", || l.consume(&batch, context)),
             _ => {
                 tracing::warn!(topic = %batch[0].topic, "no listener for the topic (unsubscribed?); reconsumed later");
                 None
@@ -423,7 +422,7 @@ impl Engine {
                 }
                 continue;
             };
-            let context = ConsumeOrderContext { queue: slot.user_mq.clone() };
+            let context = ConsumeOrderContext { queue: slot.context.queue.clone() };
             let (tx, rx) = tokio::sync::oneshot::channel();
             match self.listener_for(&msg.topic) {
                 Some(Listener::Orderly(l)) => {

@@ -117,12 +117,46 @@ enum State {
     Closed,
 }
 
+/// Hashing of the running-job ids: each listener call adds one and removes it, and std's
+/// SipHash (made to resist keys chosen by an attacker) cost more than the rest of the
+/// bookkeeping. The ids come from this process's own counter, so a multiplication that spreads
+/// them over the high bits hashbrown groups by is enough.
+#[derive(Default, Clone, Copy)]
+struct JobIdHashing;
+
+impl std::hash::BuildHasher for JobIdHashing {
+    type Hasher = JobIdHasher;
+
+    fn build_hasher(&self) -> JobIdHasher {
+        JobIdHasher(0)
+    }
+}
+
+struct JobIdHasher(u64);
+
+impl std::hash::Hasher for JobIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 = (self.0 ^ id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+}
+
 /// One assigned queue.
 struct QueueSlot {
     /// Names as on the wire.
     mq: MessageQueue,
-    /// Names as users see them (for contexts).
-    user_mq: MessageQueue,
+    /// What listeners of the queue are handed: the queue as users see it (made once, not for
+    /// every delivery).
+    context: ConsumeContext,
     pq: Mutex<ProcessQueue>,
     stop: watch::Sender<bool>,
     /// Orderly: new messages arrived.
@@ -238,7 +272,8 @@ pub(crate) struct Engine {
     deferred_places: Arc<tokio::sync::Semaphore>,
     /// Deferred deliveries waiting for a place, oldest first.
     deferred_backlog: Mutex<VecDeque<WaitingDelivery>>,
-    running: Mutex<HashMap<u64, Arc<RunningJob>>>,
+    /// Listener calls under way, by id (`next_job`), for the ConsumeTimeout watchdog.
+    running: Mutex<HashMap<u64, Arc<RunningJob>, JobIdHashing>>,
     next_job: AtomicU64,
     started_at: i64,
     /// Rebalance steps that keep failing (a topic's route lookup, the group's consumer list),
@@ -296,7 +331,7 @@ impl Engine {
             deferred_places,
             deferred_backlog: Mutex::new(VecDeque::new()),
             pool,
-            running: Mutex::new(HashMap::new()),
+            running: Mutex::new(HashMap::default()),
             next_job: AtomicU64::new(0),
             started_at: now_ms(),
             rebalance_failures: Mutex::new(HashMap::new()),
@@ -407,8 +442,8 @@ impl Engine {
 
     /// The listener for a message of `user_topic` (retried messages carry their original topic).
     fn listener_for(&self, user_topic: &str) -> Option<Listener> {
-        let wire = namespace::wrap(self.namespace(), user_topic);
-        self.subscriptions.read().get(&wire).and_then(|s| s.listener.clone())
+        let wire = namespace::wrap_borrowed(self.namespace(), user_topic);
+        self.subscriptions.read().get(wire.as_ref()).and_then(|s| s.listener.clone())
     }
 
     /// The heartbeat's `consumerData` for this group.
@@ -588,7 +623,7 @@ impl Engine {
             .values()
             .filter(|s| s.mq.topic != retry)
             .filter(|s| !s.dropped() && (!self.orderly() || !self.clustering() || s.lock_valid()))
-            .map(|s| s.user_mq.clone())
+            .map(|s| s.context.queue.clone())
             .collect();
         out.sort();
         out

@@ -167,7 +167,7 @@ impl Engine {
             MessageQueue::new(namespace::unwrap(self.namespace(), &mq.topic), mq.broker_name.clone(), mq.queue_id);
         let slot = Arc::new(QueueSlot {
             mq: mq.clone(),
-            user_mq,
+            context: ConsumeContext { queue: user_mq },
             pq: Mutex::new(ProcessQueue::new(offset)),
             stop: watch::channel(false).0,
             ready: Notify::new(),
