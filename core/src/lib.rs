@@ -27,6 +27,7 @@ pub mod auth;
 pub mod config;
 pub mod consumer;
 pub mod error;
+pub(crate) mod hashing;
 pub mod http;
 pub mod log_limit;
 pub mod message;

@@ -14,6 +14,7 @@ use std::time::Duration;
 use super::settings::ConsumeFromWhere;
 use crate::client::instance::{ClientInstance, ReadTarget};
 use crate::error::{Error, ErrorKind, Result};
+use crate::hashing::WordHashing;
 use crate::protocol::codes::response;
 use crate::protocol::command::RemotingCommand;
 use crate::protocol::headers::{
@@ -106,7 +107,8 @@ impl CommitGate {
 /// The offsets of the queues a consumer currently owns.
 #[derive(Default)]
 pub struct OffsetTable {
-    table: Mutex<HashMap<MessageQueue, i64>>,
+    /// Updated after every consumed batch ([`WordHashing`] rather than SipHash).
+    table: Mutex<HashMap<MessageQueue, i64, WordHashing>>,
 }
 
 impl OffsetTable {

@@ -21,7 +21,6 @@ pub mod record;
 
 use parking_lot::Mutex;
 use std::collections::HashSet;
-use std::hash::{BuildHasher, Hasher};
 use std::ops::Range;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -37,6 +36,7 @@ use tokio::task::JoinHandle;
 use crate::client::instance::ClientInstance;
 use crate::config::ClientConfig;
 use crate::error::ErrorKind;
+use crate::hashing::WordHashing;
 use crate::log_limit::warn_limited;
 use crate::message::Message;
 use crate::producer::ProducerCore;
@@ -694,7 +694,7 @@ impl PlannedMessage {
 /// consumer's `SubBefore` and `SubAfter` records of a message name the same id).
 struct IndexKeys<'a> {
     /// The keys written so far; none when they cannot repeat ([`Queued::keys_may_repeat`]).
-    seen: Option<HashSet<&'a str, KeyHashing>>,
+    seen: Option<HashSet<&'a str, WordHashing>>,
     joined: String,
     /// What `joined` reserves when its first key comes (growing it by doubling copied it
     /// about as often as it has keys).
@@ -707,7 +707,7 @@ impl<'a> IndexKeys<'a> {
         // Most keys are message ids (32 characters and a space).
         let joined_capacity = (keys * 33).min(MAX_TRACE_KEYS + 256);
         IndexKeys {
-            seen: may_repeat.then(|| HashSet::with_capacity_and_hasher(keys, KeyHashing::new())),
+            seen: may_repeat.then(|| HashSet::with_capacity_and_hasher(keys, WordHashing::default())),
             joined: String::new(),
             joined_capacity,
         }
@@ -735,57 +735,6 @@ impl<'a> IndexKeys<'a> {
             seen.clear();
         }
         std::mem::take(&mut self.joined)
-    }
-}
-
-/// Hashes [`IndexKeys`]: a word at a time from a seed drawn once per process (keys chosen to
-/// collide cannot be prepared ahead). std's SipHash cost more per key than the rest of packing
-/// a record (a callgrind profile of traced batch sends, docs/traces.md).
-#[derive(Clone, Copy)]
-struct KeyHashing {
-    seed: u64,
-}
-
-impl KeyHashing {
-    fn new() -> Self {
-        static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-        KeyHashing { seed: *SEED.get_or_init(rand::random) }
-    }
-}
-
-impl BuildHasher for KeyHashing {
-    type Hasher = KeyHasher;
-
-    fn build_hasher(&self) -> KeyHasher {
-        KeyHasher(self.seed)
-    }
-}
-
-struct KeyHasher(u64);
-
-/// One round of mixing: multiplies by an odd constant (the 64-bit golden ratio), then folds
-/// the high half into the low one, so every input bit reaches the bits a table uses.
-fn mix(x: u64) -> u64 {
-    let x = x.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    x ^ (x >> 32)
-}
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(word);
-            self.0 = mix(self.0 ^ u64::from_le_bytes(w));
-        }
-        let rest = words.remainder();
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        self.0 = mix(self.0 ^ u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
-    }
-
-    fn finish(&self) -> u64 {
-        mix(self.0 ^ (self.0 >> 29))
     }
 }
 

@@ -51,6 +51,7 @@ use crate::client::instance::{ClientInstance, GroupRequestHandler, Member};
 use crate::client::namespace;
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result};
+use crate::hashing::WordHashing;
 use crate::message::{now_ms, validate_topic, Message};
 use crate::protocol::codes::{request, response, CLIENT_VERSION_DESC};
 use crate::protocol::command::RemotingCommand;
@@ -115,39 +116,6 @@ enum State {
     Created,
     Started(Running),
     Closed,
-}
-
-/// Hashing of the running-job ids: each listener call adds one and removes it, and std's
-/// SipHash (made to resist keys chosen by an attacker) cost more than the rest of the
-/// bookkeeping. The ids come from this process's own counter, so a multiplication that spreads
-/// them over the high bits hashbrown groups by is enough.
-#[derive(Default, Clone, Copy)]
-struct JobIdHashing;
-
-impl std::hash::BuildHasher for JobIdHashing {
-    type Hasher = JobIdHasher;
-
-    fn build_hasher(&self) -> JobIdHasher {
-        JobIdHasher(0)
-    }
-}
-
-struct JobIdHasher(u64);
-
-impl std::hash::Hasher for JobIdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write_u64(&mut self, id: u64) {
-        self.0 = (self.0 ^ id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
 }
 
 /// One assigned queue.
@@ -273,7 +241,7 @@ pub(crate) struct Engine {
     /// Deferred deliveries waiting for a place, oldest first.
     deferred_backlog: Mutex<VecDeque<WaitingDelivery>>,
     /// Listener calls under way, by id (`next_job`), for the ConsumeTimeout watchdog.
-    running: Mutex<HashMap<u64, Arc<RunningJob>, JobIdHashing>>,
+    running: Mutex<HashMap<u64, Arc<RunningJob>, WordHashing>>,
     next_job: AtomicU64,
     started_at: i64,
     /// Rebalance steps that keep failing (a topic's route lookup, the group's consumer list),
