@@ -16,6 +16,10 @@
 // functions would repeat the same sentence.
 #![allow(clippy::missing_safety_doc)]
 
+// The library's own allocations (everything it hands to C is freed through its own functions).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 // Declared in the order the header presents them (cbindgen follows it); the blank lines keep
 // rustfmt from sorting them.
 mod error;
