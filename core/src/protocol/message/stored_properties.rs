@@ -36,13 +36,15 @@ struct Entry {
 
 /// The first eight bytes of `name`, zero-padded, big-endian: of two names with different
 /// prefixes, the one with the lower prefix comes first in byte order (a padding zero stands
-/// where the shorter name has ended, and an ended name comes first). Equal prefixes say nothing
-/// (`"AB"` and `"AB\0"` have the same one): compare the names.
+/// where the shorter name has ended, and an ended name comes first). Equal prefixes leave the
+/// rest to compare ([`Entry::cmp_name`]): `"AB"` and `"AB\0"` have the same one.
+const PREFIX_LEN: usize = 8;
+
 fn name_prefix(name: &[u8]) -> u64 {
-    match name.first_chunk::<8>() {
+    match name.first_chunk::<PREFIX_LEN>() {
         Some(first) => u64::from_be_bytes(*first),
         None => {
-            let mut word = [0u8; 8];
+            let mut word = [0u8; PREFIX_LEN];
             for (to, from) in word.iter_mut().zip(name) {
                 *to = *from;
             }
@@ -58,7 +60,19 @@ impl Entry {
 
     /// This entry's name against `name` (whose prefix is `prefix`), in byte order.
     fn cmp_name(&self, text: &[u8], prefix: u64, name: &[u8]) -> std::cmp::Ordering {
-        self.prefix.cmp(&prefix).then_with(|| text[self.name.clone()].cmp(name))
+        self.prefix.cmp(&prefix).then_with(|| {
+            let own_len = self.name.len();
+            if own_len.min(name.len()) <= PREFIX_LEN {
+                // Equal prefixes and one name within them: that name is the other's start (the
+                // other's further bytes up to eight are the padding's zeros), so the shorter
+                // one comes first, and equal lengths are equal names. Most property names are
+                // this short, so a lookup that finds its name compares no bytes.
+                own_len.cmp(&name.len())
+            } else {
+                // Both longer: their first eight bytes are the same.
+                text[self.name.start + PREFIX_LEN..self.name.end].cmp(&name[PREFIX_LEN..])
+            }
+        })
     }
 }
 
