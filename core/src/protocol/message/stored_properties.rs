@@ -34,12 +34,13 @@ struct Entry {
     value: Range<usize>,
 }
 
+/// The bytes of a name [`name_prefix`] takes: a word.
+const PREFIX_LEN: usize = 8;
+
 /// The first eight bytes of `name`, zero-padded, big-endian: of two names with different
 /// prefixes, the one with the lower prefix comes first in byte order (a padding zero stands
 /// where the shorter name has ended, and an ended name comes first). Equal prefixes leave the
 /// rest to compare ([`Entry::cmp_name`]): `"AB"` and `"AB\0"` have the same one.
-const PREFIX_LEN: usize = 8;
-
 fn name_prefix(name: &[u8]) -> u64 {
     match name.first_chunk::<PREFIX_LEN>() {
         Some(first) => u64::from_be_bytes(*first),
