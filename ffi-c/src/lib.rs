@@ -17,6 +17,8 @@
 #![allow(clippy::missing_safety_doc)]
 
 // The library's own allocations (everything it hands to C is freed through its own functions).
+// The `mimalloc` feature is on by default; see Cargo.toml for why a build leaves it out.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
