@@ -84,15 +84,15 @@ where
 /// (when set) and `Signature`
 /// into `ext_fields` and returns the signature. Any old `Signature` is ignored and replaced.
 pub fn sign(ext_fields: &mut ExtFields, body: &[u8], credentials: &Credentials) -> String {
-    ext_fields.insert(ACCESS_KEY, credentials.access_key.clone());
+    ext_fields.insert(ACCESS_KEY, &credentials.access_key);
     if let Some(token) = &credentials.security_token {
-        ext_fields.insert(SECURITY_TOKEN, token.clone());
+        ext_fields.insert(SECURITY_TOKEN, token);
     }
     if let Some(channel) = &credentials.ons_channel {
-        ext_fields.insert(ONS_CHANNEL, channel.clone());
+        ext_fields.insert(ONS_CHANNEL, channel);
     }
     let signature = signature_over(&*ext_fields, body, &credentials.secret_key);
-    ext_fields.insert(SIGNATURE, signature.clone());
+    ext_fields.insert(SIGNATURE, &signature);
     signature
 }
 

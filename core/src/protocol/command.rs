@@ -11,6 +11,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use super::codes::{LanguageCode, CLIENT_VERSION};
 pub use super::ext_fields::ExtFields;
+use super::ext_fields::Field;
 use crate::error::{Error, Result};
 
 /// Frames larger than this are refused in both directions (the servers' default limit).
@@ -327,10 +328,17 @@ fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
 
-/// Whether one of the 8 bytes of `word` may need escaping (false: none does). The tests for a
-/// byte below 0x20 and for a byte equal to c are the usual word-at-a-time ones: exact about
-/// whether some byte matches, which is all this asks.
+/// Whether one of the 8 bytes of `word` may need escaping (false: none does).
 fn word_may_need_escape(word: u64) -> bool {
+    escape_marks(word) != 0
+}
+
+/// The high bit of each byte of `word` (read little-endian: its first byte is the lowest) that
+/// needs escaping, as far as the lowest such byte: the tests for a byte below 0x20 and for a
+/// byte equal to c are the usual word-at-a-time ones, whose only false marks are above a true
+/// one (a borrow from the matching byte). So the lowest mark is exact, and `trailing_zeros`
+/// of the marks finds the first byte that needs escaping.
+fn escape_marks(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let below_0x20 = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
@@ -338,7 +346,7 @@ fn word_may_need_escape(word: u64) -> bool {
         let x = word ^ (ONES * u64::from(c));
         x.wrapping_sub(ONES) & !x & HIGHS
     };
-    (below_0x20 | equal(b'"') | equal(b'\\')) != 0
+    below_0x20 | equal(b'"') | equal(b'\\')
 }
 
 fn write_escape(out: &mut BytesMut, b: u8) {
@@ -477,7 +485,7 @@ impl<'a> FlatJsonHeader<'a> {
                         Some(known) => Cow::Borrowed(*known),
                         None => Cow::Owned(name.to_owned()),
                     };
-                    fields.push((name, self.string()?.to_owned()));
+                    fields.push(Field::new(name, self.string()?));
                 }
                 if !self.comma_or(b'}')? {
                     break;
@@ -525,15 +533,21 @@ impl<'a> FlatJsonHeader<'a> {
         self.byte(b'"')?;
         let start = self.pos;
         let rest = &self.b[start..];
-        // Eight bytes at a time up to the word holding the closing quote.
-        let mut clean = 0;
-        while let Some(word) = rest.get(clean..clean + 8) {
-            if word_may_need_escape(u64::from_le_bytes(word.try_into().ok()?)) {
-                break;
+        // Eight bytes at a time to the first that ends a plain string (the closing quote, or
+        // an escape or control character, which leave the header to the full decoder).
+        let mut at = 0;
+        let len = loop {
+            match rest.get(at..at + 8) {
+                Some(word) => {
+                    let marks = escape_marks(u64::from_le_bytes(word.try_into().ok()?));
+                    if marks != 0 {
+                        break at + (marks.trailing_zeros() / 8) as usize;
+                    }
+                    at += 8;
+                }
+                None => break at + rest[at..].iter().position(|&c| needs_escape(c))?,
             }
-            clean += 8;
-        }
-        let len = clean + rest[clean..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        };
         // The closing quote itself: no whitespace is skipped inside a string.
         if rest[len] != b'"' {
             return None;
@@ -632,7 +646,7 @@ impl<'de> serde::Deserialize<'de> for JsonExtFields {
                 let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8).min(64));
                 while let Some((name, value)) = map.next_entry::<String, ExtValue>()? {
                     if let Some(value) = value.0 {
-                        fields.push((Cow::Owned(name), value));
+                        fields.push(Field::new(name, value));
                     }
                 }
                 Ok(JsonExtFields(ExtFields::from_unsorted(fields)))
@@ -778,7 +792,7 @@ fn decode_binary_header(mut h: Bytes) -> Result<RemotingCommand> {
             return Err(Error::protocol("binary header ext field value length is negative"));
         }
         let value = take_string(&mut ext, value_len as usize, "ext field value")?;
-        ext_fields.push((Cow::Owned(key), value));
+        ext_fields.push(Field::new(key, value));
     }
     let ext_fields = ExtFields::from_unsorted(ext_fields);
     Ok(RemotingCommand { code, language, version, opaque, flag, remark, ext_fields, body: Bytes::new() })
@@ -838,7 +852,7 @@ mod tests {
         route_request().encode(SerializeType::RocketMq, &mut out).unwrap();
         let before = out.clone();
         let mut long_name = route_request();
-        long_name.ext_fields.insert("k".repeat(40_000), "v".into());
+        long_name.ext_fields.insert("k".repeat(40_000), "v");
         let mut cases = vec![
             (RemotingCommand::request(40_000), SerializeType::RocketMq, "does not fit"),
             (long_name, SerializeType::RocketMq, "name of 40000 bytes"),
@@ -1004,6 +1018,18 @@ mod tests {
                 ext_fields: ext.into_iter().collect(),
                 body: Bytes::from(body),
             })
+    }
+
+    proptest! {
+        /// The lowest mark is the first byte that needs escaping; no mark, no such byte.
+        #[test]
+        fn the_lowest_escape_mark_is_the_first_byte_to_escape(
+            bytes in proptest::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x21, 0x7fu8..=0xff, any::<u8>()], 8)
+        ) {
+            let word = u64::from_le_bytes(bytes.clone().try_into().unwrap());
+            let first = bytes.iter().position(|&b| needs_escape(b)).unwrap_or(8);
+            prop_assert_eq!((escape_marks(word).trailing_zeros() / 8) as usize, first);
+        }
     }
 
     proptest! {

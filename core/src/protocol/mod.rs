@@ -12,4 +12,5 @@ pub mod java_hash;
 pub mod lenient_json;
 pub mod message;
 pub mod msgid;
+pub(crate) mod name_order;
 pub mod route;

@@ -74,13 +74,13 @@ pub trait FieldValue {
 
 impl FieldValue for &str {
     fn write_to(&self, out: &mut ExtFields, name: &'static str) {
-        out.insert(name, (*self).to_owned());
+        out.insert(name, *self);
     }
 }
 
 impl FieldValue for bool {
     fn write_to(&self, out: &mut ExtFields, name: &'static str) {
-        out.insert(name, if *self { "true" } else { "false" }.to_owned());
+        out.insert(name, if *self { "true" } else { "false" });
     }
 }
 
@@ -88,7 +88,7 @@ macro_rules! integer_field_value {
     ($($ty:ty),*) => {$(
         impl FieldValue for $ty {
             fn write_to(&self, out: &mut ExtFields, name: &'static str) {
-                out.insert(name, itoa::Buffer::new().format(*self).to_owned());
+                out.insert(name, itoa::Buffer::new().format(*self));
             }
         }
     )*};
