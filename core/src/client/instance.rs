@@ -31,6 +31,7 @@ use tokio::task::JoinHandle;
 use crate::auth::{self, Credentials};
 use crate::client::name_servers::{self, NameServers};
 use crate::config::{keys, ClientConfig};
+use crate::hashing::WordHashing;
 use crate::http::address_server::AddressServer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::protocol::codes::{request, response, LanguageCode};
@@ -118,7 +119,7 @@ pub struct ClientInstance {
     pool: ConnectionPool,
     /// The `language` of every request sent (`LanguageAsJava`).
     language: LanguageCode,
-    routes: RwLock<HashMap<String, Arc<TopicRoute>>>,
+    routes: RwLock<HashMap<String, Arc<TopicRoute>, WordHashing>>,
     /// Broker name → version ordinal announced in its heartbeat response.
     broker_versions: Mutex<HashMap<String, i32>>,
     /// Broker addresses that got at least one heartbeat from this instance.
@@ -249,7 +250,7 @@ impl ClientInstance {
                 pool: ConnectionPool::new(config.serialize_type, CONNECT_TIMEOUT, Some(inbound))
                     .with_tls(TlsSettings::new(&config.tls)),
                 language: config.language,
-                routes: RwLock::new(HashMap::new()),
+                routes: RwLock::new(HashMap::default()),
                 broker_versions: Mutex::new(HashMap::new()),
                 heartbeated: Mutex::new(HashSet::new()),
                 unreachable: Mutex::new(HashMap::new()),

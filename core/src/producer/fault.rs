@@ -5,6 +5,8 @@ use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use crate::hashing::WordHashing;
+
 /// (latency at least, avoid for) — Java `MQFaultStrategy` defaults.
 const LATENCY_TABLE: [(u64, u64); 7] =
     [(15_000, 30_000), (5_000, 10_000), (3_000, 6_000), (1_800, 5_000), (550, 2_000), (100, 0), (50, 0)];
@@ -13,7 +15,7 @@ const FAILURE_LATENCY_MS: u64 = 10_000;
 
 #[derive(Default)]
 pub struct FaultTracker {
-    avoid_until: Mutex<HashMap<String, Instant>>,
+    avoid_until: Mutex<HashMap<String, Instant, WordHashing>>,
 }
 
 impl FaultTracker {

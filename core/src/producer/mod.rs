@@ -90,15 +90,22 @@ struct Stored {
 }
 
 impl Stored {
-    /// What the answer `resp` of broker `addr` to a stored send says.
-    fn from_answer(resp: &RemotingCommand, addr: String) -> Stored {
-        Stored {
-            region: resp.ext(property::MSG_REGION).unwrap_or(DEFAULT_TRACE_REGION).to_owned(),
-            trace_on: resp.ext(property::TRACE_ON) != Some("false"),
-            addr,
+    /// Leaves in `slot` (when there is one) what the answer `resp` of broker `addr` to a
+    /// stored send says.
+    fn keep(slot: &mut StoredSlot<'_>, resp: &RemotingCommand, addr: &str) {
+        if let Some(slot) = slot {
+            **slot = Some(Stored {
+                region: resp.ext(property::MSG_REGION).unwrap_or(DEFAULT_TRACE_REGION).to_owned(),
+                trace_on: resp.ext(property::TRACE_ON) != Some("false"),
+                addr: addr.to_owned(),
+            });
         }
     }
 }
+
+/// Where a send leaves its [`Stored`]: `None` when nothing will read it (the send is not
+/// traced), which spares an untraced send copying the broker's address and region.
+type StoredSlot<'a> = Option<&'a mut Option<Stored>>;
 
 /// A message encoded for one attempt.
 struct Prepared {
@@ -189,7 +196,7 @@ impl ProducerCore {
     /// One send of the trace producer (async retry policy, never traced itself).
     pub(crate) async fn send_untraced(&self, msg: &Message) -> Result<Option<SendResult>> {
         let mut message_id = None;
-        self.send_attempts(msg, Mode::Async, QueueChoice::RoundRobin, false, &mut message_id, &mut None).await
+        self.send_attempts(msg, Mode::Async, QueueChoice::RoundRobin, false, &mut message_id, None).await
     }
 
     fn is_started(&self) -> bool {
@@ -221,8 +228,8 @@ impl ProducerCore {
     }
 
     /// `topic` as the broker knows it (namespace applied).
-    fn wire_topic(&self, topic: &str) -> String {
-        namespace::wrap(self.config.namespace.as_deref(), topic)
+    fn wire_topic<'a>(&self, topic: &'a str) -> Cow<'a, str> {
+        namespace::wrap_borrowed(self.config.namespace.as_deref(), topic)
     }
 
     /// Validates the message and builds what every attempt shares but its topic (the same for
@@ -379,17 +386,17 @@ impl ProducerCore {
         }
     }
 
-    fn choose_queue(
+    fn choose_queue<'r>(
         &self,
-        route: &TopicRoute,
+        route: &'r TopicRoute,
         template: bool,
         choice: &QueueChoice<'_>,
         avoid: Option<&str>,
-    ) -> Result<MessageQueue> {
+    ) -> Result<&'r MessageQueue> {
         let queues = &route.publish_queues;
         Ok(match choice {
             QueueChoice::Given(wanted) => given_queue(route, template, wanted)?,
-            QueueChoice::ShardingKey(key) => queues[ons_order_queue_index(key, queues.len())].clone(),
+            QueueChoice::ShardingKey(key) => &queues[ons_order_queue_index(key, queues.len())],
             QueueChoice::RoundRobin => {
                 let start = self.round_robin.fetch_add(1, Ordering::Relaxed);
                 let n = queues.len();
@@ -400,7 +407,6 @@ impl ProducerCore {
                         (0..n).map(|i| &queues[(start + i) % n]).find(|q| Some(q.broker_name.as_str()) != avoid)
                     })
                     .unwrap_or(&queues[start % n])
-                    .clone()
             }
         })
     }
@@ -443,7 +449,8 @@ impl ProducerCore {
         let started = now_ms();
         let mut stored = None;
         let ordered = matches!(choice, QueueChoice::ShardingKey(_));
-        let result = self.send_attempts(msg, mode, choice, tran_half, &mut message_id, &mut stored).await;
+        let slot = tracer.is_some().then_some(&mut stored);
+        let result = self.send_attempts(msg, mode, choice, tran_half, &mut message_id, slot).await;
         if let (Some(tracer), Ok(Some(sent)), Some(stored)) = (tracer, &result, stored) {
             // As the Java hook: only sends with a broker's answer are traced (not oneway ones,
             // not failures).
@@ -495,7 +502,7 @@ impl ProducerCore {
         });
     }
 
-    /// [`ProducerCore::send`]'s work; sets `message_id` when the message gets its id.
+    /// [`ProducerCore::send`]'s work; sets `message_id` when a message that got its id is not sent.
     async fn send_attempts(
         &self,
         msg: &Message,
@@ -503,12 +510,15 @@ impl ProducerCore {
         choice: QueueChoice<'_>,
         tran_half: bool,
         message_id: &mut Option<String>,
-        stored: &mut Option<Stored>,
+        stored: StoredSlot<'_>,
     ) -> Result<Option<SendResult>> {
         let instance = self.instance()?;
-        let prepared = self.prepare(msg, true, tran_half)?;
-        *message_id = Some(prepared.msg_id.clone());
-        self.attempts(instance, msg, mode, choice, prepared, stored).await
+        let mut prepared = self.prepare(msg, true, tran_half)?;
+        let result = self.attempts(instance, msg, mode, choice, &mut prepared, stored).await;
+        if result.is_err() {
+            *message_id = Some(prepared.msg_id);
+        }
+        result
     }
 
     /// The attempts of [`send`](Self::send) for a prepared message.
@@ -518,8 +528,10 @@ impl ProducerCore {
         msg: &Message,
         mode: Mode,
         choice: QueueChoice<'_>,
-        prepared: Prepared,
-        stored: &mut Option<Stored>,
+        // The id moves into the result when the message is stored, and stays for the error
+        // otherwise (a copy per send before).
+        prepared: &mut Prepared,
+        mut stored: StoredSlot<'_>,
     ) -> Result<Option<SendResult>> {
         let wire_topic = self.wire_topic(&msg.topic);
         let deadline = Instant::now() + self.config.send_timeout;
@@ -546,13 +558,13 @@ impl ProducerCore {
                 }
             };
             let queue = self.choose_queue(&route, template, &choice, avoid.as_deref())?;
-            let Some(addr) = route.data.master_addr(&queue.broker_name).map(str::to_owned) else {
+            let Some(addr) = route.data.master_addr(&queue.broker_name) else {
                 last_error = Some(Error::network(format!("broker {} has no master address", queue.broker_name)));
                 avoid = Some(queue.broker_name.clone());
                 continue;
             };
             let left = deadline.saturating_duration_since(Instant::now());
-            let properties = match self.properties_for(&instance, &queue.broker_name, msg, &prepared, left).await {
+            let properties = match self.properties_for(&instance, &queue.broker_name, msg, prepared, left).await {
                 Ok(properties) => properties,
                 // The broker did not tell its version in time: try another one.
                 Err(e) if matches!(e.kind(), ErrorKind::Network | ErrorKind::Timeout) => {
@@ -562,14 +574,14 @@ impl ProducerCore {
                 }
                 Err(e) => return Err(e),
             };
-            let cmd = self.send_header(&prepared, &wire_topic, &queue, template, &properties);
+            let cmd = self.send_header(prepared, &wire_topic, queue, template, &properties);
             // What the route lookup and the version check left of the send's time.
             let remaining = deadline.saturating_duration_since(Instant::now());
             let started = Instant::now();
             if mode == Mode::Oneway {
-                return instance.invoke_oneway(&addr, cmd, remaining).await.map(|_| None);
+                return instance.invoke_oneway(addr, cmd, remaining).await.map(|_| None);
             }
-            let result = instance.invoke(&addr, cmd, remaining).await;
+            let result = instance.invoke(addr, cmd, remaining).await;
             let failed = result.is_err();
             self.faults.record(&queue.broker_name, started.elapsed(), failed);
             let resp = match result {
@@ -606,9 +618,9 @@ impl ProducerCore {
                 }
             };
             let header = SendMessageResponseHeader::decode(&resp)?;
-            *stored = Some(Stored::from_answer(&resp, addr));
+            Stored::keep(&mut stored, &resp, addr);
             return Ok(Some(SendResult {
-                message_id: prepared.msg_id.clone(),
+                message_id: std::mem::take(&mut prepared.msg_id),
                 topic: msg.topic.as_str().into(),
                 status,
                 broker_name: queue.broker_name.as_str().into(),
@@ -631,7 +643,8 @@ impl ProducerCore {
         let tracer = self.tracer();
         let started = now_ms();
         let mut stored = None;
-        let result = self.send_batch_attempts(msgs, &mut stored).await;
+        let slot = tracer.is_some().then_some(&mut stored);
+        let result = self.send_batch_attempts(msgs, slot).await;
         if let (Some(tracer), Ok(sent), Some(stored)) = (tracer, &result, stored) {
             if stored.trace_on {
                 let shared = PubBatchFields {
@@ -661,7 +674,7 @@ impl ProducerCore {
     }
 
     /// [`ProducerCore::send_batch`]'s work; sets `stored` when the broker stored the batch.
-    async fn send_batch_attempts(&self, msgs: &[Message], stored: &mut Option<Stored>) -> Result<Vec<SendResult>> {
+    async fn send_batch_attempts(&self, msgs: &[Message], mut stored: StoredSlot<'_>) -> Result<Vec<SendResult>> {
         let instance = self.instance()?;
         let first = msgs.first().ok_or_else(|| Error::invalid_argument("batch is empty"))?;
         let mut ids = Vec::with_capacity(msgs.len());
@@ -710,7 +723,7 @@ impl ProducerCore {
             let (route, template) = self.publish_queues(&instance, &wire_topic, remaining).await?;
             let remaining = deadline.saturating_duration_since(Instant::now());
             let queue = self.choose_queue(&route, template, &QueueChoice::RoundRobin, avoid.as_deref())?;
-            let Some(addr) = route.data.master_addr(&queue.broker_name).map(str::to_owned) else {
+            let Some(addr) = route.data.master_addr(&queue.broker_name) else {
                 avoid = Some(queue.broker_name.clone());
                 continue;
             };
@@ -719,7 +732,7 @@ impl ProducerCore {
                 ..SendMessageRequestHeader::new(
                     self.wire_group(),
                     &wire_topic,
-                    template_queue_id(template, &queue),
+                    template_queue_id(template, queue),
                     &queue.broker_name,
                     &batch_properties,
                     now_ms(),
@@ -728,7 +741,7 @@ impl ProducerCore {
             .command();
             cmd.body = body.clone();
             let started = Instant::now();
-            let result = instance.invoke(&addr, cmd, remaining).await;
+            let result = instance.invoke(addr, cmd, remaining).await;
             self.faults.record(&queue.broker_name, started.elapsed(), result.is_err());
             let resp = match result {
                 Ok(r) => r,
@@ -757,7 +770,7 @@ impl ProducerCore {
                 }
             };
             let header = SendMessageResponseHeader::decode(&resp)?;
-            *stored = Some(Stored::from_answer(&resp, addr));
+            Stored::keep(&mut stored, &resp, addr);
             let (queue_id, first_offset) = (header.queue_id, header.queue_offset);
             let (topic, broker_name): (Arc<str>, Arc<str>) =
                 (first.topic.as_str().into(), queue.broker_name.as_str().into());
@@ -945,7 +958,7 @@ impl OrderProducer {
 /// a queue the route does not list as writable is refused with what the route does list, as
 /// the broker would refuse it with less said. A topic that does not exist yet (the route is the
 /// auto-create template's) has no queues to choose from.
-fn given_queue(route: &TopicRoute, template: bool, wanted: &MessageQueue) -> Result<MessageQueue> {
+fn given_queue<'r>(route: &'r TopicRoute, template: bool, wanted: &MessageQueue) -> Result<&'r MessageQueue> {
     if template {
         return Err(Error::new(
             ErrorKind::TopicNotFound,
@@ -957,7 +970,7 @@ fn given_queue(route: &TopicRoute, template: bool, wanted: &MessageQueue) -> Res
     }
     let queues = &route.publish_queues;
     if let Some(queue) = queues.iter().find(|q| q.broker_name == wanted.broker_name && q.queue_id == wanted.queue_id) {
-        return Ok(queue.clone());
+        return Ok(queue);
     }
     let of_broker: Vec<String> =
         queues.iter().filter(|q| q.broker_name == wanted.broker_name).map(|q| q.queue_id.to_string()).collect();

@@ -51,6 +51,7 @@ use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::hashing::WordHashing;
 use crate::protocol::codes::response;
 use crate::protocol::command::{decode_frame, RemotingCommand, SerializeType, FLAG_ONEWAY, FLAG_RESPONSE};
 
@@ -133,7 +134,7 @@ const IDLE_SWEEPS: u32 = 40;
 
 struct ConnectionState {
     addr: String,
-    pending: Mutex<HashMap<i32, Waiting>>,
+    pending: Mutex<HashMap<i32, Waiting, WordHashing>>,
     /// A request was registered since the sweeper last looked.
     requested: AtomicBool,
     /// The sweeper is asleep (or about to be) until `sweeper_wake`.
@@ -320,7 +321,7 @@ impl Connection {
         };
         let shared = Arc::new(ConnectionState {
             addr,
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::default()),
             requested: AtomicBool::new(false),
             sweeper_asleep: AtomicBool::new(false),
             sweeper_wake: Notify::new(),

@@ -22,6 +22,7 @@ use tokio::runtime::Handle;
 use super::connection::{Connection, InboundHandler};
 use super::tls::TlsSettings;
 use crate::error::{Error, Result};
+use crate::hashing::WordHashing;
 use crate::protocol::command::SerializeType;
 
 type Slot = Arc<tokio::sync::Mutex<Option<Arc<Connection>>>>;
@@ -43,7 +44,7 @@ fn enable_keepalive(stream: &TcpStream) -> std::io::Result<()> {
 
 pub struct ConnectionPool {
     runtime: Handle,
-    slots: Mutex<HashMap<String, Slot>>,
+    slots: Mutex<HashMap<String, Slot, WordHashing>>,
     serialize: SerializeType,
     connect_timeout: Duration,
     inbound: Option<InboundHandler>,
@@ -55,7 +56,7 @@ impl ConnectionPool {
     pub fn new(serialize: SerializeType, connect_timeout: Duration, inbound: Option<InboundHandler>) -> Self {
         ConnectionPool {
             runtime: Handle::current(),
-            slots: Mutex::new(HashMap::new()),
+            slots: Mutex::new(HashMap::default()),
             serialize,
             connect_timeout,
             inbound,
