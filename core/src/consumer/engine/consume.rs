@@ -406,6 +406,8 @@ impl Engine {
         let Ok(instance) = self.instance() else { return };
         let mut stop = slot.stop.subscribe();
         let needs_lock = self.clustering();
+        // Made once for the queue, shared by its deliveries (its names were copied per message).
+        let context = Arc::new(ConsumeOrderContext { queue: slot.context.queue.clone() });
         loop {
             if *stop.borrow() {
                 break;
@@ -422,12 +424,15 @@ impl Engine {
                 }
                 continue;
             };
-            let context = ConsumeOrderContext { queue: slot.context.queue.clone() };
+            // One copy of the message, shared with the listener's call (the trace wants a slice).
+            let delivered: Arc<[Message]> = Arc::from([msg]);
+            let msg = &delivered[0];
             let (tx, rx) = tokio::sync::oneshot::channel();
             match self.listener_for(&msg.topic) {
                 Some(Listener::Orderly(l)) => {
                     slot.last_consume_ms.store(now_ms(), Ordering::Relaxed);
-                    let m: Arc<[Message]> = Arc::from([msg.clone()]);
+                    let m = delivered.clone();
+                    let context = context.clone();
                     let trace = self.trace_before(&m);
                     // No timeout: a second delivery while the first still runs would break order.
                     self.pool.submit([Box::new(move || {
@@ -451,7 +456,7 @@ impl Engine {
             // uncommitted.
             let Ok(result) = rx.await else { break };
             let action = result.unwrap_or(OrderAction::Suspend);
-            let offset = queue_offset(&msg);
+            let offset = queue_offset(msg);
             if action == OrderAction::Success {
                 self.finish(&slot, [offset]);
                 continue;
@@ -463,7 +468,7 @@ impl Engine {
                     &instance,
                     &self.group,
                     self.namespace(),
-                    &msg,
+                    msg,
                     msg.reconsume_times.saturating_add(1),
                     self.settings.max_reconsume_times,
                     None,
