@@ -1781,11 +1781,13 @@ int32_t ons_batch_consumer_update_credential(ons_batch_consumer_t *consumer,
  * Creates a pull consumer from ONS properties: NAMESRV_ADDR and GROUP_ID required;
  * autoCommit (default true), autoCommitIntervalMillis, pollTimeoutMillis,
  * maxBatchMessageCount, MaxCachedMessageAmount, ConsumeFromWhere and
- * ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME optional; MessageModel must be CLUSTERING. Invalid
- * properties fail with ONS_ERR_INVALID_CONFIG naming the property. Nothing connects before
+ * ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME optional; MessageModel CLUSTERING (the default) or
+ * BROADCASTING (offsets in a file under OffsetStoreDir, as Java's lite pull consumer keeps
+ * them). Invalid properties fail with ONS_ERR_INVALID_CONFIG naming the property. Nothing connects before
  * ons_pull_consumer_start. Release it with ons_pull_consumer_destroy.
  */
-int32_t ons_pull_consumer_new(const ons_properties_t *properties, ons_pull_consumer_t **out);
+int32_t ons_pull_consumer_new(const ons_properties_t *properties,
+                              ons_pull_consumer_t **out);
 
 /**
  * Joins the group and starts pulling the assigned or subscribed queues (idempotent).

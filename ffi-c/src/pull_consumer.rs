@@ -60,8 +60,9 @@ unsafe fn queues_arg(queues: *const OnsMessageQueue, count: usize) -> Result<Vec
 /// Creates a pull consumer from ONS properties: NAMESRV_ADDR and GROUP_ID required;
 /// autoCommit (default true), autoCommitIntervalMillis, pollTimeoutMillis,
 /// maxBatchMessageCount, MaxCachedMessageAmount, ConsumeFromWhere and
-/// ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME optional; MessageModel must be CLUSTERING. Invalid
-/// properties fail with ONS_ERR_INVALID_CONFIG naming the property. Nothing connects before
+/// ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME optional; MessageModel CLUSTERING (the default) or
+/// BROADCASTING (offsets in a file under OffsetStoreDir, as Java's lite pull consumer keeps
+/// them). Invalid properties fail with ONS_ERR_INVALID_CONFIG naming the property. Nothing connects before
 /// ons_pull_consumer_start. Release it with ons_pull_consumer_destroy.
 #[no_mangle]
 pub unsafe extern "C" fn ons_pull_consumer_new(

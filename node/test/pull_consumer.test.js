@@ -173,9 +173,9 @@ test('bad arguments throw errors naming the problem', async () => {
     code: 'INVALID_ARGUMENT',
     message: 'subscribe: this consumer was assigned queues; a consumer either subscribes or is assigned queues',
   })
-  assert.throws(() => ONSFactory.createPullConsumer(pullProps({ MessageModel: 'BROADCASTING' })), {
+  assert.throws(() => ONSFactory.createPullConsumer(pullProps({ MessageModel: 'BROADCAST' })), {
     code: 'INVALID_CONFIG',
-    message: /must be CLUSTERING for a pull consumer/,
+    message: /property MessageModel must be CLUSTERING or BROADCASTING, got "BROADCAST"/,
   })
   assert.throws(() => ONSFactory.createPullConsumer({ NAMESRV_ADDR: 'x:1' }), { code: 'INVALID_CONFIG', message: /GROUP_ID/ })
   await consumer.shutdown()

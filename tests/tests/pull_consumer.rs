@@ -1,7 +1,7 @@
 //! The pull consumer (`rocketmq_ons::PullConsumer`) against a real Apache RocketMQ cluster
 //! (tests/harness/rmq.sh): assign and poll, seeks, pause and resume, synchronous and automatic
-//! commits, subscribe mode with two instances, and a group shared with the Java client's
-//! `DefaultLitePullConsumer` (tests/java-oracle `lite-pull`).
+//! commits, subscribe mode with two instances, BROADCASTING with offsets in files, and a group
+//! shared with the Java client's `DefaultLitePullConsumer` (tests/java-oracle `lite-pull`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -335,6 +335,180 @@ fn subscribe_mode_two_instances_share_the_queues_exactly_once() {
         }
         p.shutdown().await;
     });
+}
+
+/// A started BROADCASTING pull consumer of `group` subscribed to all of `topic`, instance `name`,
+/// offsets under `dir`, committing only when asked.
+fn broadcasting_consumer(group: &str, topic: &str, dir: &str, name: &str) -> PullConsumer {
+    let c = pull_consumer(
+        group,
+        &[
+            (keys::MESSAGE_MODEL, "BROADCASTING"),
+            (keys::OFFSET_STORE_DIR, dir),
+            (keys::INSTANCE_NAME, name),
+            (keys::AUTO_COMMIT, "false"),
+        ],
+    );
+    c.subscribe(topic, "*").unwrap();
+    c.start().unwrap();
+    c
+}
+
+fn msg_ids(ms: &[Message]) -> Vec<String> {
+    ms.iter().map(|m| m.msg_id.clone().unwrap()).collect()
+}
+
+/// Sends the numbers of `range` to `topic`; the messages' ids.
+async fn send_numbered(p: &Producer, topic: &str, range: std::ops::Range<u32>) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    for i in range {
+        ids.insert(p.send(&Message::new(topic, None, i.to_be_bytes().to_vec())).await.unwrap().message_id);
+    }
+    ids
+}
+
+/// The offset files under `dir` of the pull consumers of instance `name` (any address), by group.
+fn offset_files(dir: &std::path::Path, name: &str) -> Vec<std::path::PathBuf> {
+    let Ok(clients) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut out: Vec<std::path::PathBuf> = clients
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(&format!("@{name}@STREAM")))
+        .flat_map(|e| std::fs::read_dir(e.path()).into_iter().flatten().filter_map(|g| g.ok()))
+        .map(|g| g.path().join("offsets.json"))
+        .filter(|f| f.exists())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn broadcasting_instances_each_read_every_message_and_resume_from_their_offset_file() {
+    let topic = new_topic("pull_bcast", 4);
+    let group = ons_tests::unique_name("GID_pull_bcast");
+    let dir = std::env::temp_dir().join(ons_tests::unique_name("ons_pull_bcast_offsets"));
+    let dir_text = dir.to_string_lossy().into_owned();
+    let (name_a, name_b) = (ons_tests::unique_name("pull_bcast_a"), ons_tests::unique_name("pull_bcast_b"));
+    let broadcasting = |name: &str| broadcasting_consumer(&group, &topic, &dir_text, name);
+    rt().block_on(async {
+        let (a, b) = (broadcasting(&name_a), broadcasting(&name_b));
+        let all = a.topic_partitions(&topic).await.unwrap();
+        assert_eq!(all.len(), 4);
+        wait_for("each instance to take every queue", Duration::from_secs(60), || async {
+            a.assignment() == all && b.assignment() == all
+        })
+        .await;
+        let p = producer().await;
+        let sent = send_numbered(&p, &topic, 0..40).await;
+        for (who, c) in [("a", &a), ("b", &b)] {
+            let got = msg_ids(&poll_n(c, sent.len(), Duration::from_secs(60)).await);
+            assert_eq!(got.len(), sent.len(), "{who}: no message twice");
+            assert_eq!(got.into_iter().collect::<BTreeSet<_>>(), sent, "{who}: every message");
+        }
+
+        // a commits: its file holds the offset after what it polled, per queue; b commits
+        // nothing and writes no file (autoCommit off).
+        a.commit_sync().await.unwrap();
+        let mut committed = 0;
+        for q in &all {
+            let offset = a.committed(q).await.unwrap().expect("a committed every queue it read");
+            committed += offset;
+        }
+        assert_eq!(committed, sent.len() as i64, "a fresh topic's offsets add up to what was read");
+        assert_eq!(offset_files(&dir, &name_a).len(), 1, "a's offset file under {}", dir.display());
+        assert!(offset_files(&dir, &name_b).is_empty(), "b committed nothing");
+        a.shutdown().await;
+        b.shutdown().await;
+
+        // Restarted under its instance name, a reads its file and gets only what came since;
+        // b, which committed nothing, starts over from the first offset.
+        let later = send_numbered(&p, &topic, 40..48).await;
+        let a2 = broadcasting(&name_a);
+        for q in &all {
+            assert!(a2.committed(q).await.unwrap().is_some(), "{q:?}: the file's offset, read at start");
+        }
+        let resumed = msg_ids(&poll_n(&a2, later.len(), Duration::from_secs(60)).await);
+        let resumed: Vec<String> =
+            resumed.into_iter().chain(msg_ids(&poll_for(&a2, Duration::from_secs(2)).await)).collect();
+        assert_eq!(resumed.len(), later.len(), "a resumed after its committed offsets: {resumed:?}");
+        assert_eq!(resumed.into_iter().collect::<BTreeSet<_>>(), later);
+        let b2 = broadcasting(&name_b);
+        let again = msg_ids(&poll_n(&b2, sent.len() + later.len(), Duration::from_secs(60)).await);
+        assert_eq!(again.len(), sent.len() + later.len(), "b read everything again, once");
+        a2.shutdown().await;
+        b2.shutdown().await;
+        p.shutdown().await;
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Java's lite pull consumer and ours, BROADCASTING under one instance name and offset
+/// directory, each start where the other's offset file says (Java `LocalFileOffsetStore`).
+/// The Java client is the broker's line (the 5.x one speaks LITE_PULL_MESSAGE, which 4.x
+/// brokers lack); both name the file by the lite pull consumer's client id,
+/// `ip@instanceName@STREAM`.
+#[test]
+fn broadcasting_offset_files_are_shared_with_the_java_lite_pull_consumer() {
+    let topic = new_topic("pull_bcast_java", 2);
+    let group = ons_tests::unique_name("GID_pull_bcast_java");
+    let dir = std::env::temp_dir().join(ons_tests::unique_name("ons_pull_bcast_java"));
+    let dir_text = dir.to_string_lossy().into_owned();
+    let instance = ons_tests::unique_name("bcast_java");
+    // Java commits what its polls returned at a poll once autoCommitIntervalMillis (5 s) has
+    // passed, and its shutdown persists what was committed: it lingers 6 s after its share.
+    let java = |count: usize| {
+        let args = [
+            "lite-pull",
+            "--topic",
+            &topic,
+            "--group",
+            &group,
+            "--count",
+            &count.to_string(),
+            "--timeout-ms",
+            "60000",
+            "--from-first",
+            "--linger-ms",
+            "6000",
+            "--broadcasting",
+            "--instance",
+            &instance,
+            "--offset-dir",
+            &dir_text,
+        ]
+        .map(str::to_owned);
+        tokio::task::spawn_blocking(move || {
+            let out = ons_tests::java_oracle_of_broker_line(&args.each_ref().map(String::as_str));
+            assert!(out.status.success(), "Java lite pull: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter_map(|v| v["msgId"].as_str().map(str::to_owned))
+                .collect::<Vec<String>>()
+        })
+    };
+    rt().block_on(async {
+        let p = producer().await;
+        let first = send_numbered(&p, &topic, 0..12).await;
+        let by_java = java(first.len()).await.unwrap();
+        assert_eq!(by_java.len(), first.len(), "Java polled each message once");
+        assert_eq!(by_java.into_iter().collect::<BTreeSet<_>>(), first);
+
+        let second = send_numbered(&p, &topic, 12..17).await;
+        let ours = broadcasting_consumer(&group, &topic, &dir_text, &instance);
+        let mut polled = msg_ids(&poll_n(&ours, second.len(), Duration::from_secs(60)).await);
+        polled.extend(msg_ids(&poll_for(&ours, Duration::from_secs(2)).await));
+        assert_eq!(polled.len(), second.len(), "we started where Java's file said: {polled:?}");
+        assert_eq!(polled.into_iter().collect::<BTreeSet<_>>(), second);
+        ours.commit_sync().await.unwrap();
+        ours.shutdown().await;
+
+        let third = send_numbered(&p, &topic, 17..21).await;
+        let by_java = java(third.len()).await.unwrap();
+        assert_eq!(by_java.len(), third.len(), "Java started where our file said: {by_java:?}");
+        assert_eq!(by_java.into_iter().collect::<BTreeSet<_>>(), third);
+        p.shutdown().await;
+    });
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -287,6 +287,13 @@ pub async fn send_expecting_success(
     Ok(())
 }
 
+/// Which kind of consumer an offset file is named for ([`LocalOffsetFile::for_broadcasting`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetFileOwner {
+    PushConsumer,
+    PullConsumer,
+}
+
 /// A BROADCASTING consumer's offset file: `<dir>/<ip@instanceName>/<group>/offsets.json`, in
 /// the Java client's format (`{"offsetTable":{<MessageQueue JSON>:offset,...}}`).
 pub struct LocalOffsetFile {
@@ -301,6 +308,30 @@ impl LocalOffsetFile {
         let clean = |s: &str| s.replace(['/', '\\'], "_");
         let path = dir.join(clean(client_name)).join(clean(group)).join("offsets.json");
         LocalOffsetFile { path, known: Mutex::new(HashMap::new()) }
+    }
+
+    /// The file of a BROADCASTING consumer of `group` configured by `config`, read. Java's
+    /// `LocalFileOffsetStore` names it by the client id (`ClientConfig.buildMQClientId`):
+    /// `ip@instanceName` for a push consumer, and `ip@instanceName@STREAM` for a lite pull
+    /// consumer, whose client id carries its stream request type (Java 4.9.7 and 5.3.3 alike,
+    /// tests/tests/pull_consumer.rs). A broadcasting consumer keeps its instance name, not the
+    /// process id Java substitutes for `DEFAULT` in clustering, so a restarted process finds
+    /// its file.
+    pub fn for_broadcasting(
+        config: &crate::config::ClientConfig,
+        dir: &Path,
+        group: &str,
+        owner: OffsetFileOwner,
+    ) -> Result<Self> {
+        let ip = crate::client::identity::local_ip();
+        let name = match owner {
+            OffsetFileOwner::PushConsumer => format!("{ip}@{}", config.instance_name),
+            OffsetFileOwner::PullConsumer => format!("{ip}@{}@STREAM", config.instance_name),
+        };
+        let file = LocalOffsetFile::new(dir, &name, group);
+        file.load()?;
+        tracing::debug!(path = %file.path().display(), "broadcasting offsets kept locally");
+        Ok(file)
     }
 
     pub fn path(&self) -> &Path {

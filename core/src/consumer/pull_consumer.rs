@@ -5,14 +5,16 @@
 //! through a listener.
 //!
 //! Queues come either from [`assign`](PullConsumer::assign) (exactly those queues, no
-//! rebalance) or from [`subscribe`](PullConsumer::subscribe) (the group's queues split among
-//! its live instances, Java and ours alike, by the same allocation strategy the push consumer
-//! uses, re-split every 20 s and when the group changes); one consumer uses one of the two.
+//! rebalance) or from [`subscribe`](PullConsumer::subscribe) (CLUSTERING: the group's queues
+//! split among its live instances, Java and ours alike, by the same allocation strategy the
+//! push consumer uses, re-split every 20 s and when the group changes; BROADCASTING: every
+//! queue of the topics, in every instance); one consumer uses one of the two.
 //!
 //! Per owned queue one task pulls (long polling, as the push consumer) into one bounded cache
 //! shared by all queues; `poll` hands out one pull's messages at a time, oldest first, and
 //! records the offset after them as the queue's consumed offset. [`commit_sync`] writes the
-//! consumed offsets to the brokers; with autoCommit (the default) `poll` does so itself every
+//! consumed offsets to the brokers (CLUSTERING) or to this client's offset file (BROADCASTING,
+//! Java's `LocalFileOffsetStore`, the format and place the push consumer uses); with autoCommit (the default) `poll` does so itself every
 //! autoCommitIntervalMillis, before taking new messages, so what is committed is what earlier
 //! polls returned. A seek moves a queue's next pull and consumed offset and forgets what is
 //! cached of it; a paused queue is not pulled until resumed. With `MsgTraceSwitch` on, what
@@ -45,7 +47,8 @@ use super::engine::pull_request::{
 use super::failure_report::FailureReport;
 use super::listener::MessageSelector;
 use super::offset_store::{
-    invoke_read, offset_without_commit, query_remote, queue_offset, read_target_of, CommitGate, QueueOffset,
+    invoke_read, offset_without_commit, query_remote, queue_offset, read_target_of, CommitGate, LocalOffsetFile,
+    OffsetFileOwner, QueueOffset,
 };
 use super::pull::{parse_pull_response, PullStatus};
 use super::settings::{ConsumerKind, ConsumerSettings, MessageModel, PullSettings};
@@ -171,6 +174,8 @@ struct Inner {
     /// A batch arrived.
     cache_filled: Notify,
     commit_gate: CommitGate,
+    /// BROADCASTING: the offsets, kept in this client's file (set by `start`).
+    local_offsets: OnceLock<LocalOffsetFile>,
     /// When `poll` commits next (autoCommit).
     next_auto_commit: Mutex<Instant>,
     rebalance_now: Notify,
@@ -193,17 +198,12 @@ pub struct PullConsumer {
 impl PullConsumer {
     /// Creates a pull consumer from ONS properties (NAMESRV_ADDR and GROUP_ID required;
     /// autoCommit, autoCommitIntervalMillis, pollTimeoutMillis, maxBatchMessageCount,
-    /// MaxCachedMessageAmount, ConsumeFromWhere, ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME apply).
-    /// CLUSTERING only: BROADCASTING is refused. Nothing connects before [`start`](Self::start).
+    /// MaxCachedMessageAmount, ConsumeFromWhere, ALLOCATE_MESSAGE_QUEUE_STRATEGY_NAME,
+    /// MessageModel and, for BROADCASTING, the offset file's directory apply). Nothing connects
+    /// before [`start`](Self::start).
     pub fn new(properties: &Properties) -> Result<Self> {
         let config = ClientConfig::from_properties(properties, true)?;
         let settings = ConsumerSettings::from_properties(properties, ConsumerKind::Concurrent)?;
-        if settings.message_model != MessageModel::Clustering {
-            return Err(Error::invalid_config(format!(
-                "property {} must be CLUSTERING for a pull consumer (BROADCASTING is not supported by it)",
-                crate::config::keys::MESSAGE_MODEL
-            )));
-        }
         let pull = PullSettings::from_properties(properties)?;
         let group = namespace::wrap(config.namespace.as_deref(), &config.group_id);
         let inner = Arc::new_cyclic(|me| Inner {
@@ -223,6 +223,7 @@ impl PullConsumer {
             cached: AtomicUsize::new(0),
             cache_filled: Notify::new(),
             commit_gate: CommitGate::default(),
+            local_offsets: OnceLock::new(),
             next_auto_commit: Mutex::new(Instant::now()),
             rebalance_now: Notify::new(),
             closing: watch::channel(false).0,
@@ -233,7 +234,8 @@ impl PullConsumer {
     }
 
     /// Subscribe mode: consume `topic`'s messages matching `expression` (`*`, or tags joined by
-    /// `||`) from the queues the group's split gives this instance. Before or after `start`;
+    /// `||`) from the queues the group's split gives this instance (every queue of the topic
+    /// with BROADCASTING). Before or after `start`;
     /// refused once queues were assigned.
     pub fn subscribe(&self, topic: &str, expression: &str) -> Result<()> {
         self.subscribe_with_selector(topic, &MessageSelector::by_tag(expression))
@@ -414,17 +416,22 @@ impl PullConsumer {
         queue_offset(&instance, &self.inner.wire_mq(queue), QueueOffset::At(timestamp_ms)).await
     }
 
-    /// The group's committed offset of `queue` at its broker (ONS `committed`); `None` if the
-    /// group has committed none.
+    /// The group's committed offset of `queue` at its broker (ONS `committed`), or with
+    /// BROADCASTING in this client's offset file; `None` if none was committed.
     pub async fn committed(&self, queue: &MessageQueue) -> Result<Option<i64>> {
         validate_topic(&queue.topic)?;
         let instance = self.inner.instance()?;
-        query_remote(&instance, &self.inner.group, &self.inner.wire_mq(queue)).await
+        let mq = self.inner.wire_mq(queue);
+        match self.inner.local_offsets.get() {
+            Some(file) => Ok(file.get(&mq)),
+            None => query_remote(&instance, &self.inner.group, &mq).await,
+        }
     }
 
-    /// Commits, and waits for the brokers to acknowledge, the offset after what `poll` returned
-    /// of every owned queue (ONS `commitSync`). The first failure is the error; the other
-    /// queues are committed all the same.
+    /// Commits, and waits for the brokers to acknowledge (BROADCASTING: writes to the offset
+    /// file, once for all queues), the offset after what `poll` returned of every owned queue
+    /// (ONS `commitSync`). The first failure is the error; the other queues are committed all
+    /// the same.
     pub async fn commit_sync(&self) -> Result<()> {
         self.inner.commit_all().await
     }
@@ -547,19 +554,24 @@ impl Inner {
         Ok(())
     }
 
+    fn broadcasting(&self) -> bool {
+        self.settings.message_model == MessageModel::Broadcasting
+    }
+
     /// The heartbeat's `consumerData`: a pull consumer consumes actively (Java
     /// `ConsumeType.CONSUME_ACTIVELY`).
     fn consumer_data_fn(&self) -> Arc<dyn Fn() -> serde_json::Value + Send + Sync> {
         let subs = self.subscriptions.clone();
         let group = self.group.clone();
         let from = self.settings.consume_from.wire_name();
+        let model = self.settings.message_model.wire_name();
         Arc::new(move || {
             let set: Vec<serde_json::Value> = subs.read().values().map(|s| s.to_json()).collect();
             json!({
                 "consumeFromWhere": from,
                 "consumeType": "CONSUME_ACTIVELY",
                 "groupName": group,
-                "messageModel": MessageModel::Clustering.wire_name(),
+                "messageModel": model,
                 "subscriptionDataSet": set,
                 "unitMode": false,
             })
@@ -584,6 +596,12 @@ impl Inner {
         let mut state = self.state.lock();
         if !matches!(*state, State::Created) {
             return Ok(());
+        }
+        if self.broadcasting() && self.local_offsets.get().is_none() {
+            // An unreadable file fails the start: starting over would re-deliver or skip.
+            let (dir, owner) = (&self.settings.offset_store_dir, OffsetFileOwner::PullConsumer);
+            let file = LocalOffsetFile::for_broadcasting(&self.config, dir, &self.group, owner)?;
+            let _ = self.local_offsets.set(file);
         }
         let handler: Weak<dyn GroupRequestHandler> = self.me.clone();
         let member = instance.register(
@@ -623,8 +641,8 @@ impl Inner {
             }
         }
         if self.pull.auto_commit {
-            for s in &slots {
-                self.commit_slot(&instance, s).await.ok();
+            if let Err(e) = self.commit_slots(&instance, &slots).await {
+                tracing::warn!(error = %e, "pull consumer: the final commit failed");
             }
         }
         self.cache.lock().clear();
@@ -698,10 +716,8 @@ impl Inner {
                 let me = self.me.clone();
                 rt.spawn(async move {
                     let Some(inner) = me.upgrade() else { return };
-                    for s in &dropped {
-                        if let Err(e) = inner.commit_slot(&instance, s).await {
-                            tracing::warn!(queue = ?s.mq, error = %e, "could not commit the offset of a queue given up");
-                        }
+                    if let Err(e) = inner.commit_slots(&instance, &dropped).await {
+                        tracing::warn!(error = %e, "could not commit the offset of a queue given up");
                     }
                 });
             }
@@ -736,10 +752,8 @@ impl Inner {
         let me = self.me.clone();
         rt.spawn(async move {
             let Some(inner) = me.upgrade() else { return };
-            for s in &reset {
-                if let Err(e) = inner.commit_slot(&instance, s).await {
-                    tracing::warn!(queue = ?s.mq, error = %e, "could not commit a reset offset");
-                }
+            if let Err(e) = inner.commit_slots(&instance, &reset).await {
+                tracing::warn!(error = %e, "could not commit a reset offset");
             }
         });
     }
@@ -822,7 +836,8 @@ impl Inner {
     // -------------------------------------------------------------------- rebalance
 
     /// Subscribe mode only: splits the subscribed topics' queues among the group's instances
-    /// every REBALANCE_INTERVAL and whenever the group or the subscriptions change.
+    /// (BROADCASTING: takes them all) every REBALANCE_INTERVAL and whenever the group or the
+    /// subscriptions change.
     async fn rebalance_loop(self: Arc<Self>) {
         let Ok(instance) = self.instance() else { return };
         let mut closing = self.closing.subscribe();
@@ -855,6 +870,12 @@ impl Inner {
                     continue;
                 }
             };
+            if self.broadcasting() {
+                // Java `RebalanceImpl.rebalanceByTopic`, BROADCASTING: every queue, no split.
+                wanted.extend(route.subscribe_queues.iter().cloned());
+                known.push(topic.clone());
+                continue;
+            }
             match group_consumer_ids(instance, &self.group, &route).await {
                 Ok(ids) => {
                     wanted.extend(self.settings.allocate_strategy.allocate(
@@ -877,9 +898,14 @@ impl Inner {
 
     // -------------------------------------------------------------------- pulling
 
-    /// Where a queue starts: the group's committed offset, else per ConsumeFromWhere.
+    /// Where a queue starts: the group's committed offset (BROADCASTING: this client's), else
+    /// per ConsumeFromWhere.
     async fn start_offset(&self, instance: &ClientInstance, mq: &MessageQueue) -> Result<i64> {
-        match query_remote(instance, &self.group, mq).await? {
+        let committed = match self.local_offsets.get() {
+            Some(file) => file.get(mq),
+            None => query_remote(instance, &self.group, mq).await?,
+        };
+        match committed {
             Some(o) => Ok(o),
             None => offset_without_commit(instance, mq, self.settings.consume_from).await,
         }
@@ -1057,10 +1083,8 @@ impl Inner {
                 due
             };
             if due {
-                for s in self.owned_slots() {
-                    if let Err(e) = self.commit_slot(&instance, &s).await {
-                        tracing::warn!(queue = ?s.mq, error = %e, "auto-commit failed; tried again at the next one");
-                    }
+                if let Err(e) = self.commit_slots(&instance, &self.owned_slots()).await {
+                    tracing::warn!(error = %e, "auto-commit failed; tried again at the next one");
                 }
             }
         }
@@ -1113,24 +1137,28 @@ impl Inner {
         self.queues.lock().values().filter(|s| !s.stopped()).cloned().collect()
     }
 
-    async fn commit_slot(&self, instance: &ClientInstance, slot: &Slot) -> Result<()> {
-        let consumed = slot.pos.lock().consumed;
-        match consumed {
-            Some(offset) => self.commit_gate.commit(instance, &self.group, &slot.mq, offset).await,
-            None => Ok(()),
+    /// Commits the consumed offsets of `slots` (those with one): to their brokers, one queue
+    /// after another, or with BROADCASTING in one write of the offset file. The first failure
+    /// is the error, naming its queue; the other queues are committed all the same.
+    async fn commit_slots(&self, instance: &ClientInstance, slots: &[Arc<Slot>]) -> Result<()> {
+        let consumed = slots.iter().filter_map(|s| Some((s, s.pos.lock().consumed?)));
+        if let Some(file) = self.local_offsets.get() {
+            let offsets: Vec<(MessageQueue, i64)> = consumed.map(|(s, offset)| (s.mq.clone(), offset)).collect();
+            return if offsets.is_empty() { Ok(()) } else { file.store(&offsets) };
         }
-    }
-
-    async fn commit_all(&self) -> Result<()> {
-        let instance = self.instance()?;
         let mut first = None;
-        for s in self.owned_slots() {
-            if let Err(e) = self.commit_slot(&instance, &s).await {
+        for (s, offset) in consumed {
+            if let Err(e) = self.commit_gate.commit(instance, &self.group, &s.mq, offset).await {
                 let e = Error::new(e.kind(), format!("commit of queue {:?} failed: {}", s.user_mq, e.message()));
                 first.get_or_insert(e);
             }
         }
         first.map_or(Ok(()), Err)
+    }
+
+    async fn commit_all(&self) -> Result<()> {
+        let instance = self.instance()?;
+        self.commit_slots(&instance, &self.owned_slots()).await
     }
 }
 
@@ -1149,7 +1177,7 @@ impl GroupRequestHandler for Inner {
                     "properties": {
                         "PROP_CONSUME_TYPE": "CONSUME_ACTIVELY",
                         "consumerGroup": self.group,
-                        "messageModel": MessageModel::Clustering.wire_name(),
+                        "messageModel": self.settings.message_model.wire_name(),
                         "pullBatchSize": self.settings.pull_batch_size.to_string(),
                         "autoCommit": self.pull.auto_commit.to_string(),
                     },
@@ -1199,11 +1227,5 @@ mod tests {
         c.assign(&[q]).unwrap();
         let e = c.subscribe("T", "*").unwrap_err();
         assert!(e.message().contains("assigned queues"), "{}", e.message());
-
-        let props = Properties::new()
-            .with("NAMESRV_ADDR", "127.0.0.1:1")
-            .with("GROUP_ID", "G")
-            .with("MessageModel", "BROADCASTING");
-        assert!(PullConsumer::new(&props).err().unwrap().message().contains("CLUSTERING"));
     }
 }

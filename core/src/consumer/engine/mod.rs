@@ -40,7 +40,8 @@ use super::listener::{
 };
 use super::lock::{lock_batch, unlock_batch, LOCK_MAX_LIVE, LOCK_RENEW_INTERVAL};
 use super::offset_store::{
-    invoke_read, offset_without_commit, query_remote, read_target_of, CommitGate, LocalOffsetFile, OffsetTable,
+    invoke_read, offset_without_commit, query_remote, read_target_of, CommitGate, LocalOffsetFile, OffsetFileOwner,
+    OffsetTable,
 };
 use super::process_queue::{queue_offset, ProcessQueue};
 use super::pull::{parse_pull_response, retry_topic, PullResult, PullStatus};
@@ -455,10 +456,12 @@ impl Engine {
             return Ok(());
         }
         if !self.clustering() {
-            let name = format!("{}@{}", crate::client::identity::local_ip(), self.config.instance_name);
-            let file = LocalOffsetFile::new(&self.settings.offset_store_dir, &name, &self.group);
-            file.load()?;
-            tracing::debug!(path = %file.path().display(), "broadcasting offsets kept locally");
+            let file = LocalOffsetFile::for_broadcasting(
+                &self.config,
+                &self.settings.offset_store_dir,
+                &self.group,
+                OffsetFileOwner::PushConsumer,
+            )?;
             let _ = self.local_offsets.set(file);
         } else {
             let retry = retry_topic(&self.group);

@@ -63,9 +63,11 @@ public final class Oracle {
         "         --fail-times K: answer RECONSUME_LATER while reconsumeTimes < K (retry tests).",
         "         --allocate: the queue allocation strategy (default AVG, AllocateMessageQueueAveragely).",
         "  lite-pull --namesrv A --topic T --group G [--count N] [--timeout-ms M] [--from-first] [--linger-ms L]",
+        "            [--broadcasting --instance NAME --offset-dir DIR]",
         "      -> DefaultLitePullConsumer in subscribe mode (auto-commit, AVG allocation): one line per",
         "         polled message like consume; after N messages polls (and prints) L ms more (default 0),",
-        "         then exits 0; 2 on timeout.",
+        "         then exits 0; 2 on timeout. --broadcasting: MessageModel.BROADCASTING, offsets in",
+        "         DIR/<ip>@NAME/G/offsets.json (LocalFileOffsetStore; rocketmq.client.localOffsetStoreDir).",
         "  traces  --namesrv A --msg-id ID [--topic RMQ_SYS_TRACE_TOPIC] [--min N] [--timeout-ms M]",
         "      -> the trace records about ID, decoded by the Java TraceDataEncoder, one line each; exit 2 if",
         "         fewer than N (default 1) are found in time (default 20000 ms).",
@@ -547,8 +549,16 @@ public final class Oracle {
         String group = a.required("--group");
         int count = Integer.parseInt(a.get("--count", "1"));
         long deadline = System.currentTimeMillis() + Long.parseLong(a.get("--timeout-ms", "30000"));
+        if (a.flag("--broadcasting")) {
+            // Read once, when LocalFileOffsetStore is loaded: before any consumer exists.
+            System.setProperty("rocketmq.client.localOffsetStoreDir", a.required("--offset-dir"));
+        }
         DefaultLitePullConsumer consumer = new DefaultLitePullConsumer(group, rpcHook(a));
         configure(consumer, a);
+        if (a.flag("--broadcasting")) {
+            setBroadcasting(consumer);
+            consumer.setInstanceName(a.required("--instance"));
+        }
         consumer.setConsumeFromWhere(a.flag("--from-first")
             ? ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET : ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET);
         consumer.setAutoCommit(true);
@@ -576,6 +586,20 @@ public final class Oracle {
             return 2;
         }
         return 0;
+    }
+
+    /// `MessageModel` moved from `common.protocol.heartbeat` (4.x) to `remoting.protocol.heartbeat`
+    /// (5.x): its constant is found by reflection so the oracle builds against both.
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static void setBroadcasting(DefaultLitePullConsumer consumer) throws Exception {
+        for (java.lang.reflect.Method m : consumer.getClass().getMethods()) {
+            if (m.getName().equals("setMessageModel") && m.getParameterCount() == 1) {
+                Class model = m.getParameterTypes()[0];
+                m.invoke(consumer, Enum.valueOf(model, "BROADCASTING"));
+                return;
+            }
+        }
+        throw new IllegalStateException("DefaultLitePullConsumer has no setMessageModel");
     }
 
     // ------------------------------------------------------------------------------------ view
@@ -748,7 +772,7 @@ public final class Oracle {
 
     /** --key value options (repeatable) and bare --flags. */
     static final class Args {
-        private static final java.util.Set<String> FLAGS = java.util.Set.of("--from-first", "--orderly", "--tls", "--trace");
+        private static final java.util.Set<String> FLAGS = java.util.Set.of("--broadcasting", "--from-first", "--orderly", "--tls", "--trace");
         private final Map<String, List<String>> values = new LinkedHashMap<>();
 
         Args(String[] argv, int from) {
