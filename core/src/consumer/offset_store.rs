@@ -294,8 +294,9 @@ pub enum OffsetFileOwner {
     PullConsumer,
 }
 
-/// A BROADCASTING consumer's offset file: `<dir>/<ip@instanceName>/<group>/offsets.json`, in
-/// the Java client's format (`{"offsetTable":{<MessageQueue JSON>:offset,...}}`).
+/// A BROADCASTING consumer's offset file: `<dir>/<client id>/<group>/offsets.json` (the client
+/// id as [`LocalOffsetFile::for_broadcasting`] says), in the Java client's format
+/// (`{"offsetTable":{<MessageQueue JSON>:offset,...}}`).
 pub struct LocalOffsetFile {
     path: PathBuf,
     /// Offsets read at start and merged with every write, so queues not assigned at the

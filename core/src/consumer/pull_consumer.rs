@@ -13,10 +13,11 @@
 //! Per owned queue one task pulls (long polling, as the push consumer) into one bounded cache
 //! shared by all queues; `poll` hands out one pull's messages at a time, oldest first, and
 //! records the offset after them as the queue's consumed offset. [`commit_sync`] writes the
-//! consumed offsets to the brokers (CLUSTERING) or to this client's offset file (BROADCASTING,
-//! Java's `LocalFileOffsetStore`, the format and place the push consumer uses); with autoCommit (the default) `poll` does so itself every
-//! autoCommitIntervalMillis, before taking new messages, so what is committed is what earlier
-//! polls returned. A seek moves a queue's next pull and consumed offset and forgets what is
+//! consumed offsets to the brokers (CLUSTERING) or to this client's offset file (BROADCASTING:
+//! the file Java's `LocalFileOffsetStore` keeps for a `DefaultLitePullConsumer`, see
+//! `LocalOffsetFile::for_broadcasting`); with autoCommit (the default) `poll` does so itself
+//! every autoCommitIntervalMillis, before taking new messages, so what is committed is what
+//! earlier polls returned. A seek moves a queue's next pull and consumed offset and forgets what is
 //! cached of it; a paused queue is not pulled until resumed. With `MsgTraceSwitch` on, what
 //! `poll` hands over is traced as Java's lite pull consumer traces it (`crate::trace`).
 //!
@@ -235,8 +236,7 @@ impl PullConsumer {
 
     /// Subscribe mode: consume `topic`'s messages matching `expression` (`*`, or tags joined by
     /// `||`) from the queues the group's split gives this instance (every queue of the topic
-    /// with BROADCASTING). Before or after `start`;
-    /// refused once queues were assigned.
+    /// with BROADCASTING). Before or after `start`; refused once queues were assigned.
     pub fn subscribe(&self, topic: &str, expression: &str) -> Result<()> {
         self.subscribe_with_selector(topic, &MessageSelector::by_tag(expression))
     }
