@@ -57,6 +57,28 @@ impl Hasher for WordHasher {
         self.0 = mix(self.0 ^ n);
     }
 
+    // Integer keys (the pending requests' i32 opaque ids, queue ids) and the marker byte std
+    // ends a `str` with are one word, not the byte-slice path's loop and padding.
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_i32(&mut self, n: i32) {
+        self.write_u32(n as u32);
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
     fn finish(&self) -> u64 {
         mix(self.0 ^ (self.0 >> 29))
     }
@@ -78,6 +100,9 @@ mod tests {
         assert!(slots.len() > 300, "{} slots for 512 ids", slots.len());
         let ids: HashSet<u64> = (0u64..512).map(|i| hashing.hash_one(i) & 1023).collect();
         assert!(ids.len() > 300, "{} slots for 512 ids", ids.len());
+        let opaques: HashSet<u64> = (0i32..512).map(|i| hashing.hash_one(i) & 1023).collect();
+        assert!(opaques.len() > 300, "{} slots for 512 request ids", opaques.len());
+        assert_ne!(hashing.hash_one(-1i32), hashing.hash_one(1i32));
         assert_ne!(hashing.hash_one(&b"ab"[..]), hashing.hash_one(&b"ab\0"[..]));
     }
 }

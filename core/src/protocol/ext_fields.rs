@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 
-use super::name_order::{cmp_prefixed, name_prefix};
+use super::name_order::{self, cmp_prefixed, name_prefix};
 
 /// Ext fields sorted by name, each name once. Compared as maps (order is canonical anyway).
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -72,14 +72,17 @@ impl ExtFields {
     }
 
     fn position(&self, name: &str) -> Result<usize, usize> {
-        let prefix = name_prefix(name.as_bytes());
-        self.fields.binary_search_by(|f| f.cmp_name(prefix, name))
+        self.position_of(name_prefix(name.as_bytes()), name)
+    }
+
+    fn position_of(&self, prefix: u64, name: &str) -> Result<usize, usize> {
+        name_order::search(&self.fields, prefix, name.as_bytes(), |f| f.prefix, |f| f.name.as_bytes())
     }
 
     /// Sets `name` to `value`; returns the value it replaces.
     pub fn insert(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<FieldText>) -> Option<FieldText> {
         let field = Field::new(name, value);
-        match self.fields.binary_search_by(|f| f.cmp_name(field.prefix, &field.name)) {
+        match self.position_of(field.prefix, &field.name) {
             Ok(i) => Some(std::mem::replace(&mut self.fields[i].value, field.value)),
             Err(i) => {
                 self.fields.insert(i, field);

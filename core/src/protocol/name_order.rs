@@ -15,13 +15,9 @@ pub(crate) const PREFIX_LEN: usize = 8;
 pub(crate) fn name_prefix(name: &[u8]) -> u64 {
     match name.first_chunk::<PREFIX_LEN>() {
         Some(first) => u64::from_be_bytes(*first),
-        None => {
-            let mut word = [0u8; PREFIX_LEN];
-            for (to, from) in word.iter_mut().zip(name) {
-                *to = *from;
-            }
-            u64::from_be_bytes(word)
-        }
+        // Shifted in byte by byte: copied into a padded array instead, the bytes went through
+        // a call to `memcpy` (a short name such as `WAIT` or `TAGS`, looked up per message).
+        None => name.iter().enumerate().fold(0, |word, (at, b)| word | u64::from(*b) << (56 - 8 * at)),
     }
 }
 
@@ -39,6 +35,28 @@ pub(crate) fn cmp_prefixed(a_prefix: u64, a: &[u8], b_prefix: u64, b: &[u8]) -> 
             a[PREFIX_LEN..].cmp(&b[PREFIX_LEN..])
         }
     })
+}
+
+/// Where `name` (whose [`name_prefix`] is `prefix`) is among `items`, sorted by name in byte
+/// order, as `binary_search_by` would answer. The search compares prefixes only (an integer
+/// comparison a step, where comparing names also slices them and checks lengths); then the
+/// items sharing `name`'s prefix, rarely more than one, are compared whole.
+pub(crate) fn search<'a, T>(
+    items: &'a [T],
+    prefix: u64,
+    name: &[u8],
+    prefix_of: impl Fn(&T) -> u64,
+    name_of: impl Fn(&'a T) -> &'a [u8],
+) -> Result<usize, usize> {
+    let mut at = items.partition_point(|item| prefix_of(item) < prefix);
+    while let Some(item) = items.get(at).filter(|item| prefix_of(item) == prefix) {
+        match cmp_prefixed(prefix, name_of(item), prefix, name) {
+            Ordering::Less => at += 1,
+            Ordering::Equal => return Ok(at),
+            Ordering::Greater => break,
+        }
+    }
+    Err(at)
 }
 
 #[cfg(test)]
@@ -59,6 +77,30 @@ mod tests {
         fn orders_names_as_bytes_do(a in names(), b in names()) {
             prop_assert_eq!(cmp_prefixed(name_prefix(&a), &a, name_prefix(&b), &b), a.cmp(&b));
         }
+
+        #[test]
+        fn search_finds_what_a_binary_search_of_the_names_finds(
+            mut sorted in proptest::collection::vec(names(), 0..24),
+            probes in proptest::collection::vec(names(), 1..8),
+        ) {
+            sorted.sort();
+            sorted.dedup();
+            let items: Vec<(u64, Vec<u8>)> = sorted.iter().map(|n| (name_prefix(n), n.clone())).collect();
+            // Present names and others, some sharing long prefixes with present ones.
+            for probe in probes.iter().chain(&sorted) {
+                let found = search(&items, name_prefix(probe), probe, |i| i.0, |i| &i.1[..]);
+                prop_assert_eq!(found, sorted.binary_search(probe), "{:?}", probe);
+            }
+        }
+    }
+
+    #[test]
+    fn a_short_names_prefix_is_its_bytes_zero_padded() {
+        assert_eq!(name_prefix(b"WAIT"), u64::from_be_bytes(*b"WAIT\0\0\0\0"));
+        assert_eq!(name_prefix(b"\xff"), 0xff << 56);
+        assert_eq!(name_prefix(b"ABCDEFG"), u64::from_be_bytes(*b"ABCDEFG\0"));
+        assert_eq!(name_prefix(b""), 0);
+        assert_eq!(name_prefix(b"ABCDEFGHIJ"), u64::from_be_bytes(*b"ABCDEFGH"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::fmt;
 use std::ops::Range;
 
 use super::properties::{NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR};
-use crate::protocol::name_order::{cmp_prefixed, name_prefix};
+use crate::protocol::name_order::{self, cmp_prefixed, name_prefix};
 
 /// A stored message's properties, read with Java's `string2messageProperties` rules (see
 /// [`parse_properties`](super::parse_properties)). Names are unique; [`iter`](Self::iter) yields
@@ -106,8 +106,7 @@ impl StoredProperties {
 
     fn position(&self, name: &str) -> Result<usize, usize> {
         let (bytes, name) = (self.text.as_bytes(), name.as_bytes());
-        let prefix = name_prefix(name);
-        self.entries.binary_search_by(|e| e.cmp_name(bytes, prefix, name))
+        name_order::search(&self.entries, name_prefix(name), name, |e| e.prefix, |e| &bytes[e.name.clone()])
     }
 
     /// The value of `name`.
