@@ -486,8 +486,8 @@ static void test_pull_consumer(void) {
     ons_pull_consumer_t *c = NULL;
     EXPECT(ons_pull_consumer_new(NULL, &c), ONS_ERR_INVALID_ARGUMENT, "properties is NULL");
     EXPECT(ons_pull_consumer_new(p, NULL), ONS_ERR_INVALID_ARGUMENT, "out");
-    ons_properties_set(p, ONS_PROPERTY_MESSAGE_MODEL, ONS_BROADCASTING);
-    EXPECT(ons_pull_consumer_new(p, &c), ONS_ERR_INVALID_CONFIG, "CLUSTERING");
+    ons_properties_set(p, ONS_PROPERTY_MESSAGE_MODEL, "BROADCAST");
+    EXPECT(ons_pull_consumer_new(p, &c), ONS_ERR_INVALID_CONFIG, "MessageModel must be CLUSTERING or BROADCASTING");
     EXPECT_TRUE(c == NULL);
     ons_properties_set(p, ONS_PROPERTY_MESSAGE_MODEL, ONS_CLUSTERING);
     EXPECT(ons_pull_consumer_new(p, &c), ONS_OK, NULL);
