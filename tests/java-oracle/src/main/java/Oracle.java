@@ -163,6 +163,7 @@ public final class Oracle {
         }
         producer.setSendMsgTimeout(Integer.parseInt(a.get("--timeout-ms", "10000")));
         int count = Integer.parseInt(a.get("--count", "1"));
+        List<String> sentIds = new ArrayList<>();
         producer.start();
         try {
             for (int i = 0; i < count; i++) {
@@ -198,6 +199,7 @@ public final class Oracle {
                 } else {
                     r = producer.send(msg);
                 }
+                sentIds.add(r.getMsgId());
                 Map<String, Object> o = new LinkedHashMap<>();
                 o.put("msgId", r.getMsgId());
                 o.put("offsetMsgId", r.getOffsetMsgId());
@@ -209,14 +211,36 @@ public final class Oracle {
                 OUT.println(Json.of(o));
             }
         } finally {
-            // The trace dispatcher's send is asynchronous and shutdown() does not wait for its
-            // answer (AsyncTraceDispatcher.shutdown): give it time to land before the producer stops.
+            // The trace dispatcher's send is asynchronous and shutdown() does not wait for it
+            // (AsyncTraceDispatcher.shutdown): the producer stays up until the broker's index
+            // finds each message's trace (a fixed 3 s was not always enough on a loaded machine).
             if (a.flag("--trace")) {
-                Thread.sleep(3000);
+                awaitTraces(producer, sentIds, System.currentTimeMillis() + 30000);
             }
             producer.shutdown();
         }
         return 0;
+    }
+
+    /// Waits until the default trace topic holds a trace of each of `ids` or `deadline` passes
+    /// (then says so on stderr: the caller's check names what is missing).
+    private static void awaitTraces(DefaultMQProducer producer, List<String> ids, long deadline) throws Exception {
+        for (String id : ids) {
+            while (true) {
+                try {
+                    if (!producer.queryMessage("RMQ_SYS_TRACE_TOPIC", id, 1, 0, Long.MAX_VALUE).getMessageList().isEmpty()) {
+                        break;
+                    }
+                } catch (Exception e) {
+                    // Not indexed yet: the query answers "no message".
+                }
+                if (System.currentTimeMillis() >= deadline) {
+                    System.err.println("oracle: no trace of " + id + " found before shutting down");
+                    return;
+                }
+                Thread.sleep(200);
+            }
+        }
     }
 
     // --------------------------------------------------------------------------------- consume
