@@ -119,6 +119,7 @@
 #define ONS_PROPERTY_COMPRESS_LEVEL "CompressLevel"
 #define ONS_PROPERTY_LANGUAGE_AS_JAVA "LanguageAsJava"
 #define ONS_PROPERTY_TRACE_TOPIC_NAME "traceTopicName"
+#define ONS_PROPERTY_ACCESS_CHANNEL "AccessChannel"
 #define ONS_PROPERTY_CONSUME_FROM_WHERE "ConsumeFromWhere"
 #define ONS_PROPERTY_CONSUME_TIMESTAMP "ConsumeTimestamp"
 #define ONS_PROPERTY_OFFSET_STORE_DIR "OffsetStoreDir"

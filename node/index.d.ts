@@ -846,6 +846,7 @@ export declare enum PropertyKeyConst {
   CompressLevel = 'CompressLevel',
   LanguageAsJava = 'LanguageAsJava',
   TRACE_TOPIC_NAME = 'traceTopicName',
+  AccessChannel = 'AccessChannel',
   ConsumeFromWhere = 'ConsumeFromWhere',
   ConsumeTimestamp = 'ConsumeTimestamp',
   OffsetStoreDir = 'OffsetStoreDir',

@@ -80,6 +80,9 @@ pub mod keys {
     pub const MSG_TRACE_SWITCH: &str = "MsgTraceSwitch";
     /// The trace topic (Apache RocketMQ OpenMessaging ONS API `PropertyKeyConst.TRACE_TOPIC_NAME`).
     pub const TRACE_TOPIC_NAME: &str = "traceTopicName";
+    /// Where message traces go: `LOCAL` (the trace topic) or `CLOUD` (a topic per broker
+    /// region), as the Apache Java client's `ClientConfig.accessChannel`.
+    pub const ACCESS_CHANNEL: &str = "AccessChannel";
     /// This client's own: attempts after the first for a failed sync send (Java default 2).
     pub const SEND_MSG_RETRY_TIMES: &str = "SendMsgRetryTimes";
     /// This client's own: `JSON` (default) or `ROCKETMQ` (binary) request headers.
@@ -162,8 +165,12 @@ pub struct ClientConfig {
     /// Whether producers and consumers write message traces (`MsgTraceSwitch`, on by default;
     /// see docs/traces.md).
     pub msg_trace: bool,
-    /// Where traces go (`traceTopicName`, default `RMQ_SYS_TRACE_TOPIC`).
+    /// Where traces go (`traceTopicName`, default `RMQ_SYS_TRACE_TOPIC`) with the `LOCAL`
+    /// access channel.
     pub trace_topic: String,
+    /// `AccessChannel`: `CLOUD` sends traces to a topic per broker region instead of
+    /// `trace_topic`, and writes `SubAfter` records in the cloud form (docs/traces.md).
+    pub access_channel: AccessChannel,
     /// Every property given, for the consumer settings parsed elsewhere.
     pub properties: Properties,
 }
@@ -336,6 +343,30 @@ pub fn credentials_from_properties(props: &Properties) -> Result<Option<Credenti
 /// ONS C++ SDK's (LOCAL, INNER; include/ons/ONSFactory.h).
 pub const ONS_CHANNELS: &[&str] = &["CLOUD", "ALIYUN", "ALL", "LOCAL", "INNER"];
 
+/// Where a client's message traces go: the Apache Java client's `AccessChannel`
+/// (`client/src/main/java/org/apache/rocketmq/client/AccessChannel.java`), read from the
+/// property of the same name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AccessChannel {
+    /// Open-source clusters: traces go to the trace topic (`traceTopicName`).
+    #[default]
+    Local,
+    /// Alibaba Cloud: traces go to `rmq_sys_TRACE_DATA_<region>`, the region each record's
+    /// broker names, and `SubAfter` records leave out their timestamp and group.
+    Cloud,
+}
+
+impl AccessChannel {
+    /// `LOCAL` or `CLOUD`, in any case.
+    pub fn from_name(name: &str) -> Option<AccessChannel> {
+        match name.trim() {
+            n if n.eq_ignore_ascii_case("LOCAL") => Some(AccessChannel::Local),
+            n if n.eq_ignore_ascii_case("CLOUD") => Some(AccessChannel::Cloud),
+            _ => None,
+        }
+    }
+}
+
 /// The `OnsChannel` ext field signed requests carry, as the ONS Java SDK's `ClientRPCHook`
 /// sends it: the property, `ALIYUN` when unset.
 pub fn ons_channel(props: &Properties) -> Result<String> {
@@ -485,6 +516,12 @@ impl ClientConfig {
             }
             None => crate::trace::DEFAULT_TRACE_TOPIC.to_owned(),
         };
+        let access_channel = match props.get(keys::ACCESS_CHANNEL) {
+            None => AccessChannel::Local,
+            Some(name) => AccessChannel::from_name(name).ok_or_else(|| {
+                Error::invalid_config(format!("property {} must be LOCAL or CLOUD, got {name:?}", keys::ACCESS_CHANNEL))
+            })?,
+        };
         Ok(ClientConfig {
             namesrv_addrs,
             address_server,
@@ -503,6 +540,7 @@ impl ClientConfig {
             tls: TlsOptions::from_properties(props)?,
             msg_trace: props.parse_bool(keys::MSG_TRACE_SWITCH)?.unwrap_or(true),
             trace_topic,
+            access_channel,
             properties: props.clone(),
         })
     }
@@ -604,6 +642,20 @@ mod tests {
         assert!(err.message().contains("property ONSAddr") && err.message().contains("alone"), "{err}");
         let err = ClientConfig::from_properties(&p.with(keys::ONS_ADDR, "http://h/p?x=1"), true).unwrap_err();
         assert!(err.message().contains("property ONSAddr"), "{err}");
+    }
+
+    #[test]
+    fn the_access_channel_is_local_unless_set_to_cloud() {
+        let base = || Properties::new().with(keys::NAMESRV_ADDR, "127.0.0.1:9876").with(keys::GROUP_ID, "GID_a");
+        let channel = |p: Properties| ClientConfig::from_properties(&p, true).map(|c| c.access_channel);
+        assert_eq!(channel(base()).unwrap(), AccessChannel::Local);
+        assert_eq!(channel(base().with(keys::ACCESS_CHANNEL, "CLOUD")).unwrap(), AccessChannel::Cloud);
+        // The Apache Java client's field name, any case.
+        assert_eq!(channel(base().with("accessChannel", "cloud")).unwrap(), AccessChannel::Cloud);
+        assert_eq!(channel(base().with(keys::ACCESS_CHANNEL, "Local")).unwrap(), AccessChannel::Local);
+        let err = channel(base().with(keys::ACCESS_CHANNEL, "ALIYUN")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+        assert_eq!(err.message(), "property AccessChannel must be LOCAL or CLOUD, got \"ALIYUN\"");
     }
 
     #[test]

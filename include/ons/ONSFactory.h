@@ -156,6 +156,7 @@ struct PropertyKeys {
     static const char* const CompressLevel;
     static const char* const LanguageAsJava;
     static const char* const TRACE_TOPIC_NAME;
+    static const char* const AccessChannel;
     static const char* const ConsumeFromWhere;
     static const char* const ConsumeTimestamp;
     static const char* const OffsetStoreDir;
@@ -232,6 +233,7 @@ template <typename U> const char* const PropertyKeys<U>::CompressType = ONS_PROP
 template <typename U> const char* const PropertyKeys<U>::CompressLevel = ONS_PROPERTY_COMPRESS_LEVEL;
 template <typename U> const char* const PropertyKeys<U>::LanguageAsJava = ONS_PROPERTY_LANGUAGE_AS_JAVA;
 template <typename U> const char* const PropertyKeys<U>::TRACE_TOPIC_NAME = ONS_PROPERTY_TRACE_TOPIC_NAME;
+template <typename U> const char* const PropertyKeys<U>::AccessChannel = ONS_PROPERTY_ACCESS_CHANNEL;
 template <typename U> const char* const PropertyKeys<U>::ConsumeFromWhere = ONS_PROPERTY_CONSUME_FROM_WHERE;
 template <typename U> const char* const PropertyKeys<U>::ConsumeTimestamp = ONS_PROPERTY_CONSUME_TIMESTAMP;
 template <typename U> const char* const PropertyKeys<U>::OffsetStoreDir = ONS_PROPERTY_OFFSET_STORE_DIR;

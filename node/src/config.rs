@@ -80,6 +80,7 @@ property_keys! {
     CompressLevel = "CompressLevel",
     LanguageAsJava = "LanguageAsJava",
     TRACE_TOPIC_NAME = "traceTopicName",
+    AccessChannel = "AccessChannel",
     ConsumeFromWhere = "ConsumeFromWhere",
     ConsumeTimestamp = "ConsumeTimestamp",
     OffsetStoreDir = "OffsetStoreDir",

@@ -42,26 +42,28 @@ fn of_type<'a>(lines: &'a [serde_json::Value], t: &str) -> Vec<&'a serde_json::V
     lines.iter().filter(|l| l["type"] == t).collect()
 }
 
+/// A started consumer with `props` of every message of `topic` from its first, committing each;
+/// the count of messages it was handed.
+fn started_counting_consumer(props: Properties, topic: &str) -> (Consumer, Arc<AtomicUsize>) {
+    let consumed = Arc::new(AtomicUsize::new(0));
+    let consumer = Consumer::new(&props.with(keys::CONSUME_FROM_WHERE, "FIRST")).unwrap();
+    let c = consumed.clone();
+    let count = Arc::new(move |_m: &Message, _c: &ConsumeContext| {
+        c.fetch_add(1, Ordering::SeqCst);
+        Action::CommitMessage
+    });
+    consumer.subscribe(topic, "*", count).unwrap();
+    consumer.start().unwrap();
+    (consumer, consumed)
+}
+
 #[test]
 fn our_producer_and_consumer_traces_are_read_by_the_java_decoder_and_mqadmin() {
     let topic = new_topic("trace", 2);
     let producer_group = ons_tests::unique_name("GID_trace_p");
     let consumer_group = ons_tests::unique_name("GID_trace_c");
     rt().block_on(async {
-        let consumed = Arc::new(AtomicUsize::new(0));
-        let consumer = Consumer::new(&plain_props(&consumer_group).with(keys::CONSUME_FROM_WHERE, "FIRST")).unwrap();
-        let c = consumed.clone();
-        consumer
-            .subscribe(
-                &topic,
-                "*",
-                Arc::new(move |_m: &Message, _c: &ConsumeContext| {
-                    c.fetch_add(1, Ordering::SeqCst);
-                    Action::CommitMessage
-                }),
-            )
-            .unwrap();
-        consumer.start().unwrap();
+        let (consumer, consumed) = started_counting_consumer(plain_props(&consumer_group), &topic);
         let producer = Producer::new(&plain_props(&producer_group)).unwrap();
         producer.start().unwrap();
         let msg = Message::new(&topic, Some("TagT"), "traced body").with_key("kA kB");
@@ -364,5 +366,91 @@ fn batch_sends_and_pull_consumer_polls_are_traced_per_message() {
         producer.shutdown().await;
         consumer.shutdown().await;
         assert_eq!(producer.trace_counts(), Some(TraceCounts { sent: 3, dropped: 0 }));
+    });
+}
+
+/// `AccessChannel=CLOUD` (Alibaba Cloud's trace topics): our producer's and consumer's records
+/// go to `rmq_sys_TRACE_DATA_<region>` (the brokers' region, `DefaultRegion` unless configured),
+/// `SubAfter` records in the cloud form, read there by the Java decoder and `mqadmin`; the Java
+/// client with the same channel writes to the same topic, and our Admin reads its records.
+/// The brokers create the topic on its first send (`autoCreateTopicEnable`, as the harness sets).
+#[test]
+fn the_cloud_access_channel_sends_traces_to_the_region_s_topic() {
+    const CLOUD_TRACE_TOPIC: &str = "rmq_sys_TRACE_DATA_DefaultRegion";
+    let topic = new_topic("trace_cloud", 1);
+    let producer_group = ons_tests::unique_name("GID_trace_cloud_p");
+    let consumer_group = ons_tests::unique_name("GID_trace_cloud_c");
+    let cloud = |group: &str| plain_props(group).with(keys::ACCESS_CHANNEL, "CLOUD");
+    rt().block_on(async {
+        let (consumer, consumed) = started_counting_consumer(cloud(&consumer_group), &topic);
+        let producer = Producer::new(&cloud(&producer_group)).unwrap();
+        producer.start().unwrap();
+        let sent = producer.send(&Message::new(&topic, Some("TagCl"), "cloud").with_key("kCl")).await.unwrap();
+        wait_for("the message consumed", Duration::from_secs(60), || async { consumed.load(Ordering::SeqCst) >= 1 })
+            .await;
+
+        let id = sent.message_id.clone();
+        let lines = tokio::task::spawn_blocking(move || oracle_traces_in(CLOUD_TRACE_TOPIC, &id, 3)).await.unwrap();
+        let pubs = of_type(&lines, "Pub");
+        assert_eq!(pubs.len(), 1, "{lines:?}");
+        assert_eq!(
+            (pubs[0]["topic"].as_str(), pubs[0]["groupName"].as_str()),
+            (Some(topic.as_str()), Some(producer_group.as_str()))
+        );
+        assert_eq!(pubs[0]["regionId"], "DefaultRegion");
+        let before = of_type(&lines, "SubBefore");
+        let after = of_type(&lines, "SubAfter");
+        assert_eq!((before.len(), after.len()), (1, 1), "{lines:?}");
+        assert_eq!(
+            (before[0]["groupName"].as_str(), before[0]["regionId"].as_str()),
+            (Some(consumer_group.as_str()), Some("DefaultRegion"))
+        );
+        // The cloud form, as Java's TraceDataEncoder writes it with AccessChannel.CLOUD: no
+        // timestamp and group after the context code, whose separator stays.
+        let expected = format!(
+            "SubAfter\u{1}{}\u{1}{}\u{1}{}\u{1}true\u{1}kCl\u{1}0\u{1}",
+            before[0]["requestId"].as_str().unwrap(),
+            sent.message_id,
+            after[0]["costTime"]
+        );
+        assert_eq!(after[0]["record"], expected.as_str());
+
+        let (id, tt) = (sent.message_id.clone(), CLOUD_TRACE_TOPIC);
+        let out = tokio::task::spawn_blocking(move || ons_tests::mqadmin(&["queryMsgTraceById", "-t", tt, "-i", &id]))
+            .await
+            .unwrap();
+        assert!(out.lines().any(|l| l.starts_with("Pub ") && l.contains(producer_group.as_str())), "{out}");
+        let admin = Admin::new(&plain_props("GID_trace_admin")).unwrap();
+        let records = admin.message_traces(&sent.message_id, Some(CLOUD_TRACE_TOPIC)).await.unwrap();
+        assert!(
+            records.iter().any(|r| matches!(r, TraceRecord::SubAfter(s) if s.success && s.group.is_empty())),
+            "{records:?}"
+        );
+        // Nothing of it in the LOCAL channel's topic.
+        assert_eq!(admin.message_traces(&sent.message_id, None).await.unwrap(), vec![]);
+        producer.shutdown().await;
+        consumer.shutdown().await;
+        assert_eq!(producer.trace_counts(), Some(TraceCounts { sent: 1, dropped: 0 }));
+        let consumed = consumer.trace_counts().unwrap();
+        assert!(consumed.sent >= 2 && consumed.dropped == 0, "{consumed:?}");
+
+        // The Java client with the CLOUD channel writes to the same topic; our Admin reads it.
+        let group = ons_tests::unique_name("GID_trace_cloud_j");
+        let args =
+            ["send", "--topic", &topic, "--tag", "TagJ", "--group", &group, "--trace", "--access-channel", "CLOUD"]
+                .map(str::to_owned);
+        let out = tokio::task::spawn_blocking(move || ons_tests::java_oracle(&args.each_ref().map(String::as_str)))
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let java_sent: serde_json::Value =
+            serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+        let java_id = java_sent["msgId"].as_str().unwrap();
+        let records = admin.message_traces(java_id, Some(CLOUD_TRACE_TOPIC)).await.unwrap();
+        let [TraceRecord::Pub(p)] = records.as_slice() else { panic!("{records:?}") };
+        assert_eq!(
+            (p.group.as_str(), p.region_id.as_str(), p.tags.as_deref()),
+            (group.as_str(), "DefaultRegion", Some("TagJ"))
+        );
     });
 }

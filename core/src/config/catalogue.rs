@@ -322,7 +322,7 @@ pub static CATALOGUE: &[Key] =
             Bool,
             "true",
             OnsJava,
-            "Producers and consumers write message traces (Pub, SubBefore, SubAfter, EndTransaction) in the Apache Java client's format to RMQ_SYS_TRACE_TOPIC, asynchronously; false turns them off (docs/traces.md).",
+            "Producers and consumers write message traces (Pub, SubBefore, SubAfter, EndTransaction) in the Apache Java client's format to RMQ_SYS_TRACE_TOPIC (or AccessChannel's), asynchronously; false turns them off (docs/traces.md).",
             aliases = &["OnsTraceSwitch"],
             cpp = &[("OnsTraceSwitch", "OnsTraceSwitch")]
         ),
@@ -549,6 +549,15 @@ pub static CATALOGUE: &[Key] =
             Client,
             "The topic message traces go to (MsgTraceSwitch), as `TRACE_TOPIC_NAME` of Apache RocketMQ's OpenMessaging ONS API and Java's `customizedTraceTopic`; `mqadmin queryMsgTraceById -t` reads it.",
             member = "TRACE_TOPIC_NAME"
+        ),
+        key!(
+            "AccessChannel",
+            "access_channel",
+            ValueType::Enum(&["LOCAL", "CLOUD"]),
+            "LOCAL",
+            Client,
+            "Where message traces go, as the Apache Java client's `accessChannel`: `LOCAL` to traceTopicName; `CLOUD` (Alibaba Cloud) to `rmq_sys_TRACE_DATA_<region>` of each record's broker region, SubAfter records in the cloud form (docs/traces.md).",
+            aliases = &["accessChannel"]
         ),
         key!(
             "ConsumeFromWhere",
@@ -865,6 +874,7 @@ mod tests {
             keys::COMPRESS_LEVEL_SYSTEM_PROPERTY,
             keys::LANGUAGE_AS_JAVA,
             keys::TRACE_TOPIC_NAME,
+            keys::ACCESS_CHANNEL,
             keys::MAX_CACHED_MESSAGE_AMOUNT_ONS,
             keys::MAX_CACHED_MESSAGE_SIZE_IN_MIB_ONS,
             keys::MAX_MSG_CACHE_SIZE_CPP,

@@ -4,13 +4,15 @@
 //! send, `SubBefore`/`SubAfter` around a listener call, `EndTransaction`), and the [`Tracer`]
 //! that a producer or consumer with `MsgTraceSwitch` on (the default) hands them to. The tracer
 //! keeps them in a bounded queue and a task of its own batches them into messages of the trace
-//! topic, sent by an internal producer of the same client instance (group
+//! topic (with `AccessChannel=CLOUD`, one topic per region: [`CLOUD_TRACE_TOPIC_PREFIX`] and the
+//! region the records name), sent by an internal producer of the same client instance (group
 //! `_INNER_TRACE_PRODUCER-<group>-<PRODUCE|CONSUME>`, whose own sends are not traced). Nothing
 //! of this is on a business call's path beyond building a record and a non-blocking push: a
 //! full queue drops the record and counts it, a failing trace send is logged at most once per
 //! [`log_limit::INTERVAL`](crate::log_limit::INTERVAL), and a trace topic that does not exist
 //! (brokers create `RMQ_SYS_TRACE_TOPIC` only with `traceTopicEnable=true`) pauses trace sends
-//! for [`MISSING_TOPIC_PAUSE`], dropping (and counting) what comes meanwhile.
+//! for [`MISSING_TOPIC_PAUSE`], dropping (and counting) what comes meanwhile (with `CLOUD`, a
+//! missing region topic pauses the sends to every region's: clients see one region in practice).
 //!
 //! Sources: Apache RocketMQ `client/src/main/java/org/apache/rocketmq/client/trace/`
 //! (`AsyncTraceDispatcher.java` for batching and the trace message's keys,
@@ -34,7 +36,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::client::instance::ClientInstance;
-use crate::config::ClientConfig;
+use crate::config::{AccessChannel, ClientConfig};
 use crate::error::ErrorKind;
 use crate::hashing::WordHashing;
 use crate::log_limit::warn_limited;
@@ -45,6 +47,9 @@ pub use record::TraceRecord;
 
 /// The default trace topic (Java `TopicValidator.RMQ_SYS_TRACE_TOPIC`).
 pub const DEFAULT_TRACE_TOPIC: &str = "RMQ_SYS_TRACE_TOPIC";
+/// What the `CLOUD` access channel's trace topics start with, the region following (Java
+/// `TraceConstants.TRACE_TOPIC_PREFIX`: `TopicValidator.SYSTEM_TOPIC_PREFIX` + `TRACE_DATA_`).
+pub const CLOUD_TRACE_TOPIC_PREFIX: &str = "rmq_sys_TRACE_DATA_";
 /// The region of a record when the broker names none (Java `MixAll.DEFAULT_TRACE_REGION_ID`).
 pub const DEFAULT_TRACE_REGION: &str = "DefaultRegion";
 /// Prefix of the trace producer's group (Java `TraceConstants.GROUP_NAME_PREFIX`).
@@ -106,7 +111,7 @@ pub struct Tracer {
 /// What the tracer and its sending task share.
 struct Shared {
     producer: ProducerCore,
-    topic: String,
+    destination: Destination,
     /// Records waiting for the sending task. A locked vector, not a channel: a push is a few
     /// instructions under an uncontended lock, where a channel's send and receive cost more
     /// than encoding the record (docs/traces.md).
@@ -126,6 +131,38 @@ struct Shared {
     paused_until_ms: AtomicI64,
     /// The buffer of a batch whose trace messages are sent, for the next batch's text.
     spare_text: Arc<SpareText>,
+}
+
+/// Which topic trace messages go to.
+enum Destination {
+    /// One topic (`LOCAL` access channel): `traceTopicName`.
+    Topic(String),
+    /// `CLOUD` access channel: [`CLOUD_TRACE_TOPIC_PREFIX`] and the region of the records
+    /// (Java `AsyncTraceDispatcher`, `TraceConstants.TRACE_TOPIC_PREFIX + regionId`); records
+    /// of different regions go in different messages.
+    PerRegion,
+}
+
+impl Destination {
+    fn of(config: &ClientConfig) -> Destination {
+        match config.access_channel {
+            AccessChannel::Local => Destination::Topic(config.trace_topic.clone()),
+            AccessChannel::Cloud => Destination::PerRegion,
+        }
+    }
+
+    /// The topic of a trace message whose records name `region`.
+    fn topic(&self, region: &str) -> String {
+        match self {
+            Destination::Topic(topic) => topic.clone(),
+            Destination::PerRegion => format!("{CLOUD_TRACE_TOPIC_PREFIX}{region}"),
+        }
+    }
+
+    /// Whether records are sorted by region (their trace topic).
+    fn per_region(&self) -> bool {
+        matches!(self, Destination::PerRegion)
+    }
 }
 
 static TRACER_COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -155,7 +192,7 @@ impl Tracer {
             tracing::warn!(error = %e, "message traces are off for this client: the trace producer did not start");
             return None;
         }
-        let shared = Arc::new(Shared::new(producer, config.trace_topic.clone(), QUEUE_CAPACITY));
+        let shared = Arc::new(Shared::new(producer, Destination::of(config), QUEUE_CAPACITY));
         let worker = runtime.spawn(shared.clone().run());
         Some(Arc::new(Tracer { group: config.group_id.clone(), worker: Mutex::new(Some(worker)), shared }))
     }
@@ -163,13 +200,14 @@ impl Tracer {
     /// Queues a record; never waits. A full queue drops it (counted, logged at most once per
     /// interval).
     pub fn append(&self, record: TraceRecord) {
-        self.queue(|out| record.encode_spans(out), KeysOf::Any);
+        let region = record.region_id().unwrap_or(DEFAULT_TRACE_REGION);
+        self.queue(|out| record.encode_spans(out), KeysOf::Any, region);
     }
 
     /// Queues a `Pub` record encoded straight from the send's fields (see [`append`](Self::append)).
     /// `fields.msg_id` must be the id the producer made for the send ([`KeysOf::FreshId`]).
     pub(crate) fn append_pub(&self, fields: &record::PubFields<'_>) {
-        self.queue(|out| fields.encode(out), KeysOf::of_send(fields.keys));
+        self.queue(|out| fields.encode(out), KeysOf::of_send(fields.keys), fields.region_id);
     }
 
     /// Queues the `Pub` records of one batch send: the fields the messages share are encoded
@@ -192,23 +230,37 @@ impl Tracer {
         let before = pending.records.len();
         let room = shared.capacity.saturating_sub(pending.records.len());
         let lost = messages.len().saturating_sub(room);
+        let region = self.region_of(shared_fields.region_id);
         for (i, m) in messages.take(room).enumerate() {
-            pending.records.push_record(|out| encoder.encode(&m, out), i > 0, KeysOf::of_send(m.keys));
+            pending.records.push_record(|out| encoder.encode(&m, out), i > 0, KeysOf::of_send(m.keys), region);
         }
         let woken = wakes_the_task(before, pending.records.len());
         drop(pending);
         if lost > 0 {
             let dropped = shared.dropped.fetch_add(lost as u64, Ordering::Relaxed) + lost as u64;
-            warn_limited!(dropped, topic = %shared.topic, "message trace queue full; trace records dropped");
+            warn_limited!(dropped, group = %self.group, "message trace queue full; trace records dropped");
         }
         if woken {
             shared.arrived.notify_one();
         }
     }
 
+    /// The region a record of `region` is queued under: `None` unless its trace topic depends
+    /// on it (the `CLOUD` access channel).
+    fn region_of<'r>(&self, region: &'r str) -> Option<&'r str> {
+        self.shared.destination.per_region().then_some(region)
+    }
+
+    /// Whether records go to a topic per region (the `CLOUD` access channel), whose
+    /// `SubAfter` records are written in the cloud form.
+    fn cloud(&self) -> bool {
+        self.shared.destination.per_region()
+    }
+
     /// Queues the record `encode` writes (at the end of the queue's text, under its lock:
     /// encoding in place costs no allocation per record, where a record of its own did).
-    fn queue(&self, encode: impl FnOnce(&mut String) -> Spans, keys: KeysOf) {
+    /// `region` is the region the record names (its trace topic's with `CLOUD`).
+    fn queue(&self, encode: impl FnOnce(&mut String) -> Spans, keys: KeysOf, region: &str) {
         let shared = &*self.shared;
         if shared.paused() {
             shared.dropped.fetch_add(1, Ordering::Relaxed);
@@ -221,10 +273,10 @@ impl Tracer {
         if pending.records.len() >= shared.capacity {
             drop(pending);
             let dropped = shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            warn_limited!(dropped, topic = %shared.topic, "message trace queue full; trace records dropped");
+            warn_limited!(dropped, group = %self.group, "message trace queue full; trace records dropped");
             return;
         }
-        pending.records.push_record(encode, false, keys);
+        pending.records.push_record(encode, false, keys, self.region_of(region));
         let wake = wakes_the_task(pending.records.len() - 1, pending.records.len());
         drop(pending);
         if wake {
@@ -325,11 +377,18 @@ fn consumed_fields(m: &Message) -> Option<(&str, Option<&str>, &str)> {
         return None;
     }
     let msg_id = m.msg_id.as_deref()?;
-    let region = props
-        .and_then(|p| p.get(crate::protocol::message::property::MSG_REGION))
+    Some((msg_id, consumed_keys(m), consumed_region(m)))
+}
+
+/// The region a consume record of `m` names: its `MSG_REGION` property, which the broker that
+/// stored it set, or [`DEFAULT_TRACE_REGION`] (Java writes `null` then, and its `CLOUD` channel
+/// skips the record or sends it to `rmq_sys_TRACE_DATA_null`, depending on the version).
+fn consumed_region(m: &Message) -> &str {
+    m.received
+        .as_ref()
+        .and_then(|r| r.properties.get(crate::protocol::message::property::MSG_REGION))
         .filter(|r| !r.is_empty())
-        .unwrap_or(DEFAULT_TRACE_REGION);
-    Some((msg_id, consumed_keys(m), region))
+        .unwrap_or(DEFAULT_TRACE_REGION)
 }
 
 /// The keys a consume record of `m` carries.
@@ -369,7 +428,7 @@ impl Tracer {
             if let Some((msg_id, keys, region_id)) = consumed_fields(m) {
                 self.sub_before(now, &request_id, msg_id, keys, region_id, m);
                 let outcome = ConsumeOutcome { cost_ms: 0, success: true, code: ConsumeReturn::Success, now };
-                self.sub_after(&request_id, msg_id, keys, &outcome);
+                self.sub_after(&request_id, msg_id, keys, region_id, &outcome);
             }
         }
     }
@@ -385,11 +444,12 @@ impl Tracer {
             retry_times: m.reconsume_times,
             keys,
         };
-        self.queue(|out| fields.encode(out), KeysOf::Any);
+        self.queue(|out| fields.encode(out), KeysOf::Any, region_id);
     }
 
-    /// Queues the `SubAfter` record of message `msg_id` with `keys`.
-    fn sub_after(&self, request_id: &str, msg_id: &str, keys: Option<&str>, outcome: &ConsumeOutcome) {
+    /// Queues the `SubAfter` record of message `msg_id` with `keys`, whose `SubBefore` named
+    /// `region_id`.
+    fn sub_after(&self, request_id: &str, msg_id: &str, keys: Option<&str>, region_id: &str, outcome: &ConsumeOutcome) {
         let fields = record::SubAfterFields {
             request_id,
             msg_id,
@@ -399,8 +459,9 @@ impl Tracer {
             context_code: outcome.code as i32,
             timestamp: outcome.now,
             group: &self.group,
+            cloud: self.cloud(),
         };
-        self.queue(|out| fields.encode(out), KeysOf::Any);
+        self.queue(|out| fields.encode(out), KeysOf::Any, region_id);
     }
 }
 
@@ -423,7 +484,9 @@ impl ConsumeTrace {
             // A traced message has an id (`consumed_fields`).
             let Some(msg_id) = m.msg_id.as_deref() else { continue };
             if !self.untraced.contains(&at) {
-                self.tracer.sub_after(&self.request_id, msg_id, consumed_keys(m), &outcome);
+                // The region decides the trace topic only with CLOUD: not read otherwise.
+                let region = if self.tracer.cloud() { consumed_region(m) } else { DEFAULT_TRACE_REGION };
+                self.tracer.sub_after(&self.request_id, msg_id, consumed_keys(m), region, &outcome);
             }
         }
     }
@@ -446,10 +509,10 @@ struct Pending {
 }
 
 impl Shared {
-    fn new(producer: ProducerCore, topic: String, capacity: usize) -> Self {
+    fn new(producer: ProducerCore, destination: Destination, capacity: usize) -> Self {
         Shared {
             producer,
-            topic,
+            destination,
             queue: Mutex::new(Pending { records: Queued::default(), closed: false }),
             capacity,
             arrived: Notify::new(),
@@ -544,8 +607,11 @@ impl Shared {
             self.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
             return;
         }
-        for (body, keys, count) in pack(batch, &self.spare_text) {
-            let mut msg = Message::new(self.topic.clone(), None, body);
+        let (messages, regions) = pack(batch, &self.spare_text);
+        for PackedMessage { body, keys, count, region } in messages {
+            let region = regions.get(usize::from(region)).map_or(DEFAULT_TRACE_REGION, String::as_str);
+            let topic = self.destination.topic(region);
+            let mut msg = Message::new(topic, None, body);
             msg.key = Some(keys);
             match self.producer.send_untraced(&msg).await {
                 Ok(_) => {
@@ -557,11 +623,11 @@ impl Shared {
                     if e.kind() == ErrorKind::TopicNotFound {
                         let until = crate::message::now_ms() + MISSING_TOPIC_PAUSE.as_millis() as i64;
                         self.paused_until_ms.store(until, Ordering::Relaxed);
-                        warn_limited!(topic = %self.topic, dropped, pause = ?MISSING_TOPIC_PAUSE,
-                            "message trace topic not found (brokers create it with traceTopicEnable=true); trace records dropped");
+                        warn_limited!(topic = %msg.topic, dropped, pause = ?MISSING_TOPIC_PAUSE,
+                            "message trace topic not found (brokers create RMQ_SYS_TRACE_TOPIC with traceTopicEnable=true); trace records dropped");
                         return;
                     }
-                    warn_limited!(topic = %self.topic, dropped, error = %e, "message trace send failed; trace records dropped");
+                    warn_limited!(topic = %msg.topic, dropped, error = %e, "message trace send failed; trace records dropped");
                 }
             }
         }
@@ -569,29 +635,30 @@ impl Shared {
 }
 
 /// Packs records into trace messages as the Java dispatcher does: records of one traced topic
-/// together, a message's records up to [`BATCH_MAX`], its body up to [`MAX_TRACE_BODY`] and its
+/// (and, with the `CLOUD` channel, of one region: one trace topic) together, a message's records up to [`BATCH_MAX`], its body up to [`MAX_TRACE_BODY`] and its
 /// keys up to [`MAX_TRACE_KEYS`]
 /// (a record that crosses a bound ends its message), and its keys the message ids and keys of
 /// its records, space-separated (the broker indexes each, which is what `queryMsgTraceById`
-/// looks up). Returns (body, keys, number of records).
+/// looks up). Returns the messages and the regions their `region` indexes.
 ///
 /// A message whose records are one run of the queue's text (every message, unless the batch
 /// mixes topics) has a slice of it as its body, not a copy; the text returns to `spare` once
 /// the last of them is dropped ([`BatchText`]).
-fn pack(batch: Queued, spare: &Arc<SpareText>) -> Vec<(Bytes, String, usize)> {
+fn pack(batch: Queued, spare: &Arc<SpareText>) -> (Vec<PackedMessage>, Vec<String>) {
     let mut planned: Vec<PlannedMessage> = Vec::new();
     {
         let mut records: Vec<QueuedRecord<'_>> = batch.iter().collect();
-        let groups: Vec<&[QueuedRecord<'_>]> = if batch.mixed_topics {
-            // Records of one topic together, in their order.
-            records.sort_by(|a, b| a.topic().cmp(b.topic()));
-            records.chunk_by(|a, b| a.topic() == b.topic()).collect()
+        let groups: Vec<&[QueuedRecord<'_>]> = if batch.mixed_topics || batch.mixed_regions {
+            // Records of one region and topic together, in their order.
+            records.sort_by(|a, b| (a.region, a.topic()).cmp(&(b.region, b.topic())));
+            records.chunk_by(|a, b| (a.region, a.topic()) == (b.region, b.topic())).collect()
         } else {
             vec![&records[..]]
         };
         let mut keys = IndexKeys::with_capacity(batch.len() * 2, batch.keys_may_repeat);
         for records in groups {
-            let mut message = PlannedMessage::default();
+            let region = records.first().map_or(0, |r| r.region);
+            let mut message = PlannedMessage { region, ..PlannedMessage::default() };
             for r in records {
                 message.add_text(r.at..r.at + r.text().len());
                 for key in r.index_keys() {
@@ -600,7 +667,8 @@ fn pack(batch: Queued, spare: &Arc<SpareText>) -> Vec<(Bytes, String, usize)> {
                 message.count += 1;
                 if message.count >= BATCH_MAX || message.body_len >= MAX_TRACE_BODY || keys.len() >= MAX_TRACE_KEYS {
                     message.keys = keys.take();
-                    planned.push(std::mem::take(&mut message));
+                    planned
+                        .push(std::mem::replace(&mut message, PlannedMessage { region, ..PlannedMessage::default() }));
                 }
             }
             if message.count > 0 {
@@ -610,7 +678,7 @@ fn pack(batch: Queued, spare: &Arc<SpareText>) -> Vec<(Bytes, String, usize)> {
         }
     }
     let text = Bytes::from_owner(BatchText { text: batch.text, spare: spare.clone() });
-    planned
+    let messages = planned
         .into_iter()
         .map(|m| {
             let body = match &m.runs[..] {
@@ -623,9 +691,21 @@ fn pack(batch: Queued, spare: &Arc<SpareText>) -> Vec<(Bytes, String, usize)> {
                     Bytes::from(body)
                 }
             };
-            (body, m.keys, m.count)
+            PackedMessage { body, keys: m.keys, count: m.count, region: m.region }
         })
-        .collect()
+        .collect();
+    (messages, batch.regions)
+}
+
+/// A trace message [`pack`] made.
+struct PackedMessage {
+    body: Bytes,
+    /// The `KEYS` property: its records' ids and keys.
+    keys: String,
+    /// How many records it carries.
+    count: usize,
+    /// Its records' region: an index into the regions `pack` returns (0 when there are none).
+    region: u16,
 }
 
 /// The text of a taken batch, owned by the bodies of its trace messages (slices of it). When
@@ -678,6 +758,7 @@ struct PlannedMessage {
     body_len: usize,
     keys: String,
     count: usize,
+    region: u16,
 }
 
 impl PlannedMessage {
@@ -745,7 +826,14 @@ impl<'a> IndexKeys<'a> {
 struct Queued {
     text: String,
     /// Per record: its span of `text`, and its fields' spans relative to the record's start.
-    records: Vec<(Range<usize>, Spans)>,
+    records: Vec<RecordAt>,
+    /// The regions records were queued under, each once, in the order first seen: only with
+    /// the `CLOUD` access channel, whose trace topic is the region's (else empty, and every
+    /// record's `region` is 0).
+    regions: Vec<String>,
+    /// Whether records were queued under more than one region: only then does [`pack`] group
+    /// them by region.
+    mixed_regions: bool,
     /// Whether some record's topic differs from the record's before it: only then does
     /// [`pack`] group the records by topic (a producer sending to one topic, and every
     /// consumer, whose records name none, never pay for it).
@@ -754,6 +842,16 @@ struct Queued {
     /// [`pack`] keep a set of the keys it has written (for a producer's records, whose keys
     /// cannot repeat, the set was a quarter of packing's instructions).
     keys_may_repeat: bool,
+}
+
+/// Where a queued record is in [`Queued::text`].
+struct RecordAt {
+    /// Its span of the text.
+    text: Range<usize>,
+    /// Its fields' spans, relative to the record's start.
+    spans: Spans,
+    /// Its region's index in [`Queued::regions`] (0 when there are none).
+    region: u16,
 }
 
 /// What a queued record's index keys may have in common with other records'.
@@ -788,26 +886,49 @@ impl Queued {
     /// text it wrote each field).
     #[cfg(test)]
     fn push_with(&mut self, encode: impl FnOnce(&mut String) -> Spans) {
-        self.push_record(encode, false, KeysOf::Any);
+        self.push_record(encode, false, KeysOf::Any, None);
     }
 
     /// [`push_with`](Self::push_with); `same_topic` when the caller knows that the record's
     /// topic is the one of the record before it (the records of one batch send).
-    /// `keys` says what its index keys may share with other records'.
-    fn push_record(&mut self, encode: impl FnOnce(&mut String) -> Spans, same_topic: bool, keys: KeysOf) {
+    /// `keys` says what its index keys may share with other records'. `region` is the region
+    /// whose trace topic the record goes to, when that depends on it (the `CLOUD` channel).
+    fn push_record(
+        &mut self,
+        encode: impl FnOnce(&mut String) -> Spans,
+        same_topic: bool,
+        keys: KeysOf,
+        region: Option<&str>,
+    ) {
         self.keys_may_repeat |= keys == KeysOf::Any;
         let start = self.text.len();
         let spans = encode(&mut self.text);
         if !same_topic && !self.mixed_topics {
-            if let Some((previous, previous_spans)) = self.records.last() {
+            if let Some(previous) = self.records.last() {
                 let at = |r: &Range<usize>, base: usize| base + r.start..base + r.end;
-                let previous_topic = &self.text[at(&previous_spans.topic, previous.start)];
+                let previous_topic = &self.text[at(&previous.spans.topic, previous.text.start)];
                 self.mixed_topics = previous_topic != &self.text[spans.topic.clone()];
             }
         }
+        let region = region.map_or(0, |region| self.region_index(region));
         let relative = |r: Range<usize>| r.start - start..r.end - start;
         let spans = Spans { topic: relative(spans.topic), msg_id: relative(spans.msg_id), keys: relative(spans.keys) };
-        self.records.push((start..self.text.len(), spans));
+        self.records.push(RecordAt { text: start..self.text.len(), spans, region });
+    }
+
+    /// The index of `region` in [`Queued::regions`], added if new. A queue holds at most a
+    /// few thousand records, so at most as many regions: the index fits.
+    fn region_index(&mut self, region: &str) -> u16 {
+        // Almost always one region: a linear search finds it first.
+        let at = match self.regions.iter().position(|r| r == region) {
+            Some(at) => at,
+            None => {
+                self.regions.push(region.to_owned());
+                self.mixed_regions |= self.regions.len() > 1;
+                self.regions.len() - 1
+            }
+        };
+        u16::try_from(at).unwrap_or(u16::MAX)
     }
 
     /// Takes every record, leaving an empty queue with room for as much as was taken: what a
@@ -818,16 +939,23 @@ impl Queued {
     fn take_all(&mut self, spare: Option<String>) -> Queued {
         let mut text = spare.unwrap_or_default();
         text.reserve(self.text.len());
-        let fresh =
-            Queued { text, records: Vec::with_capacity(self.len()), mixed_topics: false, keys_may_repeat: false };
+        let fresh = Queued {
+            text,
+            records: Vec::with_capacity(self.len()),
+            regions: Vec::new(),
+            mixed_regions: false,
+            mixed_topics: false,
+            keys_may_repeat: false,
+        };
         std::mem::replace(self, fresh)
     }
 
     fn iter(&self) -> impl Iterator<Item = QueuedRecord<'_>> {
-        self.records.iter().map(|(range, spans)| QueuedRecord {
-            text: &self.text[range.clone()],
-            at: range.start,
-            spans,
+        self.records.iter().map(|r| QueuedRecord {
+            text: &self.text[r.text.clone()],
+            at: r.text.start,
+            spans: &r.spans,
+            region: r.region,
         })
     }
 }
@@ -839,6 +967,8 @@ struct QueuedRecord<'a> {
     /// Where `text` starts in the queue's text.
     at: usize,
     spans: &'a Spans,
+    /// See [`RecordAt::region`].
+    region: u16,
 }
 
 impl<'a> QueuedRecord<'a> {
@@ -865,6 +995,19 @@ impl<'a> QueuedRecord<'a> {
 mod tests {
     use super::record::*;
     use super::*;
+
+    /// [`pack`] of records queued without regions (the `LOCAL` channel): (body, keys, count).
+    fn pack_one_topic(batch: Queued, spare: &Arc<SpareText>) -> Vec<(Bytes, String, usize)> {
+        let (messages, regions) = pack(batch, spare);
+        assert!(regions.is_empty(), "{regions:?}");
+        messages
+            .into_iter()
+            .map(|m| {
+                assert_eq!(m.region, 0);
+                (m.body, m.keys, m.count)
+            })
+            .collect()
+    }
 
     fn pub_trace(topic: &str, id: &str, keys: Option<&str>) -> TraceRecord {
         TraceRecord::Pub(PubTrace {
@@ -905,7 +1048,7 @@ mod tests {
             pub_trace("A", "M3", None),
             pub_trace("A", "M1", Some("k2")),
         ];
-        let packed = pack(queued(&batch), &Arc::default());
+        let packed = pack_one_topic(queued(&batch), &Arc::default());
         assert_eq!(packed.len(), 2);
         let (body, keys, count) = &packed[0];
         assert_eq!((keys.as_str(), *count), ("M1 k1 k2 M3", 3));
@@ -924,7 +1067,7 @@ mod tests {
         let text = queued.text.clone();
         let text_at = queued.text.as_ptr();
         let spare = Arc::default();
-        let packed = pack(queued, &spare);
+        let packed = pack_one_topic(queued, &spare);
         assert_eq!(packed.len(), 1);
         assert_eq!((body_text(&packed[0].0), packed[0].1.as_str(), packed[0].2), (text.as_str(), "M0 M1 M2 M3 M4", 5));
         assert_eq!(record::decode(body_text(&packed[0].0)).unwrap(), batch);
@@ -938,13 +1081,61 @@ mod tests {
     }
 
     #[test]
+    fn with_the_cloud_channel_records_of_each_region_go_to_that_region_s_topic() {
+        let region_of = |r: &TraceRecord| match r {
+            TraceRecord::Pub(p) => p.region_id.clone(),
+            _ => unreachable!(),
+        };
+        let mut batch: Vec<TraceRecord> = (0..6).map(|i| pub_trace("A", &format!("M{i}"), None)).collect();
+        for (i, record) in batch.iter_mut().enumerate() {
+            let TraceRecord::Pub(p) = record else { unreachable!() };
+            p.region_id = if i % 3 == 1 { "cn-hangzhou".into() } else { "DefaultRegion".into() };
+        }
+        let mut queue = Queued::default();
+        for r in &batch {
+            let region = region_of(r);
+            queue.push_record(|out| r.encode_spans(out), false, KeysOf::Any, Some(&region));
+        }
+        assert!(queue.mixed_regions && !queue.mixed_topics);
+        let (messages, regions) = pack(queue, &Arc::default());
+        assert_eq!(regions, ["DefaultRegion", "cn-hangzhou"]);
+        let destination = Destination::PerRegion;
+        let sent: Vec<(String, String, Vec<TraceRecord>)> = messages
+            .iter()
+            .map(|m| {
+                let topic = destination.topic(&regions[usize::from(m.region)]);
+                (topic, m.keys.clone(), record::decode(body_text(&m.body)).unwrap())
+            })
+            .collect();
+        let expect = |ids: &[usize]| ids.iter().map(|&i| batch[i].clone()).collect::<Vec<_>>();
+        assert_eq!(
+            sent,
+            [
+                ("rmq_sys_TRACE_DATA_DefaultRegion".to_owned(), "M0 M2 M3 M5".to_owned(), expect(&[0, 2, 3, 5])),
+                ("rmq_sys_TRACE_DATA_cn-hangzhou".to_owned(), "M1 M4".to_owned(), expect(&[1, 4])),
+            ]
+        );
+        // One region: one message, the queue's text as it is.
+        let mut queue = Queued::default();
+        for r in &batch[..3] {
+            queue.push_record(|out| r.encode_spans(out), false, KeysOf::Any, Some("cn-beijing"));
+        }
+        assert!(!queue.mixed_regions);
+        let (messages, regions) = pack(queue, &Arc::default());
+        assert_eq!((messages.len(), regions.as_slice()), (1, ["cn-beijing".to_owned()].as_slice()));
+        assert_eq!(destination.topic(&regions[0]), "rmq_sys_TRACE_DATA_cn-beijing");
+        // The LOCAL channel's topic does not depend on the region.
+        assert_eq!(Destination::Topic("T".into()).topic("cn-beijing"), "T");
+    }
+
+    #[test]
     fn a_batch_split_into_messages_shares_one_text_which_a_later_batch_reuses() {
         let batch: Vec<TraceRecord> = (0..BATCH_MAX + 3).map(|i| pub_trace("A", &format!("M{i}"), None)).collect();
         let mut queue = queued(&batch);
         let taken = queue.take_all(None);
         let (text_at, taken_len) = (taken.text.as_ptr(), taken.text.len());
         let spare = Arc::default();
-        let packed = pack(taken, &spare);
+        let packed = pack_one_topic(taken, &spare);
         assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [BATCH_MAX, 3]);
         assert_eq!(packed[0].0.as_ptr(), text_at);
         assert_eq!(packed[1].0.as_ptr(), text_at.wrapping_add(packed[0].0.len()));
@@ -969,18 +1160,18 @@ mod tests {
         // A producer's records without user keys: ids it made, which cannot repeat.
         let mut queue = Queued::default();
         for id in ["M0", "M1", "M2"] {
-            queue.push_record(|out| fresh(id).encode_spans(out), false, KeysOf::FreshId);
+            queue.push_record(|out| fresh(id).encode_spans(out), false, KeysOf::FreshId, None);
         }
         assert!(!queue.keys_may_repeat);
-        let packed = pack(queue, &Arc::default());
+        let packed = pack_one_topic(queue, &Arc::default());
         assert_eq!(packed[0].1, "M0 M1 M2");
 
         // An EndTransaction names its half message's id again; a user key may name another
         // message's id, or repeat: each key is written once.
         let mut queue = Queued::default();
-        queue.push_record(|out| fresh("M0").encode_spans(out), false, KeysOf::FreshId);
-        queue.push_record(|out| pub_trace("A", "M1", Some("M0 k")).encode_spans(out), false, KeysOf::Any);
-        queue.push_record(|out| fresh("M2").encode_spans(out), false, KeysOf::FreshId);
+        queue.push_record(|out| fresh("M0").encode_spans(out), false, KeysOf::FreshId, None);
+        queue.push_record(|out| pub_trace("A", "M1", Some("M0 k")).encode_spans(out), false, KeysOf::Any, None);
+        queue.push_record(|out| fresh("M2").encode_spans(out), false, KeysOf::FreshId, None);
         let end = TraceRecord::EndTransaction(EndTransactionTrace {
             timestamp: 1,
             region_id: "R".into(),
@@ -995,9 +1186,9 @@ mod tests {
             transaction_state: "COMMIT_MESSAGE".into(),
             from_transaction_check: false,
         });
-        queue.push_record(|out| end.encode_spans(out), false, KeysOf::Any);
+        queue.push_record(|out| end.encode_spans(out), false, KeysOf::Any, None);
         assert!(queue.keys_may_repeat);
-        let packed = pack(queue, &Arc::default());
+        let packed = pack_one_topic(queue, &Arc::default());
         assert_eq!((packed[0].1.as_str(), packed[0].2), ("M0 M1 k M2", 4));
     }
 
@@ -1033,7 +1224,11 @@ mod tests {
         let tracer = Tracer {
             group: "GID_t".to_owned(),
             worker: Mutex::new(None),
-            shared: Arc::new(Shared::new(ProducerCore::new(config), DEFAULT_TRACE_TOPIC.to_owned(), 3)),
+            shared: Arc::new(Shared::new(
+                ProducerCore::new(config),
+                Destination::Topic(DEFAULT_TRACE_TOPIC.to_owned()),
+                3,
+            )),
         };
         tracer.append(pub_trace("B", "M0", None));
         let shared = PubBatchFields {
@@ -1063,7 +1258,7 @@ mod tests {
         assert!(queued.mixed_topics, "B, then A");
         let records = record::decode(&queued.text).unwrap();
         assert_eq!(records.iter().map(TraceRecord::msg_id).collect::<Vec<_>>(), ["M0", "M1", "M2"]);
-        let packed = pack(queued, &Arc::default());
+        let packed = pack_one_topic(queued, &Arc::default());
         assert_eq!(packed.iter().map(|p| (p.1.as_str(), p.2)).collect::<Vec<_>>(), [("M1 M2", 2), ("M0", 1)]);
     }
 
@@ -1076,7 +1271,11 @@ mod tests {
         let tracer = Tracer {
             group: "GID_t".to_owned(),
             worker: Mutex::new(None),
-            shared: Arc::new(Shared::new(ProducerCore::new(config), DEFAULT_TRACE_TOPIC.to_owned(), 10)),
+            shared: Arc::new(Shared::new(
+                ProducerCore::new(config),
+                Destination::Topic(DEFAULT_TRACE_TOPIC.to_owned()),
+                10,
+            )),
         };
         let now = crate::message::now_ms();
         tracer.shared.paused_until_ms.store(now + 60_000, Ordering::Relaxed);
@@ -1112,7 +1311,11 @@ mod tests {
         let tracer = Tracer {
             group: "GID_t".to_owned(),
             worker: Mutex::new(None),
-            shared: Arc::new(Shared::new(ProducerCore::new(config), DEFAULT_TRACE_TOPIC.to_owned(), 2)),
+            shared: Arc::new(Shared::new(
+                ProducerCore::new(config),
+                Destination::Topic(DEFAULT_TRACE_TOPIC.to_owned()),
+                2,
+            )),
         };
         let started = Instant::now();
         for i in 0..4 {
@@ -1150,7 +1353,7 @@ mod tests {
         assert_eq!(topics, ["A", "", "A", "A", "A"]);
         assert!(taken.mixed_topics);
         // The consume record's message first (its topic sorts first), then the topic's.
-        let packed = pack(taken, &Arc::default());
+        let packed = pack_one_topic(taken, &Arc::default());
         assert_eq!(
             packed.iter().map(|p| (p.1.as_str(), p.2)).collect::<Vec<_>>(),
             [("M1 k1", 1), ("M0 k0 M2 k2 M3 k3 M4 k4", 4)]
@@ -1162,7 +1365,7 @@ mod tests {
         let batch: Vec<TraceRecord> = (0..BATCH_MAX * 2 + 1).map(|i| pub_trace("A", &format!("M{i}"), None)).collect();
         let queued = queued(&batch);
         let text = queued.text.clone();
-        let packed = pack(queued, &Arc::default());
+        let packed = pack_one_topic(queued, &Arc::default());
         assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [BATCH_MAX, BATCH_MAX, 1]);
         assert_eq!(packed.iter().map(|p| body_text(&p.0)).collect::<String>(), text);
         assert!(packed[2].1 == format!("M{}", BATCH_MAX * 2));
@@ -1174,7 +1377,8 @@ mod tests {
             .with(crate::config::keys::NAMESRV_ADDR, "127.0.0.1:9876")
             .with(crate::config::keys::GROUP_ID, "GID_t");
         let config = ClientConfig::from_properties(&props, true).unwrap();
-        let shared = Arc::new(Shared::new(ProducerCore::new(config), DEFAULT_TRACE_TOPIC.to_owned(), 8));
+        let shared =
+            Arc::new(Shared::new(ProducerCore::new(config), Destination::Topic(DEFAULT_TRACE_TOPIC.to_owned()), 8));
         let worker = tokio::spawn(shared.clone().run());
         let tracer = Tracer { group: "GID_t".to_owned(), worker: Mutex::new(None), shared: shared.clone() };
         tracer.append(pub_trace("A", "M1", None));
@@ -1193,7 +1397,11 @@ mod tests {
             .with(crate::config::keys::NAMESRV_ADDR, "127.0.0.1:9876")
             .with(crate::config::keys::GROUP_ID, "GID_t");
         let config = ClientConfig::from_properties(&props, true).unwrap();
-        let shared = Arc::new(Shared::new(ProducerCore::new(config), DEFAULT_TRACE_TOPIC.to_owned(), QUEUE_CAPACITY));
+        let shared = Arc::new(Shared::new(
+            ProducerCore::new(config),
+            Destination::Topic(DEFAULT_TRACE_TOPIC.to_owned()),
+            QUEUE_CAPACITY,
+        ));
         let worker = tokio::spawn(shared.clone().run());
         let tracer = Tracer { group: "GID_t".to_owned(), worker: Mutex::new(None), shared: shared.clone() };
         let settle = || async {
@@ -1230,7 +1438,7 @@ mod tests {
         };
         let big = "t".repeat(70_000);
         let batch = vec![with_tag("M1", &big), with_tag("M2", &big), pub_trace("A", "M3", None)];
-        let packed = pack(queued(&batch), &Arc::default());
+        let packed = pack_one_topic(queued(&batch), &Arc::default());
         assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [2, 1]);
         assert_eq!(packed[0].1, "M1 M2");
         assert!(packed[0].0.len() >= MAX_TRACE_BODY);
@@ -1243,7 +1451,7 @@ mod tests {
         let keys: Vec<String> = (0..7).map(|i| format!("{i}{}", "k".repeat(4999))).collect();
         let batch: Vec<TraceRecord> =
             keys.iter().enumerate().map(|(i, k)| pub_trace("A", &format!("M{i}"), Some(k))).collect();
-        let packed = pack(queued(&batch), &Arc::default());
+        let packed = pack_one_topic(queued(&batch), &Arc::default());
         assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [5, 2]);
         for (_, keys, _) in &packed {
             assert!(keys.len() < crate::protocol::message::MAX_PROPERTIES_LEN - 1000, "{} bytes of keys", keys.len());

@@ -321,11 +321,13 @@ pub(crate) struct SubAfterFields<'a> {
     pub context_code: i32,
     pub timestamp: i64,
     pub group: &'a str,
+    /// The `CLOUD` access channel's form: without timestamp and group, but with the separator
+    /// after the context code (Java `TraceDataEncoder.encoderFromContextBean`).
+    pub cloud: bool,
 }
 
 impl SubAfterFields<'_> {
-    /// The LOCAL access channel's form (the CLOUD one leaves out timestamp and group but keeps
-    /// the separator after the context code).
+    /// The `LOCAL` access channel's form, or the `CLOUD` one (`cloud`).
     pub fn encode(&self, out: &mut String) -> Spans {
         // Consume records name no topic: an empty span where the record starts.
         let start = out.len();
@@ -337,8 +339,12 @@ impl SubAfterFields<'_> {
         w.flag(self.success);
         let keys = w.optional(self.keys);
         w.num(self.context_code);
-        w.num(self.timestamp);
-        w.text(self.group);
+        if self.cloud {
+            w.out.push(CONTENT_SEPARATOR);
+        } else {
+            w.num(self.timestamp);
+            w.text(self.group);
+        }
         w.end();
         Spans { topic: start..start, msg_id, keys }
     }
@@ -418,6 +424,16 @@ impl TraceRecord {
         }
     }
 
+    /// The region the record names; `SubAfter` records name none.
+    pub fn region_id(&self) -> Option<&str> {
+        match self {
+            TraceRecord::Pub(r) => Some(&r.region_id),
+            TraceRecord::SubBefore(r) => Some(&r.region_id),
+            TraceRecord::SubAfter(_) => None,
+            TraceRecord::EndTransaction(r) => Some(&r.region_id),
+        }
+    }
+
     /// The message's keys (space-separated, as in the `KEYS` property).
     pub fn keys(&self) -> Option<&str> {
         match self {
@@ -472,6 +488,7 @@ impl TraceRecord {
                 context_code: r.context_code,
                 timestamp: r.timestamp,
                 group: &r.group,
+                cloud: false,
             }
             .encode(out),
             TraceRecord::EndTransaction(r) => {
@@ -756,11 +773,41 @@ mod tests {
             context_code: 0,
             timestamp: 9,
             group: "G",
+            cloud: false,
         };
         let mut text = String::new();
         let spans = after.encode(&mut text);
         assert_eq!((spans.topic.is_empty(), &text[spans.msg_id], spans.keys.is_empty()), (true, "MID", true));
         assert!(text.contains("\u{1}null\u{1}"), "no keys are written as null: {text:?}");
+    }
+
+    #[test]
+    fn the_cloud_sub_after_form_ends_after_the_context_code_s_separator() {
+        // Java `TraceDataEncoder.encoderFromContextBean`, SubAfter with AccessChannel.CLOUD:
+        // `... contextCode CONTENT_SPLITOR` then FIELD_SPLITOR, no timestamp and group.
+        let fields = |cloud| SubAfterFields {
+            request_id: "REQ",
+            msg_id: "MID",
+            cost_ms: 3,
+            success: false,
+            keys: Some("k1 k2"),
+            context_code: 4,
+            timestamp: 1700000000123,
+            group: "GID_c",
+            cloud,
+        };
+        let mut cloud = String::new();
+        let spans = fields(true).encode(&mut cloud);
+        assert_eq!(cloud, "SubAfter\u{1}REQ\u{1}MID\u{1}3\u{1}false\u{1}k1 k2\u{1}4\u{1}\u{2}");
+        assert_eq!((&cloud[spans.msg_id], &cloud[spans.keys]), ("MID", "k1 k2"));
+        let mut local = String::new();
+        fields(false).encode(&mut local);
+        assert_eq!(local, "SubAfter\u{1}REQ\u{1}MID\u{1}3\u{1}false\u{1}k1 k2\u{1}4\u{1}1700000000123\u{1}GID_c\u{2}");
+        // Both read back; the cloud form has neither timestamp nor group.
+        let [TraceRecord::SubAfter(c)] = &decode(&cloud).unwrap()[..] else { panic!() };
+        assert_eq!((c.context_code, c.timestamp, c.group.as_str(), c.success), (4, 0, "", false));
+        let [TraceRecord::SubAfter(l)] = &decode(&local).unwrap()[..] else { panic!() };
+        assert_eq!((l.context_code, l.timestamp, l.group.as_str()), (4, 1700000000123, "GID_c"));
     }
 
     #[test]

@@ -90,6 +90,7 @@ class PropertyKeyConst:
     CompressLevel: ClassVar[str]
     LanguageAsJava: ClassVar[str]
     TRACE_TOPIC_NAME: ClassVar[str]
+    AccessChannel: ClassVar[str]
     ConsumeFromWhere: ClassVar[str]
     ConsumeTimestamp: ClassVar[str]
     OffsetStoreDir: ClassVar[str]

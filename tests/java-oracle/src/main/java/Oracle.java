@@ -69,7 +69,8 @@ public final class Oracle {
         "         then exits 0; 2 on timeout. --broadcasting: MessageModel.BROADCASTING, offsets in",
         "         DIR/<ip>@NAME/G/offsets.json (LocalFileOffsetStore; rocketmq.client.localOffsetStoreDir).",
         "  traces  --namesrv A --msg-id ID [--topic RMQ_SYS_TRACE_TOPIC] [--min N] [--timeout-ms M]",
-        "      -> the trace records about ID, decoded by the Java TraceDataEncoder, one line each; exit 2 if",
+        "      -> the trace records about ID, decoded by the Java TraceDataEncoder, one line each (with the",
+        "         record's text, without its FIELD_SPLITOR, as \"record\"); exit 2 if",
         "         fewer than N (default 1) are found in time (default 20000 ms).",
         "  view    --namesrv A --topic T (--msg-id UNIQ_ID | --offset-msg-id ID) [--timeout-ms M]",
         "      -> the message like consume; retries until found (index is built asynchronously);",
@@ -89,6 +90,7 @@ public final class Oracle {
         "         vmhwm_kb errors busy broker_cpu_s (latency per call; VmHWM of the measured window).",
         "",
         "Common: [--access-key AK --secret-key SK] (ACL signing) [--tls] [--namespace NS]",
+        "        [--access-channel LOCAL|CLOUD] (where --trace sends traces: the trace topic, or rmq_sys_TRACE_DATA_<region>)",
         "Exit codes: 0 ok, 1 error, 2 timeout / not found, 64 usage.");
 
     public static void main(String[] args) {
@@ -164,6 +166,7 @@ public final class Oracle {
         producer.setSendMsgTimeout(Integer.parseInt(a.get("--timeout-ms", "10000")));
         int count = Integer.parseInt(a.get("--count", "1"));
         List<String> sentIds = new ArrayList<>();
+        List<String> traceTopics = new ArrayList<>();
         producer.start();
         try {
             for (int i = 0; i < count; i++) {
@@ -200,6 +203,9 @@ public final class Oracle {
                     r = producer.send(msg);
                 }
                 sentIds.add(r.getMsgId());
+                // The topic the trace goes to (AsyncTraceDispatcher): per region with CLOUD.
+                traceTopics.add(producer.getAccessChannel() == org.apache.rocketmq.client.AccessChannel.CLOUD
+                    ? "rmq_sys_TRACE_DATA_" + r.getRegionId() : "RMQ_SYS_TRACE_TOPIC");
                 Map<String, Object> o = new LinkedHashMap<>();
                 o.put("msgId", r.getMsgId());
                 o.put("offsetMsgId", r.getOffsetMsgId());
@@ -215,20 +221,22 @@ public final class Oracle {
             // (AsyncTraceDispatcher.shutdown): the producer stays up until the broker's index
             // finds each message's trace (a fixed 3 s was not always enough on a loaded machine).
             if (a.flag("--trace")) {
-                awaitTraces(producer, sentIds, System.currentTimeMillis() + 30000);
+                awaitTraces(producer, traceTopics, sentIds, System.currentTimeMillis() + 30000);
             }
             producer.shutdown();
         }
         return 0;
     }
 
-    /// Waits until the default trace topic holds a trace of each of `ids` or `deadline` passes
+    /// Waits until trace topic `topics[i]` holds a trace of each `ids[i]` or `deadline` passes
     /// (then says so on stderr: the caller's check names what is missing).
-    private static void awaitTraces(DefaultMQProducer producer, List<String> ids, long deadline) throws Exception {
-        for (String id : ids) {
+    private static void awaitTraces(DefaultMQProducer producer, List<String> topics, List<String> ids, long deadline)
+        throws Exception {
+        for (int i = 0; i < ids.size(); i++) {
+            String id = ids.get(i);
             while (true) {
                 try {
-                    if (!producer.queryMessage("RMQ_SYS_TRACE_TOPIC", id, 1, 0, Long.MAX_VALUE).getMessageList().isEmpty()) {
+                    if (!producer.queryMessage(topics.get(i), id, 1, 0, Long.MAX_VALUE).getMessageList().isEmpty()) {
                         break;
                     }
                 } catch (Exception e) {
@@ -684,8 +692,10 @@ public final class Oracle {
                 try {
                     for (MessageExt m : producer.queryMessage(traceTopic, id, 64, 0, Long.MAX_VALUE).getMessageList()) {
                         String body = new String(m.getBody(), StandardCharsets.UTF_8);
+                        // Record by record, so that each line can show its record's text.
+                        for (String record : body.split("\u0002")) {
                         for (org.apache.rocketmq.client.trace.TraceContext c
-                            : org.apache.rocketmq.client.trace.TraceDataEncoder.decoderFromTraceDataString(body)) {
+                            : org.apache.rocketmq.client.trace.TraceDataEncoder.decoderFromTraceDataString(record)) {
                             org.apache.rocketmq.client.trace.TraceBean b = c.getTraceBeans().get(0);
                             if (!id.equals(b.getMsgId())) {
                                 continue;
@@ -713,7 +723,9 @@ public final class Oracle {
                             o.put("fromTransactionCheck", b.isFromTransactionCheck());
                             o.put("traceMessageKeys", m.getKeys());
                             o.put("clientHost", m.getBornHostString());
+                            o.put("record", record);
                             lines.add(Json.of(o));
+                        }
                         }
                     }
                 } catch (MQClientException e) {
@@ -737,6 +749,10 @@ public final class Oracle {
 
     private static void configure(org.apache.rocketmq.client.ClientConfig c, Args a) {
         c.setNamesrvAddr(a.required("--namesrv"));
+        if (a.has("--access-channel")) {
+            // Where message traces go: LOCAL (the trace topic) or CLOUD (rmq_sys_TRACE_DATA_<region>).
+            c.setAccessChannel(org.apache.rocketmq.client.AccessChannel.valueOf(a.get("--access-channel")));
+        }
         if (a.flag("--tls")) {
             c.setUseTLS(true);
         }
