@@ -1,39 +1,40 @@
 #!/usr/bin/env bash
-# Message-trace cost benchmark (not a test): the producer and consumer benchmarks with
-# MsgTraceSwitch off and on, in one run against one broker, and the cost of tracing per message.
+# Message-trace cost benchmark (not a test): what MsgTraceSwitch costs per message, measured in
+# one run against one broker.
 #
 #   tests/bench/trace-cost.sh
 #
 # Starts a RocketMQ cluster with traceTopicEnable=true (tests/harness/rmq.sh), the broker on one
-# core and the client alone on another where the machine has 2+ cores (taskset). Then, for each
-# of BENCH_ROUNDS rounds, untraced and traced runs alternate (their order flips each round):
-#   * bench_producer (tests/src/bin/bench_producer.rs) phases sync with 1 and 8 in flight, async
-#     with 256 in flight, batches of 32 by 4 tasks; 1 KiB bodies, ROCKETMQ header format;
-#   * the batch phase again, paced to BENCH_PACED_RATE messages a second (row "batch@<rate>"):
-#     both sides at one offered load. At full speed the broker, which also stores and indexes
-#     the traces, answers the traced run more slowly, so its writes carry fewer messages each
-#     and the kernel's share per message grows; the paced row leaves that out (the table prints
-#     each paced run's achieved rate: one below the pace means the pace was too high);
-#   * bench_consumer drain (tests/src/bin/bench_consumer.rs) of a backlog of BENCH_DRAIN
-#     messages by a new group.
-# Client CPU is getrusage of the client process, trace producer included. The table keeps each
-# side's lowest CPU per message of every phase and prints the cost: traced / untraced - 1. Below
-# it, the traced runs' trace records, sent and dropped (a run that dropped some understates the
-# cost; the clients' stderr is in the run's trace-records.log).
+# core and the client alone on another where the machine has 2+ cores (taskset). Each phase is
+# measured in pairs of segments within one process that holds an untraced and a traced client
+# (`bench_producer trace-pairs`, `bench_consumer drain-pairs`; which goes first alternates): a
+# segment's client CPU (getrusage, user and system) per message, a traced segment ending once
+# its trace records are sent, so that their sending counts. Segments seconds apart see the VM in
+# about the same state; separate runs minutes apart did not (their CPU per message moved by
+# 15-20%, which made the cost of one run against another meaningless). The phases:
+#   * bench_producer (tests/src/bin/bench_producer.rs): sync with 1 in flight, async with 256 in
+#     flight, batches of 32 by 4 tasks; 1 KiB bodies, ROCKETMQ header format;
+#   * the batch phase paced to BENCH_PACED_RATE messages a second: both sides at one offered
+#     load. At full speed the broker, which also stores and indexes the traces, answers the
+#     traced segment more slowly, so its writes carry fewer messages each and the kernel's share
+#     per message grows; the paced phase leaves that out;
+#   * bench_consumer drain (tests/src/bin/bench_consumer.rs) of a backlog of BENCH_DRAIN messages
+#     by a new group per segment.
+# Per phase: the medians of each side's CPU per message (and of their user and system parts),
+# the median of the pairs' costs (traced / untraced - 1) and their range. Instructions per
+# message, which the VM's state does not move, are tests/bench/instructions.sh's.
 #
 # Environment (defaults in brackets):
-#   RMQ_VERSION [5.3.3]   BENCH_ROUNDS [3]   BENCH_MESSAGES [150000] (per producer phase, which also
-#   stops after BENCH_MAX_SECS [6]; a shorter batch phase measures too little CPU)   BENCH_DRAIN [100000]
-#   BENCH_PACED_RATE [50000] (0 leaves the paced phase out)
-#   BENCH_OUT [<repo>/target/bench]
+#   RMQ_VERSION [5.3.3]   BENCH_PAIRS [10]   BENCH_MESSAGES [20000] (per segment of the sync and
+#   async phases; batch segments take 5x as many)   BENCH_DRAIN [100000]
+#   BENCH_PACED_RATE [50000] (0 leaves the paced phase out)   BENCH_OUT [<repo>/target/bench]
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HARNESS=$REPO/tests/harness/rmq.sh
 VERSION=${RMQ_VERSION:-5.3.3}
-ROUNDS=${BENCH_ROUNDS:-3}
-MESSAGES=${BENCH_MESSAGES:-150000}
-MAX_SECS=${BENCH_MAX_SECS:-6}
+PAIRS=${BENCH_PAIRS:-10}
+MESSAGES=${BENCH_MESSAGES:-20000}
 DRAIN=${BENCH_DRAIN:-100000}
 PACED_RATE=${BENCH_PACED_RATE:-50000}
 OUT=${BENCH_OUT:-$REPO/target/bench}
@@ -79,58 +80,35 @@ log "filling $DRAIN_TOPIC with $DRAIN messages"
 "$BIN_DIR/bench_consumer" fill --namesrv "$NAMESRV_ADDR" --topic "$DRAIN_TOPIC" --messages "$DRAIN" --size 1024
 log "warming the broker up (not measured)"
 "${PIN_CLIENT[@]}" "$BIN_DIR/bench_producer" ours "${COMMON[@]}" --formats rocketmq --sweep 8 --phases sync \
-  --messages 20000 --max-secs 3 >/dev/null
+  --messages 50000 --max-secs 5 >/dev/null
 
-producer_run() { # TRACE ROUND
-  log "round $2: producer, MsgTraceSwitch=$1"
-  BENCH_MSG_TRACE=$1 "${PIN_CLIENT[@]}" "$BIN_DIR/bench_producer" ours "${COMMON[@]}" --formats rocketmq \
-    --phases sync,async,batch --sweep 1,8 --async-window 256 --batch 32 --batch-tasks 4 \
-    --messages "$MESSAGES" --max-secs "$MAX_SECS" 2>>"$RUN/trace-records.log" | sed "s/^/$1\t/" >>"$RUN/producer.tsv"
-  ((PACED_RATE > 0)) || return 0
-  log "round $2: batches paced to $PACED_RATE msg/s, MsgTraceSwitch=$1"
-  # The phase's mode column becomes batch@<rate>: its own row of the table.
-  BENCH_MSG_TRACE=$1 "${PIN_CLIENT[@]}" "$BIN_DIR/bench_producer" ours "${COMMON[@]}" --formats rocketmq \
-    --phases batch --batch 32 --batch-tasks 4 --rate "$PACED_RATE" \
-    --messages "$MESSAGES" --max-secs "$MAX_SECS" 2>>"$RUN/trace-records.log" |
-    awk -F'\t' -v OFS='\t' -v mode="batch@$PACED_RATE" -v trace="$1" '$3 == "batch" { $3 = mode } { print trace, $0 }' \
-      >>"$RUN/producer.tsv"
+pairs() { # LABEL PROGRAM ARGS... : one phase's pairs, its lines kept in pairs.tsv
+  log "$1: $PAIRS pairs"
+  "${PIN_CLIENT[@]}" "${@:2}" --pairs "$PAIRS" 2>>"$RUN/trace-records.log" | tee -a "$RUN/pairs.tsv" >/dev/null
 }
-drain_run() { # TRACE ROUND
-  log "round $2: drain of $DRAIN, MsgTraceSwitch=$1"
-  BENCH_MSG_TRACE=$1 "${PIN_CLIENT[@]}" "$BIN_DIR/bench_consumer" drain --namesrv "$NAMESRV_ADDR" \
-    --topic "$DRAIN_TOPIC" --group "GID_trace_drain_$1_$2_$RANDOM" --messages "$DRAIN" 2>>"$RUN/trace-records.log" |
-    sed "s/^/$1\t/" >>"$RUN/drain.tsv"
-}
-for round in $(seq 1 "$ROUNDS"); do
-  order=(false true)
-  ((round % 2 == 0)) && order=(true false)
-  for trace in "${order[@]}"; do producer_run "$trace" "$round"; done
-  for trace in "${order[@]}"; do drain_run "$trace" "$round"; done
-done
+pairs "sync and async" "$BIN_DIR/bench_producer" trace-pairs "${COMMON[@]}" --phases sync,async --messages "$MESSAGES"
+pairs "batch" "$BIN_DIR/bench_producer" trace-pairs "${COMMON[@]}" --phases batch --messages $((MESSAGES * 5))
+if ((PACED_RATE > 0)); then
+  pairs "batch paced to $PACED_RATE msg/s" "$BIN_DIR/bench_producer" trace-pairs "${COMMON[@]}" --phases batch \
+    --messages $((MESSAGES * 5)) --rate "$PACED_RATE"
+fi
+pairs "drain" "$BIN_DIR/bench_consumer" drain-pairs --namesrv "$NAMESRV_ADDR" --topic "$DRAIN_TOPIC" \
+  --messages "$DRAIN"
 
-# producer.tsv: trace, "ours", format, mode, conc, ok, secs, cpu, p50, p99, p99.9, hwm, errors,
-# busy, broker cpu, allocations per message. drain.tsv: trace, JSON line.
 {
-  awk -F'\t' '$7 > 0 { printf "%s\t%s %s\t%.3f\t%.1f\t%.0f\n", $1, $4, $5, $8 / $6 * 1e6, $16, $6 / $7 }' "$RUN/producer.tsv"
-  sed -E 's/^(true|false)\t.*"cpuSecsPer100k":([0-9.e+-]+).*/\1\tdrain\t\2/' "$RUN/drain.tsv" |
-    awk -F'\t' '{ printf "%s\t%s\t%.3f\t-\t-\n", $1, $2, $3 * 10 }'
-} >"$RUN/cpu.tsv"
-{
-  echo "Message-trace cost, RocketMQ $VERSION, $ROUNDS rounds, $PINNING; load at start $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "client CPU per message (lowest of the rounds); allocations per message and msg/s of that run"
+  echo "Message-trace cost, RocketMQ $VERSION, $PAIRS pairs per phase, $PINNING; load at start $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "client CPU per message, medians of the segments (untraced -> traced), and the median of the pairs' costs"
   awk -F'\t' '
-    { key = $2; if (!(key in order)) { order[key] = ++n; names[n] = key }
-      if (!((key, $1) in best) || $3 < best[key, $1]) { best[key, $1] = $3; allocs[key, $1] = $4; rate[key, $1] = $5 } }
+    $2 == "medians" { split_of[$1] = $3 }
+    $2 == "median" { order[++n] = $1; line[$1] = $0 }
     END {
-      printf "%-18s %12s %12s %8s %16s %18s\n", "phase", "untraced µs", "traced µs", "cost", "allocs off → on", "msg/s off → on"
       for (i = 1; i <= n; i++) {
-        k = names[i]; off = best[k, "false"]; on = best[k, "true"]
-        printf "%-18s %12.2f %12.2f %7.1f%% %7s → %-7s %8s → %-8s\n", k, off, on, (on / off - 1) * 100,
-          allocs[k, "false"], allocs[k, "true"], rate[k, "false"], rate[k, "true"]
+        split(line[order[i]], f, "\t")
+        printf "%-30s %7.3f -> %7.3f us  cost %5.1f%%  %s\n", order[i], f[3], f[4], f[5], f[6]
+        printf "%-30s %s\n", "", split_of[order[i]]
       }
-    }' "$RUN/cpu.tsv"
-  echo "(drain: µs per message = CPU s per 100k × 10; the batch phase counts messages, not batches)"
-  # A traced run that dropped records would understate the cost: say how many were.
-  awk '/^trace records of/ { sent += $(NF - 2) + 0; dropped += $NF + 0 }
-    END { printf "trace records of the traced runs: %d sent, %d dropped\n", sent, dropped }' "$RUN/trace-records.log"
+    }' "$RUN/pairs.tsv"
+  # A traced segment that dropped records would understate the cost: say how many were.
+  awk '/^trace records/ { sent += $(NF - 2) + 0; dropped += $NF + 0 }
+    END { printf "trace records of the traced clients: %d sent, %d dropped\n", sent, dropped }' "$RUN/trace-records.log"
 } | tee "$RUN/table.txt"

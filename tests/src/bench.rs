@@ -54,12 +54,20 @@ impl Opts {
 
 /// User + system CPU seconds of this process (every thread), from getrusage.
 pub fn cpu_secs() -> f64 {
+    let (user, system) = user_and_system_cpu_secs();
+    user + system
+}
+
+/// User and system CPU seconds of this process (every thread), from getrusage. Linux splits
+/// the (exact) total between the two in proportion to the clock ticks that found the process
+/// in each, so the split of a short interval is approximate.
+pub fn user_and_system_cpu_secs() -> (f64, f64) {
     // SAFETY: getrusage only writes into the zeroed struct we pass.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: RUSAGE_SELF with a valid pointer; cannot fail.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    tv(ru.ru_utime) + tv(ru.ru_stime)
+    (tv(ru.ru_utime), tv(ru.ru_stime))
 }
 
 /// A `kB` field (VmRSS, VmHWM) of /proc/PID/status.
@@ -85,4 +93,14 @@ pub fn proc_cpu_secs(pid: u32) -> Option<f64> {
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1);
     Some(ticks as f64 / hz as f64)
+}
+
+/// The median of `values` (the mean of the middle two of an even count); NaN for none.
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
 }

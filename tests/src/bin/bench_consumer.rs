@@ -11,12 +11,19 @@
 //!   count run from the first delivery to the N-th, as the Java side measures them, so client
 //!   start-up and the group's first rebalance are left out on both sides. `BENCH_MSG_TRACE`
 //!   (`true`/`false`), when set, is the consumer's `MsgTraceSwitch`.
+//! * `drain-pairs --namesrv A --topic T --messages N [--pairs 10] [--threads 20]
+//!   [--cache-per-queue 1000]`: what tracing costs a drain, in one process: `--pairs` pairs of
+//!   drains of T (holding N messages) by new groups, one untraced and one traced (which goes
+//!   first alternates), each measured as `drain` does, except that a traced drain's window ends
+//!   once its trace records (two per message) are sent, so their sending is counted. Prints one
+//!   line per pair (CPU us per message, user + system) and the medians (see `bench_producer
+//!   trace-pairs` for why pairs).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ons_tests::bench::{cpu_secs, runtime, status_kb, BoxResult, Opts};
+use ons_tests::bench::{median, runtime, status_kb, user_and_system_cpu_secs, BoxResult, Opts};
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
 use rocketmq_ons::{Action, Consumer, Message, Producer, Properties};
@@ -31,6 +38,7 @@ fn main() {
     let result = match cmd.as_str() {
         "fill" => runtime().block_on(fill(&opts)),
         "drain" => drain(&opts),
+        "drain-pairs" => drain_pairs(&opts),
         other => Err(format!("unknown subcommand {other}").into()),
     };
     if let Err(e) = result {
@@ -92,37 +100,147 @@ async fn fill(opts: &Opts) -> BoxResult<()> {
     Ok(())
 }
 
-/// When the first and the last counted delivery happened, with the process's CPU seconds then.
+/// When the first and the last counted delivery happened, with the process's user and system
+/// CPU seconds then.
 #[derive(Default)]
 struct Window {
-    first: Option<(Instant, f64)>,
-    last: Option<(Instant, f64)>,
+    first: Option<(Instant, (f64, f64))>,
+    last: Option<(Instant, (f64, f64))>,
+}
+
+/// What one drain measures: seconds and user and system CPU seconds from the first delivery to
+/// the last (or, `until_traced`, to when its trace records were sent), and peak RSS.
+struct Drained {
+    secs: f64,
+    user: f64,
+    system: f64,
+    peak_rss_kib: u64,
+}
+
+/// How to drain: of `topic`, `total` messages, by a new group.
+struct DrainLoad<'a> {
+    namesrv: &'a str,
+    topic: &'a str,
+    total: usize,
+    threads: usize,
+    per_queue: usize,
+    max_time: Duration,
+}
+
+impl<'a> DrainLoad<'a> {
+    /// The load `opts` name; `total` when they do not say how many messages.
+    fn of(opts: &'a Opts, total: usize) -> BoxResult<Self> {
+        Ok(DrainLoad {
+            namesrv: opts.str("namesrv")?,
+            topic: opts.str("topic")?,
+            total: opts.get("messages", total)?,
+            threads: opts.get("threads", 20)?,
+            per_queue: opts.get("cache-per-queue", 1000)?,
+            max_time: Duration::from_secs(opts.get("max-secs", 600)?),
+        })
+    }
 }
 
 fn drain(opts: &Opts) -> BoxResult<()> {
-    let namesrv = opts.str("namesrv")?;
-    let topic = opts.str("topic")?;
-    let group = opts.str("group")?;
-    let total: usize = opts.get("messages", 200_000)?;
-    let threads: usize = opts.get("threads", 20)?;
-    let per_queue: usize = opts.get("cache-per-queue", 1000)?;
-    let admin_props = Properties::new().with(keys::NAMESRV_ADDR, namesrv).with(keys::GROUP_ID, group);
+    let load = DrainLoad::of(opts, 200_000)?;
+    // `BENCH_MSG_TRACE` (`true`/`false`), when set, is the consumer's `MsgTraceSwitch`
+    // (tests/bench/trace-cost.sh drains with traces on and off; the client's default is on).
+    let trace = std::env::var("BENCH_MSG_TRACE").ok().filter(|v| !v.is_empty());
     let rt = runtime();
+    let (queues, d) = drain_once(&rt, &load, opts.str("group")?, trace.as_deref(), false)?;
+    // The first delivery opens the window, so total - 1 messages are inside it.
+    let counted = (load.total - 1) as f64;
+    println!(
+        "{}",
+        serde_json::json!({
+            "side": "ours",
+            "messages": load.total,
+            "queues": queues,
+            "threads": load.threads,
+            "secs": d.secs,
+            "rate": counted / d.secs,
+            "cpuSecsPer100k": (d.user + d.system) / counted * 100_000.0,
+            "peakRssKiB": d.peak_rss_kib,
+        })
+    );
+    Ok(())
+}
+
+fn drain_pairs(opts: &Opts) -> BoxResult<()> {
+    let load = DrainLoad::of(opts, 100_000)?;
+    let pairs: usize = opts.get("pairs", 10)?;
+    let rt = runtime();
+    let run = std::process::id();
+    println!("phase\tpair\tuntraced_us\ttraced_us\tcost_pct\tuntraced_user+system_us\ttraced_user+system_us");
+    let counted = (load.total - 1) as f64;
+    let mut sides: [Vec<(f64, f64)>; 2] = [Vec::new(), Vec::new()];
+    let mut costs = Vec::new();
+    for pair in 0..pairs {
+        let order = if pair % 2 == 0 { [0, 1] } else { [1, 0] };
+        let mut split = [(0.0, 0.0); 2];
+        for i in order {
+            let traced = i == 1;
+            let group = format!("GID_drain_pairs_{run}_{pair}_{traced}");
+            let (_, d) = drain_once(&rt, &load, &group, Some(if traced { "true" } else { "false" }), traced)?;
+            split[i] = (d.user / counted * 1e6, d.system / counted * 1e6);
+            sides[i].push(split[i]);
+        }
+        let [untraced, traced] = split.map(|(user, system)| user + system);
+        let cost = (traced / untraced - 1.0) * 100.0;
+        costs.push(cost);
+        println!(
+            "drain\t{pair}\t{untraced:.3}\t{traced:.3}\t{cost:.1}\t{:.2}+{:.2}\t{:.2}+{:.2}",
+            split[0].0, split[0].1, split[1].0, split[1].1
+        );
+    }
+    let medians = |side: &[(f64, f64)]| {
+        (
+            median(side.iter().map(|s| s.0).collect()),
+            median(side.iter().map(|s| s.1).collect()),
+            median(side.iter().map(|s| s.0 + s.1).collect()),
+        )
+    };
+    let ((user0, system0, total0), (user1, system1, total1)) = (medians(&sides[0]), medians(&sides[1]));
+    println!(
+        "drain\tmedians\tuser {user0:.3} -> {user1:.3} us ({:+.3}), system {system0:.3} -> {system1:.3} us ({:+.3})",
+        user1 - user0,
+        system1 - system0
+    );
+    let (lowest, highest) = costs.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &c| (lo.min(c), hi.max(c)));
+    println!(
+        "drain\tmedian\t{total0:.3}\t{total1:.3}\t{:.1}\t(median of the pairs' costs; they range {lowest:.1}..{highest:.1}%; cost of the medians {:.1}%)",
+        median(costs),
+        (total1 / total0 - 1.0) * 100.0
+    );
+    Ok(())
+}
+
+/// One drain of `load` by `group` with `MsgTraceSwitch` = `trace` (the default when `None`):
+/// the topic's queue count, and what was measured. `until_traced`: the window ends once the
+/// consumer's tracer has sent (or dropped) two records per message, or 10 s after the last
+/// delivery.
+fn drain_once(
+    rt: &tokio::runtime::Runtime,
+    load: &DrainLoad<'_>,
+    group: &str,
+    trace: Option<&str>,
+    until_traced: bool,
+) -> BoxResult<(usize, Drained)> {
+    let total = load.total;
+    let admin_props = Properties::new().with(keys::NAMESRV_ADDR, load.namesrv).with(keys::GROUP_ID, group);
     // The consumer's tasks live on this runtime; its listeners run on the consumer's own threads.
     let _in_runtime = rt.enter();
-    let queues = rt.block_on(async { Admin::new(&admin_props)?.max_offsets(topic).await })?.len();
+    let queues = rt.block_on(async { Admin::new(&admin_props)?.max_offsets(load.topic).await })?.len();
     // Java bounds each queue (pullThresholdForQueue); ours bounds the whole consumer and splits
     // the bound over its queues, so the same per-queue bound is queues x per_queue in total.
     let props = admin_props
         .clone()
-        .with(keys::CONSUME_THREAD_NUMS, threads.to_string())
-        .with(keys::MAX_CACHED_MESSAGE_AMOUNT, (per_queue * queues.max(1)).clamp(100, 50_000).to_string())
+        .with(keys::CONSUME_THREAD_NUMS, load.threads.to_string())
+        .with(keys::MAX_CACHED_MESSAGE_AMOUNT, (load.per_queue * queues.max(1)).clamp(100, 50_000).to_string())
         .with(keys::CONSUME_FROM_WHERE, "CONSUME_FROM_FIRST_OFFSET");
-    // `BENCH_MSG_TRACE` (`true`/`false`), when set, is the consumer's `MsgTraceSwitch`
-    // (tests/bench/trace-cost.sh drains with traces on and off; the client's default is on).
-    let props = match std::env::var("BENCH_MSG_TRACE") {
-        Ok(v) if !v.is_empty() => props.with(keys::MSG_TRACE_SWITCH, v),
-        _ => props,
+    let props = match trace {
+        Some(v) => props.with(keys::MSG_TRACE_SWITCH, v),
+        None => props,
     };
 
     let seen = Arc::new(AtomicUsize::new(0));
@@ -133,15 +251,15 @@ fn drain(opts: &Opts) -> BoxResult<()> {
     {
         let (seen, window) = (seen.clone(), window.clone());
         consumer.subscribe(
-            topic,
+            load.topic,
             "*",
             Arc::new(move |m: &Message, _: &_| {
                 std::hint::black_box(m.body.len());
                 let n = seen.fetch_add(1, Ordering::Relaxed) + 1;
                 if n == 1 {
-                    window.lock().unwrap().first = Some((Instant::now(), cpu_secs()));
+                    window.lock().unwrap().first = Some((Instant::now(), user_and_system_cpu_secs()));
                 } else if n == total {
-                    window.lock().unwrap().last = Some((Instant::now(), cpu_secs()));
+                    window.lock().unwrap().last = Some((Instant::now(), user_and_system_cpu_secs()));
                     if let Some(tx) = done_tx.lock().unwrap().take() {
                         let _ = tx.send(());
                     }
@@ -151,8 +269,17 @@ fn drain(opts: &Opts) -> BoxResult<()> {
         )?;
     }
     consumer.start()?;
-    let deadline = Duration::from_secs(opts.get("max-secs", 600)?);
-    let finished = done_rx.recv_timeout(deadline).is_ok();
+    let finished = done_rx.recv_timeout(load.max_time).is_ok();
+    if finished && until_traced {
+        let give_up = Instant::now() + Duration::from_secs(10);
+        while let Some(t) = consumer.trace_counts() {
+            if t.sent + t.dropped >= 2 * total as u64 || Instant::now() >= give_up {
+                window.lock().unwrap().last = Some((Instant::now(), user_and_system_cpu_secs()));
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
     let peak_rss_kib = status_kb("self", "VmHWM").unwrap_or(0);
     rt.block_on(consumer.shutdown());
     if let Some(t) = consumer.trace_counts() {
@@ -160,27 +287,17 @@ fn drain(opts: &Opts) -> BoxResult<()> {
         eprintln!("trace records of drain: sent {}, dropped {}", t.sent, t.dropped);
     }
     if !finished {
-        return Err(
-            format!("only {} of {total} messages arrived within {deadline:?}", seen.load(Ordering::Relaxed)).into()
-        );
+        return Err(format!(
+            "only {} of {total} messages arrived within {:?}",
+            seen.load(Ordering::Relaxed),
+            load.max_time
+        )
+        .into());
     }
     let w = window.lock().unwrap();
-    let ((t0, c0), (t1, c1)) = (w.first.unwrap(), w.last.unwrap());
-    let secs = (t1 - t0).as_secs_f64();
-    // The first delivery opens the window, so total - 1 messages are inside it.
-    let counted = (total - 1) as f64;
-    println!(
-        "{}",
-        serde_json::json!({
-            "side": "ours",
-            "messages": total,
-            "queues": queues,
-            "threads": threads,
-            "secs": secs,
-            "rate": counted / secs,
-            "cpuSecsPer100k": (c1 - c0) / counted * 100_000.0,
-            "peakRssKiB": peak_rss_kib,
-        })
-    );
-    Ok(())
+    let ((t0, (user0, system0)), (t1, (user1, system1))) = (w.first.unwrap(), w.last.unwrap());
+    Ok((
+        queues,
+        Drained { secs: (t1 - t0).as_secs_f64(), user: user1 - user0, system: system1 - system0, peak_rss_kib },
+    ))
 }

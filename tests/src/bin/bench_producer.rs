@@ -12,6 +12,16 @@
 //!   `--rate N` paces the sync and batch phases to N messages per second (0: as fast as they
 //!   go), so that two runs compare at one offered load (the message-trace cost, where a broker
 //!   slowed by storing the traces would otherwise change the traced run's I/O pattern).
+//! * `trace-pairs --namesrv A --topic T [--phases sync,async,batch] [--sync-tasks 1] [--async-window 256]
+//!   [--batch 32] [--batch-tasks 4] [--rate 0] [--pairs 10] [--messages 20000] [--size 1024]
+//!   [--format rocketmq]`: what tracing costs per message, measured in one process holding an
+//!   untraced and a traced producer: for each phase, `--pairs` pairs of segments of `--messages`
+//!   messages, one segment per producer (which goes first alternates), each segment's CPU
+//!   (`getrusage`) per message; a traced segment ends when the broker has stored its trace
+//!   records (or 10 s have passed), so their sending is counted in it and not in the next.
+//!   Segments seconds apart see the machine in about the same state, which separate runs minutes
+//!   apart did not (their CPU per message moved by 15-20%). Prints one line per pair and per
+//!   phase the medians and the median of the pairs' cost (traced / untraced - 1).
 //! * `java  --namesrv A --topic T --mode M --conc N [--warmup-secs 2] [--secs 8] --log F -- CMD..`:
 //!   runs CMD (the official Java benchmark producer), waits until messages land, then measures
 //!   its CPU (/proc/PID/stat utime+stime) and the topic's max offsets over `--secs` seconds,
@@ -30,7 +40,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ons_tests::bench::{cpu_secs, proc_cpu_secs, reset_peak_rss, runtime, status_kb, BoxResult, Opts};
+use ons_tests::bench::{
+    cpu_secs, median, proc_cpu_secs, reset_peak_rss, runtime, status_kb, user_and_system_cpu_secs, BoxResult, Opts,
+};
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
 use rocketmq_ons::{Error, ErrorKind, Message, Producer, Properties};
@@ -77,6 +89,7 @@ fn main() {
         "idle" => runtime().block_on(idle(&opts)),
         "ours" => runtime().block_on(ours(&opts)),
         "java" => runtime().block_on(java(&opts)),
+        "trace-pairs" => runtime().block_on(trace_pairs(&opts)),
         "table" => table(&opts),
         other => Err(format!("unknown subcommand {other}").into()),
     };
@@ -261,6 +274,128 @@ async fn ours(opts: &Opts) -> BoxResult<()> {
         }
     }
     Ok(())
+}
+
+/// The `trace-pairs` subcommand (module docs).
+async fn trace_pairs(opts: &Opts) -> BoxResult<()> {
+    let namesrv = opts.str("namesrv")?.to_owned();
+    let topic = opts.str("topic")?.to_owned();
+    let format = opts.get("format", "rocketmq".to_owned())?;
+    let pairs: usize = opts.get("pairs", 10)?;
+    let load = Load {
+        template: Message::new(topic.as_str(), None, body(opts.get("size", 1024)?)),
+        messages: opts.get("messages", 20_000)?,
+        max_time: Duration::from_secs(60),
+        rate: opts.get("rate", 0.0)?,
+    };
+    let mut phases = Vec::new();
+    for mode in opts.list("phases", "sync,async,batch") {
+        phases.push(match mode.as_str() {
+            "sync" => Phase::Sync(opts.get("sync-tasks", 1)?),
+            "async" => Phase::Async(opts.get("async-window", 256)?),
+            "batch" => Phase::Batch { size: opts.get("batch", 32)?, tasks: opts.get("batch-tasks", 4)? },
+            other => return Err(format!("--phases: {other:?} is not sync, async or batch").into()),
+        });
+    }
+    let side = |traced: bool| -> BoxResult<Producer> {
+        let p = props(&namesrv, &format)
+            .with(keys::GROUP_ID, format!("GID_bench_trace_{traced}"))
+            .with(keys::MSG_TRACE_SWITCH, traced.to_string());
+        let producer = Producer::new(&p)?;
+        producer.start()?;
+        Ok(producer)
+    };
+    let producers = [Arc::new(side(false)?), Arc::new(side(true)?)];
+    // Messages each has sent (the traced one's records to wait for).
+    let mut sent_by = [0usize; 2];
+    let pace = if load.rate > 0.0 { format!(" paced to {} msg/s", load.rate) } else { String::new() };
+    println!("phase\tpair\tuntraced_us\ttraced_us\tcost_pct\tuntraced_user+system_us\ttraced_user+system_us");
+    for phase in phases {
+        let name = format!("{} {}{pace}", phase.mode(), phase.concurrency());
+        // Warm-up (routes, connections, the trace topic's route): not measured.
+        let warm = Load { messages: 2_000, ..load.clone() };
+        for (producer, sent) in producers.iter().zip(&mut sent_by) {
+            *sent += run_segment(&warm, producer, phase).await?;
+            flush_traces(producer, *sent).await;
+        }
+        let mut costs = Vec::with_capacity(pairs);
+        let mut sides: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+        let mut users: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+        let mut systems: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+        for pair in 0..pairs {
+            let mut us = [0.0; 2];
+            let mut split = [(0.0, 0.0); 2];
+            let order = if pair % 2 == 0 { [0, 1] } else { [1, 0] };
+            for i in order {
+                let (user0, system0) = user_and_system_cpu_secs();
+                let sent = run_segment(&load, &producers[i], phase).await?;
+                sent_by[i] += sent;
+                flush_traces(&producers[i], sent_by[i]).await;
+                let (user1, system1) = user_and_system_cpu_secs();
+                let per_message = |secs: f64| secs / sent as f64 * 1e6;
+                split[i] = (per_message(user1 - user0), per_message(system1 - system0));
+                us[i] = split[i].0 + split[i].1;
+                sides[i].push(us[i]);
+                users[i].push(split[i].0);
+                systems[i].push(split[i].1);
+            }
+            let cost = (us[1] / us[0] - 1.0) * 100.0;
+            costs.push(cost);
+            println!(
+                "{name}\t{pair}\t{:.3}\t{:.3}\t{cost:.1}\t{:.2}+{:.2}\t{:.2}+{:.2}",
+                us[0], us[1], split[0].0, split[0].1, split[1].0, split[1].1
+            );
+        }
+        let [user_untraced, user_traced] = users.map(median);
+        let [system_untraced, system_traced] = systems.map(median);
+        println!(
+            "{name}\tmedians\tuser {user_untraced:.3} -> {user_traced:.3} us ({:+.3}), system {system_untraced:.3} -> {system_traced:.3} us ({:+.3})",
+            user_traced - user_untraced,
+            system_traced - system_untraced
+        );
+        let [untraced, traced] = sides.map(median);
+        let (lowest, highest) = costs.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &c| (lo.min(c), hi.max(c)));
+        println!(
+            "{name}\tmedian\t{untraced:.3}\t{traced:.3}\t{:.1}\t(median of the pairs' costs; they range {lowest:.1}..{highest:.1}%; cost of the medians {:.1}%)",
+            median(costs.clone()),
+            (traced / untraced - 1.0) * 100.0
+        );
+    }
+    for producer in &producers {
+        producer.shutdown().await;
+        if let Some(t) = producer.trace_counts() {
+            eprintln!("trace records: sent {}, dropped {}", t.sent, t.dropped);
+        }
+    }
+    Ok(())
+}
+
+/// One `trace-pairs` segment of `phase`: the messages the broker took.
+async fn run_segment(load: &Load, producer: &Arc<Producer>, phase: Phase) -> BoxResult<usize> {
+    let tally = match phase {
+        Phase::Sync(n) => run_tasks(load, producer, n, Call::Send).await,
+        Phase::Async(window) => run_async(load, producer, window).await,
+        Phase::Batch { size, tasks } => run_tasks(load, producer, tasks, Call::Batch(size)).await,
+        Phase::Oneway(_) => return Err("trace-pairs has no oneway phase (oneway sends are not traced)".into()),
+    };
+    if tally.errors > 0 || tally.ok == 0 {
+        return Err(
+            format!("segment of {}: {} errors; first: {:?}", phase.mode(), tally.errors, tally.first_error).into()
+        );
+    }
+    Ok(tally.ok)
+}
+
+/// Waits until a traced producer's tracer has sent or dropped `records` records in all (one
+/// per message sent: every send succeeded), at most 10 s; an untraced producer returns at once.
+async fn flush_traces(producer: &Producer, records: usize) {
+    let give_up = Instant::now() + Duration::from_secs(10);
+    while let Some(t) = producer.trace_counts() {
+        if t.sent + t.dropped >= records as u64 || Instant::now() >= give_up {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 /// Sum of the topic's max offsets: how many messages the broker has stored.
