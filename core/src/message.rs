@@ -56,6 +56,19 @@ pub struct ReceivedInfo {
     /// Set only on a consumer's stand-in for a stored message that did not decode (why not):
     /// such a message is handed back to the broker, never to a listener.
     pub undecodable: Option<String>,
+    /// What a consumer's trace records read of `properties`, found in the one pass that builds
+    /// the message rather than looked up for each record (two lookups were a tenth of what
+    /// tracing added to a drained message: docs/traces.md).
+    pub(crate) trace_marks: TraceMarks,
+}
+
+/// See [`ReceivedInfo::trace_marks`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct TraceMarks {
+    /// The broker stored the message with `TRACE_ON=false`: no consume records.
+    pub(crate) trace_off: bool,
+    /// Where the value of `MSG_REGION` is in the properties' text ([`StoredProperties::at`]).
+    pub(crate) region: Option<std::ops::Range<usize>>,
 }
 
 impl Message {
@@ -257,8 +270,11 @@ pub(crate) fn from_stored(
     // One pass over the properties (names are unique) rather than a lookup for each field.
     let (mut uniq_key, mut tag, mut key, mut start_deliver_time, mut sharding_key) = (None, None, None, None, None);
     let mut user_properties = BTreeMap::new();
+    let mut trace_marks = TraceMarks::default();
     for (k, v) in &props {
         match k {
+            property::TRACE_ON => trace_marks.trace_off = v == "false",
+            property::MSG_REGION => trace_marks.region = props.span_of(v),
             property::UNIQ_KEY => uniq_key = Some(v),
             property::TAGS => tag = Some(v.to_owned()),
             property::KEYS => key = Some(v.to_owned()),
@@ -293,6 +309,7 @@ pub(crate) fn from_stored(
             broker_name: broker_name.to_owned(),
             properties: props,
             undecodable: None,
+            trace_marks,
         }),
     }
 }
@@ -387,6 +404,8 @@ mod tests {
             (property::SHARDING_KEY, "order-7"),
             (property::WAIT, "true"),
             (property::MIN_OFFSET, "0"),
+            (property::MSG_REGION, "cn-hangzhou"),
+            (property::TRACE_ON, "true"),
             ("__RMQ.TRANSIENT.x", "y"),
             ("color", "red"),
             ("订单", "值"),
@@ -420,8 +439,15 @@ mod tests {
         let users: Vec<(&str, &str)> = m.user_properties().iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         assert_eq!(users, [("color", "red"), ("订单", "值")]);
         let received = m.received.unwrap();
-        assert_eq!(received.properties.len(), 10);
+        assert_eq!(received.properties.len(), 12);
         assert_eq!((received.queue_offset, received.broker_name.as_str()), (42, "broker-a"));
+        // What its trace records need is read in the same pass.
+        assert!(!received.trace_marks.trace_off);
+        assert_eq!(received.properties.at(received.trace_marks.region.clone().unwrap()), Some("cn-hangzhou"));
+        let mut untraced = stored.clone();
+        untraced.properties = [(property::TRACE_ON, "false")].into_iter().collect();
+        let marks = from_stored(untraced, "broker-a", "T".into()).received.unwrap().trace_marks;
+        assert_eq!(marks, TraceMarks { trace_off: true, region: None });
         // Without UNIQ_KEY the offset message id names the message; a deliver time that is
         // not a number is none.
         let mut bare = stored;

@@ -20,6 +20,29 @@ use crate::error::{Error, Result};
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
+/// Hex digits as text.
+fn hex_text(digits: &[u8]) -> &str {
+    debug_assert!(digits.iter().all(u8::is_ascii_hexdigit));
+    // SAFETY: callers pass HEX's digits only (a suffix, or a prefix made by `push_hex`): ASCII.
+    unsafe { std::str::from_utf8_unchecked(digits) }
+}
+
+/// Room for the longest key: an IPv6 host's prefix (44 characters) and the suffix (12).
+const INLINE_ID_LEN: usize = 56;
+
+/// A unique key held in place ([`UniqueIdGenerator::next_inline_id_at`]).
+#[derive(Clone, Copy)]
+pub(crate) struct InlineId {
+    len: u8,
+    bytes: [u8; INLINE_ID_LEN],
+}
+
+impl InlineId {
+    pub(crate) fn as_str(&self) -> &str {
+        hex_text(&self.bytes[..usize::from(self.len)])
+    }
+}
+
 fn push_hex(out: &mut String, bytes: &[u8]) {
     for b in bytes {
         out.push(char::from(HEX[usize::from(b >> 4)]));
@@ -192,6 +215,29 @@ impl UniqueIdGenerator {
 
     /// A new unique key as if the time were `now_ms` (ms since the Unix epoch).
     pub fn next_id_at(&self, now_ms: i64) -> String {
+        let suffix = self.next_suffix(now_ms);
+        let mut id = String::with_capacity(self.prefix.len() + suffix.len());
+        id.push_str(&self.prefix);
+        id.push_str(hex_text(&suffix));
+        id
+    }
+
+    /// [`next_id_at`](Self::next_id_at), kept in place rather than on the heap (a consumer
+    /// makes one per listener call for its trace records, only to drop it after the call).
+    pub(crate) fn next_inline_id_at(&self, now_ms: i64) -> InlineId {
+        let suffix = self.next_suffix(now_ms);
+        let mut id = InlineId { len: 0, bytes: [0; INLINE_ID_LEN] };
+        // The prefix is at most 44 characters (an IPv6 address's), the suffix 12.
+        let len = self.prefix.len() + suffix.len();
+        id.bytes[..self.prefix.len()].copy_from_slice(self.prefix.as_bytes());
+        id.bytes[self.prefix.len()..len].copy_from_slice(&suffix);
+        id.len = len as u8;
+        id
+    }
+
+    /// The part of a new key after the prefix: the ms since the start of the month of `now_ms`
+    /// and the counter, in hex.
+    fn next_suffix(&self, now_ms: i64) -> [u8; 12] {
         let now_ms = now_ms.max(0);
         let start_ms = self.month_start_ms(now_ms);
         // Less than 31 days, so it fits in u32. Java casts the same value to int, which wraps
@@ -199,11 +245,14 @@ impl UniqueIdGenerator {
         let month_millis = u32::try_from(now_ms - start_ms).unwrap_or(u32::MAX);
         // Wrapping at 16 bits is the format.
         let counter = self.counter.fetch_add(1, Ordering::Relaxed) as u16;
-        let mut id = String::with_capacity(self.prefix.len() + 12);
-        id.push_str(&self.prefix);
-        push_hex(&mut id, &month_millis.to_be_bytes());
-        push_hex(&mut id, &counter.to_be_bytes());
-        id
+        // The 48 bits as 12 hex digits, most significant first, written in place (every send
+        // makes a key; pushing the digits onto a String one by one checked its capacity for each).
+        let bits = u64::from(month_millis) << 16 | u64::from(counter);
+        let mut suffix = [0u8; 12];
+        for (i, digit) in suffix.iter_mut().enumerate() {
+            *digit = HEX[((bits >> (44 - 4 * i)) & 0xF) as usize];
+        }
+        suffix
     }
 
     fn month_start_ms(&self, now_ms: i64) -> i64 {
@@ -341,6 +390,19 @@ mod tests {
         }
         let parts = parse_uniq_key(&g.next_id_at(0)).unwrap();
         assert_eq!(parts.counter, (70_001 % 65_536) as u16);
+        // Kept in place, the longest key is whole.
+        let inline = g.next_inline_id_at(0);
+        assert_eq!((inline.as_str().len(), &inline.as_str()[..44]), (56, g.prefix()));
+        assert_eq!(parse_uniq_key(inline.as_str()).unwrap().counter, (70_002 % 65_536) as u16);
+    }
+
+    #[test]
+    fn inline_keys_are_the_keys_next_id_at_makes() {
+        let g = UniqueIdGenerator::with_parts("10.0.0.5".parse().unwrap(), 0x1234, 0x0BAD_F00D);
+        let now = 1_709_208_000_007;
+        assert_eq!(g.next_inline_id_at(now).as_str(), "0A00000512340BADF00D92C53E070000");
+        assert_eq!(g.next_id_at(now), "0A00000512340BADF00D92C53E070001");
+        assert_eq!(g.next_inline_id_at(now).as_str(), "0A00000512340BADF00D92C53E070002");
     }
 
     #[test]

@@ -26,7 +26,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -42,6 +42,7 @@ use crate::hashing::WordHashing;
 use crate::log_limit::warn_limited;
 use crate::message::Message;
 use crate::producer::ProducerCore;
+use crate::protocol::msgid::InlineId;
 use record::Spans;
 pub use record::TraceRecord;
 
@@ -360,8 +361,12 @@ pub enum ConsumeReturn {
 /// follow from [`ConsumeTrace::after`].
 pub(crate) struct ConsumeTrace {
     tracer: Arc<Tracer>,
-    request_id: String,
-    started: Instant,
+    request_id: InlineId,
+    /// When the call started, ms since the epoch: the `SubBefore` records' timestamp, from
+    /// which the `SubAfter` cost is counted, as Java's `ConsumeMessageTraceHookImpl` counts it
+    /// (a monotonic clock read and compared for each call cost more than the records' encoding
+    /// of a number).
+    started_ms: i64,
     /// The messages handed over, traced or not (the cost is divided by all of them, as in Java).
     messages: Arc<[Message]>,
     /// Where in `messages` those not traced are (rarely any), so that the `SubAfter` records
@@ -372,8 +377,7 @@ pub(crate) struct ConsumeTrace {
 /// What the consume records of `m` carry: its id, keys and region; `None` when it is not
 /// traced (the broker stored it with `TRACE_ON=false`, or it has no id).
 fn consumed_fields(m: &Message) -> Option<(&str, Option<&str>, &str)> {
-    let props = m.received.as_ref().map(|r| &r.properties);
-    if props.and_then(|p| p.get(crate::protocol::message::property::TRACE_ON)).is_some_and(|v| v == "false") {
+    if m.received.as_ref().is_some_and(|r| r.trace_marks.trace_off) {
         return None;
     }
     let msg_id = m.msg_id.as_deref()?;
@@ -386,7 +390,7 @@ fn consumed_fields(m: &Message) -> Option<(&str, Option<&str>, &str)> {
 fn consumed_region(m: &Message) -> &str {
     m.received
         .as_ref()
-        .and_then(|r| r.properties.get(crate::protocol::message::property::MSG_REGION))
+        .and_then(|r| r.properties.at(r.trace_marks.region.clone()?))
         .filter(|r| !r.is_empty())
         .unwrap_or(DEFAULT_TRACE_REGION)
 }
@@ -401,18 +405,20 @@ impl Tracer {
     /// marked `TRACE_ON=false` are left out. `None` when none is traced.
     pub(crate) fn before(self: &Arc<Self>, messages: &Arc<[Message]>) -> Option<ConsumeTrace> {
         let now = crate::message::now_ms();
-        let request_id = crate::client::identity::unique_ids().next_id_at(now);
+        let request_id = crate::client::identity::unique_ids().next_inline_id_at(now);
         let mut untraced = Vec::new();
         for (at, m) in messages.iter().enumerate() {
             match consumed_fields(m) {
-                Some((msg_id, keys, region_id)) => self.sub_before(now, &request_id, msg_id, keys, region_id, m),
+                Some((msg_id, keys, region_id)) => {
+                    self.sub_before(now, request_id.as_str(), msg_id, keys, region_id, m)
+                }
                 None => untraced.push(at),
             }
         }
         (untraced.len() < messages.len()).then(|| ConsumeTrace {
             tracer: self.clone(),
             request_id,
-            started: Instant::now(),
+            started_ms: now,
             messages: messages.clone(),
             untraced,
         })
@@ -423,12 +429,13 @@ impl Tracer {
     /// traces it).
     pub(crate) fn handed_over(&self, messages: &[Message]) {
         let now = crate::message::now_ms();
-        let request_id = crate::client::identity::unique_ids().next_id_at(now);
+        let request_id = crate::client::identity::unique_ids().next_inline_id_at(now);
+        let request_id = request_id.as_str();
         for m in messages {
             if let Some((msg_id, keys, region_id)) = consumed_fields(m) {
-                self.sub_before(now, &request_id, msg_id, keys, region_id, m);
+                self.sub_before(now, request_id, msg_id, keys, region_id, m);
                 let outcome = ConsumeOutcome { cost_ms: 0, success: true, code: ConsumeReturn::Success, now };
-                self.sub_after(&request_id, msg_id, keys, region_id, &outcome);
+                self.sub_after(request_id, msg_id, keys, region_id, &outcome);
             }
         }
     }
@@ -478,15 +485,16 @@ struct ConsumeOutcome {
 impl ConsumeTrace {
     /// Queues the `SubAfter` records: `success` as the listener answered, `code` how.
     pub(crate) fn after(self, success: bool, code: ConsumeReturn) {
-        let cost_ms = (self.started.elapsed().as_millis() / self.messages.len().max(1) as u128) as i64;
-        let outcome = ConsumeOutcome { cost_ms, success, code, now: crate::message::now_ms() };
+        let now = crate::message::now_ms();
+        // A wall clock set back makes no negative cost.
+        let cost_ms = (now - self.started_ms).max(0) / self.messages.len().max(1) as i64;
+        let outcome = ConsumeOutcome { cost_ms, success, code, now };
         for (at, m) in self.messages.iter().enumerate() {
             // A traced message has an id (`consumed_fields`).
             let Some(msg_id) = m.msg_id.as_deref() else { continue };
             if !self.untraced.contains(&at) {
-                // The region decides the trace topic only with CLOUD: not read otherwise.
-                let region = if self.tracer.cloud() { consumed_region(m) } else { DEFAULT_TRACE_REGION };
-                self.tracer.sub_after(&self.request_id, msg_id, consumed_keys(m), region, &outcome);
+                let region = consumed_region(m);
+                self.tracer.sub_after(self.request_id.as_str(), msg_id, consumed_keys(m), region, &outcome);
             }
         }
     }
@@ -1317,7 +1325,7 @@ mod tests {
                 2,
             )),
         };
-        let started = Instant::now();
+        let started = std::time::Instant::now();
         for i in 0..4 {
             tracer.append(pub_trace("A", &format!("M{i}"), None));
         }

@@ -140,6 +140,21 @@ impl StoredProperties {
         Iter { text: &self.text, entries: self.entries.iter() }
     }
 
+    /// Where `value`, a value this holds (from [`get`](Self::get) or [`iter`](Self::iter)), is
+    /// in its text: for [`at`](Self::at) to read it again without a lookup. `None` for text
+    /// from elsewhere.
+    pub(crate) fn span_of(&self, value: &str) -> Option<Range<usize>> {
+        let start = (value.as_ptr() as usize).checked_sub(self.text.as_ptr() as usize)?;
+        let end = start + value.len();
+        (end <= self.text.len()).then_some(start..end)
+    }
+
+    /// The text at `span` ([`span_of`](Self::span_of)); `None` if it is not a span of the text
+    /// (the text only grows, so a span stays one, but a caller may hold a stale one).
+    pub(crate) fn at(&self, span: Range<usize>) -> Option<&str> {
+        self.text.get(span)
+    }
+
     /// The properties as a map of owned strings.
     pub fn to_map(&self) -> BTreeMap<String, String> {
         self.iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect()
