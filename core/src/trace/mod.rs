@@ -643,11 +643,12 @@ impl Shared {
 }
 
 /// Packs records into trace messages as the Java dispatcher does: records of one traced topic
-/// (and, with the `CLOUD` channel, of one region: one trace topic) together, a message's records up to [`BATCH_MAX`], its body up to [`MAX_TRACE_BODY`] and its
-/// keys up to [`MAX_TRACE_KEYS`]
-/// (a record that crosses a bound ends its message), and its keys the message ids and keys of
-/// its records, space-separated (the broker indexes each, which is what `queryMsgTraceById`
-/// looks up). Returns the messages and the regions their `region` indexes.
+/// (and, with the `CLOUD` channel, of one region: one trace topic) together, a message's
+/// records up to [`BATCH_MAX`], its body up to [`MAX_TRACE_BODY`] and its keys up to
+/// [`MAX_TRACE_KEYS`] (a record that crosses a bound ends its message), and its keys the
+/// message ids and keys of its records, space-separated (the broker indexes each, which is
+/// what `queryMsgTraceById` looks up). Returns the messages and the regions their `region`
+/// indexes.
 ///
 /// A message whose records are one run of the queue's text (every message, unless the batch
 /// mixes topics) has a slice of it as its body, not a copy; the text returns to `spare` once

@@ -351,7 +351,7 @@ impl SubAfterFields<'_> {
 }
 
 /// Appends `piece` to `out`. A record is some twenty pieces of a few to 64 bytes (names, ids,
-/// separators, numbers); through `push_str` each was a call to `memcpy`, about a third of a
+/// separators, numbers); through `push_str` each was a call to `memcpy`, about a quarter of a
 /// consume record's encoding (callgrind). Here pieces of up to 32 bytes are copied inline, as
 /// two overlapping loads and stores of the largest power of two not above their length.
 #[inline(always)]
