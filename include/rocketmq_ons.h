@@ -469,6 +469,18 @@ typedef struct ons_send_result_t ons_send_result_t;
 typedef struct ons_transaction_producer_t ons_transaction_producer_t;
 
 /**
+ * What a producer's or consumer's message traces came to (`MsgTraceSwitch`), while it runs
+ * and after shutdown: `traced` is 0 when it has not traced (traces off, or never started),
+ * else 1; `sent` counts the trace records a broker stored, `dropped` those lost (queue full,
+ * trace topic missing, failed trace sends).
+ */
+typedef struct {
+  int32_t traced;
+  uint64_t sent;
+  uint64_t dropped;
+} ons_trace_counts_t;
+
+/**
  * One queue of a topic (for ons_producer_send_to_queue and the ons_pull_consumer_* calls): the
  * topic, the name of the broker set that holds the queue, and the queue's id on it (a send
  * result's broker name and queue id name one). Strings passed in are only read during the
@@ -1404,6 +1416,12 @@ int32_t ons_producer_is_started(const ons_producer_t *producer, int32_t *out);
 int32_t ons_producer_is_closed(const ons_producer_t *producer, int32_t *out);
 
 /**
+ * `*out` = what the producer's message traces came to (`MsgTraceSwitch`; see
+ * `ons_trace_counts_t`), while it runs and after shutdown.
+ */
+int32_t ons_producer_trace_counts(const ons_producer_t *producer, ons_trace_counts_t *out);
+
+/**
  * Replaces AccessKey, SecretKey and SecurityToken of the started producer for its next requests
  * (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
  * and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
@@ -1495,6 +1513,13 @@ int32_t ons_order_producer_is_started(const ons_order_producer_t *producer, int3
 int32_t ons_order_producer_is_closed(const ons_order_producer_t *producer, int32_t *out);
 
 /**
+ * `*out` = what the order producer's message traces came to (`MsgTraceSwitch`; see
+ * `ons_trace_counts_t`), while it runs and after shutdown.
+ */
+int32_t ons_order_producer_trace_counts(const ons_order_producer_t *producer,
+                                        ons_trace_counts_t *out);
+
+/**
  * Replaces AccessKey, SecretKey and SecurityToken of the started order producer for its next requests
  * (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
  * and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
@@ -1553,6 +1578,13 @@ int32_t ons_transaction_producer_is_started(const ons_transaction_producer_t *pr
  */
 int32_t ons_transaction_producer_is_closed(const ons_transaction_producer_t *producer,
                                            int32_t *out);
+
+/**
+ * `*out` = what the transaction producer's message traces came to (`MsgTraceSwitch`; see
+ * `ons_trace_counts_t`), while it runs and after shutdown.
+ */
+int32_t ons_transaction_producer_trace_counts(const ons_transaction_producer_t *producer,
+                                              ons_trace_counts_t *out);
 
 /**
  * Replaces AccessKey, SecretKey and SecurityToken of the started transaction producer for its next requests
@@ -1641,6 +1673,12 @@ int32_t ons_consumer_is_started(const ons_consumer_t *consumer, int32_t *out);
 int32_t ons_consumer_is_closed(const ons_consumer_t *consumer, int32_t *out);
 
 /**
+ * `*out` = what the consumer's message traces came to (`MsgTraceSwitch`; see
+ * `ons_trace_counts_t`), while it runs and after shutdown.
+ */
+int32_t ons_consumer_trace_counts(const ons_consumer_t *consumer, ons_trace_counts_t *out);
+
+/**
  * Replaces AccessKey, SecretKey and SecurityToken of the started consumer for its next requests
  * (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
  * and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
@@ -1703,6 +1741,13 @@ int32_t ons_order_consumer_is_started(const ons_order_consumer_t *consumer, int3
  * `*out` = 1 if shut down, else 0.
  */
 int32_t ons_order_consumer_is_closed(const ons_order_consumer_t *consumer, int32_t *out);
+
+/**
+ * `*out` = what the order consumer's message traces came to (`MsgTraceSwitch`; see
+ * `ons_trace_counts_t`), while it runs and after shutdown.
+ */
+int32_t ons_order_consumer_trace_counts(const ons_order_consumer_t *consumer,
+                                        ons_trace_counts_t *out);
 
 /**
  * Replaces AccessKey, SecretKey and SecurityToken of the started order consumer for its next requests
@@ -1769,6 +1814,13 @@ int32_t ons_batch_consumer_is_started(const ons_batch_consumer_t *consumer, int3
 int32_t ons_batch_consumer_is_closed(const ons_batch_consumer_t *consumer, int32_t *out);
 
 /**
+ * `*out` = what the batch consumer's message traces came to (`MsgTraceSwitch`; see
+ * `ons_trace_counts_t`), while it runs and after shutdown.
+ */
+int32_t ons_batch_consumer_trace_counts(const ons_batch_consumer_t *consumer,
+                                        ons_trace_counts_t *out);
+
+/**
  * Replaces AccessKey, SecretKey and SecurityToken of the started batch consumer for its next requests
  * (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
  * and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
@@ -1825,6 +1877,13 @@ int32_t ons_pull_consumer_is_started(const ons_pull_consumer_t *consumer, int32_
  * `*out` = 1 if shut down, else 0.
  */
 int32_t ons_pull_consumer_is_closed(const ons_pull_consumer_t *consumer, int32_t *out);
+
+/**
+ * `*out` = what the pull consumer's message traces came to (`MsgTraceSwitch`; see
+ * `ons_trace_counts_t`), while it runs and after shutdown.
+ */
+int32_t ons_pull_consumer_trace_counts(const ons_pull_consumer_t *consumer,
+                                       ons_trace_counts_t *out);
 
 /**
  * Subscribe mode: consume the messages of `topic` matching `expression` (NULL, "" or "*" for

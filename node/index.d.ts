@@ -176,6 +176,12 @@ export declare class BatchConsumer {
   isStarted(): boolean
   isClosed(): boolean
   /**
+   * What this client's message traces came to (MsgTraceSwitch): records sent (stored
+   * by a broker) and dropped, while it runs and after shutdown; `null` when it has not
+   * traced.
+   */
+  traceCounts(): TraceCounts | null
+  /**
    * Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
    * requests (ONS `updateCredential`); AccessKey and SecretKey are required, other
    * known properties are ignored. Throws `INVALID_CONFIG` naming a missing key,
@@ -213,6 +219,12 @@ export declare class Consumer {
   shutdown(): Promise<void>
   isStarted(): boolean
   isClosed(): boolean
+  /**
+   * What this client's message traces came to (MsgTraceSwitch): records sent (stored
+   * by a broker) and dropped, while it runs and after shutdown; `null` when it has not
+   * traced.
+   */
+  traceCounts(): TraceCounts | null
   /**
    * Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
    * requests (ONS `updateCredential`); AccessKey and SecretKey are required, other
@@ -335,6 +347,12 @@ export declare class OrderConsumer {
   isStarted(): boolean
   isClosed(): boolean
   /**
+   * What this client's message traces came to (MsgTraceSwitch): records sent (stored
+   * by a broker) and dropped, while it runs and after shutdown; `null` when it has not
+   * traced.
+   */
+  traceCounts(): TraceCounts | null
+  /**
    * Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
    * requests (ONS `updateCredential`); AccessKey and SecretKey are required, other
    * known properties are ignored. Throws `INVALID_CONFIG` naming a missing key,
@@ -351,6 +369,12 @@ export declare class OrderProducer {
   shutdown(): Promise<void>
   isStarted(): boolean
   isClosed(): boolean
+  /**
+   * What this client's message traces came to (MsgTraceSwitch): records sent (stored
+   * by a broker) and dropped, while it runs and after shutdown; `null` when it has not
+   * traced.
+   */
+  traceCounts(): TraceCounts | null
   /**
    * Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
    * requests (ONS `updateCredential`); AccessKey and SecretKey are required, other
@@ -377,6 +401,12 @@ export declare class Producer {
   shutdown(): Promise<void>
   isStarted(): boolean
   isClosed(): boolean
+  /**
+   * What this client's message traces came to (MsgTraceSwitch): records sent (stored
+   * by a broker) and dropped, while it runs and after shutdown; `null` when it has not
+   * traced.
+   */
+  traceCounts(): TraceCounts | null
   /**
    * Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
    * requests (ONS `updateCredential`); AccessKey and SecretKey are required, other
@@ -408,6 +438,12 @@ export declare class PullConsumer {
   shutdown(): Promise<void>
   isStarted(): boolean
   isClosed(): boolean
+  /**
+   * What this client's message traces came to (MsgTraceSwitch): records sent (stored
+   * by a broker) and dropped, while it runs and after shutdown; `null` when it has not
+   * traced.
+   */
+  traceCounts(): TraceCounts | null
   /**
    * Subscribe mode: `topic`'s messages matching a tag expression (`*`, `null` or `undefined`
    * for all, `a || b`) or `{ sql }`, from the queues the group's split gives this instance
@@ -483,6 +519,12 @@ export declare class TransactionProducer {
   shutdown(): Promise<void>
   isStarted(): boolean
   isClosed(): boolean
+  /**
+   * What this client's message traces came to (MsgTraceSwitch): records sent (stored
+   * by a broker) and dropped, while it runs and after shutdown; `null` when it has not
+   * traced.
+   */
+  traceCounts(): TraceCounts | null
   /**
    * Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
    * requests (ONS `updateCredential`); AccessKey and SecretKey are required, other
@@ -1057,6 +1099,16 @@ export interface TopicStats {
   queues: Array<TopicQueueStats>
   /** Messages put per second, summed over the brokers (0 from 4.x brokers). */
   putTps: number
+}
+
+/**
+ * The lifecycle methods every producer class has (a second `#[napi] impl` block of `$name`).
+ * What a client's message traces came to (`traceCounts()`): records sent (stored by a broker)
+ * and records dropped (queue full, trace topic missing, failed trace sends).
+ */
+export interface TraceCounts {
+  sent: number
+  dropped: number
 }
 
 /** How far a group got with a message (Java `TrackType`, as mqadmin and the console print it). */

@@ -15,7 +15,7 @@ use crate::args;
 use crate::error::{guard, invalid_argument, Result};
 use ons_binding_support::ClientLifecycle;
 
-use crate::handle::Handle;
+use crate::handle::{write_trace_counts, Handle, OnsTraceCounts};
 use crate::message::{OnsConsumeContext, OnsMessage};
 use crate::properties::{core_properties, OnsProperties};
 use crate::runtime::{Gate, UserData};
@@ -277,6 +277,13 @@ pub unsafe extern "C" fn ons_consumer_is_closed(consumer: *const OnsConsumer, ou
     guard("ons_consumer_is_closed", || out_flag(out, || Ok(handle(consumer, |c: &OnsConsumer| &c.h)?.is_closed())))
 }
 
+/// `*out` = what the consumer's message traces came to (`MsgTraceSwitch`; see
+/// `ons_trace_counts_t`), while it runs and after shutdown.
+#[no_mangle]
+pub unsafe extern "C" fn ons_consumer_trace_counts(consumer: *const OnsConsumer, out: *mut OnsTraceCounts) -> i32 {
+    guard("ons_consumer_trace_counts", || write_trace_counts(out, || handle(consumer, |c: &OnsConsumer| &c.h)))
+}
+
 /// Replaces AccessKey, SecretKey and SecurityToken of the started consumer for its next requests
 /// (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
 /// and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
@@ -387,6 +394,18 @@ pub unsafe extern "C" fn ons_order_consumer_is_started(consumer: *const OnsOrder
 pub unsafe extern "C" fn ons_order_consumer_is_closed(consumer: *const OnsOrderConsumer, out: *mut i32) -> i32 {
     guard("ons_order_consumer_is_closed", || {
         out_flag(out, || Ok(handle(consumer, |c: &OnsOrderConsumer| &c.h)?.is_closed()))
+    })
+}
+
+/// `*out` = what the order consumer's message traces came to (`MsgTraceSwitch`; see
+/// `ons_trace_counts_t`), while it runs and after shutdown.
+#[no_mangle]
+pub unsafe extern "C" fn ons_order_consumer_trace_counts(
+    consumer: *const OnsOrderConsumer,
+    out: *mut OnsTraceCounts,
+) -> i32 {
+    guard("ons_order_consumer_trace_counts", || {
+        write_trace_counts(out, || handle(consumer, |c: &OnsOrderConsumer| &c.h))
     })
 }
 
@@ -504,6 +523,18 @@ pub unsafe extern "C" fn ons_batch_consumer_is_started(consumer: *const OnsBatch
 pub unsafe extern "C" fn ons_batch_consumer_is_closed(consumer: *const OnsBatchConsumer, out: *mut i32) -> i32 {
     guard("ons_batch_consumer_is_closed", || {
         out_flag(out, || Ok(handle(consumer, |c: &OnsBatchConsumer| &c.h)?.is_closed()))
+    })
+}
+
+/// `*out` = what the batch consumer's message traces came to (`MsgTraceSwitch`; see
+/// `ons_trace_counts_t`), while it runs and after shutdown.
+#[no_mangle]
+pub unsafe extern "C" fn ons_batch_consumer_trace_counts(
+    consumer: *const OnsBatchConsumer,
+    out: *mut OnsTraceCounts,
+) -> i32 {
+    guard("ons_batch_consumer_trace_counts", || {
+        write_trace_counts(out, || handle(consumer, |c: &OnsBatchConsumer| &c.h))
     })
 }
 

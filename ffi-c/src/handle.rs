@@ -90,4 +90,33 @@ impl<T: ClientLifecycle> Handle<T> {
     pub(crate) fn is_closed(&self) -> i32 {
         self.inner.closed() as i32
     }
+
+    pub(crate) fn trace_counts(&self) -> OnsTraceCounts {
+        match self.inner.client_trace_counts() {
+            Some(c) => OnsTraceCounts { traced: 1, sent: c.sent, dropped: c.dropped },
+            None => OnsTraceCounts::default(),
+        }
+    }
+}
+
+/// What a producer's or consumer's message traces came to (`MsgTraceSwitch`), while it runs
+/// and after shutdown: `traced` is 0 when it has not traced (traces off, or never started),
+/// else 1; `sent` counts the trace records a broker stored, `dropped` those lost (queue full,
+/// trace topic missing, failed trace sends).
+#[repr(C)]
+#[derive(Default)]
+pub struct OnsTraceCounts {
+    pub traced: i32,
+    pub sent: u64,
+    pub dropped: u64,
+}
+
+/// The body of every `ons_*_trace_counts`: `*out` = the counts of the handle `get` finds.
+pub(crate) unsafe fn write_trace_counts<'a, T: ClientLifecycle + 'a>(
+    out: *mut OnsTraceCounts,
+    get: impl FnOnce() -> Result<&'a Handle<T>>,
+) -> Result<()> {
+    let out = crate::args::out(out, "out")?;
+    *out = get()?.trace_counts();
+    Ok(())
 }

@@ -10,7 +10,7 @@ use ons::{Message, MessageQueue, OrderProducer, Producer, SendResult, Transactio
 
 use crate::args;
 use crate::error::{as_last_error_during, guard, invalid_argument, not_started, to_c, Result, ONS_OK};
-use crate::handle::Handle;
+use crate::handle::{write_trace_counts, Handle, OnsTraceCounts};
 use crate::message::{core_message, OnsMessage, OnsSendResult};
 use crate::properties::{core_properties, OnsProperties};
 use crate::runtime::{block_on, exiting, runtime, Gate, Pass, UserData};
@@ -140,6 +140,13 @@ pub unsafe extern "C" fn ons_producer_is_closed(producer: *const OnsProducer, ou
         *out = handle(producer, |p: &OnsProducer| &p.h)?.is_closed();
         Ok(())
     })
+}
+
+/// `*out` = what the producer's message traces came to (`MsgTraceSwitch`; see
+/// `ons_trace_counts_t`), while it runs and after shutdown.
+#[no_mangle]
+pub unsafe extern "C" fn ons_producer_trace_counts(producer: *const OnsProducer, out: *mut OnsTraceCounts) -> i32 {
+    guard("ons_producer_trace_counts", || write_trace_counts(out, || handle(producer, |p: &OnsProducer| &p.h)))
 }
 
 /// Replaces AccessKey, SecretKey and SecurityToken of the started producer for its next requests
@@ -390,6 +397,18 @@ pub unsafe extern "C" fn ons_order_producer_is_closed(producer: *const OnsOrderP
     })
 }
 
+/// `*out` = what the order producer's message traces came to (`MsgTraceSwitch`; see
+/// `ons_trace_counts_t`), while it runs and after shutdown.
+#[no_mangle]
+pub unsafe extern "C" fn ons_order_producer_trace_counts(
+    producer: *const OnsOrderProducer,
+    out: *mut OnsTraceCounts,
+) -> i32 {
+    guard("ons_order_producer_trace_counts", || {
+        write_trace_counts(out, || handle(producer, |p: &OnsOrderProducer| &p.h))
+    })
+}
+
 /// Replaces AccessKey, SecretKey and SecurityToken of the started order producer for its next requests
 /// (ONS updateCredential), and of the clients sharing its settings and credentials. AccessKey
 /// and SecretKey are required (ONS_ERR_INVALID_CONFIG naming the one missing), SecurityToken is
@@ -513,6 +532,18 @@ pub unsafe extern "C" fn ons_transaction_producer_is_closed(
         let out = args::out(out, "out")?;
         *out = handle(producer, |p: &OnsTransactionProducer| &p.h)?.is_closed();
         Ok(())
+    })
+}
+
+/// `*out` = what the transaction producer's message traces came to (`MsgTraceSwitch`; see
+/// `ons_trace_counts_t`), while it runs and after shutdown.
+#[no_mangle]
+pub unsafe extern "C" fn ons_transaction_producer_trace_counts(
+    producer: *const OnsTransactionProducer,
+    out: *mut OnsTraceCounts,
+) -> i32 {
+    guard("ons_transaction_producer_trace_counts", || {
+        write_trace_counts(out, || handle(producer, |p: &OnsTransactionProducer| &p.h))
     })
 }
 

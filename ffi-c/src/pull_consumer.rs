@@ -13,7 +13,7 @@ use crate::admin::message_array;
 use crate::admin_results::{build, release};
 use crate::args;
 use crate::error::{guard, invalid_argument, Result};
-use crate::handle::Handle;
+use crate::handle::{write_trace_counts, Handle, OnsTraceCounts};
 use crate::message::OnsMessage;
 use crate::producer::{core_queue, OnsMessageQueue};
 use crate::properties::{core_properties, OnsProperties};
@@ -129,6 +129,16 @@ pub unsafe extern "C" fn ons_pull_consumer_is_closed(consumer: *const OnsPullCon
         *out = handle(consumer)?.is_closed();
         Ok(())
     })
+}
+
+/// `*out` = what the pull consumer's message traces came to (`MsgTraceSwitch`; see
+/// `ons_trace_counts_t`), while it runs and after shutdown.
+#[no_mangle]
+pub unsafe extern "C" fn ons_pull_consumer_trace_counts(
+    consumer: *const OnsPullConsumer,
+    out: *mut OnsTraceCounts,
+) -> i32 {
+    guard("ons_pull_consumer_trace_counts", || write_trace_counts(out, || handle(consumer)))
 }
 
 /// Subscribe mode: consume the messages of `topic` matching `expression` (NULL, "" or "*" for

@@ -284,7 +284,21 @@ static void test_producer_lifecycle(void) {
     ons_send_result_free(r);
     r = NULL;
 
+    /* Traces are on by default: the send's trace record is sent (or, on a cluster without the
+     * trace topic, dropped) and counted either way. */
+    ons_trace_counts_t tc;
+    EXPECT(ons_producer_trace_counts(NULL, &tc), ONS_ERR_INVALID_ARGUMENT, "producer");
+    EXPECT(ons_producer_trace_counts(producer, NULL), ONS_ERR_INVALID_ARGUMENT, "out");
+    for (int i = 0; i < 200; i++) {
+        EXPECT(ons_producer_trace_counts(producer, &tc), ONS_OK, NULL);
+        if (tc.sent + tc.dropped >= 1) break;
+        sleep_ms(50);
+    }
+    EXPECT_TRUE(tc.traced == 1 && tc.sent + tc.dropped == 1);
+
     EXPECT(ons_producer_shutdown(producer), ONS_OK, NULL);
+    EXPECT(ons_producer_trace_counts(producer, &tc), ONS_OK, NULL); /* kept after shutdown */
+    EXPECT_TRUE(tc.traced == 1 && tc.sent + tc.dropped == 1);
     EXPECT(ons_producer_shutdown(producer), ONS_ERR_NOT_STARTED, "already shut down");
     EXPECT(ons_producer_send(producer, m, &r), ONS_ERR_NOT_STARTED, "shut down");
     EXPECT(ons_producer_send_oneway(producer, m), ONS_ERR_NOT_STARTED, "shut down");
@@ -297,6 +311,8 @@ static void test_producer_lifecycle(void) {
 
     /* Shutdown of a producer that never started, then again. */
     EXPECT(ons_producer_new(p, &producer), ONS_OK, NULL);
+    EXPECT(ons_producer_trace_counts(producer, &tc), ONS_OK, NULL); /* never traced */
+    EXPECT_TRUE(tc.traced == 0 && tc.sent == 0 && tc.dropped == 0);
     EXPECT(ons_producer_shutdown(producer), ONS_OK, NULL);
     EXPECT(ons_producer_shutdown(producer), ONS_ERR_NOT_STARTED, "already shut down");
     EXPECT(ons_producer_destroy(producer), ONS_OK, NULL);

@@ -879,7 +879,8 @@ inline int32_t transaction_checker(void* user_data, const ons_message_t* m) {
 /* RAII over one C handle type: creation, start/shutdown, destroy in the destructor. */
 template <typename H, int32_t (*Start)(H*), int32_t (*Shutdown)(H*), int32_t (*Destroy)(H*),
           int32_t (*IsStarted)(const H*, int32_t*), int32_t (*IsClosed)(const H*, int32_t*),
-          int32_t (*UpdateCredential)(H*, const ons_properties_t*)>
+          int32_t (*UpdateCredential)(H*, const ons_properties_t*),
+          int32_t (*TraceCounts)(const H*, ons_trace_counts_t*)>
 class Handle {
 public:
     Handle(Handle&& other) noexcept : h_(other.h_) { other.h_ = nullptr; }
@@ -902,6 +903,15 @@ public:
     void updateCredential(const ONSFactoryProperty& credentials) {
         CProperties p(credentials);
         check(UpdateCredential(h_, p.get()));
+    }
+    /**
+     * What this client's message traces came to (MsgTraceSwitch), while it runs and after
+     * shutdown: `traced` is 0 when it has not traced; trace records `sent` and `dropped`.
+     */
+    ons_trace_counts_t traceCounts() const {
+        ons_trace_counts_t out{};
+        check(TraceCounts(h_, &out));
+        return out;
     }
     H* c_handle() const { return h_; }
 
@@ -927,7 +937,7 @@ private:
 /** ONS Producer: normal and timed messages, sync, async and oneway. */
 class Producer : public detail::Handle<ons_producer_t, ons_producer_start, ons_producer_shutdown,
                                        ons_producer_destroy, ons_producer_is_started, ons_producer_is_closed,
-                                       ons_producer_update_credential> {
+                                       ons_producer_update_credential, ons_producer_trace_counts> {
 public:
     explicit Producer(const ONSFactoryProperty& properties) {
         detail::CProperties p(properties);
@@ -990,7 +1000,7 @@ public:
 class OrderProducer
     : public detail::Handle<ons_order_producer_t, ons_order_producer_start, ons_order_producer_shutdown,
                             ons_order_producer_destroy, ons_order_producer_is_started, ons_order_producer_is_closed,
-                            ons_order_producer_update_credential> {
+                            ons_order_producer_update_credential, ons_order_producer_trace_counts> {
 public:
     explicit OrderProducer(const ONSFactoryProperty& properties) {
         detail::CProperties p(properties);
@@ -1008,7 +1018,7 @@ class TransactionProducer
     : public detail::Handle<ons_transaction_producer_t, ons_transaction_producer_start,
                             ons_transaction_producer_shutdown, ons_transaction_producer_destroy,
                             ons_transaction_producer_is_started, ons_transaction_producer_is_closed,
-                            ons_transaction_producer_update_credential> {
+                            ons_transaction_producer_update_credential, ons_transaction_producer_trace_counts> {
 public:
     TransactionProducer(const ONSFactoryProperty& properties, LocalTransactionChecker* checker) {
         if (checker == nullptr) {
@@ -1031,7 +1041,7 @@ public:
 /** ONS PushConsumer (Consumer). Listeners must outlive the consumer. */
 class PushConsumer : public detail::Handle<ons_consumer_t, ons_consumer_start, ons_consumer_shutdown,
                                            ons_consumer_destroy, ons_consumer_is_started, ons_consumer_is_closed,
-                                           ons_consumer_update_credential> {
+                                           ons_consumer_update_credential, ons_consumer_trace_counts> {
 public:
     explicit PushConsumer(const ONSFactoryProperty& properties) {
         detail::CProperties p(properties);
@@ -1054,7 +1064,7 @@ public:
 class OrderConsumer
     : public detail::Handle<ons_order_consumer_t, ons_order_consumer_start, ons_order_consumer_shutdown,
                             ons_order_consumer_destroy, ons_order_consumer_is_started, ons_order_consumer_is_closed,
-                            ons_order_consumer_update_credential> {
+                            ons_order_consumer_update_credential, ons_order_consumer_trace_counts> {
 public:
     explicit OrderConsumer(const ONSFactoryProperty& properties) {
         detail::CProperties p(properties);
@@ -1076,7 +1086,7 @@ public:
 class BatchConsumer
     : public detail::Handle<ons_batch_consumer_t, ons_batch_consumer_start, ons_batch_consumer_shutdown,
                             ons_batch_consumer_destroy, ons_batch_consumer_is_started, ons_batch_consumer_is_closed,
-                            ons_batch_consumer_update_credential> {
+                            ons_batch_consumer_update_credential, ons_batch_consumer_trace_counts> {
 public:
     explicit BatchConsumer(const ONSFactoryProperty& properties) {
         detail::CProperties p(properties);
@@ -1124,6 +1134,12 @@ public:
     void updateCredential(const ONSFactoryProperty& credentials) {
         detail::CProperties p(credentials);
         detail::check(ons_pull_consumer_update_credential(h_, p.get()));
+    }
+    /** What this consumer's message traces came to, as the other clients' traceCounts(). */
+    ons_trace_counts_t traceCounts() const {
+        ons_trace_counts_t out{};
+        detail::check(ons_pull_consumer_trace_counts(h_, &out));
+        return out;
     }
 
     /** The queues of `topic` that can be consumed, from its route (started consumers). */

@@ -556,6 +556,14 @@ macro_rules! consumer_class {
                 self.inner.is_closed()
             }
 
+            /// What this client's message traces came to (MsgTraceSwitch): records sent (stored
+            /// by a broker) and dropped, while it runs and after shutdown; `null` when it has not
+            /// traced.
+            #[napi]
+            pub fn trace_counts(&self) -> Option<crate::producer::TraceCounts> {
+                self.inner.trace_counts().map(Into::into)
+            }
+
             /// Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
             /// requests (ONS `updateCredential`); AccessKey and SecretKey are required, other
             /// known properties are ignored. Throws `INVALID_CONFIG` naming a missing key,

@@ -119,6 +119,14 @@ impl PullConsumer {
         self.inner.is_closed()
     }
 
+    /// What this client's message traces came to (MsgTraceSwitch): records sent (stored
+    /// by a broker) and dropped, while it runs and after shutdown; `null` when it has not
+    /// traced.
+    #[napi]
+    pub fn trace_counts(&self) -> Option<crate::producer::TraceCounts> {
+        self.inner.trace_counts().map(Into::into)
+    }
+
     /// Subscribe mode: `topic`'s messages matching a tag expression (`*`, `null` or `undefined`
     /// for all, `a || b`) or `{ sql }`, from the queues the group's split gives this instance
     /// (re-split as instances come and go). Refused once queues were assigned.

@@ -282,3 +282,27 @@ test('updateCredential: a missing AccessKey is named; after rotation sends go on
   assert.equal((await getAdmin().viewMessage(topic, sent.offsetMsgId)).body.toString(), 'after rotation')
   await producer.shutdown()
 })
+
+test('traceCounts: the trace record of each send is sent or dropped and counted; null when traces are off', async () => {
+  const topic = await freshTopic()
+  // Traces are on by default: one record per send, sent to the trace topic or (on a cluster
+  // without one) dropped, and counted either way.
+  const producer = ONSFactory.createProducer(props({ [PropertyKeyConst.GROUP_ID]: unique('GID_tc') }))
+  producer.start()
+  await producer.send(new Message(topic, 'TagT', Buffer.from('traced')))
+  await until(() => {
+    const c = producer.traceCounts()
+    return c !== null && c.sent + c.dropped === 1
+  }, 10000, 'the trace record to be sent or dropped')
+  await producer.shutdown()
+  const counts = producer.traceCounts() // kept after shutdown
+  assert.equal(counts.sent + counts.dropped, 1, JSON.stringify(counts))
+  assert.deepEqual(Object.keys(counts).sort(), ['dropped', 'sent'])
+
+  const untraced = ONSFactory.createProducer(
+    props({ [PropertyKeyConst.GROUP_ID]: unique('GID_tc'), [PropertyKeyConst.MsgTraceSwitch]: false }))
+  untraced.start()
+  await untraced.send(new Message(topic, 'TagU', Buffer.from('untraced')))
+  assert.equal(untraced.traceCounts(), null)
+  await untraced.shutdown()
+})

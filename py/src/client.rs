@@ -42,6 +42,13 @@ macro_rules! client_class {
                 Ok(ons_binding_support::ClientLifecycle::closed(&**self.inner.get()?))
             }
 
+            /// What this client's message traces came to (MsgTraceSwitch): records sent and
+            /// dropped, while it runs and after shutdown; None when it has not traced.
+            fn trace_counts(&self) -> pyo3::PyResult<Option<crate::client::PyTraceCounts>> {
+                let counts = ons_binding_support::ClientLifecycle::client_trace_counts(&**self.inner.get()?);
+                Ok(counts.map(|c| crate::client::PyTraceCounts { sent: c.sent, dropped: c.dropped }))
+            }
+
             /// Replaces AccessKey, SecretKey and SecurityToken of the started client for its next
             /// requests (ONS `updateCredential`); properties as for the constructor, AccessKey
             /// and SecretKey required, other known keys ignored.
@@ -94,3 +101,19 @@ macro_rules! client_class {
 }
 
 pub(crate) use client_class;
+
+/// What a client's message traces came to: records sent (stored by a broker) and records
+/// dropped (queue full, trace topic missing, failed trace sends).
+#[pyo3::pyclass(module = "rocketmq_ons", name = "TraceCounts", frozen, eq, get_all)]
+#[derive(Clone, PartialEq)]
+pub(crate) struct PyTraceCounts {
+    pub(crate) sent: u64,
+    pub(crate) dropped: u64,
+}
+
+#[pyo3::pymethods]
+impl PyTraceCounts {
+    fn __repr__(&self) -> String {
+        format!("TraceCounts(sent={}, dropped={})", self.sent, self.dropped)
+    }
+}

@@ -46,6 +46,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<consumer::PyBatchConsumer>()?;
     m.add_class::<consumer::PyMessageSelector>()?;
     m.add_class::<pull_consumer::PyPullConsumer>()?;
+    m.add_class::<client::PyTraceCounts>()?;
     m.add_class::<admin::PyAdmin>()?;
     admin_types::register(m)?;
     m.add_class::<completion::LoopBridge>()?;

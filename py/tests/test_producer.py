@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+import time
 from typing import Callable, List, Optional
 
 import pytest
@@ -180,3 +181,21 @@ def test_update_credential_validates_and_later_sends_are_signed(producer: ons.Pr
     closed.shutdown()
     with pytest.raises(ons.NotStartedError, match="shut down"):
         closed.update_credential(access_key="ak", secret_key="sk")
+
+
+def test_trace_counts_tell_what_became_of_the_trace_records(namesrv: str, topic: str,
+                                                          unique: Callable[[str], str]) -> None:
+    # Traces are on by default: one record per send, sent to the trace topic or (on a cluster
+    # without one) dropped, and counted either way.
+    with ons.Producer(namesrv_addr=namesrv, group_id=unique("GID_T")) as p:
+        p.send(ons.Message(topic, body=b"traced"))
+        deadline = time.monotonic() + 10
+        while (c := p.trace_counts()) is None or c.sent + c.dropped < 1:
+            assert time.monotonic() < deadline, f"the trace record was neither sent nor dropped: {c!r}"
+            time.sleep(0.05)
+    counts = p.trace_counts()  # kept after shutdown
+    assert counts is not None and counts.sent + counts.dropped == 1, counts
+    assert repr(counts) == f"TraceCounts(sent={counts.sent}, dropped={counts.dropped})"
+    with ons.Producer(namesrv_addr=namesrv, group_id=unique("GID_T"), msg_trace_switch=False) as untraced:
+        untraced.send(ons.Message(topic, body=b"untraced"))
+        assert untraced.trace_counts() is None

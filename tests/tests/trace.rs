@@ -366,6 +366,8 @@ fn batch_sends_and_pull_consumer_polls_are_traced_per_message() {
         producer.shutdown().await;
         consumer.shutdown().await;
         assert_eq!(producer.trace_counts(), Some(TraceCounts { sent: 3, dropped: 0 }));
+        // A SubBefore and a SubAfter per polled message, all stored (the oracle read them).
+        assert_eq!(consumer.trace_counts(), Some(TraceCounts { sent: 6, dropped: 0 }));
     });
 }
 

@@ -18,6 +18,9 @@ pub trait ClientLifecycle: Send + Sync + 'static {
     fn closed(&self) -> bool;
     /// The core's `update_credential` (ONS `Admin.updateCredential`).
     fn update_client_credential(&self, properties: &rocketmq_ons::Properties) -> rocketmq_ons::Result<()>;
+    /// The core's `trace_counts`: the message trace records sent and dropped, `None` when the
+    /// client has not traced (`MsgTraceSwitch=false`, or never started).
+    fn client_trace_counts(&self) -> Option<rocketmq_ons::trace::TraceCounts>;
 }
 
 macro_rules! impl_lifecycle {
@@ -45,6 +48,10 @@ macro_rules! impl_lifecycle {
 
             fn update_client_credential(&self, properties: &rocketmq_ons::Properties) -> rocketmq_ons::Result<()> {
                 self.update_credential(properties)
+            }
+
+            fn client_trace_counts(&self) -> Option<rocketmq_ons::trace::TraceCounts> {
+                self.trace_counts()
             }
         }
     )*};

@@ -64,7 +64,7 @@ use crate::protocol::command::RemotingCommand;
 use crate::protocol::headers::RequestHeader;
 use crate::protocol::message::{DecodeLimits, MAX_DECOMPRESSED_BODY_LEN};
 use crate::protocol::route::{MessageQueue, MASTER_ID};
-use crate::trace::{TracedKind, Tracer};
+use crate::trace::{TraceCounts, TracedKind, TracerSlot};
 use crate::transport::InboundRequest;
 
 /// Pause before looking again at a paused queue (Java: PULL_TIME_DELAY_MILLS_WHEN_PAUSE, 1 s;
@@ -185,7 +185,7 @@ struct Inner {
     watched: Mutex<BTreeMap<String, Watched>>,
     /// Where `SubBefore`/`SubAfter` records of polled messages go while started with
     /// `MsgTraceSwitch` on.
-    tracer: Mutex<Option<Arc<Tracer>>>,
+    tracer: TracerSlot,
 }
 
 /// The ONS `PullConsumer`: assign queues or subscribe to topics, then [`poll`](Self::poll).
@@ -229,7 +229,7 @@ impl PullConsumer {
             rebalance_now: Notify::new(),
             closing: watch::channel(false).0,
             watched: Mutex::new(BTreeMap::new()),
-            tracer: Mutex::new(None),
+            tracer: TracerSlot::default(),
         });
         Ok(PullConsumer { inner })
     }
@@ -340,6 +340,12 @@ impl PullConsumer {
 
     pub fn is_closed(&self) -> bool {
         matches!(*self.inner.state.lock(), State::Closed)
+    }
+
+    /// What this consumer's message traces came to (`MsgTraceSwitch`): records sent and
+    /// dropped, while it runs and after shutdown; `None` when it has not traced.
+    pub fn trace_counts(&self) -> Option<TraceCounts> {
+        self.inner.tracer.counts()
     }
 
     /// The queues of `topic` that can be consumed (ONS `topicPartitions`), from its route.
@@ -614,7 +620,7 @@ impl Inner {
         *self.next_auto_commit.lock() = Instant::now() + self.pull.auto_commit_interval;
         let tasks = vec![runtime.spawn(me.clone().rebalance_loop()), runtime.spawn(me.watch_topics())];
         // Under the state lock, so that a shutdown finds the tracer to flush and unregister.
-        *self.tracer.lock() = Tracer::start(&self.config, TracedKind::Consume, &runtime);
+        self.tracer.start(&self.config, TracedKind::Consume, &runtime);
         *state = State::Started { instance, member, tasks };
         drop(state);
         if *self.mode.lock() == Mode::Assign {
@@ -647,8 +653,7 @@ impl Inner {
         }
         self.cache.lock().clear();
         self.cached.store(0, Ordering::Release);
-        let tracer = self.tracer.lock().take();
-        crate::trace::shutdown_with(&instance, member, tracer).await;
+        self.tracer.shut_down_with(&instance, member).await;
     }
 
     /// After a change of subscriptions or assignment while running: tell the brokers (they keep
@@ -1123,8 +1128,7 @@ impl Inner {
     /// a `SubBefore` and a successful `SubAfter` per message, at once (the application's
     /// handling after a poll is not seen).
     fn trace_handed_over(&self, messages: &[Message]) {
-        let tracer = self.tracer.lock().clone();
-        if let Some(tracer) = tracer {
+        if let Some(tracer) = self.tracer.get() {
             tracer.handed_over(messages);
         }
     }

@@ -31,7 +31,7 @@ use crate::protocol::message::{
 use crate::protocol::msgid::UniqueIdGenerator;
 use crate::protocol::route::MessageQueue;
 use crate::trace::record::{PubBatchFields, PubFields, PubOfBatch, TraceMessageType};
-use crate::trace::{TraceCounts, TracedKind, Tracer, DEFAULT_TRACE_REGION};
+use crate::trace::{TraceCounts, TracedKind, Tracer, TracerSlot, DEFAULT_TRACE_REGION};
 use fault::FaultTracker;
 
 /// Broker delay levels 1..=18 in seconds (the broker default `messageDelayLevel`).
@@ -74,9 +74,7 @@ pub(crate) struct ProducerCore {
     round_robin: AtomicUsize,
     faults: FaultTracker,
     /// Where this producer's trace records go while it is started with `MsgTraceSwitch` on.
-    tracer: Mutex<Option<Arc<Tracer>>>,
-    /// The counts of the tracer of the last run, once it has shut down.
-    final_trace_counts: Mutex<Option<TraceCounts>>,
+    tracer: TracerSlot,
 }
 
 /// What a stored send tells the trace record besides the [`SendResult`].
@@ -136,8 +134,7 @@ impl ProducerCore {
             state: Mutex::new(State::Created),
             round_robin: AtomicUsize::new(rand::random::<u16>() as usize),
             faults: FaultTracker::default(),
-            tracer: Mutex::new(None),
-            final_trace_counts: Mutex::new(None),
+            tracer: TracerSlot::default(),
         }
     }
 
@@ -153,30 +150,23 @@ impl ProducerCore {
         let member = instance.register(Member::Producer { group }, handler, None)?;
         *state = State::Started { instance, member };
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            *self.tracer.lock() = Tracer::start(&self.config, TracedKind::Produce, &runtime);
+            self.tracer.start(&self.config, TracedKind::Produce, &runtime);
         }
         Ok(())
     }
 
     pub(crate) async fn shutdown(&self) {
         let previous = std::mem::replace(&mut *self.state.lock(), State::Closed);
-        let tracer = self.tracer.lock().take();
-        let counted = tracer.clone();
-        if let State::Started { instance, member } = previous {
-            crate::trace::shutdown_with(&instance, member, tracer).await;
-        }
-        if let Some(counted) = counted {
-            *self.final_trace_counts.lock() = Some(counted.counts());
+        match previous {
+            State::Started { instance, member } => self.tracer.shut_down_with(&instance, member).await,
+            _ => self.tracer.stop_unregistered(),
         }
     }
 
     /// What this producer's message traces came to: its tracer's counts while it runs, the
     /// last run's after shutdown (its queue flushed); `None` when it has not traced.
     pub(crate) fn trace_counts(&self) -> Option<TraceCounts> {
-        match self.tracer() {
-            Some(tracer) => Some(tracer.counts()),
-            None => *self.final_trace_counts.lock(),
-        }
+        self.tracer.counts()
     }
 
     /// Closes the producer and hands back its registration, unregistered by the caller (the
@@ -190,7 +180,7 @@ impl ProducerCore {
 
     /// The tracer of this started producer, if it traces.
     pub(crate) fn tracer(&self) -> Option<Arc<Tracer>> {
-        self.tracer.lock().clone()
+        self.tracer.get()
     }
 
     /// One send of the trace producer (async retry policy, never traced itself).
@@ -933,6 +923,11 @@ impl OrderProducer {
 
     pub fn is_closed(&self) -> bool {
         self.core.is_closed()
+    }
+
+    /// As [`Producer::trace_counts`].
+    pub fn trace_counts(&self) -> Option<TraceCounts> {
+        self.core.trace_counts()
     }
 
     /// As [`Producer::update_credential`].

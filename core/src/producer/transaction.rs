@@ -215,6 +215,11 @@ impl TransactionProducer {
         self.core.is_closed()
     }
 
+    /// As [`Producer::trace_counts`](crate::Producer::trace_counts).
+    pub fn trace_counts(&self) -> Option<crate::trace::TraceCounts> {
+        self.core.trace_counts()
+    }
+
     /// As [`Producer::update_credential`](crate::Producer::update_credential).
     pub fn update_credential(&self, properties: &Properties) -> Result<()> {
         self.core.update_credential(properties)

@@ -346,6 +346,54 @@ pub(crate) async fn shutdown_with(instance: &Arc<ClientInstance>, member: u64, t
     }
 }
 
+/// A client's tracer while it runs, and what its last tracer counted once shut down: what
+/// `trace_counts()` of every producer and consumer reads.
+#[derive(Default)]
+pub(crate) struct TracerSlot {
+    live: Mutex<Option<Arc<Tracer>>>,
+    /// The counts of the tracer of the last run, once it has shut down (its queue flushed).
+    last_run: Mutex<Option<TraceCounts>>,
+}
+
+impl TracerSlot {
+    /// Starts a tracer for a client with `config` (none when `MsgTraceSwitch` is off).
+    pub(crate) fn start(&self, config: &ClientConfig, kind: TracedKind, runtime: &Handle) {
+        *self.live.lock() = Tracer::start(config, kind, runtime);
+    }
+
+    /// The running tracer, if the client traces.
+    pub(crate) fn get(&self) -> Option<Arc<Tracer>> {
+        self.live.lock().clone()
+    }
+
+    /// Flushes the tracer and unregisters the client's `member` with it (see [`shutdown_with`]),
+    /// keeping the tracer's final counts.
+    pub(crate) async fn shut_down_with(&self, instance: &Arc<ClientInstance>, member: u64) {
+        let tracer = self.live.lock().take();
+        let counted = tracer.clone();
+        shutdown_with(instance, member, tracer).await;
+        if let Some(counted) = counted {
+            *self.last_run.lock() = Some(counted.counts());
+        }
+    }
+
+    /// Drops the tracer of a client that was not started with an instance to unregister from
+    /// (its task ends once it has sent what is queued), keeping its counts.
+    pub(crate) fn stop_unregistered(&self) {
+        if let Some(tracer) = self.live.lock().take() {
+            *self.last_run.lock() = Some(tracer.counts());
+        }
+    }
+
+    /// The running tracer's counts, else the last run's; `None` when the client never traced.
+    pub(crate) fn counts(&self) -> Option<TraceCounts> {
+        match self.get() {
+            Some(tracer) => Some(tracer.counts()),
+            None => *self.last_run.lock(),
+        }
+    }
+}
+
 /// Java `ConsumeReturnType`, whose ordinal a `SubAfter` record carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConsumeReturn {

@@ -63,6 +63,15 @@ int main() {
     wait_for(callback.ok, 10, 30);
     producer->shutdown();
 
+    // Message traces are on by default: the record of each answered send (12; a oneway send
+    // has none) was sent to the trace topic, dropped, or still queued when shutdown's flush
+    // ended. The counts stay readable after shutdown.
+    ons_trace_counts_t traces = producer->traceCounts();
+    std::cout << "trace records: " << traces.sent << " sent, " << traces.dropped << " dropped" << std::endl;
+    if (traces.traced != 1 || traces.sent + traces.dropped > 12) {
+        return 1;
+    }
+
     // Errors are exceptions carrying the ONS_ERR_* code.
     try {
         producer->send(msg);

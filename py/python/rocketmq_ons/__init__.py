@@ -81,6 +81,7 @@ from ._native import (
     TopicNotFoundError,
     TopicRouteInfo,
     TopicStats,
+    TraceCounts,
     TransactionProducer,
 )
 
@@ -151,6 +152,7 @@ __all__ = [
     "TopicNotFoundError",
     "TopicRouteInfo",
     "TopicStats",
+    "TraceCounts",
     "TrackType",
     "TransactionProducer",
     "TransactionStatus",

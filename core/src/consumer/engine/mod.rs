@@ -18,7 +18,7 @@
 //! listener are forgotten, listeners already running get a short grace period, and then the
 //! smallest unfinished offset is committed — so nothing unfinished is ever committed.
 
-use crate::trace::{ConsumeReturn, ConsumeTrace, TraceCounts, TracedKind, Tracer};
+use crate::trace::{ConsumeReturn, ConsumeTrace, TraceCounts, TracedKind, TracerSlot};
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
@@ -249,9 +249,7 @@ pub(crate) struct Engine {
     /// by what they name: each is logged once and then at most every ERROR_LOG_INTERVAL.
     rebalance_failures: Mutex<HashMap<String, FailureReport>>,
     /// Where the SubBefore/SubAfter trace records go while started with `MsgTraceSwitch` on.
-    tracer: Mutex<Option<Arc<Tracer>>>,
-    /// The counts of the tracer of the last run, once it has shut down.
-    final_trace_counts: Mutex<Option<TraceCounts>>,
+    tracer: TracerSlot,
 }
 
 async fn sleep_or_stop(d: Duration, stop: &mut watch::Receiver<bool>) {
@@ -304,8 +302,7 @@ impl Engine {
             next_job: AtomicU64::new(0),
             started_at: now_ms(),
             rebalance_failures: Mutex::new(HashMap::new()),
-            tracer: Mutex::new(None),
-            final_trace_counts: Mutex::new(None),
+            tracer: TracerSlot::default(),
         })
     }
 
@@ -486,7 +483,7 @@ impl Engine {
         *state = State::Started(Running { instance, member, tasks });
         // Under the state lock, so that a shutdown finds the tracer (registering with the
         // instance only takes its member list, as the consumer's own registration above).
-        *self.tracer.lock() = Tracer::start(&self.config, TracedKind::Consume, &runtime);
+        self.tracer.start(&self.config, TracedKind::Consume, &runtime);
         Ok(())
     }
 
@@ -548,21 +545,12 @@ impl Engine {
         self.pool.close();
         self.deferred_places.close();
         self.deferred_backlog.lock().clear();
-        let tracer = self.tracer.lock().take();
-        let counted = tracer.clone();
-        crate::trace::shutdown_with(&running.instance, running.member, tracer).await;
-        if let Some(counted) = counted {
-            *self.final_trace_counts.lock() = Some(counted.counts());
-        }
+        self.tracer.shut_down_with(&running.instance, running.member).await;
     }
 
     /// What this consumer's message traces came to (see `Consumer::trace_counts`).
     pub(crate) fn trace_counts(&self) -> Option<TraceCounts> {
-        let live = self.tracer.lock().clone();
-        match live {
-            Some(tracer) => Some(tracer.counts()),
-            None => *self.final_trace_counts.lock(),
-        }
+        self.tracer.counts()
     }
 
     /// Called when the user's handle is dropped while started: shut down in the background.
@@ -576,8 +564,7 @@ impl Engine {
 
     /// Starts tracing a listener call with `messages` (None when this consumer does not trace).
     fn trace_before(&self, messages: &Arc<[Message]>) -> Option<ConsumeTrace> {
-        let tracer = self.tracer.lock().clone()?;
-        tracer.before(messages)
+        self.tracer.get()?.before(messages)
     }
 
     pub(crate) fn instance(&self) -> Result<Arc<ClientInstance>> {
