@@ -249,7 +249,7 @@ impl Tracer {
     /// The region a record of `region` is queued under: `None` unless its trace topic depends
     /// on it (the `CLOUD` access channel).
     fn region_of<'r>(&self, region: &'r str) -> Option<&'r str> {
-        self.shared.destination.per_region().then_some(region)
+        self.cloud().then_some(region)
     }
 
     /// Whether records go to a topic per region (the `CLOUD` access channel), whose

@@ -372,12 +372,7 @@ async fn trace_pairs(opts: &Opts) -> BoxResult<()> {
 
 /// One `trace-pairs` segment of `phase`: the messages the broker took.
 async fn run_segment(load: &Load, producer: &Arc<Producer>, phase: Phase) -> BoxResult<usize> {
-    let tally = match phase {
-        Phase::Sync(n) => run_tasks(load, producer, n, Call::Send).await,
-        Phase::Async(window) => run_async(load, producer, window).await,
-        Phase::Batch { size, tasks } => run_tasks(load, producer, tasks, Call::Batch(size)).await,
-        Phase::Oneway(_) => return Err("trace-pairs has no oneway phase (oneway sends are not traced)".into()),
-    };
+    let tally = run_load(load, producer, phase).await;
     if tally.errors > 0 || tally.ok == 0 {
         return Err(
             format!("segment of {}: {} errors; first: {:?}", phase.mode(), tally.errors, tally.first_error).into()
@@ -443,12 +438,7 @@ async fn run_phase(load: &Load, cluster: &Cluster, producer: &Arc<Producer>, pha
     let allocs0 = ALLOCATIONS.load(Ordering::Relaxed);
     let cpu0 = cpu_secs();
     let t0 = Instant::now();
-    let mut tally = match phase {
-        Phase::Sync(n) => run_tasks(load, producer, n, Call::Send).await,
-        Phase::Async(window) => run_async(load, producer, window).await,
-        Phase::Oneway(n) => run_tasks(load, producer, n, Call::Oneway).await,
-        Phase::Batch { size, tasks } => run_tasks(load, producer, tasks, Call::Batch(size)).await,
-    };
+    let mut tally = run_load(load, producer, phase).await;
     let mut t1 = Instant::now();
     if let Phase::Oneway(_) = phase {
         // Oneway sends are done when queued; the phase ends when the broker has stored them, or
@@ -501,6 +491,16 @@ async fn run_phase(load: &Load, cluster: &Cluster, producer: &Arc<Producer>, pha
         tally.busy,
         allocs as f64 / tally.ok.max(1) as f64
     ))
+}
+
+/// Sends `load` as `phase` says.
+async fn run_load(load: &Load, producer: &Arc<Producer>, phase: Phase) -> Tally {
+    match phase {
+        Phase::Sync(n) => run_tasks(load, producer, n, Call::Send).await,
+        Phase::Async(window) => run_async(load, producer, window).await,
+        Phase::Oneway(n) => run_tasks(load, producer, n, Call::Oneway).await,
+        Phase::Batch { size, tasks } => run_tasks(load, producer, tasks, Call::Batch(size)).await,
+    }
 }
 
 /// What each task of a phase calls in a loop.
