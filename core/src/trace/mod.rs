@@ -216,34 +216,15 @@ impl Tracer {
     pub(crate) fn append_pubs<'m>(
         &self,
         shared_fields: &record::PubBatchFields<'_>,
-        messages: impl ExactSizeIterator<Item = record::PubOfBatch<'m>>,
+        messages: impl Iterator<Item = record::PubOfBatch<'m>>,
     ) {
-        let shared = &*self.shared;
-        if shared.paused() {
-            shared.dropped.fetch_add(messages.len() as u64, Ordering::Relaxed);
-            return;
-        }
         let encoder = record::PubBatchEncoder::new(shared_fields);
-        let mut pending = shared.queue.lock();
-        if pending.closed {
-            return;
-        }
-        let before = pending.records.len();
-        let room = shared.capacity.saturating_sub(pending.records.len());
-        let lost = messages.len().saturating_sub(room);
         let region = self.region_of(shared_fields.region_id);
-        for (i, m) in messages.take(room).enumerate() {
-            pending.records.push_record(|out| encoder.encode(&m, out), i > 0, KeysOf::of_send(m.keys), region);
-        }
-        let woken = wakes_the_task(before, pending.records.len());
-        drop(pending);
-        if lost > 0 {
-            let dropped = shared.dropped.fetch_add(lost as u64, Ordering::Relaxed) + lost as u64;
-            warn_limited!(dropped, group = %self.group, "message trace queue full; trace records dropped");
-        }
-        if woken {
-            shared.arrived.notify_one();
-        }
+        let mut first = true;
+        self.queue_each(messages, |queued, m| {
+            queued.push_record(|out| encoder.encode(&m, out), !first, KeysOf::of_send(m.keys), region);
+            first = false;
+        });
     }
 
     /// The region a record of `region` is queued under: `None` unless its trace topic depends
@@ -260,29 +241,56 @@ impl Tracer {
 
     /// Queues the record `encode` writes (at the end of the queue's text, under its lock:
     /// encoding in place costs no allocation per record, where a record of its own did).
-    /// `region` is the region the record names (its trace topic's with `CLOUD`).
-    fn queue(&self, encode: impl FnOnce(&mut String) -> Spans, keys: KeysOf, region: &str) {
+    /// `region` is the region the record names (its trace topic's with `CLOUD`). Returns the
+    /// record's sequence number ([`Queued::first_seq`]), `None` when it was not queued.
+    fn queue(&self, encode: impl FnOnce(&mut String) -> Spans, keys: KeysOf, region: &str) -> Option<u64> {
+        let mut encode = Some(encode);
+        let run = self.queue_each(std::iter::once(()), |queued, ()| {
+            if let Some(encode) = encode.take() {
+                queued.push_record(encode, false, keys, self.region_of(region));
+            }
+        });
+        run.seq_of(0)
+    }
+
+    /// Queues a record for each of `items`, all under one lock, `push` writing each (one
+    /// record per call); never waits. What does not fit a full queue is dropped (counted,
+    /// logged at most once per interval); while trace sends pause every item is dropped
+    /// before it is encoded; after the tracer stopped nothing is queued or counted. Every item
+    /// is taken from `items` in each case (a caller may note something as they go by).
+    fn queue_each<T>(&self, items: impl Iterator<Item = T>, mut push: impl FnMut(&mut Queued, T)) -> QueuedRun {
         let shared = &*self.shared;
         if shared.paused() {
-            shared.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
+            shared.dropped.fetch_add(items.count() as u64, Ordering::Relaxed);
+            return QueuedRun::NONE;
         }
         let mut pending = shared.queue.lock();
         if pending.closed {
-            return;
-        }
-        if pending.records.len() >= shared.capacity {
             drop(pending);
-            let dropped = shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            warn_limited!(dropped, group = %self.group, "message trace queue full; trace records dropped");
-            return;
+            items.for_each(drop);
+            return QueuedRun::NONE;
         }
-        pending.records.push_record(encode, false, keys, self.region_of(region));
-        let wake = wakes_the_task(pending.records.len() - 1, pending.records.len());
+        let before = pending.records.len();
+        let first = pending.records.next_seq();
+        let mut lost = 0u64;
+        for item in items {
+            if pending.records.len() >= shared.capacity {
+                lost += 1;
+            } else {
+                push(&mut pending.records, item);
+            }
+        }
+        let run = QueuedRun { first, count: pending.records.len() - before };
+        let woken = wakes_the_task(before, pending.records.len());
         drop(pending);
-        if wake {
+        if lost > 0 {
+            let dropped = shared.dropped.fetch_add(lost, Ordering::Relaxed) + lost;
+            warn_limited!(dropped, group = %self.group, "message trace queue full; trace records dropped");
+        }
+        if woken {
             shared.arrived.notify_one();
         }
+        run
     }
 
     /// What the tracer has done with its records so far.
@@ -420,6 +428,10 @@ pub(crate) struct ConsumeTrace {
     /// Where in `messages` those not traced are (rarely any), so that the `SubAfter` records
     /// skip them without reading their properties again.
     untraced: Vec<usize>,
+    /// The `SubBefore` records queued, one per traced message in order (fewer when the queue
+    /// was full): a `SubAfter` names the ids and keys its `SubBefore` named
+    /// ([`KeysOf::SameAs`]).
+    sub_befores: QueuedRun,
 }
 
 /// What the consume records of `m` carry: its id, keys and region; `None` when it is not
@@ -455,20 +467,24 @@ impl Tracer {
         let now = crate::message::now_ms();
         let request_id = crate::client::identity::unique_ids().next_inline_id_at(now);
         let mut untraced = Vec::new();
-        for (at, m) in messages.iter().enumerate() {
-            match consumed_fields(m) {
-                Some((msg_id, keys, region_id)) => {
-                    self.sub_before(now, request_id.as_str(), msg_id, keys, region_id, m)
-                }
-                None => untraced.push(at),
+        let traced = messages.iter().enumerate().filter_map(|(at, m)| {
+            let fields = consumed_fields(m);
+            if fields.is_none() {
+                untraced.push(at);
             }
-        }
+            fields.map(|fields| (m, fields))
+        });
+        let sub_befores = self.queue_each(traced, |queued, (m, (msg_id, keys, region_id))| {
+            let fields = self.sub_before_fields(now, request_id.as_str(), msg_id, keys, region_id, m);
+            queued.push_record(|out| fields.encode(out), false, KeysOf::Any, self.region_of(region_id));
+        });
         (untraced.len() < messages.len()).then(|| ConsumeTrace {
             tracer: self.clone(),
             request_id,
             started_ms: now,
             messages: messages.clone(),
             untraced,
+            sub_befores,
         })
     }
 
@@ -481,16 +497,26 @@ impl Tracer {
         let request_id = request_id.as_str();
         for m in messages {
             if let Some((msg_id, keys, region_id)) = consumed_fields(m) {
-                self.sub_before(now, request_id, msg_id, keys, region_id, m);
+                let before = self.sub_before_fields(now, request_id, msg_id, keys, region_id, m);
+                let sub_before = self.queue(|out| before.encode(out), KeysOf::Any, region_id);
                 let outcome = ConsumeOutcome { cost_ms: 0, success: true, code: ConsumeReturn::Success, now };
-                self.sub_after(request_id, msg_id, keys, region_id, &outcome);
+                let after = self.sub_after_fields(request_id, msg_id, keys, &outcome);
+                self.queue(|out| after.encode(out), KeysOf::after(sub_before), region_id);
             }
         }
     }
 
-    /// Queues the `SubBefore` record of `m`, whose id, keys and region are given.
-    fn sub_before(&self, now: i64, request_id: &str, msg_id: &str, keys: Option<&str>, region_id: &str, m: &Message) {
-        let fields = record::SubBeforeFields {
+    /// The `SubBefore` record of `m`, whose id, keys and region are given.
+    fn sub_before_fields<'a>(
+        &'a self,
+        now: i64,
+        request_id: &'a str,
+        msg_id: &'a str,
+        keys: Option<&'a str>,
+        region_id: &'a str,
+        m: &Message,
+    ) -> record::SubBeforeFields<'a> {
+        record::SubBeforeFields {
             timestamp: now,
             region_id,
             group: &self.group,
@@ -498,14 +524,18 @@ impl Tracer {
             msg_id,
             retry_times: m.reconsume_times,
             keys,
-        };
-        self.queue(|out| fields.encode(out), KeysOf::Any, region_id);
+        }
     }
 
-    /// Queues the `SubAfter` record of message `msg_id` with `keys`, whose `SubBefore` named
-    /// `region_id`.
-    fn sub_after(&self, request_id: &str, msg_id: &str, keys: Option<&str>, region_id: &str, outcome: &ConsumeOutcome) {
-        let fields = record::SubAfterFields {
+    /// The `SubAfter` record of message `msg_id` with `keys`.
+    fn sub_after_fields<'a>(
+        &'a self,
+        request_id: &'a str,
+        msg_id: &'a str,
+        keys: Option<&'a str>,
+        outcome: &ConsumeOutcome,
+    ) -> record::SubAfterFields<'a> {
+        record::SubAfterFields {
             request_id,
             msg_id,
             cost_ms: outcome.cost_ms,
@@ -515,8 +545,7 @@ impl Tracer {
             timestamp: outcome.now,
             group: &self.group,
             cloud: self.cloud(),
-        };
-        self.queue(|out| fields.encode(out), KeysOf::Any, region_id);
+        }
     }
 }
 
@@ -537,14 +566,38 @@ impl ConsumeTrace {
         // A wall clock set back makes no negative cost.
         let cost_ms = (now - self.started_ms).max(0) / self.messages.len().max(1) as i64;
         let outcome = ConsumeOutcome { cost_ms, success, code, now };
-        for (at, m) in self.messages.iter().enumerate() {
-            // A traced message has an id (`consumed_fields`).
-            let Some(msg_id) = m.msg_id.as_deref() else { continue };
-            if !self.untraced.contains(&at) {
-                let region = consumed_region(m);
-                self.tracer.sub_after(self.request_id.as_str(), msg_id, consumed_keys(m), region, &outcome);
-            }
-        }
+        let tracer = &*self.tracer;
+        // A traced message has an id (`consumed_fields`).
+        let traced = self
+            .messages
+            .iter()
+            .enumerate()
+            .filter(|(at, _)| !self.untraced.contains(at))
+            .filter_map(|(_, m)| Some((m, m.msg_id.as_deref()?)));
+        let mut rank = 0;
+        tracer.queue_each(traced, |queued, (m, msg_id)| {
+            let fields = tracer.sub_after_fields(self.request_id.as_str(), msg_id, consumed_keys(m), &outcome);
+            let keys = KeysOf::after(self.sub_befores.seq_of(rank));
+            rank += 1;
+            queued.push_record(|out| fields.encode(out), false, keys, tracer.region_of(consumed_region(m)));
+        });
+    }
+}
+
+/// Records [`Tracer::queue_each`] queued: the sequence numbers `first..first + count`
+/// ([`Queued::first_seq`]).
+#[derive(Clone, Copy)]
+struct QueuedRun {
+    first: u64,
+    count: usize,
+}
+
+impl QueuedRun {
+    const NONE: QueuedRun = QueuedRun { first: 0, count: 0 };
+
+    /// The sequence number of the `i`-th record queued; `None` when fewer were.
+    fn seq_of(&self, i: usize) -> Option<u64> {
+        (i < self.count).then(|| self.first + i as u64)
     }
 }
 
@@ -716,10 +769,18 @@ fn pack(batch: Queued, spare: &Arc<SpareText>) -> (Vec<PackedMessage>, Vec<Strin
         for records in groups {
             let region = records.first().map_or(0, |r| r.region);
             let mut message = PlannedMessage { region, ..PlannedMessage::default() };
+            // Where the message's first record is in the queue: a record naming the keys of one
+            // at or after it (its `SubBefore`, of its group since of its region) adds none.
+            let mut message_start = 0;
             for r in records {
+                if message.count == 0 {
+                    message_start = r.index;
+                }
                 message.add_text(r.at..r.at + r.text().len());
-                for key in r.index_keys() {
-                    keys.add(key);
+                if !r.repeats_keys_from(message_start) {
+                    for key in r.index_keys() {
+                        keys.add(key);
+                    }
                 }
                 message.count += 1;
                 if message.count >= BATCH_MAX || message.body_len >= MAX_TRACE_BODY || keys.len() >= MAX_TRACE_KEYS {
@@ -899,6 +960,10 @@ struct Queued {
     /// [`pack`] keep a set of the keys it has written (for a producer's records, whose keys
     /// cannot repeat, the set was a quarter of packing's instructions).
     keys_may_repeat: bool,
+    /// The sequence number of the first record: records are numbered in the order queued,
+    /// from 0 for a tracer's first, so that a record can name an earlier one
+    /// ([`KeysOf::SameAs`]) that may since have been taken.
+    first_seq: u64,
 }
 
 /// Where a queued record is in [`Queued::text`].
@@ -909,6 +974,9 @@ struct RecordAt {
     spans: Spans,
     /// Its region's index in [`Queued::regions`] (0 when there are none).
     region: u16,
+    /// How many records before it is the one whose index keys it names again (its
+    /// `SubBefore`, [`KeysOf::SameAs`]); 0 when there is none in this queue.
+    repeats: u16,
 }
 
 /// What a queued record's index keys may have in common with other records'.
@@ -919,9 +987,14 @@ enum KeysOf {
     /// `EndTransaction` names a sent message's id ([`KeysOf::Any`]).
     FreshId,
     /// Anything: user keys (which repeat at will, and may name another message's id), and the
-    /// ids of consume records (a `SubBefore` and its `SubAfter` name the same) or of
+    /// ids of consume records (a message consumed twice names its id twice) or of
     /// `EndTransaction` records (their half message's `Pub` names it).
     Any,
+    /// The keys of the record with this sequence number ([`Queued::first_seq`]): a `SubAfter`
+    /// record's are its `SubBefore`'s. When both go in one trace message the second's are
+    /// not looked up again ([`pack`]): half a consumer's lookups, each about 200
+    /// instructions.
+    SameAs(u64),
 }
 
 impl KeysOf {
@@ -932,11 +1005,21 @@ impl KeysOf {
             Some(_) => KeysOf::Any,
         }
     }
+
+    /// A `SubAfter` record's, whose `SubBefore` was queued with sequence number `sub_before`.
+    fn after(sub_before: Option<u64>) -> KeysOf {
+        sub_before.map_or(KeysOf::Any, KeysOf::SameAs)
+    }
 }
 
 impl Queued {
     fn len(&self) -> usize {
         self.records.len()
+    }
+
+    /// The sequence number the next record gets.
+    fn next_seq(&self) -> u64 {
+        self.first_seq + self.records.len() as u64
     }
 
     /// Appends the record `encode` writes at the end of the text (its spans are where in the
@@ -957,7 +1040,12 @@ impl Queued {
         keys: KeysOf,
         region: Option<&str>,
     ) {
-        self.keys_may_repeat |= keys == KeysOf::Any;
+        // A record naming an earlier one's keys may find it taken, or in another message.
+        self.keys_may_repeat |= keys != KeysOf::FreshId;
+        let repeats = match keys {
+            KeysOf::SameAs(seq) if seq >= self.first_seq => u16::try_from(self.next_seq() - seq).unwrap_or(0),
+            _ => 0,
+        };
         let start = self.text.len();
         let spans = encode(&mut self.text);
         if !same_topic && !self.mixed_topics {
@@ -970,7 +1058,7 @@ impl Queued {
         let region = region.map_or(0, |region| self.region_index(region));
         let relative = |r: Range<usize>| r.start - start..r.end - start;
         let spans = Spans { topic: relative(spans.topic), msg_id: relative(spans.msg_id), keys: relative(spans.keys) };
-        self.records.push(RecordAt { text: start..self.text.len(), spans, region });
+        self.records.push(RecordAt { text: start..self.text.len(), spans, region, repeats });
     }
 
     /// The index of `region` in [`Queued::regions`], added if new. A queue holds at most a
@@ -1003,16 +1091,19 @@ impl Queued {
             mixed_regions: false,
             mixed_topics: false,
             keys_may_repeat: false,
+            first_seq: self.next_seq(),
         };
         std::mem::replace(self, fresh)
     }
 
     fn iter(&self) -> impl Iterator<Item = QueuedRecord<'_>> {
-        self.records.iter().map(|r| QueuedRecord {
+        self.records.iter().enumerate().map(|(index, r)| QueuedRecord {
             text: &self.text[r.text.clone()],
             at: r.text.start,
             spans: &r.spans,
             region: r.region,
+            index,
+            repeats: r.repeats,
         })
     }
 }
@@ -1026,6 +1117,10 @@ struct QueuedRecord<'a> {
     spans: &'a Spans,
     /// See [`RecordAt::region`].
     region: u16,
+    /// Its place in the queue.
+    index: usize,
+    /// See [`RecordAt::repeats`].
+    repeats: u16,
 }
 
 impl<'a> QueuedRecord<'a> {
@@ -1037,6 +1132,12 @@ impl<'a> QueuedRecord<'a> {
     /// them under the topic of their first bean, which they do not write either).
     fn topic(&self) -> &'a str {
         &self.text[self.spans.topic.clone()]
+    }
+
+    /// Whether the record whose keys this one names again ([`RecordAt::repeats`]) is at
+    /// `start` or after it in the queue.
+    fn repeats_keys_from(&self, start: usize) -> bool {
+        self.repeats > 0 && self.index - usize::from(self.repeats) >= start
     }
 
     /// The index keys a trace message carrying this record needs
@@ -1081,6 +1182,51 @@ mod tests {
             msg_type: TraceMessageType::Normal,
             offset_msg_id: "O".into(),
             success: true,
+        })
+    }
+
+    fn test_config() -> ClientConfig {
+        let props = crate::config::Properties::new()
+            .with(crate::config::keys::NAMESRV_ADDR, "127.0.0.1:9876")
+            .with(crate::config::keys::GROUP_ID, "GID_t");
+        ClientConfig::from_properties(&props, true).unwrap()
+    }
+
+    /// A tracer of group `GID_t` with a queue of `capacity` and no sending task.
+    fn test_tracer(capacity: usize) -> Tracer {
+        Tracer {
+            group: "GID_t".to_owned(),
+            worker: Mutex::new(None),
+            shared: Arc::new(Shared::new(
+                ProducerCore::new(test_config()),
+                Destination::Topic(DEFAULT_TRACE_TOPIC.to_owned()),
+                capacity,
+            )),
+        }
+    }
+
+    fn sub_before(id: &str) -> TraceRecord {
+        TraceRecord::SubBefore(SubBeforeTrace {
+            timestamp: 1,
+            region_id: "R".into(),
+            group: "G".into(),
+            request_id: "Q".into(),
+            msg_id: id.into(),
+            retry_times: 0,
+            keys: None,
+        })
+    }
+
+    fn sub_after(id: &str) -> TraceRecord {
+        TraceRecord::SubAfter(SubAfterTrace {
+            request_id: "Q".into(),
+            msg_id: id.into(),
+            cost_ms: 1,
+            success: true,
+            keys: None,
+            context_code: 0,
+            timestamp: 1,
+            group: "G".into(),
         })
     }
 
@@ -1250,6 +1396,98 @@ mod tests {
     }
 
     #[test]
+    fn a_sub_after_packed_with_its_sub_before_adds_no_keys_again() {
+        // Two listener calls' records interleaved: each SubAfter names its SubBefore's keys.
+        let mut queue = Queued::default();
+        let push = |queue: &mut Queued, r: TraceRecord, keys: KeysOf| {
+            let seq = queue.next_seq();
+            queue.push_record(|out| r.encode_spans(out), false, keys, None);
+            seq
+        };
+        let m0 = push(&mut queue, sub_before("M0"), KeysOf::Any);
+        let m1 = push(&mut queue, sub_before("M1"), KeysOf::Any);
+        push(&mut queue, sub_after("M1"), KeysOf::SameAs(m1));
+        push(&mut queue, sub_after("M0"), KeysOf::SameAs(m0));
+        assert!(queue.keys_may_repeat);
+        let packed = pack_one_topic(queue, &Arc::default());
+        assert_eq!(packed.iter().map(|p| (p.1.as_str(), p.2)).collect::<Vec<_>>(), [("M0 M1", 4)]);
+
+        // The SubBefore taken with an earlier batch: the SubAfter's message names the id too.
+        let mut queue = Queued::default();
+        let m2 = push(&mut queue, sub_before("M2"), KeysOf::Any);
+        let earlier = queue.take_all(None);
+        assert_eq!(queue.next_seq(), m2 + 1, "numbering goes on across batches");
+        push(&mut queue, sub_after("M2"), KeysOf::SameAs(m2));
+        assert_eq!(pack_one_topic(earlier, &Arc::default())[0].1, "M2");
+        assert_eq!(pack_one_topic(queue, &Arc::default())[0].1, "M2");
+
+        // A pair split by the end of a message (BATCH_MAX records): both messages name it; a
+        // later pair, both in the second message, adds its id once.
+        let mut queue = Queued::default();
+        for i in 0..BATCH_MAX - 1 {
+            push(&mut queue, sub_before(&format!("F{i}")), KeysOf::Any);
+        }
+        let m3 = push(&mut queue, sub_before("M3"), KeysOf::Any);
+        let m4 = push(&mut queue, sub_before("M4"), KeysOf::Any);
+        push(&mut queue, sub_after("M3"), KeysOf::SameAs(m3));
+        push(&mut queue, sub_after("M4"), KeysOf::SameAs(m4));
+        let packed = pack_one_topic(queue, &Arc::default());
+        assert_eq!(packed.len(), 2);
+        assert!(packed[0].1.ends_with(" M3"), "{}", packed[0].1);
+        assert_eq!((packed[1].1.as_str(), packed[1].2), ("M4 M3", 3));
+    }
+
+    #[test]
+    fn a_listener_call_queues_its_records_under_one_lock_each_way_and_pairs_their_keys() {
+        let tracer = Arc::new(test_tracer(10));
+        let message = |id: Option<&str>, key: Option<&str>| {
+            let mut m = Message::new("T", None, "b");
+            m.msg_id = id.map(str::to_owned);
+            m.key = key.map(str::to_owned);
+            m
+        };
+        // The second has no id: not traced.
+        let messages: Arc<[Message]> =
+            vec![message(Some("M0"), Some("k0")), message(None, None), message(Some("M2"), None)].into();
+        let trace = tracer.before(&messages).expect("two are traced");
+        trace.after(true, ConsumeReturn::Success);
+        let queued = tracer.shared.take_batch();
+        let records = record::decode(&queued.text).unwrap();
+        let kinds: Vec<_> = records
+            .iter()
+            .map(|r| (matches!(r, TraceRecord::SubBefore(_)), r.msg_id().to_owned(), r.keys().map(str::to_owned)))
+            .collect();
+        let k0 = Some("k0".to_owned());
+        assert_eq!(
+            kinds,
+            [
+                (true, "M0".to_owned(), k0.clone()),
+                (true, "M2".to_owned(), None),
+                (false, "M0".to_owned(), k0),
+                (false, "M2".to_owned(), None)
+            ]
+        );
+        let packed = pack_one_topic(queued, &Arc::default());
+        assert_eq!(packed.iter().map(|p| (p.1.as_str(), p.2)).collect::<Vec<_>>(), [("M0 k0 M2", 4)]);
+
+        // A queue with room for one: the second SubBefore is dropped (a SubAfter past the
+        // SubBefores queued names its keys itself: `seq_of` has none for it); the first
+        // SubBefore is taken before its SubAfter comes, which then names its keys again.
+        let run = QueuedRun { first: 5, count: 1 };
+        assert_eq!((run.seq_of(0), run.seq_of(1)), (Some(5), None));
+        let tracer = Arc::new(test_tracer(1));
+        let messages: Arc<[Message]> = vec![message(Some("M0"), None), message(Some("M1"), None)].into();
+        let trace = tracer.before(&messages).expect("both are traced");
+        assert_eq!(tracer.dropped(), 1);
+        let taken = tracer.shared.take_batch();
+        assert_eq!(pack_one_topic(taken, &Arc::default())[0].1, "M0");
+        trace.after(true, ConsumeReturn::Success);
+        assert_eq!(tracer.dropped(), 2, "room for one SubAfter");
+        let packed = pack_one_topic(tracer.shared.take_batch(), &Arc::default());
+        assert_eq!(packed.iter().map(|p| (p.1.as_str(), p.2)).collect::<Vec<_>>(), [("M0", 1)]);
+    }
+
+    #[test]
     fn the_queue_knows_when_its_records_name_several_topics() {
         let mut q = queued(&[pub_trace("A", "M1", None), pub_trace("A", "M2", None)]);
         assert!(!q.mixed_topics);
@@ -1259,34 +1497,12 @@ mod tests {
         q.take_all(None);
         assert!(!q.mixed_topics);
         // Consume records name no topic: never mixed.
-        let sub = TraceRecord::SubAfter(SubAfterTrace {
-            request_id: "Q".into(),
-            msg_id: "M1".into(),
-            cost_ms: 1,
-            success: true,
-            keys: None,
-            context_code: 0,
-            timestamp: 1,
-            group: "G".into(),
-        });
-        assert!(!queued(&[sub.clone(), sub]).mixed_topics);
+        assert!(!queued(&[sub_after("M1"), sub_after("M1")]).mixed_topics);
     }
 
     #[test]
     fn a_batch_send_queues_its_records_under_one_lock_and_drops_what_does_not_fit() {
-        let props = crate::config::Properties::new()
-            .with(crate::config::keys::NAMESRV_ADDR, "127.0.0.1:9876")
-            .with(crate::config::keys::GROUP_ID, "GID_t");
-        let config = ClientConfig::from_properties(&props, true).unwrap();
-        let tracer = Tracer {
-            group: "GID_t".to_owned(),
-            worker: Mutex::new(None),
-            shared: Arc::new(Shared::new(
-                ProducerCore::new(config),
-                Destination::Topic(DEFAULT_TRACE_TOPIC.to_owned()),
-                3,
-            )),
-        };
+        let tracer = test_tracer(3);
         tracer.append(pub_trace("B", "M0", None));
         let shared = PubBatchFields {
             timestamp: 1,
@@ -1321,19 +1537,7 @@ mod tests {
 
     #[test]
     fn while_the_trace_topic_is_missing_records_are_dropped_before_they_are_encoded() {
-        let props = crate::config::Properties::new()
-            .with(crate::config::keys::NAMESRV_ADDR, "127.0.0.1:9876")
-            .with(crate::config::keys::GROUP_ID, "GID_t");
-        let config = ClientConfig::from_properties(&props, true).unwrap();
-        let tracer = Tracer {
-            group: "GID_t".to_owned(),
-            worker: Mutex::new(None),
-            shared: Arc::new(Shared::new(
-                ProducerCore::new(config),
-                Destination::Topic(DEFAULT_TRACE_TOPIC.to_owned()),
-                10,
-            )),
-        };
+        let tracer = test_tracer(10);
         let now = crate::message::now_ms();
         tracer.shared.paused_until_ms.store(now + 60_000, Ordering::Relaxed);
         tracer.append(pub_trace("A", "M0", None));
@@ -1358,22 +1562,11 @@ mod tests {
 
     #[test]
     fn a_full_queue_drops_and_counts_without_waiting() {
-        let props = crate::config::Properties::new()
-            .with(crate::config::keys::NAMESRV_ADDR, "127.0.0.1:9876")
-            .with(crate::config::keys::GROUP_ID, "GID_t");
-        let config = ClientConfig::from_properties(&props, true).unwrap();
+        let config = test_config();
         assert!(config.msg_trace, "traces are on by default");
         assert_eq!(config.trace_topic, DEFAULT_TRACE_TOPIC);
         // A queue of 2 with nobody draining it: the third and fourth records are dropped.
-        let tracer = Tracer {
-            group: "GID_t".to_owned(),
-            worker: Mutex::new(None),
-            shared: Arc::new(Shared::new(
-                ProducerCore::new(config),
-                Destination::Topic(DEFAULT_TRACE_TOPIC.to_owned()),
-                2,
-            )),
-        };
+        let tracer = test_tracer(2);
         let started = std::time::Instant::now();
         for i in 0..4 {
             tracer.append(pub_trace("A", &format!("M{i}"), None));
