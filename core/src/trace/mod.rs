@@ -55,8 +55,13 @@ pub const CLOUD_TRACE_TOPIC_PREFIX: &str = "rmq_sys_TRACE_DATA_";
 pub const DEFAULT_TRACE_REGION: &str = "DefaultRegion";
 /// Prefix of the trace producer's group (Java `TraceConstants.GROUP_NAME_PREFIX`).
 pub const TRACE_GROUP_PREFIX: &str = "_INNER_TRACE_PRODUCER";
-/// Records queued for sending at most (Java's `traceContextQueue` holds 2048 too).
-pub const QUEUE_CAPACITY: usize = 2048;
+/// Records queued for sending at most. Java's `traceContextQueue` holds 2048 contexts, each
+/// the records of one traced call (a batch send's, a listener call's); this queue counts
+/// records. 8192 of them are some 130 ms of a consumer draining 30k messages a second (two
+/// records each), and at most about 2.5 MB while queued: with 2048, a drain that kept the
+/// broker's core busy lost records in some segments of a benchmark, as the broker answered the
+/// trace sends in flight too slowly (docs/traces.md).
+pub const QUEUE_CAPACITY: usize = 8192;
 /// Records per trace message at most. Java caps its `batchNum` at 20; here a trace message carries up
 /// to 400 (about 60 KB of consume records, within [`MAX_TRACE_BODY`]; [`MAX_TRACE_KEYS`] ends
 /// one earlier when the records' ids and keys run long), because a trace message's send is a
@@ -74,8 +79,8 @@ pub const MAX_TRACE_BODY: usize = 128_000;
 /// only up to 32767 bytes (their length is a 16-bit field), and the keys are most of them.
 pub const MAX_TRACE_KEYS: usize = 24_000;
 /// How long a batch that is not full waits for more records after its first one. Short, so
-/// that a burst after a quiet spell fills little of the queue meanwhile (2048 records in 20 ms
-/// is a rate of 100k per second).
+/// that a burst after a quiet spell fills little of the queue meanwhile (8192 records in 20 ms
+/// is a rate of 400k per second).
 const BATCH_WAIT: Duration = Duration::from_millis(20);
 /// How long trace sends pause after the trace topic was found missing.
 pub const MISSING_TOPIC_PAUSE: Duration = Duration::from_secs(30);
