@@ -1102,7 +1102,6 @@ export interface TopicStats {
 }
 
 /**
- * The lifecycle methods every producer class has (a second `#[napi] impl` block of `$name`).
  * What a client's message traces came to (`traceCounts()`): records sent (stored by a broker)
  * and records dropped (queue full, trace topic missing, failed trace sends).
  */

@@ -560,7 +560,7 @@ macro_rules! consumer_class {
             /// by a broker) and dropped, while it runs and after shutdown; `null` when it has not
             /// traced.
             #[napi]
-            pub fn trace_counts(&self) -> Option<crate::producer::TraceCounts> {
+            pub fn trace_counts(&self) -> Option<crate::trace_counts::TraceCounts> {
                 self.inner.trace_counts().map(Into::into)
             }
 

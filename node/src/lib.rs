@@ -20,6 +20,7 @@ mod message;
 mod open_api;
 mod producer;
 mod pull_consumer;
+mod trace_counts;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -42,6 +43,7 @@ pub use message::{ConsumeContext, Message, SendResult};
 pub use open_api::{ApiResponse, AsapiClient, AsapiOptions, AsapiResponse, OpenApiClient, OpenApiOptions};
 pub use producer::{OrderProducer, Producer, TransactionProducer, TransactionStatus};
 pub use pull_consumer::PullConsumer;
+pub use trace_counts::TraceCounts;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

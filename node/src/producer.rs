@@ -21,21 +21,6 @@ use crate::js_thread::Start;
 use crate::message::{Message, Outgoing, Received, SendResult};
 
 /// The lifecycle methods every producer class has (a second `#[napi] impl` block of `$name`).
-/// What a client's message traces came to (`traceCounts()`): records sent (stored by a broker)
-/// and records dropped (queue full, trace topic missing, failed trace sends).
-#[napi(object)]
-pub struct TraceCounts {
-    pub sent: i64,
-    pub dropped: i64,
-}
-
-impl From<rocketmq_ons::trace::TraceCounts> for TraceCounts {
-    fn from(c: rocketmq_ons::trace::TraceCounts) -> Self {
-        // Counts of records fit an i64 (and a JS number) for centuries of tracing.
-        TraceCounts { sent: c.sent as i64, dropped: c.dropped as i64 }
-    }
-}
-
 macro_rules! producer_lifecycle {
     ($name:ident) => {
         #[napi]
@@ -70,7 +55,7 @@ macro_rules! producer_lifecycle {
             /// by a broker) and dropped, while it runs and after shutdown; `null` when it has not
             /// traced.
             #[napi]
-            pub fn trace_counts(&self) -> Option<crate::producer::TraceCounts> {
+            pub fn trace_counts(&self) -> Option<crate::trace_counts::TraceCounts> {
                 self.inner.trace_counts().map(Into::into)
             }
 

@@ -123,7 +123,7 @@ impl PullConsumer {
     /// by a broker) and dropped, while it runs and after shutdown; `null` when it has not
     /// traced.
     #[napi]
-    pub fn trace_counts(&self) -> Option<crate::producer::TraceCounts> {
+    pub fn trace_counts(&self) -> Option<crate::trace_counts::TraceCounts> {
         self.inner.trace_counts().map(Into::into)
     }
 
