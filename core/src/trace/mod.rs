@@ -1443,6 +1443,27 @@ mod tests {
     }
 
     #[test]
+    fn pairs_of_records_grouped_by_region_keep_their_keys_once_per_message() {
+        // With the CLOUD channel records are grouped by region: pairs of two regions,
+        // interleaved in the queue, end in two messages, each naming its ids once.
+        let mut queue = Queued::default();
+        let mut push = |r: TraceRecord, keys: KeysOf, region: &str| {
+            let seq = queue.next_seq();
+            queue.push_record(|out| r.encode_spans(out), false, keys, Some(region));
+            seq
+        };
+        let a = push(sub_before("A1"), KeysOf::Any, "cn-a");
+        let b = push(sub_before("B1"), KeysOf::Any, "cn-b");
+        push(sub_after("B1"), KeysOf::SameAs(b), "cn-b");
+        push(sub_after("A1"), KeysOf::SameAs(a), "cn-a");
+        assert!(queue.mixed_regions);
+        let (messages, regions) = pack(queue, &Arc::default());
+        let named: Vec<_> =
+            messages.iter().map(|m| (regions[usize::from(m.region)].as_str(), m.keys.as_str(), m.count)).collect();
+        assert_eq!(named, [("cn-a", "A1", 2), ("cn-b", "B1", 2)]);
+    }
+
+    #[test]
     fn a_listener_call_queues_its_records_under_one_lock_each_way_and_pairs_their_keys() {
         let tracer = Arc::new(test_tracer(10));
         let message = |id: Option<&str>, key: Option<&str>| {
