@@ -54,7 +54,8 @@ function consumeCounter(done) {
 
 async function ours() {
   const { ONSFactory, Message, Action } = require('..')
-  const props = { NAMESRV_ADDR: nameSrv, GROUP_ID: group }
+  // Untraced, as ali-ons (which traces nothing) and core_bench.
+  const props = { NAMESRV_ADDR: nameSrv, GROUP_ID: group, MsgTraceSwitch: false }
   if (mode === 'produce') {
     const producer = ONSFactory.createProducer(props)
     producer.start()

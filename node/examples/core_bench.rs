@@ -41,7 +41,11 @@ async fn main() {
     let concurrency: usize = args[4].parse().expect("CONCURRENCY");
     let size: usize = args[5].parse().expect("SIZE");
     let group = format!("GID_core_bench_{}_{}", mode, std::process::id());
-    let props = Properties::new().with(keys::NAMESRV_ADDR, namesrv).with(keys::GROUP_ID, group);
+    // Untraced, as ali-ons (which traces nothing) and the addon in bench.js.
+    let props = Properties::new()
+        .with(keys::NAMESRV_ADDR, namesrv)
+        .with(keys::GROUP_ID, group)
+        .with(keys::MSG_TRACE_SWITCH, "false");
     match mode {
         "produce" => {
             let producer = Arc::new(Producer::new(&props).expect("producer"));

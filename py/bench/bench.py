@@ -72,7 +72,8 @@ def ours(a: argparse.Namespace) -> None:
     import rocketmq_ons as ons
 
     body = os.urandom(a.size)
-    with ons.Producer(namesrv_addr=a.namesrv, group_id="GID_pybench") as p:
+    # Untraced, as the peers (which trace nothing) and the core's bench_producer (run.sh).
+    with ons.Producer(namesrv_addr=a.namesrv, group_id="GID_pybench", msg_trace_switch=False) as p:
         for _ in range(200):  # warm-up: routes, connections
             p.send(ons.Message(a.topic, body=body))
         for conc in [int(c) for c in a.sync.split(",") if c]:
@@ -133,7 +134,8 @@ def ours_consume(a: argparse.Namespace) -> None:
         return ons.Action.CommitMessage
 
     c = ons.Consumer(namesrv_addr=a.namesrv, group_id="GID_pybench_c_" + uuid.uuid4().hex[:8],
-                     consume_from_where="CONSUME_FROM_FIRST_OFFSET", consume_thread_nums=a.threads)
+                     consume_from_where="CONSUME_FROM_FIRST_OFFSET", consume_thread_nums=a.threads,
+                     msg_trace_switch=False)
     c.subscribe(a.topic, "*", listener)
     c0, t0 = cpu(), time.monotonic()
     c.start()
@@ -151,7 +153,7 @@ def core_consume(a: argparse.Namespace) -> None:
     count, secs = _native._core_consume_bench(
         a.topic, a.messages, a.max_secs, namesrv_addr=a.namesrv,
         group_id="GID_pybench_rc_" + uuid.uuid4().hex[:8],
-        consume_from_where="CONSUME_FROM_FIRST_OFFSET", consume_thread_nums=a.threads)
+        consume_from_where="CONSUME_FROM_FIRST_OFFSET", consume_thread_nums=a.threads, msg_trace_switch=False)
     emit("rust", "consume", a.threads, count, secs, cpu() - c0)
 
 
