@@ -249,11 +249,8 @@ impl Tracer {
     /// `region` is the region the record names (its trace topic's with `CLOUD`). Returns the
     /// record's sequence number ([`Queued::first_seq`]), `None` when it was not queued.
     fn queue(&self, encode: impl FnOnce(&mut String) -> Spans, keys: KeysOf, region: &str) -> Option<u64> {
-        let mut encode = Some(encode);
-        let run = self.queue_each(std::iter::once(()), |queued, ()| {
-            if let Some(encode) = encode.take() {
-                queued.push_record(encode, false, keys, self.region_of(region));
-            }
+        let run = self.queue_each(std::iter::once(encode), |queued, encode| {
+            queued.push_record(encode, false, keys, self.region_of(region));
         });
         run.seq_of(0)
     }
