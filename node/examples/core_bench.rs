@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 use rocketmq_ons::config::keys;
 use rocketmq_ons::{Action, ConsumeContext, Consumer, Message, Producer, Properties};
 
+/// The addon's allocator (src/lib.rs), so that the two sides differ only in what the binding adds.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// User plus system CPU seconds of this process so far (all threads), from /proc/self/stat.
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();

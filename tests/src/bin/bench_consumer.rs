@@ -28,6 +28,12 @@ use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
 use rocketmq_ons::{Action, Consumer, Message, Producer, Properties};
 
+/// The allocator every library we ship makes its own (`ffi-c`, `py`, `node`): the benchmark
+/// measures the core as C, Python and Node programs get it. Messages are decoded on runtime
+/// threads and freed on listener threads, which glibc malloc pays for (ffi-c/Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((cmd, rest)) = args.split_first() else {

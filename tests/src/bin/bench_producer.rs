@@ -32,7 +32,7 @@
 //!   ours with it.
 
 use parking_lot::Mutex;
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::process::{Command, Stdio};
@@ -40,6 +40,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mimalloc::MiMalloc;
 use ons_tests::bench::{
     cpu_secs, median, proc_cpu_secs, reset_peak_rss, runtime, status_kb, user_and_system_cpu_secs, BoxResult, Opts,
 };
@@ -47,31 +48,33 @@ use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
 use rocketmq_ons::{Error, ErrorKind, Message, Producer, Properties};
 
-/// The system allocator, counting allocations (one relaxed atomic add each), so every phase
-/// can report heap allocations per message.
+/// mimalloc, counting allocations (one relaxed atomic add each), so every phase can report
+/// heap allocations per message. mimalloc because every library we ship (`ffi-c`, `py`, `node`)
+/// makes it the allocator: the benchmark measures the core as C, Python and Node programs get it
+/// (ffi-c/Cargo.toml says what glibc malloc costs instead).
 struct CountingAlloc;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 
-// SAFETY: every call is forwarded unchanged to the system allocator.
+// SAFETY: every call is forwarded unchanged to mimalloc.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        System.alloc(layout)
+        MiMalloc.alloc(layout)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
+        MiMalloc.dealloc(ptr, layout)
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        System.alloc_zeroed(layout)
+        MiMalloc.alloc_zeroed(layout)
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        System.realloc(ptr, layout, new_size)
+        MiMalloc.realloc(ptr, layout, new_size)
     }
 }
 
