@@ -764,7 +764,7 @@ impl ProducerCore {
             let (queue_id, first_offset) = (header.queue_id, header.queue_offset);
             let (topic, broker_name): (Arc<str>, Arc<str>) =
                 (first.topic.as_str().into(), queue.broker_name.as_str().into());
-            let mut offset_ids = header.msg_id.split(',');
+            let mut offset_ids = split_commas(&header.msg_id);
             return Ok(ids
                 .into_iter()
                 .enumerate()
@@ -782,6 +782,22 @@ impl ProducerCore {
         }
         Err(last_error.unwrap_or_else(|| Error::timeout("batch send did not finish in time")))
     }
+}
+
+/// The pieces of `joined` between its commas, as `str::split(',')` gives them: a batch send's
+/// answer joins its offset ids so. One search over the whole text for its commas (memchr's
+/// vector search) rather than `split`'s per piece, which searched each id's 32 bytes alone
+/// (about 175 instructions per batched message, callgrind).
+fn split_commas(joined: &str) -> impl Iterator<Item = &str> {
+    let mut commas = memchr::memchr_iter(b',', joined.as_bytes());
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let from = (start <= joined.len()).then_some(start)?;
+        let end = commas.next().unwrap_or(joined.len());
+        start = end + 1;
+        // Both ends are at a comma or the text's end, so on char boundaries.
+        Some(&joined[from..end])
+    })
 }
 
 /// The ONS `Producer`: normal and timed messages, sync, async and oneway. Thread-safe; one
@@ -1027,6 +1043,15 @@ fn template_queue_id(template: bool, queue: &MessageQueue) -> i32 {
 mod tests {
     use super::*;
     use crate::config::keys;
+
+    #[test]
+    fn commas_split_as_str_split_does() {
+        let id = "7F00000100002A9F00000000000DF4A1";
+        let long = [id; 40].join(",");
+        for joined in ["", ",", "a", "a,", ",a", "a,,b", "ab,cd,ef", "é,ü,,", &long] {
+            assert_eq!(split_commas(joined).collect::<Vec<_>>(), joined.split(',').collect::<Vec<_>>(), "{joined:?}");
+        }
+    }
 
     #[tokio::test]
     async fn an_ordered_send_refuses_a_blank_sharding_key_before_anything_else() {
