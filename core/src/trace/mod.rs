@@ -136,7 +136,7 @@ struct Shared {
     /// a client on such a cluster would otherwise encode every record for nothing.
     paused_until_ms: AtomicI64,
     /// The buffer of a batch whose trace messages are sent, for the next batch's text.
-    spare_text: Arc<SpareText>,
+    spares: Arc<Spares>,
 }
 
 /// Which topic trace messages go to.
@@ -630,7 +630,7 @@ impl Shared {
             dropped: AtomicU64::new(0),
             sent: AtomicU64::new(0),
             paused_until_ms: AtomicI64::new(0),
-            spare_text: Arc::default(),
+            spares: Arc::default(),
         }
     }
 
@@ -642,8 +642,8 @@ impl Shared {
 
     /// The queued records, oldest first ([`pack`] makes them messages of up to [`BATCH_MAX`]).
     fn take_batch(&self) -> Queued {
-        let spare = self.spare_text.take();
-        self.queue.lock().records.take_all(spare)
+        let (text, records) = (self.spares.take_text(), self.spares.take_records());
+        self.queue.lock().records.take_all(text, records)
     }
 
     /// The sending task: takes what is queued, after waiting [`BATCH_WAIT`] once for more when
@@ -718,7 +718,7 @@ impl Shared {
             self.dropped.fetch_add(batch.len() as u64, Ordering::Relaxed);
             return;
         }
-        let (messages, regions) = pack(batch, &self.spare_text);
+        let (messages, regions) = pack(batch, &self.spares);
         for PackedMessage { body, keys, count, region } in messages {
             let region = regions.get(usize::from(region)).map_or(DEFAULT_TRACE_REGION, String::as_str);
             let topic = self.destination.topic(region);
@@ -754,9 +754,9 @@ impl Shared {
 /// indexes.
 ///
 /// A message whose records are one run of the queue's text (every message, unless the batch
-/// mixes topics) has a slice of it as its body, not a copy; the text returns to `spare` once
+/// mixes topics) has a slice of it as its body, not a copy; the text returns to `spares` once
 /// the last of them is dropped ([`BatchText`]).
-fn pack(batch: Queued, spare: &Arc<SpareText>) -> (Vec<PackedMessage>, Vec<String>) {
+fn pack(batch: Queued, spares: &Arc<Spares>) -> (Vec<PackedMessage>, Vec<String>) {
     let mut planned: Vec<PlannedMessage> = Vec::new();
     {
         let mut keys = IndexKeys::with_capacity(batch.len() * 2, batch.keys_may_repeat);
@@ -772,7 +772,8 @@ fn pack(batch: Queued, spare: &Arc<SpareText>) -> (Vec<PackedMessage>, Vec<Strin
             plan_group(batch.iter(), &mut keys, &mut planned);
         }
     }
-    let text = Bytes::from_owner(BatchText { text: batch.text, spare: spare.clone() });
+    spares.put_records(batch.records);
+    let text = Bytes::from_owner(BatchText { text: batch.text, spares: spares.clone() });
     let messages = planned
         .into_iter()
         .map(|m| {
@@ -838,13 +839,13 @@ struct PackedMessage {
 }
 
 /// The text of a taken batch, owned by the bodies of its trace messages (slices of it). When
-/// the last of them is dropped, the buffer goes back to [`SpareText`] for a later batch: a
+/// the last of them is dropped, the buffer goes back to [`Spares`] for a later batch: a
 /// batch's text is some 80 KB, and glibc, besides the allocation and the free, consolidates
 /// its free lists at every free of a chunk of 64 KB or more (`malloc.c`,
 /// `FASTBIN_CONSOLIDATION_THRESHOLD`), which a profile of traced batch sends showed.
 struct BatchText {
     text: String,
-    spare: Arc<SpareText>,
+    spares: Arc<Spares>,
 }
 
 impl AsRef<[u8]> for BatchText {
@@ -855,26 +856,60 @@ impl AsRef<[u8]> for BatchText {
 
 impl Drop for BatchText {
     fn drop(&mut self) {
-        let mut text = std::mem::take(&mut self.text);
-        text.clear();
-        self.spare.put(text);
+        self.spares.put_text(std::mem::take(&mut self.text));
     }
 }
 
-/// A batch text's buffer kept for the next batch ([`BatchText`]): the largest one returned
-/// since a batch last took it.
-#[derive(Default)]
-struct SpareText(Mutex<Option<String>>);
+/// How many buffers of each kind [`Spares`] keeps: a batch's text stays in use until the last
+/// of its trace messages is sent, up to [`SENDS_IN_FLIGHT`] of them, so one spare was often
+/// still in use when the next batch was taken, which then allocated its buffers afresh. With
+/// mimalloc (every library this repository ships allocates with it) a traced drain spent 1-5
+/// us more system time per message than an untraced one, against about 0.1 us with glibc;
+/// keeping four of each brought that down (`bench_consumer drain-pairs`, docs/traces.md).
+const SPARES_KEPT: usize = 4;
 
-impl SpareText {
-    fn take(&self) -> Option<String> {
-        self.0.lock().take()
+/// Buffers of sent batches kept for later ones: texts ([`BatchText`]) and record lists, up to
+/// [`SPARES_KEPT`] of each, the largest returned.
+#[derive(Default)]
+struct Spares {
+    texts: Mutex<Vec<String>>,
+    records: Mutex<Vec<Vec<RecordAt>>>,
+}
+
+impl Spares {
+    /// The largest text kept, if any.
+    fn take_text(&self) -> Option<String> {
+        take_largest(&mut self.texts.lock(), String::capacity)
     }
 
-    fn put(&self, text: String) {
-        let mut spare = self.0.lock();
-        if spare.as_ref().is_none_or(|kept| kept.capacity() < text.capacity()) {
-            *spare = Some(text);
+    /// The largest record list kept, if any.
+    fn take_records(&self) -> Option<Vec<RecordAt>> {
+        take_largest(&mut self.records.lock(), Vec::capacity)
+    }
+
+    fn put_text(&self, mut text: String) {
+        text.clear();
+        keep_largest(&mut self.texts.lock(), text, String::capacity);
+    }
+
+    fn put_records(&self, mut records: Vec<RecordAt>) {
+        records.clear();
+        keep_largest(&mut self.records.lock(), records, Vec::capacity);
+    }
+}
+
+fn take_largest<T>(kept: &mut Vec<T>, size: impl Fn(&T) -> usize) -> Option<T> {
+    let at = (0..kept.len()).max_by_key(|&i| size(&kept[i]))?;
+    Some(kept.swap_remove(at))
+}
+
+/// Keeps `item` in `kept` if there is room, or in place of a smaller one.
+fn keep_largest<T>(kept: &mut Vec<T>, item: T, size: impl Fn(&T) -> usize) {
+    if kept.len() < SPARES_KEPT {
+        kept.push(item);
+    } else if let Some(smallest) = (0..kept.len()).min_by_key(|&i| size(&kept[i])) {
+        if size(&kept[smallest]) < size(&item) {
+            kept[smallest] = item;
         }
     }
 }
@@ -1092,16 +1127,18 @@ impl Queued {
     /// as the text and the records doubled (in a profile of traced batch sends, a sixth of
     /// what tracing added per message); yet a client that traces a message now and then keeps
     /// little room. (Taking some and shifting the rest to the front moved each record's text
-    /// once more whenever records came faster than one batch per window.) The queue's text
-    /// goes into `spare` when there is one (an earlier batch's, sent).
-    fn take_all(&mut self, spare: Option<String>) -> Queued {
-        // A spare too small is dropped rather than grown: growing an empty buffer reallocates
-        // it, which copies its whole old allocation.
-        let room = 2 * self.text.len();
-        let text = spare.filter(|t| t.capacity() >= room).unwrap_or_else(|| String::with_capacity(room));
+    /// once more whenever records came faster than one batch per window.) The new queue's text
+    /// and records are `spare_text` and `spare_records` (an earlier batch's, sent) when they
+    /// have that room; a spare too small is dropped rather than grown, as growing an empty
+    /// buffer reallocates it, which copies its whole old allocation.
+    fn take_all(&mut self, spare_text: Option<String>, spare_records: Option<Vec<RecordAt>>) -> Queued {
+        let (text_room, records_room) = (2 * self.text.len(), 2 * self.len());
+        let text = spare_text.filter(|t| t.capacity() >= text_room).unwrap_or_else(|| String::with_capacity(text_room));
+        let records =
+            spare_records.filter(|r| r.capacity() >= records_room).unwrap_or_else(|| Vec::with_capacity(records_room));
         let fresh = Queued {
             text,
-            records: Vec::with_capacity(2 * self.len()),
+            records,
             regions: Vec::new(),
             mixed_regions: false,
             mixed_topics: false,
@@ -1170,7 +1207,7 @@ mod tests {
     use super::*;
 
     /// [`pack`] of records queued without regions (the `LOCAL` channel): (body, keys, count).
-    fn pack_one_topic(batch: Queued, spare: &Arc<SpareText>) -> Vec<(Bytes, String, usize)> {
+    fn pack_one_topic(batch: Queued, spare: &Arc<Spares>) -> Vec<(Bytes, String, usize)> {
         let (messages, regions) = pack(batch, spare);
         assert!(regions.is_empty(), "{regions:?}");
         messages
@@ -1292,9 +1329,9 @@ mod tests {
         // The body is the queue's text itself, which comes back for a later batch once the
         // body is dropped.
         assert_eq!(packed[0].0.as_ptr(), text_at);
-        assert!(spare.take().is_none());
+        assert!(spare.take_text().is_none());
         drop(packed);
-        let returned = spare.take().expect("the text returns once its messages are dropped");
+        let returned = spare.take_text().expect("the text returns once its messages are dropped");
         assert_eq!((returned.as_ptr(), returned.len()), (text_at, 0));
     }
 
@@ -1347,10 +1384,28 @@ mod tests {
     }
 
     #[test]
+    fn spares_keep_the_largest_buffers_and_give_the_largest_first() {
+        let spares = Arc::new(Spares::default());
+        for capacity in [10, 50, 20, 40, 30, 5] {
+            spares.put_text(String::with_capacity(capacity));
+        }
+        let taken: Vec<usize> = std::iter::from_fn(|| spares.take_text()).map(|t| t.capacity()).collect();
+        assert_eq!(taken, [50, 40, 30, 20], "the {SPARES_KEPT} largest, largest first");
+        // A batch's record list comes back once it is packed, emptied.
+        let batch: Vec<TraceRecord> = (0..3).map(|i| pub_trace("A", &format!("M{i}"), None)).collect();
+        let packed = pack_one_topic(queued(&batch), &spares);
+        let records = spares.take_records().expect("the record list is kept once packed");
+        assert!(records.is_empty() && records.capacity() >= 3);
+        drop(packed);
+        let text = spares.take_text().expect("the text is kept once its messages are dropped");
+        assert!(text.is_empty() && text.capacity() > 0);
+    }
+
+    #[test]
     fn a_batch_split_into_messages_shares_one_text_which_a_later_batch_reuses() {
         let batch: Vec<TraceRecord> = (0..BATCH_MAX + 3).map(|i| pub_trace("A", &format!("M{i}"), None)).collect();
         let mut queue = queued(&batch);
-        let taken = queue.take_all(None);
+        let taken = queue.take_all(None, None);
         let (text_at, taken_len) = (taken.text.as_ptr(), taken.text.len());
         let spare = Arc::default();
         let packed = pack_one_topic(taken, &spare);
@@ -1360,13 +1415,13 @@ mod tests {
         let (first, second) = (packed[0].0.clone(), packed[1].0.clone());
         drop(packed);
         drop(first);
-        assert!(spare.take().is_none(), "a body still refers to the text");
+        assert!(spare.take_text().is_none(), "a body still refers to the text");
         drop(second);
-        let reused = spare.take();
+        let reused = spare.take_text();
         for record in &batch[..2] {
             queue.push_with(|out| record.encode_spans(out));
         }
-        let next = queue.take_all(reused);
+        let next = queue.take_all(reused, spare.take_records());
         assert_eq!(record::decode(&next.text).unwrap(), batch[..2]);
         assert_eq!(queue.text.as_ptr(), text_at, "records queued from now on are written into the spare buffer");
         assert!(queue.text.capacity() >= taken_len);
@@ -1430,7 +1485,7 @@ mod tests {
         // The SubBefore taken with an earlier batch: the SubAfter's message names the id too.
         let mut queue = Queued::default();
         let m2 = push(&mut queue, sub_before("M2"), KeysOf::Any);
-        let earlier = queue.take_all(None);
+        let earlier = queue.take_all(None, None);
         assert_eq!(queue.next_seq(), m2 + 1, "numbering goes on across batches");
         push(&mut queue, sub_after("M2"), KeysOf::SameAs(m2));
         assert_eq!(pack_one_topic(earlier, &Arc::default())[0].1, "M2");
@@ -1530,7 +1585,7 @@ mod tests {
         q.push_with(|out| pub_trace("B", "M3", None).encode_spans(out));
         assert!(q.mixed_topics);
         // Taking them all starts afresh.
-        q.take_all(None);
+        q.take_all(None, None);
         assert!(!q.mixed_topics);
         // Consume records name no topic: never mixed.
         assert!(!queued(&[sub_after("M1"), sub_after("M1")]).mixed_topics);
@@ -1630,7 +1685,7 @@ mod tests {
             keys: Some("k1".into()),
         });
         let mut queued = queued(&records);
-        let taken = queued.take_all(None);
+        let taken = queued.take_all(None, None);
         assert_eq!(queued.len(), 0);
         let ids = taken.iter().flat_map(|r| r.index_keys().map(str::to_owned)).collect::<Vec<_>>();
         assert_eq!(ids, ["M0", "k0", "M1", "k1", "M2", "k2", "M3", "k3", "M4", "k4"]);
