@@ -135,7 +135,7 @@ struct Shared {
     /// `MsgTraceSwitch` on by default and brokers creating the trace topic only when told to,
     /// a client on such a cluster would otherwise encode every record for nothing.
     paused_until_ms: AtomicI64,
-    /// The buffer of a batch whose trace messages are sent, for the next batch's text.
+    /// Buffers of batches whose trace messages are sent, for later batches.
     spares: Arc<Spares>,
 }
 
@@ -868,8 +868,13 @@ impl Drop for BatchText {
 /// keeping four of each brought that down (`bench_consumer drain-pairs`, docs/traces.md).
 const SPARES_KEPT: usize = 4;
 
+/// The largest buffer [`Spares`] keeps, in bytes: a steady stream's batches (up to
+/// [`BATCH_MAX`] records, some 120 KB of text, and twice that of room) fit; what a burst grew
+/// beyond goes back to the allocator, so that a tracer keeps at most a few MB after one.
+const SPARE_MAX_BYTES: usize = 512 * 1024;
+
 /// Buffers of sent batches kept for later ones: texts ([`BatchText`]) and record lists, up to
-/// [`SPARES_KEPT`] of each, the largest returned.
+/// [`SPARES_KEPT`] of each and none over [`SPARE_MAX_BYTES`], the largest returned.
 #[derive(Default)]
 struct Spares {
     texts: Mutex<Vec<String>>,
@@ -888,13 +893,17 @@ impl Spares {
     }
 
     fn put_text(&self, mut text: String) {
-        text.clear();
-        keep_largest(&mut self.texts.lock(), text, String::capacity);
+        if text.capacity() <= SPARE_MAX_BYTES {
+            text.clear();
+            keep_largest(&mut self.texts.lock(), text, String::capacity);
+        }
     }
 
     fn put_records(&self, mut records: Vec<RecordAt>) {
-        records.clear();
-        keep_largest(&mut self.records.lock(), records, Vec::capacity);
+        if records.capacity() * std::mem::size_of::<RecordAt>() <= SPARE_MAX_BYTES {
+            records.clear();
+            keep_largest(&mut self.records.lock(), records, Vec::capacity);
+        }
     }
 }
 
@@ -1391,6 +1400,10 @@ mod tests {
         }
         let taken: Vec<usize> = std::iter::from_fn(|| spares.take_text()).map(|t| t.capacity()).collect();
         assert_eq!(taken, [50, 40, 30, 20], "the {SPARES_KEPT} largest, largest first");
+        // A burst's buffer goes back to the allocator.
+        spares.put_text(String::with_capacity(SPARE_MAX_BYTES + 1));
+        spares.put_records(Vec::with_capacity(SPARE_MAX_BYTES / std::mem::size_of::<RecordAt>() + 1));
+        assert!(spares.take_text().is_none() && spares.take_records().is_none());
         // A batch's record list comes back once it is packed, emptied.
         let batch: Vec<TraceRecord> = (0..3).map(|i| pub_trace("A", &format!("M{i}"), None)).collect();
         let packed = pack_one_topic(queued(&batch), &spares);
