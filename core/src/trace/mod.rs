@@ -863,9 +863,10 @@ impl Drop for BatchText {
 /// How many buffers of each kind [`Spares`] keeps: a batch's text stays in use until the last
 /// of its trace messages is sent, up to [`SENDS_IN_FLIGHT`] of them, so one spare was often
 /// still in use when the next batch was taken, which then allocated its buffers afresh. With
-/// mimalloc (every library this repository ships allocates with it) a traced drain spent 1-5
-/// us more system time per message than an untraced one, against about 0.1 us with glibc;
-/// keeping four of each brought that down (`bench_consumer drain-pairs`, docs/traces.md).
+/// mimalloc (every library this repository ships allocates with it) and its huge pages, a
+/// traced drain spent 1.2-1.8 us more system time per message than an untraced one in A/B
+/// pairs, 0.1-1.0 us with four of each kept (`bench_consumer drain-pairs`; docs/traces.md says
+/// what remains).
 const SPARES_KEPT: usize = 4;
 
 /// The largest buffer [`Spares`] keeps, in bytes: a steady stream's batches (up to
