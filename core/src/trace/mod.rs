@@ -223,7 +223,7 @@ impl Tracer {
         shared_fields: &record::PubBatchFields<'_>,
         messages: impl Iterator<Item = record::PubOfBatch<'m>>,
     ) {
-        let encoder = record::PubBatchEncoder::new(shared_fields);
+        let mut encoder = record::PubBatchEncoder::new(shared_fields);
         let region = self.region_of(shared_fields.region_id);
         let mut first = true;
         self.queue_each(messages, |queued, m| {
@@ -811,9 +811,7 @@ fn plan_group<'a>(
         }
         message.add_text(r.at..r.at + r.text().len());
         if !r.repeats_keys_from(message_start) {
-            for key in r.index_keys() {
-                keys.add(key);
-            }
+            r.for_each_index_key(|key| keys.add(key));
         }
         message.count += 1;
         if message.count >= BATCH_MAX || message.body_len >= MAX_TRACE_BODY || keys.len() >= MAX_TRACE_KEYS {
@@ -1204,10 +1202,23 @@ impl<'a> QueuedRecord<'a> {
 
     /// The index keys a trace message carrying this record needs
     /// ([`TraceRecord::index_keys`]).
+    #[cfg(test)]
     fn index_keys(&self) -> impl Iterator<Item = &'a str> {
-        // An empty span is a record without keys (`Spans`).
+        let (msg_id, keys) = self.id_and_keys();
+        record::index_keys_of(msg_id, keys)
+    }
+
+    /// Calls `add` with each of [`QueuedRecord::index_keys`].
+    #[inline]
+    fn for_each_index_key(&self, add: impl FnMut(&'a str)) {
+        let (msg_id, keys) = self.id_and_keys();
+        record::for_each_index_key(msg_id, keys, add);
+    }
+
+    /// The message id and the keys (none when their span is empty, `Spans`) the record names.
+    fn id_and_keys(&self) -> (&'a str, Option<&'a str>) {
         let keys = Some(&self.text[self.spans.keys.clone()]).filter(|k| !k.is_empty());
-        record::index_keys_of(&self.text[self.spans.msg_id.clone()], keys)
+        (&self.text[self.spans.msg_id.clone()], keys)
     }
 }
 

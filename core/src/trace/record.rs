@@ -228,83 +228,112 @@ pub(crate) struct PubOfBatch<'a> {
     pub success: bool,
 }
 
-/// Encodes the `Pub` records of one batch send, the same text as [`PubFields::encode`]: the
-/// fields the messages share are written once, and each record copies them as two pieces
-/// (the part before the message id, and the store host) plus one (cost and type). Per
-/// message that is nine copies and one number, where encoding each record's fourteen fields
-/// wrote four numbers and fourteen fields: this is most of what tracing a batch costs
-/// (docs/traces.md).
+/// Encodes the `Pub` records of one batch send, the same text as [`PubFields::encode`], as five
+/// pieces per record: the fields before the message id (written once per batch), the message
+/// id, the fields between the message id and the offset id (tags, keys, store host, body
+/// length, cost, type: written once per batch as long as the messages' tags, keys and body
+/// length repeat, which they mostly do in a batch), the offset id, and the status. Each piece
+/// copied costs some twenty instructions (the copy's size class, the pointer's step); encoding
+/// a batched message's fourteen fields one by one was most of what tracing a batch cost, and
+/// thirteen pieces a record still a third of it (callgrind, docs/traces.md).
 pub(crate) struct PubBatchEncoder {
-    /// Three parts one after the other, in one allocation (three, and their growth, cost
-    /// about 80 instructions per record of a batch of 32): `Pub`, timestamp, region, group,
-    /// topic, each followed by a separator (up to `head_end`); the store host between
-    /// separators (up to `host_end`); cost and message type, each followed by a separator.
-    parts: String,
-    head_end: usize,
-    host_end: usize,
-    /// The topic's span of `parts`.
+    /// `Pub`, timestamp, region, group, topic, each followed by a separator.
+    head: String,
+    /// The topic's span of `head`.
     topic: Range<usize>,
+    /// The store host between separators, then cost and message type, each followed by a
+    /// separator: what `middle` ends with.
+    host: String,
+    cost_and_type: String,
+    /// A separator, tags, a separator, keys, `host`, body length, a separator and
+    /// `cost_and_type`, for the messages whose own fields are `middle_of`'s.
+    middle: String,
+    middle_of: Option<MiddleOf>,
+}
+
+/// The fields of a message that [`PubBatchEncoder::middle`] was written for.
+struct MiddleOf {
+    tags: Option<String>,
+    keys: Option<String>,
+    body_length: i32,
+}
+
+impl MiddleOf {
+    fn is_of(&self, m: &PubOfBatch<'_>) -> bool {
+        self.body_length == m.body_length && self.tags.as_deref() == m.tags && self.keys.as_deref() == m.keys
+    }
 }
 
 impl PubBatchEncoder {
     pub fn new(shared: &PubBatchFields<'_>) -> Self {
-        // Room for every field: a number takes at most 20 characters, plus 8 separators.
-        let room =
-            3 + 3 * 20 + shared.region_id.len() + shared.group.len() + shared.topic.len() + shared.store_host.len() + 8;
-        let mut parts = String::with_capacity(room);
-        let mut w = FieldWriter::new(&mut parts);
+        // Room for every field: a number takes at most 20 characters, plus a separator each.
+        let mut head =
+            String::with_capacity(3 + 20 + shared.region_id.len() + shared.group.len() + shared.topic.len() + 5);
+        let mut w = FieldWriter::new(&mut head);
         w.text("Pub");
         w.num(shared.timestamp);
         w.text(shared.region_id);
         w.text(shared.group);
         let topic = w.text(shared.topic);
-        parts.push(CONTENT_SEPARATOR);
-        let head_end = parts.len();
-        parts.push(CONTENT_SEPARATOR);
-        parts.push_str(shared.store_host);
-        parts.push(CONTENT_SEPARATOR);
-        let host_end = parts.len();
-        let mut w = FieldWriter::new(&mut parts);
+        append_separator(&mut head, CONTENT_SEPARATOR);
+        let mut host = String::with_capacity(shared.store_host.len() + 2);
+        append_all!(&mut host, [CONTENT_SEPARATOR_STR, shared.store_host, CONTENT_SEPARATOR_STR]);
+        let mut cost_and_type = String::with_capacity(20 + 1 + 2 + 2);
+        let mut w = FieldWriter::new(&mut cost_and_type);
         w.num(shared.cost_ms);
         w.num(shared.msg_type as i32);
-        parts.push(CONTENT_SEPARATOR);
-        PubBatchEncoder { parts, head_end, host_end, topic }
+        append_separator(&mut cost_and_type, CONTENT_SEPARATOR);
+        PubBatchEncoder { head, topic, host, cost_and_type, middle: String::new(), middle_of: None }
     }
 
-    /// Appends the record of message `m` to `out`: its thirteen pieces under one capacity
-    /// check ([`append_all!`]), the fields' spans found from the pieces' lengths.
-    pub fn encode(&self, m: &PubOfBatch<'_>, out: &mut String) -> Spans {
-        let head = &self.parts[..self.head_end];
-        let host = &self.parts[self.head_end..self.host_end];
-        let cost_and_type = &self.parts[self.host_end..];
-        let tags = m.tags.unwrap_or("null");
-        let keys_text = m.keys.unwrap_or("null");
-        let mut digits = itoa::Buffer::new();
-        let body_length = digits.format(m.body_length);
+    /// Appends the record of message `m` to `out` under one capacity check ([`append_all!`]),
+    /// the fields' spans found from the pieces' lengths.
+    pub fn encode(&mut self, m: &PubOfBatch<'_>, out: &mut String) -> Spans {
+        if !self.middle_of.as_ref().is_some_and(|of| of.is_of(m)) {
+            self.write_middle(m);
+        }
+        let head = self.head.as_str();
         let start = out.len();
         let msg_id = start + head.len()..start + head.len() + m.msg_id.len();
-        let keys_at = msg_id.end + 1 + tags.len() + 1;
+        let keys_at = msg_id.end + 1 + m.tags.map_or(4, str::len) + 1;
         // An absent key's span is empty (`Spans`), though `null` is written.
-        let keys = if m.keys.is_some() { keys_at..keys_at + keys_text.len() } else { keys_at..keys_at };
+        let keys = keys_at..keys_at + m.keys.map_or(0, str::len);
         append_all!(
             out,
             [
                 head,
                 m.msg_id,
-                CONTENT_SEPARATOR_STR,
-                tags,
-                CONTENT_SEPARATOR_STR,
-                keys_text,
-                host,
-                body_length,
-                CONTENT_SEPARATOR_STR,
-                cost_and_type,
+                self.middle.as_str(),
                 m.offset_msg_id,
-                CONTENT_SEPARATOR_STR,
-                if m.success { "true\u{2}" } else { "false\u{2}" },
+                if m.success { "\u{1}true\u{2}" } else { "\u{1}false\u{2}" },
             ],
         );
         Spans { topic: start + self.topic.start..start + self.topic.end, msg_id, keys }
+    }
+
+    /// Writes `middle` for the tags, keys and body length of `m`.
+    #[cold]
+    fn write_middle(&mut self, m: &PubOfBatch<'_>) {
+        let mut digits = itoa::Buffer::new();
+        self.middle.clear();
+        append_all!(
+            &mut self.middle,
+            [
+                CONTENT_SEPARATOR_STR,
+                m.tags.unwrap_or("null"),
+                CONTENT_SEPARATOR_STR,
+                m.keys.unwrap_or("null"),
+                self.host.as_str(),
+                digits.format(m.body_length),
+                CONTENT_SEPARATOR_STR,
+                self.cost_and_type.as_str(),
+            ],
+        );
+        self.middle_of = Some(MiddleOf {
+            tags: m.tags.map(str::to_owned),
+            keys: m.keys.map(str::to_owned),
+            body_length: m.body_length,
+        });
     }
 }
 
@@ -614,7 +643,29 @@ impl TraceRecord {
 /// The index keys of a record about message `msg_id` with `keys` (see
 /// [`TraceRecord::index_keys`]).
 pub(crate) fn index_keys_of<'a>(msg_id: &'a str, keys: Option<&'a str>) -> impl Iterator<Item = &'a str> {
-    std::iter::once(msg_id).chain(keys.into_iter().flat_map(|k| k.split(' '))).filter(|k| !k.is_empty() && *k != "null")
+    std::iter::once(msg_id).chain(keys.into_iter().flat_map(|k| k.split(' '))).filter(|k| is_index_key(k))
+}
+
+/// Calls `add` with each of [`index_keys_of`], in order. What packing runs for every record
+/// queued: the chained iterator cost some seventy instructions per record of a batch send
+/// (callgrind), most of it for a record without keys.
+#[inline]
+pub(crate) fn for_each_index_key<'a>(msg_id: &'a str, keys: Option<&'a str>, mut add: impl FnMut(&'a str)) {
+    if is_index_key(msg_id) {
+        add(msg_id);
+    }
+    for key in keys.into_iter().flat_map(|k| k.split(' ')) {
+        if is_index_key(key) {
+            add(key);
+        }
+    }
+}
+
+/// Whether `key` is one a trace message is indexed by: not empty, and not the `null` a
+/// record writes for a missing value.
+#[inline]
+fn is_index_key(key: &str) -> bool {
+    !key.is_empty() && key != "null"
 }
 
 /// Reads the records of a trace message's body (Java `decoderFromTraceDataString`, including
@@ -720,25 +771,28 @@ mod tests {
             cost_ms: 4,
             msg_type: TraceMessageType::Delay,
         };
-        let encoder = PubBatchEncoder::new(&shared);
+        let mut encoder = PubBatchEncoder::new(&shared);
+        let of = |msg_id, tags, keys, body_length| PubOfBatch {
+            msg_id,
+            tags,
+            keys,
+            body_length,
+            offset_msg_id: "O",
+            success: body_length != 0,
+        };
+        // Runs of messages whose tags, keys and body length repeat (the encoder's middle piece
+        // kept), and each of the three changing alone (the piece written again).
         let messages = [
-            PubOfBatch {
-                msg_id: "M1",
-                tags: Some("TagA"),
-                keys: Some("k1 k2"),
-                body_length: 1024,
-                offset_msg_id: "O1",
-                success: true,
-            },
-            PubOfBatch { msg_id: "M2", tags: None, keys: None, body_length: 0, offset_msg_id: "", success: false },
-            PubOfBatch {
-                msg_id: "M3",
-                tags: Some(""),
-                keys: Some("k"),
-                body_length: i32::MAX,
-                offset_msg_id: "O3",
-                success: true,
-            },
+            of("M1", Some("TagA"), Some("k1 k2"), 1024),
+            of("M2", Some("TagA"), Some("k1 k2"), 1024),
+            of("M3", None, None, 0),
+            of("M4", Some("null"), Some("null"), 0),
+            of("M5", Some(""), Some("k"), i32::MAX),
+            of("M6", Some(""), Some("k"), 1),
+            of("M7", Some(""), Some("k2"), 1),
+            of("M8", Some("TagB"), Some("k2"), 1),
+            of("M9", Some("TagB"), Some("k2"), 1),
+            PubOfBatch { offset_msg_id: "", ..of("M10", None, None, 7) },
         ];
         // Records appended after other text, so that spans are checked away from the start.
         let (mut batched, mut single) = (String::from("xx"), String::from("xx"));
@@ -765,8 +819,8 @@ mod tests {
             assert_eq!(&batched[spans.msg_id.clone()], m.msg_id);
         }
         let decoded = decode(&batched[2..]).unwrap();
-        assert_eq!(decoded.len(), 3);
-        assert_eq!(decoded[1].keys(), None);
+        assert_eq!(decoded.len(), messages.len());
+        assert_eq!(decoded[2].keys(), None);
     }
 
     fn pub_record() -> TraceRecord {
@@ -799,6 +853,25 @@ mod tests {
         let record = pub_record();
         let keys: Vec<&str> = record.index_keys().collect();
         assert_eq!(keys, ["7F00000100002A9F0000000000000001", "k1", "k2"]);
+    }
+
+    #[test]
+    fn each_index_key_is_called_in_the_iterator_s_order() {
+        let cases = [
+            ("M", None),
+            ("M", Some("")),
+            ("M", Some("k1 k2")),
+            ("M", Some(" k1  k2 ")),
+            ("M", Some("null k null")),
+            ("", Some("k")),
+            ("null", None),
+            ("", None),
+        ];
+        for (msg_id, keys) in cases {
+            let mut called = Vec::new();
+            for_each_index_key(msg_id, keys, |k| called.push(k));
+            assert_eq!(called, index_keys_of(msg_id, keys).collect::<Vec<_>>(), "{msg_id:?} {keys:?}");
+        }
     }
 
     #[test]
