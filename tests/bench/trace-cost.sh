@@ -19,7 +19,10 @@
 #     traced segment more slowly, so its writes carry fewer messages each and the kernel's share
 #     per message grows; the paced phase leaves that out;
 #   * bench_consumer drain (tests/src/bin/bench_consumer.rs) of a backlog of BENCH_DRAIN messages
-#     by a new group per segment.
+#     by a new group per segment, on a cluster started afresh for it: after the producer phases
+#     the broker holds some 2.6 million trace records, and drains on such a broker cost both
+#     sides more (about 2.8k instructions and 1.5 us of system time more per message, traced or
+#     not) and spread the pairs' costs over some 45 points (3-49% in one run, docs/traces.md).
 # Per phase: the medians of each side's CPU per message (and of their user and system parts),
 # the median of the pairs' costs (traced / untraced - 1) and their range. Instructions per
 # message, which the VM's state does not move, are tests/bench/instructions.sh's.
@@ -62,22 +65,28 @@ fi
 
 CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rmq-trace-bench.XXXXXX")
 trap '"$HARNESS" stop --dir "$CLUSTER_DIR" --purge >/dev/null 2>&1 || true' EXIT
-log "starting RocketMQ $VERSION ($PINNING)"
-"${PIN_BROKER[@]}" "$HARNESS" start --dir "$CLUSTER_DIR" --auto-ports --version "$VERSION" \
-  --broker-conf traceTopicEnable=true >/dev/null
-NAMESRV_ADDR=$(. "$CLUSTER_DIR/env" && echo "$NAMESRV_ADDR")
-for t in "$TOPIC" "$DRAIN_TOPIC"; do
-  "$HARNESS" mqadmin --dir "$CLUSTER_DIR" -- updateTopic -c DefaultCluster -t "$t" -r 8 -w 8 >/dev/null
-done
-COMMON=(--namesrv "$NAMESRV_ADDR" --topic "$TOPIC" --size 1024)
-for i in $(seq 1 40); do
-  if "$BIN_DIR/bench_producer" idle "${COMMON[@]}" --format rocketmq >/dev/null 2>&1; then break; fi
-  ((i < 40)) || die "topic $TOPIC never became usable"
-  sleep 1
-done
+NAMESRV_ADDR=
+# fresh_cluster TOPIC: (re)starts the cluster with no data, and TOPIC with 8 queues.
+fresh_cluster() {
+  "$HARNESS" stop --dir "$CLUSTER_DIR" --purge >/dev/null 2>&1 || true
+  mkdir -p "$CLUSTER_DIR"
+  log "starting RocketMQ $VERSION ($PINNING)"
+  "${PIN_BROKER[@]}" "$HARNESS" start --dir "$CLUSTER_DIR" --auto-ports --version "$VERSION" \
+    --broker-conf traceTopicEnable=true >/dev/null
+  NAMESRV_ADDR=$(. "$CLUSTER_DIR/env" && echo "$NAMESRV_ADDR")
+  "$HARNESS" mqadmin --dir "$CLUSTER_DIR" -- updateTopic -c DefaultCluster -t "$1" -r 8 -w 8 >/dev/null
+  for i in $(seq 1 40); do
+    if "$BIN_DIR/bench_producer" idle --namesrv "$NAMESRV_ADDR" --topic "$1" --size 1024 --format rocketmq \
+      >/dev/null 2>&1; then
+      return
+    fi
+    ((i < 40)) || die "topic $1 never became usable"
+    sleep 1
+  done
+}
 
-log "filling $DRAIN_TOPIC with $DRAIN messages"
-"$BIN_DIR/bench_consumer" fill --namesrv "$NAMESRV_ADDR" --topic "$DRAIN_TOPIC" --messages "$DRAIN" --size 1024
+fresh_cluster "$TOPIC"
+COMMON=(--namesrv "$NAMESRV_ADDR" --topic "$TOPIC" --size 1024)
 log "warming the broker up (not measured)"
 "${PIN_CLIENT[@]}" "$BIN_DIR/bench_producer" ours "${COMMON[@]}" --formats rocketmq --sweep 8 --phases sync \
   --messages 50000 --max-secs 5 >/dev/null
@@ -92,6 +101,9 @@ if ((PACED_RATE > 0)); then
   pairs "batch paced to $PACED_RATE msg/s" "$BIN_DIR/bench_producer" trace-pairs "${COMMON[@]}" --phases batch \
     --messages $((MESSAGES * 5)) --rate "$PACED_RATE"
 fi
+fresh_cluster "$DRAIN_TOPIC"
+log "filling $DRAIN_TOPIC with $DRAIN messages"
+"$BIN_DIR/bench_consumer" fill --namesrv "$NAMESRV_ADDR" --topic "$DRAIN_TOPIC" --messages "$DRAIN" --size 1024
 pairs "drain" "$BIN_DIR/bench_consumer" drain-pairs --namesrv "$NAMESRV_ADDR" --topic "$DRAIN_TOPIC" \
   --messages "$DRAIN"
 

@@ -70,6 +70,17 @@ pub fn user_and_system_cpu_secs() -> (f64, f64) {
     (tv(ru.ru_utime), tv(ru.ru_stime))
 }
 
+/// Minor page faults of this process so far (every thread), from getrusage: each is a page
+/// the process touched for the first time (or again after giving it back), which the kernel
+/// cleared for it.
+pub fn minor_faults() -> u64 {
+    // SAFETY: as in `user_and_system_cpu_secs`.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer; cannot fail.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    u64::try_from(ru.ru_minflt).unwrap_or(0)
+}
+
 /// A `kB` field (VmRSS, VmHWM) of /proc/PID/status.
 pub fn status_kb(pid: &str, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

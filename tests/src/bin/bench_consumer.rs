@@ -16,14 +16,14 @@
 //!   drains of T (holding N messages) by new groups, one untraced and one traced (which goes
 //!   first alternates), each measured as `drain` does, except that a traced drain's window ends
 //!   once its trace records (two per message) are sent, so their sending is counted. Prints one
-//!   line per pair (CPU us per message, user + system) and the medians (see `bench_producer
-//!   trace-pairs` for why pairs).
+//!   line per pair (CPU us per message, user + system; minor page faults per 1000 messages) and
+//!   the medians (see `bench_producer trace-pairs` for why pairs).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ons_tests::bench::{median, runtime, status_kb, user_and_system_cpu_secs, BoxResult, Opts};
+use ons_tests::bench::{median, minor_faults, runtime, status_kb, user_and_system_cpu_secs, BoxResult, Opts};
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
 use rocketmq_ons::{Action, Consumer, Message, Producer, Properties};
@@ -107,11 +107,16 @@ async fn fill(opts: &Opts) -> BoxResult<()> {
 }
 
 /// When the first and the last counted delivery happened, with the process's user and system
-/// CPU seconds then.
+/// CPU seconds and minor page faults then.
 #[derive(Default)]
 struct Window {
-    first: Option<(Instant, (f64, f64))>,
-    last: Option<(Instant, (f64, f64))>,
+    first: Option<(Instant, (f64, f64), u64)>,
+    last: Option<(Instant, (f64, f64), u64)>,
+}
+
+/// Now, for a [`Window`].
+fn window_mark() -> (Instant, (f64, f64), u64) {
+    (Instant::now(), user_and_system_cpu_secs(), minor_faults())
 }
 
 /// What one drain measures: seconds and user and system CPU seconds from the first delivery to
@@ -120,6 +125,8 @@ struct Drained {
     secs: f64,
     user: f64,
     system: f64,
+    /// Minor page faults (`minor_faults`).
+    faults: u64,
     peak_rss_kib: u64,
 }
 
@@ -177,26 +184,32 @@ fn drain_pairs(opts: &Opts) -> BoxResult<()> {
     let pairs: usize = opts.get("pairs", 10)?;
     let rt = runtime();
     let run = std::process::id();
-    println!("phase\tpair\tuntraced_us\ttraced_us\tcost_pct\tuntraced_user+system_us\ttraced_user+system_us");
+    println!(
+        "phase\tpair\tuntraced_us\ttraced_us\tcost_pct\tuntraced_user+system_us\ttraced_user+system_us\tpage_faults_per_1000_untraced/traced"
+    );
     let counted = (load.total - 1) as f64;
     let mut sides: [Vec<(f64, f64)>; 2] = [Vec::new(), Vec::new()];
+    let mut faults: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let mut costs = Vec::new();
     for pair in 0..pairs {
         let order = if pair % 2 == 0 { [0, 1] } else { [1, 0] };
         let mut split = [(0.0, 0.0); 2];
+        let mut faulted = [0.0; 2];
         for i in order {
             let traced = i == 1;
             let group = format!("GID_drain_pairs_{run}_{pair}_{traced}");
             let (_, d) = drain_once(&rt, &load, &group, Some(if traced { "true" } else { "false" }), traced)?;
             split[i] = (d.user / counted * 1e6, d.system / counted * 1e6);
             sides[i].push(split[i]);
+            faulted[i] = d.faults as f64 / counted * 1000.0;
+            faults[i].push(faulted[i]);
         }
         let [untraced, traced] = split.map(|(user, system)| user + system);
         let cost = (traced / untraced - 1.0) * 100.0;
         costs.push(cost);
         println!(
-            "drain\t{pair}\t{untraced:.3}\t{traced:.3}\t{cost:.1}\t{:.2}+{:.2}\t{:.2}+{:.2}",
-            split[0].0, split[0].1, split[1].0, split[1].1
+            "drain\t{pair}\t{untraced:.3}\t{traced:.3}\t{cost:.1}\t{:.2}+{:.2}\t{:.2}+{:.2}\t{:.1}/{:.1}",
+            split[0].0, split[0].1, split[1].0, split[1].1, faulted[0], faulted[1]
         );
     }
     let medians = |side: &[(f64, f64)]| {
@@ -208,9 +221,11 @@ fn drain_pairs(opts: &Opts) -> BoxResult<()> {
     };
     let ((user0, system0, total0), (user1, system1, total1)) = (medians(&sides[0]), medians(&sides[1]));
     println!(
-        "drain\tmedians\tuser {user0:.3} -> {user1:.3} us ({:+.3}), system {system0:.3} -> {system1:.3} us ({:+.3})",
+        "drain\tmedians\tuser {user0:.3} -> {user1:.3} us ({:+.3}), system {system0:.3} -> {system1:.3} us ({:+.3}), page faults {:.1} -> {:.1} per 1000",
         user1 - user0,
-        system1 - system0
+        system1 - system0,
+        median(faults[0].clone()),
+        median(faults[1].clone())
     );
     let (lowest, highest) = costs.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &c| (lo.min(c), hi.max(c)));
     println!(
@@ -263,9 +278,9 @@ fn drain_once(
                 std::hint::black_box(m.body.len());
                 let n = seen.fetch_add(1, Ordering::Relaxed) + 1;
                 if n == 1 {
-                    window.lock().unwrap().first = Some((Instant::now(), user_and_system_cpu_secs()));
+                    window.lock().unwrap().first = Some(window_mark());
                 } else if n == total {
-                    window.lock().unwrap().last = Some((Instant::now(), user_and_system_cpu_secs()));
+                    window.lock().unwrap().last = Some(window_mark());
                     if let Some(tx) = done_tx.lock().unwrap().take() {
                         let _ = tx.send(());
                     }
@@ -280,7 +295,7 @@ fn drain_once(
         let give_up = Instant::now() + Duration::from_secs(10);
         while let Some(t) = consumer.trace_counts() {
             if t.sent + t.dropped >= 2 * total as u64 || Instant::now() >= give_up {
-                window.lock().unwrap().last = Some((Instant::now(), user_and_system_cpu_secs()));
+                window.lock().unwrap().last = Some(window_mark());
                 break;
             }
             std::thread::sleep(Duration::from_millis(2));
@@ -301,9 +316,15 @@ fn drain_once(
         .into());
     }
     let w = window.lock().unwrap();
-    let ((t0, (user0, system0)), (t1, (user1, system1))) = (w.first.unwrap(), w.last.unwrap());
+    let ((t0, (user0, system0), faults0), (t1, (user1, system1), faults1)) = (w.first.unwrap(), w.last.unwrap());
     Ok((
         queues,
-        Drained { secs: (t1 - t0).as_secs_f64(), user: user1 - user0, system: system1 - system0, peak_rss_kib },
+        Drained {
+            secs: (t1 - t0).as_secs_f64(),
+            user: user1 - user0,
+            system: system1 - system0,
+            faults: faults1 - faults0,
+            peak_rss_kib,
+        },
     ))
 }
