@@ -463,10 +463,11 @@ fn consumed_keys(m: &Message) -> Option<&str> {
 }
 
 impl Tracer {
-    /// Queues the `SubBefore` records of a listener call with `messages`; messages the broker
-    /// marked `TRACE_ON=false` are left out. `None` when none is traced.
-    pub(crate) fn before(self: &Arc<Self>, messages: &Arc<[Message]>) -> Option<ConsumeTrace> {
-        let now = crate::message::now_ms();
+    /// Queues the `SubBefore` records of a listener call with `messages`, which started at
+    /// `now` (ms since the epoch, as the caller read it for the call: one clock read per call
+    /// fewer); messages the broker marked `TRACE_ON=false` are left out. `None` when none is
+    /// traced.
+    pub(crate) fn before(self: &Arc<Self>, messages: &Arc<[Message]>, now: i64) -> Option<ConsumeTrace> {
         let request_id = crate::client::identity::unique_ids().next_inline_id_at(now);
         let mut untraced = Vec::new();
         let traced = messages.iter().enumerate().filter_map(|(at, m)| {
@@ -1565,7 +1566,7 @@ mod tests {
         // The second has no id: not traced.
         let messages: Arc<[Message]> =
             vec![message(Some("M0"), Some("k0")), message(None, None), message(Some("M2"), None)].into();
-        let trace = tracer.before(&messages).expect("two are traced");
+        let trace = tracer.before(&messages, crate::message::now_ms()).expect("two are traced");
         trace.after(true, ConsumeReturn::Success);
         let queued = tracer.shared.take_batch();
         let records = record::decode(&queued.text).unwrap();
@@ -1593,7 +1594,7 @@ mod tests {
         assert_eq!((run.seq_of(0), run.seq_of(1)), (Some(5), None));
         let tracer = Arc::new(test_tracer(1));
         let messages: Arc<[Message]> = vec![message(Some("M0"), None), message(Some("M1"), None)].into();
-        let trace = tracer.before(&messages).expect("both are traced");
+        let trace = tracer.before(&messages, crate::message::now_ms()).expect("both are traced");
         assert_eq!(tracer.dropped(), 1);
         let taken = tracer.shared.take_batch();
         assert_eq!(pack_one_topic(taken, &Arc::default())[0].1, "M0");

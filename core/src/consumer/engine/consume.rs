@@ -188,9 +188,9 @@ impl Engine {
         let slot = &slot;
         let guard = RunningGuard::new(slot);
         let batch = messages;
-        let (id, job) = self.watch(slot, &batch, Some(place));
+        let (id, job, started_ms) = self.watch(slot, &batch, Some(place));
         let settle_with = self.clone();
-        let trace = self.trace_before(&batch);
+        let trace = self.trace_before(&batch, started_ms);
         let reply = ActionReply::new(move |action| {
             let me = settle_with;
             me.running.lock().remove(&id);
@@ -218,13 +218,15 @@ impl Engine {
     }
 
     /// Registers a listener call with the ConsumeTimeout watchdog; the id removes it again.
+    /// Also returns when the call starts, ms since the epoch (the clock read once per call).
     fn watch(
         &self,
         slot: &Arc<QueueSlot>,
         batch: &Arc<[Message]>,
         place: Option<tokio::sync::OwnedSemaphorePermit>,
-    ) -> (u64, Arc<RunningJob>) {
-        slot.last_consume_ms.store(now_ms(), Ordering::Relaxed);
+    ) -> (u64, Arc<RunningJob>, i64) {
+        let started_ms = now_ms();
+        slot.last_consume_ms.store(started_ms, Ordering::Relaxed);
         let job = Arc::new(RunningJob {
             started: Instant::now(),
             slot: slot.clone(),
@@ -234,7 +236,7 @@ impl Engine {
         });
         let id = self.next_job.fetch_add(1, Ordering::Relaxed);
         self.running.lock().insert(id, job.clone());
-        (id, job)
+        (id, job, started_ms)
     }
 
     /// Runs the listener for one message (or batch) on a pool thread and settles the result.
@@ -243,10 +245,10 @@ impl Engine {
             return;
         }
         let guard = RunningGuard::new(slot);
-        let (id, job) = self.watch(slot, &batch, None);
+        let (id, job, started_ms) = self.watch(slot, &batch, None);
         let context = &slot.context;
         let listener = self.listener_for(&batch[0].topic);
-        let trace = listener.as_ref().and_then(|_| self.trace_before(&batch));
+        let trace = listener.as_ref().and_then(|_| self.trace_before(&batch, started_ms));
         let action = match listener {
             Some(Listener::Concurrent(l)) => call_listener("message listener", || l.consume(&batch[0], context)),
             Some(Listener::Batch(l)) => call_listener("batch message listener", || l.consume(&batch, context)),
@@ -430,10 +432,11 @@ impl Engine {
             let (tx, rx) = tokio::sync::oneshot::channel();
             match self.listener_for(&msg.topic) {
                 Some(Listener::Orderly(l)) => {
-                    slot.last_consume_ms.store(now_ms(), Ordering::Relaxed);
+                    let started_ms = now_ms();
+                    slot.last_consume_ms.store(started_ms, Ordering::Relaxed);
                     let m = delivered.clone();
                     let context = context.clone();
-                    let trace = self.trace_before(&m);
+                    let trace = self.trace_before(&m, started_ms);
                     // No timeout: a second delivery while the first still runs would break order.
                     self.pool.submit([Box::new(move || {
                         let result = call_listener("order listener", || l.consume(&m[0], &context));

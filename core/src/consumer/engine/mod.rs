@@ -563,8 +563,8 @@ impl Engine {
     }
 
     /// Starts tracing a listener call with `messages` (None when this consumer does not trace).
-    fn trace_before(&self, messages: &Arc<[Message]>) -> Option<ConsumeTrace> {
-        self.tracer.get()?.before(messages)
+    fn trace_before(&self, messages: &Arc<[Message]>, started_ms: i64) -> Option<ConsumeTrace> {
+        self.tracer.get()?.before(messages, started_ms)
     }
 
     pub(crate) fn instance(&self) -> Result<Arc<ClientInstance>> {
