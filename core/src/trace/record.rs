@@ -228,43 +228,61 @@ pub(crate) struct PubOfBatch<'a> {
     pub success: bool,
 }
 
-/// Encodes the `Pub` records of one batch send, the same text as [`PubFields::encode`], as five
-/// pieces per record: the fields before the message id (written once per batch), the message
-/// id, the fields between the message id and the offset id (tags, keys, store host, body
-/// length, cost, type: written once per batch as long as the messages' tags, keys and body
-/// length repeat, which they mostly do in a batch), the offset id, and the status. Each piece
-/// copied costs some twenty instructions (the copy's size class, the pointer's step); encoding
-/// a batched message's fourteen fields one by one was most of what tracing a batch cost, and
-/// thirteen pieces a record still a third of it (callgrind, docs/traces.md).
-pub(crate) struct PubBatchEncoder {
+/// Encodes the `Pub` records of one batch send, the same text as [`PubFields::encode`]. The
+/// fields the messages share (timestamp, region, group, topic; store host, cost, type) are
+/// written once. A message like the one before it (the same tags, keys and body length, as the
+/// messages of a batch often are) is five copied pieces: the fields before its id, its id, the
+/// fields between its id and its offset id (`middle`, kept from the run's first messages), its
+/// offset id and its status. Any other message is written as twelve pieces. Each piece copied
+/// costs some twenty instructions (its size class, the pointer's step): encoding a batched
+/// message's fourteen fields one by one was most of what tracing a batch cost, and thirteen
+/// pieces a record still a third of it (callgrind, docs/traces.md). Messages that all differ
+/// (unique keys, varying lengths) pay for the comparison with the message before, about 15
+/// instructions each; keeping `middle` for every message, written again whenever one differed,
+/// cost them about 60 (cachegrind of 96000 encodes, 32 a batch).
+///
+/// `'m` is the lifetime of the batch's messages, whose fields the encoder compares with the
+/// next message's.
+pub(crate) struct PubBatchEncoder<'m> {
     /// `Pub`, timestamp, region, group, topic, each followed by a separator.
     head: String,
     /// The topic's span of `head`.
     topic: Range<usize>,
     /// The store host between separators, then cost and message type, each followed by a
-    /// separator: what `middle` ends with.
+    /// separator.
     host: String,
     cost_and_type: String,
     /// A separator, tags, a separator, keys, `host`, body length, a separator and
-    /// `cost_and_type`, for the messages whose own fields are `middle_of`'s.
+    /// `cost_and_type`, for the messages whose own fields are `middle_of`'s; none when the
+    /// last message was unlike the one before it.
     middle: String,
-    middle_of: Option<MiddleOf>,
+    middle_of: Option<MiddleOf<'m>>,
+    /// The last message's fields, when `middle` is not for them.
+    previous: Option<MiddleOf<'m>>,
 }
 
-/// The fields of a message that [`PubBatchEncoder::middle`] was written for.
-struct MiddleOf {
-    tags: Option<String>,
-    keys: Option<String>,
+/// The fields of a message that decide [`PubBatchEncoder::middle`] (borrowed from it: comparing
+/// them costs no copy).
+#[derive(Clone, Copy)]
+struct MiddleOf<'m> {
+    tags: Option<&'m str>,
+    keys: Option<&'m str>,
     body_length: i32,
 }
 
-impl MiddleOf {
+impl<'m> MiddleOf<'m> {
+    fn of(m: &PubOfBatch<'m>) -> Self {
+        MiddleOf { tags: m.tags, keys: m.keys, body_length: m.body_length }
+    }
+
+    /// Whether `m` has these fields (the body length compared first: the cheapest, and the
+    /// likeliest to differ).
     fn is_of(&self, m: &PubOfBatch<'_>) -> bool {
-        self.body_length == m.body_length && self.tags.as_deref() == m.tags && self.keys.as_deref() == m.keys
+        self.body_length == m.body_length && self.keys == m.keys && self.tags == m.tags
     }
 }
 
-impl PubBatchEncoder {
+impl<'m> PubBatchEncoder<'m> {
     pub fn new(shared: &PubBatchFields<'_>) -> Self {
         // Room for every field: a number takes at most 20 characters, plus a separator each.
         let mut head =
@@ -283,21 +301,25 @@ impl PubBatchEncoder {
         w.num(shared.cost_ms);
         w.num(shared.msg_type as i32);
         append_separator(&mut cost_and_type, CONTENT_SEPARATOR);
-        PubBatchEncoder { head, topic, host, cost_and_type, middle: String::new(), middle_of: None }
+        PubBatchEncoder { head, topic, host, cost_and_type, middle: String::new(), middle_of: None, previous: None }
     }
 
     /// Appends the record of message `m` to `out` under one capacity check ([`append_all!`]),
     /// the fields' spans found from the pieces' lengths.
-    pub fn encode(&mut self, m: &PubOfBatch<'_>, out: &mut String) -> Spans {
-        if !self.middle_of.as_ref().is_some_and(|of| of.is_of(m)) {
+    pub fn encode(&mut self, m: &PubOfBatch<'m>, out: &mut String) -> Spans {
+        if !self.middle_of.is_some_and(|of| of.is_of(m)) {
+            if !self.previous.is_some_and(|p| p.is_of(m)) {
+                // Unlike the message before it: no run to keep a middle for.
+                self.middle_of = None;
+                self.previous = Some(MiddleOf::of(m));
+                return self.encode_each(m, out);
+            }
+            // Like the message before it: a run starts.
             self.write_middle(m);
         }
         let head = self.head.as_str();
         let start = out.len();
-        let msg_id = start + head.len()..start + head.len() + m.msg_id.len();
-        let keys_at = msg_id.end + 1 + m.tags.map_or(4, str::len) + 1;
-        // An absent key's span is empty (`Spans`), though `null` is written.
-        let keys = keys_at..keys_at + m.keys.map_or(0, str::len);
+        let (msg_id, keys) = self.id_and_keys_spans(m, start);
         append_all!(
             out,
             [
@@ -311,9 +333,41 @@ impl PubBatchEncoder {
         Spans { topic: start + self.topic.start..start + self.topic.end, msg_id, keys }
     }
 
+    /// [`encode`](Self::encode) of a message unlike the one before it: twelve pieces.
+    fn encode_each(&self, m: &PubOfBatch<'_>, out: &mut String) -> Spans {
+        let start = out.len();
+        let (msg_id, keys) = self.id_and_keys_spans(m, start);
+        let mut digits = itoa::Buffer::new();
+        append_all!(
+            out,
+            [
+                self.head.as_str(),
+                m.msg_id,
+                CONTENT_SEPARATOR_STR,
+                m.tags.unwrap_or("null"),
+                CONTENT_SEPARATOR_STR,
+                m.keys.unwrap_or("null"),
+                self.host.as_str(),
+                digits.format(m.body_length),
+                CONTENT_SEPARATOR_STR,
+                self.cost_and_type.as_str(),
+                m.offset_msg_id,
+                if m.success { "\u{1}true\u{2}" } else { "\u{1}false\u{2}" },
+            ],
+        );
+        Spans { topic: start + self.topic.start..start + self.topic.end, msg_id, keys }
+    }
+
+    /// Where the message id and the keys of `m`'s record, written at `start`, are. An absent
+    /// key's span is empty (`Spans`), though `null` is written.
+    fn id_and_keys_spans(&self, m: &PubOfBatch<'_>, start: usize) -> (Range<usize>, Range<usize>) {
+        let msg_id = start + self.head.len()..start + self.head.len() + m.msg_id.len();
+        let keys_at = msg_id.end + 1 + m.tags.map_or(4, str::len) + 1;
+        (msg_id, keys_at..keys_at + m.keys.map_or(0, str::len))
+    }
+
     /// Writes `middle` for the tags, keys and body length of `m`.
-    #[cold]
-    fn write_middle(&mut self, m: &PubOfBatch<'_>) {
+    fn write_middle(&mut self, m: &PubOfBatch<'m>) {
         let mut digits = itoa::Buffer::new();
         self.middle.clear();
         append_all!(
@@ -329,11 +383,8 @@ impl PubBatchEncoder {
                 self.cost_and_type.as_str(),
             ],
         );
-        self.middle_of = Some(MiddleOf {
-            tags: m.tags.map(str::to_owned),
-            keys: m.keys.map(str::to_owned),
-            body_length: m.body_length,
-        });
+        self.middle_of = Some(MiddleOf::of(m));
+        self.previous = None;
     }
 }
 
