@@ -237,9 +237,10 @@ pub(crate) struct PubOfBatch<'a> {
 /// costs some twenty instructions (its size class, the pointer's step): encoding a batched
 /// message's fourteen fields one by one was most of what tracing a batch cost, and thirteen
 /// pieces a record still a third of it (callgrind, docs/traces.md). Messages that all differ
-/// (unique keys, varying lengths) pay for the comparison with the message before, about 15
-/// instructions each; keeping `middle` for every message, written again whenever one differed,
-/// cost them about 60 (cachegrind of 96000 encodes, 32 a batch).
+/// (unique keys, varying lengths) pay for the comparison with the message before and three
+/// capacity checks instead of one, about 25 instructions each; keeping `middle` for every
+/// message, written again whenever one differed, cost them about 60 (cachegrind of 96000
+/// encodes, 32 a batch).
 ///
 /// `'m` is the lifetime of the batch's messages, whose fields the encoder compares with the
 /// next message's.
@@ -337,12 +338,19 @@ impl<'m> PubBatchEncoder<'m> {
     fn encode_each(&self, m: &PubOfBatch<'_>, out: &mut String) -> Spans {
         let start = out.len();
         let (msg_id, keys) = self.id_and_keys_spans(m, start);
+        append_all!(out, [self.head.as_str(), m.msg_id]);
+        self.append_middle(out, m);
+        append_all!(out, [m.offset_msg_id, if m.success { "\u{1}true\u{2}" } else { "\u{1}false\u{2}" }]);
+        Spans { topic: start + self.topic.start..start + self.topic.end, msg_id, keys }
+    }
+
+    /// Appends the fields of `m` between its id and its offset id (see `middle`).
+    #[inline(always)]
+    fn append_middle(&self, out: &mut String, m: &PubOfBatch<'_>) {
         let mut digits = itoa::Buffer::new();
         append_all!(
             out,
             [
-                self.head.as_str(),
-                m.msg_id,
                 CONTENT_SEPARATOR_STR,
                 m.tags.unwrap_or("null"),
                 CONTENT_SEPARATOR_STR,
@@ -351,11 +359,8 @@ impl<'m> PubBatchEncoder<'m> {
                 digits.format(m.body_length),
                 CONTENT_SEPARATOR_STR,
                 self.cost_and_type.as_str(),
-                m.offset_msg_id,
-                if m.success { "\u{1}true\u{2}" } else { "\u{1}false\u{2}" },
             ],
         );
-        Spans { topic: start + self.topic.start..start + self.topic.end, msg_id, keys }
     }
 
     /// Where the message id and the keys of `m`'s record, written at `start`, are. An absent
@@ -368,21 +373,10 @@ impl<'m> PubBatchEncoder<'m> {
 
     /// Writes `middle` for the tags, keys and body length of `m`.
     fn write_middle(&mut self, m: &PubOfBatch<'m>) {
-        let mut digits = itoa::Buffer::new();
-        self.middle.clear();
-        append_all!(
-            &mut self.middle,
-            [
-                CONTENT_SEPARATOR_STR,
-                m.tags.unwrap_or("null"),
-                CONTENT_SEPARATOR_STR,
-                m.keys.unwrap_or("null"),
-                self.host.as_str(),
-                digits.format(m.body_length),
-                CONTENT_SEPARATOR_STR,
-                self.cost_and_type.as_str(),
-            ],
-        );
+        let mut middle = std::mem::take(&mut self.middle);
+        middle.clear();
+        self.append_middle(&mut middle, m);
+        self.middle = middle;
         self.middle_of = Some(MiddleOf::of(m));
         self.previous = None;
     }
