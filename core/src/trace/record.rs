@@ -254,9 +254,9 @@ pub(crate) struct PubBatchEncoder<'m> {
     host: String,
     cost_and_type: String,
     /// A separator, tags, a separator, keys, `host`, body length, a separator and
-    /// `cost_and_type`, for the messages whose own fields are `middle_of`'s; none when the
-    /// last message was unlike the one before it.
+    /// `cost_and_type`, for the messages whose own fields are `middle_of`'s.
     middle: String,
+    /// Whose fields `middle` holds; none when the last message was unlike the one before it.
     middle_of: Option<MiddleOf<'m>>,
     /// The last message's fields, when `middle` is not for them.
     previous: Option<MiddleOf<'m>>,
@@ -305,8 +305,8 @@ impl<'m> PubBatchEncoder<'m> {
         PubBatchEncoder { head, topic, host, cost_and_type, middle: String::new(), middle_of: None, previous: None }
     }
 
-    /// Appends the record of message `m` to `out` under one capacity check ([`append_all!`]),
-    /// the fields' spans found from the pieces' lengths.
+    /// Appends the record of message `m` to `out` (a message like the one before it under one
+    /// capacity check, [`append_all!`]); the fields' spans are found from the pieces' lengths.
     pub fn encode(&mut self, m: &PubOfBatch<'m>, out: &mut String) -> Spans {
         if !self.middle_of.is_some_and(|of| of.is_of(m)) {
             if !self.previous.is_some_and(|p| p.is_of(m)) {
