@@ -22,7 +22,7 @@
 #     by a new group per segment, on a cluster started afresh for it: after the producer phases
 #     the broker holds some 2.6 million trace records, and drains on such a broker cost both
 #     sides more (about 2.8k instructions and 1.5 us of system time more per message, traced or
-#     not) and spread the pairs' costs over some 45 points (3-49% in one run, docs/traces.md).
+#     not) and spread the pairs' costs over some 45 points (3-49% in two runs, docs/traces.md).
 # Per phase: the medians of each side's CPU per message (and of their user and system parts),
 # the median of the pairs' costs (traced / untraced - 1) and their range. Instructions per
 # message, which the VM's state does not move, are tests/bench/instructions.sh's.
