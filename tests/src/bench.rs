@@ -62,10 +62,7 @@ pub fn cpu_secs() -> f64 {
 /// the (exact) total between the two in proportion to the clock ticks that found the process
 /// in each, so the split of a short interval is approximate.
 pub fn user_and_system_cpu_secs() -> (f64, f64) {
-    // SAFETY: getrusage only writes into the zeroed struct we pass.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: RUSAGE_SELF with a valid pointer; cannot fail.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let ru = own_rusage();
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     (tv(ru.ru_utime), tv(ru.ru_stime))
 }
@@ -74,11 +71,16 @@ pub fn user_and_system_cpu_secs() -> (f64, f64) {
 /// the process touched for the first time (or again after giving it back), which the kernel
 /// cleared for it.
 pub fn minor_faults() -> u64 {
-    // SAFETY: as in `user_and_system_cpu_secs`.
+    u64::try_from(own_rusage().ru_minflt).unwrap_or(0)
+}
+
+/// getrusage of this process (every thread).
+fn own_rusage() -> libc::rusage {
+    // SAFETY: getrusage only writes into the zeroed struct we pass.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: RUSAGE_SELF with a valid pointer; cannot fail.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-    u64::try_from(ru.ru_minflt).unwrap_or(0)
+    ru
 }
 
 /// A `kB` field (VmRSS, VmHWM) of /proc/PID/status.

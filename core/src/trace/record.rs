@@ -257,23 +257,24 @@ pub(crate) struct PubBatchEncoder<'m> {
     /// `cost_and_type`, for the messages whose own fields are `middle_of`'s.
     middle: String,
     /// Whose fields `middle` holds; none when the last message was unlike the one before it.
-    middle_of: Option<MiddleOf<'m>>,
+    middle_of: Option<VaryingFields<'m>>,
     /// The last message's fields, when `middle` is not for them.
-    previous: Option<MiddleOf<'m>>,
+    previous: Option<VaryingFields<'m>>,
 }
 
-/// The fields of a message that decide [`PubBatchEncoder::middle`] (borrowed from it: comparing
-/// them costs no copy).
+/// The fields of a batched message's record that may differ from message to message and sit
+/// between its id and its offset id, which [`PubBatchEncoder::middle`] is written from
+/// (borrowed from the message: comparing them costs no copy).
 #[derive(Clone, Copy)]
-struct MiddleOf<'m> {
+struct VaryingFields<'m> {
     tags: Option<&'m str>,
     keys: Option<&'m str>,
     body_length: i32,
 }
 
-impl<'m> MiddleOf<'m> {
+impl<'m> VaryingFields<'m> {
     fn of(m: &PubOfBatch<'m>) -> Self {
-        MiddleOf { tags: m.tags, keys: m.keys, body_length: m.body_length }
+        VaryingFields { tags: m.tags, keys: m.keys, body_length: m.body_length }
     }
 
     /// Whether `m` has these fields (the body length compared first: the cheapest, and the
@@ -312,7 +313,7 @@ impl<'m> PubBatchEncoder<'m> {
             if !self.previous.is_some_and(|p| p.is_of(m)) {
                 // Unlike the message before it: no run to keep a middle for.
                 self.middle_of = None;
-                self.previous = Some(MiddleOf::of(m));
+                self.previous = Some(VaryingFields::of(m));
                 return self.encode_each(m, out);
             }
             // Like the message before it: a run starts.
@@ -377,7 +378,7 @@ impl<'m> PubBatchEncoder<'m> {
         middle.clear();
         self.append_middle(&mut middle, m);
         self.middle = middle;
-        self.middle_of = Some(MiddleOf::of(m));
+        self.middle_of = Some(VaryingFields::of(m));
         self.previous = None;
     }
 }
