@@ -139,10 +139,12 @@ pub fn start_slow_consumer(props: Properties, topic: &str, consumed: ConsumedLog
     consumer
 }
 
-/// Waits until every message id of `expected` is in `consumed` (repeats count once); panics with
-/// how many are missing once `within` has passed since `since` (`since_what` names that moment).
+/// Waits until every message id of `expected` (id -> the broker set its send was stored on) is in
+/// `consumed` (repeats count once); panics once `within` has passed since `since` (`since_what`
+/// names that moment), saying how many are missing from each broker set and, when the test
+/// installed [`capture_logs`], what the client logged at INFO and above.
 pub async fn wait_all_consumed(
-    expected: &std::collections::BTreeSet<String>,
+    expected: &std::collections::BTreeMap<String, Arc<str>>,
     consumed: &ConsumedLog,
     since: Instant,
     since_what: &str,
@@ -151,15 +153,32 @@ pub async fn wait_all_consumed(
     let missing = || {
         let seen: std::collections::BTreeSet<String> =
             consumed.lock().unwrap().iter().map(|(id, _)| id.clone()).collect();
-        expected.difference(&seen).count()
+        let mut by_broker = std::collections::BTreeMap::<Arc<str>, usize>::new();
+        for (_, broker) in expected.iter().filter(|(id, _)| !seen.contains(*id)) {
+            *by_broker.entry(broker.clone()).or_default() += 1;
+        }
+        by_broker
     };
-    while missing() > 0 {
-        assert!(
-            since.elapsed() < within,
-            "{} of {} expected messages not consumed {within:?} after {since_what}",
-            missing(),
-            expected.len()
-        );
+    loop {
+        let by_broker = missing();
+        if by_broker.is_empty() {
+            return;
+        }
+        if since.elapsed() >= within {
+            let logs = captured_logs();
+            let notable: Vec<&str> = logs
+                .lines()
+                .filter(|l| l.contains(" INFO ") || l.contains(" WARN ") || l.contains(" ERROR "))
+                .collect();
+            panic!(
+                "{} of {} expected messages not consumed {within:?} after {since_what}, missing by the broker \
+                 set they were stored on: {by_broker:?}\nthe client's log at INFO and above ({} lines):\n{}",
+                by_broker.values().sum::<usize>(),
+                expected.len(),
+                notable.len(),
+                notable.join("\n")
+            );
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -16,10 +16,12 @@
 //! `--controller` with a clear error. The timings are printed
 //! (`ONS_TEST_BROKER_VERSION=5.3.3 cargo test -p ons-tests --test ha_controller -- --nocapture`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use ons_tests::support::{create_topic, rt, start_slow_consumer, wait_all_consumed, wait_for, ConsumedLog};
+use ons_tests::support::{
+    capture_logs, create_topic, rt, start_slow_consumer, wait_all_consumed, wait_for, ConsumedLog,
+};
 use ons_tests::OwnCluster;
 use rocketmq_ons::admin::Admin;
 use rocketmq_ons::config::keys;
@@ -96,6 +98,7 @@ fn sends_resume_on_the_new_master_and_consumers_keep_consuming_after_the_master_
     let group = ons_tests::unique_name("GID_ha_ctrl");
     let consumed = ConsumedLog::default();
 
+    capture_logs();
     rt().block_on(async {
         let admin = Admin::new(&props(&cluster, "GID_ha_ctrl_admin")).unwrap();
         create_topic(&admin, &topic, 4).await;
@@ -104,12 +107,12 @@ fn sends_resume_on_the_new_master_and_consumers_keep_consuming_after_the_master_
         producer.start().unwrap();
         // Acknowledged as stored on every broker of the sync state set (SEND_OK with
         // allAckInSyncStateSet); other statuses are counted, their messages not expected.
-        let mut acknowledged = BTreeSet::new();
+        let mut acknowledged = BTreeMap::new();
         let mut not_replicated = 0;
         for i in 0..BEFORE {
             let sent = producer.send(&Message::new(&topic, Some("before"), format!("before-{i}"))).await.unwrap();
             if sent.status == SendStatus::SendOk {
-                acknowledged.insert(sent.message_id);
+                acknowledged.insert(sent.message_id, sent.broker_name.clone());
             } else {
                 not_replicated += 1;
             }
@@ -198,7 +201,7 @@ fn sends_resume_on_the_new_master_and_consumers_keep_consuming_after_the_master_
         assert!(on_new_master.iter().all(|s| &*s.broker_name == SET));
         for sent in on_new_master {
             if sent.status == SendStatus::SendOk {
-                acknowledged.insert(sent.message_id);
+                acknowledged.insert(sent.message_id, sent.broker_name.clone());
             } else {
                 not_replicated += 1;
             }

@@ -72,6 +72,15 @@ pub struct ReadTarget {
     pub broker_id: i64,
 }
 
+/// `127.0.0.1:10911 (brokerId 1)`: how logs name the broker a read went to, so that an error
+/// from a slave (which may not know a topic created less than a minute before) is told apart
+/// from one of the master.
+impl std::fmt::Display for ReadTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (brokerId {})", self.addr, self.broker_id)
+    }
+}
+
 /// Handles broker-initiated requests for one group (a transaction producer's check-back, a
 /// consumer's rebalance notification). Runs on the connection's reader task: must not block.
 pub trait GroupRequestHandler: Send + Sync {

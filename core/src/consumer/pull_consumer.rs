@@ -54,7 +54,7 @@ use super::offset_store::{
 use super::pull::{parse_pull_response, PullStatus};
 use super::settings::{ConsumerKind, ConsumerSettings, MessageModel, PullSettings};
 use super::subscription::SubscriptionData;
-use crate::client::instance::{ClientInstance, GroupRequestHandler, Member};
+use crate::client::instance::{ClientInstance, GroupRequestHandler, Member, ReadTarget};
 use crate::client::namespace;
 use crate::config::{ClientConfig, Properties};
 use crate::error::{Error, ErrorKind, Result};
@@ -954,6 +954,8 @@ impl Inner {
             let interrupted = slot.interrupt.notified();
             tokio::pin!(interrupted);
             interrupted.as_mut().enable();
+            // The broker the pull went to, named when it fails.
+            let mut pulled_from: Option<ReadTarget> = None;
             let work = async {
                 let offset = match next {
                     Some(o) => o,
@@ -973,6 +975,7 @@ impl Inner {
                     .cloned()
                     .ok_or_else(|| Error::invalid_argument("the queue's topic is no longer subscribed"))?;
                 let target = read_target_of(&instance, &slot.mq, slot.pull_from.load(Ordering::Relaxed)).await?;
+                pulled_from = Some(target.clone());
                 // No offset rides on the pull: a pull consumer commits only what poll returned,
                 // when asked (Java lite pull: PullAPIWrapper.pullKernelImpl with commitOffset 0).
                 let cmd =
@@ -1011,7 +1014,10 @@ impl Inner {
                 }
                 Err(e) => {
                     if let Some(line) = errors.failed(&e, std::time::Instant::now()) {
-                        tracing::warn!(queue = ?slot.mq, "{line}");
+                        match &pulled_from {
+                            Some(broker) => tracing::warn!(queue = ?slot.mq, %broker, "{line}"),
+                            None => tracing::warn!(queue = ?slot.mq, "{line}"),
+                        }
                     }
                     tokio::select! {
                         _ = tokio::time::sleep(PULL_ERROR_DELAY) => {}

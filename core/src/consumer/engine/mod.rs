@@ -48,7 +48,7 @@ use super::pull::{parse_pull_response, retry_topic, PullResult, PullStatus};
 use super::retry::{retry_later, send_back, send_to_retry_topic};
 use super::settings::{ConsumerKind, ConsumerSettings, MessageModel};
 use super::subscription::SubscriptionData;
-use crate::client::instance::{ClientInstance, GroupRequestHandler, Member};
+use crate::client::instance::{ClientInstance, GroupRequestHandler, Member, ReadTarget};
 use crate::client::namespace;
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result};
@@ -698,8 +698,11 @@ impl Engine {
             // Only once the broker holds the group's offsets of the topic (see `CommitGate`).
             let commit =
                 if self.clustering() && self.commit_gate.is_open(&slot.mq) { self.offsets.get(&slot.mq) } else { None };
+            // The broker the pull went to, named when it fails.
+            let mut pulled_from: Option<ReadTarget> = None;
             let outcome = async {
                 let target = read_target_of(&instance, &slot.mq, slot.pull_from.load(Ordering::Relaxed)).await?;
+                pulled_from = Some(target.clone());
                 // Offsets piggy-back only on pulls from the master (a slave's copy is replaced by
                 // the master's), as the Java client's PullAPIWrapper clears the flag for a slave.
                 let commit = if target.broker_id == MASTER_ID { commit } else { None };
@@ -745,7 +748,10 @@ impl Engine {
                 }
                 Err(e) => {
                     if let Some(line) = errors.failed(&e, std::time::Instant::now()) {
-                        tracing::warn!(queue = ?slot.mq, "{line}");
+                        match &pulled_from {
+                            Some(broker) => tracing::warn!(queue = ?slot.mq, %broker, "{line}"),
+                            None => tracing::warn!(queue = ?slot.mq, "{line}"),
+                        }
                     }
                     let delay = if e.kind() == ErrorKind::Busy { BROKER_BUSY_DELAY } else { PULL_ERROR_DELAY };
                     sleep_or_stop(delay, &mut stop).await;
