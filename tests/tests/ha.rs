@@ -5,7 +5,8 @@
 //! * a consumer reading broker-a's queues when broker-a's master is SIGKILLed keeps consuming them
 //!   from the slave: every message the producer was acknowledged for (and the slave had copied)
 //!   is consumed, within a bound the test states (the slaves are given the topic's config at
-//!   once, see `give_slaves_the_topic`);
+//!   once, see `give_slaves_the_topic`), and the warnings of the pulls that failed at the kill
+//!   name the dead master (`broker=<address> (brokerId 0)`);
 //! * sync sends made while that master is dead go to broker-b (none is lost, the failures are
 //!   counted), and their messages are consumed too;
 //! * once the master is back, the group's offsets of broker-a's queues reach it (the consumer
@@ -18,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use ons_tests::support::{
-    capture_logs, create_topic, rt, start_slow_consumer, wait_all_consumed, wait_for, ConsumedLog,
+    capture_logs, captured_logs, create_topic, rt, start_slow_consumer, wait_all_consumed, wait_for, ConsumedLog,
 };
 use ons_tests::OwnCluster;
 use rocketmq_ons::admin::Admin;
@@ -184,6 +185,12 @@ fn consumers_read_from_the_slave_while_the_master_is_dead_and_sends_go_to_the_ot
             "every acknowledged message ({}) consumed {:?} after the kill; broker-a's: {a_after_kill} of {on_a} after it",
             acknowledged.len(),
             killed.elapsed(),
+        );
+        // The failed pulls' warnings name the broker they went to.
+        let dead_master = format!("broker={} (brokerId 0)", addr_of("broker-a"));
+        assert!(
+            captured_logs().lines().any(|l| l.contains(" WARN ") && l.contains("pull failed") && l.contains(&dead_master)),
+            "no warning of a failed pull names {dead_master}"
         );
         // More than the consumer can have held at the kill (4 queues x 2 per pull, 2 listeners
         // running, a reply in flight per queue): the rest was read from the slave.

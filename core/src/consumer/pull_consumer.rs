@@ -54,7 +54,7 @@ use super::offset_store::{
 use super::pull::{parse_pull_response, PullStatus};
 use super::settings::{ConsumerKind, ConsumerSettings, MessageModel, PullSettings};
 use super::subscription::SubscriptionData;
-use crate::client::instance::{ClientInstance, GroupRequestHandler, Member, ReadTarget};
+use crate::client::instance::{ClientInstance, GroupRequestHandler, Member};
 use crate::client::namespace;
 use crate::config::{ClientConfig, Properties};
 use crate::error::{Error, ErrorKind, Result};
@@ -954,41 +954,46 @@ impl Inner {
             let interrupted = slot.interrupt.notified();
             tokio::pin!(interrupted);
             interrupted.as_mut().enable();
-            // The broker the pull went to, named when it fails.
-            let mut pulled_from: Option<ReadTarget> = None;
-            let work = async {
-                let offset = match next {
-                    Some(o) => o,
-                    None => {
-                        let o = self.start_offset(&instance, &slot.mq).await?;
-                        let mut pos = slot.pos.lock();
-                        if pos.generation == generation && pos.next_pull.is_none() {
-                            pos.next_pull = Some(o);
+            // A failure carries the broker the pull went to (if it got that far), for the log.
+            let work =
+                async {
+                    let offset = match next {
+                        Some(o) => o,
+                        None => {
+                            let o = self.start_offset(&instance, &slot.mq).await.map_err(|e| (e, None))?;
+                            let mut pos = slot.pos.lock();
+                            if pos.generation == generation && pos.next_pull.is_none() {
+                                pos.next_pull = Some(o);
+                            }
+                            return Ok(None);
                         }
-                        return Ok(None);
+                    };
+                    let sub =
+                        self.subscriptions.read().get(&slot.mq.topic).cloned().ok_or_else(|| {
+                            (Error::invalid_argument("the queue's topic is no longer subscribed"), None)
+                        })?;
+                    let target = read_target_of(&instance, &slot.mq, slot.pull_from.load(Ordering::Relaxed))
+                        .await
+                        .map_err(|e| (e, None))?;
+                    let attempt = async {
+                        // No offset rides on the pull: a pull consumer commits only what poll
+                        // returned, when asked (Java lite pull: PullAPIWrapper.pullKernelImpl with
+                        // commitOffset 0).
+                        let cmd = pull_header(&self.group, &slot.mq, offset, None, &sub, self.settings.pull_batch_size)
+                            .command();
+                        let resp = invoke_read(&instance, &target, cmd, PULL_TIMEOUT).await?;
+                        let limits = DecodeLimits {
+                            messages: self.settings.pull_batch_size as usize,
+                            body_bytes: MAX_DECOMPRESSED_BODY_LEN,
+                            first_body_bytes: MAX_DECOMPRESSED_BODY_LEN,
+                        };
+                        parse_pull_response(&resp, &slot.mq, &self.group, self.namespace(), &sub, limits)
+                    };
+                    match attempt.await {
+                        Ok(r) => Ok(Some((offset, r, target.broker_id))),
+                        Err(e) => Err((e, Some(target))),
                     }
                 };
-                let sub = self
-                    .subscriptions
-                    .read()
-                    .get(&slot.mq.topic)
-                    .cloned()
-                    .ok_or_else(|| Error::invalid_argument("the queue's topic is no longer subscribed"))?;
-                let target = read_target_of(&instance, &slot.mq, slot.pull_from.load(Ordering::Relaxed)).await?;
-                pulled_from = Some(target.clone());
-                // No offset rides on the pull: a pull consumer commits only what poll returned,
-                // when asked (Java lite pull: PullAPIWrapper.pullKernelImpl with commitOffset 0).
-                let cmd =
-                    pull_header(&self.group, &slot.mq, offset, None, &sub, self.settings.pull_batch_size).command();
-                let resp = invoke_read(&instance, &target, cmd, PULL_TIMEOUT).await?;
-                let limits = DecodeLimits {
-                    messages: self.settings.pull_batch_size as usize,
-                    body_bytes: MAX_DECOMPRESSED_BODY_LEN,
-                    first_body_bytes: MAX_DECOMPRESSED_BODY_LEN,
-                };
-                let r = parse_pull_response(&resp, &slot.mq, &self.group, self.namespace(), &sub, limits)?;
-                Ok(Some((offset, r, target.broker_id)))
-            };
             let result = tokio::select! {
                 // Interruptions first: a reply racing a seek or pause must not be taken.
                 biased;
@@ -1012,9 +1017,9 @@ impl Inner {
                         }
                     }
                 }
-                Err(e) => {
+                Err((e, pulled_from)) => {
                     if let Some(line) = errors.failed(&e, std::time::Instant::now()) {
-                        match &pulled_from {
+                        match pulled_from {
                             Some(broker) => tracing::warn!(queue = ?slot.mq, %broker, "{line}"),
                             None => tracing::warn!(queue = ?slot.mq, "{line}"),
                         }

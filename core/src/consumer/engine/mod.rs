@@ -48,7 +48,7 @@ use super::pull::{parse_pull_response, retry_topic, PullResult, PullStatus};
 use super::retry::{retry_later, send_back, send_to_retry_topic};
 use super::settings::{ConsumerKind, ConsumerSettings, MessageModel};
 use super::subscription::SubscriptionData;
-use crate::client::instance::{ClientInstance, GroupRequestHandler, Member, ReadTarget};
+use crate::client::instance::{ClientInstance, GroupRequestHandler, Member};
 use crate::client::namespace;
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result};
@@ -698,25 +698,34 @@ impl Engine {
             // Only once the broker holds the group's offsets of the topic (see `CommitGate`).
             let commit =
                 if self.clustering() && self.commit_gate.is_open(&slot.mq) { self.offsets.get(&slot.mq) } else { None };
-            // The broker the pull went to, named when it fails.
-            let mut pulled_from: Option<ReadTarget> = None;
+            // A failure carries the broker the pull went to (if it got that far), for the log.
             let outcome = async {
-                let target = read_target_of(&instance, &slot.mq, slot.pull_from.load(Ordering::Relaxed)).await?;
-                pulled_from = Some(target.clone());
-                // Offsets piggy-back only on pulls from the master (a slave's copy is replaced by
-                // the master's), as the Java client's PullAPIWrapper clears the flag for a slave.
-                let commit = if target.broker_id == MASTER_ID { commit } else { None };
-                let cmd =
-                    pull_header(&self.group, &slot.mq, offset, commit, &sub, self.settings.pull_batch_size).command();
-                let resp = invoke_read(&instance, &target, cmd, PULL_TIMEOUT).await?;
-                let parse = |limits| parse_pull_response(&resp, &slot.mq, &self.group, self.namespace(), &sub, limits);
-                let r = parse(self.reply_limits(&slot, false))?;
-                if r.cut_short && r.messages.is_empty() && r.undecodable.is_empty() && r.next_begin_offset == offset {
-                    // Not even the first message fits this queue's share: try the room of the
-                    // whole cache (computed only now: it visits every queue).
-                    return Ok((parse(self.reply_limits(&slot, true))?, target.broker_id));
+                let target = read_target_of(&instance, &slot.mq, slot.pull_from.load(Ordering::Relaxed))
+                    .await
+                    .map_err(|e| (e, None))?;
+                let attempt = async {
+                    // Offsets piggy-back only on pulls from the master (a slave's copy is replaced
+                    // by the master's), as the Java client's PullAPIWrapper clears the flag for a
+                    // slave.
+                    let commit = if target.broker_id == MASTER_ID { commit } else { None };
+                    let cmd = pull_header(&self.group, &slot.mq, offset, commit, &sub, self.settings.pull_batch_size)
+                        .command();
+                    let resp = invoke_read(&instance, &target, cmd, PULL_TIMEOUT).await?;
+                    let parse =
+                        |limits| parse_pull_response(&resp, &slot.mq, &self.group, self.namespace(), &sub, limits);
+                    let r = parse(self.reply_limits(&slot, false))?;
+                    if r.cut_short && r.messages.is_empty() && r.undecodable.is_empty() && r.next_begin_offset == offset
+                    {
+                        // Not even the first message fits this queue's share: try the room of
+                        // the whole cache (computed only now: it visits every queue).
+                        return parse(self.reply_limits(&slot, true));
+                    }
+                    Ok(r)
+                };
+                match attempt.await {
+                    Ok(r) => Ok((r, target.broker_id)),
+                    Err(e) => Err((e, Some(target))),
                 }
-                Ok((r, target.broker_id))
             };
             let result = tokio::select! {
                 r = outcome => r,
@@ -746,9 +755,9 @@ impl Engine {
                         sleep_or_stop(SLAVE_IDLE_DELAY, &mut stop).await;
                     }
                 }
-                Err(e) => {
+                Err((e, pulled_from)) => {
                     if let Some(line) = errors.failed(&e, std::time::Instant::now()) {
-                        match &pulled_from {
+                        match pulled_from {
                             Some(broker) => tracing::warn!(queue = ?slot.mq, %broker, "{line}"),
                             None => tracing::warn!(queue = ?slot.mq, "{line}"),
                         }
