@@ -1019,10 +1019,8 @@ impl Inner {
                 }
                 Err((e, pulled_from)) => {
                     if let Some(line) = errors.failed(&e, std::time::Instant::now()) {
-                        match pulled_from {
-                            Some(broker) => tracing::warn!(queue = ?slot.mq, %broker, "{line}"),
-                            None => tracing::warn!(queue = ?slot.mq, "{line}"),
-                        }
+                        let broker = pulled_from.as_ref().map(tracing::field::display);
+                        tracing::warn!(queue = ?slot.mq, broker, "{line}");
                     }
                     tokio::select! {
                         _ = tokio::time::sleep(PULL_ERROR_DELAY) => {}

@@ -757,10 +757,8 @@ impl Engine {
                 }
                 Err((e, pulled_from)) => {
                     if let Some(line) = errors.failed(&e, std::time::Instant::now()) {
-                        match pulled_from {
-                            Some(broker) => tracing::warn!(queue = ?slot.mq, %broker, "{line}"),
-                            None => tracing::warn!(queue = ?slot.mq, "{line}"),
-                        }
+                        let broker = pulled_from.as_ref().map(tracing::field::display);
+                        tracing::warn!(queue = ?slot.mq, broker, "{line}");
                     }
                     let delay = if e.kind() == ErrorKind::Busy { BROKER_BUSY_DELAY } else { PULL_ERROR_DELAY };
                     sleep_or_stop(delay, &mut stop).await;
