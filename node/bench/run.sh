@@ -9,7 +9,8 @@
 # cluster it starts itself runs on core 0 and every client alone on the last core (taskset, on
 # 2+ cores), so a client's throughput is its own and not its share of a core with the broker.
 # The broker is warmed up first (its JIT would otherwise slow whichever side runs first), then
-# BENCH_ROUNDS rounds run core, ours, ali in turn; the table shows each side's best round.
+# BENCH_ROUNDS rounds run core, ours, ali in turn; the table shows each side's best round, and
+# the addon's CPU per message over the core's paired by round (the median of the rounds' ratios).
 # Each round also sends BENCH_SINGLE_MESSAGES one at a time (`await send()` in a loop), where the
 # cost of starting a send and settling its promise is not shared with other sends.
 # Environment: BENCH_MESSAGES [100000], BENCH_WARMUP [200000], BENCH_CONCURRENCY [16], BENCH_SIZE [1024],
@@ -88,5 +89,28 @@ for (const [mode, concText] of runs) {
   const [core, ours, ali] = ['core', 'ours', 'ali'].map((s) => get(s, mode, conc))
   console.log(`${mode} at ${conc} in flight: node/ali-ons throughput ${(ours.rate / ali.rate).toFixed(2)}x ` +
     `(target >= 3x); node/core CPU per message ${(ours.cpuUsPerMsg / core.cpuUsPerMsg).toFixed(2)}x (target <= 1.5x)`)
+}
+// The best rounds of two sides may come from different states of the VM; a round's core and
+// addon runs are a minute or two apart. So the ratios of each round's pair too, and their
+// median (rows are recorded round by round, so a side's n-th row of a run is from round n).
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+}
+// A side's CPU per message falls as its rate rises (more messages per socket call and per
+// wake-up), and the broker's pace moves the rate between rounds: each round's ratio is listed
+// with both sides' rates, in thousands of messages a second.
+console.log('\nnode/core CPU per message, paired by round (each round\'s addon over that round\'s core;')
+console.log('in brackets the addon\'s and the core\'s msg/s that round, in thousands):')
+for (const [mode, concText] of runs) {
+  const conc = Number(concText)
+  const of = (side) => rows.filter((r) => r.side === side && r.mode === mode && r.concurrency === conc)
+  const [core, ours] = [of('core'), of('ours')]
+  const ratios = ours.slice(0, core.length).map((r, i) => r.cpuUsPerMsg / core[i].cpuUsPerMsg)
+  if (ratios.length > 0) {
+    console.log(`  ${mode} at ${conc} in flight: median ${median(ratios).toFixed(2)}x over ${ratios.length} rounds: ` +
+      ratios.map((r, i) => `${r.toFixed(2)} (${(ours[i].rate / 1e3).toFixed(0)}/${(core[i].rate / 1e3).toFixed(0)})`).join(' '))
+  }
 }
 JS

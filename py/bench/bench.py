@@ -14,7 +14,8 @@ Subcommands print one tab-separated record per phase on stdout:
 * `topic --namesrv A --topic T`: creates the topic (8 queues).
 * `fill --namesrv A --topic T --messages N`: puts N messages in the topic (batches).
 * `table FILE`: ratios of the records in FILE (also the Rust core's `bench_producer` records);
-  a client measured in several rounds is shown with its best.
+  a client measured in several rounds is shown with its best, and this package's CPU per
+  message over the core's also paired by round (the median of the rounds' ratios).
 
 CPU is this process's user+system time (getrusage), so CPU per message compares the clients'
 own cost; the broker runs on the same two cores.
@@ -205,7 +206,8 @@ def legacy_consume(a: argparse.Namespace) -> None:
 
 
 def table(a: argparse.Namespace) -> None:
-    rows: Dict[Tuple[str, str, int], Tuple[float, float]] = {}
+    # Every round's measurement of each (client, mode, concurrency), in the order recorded.
+    runs: Dict[Tuple[str, str, int], List[Tuple[float, float]]] = {}
     for line in open(a.file):
         f = line.rstrip("\n").split("\t")
         if f[0] == "ours":  # bench_producer: ours FMT MODE CONC msgs secs cpu ...
@@ -219,10 +221,9 @@ def table(a: argparse.Namespace) -> None:
         else:
             continue
         if msgs > 0 and secs > 0:
-            # Several rounds: each client's best (highest rate, lowest CPU per message).
-            rate, cpu_us = msgs / secs, used / msgs * 1e6
-            best = rows.get(key)
-            rows[key] = (max(rate, best[0]), min(cpu_us, best[1])) if best else (rate, cpu_us)
+            runs.setdefault(key, []).append((msgs / secs, used / msgs * 1e6))
+    # Several rounds: each client's best (highest rate, lowest CPU per message).
+    rows = {key: (max(r for r, _ in ms), min(c for _, c in ms)) for key, ms in runs.items()}
     print(f"{'client':8} {'mode':8} {'conc':>5} {'msg/s':>10} {'CPU us/msg':>11}")
     for (client, mode, conc), (rate, cpu_us) in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
         print(f"{client:8} {mode:8} {conc:5d} {rate:10.0f} {cpu_us:11.1f}")
@@ -235,6 +236,28 @@ def table(a: argparse.Namespace) -> None:
             if peer:
                 print(f"py/{other} {mode} c={conc}: throughput {rate / peer[0]:.2f}x, "
                       f"cost per message (wall) {peer[0] / rate:.2f}x, CPU per message {cpu_us / peer[1]:.2f}x")
+    print()
+    # The best rounds of two clients may come from different states of the VM (a client's own
+    # CPU per message moved by a third between runs minutes apart); a round's two measurements
+    # are a minute apart at most. So the ratio of each round's pair, and their median.
+    # A client's CPU per message falls as its rate rises (more messages per socket call and per
+    # wake-up), and the broker's pace moves the rate by up to 3x between rounds: each round's
+    # ratio is listed with both sides' rates, in thousands of messages a second.
+    print("py/rust CPU per message, paired by round (each round's package over that round's core;")
+    print("in brackets the package's and the core's msg/s that round, in thousands):")
+    for (client, mode, conc), mine in sorted(runs.items()):
+        core = runs.get(("rust", mode, conc))
+        if client != "py" or not core:
+            continue
+        ratios = [p[1] / c[1] for p, c in zip(mine, core)]
+        listed = " ".join(f"{r:.2f} ({p[0] / 1e3:.0f}/{c[0] / 1e3:.0f})" for r, p, c in zip(ratios, mine, core))
+        print(f"  {mode} c={conc}: median {median(ratios):.2f}x over {len(ratios)} rounds: {listed}")
+
+
+def median(values: List[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def main() -> None:
