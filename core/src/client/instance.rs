@@ -515,7 +515,9 @@ impl ClientInstance {
         if let Some(route) = self.cached_route(topic) {
             return Ok(route);
         }
-        self.fetch_route(topic).await
+        // Boxed: a send awaits this for every message, and a future holds room for the largest
+        // of the futures it awaits; the fetch (some 2.5 KB) is rare.
+        Box::pin(self.fetch_route(topic)).await
     }
 
     /// [`ClientInstance::route`] that gives up after `budget` (a send's remaining time) when the
@@ -524,7 +526,8 @@ impl ClientInstance {
         if let Some(route) = self.cached_route(topic) {
             return Ok(route);
         }
-        tokio::time::timeout(budget, self.fetch_route(topic)).await.unwrap_or_else(|_| {
+        // Boxed as in `route`.
+        tokio::time::timeout(budget, Box::pin(self.fetch_route(topic))).await.unwrap_or_else(|_| {
             Err(Error::timeout(format!("the route of topic {topic} was not fetched within {budget:?}")))
         })
     }

@@ -81,7 +81,12 @@ impl ConnectionPool {
     pub async fn get_within(&self, addr: &str, budget: Duration) -> Result<Arc<Connection>> {
         let slot = {
             let mut slots = self.slots.lock();
-            slots.entry(addr.to_owned()).or_default().clone()
+            // Looked up before `entry`, which takes an owned key: every request comes here,
+            // and a known address then costs no allocation.
+            match slots.get(addr) {
+                Some(slot) => slot.clone(),
+                None => slots.entry(addr.to_owned()).or_default().clone(),
+            }
         };
         // The common case, a live connection and nobody connecting, takes no timer.
         if let Ok(guard) = slot.try_lock() {
