@@ -515,8 +515,8 @@ impl ClientInstance {
         if let Some(route) = self.cached_route(topic) {
             return Ok(route);
         }
-        // Boxed: a send awaits this for every message, and a future holds room for the largest
-        // of the futures it awaits; the fetch (some 2.5 KB) is rare.
+        // Boxed: callers await this for every request, and a future holds room for the largest
+        // future it awaits; the fetch (some 2.5 KB) runs only when the route is not cached.
         Box::pin(self.fetch_route(topic)).await
     }
 

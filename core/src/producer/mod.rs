@@ -1026,7 +1026,8 @@ async fn refresh_route_after_failure(instance: &ClientInstance, wire_topic: &str
         return;
     }
     let left = deadline.saturating_duration_since(Instant::now());
-    // Boxed: the sends that await this after a failure hold room for it in every send.
+    // Boxed: it runs only after a failed attempt, and every send's future holds room for
+    // what the send may await.
     if let Ok(Err(e)) = tokio::time::timeout(left, Box::pin(instance.fetch_route(wire_topic))).await {
         tracing::debug!(topic = %wire_topic, error = %e, "route lookup after a failed send failed; keeping the old route");
     }
