@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import os
 import resource
+import statistics
 import sys
 import threading
 import time
@@ -251,13 +252,8 @@ def table(a: argparse.Namespace) -> None:
             continue
         ratios = [p[1] / c[1] for p, c in zip(mine, core)]
         listed = " ".join(f"{r:.2f} ({p[0] / 1e3:.0f}/{c[0] / 1e3:.0f})" for r, p, c in zip(ratios, mine, core))
-        print(f"  {mode} c={conc}: median {median(ratios):.2f}x over {len(ratios)} rounds: {listed}")
+        print(f"  {mode} c={conc}: median {statistics.median(ratios):.2f}x over {len(ratios)} rounds: {listed}")
 
-
-def median(values: List[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def main() -> None:
