@@ -295,8 +295,9 @@ pub fn decode_frame(src: &mut BytesMut) -> Result<Option<RemotingCommand>> {
 
 /// Writes `s` as a JSON string, byte for byte as serde_json writes one: `\"`, `\\`, the short
 /// escapes `\b \t \n \f \r`, `\u00xx` for the other control characters, everything else as
-/// is. Eight bytes are checked at a time where none needs escaping: a header's `properties`
-/// field runs to kilobytes (a trace message's keys), where serde_json looks at every byte.
+/// is. Where none needs escaping, bytes are checked [`CLEAN_BLOCK`] at a time (vector compares),
+/// then eight at a time (one word): a header's `properties` field runs to kilobytes (a trace
+/// message's keys), where serde_json looks at every byte.
 fn write_json_string(out: &mut BytesMut, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
@@ -304,6 +305,12 @@ fn write_json_string(out: &mut BytesMut, s: &str) {
     let mut clean_from = 0;
     let mut at = 0;
     while at < bytes.len() {
+        if let Some(block) = bytes.get(at..at + CLEAN_BLOCK) {
+            if !block_may_need_escape(block) {
+                at += CLEAN_BLOCK;
+                continue;
+            }
+        }
         if let Some(word) = bytes.get(at..at + 8) {
             // Exactly 8 bytes.
             let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
@@ -326,6 +333,20 @@ fn write_json_string(out: &mut BytesMut, s: &str) {
 
 fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// Bytes [`write_json_string`] checks at once when none needs escaping: a trace message's keys
+/// (message ids, 32 hexadecimal digits and a space each) checked a word at a time cost about
+/// 1.4 instructions a byte, a tenth of what tracing adds per drained message (callgrind).
+const CLEAN_BLOCK: usize = 32;
+
+/// Whether a byte of `block` ([`CLEAN_BLOCK`] bytes) needs escaping. Every byte is looked at
+/// (no early exit), which lets the compiler compare the block as vectors.
+fn block_may_need_escape(block: &[u8]) -> bool {
+    let Ok(block) = <&[u8; CLEAN_BLOCK]>::try_from(block) else {
+        return true;
+    };
+    block.iter().fold(false, |found, &b| found | (b < 0x20) | (b == b'"') | (b == b'\\'))
 }
 
 /// Whether one of the 8 bytes of `word` may need escaping (false: none does).
@@ -811,12 +832,23 @@ mod tests {
             s.insert(at + 3, '"');
             cases.push(s);
         }
+        // In a string longer than two blocks: each escaped byte at every offset, alone and
+        // after a multi-byte character.
+        for at in 0..100 {
+            for c in ['\u{0}', '\u{1f}', '"', '\\', '\n'] {
+                let mut s = "0123456789abcdef".repeat(7);
+                s.insert(at, c);
+                cases.push(s.clone());
+                s.insert(at / 2, '漢');
+                cases.push(s);
+            }
+        }
         // A pseudo-random mix of ASCII, control and multi-byte characters.
         let alphabet: Vec<char> = "ab \u{1}\u{2}\"\\\n\té漢\u{1f}\u{7f}".chars().collect();
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..200 {
             let mut s = String::new();
-            for _ in 0..(seed % 64) {
+            for _ in 0..(seed % 160) {
                 seed ^= seed << 13;
                 seed ^= seed >> 7;
                 seed ^= seed << 17;

@@ -62,15 +62,20 @@ pub const TRACE_GROUP_PREFIX: &str = "_INNER_TRACE_PRODUCER";
 /// broker's core busy lost records in some segments of a benchmark, as the broker answered the
 /// trace sends in flight too slowly (docs/traces.md).
 pub const QUEUE_CAPACITY: usize = 8192;
+/// Records queued that end the sending task's wait for more ([`BATCH_WAIT`]): a batch's worth.
+pub const TAKE_AT: usize = 400;
 /// Records per trace message at most. Java caps its `batchNum` at 20; here a trace message carries up
-/// to 400 (about 60 KB of consume records, within [`MAX_TRACE_BODY`]; [`MAX_TRACE_KEYS`] ends
-/// one earlier when the records' ids and keys run long), because a trace message's send is a
-/// large part of what tracing costs per record: a consumer writes two records per message,
-/// and at 20 records a trace message its tracing cost two thirds of its untraced instructions
-/// per message (docs/traces.md). Readers (Java's `decoderFromTraceDataString`,
+/// to 1000 (a consumer's records are about 150 bytes each, so [`MAX_TRACE_BODY`] ends one at some
+/// 850, and [`MAX_TRACE_KEYS`] earlier when the records' ids and keys run long), because a trace
+/// message's send is a large part of what tracing costs per record: a consumer writes two
+/// records per message, and at 20 records a trace message its tracing cost two thirds of its
+/// untraced instructions per message (docs/traces.md). More than [`TAKE_AT`], so that a batch
+/// taken as the record that made [`TAKE_AT`] woke the task, plus what came while it woke, goes as
+/// one message, not a full one and a small remainder (a drain of 100k messages sent 390 trace
+/// messages instead of about 800). Readers (Java's `decoderFromTraceDataString`,
 /// `queryMsgTraceById`, which looks the message up by one of its keys) take any number of
 /// records per message.
-pub const BATCH_MAX: usize = 400;
+pub const MESSAGE_RECORDS_MAX: usize = 1000;
 /// Trace messages being sent at most at once.
 const SENDS_IN_FLIGHT: usize = 16;
 /// A trace message's body at most, in bytes (Java's trace producer `maxMessageSize`, 128000).
@@ -606,10 +611,10 @@ impl QueuedRun {
 
 /// Whether a push that took the queue from `before` to `after` records wakes the sending task:
 /// the first record of an empty queue does (the task then waits [`BATCH_WAIT`] for more), and
-/// so does the one that makes a message's worth ([`BATCH_MAX`]), which ends that wait. The
+/// so does the one that makes a batch's worth ([`TAKE_AT`]), which ends that wait. The
 /// others do not: a task woken per record costs the traced call a futex call each.
 fn wakes_the_task(before: usize, after: usize) -> bool {
-    (before == 0 && after > 0) || (before < BATCH_MAX && after >= BATCH_MAX)
+    (before == 0 && after > 0) || (before < TAKE_AT && after >= TAKE_AT)
 }
 
 /// The queue of records between the traced calls and the sending task.
@@ -641,19 +646,19 @@ impl Shared {
         (pending.records.len(), pending.closed)
     }
 
-    /// The queued records, oldest first ([`pack`] makes them messages of up to [`BATCH_MAX`]).
+    /// The queued records, oldest first ([`pack`] makes them messages of up to [`MESSAGE_RECORDS_MAX`]).
     fn take_batch(&self) -> Queued {
         let (text, records) = (self.spares.take_text(), self.spares.take_records());
         self.queue.lock().records.take_all(text, records)
     }
 
     /// The sending task: takes what is queued, after waiting [`BATCH_WAIT`] once for more when
-    /// that is less than a message's [`BATCH_MAX`] records, and sends it as trace messages
+    /// that is less than a batch's [`TAKE_AT`] records, and sends it as trace messages
     /// ([`pack`]). Ends when the tracer has stopped and the queue is empty.
     ///
     /// It waits with a timer, not on the queue: a task woken by every record costs the traced
     /// client a futex call per record and the tracer a context switch. Only the record that
-    /// finds the queue empty and the one that makes [`BATCH_MAX`] wake it ([`wakes_the_task`]).
+    /// finds the queue empty and the one that makes [`TAKE_AT`] wake it ([`wakes_the_task`]).
     ///
     /// Trace messages go out several at once ([`SENDS_IN_FLIGHT`]), as Java's (asynchronous
     /// sends from a pool of up to 4 threads): one at a time, a producer sending faster than a
@@ -679,7 +684,7 @@ impl Shared {
             if queued == 0 {
                 break;
             }
-            if queued < BATCH_MAX && !closed {
+            if queued < TAKE_AT && !closed {
                 // Until the window ends, or a message's worth is queued (a consumer draining
                 // 100k messages a second writes 200k records a second: a full window of them
                 // would overflow the queue), or the tracer stops.
@@ -690,7 +695,7 @@ impl Shared {
                         _ = &mut window => break,
                         _ = self.arrived.notified() => {
                             let (queued, closed) = self.queued();
-                            if queued >= BATCH_MAX || closed {
+                            if queued >= TAKE_AT || closed {
                                 break;
                             }
                         }
@@ -748,7 +753,7 @@ impl Shared {
 
 /// Packs records into trace messages as the Java dispatcher does: records of one traced topic
 /// (and, with the `CLOUD` channel, of one region: one trace topic) together, a message's
-/// records up to [`BATCH_MAX`], its body up to [`MAX_TRACE_BODY`] and its keys up to
+/// records up to [`MESSAGE_RECORDS_MAX`], its body up to [`MAX_TRACE_BODY`] and its keys up to
 /// [`MAX_TRACE_KEYS`] (a record that crosses a bound ends its message), and its keys the
 /// message ids and keys of its records, space-separated (the broker indexes each, which is
 /// what `queryMsgTraceById` looks up). Returns the messages and the regions their `region`
@@ -815,7 +820,7 @@ fn plan_group<'a>(
             r.for_each_index_key(|key| keys.add(key));
         }
         message.count += 1;
-        if message.count >= BATCH_MAX || message.body_len >= MAX_TRACE_BODY || keys.len() >= MAX_TRACE_KEYS {
+        if message.count >= MESSAGE_RECORDS_MAX || message.body_len >= MAX_TRACE_BODY || keys.len() >= MAX_TRACE_KEYS {
             message.keys = keys.take();
             planned.push(std::mem::take(&mut message));
         }
@@ -868,8 +873,9 @@ impl Drop for BatchText {
 /// what remains).
 const SPARES_KEPT: usize = 4;
 
-/// The largest buffer [`Spares`] keeps, in bytes: a steady stream's batches (up to
-/// [`BATCH_MAX`] records, some 120 KB of text, and twice that of room) fit; what a burst grew
+/// The largest buffer [`Spares`] keeps, in bytes: a steady stream's batches (some [`TAKE_AT`]
+/// records and what came while the task woke, up to about 120 KB of text, and twice that of
+/// room) fit; what a burst grew
 /// beyond goes back to the allocator, so that a tracer keeps at most a few MB after one.
 const SPARE_MAX_BYTES: usize = 512 * 1024;
 
@@ -1429,13 +1435,14 @@ mod tests {
 
     #[test]
     fn a_batch_split_into_messages_shares_one_text_which_a_later_batch_reuses() {
-        let batch: Vec<TraceRecord> = (0..BATCH_MAX + 3).map(|i| pub_trace("A", &format!("M{i}"), None)).collect();
+        let batch: Vec<TraceRecord> =
+            (0..MESSAGE_RECORDS_MAX + 3).map(|i| pub_trace("A", &format!("M{i}"), None)).collect();
         let mut queue = queued(&batch);
         let taken = queue.take_all(None, None);
         let (text_at, taken_len) = (taken.text.as_ptr(), taken.text.len());
         let spare = Arc::default();
         let packed = pack_one_topic(taken, &spare);
-        assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [BATCH_MAX, 3]);
+        assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [MESSAGE_RECORDS_MAX, 3]);
         assert_eq!(packed[0].0.as_ptr(), text_at);
         assert_eq!(packed[1].0.as_ptr(), text_at.wrapping_add(packed[0].0.len()));
         let (first, second) = (packed[0].0.clone(), packed[1].0.clone());
@@ -1517,10 +1524,10 @@ mod tests {
         assert_eq!(pack_one_topic(earlier, &Arc::default())[0].1, "M2");
         assert_eq!(pack_one_topic(queue, &Arc::default())[0].1, "M2");
 
-        // A pair split by the end of a message (BATCH_MAX records): both messages name it; a
+        // A pair split by the end of a message (MESSAGE_RECORDS_MAX records): both messages name it; a
         // later pair, both in the second message, adds its id once.
         let mut queue = Queued::default();
-        for i in 0..BATCH_MAX - 1 {
+        for i in 0..MESSAGE_RECORDS_MAX - 1 {
             push(&mut queue, sub_before(&format!("F{i}")), KeysOf::Any);
         }
         let m3 = push(&mut queue, sub_before("M3"), KeysOf::Any);
@@ -1728,14 +1735,15 @@ mod tests {
     }
 
     #[test]
-    fn a_message_carries_at_most_batch_max_records() {
-        let batch: Vec<TraceRecord> = (0..BATCH_MAX * 2 + 1).map(|i| pub_trace("A", &format!("M{i}"), None)).collect();
+    fn a_message_carries_at_most_message_records_max_records() {
+        let batch: Vec<TraceRecord> =
+            (0..MESSAGE_RECORDS_MAX * 2 + 1).map(|i| pub_trace("A", &format!("M{i}"), None)).collect();
         let queued = queued(&batch);
         let text = queued.text.clone();
         let packed = pack_one_topic(queued, &Arc::default());
-        assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [BATCH_MAX, BATCH_MAX, 1]);
+        assert_eq!(packed.iter().map(|p| p.2).collect::<Vec<_>>(), [MESSAGE_RECORDS_MAX, MESSAGE_RECORDS_MAX, 1]);
         assert_eq!(packed.iter().map(|p| body_text(&p.0)).collect::<String>(), text);
-        assert!(packed[2].1 == format!("M{}", BATCH_MAX * 2));
+        assert!(packed[2].1 == format!("M{}", MESSAGE_RECORDS_MAX * 2));
     }
 
     #[tokio::test]
@@ -1781,7 +1789,7 @@ mod tests {
         settle().await;
         // The task woke for the first record and waits its window for more (time stands still).
         assert_eq!(shared.queued().0, 1);
-        for i in 1..BATCH_MAX {
+        for i in 1..TAKE_AT {
             tracer.append(pub_trace("A", &format!("M{i}"), None));
         }
         settle().await;
@@ -1791,7 +1799,7 @@ mod tests {
         drop(tracer);
         tokio::time::timeout(Duration::from_secs(5), worker).await.expect("the task ended").unwrap();
         // The trace producer never started: the send failed and the records count as dropped.
-        assert_eq!(shared.dropped.load(Ordering::Relaxed), BATCH_MAX as u64);
+        assert_eq!(shared.dropped.load(Ordering::Relaxed), TAKE_AT as u64);
     }
 
     #[test]

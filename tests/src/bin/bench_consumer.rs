@@ -95,7 +95,16 @@ async fn fill(opts: &Opts) -> BoxResult<()> {
     }
     producer.shutdown().await;
     let admin = Admin::new(&props)?;
-    let stored: i64 = admin.max_offsets(&topic).await?.iter().map(|(_, _, o)| *o).sum();
+    // A send is acknowledged once the broker's commit log holds it; its queue's offset moves
+    // when the broker has dispatched it there, a little later (longer on a busy machine).
+    let settle_by = Instant::now() + Duration::from_secs(30);
+    let stored = loop {
+        let stored: i64 = admin.max_offsets(&topic).await?.iter().map(|(_, _, o)| *o).sum();
+        if stored >= total as i64 || Instant::now() >= settle_by {
+            break stored;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     eprintln!(
         "bench_consumer fill: {total} messages of {size} bytes in {:.1}s; topic {topic} holds {stored}",
         started.elapsed().as_secs_f64()
