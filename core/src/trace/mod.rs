@@ -685,7 +685,7 @@ impl Shared {
                 break;
             }
             if queued < TAKE_AT && !closed {
-                // Until the window ends, or a message's worth is queued (a consumer draining
+                // Until the window ends, or a batch's worth is queued (a consumer draining
                 // 100k messages a second writes 200k records a second: a full window of them
                 // would overflow the queue), or the tracer stops.
                 let window = tokio::time::sleep(BATCH_WAIT);
