@@ -39,6 +39,11 @@
 #                            binaries and rust-peer's target directory and build log
 #   BENCH_RUN_DIR            where this run's records and table go [BENCH_OUT/producer-<time>]
 #   BENCH_MSG_TRACE [false]  our client's MsgTraceSwitch (its default is on; the peers trace nothing)
+#   BENCH_PACED [1:1000,8:5000]  paced sync phases, TASKS:RATE pairs (empty: none): ours (both header
+#                            formats) and the Java loop send with TASKS threads/tasks at RATE messages a
+#                            second in all, each call due when the ones before it are, so that their
+#                            latency percentiles compare at one offered load (below every client's
+#                            throughput); shown as `paced c=TASKS` rows
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -59,6 +64,7 @@ PEERS=",${BENCH_PEERS:-java,java-loop,go,rust,cpp},"
 export BENCH_MSG_TRACE=${BENCH_MSG_TRACE:-false}
 TOPIC=BenchProducer
 SIZE=1024 ASYNC_WINDOW=256 ONEWAY_TASKS=8 BATCH=32 BATCH_TASKS=4
+PACED=${BENCH_PACED-1:1000,8:5000}
 # distribution/benchmark/runclass.sh sizes the heap like this; its CMS/PermSize options are
 # rejected by JDK 17 and left out (the JVM then picks its own collector).
 read -r -a JAVA_OPTS <<<"${BENCH_JAVA_OPTS:--server -Xms1g -Xmx1g -Xmn256m -XX:-OmitStackTraceInFastThrow -XX:+PerfDisableSharedMem}"
@@ -250,6 +256,11 @@ ours_run() { # PHASES SWEEP: both header formats
     --messages "$MESSAGES" --max-secs "$MAX_SECS" --async-window "$ASYNC_WINDOW" \
     --oneway-tasks "$ONEWAY_TASKS" --batch "$BATCH" --batch-tasks "$BATCH_TASKS" | tee -a "$RUN/ours.tsv" >&2 || true
 }
+ours_paced() { # TASKS:RATE: both header formats
+  log "ours: sync by ${1%%:*} tasks paced to ${1#*:} msg/s, JSON and ROCKETMQ headers"
+  "${PIN_CLIENT[@]}" "$BIN" ours "${COMMON[@]}" "${BPID[@]}" --phases paced --paced "$1" \
+    --messages "$MESSAGES" --max-secs "$MAX_SECS" | tee -a "$RUN/ours.tsv" >&2 || true
+}
 peer_run() { # PEER BINARY MODE CONC ARGS...: go-peer and rust-peer take the same arguments
   local side=$1 binary=$2 mode=$3 conc=$4
   shift 4
@@ -305,6 +316,9 @@ for round in $(seq 1 "$ROUNDS"); do
   in_turn "ours_run batch" "java_run batch $BATCH_TASKS BatchProducer -w $BATCH_TASKS -b $BATCH" \
     "javaloop_run batch $BATCH_TASKS --batch $BATCH" "go_run batch $BATCH_TASKS --batch $BATCH" \
     "rust_run batch $BATCH_TASKS --batch $BATCH"
+  for pair in ${PACED//,/ }; do
+    in_turn "ours_paced $pair" "javaloop_run sync ${pair%%:*} --rate ${pair#*:}"
+  done
 done
 
 #################################################################### table
@@ -345,6 +359,11 @@ if peer java-loop; then
   PEER_NOTES+="Java loop: the same Java client (rocketmq-client $VERSION, JSON request headers, its default) in java-oracle's bench-produce:
       sync = N threads calling send(msg); async = send(msg, callback), at most $ASYNC_WINDOW in flight; batch = $BATCH_TASKS threads x send of $BATCH
       messages; ${JAVA_WARMUP}s of unmeasured sends (JIT) first, then measured as ours (process CPU time, latency per call, VmHWM reset).
+"
+fi
+if [[ -n $PACED ]]; then
+  PEER_NOTES+="Paced (${PACED//,/, } as tasks:msg/s): sync sends by that many tasks (ours) or threads (Java loop) at that rate in all, each call due
+      when the ones before it are; latency per call from when it was made; p99 ratios there compare at one offered load.
 "
 fi
 if peer cpp; then

@@ -12,6 +12,9 @@
 //!   `--rate N` paces the sync and batch phases to N messages per second (0: as fast as they
 //!   go), so that two runs compare at one offered load (the message-trace cost, where a broker
 //!   slowed by storing the traces would otherwise change the traced run's I/O pattern).
+//!   `--paced C:R[,C:R...]` adds a `paced` phase per pair: sync sends by C tasks, paced to R
+//!   messages per second in all, for latency at an offered load every client can carry (the
+//!   Java loop's `bench-produce --rate`); its record's mode is `paced`.
 //! * `trace-pairs --namesrv A --topic T [--phases sync,async,batch] [--sync-tasks 1] [--async-window 256]
 //!   [--batch 32] [--batch-tasks 4] [--rate 0] [--pairs 10] [--messages 20000] [--size 1024]
 //!   [--format rocketmq]`: what tracing costs per message, measured in one process holding an
@@ -196,7 +199,15 @@ enum Phase {
     Sync(usize),
     Async(usize),
     Oneway(usize),
-    Batch { size: usize, tasks: usize },
+    Batch {
+        size: usize,
+        tasks: usize,
+    },
+    /// Sync sends by `tasks` tasks, paced to `rate` messages per second in all.
+    Paced {
+        tasks: usize,
+        rate: f64,
+    },
 }
 
 impl Phase {
@@ -206,13 +217,14 @@ impl Phase {
             Phase::Async(_) => "async",
             Phase::Oneway(_) => "oneway",
             Phase::Batch { .. } => "batch",
+            Phase::Paced { .. } => "paced",
         }
     }
 
     fn concurrency(self) -> usize {
         match self {
             Phase::Sync(n) | Phase::Async(n) | Phase::Oneway(n) => n,
-            Phase::Batch { tasks, .. } => tasks,
+            Phase::Batch { tasks, .. } | Phase::Paced { tasks, .. } => tasks,
         }
     }
 }
@@ -242,7 +254,16 @@ async fn ours(opts: &Opts) -> BoxResult<()> {
     }
     phases.push(Phase::Oneway(opts.get("oneway-tasks", 8)?));
     phases.push(Phase::Batch { size: opts.get("batch", 32)?, tasks: opts.get("batch-tasks", 4)? });
-    let only: Vec<String> = opts.list("phases", "sync,async,oneway,batch");
+    for pair in opts.list("paced", "") {
+        let bad = || format!("--paced: {pair:?} is not TASKS:RATE (sync tasks, messages per second)");
+        let (tasks, rate) = pair.split_once(':').ok_or_else(bad)?;
+        let (tasks, rate): (usize, f64) = (tasks.parse().map_err(|_| bad())?, rate.parse().map_err(|_| bad())?);
+        if tasks == 0 || !rate.is_finite() || rate <= 0.0 {
+            return Err(bad().into());
+        }
+        phases.push(Phase::Paced { tasks, rate });
+    }
+    let only: Vec<String> = opts.list("phases", "sync,async,oneway,batch,paced");
     let broker_pid: Option<u32> = opts.named.get("broker-pid").and_then(|p| p.parse().ok());
 
     for format in opts.list("formats", "json,rocketmq") {
@@ -503,6 +524,7 @@ async fn run_load(load: &Load, producer: &Arc<Producer>, phase: Phase) -> Tally 
         Phase::Async(window) => run_async(load, producer, window).await,
         Phase::Oneway(n) => run_tasks(load, producer, n, Call::Oneway).await,
         Phase::Batch { size, tasks } => run_tasks(load, producer, tasks, Call::Batch(size)).await,
+        Phase::Paced { tasks, rate } => run_tasks(&Load { rate, ..load.clone() }, producer, tasks, Call::Send).await,
     }
 }
 
@@ -754,7 +776,7 @@ fn parse_row(f: Vec<String>, msgs: usize, cpu: usize, rss: usize, broker: usize)
     Row { msgs: num(msgs), secs: num(msgs + 1), cpu: num(cpu), rss_kb: num(rss), broker_cpu: num(broker), fields: f }
 }
 
-const MODES: [&str; 4] = ["sync", "async", "oneway", "batch"];
+const MODES: [&str; 5] = ["sync", "async", "oneway", "batch", "paced"];
 
 /// A peer's best run of each (mode, concurrency).
 type PeerRuns = HashMap<(String, usize), Row>;
@@ -782,14 +804,15 @@ fn phase_label(mode: &str, conc: usize) -> String {
         "async" => format!("async w={conc}"),
         "oneway" => format!("oneway c={conc}"),
         "batch" => format!("batch t={conc}"),
+        "paced" => format!("paced c={conc}"),
         m => format!("{m} {conc}"),
     }
 }
 
-/// A peer's run to compare with our phase: sync at equal concurrency, the other modes with the
-/// peer's run of that mode.
+/// A peer's run to compare with our phase: sync and paced sync at equal concurrency, the other
+/// modes with the peer's run of that mode.
 fn peer_run<'a>(peer: &'a HashMap<(String, usize), Row>, mode: &str, conc: usize) -> Option<&'a Row> {
-    if mode == "sync" {
+    if mode == "sync" || mode == "paced" {
         peer.get(&(mode.to_owned(), conc))
     } else {
         peer.iter().find(|((m, _), _)| m == mode).map(|(_, v)| v)

@@ -82,10 +82,12 @@ public final class Oracle {
         "         messages/s, CPU seconds per 100k and peak RSS, measured from the first delivery to the N-th.",
         "",
         "  bench-produce --namesrv A --topic T [--mode sync|async|batch] [--conc N] [--messages 300000]",
-        "          [--max-secs 5] [--warmup-secs 4] [--size 1024] [--batch 32] [--broker-pid PID] [--side java]",
+        "          [--max-secs 5] [--warmup-secs 4] [--size 1024] [--batch 32] [--rate 0] [--broker-pid PID] [--side java]",
         "      -> (benchmark, not a test) one phase measured as tests/bench/go-peer measures the Go client:",
         "         sync = N threads calling send(msg); async = send(msg, callback) with at most N in flight;",
-        "         batch = N threads calling send(batch of --batch). Sends for --warmup-secs first (JIT, not",
+        "         batch = N threads calling send(batch of --batch). --rate R > 0 paces sync sends to R a second",
+        "         in all (each call due when the ones before it are) and names the mode `paced` in the line.",
+        "         Sends for --warmup-secs first (JIT, not",
         "         measured), then one tab-separated line: SIDE MODE CONC msgs secs cpu_s p50_ms p99_ms p99.9_ms",
         "         vmhwm_kb errors busy broker_cpu_s (latency per call; VmHWM of the measured window).",
         "",
@@ -360,8 +362,9 @@ public final class Oracle {
 
     /** Sends until `messages` are acknowledged or `deadlineNs` passes, as `mode` says. */
     private static Tally benchWindow(DefaultMQProducer producer, String topic, byte[] body, String mode, int conc,
-                                     int batch, long messages, long deadlineNs) throws Exception {
+                                     int batch, long messages, long deadlineNs, double rate) throws Exception {
         Tally t = new Tally();
+        long windowStartNs = System.nanoTime();
         java.util.concurrent.atomic.AtomicLong claimed = new java.util.concurrent.atomic.AtomicLong();
         if (mode.equals("async")) {
             java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(conc);
@@ -385,7 +388,15 @@ public final class Oracle {
         Thread[] workers = new Thread[conc];
         for (int w = 0; w < conc; w++) {
             workers[w] = new Thread(() -> {
-                while (System.nanoTime() < deadlineNs && claimed.getAndAdd(perCall) < messages) {
+                long mine;
+                while (System.nanoTime() < deadlineNs && (mine = claimed.getAndAdd(perCall)) < messages) {
+                    if (rate > 0) {
+                        // The call is due when the messages before it are, at `rate` (as bench_producer paces).
+                        long dueNs = windowStartNs + (long) (mine / rate * 1e9);
+                        for (long wait; (wait = dueNs - System.nanoTime()) > 0; ) {
+                            java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                        }
+                    }
                     long started = System.nanoTime();
                     try {
                         if (perCall == 1) {
@@ -440,6 +451,10 @@ public final class Oracle {
         }
         int conc = Integer.parseInt(a.get("--conc", "1"));
         int batch = Integer.parseInt(a.get("--batch", "32"));
+        double rate = Double.parseDouble(a.get("--rate", "0"));
+        if (rate > 0 && !mode.equals("sync")) {
+            throw new UsageException("--rate paces sync sends only");
+        }
         long messages = Long.parseLong(a.get("--messages", "300000"));
         double maxSecs = Double.parseDouble(a.get("--max-secs", "5"));
         double warmupSecs = Double.parseDouble(a.get("--warmup-secs", "4"));
@@ -454,7 +469,7 @@ public final class Oracle {
         producer.start();
         try {
             Tally warm = benchWindow(producer, topic, body, mode, conc, batch, Long.MAX_VALUE,
-                System.nanoTime() + (long) (warmupSecs * 1e9));
+                System.nanoTime() + (long) (warmupSecs * 1e9), 0);
             if (warm.ok == 0) {
                 System.err.println("bench-produce: warm-up sends failed: " + warm.firstError);
                 return 1;
@@ -472,7 +487,7 @@ public final class Oracle {
             double broker0 = brokerPid.isEmpty() ? -1 : procCpuSecs(brokerPid);
             long cpu0 = os.getProcessCpuTime();
             long t0 = System.nanoTime();
-            Tally t = benchWindow(producer, topic, body, mode, conc, batch, messages, t0 + (long) (maxSecs * 1e9));
+            Tally t = benchWindow(producer, topic, body, mode, conc, batch, messages, t0 + (long) (maxSecs * 1e9), rate);
             double secs = (System.nanoTime() - t0) / 1e9;
             double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
             double broker1 = brokerPid.isEmpty() ? -1 : procCpuSecs(brokerPid);
@@ -489,7 +504,7 @@ public final class Oracle {
                 System.err.println("java " + mode + " " + conc + ": " + t.errors + " errors (" + t.busy + " busy); first: " + t.firstError);
             }
             java.util.Collections.sort(t.latenciesNs);
-            OUT.println(String.join("\t", a.get("--side", "java"), mode, String.valueOf(conc), String.valueOf(t.ok),
+            OUT.println(String.join("\t", a.get("--side", "java"), rate > 0 ? "paced" : mode, String.valueOf(conc), String.valueOf(t.ok),
                 String.format(java.util.Locale.ROOT, "%.3f", secs), String.format(java.util.Locale.ROOT, "%.4f", cpu),
                 percentileMs(t.latenciesNs, 50), percentileMs(t.latenciesNs, 99), percentileMs(t.latenciesNs, 99.9),
                 String.valueOf(hwm), String.valueOf(t.errors), String.valueOf(t.busy), brokerCpu));
