@@ -255,7 +255,6 @@ def table(a: argparse.Namespace) -> None:
         print(f"  {mode} c={conc}: median {statistics.median(ratios):.2f}x over {len(ratios)} rounds: {listed}")
 
 
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("cmd")

@@ -305,8 +305,8 @@ fn write_json_string(out: &mut BytesMut, s: &str) {
     let mut clean_from = 0;
     let mut at = 0;
     while at < bytes.len() {
-        if let Some(block) = bytes.get(at..at + CLEAN_BLOCK) {
-            if !block_may_need_escape(block) {
+        if let Some(block) = bytes.get(at..).and_then(|rest| rest.first_chunk::<CLEAN_BLOCK>()) {
+            if !block_needs_escape(block) {
                 at += CLEAN_BLOCK;
                 continue;
             }
@@ -341,12 +341,9 @@ fn needs_escape(b: u8) -> bool {
 /// (callgrind).
 const CLEAN_BLOCK: usize = 32;
 
-/// Whether a byte of `block` ([`CLEAN_BLOCK`] bytes) needs escaping. Every byte is looked at
-/// (no early exit), which lets the compiler compare the block as vectors.
-fn block_may_need_escape(block: &[u8]) -> bool {
-    let Ok(block) = <&[u8; CLEAN_BLOCK]>::try_from(block) else {
-        return true;
-    };
+/// Whether a byte of `block` needs escaping. Every byte is looked at (no early exit), which
+/// lets the compiler compare the block as vectors.
+fn block_needs_escape(block: &[u8; CLEAN_BLOCK]) -> bool {
     block.iter().fold(false, |found, &b| found | (b < 0x20) | (b == b'"') | (b == b'\\'))
 }
 
