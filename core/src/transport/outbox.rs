@@ -59,7 +59,7 @@ impl Frame {
 /// The frames waiting for the socket, shared by every sender and the writer task.
 pub(super) struct Outbox {
     state: Mutex<OutboxState>,
-    /// Wakes the writer task when a frame is queued while it holds nothing.
+    /// Wakes the writer task when a frame is queued while it holds nothing and was not woken yet.
     work: Notify,
     /// One permit per frame that may still be queued (backpressure under a stalled socket).
     room: Semaphore,
@@ -67,7 +67,8 @@ pub(super) struct Outbox {
 
 struct OutboxState {
     queue: VecDeque<QueuedFrame>,
-    /// The writer task has taken frames from `queue` and not finished writing them.
+    /// The writer task has been woken for queued frames, or has taken frames from `queue` and
+    /// not finished writing them: frames queued meanwhile wait for it without waking it again.
     writing: bool,
     closed: bool,
     /// Plain TCP only: the socket, for senders that write at once (see the module doc). Cleared
@@ -128,6 +129,7 @@ impl Outbox {
     fn enqueue(&self, state: &mut OutboxState, frame: Frame) {
         state.queue.push_back(QueuedFrame { frame, holds_room: true });
         if !state.writing {
+            state.writing = true;
             self.work.notify_one();
         }
     }
