@@ -830,6 +830,16 @@ mod tests {
             s.insert(at + 3, '"');
             cases.push(s);
         }
+        // Strings shorter than a word, and a word and a bit: each escaped byte at every offset.
+        for len in 1..12 {
+            for at in 0..len {
+                for c in ['\u{0}', '\u{1f}', '"', '\\', '\t'] {
+                    let mut s: String = "abcdefghijkl"[..len - 1].to_owned();
+                    s.insert(at, c);
+                    cases.push(s);
+                }
+            }
+        }
         // In a string longer than two blocks: each escaped byte at every offset, alone and
         // after a multi-byte character.
         for at in 0..100 {

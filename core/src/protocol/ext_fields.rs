@@ -82,6 +82,12 @@ impl ExtFields {
     /// Sets `name` to `value`; returns the value it replaces.
     pub fn insert(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<FieldText>) -> Option<FieldText> {
         let field = Field::new(name, value);
+        // Request headers write their fields in name order: one after the last is appended
+        // without a search.
+        if self.fields.last().is_none_or(|last| last.cmp_name(field.prefix, &field.name).is_lt()) {
+            self.fields.push(field);
+            return None;
+        }
         match self.position_of(field.prefix, &field.name) {
             Ok(i) => Some(std::mem::replace(&mut self.fields[i].value, field.value)),
             Err(i) => {
@@ -306,8 +312,17 @@ mod tests {
                 f.insert(n, v);
                 f
             });
+            // In name order (as request headers write them; a repeated name's values in their
+            // order): each insert after the last field appends.
+            let mut ascending = pairs.clone();
+            ascending.sort_by(|a, b| a.0.cmp(&b.0));
+            let by_ascending_insert = ascending.into_iter().fold(ExtFields::new(), |mut f, (n, v)| {
+                f.insert(n, v);
+                f
+            });
             let expected: Vec<(&str, &str)> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             prop_assert_eq!(fields.iter().collect::<Vec<_>>(), expected.clone());
+            prop_assert_eq!(by_ascending_insert.iter().collect::<Vec<_>>(), expected.clone());
             prop_assert_eq!(by_insert.iter().collect::<Vec<_>>(), expected);
             for (k, v) in &map {
                 prop_assert_eq!(fields.get(k), Some(v.as_str()));
