@@ -18,7 +18,7 @@
 //! one next (tokio's "LIFO slot"), so the writer used to run right after the first of them had
 //! queued and write that frame alone, then again for the next: one `writev` per sync send with
 //! 8 in flight (20217 for 20000 sends). Yielding lets the others queue theirs first: 6481 writes,
-//! and 15-40% less CPU per message for sync sends with 8 and 32 in flight (`bench_producer ours`,
+//! and 5-44% less CPU per message for sync sends with 8 and 32 in flight (`bench_producer ours`,
 //! builds alternating). A request with no company is written by its sender and never waits.
 //!
 //! A connection is *poisoned* by the first framing error, read error, write error or EOF: every
