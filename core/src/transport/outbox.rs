@@ -118,6 +118,7 @@ impl Outbox {
             Ok(0) => Err(OutboxError::Write(io::ErrorKind::WriteZero.into())),
             Ok(n) => {
                 state.queue.push_back(QueuedFrame { frame: frame.after(n), holds_room: false });
+                state.writing = true;
                 self.work.notify_one();
                 Ok(None)
             }
