@@ -68,6 +68,7 @@ pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output> {
         }
         _ => {}
     }
+    let future = ons_binding_support::boxed_future(future);
     Ok(tokio::task::block_in_place(|| rt.block_on(future)))
 }
 

@@ -272,6 +272,7 @@ where
     V: ToNapiValue,
     F: Future<Output = std::result::Result<T, E>> + Send + 'static,
 {
+    let fut = ons_binding_support::boxed_future(fut);
     let bridge = bridge_for(env)?;
     let mut deferred = std::ptr::null_mut();
     let mut promise = std::ptr::null_mut();

@@ -77,6 +77,7 @@ where
     let (inbox, wake) = bridge_of(py, &event_loop)?;
     let target = future.clone_ref(py);
     let settle_on = inbox.clone();
+    let fut = ons_binding_support::boxed_future(fut);
     let job = async move {
         let outcome = fut.await;
         settle_on.push(target, Box::new(move |py| convert(py, outcome)));
@@ -103,6 +104,7 @@ where
     T: Send + 'static,
 {
     let tx = COMPLETIONS.sender();
+    let fut = ons_binding_support::boxed_future(fut);
     runtime(py)?.spawn(async move {
         let outcome = fut.await;
         let resolve: Resolve = Box::new(move |py| convert(py, outcome));

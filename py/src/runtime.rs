@@ -35,6 +35,7 @@ where
     F::Output: Send,
 {
     let rt = runtime(py)?;
+    let fut = ons_binding_support::boxed_future(fut);
     Ok(py.detach(|| rt.block_on(fut)))
 }
 
