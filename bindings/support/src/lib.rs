@@ -22,8 +22,8 @@ pub use runtime::runtime;
 /// `future` on the heap, where a binding first takes it. A core call's future is as large as
 /// the largest state it can reach (a producer's send: about 2.4 KB), and every move copies all
 /// of it: a Node `send()` was moved six times on its way through closures, the dispatcher and
-/// its box, about a tenth of an `await send()`'s instructions in `memcpy` (callgrind). Boxed
-/// once, it moves as a pointer.
+/// its box, 4.2k of an `await send()`'s 80k instructions in `memcpy` (callgrind). Boxed once,
+/// it moves as a pointer.
 pub fn boxed_future<F: Future>(future: F) -> Pin<Box<F>> {
     Box::pin(future)
 }

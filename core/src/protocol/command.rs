@@ -300,8 +300,8 @@ pub fn decode_frame(src: &mut BytesMut) -> Result<Option<RemotingCommand>> {
 /// message's keys), where serde_json looks at every byte. A word that holds a byte to escape
 /// names the first such byte ([`escape_marks`]), so the scan goes straight to it: a message's
 /// `properties` has two control characters per property (its separators), and looking at each
-/// byte of their words in turn, with a block and a word check before each, was a fifth of a
-/// sync send's instructions in JSON (callgrind).
+/// byte of their words in turn, with a block and a word check before each, cost 1.4k of a
+/// JSON sync send's 26.5k instructions (callgrind).
 fn write_json_string(out: &mut BytesMut, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
