@@ -941,15 +941,19 @@ mod tests {
         for sender in senders {
             rt.block_on(sender).unwrap();
         }
-        let mut seen = vec![false; TASKS];
-        rt.block_on(async {
-            let mut buf = BytesMut::new();
-            for _ in 0..TASKS {
-                let cmd = read_request(&mut peer, &mut buf).await;
-                let sender: usize = cmd.ext("sender").unwrap().parse().unwrap();
-                seen[sender] = true;
-            }
-        });
+        // Read on the worker too: a reader on this thread could take the frames from the pipe
+        // between the writer's write and its count, and find no write counted.
+        let seen = rt
+            .block_on(rt.spawn(async move {
+                let (mut buf, mut seen) = (BytesMut::new(), vec![false; TASKS]);
+                for _ in 0..TASKS {
+                    let cmd = read_request(&mut peer, &mut buf).await;
+                    let sender: usize = cmd.ext("sender").unwrap().parse().unwrap();
+                    seen[sender] = true;
+                }
+                seen
+            }))
+            .unwrap();
         assert_eq!(seen, [true; TASKS], "every frame arrives");
         assert_eq!(writes.load(Ordering::Relaxed), 1, "{TASKS} frames queued together go in one write");
     }
