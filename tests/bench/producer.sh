@@ -44,6 +44,9 @@
 #                            second in all, each call due when the ones before it are, so that their
 #                            latency percentiles compare at one offered load (below every client's
 #                            throughput); shown as `paced c=TASKS` rows
+#   BENCH_BLOCKING [1,8]     ours only: sync sends by that many plain threads, each blocked on its call
+#                            (bench_producer --blocking: how the C and Python bindings call the core),
+#                            against the peers' sync sends at that concurrency; `blocking c=N` rows
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -65,6 +68,7 @@ export BENCH_MSG_TRACE=${BENCH_MSG_TRACE:-false}
 TOPIC=BenchProducer
 SIZE=1024 ASYNC_WINDOW=256 ONEWAY_TASKS=8 BATCH=32 BATCH_TASKS=4
 PACED=${BENCH_PACED-1:1000,8:5000}
+BLOCKING=${BENCH_BLOCKING-1,8}
 # distribution/benchmark/runclass.sh sizes the heap like this; its CMS/PermSize options are
 # rejected by JDK 17 and left out (the JVM then picks its own collector).
 read -r -a JAVA_OPTS <<<"${BENCH_JAVA_OPTS:--server -Xms1g -Xmx1g -Xmn256m -XX:-OmitStackTraceInFastThrow -XX:+PerfDisableSharedMem}"
@@ -261,6 +265,11 @@ ours_paced() { # TASKS:RATE: both header formats
   "${PIN_CLIENT[@]}" "$BIN" ours "${COMMON[@]}" "${BPID[@]}" --phases paced --paced "$1" \
     --messages "$MESSAGES" --max-secs "$MAX_SECS" | tee -a "$RUN/ours.tsv" >&2 || true
 }
+ours_blocking() { # THREADS,...: both header formats
+  log "ours: sync from ${1//,/, } blocked threads, JSON and ROCKETMQ headers"
+  "${PIN_CLIENT[@]}" "$BIN" ours "${COMMON[@]}" "${BPID[@]}" --phases blocking --blocking "$1" \
+    --messages "$MESSAGES" --max-secs "$MAX_SECS" | tee -a "$RUN/ours.tsv" >&2 || true
+}
 peer_run() { # PEER BINARY MODE CONC ARGS...: go-peer and rust-peer take the same arguments
   local side=$1 binary=$2 mode=$3 conc=$4
   shift 4
@@ -319,6 +328,7 @@ for round in $(seq 1 "$ROUNDS"); do
   for pair in ${PACED//,/ }; do
     in_turn "ours_paced $pair" "javaloop_run sync ${pair%%:*} --rate ${pair#*:}"
   done
+  if [[ -n $BLOCKING ]]; then ours_blocking "$BLOCKING"; fi
 done
 
 #################################################################### table
@@ -364,6 +374,11 @@ fi
 if [[ -n $PACED ]]; then
   PEER_NOTES+="Paced (${PACED//,/, } as tasks:msg/s): sync sends by that many tasks (ours) or threads (Java loop) at that rate in all, each call due
       when the ones before it are; latency per call from when it was made; p99 ratios there compare at one offered load.
+"
+fi
+if [[ -n $BLOCKING ]]; then
+  PEER_NOTES+="Blocking (${BLOCKING//,/, } threads): our sync sends made by plain threads, each blocked on its call (as the C and Python bindings
+      call the core), against each peer's sync sends at that concurrency; the sync rows' tasks await on the thread that read the answer.
 "
 fi
 if peer cpp; then

@@ -6,15 +6,19 @@
 //!   print the process's VmRSS.
 //! * `ours  --namesrv A --topic T [--formats json,rocketmq] [--sweep 1,2,4,8,16,32]
 //!   [--messages 50000] [--max-secs 8] [--size 1024] [--async-window 256 (or a list: 1,256)] [--oneway-tasks 8]
-//!   [--batch 32] [--batch-tasks 4] [--rate 0]`: every phase (sync with N tasks in flight, async, oneway,
-//!   batch) in both header formats. Per phase: messages/s, latency percentiles, CPU seconds from
+//!   [--batch 32] [--batch-tasks 4] [--rate 0] [--paced C:R] [--blocking N]`: every phase (sync with
+//!   N tasks in flight, async, oneway, batch) in both header formats. Per phase: messages/s, latency percentiles, CPU seconds from
 //!   `getrusage(RUSAGE_SELF)` and peak RSS (VmHWM, reset per phase through /proc/self/clear_refs).
 //!   `--rate N` paces the sync and batch phases to N messages per second (0: as fast as they
 //!   go), so that two runs compare at one offered load (the message-trace cost, where a broker
 //!   slowed by storing the traces would otherwise change the traced run's I/O pattern).
 //!   `--paced C:R[,C:R...]` adds a `paced` phase per pair: sync sends by C tasks, paced to R
 //!   messages per second in all, for latency at an offered load every client can carry (the
-//!   Java loop's `bench-produce --rate`); its record's mode is `paced`.
+//!   Java loop's `bench-produce --rate`); its record's mode is `paced`. `--blocking N[,N...]`
+//!   adds a `blocking` phase per count: sync sends by N plain OS threads, each blocked in
+//!   `Handle::block_on` for its call, as the C and Python bindings call the core; the answer,
+//!   read by a runtime thread, then has to wake the caller's thread (a second context switch per
+//!   send that the sync phase's tasks, awaiting on the thread that read the answer, do not pay).
 //! * `trace-pairs --namesrv A --topic T [--phases sync,async,batch] [--sync-tasks 1] [--async-window 256]
 //!   [--batch 32] [--batch-tasks 4] [--rate 0] [--pairs 10] [--messages 20000] [--size 1024]
 //!   [--format rocketmq]`: what tracing costs per message, measured in one process holding an
@@ -25,6 +29,12 @@
 //!   Segments seconds apart see the machine in about the same state, which separate runs minutes
 //!   apart did not (their CPU per message moved by 15-20%). Prints one line per pair and per
 //!   phase the medians and the median of the pairs' cost (traced / untraced - 1).
+//! * `blocking-pairs --namesrv A --topic T [--conc 1,8] [--pairs 10] [--messages 20000] [--size 1024]
+//!   [--format rocketmq]`: what calling the core from blocked threads costs against awaiting it in
+//!   runtime tasks (the `blocking` and `sync` phases), in one process with one producer: per
+//!   concurrency, `--pairs` pairs of segments of `--messages` sync sends, one segment each way
+//!   (which goes first alternates), CPU per message of each; prints each pair and the median of
+//!   the pairs' ratios (threads / tasks).
 //! * `java  --namesrv A --topic T --mode M --conc N [--warmup-secs 2] [--secs 8] --log F -- CMD..`:
 //!   runs CMD (the official Java benchmark producer), waits until messages land, then measures
 //!   its CPU (/proc/PID/stat utime+stime) and the topic's max offsets over `--secs` seconds,
@@ -87,7 +97,7 @@ static GLOBAL: CountingAlloc = CountingAlloc;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some((cmd, rest)) = args.split_first() else {
-        eprintln!("usage: bench_producer idle|ours|java|table ... (see the source header)");
+        eprintln!("usage: bench_producer idle|ours|trace-pairs|blocking-pairs|java|table ... (see the source header)");
         std::process::exit(2);
     };
     let opts = Opts::parse(rest);
@@ -96,6 +106,7 @@ fn main() {
         "ours" => runtime().block_on(ours(&opts)),
         "java" => runtime().block_on(java(&opts)),
         "trace-pairs" => runtime().block_on(trace_pairs(&opts)),
+        "blocking-pairs" => runtime().block_on(blocking_pairs(&opts)),
         "table" => table(&opts),
         other => Err(format!("unknown subcommand {other}").into()),
     };
@@ -208,6 +219,10 @@ enum Phase {
         tasks: usize,
         rate: f64,
     },
+    /// Sync sends by this many plain OS threads, each blocked in `Runtime::block_on` for its
+    /// call: how the C and Python bindings call the core (ffi-c/src/runtime.rs,
+    /// py/src/runtime.rs), so the answer, read by a runtime thread, then wakes the caller's.
+    Blocking(usize),
 }
 
 impl Phase {
@@ -218,12 +233,13 @@ impl Phase {
             Phase::Oneway(_) => "oneway",
             Phase::Batch { .. } => "batch",
             Phase::Paced { .. } => "paced",
+            Phase::Blocking(_) => "blocking",
         }
     }
 
     fn concurrency(self) -> usize {
         match self {
-            Phase::Sync(n) | Phase::Async(n) | Phase::Oneway(n) => n,
+            Phase::Sync(n) | Phase::Async(n) | Phase::Oneway(n) | Phase::Blocking(n) => n,
             Phase::Batch { tasks, .. } | Phase::Paced { tasks, .. } => tasks,
         }
     }
@@ -263,7 +279,10 @@ async fn ours(opts: &Opts) -> BoxResult<()> {
         }
         phases.push(Phase::Paced { tasks, rate });
     }
-    let only: Vec<String> = opts.list("phases", "sync,async,oneway,batch,paced");
+    for n in opts.list("blocking", "") {
+        phases.push(Phase::Blocking(n.parse().map_err(|_| format!("--blocking: bad value {n:?}"))?));
+    }
+    let only: Vec<String> = opts.list("phases", "sync,async,oneway,batch,paced,blocking");
     let broker_pid: Option<u32> = opts.named.get("broker-pid").and_then(|p| p.parse().ok());
 
     for format in opts.list("formats", "json,rocketmq") {
@@ -394,7 +413,54 @@ async fn trace_pairs(opts: &Opts) -> BoxResult<()> {
     Ok(())
 }
 
-/// One `trace-pairs` segment of `phase`: the messages the broker took.
+/// The `blocking-pairs` subcommand (module docs).
+async fn blocking_pairs(opts: &Opts) -> BoxResult<()> {
+    let namesrv = opts.str("namesrv")?.to_owned();
+    let topic = opts.str("topic")?.to_owned();
+    let pairs: usize = opts.get("pairs", 10)?;
+    let load = Load {
+        template: Message::new(topic.as_str(), None, body(opts.get("size", 1024)?)),
+        messages: opts.get("messages", 20_000)?,
+        max_time: Duration::from_secs(60),
+        rate: 0.0,
+    };
+    let producer = Producer::new(&props(&namesrv, &opts.get("format", "rocketmq".to_owned())?))?;
+    producer.start()?;
+    let producer = Arc::new(producer);
+    println!("conc\tpair\ttasks_us\tthreads_us\tratio");
+    for conc in opts.list("conc", "1,8") {
+        let conc: usize = conc.parse().map_err(|_| format!("--conc: bad value {conc:?}"))?;
+        let sides = [Phase::Sync(conc), Phase::Blocking(conc)];
+        // Warm-up (route, connection, threads' first calls): not measured.
+        for phase in sides {
+            run_segment(&Load { messages: 2_000, ..load.clone() }, &producer, phase).await?;
+        }
+        let mut ratios = Vec::with_capacity(pairs);
+        let mut per_side: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+        for pair in 0..pairs {
+            let mut us = [0.0; 2];
+            let order = if pair % 2 == 0 { [0, 1] } else { [1, 0] };
+            for i in order {
+                let cpu0 = cpu_secs();
+                let sent = run_segment(&load, &producer, sides[i]).await?;
+                us[i] = (cpu_secs() - cpu0) / sent as f64 * 1e6;
+                per_side[i].push(us[i]);
+            }
+            ratios.push(us[1] / us[0]);
+            println!("{conc}\t{pair}\t{:.2}\t{:.2}\t{:.2}", us[0], us[1], us[1] / us[0]);
+        }
+        let (lowest, highest) = ratios.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+        let [tasks, threads] = per_side.map(median);
+        println!(
+            "{conc}\tmedian\t{tasks:.2}\t{threads:.2}\t{:.2}\t(median of the pairs' ratios; they range {lowest:.2}..{highest:.2})",
+            median(ratios)
+        );
+    }
+    producer.shutdown().await;
+    Ok(())
+}
+
+/// One `trace-pairs` or `blocking-pairs` segment of `phase`: the messages the broker took.
 async fn run_segment(load: &Load, producer: &Arc<Producer>, phase: Phase) -> BoxResult<usize> {
     let tally = run_load(load, producer, phase).await;
     if tally.errors > 0 || tally.ok == 0 {
@@ -525,6 +591,7 @@ async fn run_load(load: &Load, producer: &Arc<Producer>, phase: Phase) -> Tally 
         Phase::Oneway(n) => run_tasks(load, producer, n, Call::Oneway).await,
         Phase::Batch { size, tasks } => run_tasks(load, producer, tasks, Call::Batch(size)).await,
         Phase::Paced { tasks, rate } => run_tasks(&Load { rate, ..load.clone() }, producer, tasks, Call::Send).await,
+        Phase::Blocking(n) => run_threads(load, producer, n).await,
     }
 }
 
@@ -582,6 +649,43 @@ async fn run_tasks(load: &Load, producer: &Arc<Producer>, tasks: usize, call: Ca
     join(handles).await
 }
 
+/// `threads` plain OS threads, each blocking on one `send` at a time with `Handle::block_on`
+/// (the first poll, which writes the request, runs on the calling thread; a runtime thread reads
+/// the answer and wakes it), until the load is sent or its time is up.
+async fn run_threads(load: &Load, producer: &Arc<Producer>, threads: usize) -> Tally {
+    let next = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + load.max_time;
+    let runtime = tokio::runtime::Handle::current();
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (producer, next, template, total, runtime) =
+                (producer.clone(), next.clone(), load.template.clone(), load.messages, runtime.clone());
+            let (done, tally) = tokio::sync::oneshot::channel();
+            std::thread::spawn(move || {
+                let mut tally = Tally::default();
+                loop {
+                    let claimed = next.fetch_add(1, Ordering::Relaxed);
+                    if claimed >= total || Instant::now() >= deadline {
+                        break;
+                    }
+                    let started = Instant::now();
+                    match runtime.block_on(producer.send(&template.clone())) {
+                        Ok(_) => tally.success(started, 1),
+                        Err(e) => tally.failure(&e),
+                    }
+                }
+                let _ = done.send(tally);
+            });
+            tally
+        })
+        .collect();
+    let mut outcomes = Vec::with_capacity(handles.len());
+    for tally in handles {
+        outcomes.push(tally.await.map_err(|_| "a sending thread panicked".to_owned()));
+    }
+    merge_all(outcomes)
+}
+
 /// One driver task issuing `send_with_callback` (the async API), at most `window` in flight.
 async fn run_async(load: &Load, producer: &Arc<Producer>, window: usize) -> Tally {
     let (producer, template, total) = (producer.clone(), load.template.clone(), load.messages);
@@ -613,13 +717,22 @@ async fn run_async(load: &Load, producer: &Arc<Producer>, window: usize) -> Tall
 }
 
 async fn join(handles: Vec<tokio::task::JoinHandle<Tally>>) -> Tally {
-    let mut all = Tally::default();
+    let mut outcomes = Vec::with_capacity(handles.len());
     for h in handles {
-        match h.await {
+        outcomes.push(h.await.map_err(|e| format!("task failed: {e}")));
+    }
+    merge_all(outcomes)
+}
+
+/// The tallies of a phase's senders in one; a sender that failed counts as an error.
+fn merge_all(outcomes: Vec<Result<Tally, String>>) -> Tally {
+    let mut all = Tally::default();
+    for outcome in outcomes {
+        match outcome {
             Ok(t) => all.merge(t),
             Err(e) => {
                 all.errors += 1;
-                all.first_error.get_or_insert_with(|| format!("task failed: {e}"));
+                all.first_error.get_or_insert(e);
             }
         }
     }
@@ -776,7 +889,7 @@ fn parse_row(f: Vec<String>, msgs: usize, cpu: usize, rss: usize, broker: usize)
     Row { msgs: num(msgs), secs: num(msgs + 1), cpu: num(cpu), rss_kb: num(rss), broker_cpu: num(broker), fields: f }
 }
 
-const MODES: [&str; 5] = ["sync", "async", "oneway", "batch", "paced"];
+const MODES: [&str; 6] = ["sync", "async", "oneway", "batch", "paced", "blocking"];
 
 /// A peer's best run of each (mode, concurrency).
 type PeerRuns = HashMap<(String, usize), Row>;
@@ -805,15 +918,20 @@ fn phase_label(mode: &str, conc: usize) -> String {
         "oneway" => format!("oneway c={conc}"),
         "batch" => format!("batch t={conc}"),
         "paced" => format!("paced c={conc}"),
+        "blocking" => format!("blocking c={conc}"),
         m => format!("{m} {conc}"),
     }
 }
 
 /// A peer's run to compare with our phase: sync and paced sync at equal concurrency, the other
-/// modes with the peer's run of that mode.
+/// modes with the peer's run of that mode. Our blocking phase compares with the peer's sync
+/// sends at equal concurrency: the peers' sync sends are calls that block their caller's thread
+/// too (the Java client's caller waits on a latch its Netty thread releases).
 fn peer_run<'a>(peer: &'a HashMap<(String, usize), Row>, mode: &str, conc: usize) -> Option<&'a Row> {
     if mode == "sync" || mode == "paced" {
         peer.get(&(mode.to_owned(), conc))
+    } else if mode == "blocking" {
+        peer.get(&("sync".to_owned(), conc))
     } else {
         peer.iter().find(|((m, _), _)| m == mode).map(|(_, v)| v)
     }
