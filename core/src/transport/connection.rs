@@ -4,14 +4,18 @@
 //! server-initiated requests to the connection's [`InboundHandler`].
 //!
 //! On plain TCP a sender may write its frame to the socket itself when nothing is queued or being
-//! written ahead of it, which saves waking the writer task. It does so when it is not a runtime
-//! task (a Python or C thread blocked on a send, for which that wake-up is a cross-thread one),
-//! or when its request is the only one outstanding on the connection (one request at a time has
-//! nothing to share a write with). Tasks with company queue their frames, so the writer coalesces
-//! a burst into one write: measured with 256 sends in flight, writing each frame directly cost
-//! about a third more CPU per message. Frames never interleave and are written in the order they
-//! were handed over: the direct write happens under the outbox lock and only while the writer
-//! holds nothing.
+//! written ahead of it, which saves waking the writer task. It does so when its request is the
+//! only one outstanding on the connection (one request at a time has nothing to share a write
+//! with), or when it is not a runtime task (a Python or C thread blocked on a send, for which
+//! that wake-up is a cross-thread one) and fewer than [`THREADS_QUEUE_FROM`] requests are
+//! outstanding. Tasks with company queue their frames, so the writer coalesces a burst into one
+//! write: measured with 256 sends in flight, writing each frame directly cost about a third more
+//! CPU per message. Threads in a crowd queue theirs too: with 8 and 16 threads each blocked on a
+//! sync send, writing directly made one `writev` per send (40096 for 40000, `strace -c`; 11317
+//! queued) and cost 8% and 14% more CPU per message (`bench_producer ours --phases blocking`,
+//! builds alternating, medians of 4), while with 2 or 4 threads queueing gained nothing. Frames
+//! never interleave and are written in the order they were handed over: the direct write happens
+//! under the outbox lock and only while the writer holds nothing.
 //!
 //! Woken for queued frames, the writer yields once before it takes them. The senders that one
 //! read of answers wakes are ready together, but the runtime runs a task woken by the running
@@ -140,6 +144,16 @@ const SILENCE_PROVES_DEAD: Duration = Duration::from_secs(1);
 /// sweeper sleeps until the next request wakes it.
 const IDLE_SWEEPS: u32 = 40;
 
+/// Outstanding requests (the new one included) from which a sender that is not a runtime task
+/// queues its frame for the writer task instead of writing it itself (see the module doc).
+const THREADS_QUEUE_FROM: usize = 4;
+
+/// Whether a sender writes its frame to a plain TCP socket itself (when nothing is ahead of it),
+/// given the requests outstanding with it and whether it runs as a runtime task.
+fn writes_itself(outstanding: usize, runtime_task: bool) -> bool {
+    outstanding <= 1 || (!runtime_task && outstanding < THREADS_QUEUE_FROM)
+}
+
 struct ConnectionState {
     addr: String,
     pending: Mutex<HashMap<i32, Waiting, WordHashing>>,
@@ -176,12 +190,12 @@ impl ConnectionState {
         }
     }
 
-    /// Registers a request under `opaque`; true when it is the only one outstanding.
-    fn register(&self, opaque: i32, waiting: Waiting) -> bool {
-        let alone = {
+    /// Registers a request under `opaque`; returns how many are outstanding with it.
+    fn register(&self, opaque: i32, waiting: Waiting) -> usize {
+        let outstanding = {
             let mut pending = self.pending.lock();
             pending.insert(opaque, waiting);
-            pending.len() == 1
+            pending.len()
         };
         self.requested.store(true, Ordering::Relaxed);
         // After the insert: a sweeper going to sleep either saw this request or set the flag
@@ -189,7 +203,7 @@ impl ConnectionState {
         if self.sweeper_asleep.swap(false, Ordering::AcqRel) {
             self.sweeper_wake.notify_one();
         }
-        alone
+        outstanding
     }
 
     /// Fails the requests whose deadline is before `now`, and poisons the connection when one of
@@ -246,17 +260,18 @@ impl ConnectionState {
     }
 
     /// Hands `frame` to the socket, waiting for queue room until `deadline`: written at once if
-    /// `alone` (no other request of this connection awaits an answer) or the caller is not a
-    /// runtime task (see the module doc), and nothing is ahead of it; queued otherwise. `what`
-    /// names the request in a timeout error.
+    /// nothing is ahead of it and either it is alone (`outstanding`, the connection's requests
+    /// awaiting an answer with this one, is 1) or the caller is not a runtime task and fewer
+    /// than [`THREADS_QUEUE_FROM`] are outstanding (see the module doc); queued otherwise.
+    /// `what` names the request in a timeout error.
     async fn send_frame(
         &self,
         frame: Frame,
-        alone: bool,
+        outstanding: usize,
         deadline: Instant,
         what: impl FnOnce() -> String,
     ) -> Result<()> {
-        let write_now = alone || tokio::task::try_id().is_none();
+        let write_now = writes_itself(outstanding, tokio::task::try_id().is_some());
         match self.outbox.send(frame, write_now, deadline).await {
             Ok(()) => Ok(()),
             Err(OutboxError::Closed) => Err(self.poison_error()),
@@ -375,7 +390,7 @@ impl Connection {
         let (tx, rx) = oneshot::channel();
         let deadline = Instant::now() + timeout;
         let reads_at_register = self.shared.reads.load(Ordering::Acquire);
-        let alone =
+        let outstanding =
             self.shared.register(opaque, Waiting { waiter: tx, deadline, code: cmd.code, timeout, reads_at_register });
         let _guard = PendingGuard { shared: &self.shared, opaque };
         // Checked after registering, so a concurrent poison either sees our waiter or we see it.
@@ -383,7 +398,7 @@ impl Connection {
             return Err(self.shared.poison_error());
         }
         self.shared
-            .send_frame(frame, alone, deadline, || {
+            .send_frame(frame, outstanding, deadline, || {
                 format!("request code {} to {} not written within {timeout:?}", cmd.code, self.shared.addr)
             })
             .await?;
@@ -398,9 +413,10 @@ impl Connection {
         if !self.is_alive() {
             return Err(self.shared.poison_error());
         }
-        let alone = self.shared.pending.lock().is_empty();
+        // Counted with this request, which registers no waiter.
+        let outstanding = self.shared.pending.lock().len() + 1;
         self.shared
-            .send_frame(frame, alone, Instant::now() + timeout, || {
+            .send_frame(frame, outstanding, Instant::now() + timeout, || {
                 format!("oneway request code {} to {} not queued within {timeout:?}", cmd.code, self.shared.addr)
             })
             .await
@@ -956,6 +972,16 @@ mod tests {
             .unwrap();
         assert_eq!(seen, [true; TASKS], "every frame arrives");
         assert_eq!(writes.load(Ordering::Relaxed), 1, "{TASKS} frames queued together go in one write");
+    }
+
+    #[test]
+    fn a_lone_request_or_a_thread_with_little_company_writes_itself() {
+        for runtime_task in [true, false] {
+            assert!(writes_itself(1, runtime_task), "alone, anyone writes");
+        }
+        assert!(!writes_itself(2, true), "a task with company queues");
+        assert!(writes_itself(THREADS_QUEUE_FROM - 1, false), "a thread with a little company writes");
+        assert!(!writes_itself(THREADS_QUEUE_FROM, false), "a thread in a crowd queues");
     }
 
     /// Plain TCP, where senders write frames themselves: threads outside the runtime (as a
