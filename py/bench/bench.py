@@ -214,7 +214,9 @@ def table(a: argparse.Namespace) -> None:
         if f[0] == "ours":  # bench_producer: ours FMT MODE CONC msgs secs cpu ...
             if f[1] != "JSON":
                 continue
-            key = ("rust", f[2], int(f[3]))
+            # Its blocking phase is the core's sync send called from plain threads, each blocked
+            # on its call as a Python thread is: the floor of this package's sync send.
+            key = ("rust-threads", "sync", int(f[3])) if f[2] == "blocking" else ("rust", f[2], int(f[3]))
             msgs, secs, used = float(f[4]), float(f[5]), float(f[6])
         elif f[0] in ("py", "legacy", "rust"):
             key = (f[0], f[1], int(f[2]))
@@ -225,14 +227,14 @@ def table(a: argparse.Namespace) -> None:
             runs.setdefault(key, []).append((msgs / secs, used / msgs * 1e6))
     # Several rounds: each client's best (highest rate, lowest CPU per message).
     rows = {key: (max(r for r, _ in ms), min(c for _, c in ms)) for key, ms in runs.items()}
-    print(f"{'client':8} {'mode':8} {'conc':>5} {'msg/s':>10} {'CPU us/msg':>11}")
+    print(f"{'client':13} {'mode':8} {'conc':>5} {'msg/s':>10} {'CPU us/msg':>11}")
     for (client, mode, conc), (rate, cpu_us) in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
-        print(f"{client:8} {mode:8} {conc:5d} {rate:10.0f} {cpu_us:11.1f}")
+        print(f"{client:13} {mode:8} {conc:5d} {rate:10.0f} {cpu_us:11.1f}")
     print()
     for (client, mode, conc), (rate, cpu_us) in sorted(rows.items()):
         if client != "py":
             continue
-        for other in ("rust", "legacy"):
+        for other in ("rust", "rust-threads", "legacy"):
             peer = rows.get((other, mode, conc))
             if peer:
                 print(f"py/{other} {mode} c={conc}: throughput {rate / peer[0]:.2f}x, "
@@ -244,15 +246,19 @@ def table(a: argparse.Namespace) -> None:
     # A client's CPU per message falls as its rate rises (more messages per socket call and per
     # wake-up), and the broker's pace moves the rate by up to 3x between rounds: each round's
     # ratio is listed with both sides' rates, in thousands of messages a second.
-    print("py/rust CPU per message, paired by round (each round's package over that round's core;")
-    print("in brackets the package's and the core's msg/s that round, in thousands):")
-    for (client, mode, conc), mine in sorted(runs.items()):
-        core = runs.get(("rust", mode, conc))
-        if client != "py" or not core:
-            continue
-        ratios = [p[1] / c[1] for p, c in zip(mine, core)]
-        listed = " ".join(f"{r:.2f} ({p[0] / 1e3:.0f}/{c[0] / 1e3:.0f})" for r, p, c in zip(ratios, mine, core))
-        print(f"  {mode} c={conc}: median {statistics.median(ratios):.2f}x over {len(ratios)} rounds: {listed}")
+    # rust-threads: the core's sync sends from blocked threads (the package's targets are set
+    # against the core's tasks, rust; what the package adds to a blocked thread's call is the
+    # ratio to rust-threads).
+    print("py/rust and py/rust-threads CPU per message, paired by round (each round's package over")
+    print("that round's core; in brackets the package's and the core's msg/s that round, in thousands):")
+    for core_side in ("rust", "rust-threads"):
+        for (client, mode, conc), mine in sorted(runs.items()):
+            core = runs.get((core_side, mode, conc))
+            if client != "py" or not core:
+                continue
+            ratios = [p[1] / c[1] for p, c in zip(mine, core)]
+            listed = " ".join(f"{r:.2f} ({p[0] / 1e3:.0f}/{c[0] / 1e3:.0f})" for r, p, c in zip(ratios, mine, core))
+            print(f"  py/{core_side} {mode} c={conc}: median {statistics.median(ratios):.2f}x over {len(ratios)} rounds: {listed}")
 
 
 def main() -> None:

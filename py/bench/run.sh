@@ -9,7 +9,9 @@
 # cluster it starts itself runs on core 0 and every client alone on the last core (taskset, on
 # 2+ cores). The broker is warmed up first (BENCH_WARMUP messages; its JIT and fresh commit log
 # files would otherwise slow whichever client runs first), then BENCH_ROUNDS rounds run every
-# client in turn; the table shows each client's best round.
+# client in turn; the table shows each client's best round. The core's sync sends run twice: as
+# runtime tasks (`rust`, what the targets compare with) and from plain threads each blocked on
+# its call (`rust-threads`, bench_producer's blocking phase), as a Python thread calls it.
 # BENCH_MESSAGES (default 20000) and BENCH_SECS (default 8) bound each send phase;
 # BENCH_CONSUME_MESSAGES (default 100000) per consumer; BENCH_ROUNDS (default 2), BENCH_WARMUP
 # (default 200000).
@@ -59,9 +61,9 @@ step "warming the broker up: $warmup messages (not measured)"
 "$ours_venv/bin/python" "$here/bench.py" fill --namesrv "$NAMESRV_ADDR" --topic "${topic}_C" --messages "$consume_msgs"
 
 for round in $(seq 1 "$rounds"); do
-  step "round $round: Rust core: sync c=1,8 and async w=1,256"
+  step "round $round: Rust core: sync c=1,8 (tasks, then blocked threads) and async w=1,256"
   "${pin[@]}" "$bench_producer" ours --namesrv "$NAMESRV_ADDR" --topic "$topic" --formats json --sweep 1,8 \
-    --phases sync,async --async-window 1,256 --messages "$msgs" --max-secs "$secs" | tee -a "$out"
+    --blocking 1,8 --phases sync,blocking,async --async-window 1,256 --messages "$msgs" --max-secs "$secs" | tee -a "$out"
   step "round $round: Python (this package): sync c=1,8 and async w=1,256"
   "${pin[@]}" "$ours_venv/bin/python" "$here/bench.py" ours "${common[@]}" --sync 1,8 --window 1,256 | tee -a "$out"
   step "round $round: Python (rocketmq 0.4.4, C++ client): sync c=1,8"
