@@ -7,8 +7,9 @@
 //! * `ours  --namesrv A --topic T [--formats json,rocketmq] [--sweep 1,2,4,8,16,32]
 //!   [--messages 50000] [--max-secs 8] [--size 1024] [--async-window 256 (or a list: 1,256)] [--oneway-tasks 8]
 //!   [--batch 32] [--batch-tasks 4] [--rate 0] [--paced C:R] [--blocking N]`: every phase (sync with
-//!   N tasks in flight, async, oneway, batch) in both header formats. Per phase: messages/s, latency percentiles, CPU seconds from
-//!   `getrusage(RUSAGE_SELF)` and peak RSS (VmHWM, reset per phase through /proc/self/clear_refs).
+//!   N tasks in flight, async, oneway, batch) in both header formats. Per phase: messages/s,
+//!   latency percentiles, CPU seconds from `getrusage(RUSAGE_SELF)` and peak RSS (VmHWM, reset per
+//!   phase through /proc/self/clear_refs).
 //!   `--rate N` paces the sync and batch phases to N messages per second (0: as fast as they
 //!   go), so that two runs compare at one offered load (the message-trace cost, where a broker
 //!   slowed by storing the traces would otherwise change the traced run's I/O pattern).
@@ -219,7 +220,7 @@ enum Phase {
         tasks: usize,
         rate: f64,
     },
-    /// Sync sends by this many plain OS threads, each blocked in `Runtime::block_on` for its
+    /// Sync sends by this many plain OS threads, each blocked in `Handle::block_on` for its
     /// call: how the C and Python bindings call the core (ffi-c/src/runtime.rs,
     /// py/src/runtime.rs), so the answer, read by a runtime thread, then wakes the caller's.
     Blocking(usize),
