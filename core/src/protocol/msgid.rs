@@ -23,7 +23,8 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 /// Hex digits as text.
 fn hex_text(digits: &[u8]) -> &str {
     debug_assert!(digits.iter().all(u8::is_ascii_hexdigit));
-    // SAFETY: callers pass HEX's digits only (a suffix, or a prefix made by `push_hex`): ASCII.
+    // SAFETY: callers pass HEX's digits only (a suffix, a prefix made by `push_hex`, or digits
+    // made by `write_hex`): ASCII.
     unsafe { std::str::from_utf8_unchecked(digits) }
 }
 
@@ -48,6 +49,15 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
         out.push(char::from(HEX[usize::from(b >> 4)]));
         out.push(char::from(HEX[usize::from(b & 0xF)]));
     }
+}
+
+/// Writes the hex digits of `bytes` to the front of `out` (twice as long); returns how many.
+fn write_hex(out: &mut [u8], bytes: &[u8]) -> usize {
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0xF)];
+    }
+    2 * bytes.len()
 }
 
 /// Decodes hex (either case) into bytes; `None` on an odd length or a non-hex character.
@@ -90,12 +100,14 @@ fn ip_octets(ip: IpAddr) -> ([u8; 16], usize) {
 /// `127.0.0.1:10911`, offset 0 → `7F00000100002A9F0000000000000000`.
 pub fn encode_offset_msg_id(store_host: SocketAddr, commit_log_offset: i64) -> String {
     let (octets, len) = ip_octets(store_host.ip());
-    let ip = &octets[..len];
-    let mut out = String::with_capacity((ip.len() + 12) * 2);
-    push_hex(&mut out, ip);
-    push_hex(&mut out, &i32::from(store_host.port()).to_be_bytes());
-    push_hex(&mut out, &commit_log_offset.to_be_bytes());
-    out
+    // Every consumed message gets one: its digits are written in place and copied into the
+    // string once (pushed one by one, each checked the string's capacity and encoded a char:
+    // some 480 instructions per IPv4 id, callgrind of a drain).
+    let mut digits = [0u8; 2 * (16 + 4 + 8)];
+    let mut at = write_hex(&mut digits, &octets[..len]);
+    at += write_hex(&mut digits[at..], &i32::from(store_host.port()).to_be_bytes());
+    at += write_hex(&mut digits[at..], &commit_log_offset.to_be_bytes());
+    hex_text(&digits[..at]).to_owned()
 }
 
 /// A decoded offset message id: where the message is stored.
