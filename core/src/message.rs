@@ -271,7 +271,7 @@ pub(crate) fn from_stored(
     let (mut uniq_key, mut tag, mut key, mut start_deliver_time, mut sharding_key) = (None, None, None, None, None);
     let mut user_properties = BTreeMap::new();
     let mut trace_marks = TraceMarks::default();
-    for (k, v) in &props {
+    for (k, v) in props.iter_unordered() {
         match k {
             property::TRACE_ON => trace_marks.trace_off = v == "false",
             property::MSG_REGION => trace_marks.region = props.span_of(v),

@@ -45,6 +45,40 @@ pub fn contains_separator(s: &str) -> bool {
     found || words.remainder().iter().any(|&b| b == NAME_VALUE_SEPARATOR || b == PROPERTY_SEPARATOR)
 }
 
+/// Calls `found` with the position and value of each separator (0x01 or 0x02) in `bytes`, in
+/// order. A stored message's properties (some 150-300 bytes holding about 14 separators) were
+/// searched with a `memchr` per separator, about 50 instructions each to set up a vector search
+/// that then ran over a few dozen bytes: some 730 instructions per consumed message (callgrind
+/// of a drain). Here the text is read once, a word (8 bytes) at a time: `x - 0x03.. & !x &
+/// 0x80..` sets the high bit of every byte below 3 (and, from a borrow, perhaps of a byte right
+/// after one), so each flagged byte is checked before it is reported.
+pub(crate) fn for_each_separator(bytes: &[u8], mut found: impl FnMut(usize, u8)) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    let mut base = 0;
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let x = u64::from_le_bytes(w);
+        let mut flagged = x.wrapping_sub(3 * ONES) & !x & HIGHS;
+        while flagged != 0 {
+            // Little-endian: the lowest flagged bit is the earliest byte.
+            let i = flagged.trailing_zeros() as usize / 8;
+            if matches!(word[i], NAME_VALUE_SEPARATOR | PROPERTY_SEPARATOR) {
+                found(base + i, word[i]);
+            }
+            flagged &= flagged - 1;
+        }
+        base += 8;
+    }
+    for (i, &b) in words.remainder().iter().enumerate() {
+        if matches!(b, NAME_VALUE_SEPARATOR | PROPERTY_SEPARATOR) {
+            found(base + i, b);
+        }
+    }
+}
+
 /// Whether one of the 8 bytes of `word` is 0x01 or 0x02. `x - 0x01.. & !x & 0x80..` is nonzero
 /// exactly when some byte of `x` is zero (a borrow can set a byte's high bit only after a byte
 /// below it was zero), so it is exact about whether a byte equals the separator `x` was

@@ -421,6 +421,19 @@ prop_compose! {
 }
 
 proptest! {
+    /// Every separator is reported once, in order, wherever it falls against the words read
+    /// (texts of every length up to 40, separators next to the byte a borrow may flag).
+    #[test]
+    fn each_separator_is_found_once_in_order(bytes in proptest::collection::vec(
+        proptest::sample::select(vec![0u8, 1, 2, 3, 4, b'a', 0x80, 0xFF]), 0..40,
+    )) {
+        let mut found = Vec::new();
+        properties::for_each_separator(&bytes, |at, b| found.push((at, b)));
+        let expected: Vec<(usize, u8)> =
+            bytes.iter().copied().enumerate().filter(|&(_, b)| b == 1 || b == 2).collect();
+        prop_assert_eq!(found, expected);
+    }
+
     #[test]
     fn stored_round_trip(msgs in proptest::collection::vec(arb_stored(), 0..5)) {
         let mut buf = Vec::new();
