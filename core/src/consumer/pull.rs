@@ -107,6 +107,9 @@ pub fn parse_pull_response(
         );
     }
     let retry_topic = retry_topic(group);
+    // Every message of the reply gets the same two, formatted once.
+    let (mut min_offset, mut max_offset) = (itoa::Buffer::new(), itoa::Buffer::new());
+    let (min_offset, max_offset) = (min_offset.format(result.min_offset), max_offset.format(result.max_offset));
     for mut stored in decoded.messages {
         stored.queue_offset += offset_delta;
         note_taken(stored.queue_offset);
@@ -114,8 +117,8 @@ pub fn parse_pull_response(
             continue;
         }
         let user_topic = user_topic(&mut stored, &retry_topic, namespace);
-        stored.properties.insert(property::MIN_OFFSET, itoa::Buffer::new().format(result.min_offset));
-        stored.properties.insert(property::MAX_OFFSET, itoa::Buffer::new().format(result.max_offset));
+        stored.properties.insert(property::MIN_OFFSET, min_offset);
+        stored.properties.insert(property::MAX_OFFSET, max_offset);
         result.messages.push(from_stored(stored, &mq.broker_name, user_topic));
     }
     if decoded.stopped_at_limit.is_some() || broken.is_some() {
