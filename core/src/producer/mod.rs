@@ -228,7 +228,7 @@ impl ProducerCore {
     fn prepare(&self, msg: &Message, compress: bool, transaction_half: bool) -> Result<Prepared> {
         let mut properties = String::with_capacity(self.properties_room(msg));
         let Assigned { msg_id, born_timestamp, mut sys_flag } =
-            self.write_properties(msg, transaction_half, &mut properties)?;
+            self.write_properties(msg, transaction_half, now_ms(), &mut properties)?;
         let body = if compress && msg.body.len() >= self.config.compress_over_bytes {
             let kind = self.config.compress_type;
             let compressed = compress_body_as(&msg.body, kind, self.config.compress_level)?;
@@ -257,11 +257,18 @@ impl ProducerCore {
             + 160
     }
 
-    /// Validates the message and appends its encoded properties to `out`, assigning its id;
+    /// Validates the message and appends its encoded properties to `out`, assigning its id,
+    /// born at `born_timestamp` (ms since the epoch, which also gives the id its time part);
     /// fails, naming the limit, when they would not fit the wire's properties length. A batch
     /// writes every message's properties through one buffer this way, where a single send
     /// keeps them for its attempts ([`ProducerCore::prepare`]).
-    fn write_properties(&self, msg: &Message, transaction_half: bool, out: &mut String) -> Result<Assigned> {
+    fn write_properties(
+        &self,
+        msg: &Message,
+        transaction_half: bool,
+        born_timestamp: i64,
+        out: &mut String,
+    ) -> Result<Assigned> {
         msg.validate()?;
         let start = out.len();
         // The user's never use the names written after them (`Message::put_user_property`
@@ -277,8 +284,6 @@ impl ProducerCore {
         }
         append_system_property(out, property::INSTANCE_ID, self.config.namespace.as_deref().unwrap_or_default())?;
         append_system_property(out, property::WAIT, "true")?;
-        // One clock read serves the born timestamp and the key's time part.
-        let born_timestamp = now_ms();
         let msg_id = unique_ids().next_id_at(born_timestamp);
         append_system_property(out, property::UNIQ_KEY, &msg_id)?;
         let mut sys_flag = 0;
@@ -676,6 +681,9 @@ impl ProducerCore {
         let room = msgs.iter().map(|m| batch_entry_len(m.body.len(), self.properties_room(m))).sum();
         let mut body = Vec::with_capacity(room);
         let mut properties = String::new();
+        // The messages of a batch are born together: one clock read gives their ids' time part
+        // (read for each message, the clock was some 2% of a batch send's CPU: perf, 32 x 1 KiB).
+        let born_timestamp = now_ms();
         for (i, msg) in msgs.iter().enumerate() {
             if msg.topic != first.topic {
                 return Err(Error::invalid_argument(format!(
@@ -689,7 +697,7 @@ impl ProducerCore {
                 )));
             }
             properties.clear();
-            let assigned = self.write_properties(msg, false, &mut properties)?;
+            let assigned = self.write_properties(msg, false, born_timestamp, &mut properties)?;
             append_batch_entry(&mut body, i, 0, &msg.body, &properties)?;
             ids.push(assigned.msg_id);
         }
