@@ -48,6 +48,12 @@ impl Entry {
         Entry { prefix: name_prefix(&text.as_bytes()[name.clone()]), name, value }
     }
 
+    /// Whether this entry's name is `name` (whose prefix is `prefix`): mostly one integer
+    /// comparison.
+    fn is_named(&self, text: &[u8], prefix: u64, name: &[u8]) -> bool {
+        self.prefix == prefix && &text[self.name.clone()] == name
+    }
+
     /// This entry's name against `name` (whose prefix is `prefix`), in byte order.
     fn cmp_name(&self, text: &[u8], prefix: u64, name: &[u8]) -> std::cmp::Ordering {
         cmp_prefixed(self.prefix, &text[self.name.clone()], prefix, name)
@@ -116,7 +122,7 @@ impl StoredProperties {
                 0 => None,
                 _ => {
                     let name = &bytes[self.entries[i].name.clone()];
-                    self.entries[..kept].iter().position(|k| k.prefix == prefix && &bytes[k.name.clone()] == name)
+                    self.entries[..kept].iter().position(|k| k.is_named(bytes, prefix, name))
                 }
             };
             seen |= bit;
@@ -141,7 +147,7 @@ impl StoredProperties {
         let bytes = self.text.as_bytes();
         self.entries.sort_by(|a, b| a.cmp_name(bytes, b.prefix, &bytes[b.name.clone()]));
         self.entries.dedup_by(|later, kept| {
-            let repeated = later.prefix == kept.prefix && bytes[later.name.clone()] == bytes[kept.name.clone()];
+            let repeated = later.is_named(bytes, kept.prefix, &bytes[kept.name.clone()]);
             if repeated {
                 std::mem::swap(later, kept);
             }
@@ -165,7 +171,7 @@ impl StoredProperties {
         if self.entries.len() > UNSORTED_MAX {
             return name_order::search(&self.entries, prefix, name, |e| e.prefix, |e| &bytes[e.name.clone()]);
         }
-        let found = self.entries.iter().position(|e| e.prefix == prefix && &bytes[e.name.clone()] == name);
+        let found = self.entries.iter().position(|e| e.is_named(bytes, prefix, name));
         found.ok_or(self.entries.len())
     }
 
