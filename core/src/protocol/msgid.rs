@@ -23,8 +23,7 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 /// Hex digits as text.
 fn hex_text(digits: &[u8]) -> &str {
     debug_assert!(digits.iter().all(u8::is_ascii_hexdigit));
-    // SAFETY: callers pass HEX's digits only (a suffix, a prefix made by `push_hex`, or digits
-    // made by `write_hex`): ASCII.
+    // SAFETY: callers pass HEX's digits only (a suffix, or digits made by `write_hex`): ASCII.
     unsafe { std::str::from_utf8_unchecked(digits) }
 }
 
@@ -41,13 +40,6 @@ pub(crate) struct InlineId {
 impl InlineId {
     pub(crate) fn as_str(&self) -> &str {
         hex_text(&self.bytes[..usize::from(self.len)])
-    }
-}
-
-fn push_hex(out: &mut String, bytes: &[u8]) {
-    for b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xF)]));
     }
 }
 
@@ -203,11 +195,11 @@ impl UniqueIdGenerator {
     /// process's own).
     pub fn with_parts(ip: IpAddr, pid: u16, random: i32) -> Self {
         let (octets, len) = ip_octets(ip);
-        let ip = &octets[..len];
-        let mut prefix = String::with_capacity((ip.len() + 6) * 2);
-        push_hex(&mut prefix, ip);
-        push_hex(&mut prefix, &pid.to_be_bytes());
-        push_hex(&mut prefix, &random.to_be_bytes());
+        let mut digits = [0u8; 2 * (16 + 2 + 4)];
+        let mut at = write_hex(&mut digits, &octets[..len]);
+        at += write_hex(&mut digits[at..], &pid.to_be_bytes());
+        at += write_hex(&mut digits[at..], &random.to_be_bytes());
+        let prefix = hex_text(&digits[..at]).to_owned();
         UniqueIdGenerator { prefix, counter: AtomicU32::new(0), month: AtomicU64::new(0) }
     }
 
