@@ -13,4 +13,5 @@ pub mod lenient_json;
 pub mod message;
 pub mod msgid;
 pub(crate) mod name_order;
+pub(crate) mod quote_map;
 pub mod route;
