@@ -520,12 +520,14 @@ impl ClientInstance {
         Box::pin(self.fetch_route(topic)).await
     }
 
-    /// [`ClientInstance::route`] that gives up after `budget` (a send's remaining time) when the
-    /// route must be fetched.
-    pub async fn route_within(&self, topic: &str, budget: Duration) -> Result<Arc<TopicRoute>> {
+    /// [`ClientInstance::route`] that gives up at `deadline` (a send's) when the route must be
+    /// fetched. A deadline rather than a budget: a cached route, which almost every send finds,
+    /// needs no clock read.
+    pub async fn route_until(&self, topic: &str, deadline: Instant) -> Result<Arc<TopicRoute>> {
         if let Some(route) = self.cached_route(topic) {
             return Ok(route);
         }
+        let budget = deadline.saturating_duration_since(Instant::now());
         // Boxed as in `route`.
         tokio::time::timeout(budget, Box::pin(self.fetch_route(topic))).await.unwrap_or_else(|_| {
             Err(Error::timeout(format!("the route of topic {topic} was not fetched within {budget:?}")))

@@ -9,7 +9,7 @@ use parking_lot::Mutex;
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 
@@ -317,7 +317,7 @@ impl ProducerCore {
         broker: &str,
         msg: &Message,
         prepared: &'p Prepared,
-        budget: Duration,
+        deadline: Instant,
     ) -> Result<Cow<'p, str>> {
         let Some(at) = msg.start_deliver_time else {
             return Ok(Cow::Borrowed(&prepared.properties));
@@ -328,6 +328,7 @@ impl ProducerCore {
         }
         let mut props = prepared.properties.clone();
         // Boxed: only timed deliveries wait for it, and every send's future held room for it.
+        let budget = deadline.saturating_duration_since(Instant::now());
         let version = Box::pin(instance.broker_version(broker, budget)).await?;
         if version >= VERSION_V5_0_0 {
             append_property(&mut props, property::TIMER_DELIVER_MS, itoa::Buffer::new().format(at))?;
@@ -352,15 +353,14 @@ impl ProducerCore {
         &self,
         instance: &ClientInstance,
         wire_topic: &str,
-        budget: Duration,
+        deadline: Instant,
     ) -> Result<(Arc<TopicRoute>, bool)> {
-        let started = Instant::now();
-        let mut found = instance.route_within(wire_topic, budget).await;
+        let mut found = instance.route_until(wire_topic, deadline).await;
         if found.as_ref().is_ok_and(|route| route.publish_queues.is_empty()) {
             // A set without a master has no writable queues; a cached route may be older than
             // the master the name server lists by now (in controller mode the set elects a new
             // one within a second or two), so ask again before giving up.
-            let left = budget.saturating_sub(started.elapsed());
+            let left = deadline.saturating_duration_since(Instant::now());
             // Boxed: rare, and large for a future every send holds room for.
             found = tokio::time::timeout(left, Box::pin(instance.fetch_route(wire_topic))).await.unwrap_or_else(|_| {
                 Err(Error::timeout(format!("the route of topic {wire_topic} was not fetched in time")))
@@ -373,8 +373,7 @@ impl ProducerCore {
                 format!("topic {wire_topic} has no writable queue on any broker"),
             )),
             Err(e) if e.kind() == ErrorKind::TopicNotFound => {
-                let left = budget.saturating_sub(started.elapsed());
-                match instance.route_within(AUTO_CREATE_TEMPLATE_TOPIC, left).await {
+                match instance.route_until(AUTO_CREATE_TEMPLATE_TOPIC, deadline).await {
                     Ok(template) if !template.publish_queues.is_empty() => Ok((template, true)),
                     _ => Err(e),
                 }
@@ -531,7 +530,8 @@ impl ProducerCore {
         mut stored: StoredSlot<'_>,
     ) -> Result<Option<SendResult>> {
         let wire_topic = self.wire_topic(&msg.topic);
-        let deadline = Instant::now() + self.config.send_timeout;
+        let begun = Instant::now();
+        let deadline = begun + self.config.send_timeout;
         let attempts = match (mode, &choice) {
             (Mode::Oneway, _) | (_, QueueChoice::ShardingKey(_) | QueueChoice::Given(_)) => 1,
             _ => 1 + self.config.send_retry_times,
@@ -539,11 +539,13 @@ impl ProducerCore {
         let mut last_error: Option<Error> = None;
         let mut avoid: Option<String> = None;
         for attempt in 0..attempts {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
+            // The clock is read where a wait may have passed, not for each step (every read is
+            // some 60 instructions with the subtraction, several per send).
+            let now = if attempt == 0 { begun } else { Instant::now() };
+            if deadline.saturating_duration_since(now).is_zero() {
                 break;
             }
-            let (route, template) = match self.publish_queues(&instance, &wire_topic, remaining).await {
+            let (route, template) = match self.publish_queues(&instance, &wire_topic, deadline).await {
                 Ok(r) => r,
                 Err(e) => {
                     let retry = e.kind() != ErrorKind::TopicNotFound && mode == Mode::Sync;
@@ -560,8 +562,7 @@ impl ProducerCore {
                 avoid = Some(queue.broker_name.clone());
                 continue;
             };
-            let left = deadline.saturating_duration_since(Instant::now());
-            let properties = match self.properties_for(&instance, &queue.broker_name, msg, prepared, left).await {
+            let properties = match self.properties_for(&instance, &queue.broker_name, msg, prepared, deadline).await {
                 Ok(properties) => properties,
                 // The broker did not tell its version in time: try another one.
                 Err(e) if matches!(e.kind(), ErrorKind::Network | ErrorKind::Timeout) => {
@@ -572,9 +573,10 @@ impl ProducerCore {
                 Err(e) => return Err(e),
             };
             let cmd = self.send_header(prepared, &wire_topic, queue, template, &properties);
-            // What the route lookup and the version check left of the send's time.
-            let remaining = deadline.saturating_duration_since(Instant::now());
+            // What the route lookup and the version check left of the send's time; the broker's
+            // latency counts from here.
             let started = Instant::now();
+            let remaining = deadline.saturating_duration_since(started);
             if mode == Mode::Oneway {
                 return instance.invoke_oneway(addr, cmd, remaining).await.map(|_| None);
             }
@@ -720,8 +722,7 @@ impl ProducerCore {
             if remaining.is_zero() {
                 break;
             }
-            let (route, template) = self.publish_queues(&instance, &wire_topic, remaining).await?;
-            let remaining = deadline.saturating_duration_since(Instant::now());
+            let (route, template) = self.publish_queues(&instance, &wire_topic, deadline).await?;
             let queue = self.choose_queue(&route, template, &QueueChoice::RoundRobin, avoid.as_deref())?;
             let Some(addr) = route.data.master_addr(&queue.broker_name) else {
                 avoid = Some(queue.broker_name.clone());
@@ -741,6 +742,7 @@ impl ProducerCore {
             .command();
             cmd.body = body.clone();
             let started = Instant::now();
+            let remaining = deadline.saturating_duration_since(started);
             let result = instance.invoke(addr, cmd, remaining).await;
             self.faults.record(&queue.broker_name, started.elapsed(), result.is_err());
             let resp = match result {
