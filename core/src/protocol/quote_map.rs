@@ -1,15 +1,15 @@
 //! Where the quotes of a short JSON header are, found in one pass before it is read.
 //!
-//! Servers answer every request with a JSON header of a few hundred bytes (a send's answer is
-//! about 260: docs/remoting-protocol.md §1.4), about twenty strings of 4 to 32 bytes. Finding
-//! each string's end by scanning it, with the checks around each scan, cost about 127
-//! instructions a string, some 2.7k of a sync send's 22k (callgrind). When a header is *plain*
-//! (ASCII, without a backslash or a control character anywhere), every string ends at the next
-//! quote, so one pass over the header, 16 bytes at a time, marks its quotes and tells whether it
-//! is plain, and each string's end is then a bit search (about 57 instructions a string with
-//! the reader's checks, the pass about 370 for a send's answer). A header that is not plain (an
-//! escaped remark, non-ASCII text) or is longer than [`MAX_BYTES`] gets no map, and its reader
-//! scans its strings as before.
+//! Servers answer in JSON unless configured otherwise (docs/remoting-protocol.md §1.4), with
+//! headers of a few hundred bytes (a send's answer is about 260): about twenty strings of 4 to
+//! 32 bytes. Finding each string's end by scanning it, with the checks around each scan, cost
+//! about 127 instructions a string, some 2.7k of a sync send's 22k (callgrind). When a header is
+//! *plain* (ASCII, without a backslash or a control character anywhere), every string ends at
+//! the next quote, so one pass over the header, 16 bytes at a time, marks its quotes and tells
+//! whether it is plain, and each string's end is then a bit search (about 57 instructions a
+//! string with the reader's checks, the pass about 370 for a send's answer). A header that is
+//! not plain (an escaped remark, non-ASCII text) or is longer than [`MAX_BYTES`] gets no map,
+//! and its reader scans its strings as before.
 
 /// The longest header mapped, in bytes (one bit each).
 pub(crate) const MAX_BYTES: usize = 64 * WORDS;
