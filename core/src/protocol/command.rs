@@ -306,6 +306,14 @@ pub fn decode_frame(src: &mut BytesMut) -> Result<Option<RemotingCommand>> {
 fn write_json_string(out: &mut BytesMut, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
+    if short_and_clean(bytes) {
+        // Most of a header's strings (its names, numbers, group and topic): checked at once
+        // and copied whole.
+        out.put_u8(b'"');
+        out.extend_from_slice(bytes);
+        out.put_u8(b'"');
+        return;
+    }
     out.put_u8(b'"');
     let mut clean_from = 0;
     let mut at = 0;
@@ -341,6 +349,20 @@ fn write_json_string(out: &mut BytesMut, s: &str) {
 
 fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// Whether `bytes` is at most 16 bytes long, none of which needs escaping: 8 to 16 bytes are
+/// checked as two words that overlap (a byte in both is checked twice, which changes nothing),
+/// fewer one at a time.
+fn short_and_clean(bytes: &[u8]) -> bool {
+    match bytes.len() {
+        0..=7 => !bytes.iter().any(|&b| needs_escape(b)),
+        8..=16 => {
+            let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]));
+            escape_marks(word(0)) | escape_marks(word(bytes.len() - 8)) == 0
+        }
+        _ => false,
+    }
 }
 
 /// Bytes [`write_json_string`] checks at once when none needs escaping: a trace message's keys
@@ -867,11 +889,12 @@ mod tests {
             s.insert(at + 3, '"');
             cases.push(s);
         }
-        // Strings shorter than a word, and a word and a bit: each escaped byte at every offset.
-        for len in 1..12 {
+        // Strings shorter than a word, up to two words (checked as two overlapping ones) and
+        // a bit more: each escaped byte at every offset.
+        for len in 1..20 {
             for at in 0..len {
                 for c in ['\u{0}', '\u{1f}', '"', '\\', '\t'] {
-                    let mut s: String = "abcdefghijkl"[..len - 1].to_owned();
+                    let mut s: String = "abcdefghijklmnopqrst"[..len - 1].to_owned();
                     s.insert(at, c);
                     cases.push(s);
                 }
