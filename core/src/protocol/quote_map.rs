@@ -102,8 +102,8 @@ fn scan_words(header: &[u8], bits: &mut [u64; WORDS]) -> bool {
     let mut odd = 0u64;
     for (i, word) in words.enumerate() {
         let w = u64::from_le_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
-        // Byte k's high bit to bit k: the multiplier gathers bit 8k + 7 of each byte into
-        // bit 56 + k, without carries (each product bit is set by one pair at most).
+        // Byte k's flag to bit k: shifted down, each flag is bit 8k, which the multiplier
+        // moves to bit 56 + k, without carries (each product bit is set by one pair at most).
         let quotes = ((zero_bytes(w ^ (ONES * u64::from(b'"'))) >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
         bits[i / 8] |= quotes << (8 * (i % 8));
         // Control characters are the bytes whose top three bits are clear.
