@@ -271,14 +271,13 @@ impl UniqueIdGenerator {
         let month_millis = u32::try_from(now_ms - start_ms).unwrap_or(u32::MAX);
         // Wrapping at 16 bits is the format.
         let counter = self.counter.fetch_add(1, Ordering::Relaxed) as u16;
-        // The 48 bits as 12 hex digits, most significant first, written in place (every send
-        // makes a key): the month time's high half (4 digits of 8), then its low half and
-        // the counter.
-        let high = hex_digits_of(month_millis >> 16);
-        let low = hex_digits_of((month_millis & 0xFFFF) << 16 | u32::from(counter));
+        // The month time and the counter, big-endian, as 12 hex digits written in place
+        // (every send makes a key).
+        let mut bytes = [0u8; 6];
+        bytes[..4].copy_from_slice(&month_millis.to_be_bytes());
+        bytes[4..].copy_from_slice(&counter.to_be_bytes());
         let mut suffix = [0u8; 12];
-        suffix[..4].copy_from_slice(&high[4..]);
-        suffix[4..].copy_from_slice(&low);
+        write_hex(&mut suffix, &bytes);
         suffix
     }
 
